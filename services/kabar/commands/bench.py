@@ -1,0 +1,16 @@
+"""`kabar bench` (placeholder until implemented)."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "bench (not implemented yet)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def main(args: argparse.Namespace) -> int:
+    print("kabar bench: not implemented yet")
+    return 2

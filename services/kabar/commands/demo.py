@@ -1,0 +1,16 @@
+"""`kabar demo` (placeholder until implemented)."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "demo (not implemented yet)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def main(args: argparse.Namespace) -> int:
+    print("kabar demo: not implemented yet")
+    return 2

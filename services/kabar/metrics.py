@@ -1,0 +1,126 @@
+"""Every Prometheus metric Kabar exports, defined once.
+
+Names follow ``kabar_<noun>_<unit>``; labels are bounded (``portal`` from the
+config, ``stage``, ``reason`` and ``status`` from fixed vocabularies) — never a
+URL. Stages: sources, fetch, extract, dedup, publish.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+_LATENCY = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+_LAG = (30, 60, 120, 300, 600, 1800, 3600, 3 * 3600, 6 * 3600, 24 * 3600, 7 * 86400)
+_WORDS = (25, 50, 100, 200, 300, 500, 800, 1200, 2000, 4000)
+
+# --- fetch ---------------------------------------------------------------
+FETCHES = Counter(
+    "kabar_fetches_total", "HTTP fetches by outcome status", ["portal", "status"],
+    registry=REGISTRY,
+)
+FETCH_BYTES = Counter(
+    "kabar_fetch_bytes_total", "Body bytes received", ["portal"], registry=REGISTRY
+)
+FETCH_SECONDS = Histogram(
+    "kabar_fetch_duration_seconds", "Fetch latency", ["portal"], buckets=_LATENCY,
+    registry=REGISTRY,
+)
+NOT_MODIFIED = Counter(
+    "kabar_not_modified_total", "Conditional GETs answered 304", ["portal"], registry=REGISTRY
+)
+ROBOTS_REFUSALS = Counter(
+    "kabar_robots_refusals_total", "URLs not fetched because robots.txt disallows them",
+    ["portal"], registry=REGISTRY,
+)
+RETRIES = Counter(
+    "kabar_fetch_retries_total", "Fetch retries by reason", ["portal", "reason"],
+    registry=REGISTRY,
+)
+
+# --- discovery -------------------------------------------------------------
+DISCOVERED = Counter(
+    "kabar_discovered_urls_total", "Article URLs seen in sources", ["portal", "source"],
+    registry=REGISTRY,
+)
+NEW_URLS = Counter(
+    "kabar_new_urls_total", "Discovered URLs not seen before (queued)", ["portal", "source"],
+    registry=REGISTRY,
+)
+POLL_INTERVAL = Gauge(
+    "kabar_poll_interval_seconds", "Current polling interval per portal source",
+    ["portal", "source"], registry=REGISTRY,
+)
+
+# --- extraction ------------------------------------------------------------
+EXTRACTIONS = Counter(
+    "kabar_extractions_total", "Extraction outcomes (reason=ok on success)",
+    ["portal", "reason"], registry=REGISTRY,
+)
+EXTRACT_SECONDS = Histogram(
+    "kabar_extract_duration_seconds", "Extraction latency", ["portal"], buckets=_LATENCY,
+    registry=REGISTRY,
+)
+BODY_WORDS = Histogram(
+    "kabar_body_words", "Body length in words per extracted article", ["portal"],
+    buckets=_WORDS, registry=REGISTRY,
+)
+MISSING_FIELD = Counter(
+    "kabar_missing_field_total", "Extracted articles lacking a field (drift signal)",
+    ["portal", "field"], registry=REGISTRY,
+)
+CLUTTER_REMOVED = Counter(
+    "kabar_clutter_removed_total", "Clutter blocks and lines removed", ["portal"],
+    registry=REGISTRY,
+)
+
+# --- dedup and stories -----------------------------------------------------
+DEDUP_VERDICTS = Counter(
+    "kabar_dedup_verdicts_total", "Dedup verdicts", ["portal", "verdict"], registry=REGISTRY
+)
+STORIES_CREATED = Counter(
+    "kabar_stories_created_total", "Stories created", registry=REGISTRY
+)
+STORIES_ACTIVE = Gauge(
+    "kabar_stories_active", "Stories inside the clustering time window", registry=REGISTRY
+)
+
+# --- publish ---------------------------------------------------------------
+PUBLISHED = Counter(
+    "kabar_published_total", "Events acknowledged by the broker", ["topic"], registry=REGISTRY
+)
+PUBLISH_FAILURES = Counter(
+    "kabar_publish_failures_total", "Events the broker did not accept", ["topic", "reason"],
+    registry=REGISTRY,
+)
+PUBLISH_SECONDS = Histogram(
+    "kabar_publish_duration_seconds", "Time from send to broker ack", ["topic"],
+    buckets=_LATENCY, registry=REGISTRY,
+)
+DEAD_LETTERS = Counter(
+    "kabar_dead_letters_total", "Error events sent to the dead-letter topic",
+    ["portal", "stage", "reason"], registry=REGISTRY,
+)
+BROKER_UP = Gauge(
+    "kabar_broker_up", "1 when the broker answered the last check", registry=REGISTRY
+)
+FRESHNESS_LAG = Histogram(
+    "kabar_freshness_lag_seconds", "Event time minus the article's published_at",
+    ["portal"], buckets=_LAG, registry=REGISTRY,
+)
+
+# --- pipeline --------------------------------------------------------------
+QUEUE_DEPTH = Gauge(
+    "kabar_queue_depth", "Items waiting in front of a stage", ["stage"], registry=REGISTRY
+)
+IN_FLIGHT = Gauge(
+    "kabar_in_flight", "Items being worked on by a stage", ["stage"], registry=REGISTRY
+)
+STAGE_ITEMS = Counter(
+    "kabar_stage_items_total", "Items a stage finished (ok or not)", ["stage", "outcome"],
+    registry=REGISTRY,
+)
+PIPELINE_RUNNING = Gauge(
+    "kabar_pipeline_running", "1 while the pipeline accepts work", registry=REGISTRY
+)
