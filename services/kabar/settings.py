@@ -76,6 +76,10 @@ class FetchSettings:
     per_host_burst: int = 2
     respect_robots: bool = True
     robots_cache_s: float = 3600.0
+    #: After a 5xx/unreachable robots.txt, treat the host as disallowed for this long.
+    robots_unreachable_s: float = 600.0
+    #: Feeds and sitemaps may be larger than pages (the sitemap protocol allows 50 MB).
+    max_source_bytes: int = 50 * 1024 * 1024
     max_pages: int = 10  # pages stitched into one multi-page article
 
 
@@ -90,6 +94,14 @@ class DiscoverySettings:
     #: Where the seen-URL store persists in the embedded default ("" = memory only).
     seen_path: str = ""
     autodiscover_feeds: bool = True
+    #: A poll finding at least this many new URLs halves the interval (none doubles it).
+    busy_new_urls: int = 5
+    #: Cap on new URLs one source may queue per poll (the rest wait for later polls).
+    max_new_per_poll: int = 500
+    sitemap_max_depth: int = 2
+    #: Child sitemaps of an index fetched per poll, newest (by lastmod) first.
+    sitemap_max_children: int = 5
+    max_autodiscovered_feeds: int = 3
 
 
 @dataclass(slots=True)
@@ -100,6 +112,13 @@ class PipelineSettings:
     extract_workers: int = 1
     #: On SIGTERM: how long in-flight work may take to drain before we give up.
     drain_timeout_s: float = 30.0
+    #: Attempts to publish one record before it is spooled for the next start.
+    publish_attempts: int = 6
+    publish_backoff_max_s: float = 10.0
+    #: Records and requests still pending at shutdown are kept here.
+    spool_path: str = ".kabar/spool.jsonl"
+    #: Seconds between progress lines on long runs (0: never).
+    progress_interval_s: float = 10.0
 
 
 @dataclass(slots=True)
@@ -119,7 +138,15 @@ class DedupSettings:
     story_threshold: float = 0.3
     story_window_hours: float = 96.0
     fingerprint_ttl_days: float = 30.0
+    #: A normalized line in this many new articles of one portal is boilerplate (not shingled).
+    boilerplate_min_articles: int = 3
     story_ttl_days: float = 14.0
+    #: Story score = centroid cosine + title_weight * headline cosine - penalties.
+    story_title_weight: float = 0.4
+    #: Subtracted when all of a story comes from the article's own outlet.
+    story_outlet_penalty: float = 0.3
+    #: Subtracted (in full one window late) when an article is outside the story window.
+    story_late_penalty: float = 0.15
     dense: bool = False
 
 

@@ -1,16 +1,47 @@
-"""`kabar broker` (placeholder until implemented)."""
+"""`kabar broker`: run the embedded Kafka-protocol broker (Tansu) alone."""
 
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
+import threading
 
-HELP = "broker (not implemented yet)"
+HELP = "run the embedded Kafka-protocol broker (Tansu) on 127.0.0.1 until interrupted"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9092, help="0 picks a free port")
+    parser.add_argument("--no-topics", action="store_true", help="do not create Kabar's topics")
 
 
 def main(args: argparse.Namespace) -> int:
-    print("kabar broker: not implemented yet")
-    return 2
+    import asyncio
+
+    from kabar.broker import EmbeddedBroker
+    from kabar.errors import KabarError
+    from kabar.publish import ensure_topics
+    from kabar.settings import BrokerSettings
+
+    broker = EmbeddedBroker(args.host, args.port)
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    try:
+        broker.start()
+        if not args.no_topics:
+            asyncio.run(ensure_topics(BrokerSettings(), broker.bootstrap))
+    except KabarError as exc:
+        print(f"kabar broker: {exc}", file=sys.stderr)
+        broker.stop()
+        return 1
+    print(f"broker listening on {broker.bootstrap} (Ctrl-C to stop)", flush=True)
+    try:
+        while not done.wait(0.5):
+            if not broker.running:
+                print("kabar broker: broker exited", file=sys.stderr)
+                return 1
+    finally:
+        broker.stop()
+    return 0

@@ -1,16 +1,40 @@
-"""`kabar run` (placeholder until implemented)."""
+"""`kabar run`: the ingest service (sources → fetch → extract → dedup → publish)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import sys
 
-HELP = "run (not implemented yet)"
+HELP = "run the ingest pipeline (embedded broker unless [broker] bootstrap_servers is set)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--config", "-c", help="TOML config file (default: the shipped portals)")
+    parser.add_argument("--once", action="store_true",
+                        help="one pass over the sources; exit 0 once everything is published")
 
 
 def main(args: argparse.Namespace) -> int:
-    print("kabar run: not implemented yet")
-    return 2
+    from kabar.errors import KabarError
+    from kabar.logs import setup_logging
+    from kabar.service import format_counts, run_service
+    from kabar.settings import load_settings
+
+    try:
+        settings = load_settings(args.config)
+    except KabarError as exc:
+        print(f"kabar run: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log.level, settings.log.format)
+
+    def say(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    try:
+        counts = asyncio.run(run_service(settings, once=args.once, say=say))
+    except KabarError as exc:
+        say(f"kabar run: {exc}")
+        return 1
+    say("done: " + format_counts(counts, settings))
+    return 0

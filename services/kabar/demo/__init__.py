@@ -1,0 +1,1 @@
+"""The offline demo: sample portals served locally."""

@@ -1,0 +1,150 @@
+"""Publishing events to Kafka with aiokafka.
+
+One producer serves the article, story and dead-letter topics. Where the
+broker grants producer ids (real Kafka) the producer is idempotent; Tansu
+fails InitProducerId, so there we fall back to ``acks=all`` without
+idempotence. A send that the broker does not acknowledge is retried with
+backoff; what is still unsent at shutdown goes to the spool (``kabar.spool``)
+and is sent again on the next start, so nothing accepted is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaClient, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError, TopicAlreadyExistsError
+from aiokafka.protocol.transaction import InitProducerIdRequest
+
+from kabar import metrics
+from kabar.errors import PublishError
+from kabar.events import Headers
+from kabar.settings import BrokerSettings
+
+log = logging.getLogger("kabar.publish")
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One record ready for the broker."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: Headers
+
+
+async def broker_supports_idempotence(bootstrap: str) -> bool:
+    """Ask the broker for a producer id, as an idempotent producer would."""
+    client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    try:
+        await client.bootstrap()
+        node = client.get_random_node()
+        request = InitProducerIdRequest(transactional_id=None, transaction_timeout_ms=60000)
+        response = await asyncio.wait_for(client.send(node, request), 5)
+        return int(response.error_code) == 0
+    except (KafkaError, OSError, TimeoutError):
+        return False
+    finally:
+        await client.close()
+
+
+async def ensure_topics(settings: BrokerSettings, bootstrap: str) -> None:
+    """Create Kabar's topics if missing (docker-compose also creates them)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=settings.client_id)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [settings.articles_topic, settings.stories_topic, settings.errors_topic]
+        missing = [NewTopic(t, settings.partitions, 1) for t in wanted if t not in existing]
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(missing)
+    finally:
+        await admin.close()
+
+
+class Publisher:
+    """Owns the producer; ``send`` returns once the broker acknowledged."""
+
+    def __init__(self, settings: BrokerSettings, bootstrap: str) -> None:
+        self.settings = settings
+        self.bootstrap = bootstrap
+        self.idempotent = False
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        mode = self.settings.idempotence
+        self.idempotent = mode == "true" or (
+            mode == "auto" and await broker_supports_idempotence(self.bootstrap)
+        )
+        producer = AIOKafkaProducer(**self._producer_config())
+        try:
+            await asyncio.wait_for(producer.start(), self.settings.connect_timeout_s)
+        except (KafkaError, OSError, TimeoutError) as exc:
+            await producer.stop()
+            metrics.BROKER_UP.set(0)
+            raise PublishError(f"cannot connect to {self.bootstrap}: {exc!r}") from exc
+        metrics.BROKER_UP.set(1)
+        self._producer = producer
+        log.info("producer connected", extra={"bootstrap": self.bootstrap,
+                                               "idempotent": self.idempotent})
+
+    def _producer_config(self) -> dict[str, Any]:
+        s = self.settings
+        return {
+            "bootstrap_servers": self.bootstrap,
+            "client_id": s.client_id,
+            "acks": "all",
+            "enable_idempotence": self.idempotent,
+            "linger_ms": s.linger_ms,
+            "request_timeout_ms": s.request_timeout_ms,
+            "max_request_size": s.max_request_size,
+            "compression_type": s.compression_type or None,
+        }
+
+    async def send(self, record: Outgoing) -> None:
+        """Send one record and wait for the ack; raise PublishError with a reason."""
+        if self._producer is None:
+            raise PublishError("producer not started")
+        started = time.perf_counter()
+        try:
+            await self._producer.send_and_wait(
+                record.topic, record.value, key=record.key, headers=record.headers
+            )
+        except MessageSizeTooLargeError as exc:
+            metrics.PUBLISH_FAILURES.labels(record.topic, "message_too_large").inc()
+            raise PublishError(str(exc), reason="message_too_large") from exc
+        except (KafkaError, OSError, TimeoutError) as exc:
+            metrics.PUBLISH_FAILURES.labels(record.topic, "broker_unavailable").inc()
+            metrics.BROKER_UP.set(0)
+            raise PublishError(repr(exc), reason="broker_unavailable") from exc
+        metrics.BROKER_UP.set(1)
+        metrics.PUBLISHED.labels(record.topic).inc()
+        metrics.PUBLISH_SECONDS.labels(record.topic).observe(time.perf_counter() - started)
+
+    async def healthy(self) -> bool:
+        """Whether the broker answers a metadata request now."""
+        if self._producer is None:
+            return False
+        try:
+            client = self._producer.client
+            await asyncio.wait_for(client.fetch_all_metadata(), 3)
+        except (KafkaError, OSError, TimeoutError):
+            metrics.BROKER_UP.set(0)
+            return False
+        metrics.BROKER_UP.set(1)
+        return True
+
+    async def stop(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            with contextlib.suppress(KafkaError, OSError, TimeoutError):
+                await asyncio.wait_for(producer.flush(), 10)
+            await producer.stop()

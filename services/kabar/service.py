@@ -1,0 +1,175 @@
+"""Assembling and running the whole service: broker (embedded or external),
+producer, fetcher, discovery, dedup, observability server and the pipeline,
+started in order and stopped in reverse, whatever happens in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+
+from kabar.broker import EmbeddedBroker
+from kabar.dedup import Deduper, content_hash
+from kabar.dedup.language import detect_language
+from kabar.discovery import Discovery, SeenStore
+from kabar.extract import extract, stitch
+from kabar.fetch import Fetcher
+from kabar.http import ObservabilityServer
+from kabar.models import Article
+from kabar.pipeline import Components, Pipeline
+from kabar.publish import Publisher, ensure_topics
+from kabar.settings import Settings
+
+log = logging.getLogger("kabar.service")
+
+
+@contextlib.asynccontextmanager
+async def broker_bootstrap(
+    settings: Settings, say: Callable[[str], None] = print
+) -> AsyncIterator[str]:
+    """Yield the bootstrap servers, starting the embedded broker when none is set."""
+    if settings.broker.bootstrap_servers:
+        yield settings.broker.bootstrap_servers
+        return
+    broker = EmbeddedBroker(settings.broker.embedded_host, settings.broker.embedded_port)
+    await asyncio.to_thread(broker.start)
+    say(f"embedded Kafka-protocol broker (Tansu) listening on {broker.bootstrap}")
+    try:
+        yield broker.bootstrap
+    finally:
+        await asyncio.to_thread(broker.stop)
+        say("embedded broker stopped")
+
+
+def _extract(html: str, url: str, portal: str) -> Article:
+    return extract(html, url, portal=portal)
+
+
+async def run_service(
+    settings: Settings,
+    *,
+    once: bool,
+    say: Callable[[str], None] = print,
+    on_ready: Callable[[Pipeline, str], None] | None = None,
+) -> Counter[str]:
+    """Run the pipeline until ``once`` completes or SIGINT/SIGTERM; return counts."""
+    async with broker_bootstrap(settings, say) as bootstrap:
+        await ensure_topics(settings.broker, bootstrap)
+        publisher = Publisher(settings.broker, bootstrap)
+        await publisher.start()
+        try:
+            return await _run_with_publisher(settings, publisher, once, say, on_ready)
+        finally:
+            await publisher.stop()
+
+
+async def _run_with_publisher(
+    settings: Settings,
+    publisher: Publisher,
+    once: bool,
+    say: Callable[[str], None],
+    on_ready: Callable[[Pipeline, str], None] | None,
+) -> Counter[str]:
+    seen = SeenStore(settings.discovery.seen_path, settings.discovery.seen_max_entries)
+    deduper = Deduper(settings.dedup) if settings.dedup.enabled else None
+    try:
+        async with Fetcher(settings.fetch) as fetcher:
+            holder: list[Pipeline] = []
+
+            async def on_source_error(url: str, portal: str, exc: Exception) -> None:
+                from kabar.errors import FetchError
+
+                if holder and isinstance(exc, FetchError):
+                    await holder[0].source_error(url, portal, exc)
+
+            discovery = Discovery(settings.portals, settings.discovery, fetcher, seen,
+                                  on_error=on_source_error)
+            parts = Components(
+                fetcher=fetcher, sources=discovery, sender=publisher, extract=_extract,
+                stitch=stitch, content_hash=content_hash, deduper=deduper,
+                detect_language=detect_language,
+            )
+            pipeline = Pipeline(settings, parts)
+            holder.append(pipeline)
+            return await _supervise(settings, pipeline, publisher, once, say, on_ready)
+    finally:
+        if deduper is not None:
+            deduper.close()
+        seen.close()
+
+
+async def _supervise(
+    settings: Settings,
+    pipeline: Pipeline,
+    publisher: Publisher,
+    once: bool,
+    say: Callable[[str], None],
+    on_ready: Callable[[Pipeline, str], None] | None,
+) -> Counter[str]:
+    async def ready() -> tuple[bool, str]:
+        if not pipeline.running:
+            return False, "pipeline not running"
+        if not await publisher.healthy():
+            return False, "broker unreachable"
+        return True, "ok"
+
+    server = None
+    if settings.metrics.enabled:
+        server = ObservabilityServer(settings.metrics.host, settings.metrics.port, ready)
+        port = await server.start()
+        say(f"metrics on http://{settings.metrics.host}:{port}/metrics")
+    _install_signal_handlers(pipeline.request_stop)
+    progress = asyncio.create_task(_progress(pipeline, settings))
+    try:
+        if on_ready is not None:
+            on_ready(pipeline, publisher.bootstrap)
+        return await pipeline.run(once=once)
+    finally:
+        progress.cancel()
+        _remove_signal_handlers()
+        if server is not None:
+            await server.stop()
+
+
+def _install_signal_handlers(stop: Callable[[], None]) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop)
+
+
+def _remove_signal_handlers() -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.remove_signal_handler(sig)
+
+
+async def _progress(pipeline: Pipeline, settings: Settings) -> None:
+    interval_s = settings.pipeline.progress_interval_s
+    if interval_s <= 0:
+        return
+    while True:
+        await asyncio.sleep(interval_s)
+        print(format_counts(pipeline.counts, settings, pipeline), file=sys.stderr, flush=True)
+
+
+def format_counts(
+    counts: Counter[str], settings: Settings, pipeline: Pipeline | None = None
+) -> str:
+    """One progress/summary line: stage counts and events published per topic."""
+    b = settings.broker
+    line = (f"fetched={counts['fetched']} extracted={counts['extracted']} "
+            f"unchanged={counts['unchanged']} failed={counts['errors']} "
+            f"articles={counts['published:' + b.articles_topic]} "
+            f"stories={counts['published:' + b.stories_topic]} "
+            f"errors={counts['published:' + b.errors_topic]}")
+    if pipeline is not None:
+        line += (f" queues: fetch={pipeline.fetch_q.qsize()} extract={pipeline.extract_q.qsize()}"
+                 f" publish={pipeline.publish_q.qsize()}")
+    return line
