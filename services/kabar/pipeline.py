@@ -30,6 +30,7 @@ from kabar.events import (
     now_iso,
     serialize,
 )
+from kabar.logs import log_event
 from kabar.models import Article, ArticleEvent, DedupResult, ErrorEvent, FetchRequest, FetchResult
 from kabar.publish import Outgoing
 from kabar.settings import Settings
@@ -167,8 +168,8 @@ class Pipeline:
     async def _resume_spooled(self) -> None:
         records, requests = self.spool.take()
         if records or requests:
-            log.info("resuming spooled work", extra={"records": len(records),
-                                                     "requests": len(requests)})
+            log_event(log, "INFO", "resuming spooled work", records=len(records),
+                      requests=len(requests))
         for record in records:
             await self.publish_q.put(record)
         await self._feed(requests)
@@ -185,7 +186,7 @@ class Pipeline:
         self._held.clear()
         saved = self.spool.save(records, requests)
         if saved:
-            log.warning("spooled unfinished work", extra={"count": saved})
+            log_event(log, "WARNING", "spooled unfinished work", count=saved)
 
     # --- stages ------------------------------------------------------------
     async def _loop(
@@ -200,7 +201,7 @@ class Pipeline:
             try:
                 await handle(item)
             except Exception:  # a bug in one item must not kill the stage
-                log.exception("unexpected error", extra={"stage": stage})
+                log.exception("unexpected error in stage %s", stage)
                 metrics.STAGE_ITEMS.labels(stage, "crash").inc()
             finally:
                 metrics.IN_FLIGHT.labels(stage).dec()
@@ -347,9 +348,8 @@ class Pipeline:
                 await self.parts.sender.send(record)
             except PublishError as exc:
                 if exc.reason == "message_too_large" or attempt == settings.publish_attempts:
-                    log.error("publish failed; record spooled",
-                              extra={"stage": "publish", "reason": exc.reason,
-                                     "topic": record.topic})
+                    log_event(log, "ERROR", "publish failed; record spooled", stage="publish",
+                              reason=exc.reason, topic=record.topic)
                     self._unsent.append(record)
                     return
                 delay = min(settings.publish_backoff_max_s, 0.2 * 2**attempt)
@@ -375,8 +375,8 @@ class Pipeline:
         self.counts["errors"] += 1
         metrics.DEAD_LETTERS.labels(portal, exc.stage, exc.reason).inc()
         metrics.STAGE_ITEMS.labels(exc.stage, "error").inc()
-        log.warning(exc.detail[:300], extra={"portal": portal, "url": url, "stage": exc.stage,
-                                             "reason": exc.reason})
+        log_event(log, "WARNING", exc.detail[:300], portal=portal, url=url, stage=exc.stage,
+                  reason=exc.reason)
         record = Outgoing(
             topic=self.settings.broker.errors_topic,
             key=url.encode("utf-8")[:512],

@@ -25,6 +25,7 @@ from aiokafka.protocol.transaction import InitProducerIdRequest
 from kabar import metrics
 from kabar.errors import PublishError
 from kabar.events import Headers
+from kabar.logs import log_event
 from kabar.settings import BrokerSettings
 
 log = logging.getLogger("kabar.publish")
@@ -58,7 +59,12 @@ async def broker_supports_idempotence(bootstrap: str) -> bool:
 async def ensure_topics(settings: BrokerSettings, bootstrap: str) -> None:
     """Create Kabar's topics if missing (docker-compose also creates them)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=settings.client_id)
-    await admin.start()
+    try:
+        await asyncio.wait_for(admin.start(), settings.connect_timeout_s)
+    except (KafkaError, OSError, TimeoutError) as exc:
+        await admin.close()
+        metrics.BROKER_UP.set(0)
+        raise PublishError(f"cannot connect to {bootstrap}: {exc!r}") from exc
     try:
         existing = set(await admin.list_topics())
         wanted = [settings.articles_topic, settings.stories_topic, settings.errors_topic]
@@ -93,8 +99,8 @@ class Publisher:
             raise PublishError(f"cannot connect to {self.bootstrap}: {exc!r}") from exc
         metrics.BROKER_UP.set(1)
         self._producer = producer
-        log.info("producer connected", extra={"bootstrap": self.bootstrap,
-                                               "idempotent": self.idempotent})
+        log_event(log, "INFO", "producer connected", bootstrap=self.bootstrap,
+                  idempotent=self.idempotent)
 
     def _producer_config(self) -> dict[str, Any]:
         s = self.settings
