@@ -83,6 +83,8 @@ class Components:
     content_hash: Hasher
     deduper: Deduplicator | None = None
     detect_language: LanguageDetector | None = None
+    #: Called with a URL whose fetch failed for a passing reason, so a later poll retries it.
+    forget: Callable[[str], None] | None = None
 
 
 class Pipeline:
@@ -221,6 +223,8 @@ class Pipeline:
         try:
             result = await self.parts.fetcher.fetch(request)
         except FetchError as exc:
+            if exc.retryable and self.parts.forget is not None:
+                self.parts.forget(request.url)
             await self.dead_letter(request.url, request.portal, exc, request.attempt)
             return
         self.counts["fetched"] += 1

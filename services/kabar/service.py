@@ -24,6 +24,7 @@ from kabar.models import Article
 from kabar.pipeline import Components, Pipeline
 from kabar.publish import Publisher, ensure_topics
 from kabar.settings import Settings
+from kabar.urls import canonicalize
 
 log = logging.getLogger("kabar.service")
 
@@ -93,6 +94,7 @@ async def _run_with_publisher(
                 fetcher=fetcher, sources=discovery, sender=publisher, extract=_extract,
                 stitch=stitch, content_hash=content_hash, deduper=deduper,
                 detect_language=detect_language,
+                forget=lambda url: seen.discard(canonicalize(url)),
             )
             pipeline = Pipeline(settings, parts)
             holder.append(pipeline)

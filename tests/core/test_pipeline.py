@@ -5,6 +5,7 @@ spool that keeps what was accepted."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
@@ -13,7 +14,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from kabar.errors import EmptyBodyError, HTTPStatusError, PublishError
+from kabar.errors import EmptyBodyError, HTTPStatusError, NetworkError, PublishError
 from kabar.models import Article, DedupResult, FetchRequest, FetchResult
 from kabar.pipeline import Components, Pipeline
 from kabar.publish import Outgoing
@@ -204,3 +205,18 @@ async def test_exhausted_publish_attempts_are_spooled(tmp_path: Path, attempts_f
     assert [r.topic for r in records] == [pipe.settings.broker.articles_topic]
 
 Runner = Callable[[], Awaitable[None]]
+
+
+async def test_passing_fetch_failures_are_forgotten_for_a_later_poll(tmp_path: Path) -> None:
+    class Flaky(Fetcher):
+        async def fetch(self, request: FetchRequest) -> FetchResult:
+            if request.url.endswith("/down"):
+                raise NetworkError("connection refused", url=request.url)
+            return await super().fetch(request)
+
+    forgotten: list[str] = []
+    sender = Sender()
+    pipe, _ = make(tmp_path, {}, requests_for(f"{BASE}/down", f"{BASE}/404"), sender)
+    pipe.parts = dataclasses.replace(pipe.parts, fetcher=Flaky({}), forget=forgotten.append)
+    await pipe.run(once=True)
+    assert forgotten == [f"{BASE}/down"]  # a 404 stays seen; a refused connection does not
