@@ -1,0 +1,229 @@
+"""`kabar bench metrics`: what Prometheus instrumentation costs per article.
+
+Replays the metric calls the pipeline makes for one article (discovery, fetch,
+extract, dedup, publish of an article and a story event) on the real metric
+objects, and the same call sequence on no-op stand-ins; the difference is the
+metrics cost. It is reported as a share of the in-process CPU time per article
+(extract + language detection + dedup on real pages), which is a lower bound of
+the end-to-end time (that also waits for HTTP and broker acks), so the share
+printed is an upper bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from kabar import metrics
+
+#: Metrics may add at most this share to the time per article.
+TARGET_SHARE = 0.03
+_PORTAL = "bench"
+_ARTICLES_TOPIC = "kabar.articles.v1"
+_STORIES_TOPIC = "kabar.stories.v1"
+
+
+class _NoOp:
+    """Accepts every metric call and does nothing (metrics switched off)."""
+
+    def labels(self, *values: str) -> _NoOp:
+        return self
+
+    def inc(self, amount: float = 1.0) -> None:
+        pass
+
+    def dec(self, amount: float = 1.0) -> None:
+        pass
+
+    def set(self, value: float) -> None:
+        pass
+
+    def observe(self, value: float) -> None:
+        pass
+
+    def time(self) -> contextlib.nullcontext[None]:
+        return contextlib.nullcontext()
+
+
+_METRIC_NAMES = (
+    "DISCOVERED", "NEW_URLS", "QUEUE_DEPTH", "IN_FLIGHT", "FETCH_BYTES", "FETCHES",
+    "FETCH_SECONDS", "STAGE_ITEMS", "EXTRACT_SECONDS", "EXTRACTIONS", "BODY_WORDS",
+    "CLUTTER_REMOVED", "MISSING_FIELD", "DEDUP_VERDICTS", "STORIES_ACTIVE", "BROKER_UP",
+    "PUBLISHED", "PUBLISH_SECONDS", "FRESHNESS_LAG",
+)  # fmt: skip
+
+
+def real_metrics() -> SimpleNamespace:
+    return SimpleNamespace(**{name: getattr(metrics, name) for name in _METRIC_NAMES})
+
+
+def noop_metrics() -> SimpleNamespace:
+    noop = _NoOp()
+    return SimpleNamespace(**dict.fromkeys(_METRIC_NAMES, noop))
+
+
+def _take(m: Any, stage: str) -> None:
+    """What the pipeline's stage loop records when it takes an item off its queue."""
+    m.QUEUE_DEPTH.labels(stage).set(3)
+    m.IN_FLIGHT.labels(stage).inc()
+
+
+def instrument_article(m: Any, portal: str = _PORTAL) -> None:
+    """The metric calls the pipeline makes for one published article (``m`` may be no-op)."""
+    m.DISCOVERED.labels(portal, "feed").inc()
+    m.NEW_URLS.labels(portal, "feed").inc()
+    m.QUEUE_DEPTH.labels("fetch").set(5)
+    _take(m, "fetch")
+    m.FETCH_BYTES.labels(portal).inc(48_000)
+    m.FETCHES.labels(portal, "ok").inc()
+    m.FETCH_SECONDS.labels(portal).observe(0.12)
+    m.STAGE_ITEMS.labels("fetch", "ok").inc()
+    m.QUEUE_DEPTH.labels("extract").set(2)
+    m.IN_FLIGHT.labels("fetch").dec()
+    _take(m, "extract")
+    with m.EXTRACT_SECONDS.labels(portal).time():
+        pass
+    m.EXTRACTIONS.labels(portal, "ok").inc()
+    m.STAGE_ITEMS.labels("extract", "ok").inc()
+    m.BODY_WORDS.labels(portal).observe(420)
+    m.CLUTTER_REMOVED.labels(portal).inc(7)
+    m.MISSING_FIELD.labels(portal, "authors").inc()
+    m.DEDUP_VERDICTS.labels(portal, "new").inc()
+    m.STORIES_ACTIVE.set(120)
+    m.QUEUE_DEPTH.labels("publish").set(1)
+    m.IN_FLIGHT.labels("extract").dec()
+    for topic in (_ARTICLES_TOPIC, _STORIES_TOPIC):
+        _take(m, "publish")
+        m.BROKER_UP.set(1)
+        m.PUBLISHED.labels(topic).inc()
+        m.PUBLISH_SECONDS.labels(topic).observe(0.004)
+        m.STAGE_ITEMS.labels("publish", "ok").inc()
+        m.IN_FLIGHT.labels("publish").dec()
+    m.FRESHNESS_LAG.labels(portal).observe(240.0)
+
+
+def per_call_seconds(work: Callable[[], None], count: int, rounds: int) -> float:
+    """Median over ``rounds`` of the mean seconds of one ``work()``."""
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(count):
+            work()
+        samples.append((time.perf_counter() - start) / count)
+    return statistics.median(samples)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsCost:
+    real_s: float
+    noop_s: float
+    article_s: float
+    articles: int
+
+    @property
+    def overhead_s(self) -> float:
+        return max(0.0, self.real_s - self.noop_s)
+
+    @property
+    def share(self) -> float:
+        """Metrics time as a share of the time per article with metrics on."""
+        total = self.article_s + self.overhead_s
+        return self.overhead_s / total if total > 0 else 0.0
+
+
+def demo_pages() -> list[tuple[bytes, str, str]]:
+    """(html, url, portal) of the demo site's article pages (shipped with Kabar)."""
+    from kabar.demo.site import build_site
+
+    base = "http://demo.kabar.test"
+    routes = build_site(base)
+    return [
+        (page.body, base + path, path.split("/")[1])
+        for path, page in sorted(routes.items())
+        if "/read/" in path and page.status == 200
+    ]
+
+
+def corpus_pages(directory: Path) -> list[tuple[bytes, str, str]]:
+    from kabar.bench.extract import load_html
+
+    return [
+        (html, url or f"https://example.test/{i}", "corpus")
+        for i, (html, url) in enumerate(load_html(directory))
+    ]
+
+
+def article_seconds(pages: Sequence[tuple[bytes, str, str]], rounds: int) -> float:
+    """Median seconds per article for extract + language + dedup (CPU path)."""
+    from kabar.dedup import Deduper
+    from kabar.dedup.language import detect_language
+    from kabar.errors import ExtractError
+    from kabar.extract import extract
+    from kabar.settings import DedupSettings
+
+    samples = []
+    for _ in range(rounds):
+        deduper = Deduper(DedupSettings(store="memory"))
+        done = 0
+        start = time.perf_counter()
+        for html, url, portal in pages:
+            try:
+                article = extract(html, url, portal=portal)
+            except ExtractError:
+                continue
+            detect_language(article.title + "\n" + article.body)
+            deduper.process(article)
+            done += 1
+        elapsed = time.perf_counter() - start
+        deduper.close()
+        if done:
+            samples.append(elapsed / done)
+    return statistics.median(samples) if samples else 0.0
+
+
+def measure(pages: Sequence[tuple[bytes, str, str]], calls: int, rounds: int) -> MetricsCost:
+    real, noop = real_metrics(), noop_metrics()
+    instrument_article(real)  # create the label children first, as a running pipeline has
+    return MetricsCost(
+        real_s=per_call_seconds(lambda: instrument_article(real), calls, rounds),
+        noop_s=per_call_seconds(lambda: instrument_article(noop), calls, rounds),
+        article_s=article_seconds(pages, rounds),
+        articles=len(pages),
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--corpus", type=Path, help="pages to extract for the per-article time (default: demo)"
+    )
+    parser.add_argument("--calls", type=int, default=20_000, help="articles replayed per round")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds (the median is reported)")
+
+
+def main(args: argparse.Namespace) -> int:
+    pages = corpus_pages(args.corpus) if args.corpus else demo_pages()
+    if not pages:
+        print("kabar bench metrics: no pages to extract")
+        return 2
+    cost = measure(pages, args.calls, args.rounds)
+    us = 1e6
+    print(f"metric calls per article:   {cost.real_s * us:8.2f} µs (real registry)")
+    print(f"same calls on no-op stubs:  {cost.noop_s * us:8.2f} µs")
+    print(f"metrics overhead / article: {cost.overhead_s * us:8.2f} µs")
+    print(
+        f"CPU per article:            {cost.article_s * us:8.1f} µs "
+        f"(extract + language + dedup, {cost.articles} pages)"
+    )
+    verdict = "OK" if cost.share <= TARGET_SHARE else "OVER TARGET"
+    print(
+        f"metrics share:              {cost.share:8.3%} of time per article "
+        f"(target ≤ {TARGET_SHARE:.0%}; upper bound: network time excluded) {verdict}"
+    )
+    return 0 if cost.share <= TARGET_SHARE else 1
