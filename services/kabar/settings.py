@@ -63,6 +63,9 @@ class FetchSettings:
     #: Cap on decompressed size relative to the wire size (gzip/brotli bombs).
     max_decompression_ratio: float = 100.0
     allow_private_addresses: bool = False
+    #: "host=address" pins consulted before DNS, like /etc/hosts; "host=" marks a
+    #: name as nonexistent (tests use it to play a DNS failure without any lookup).
+    static_hosts: list[str] = field(default_factory=list)
     accepted_content_types: list[str] = field(
         default_factory=lambda: ["text/html", "application/xhtml+xml"]
     )

@@ -61,6 +61,8 @@ errors_topic = "{ERRORS}"
 stories_topic = "{STORIES}"
 [fetch]
 allow_private_addresses = true
+# the DNS failure is played locally: no lookup leaves this machine
+static_hosts = ["portal-yang-tidak-ada.invalid="]
 read_timeout_s = 1.0
 total_timeout_s = 3.0
 retries = 1

@@ -1,0 +1,186 @@
+"""``kabar bench fetch``: pages per second of the fetch stage alone.
+
+A small HTTP/1.1 keep-alive server runs in a *separate process* on 127.0.0.1
+(so it does not compete with the fetcher for the GIL) and serves generated
+Indonesian article pages. The fetcher runs with its normal checks (address
+guard, robots.txt, charset decoding) but with per-host limits opened up: it
+is our own server. ``fetch_only_rate`` is reusable so the whole-pipeline
+bench can compare itself against this figure (goal: pipeline ≥ 0.8 ×).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from kabar.fetch import Fetcher
+from kabar.models import FetchRequest
+from kabar.settings import FetchSettings
+
+_PARAGRAPHS = (
+    "Pemerintah daerah menyiapkan anggaran tambahan untuk memperbaiki jalan desa yang rusak "
+    "akibat banjir pada awal bulan ini.",
+    "Warga berharap perbaikan selesai sebelum musim panen agar hasil bumi dapat diangkut ke "
+    "pasar kecamatan tanpa hambatan.",
+    "Kepala dinas pekerjaan umum mengatakan lelang proyek akan dibuka secara terbuka dan "
+    "diawasi oleh inspektorat.",
+    "Sejumlah pedagang mengeluhkan ongkos angkut yang naik hampir dua kali lipat selama jalan "
+    "belum diperbaiki.",
+)
+PAGE_PATH = "/artikel/{}"
+
+
+def article_page(i: int, paragraphs: int = 40) -> bytes:
+    """A generated article page (40 paragraphs: about 5 kB)."""
+    body = "".join(
+        f"<p>{_PARAGRAPHS[(i + k) % len(_PARAGRAPHS)]} (bagian {k})</p>" for k in range(paragraphs)
+    )
+    return (
+        '<!doctype html><html lang="id"><head><meta charset="utf-8">'
+        f"<title>Artikel uji nomor {i}</title></head><body><nav>Beranda | Nasional</nav>"
+        f"<article><h1>Artikel uji nomor {i}</h1>{body}</article><footer>Redaksi</footer>"
+        "</body></html>"
+    ).encode()
+
+
+# --- the server (runs in a child process) --------------------------------------------------
+
+
+async def _handle(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, paragraphs: int
+) -> None:
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            path = head.split(b" ", 2)[1].decode("ascii", "replace")
+            prefix = PAGE_PATH.format("")
+            if path.startswith(prefix) and path[len(prefix) :].isdigit():
+                status, body = b"200 OK", article_page(int(path[len(prefix) :]), paragraphs)
+            else:
+                status, body = b"404 Not Found", b"not found"
+            writer.write(
+                b"HTTP/1.1 " + status + b"\r\nContent-Type: text/html; charset=utf-8\r\n"
+                b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+            )
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+        pass
+    finally:
+        writer.close()
+
+
+async def _serve(paragraphs: int) -> None:
+    server = await asyncio.start_server(
+        lambda r, w: _handle(r, w, paragraphs), "127.0.0.1", 0, backlog=512
+    )
+    port = server.sockets[0].getsockname()[1]
+    print(port, flush=True)
+    async with server:
+        # Serve until the parent closes our stdin.
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+
+def serve_forever(paragraphs: int = 40) -> None:
+    asyncio.run(_serve(paragraphs))
+
+
+@contextmanager
+def serve_articles(paragraphs: int = 40) -> Iterator[str]:
+    """Run the page server in a child process; yields its base URL (http://127.0.0.1:port).
+
+    Pages are at ``base + PAGE_PATH.format(i)`` for any integer ``i``.
+    """
+    code = f"from kabar.bench.fetch import serve_forever; serve_forever({int(paragraphs)})"
+    child = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        port = int(child.stdout.readline())
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        if child.stdin is not None:
+            child.stdin.close()
+        try:
+            child.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+# --- the measurement ---------------------------------------------------------------------
+
+
+def bench_settings(base: FetchSettings | None = None, workers: int = 8) -> FetchSettings:
+    """Settings for benchmarking against our own local server: no per-host throttling."""
+    return dataclasses.replace(
+        base or FetchSettings(),
+        workers=workers,
+        allow_private_addresses=True,
+        per_host_rate=1e9,
+        per_host_burst=1_000_000,
+        per_host_concurrency=workers,
+        retries=0,
+    )
+
+
+async def fetch_only_rate(urls: list[str], settings: FetchSettings) -> float:
+    """Fetch every URL with ``settings.workers`` workers; returns pages per second."""
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for url in urls:
+        queue.put_nowait(url)
+
+    async def worker(fetcher: Fetcher) -> None:
+        while not queue.empty():
+            await fetcher.fetch(FetchRequest(url=queue.get_nowait(), portal="bench"))
+
+    async with Fetcher(settings) as fetcher:
+        await fetcher.fetch(FetchRequest(url=urls[0], portal="bench"))  # warm-up: robots, DNS
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(fetcher) for _ in range(max(1, settings.workers))))
+        elapsed = time.perf_counter() - started
+    return len(urls) / elapsed
+
+
+def compare(fetch_only: float, whole_pipeline: float) -> str:
+    """One line for the whole-pipeline bench: both rates and their ratio (goal ≥ 0.8)."""
+    ratio = whole_pipeline / fetch_only if fetch_only else 0.0
+    verdict = "ok" if ratio >= 0.8 else "BELOW GOAL 0.8"
+    return (
+        f"fetch only {fetch_only:.0f} pages/s, whole pipeline {whole_pipeline:.0f} pages/s, "
+        f"ratio {ratio:.2f} ({verdict})"
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--pages", type=int, default=2000, help="pages to fetch (default 2000)")
+    parser.add_argument(
+        "--workers", type=int, default=FetchSettings().workers, help="concurrent fetches"
+    )
+    parser.add_argument(
+        "--paragraphs", type=int, default=40, help="paragraphs per page (40 ≈ 5 kB)"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="repeat and report the best")
+
+
+def main(args: argparse.Namespace) -> int:
+    settings = bench_settings(workers=args.workers)
+    with serve_articles(args.paragraphs) as base:
+        urls = [base + PAGE_PATH.format(i) for i in range(args.pages)]
+        rates = [asyncio.run(fetch_only_rate(urls, settings)) for _ in range(args.rounds)]
+    size_kb = len(article_page(0, args.paragraphs)) / 1024
+    print(
+        f"fetch stage: {max(rates):.0f} pages/s best of {args.rounds} "
+        f"({', '.join(f'{r:.0f}' for r in rates)}); {args.pages} pages of {size_kb:.1f} kB, "
+        f"{args.workers} workers, one local host"
+    )
+    return 0

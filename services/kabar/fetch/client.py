@@ -1,0 +1,440 @@
+"""The fetcher: one shared ``httpx.AsyncClient`` behind every politeness and
+safety rule.
+
+One attempt is a chain of hops followed by hand, because each hop must pass
+the same checks (scheme, public address, robots.txt, the host's rate slot)
+and loops must be caught. Attempts are retried with backoff for transient
+failures only; the final failure is raised as a typed ``FetchError`` carrying
+the URL. The body is streamed through ``body.read_body`` (size and
+decompression limits) and decoded by ``charset.decode``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from urllib.parse import urljoin
+
+import httpx
+
+from kabar import metrics
+from kabar.errors import BlockedError, ContentError, FetchError, HTTPStatusError, NetworkError
+from kabar.events import now_iso
+from kabar.fetch import charset
+from kabar.fetch.body import Limits, gunzip_file, read_body
+from kabar.fetch.netguard import NetGuard, guarded_transport
+from kabar.fetch.ratelimit import HostLimiter, RateLimiter
+from kabar.fetch.retry import RetryPolicy, is_retryable, parse_retry_after
+from kabar.fetch.robots import RobotsCache, RobotsPolicy
+from kabar.models import FetchRequest, FetchResult
+from kabar.settings import FetchSettings
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: Media types a feed, sitemap (possibly a .xml.gz file) or section page may have.
+_SOURCE_TYPES = (
+    "text/html",
+    "application/xhtml+xml",
+    "text/xml",
+    "application/xml",
+    "text/plain",
+    "application/gzip",
+    "application/x-gzip",
+    "application/octet-stream",
+)
+#: File signatures of documents that servers sometimes label text/html.
+_BINARY_MAGIC = (b"%PDF-", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"RIFF")
+_PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
+_SOURCE_ACCEPT = "application/rss+xml,application/atom+xml,application/xml,text/xml,text/html;q=0.8"
+
+#: Called with (host, time.monotonic()) just before each HTTP request is sent.
+RequestHook = Callable[[str, float], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceResponse:
+    """A feed, sitemap or section page; ``status`` is 200, or 304 (``text`` empty)."""
+
+    status: int
+    url: str
+    text: str
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Want:
+    """What a caller accepts from one request chain."""
+
+    accept: str
+    content_types: tuple[str, ...] | None  # None: anything
+    limits: Limits
+    headers: tuple[tuple[str, str], ...] = ()
+    robots: bool = True
+    #: Also accept any ``*/xml`` or ``*+xml`` media type (RSS, Atom, sitemaps).
+    any_xml: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    """A completed exchange: final URL, status, headers and the decoded-transfer body."""
+
+    url: str
+    status: int
+    headers: httpx.Headers
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _Redirect:
+    location: str
+    #: A hop that sets a cookie may legitimately lead back to the same URL (cookie checks).
+    sets_cookie: bool = False
+
+
+class Fetcher:
+    """Fetches pages and sources politely; use as ``async with Fetcher(...) as f``."""
+
+    def __init__(
+        self,
+        settings: FetchSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        on_request: RequestHook | None = None,
+    ) -> None:
+        self.settings = settings
+        self._transport = transport
+        self._on_request = on_request
+        self._client: httpx.AsyncClient | None = None
+        self._guard = NetGuard(
+            allow_private=settings.allow_private_addresses, static_hosts=settings.static_hosts
+        )
+        self._limiter = RateLimiter(
+            settings.per_host_rate, settings.per_host_burst, settings.per_host_concurrency
+        )
+        self._retry = RetryPolicy(
+            settings.retries,
+            settings.backoff_base_s,
+            settings.backoff_max_s,
+            settings.retry_after_max_s,
+        )
+        self._robots = RobotsCache(
+            self._load_robots,
+            settings.user_agent,
+            ttl_s=settings.robots_cache_s,
+            unreachable_s=settings.robots_unreachable_s,
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        s = self.settings
+        pool = max(10, s.workers * s.per_host_concurrency)
+        limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
+        self._client = httpx.AsyncClient(
+            transport=self._transport or guarded_transport(self._guard, limits),
+            follow_redirects=False,
+            trust_env=False,  # never route through a proxy from the environment
+            timeout=httpx.Timeout(
+                connect=s.connect_timeout_s,
+                read=s.read_timeout_s,
+                write=s.read_timeout_s,
+                pool=s.total_timeout_s,
+            ),
+            limits=limits,
+            headers={
+                "User-Agent": s.user_agent,
+                "Accept-Encoding": "gzip, deflate, br",
+                "Accept-Language": "id-ID,id;q=0.9,en;q=0.5",
+            },
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    @property
+    def limiter(self) -> RateLimiter:
+        """Per-host limits (e.g. ``limiter.set_rate(host, portal.rate)``)."""
+        return self._limiter
+
+    async def fetch(self, request: FetchRequest) -> FetchResult:
+        """Fetch one HTML page and decode it to text."""
+        s = self.settings
+        want = _Want(
+            accept=_PAGE_ACCEPT,
+            content_types=tuple(t.lower() for t in s.accepted_content_types),
+            limits=Limits(s.max_body_bytes, s.max_decompression_ratio),
+        )
+        started = time.monotonic()
+        with _outcome(request.portal, started, request.url) as outcome:
+            raw = await self._with_retries(request.url, request.portal, want)
+            ctype = raw.headers.get("content-type", "")
+            plain = _Raw(raw.url, raw.status, raw.headers, gunzip_file(raw.body, want.limits))
+            decoded = _decode(plain, ctype, request.url, want.content_types)
+            outcome.status = str(raw.status)
+            return FetchResult(
+                request=request,
+                final_url=raw.url,
+                status=raw.status,
+                html=decoded.text,
+                headers=dict(raw.headers),
+                content_type=_media_type(ctype) or "text/html",
+                charset=decoded.charset,
+                size_bytes=len(raw.body),
+                elapsed_s=time.monotonic() - started,
+                fetched_at=now_iso(),
+            )
+
+    async def fetch_source(
+        self,
+        url: str,
+        portal: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> SourceResponse:
+        """Fetch a feed, sitemap or section page, conditionally when validators are given."""
+        s = self.settings
+        headers = [("If-None-Match", etag)] if etag else []
+        if last_modified:
+            headers.append(("If-Modified-Since", last_modified))
+        limits = Limits(s.max_source_bytes, s.max_decompression_ratio)
+        want = _Want(_SOURCE_ACCEPT, _SOURCE_TYPES, limits, tuple(headers), any_xml=True)
+        with _outcome(portal, time.monotonic(), url) as outcome:
+            raw = await self._with_retries(url, portal, want)
+            outcome.status = str(raw.status)
+            if raw.status == 304:
+                metrics.NOT_MODIFIED.labels(portal).inc()
+                return SourceResponse(
+                    304,
+                    raw.url,
+                    "",
+                    raw.headers.get("etag", etag),
+                    raw.headers.get("last-modified", last_modified),
+                    _media_type(raw.headers.get("content-type", "")),
+                )
+            ctype = raw.headers.get("content-type", "")
+            plain = _Raw(raw.url, raw.status, raw.headers, gunzip_file(raw.body, limits))
+            decoded = _decode(plain, ctype, url, None)
+            return SourceResponse(
+                200,
+                raw.url,
+                decoded.text,
+                raw.headers.get("etag"),
+                raw.headers.get("last-modified"),
+                _media_type(ctype),
+            )
+
+    async def robots(self, url: str) -> RobotsPolicy:
+        """The robots.txt policy for ``url``'s origin (cached); its ``sitemaps`` help discovery."""
+        return await self._robots.policy(url)
+
+    # -- retries and redirects ---------------------------------------------
+
+    async def _with_retries(self, url: str, portal: str, want: _Want) -> _Raw:
+        attempt = 1
+        while True:
+            try:
+                return await self._follow(url, portal, want)
+            except FetchError as exc:
+                exc.url = exc.url or url
+                if attempt >= self._retry.attempts or not is_retryable(exc):
+                    raise
+                retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+                metrics.RETRIES.labels(portal, exc.reason).inc()
+                await asyncio.sleep(self._retry.delay(attempt, retry_after))
+                attempt += 1
+
+    async def _follow(self, url: str, portal: str, want: _Want) -> _Raw:
+        seen = {url}
+        current = url
+        for _ in range(self.settings.max_redirects + 1):
+            try:
+                result = await self._exchange(current, portal, want)
+            except FetchError as exc:
+                # Errors name the requested URL; where in the chain it failed goes in detail.
+                if current != url:
+                    exc.detail = f"{exc.detail} (redirected to {current})"
+                exc.url = url
+                raise
+            if isinstance(result, _Raw):
+                return result
+            if result.location in seen and not result.sets_cookie:
+                raise BlockedError("redirect loop", reason="redirect_loop", url=url)
+            seen.add(result.location)
+            current = result.location
+        raise BlockedError(
+            f"more than {self.settings.max_redirects} redirects",
+            reason="too_many_redirects",
+            url=url,
+        )
+
+    # -- one hop -------------------------------------------------------------
+
+    async def _exchange(self, url: str, portal: str, want: _Want) -> _Raw | _Redirect:
+        target = await self._guard.check(url)
+        limiter = self._limiter.host(target.host)
+        if want.robots and self.settings.respect_robots:
+            await self._check_robots(url, portal, limiter)
+        async with limiter.slot():
+            if self._on_request is not None:
+                self._on_request(target.host, time.monotonic())
+            try:
+                async with asyncio.timeout(self.settings.total_timeout_s):
+                    return await self._send(url, portal, want, limiter)
+            except TimeoutError as exc:
+                raise NetworkError("total timeout", reason="timeout", url=url) from exc
+            except httpx.HTTPError as exc:
+                raise _network_error(exc, url) from exc
+            except (httpx.InvalidURL, UnicodeError) as exc:
+                # httpx parses a redirect's Location itself, before we see the response.
+                raise BlockedError(f"invalid URL: {exc}", reason="bad_url", url=url) from exc
+
+    async def _send(
+        self, url: str, portal: str, want: _Want, limiter: HostLimiter
+    ) -> _Raw | _Redirect:
+        client = self._require_client()
+        headers = [("Accept", want.accept), *want.headers]
+        async with client.stream("GET", url, headers=headers) as response:
+            status = response.status_code
+            location = response.headers.get("location")
+            if status in _REDIRECTS and location:
+                sets_cookie = "set-cookie" in response.headers
+                return _Redirect(urljoin(url, location.strip()), sets_cookie)
+            if status == 304 and want.headers:
+                return _Raw(str(response.url), 304, response.headers, b"")
+            if not 200 <= status < 300:
+                raise self._status_error(response, url, limiter)
+            _check_type(response.headers.get("content-type", ""), want, url)
+            _check_length(response.headers.get("content-length"), want.limits, url)
+            try:
+                body = await read_body(
+                    response.aiter_raw(), response.headers.get("content-encoding"), want.limits
+                )
+            except ContentError as exc:
+                exc.url = url
+                raise
+            metrics.FETCH_BYTES.labels(portal).inc(body.wire_bytes)
+            return _Raw(str(response.url), status, response.headers, body.data)
+
+    def _status_error(
+        self, response: httpx.Response, url: str, limiter: HostLimiter
+    ) -> HTTPStatusError:
+        status = response.status_code
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        if retry_after is not None:
+            retry_after = min(retry_after, self.settings.retry_after_max_s)
+            if status in (429, 503):
+                limiter.push_back(retry_after)
+        return HTTPStatusError(status=status, url=url, retry_after=retry_after)
+
+    # -- robots --------------------------------------------------------------
+
+    async def _check_robots(self, url: str, portal: str, limiter: HostLimiter) -> None:
+        policy = await self._robots.policy(url)
+        if policy.unreachable is not None:
+            # Report the host as down (retryable), not as a robots refusal.
+            raise NetworkError("robots.txt unreachable", reason=policy.unreachable, url=url)
+        limiter.set_crawl_delay(policy.crawl_delay)
+        if not policy.allows(url):
+            metrics.ROBOTS_REFUSALS.labels(portal).inc()
+            raise BlockedError("disallowed by robots.txt", reason="robots_disallowed", url=url)
+
+    async def _load_robots(self, robots_url: str) -> str:
+        s = self.settings
+        limits = Limits(s.max_body_bytes, s.max_decompression_ratio)
+        want = _Want("text/plain,*/*;q=0.5", None, limits, robots=False)
+        raw = await self._follow(robots_url, "robots", want)
+        return charset.decode(raw.body, raw.headers.get("content-type")).text if raw.body else ""
+
+    def _require_client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            raise RuntimeError("use Fetcher inside 'async with'")
+        return self._client
+
+
+class _outcome:  # lower-case: used like a function, ``with _outcome(...)``
+    """Counts one public fetch call in FETCHES / FETCH_SECONDS and stamps errors with the URL."""
+
+    def __init__(self, portal: str, started: float, url: str) -> None:
+        self.portal = portal
+        self.started = started
+        self.url = url
+        self.status = "error"
+
+    def __enter__(self) -> _outcome:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if isinstance(exc, asyncio.CancelledError):
+            return
+        if isinstance(exc, FetchError):
+            exc.url = exc.url or self.url
+            self.status = str(exc.status) if isinstance(exc, HTTPStatusError) else exc.reason
+        metrics.FETCHES.labels(self.portal, self.status).inc()
+        metrics.FETCH_SECONDS.labels(self.portal).observe(time.monotonic() - self.started)
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _check_type(content_type: str, want: _Want, url: str) -> None:
+    media = _media_type(content_type)
+    if want.content_types is None or not media or media in want.content_types:
+        return  # a missing type is judged from the body (see _decode)
+    if want.any_xml and (media.endswith("/xml") or media.endswith("+xml")):
+        return
+    raise ContentError(f"content type {media}", reason="not_html", url=url)
+
+
+def _check_length(content_length: str | None, limits: Limits, url: str) -> None:
+    digits = (content_length or "").strip()
+    if digits.isdigit() and int(digits) > limits.max_bytes:
+        raise ContentError(
+            f"content-length {digits} over {limits.max_bytes}", reason="too_large", url=url
+        )
+
+
+def _decode(
+    raw: _Raw, content_type: str, url: str, content_types: tuple[str, ...] | None
+) -> charset.Decoded:
+    if not raw.body.strip():
+        raise ContentError("empty body", reason="empty_body", url=url)
+    if content_types is not None and raw.body.startswith(_BINARY_MAGIC):
+        raise ContentError("binary file served as a page", reason="not_html", url=url)
+    try:
+        decoded = charset.decode(raw.body, content_type)
+    except ContentError as exc:
+        exc.url = url
+        raise
+    untyped = content_types is not None and not _media_type(content_type)
+    if untyped and not decoded.text.lstrip().startswith("<"):
+        raise ContentError("untyped body is not markup", reason="not_html", url=url)
+    return decoded
+
+
+def _network_error(exc: httpx.HTTPError, url: str) -> FetchError:
+    detail = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, httpx.TimeoutException):
+        return NetworkError(detail, reason="timeout", url=url)
+    if isinstance(exc, httpx.ConnectError):
+        return NetworkError(detail, reason="connect_error", url=url)
+    if isinstance(exc, httpx.UnsupportedProtocol) or "Invalid URL in location" in str(exc):
+        # httpx vets a redirect's Location itself and reports it as a protocol error.
+        return BlockedError(detail, reason="bad_url", url=url)
+    return NetworkError(detail, reason="read_error", url=url)

@@ -1,0 +1,175 @@
+"""Refuse URLs that would make us talk to places a public crawler must not reach.
+
+A feed can list any URL and any page can redirect anywhere, so every hop is
+checked: the scheme must be http(s) and every address the host name resolves
+to must be a public one (no private, loopback, link-local, multicast or
+reserved ranges), unless the operator allows private addresses (tests do).
+Checking *after* resolution matters: ``intranet.example`` may resolve to 10.x.
+
+The check runs twice: before a hop (clear, early errors) and inside the
+connection itself (``GuardedBackend``): the socket is opened to the very
+address that was approved, so a DNS server answering "public" to the check
+and "10.0.0.5" to the connect (DNS rebinding) gains nothing. TLS still
+verifies the certificate against the host name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpcore
+import httpx
+
+from kabar.errors import BlockedError, NetworkError
+
+_SCHEMES = frozenset({"http", "https"})
+#: Resolutions are reused briefly: one page fetch checks the same host several times.
+_CACHE_TTL_S = 30.0
+_CACHE_MAX = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The parts of a URL the guard checked."""
+
+    scheme: str
+    host: str
+    port: int
+
+
+def parse_target(url: str) -> Target:
+    """Split an absolute http(s) URL, or raise ``BlockedError(bad_url)``."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise BlockedError(f"unparsable URL: {exc}", reason="bad_url", url=url) from exc
+    scheme = parts.scheme.lower()
+    if scheme not in _SCHEMES:
+        raise BlockedError(f"scheme {scheme!r} not allowed", reason="bad_url", url=url)
+    host = (parts.hostname or "").rstrip(".").lower()
+    if not host:
+        raise BlockedError("URL has no host", reason="bad_url", url=url)
+    return Target(scheme, host, port or (443 if scheme == "https" else 80))
+
+
+def is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+class NetGuard:
+    """Resolves host names and refuses non-public addresses (cached briefly)."""
+
+    def __init__(self, *, allow_private: bool, static_hosts: Iterable[str] = ()) -> None:
+        self._allow_private = allow_private
+        self._cache: dict[str, tuple[float, tuple[str, ...]]] = {}
+        self._static = dict(
+            (name.strip().lower(), address.strip())
+            for name, _, address in (entry.partition("=") for entry in static_hosts)
+        )
+
+    async def check(self, url: str) -> Target:
+        target = parse_target(url)
+        await self.approved(target.host, target.port, url)
+        return target
+
+    async def approved(self, host: str, port: int, url: str | None = None) -> tuple[str, ...]:
+        """The addresses of ``host``; raises unless all of them may be contacted."""
+        addresses = await self.resolve(host, port, url)
+        if not self._allow_private:
+            refused = [a for a in addresses if not is_public(a)]
+            if refused:
+                raise BlockedError(
+                    f"{host} resolves to non-public {refused[0]}",
+                    reason="private_address",
+                    url=url,
+                )
+        return addresses
+
+    async def resolve(self, host: str, port: int, url: str | None = None) -> tuple[str, ...]:
+        pinned = self._static.get(host.lower())
+        if pinned is not None:
+            if not pinned:
+                raise NetworkError(f"cannot resolve {host}: listed as nonexistent in "
+                                   "fetch.static_hosts", reason="dns_failure", url=url)
+            return (pinned,)
+        now = time.monotonic()
+        cached = self._cache.get(host)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, port, type=socket.SOCK_STREAM
+            )
+        except (socket.gaierror, UnicodeError) as exc:
+            raise NetworkError(
+                f"cannot resolve {host}: {exc}", reason="dns_failure", url=url
+            ) from exc
+        addresses = tuple(dict.fromkeys(str(info[4][0]) for info in infos))
+        if not addresses:
+            raise NetworkError(f"no address for {host}", reason="dns_failure", url=url)
+        if len(self._cache) >= _CACHE_MAX:
+            self._cache.clear()
+        self._cache[host] = (now + _CACHE_TTL_S, addresses)
+        return addresses
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Opens TCP connections only to addresses the guard approved (no second lookup)."""
+
+    def __init__(self, guard: NetGuard, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+        self._guard = guard
+        self._inner = inner or httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        addresses = await self._guard.approved(host, port)
+        failure: Exception = httpcore.ConnectError(f"no address for {host}")
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        raise failure
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise BlockedError("unix sockets are not fetched", reason="bad_url")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def guarded_transport(guard: NetGuard, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
+    """An httpx transport whose connections go through ``GuardedBackend``."""
+    transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+    # httpx has no parameter for the network backend: give it a pool built with ours.
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=GuardedBackend(guard),
+    )
+    return transport

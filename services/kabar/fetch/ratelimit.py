@@ -1,0 +1,95 @@
+"""Per-host politeness: a token bucket for the request rate plus a semaphore for
+the number of requests in flight.
+
+The bucket is kept as a schedule (GCRA): each request reserves the next free
+start time, so waiting callers are spaced ``1/rate`` apart after an initial
+burst and the spacing holds no matter how many workers ask at once.
+Crawl-delay (robots.txt) widens the spacing; Retry-After pushes the host's next
+free slot into the future for everyone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+
+class HostLimiter:
+    """Rate and concurrency limits for one host."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        concurrency: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._base_interval = 1.0 / rate if rate > 0 else 0.0
+        self._interval = self._base_interval
+        self._base_burst = max(1, burst)
+        self._burst = self._base_burst
+        self._clock = clock
+        self._tat = 0.0  # theoretical arrival time of the next request
+        self._not_before = 0.0
+        self._semaphore = asyncio.Semaphore(max(1, concurrency))
+
+    @property
+    def interval(self) -> float:
+        return self._interval
+
+    def set_crawl_delay(self, delay: float | None) -> None:
+        """Space requests at least ``delay`` seconds apart, without bursts."""
+        if delay is None or delay <= 0:
+            self._interval = self._base_interval
+            self._burst = self._base_burst
+            return
+        self._interval = max(self._base_interval, delay)
+        self._burst = 1
+
+    def push_back(self, seconds: float) -> None:
+        """No request to this host may start within ``seconds`` from now."""
+        self._not_before = max(self._not_before, self._clock() + seconds)
+
+    def reserve(self) -> float:
+        """Book the next start time; returns how long the caller must wait."""
+        now = self._clock()
+        tolerance = (self._burst - 1) * self._interval
+        start = max(now, self._tat - tolerance, self._not_before)
+        self._tat = max(self._tat, start) + self._interval
+        return start - now
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one of the host's concurrency slots, started no earlier than the rate allows."""
+        async with self._semaphore:
+            wait = self.reserve()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            # A Retry-After may have arrived while we waited.
+            while (late := self._not_before - self._clock()) > 0:
+                await asyncio.sleep(late)
+            yield
+
+
+class RateLimiter:
+    """One ``HostLimiter`` per host, created on first use."""
+
+    def __init__(self, rate: float, burst: int, concurrency: int) -> None:
+        self._rate = rate
+        self._burst = burst
+        self._concurrency = concurrency
+        self._hosts: dict[str, HostLimiter] = {}
+
+    def host(self, host: str) -> HostLimiter:
+        limiter = self._hosts.get(host)
+        if limiter is None:
+            limiter = HostLimiter(self._rate, self._burst, self._concurrency)
+            self._hosts[host] = limiter
+        return limiter
+
+    def set_rate(self, host: str, rate: float) -> None:
+        """Override one host's rate (e.g. a portal's configured ``rate``)."""
+        self._hosts[host] = HostLimiter(rate, self._burst, self._concurrency)

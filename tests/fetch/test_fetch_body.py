@@ -1,0 +1,112 @@
+"""Streaming body reader: size limits, bounded decompression, gzip files."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import AsyncIterator
+
+import brotli
+import pytest
+
+from kabar.errors import ContentError
+from kabar.fetch.body import Limits, gunzip_file, read_body
+
+MB = 1024 * 1024
+PAGE = ("<p>Warga desa bergotong royong membersihkan saluran air.</p>" * 200).encode()
+
+
+async def chunks(data: bytes, size: int = 4096) -> AsyncIterator[bytes]:
+    for i in range(0, len(data), size):
+        yield data[i : i + size]
+
+
+class Counting:
+    """An endless zero stream that remembers how much was pulled from it."""
+
+    def __init__(self) -> None:
+        self.pulled = 0
+
+    async def __call__(self) -> AsyncIterator[bytes]:
+        while True:
+            self.pulled += 65536
+            yield b"\0" * 65536
+
+
+def compress(data: bytes, coding: str) -> bytes:
+    if coding == "gzip":
+        return gzip.compress(data)
+    if coding == "deflate":
+        return zlib.compress(data)
+    if coding == "raw-deflate":
+        packer = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+        return packer.compress(data) + packer.flush()
+    return bytes(brotli.compress(data, quality=4))
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "raw-deflate", "br"])
+async def test_decodes_each_coding(coding: str) -> None:
+    header = "deflate" if coding == "raw-deflate" else coding
+    body = await read_body(chunks(compress(PAGE, coding)), header, Limits(MB, 100))
+    assert body.data == PAGE
+    assert body.wire_bytes < len(PAGE)
+
+
+async def test_identity_passes_through() -> None:
+    body = await read_body(chunks(PAGE), None, Limits(MB, 100))
+    assert body.data == PAGE and body.wire_bytes == len(PAGE)
+
+
+async def test_multi_member_gzip() -> None:
+    data = gzip.compress(b"<p>satu</p>") + gzip.compress(b"<p>dua</p>")
+    body = await read_body(chunks(data, 7), "gzip", Limits(MB, 100))
+    assert body.data == b"<p>satu</p><p>dua</p>"
+
+
+async def test_stops_reading_past_the_limit() -> None:
+    source = Counting()
+    with pytest.raises(ContentError) as info:
+        await read_body(source(), "identity", Limits(MB, 100))
+    assert info.value.reason == "too_large"
+    assert source.pulled <= MB + 65536
+
+
+def bomb(coding: str, expanded: int) -> bytes:
+    zeros = b"\0" * expanded
+    return compress(zeros, coding)
+
+
+@pytest.mark.parametrize("coding", ["gzip", "br"])
+async def test_bomb_is_refused(coding: str) -> None:
+    data = bomb(coding, 32 * MB)
+    with pytest.raises(ContentError) as info:
+        await read_body(chunks(data), coding, Limits(8 * MB, 100))
+    assert info.value.reason == "decompression_bomb"
+
+
+async def test_compressible_but_big_page_is_too_large_not_a_bomb() -> None:
+    text = b"".join(b"<p>Paragraf %d tentang harga beras.</p>" % i for i in range(60000))
+    data = gzip.compress(text)
+    assert len(text) / len(data) < 100
+    with pytest.raises(ContentError) as info:
+        await read_body(chunks(data), "gzip", Limits(MB, 100))
+    assert info.value.reason == "too_large"
+
+
+async def test_corrupt_gzip_is_content_error() -> None:
+    with pytest.raises(ContentError):
+        await read_body(chunks(b"\x1f\x8b\x08\x00garbage-garbage"), "gzip", Limits(MB, 100))
+
+
+async def test_unknown_coding_is_read_as_identity() -> None:
+    body = await read_body(chunks(PAGE), "utf-8", Limits(MB, 100))
+    assert body.data == PAGE
+
+
+def test_gunzip_file() -> None:
+    xml = b"<urlset><url><loc>https://a.test/1</loc></url></urlset>"
+    assert gunzip_file(gzip.compress(xml), Limits(MB, 100)) == xml
+    assert gunzip_file(xml, Limits(MB, 100)) == xml
+    with pytest.raises(ContentError) as info:
+        gunzip_file(bomb("gzip", 16 * MB), Limits(8 * MB, 100))
+    assert info.value.reason == "decompression_bomb"
