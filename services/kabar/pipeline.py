@@ -43,6 +43,7 @@ _T = TypeVar("_T")
 _Q = TypeVar("_Q")
 
 SOURCE = "kabar"
+LANGUAGE_SAMPLE_CHARS = 1200
 
 
 class ArticleFetcher(Protocol):
@@ -136,7 +137,8 @@ class Pipeline:
                  for _ in range(max(1, fetchers))]
         tasks += [asyncio.create_task(self._loop(self.extract_q, self._extract_one, "extract"))
                   for _ in range(max(1, extractors))]
-        tasks.append(asyncio.create_task(self._loop(self.publish_q, self._publish_one, "publish")))
+        tasks += [asyncio.create_task(self._loop(self.publish_q, self._publish_one, "publish"))
+                  for _ in range(max(1, self.settings.pipeline.publish_workers))]
         return tasks
 
     async def _run_sources(self) -> None:
@@ -272,7 +274,9 @@ class Pipeline:
         req = result.request
         language = article.language
         if self.parts.detect_language is not None:
-            language = self.parts.detect_language(article.title + "\n" + article.body) or language
+            # The opening of an article tells its language as well as the whole does.
+            sample = article.title + "\n" + article.body[:LANGUAGE_SAMPLE_CHARS]
+            language = self.parts.detect_language(sample) or language
         return dataclasses.replace(
             article,
             url=result.final_url,

@@ -125,6 +125,8 @@ async def _supervise(
         server = ObservabilityServer(settings.metrics.host, settings.metrics.port, ready)
         port = await server.start()
         say(f"metrics on http://{settings.metrics.host}:{port}/metrics")
+    # Load the language model now, not inside the first article's latency.
+    await asyncio.to_thread(detect_language, "Kabar siap menerima berita hari ini.")
     _install_signal_handlers(pipeline.request_stop)
     progress = asyncio.create_task(_progress(pipeline, settings))
     try:

@@ -113,6 +113,8 @@ class PipelineSettings:
     extract_queue_size: int = 50
     publish_queue_size: int = 100
     extract_workers: int = 1
+    #: Concurrent sends awaiting the broker's ack (the producer batches them together).
+    publish_workers: int = 16
     #: On SIGTERM: how long in-flight work may take to drain before we give up.
     drain_timeout_s: float = 30.0
     #: Attempts to publish one record before it is spooled for the next start.
