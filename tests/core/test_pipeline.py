@@ -106,6 +106,7 @@ def make(
     settings.pipeline.publish_attempts = 3
     settings.pipeline.drain_timeout_s = 0.5
     settings.fetch.workers = 2
+    settings.pipeline.publish_workers = 2
     fetcher = Fetcher(pages)
     parts = Components(fetcher=fetcher, sources=Sources(requests), sender=sender,
                        extract=fake_extract, stitch=fake_stitch,
@@ -171,8 +172,10 @@ async def test_slow_broker_holds_back_fetching(tmp_path: Path) -> None:
                          requests_for(*urls), sender, queue=2)
     task = asyncio.create_task(pipe.run())
     await until(lambda: pipe.fetch_q.full() and pipe.publish_q.full())
-    # queues of 2 between stages plus one item held by each worker, nothing more
-    assert len(fetcher.fetched) <= 2 + 2 + 2 + 1 + 1
+    # what the queues hold plus one item per worker, nothing more
+    p, f = pipe.settings.pipeline, pipe.settings.fetch
+    bound = f.workers + p.extract_queue_size + p.extract_workers + p.publish_queue_size
+    assert len(fetcher.fetched) <= bound + p.publish_workers
     sender.gate.set()
     await until(lambda: len(sender.sent) == 40)
     pipe.request_stop()
