@@ -1,16 +1,82 @@
-"""`kabar eval` (placeholder until implemented)."""
+"""`kabar eval DIR`: score the extractor against a gold corpus (word-level
+precision/recall/F1 per page and overall, plus clutter lines kept)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-HELP = "eval (not implemented yet)"
+if TYPE_CHECKING:
+    from kabar.extract.evaluate import Report
+
+HELP = "score extraction against gold text (DIR/<name>.html + .txt, seeds, scrapinghub)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("directory", type=Path, metavar="DIR")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--min-f1", type=float, default=None, help="exit 1 when the mean F1 is below this"
+    )
+
+
+def _extract_body(html: bytes, url: str | None) -> str:
+    from kabar.extract import extract
+
+    return extract(html, url).body
 
 
 def main(args: argparse.Namespace) -> int:
-    print("kabar eval: not implemented yet")
-    return 2
+    import orjson
+
+    from kabar.extract.evaluate import evaluate
+
+    if not args.directory.is_dir():
+        print(f"kabar eval: not a directory: {args.directory}", file=sys.stderr)
+        return 2
+    report = evaluate(args.directory, _extract_body)
+    if not report.pages:
+        print(f"kabar eval: no scorable pages in {args.directory}", file=sys.stderr)
+        return 2
+    if args.json:
+        sys.stdout.buffer.write(orjson.dumps(_as_dict(report), option=orjson.OPT_INDENT_2) + b"\n")
+    else:
+        _print_table(report)
+    if args.min_f1 is not None and report.mean_f1 < args.min_f1:
+        return 1
+    return 0
+
+
+def _as_dict(report: Report) -> dict[str, object]:
+    return {
+        "pages": [
+            {
+                "name": p.name,
+                "precision": round(p.precision, 4),
+                "recall": round(p.recall, 4),
+                "f1": round(p.f1, 4),
+                "clutter_lines": list(p.clutter_lines),
+                "error": p.error,
+            }
+            for p in report.pages
+        ],
+        "mean_precision": round(report.mean_precision, 4),
+        "mean_recall": round(report.mean_recall, 4),
+        "mean_f1": round(report.mean_f1, 4),
+        "pages_with_clutter": list(report.pages_with_clutter),
+    }
+
+
+def _print_table(report: Report) -> None:
+    width = max(len(p.name) for p in report.pages)
+    print(f"{'page':<{width}}  {'P':>6} {'R':>6} {'F1':>6}  notes")
+    for p in report.pages:
+        notes = p.error or ("clutter: " + " | ".join(p.clutter_lines) if p.clutter_lines else "")
+        print(f"{p.name:<{width}}  {p.precision:6.3f} {p.recall:6.3f} {p.f1:6.3f}  {notes[:80]}")
+    print(
+        f"{'MEAN':<{width}}  {report.mean_precision:6.3f} {report.mean_recall:6.3f} "
+        f"{report.mean_f1:6.3f}  pages={len(report.pages)} "
+        f"with_clutter={len(report.pages_with_clutter)}"
+    )

@@ -1,16 +1,70 @@
-"""`kabar extract` (placeholder until implemented)."""
+"""`kabar extract`: extract articles from saved HTML files and print one JSON
+object per file (the article event fields), or an error line per failure."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-HELP = "extract (not implemented yet)"
+if TYPE_CHECKING:
+    from kabar.models import Article
+
+HELP = "extract the article from HTML files (one JSON line per file)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("files", nargs="+", metavar="FILE", help="HTML file, or - for stdin")
+    parser.add_argument("--url", default=None, help="page URL (selects portal rules)")
+    parser.add_argument("--portal", default=None, help="force the rules of this portal")
+
+
+def article_fields(article: Article) -> dict[str, Any]:
+    """The article event fields of an extracted article."""
+    return {
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "portal": article.portal,
+        "title": article.title,
+        "body": article.body,
+        "paragraphs": list(article.paragraphs),
+        "authors": list(article.authors),
+        "published_at": article.published_at,
+        "updated_at": article.updated_at,
+        "language": article.language,
+        "word_count": article.word_count,
+        "section": article.section,
+        "tags": list(article.tags),
+        "image": article.image,
+        "description": article.description,
+        "next_pages": list(article.next_pages),
+        "extractor": article.extractor,
+    }
+
+
+def _read(name: str) -> bytes:
+    return sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
 
 
 def main(args: argparse.Namespace) -> int:
-    print("kabar extract: not implemented yet")
-    return 2
+    import orjson
+
+    from kabar.errors import ExtractError
+    from kabar.extract import extract
+
+    failed = False
+    out = sys.stdout.buffer
+    for name in args.files:
+        try:
+            article = extract(_read(name), args.url, portal=args.portal)
+            line = orjson.dumps(article_fields(article))
+        except ExtractError as exc:
+            failed = True
+            line = orjson.dumps({"file": name, "error": exc.reason, "detail": exc.detail})
+        except OSError as exc:
+            failed = True
+            line = orjson.dumps({"file": name, "error": "unreadable", "detail": str(exc)})
+        out.write(line + b"\n")
+        out.flush()
+    return 1 if failed else 0

@@ -1,0 +1,171 @@
+"""Article extraction: page bytes in, a clean ``Article`` out.
+
+``extract`` decodes and parses the page once (selectolax/lexbor), reads the
+metadata, finds the body container (portal rules first, generic scoring
+otherwise), drops clutter blocks and lines, and returns the paragraphs.
+``stitch`` joins the pages of a multi-page article."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
+
+from kabar.errors import BadInputError, EmptyBodyError, ExtractError, NotAnArticleError
+from kabar.extract.body import (
+    container_lines,
+    drop_selectors,
+    ranked_containers,
+    rule_container,
+    strip_noise,
+)
+from kabar.extract.clutter import clean_lines, normalize, vocabulary
+from kabar.extract.decode import decode_html
+from kabar.extract.metadata import Metadata, extract_metadata
+from kabar.extract.pagination import find_next_pages
+from kabar.extract.rules import PortalRules, rules_by_name, rules_for_url
+from kabar.models import Article
+from kabar.settings import ExtractSettings
+
+__all__ = ["extract", "stitch"]
+
+MAX_HTML_BYTES = ExtractSettings().max_html_bytes
+log = logging.getLogger(__name__)
+
+
+def extract(html: bytes | str, url: str | None = None, *, portal: str | None = None) -> Article:
+    """Extract the article from one page; raise an ``ExtractError`` subclass if impossible."""
+    size = len(html) if isinstance(html, bytes) else len(html.encode("utf-8", "replace"))
+    if size > MAX_HTML_BYTES:
+        raise BadInputError(f"page is {size} bytes", reason="too_large", url=url)
+    try:
+        return _extract(decode_html(html), url, portal)
+    except ExtractError as exc:
+        exc.url = exc.url or url
+        raise
+    except (
+        RecursionError,
+        MemoryError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        SelectolaxError,
+    ) as exc:
+        raise BadInputError(
+            f"{type(exc).__name__}: {exc}", reason="malformed_html", url=url
+        ) from exc
+
+
+def _extract(text: str, url: str | None, portal: str | None) -> Article:
+    if not text.strip():
+        raise NotAnArticleError("empty page", reason="not_article")
+    tree = LexborHTMLParser(text)
+    rules = (rules_by_name(portal) if portal else None) or rules_for_url(url)
+    meta = _metadata(tree, url)
+    next_pages = _next_pages(tree, url, rules)
+    vocab = vocabulary(rules.line_patterns, rules.tail_patterns) if rules else vocabulary()
+    strip_noise(tree, vocab)
+    removed = drop_selectors(tree, rules.clutter_selectors, rules.body) if rules else 0
+    title = meta.title or _fallback_title(tree)
+    tried = False
+    for nodes, extractor in _containers(tree, rules):
+        tried = True
+        found = container_lines(nodes, vocab)
+        cleaned = clean_lines(found.lines, title, vocab)
+        if cleaned.lines:
+            paragraphs = tuple(line.text for line in cleaned.lines)
+            article = _article(meta, url, title, paragraphs, next_pages, rules, extractor, portal)
+            return replace(article, clutter_removed=removed + found.removed + cleaned.removed)
+    if not tried:
+        raise NotAnArticleError("no article body found", reason="not_article")
+    raise EmptyBodyError("body is empty after removing clutter", reason="empty_body")
+
+
+def _metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
+    # The body is worth publishing even when a metadata reader trips on odd markup.
+    try:
+        return extract_metadata(tree, url)
+    except Exception:
+        log.warning("metadata extraction failed", exc_info=True, extra={"url": url})
+        return Metadata()
+
+
+def _next_pages(
+    tree: LexborHTMLParser, url: str | None, rules: PortalRules | None
+) -> tuple[str, ...]:
+    try:
+        return find_next_pages(tree, url, rules.pagination_pattern if rules else None)
+    except Exception:
+        log.warning("pagination lookup failed", exc_info=True, extra={"url": url})
+        return ()
+
+
+def _containers(
+    tree: LexborHTMLParser, rules: PortalRules | None
+) -> Iterator[tuple[list[LexborNode], str]]:
+    """Body containers to try in order: the portal rule's, then the generic ranking."""
+    if rules and rules.body:
+        nodes = rule_container(tree, rules.body)
+        if nodes:
+            yield nodes, f"rules:{rules.name}"
+    root = tree.body or tree.root
+    if root is not None:
+        for nodes in ranked_containers(root):
+            yield nodes, "generic"
+
+
+def _fallback_title(tree: LexborHTMLParser) -> str:
+    for selector in ("h1", "title"):
+        node = tree.css_first(selector)
+        if node is not None:
+            text = normalize(node.text())
+            if text:
+                return text
+    return ""
+
+
+def _article(
+    meta: Metadata,
+    url: str | None,
+    title: str,
+    paragraphs: tuple[str, ...],
+    next_pages: tuple[str, ...],
+    rules: PortalRules | None,
+    extractor: str,
+    portal_hint: str | None,
+) -> Article:
+    return Article(
+        url=url or meta.canonical_url or "",
+        title=title,
+        paragraphs=paragraphs,
+        canonical_url=meta.canonical_url,
+        portal=rules.name if rules else (portal_hint or meta.site_name),
+        authors=tuple(meta.authors),
+        published_at=meta.published_at,
+        updated_at=meta.updated_at,
+        section=meta.section,
+        tags=tuple(meta.tags),
+        image=meta.image,
+        description=meta.description,
+        language=meta.language,
+        next_pages=next_pages,
+        extractor=extractor,
+    )
+
+
+def stitch(first: Article, more: Sequence[Article]) -> Article:
+    """One article from its pages: later pages' new paragraphs appended, first page's metadata."""
+    seen = {p.casefold() for p in first.paragraphs}
+    paragraphs = list(first.paragraphs)
+    removed = first.clutter_removed
+    for page in more:
+        removed += page.clutter_removed
+        for paragraph in page.paragraphs:
+            key = paragraph.casefold()
+            if key in seen:
+                continue
+            seen.add(key)
+            paragraphs.append(paragraph)
+    return replace(first, paragraphs=tuple(paragraphs), clutter_removed=removed)

@@ -1,0 +1,465 @@
+"""Find the article body in a parsed page and turn it into text lines.
+
+Two ways to the container: a portal rule's body selector when it matches, else a
+generic content score (paragraph text, commas, link density and class/id hints,
+propagated to parents and grandparents). The container is then walked once,
+skipping clutter blocks, and cut into paragraph-level lines."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from kabar.extract.clutter import Line, Vocabulary, is_clutter_class, normalize
+
+_BLOCKS = (
+    "address article aside blockquote caption center dd details dialog div dl dt fieldset "
+    "figcaption figure footer h1 h2 h3 h4 h5 h6 header hgroup hr li main menu nav ol p pre "
+    "section summary table tbody tfoot thead tr ul"
+)
+#: Elements that end a text line (table cells do not: a row is one line).
+BLOCK_TAGS = frozenset(_BLOCKS.split())
+HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+#: Paragraph-ish elements whose text scores their ancestors.
+SCORED_SELECTOR = "p, pre, blockquote, h2, h3"
+MIN_PARAGRAPH_CHARS = 25
+#: Siblings of the best candidate scoring at least this share of it join the body.
+SIBLING_SHARE = 0.25
+#: A clutter-classed block holding more than this share of the body text is not clutter.
+CLUTTER_MAX_SHARE = 0.5
+#: Clutter-classed blocks longer than this are kept unless they are mostly links.
+LONG_BLOCK_CHARS = 300
+LINKY_BLOCK = 0.3
+#: How far up the container may grow, and on what evidence: the ancestor must hold this
+#: many times the paragraph text, and paragraphs must be this share of its text.
+ANCESTOR_LEVELS = 3
+EXPAND_GAIN = 1.3
+EXPAND_MIN_PARA_SHARE = 0.6
+#: Candidates inside comment/related blocks (this many levels up) keep this share of score.
+ANCESTOR_PENALTY = 0.1
+OUTSIDE_LEVELS = 6
+#: Same-classed blocks elsewhere in the page scoring this share of the best join it.
+COUSIN_SHARE = 0.25
+#: How many of the top raw scores are weighed by link density (a text() and CSS each).
+SHORTLIST = 10
+
+#: Inline elements that may carry a "Baca juga:" label inside a paragraph.
+INLINE_LABEL_TAGS = frozenset({"strong", "b", "em", "i", "span"})
+MAX_READ_ALSO_CHARS = 200
+_READ_ALSO = re.compile(r"(baca|simak|lihat)\s+(juga|pula)\b|(read|see)\s+also\b", re.I)
+_CSS_IDENT = re.compile(r"-?[A-Za-z_][\w-]*")
+_GOOD_HINTS = re.compile(
+    r"(?<![a-z])(article|artikel|content|konten|entry|post|body|detail|read|text|story|main|"
+    r"isi|berita|news|txt|itp|caption-text|paragraph)",
+    re.I,
+)
+#: Anything inside a block with one of these classes is not the article.
+_OUTSIDE_HINTS = re.compile(
+    r"(?<![a-z])(comment|komentar|disqus|respond|reply|replies|related|terkait|recommend\w*|"
+    r"rekomendasi)s?(?![a-z])",
+    re.I,
+)
+_BAD_HINTS = re.compile(
+    r"(?<![a-z])(comment|komentar|related|terkait|sidebar|footer|widget|menu|nav|share|social|"
+    r"promo|ads?|banner|popular|populer|trending|terkini|terbaru|rekomendasi|recommend|"
+    r"breadcrumb|header|masthead|tags?|meta|author|byline|list|index|teaser|card|caption|credit|"
+    r"photo|foto|image|img|thumb|gallery|video)s?(?![a-z])",
+    re.I,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BodyResult:
+    lines: tuple[Line, ...]
+    removed: int
+
+
+def _attr_string(node: LexborNode) -> str:
+    attrs = node.attributes
+    return f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+
+
+def strip_noise(tree: LexborHTMLParser, vocab: Vocabulary) -> None:
+    """Drop elements whose text is never visible (scripts, styles) from the whole page."""
+    tree.strip_tags(list(vocab.strip_tags))
+
+
+def _class_weight(node: LexborNode) -> float:
+    attr = _attr_string(node)
+    weight = 50.0 if node.attributes.get("itemprop") == "articleBody" else 0.0
+    if _GOOD_HINTS.search(attr):
+        weight += 25.0
+    if _BAD_HINTS.search(attr):
+        weight -= 25.0
+    return weight
+
+
+def _link_density(node: LexborNode, text_len: int) -> float:
+    if text_len <= 0:
+        return 1.0
+    link_len = sum(len(a.text(strip=True)) for a in node.css("a"))
+    return min(1.0, link_len / text_len)
+
+
+def _paragraph_score(text: str) -> float:
+    return 1.0 + text.count(",") + text.count("،") + min(len(text) / 100.0, 3.0)
+
+
+@dataclass(slots=True)
+class _Scores:
+    """Content scores per element, and good-paragraph characters under each ancestor."""
+
+    score: dict[int, tuple[LexborNode, float]]
+    para_chars: dict[int, int]
+
+    def add(self, node: LexborNode | None, value: float) -> None:
+        if node is None or node.tag in ("html", "-document"):
+            return
+        prev = self.score.get(node.mem_id)
+        self.score[node.mem_id] = (node, (prev[1] if prev else 0.0) + value)
+
+    def add_chars(self, node: LexborNode, chars: int) -> None:
+        ancestor: LexborNode | None = node
+        for _ in range(ANCESTOR_LEVELS + 2):
+            if ancestor is None:
+                return
+            self.para_chars[ancestor.mem_id] = self.para_chars.get(ancestor.mem_id, 0) + chars
+            ancestor = ancestor.parent
+
+
+def _score_candidates(root: LexborNode) -> _Scores:
+    scores = _Scores({}, {})
+    for para in root.css(SCORED_SELECTOR):
+        text = para.text(strip=True)
+        if len(text) < MIN_PARAGRAPH_CHARS:
+            continue
+        score = _paragraph_score(text)
+        parent = para.parent
+        scores.add(parent, score)
+        scores.add(parent.parent if parent is not None else None, score / 2)
+        if para.tag in ("p", "pre", "blockquote"):
+            scores.add_chars(para, len(text))
+    for holder, broken in _direct_text_holders(root):
+        text = holder.text(deep=False, strip=True)
+        score = _paragraph_score(text) * max(1, text.count(". ") // 2)
+        # A <br>-broken text block is a container; a plain text div is one paragraph.
+        target = holder if broken else holder.parent
+        scores.add(target, score)
+        scores.add(target.parent if target is not None else None, score / 2)
+        scores.add_chars(holder, len(text))
+    return scores
+
+
+def _direct_text_holders(root: LexborNode) -> Iterable[tuple[LexborNode, bool]]:
+    """Elements holding long text directly, and whether it is ``<br>``-broken."""
+    seen: set[int] = set()
+    broken: set[int] = set()
+    for br in root.css("br"):
+        if br.parent is not None:
+            broken.add(br.parent.mem_id)
+    if len(root.text(deep=False, strip=True)) >= 2 * MIN_PARAGRAPH_CHARS:
+        broken.add(root.mem_id)  # text straight in <body>: the body is the container
+    for node in [root, *root.css("br, div, span, font, article, section, td")]:
+        holder = node.parent if node.tag == "br" else node
+        if holder is None or holder.mem_id in seen:
+            continue
+        seen.add(holder.mem_id)
+        if len(holder.text(deep=False, strip=True)) >= 2 * MIN_PARAGRAPH_CHARS:
+            yield holder, holder.mem_id in broken
+
+
+def ranked_containers(root: LexborNode, limit: int = 3) -> Iterator[list[LexborNode]]:
+    """The best containers (each with its body-text siblings), best first, lazily."""
+    scores = _score_candidates(root)
+    ranked: list[tuple[float, LexborNode]] = []
+    # Only strong candidates can win; weighing each costs a text() and a CSS query.
+    weighted = [(raw + _class_weight(node), node) for node, raw in scores.score.values()]
+    weighted.sort(key=lambda item: -item[0])
+    for base, node in weighted[:SHORTLIST]:
+        text_len = len(node.text(strip=True))
+        final = base * (1.0 - _link_density(node, text_len))
+        if _inside_clutter(node):
+            final *= ANCESTOR_PENALTY
+        if final > 0:
+            ranked.append((final, node))
+    ranked.sort(key=lambda item: -item[0])
+    final_by_id = {node.mem_id: score for score, node in ranked}
+    used: set[int] = set()
+    for score, node in ranked:
+        top = _expand_up(node, scores.para_chars)
+        if top.mem_id in used:
+            continue
+        used.add(top.mem_id)
+        cousins = _same_class_sections(root, top, scores)
+        if cousins:
+            yield cousins
+        else:
+            yield _with_siblings(top, max(score, final_by_id.get(top.mem_id, 0.0)), final_by_id)
+        if len(used) >= limit:
+            return
+
+
+def _same_class_sections(
+    root: LexborNode, top: LexborNode, scores: _Scores
+) -> list[LexborNode] | None:
+    """The article's other sections, when it is split into same-classed blocks that are
+    not siblings (sectioned layouts); in document order, or None."""
+    cls = top.attributes.get("class") or ""
+    first = cls.split()[0] if cls.split() else ""
+    if not _CSS_IDENT.fullmatch(first):
+        return None
+    own = scores.score.get(top.mem_id, (top, 0.0))[1]
+    matches = [n for n in root.css(f"{top.tag}.{first}") if n.attributes.get("class") == cls]
+    if len(matches) < 2:
+        return None
+    ids = {n.mem_id for n in matches}
+    chosen = [
+        n
+        for n in matches
+        if n.mem_id == top.mem_id
+        or (
+            scores.score.get(n.mem_id, (n, 0.0))[1] >= own * COUSIN_SHARE
+            and not _has_ancestor_in(n, ids)
+            and not _inside_clutter(n)
+        )
+    ]
+    return chosen if len(chosen) > 1 else None
+
+
+def _inside_clutter(node: LexborNode) -> bool:
+    ancestor: LexborNode | None = node
+    for _ in range(OUTSIDE_LEVELS):
+        if ancestor is None or ancestor.tag in ("body", "html"):
+            return False
+        if ancestor.tag in ("footer", "nav", "aside") or _OUTSIDE_HINTS.search(
+            _attr_string(ancestor)
+        ):
+            return True
+        ancestor = ancestor.parent
+    return False
+
+
+def best_container(root: LexborNode) -> list[LexborNode]:
+    """The top-scoring container plus siblings that carry body text too."""
+    return next(ranked_containers(root, limit=1), [])
+
+
+def _expand_up(node: LexborNode, para_chars: dict[int, int]) -> LexborNode:
+    """Climb to an ancestor that holds clearly more paragraph text and little else.
+
+    An ``<article>`` element is a boundary: climbing past it would take in its siblings,
+    usually teasers of other stories."""
+    best = node
+    own = para_chars.get(node.mem_id, 0)
+    ancestor = node.parent
+    for _ in range(ANCESTOR_LEVELS):
+        if best.tag == "article" or ancestor is None or ancestor.tag in ("body", "html"):
+            break
+        chars = para_chars.get(ancestor.mem_id, 0)
+        if chars >= own * EXPAND_GAIN and chars > 0:
+            text_len = len(ancestor.text(strip=True))
+            if chars >= text_len * EXPAND_MIN_PARA_SHARE:
+                best, own = ancestor, chars
+        if ancestor.tag == "article":
+            break
+        ancestor = ancestor.parent
+    return best
+
+
+def _with_siblings(
+    best: LexborNode, best_score: float, final_by_id: dict[int, float]
+) -> list[LexborNode]:
+    parent = best.parent
+    if parent is None or parent.tag in ("body", "html"):
+        return [best]
+    chosen: list[LexborNode] = []
+    for sibling in parent.iter():
+        if (
+            sibling.mem_id == best.mem_id
+            or final_by_id.get(sibling.mem_id, 0.0) >= best_score * SIBLING_SHARE
+            or (sibling.tag == "p" and _good_loose_paragraph(sibling))
+        ):
+            chosen.append(sibling)
+    return chosen
+
+
+def _good_loose_paragraph(node: LexborNode) -> bool:
+    text = node.text(strip=True)
+    return len(text) >= 80 and _link_density(node, len(text)) < 0.25
+
+
+def rule_container(tree: LexborHTMLParser, selectors: Sequence[str]) -> list[LexborNode]:
+    """Nodes matched by the first portal body selector that matches (outermost only)."""
+    for selector in selectors:
+        nodes = tree.css(selector)
+        if not nodes:
+            continue
+        ids = {n.mem_id for n in nodes}
+        outer = [n for n in nodes if not _has_ancestor_in(n, ids)]
+        if any(n.text(strip=True) for n in outer):
+            return outer
+    return []
+
+
+def _has_ancestor_in(node: LexborNode, ids: set[int]) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.mem_id in ids:
+            return True
+        parent = parent.parent
+    return False
+
+
+class _Walker:
+    """One pass over the container subtree that emits paragraph lines."""
+
+    def __init__(self, vocab: Vocabulary, body_chars: int) -> None:
+        self.vocab = vocab
+        self.max_clutter_chars = body_chars * CLUTTER_MAX_SHARE
+        self.lines: list[Line] = []
+        self.removed = 0
+        self._parts: list[str] = []
+        self._link_chars = 0
+        self._link_depth = 0
+        self._block_tag = "p"
+        self._in_article = False
+        self._skip: set[int] = set()
+
+    def flush(self) -> None:
+        text = normalize("".join(self._parts))
+        if text:
+            ratio = min(1.0, self._link_chars / len(text))
+            self.lines.append(Line(text, self._block_tag, ratio))
+        self._parts.clear()
+        self._link_chars = 0
+
+    def walk(self, root: LexborNode) -> None:
+        self._in_article = root.tag == "article" or _has_ancestor_tag(root, "article")
+        stack: list[tuple[LexborNode, bool]] = [(root, False)]
+        while stack:
+            node, leaving = stack.pop()
+            tag = node.tag or ""
+            if leaving:
+                self._leave(tag)
+                continue
+            if tag == "-text":
+                self._text(node.text_content or "")
+                continue
+            if not tag or tag.startswith("-") or tag in self.vocab.skip_tags:
+                continue
+            if tag == "br" or tag == "hr":
+                self.flush()
+                continue
+            if node is not root and (
+                node.mem_id in self._skip or self._is_clutter_block(node) or self._read_also(node)
+            ):
+                self.removed += 1
+                continue
+            self._enter(tag)
+            stack.append((node, True))
+            children = list(node.iter(include_text=True))
+            stack.extend((child, False) for child in reversed(children))
+        self.flush()
+
+    def _text(self, text: str) -> None:
+        self._parts.append(text)
+        if self._link_depth:
+            self._link_chars += len(text.strip())
+
+    def _enter(self, tag: str) -> None:
+        if tag in ("td", "th"):
+            self._parts.append(" ")  # a table row is one line, its cells spaced
+        elif tag in BLOCK_TAGS:
+            self.flush()
+            self._block_tag = tag if tag in HEADING_TAGS or tag == "li" else "p"
+        elif tag == "a":
+            self._link_depth += 1
+
+    def _leave(self, tag: str) -> None:
+        if tag in BLOCK_TAGS:
+            self.flush()
+            self._block_tag = "p"
+        elif tag == "a":
+            self._link_depth -= 1
+
+    def _read_also(self, node: LexborNode) -> bool:
+        """An inline "Baca juga:" label inside a story paragraph, with the link after it."""
+        if node.tag not in INLINE_LABEL_TAGS:
+            return False
+        text = node.text(strip=True)
+        if len(text) > MAX_READ_ALSO_CHARS or not _READ_ALSO.match(text):
+            return False
+        following = node.next
+        while following is not None and following.tag == "-text" and not following.text(strip=True):
+            following = following.next
+        if following is not None and following.tag == "a":
+            self._skip.add(following.mem_id)
+        return True
+
+    def _is_clutter_block(self, node: LexborNode) -> bool:
+        if node.tag in self.vocab.container_drop:
+            return True
+        if node.tag == "article" and self._in_article:
+            # An article inside the article is a teaser card of another story.
+            return len(node.text(strip=True)) <= self.max_clutter_chars
+        attrs = node.attributes
+        if ("itemscope" in attrs or "itemprop" in attrs) and _is_hidden(attrs):
+            return True  # a hidden schema.org copy of the page's metadata
+        attr = _attr_string(node)
+        if len(attr) < 2 or not is_clutter_class(attr, self.vocab):
+            return False
+        text_len = len(node.text(strip=True))
+        if text_len > self.max_clutter_chars:
+            return False
+        # Long prose paragraphs with few links under a clutter-ish class are story text
+        # (e.g. a multi-page article's hidden page divs).
+        if text_len <= LONG_BLOCK_CHARS or len(node.css("p")) < 2:
+            return True
+        return _link_density(node, text_len) >= LINKY_BLOCK
+
+
+def _has_ancestor_tag(node: LexborNode, tag: str) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.tag == tag:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _is_hidden(attrs: dict[str, str | None]) -> bool:
+    if "hidden" in attrs:
+        return True
+    style = (attrs.get("style") or "").replace(" ", "").lower()
+    return "display:none" in style or "visibility:hidden" in style
+
+
+def container_lines(nodes: Sequence[LexborNode], vocab: Vocabulary) -> BodyResult:
+    """Walk the container nodes in order into lines, dropping clutter blocks."""
+    body_chars = sum(len(n.text(strip=True)) for n in nodes)
+    walker = _Walker(vocab, body_chars)
+    for node in nodes:
+        walker.walk(node)
+    return BodyResult(tuple(walker.lines), walker.removed)
+
+
+def drop_selectors(
+    tree: LexborHTMLParser, selectors: Sequence[str], keep: Sequence[str] = ()
+) -> int:
+    """Remove every element matched by the selectors, except those holding a ``keep``
+    match (the body); return how many."""
+    if not selectors:
+        return 0
+    found = {n.mem_id: n for n in tree.css(", ".join(selectors))}
+    ids = set(found)
+    # Decompose outermost nodes only: a freed ancestor takes its descendants with it.
+    outer = [n for n in found.values() if not _has_ancestor_in(n, ids)]
+    keep_query = ", ".join(keep)
+    if keep_query:
+        outer = [n for n in outer if n.css_first(keep_query) is None]
+    for node in outer:
+        node.decompose()
+    return len(outer)

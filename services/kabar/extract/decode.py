@@ -1,0 +1,114 @@
+"""Turn raw page bytes into text: BOM, declared charset sniffing, fallbacks,
+and detection of binary payloads that are not HTML at all."""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from kabar.errors import BadInputError
+
+#: How much of the page start is searched for a ``<meta charset>`` declaration.
+SNIFF_BYTES = 4096
+#: Share of control characters (excluding whitespace) above which input is binary.
+MAX_CONTROL_RATIO = 0.05
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.I)
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+#: Share of U+FFFD replacement characters above which the declared charset is wrong.
+MAX_REPLACEMENT_RATIO = 0.1
+#: Browsers treat these labels as windows-1252 (WHATWG encoding standard).
+_ALIASES = {
+    "iso-8859-1": "cp1252",
+    "latin1": "cp1252",
+    "latin-1": "cp1252",
+    "ascii": "cp1252",
+    "us-ascii": "cp1252",
+    "x-user-defined": "cp1252",
+    "utf8": "utf-8",
+}
+
+
+def is_binary(data: bytes) -> bool:
+    """Whether the sample looks like a binary payload rather than markup."""
+    sample = data[:SNIFF_BYTES]
+    if not sample:
+        return False
+    if b"\x00" in sample and not _has_utf16_bom(sample):
+        return True
+    return len(_CONTROL.findall(sample)) / len(sample) > MAX_CONTROL_RATIO
+
+
+def _has_utf16_bom(sample: bytes) -> bool:
+    return sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+
+
+def _bomless_utf16(sample: bytes) -> str | None:
+    """``utf-16-le``/``-be`` when ASCII markup alternates with NULs (no BOM)."""
+    if len(sample) < 8 or b"\x00" not in sample:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def declared_charset(data: bytes) -> str | None:
+    """The charset named by a ``<meta>`` tag near the start, normalised, if known."""
+    match = _META_CHARSET.search(data[:SNIFF_BYTES])
+    if match is None:
+        return None
+    label = match.group(1).decode("ascii", "replace").strip().lower()
+    label = _ALIASES.get(label, label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def decode_html(data: bytes | str, charset: str | None = None) -> str:
+    """Decode page bytes to text; raise ``BadInputError`` for binary payloads."""
+    if isinstance(data, str):
+        return data
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return _checked(data[len(bom) :].decode(name, "replace"))
+    utf16 = _bomless_utf16(data[:SNIFF_BYTES])
+    if utf16:
+        return _checked(data.decode(utf16, "replace"))
+    if is_binary(data):
+        raise BadInputError("input looks binary, not HTML", reason="binary_input")
+    # Bytes that are valid UTF-8 are UTF-8, whatever a (often stale) declaration says:
+    # legacy text almost never forms valid multi-byte sequences by chance.
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    mixed = data.decode("utf-8", "replace")
+    if len(_UTF8_SEQUENCE.findall(data)) > mixed.count("\ufffd"):
+        return mixed  # mostly UTF-8 with a few stray legacy bytes
+    for label in (charset, declared_charset(data)):
+        if label:
+            try:
+                return data.decode(_ALIASES.get(label.lower(), label))
+            except (UnicodeDecodeError, LookupError):
+                continue
+    return data.decode("cp1252", "replace")
+
+
+def _checked(text: str) -> str:
+    if text and text.count("\ufffd") > len(text) * MAX_REPLACEMENT_RATIO:
+        raise BadInputError("text does not decode in its declared charset", reason="bad_charset")
+    return text

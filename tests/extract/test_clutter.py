@@ -1,0 +1,211 @@
+"""Clutter lines and blocks are dropped, story lines are kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from kabar.extract import extract
+from kabar.extract.clutter import Line, clean_lines, is_clutter_line, is_dateline, vocabulary
+from tests.extract.extract_support import STORY, page, story_html
+
+CLUTTER_LINES = [
+    # inline read-also links
+    "BACA JUGA: Harga Beras Naik di Tiga Provinsi",
+    "Baca juga: Harga Beras Naik di Tiga Provinsi",
+    "Baca Juga : Harga Beras Naik di Tiga Provinsi",
+    "Simak juga: Video Detik-detik Banjir Bandang",
+    "Lihat Juga :",
+    # block headings
+    "Berita Terkait",
+    "Artikel Terkait",
+    "Rekomendasi",
+    "Terpopuler",
+    "BERITA TERPOPULER",
+    "Terkini",
+    "Berita Terbaru",
+    "Video Pilihan",
+    "Video Rekomendasi",
+    # related-link rows
+    "DUNIA | 1 hari yang lalu",
+    "5 bulan yang lalu",
+    "OLAHRAGA | 2 jam yang lalu",
+    # captions and credits
+    "Foto/AP",
+    "Presiden meninjau lokasi banjir di Bekasi. Foto/Antara",
+    "Warga mengungsi ke masjid, Selasa (4/6/2024). (Sumber: Dokumentasi BPBD)",
+    "©MGM",
+    # bylines, editor, source
+    "Penulis: Andi Pratama",
+    "Editor: Rina Wulandari",
+    "Redaktur: Irwina Istiqomah",
+    "Reporter: Budi",
+    "Sumber: The Independent",
+    "Penulis : Haryo Jati Editor : Deni-Muliya",
+    # pagination
+    "Halaman :",
+    "Halaman 1 2 3 Selanjutnya",
+    # share, comment, newsletter, app prompts
+    "Bagikan artikel ini",
+    "tulis komentar anda",
+    "Follow",
+    "Dapatkan berita terkini dan kejutan menarik dari SINDOnews.com, Klik Disini!",
+    "Silakan baca konten menarik lainnya dari GenPI.co di Google News",
+    "Download aplikasi kami sekarang juga",
+    "ADVERTISEMENT",
+    "SCROLL TO CONTINUE WITH CONTENT",
+    # copyright and date lines
+    "Copyright © 2024 by GenPI.co",
+    "Kamis, 20 Juni 2024 - 13:45 WIB",
+    "Kompas dunia | 17 Juni 2024, 20:49 WIB",
+    "> >",
+    # network syndication, tags, embeds, prompts
+    "Laporan Wartawan Tribunnews.com, Ilham Pratama",
+    "Artikel ini telah tayang di Kompas.com dengan judul Banjir Rendam Ribuan Rumah",
+    "[Gambas:Video CNN]",
+    "Tags: banjir, jakarta, bpbd",
+    "Pilihan Editor: Lima Fakta Banjir Jakarta",
+    "Share this article",
+    "12 Komentar",
+    "Follow us on Instagram",
+    "Sign up for our morning newsletter",
+    "Scroll down untuk melanjutkan membaca",
+    "Jangan Lewatkan",
+    "Simak berita dan artikel lainnya di WhatsApp Channel kami",
+    "Get the latest updates right in your inbox. Subscribe to our newsletters.",
+    "Have a tip? Our reporter may be reached at redaksi@example.com.",
+]
+
+KEPT_LINES = [
+    "Liputan6.com, Jakarta - Harga minyak goreng kembali naik pekan ini.",
+    "PYONGYANG, KOMPAS.TV - Presiden Rusia tiba di Korea Utara pada Selasa malam.",
+    "BeritaNasional.com - Presiden berterima kasih atas dukungan negara sahabat.",
+    "Hubungan Saling Menguntungkan Antar Kedua Negara",
+    "1. Korut Memberikan Dukungan Penuh kepada Rusia",
+    "\u201cKami sangat mengapresiasi dukungan itu,\u201d kata Putin.",
+    "Sumber daya alam di wilayah itu masih melimpah, kata peneliti.",
+    "Pertandingan digelar pada 20 Juni 2024 di stadion utama.",
+    "Share prices fell sharply on Monday.",
+    "Follow-up talks are planned for next week, officials said.",
+    "Komentar Presiden itu memicu perdebatan di parlemen.",
+]
+
+
+@pytest.mark.parametrize("line", CLUTTER_LINES)
+def test_clutter_line_is_recognised(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize("line", KEPT_LINES)
+def test_story_line_is_not_clutter(line: str) -> None:
+    assert not is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["JAKARTA, KOMPAS.com - Isi berita.", "Liputan6.com, Jakarta - Isi.", "GenPI.co - Isi."],
+)
+def test_datelines(text: str) -> None:
+    assert is_dateline(text)
+
+
+def test_plain_sentence_is_no_dateline() -> None:
+    assert not is_dateline("Presiden tiba di Jakarta - tanpa pengawalan - pada pagi hari.")
+
+
+def _lines(*texts: str) -> list[Line]:
+    return [Line(t) for t in texts]
+
+
+def test_tail_after_related_heading_is_cut_and_counted() -> None:
+    lines = _lines(*STORY, "Berita Terkait", "Judul lain yang bukan berita ini", "Judul kedua")
+    result = clean_lines(lines, "Judul", vocabulary())
+    assert [x.text for x in result.lines] == STORY
+    assert result.removed == 3
+
+
+def test_header_lines_before_dateline_are_dropped() -> None:
+    lines = _lines("Judul Yang Diulang", "Presiden meninjau lokasi. Foto/AP", *STORY)
+    result = clean_lines(lines, None, vocabulary())
+    assert result.lines[0].text == STORY[0]
+
+
+def test_short_story_opening_is_not_taken_for_a_header() -> None:
+    opening = "Komisi antirasuah kembali memeriksa saksi kasus suap."
+    lines = _lines(opening, "KPK - lembaga antirasuah - menyebut pemeriksaan berlanjut.", *STORY)
+    assert clean_lines(lines, None, vocabulary()).lines[0].text == opening
+
+
+def test_repeated_headline_dropped_but_long_dateline_headline_kept() -> None:
+    title = "Banjir Rendam Ribuan Rumah"
+    result = clean_lines(_lines(title, *STORY), title, vocabulary())
+    assert [x.text for x in result.lines] == STORY
+    long_title = STORY[0]
+    kept = clean_lines([Line(long_title, "h1"), *_lines(*STORY[1:])], long_title, vocabulary())
+    assert kept.lines[0].text == long_title
+
+
+def test_link_only_short_lines_are_related_links() -> None:
+    result = clean_lines([*_lines(*STORY), Line("Judul berita lain", "p", 1.0)], None, vocabulary())
+    assert [x.text for x in result.lines] == STORY
+
+
+def test_long_duplicate_paragraph_is_dropped_short_repeats_kept() -> None:
+    long_paragraph = STORY[0] + " " + STORY[1]
+    lines = _lines(long_paragraph, "Niat sholat:", STORY[2], "Niat sholat:", long_paragraph)
+    result = clean_lines(lines, None, vocabulary())
+    assert [x.text for x in result.lines] == [
+        long_paragraph,
+        "Niat sholat:",
+        STORY[2],
+        "Niat sholat:",
+    ]
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        '<div class="baca-juga"><a href="/1">Berita lain yang ditautkan</a></div>',
+        "<p><strong>BACA JUGA:</strong> <a href='/2'>Judul berita lain di portal</a></p>",
+        '<figure><img src="a.jpg"><figcaption>Warga di posko pengungsian. (Foto: Antara)'
+        "</figcaption></figure>",
+        '<div class="share-buttons"><a href="#">Facebook</a><a href="#">Twitter</a></div>',
+        '<div class="tags"><a href="/t/1">Banjir</a><a href="/t/2">Jakarta</a></div>',
+        '<div class="related-posts"><ul><li><a href="/3">Judul terkait satu</a></li>'
+        '<li><a href="/4">Judul terkait dua</a></li></ul></div>',
+        '<div class="newsletter">Langganan newsletter kami setiap pagi</div>',
+        '<div class="ads">ADVERTISEMENT</div><p>SCROLL TO CONTINUE WITH CONTENT</p>',
+        "<p>Penulis: Andi Pratama</p><p>Editor: Rina Wulandari</p>",
+        "<p>Halaman : 1 2 3</p>",
+        '<div class="comments"><p>Komentar pembaca yang panjang dan tidak relevan.</p></div>',
+        "<p>Dapatkan berita terkini di WhatsApp kami, klik di sini</p>",
+    ],
+)
+def test_clutter_blocks_are_removed_from_the_body(block: str) -> None:
+    article = extract(page(story_html(block)))
+    assert list(article.paragraphs) == STORY
+    assert article.clutter_removed >= 1
+
+
+def test_story_subheadings_lists_and_quotes_are_kept() -> None:
+    body = (
+        story_html()
+        + "<h2>Langkah Pemulihan</h2><ul><li>Perbaikan tanggul di tiga titik rawan.</li>"
+        "<li>Pembersihan saluran air di permukiman.</li></ul>"
+        "<blockquote>\u201cKami bekerja siang dan malam,\u201d kata petugas.</blockquote>"
+    )
+    article = extract(page(body))
+    assert article.paragraphs[-4:] == (
+        "Langkah Pemulihan",
+        "Perbaikan tanggul di tiga titik rawan.",
+        "Pembersihan saluran air di permukiman.",
+        "\u201cKami bekerja siang dan malam,\u201d kata petugas.",
+    )
+
+
+def test_inline_read_also_inside_a_story_paragraph() -> None:
+    inline = (
+        f"<p>{STORY[1]} <strong>Baca juga:</strong> <a href='/x'>Judul berita lain</a></p>"
+        f"<p>{STORY[2]} <b><a href='/y'>Baca Juga: Judul lain lagi</a></b></p>"
+    )
+    html = page(f"<p>{STORY[0]}</p>{inline}<p>{STORY[3]}</p>")
+    assert list(extract(html).paragraphs) == STORY
