@@ -1,0 +1,215 @@
+"""Publication dates as Indonesian portals write them, normalised to UTC ISO 8601.
+
+Handles ISO 8601 (with or without offset), RFC 822 feed dates, Indonesian and
+English month names and abbreviations ("20 Juni 2024", "20 Peb 2024", "June 20,
+2024"), day-first numeric dates ("18/6/2024"), day names, "pukul 13.45" and dots
+as time separators, and the Indonesian zones WIB (UTC+7), WITA (UTC+8) and WIT
+(UTC+9). A date without a time is midnight local time. A date without a zone is
+in ``default_tz``. Relative dates ("2 jam yang lalu") are not resolved.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+
+MONTHS: dict[str, int] = {
+    "januari": 1, "january": 1, "jan": 1,
+    "februari": 2, "pebruari": 2, "february": 2, "feb": 2, "peb": 2,
+    "maret": 3, "march": 3, "mar": 3,
+    "april": 4, "apr": 4,
+    "mei": 5, "may": 5,
+    "juni": 6, "june": 6, "jun": 6,
+    "juli": 7, "july": 7, "jul": 7,
+    "agustus": 8, "august": 8, "agu": 8, "agt": 8, "ags": 8, "aug": 8,
+    "september": 9, "sept": 9, "sep": 9,
+    "oktober": 10, "october": 10, "okt": 10, "oct": 10,
+    "november": 11, "nopember": 11, "nov": 11, "nop": 11,
+    "desember": 12, "december": 12, "des": 12, "dec": 12,
+}  # fmt: skip
+
+ZONE_HOURS: dict[str, float] = {
+    "wib": 7, "wita": 8, "wit": 9, "z": 0, "utc": 0, "gmt": 0, "ut": 0,
+    "est": -5, "edt": -4, "cst": -6, "cdt": -5, "mst": -7, "mdt": -6, "pst": -8, "pdt": -7,
+}  # fmt: skip
+
+#: Texts up to this long are matched whole; longer ones only around 4-digit years.
+SHORT_TEXT_CHARS = 200
+WINDOW_BEFORE = 40
+WINDOW_AFTER = 48
+#: "YYYY-MM-DD" at least, for the ISO fast path.
+ISO_MIN_CHARS = 10
+MIN_YEAR = 1990
+MAX_YEAR = 2100
+
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+# Longest alternatives first so "WITA" is not read as "WIT" + "A".
+_ZONE = r"(?P<tz>wita|wit|wib|utc|gmt|ut|z|[ecmp][sd]t|[+-]\d{2}:?\d{2})"
+_TIME = (
+    r"(?:[\s,|–—-]*(?:pukul|pkl\.?|pk\.?|jam|at)?\s*"
+    r"(?P<hh>\d{1,2})[:.](?P<mi>\d{2})(?![\d])(?:[:.](?P<ss>\d{2})(?:\.\d+)?)?"
+    r"\s*(?P<ampm>am|pm)?(?:\s*\(?\s*" + _ZONE + r"(?![a-z])\)?)?)?"
+)
+_ISO = re.compile(
+    r"(?<!\d)(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
+    r"(?:(?:\s*t\s*|\s+)(?P<hh>\d{1,2}):(?P<mi>\d{2})(?::(?P<ss>\d{2})(?:[.,]\d+)?)?"
+    r"\s*" + _ZONE + r"?)?",
+    re.IGNORECASE,
+)
+_DAY_MONTH_YEAR = re.compile(
+    r"(?<![\w])(?P<d>\d{1,2})(?:st|nd|rd|th)?[\s./-]*(?P<mon>" + _MONTH + r")(?![a-z])\.?"
+    r"[\s,./-]*(?P<y>\d{4})(?!\d)" + _TIME,
+    re.IGNORECASE,
+)
+_MONTH_DAY_YEAR = re.compile(
+    r"(?<![\w])(?P<mon>" + _MONTH + r")(?![a-z])\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+"
+    r"(?P<y>\d{4})(?!\d)" + _TIME,
+    re.IGNORECASE,
+)
+_NUMERIC = re.compile(
+    r"(?<![\d/.-])(?P<d>\d{1,2})(?:[/-](?P<m>\d{1,2})[/-](?P<y>\d{4}|\d{2})"
+    r"|\.(?P<m2>\d{1,2})\.(?P<y2>\d{4}))(?![\d/.-]\d)" + _TIME,
+    re.IGNORECASE,
+)
+_YEAR_FIRST = re.compile(
+    r"(?<![\d/])(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})(?![\d/])" + _TIME,
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"(?<!\d)(?:19|20|21)\d\d(?!\d)")
+_OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})")
+_PATTERNS = (_ISO, _DAY_MONTH_YEAR, _MONTH_DAY_YEAR, _NUMERIC, _YEAR_FIRST)
+
+
+def parse_date(text: str, *, default_tz: str = "WIB") -> str | None:
+    """The first date in ``text`` as ``YYYY-MM-DDTHH:MM:SSZ`` (UTC), or None."""
+    return _from_iso(text, default_tz) or find_date_in_text(text, default_tz=default_tz)
+
+
+def _from_iso(text: str, default_tz: str) -> str | None:
+    """Fast path for the ISO 8601 stamps most metadata carries."""
+    raw = text.strip()
+    if len(raw) < ISO_MIN_CHARS or not raw[:4].isdigit() or raw[4:5] != "-":
+        return None
+    try:
+        moment = datetime.fromisoformat(raw[:-1] + "+00:00" if raw[-1] in "zZ" else raw)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        zone = _zone(default_tz)
+        if zone is None:
+            return None
+        moment = moment.replace(tzinfo=zone)
+    return to_iso(moment) if MIN_YEAR <= moment.year <= MAX_YEAR else None
+
+
+def find_date_in_text(text: str, *, default_tz: str = "WIB") -> str | None:
+    """The earliest plausible date anywhere in ``text`` (UTC ISO), or None."""
+    found = find_dates(text, default_tz=default_tz, limit=1)
+    return found[0].value if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class FoundDate:
+    """A date found in running text: where it starts, its UTC value, whether a time was given."""
+
+    start: int
+    value: str
+    has_time: bool
+
+
+def find_dates(text: str, *, default_tz: str = "WIB", limit: int = 20) -> list[FoundDate]:
+    """Up to ``limit`` plausible dates in ``text``, in reading order."""
+    found: dict[int, FoundDate] = {}
+    for low, high in _windows(text):
+        for pattern in _PATTERNS:
+            for match in pattern.finditer(text, low, high):
+                value = _to_utc(match, default_tz)
+                if value is not None and match.start() not in found:
+                    has_time = match.group("hh") is not None
+                    found[match.start()] = FoundDate(match.start(), value, has_time)
+        if len(found) >= limit:
+            break
+    return sorted(found.values(), key=lambda f: f.start)[:limit]
+
+
+def _windows(text: str) -> Iterator[tuple[int, int]]:
+    """Stretches of ``text`` worth matching: all of a short text, else around 4-digit years.
+
+    The full patterns are slow over long pages (month-name alternations tried at
+    every character); a plain year scan is fast and every long-form date has a year.
+    """
+    if len(text) <= SHORT_TEXT_CHARS:
+        if text:
+            yield 0, len(text)
+        return
+    low = high = -1
+    for year in _YEAR.finditer(text):
+        start = max(0, year.start() - WINDOW_BEFORE)
+        end = min(len(text), year.end() + WINDOW_AFTER)
+        if start > high >= 0:
+            yield low, high
+            low = -1
+        low = start if low < 0 else low
+        high = end
+    if low >= 0:
+        yield low, high
+
+
+def to_iso(moment: datetime) -> str:
+    """A timezone-aware datetime as UTC ISO 8601 with a ``Z`` suffix."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _to_utc(match: re.Match[str], default_tz: str) -> str | None:
+    groups = match.groupdict()
+    try:
+        year = _year(groups.get("y") or groups.get("y2") or "")
+        month = _month(groups)
+        hour, minute, second = _clock(groups)
+        zone = _zone(groups.get("tz") or default_tz)
+        if zone is None or not MIN_YEAR <= year <= MAX_YEAR:
+            return None
+        local = datetime(year, month, int(groups["d"]), hour, minute, second, tzinfo=zone)
+    except (ValueError, KeyError, TypeError):
+        return None
+    return to_iso(local)
+
+
+def _month(groups: dict[str, str | None]) -> int:
+    name = groups.get("mon")
+    if name:
+        return MONTHS[name.lower()]
+    return int(groups.get("m") or groups.get("m2") or "")
+
+
+def _year(raw: str) -> int:
+    year = int(raw)
+    return year + 2000 if year < 100 else year
+
+
+def _clock(groups: dict[str, str | None]) -> tuple[int, int, int]:
+    if groups.get("hh") is None:
+        return 0, 0, 0
+    hour = int(groups["hh"] or 0)
+    ampm = (groups.get("ampm") or "").lower()
+    if ampm == "pm" and hour < 12:
+        hour += 12
+    elif ampm == "am" and hour == 12:
+        hour = 0
+    return hour, int(groups["mi"] or 0), int(groups.get("ss") or 0)
+
+
+def _zone(name: str) -> timezone | None:
+    key = name.strip().lower()
+    if key in ZONE_HOURS:
+        return timezone(timedelta(hours=ZONE_HOURS[key]))
+    sign_match = _OFFSET.fullmatch(key)
+    if sign_match is None:
+        return None
+    sign = -1 if sign_match.group(1) == "-" else 1
+    hours, minutes = int(sign_match.group(2)), int(sign_match.group(3))
+    if hours > 14 or minutes >= 60:
+        return None
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))

@@ -1,0 +1,349 @@
+"""Article metadata (title, authors, dates, section, tags, image, canonical URL,
+language, description, site name) from one parsed page.
+
+Sources, most trusted first: JSON-LD, OpenGraph/article:*, other meta tags
+(description, author, pubdate, dtk:*, parsely-*, dc.*), ``<link rel=canonical>``,
+``<html lang>``, then the stretch of page around the headline (``<time>``,
+itemprop, date/byline-classed tags, printed dates, "Penulis: X" lines; see
+headline.py), read only when the structured sources lack a date or an author.
+Bylines printed at the end of a long body are out of that stretch: the body
+extractor can pass its lines to ``authors_from_lines``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from kabar.extract.bylines import authors_in_text, is_site_like, normalize_authors
+from kabar.extract.dates import parse_date
+from kabar.extract.headline import HeadlineRegion
+from kabar.extract.jsonld import LinkedData, blocks_in_html, read_linked_data
+
+TITLE_KEYS = ("og:title", "twitter:title", "parsely-title", "dc.title", "title", "headline")
+AUTHOR_KEYS = (
+    "author", "article:author", "parsely-author", "dc.creator", "dc.contributor", "byl",
+    "sailthru.author", "dtk:author", "content_author", "dable:author", "twitter:creator",
+)  # fmt: skip
+PUBLISHED_KEYS = (
+    "article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate",
+    "publish-date", "publish_date", "content_publisheddate", "dtk:publishdate",
+    "parsely-pub-date", "sailthru.date", "dc.date.issued", "dc.date", "date", "datecreated",
+    "article:published", "release_date", "originalpublicationdate",
+)  # fmt: skip
+MODIFIED_KEYS = (
+    "article:modified_time", "og:updated_time", "datemodified", "lastmod", "last-modified",
+    "dc.date.modified", "dtk:updatedate", "content_updateddate",
+)  # fmt: skip
+SECTION_KEYS = (
+    "article:section", "article:section2", "parsely-section", "section", "dtk:kanal", "category",
+)  # fmt: skip
+TAG_KEYS = ("news_keywords", "parsely-tags", "keywords", "dtk:keywords")
+IMAGE_KEYS = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image",
+              "twitter:image:src", "image", "thumbnailurl")  # fmt: skip
+DESCRIPTION_KEYS = ("og:description", "description", "twitter:description", "dc.description")
+#: Values portals put in article:section that say nothing about the section.
+SECTION_NOISE = frozenset({"article", "articles", "berita", "read", "detail", "home", "index"})
+TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " » ", ": ")
+MAX_SUFFIX_WORDS = 6
+#: Leading keywords compared with the description's leading words.
+MIRROR_WORDS = 6
+# A CSS query over the whole document costs about a third of the parse on portal
+# pages, so the common path only queries <head>, cuts JSON-LD out of the raw
+# bytes, and looks for <h1> (stopping at the first) only when the title needs it.
+_HEAD_SELECTOR = 'meta, link[rel="canonical"][href], title'
+#: A negative offset the size of WIB/WITA/WIT: a likely sign slip on an Indonesian page.
+_SIGN_SLIP = re.compile(r"-0[789]:?00$")
+_SPACES = re.compile(r"\s+")
+_KEYWORD_SPLIT = re.compile(r"\s*[,;]\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class Metadata:
+    """What a page says about its article, normalised (dates in UTC ISO 8601)."""
+
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    published_at: str | None = None
+    updated_at: str | None = None
+    section: str | None = None
+    tags: tuple[str, ...] = ()
+    image: str | None = None
+    canonical_url: str | None = None
+    language: str | None = None
+    description: str | None = None
+    site_name: str | None = None
+
+
+@dataclass(slots=True)
+class _Head:
+    """The page's tags, gathered in one pass."""
+
+    metas: dict[str, list[str]] = field(default_factory=dict)
+    links: dict[str, str] = field(default_factory=dict)
+    scripts: list[str] = field(default_factory=list)
+    title: str | None = None
+    lang: str | None = None
+    tree: LexborHTMLParser | None = None
+    _h1: LexborNode | None = None
+    _h1_read: bool = False
+
+    def h1(self) -> LexborNode | None:
+        """The first <h1>, looked up once and only when asked (it may cost a whole walk)."""
+        if not self._h1_read and self.tree is not None:
+            self._h1_read = True
+            self._h1 = self.tree.css_first("h1")
+        return self._h1
+
+    def first(self, keys: Iterable[str]) -> str | None:
+        return next((self.metas[k][0] for k in keys if k in self.metas), None)
+
+    def all(self, keys: Iterable[str]) -> list[str]:
+        return [v for k in keys for v in self.metas.get(k, ())]
+
+
+def extract_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
+    """Read the metadata of one parsed page; ``url`` resolves relative links."""
+    head = _read_head(tree)
+    ld = read_linked_data(head.scripts)
+    base = url or head.links.get("canonical")
+    site_name = _clean(head.first(("og:site_name", "application-name")) or ld.publisher)
+    brands = _brands(site_name, base)
+    title = _title(ld, head, brands)
+    region = HeadlineRegion(tree, head.h1, title)
+    published, updated = _dates(ld, head, region)
+    return Metadata(
+        title=title,
+        authors=_authors(ld, head, region, brands),
+        published_at=published,
+        updated_at=updated,
+        section=_section(ld, head, brands),
+        tags=_tags(ld, head),
+        image=_first_url([ld.image, *head.all(IMAGE_KEYS)], base),
+        canonical_url=_absolute(head.links.get("canonical") or head.first(("og:url",)), base),
+        language=_language(ld.language or head.lang or head.first(("og:locale", "language"))),
+        description=_clean(ld.description or head.first(DESCRIPTION_KEYS)),
+        site_name=site_name,
+    )
+
+
+def authors_from_lines(
+    lines: Iterable[str], site_name: str | None = None, url: str | None = None
+) -> tuple[str, ...]:
+    """Authors named by byline lines ("Reporter: X", "Penulis: X") of an article body.
+
+    For pages whose metadata names nobody: the body extractor has the lines anyway.
+    """
+    return normalize_authors(authors_in_text("\n".join(lines)), _brands(site_name, url))
+
+
+def clean_title(title: str, brands: Iterable[str] = ()) -> str:
+    """Strip site-name prefixes/suffixes: "X - Kompas.com", "X | Liputan6", "Site: X"."""
+    keys = tuple(brands)
+    text = title
+    while (cut := _split_last(text)) and is_site_like(cut[1], keys) and _short(cut[1]):
+        text = cut[0]
+    first = _split_first(text)
+    if first and is_site_like(first[0], keys) and _short(first[0]):
+        text = first[1]
+    return text
+
+
+def _read_head(tree: LexborHTMLParser) -> _Head:
+    head = _Head(tree=tree)
+    scope = tree.head
+    _read_tags(head, scope.css(_HEAD_SELECTOR) if scope is not None else [])
+    raw = tree.raw_html
+    body = tree.body
+    # Stray text or tags in <head> make the parser move the rest of it into <body>.
+    if body is not None and "og:title" not in head.metas and raw.find(b"og:title") >= 0:
+        _read_tags(head, body.css("meta"))
+    head.scripts = blocks_in_html(raw)
+    root = tree.root
+    if root is not None and root.tag == "html":
+        head.lang = root.attributes.get("lang") or root.attributes.get("xml:lang")
+    return head
+
+
+def _read_tags(head: _Head, nodes: list[LexborNode]) -> None:
+    """Add meta/link/script/title tags to ``head``."""
+    for node in nodes:
+        attrs = node.attributes
+        tag = node.tag
+        if tag == "meta":
+            key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
+            key = key or attrs.get("http-equiv")
+            content = (attrs.get("content") or "").strip()
+            if key and content:
+                head.metas.setdefault(key.strip().lower(), []).append(content)
+        elif tag == "link":
+            head.links.setdefault("canonical", (attrs.get("href") or "").strip())
+        elif tag == "title" and head.title is None:
+            head.title = node.text(deep=True)
+
+
+def _dates(ld: LinkedData, head: _Head, region: HeadlineRegion) -> tuple[str | None, str | None]:
+    raw_published = next((r for r in (ld.published, head.first(PUBLISHED_KEYS)) if r), None)
+    raw_updated = next((r for r in (ld.modified, head.first(MODIFIED_KEYS)) if r), None)
+    published = _date(raw_published) or _date(*region.marked_dates("datePublished"))
+    updated = _date(raw_updated) or _date(*region.marked_dates("dateModified"))
+    if published is None:
+        return region.stamped_date() or region.printed_date(), updated
+    if raw_published and _SIGN_SLIP.search(raw_published):
+        # Some portals print WIB wall time with "-07:00"; trust it only if the page agrees.
+        local = _date(_SIGN_SLIP.sub("", raw_published))
+        if local and local[:16] == (region.printed_date() or "")[:16]:
+            fixed = _date(_SIGN_SLIP.sub("", raw_updated)) if raw_updated else None
+            return local, fixed or updated
+    return published, updated
+
+
+def _date(*candidates: str | None) -> str | None:
+    for raw in candidates:
+        if raw and (value := parse_date(raw)):
+            return value
+    return None
+
+
+def _title(ld: LinkedData, head: _Head, brands: tuple[str, ...]) -> str | None:
+    raw = _clean(ld.headline or head.first(TITLE_KEYS) or head.title)
+    if raw is not None and not any(sep in raw for sep in TITLE_SEPARATORS):
+        return raw  # nothing to strip, no need to look at the page
+    node = head.h1()
+    h1 = _clean(node.text(deep=True)) if node is not None else None
+    if raw is None:
+        return h1
+    title = clean_title(raw, brands)
+    # A headline that is the title minus some decoration is the better title.
+    if h1 and h1 != title and h1 in title and len(h1) >= 0.5 * len(title) and " " in h1:
+        return h1
+    return title
+
+
+def _authors(
+    ld: LinkedData, head: _Head, region: HeadlineRegion, brands: tuple[str, ...]
+) -> tuple[str, ...]:
+    meta_authors = head.all(AUTHOR_KEYS)
+    for raws in (ld.authors, meta_authors):
+        names = normalize_authors(raws, brands)
+        if names:
+            return names
+    for text in region.byline_texts():
+        names = normalize_authors(authors_in_text(text) or _first_line(text), brands)
+        if names:
+            return names
+    return normalize_authors(authors_in_text(region.text()[0]), brands)
+
+
+def _first_line(text: str) -> tuple[str, ...]:
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    return (line,) if line else ()
+
+
+def _section(ld: LinkedData, head: _Head, brands: tuple[str, ...]) -> str | None:
+    candidates = [ld.section, *head.all(SECTION_KEYS)]
+    if len(ld.breadcrumbs) >= 2:
+        candidates.append(ld.breadcrumbs[-2] if len(ld.breadcrumbs) > 2 else ld.breadcrumbs[-1])
+    for raw in candidates:
+        value = _clean(raw)
+        if value and value.lower() not in SECTION_NOISE and not is_site_like(value, brands):
+            return value
+    return None
+
+
+def _tags(ld: LinkedData, head: _Head) -> tuple[str, ...]:
+    description = _clean(head.first(DESCRIPTION_KEYS)) or ""
+    groups: list[list[str]] = [list(ld.keywords), head.metas.get("article:tag", [])]
+    groups += [_KEYWORD_SPLIT.split(head.metas[k][0]) for k in TAG_KEYS if k in head.metas]
+    for group in groups:
+        tags = _distinct(t for t in (_clean(x) for x in group) if t and ":" not in t)
+        if tags and not _mirrors(tags, description):
+            return tags
+    return ()
+
+
+def _mirrors(tags: tuple[str, ...], description: str) -> bool:
+    """Keywords that are just the description's words, split on spaces, are no tags."""
+    if len(tags) < 5 or not description:
+        return False
+    words = [w.strip(".,;:!?\"'").lower() for w in description.split()[:MIRROR_WORDS]]
+    head = [t.strip(".,;:!?\"'").lower() for t in tags[: len(words)]]
+    return sum(a == b for a, b in zip(words, head, strict=False)) >= 0.8 * len(head)
+
+
+def _distinct(values: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, str] = {}
+    for value in values:
+        seen.setdefault(value.lower(), value)
+    return tuple(seen.values())
+
+
+def _language(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    primary = raw.strip().replace("_", "-").split("-")[0].lower()
+    return primary if primary.isalpha() and 2 <= len(primary) <= 3 else None
+
+
+def _first_url(candidates: Iterable[str | None], base: str | None) -> str | None:
+    return next((u for u in (_absolute(c, base) for c in candidates) if u), None)
+
+
+def _absolute(raw: str | None, base: str | None) -> str | None:
+    if not raw:
+        return None
+    raw = raw.strip()
+    given = urlsplit(raw)
+    if given.scheme and not given.netloc:
+        return None  # "http:http://..." and other mangled absolute URLs
+    value = raw if given.netloc and given.scheme else urljoin(base, raw) if base else raw
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or "://" in parts.path:
+        return None
+    return value
+
+
+def _brands(site_name: str | None, url: str | None) -> tuple[str, ...]:
+    brands = [site_name] if site_name else []
+    host = (urlsplit(url).hostname or "") if url else ""
+    labels = [x for x in host.split(".") if x and x not in ("www", "m", "amp")]
+    if len(labels) >= 2:
+        labels.pop()
+        if len(labels) >= 2 and labels[-1] in ("co", "or", "ac", "go", "web", "my", "com", "net"):
+            labels.pop()
+        brands.append(labels[-1])
+    return tuple(brands)
+
+
+def _clean(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    text = html.unescape(raw) if "&" in raw else raw
+    text = _SPACES.sub(" ", text).strip(" -|")
+    return text or None
+
+
+def _split_last(text: str) -> tuple[str, str] | None:
+    best = max(
+        ((text.rfind(sep), sep) for sep in TITLE_SEPARATORS if sep != ": "), default=(-1, "")
+    )
+    if best[0] <= 0:
+        return None
+    return text[: best[0]].strip(), text[best[0] + len(best[1]) :].strip()
+
+
+def _split_first(text: str) -> tuple[str, str] | None:
+    hits = [(i, sep) for sep in TITLE_SEPARATORS if (i := text.find(sep)) > 0]
+    if not hits:
+        return None
+    index, sep = min(hits)
+    return text[:index].strip(), text[index + len(sep) :].strip()
+
+
+def _short(segment: str) -> bool:
+    return 0 < len(segment.split()) <= MAX_SUFFIX_WORDS

@@ -1,0 +1,284 @@
+"""Metadata from self-written sample pages: JSON-LD, OpenGraph, meta tags, page text."""
+
+from __future__ import annotations
+
+from selectolax.lexbor import LexborHTMLParser
+
+from kabar.extract.metadata import Metadata, authors_from_lines, clean_title, extract_metadata
+
+URL = "https://warta.contoh.co.id/nasional/read/2024/06/20/1345/banjir-rob-genangi-pesisir"
+
+
+def meta_of(html: str, url: str | None = URL) -> Metadata:
+    return extract_metadata(LexborHTMLParser(html), url)
+
+
+JSONLD_PAGE = """<!doctype html><html lang="id-ID"><head>
+<title>Banjir Rob Genangi Pesisir Utara - Warta Contoh</title>
+<meta property="og:title" content="Judul OG yang kalah">
+<meta property="og:site_name" content="Warta Contoh">
+<meta property="article:published_time" content="2024-06-01T00:00:00+07:00">
+<link rel="canonical" href="/nasional/read/2024/06/20/1345/banjir-rob-genangi-pesisir">
+<script type="application/ld+json">
+{"@context": "https://schema.org", "@type": "NewsArticle",
+ "headline": "Banjir Rob Genangi Pesisir Utara",
+ "datePublished": "2024-06-20T13:45:00+07:00", "dateModified": "2024-06-20T15:00:00+07:00",
+ "author": [{"@type": "Person", "name": "Sri Wahyuni"},
+            {"@type": "Person", "name": "Budi Hartono"}],
+ "articleSection": "Nasional", "keywords": ["banjir rob", "pesisir", "cuaca"],
+ "image": {"@type": "ImageObject", "url": "/foto/rob.jpg"},
+ "description": "Air laut pasang merendam permukiman warga.",
+ "publisher": {"@type": "Organization", "name": "Warta Contoh"}}
+</script></head><body><h1>Banjir Rob Genangi Pesisir Utara</h1><p>Isi.</p></body></html>"""
+
+
+def test_jsonld_article_wins_over_other_sources() -> None:
+    meta = meta_of(JSONLD_PAGE)
+    assert meta.title == "Banjir Rob Genangi Pesisir Utara"
+    assert meta.authors == ("Sri Wahyuni", "Budi Hartono")
+    assert meta.published_at == "2024-06-20T06:45:00Z"
+    assert meta.updated_at == "2024-06-20T08:00:00Z"
+    assert meta.section == "Nasional"
+    assert meta.tags == ("banjir rob", "pesisir", "cuaca")
+    assert meta.image == "https://warta.contoh.co.id/foto/rob.jpg"
+    assert meta.canonical_url == URL
+    assert meta.language == "id"
+    assert meta.description == "Air laut pasang merendam permukiman warga."
+    assert meta.site_name == "Warta Contoh"
+
+
+def test_jsonld_graph_with_author_reference() -> None:
+    html = """<html><head><script type="application/ld+json">
+    {"@context": "https://schema.org", "@graph": [
+      {"@type": "WebSite", "@id": "#site", "name": "Kabar Kampung"},
+      {"@type": "Person", "@id": "#p1", "name": "Dewi Lestari Putri"},
+      {"@type": ["Article", "NewsArticle"], "headline": "Pasar Tradisional Direnovasi",
+       "author": {"@id": "#p1"}, "datePublished": "2024-03-05T09:00:00+08:00",
+       "image": ["https://img.contoh.id/pasar.jpg", "https://img.contoh.id/pasar2.jpg"]}
+    ]}</script></head><body></body></html>"""
+    meta = meta_of(html)
+    assert meta.title == "Pasar Tradisional Direnovasi"
+    assert meta.authors == ("Dewi Lestari Putri",)
+    assert meta.published_at == "2024-03-05T01:00:00Z"
+    assert meta.image == "https://img.contoh.id/pasar.jpg"
+
+
+def test_jsonld_top_level_list_and_string_author() -> None:
+    html = """<html><head><script type="application/ld+json">
+    [{"@type": "BreadcrumbList", "itemListElement": [
+        {"@type": "ListItem", "position": 1, "name": "Beranda"},
+        {"@type": "ListItem", "position": 2, "name": "Olahraga"},
+        {"@type": "ListItem", "position": 3, "name": "Timnas Menang Tipis"}]},
+     {"@type": "ReportageNewsArticle", "headline": "Timnas Menang Tipis",
+      "author": "Agus Salim", "datePublished": "2024-06-11 20:30:00"}]
+    </script></head><body></body></html>"""
+    meta = meta_of(html)
+    assert meta.title == "Timnas Menang Tipis"
+    assert meta.authors == ("Agus Salim",)
+    assert meta.published_at == "2024-06-11T13:30:00Z"
+    assert meta.section == "Olahraga"
+
+
+def test_broken_jsonld_is_repaired_or_salvaged() -> None:
+    trailing_comma = """<script type="application/ld+json"><!--
+    {"@type": "BlogPosting", "headline": "Catatan Perjalanan
+    ke Flores", "author": {"name": "Rina Marlina"}, "datePublished": "2023-11-02T10:00:00Z",}
+    --></script>"""
+    meta = meta_of(f"<html><head>{trailing_comma}</head><body></body></html>")
+    assert meta.title == "Catatan Perjalanan ke Flores"
+    assert meta.authors == ("Rina Marlina",)
+
+    hopeless = """<script type="application/ld+json">
+    {"@type": "NewsArticle", "headline": "Harga Cabai Naik", "datePublished":
+     "2024-02-14T07:00:00+07:00", "author": {"@type": "Person", "name": "Yusuf Kalla"},
+     "articleBody": "kutipan "tanpa" escape" }}}</script>"""
+    meta = meta_of(f"<html><head>{hopeless}</head><body></body></html>")
+    assert meta.title == "Harga Cabai Naik"
+    assert meta.published_at == "2024-02-14T00:00:00Z"
+    assert meta.authors == ("Yusuf Kalla",)
+
+
+def test_opengraph_and_meta_fallbacks() -> None:
+    html = """<html lang="id"><head>
+    <title>Pameran Batik Nusantara | Liputan Contoh</title>
+    <meta property="og:title" content="Pameran Batik Nusantara | Liputan Contoh">
+    <meta property="og:image" content="https://cdn.contoh.id/batik.jpg">
+    <meta property="og:site_name" content="Liputan Contoh">
+    <meta property="article:published_time" content="2024-05-02T10:00:00+07:00">
+    <meta property="article:modified_time" content="2024-05-02T12:30:00+07:00">
+    <meta property="article:section" content="Budaya">
+    <meta property="article:tag" content="batik"><meta property="article:tag" content="pameran">
+    <meta name="author" content="Liputan Contoh">
+    <meta name="description" content="Ratusan perajin memamerkan karya.">
+    </head><body><h1>Pameran Batik Nusantara</h1></body></html>"""
+    meta = meta_of(html, "https://www.liputancontoh.com/budaya/pameran-batik")
+    assert meta.title == "Pameran Batik Nusantara"
+    assert meta.published_at == "2024-05-02T03:00:00Z"
+    assert meta.updated_at == "2024-05-02T05:30:00Z"
+    assert meta.section == "Budaya"
+    assert meta.tags == ("batik", "pameran")
+    assert meta.image == "https://cdn.contoh.id/batik.jpg"
+    assert meta.authors == ()  # the site's own name is not an author
+    assert meta.description == "Ratusan perajin memamerkan karya."
+
+
+def test_portal_specific_meta_date_names() -> None:
+    for name, value, expected in [
+        ("pubdate", "2024/06/20 13:45:00", "2024-06-20T06:45:00Z"),
+        ("publishdate", "2024-06-20 13:45:00", "2024-06-20T06:45:00Z"),
+        ("content_PublishedDate", "2024-06-20 13:45:00", "2024-06-20T06:45:00Z"),
+        ("dtk:publishdate", "2024-06-20 13:45:00", "2024-06-20T06:45:00Z"),
+        ("parsely-pub-date", "2024-06-20T06:45:00Z", "2024-06-20T06:45:00Z"),
+        ("dc.date.issued", "2024-06-20", "2024-06-19T17:00:00Z"),
+    ]:
+        html = f'<html><head><meta name="{name}" content="{value}"></head><body></body></html>'
+        assert meta_of(html).published_at == expected, name
+
+
+def test_section_that_names_the_site_is_ignored() -> None:
+    html = """<html><head><meta property="og:site_name" content="Warta Contoh">
+    <meta property="article:section" content="wartacontoh.co.id">
+    <meta name="section" content="Ekonomi"></head></html>"""
+    assert meta_of(html).section == "Ekonomi"
+
+
+def test_keywords_and_news_keywords() -> None:
+    html = """<html><head><meta name="keywords" content="umum, situs">
+    <meta name="news_keywords" content="pemilu, KPU , pemilu, TPS">
+    <meta name="description" content="Persiapan TPS di daerah terpencil."></head></html>"""
+    assert meta_of(html).tags == ("pemilu", "KPU", "TPS")
+
+
+def test_keywords_that_only_echo_the_description_are_ignored() -> None:
+    html = """<html><head>
+    <meta name="description" content="Warga desa gotong royong membersihkan saluran air.">
+    <meta name="keywords" content="Warga, desa, gotong, royong, membersihkan, saluran">
+    </head></html>"""
+    assert meta_of(html).tags == ()
+
+
+def test_meta_authors_and_parsely() -> None:
+    html = """<html><head><meta name="parsely-author" content="Hendra Gunawan">
+    <meta property="article:author" content="https://www.facebook.com/wartacontoh">
+    </head></html>"""
+    assert meta_of(html).authors == ("Hendra Gunawan",)
+
+
+def test_byline_in_page_text_reporter_and_editor() -> None:
+    html = """<html><body><h1>Jalan Tol Baru Dibuka</h1>
+    <div class="info">Reporter: Fajar Nugroho | Editor: Lina Marpaung</div>
+    <div class="date">Jumat, 21 Juni 2024 - 08:15 WIB</div>
+    <p>Jalan tol sepanjang 30 kilometer dibuka untuk umum oleh pemerintah daerah.</p>
+    </body></html>"""
+    meta = meta_of(html)
+    assert meta.title == "Jalan Tol Baru Dibuka"
+    assert meta.authors == ("Fajar Nugroho",)
+    assert meta.published_at == "2024-06-21T01:15:00Z"
+
+
+def test_byline_element_with_site_suffix_and_photo_credit() -> None:
+    html = """<html><body>
+    <figure class="photo"><img src="a.jpg"><span class="author">Antoni Wijaya</span></figure>
+    <h1>Gempa Kecil Guncang Pantai Selatan</h1>
+    <div class="author"><strong>Maria Ulfa</strong> - wartacontoh</div>
+    <div class="byline-date">Sabtu, 22 Juni 2024 10:00 WITA</div></body></html>"""
+    meta = meta_of(html)
+    assert meta.authors == ("Maria Ulfa",)
+    assert meta.published_at == "2024-06-22T02:00:00Z"
+
+
+def test_oleh_line_and_several_authors() -> None:
+    html = """<html><body><h1>Festival Kuliner Digelar</h1>
+    <p>Oleh: Rudi Hartono, Siti Aminah dan Tim Redaksi</p>
+    <p>Festival kuliner diikuti oleh lebih dari seratus pedagang.</p></body></html>"""
+    assert meta_of(html).authors == ("Rudi Hartono", "Siti Aminah")
+
+
+def test_kontributor_and_penulis_table() -> None:
+    html = """<html><body><h1>Sawah Terendam</h1><p>Isi berita.</p>
+    <table><tr><td>Penulis</td><td>: Kontributor Ngawi, Sugeng Riyadi</td></tr>
+    <tr><td>Editor</td><td>: Bambang</td></tr></table></body></html>"""
+    assert meta_of(html).authors == ("Sugeng Riyadi",)
+
+
+def test_time_element_and_itemprop() -> None:
+    html = """<html><body><h1>Judul</h1>
+    <time class="terkait" datetime="2020-01-01T00:00:00Z">lama</time>
+    <span itemprop="datePublished" content="2024-06-20T13:45:00+07:00">20 Juni</span>
+    </body></html>"""
+    assert meta_of(html).published_at == "2024-06-20T06:45:00Z"
+    plain = "<html><body><h1>Judul</h1><time>Kamis, 20 Juni 2024 - 13:45 WIB</time></body></html>"
+    assert meta_of(plain).published_at == "2024-06-20T06:45:00Z"
+
+
+def test_date_next_to_headline_beats_dates_elsewhere() -> None:
+    html = """<html><body><div class="top">Senin, 24 Juni 2024</div>
+    <script>var info = {title:"Harga Beras Stabil", date:"2019-01-01 00:00:00"};</script>
+    <h1>Harga Beras Stabil</h1><div>Minggu, 23 Juni 2024 | 19:20 WIB</div>
+    <ul><li>Berita lain - 22 Juni 2024 10:00</li></ul></body></html>"""
+    assert meta_of(html).published_at == "2024-06-23T12:20:00Z"
+
+
+def test_negative_offset_sign_slip_checked_against_visible_date() -> None:
+    slipped = """<html><head>
+    <meta property="article:published_time" content="2024-06-20T13:45:00-07:00"></head>
+    <body><h1>Pasar Murah Digelar</h1><span>20 Juni 2024 13:45</span></body></html>"""
+    assert meta_of(slipped).published_at == "2024-06-20T06:45:00Z"
+    honest = """<html><head>
+    <meta property="article:published_time" content="2024-06-20T13:45:00-07:00"></head>
+    <body><h1>County Fair Opens</h1><span>June 20, 2024</span></body></html>"""
+    assert meta_of(honest).published_at == "2024-06-20T20:45:00Z"
+
+
+def test_language_sources() -> None:
+    assert meta_of('<html lang="id-ID"><head></head></html>').language == "id"
+    og = '<html><head><meta property="og:locale" content="id_ID"></head></html>'
+    assert meta_of(og).language == "id"
+    assert meta_of("<html><head></head></html>").language is None
+
+
+def test_canonical_and_image_resolution() -> None:
+    html = """<html><head><link rel="canonical" href="//warta.contoh.co.id/a/1">
+    <meta property="og:image" content="http:http://broken/x.jpg">
+    <meta name="twitter:image" content="/img/ok.jpg"></head></html>"""
+    meta = meta_of(html)
+    assert meta.canonical_url == "https://warta.contoh.co.id/a/1"
+    assert meta.image == "https://warta.contoh.co.id/img/ok.jpg"
+    no_url = meta_of('<html><head><link rel="canonical" href="/a/1"></head></html>', None)
+    assert no_url.canonical_url is None
+
+
+def test_empty_page_gives_empty_metadata() -> None:
+    assert meta_of("<html><body></body></html>", None) == Metadata()
+
+
+def test_clean_title_strips_site_names() -> None:
+    assert clean_title("Harga BBM Turun - Kompas.com", ()) == "Harga BBM Turun"
+    assert clean_title("Harga BBM Turun | Liputan6", ("liputan6",)) == "Harga BBM Turun"
+    assert clean_title("Harga BBM Turun - Ekonomi :: Okezone", ("okezone",)) == (
+        "Harga BBM Turun - Ekonomi"
+    )
+    assert clean_title("KapanLagi.com: Artis Merilis Album", ()) == "Artis Merilis Album"
+    assert clean_title("Harga BBM Turun | Republika Online", ("republika",)) == "Harga BBM Turun"
+    # Separators inside a headline stay when the tail is not the site.
+    assert clean_title("Jokowi - Prabowo Bertemu di Istana", ("kompas",)) == (
+        "Jokowi - Prabowo Bertemu di Istana"
+    )
+    assert clean_title("Foto: Banjir di Kota Lama", ("detik",)) == "Foto: Banjir di Kota Lama"
+
+
+def test_headline_preferred_over_decorated_title() -> None:
+    html = """<html><head><title>Berita Terkini | Gunung Meletus Lagi Pagi Ini</title></head>
+    <body><h1>Gunung Meletus Lagi Pagi Ini</h1></body></html>"""
+    assert meta_of(html).title == "Gunung Meletus Lagi Pagi Ini"
+
+
+def test_authors_from_body_lines() -> None:
+    lines = [
+        "Jakarta - Pemerintah membuka pendaftaran beasiswa bagi mahasiswa daerah.",
+        "Pendaftaran dibuka hingga akhir bulan depan melalui laman resmi.",
+        "Reporter: Wulan Sari | Editor: Hadi",
+    ]
+    assert authors_from_lines(lines) == ("Wulan Sari",)
+    assert authors_from_lines(["Penulis: Warta Contoh"], "Warta Contoh") == ()
+    assert authors_from_lines(["Tidak ada nama penulis di sini."]) == ()
