@@ -128,8 +128,9 @@ def test_articles_arrive_valid_and_clean(published: dict[str, list[dict[str, Any
 
 def test_multi_page_article_is_stitched(published: dict[str, list[dict[str, Any]]]) -> None:
     futsal = next(e for e in published[ARTICLES] if "Futsal" in e["title"])
-    assert futsal["pages"] == 2
-    assert "Iran dan Jepang" in futsal["body"]  # only on page 2
+    assert futsal["pages"] == 3
+    assert "penjaga gawang" in futsal["body"]  # only on page 2
+    assert "Iran dan Jepang" in futsal["body"]  # only on page 3
     assert futsal["body"].count("Thailand menyamakan kedudukan") == 1
 
 

@@ -6,6 +6,7 @@ Routes map a path (with query) to a ``Page``; unknown paths answer 404.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Mapping
@@ -74,10 +75,9 @@ def _make_handler(site: SiteServer) -> type[BaseHTTPRequestHandler]:
             for name, value in page.headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            try:
+            # The client may have given up (a timeout test, a size limit): not our error.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(page.body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (a timeout test, a size limit): not our error
 
         def log_message(self, format: str, *args: object) -> None:
             pass

@@ -51,10 +51,11 @@ def build_site(base_url: str, now: datetime | None = None) -> dict[str, Page]:
 
 def _article_pages(article: dict[str, Any], when: datetime, base: str) -> dict[str, Page]:
     path = f"/{article['portal']}/read/{article['slug']}"
-    pages = {path: Page(_render(article, when, base, article["paragraphs"], 1).encode("utf-8"))}
-    if "page2" in article:
-        body = _render(article, when, base, article["page2"], 2)
-        pages[f"{path}?page=2"] = Page(body.encode("utf-8"))
+    texts = [article["paragraphs"], *article.get("more_pages", [])]
+    pages = {}
+    for number, paras in enumerate(texts, start=1):
+        route = path if number == 1 else f"{path}?page={number}"
+        pages[route] = Page(_render(article, when, base, paras, number).encode("utf-8"))
     return pages
 
 
@@ -68,19 +69,14 @@ def _render(article: dict[str, Any], when: datetime, base: str, paras: list[str]
         if i == 1:
             first = article["related"][0]
             body.append(f'<p><strong>BACA JUGA:</strong> <a href="{base}/x/{i}">{e(first)}</a></p>')
-    pager = ""
-    if "page2" in article:
-        pager = (f'<div class="paging">Halaman: <a href="{url}">1</a> '
-                 f'<a href="{url}?page=2">2</a>'
-                 + (f' <a href="{url}?page=2" rel="next">Selanjutnya</a>' if page == 1 else "")
-                 + "</div>")
+    pager = _pager(url, 1 + len(article.get("more_pages", [])), page)
     related = "".join(f'<li><a href="{base}/{article["portal"]}/read/r{i}">{e(t)}</a>'
                       f"<span>{e(article['section'].upper())} | {i + 1} jam yang lalu</span></li>"
                       for i, t in enumerate(article["related"]))
     return f"""<!DOCTYPE html>
 <html lang="id"><head><meta charset="utf-8">
 <title>{e(article['title'])} - {e(article['portal'].capitalize())}</title>
-<link rel="canonical" href="{url}{'?page=2' if page == 2 else ''}">
+<link rel="canonical" href="{url}{f'?page={page}' if page > 1 else ''}">
 <meta property="og:title" content="{e(article['title'])}">
 <meta property="article:published_time" content="{when.isoformat()}">
 <meta name="author" content="{e(article['author'])}">
@@ -106,6 +102,17 @@ def _render(article: dict[str, Any], when: datetime, base: str, paras: list[str]
 <footer>Copyright &copy; 2026 {e(article['portal'].capitalize())}. All rights reserved.</footer>
 </body></html>
 """
+
+
+def _pager(url: str, count: int, page: int) -> str:
+    """Numbered page links and a "next" link, as portals print under long articles."""
+    if count < 2:
+        return ""
+    hrefs = [url] + [f"{url}?page={n}" for n in range(2, count + 1)]
+    links = [f'<a href="{href}">{n}</a>' for n, href in enumerate(hrefs, start=1)]
+    if page < count:
+        links.append(f'<a href="{url}?page={page + 1}" rel="next">Selanjutnya</a>')
+    return f'<div class="paging">Halaman: {" ".join(links)}</div>'
 
 
 def _feed(portal: str, items: list[tuple[dict[str, Any], datetime]], base: str) -> str:
