@@ -197,10 +197,12 @@ class Pipeline:
         self, queue: asyncio.Queue[_T], handle: Callable[[_T], Awaitable[None]], stage: str
     ) -> None:
         task = _current_task()
+        # Labelled children looked up once: .labels() costs more than the update itself.
+        depth, in_flight = metrics.QUEUE_DEPTH.labels(stage), metrics.IN_FLIGHT.labels(stage)
         while True:
             item = await queue.get()
-            metrics.QUEUE_DEPTH.labels(stage).set(queue.qsize())
-            metrics.IN_FLIGHT.labels(stage).inc()
+            depth.set(queue.qsize())
+            in_flight.inc()
             self._held[task] = _work_of(item)
             try:
                 await handle(item)
@@ -208,7 +210,7 @@ class Pipeline:
                 log.exception("unexpected error in stage %s", stage)
                 metrics.STAGE_ITEMS.labels(stage, "crash").inc()
             finally:
-                metrics.IN_FLIGHT.labels(stage).dec()
+                in_flight.dec()
                 queue.task_done()
             self._held.pop(task, None)  # not reached when cancelled: the item gets spooled
 
