@@ -7,7 +7,12 @@ URL. Stages: sources, fetch, extract, dedup, publish.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics import MetricWrapperBase
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -124,3 +129,50 @@ STAGE_ITEMS = Counter(
 PIPELINE_RUNNING = Gauge(
     "kabar_pipeline_running", "1 while the pipeline accepts work", registry=REGISTRY
 )
+
+
+class NoOpMetric:
+    """Accepts every metric call and does nothing (metrics switched off)."""
+
+    def labels(self, *values: str) -> NoOpMetric:
+        return self
+
+    def inc(self, amount: float = 1.0) -> None:
+        pass
+
+    def dec(self, amount: float = 1.0) -> None:
+        pass
+
+    def set(self, value: float) -> None:
+        pass
+
+    def observe(self, value: float) -> None:
+        pass
+
+    def time(self) -> contextlib.nullcontext[None]:
+        return contextlib.nullcontext()
+
+
+def disable() -> None:
+    """Swap every metric of this module for a no-op, for the rest of the process.
+
+    Callers look metrics up as ``metrics.NAME`` at call time, so this reaches them
+    all; ``kabar bench metrics --pipeline`` compares runs with and without.
+    """
+    namespace = globals()
+    for name, value in list(namespace.items()):
+        if isinstance(value, MetricWrapperBase):
+            namespace[name] = NoOpMetric()
+
+
+@functools.lru_cache(maxsize=8192)
+def _child(metric: Any, values: tuple[str, ...]) -> Any:
+    return metric.labels(*values)
+
+
+def child(metric: Any, *values: str) -> Any:
+    """``metric.labels(*values)``, cached: the lookup costs more than the update.
+
+    Label values are bounded (portals, stages, reasons), so the cache stays small.
+    """
+    return _child(metric, values)

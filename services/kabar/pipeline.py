@@ -157,7 +157,7 @@ class Pipeline:
     async def _feed(self, requests: Sequence[FetchRequest]) -> None:
         for request in requests:
             await self.fetch_q.put(request)
-            metrics.QUEUE_DEPTH.labels("fetch").set(self.fetch_q.qsize())
+            metrics.child(metrics.QUEUE_DEPTH, "fetch").set(self.fetch_q.qsize())
 
     async def _drain(self, timeout_s: float | None) -> None:
         async def join_all() -> None:
@@ -197,7 +197,6 @@ class Pipeline:
         self, queue: asyncio.Queue[_T], handle: Callable[[_T], Awaitable[None]], stage: str
     ) -> None:
         task = _current_task()
-        # Labelled children looked up once: .labels() costs more than the update itself.
         depth, in_flight = metrics.QUEUE_DEPTH.labels(stage), metrics.IN_FLIGHT.labels(stage)
         while True:
             item = await queue.get()
@@ -208,7 +207,7 @@ class Pipeline:
                 await handle(item)
             except Exception:  # a bug in one item must not kill the stage
                 log.exception("unexpected error in stage %s", stage)
-                metrics.STAGE_ITEMS.labels(stage, "crash").inc()
+                metrics.child(metrics.STAGE_ITEMS, stage, "crash").inc()
             finally:
                 in_flight.dec()
                 queue.task_done()
@@ -221,7 +220,7 @@ class Pipeline:
         while pending:
             await self.publish_q.put(pending[0])
             pending.pop(0)
-        metrics.QUEUE_DEPTH.labels("publish").set(self.publish_q.qsize())
+        metrics.child(metrics.QUEUE_DEPTH, "publish").set(self.publish_q.qsize())
 
     async def _fetch_one(self, request: FetchRequest) -> None:
         try:
@@ -232,18 +231,18 @@ class Pipeline:
             await self.dead_letter(request.url, request.portal, exc, request.attempt)
             return
         self.counts["fetched"] += 1
-        metrics.STAGE_ITEMS.labels("fetch", "ok").inc()
+        metrics.child(metrics.STAGE_ITEMS, "fetch", "ok").inc()
         await self.extract_q.put(result)
-        metrics.QUEUE_DEPTH.labels("extract").set(self.extract_q.qsize())
+        metrics.child(metrics.QUEUE_DEPTH, "extract").set(self.extract_q.qsize())
 
     async def _extract_one(self, result: FetchResult) -> None:
         portal = result.request.portal
         try:
-            with metrics.EXTRACT_SECONDS.labels(portal).time():
+            with metrics.child(metrics.EXTRACT_SECONDS, portal).time():
                 article = await self._extract_page(result.html, result.final_url, portal)
             article, pages = await self._add_pages(article, result.request)
         except ExtractError as exc:
-            metrics.EXTRACTIONS.labels(portal, exc.reason).inc()
+            metrics.child(metrics.EXTRACTIONS, portal, exc.reason).inc()
             await self.dead_letter(result.final_url, portal, exc, 1)
             return
         article = self._complete(article, result)
@@ -289,14 +288,14 @@ class Pipeline:
         )
 
     def _observe_article(self, article: Article, portal: str) -> None:
-        metrics.EXTRACTIONS.labels(portal, "ok").inc()
-        metrics.STAGE_ITEMS.labels("extract", "ok").inc()
-        metrics.BODY_WORDS.labels(portal).observe(article.word_count)
-        metrics.CLUTTER_REMOVED.labels(portal).inc(article.clutter_removed)
+        metrics.child(metrics.EXTRACTIONS, portal, "ok").inc()
+        metrics.child(metrics.STAGE_ITEMS, "extract", "ok").inc()
+        metrics.child(metrics.BODY_WORDS, portal).observe(article.word_count)
+        metrics.child(metrics.CLUTTER_REMOVED, portal).inc(article.clutter_removed)
         for name, value in (("title", article.title), ("published_at", article.published_at),
                             ("authors", article.authors)):
             if not value:
-                metrics.MISSING_FIELD.labels(portal, name).inc()
+                metrics.child(metrics.MISSING_FIELD, portal, name).inc()
 
     async def _dedup_and_queue(self, article: Article, result: FetchResult, pages: int) -> None:
         canonical = _canonical(article, result.final_url)
@@ -366,7 +365,7 @@ class Pipeline:
                 await asyncio.sleep(random.uniform(delay / 2, delay))
             else:
                 self.counts[f"published:{record.topic}"] += 1
-                metrics.STAGE_ITEMS.labels("publish", "ok").inc()
+                metrics.child(metrics.STAGE_ITEMS, "publish", "ok").inc()
                 return
 
     # --- failures ----------------------------------------------------------
@@ -383,8 +382,8 @@ class Pipeline:
             status=getattr(exc, "status", None),
         )
         self.counts["errors"] += 1
-        metrics.DEAD_LETTERS.labels(portal, exc.stage, exc.reason).inc()
-        metrics.STAGE_ITEMS.labels(exc.stage, "error").inc()
+        metrics.child(metrics.DEAD_LETTERS, portal, exc.stage, exc.reason).inc()
+        metrics.child(metrics.STAGE_ITEMS, exc.stage, "error").inc()
         log_event(log, "WARNING", exc.detail[:300], portal=portal, url=url, stage=exc.stage,
                   reason=exc.reason)
         record = Outgoing(
@@ -422,7 +421,7 @@ def _observe_freshness(event: ArticleEvent) -> None:
         if then.tzinfo is None:
             then = then.replace(tzinfo=UTC)
         lag = (datetime.now(UTC) - then).total_seconds()
-        metrics.FRESHNESS_LAG.labels(event.portal).observe(max(0.0, lag))
+        metrics.child(metrics.FRESHNESS_LAG, event.portal).observe(max(0.0, lag))
 
 
 def _current_task() -> asyncio.Task[None]:

@@ -125,15 +125,15 @@ class Publisher:
                 record.topic, record.value, key=record.key, headers=record.headers
             )
         except MessageSizeTooLargeError as exc:
-            metrics.PUBLISH_FAILURES.labels(record.topic, "message_too_large").inc()
+            metrics.child(metrics.PUBLISH_FAILURES, record.topic, "message_too_large").inc()
             raise PublishError(str(exc), reason="message_too_large") from exc
         except (KafkaError, OSError, TimeoutError) as exc:
-            metrics.PUBLISH_FAILURES.labels(record.topic, "broker_unavailable").inc()
+            metrics.child(metrics.PUBLISH_FAILURES, record.topic, "broker_unavailable").inc()
             metrics.BROKER_UP.set(0)
             raise PublishError(repr(exc), reason="broker_unavailable") from exc
         metrics.BROKER_UP.set(1)
-        metrics.PUBLISHED.labels(record.topic).inc()
-        metrics.PUBLISH_SECONDS.labels(record.topic).observe(time.perf_counter() - started)
+        metrics.child(metrics.PUBLISHED, record.topic).inc()
+        metrics.child(metrics.PUBLISH_SECONDS, record.topic).observe(time.perf_counter() - started)
 
     async def healthy(self) -> bool:
         """Whether the broker answers a metadata request now."""

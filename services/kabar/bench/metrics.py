@@ -12,7 +12,6 @@ printed is an upper bound.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +20,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import orjson
+
 from kabar import metrics
 
 #: Metrics may add at most this share to the time per article.
@@ -28,28 +29,6 @@ TARGET_SHARE = 0.03
 _PORTAL = "bench"
 _ARTICLES_TOPIC = "kabar.articles.v1"
 _STORIES_TOPIC = "kabar.stories.v1"
-
-
-class _NoOp:
-    """Accepts every metric call and does nothing (metrics switched off)."""
-
-    def labels(self, *values: str) -> _NoOp:
-        return self
-
-    def inc(self, amount: float = 1.0) -> None:
-        pass
-
-    def dec(self, amount: float = 1.0) -> None:
-        pass
-
-    def set(self, value: float) -> None:
-        pass
-
-    def observe(self, value: float) -> None:
-        pass
-
-    def time(self) -> contextlib.nullcontext[None]:
-        return contextlib.nullcontext()
 
 
 _METRIC_NAMES = (
@@ -65,7 +44,7 @@ def real_metrics() -> SimpleNamespace:
 
 
 def noop_metrics() -> SimpleNamespace:
-    noop = _NoOp()
+    noop = metrics.NoOpMetric()
     return SimpleNamespace(**dict.fromkeys(_METRIC_NAMES, noop))
 
 
@@ -205,6 +184,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--calls", type=int, default=20_000, help="articles replayed per round")
     parser.add_argument("--rounds", type=int, default=5, help="rounds (the median is reported)")
+    parser.add_argument("--pipeline", action="store_true",
+                        help="also time the whole pipeline with and without metrics")
+    parser.add_argument("--pages", type=int, default=600, help="pages per pipeline run")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -226,4 +208,51 @@ def main(args: argparse.Namespace) -> int:
         f"metrics share:              {cost.share:8.3%} of time per article "
         f"(target ≤ {TARGET_SHARE:.0%}; upper bound: network time excluded) {verdict}"
     )
-    return 0 if cost.share <= TARGET_SHARE else 1
+    ok = cost.share <= TARGET_SHARE
+    if args.pipeline:
+        ok = pipeline_overhead(args.pages, max(2, args.rounds // 2)) and ok
+    return 0 if ok else 1
+
+
+def pipeline_overhead(pages: int, rounds: int) -> bool:
+    """Whole pipeline runs (fetch → publish, no network delay) with and without metrics."""
+    from kabar.bench.fetch import PAGE_PATH, serve_articles
+    from kabar.broker import EmbeddedBroker
+
+    with serve_articles(40, 0.0) as base, EmbeddedBroker() as broker:
+        urls = [base + PAGE_PATH.format(i) for i in range(pages)]
+        times: dict[bool, list[float]] = {True: [], False: []}
+        for _ in range(rounds):
+            for enabled in (True, False):  # alternate, so machine load hits both alike
+                times[enabled].append(_child_run(urls, broker.bootstrap, enabled))
+    with_m, without = statistics.median(times[True]), statistics.median(times[False])
+    share = with_m / without - 1
+    verdict = "OK" if share <= TARGET_SHARE else "OVER TARGET"
+    print(f"pipeline, {pages} pages:     {with_m:.2f} s with metrics, {without:.2f} s without "
+          f"(median of {rounds}) → metrics add {share:+.1%} (target ≤ {TARGET_SHARE:.0%}) "
+          f"{verdict}")
+    return share <= TARGET_SHARE
+
+
+def _child_run(urls: list[str], bootstrap: str, enabled: bool) -> float:
+    """One pipeline run in a fresh process (metrics can only be switched off per process)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, orjson; from kabar.bench.metrics import _timed_run; "
+            "print(_timed_run(*orjson.loads(sys.stdin.read())))")
+    payload = orjson.dumps([urls, bootstrap, enabled]).decode()
+    out = subprocess.run([sys.executable, "-c", code], input=payload, capture_output=True,
+                         text=True, check=True, timeout=600)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _timed_run(urls: list[str], bootstrap: str, enabled: bool) -> float:
+    import asyncio
+
+    from kabar.bench.fetch import bench_settings, pipeline_rate
+
+    if not enabled:
+        metrics.disable()
+    rate = asyncio.run(pipeline_rate(urls, bench_settings(), bootstrap))
+    return len(urls) / rate

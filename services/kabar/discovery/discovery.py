@@ -167,7 +167,7 @@ class Discovery:
             for s in self._schedule.sources()
             if s.portal == portal and s.kind == kind
         ]
-        metrics.POLL_INTERVAL.labels(portal, kind).set(min(intervals))
+        metrics.child(metrics.POLL_INTERVAL, portal, kind).set(min(intervals))
 
     async def _fetch(self, url: str, portal: str) -> SourceDocument | None:
         """Conditional GET; None when the source has not changed."""
@@ -188,7 +188,7 @@ class Discovery:
 
     def _admit(self, key: SourceKey, links: list[Link]) -> list[FetchRequest]:
         """New, fresh links of one source as requests, newest first, capped per poll."""
-        metrics.DISCOVERED.labels(key.portal, key.kind).inc(len(links))
+        metrics.child(metrics.DISCOVERED, key.portal, key.kind).inc(len(links))
         cutoff = self._cutoff()
         fresh = [link for link in links if _moment(link, cutoff) >= cutoff]  # undated: kept
         candidates = [
@@ -204,7 +204,7 @@ class Discovery:
             for _, canonical, link in candidates[: self._settings.max_new_per_poll]
             if self._seen.add(canonical)
         ]
-        metrics.NEW_URLS.labels(key.portal, key.kind).inc(len(requests))
+        metrics.child(metrics.NEW_URLS, key.portal, key.kind).inc(len(requests))
         return requests
 
     def _take_explicit(self) -> list[FetchRequest]:
@@ -220,9 +220,9 @@ class Discovery:
                 if canonical in queued:
                     continue
                 queued.add(canonical)
-                metrics.DISCOVERED.labels(portal.name, "urls").inc()
+                metrics.child(metrics.DISCOVERED, portal.name, "urls").inc()
                 if self._seen.add(canonical):
-                    metrics.NEW_URLS.labels(portal.name, "urls").inc()
+                    metrics.child(metrics.NEW_URLS, portal.name, "urls").inc()
                 requests.append(FetchRequest(url, portal.name, "urls"))
         return requests
 

@@ -213,7 +213,7 @@ class Fetcher:
             raw = await self._with_retries(url, portal, want)
             outcome.status = str(raw.status)
             if raw.status == 304:
-                metrics.NOT_MODIFIED.labels(portal).inc()
+                metrics.child(metrics.NOT_MODIFIED, portal).inc()
                 return SourceResponse(
                     304,
                     raw.url,
@@ -250,7 +250,7 @@ class Fetcher:
                 if attempt >= self._retry.attempts or not is_retryable(exc):
                     raise
                 retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
-                metrics.RETRIES.labels(portal, exc.reason).inc()
+                metrics.child(metrics.RETRIES, portal, exc.reason).inc()
                 await asyncio.sleep(self._retry.delay(attempt, retry_after))
                 attempt += 1
 
@@ -323,7 +323,7 @@ class Fetcher:
             except ContentError as exc:
                 exc.url = url
                 raise
-            metrics.FETCH_BYTES.labels(portal).inc(body.wire_bytes)
+            metrics.child(metrics.FETCH_BYTES, portal).inc(body.wire_bytes)
             return _Raw(str(response.url), status, response.headers, body.data)
 
     def _status_error(
@@ -346,7 +346,7 @@ class Fetcher:
             raise NetworkError("robots.txt unreachable", reason=policy.unreachable, url=url)
         limiter.set_crawl_delay(policy.crawl_delay)
         if not policy.allows(url):
-            metrics.ROBOTS_REFUSALS.labels(portal).inc()
+            metrics.child(metrics.ROBOTS_REFUSALS, portal).inc()
             raise BlockedError("disallowed by robots.txt", reason="robots_disallowed", url=url)
 
     async def _load_robots(self, robots_url: str) -> str:
@@ -385,8 +385,8 @@ class _outcome:  # lower-case: used like a function, ``with _outcome(...)``
         if isinstance(exc, FetchError):
             exc.url = exc.url or self.url
             self.status = str(exc.status) if isinstance(exc, HTTPStatusError) else exc.reason
-        metrics.FETCHES.labels(self.portal, self.status).inc()
-        metrics.FETCH_SECONDS.labels(self.portal).observe(time.monotonic() - self.started)
+        metrics.child(metrics.FETCHES, self.portal, self.status).inc()
+        metrics.child(metrics.FETCH_SECONDS, self.portal).observe(time.monotonic() - self.started)
 
 
 def _media_type(content_type: str) -> str:
