@@ -225,12 +225,14 @@ def pipeline_overhead(pages: int, rounds: int) -> bool:
         for _ in range(rounds):
             for enabled in (True, False):  # alternate, so machine load hits both alike
                 times[enabled].append(_child_run(urls, broker.bootstrap, enabled))
-    with_m, without = statistics.median(times[True]), statistics.median(times[False])
+    # Best of N: on a shared machine, noise only ever adds time.
+    with_m, without = min(times[True]), min(times[False])
     share = with_m / without - 1
     verdict = "OK" if share <= TARGET_SHARE else "OVER TARGET"
     print(f"pipeline, {pages} pages:     {with_m:.2f} s with metrics, {without:.2f} s without "
-          f"(median of {rounds}) → metrics add {share:+.1%} (target ≤ {TARGET_SHARE:.0%}) "
-          f"{verdict}")
+          f"(best of {rounds}; medians {statistics.median(times[True]):.2f} / "
+          f"{statistics.median(times[False]):.2f}) → metrics add {share:+.1%} "
+          f"(target ≤ {TARGET_SHARE:.0%}) {verdict}")
     return share <= TARGET_SHARE
 
 
