@@ -140,7 +140,7 @@ class DedupSettings:
     state_path: str = ".kabar/state.sqlite3"
     redis_url: str = "redis://127.0.0.1:6379/0"
     near_duplicate_threshold: float = 0.8
-    story_threshold: float = 0.3
+    story_threshold: float = 0.34
     story_window_hours: float = 96.0
     fingerprint_ttl_days: float = 30.0
     #: A normalized line in this many new articles of one portal is boilerplate (not shingled).

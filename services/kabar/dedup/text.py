@@ -1,0 +1,182 @@
+"""Text features for story clustering: content words and entity candidates.
+
+Works for Indonesian, Malay and English news. Stopwords are data
+(``stopwords/<lang>.txt``) and are always applied as one union, because one
+portal mixes languages (English quotes inside Indonesian copy) and a word that
+is a function word in one of the three is rarely a good event term in another.
+Normalization is deliberately light: lowercasing, NFKC, Indonesian clitics
+(``-nya``, ``-lah``, ``-kah``) and English plural/possessive endings; heavier
+stemming merges unrelated Indonesian words (``tahan``/``tahanan``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+
+STOPWORD_LANGUAGES = ("id", "en", "ms")
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?:;\"”])\s+|\n+|\s+[-–—]\s+")
+_QUANTITY = re.compile(
+    r"(?<![\w.,])([$€£]|rp\.?\s?|us\$)?(\d+(?:[.,]\d+)*)\s?"
+    r"(%|persen|percent|juta|miliar|triliun|ribu|million|billion|trillion|km|kg|ton|mw|gw)?"
+    r"(?![\w])",
+    re.IGNORECASE,
+)
+_NUMBERED = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)-([^\W\d_]{2,})")
+#: Indonesian ordinals bound to the word before them: "pekan ke-12", "hari ke 3".
+_ORDINAL = re.compile(r"([^\W\d_]{3,})\s+ke[-\s]?(\d+)\b")
+_CLITICS = ("nya", "lah", "kah")
+_EN_KEEP_S = ("ss", "us", "is", "os", "as", "ys")
+_MIN_WORD = 3
+
+
+@cache
+def stopwords() -> frozenset[str]:
+    """The union of the shipped stopword lists."""
+    words: set[str] = set()
+    folder = resources.files("kabar.dedup").joinpath("stopwords")
+    for lang in STOPWORD_LANGUAGES:
+        for line in folder.joinpath(f"{lang}.txt").read_text("utf-8").splitlines():
+            word = line.split("#", 1)[0].strip().lower()
+            if word:
+                words.add(word)
+    return frozenset(words)
+
+
+def normalize(text: str) -> str:
+    """NFKC, lowercase, typographic apostrophes folded."""
+    return unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+
+
+def stem(word: str) -> str:
+    """Strip Indonesian clitics and English possessive/plural endings."""
+    if "'" in word:
+        word = word.split("'", 1)[0]
+    if len(word) > 6 and word.endswith(_CLITICS):
+        word = word[:-3]
+    if len(word) > 4 and word.endswith("s") and not word.endswith(_EN_KEEP_S):
+        word = word[:-1]
+    return word
+
+
+def words(text: str) -> list[str]:
+    """All word tokens of ``text``, normalized, in order."""
+    return _WORD.findall(normalize(text))
+
+
+def content_words(text: str) -> list[str]:
+    """Stemmed content words: no stopwords, no short words, no bare numbers."""
+    stop = stopwords()
+    out: list[str] = []
+    for word in words(text):
+        if len(word) < _MIN_WORD or word in stop or word.isdigit():
+            continue
+        word = stem(word)
+        if word not in stop:
+            out.append(word)
+    return out
+
+
+def _is_name_word(token: str) -> bool:
+    return token[:1].isupper() or (len(token) > 1 and token.isupper())
+
+
+def _sentences(text: str) -> Iterator[str]:
+    for part in _SENTENCE_BREAK.split(text):
+        if part.strip():
+            yield part
+
+
+def _name_runs(sentence: str) -> Iterator[tuple[int, list[str]]]:
+    """Runs of capitalised tokens (broken by punctuation) with the index of
+    the run's first token in the sentence."""
+    run: list[str] = []
+    start = 0
+    end = 0
+    text = unicodedata.normalize("NFKC", sentence).replace("’", "'")
+    for i, match in enumerate(_WORD.finditer(text)):
+        token = match.group()
+        joined = not text[end : match.start()].strip()
+        if run and not joined:
+            yield start, run
+            run = []
+        if _is_name_word(token) and not token.isdigit():
+            if not run:
+                start = i
+            run.append(token)
+        elif run:
+            yield start, run
+            run = []
+        end = match.end()
+    if run:
+        yield start, run
+
+
+def _clean_run(run: list[str]) -> list[str]:
+    stop = stopwords()
+    words_ = [stem(normalize(t)) for t in run]
+    while words_ and words_[0] in stop:
+        words_.pop(0)
+    while words_ and words_[-1] in stop:
+        words_.pop()
+    return [w for w in words_ if len(w) > 1]
+
+
+def entities(text: str) -> list[str]:
+    """Entity candidates: capitalised runs (a lone capitalised word at a
+    sentence start is skipped: it is usually just the first word), acronyms
+    and quantities with units. Lowercased, multi-word names joined by spaces."""
+    found: list[str] = []
+    for sentence in _sentences(text):
+        for start, run in _name_runs(sentence):
+            name = _clean_run(run)
+            if not name or (start == 0 and len(run) == 1):
+                continue
+            found.append(" ".join(name))
+    found.extend(quantities(text))
+    return found
+
+
+def quantities(text: str) -> list[str]:
+    """Numbers that carry a unit or currency (``27.2 billion``, ``$2.53``, ``10 persen``)."""
+    out: list[str] = []
+    for match in _QUANTITY.finditer(text):
+        currency, number, unit = match.groups()
+        if currency or unit:
+            prefix = (currency or "").strip().lower()
+            suffix = (unit or "").lower()
+            out.append(f"{prefix}{number.replace(',', '.')} {suffix}".strip())
+    return out
+
+
+def entity_words(text: str) -> set[str]:
+    """The single words of all name-like entities (for overlap between outlets
+    that spell a name in full once and short afterwards: Vladimir Putin / Putin)."""
+    out: set[str] = set()
+    stop = stopwords()
+    for name in entities(text):
+        if name[:1].isdigit() or name[:1] in "$€£":
+            continue
+        out.update(w for w in name.split() if len(w) >= _MIN_WORD and w not in stop)
+    return out
+
+
+def numbered_words(text: str) -> dict[str, frozenset[str]]:
+    """Number-word compounds by word: ``13-inch`` -> {"inch": {"13"}}, and
+    Indonesian ordinals: ``pekan ke-12`` -> {"pekan": {"12"}}.
+
+    They name *which* one (a model size, a person's age, a match day, a day of
+    a search), so two headlines with the same word but different numbers are
+    different events (or different steps of one saga)."""
+    found: dict[str, set[str]] = {}
+    normal = normalize(text)
+    for number, word in _NUMBERED.findall(normal):
+        found.setdefault(word, set()).add(number.replace(",", "."))
+    for word, number in _ORDINAL.findall(normal):
+        found.setdefault(word, set()).add(number)
+    return {word: frozenset(numbers) for word, numbers in found.items()}
