@@ -24,7 +24,7 @@ from kabar.models import Article
 from kabar.pipeline import Components, Pipeline
 from kabar.publish import Publisher, ensure_topics
 from kabar.settings import Settings
-from kabar.urls import canonicalize
+from kabar.urls import canonicalize, host_of
 
 log = logging.getLogger("kabar.service")
 
@@ -80,6 +80,7 @@ async def _run_with_publisher(
     deduper = Deduper(settings.dedup) if settings.dedup.enabled else None
     try:
         async with Fetcher(settings.fetch) as fetcher:
+            apply_portal_rates(fetcher, settings)
             holder: list[Pipeline] = []
 
             async def on_source_error(url: str, portal: str, exc: Exception) -> None:
@@ -103,6 +104,16 @@ async def _run_with_publisher(
         if deduper is not None:
             deduper.close()
         seen.close()
+
+
+def apply_portal_rates(fetcher: Fetcher, settings: Settings) -> None:
+    """A portal's own ``rate`` applies to every host its sources name."""
+    for portal in settings.portals:
+        if portal.rate is None:
+            continue
+        urls = [*portal.feeds, *portal.sitemaps, *portal.sections, *portal.urls]
+        for host in {host_of(u) for u in urls} - {""}:
+            fetcher.limiter.set_rate(host, portal.rate)
 
 
 async def _supervise(

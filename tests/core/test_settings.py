@@ -56,3 +56,22 @@ def test_bad_config_is_a_clear_error(
     with pytest.raises(ConfigError, match=message) as info:
         load_settings(config, env=env)
     assert info.value.reason == "bad_config"
+
+
+async def test_portal_rate_applies_to_its_hosts() -> None:
+    from kabar.fetch import Fetcher
+    from kabar.service import apply_portal_rates
+    from kabar.settings import PortalConfig, Settings
+
+    settings = Settings()
+    settings.portals = [
+        PortalConfig(name="a", feeds=["https://rss.a.example/x"], urls=["https://www.a.example/1"],
+                     rate=0.25),
+        PortalConfig(name="b", feeds=["https://b.example/rss"]),
+    ]
+    async with Fetcher(settings.fetch) as fetcher:
+        apply_portal_rates(fetcher, settings)
+        limiter = fetcher.limiter
+        assert limiter.host("rss.a.example").interval == 4.0
+        assert limiter.host("www.a.example").interval == 4.0
+        assert limiter.host("b.example").interval == 1 / settings.fetch.per_host_rate
