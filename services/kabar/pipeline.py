@@ -11,6 +11,7 @@ spools what is left (``kabar.spool``).
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import logging
@@ -44,6 +45,43 @@ _Q = TypeVar("_Q")
 
 SOURCE = "kabar"
 LANGUAGE_SAMPLE_CHARS = 1200
+
+
+class HostFairQueue(asyncio.Queue[FetchRequest]):
+    """A bounded queue that hands out requests round-robin by host.
+
+    Fetch workers wait for a host's rate-limit slot while holding a request;
+    plain FIFO order would let one busy portal's backlog occupy every worker
+    while other portals' requests wait behind it.
+    """
+
+    def _init(self, maxsize: int) -> None:
+        self._by_host: dict[str, collections.deque[FetchRequest]] = {}
+        self._turns: collections.deque[str] = collections.deque()
+
+    def _put(self, item: FetchRequest) -> None:
+        host = host_of(item.url)
+        waiting = self._by_host.get(host)
+        if waiting is None:
+            waiting = self._by_host[host] = collections.deque()
+            self._turns.append(host)
+        waiting.append(item)
+
+    def _get(self) -> FetchRequest:
+        host = self._turns.popleft()
+        waiting = self._by_host[host]
+        item = waiting.popleft()
+        if waiting:
+            self._turns.append(host)
+        else:
+            del self._by_host[host]
+        return item
+
+    def qsize(self) -> int:
+        return sum(len(w) for w in self._by_host.values())
+
+    def empty(self) -> bool:
+        return not self._turns
 
 
 class ArticleFetcher(Protocol):
@@ -94,7 +132,7 @@ class Pipeline:
         self.parts = parts
         self.spool = spool or Spool(settings.pipeline.spool_path)
         p = settings.pipeline
-        self.fetch_q: asyncio.Queue[FetchRequest] = asyncio.Queue(p.fetch_queue_size)
+        self.fetch_q: asyncio.Queue[FetchRequest] = HostFairQueue(p.fetch_queue_size)
         self.extract_q: asyncio.Queue[FetchResult] = asyncio.Queue(p.extract_queue_size)
         self.publish_q: asyncio.Queue[Outgoing] = asyncio.Queue(p.publish_queue_size)
         self.stop_event = asyncio.Event()

@@ -223,3 +223,22 @@ async def test_passing_fetch_failures_are_forgotten_for_a_later_poll(tmp_path: P
     pipe.parts = dataclasses.replace(pipe.parts, fetcher=Flaky({}), forget=forgotten.append)
     await pipe.run(once=True)
     assert forgotten == [f"{BASE}/down"]  # a 404 stays seen; a refused connection does not
+
+
+async def test_fetch_queue_takes_turns_between_hosts() -> None:
+    from kabar.pipeline import HostFairQueue
+
+    queue = HostFairQueue(10)
+    urls = [f"https://a.example/{n}" for n in range(4)] + ["https://b.example/1",
+                                                          "https://c.example/1",
+                                                          "https://b.example/2"]
+    for url in urls:
+        queue.put_nowait(FetchRequest(url=url, portal="p"))
+    assert queue.qsize() == 7
+    order = [queue.get_nowait().url for _ in range(7)]
+    assert order == ["https://a.example/0", "https://b.example/1", "https://c.example/1",
+                     "https://a.example/1", "https://b.example/2", "https://a.example/2",
+                     "https://a.example/3"]
+    assert queue.empty()
+    queue.put_nowait(FetchRequest(url="https://a.example/9", portal="p"))
+    assert not queue.full() and queue.get_nowait().url.endswith("/9")
