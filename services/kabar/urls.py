@@ -20,7 +20,9 @@ _TRACKERS = re.compile(
     re.IGNORECASE,
 )
 _MOBILE_HOST = re.compile(r"^(m|amp|mobile|wap)\.", re.IGNORECASE)
-_AMP_SEGMENT = re.compile(r"/amp(?=/|$)", re.IGNORECASE)
+#: Portals serve m.x.com beside www.x.com, so a mobile host maps to www.
+_DESKTOP_PREFIX = "www."
+_AMP_SEGMENT = re.compile(r"/amp(?=/|$)|\.amp$", re.IGNORECASE)
 _MULTI_SLASH = re.compile(r"/{2,}")
 
 
@@ -54,7 +56,7 @@ def host_of(url: str) -> str:
 
 def _canonical_host(hostname: str, port: int | None, scheme: str) -> str:
     host = hostname.lower().rstrip(".")
-    host = _MOBILE_HOST.sub("", host) if host.count(".") >= 2 else host
+    host = _MOBILE_HOST.sub(_DESKTOP_PREFIX, host) if host.count(".") >= 2 else host
     default = 443 if scheme == "https" else 80
     if port is not None and port != default:
         return f"{host}:{port}"
@@ -74,6 +76,7 @@ def _canonical_path(path: str) -> str:
 def _canonical_query(query: str) -> str:
     if not query:
         return ""
+    query = query.replace("&amp;", "&")  # HTML-escaped links copied from feeds
     pairs = [
         (k, v) for k, v in parse_qsl(query, keep_blank_values=True) if not _TRACKERS.match(k)
     ]

@@ -1,16 +1,105 @@
-"""`kabar dedup` (placeholder until implemented)."""
+"""`kabar dedup`: read article JSON lines (as `kabar extract` prints them) on
+stdin and print them back, in order, with the dedup verdict, article id,
+story id, duplicate_of, similarity, revision and previous_content_hash added.
+
+Lines that are not articles (extract's error lines) pass through unchanged.
+With ``--state`` the verdicts remember earlier runs (SQLite file).
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import Any
 
-HELP = "dedup (not implemented yet)"
+HELP = "annotate article JSON lines (stdin) with dedup verdicts and story ids"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument(
+        "--state", metavar="PATH", help="SQLite state file (implies --store sqlite)"
+    )
+    parser.add_argument(
+        "--store", choices=("memory", "sqlite", "redis"), help="state store (default: memory)"
+    )
+    parser.add_argument("--redis-url", help="Redis URL for --store redis")
+    parser.add_argument("--config", metavar="TOML", help="settings file ([dedup] section)")
+    parser.add_argument("--no-stories", action="store_true", help="skip story clustering")
 
 
 def main(args: argparse.Namespace) -> int:
-    print("kabar dedup: not implemented yet")
-    return 2
+    import orjson
+
+    from kabar.dedup import Deduper
+    from kabar.errors import KabarError
+
+    settings = _settings(args)
+    try:
+        deduper = Deduper(settings, clustering=not args.no_stories)
+    except KabarError as exc:
+        print(f"kabar dedup: {exc.detail}", file=sys.stderr)
+        return 2
+    failed = False
+    out = sys.stdout.buffer
+    try:
+        for raw in sys.stdin.buffer:
+            if not raw.strip():
+                continue
+            try:
+                fields = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                failed = True
+                out.write(orjson.dumps({"error": "bad_json", "detail": str(exc)}) + b"\n")
+                continue
+            if isinstance(fields, dict) and "error" not in fields:
+                fields = _annotate(deduper, fields)
+            out.write(orjson.dumps(fields) + b"\n")
+            out.flush()
+    finally:
+        deduper.close()
+    return 1 if failed else 0
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from kabar.settings import load_settings
+
+    dedup = load_settings(args.config, use_default_portals=False).dedup
+    dedup.store = args.store or ("sqlite" if args.state else "memory")
+    if args.state:
+        dedup.state_path = args.state
+    if args.redis_url:
+        dedup.redis_url = args.redis_url
+    return dedup
+
+
+def _annotate(deduper: Any, fields: dict[str, Any]) -> dict[str, Any]:
+    from kabar.dedup import content_hash
+    from kabar.models import Article
+
+    paragraphs = fields.get("paragraphs")
+    if not isinstance(paragraphs, list):
+        paragraphs = str(fields.get("body") or "").split("\n")
+    url = str(fields.get("url") or fields.get("canonical_url") or "")
+    article = Article(
+        url=url,
+        title=str(fields.get("title") or ""),
+        paragraphs=tuple(str(p) for p in paragraphs),
+        canonical_url=fields.get("canonical_url") or None,
+        portal=fields.get("portal") or None,
+        published_at=fields.get("published_at") or None,
+        language=fields.get("language") or None,
+    )
+    result, _events = deduper.process(article)
+    fields.update(
+        {
+            "id": result.article_id,
+            "content_hash": content_hash(article.paragraphs),
+            "story_id": result.story_id,
+            "duplicate_of": result.duplicate_of,
+            "similarity": result.similarity,
+            "revision": result.revision,
+            "previous_content_hash": result.previous_content_hash,
+            "dedup": result.verdict,
+        }
+    )
+    return fields

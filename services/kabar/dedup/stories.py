@@ -19,17 +19,25 @@ successive press releases, or one site's series, apart: two outlets choosing
 the same words is evidence of one event, one outlet reusing its own vocabulary
 is not. An article scoring above the threshold for two stories that are
 themselves close merges them (``story.merged``).
+
+Speed: an article is read once (headline and the first ``BODY_CHARS`` of the
+body), its heaviest terms look up candidate stories in an inverted index
+(terms shared by too many stories are skipped there: they cannot single out
+an event), and only a shortlist is scored. Story norms under the drifting
+IDF are cached and refreshed when the stream has grown by ``NORM_DRIFT``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import heapq
-import itertools
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain, repeat
+from operator import itemgetter, mul
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,37 +45,39 @@ import orjson
 
 from kabar.dedup import text
 from kabar.dedup.language import detect_language
-from kabar.dedup.tfidf import (
-    DocumentFrequencies,
-    SparseVector,
-    add_into,
-    cosine,
-    heaviest,
-    normalized,
-    weigh,
-)
+from kabar.dedup.tfidf import DocumentFrequencies, SparseVector, add_into, cosine, heaviest
 from kabar.errors import DedupError
 from kabar.models import Article
 from kabar.settings import DedupSettings
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 #: Body words read per article: the lead carries the event, the tail drifts.
 BODY_WORDS = 300
+#: Body characters tokenized (comfortably more than BODY_WORDS content words).
+BODY_CHARS = 6000
 #: The first words of the body (the lede) count this many times.
 LEAD_WORDS = 60
-LEAD_BOOST = 2.0
-TITLE_BOOST = 2.0
+LEAD_BOOST = 2
+TITLE_BOOST = 2
+#: Bigrams count half a word; only repeated ones (or headline ones) are kept.
 BIGRAM_WEIGHT = 0.5
 ARTICLE_TERMS = 60
 CENTROID_TERMS = 150
+#: Centroids are pruned back to CENTROID_TERMS once they exceed it by this much.
+CENTROID_SLACK = 50
 STORY_ENTITIES = 80
 ENTITY_CHARS = 1200
-#: The article's heaviest terms look up candidate stories in the postings;
-#: the best SHORTLIST by that partial overlap are scored in full, and the best
-#: CANDIDATES of those are considered for joining and merging.
+LANGUAGE_CHARS = 1000
+#: The article's heaviest terms look up candidate stories in the postings
+#: (skipping terms more than POSTING_CAP stories use); the SHORTLIST stories
+#: sharing most of them are scored in full, and the best CANDIDATES of those
+#: are considered for joining and merging.
 PREFILTER_TERMS = 24
+POSTING_CAP = 400
 SHORTLIST = 24
 CANDIDATES = 8
+#: A story's cached norms are recomputed once the stream has grown by this share.
+NORM_DRIFT = 0.02
 #: member_ids carried in events and state (member_count keeps the true total).
 MAX_MEMBER_IDS = 500
 MAX_STORIES = 200_000
@@ -81,6 +91,8 @@ MERGE_FACTOR = 0.75
 NUMBER_CONFLICT_PENALTY = 0.2
 #: Smoothing of the story-spread weight (see ``_spread``).
 SPREAD_PRIOR = 20.0
+KEYWORDS = 10
+_ZEROS = repeat(0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,16 +108,18 @@ class StoryAssignment:
 @dataclass(frozen=True, slots=True)
 class _Doc:
     article_id: str
+    #: TF-IDF of the heaviest terms, L2-normalized, heaviest first.
     vector: SparseVector
-    #: ``vector`` with the IDF factored out (what stories accumulate; see _Story).
-    profile: SparseVector
+    #: IDF at arrival of the vector's and the headline's terms.
+    idf: SparseVector
     title: SparseVector
     title_terms: SparseVector
     numbered: dict[str, frozenset[str]]
     entities: frozenset[str]
     portal: str
     time: float
-    terms: tuple[str, ...]
+    #: The distinct terms counted into the document frequencies.
+    terms: Iterable[str]
 
 
 @dataclass(slots=True)
@@ -127,6 +141,9 @@ class _Story:
     entities: dict[str, float] = field(default_factory=dict)
     #: Headline number-word compounds (``16-inch``, ``55-year``) of all members.
     numbered: dict[str, list[str]] = field(default_factory=dict)
+    #: Cached live norms of centroid and titles, and the stream size they are for.
+    norms: tuple[float, float] = (0.0, 0.0)
+    norms_at: int = -1
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -142,31 +159,18 @@ class _Story:
         return cls(**data)
 
 
-class _Memo:
-    """A per-article cache of a term function (IDF and spread are looked up
-    once per term, not once per candidate story)."""
-
-    __slots__ = ("_cache", "_compute")
-
-    def __init__(self, compute: Callable[[str], float]) -> None:
-        self._compute = compute
-        self._cache: dict[str, float] = {}
-
-    def __call__(self, term: str) -> float:
-        value = self._cache.get(term)
-        if value is None:
-            value = self._cache[term] = self._compute(term)
-        return value
-
-
 @dataclass(frozen=True, slots=True)
 class _Probe:
-    """An article prepared for scoring against many stories."""
+    """An article prepared for scoring against many stories: per term, the
+    factor its story weight is multiplied by in the dot products."""
 
     doc: _Doc
-    vector: SparseVector
-    weight: _Memo
-    idf: _Memo
+    terms: tuple[str, ...]
+    weights: tuple[float, ...]
+    norm: float
+    title_terms: tuple[str, ...]
+    title_weights: tuple[float, ...]
+    title_norm: float
 
 
 class StoryClusterer:
@@ -267,43 +271,81 @@ class StoryClusterer:
 
     # --- features -----------------------------------------------------------
     def _features(self, article_id: str, article: Article, when: datetime) -> _Doc:
-        tf = _term_frequencies(article.title, article.body)
-        vector = weigh(tf, self._df, ARTICLE_TERMS)
-        heading = set(text.content_words(article.title))
-        names = text.entity_words(article.title + "\n" + article.body[:ENTITY_CHARS])
+        body = article.body
+        heading = text.content_words(article.title)
+        words = text.content_words(body[:BODY_CHARS])
+        if len(words) < BODY_WORDS and len(body) > BODY_CHARS:
+            words += text.content_words(body[BODY_CHARS:])
+        del words[BODY_WORDS:]
+        tf = _term_frequencies(heading, words)
+        vector, idf = self._weigh(tf, heading)
+        title_idf = {t: idf[t] for t in heading}
+        names = text.entity_words(article.title + "\n" + body[:ENTITY_CHARS])
         return _Doc(
             article_id=article_id,
             vector=vector,
-            profile={t: x / self._df.idf(t) for t, x in vector.items()},
-            title=normalized({t: self._df.idf(t) for t in heading}),
-            title_terms={t: 1.0 / len(heading) for t in heading},
+            idf=idf,
+            title=_normalized(title_idf),
+            title_terms={t: 1.0 / len(title_idf) for t in title_idf},
             numbered=text.numbered_words(article.title),
             entities=frozenset(names),
             portal=_outlet(article),
             time=_epoch(when),
-            terms=tuple(tf),
+            terms=tf.keys(),
         )
+
+    def _weigh(self, tf: dict[str, float], heading: list[str]) -> tuple[SparseVector, SparseVector]:
+        """Sublinear TF times IDF of the ``ARTICLE_TERMS`` heaviest terms,
+        L2-normalized and heaviest first, and the IDF of those and the headline's terms."""
+        log, count = math.log, self._df.counts.get
+        base = log(self._df.docs + self._df.prior_docs)  # idf(t) = base - log(df(t) + 1)
+        weights = {t: (1.0 + log(c)) * (base - log(count(t, 0) + 1.0)) for t, c in tf.items()}
+        top = sorted(weights, key=weights.__getitem__, reverse=True)[:ARTICLE_TERMS]
+        norm = math.sqrt(sum(weights[t] ** 2 for t in top))
+        vector = {t: weights[t] / norm for t in top} if norm else {}
+        idf = {t: base - log(count(t, 0) + 1.0) for t in chain(vector, heading)}
+        return vector, idf
 
     # --- scoring ------------------------------------------------------------
     def _rank(self, doc: _Doc) -> list[tuple[float, _Story]]:
-        overlap: dict[str, float] = {}
-        for term, weight in heaviest(doc.vector, PREFILTER_TERMS).items():
-            for story_id in self._postings.get(term, ()):
-                overlap[story_id] = overlap.get(story_id, 0.0) + weight
-        if not overlap:
+        postings = self._postings
+        lists = []
+        for term in list(doc.vector)[:PREFILTER_TERMS]:
+            ids = postings.get(term)
+            if ids is not None and len(ids) <= POSTING_CAP:
+                lists.append(ids)
+        if not lists:
             return []
-        weights = _Memo(lambda t: self._df.idf(t) * self._spread(t))
-        idf = _Memo(self._df.idf)
-        spread = _Memo(self._spread)
-        probe = _Probe(doc, {t: x * spread(t) for t, x in doc.vector.items()}, weights, idf)
+        shared = Counter(chain.from_iterable(lists))
+        probe = self._probe(doc)
         scored = []
-        for story_id in heapq.nlargest(SHORTLIST, overlap, key=overlap.__getitem__):
+        for story_id, _ in shared.most_common(SHORTLIST):
             story = self._stories[story_id]
             score = self._score(probe, story)
             if score is not None:
                 scored.append((score, story))
-        scored.sort(key=lambda pair: pair[0], reverse=True)
+        scored.sort(key=itemgetter(0), reverse=True)
         return scored[:CANDIDATES]
+
+    def _probe(self, doc: _Doc) -> _Probe:
+        log, postings, idf = math.log, self._postings, doc.idf
+        base = log(len(self._stories) + SPREAD_PRIOR)  # spread(t), inlined: see _spread
+        weights = []
+        squares = 0.0
+        for term, x in doc.vector.items():
+            spread = base - log(len(postings.get(term, ())) + 1.0)
+            squares += (x * spread) ** 2
+            weights.append(x * spread * spread * idf[term])
+        title = doc.title
+        return _Probe(
+            doc=doc,
+            terms=tuple(doc.vector),
+            weights=tuple(weights),
+            norm=math.sqrt(squares),
+            title_terms=tuple(title),
+            title_weights=tuple(x * idf[t] for t, x in title.items()),
+            title_norm=1.0 if title else 0.0,
+        )
 
     def _score(self, probe: _Probe, story: _Story) -> float | None:
         doc = probe.doc
@@ -313,18 +355,42 @@ class StoryClusterer:
         if doc.entities and story.entities and doc.entities.isdisjoint(story.entities):
             return None  # entity guard: one event involves at least one same name
         s = self.settings
-        weight, idf = probe.weight, probe.idf
-        score = cosine(probe.vector, {t: x * weight(t) for t, x in story.centroid.items()})
-        titles = {t: x * idf(t) for t, x in story.titles.items()}
-        score += s.story_title_weight * cosine(doc.title, titles)
-        if set(story.outlets) == {doc.portal}:
+        centroid_norm, titles_norm = self._norms(story)
+        score = 0.0
+        if probe.norm and centroid_norm:
+            found = map(story.centroid.get, probe.terms, _ZEROS)
+            score = sum(map(mul, probe.weights, found)) / (probe.norm * centroid_norm)
+        if probe.title_norm and titles_norm:
+            found = map(story.titles.get, probe.title_terms, _ZEROS)
+            title_score = sum(map(mul, probe.title_weights, found)) / titles_norm
+            score += s.story_title_weight * title_score
+        if len(story.outlets) == 1 and doc.portal in story.outlets:
             score -= s.story_outlet_penalty
-        if _conflicting(doc.numbered, story.numbered):
+        if doc.numbered and _conflicting(doc.numbered, story.numbered):
             score -= NUMBER_CONFLICT_PENALTY
         window = s.story_window_hours * 3600.0
         if gap > window:
             score -= s.story_late_penalty * min(1.0, (gap - window) / window)
         return score
+
+    def _norms(self, story: _Story) -> tuple[float, float]:
+        """Norms of the story's live centroid (IDF times spread) and live
+        titles (IDF), cached until the story changes or the stream grows."""
+        docs = self._df.docs
+        if story.norms_at >= 0 and docs - story.norms_at <= NORM_DRIFT * docs:
+            return story.norms
+        log, count, postings = math.log, self._df.counts.get, self._postings
+        base = log(docs + self._df.prior_docs)
+        spread_base = log(len(self._stories) + SPREAD_PRIOR)
+        squares = 0.0
+        for term, x in story.centroid.items():
+            idf = base - log(count(term, 0) + 1.0)
+            spread = spread_base - log(len(postings.get(term, ())) + 1.0)
+            squares += (x * idf * spread) ** 2
+        titles = sum((x * (base - log(count(t, 0) + 1.0))) ** 2 for t, x in story.titles.items())
+        story.norms = (math.sqrt(squares), math.sqrt(titles))
+        story.norms_at = docs
+        return story.norms
 
     def _story_similarity(self, a: _Story, b: _Story) -> float:
         s = self.settings
@@ -336,47 +402,70 @@ class StoryClusterer:
 
     # --- story bookkeeping --------------------------------------------------
     def _create(self, doc: _Doc, article: Article) -> _Story:
-        language = article.language or detect_language(article.title + "\n" + article.body)
+        language = article.language or detect_language(
+            article.title + "\n" + article.body[:LANGUAGE_CHARS]
+        )
         story_id = "st_" + hashlib.sha1(doc.article_id.encode()).hexdigest()[:20]
         title = article.title.strip() or " ".join(article.body.split()[:TITLE_FALLBACK_WORDS])
         story = _Story(story_id, title, language, doc.time, doc.time)
+        self._stories[story_id] = story
         self._add(story, doc)
         return story
 
     def _add(self, story: _Story, doc: _Doc) -> None:
-        self._unindex(story)
         story.member_count += 1
-        story.member_ids = [*story.member_ids, doc.article_id][-MAX_MEMBER_IDS:]
+        story.member_ids.append(doc.article_id)
+        if len(story.member_ids) > MAX_MEMBER_IDS:
+            del story.member_ids[:-MAX_MEMBER_IDS]
         story.outlets[doc.portal] = story.outlets.get(doc.portal, 0) + 1
         story.first_seen = min(story.first_seen, doc.time)
         story.last_seen = max(story.last_seen, doc.time)
-        add_into(story.centroid, doc.profile)
-        story.centroid = self._pruned(story.centroid)
+        idf = doc.idf
+        self._add_terms(story, {t: x / idf[t] for t, x in doc.vector.items()})
         add_into(story.titles, doc.title_terms)
         _add_numbered(story.numbered, doc.numbered)
         add_into(story.entities, dict.fromkeys(doc.entities, 1.0))
-        story.entities = heaviest(story.entities, STORY_ENTITIES)
-        self._index(story)
+        if len(story.entities) > STORY_ENTITIES:
+            story.entities = heaviest(story.entities, STORY_ENTITIES)
+        story.norms_at = -1
+
+    def _add_terms(self, story: _Story, profile: Mapping[str, float]) -> None:
+        """Add to the story's centroid, indexing the terms new to it."""
+        centroid, postings, story_id = story.centroid, self._postings, story.id
+        for term, x in profile.items():
+            old = centroid.get(term)
+            if old is None:
+                centroid[term] = x
+                ids = postings.get(term)
+                if ids is None:
+                    postings[term] = {story_id}
+                else:
+                    ids.add(story_id)
+            else:
+                centroid[term] = old + x
+        if len(centroid) > CENTROID_TERMS + CENTROID_SLACK:
+            live = self._live(centroid)
+            for term in heapq.nsmallest(len(centroid) - CENTROID_TERMS, live, key=live.__getitem__):
+                del centroid[term]
+                self._unpost(term, story_id)
 
     def _merge(self, keep: _Story, other: _Story) -> _Story:
         """Merge two stories; the larger (then the older) survives."""
         if (other.member_count, -other.first_seen) > (keep.member_count, -keep.first_seen):
             keep, other = other, keep
         self._drop(other)
-        self._unindex(keep)
         keep.member_count += other.member_count
         keep.member_ids = [*keep.member_ids, *other.member_ids][-MAX_MEMBER_IDS:]
         for outlet, count in other.outlets.items():
             keep.outlets[outlet] = keep.outlets.get(outlet, 0) + count
         keep.first_seen = min(keep.first_seen, other.first_seen)
         keep.last_seen = max(keep.last_seen, other.last_seen)
-        add_into(keep.centroid, other.centroid)
-        keep.centroid = self._pruned(keep.centroid)
+        self._add_terms(keep, other.centroid)
         add_into(keep.titles, other.titles)
         _add_numbered(keep.numbered, other.numbered)
         add_into(keep.entities, other.entities)
         keep.entities = heaviest(keep.entities, STORY_ENTITIES)
-        self._index(keep)
+        keep.norms_at = -1
         self._aliases[other.id] = keep.id
         return keep
 
@@ -387,30 +476,25 @@ class StoryClusterer:
 
     def _live(self, profile: SparseVector) -> SparseVector:
         """A story profile weighted by the current IDF."""
-        idf = self._df.idf
-        return {t: x * idf(t) for t, x in profile.items()}
-
-    def _pruned(self, profile: SparseVector) -> SparseVector:
-        if len(profile) <= CENTROID_TERMS:
-            return profile
-        live = heaviest(self._live(profile), CENTROID_TERMS)
-        return {t: profile[t] for t in live}
+        log, count = math.log, self._df.counts.get
+        base = log(self._df.docs + self._df.prior_docs)
+        return {t: x * (base - log(count(t, 0) + 1.0)) for t, x in profile.items()}
 
     def _index(self, story: _Story) -> None:
         self._stories[story.id] = story
         for term in story.centroid:
             self._postings.setdefault(term, set()).add(story.id)
 
-    def _unindex(self, story: _Story) -> None:
-        for term in story.centroid:
-            ids = self._postings.get(term)
-            if ids is not None:
-                ids.discard(story.id)
-                if not ids:
-                    del self._postings[term]
+    def _unpost(self, term: str, story_id: str) -> None:
+        ids = self._postings.get(term)
+        if ids is not None:
+            ids.discard(story_id)
+            if not ids:
+                del self._postings[term]
 
     def _drop(self, story: _Story) -> None:
-        self._unindex(story)
+        for term in story.centroid:
+            self._unpost(term, story.id)
         self._stories.pop(story.id, None)
 
     def _event(
@@ -419,6 +503,11 @@ class StoryClusterer:
         event_id = hashlib.sha1(
             f"{story.id}|{kind}|{story.member_count}|{doc.article_id}".encode()
         ).hexdigest()[:32]
+        if story.member_count == 1:
+            keywords = list(doc.vector)[:KEYWORDS]  # a new story's centroid is the article
+        else:
+            live = self._live(story.centroid)
+            keywords = heapq.nlargest(KEYWORDS, live, key=live.__getitem__)
         event: dict[str, Any] = {
             "id": event_id,
             "type": kind,
@@ -431,26 +520,36 @@ class StoryClusterer:
             "member_count": story.member_count,
             "member_ids": list(story.member_ids),
             "outlets": sorted(story.outlets),
-            "keywords": list(heaviest(self._live(story.centroid), 10)),
+            "keywords": keywords,
         }
         if merged_from:
             event["merged_from"] = merged_from
         return event
 
 
-def _term_frequencies(title: str, body: str) -> dict[str, float]:
-    tf: dict[str, float] = {}
-    words = text.content_words(body)[:BODY_WORDS]
-    for i, word in enumerate(words):
-        tf[word] = tf.get(word, 0.0) + (LEAD_BOOST if i < LEAD_WORDS else 1.0)
-    for a, b in itertools.pairwise(words):
-        tf[f"{a} {b}"] = tf.get(f"{a} {b}", 0.0) + BIGRAM_WEIGHT
-    heading = text.content_words(title)
-    for word in heading:
-        tf[word] = tf.get(word, 0.0) + TITLE_BOOST
-    for a, b in itertools.pairwise(heading):
-        tf[f"{a} {b}"] = tf.get(f"{a} {b}", 0.0) + BIGRAM_WEIGHT * TITLE_BOOST
-    return tf
+def _term_frequencies(heading: list[str], words: list[str]) -> dict[str, float]:
+    """Word counts (lede and headline boosted) and the bigrams that reach a
+    whole count (repeated in the body, or in the headline)."""
+    tf: Counter[str] = Counter(words)
+    for _ in range(LEAD_BOOST - 1):
+        tf.update(words[:LEAD_WORDS])
+    for _ in range(TITLE_BOOST):
+        tf.update(heading)
+    pairs = Counter(map(_pair, words, words[1:]))
+    for _ in range(TITLE_BOOST):
+        pairs.update(map(_pair, heading, heading[1:]))
+    out: dict[str, float] = dict(tf)
+    out.update({p: c * BIGRAM_WEIGHT for p, c in pairs.items() if c * BIGRAM_WEIGHT >= 1.0})
+    return out
+
+
+def _pair(a: str, b: str) -> str:
+    return f"{a} {b}"
+
+
+def _normalized(vector: Mapping[str, float]) -> SparseVector:
+    norm = math.sqrt(sum(x * x for x in vector.values()))
+    return {t: x / norm for t, x in vector.items()} if norm else {}
 
 
 def _conflicting(doc: dict[str, frozenset[str]], story: dict[str, list[str]]) -> bool:

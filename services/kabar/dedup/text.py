@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
@@ -31,6 +32,18 @@ _NUMBERED = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)-([^\W\d_]{2,})")
 #: Indonesian ordinals bound to the word before them: "pekan ke-12", "hari ke 3".
 _ORDINAL = re.compile(r"([^\W\d_]{3,})\s+ke[-\s]?(\d+)\b")
 _CLITICS = ("nya", "lah", "kah")
+#: Every uppercase letter of the Basic Multilingual Plane, as a regex class body.
+_UPPER = "".join(re.escape(c) for c in map(chr, range(0x10000)) if c.isupper() and c.isalpha())
+_NAME_TOKEN = rf"[{_UPPER}][^\W_]*+(?:['’][^\W_]+)?+"
+_CAPITALISED = re.compile(rf"(?<![^\W_]){_NAME_TOKEN}")
+#: A capitalised word opening a sentence with no capitalised word joined to it
+#: (sentence breaks as in ``_SENTENCE_BREAK``).
+_LONE_OPENER = re.compile(
+    rf"(?:\A|(?<=[.!?:;\"”])\s+|\n+|\s+[-–—]\s+)[\W_]*?(?<![^\W_])({_NAME_TOKEN})"
+    rf"(?![^\S\n]+[{_UPPER}])"
+)
+#: Raw lowercased tokens seen so far and the content word each makes ("" = none).
+_MEMO_LIMIT = 500_000
 _EN_KEEP_S = ("ss", "us", "is", "os", "as", "ys")
 _MIN_WORD = 3
 
@@ -38,14 +51,27 @@ _MIN_WORD = 3
 @cache
 def stopwords() -> frozenset[str]:
     """The union of the shipped stopword lists."""
-    words: set[str] = set()
+    return frozenset().union(*(_stopword_list(lang) for lang in STOPWORD_LANGUAGES))
+
+
+@cache
+def language_stopwords() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Indonesian words the English list lacks, English words neither other
+    list has, and Malay words the Indonesian list lacks (for a quick vote on a text's language)."""
+    lists = {lang: _stopword_list(lang) for lang in STOPWORD_LANGUAGES}
+    indonesian = lists["id"] - lists["en"]
+    english = lists["en"] - lists["id"] - lists["ms"]
+    return frozenset(indonesian), frozenset(english), frozenset(lists["ms"] - lists["id"])
+
+
+def _stopword_list(lang: str) -> set[str]:
     folder = resources.files("kabar.dedup").joinpath("stopwords")
-    for lang in STOPWORD_LANGUAGES:
-        for line in folder.joinpath(f"{lang}.txt").read_text("utf-8").splitlines():
-            word = line.split("#", 1)[0].strip().lower()
-            if word:
-                words.add(word)
-    return frozenset(words)
+    words: set[str] = set()
+    for line in folder.joinpath(f"{lang}.txt").read_text("utf-8").splitlines():
+        word = line.split("#", 1)[0].strip().lower()
+        if word:
+            words.add(word)
+    return words
 
 
 def normalize(text: str) -> str:
@@ -71,15 +97,30 @@ def words(text: str) -> list[str]:
 
 def content_words(text: str) -> list[str]:
     """Stemmed content words: no stopwords, no short words, no bare numbers."""
+    return list(filter(None, map(_TERMS.__getitem__, words(text))))
+
+
+def _content_word(word: str) -> str:
+    """The content word a normalized token makes, "" when it makes none."""
     stop = stopwords()
-    out: list[str] = []
-    for word in words(text):
-        if len(word) < _MIN_WORD or word in stop or word.isdigit():
-            continue
-        word = stem(word)
-        if word not in stop:
-            out.append(word)
-    return out
+    if len(word) < _MIN_WORD or word in stop or word.isdigit():
+        return ""
+    word = stem(word)
+    return "" if word in stop else word
+
+
+class _TokenMemo(dict[str, str]):
+    """Token -> content word, filled on first sight (news vocabulary repeats,
+    so almost every token is a dictionary hit); bounded by clearing."""
+
+    def __missing__(self, token: str) -> str:
+        if len(self) >= _MEMO_LIMIT:
+            self.clear()
+        value = self[token] = _content_word(token)
+        return value
+
+
+_TERMS = _TokenMemo()
 
 
 def _is_name_word(token: str) -> bool:
@@ -156,13 +197,20 @@ def quantities(text: str) -> list[str]:
 
 def entity_words(text: str) -> set[str]:
     """The single words of all name-like entities (for overlap between outlets
-    that spell a name in full once and short afterwards: Vladimir Putin / Putin)."""
-    out: set[str] = set()
+    that spell a name in full once and short afterwards: Vladimir Putin / Putin).
+
+    Equivalent to splitting ``entities`` into words, in two regex passes: every
+    capitalised word counts, except the occurrences that open a sentence alone."""
+    sample = unicodedata.normalize("NFKC", text).replace("’", "'")
+    counts = Counter(_CAPITALISED.findall(sample))
+    counts.subtract(_LONE_OPENER.findall(sample))
     stop = stopwords()
-    for name in entities(text):
-        if name[:1].isdigit() or name[:1] in "$€£":
-            continue
-        out.update(w for w in name.split() if len(w) >= _MIN_WORD and w not in stop)
+    out: set[str] = set()
+    for token, count in counts.items():
+        if count > 0:
+            word = stem(token.lower())
+            if len(word) >= _MIN_WORD and word not in stop:
+                out.add(word)
     return out
 
 

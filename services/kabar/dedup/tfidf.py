@@ -31,8 +31,9 @@ class DocumentFrequencies:
         return math.log((self.docs + self.prior_docs) / (self.counts.get(term, 0) + 1.0))
 
     def add(self, terms: Iterable[str]) -> None:
+        """Count one document with these *distinct* terms."""
         self.docs += 1
-        self.counts.update(set(terms))
+        self.counts.update(terms)
         if len(self.counts) > MAX_VOCABULARY:
             self.counts = Counter({t: c for t, c in self.counts.items() if c > 1})
 

@@ -1,0 +1,304 @@
+"""The dedup stage: one verdict per extracted article.
+
+In order: the canonical URL was seen with the same body → ``unchanged``; with
+another body → ``revision`` (same id, revision + 1); the body hash was seen at
+another URL → ``duplicate``; MinHash LSH finds a stored body whose verified
+containment reaches the threshold → ``near_duplicate``; else ``new``, and the
+story clusterer places it. Copies and revisions inherit their original's
+story instead of being clustered again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import numpy as np
+
+from kabar import metrics
+from kabar.dedup.boilerplate import BoilerplateLines, line_keys
+from kabar.dedup.fingerprint import (
+    Fingerprint,
+    bands_for,
+    containment,
+    fingerprint,
+    hash_lines,
+    jaccard_estimates,
+    normalized_lines,
+    word_hashes,
+)
+from kabar.dedup.store import ArticleRecord, StateStore, open_store
+from kabar.events import article_id as make_article_id
+from kabar.models import Article, DedupResult, DedupVerdict
+from kabar.settings import DedupSettings
+from kabar.urls import canonicalize
+
+log = logging.getLogger(__name__)
+
+#: Bodies shorter than this (in words) are only matched by URL: tiny bodies
+#: ("Video: ...", empty pages) collide by accident.
+MIN_WORDS = 8
+#: Near-duplicates must be comparable in size: a stub inside a long report is not a copy.
+MIN_SIZE_RATIO = 0.5
+MAX_CANDIDATES = 64
+EXPIRE_EVERY_S = 3600.0
+#: Counting active stories walks them all, so the gauge is refreshed now and then.
+ACTIVE_GAUGE_EVERY = 256
+_STORIES_BLOB = "stories"
+_BOILERPLATE_BLOB = "boilerplate"
+
+
+class Clusterer(Protocol):
+    def assign(self, article_id: str, article: Article, when: datetime) -> Any: ...
+
+    def dump(self) -> bytes: ...
+
+    def expire(self, now: datetime) -> None: ...
+
+    def resolve(self, story_id: str) -> str: ...
+
+    @property
+    def active_count(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Body:
+    """An article's body, tokenized once for the hash and the fingerprint."""
+
+    lines: list[str]
+    words: int
+    content_hash: str
+
+    @classmethod
+    def of(cls, paragraphs: tuple[str, ...]) -> _Body:
+        lines = normalized_lines(paragraphs)
+        words = sum(line.count(" ") for line in lines) + len(lines)
+        return cls(lines, words, hash_lines(lines))
+
+
+@dataclass(frozen=True, slots=True)
+class _Match:
+    article_id: str
+    similarity: float
+
+
+class Deduper:
+    """Decides new / duplicate / near_duplicate / revision / unchanged."""
+
+    def __init__(
+        self,
+        settings: DedupSettings,
+        *,
+        store: StateStore | None = None,
+        clustering: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.store = store if store is not None else open_store(settings)
+        self.threshold = settings.near_duplicate_threshold
+        self.bands = bands_for(self.threshold)
+        saved = self.store.get_blob(_BOILERPLATE_BLOB)
+        minimum = settings.boilerplate_min_articles
+        self.boilerplate = (
+            BoilerplateLines.load(saved, minimum) if saved else BoilerplateLines(minimum)
+        )
+        self.clusterer = (
+            _open_clusterer(settings, self.store.get_blob(_STORIES_BLOB)) if clustering else None
+        )
+        self._last_expire = 0.0
+        self._assigned = 0
+        self._counters: dict[tuple[str, str], Any] = {}
+
+    def process(
+        self, article: Article, *, when: datetime | None = None
+    ) -> tuple[DedupResult, list[dict[str, Any]]]:
+        """The verdict for ``article`` and the story events to publish."""
+        moment = when or datetime.now(UTC)
+        now = moment.timestamp()
+        self._maybe_expire(moment)
+        ident = make_article_id(canonicalize(article.canonical_url or article.url))
+        body = _Body.of(article.paragraphs)
+        known = self.store.get(ident)
+        events: list[dict[str, Any]] = []
+        if known is not None:
+            result = self._known(ident, known, body, article.portal or "", now)
+        else:
+            result, events = self._unknown(ident, article, body, moment)
+        self._verdict_counter(article.portal or "unknown", result.verdict).inc()
+        return result, events
+
+    def close(self) -> None:
+        """Save the clusterer and boilerplate counts; flush and release the store."""
+        try:
+            self.store.put_blob(_BOILERPLATE_BLOB, self.boilerplate.dump())
+            if self.clusterer is not None:
+                self.store.put_blob(_STORIES_BLOB, self.clusterer.dump())
+        finally:
+            self.store.close()
+
+    # -- verdicts ------------------------------------------------------------
+    def _known(
+        self, ident: str, known: ArticleRecord, body: _Body, portal: str, now: float
+    ) -> DedupResult:
+        story = self._current_story(known.story_id)
+        if known.content_hash == body.content_hash:
+            self.store.touch(ident, now)
+            return _result("unchanged", ident, story, revision=known.revision)
+        revised = ArticleRecord(
+            ident, body.content_hash, known.revision + 1, known.first_seen, story
+        )
+        fp = self._fingerprint(line_keys(portal, body.lines), body)
+        self.store.put(revised, now=now, fingerprint=fp, index_hash=True)
+        return _result(
+            "revision",
+            ident,
+            story,
+            revision=revised.revision,
+            previous_content_hash=known.content_hash,
+        )
+
+    def _unknown(
+        self, ident: str, article: Article, body: _Body, moment: datetime
+    ) -> tuple[DedupResult, list[dict[str, Any]]]:
+        now = moment.timestamp()
+        if body.words >= MIN_WORDS:
+            first = self.store.first_with_hash(body.content_hash)
+            if first is not None:
+                story = self._story_of(first)
+                record = ArticleRecord(ident, body.content_hash, 1, now, story)
+                self.store.put(record, now=now, fingerprint=None, index_hash=False)
+                return _result("duplicate", ident, story, duplicate_of=first, similarity=1.0), []
+        portal = article.portal or ""
+        keys = line_keys(portal, body.lines)
+        fp = self._fingerprint(keys, body)
+        match = self._near_duplicate(fp) if fp is not None else None
+        if match is not None:
+            story = self._story_of(match.article_id)
+            record = ArticleRecord(ident, body.content_hash, 1, now, story)
+            self.store.put(record, now=now, fingerprint=fp, index_hash=True)
+            result = _result(
+                "near_duplicate",
+                ident,
+                story,
+                duplicate_of=match.article_id,
+                similarity=round(match.similarity, 4),
+            )
+            return result, []
+        story, events = self._assign(ident, article, moment)
+        record = ArticleRecord(ident, body.content_hash, 1, now, story)
+        self.store.put(record, now=now, fingerprint=fp, index_hash=body.words >= MIN_WORDS)
+        self.boilerplate.learn(keys)
+        return _result("new", ident, story), events
+
+    # -- helpers -------------------------------------------------------------
+    def _verdict_counter(self, portal: str, verdict: str) -> Any:
+        """The labelled counter child, cached (``labels()`` takes a lock each call)."""
+        key = (portal, verdict)
+        child = self._counters.get(key)
+        if child is None:
+            child = self._counters[key] = metrics.child(metrics.DEDUP_VERDICTS, portal, verdict)
+        return child
+
+    def _fingerprint(self, keys: list[int] | None, body: _Body) -> Fingerprint | None:
+        """MinHash of the body without the portal's boilerplate lines (unless
+        that would leave too little to compare); None for tiny bodies."""
+        if body.words < MIN_WORDS:
+            return None
+        words, line_of = word_hashes(body.lines)
+        if keys is not None:
+            keep = self.boilerplate.keep(keys)
+            if not all(keep):
+                kept = np.array(keep, dtype=bool)[line_of]
+                if np.count_nonzero(kept) >= MIN_WORDS:
+                    words = words[kept]
+        return fingerprint(words, self.bands)
+
+    def _near_duplicate(self, fp: Fingerprint) -> _Match | None:
+        found = self.store.candidates(fp.bands, MAX_CANDIDATES)
+        if not found.article_ids:
+            return None
+        estimates = jaccard_estimates(fp.signature, found.signatures)
+        best: _Match | None = None
+        for ident, jaccard, size in zip(
+            found.article_ids, estimates.tolist(), found.sizes.tolist(), strict=True
+        ):
+            if min(size, fp.size) < MIN_SIZE_RATIO * max(size, fp.size):
+                continue
+            score = containment(jaccard, fp.size, size)
+            if score >= self.threshold and (best is None or score > best.similarity):
+                best = _Match(ident, score)
+        return best
+
+    def _story_of(self, ident: str) -> str | None:
+        record = self.store.get(ident)
+        return self._current_story(record.story_id if record is not None else None)
+
+    def _current_story(self, story: str | None) -> str | None:
+        """Stories merge; a stored id forwards to the surviving story."""
+        if story is None or self.clusterer is None:
+            return story
+        return self.clusterer.resolve(story)
+
+    def _assign(
+        self, ident: str, article: Article, moment: datetime
+    ) -> tuple[str | None, list[dict[str, Any]]]:
+        if self.clusterer is None:
+            return None, []
+        assignment = self.clusterer.assign(ident, article, moment)
+        events = list(assignment.events)
+        created = sum(1 for event in events if event.get("type") == "story.created")
+        if created:
+            metrics.STORIES_CREATED.inc(created)
+        self._assigned += 1
+        if self._assigned % ACTIVE_GAUGE_EVERY == 1:
+            metrics.STORIES_ACTIVE.set(self.clusterer.active_count)
+        return assignment.story_id, events
+
+    def _maybe_expire(self, moment: datetime) -> None:
+        now = moment.timestamp()
+        if now - self._last_expire < EXPIRE_EVERY_S:
+            return
+        self._last_expire = now
+        expired = self.store.expire(now)
+        if self.clusterer is not None:
+            self.clusterer.expire(moment)
+        if expired:
+            log.info("dedup state expired", extra={"expired": expired})
+
+
+def _result(
+    verdict: DedupVerdict,
+    ident: str,
+    story: str | None,
+    *,
+    duplicate_of: str | None = None,
+    similarity: float | None = None,
+    revision: int = 1,
+    previous_content_hash: str | None = None,
+) -> DedupResult:
+    return DedupResult(
+        verdict=verdict,
+        story_id=story,
+        duplicate_of=duplicate_of,
+        similarity=similarity,
+        revision=revision,
+        previous_content_hash=previous_content_hash,
+        article_id=ident,
+    )
+
+
+def _open_clusterer(settings: DedupSettings, saved: bytes | None) -> Clusterer | None:
+    """C2's story clusterer when available (it is optional for dedup itself)."""
+    try:
+        from kabar.dedup.stories import StoryClusterer
+    except ImportError:
+        log.warning("story clustering unavailable: kabar.dedup.stories not importable")
+        return None
+    if saved:
+        try:
+            clusterer: Clusterer = StoryClusterer.load(saved, settings)
+            return clusterer
+        except Exception:  # a corrupt or old-format dump must not stop ingest
+            log.exception("could not load saved stories; starting empty")
+    return StoryClusterer(settings)

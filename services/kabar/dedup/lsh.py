@@ -1,0 +1,224 @@
+"""A compact multimap from integer keys to row numbers, and the LSH band index on it.
+
+Python dicts cost ~100 bytes an entry; a million articles with 20 band keys
+each would not fit the memory budget. Here keys live in sorted numpy runs
+(8 bytes per band entry: a uint32 key and a uint32 row): new entries collect
+in a small dict, are flushed as a sorted run, and runs of similar size are
+merged (a log-structured merge, like a binary counter), so a lookup touches
+a few runs, each through a small directory over the keys' top bits (keys are
+hashes, so they spread evenly). Rows are the caller's row numbers; the caller
+drops expired rows with ``compact``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Rows = npt.NDArray[np.uint32]
+Keys = npt.NDArray[np.unsignedinteger]
+
+#: Newest rows returned per key: a hot bucket must not stall a lookup.
+MAX_PER_KEY = 256
+_FLUSH_AT = 16_384
+#: Merges producing a run this large return freed memory to the OS.
+_TRIM_AFTER = 1 << 20
+#: Keys read per directory slot before falling back to a binary search.
+_WINDOW = 48
+_WINDOW_STEPS = np.arange(_WINDOW)
+_malloc_trim: Any = None
+
+
+class _Run:
+    """Sorted keys with their rows, plus a directory over the keys' top bits
+    (4 to 20 keys per slot): a lookup reads one small window instead of
+    binary-searching megabytes (cache misses dominate on large runs)."""
+
+    __slots__ = ("keys", "rows", "shift", "starts")
+
+    def __init__(self, keys: Keys, rows: Rows) -> None:
+        self.keys = keys
+        self.rows = rows
+        bits = max(1, min(20, len(keys).bit_length() - 2))
+        self.shift = keys.dtype.itemsize * 8 - bits
+        prefixes = keys >> keys.dtype.type(self.shift)
+        slots = np.arange((1 << bits) + 1, dtype=keys.dtype)
+        self.starts = np.searchsorted(prefixes, slots).astype(np.int32)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def find(self, query: Keys, out: list[int]) -> None:
+        """Append the rows of every key in ``query`` (newest MAX_PER_KEY each)."""
+        slot = (query >> query.dtype.type(self.shift)).astype(np.int64)
+        lo = self.starts[slot]
+        hi = self.starts[slot + 1]
+        crowded = np.flatnonzero(hi - lo > _WINDOW)
+        at = np.minimum(lo[:, None] + _WINDOW_STEPS, max(len(self.keys) - 1, 0))
+        hit = (at < hi[:, None]) & (self.keys[at] == query[:, None])
+        if crowded.size:
+            hit[crowded] = False
+            for i in crowded.tolist():
+                self._find_crowded(query[i], out)
+        if hit.any():
+            out.extend(self.rows[at[hit]].tolist())
+
+    def _find_crowded(self, key: np.unsignedinteger, out: list[int]) -> None:
+        start = int(self.keys.searchsorted(key))
+        end = int(self.keys.searchsorted(key, side="right"))
+        out.extend(self.rows[max(start, end - MAX_PER_KEY) : end].tolist())
+
+
+class SortedMultiIndex:
+    """Integer key → row numbers; several rows may share a key."""
+
+    def __init__(self, key_dtype: type[np.unsignedinteger] = np.uint32) -> None:
+        self._dtype = np.dtype(key_dtype)
+        self._pending: dict[int, list[int]] = {}
+        self._pending_keys: list[int] = []
+        self._pending_rows: list[int] = []
+        self._runs: list[_Run] = []
+
+    def __len__(self) -> int:
+        return len(self._pending_keys) + sum(len(run) for run in self._runs)
+
+    def add(self, keys: Sequence[int], row: int) -> None:
+        pending = self._pending
+        for key in keys:
+            pending.setdefault(key, []).append(row)
+        self._pending_keys.extend(keys)
+        self._pending_rows.extend([row] * len(keys))
+        if len(self._pending_keys) >= _FLUSH_AT:
+            self.flush()
+
+    def lookup(self, keys: Sequence[int]) -> list[int]:
+        """Rows stored under any of ``keys`` (may repeat; per key and per run,
+        at most MAX_PER_KEY, the newest)."""
+        keys = list(keys)
+        if len(keys) == 1:
+            return self._lookup_one(keys[0])
+        out: list[int] = []
+        for key in keys:
+            found = self._pending.get(key)
+            if found:
+                out.extend(found[-MAX_PER_KEY:])
+        if self._runs:
+            query = np.array(keys, dtype=self._dtype)
+            for run in self._runs:
+                run.find(query, out)
+        return out
+
+    def _lookup_one(self, key: int) -> list[int]:
+        """``lookup`` for one key: scalar binary searches, cheaper than arrays."""
+        found = self._pending.get(key)
+        out = found[-MAX_PER_KEY:] if found else []
+        wanted = self._dtype.type(key)
+        for run in self._runs:
+            keys = run.keys
+            lo = int(keys.searchsorted(wanted))
+            if lo < len(keys) and keys[lo] == wanted:
+                hi = int(keys.searchsorted(wanted, side="right"))
+                out.extend(run.rows[max(lo, hi - MAX_PER_KEY) : hi].tolist())
+        return out
+
+    def flush(self) -> None:
+        """Turn pending entries into a sorted run and merge runs of similar size."""
+        if not self._pending:
+            return
+        keys = np.array(self._pending_keys, dtype=self._dtype)
+        rows = np.array(self._pending_rows, dtype=np.uint32)
+        self._pending = {}
+        self._pending_keys = []
+        self._pending_rows = []
+        order = np.argsort(keys, kind="stable")
+        self._runs.append(_Run(keys[order], rows[order]))
+        merged = 0
+        while len(self._runs) > 1 and len(self._runs[-2]) <= 2 * len(self._runs[-1]):
+            newer = self._runs.pop()
+            older = self._runs.pop()
+            self._runs.append(_merge(older, newer))
+            merged = max(merged, len(self._runs[-1]))
+        if merged >= _TRIM_AFTER:
+            _release_freed_memory()
+
+    def compact(self, remap: npt.NDArray[np.int64]) -> None:
+        """Renumber rows through ``remap`` (old row → new row, -1: drop)."""
+        self.flush()
+        runs = self._runs
+        self._runs = []
+        for run in runs:
+            new_rows = remap[run.rows]
+            keep = new_rows >= 0
+            if keep.any():
+                self._runs.append(_Run(run.keys[keep], new_rows[keep].astype(np.uint32)))
+        self._runs.sort(key=len, reverse=True)
+
+    def nbytes(self) -> int:
+        return sum(run.keys.nbytes + run.rows.nbytes + run.starts.nbytes for run in self._runs)
+
+
+def _release_freed_memory() -> None:
+    """Hand the merge's freed buffers back to the OS. glibc keeps freed blocks
+    under its (adaptive, up to 32 MB) mmap threshold in the heap, so without
+    this the resident size drifts ~15% above the live arrays."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+def _merge(older: _Run, newer: _Run) -> _Run:
+    """Merge two sorted runs; older entries stay first among equal keys."""
+    at = np.searchsorted(older.keys, newer.keys, side="right") + np.arange(len(newer))
+    total = len(older) + len(newer)
+    from_newer = np.zeros(total, dtype=bool)
+    from_newer[at] = True
+    keys = np.empty(total, dtype=older.keys.dtype)
+    rows = np.empty(total, dtype=np.uint32)
+    keys[at] = newer.keys
+    rows[at] = newer.rows
+    from_older = ~from_newer
+    keys[from_older] = older.keys
+    rows[from_older] = older.rows
+    return _Run(keys, rows)
+
+
+class BandIndex:
+    """LSH buckets: rows whose signatures agree on all rows of some band.
+
+    Band keys carry the band number in their low bits (see
+    ``fingerprint.band_keys``), so all bands share one multimap.
+    """
+
+    def __init__(self) -> None:
+        self._index = SortedMultiIndex(np.uint32)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def add(self, row: int, bands: Sequence[int]) -> None:
+        self._index.add(bands, row)
+
+    def candidates(self, bands: Sequence[int]) -> list[int]:
+        """Distinct rows sharing at least one band, most shared bands first."""
+        rows = self._index.lookup(bands)
+        if len(rows) <= 1:
+            return rows
+        counts: dict[int, int] = {}
+        for row in rows:
+            counts[row] = counts.get(row, 0) + 1
+        return sorted(counts, key=lambda r: -counts[r])
+
+    def compact(self, remap: npt.NDArray[np.int64]) -> None:
+        self._index.compact(remap)
+
+    def nbytes(self) -> int:
+        return self._index.nbytes()

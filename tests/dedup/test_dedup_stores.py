@@ -1,0 +1,225 @@
+"""State stores: SQLite survives a restart, the memory store compacts and
+expires, Redis (a real server) is shared by several deduper instances."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from kabar.bench.dedup import ArticleFactory
+from kabar.dedup import Deduper, open_store
+from kabar.dedup.fingerprint import fingerprint_text
+from kabar.dedup.store import ArticleRecord, MemoryStore, RedisStore, SqliteStore
+from kabar.errors import ConfigError, DedupError
+from kabar.models import Article
+from kabar.settings import DedupSettings
+from tests.dedup.samples import OWN_BODIES, edit_words
+
+T0 = datetime(2026, 2, 1, tzinfo=UTC)
+
+
+def _articles(count: int, seed: int = 4) -> list[Article]:
+    factory = ArticleFactory(seed=seed)
+    return [factory.article("contoh") for _ in range(count)]
+
+
+def test_sqlite_restart_announces_nothing_seen_before_as_new(tmp_path: Path) -> None:
+    settings = DedupSettings(store="sqlite", state_path=str(tmp_path / "state" / "dedup.db"))
+    articles = _articles(1100)  # more than one write batch
+    first = Deduper(settings, clustering=False)
+    ids = [first.process(a, when=T0)[0].article_id for a in articles]
+    first.close()
+
+    again = Deduper(settings, clustering=False)
+    results = [again.process(a, when=T0 + timedelta(hours=1))[0] for a in articles]
+    assert {r.verdict for r in results} == {"unchanged"}
+    assert [r.article_id for r in results] == ids
+    # Copies of what the first run saw are still recognised after the restart.
+    copy = Article(url="https://salinan.id/1", title="x", paragraphs=articles[7].paragraphs)
+    later = T0 + timedelta(hours=2)
+    assert again.process(copy, when=later)[0].duplicate_of == ids[7]
+    edited = edit_words(articles[9].paragraphs, random.Random(2))
+    near_copy = Article(url="https://salinan.id/2", title="x", paragraphs=edited)
+    near = again.process(near_copy, when=later)[0]
+    assert (near.verdict, near.duplicate_of) == ("near_duplicate", ids[9])
+    revised = Article(
+        url=articles[3].url, title="x", paragraphs=(*articles[3].paragraphs, "Tambahan baru.")
+    )
+    rev = again.process(revised, when=later)[0]
+    assert (rev.verdict, rev.revision) == ("revision", 2)
+    again.close()
+
+    third = Deduper(settings, clustering=False)
+    result = third.process(revised, when=later)[0]
+    assert (result.verdict, result.revision) == ("unchanged", 2)
+    third.close()
+
+
+def test_sqlite_restart_keeps_stories(tmp_path: Path) -> None:
+    settings = DedupSettings(store="sqlite", state_path=str(tmp_path / "stories.db"))
+    first = Deduper(settings)
+    if first.clusterer is None:
+        pytest.skip("story clusterer (kabar.dedup.stories) not importable")
+    articles = [
+        Article(url=f"https://www.contoh.co.id/{i}", title=body[0][:60], paragraphs=body)
+        for i, body in enumerate(OWN_BODIES)
+    ]
+    stories = [first.process(a, when=T0)[0].story_id for a in articles]
+    first.close()
+    again = Deduper(settings)
+    assert again.clusterer is not None
+    assert again.clusterer.active_count == len(set(stories))  # the clusterer state came back
+    later = T0 + timedelta(hours=3)
+    copies = [
+        again.process(
+            Article(url=f"https://lain.id/{i}", title="", paragraphs=a.paragraphs), when=later
+        )[0]
+        for i, a in enumerate(articles)
+    ]
+    assert [c.story_id for c in copies] == stories
+    edited = edit_words(OWN_BODIES[1], random.Random(9))
+    near = Article(url="https://lain.id/x", title="", paragraphs=edited)
+    assert again.process(near, when=later)[0].story_id == stories[1]
+    again.close()
+
+
+def test_sqlite_persists_boilerplate_counts(tmp_path: Path) -> None:
+    settings = DedupSettings(store="sqlite", state_path=str(tmp_path / "b.db"))
+    deduper = Deduper(settings, clustering=False)
+    block = ("Ikuti kanal resmi redaksi kami untuk kabar terbaru setiap hari",)
+    for i, article in enumerate(_articles(5)):
+        deduper.process(Article(url=f"{article.url}/{i}", title="", paragraphs=(
+            *article.paragraphs, *block), portal="contoh"))  # fmt: skip
+    learned = len(deduper.boilerplate)
+    deduper.close()
+    assert learned > 0
+    assert len(Deduper(settings, clustering=False).boilerplate) == learned
+
+
+def test_sqlite_expires_old_state(tmp_path: Path) -> None:
+    path = tmp_path / "ttl.db"
+    store = SqliteStore(path, ttl_s=86400.0, now=T0.timestamp())
+    store.put(
+        ArticleRecord("art_a", "00" * 32, 1, T0.timestamp()),
+        now=T0.timestamp(),
+        fingerprint=None,
+        index_hash=True,
+    )
+    store.close()
+    later = (T0 + timedelta(days=2)).timestamp()
+    reopened = SqliteStore(path, ttl_s=86400.0, now=later)
+    assert reopened.get("art_a") is None
+    reopened.close()
+    fresh = SqliteStore(path, ttl_s=86400.0, now=T0.timestamp())
+    assert fresh.get("art_a") is not None  # not deleted: only skipped when loading late
+    assert fresh.expire(later) == 1
+    fresh.close()
+    assert SqliteStore(path, ttl_s=86400.0, now=T0.timestamp()).get("art_a") is None
+
+
+def test_unusable_sqlite_path_raises_dedup_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(DedupError) as err:
+        SqliteStore(blocker / "state.db", ttl_s=1.0)
+    assert err.value.reason == "state_error"
+
+
+def test_memory_store_compaction_keeps_live_rows() -> None:
+    store = MemoryStore(ttl_s=100.0)
+    records = []
+    for i in range(70_000):  # more than one chunk
+        record = ArticleRecord(f"art_{i:024x}", f"{i:064x}", 1, float(i))
+        store.put(record, now=float(i), fingerprint=None, index_hash=True)
+        records.append(record)
+    fp = fingerprint_text(OWN_BODIES[0])
+    keeper = ArticleRecord("art_keep", "ab" * 32, 1, 0.0, "st_keep")
+    store.put(keeper, now=200_000.0, fingerprint=fp, index_hash=True)
+    revised = ArticleRecord("art_keep", "cd" * 32, 2, 0.0, "st_keep")
+    store.put(revised, now=200_000.0, fingerprint=fp, index_hash=True)
+    assert store.expire(200_050.0) == 70_000  # all but the keeper are older than the TTL
+    assert store.count() == 1
+    assert store.get("art_keep") == ArticleRecord("art_keep", "cd" * 32, 2, 0.0, "st_keep")
+    assert store.first_with_hash("cd" * 32) == "art_keep"
+    assert store.first_with_hash("ab" * 32) is None  # retired by the revision
+    assert store.get(records[5].article_id) is None
+    assert store.candidates(fp.bands, 10).article_ids == ["art_keep"]
+    # New rows after compaction are numbered and indexed consistently.
+    store.put(records[5], now=200_060.0, fingerprint=None, index_hash=True)
+    assert store.get(records[5].article_id) == records[5]
+    assert store.first_with_hash(records[5].content_hash) == records[5].article_id
+
+
+def test_long_story_ids_are_kept() -> None:
+    store = MemoryStore(ttl_s=100.0)
+    story = "story-" + "x" * 60
+    store.put(ArticleRecord("art_1", "00" * 32, 1, 0.0, story), now=0.0, fingerprint=None,
+              index_hash=False)  # fmt: skip
+    record = store.get("art_1")
+    assert record is not None and record.story_id == story
+
+
+def test_open_store_rejects_unknown_kind() -> None:
+    with pytest.raises(ConfigError):
+        open_store(DedupSettings(store="mongo"))
+
+
+# --- Redis (a real redis-server from the redis_url fixture) ------------------
+
+
+def test_redis_store_verdicts_and_sharing(redis_url: str) -> None:
+    settings = DedupSettings(store="redis", redis_url=redis_url)
+    one = Deduper(settings, clustering=False)
+    two = Deduper(settings, clustering=False)  # a second instance on the same Redis
+    body = OWN_BODIES[2]
+    url = "https://www.contoh.co.id/bola/final"
+    first = one.process(Article(url=url, title="", paragraphs=body, portal="contoh"))[0]
+    assert first.verdict == "new"
+    assert two.process(Article(url=url, title="", paragraphs=body))[0].verdict == "unchanged"
+    copy = two.process(Article(url="https://lain.id/1", title="", paragraphs=body))[0]
+    assert (copy.verdict, copy.duplicate_of) == ("duplicate", first.article_id)
+    edited = edit_words(body, random.Random(5))
+    near = one.process(Article(url="https://lain.id/2", title="", paragraphs=edited))[0]
+    assert (near.verdict, near.duplicate_of) == ("near_duplicate", first.article_id)
+    revised = two.process(Article(url=url, title="", paragraphs=(*body, "Tambahan.")))[0]
+    assert (revised.verdict, revised.revision) == ("revision", 2)
+    assert (
+        one.process(Article(url=url, title="", paragraphs=(*body, "Tambahan.")))[0].verdict
+        == "unchanged"
+    )
+    other = one.process(Article(url="https://lain.id/3", title="", paragraphs=OWN_BODIES[3]))
+    assert other[0].verdict == "new"
+    one.close()
+    two.close()
+
+
+def test_redis_store_keys_expire(redis_url: str) -> None:
+    import redis
+
+    store = RedisStore(redis_url, ttl_s=3600.0, prefix="kabar:ttltest:")
+    fp = fingerprint_text(OWN_BODIES[4])
+    store.put(ArticleRecord("art_t", "ef" * 32, 1, 0.0, None), now=1000.0, fingerprint=fp,
+              index_hash=True)  # fmt: skip
+    client = redis.Redis.from_url(redis_url)
+    keys = client.keys("kabar:ttltest:*")
+    assert len(keys) == 2 + len(fp.bands)
+    assert all(0 < client.ttl(key) <= 3600 for key in keys)
+    assert store.candidates(fp.bands, 5).article_ids == ["art_t"]
+    store.put_blob("stories", b"\x00\x01")
+    assert store.get_blob("stories") == b"\x00\x01"
+    client.close()
+    store.close()
+
+
+def test_unreachable_redis_raises_dedup_error() -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(DedupError) as err:
+        RedisStore(f"redis://127.0.0.1:{port}/0", ttl_s=60.0)
+    assert err.value.reason == "state_error"
