@@ -50,9 +50,17 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+#: Attributes every LogRecord has; anything else on a record came from ``extra=``.
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", FIELDS_ATTR}
+
+
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
+    """Context fields from :func:`log_event` and from plain ``extra={...}`` alike."""
     fields = getattr(record, FIELDS_ATTR, None)
-    return fields if isinstance(fields, dict) else {}
+    merged = {k: v for k, v in record.__dict__.items() if k not in _STANDARD}
+    if isinstance(fields, dict):
+        merged.update(fields)
+    return merged
 
 
 def make_formatter(fmt: str = "auto", stream: TextIO | None = None) -> logging.Formatter:

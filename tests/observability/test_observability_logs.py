@@ -127,3 +127,21 @@ def test_bad_format_and_level_are_rejected() -> None:
         make_formatter("xml")
     with pytest.raises(ValueError):
         log_event(logging.getLogger("kabar.t"), "LOUD", "m")
+
+
+def test_plain_extra_fields_reach_json_lines() -> None:
+    import io
+    import logging
+
+    import orjson
+
+    from kabar.logs import setup_logging
+
+    stream = io.StringIO()
+    setup_logging("INFO", "json", stream)
+    logging.getLogger("kabar.test").warning("source failed", extra={"portal": "kompas",
+                                                                     "url": "https://k.id/rss"})
+    line = orjson.loads(stream.getvalue().splitlines()[-1])
+    assert (line["msg"], line["portal"], line["url"]) == ("source failed", "kompas",
+                                                          "https://k.id/rss")
+    assert "args" not in line and "levelno" not in line
