@@ -53,6 +53,10 @@ NEW_URLS = Counter(
     "kabar_new_urls_total", "Discovered URLs not seen before (queued)", ["portal", "source"],
     registry=REGISTRY,
 )
+REVISITS = Counter(
+    "kabar_revisits_total", "Known article URLs queued again because a source announced an update",
+    ["portal", "source"], registry=REGISTRY,
+)
 POLL_INTERVAL = Gauge(
     "kabar_poll_interval_seconds", "Current polling interval per portal source",
     ["portal", "source"], registry=REGISTRY,

@@ -105,6 +105,13 @@ class DiscoverySettings:
     #: Child sitemaps of an index fetched per poll, newest (by lastmod) first.
     sitemap_max_children: int = 5
     max_autodiscovered_feeds: int = 3
+    #: Re-queue a known article (revisit=True) when its feed entry or sitemap announces an update.
+    revisit_updates: bool = True
+    #: Cap on revisits one source may queue per poll.
+    max_revisits_per_poll: int = 50
+    #: Portals without configured sitemaps poll the ``Sitemap:`` lines of their robots.txt.
+    robots_sitemaps: bool = True
+    max_robots_sitemaps: int = 3
 
 
 @dataclass(slots=True)

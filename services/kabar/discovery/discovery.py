@@ -3,9 +3,12 @@
 Each source (feed, sitemap, section page) is fetched with conditional GETs,
 parsed into links, filtered by age (links without a date are kept), and the
 links whose canonical URL the ``SeenStore`` has not seen become
-``FetchRequest``s. ``run`` polls every source on its own adaptive interval;
-``poll_once`` is a single pass for one-shot runs and tests. Source failures go
-to ``on_error`` (the pipeline dead-letters them) and only slow that source.
+``FetchRequest``s; known links whose source announces a newer date come back
+as revisits (``revisits.py``). Portals configured without sitemaps also poll
+the ones their robots.txt lists. ``run`` polls every source on its own
+adaptive interval; ``poll_once`` is a single pass for one-shot runs and tests.
+Source failures go to ``on_error`` (the pipeline dead-letters them) and only
+slow that source.
 """
 
 from __future__ import annotations
@@ -20,11 +23,19 @@ from typing import Any
 from kabar import metrics
 from kabar.discovery.dates import epoch_of
 from kabar.discovery.feeds import find_feed_links, parse_feed
+from kabar.discovery.revisits import Revisits
+from kabar.discovery.robots_sitemaps import listed_sitemaps, pick_sitemaps
 from kabar.discovery.schedule import Intervals, Schedule, SourceKey
 from kabar.discovery.sections import article_links
 from kabar.discovery.seen import SeenStore
 from kabar.discovery.sitemaps import CrawlLimits, SitemapCrawler
-from kabar.discovery.sources import Link, SourceDocument, SourceFetcher, SourceKind
+from kabar.discovery.sources import (
+    Link,
+    RobotsReader,
+    SourceDocument,
+    SourceFetcher,
+    SourceKind,
+)
 from kabar.errors import FetchError
 from kabar.models import FetchRequest
 from kabar.settings import DiscoverySettings, PortalConfig
@@ -71,6 +82,7 @@ class Discovery:
                     self._schedule.add(SourceKey(portal.name, kind, url), portal.poll_interval_s)
         limits = CrawlLimits(settings.sitemap_max_depth, settings.sitemap_max_children)
         self._sitemaps = SitemapCrawler(self._fetch, self._report, limits)
+        self._revisits = Revisits(seen, settings.max_revisits_per_poll)
         self._explicit_done = False
         self._tasks: set[asyncio.Task[None]] | None = None
         self._out: asyncio.Queue[FetchRequest] | None = None
@@ -83,6 +95,7 @@ class Discovery:
     async def poll_once(self) -> list[FetchRequest]:
         """One pass over every source (and feeds the pass autodiscovers)."""
         requests = self._take_explicit()
+        await self._add_robots_sitemaps()
         polled: set[SourceKey] = set()
         while todo := [key for key in self._schedule.sources() if key not in polled]:
             polled.update(todo)
@@ -96,6 +109,8 @@ class Discovery:
         self._out, self._stop, self._tasks = out, stop, set()
         try:
             self._spawn(self._put_all(self._take_explicit()))
+            if self._robots_reader() is not None:
+                self._spawn(self._robots_loop())
             for key in self._schedule.sources():
                 self._spawn(self._source_loop(key))
             await stop.wait()
@@ -123,6 +138,14 @@ class Discovery:
                     await asyncio.wait_for(self._stop.wait(), delay)
                 continue
             await self._put_all(self._finish_poll(key, await self._collect(key)))
+
+    async def _robots_loop(self) -> None:
+        """Look for robots.txt sitemaps now and then (robots.txt may gain some)."""
+        assert self._stop is not None
+        while not self._stop.is_set():
+            await self._add_robots_sitemaps()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self._settings.max_poll_interval_s)
 
     async def _put_all(self, requests: list[FetchRequest]) -> None:
         assert self._out is not None
@@ -187,23 +210,36 @@ class Discovery:
         return article_links(document.text, document.url)
 
     def _admit(self, key: SourceKey, links: list[Link]) -> list[FetchRequest]:
-        """New, fresh links of one source as requests, newest first, capped per poll."""
+        """Fresh links of one source: the new ones, then the known ones it announces
+        as updated (revisits)."""
         metrics.child(metrics.DISCOVERED, key.portal, key.kind).inc(len(links))
         cutoff = self._cutoff()
-        fresh = [link for link in links if _moment(link, cutoff) >= cutoff]  # undated: kept
+        # Undated links are kept.
+        fresh = _merge_duplicates([link for link in links if _moment(link, cutoff) >= cutoff])
+        known = {canonical for canonical in fresh if canonical in self._seen}
+        requests = self._new_requests(key, fresh, known)
+        if self._settings.revisit_updates:
+            due = self._revisits.due(key.kind, fresh, known, cutoff)
+            metrics.child(metrics.REVISITS, key.portal, key.kind).inc(len(due))
+            requests.extend(_request(key, revisit.link, revisit=True) for revisit in due)
+        return requests
+
+    def _new_requests(
+        self, key: SourceKey, fresh: dict[str, Link], known: set[str]
+    ) -> list[FetchRequest]:
+        """Links not seen before as requests, newest first, capped per poll."""
         candidates = [
             (_moment(link, float("-inf")), canonical, link)
-            for canonical, link in _merge_duplicates(fresh).items()
-            if canonical not in self._seen
+            for canonical, link in fresh.items()
+            if canonical not in known
         ]
         candidates.sort(key=lambda entry: -entry[0])  # stable: undated keep source order
-        requests = [
-            FetchRequest(
-                link.url, key.portal, key.kind, published_hint=link.published, title_hint=link.title
-            )
-            for _, canonical, link in candidates[: self._settings.max_new_per_poll]
-            if self._seen.add(canonical)
-        ]
+        requests: list[FetchRequest] = []
+        for _, canonical, link in candidates[: self._settings.max_new_per_poll]:
+            if self._seen.add(canonical):
+                if self._settings.revisit_updates:
+                    self._revisits.first_seen(key.kind, canonical, link)
+                requests.append(_request(key, link))
         metrics.child(metrics.NEW_URLS, key.portal, key.kind).inc(len(requests))
         return requests
 
@@ -241,6 +277,29 @@ class Discovery:
             self._schedule.add(key, portal.poll_interval_s)
             self._spawn(self._source_loop(key))
 
+    def _robots_reader(self) -> RobotsReader | None:
+        if not self._settings.robots_sitemaps or not isinstance(self._fetcher, RobotsReader):
+            return None
+        return self._fetcher
+
+    async def _add_robots_sitemaps(self) -> None:
+        """Poll the robots.txt sitemaps of portals configured without sitemaps."""
+        reader = self._robots_reader()
+        if reader is not None:
+            portals = [portal for portal in self._portals.values() if not portal.sitemaps]
+            await asyncio.gather(*(self._add_listed(reader, portal) for portal in portals))
+
+    async def _add_listed(self, reader: RobotsReader, portal: PortalConfig) -> None:
+        listed = await listed_sitemaps(reader, portal)
+        sources = self._schedule.sources()
+        known = [k.url for k in sources if (k.portal, k.kind) == (portal.name, "sitemap")]
+        room = max(0, self._settings.max_robots_sitemaps - len(known))
+        for url in pick_sitemaps(listed, known)[:room]:
+            log.info("sitemap found in robots.txt", extra={"portal": portal.name, "url": url})
+            key = SourceKey(portal.name, "sitemap", url)
+            self._schedule.add(key, portal.poll_interval_s)
+            self._spawn(self._source_loop(key))
+
     async def _report(self, url: str, portal: str, exc: FetchError) -> None:
         log.warning(
             "source failed",
@@ -255,6 +314,17 @@ class Discovery:
 
     def _cutoff(self) -> float:
         return self._clock() - self._settings.max_age_hours * 3600.0
+
+
+def _request(key: SourceKey, link: Link, *, revisit: bool = False) -> FetchRequest:
+    return FetchRequest(
+        link.url,
+        key.portal,
+        key.kind,
+        published_hint=link.published,
+        title_hint=link.title,
+        revisit=revisit,
+    )
 
 
 def _merge_duplicates(links: list[Link]) -> dict[str, Link]:

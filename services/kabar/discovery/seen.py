@@ -1,11 +1,13 @@
 """The seen-URL store: which canonical URLs discovery has already queued.
 
-Memory stays bounded with two generations of 64-bit URL hashes: when the
+Memory stays bounded with two generations of 64-bit key hashes: when the
 current generation holds half of ``max_entries`` it becomes the previous one
-and the old previous generation is forgotten. A URL found in the previous
+and the old previous generation is forgotten. A key found in the previous
 generation is moved forward, so URLs that keep appearing in sources are never
-forgotten while they matter. With a ``path`` the hashes persist in SQLite
-(written in batches and on ``close``) and are reloaded on the next start.
+forgotten while they matter. Each key may carry a stamp (epoch seconds; the
+last update a source announced), kept in the same bounded generations. With a
+``path`` the hashes and stamps persist in SQLite (written in batches and on
+``close``) and are reloaded on the next start.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import sqlite3
 from pathlib import Path
 
 _FLUSH_EVERY = 256
+#: Stored for keys without a stamp (a small int: shared, no memory per key).
+_NO_STAMP = 0
 
 
 def url_hash(canonical_url: str) -> int:
@@ -24,32 +28,40 @@ def url_hash(canonical_url: str) -> int:
 
 
 class SeenStore:
-    """Bounded set of canonical URLs, optionally persisted in SQLite."""
+    """Bounded set of canonical URLs (or other keys) with an optional stamp each,
+    optionally persisted in SQLite."""
 
     def __init__(self, path: str = "", max_entries: int = 1_000_000) -> None:
         self._half = max(1, max_entries // 2)
-        self._current: set[int] = set()
-        self._previous: set[int] = set()
+        self._current: dict[int, int] = {}
+        self._previous: dict[int, int] = {}
         self._generation = 0
-        self._pending: list[tuple[int, int]] = []
+        self._pending: list[tuple[int, int, int]] = []
         self._db: sqlite3.Connection | None = None
         if path:
             self._db = _open(path)
             self._load(self._db)
 
-    def add(self, canonical_url: str) -> bool:
-        """Remember a URL; True if it was not known."""
+    def add(self, canonical_url: str, stamp: float | None = None) -> bool:
+        """Remember a key, replacing its stamp when one is given; True if it was not known."""
         key = url_hash(canonical_url)
-        if key in self._current:
+        current = key in self._current
+        known = current or key in self._previous
+        old = self._current[key] if current else self._previous.pop(key, _NO_STAMP)
+        value = old if stamp is None else int(stamp)
+        if current and value == old:
             return False
-        known = key in self._previous
-        if known:
-            self._previous.discard(key)
-        self._current.add(key)
-        self._persist(key)
+        self._current[key] = value
+        self._persist(key, value)
         if len(self._current) >= self._half:
             self._rotate()
         return not known
+
+    def stamp(self, canonical_url: str) -> float | None:
+        """The stamp last stored with the key; None when unknown or stored without one."""
+        key = url_hash(canonical_url)
+        value = self._current.get(key, self._previous.get(key, _NO_STAMP))
+        return None if value == _NO_STAMP else float(value)
 
     def __contains__(self, canonical_url: object) -> bool:
         if not isinstance(canonical_url, str):
@@ -58,10 +70,10 @@ class SeenStore:
         return key in self._current or key in self._previous
 
     def discard(self, canonical_url: str) -> None:
-        """Forget a URL (it was marked but never handed on, e.g. at shutdown)."""
+        """Forget a key (it was marked but never handed on, e.g. at shutdown)."""
         key = url_hash(canonical_url)
-        self._current.discard(key)
-        self._previous.discard(key)
+        self._current.pop(key, None)
+        self._previous.pop(key, None)
         self._pending = [entry for entry in self._pending if entry[0] != key]
         if self._db is not None:
             self._db.execute("DELETE FROM seen WHERE hash = ?", (key,))
@@ -74,7 +86,8 @@ class SeenStore:
         if self._db is None or not self._pending:
             return
         self._db.executemany(
-            "INSERT OR REPLACE INTO seen (hash, generation) VALUES (?, ?)", self._pending
+            "INSERT OR REPLACE INTO seen (hash, generation, stamp) VALUES (?, ?, ?)",
+            self._pending,
         )
         self._db.commit()
         self._pending.clear()
@@ -85,16 +98,16 @@ class SeenStore:
             self._db.close()
             self._db = None
 
-    def _persist(self, key: int) -> None:
+    def _persist(self, key: int, stamp: int) -> None:
         if self._db is None:
             return
-        self._pending.append((key, self._generation))
+        self._pending.append((key, self._generation, stamp))
         if len(self._pending) >= _FLUSH_EVERY:
             self.flush()
 
     def _rotate(self) -> None:
         self._previous = self._current
-        self._current = set()
+        self._current = {}
         self._generation += 1
         if self._db is not None:
             self.flush()
@@ -106,11 +119,11 @@ class SeenStore:
         if row is None or row[0] is None:
             return
         self._generation = int(row[0])
-        for key, generation in db.execute("SELECT hash, generation FROM seen"):
+        for key, generation, stamp in db.execute("SELECT hash, generation, stamp FROM seen"):
             if generation == self._generation:
-                self._current.add(key)
+                self._current[key] = stamp
             elif generation == self._generation - 1:
-                self._previous.add(key)
+                self._previous[key] = stamp
         if len(self._current) >= self._half:
             self._rotate()
 
@@ -120,8 +133,12 @@ def _open(path: str) -> sqlite3.Connection:
     db = sqlite3.connect(path)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute(
-        "CREATE TABLE IF NOT EXISTS seen (hash INTEGER PRIMARY KEY, generation INTEGER NOT NULL)"
+        "CREATE TABLE IF NOT EXISTS seen (hash INTEGER PRIMARY KEY, generation INTEGER NOT NULL,"
+        " stamp INTEGER NOT NULL DEFAULT 0)"
     )
+    columns = {row[1] for row in db.execute("PRAGMA table_info(seen)")}
+    if "stamp" not in columns:  # a store written before stamps existed
+        db.execute("ALTER TABLE seen ADD COLUMN stamp INTEGER NOT NULL DEFAULT 0")
     db.execute("CREATE INDEX IF NOT EXISTS seen_generation ON seen (generation)")
     db.commit()
     return db

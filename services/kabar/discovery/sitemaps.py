@@ -3,7 +3,8 @@
 An index is followed to a bounded depth and fan-out, newest child first by
 ``lastmod``, skipping children whose ``lastmod`` predates the age window (they
 cannot hold fresh articles). News sitemaps add ``news:publication_date`` and
-``news:title``; plain sitemaps give only ``lastmod``.
+``news:title``; plain sitemaps give only ``lastmod``. A recent ``lastmod`` shared
+by every entry of a sitemap is dropped: it dates the file, not the articles.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from kabar.discovery.dates import epoch_of, source_date
+from kabar.discovery.revisits import without_generation_stamps
 from kabar.discovery.safexml import child_text, children, local, parse_xml
 from kabar.discovery.sources import Link, SourceDocument, absolute_url
 from kabar.errors import ContentError, FetchError
@@ -102,7 +104,7 @@ class SitemapCrawler:
                 raise
             await self._report(url, portal, exc)
             return []
-        links = list(sitemap.links)
+        links = without_generation_stamps(sitemap.links, not_before)
         if depth < self._limits.max_depth:
             for child in newest_children(sitemap.children, self._limits.max_children, not_before):
                 links.extend(await self._visit(child.url, portal, not_before, depth + 1))

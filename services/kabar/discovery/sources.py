@@ -2,14 +2,17 @@
 
 Discovery needs one thing from the fetcher: a conditional GET of a feed,
 sitemap or section page. ``SourceFetcher`` states that as a ``Protocol`` so
-``kabar.fetch.Fetcher`` (or a test double) fits without an import.
+``kabar.fetch.Fetcher`` (or a test double) fits without an import. A fetcher
+that can also read robots.txt (``RobotsReader``, optional) lets discovery use
+the ``Sitemap:`` lines of portals configured without sitemaps.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 from urllib.parse import urljoin, urlsplit
 
 SourceKind = Literal["feed", "sitemap", "section"]
@@ -50,6 +53,20 @@ class SourceFetcher(Protocol):
         etag: str | None = None,
         last_modified: str | None = None,
     ) -> SourceDocument: ...
+
+
+class RobotsFile(Protocol):
+    """What discovery reads of a robots.txt (``kabar.fetch.RobotsPolicy`` has it)."""
+
+    @property
+    def sitemaps(self) -> Sequence[str]: ...
+
+
+@runtime_checkable
+class RobotsReader(Protocol):
+    """Optional fetcher capability: the (cached) robots.txt of ``url``'s origin."""
+
+    async def robots(self, url: str) -> RobotsFile: ...
 
 
 @dataclass(frozen=True, slots=True)
