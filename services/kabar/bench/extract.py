@@ -14,7 +14,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from kabar.errors import ExtractError
 from kabar.extract import extract
-from kabar.extract.decode import decode_html
+from kabar.extract.decode import parser_input
 from kabar.extract.evaluate import load_pages
 from kabar.extract.metadata import extract_metadata
 from kabar.extract.pagination import find_next_pages
@@ -78,7 +78,7 @@ def _parse_one(html: bytes, url: str | None) -> bool:
 
 
 def _head_one(html: bytes, url: str | None) -> bool:
-    tree = LexborHTMLParser(decode_html(html))
+    tree = LexborHTMLParser(parser_input(html))
     extract_metadata(tree, url)
     find_next_pages(tree, url)
     return True

@@ -17,13 +17,14 @@ from kabar.errors import BadInputError, EmptyBodyError, ExtractError, NotAnArtic
 from kabar.extract.body import (
     container_lines,
     drop_selectors,
+    prune_container,
     ranked_containers,
     rule_container,
     strip_noise,
 )
-from kabar.extract.clutter import clean_lines, normalize, vocabulary
-from kabar.extract.decode import decode_html
-from kabar.extract.metadata import Metadata, extract_metadata
+from kabar.extract.clutter import Line, Vocabulary, clean_lines, normalize, vocabulary
+from kabar.extract.decode import parser_input
+from kabar.extract.metadata import Metadata, authors_from_lines, extract_metadata
 from kabar.extract.pagination import find_next_pages
 from kabar.extract.rules import PortalRules, rules_by_name, rules_for_url
 from kabar.models import Article
@@ -41,7 +42,7 @@ def extract(html: bytes | str, url: str | None = None, *, portal: str | None = N
     if size > MAX_HTML_BYTES:
         raise BadInputError(f"page is {size} bytes", reason="too_large", url=url)
     try:
-        return _extract(decode_html(html), url, portal)
+        return _extract(parser_input(html), url, portal)
     except ExtractError as exc:
         exc.url = exc.url or url
         raise
@@ -58,29 +59,39 @@ def extract(html: bytes | str, url: str | None = None, *, portal: str | None = N
         ) from exc
 
 
-def _extract(text: str, url: str | None, portal: str | None) -> Article:
-    if not text.strip():
+def _extract(page: bytes | str, url: str | None, portal: str | None) -> Article:
+    if not page or page.isspace():
         raise NotAnArticleError("empty page", reason="not_article")
-    tree = LexborHTMLParser(text)
+    tree = LexborHTMLParser(page)
     rules = (rules_by_name(portal) if portal else None) or rules_for_url(url)
     meta = _metadata(tree, url)
     next_pages = _next_pages(tree, url, rules)
     vocab = vocabulary(rules.line_patterns, rules.tail_patterns) if rules else vocabulary()
-    strip_noise(tree, vocab)
-    removed = drop_selectors(tree, rules.clutter_selectors, rules.body) if rules else 0
     title = meta.title or _fallback_title(tree)
     tried = False
-    for nodes, extractor in _containers(tree, rules):
+    for nodes, extractor, removed in _containers(tree, rules, vocab):
         tried = True
         found = container_lines(nodes, vocab)
         cleaned = clean_lines(found.lines, title, vocab)
         if cleaned.lines:
             paragraphs = tuple(line.text for line in cleaned.lines)
+            if not meta.authors:
+                # Bylines printed at the end of the body ("Penulis: X"): dropped as clutter
+                # lines, but they name the authors the page's metadata lacks.
+                meta = replace(meta, authors=_body_authors(found.lines, meta, url))
             article = _article(meta, url, title, paragraphs, next_pages, rules, extractor, portal)
             return replace(article, clutter_removed=removed + found.removed + cleaned.removed)
     if not tried:
         raise NotAnArticleError("no article body found", reason="not_article")
     raise EmptyBodyError("body is empty after removing clutter", reason="empty_body")
+
+
+def _body_authors(lines: Sequence[Line], meta: Metadata, url: str | None) -> tuple[str, ...]:
+    try:
+        return authors_from_lines((line.text for line in lines), meta.site_name, url)
+    except Exception:
+        log.warning("byline lookup failed", exc_info=True, extra={"url": url})
+        return ()
 
 
 def _metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
@@ -103,17 +114,22 @@ def _next_pages(
 
 
 def _containers(
-    tree: LexborHTMLParser, rules: PortalRules | None
-) -> Iterator[tuple[list[LexborNode], str]]:
-    """Body containers to try in order: the portal rule's, then the generic ranking."""
+    tree: LexborHTMLParser, rules: PortalRules | None, vocab: Vocabulary
+) -> Iterator[tuple[list[LexborNode], str, int]]:
+    """Body containers to try in order, with the clutter blocks dropped before: the
+    portal rule's (cleaned inside only: the rest of the page is never read), then the
+    generic ranking (which weighs the whole page, so the whole page is cleaned)."""
     if rules and rules.body:
         nodes = rule_container(tree, rules.body)
         if nodes:
-            yield nodes, f"rules:{rules.name}"
+            removed = prune_container(nodes, vocab, rules.clutter_selectors, rules.body)
+            yield nodes, f"rules:{rules.name}", removed
+    strip_noise(tree, vocab)
+    removed = drop_selectors(tree, rules.clutter_selectors, rules.body) if rules else 0
     root = tree.body or tree.root
     if root is not None:
         for nodes in ranked_containers(root):
-            yield nodes, "generic"
+            yield nodes, "generic", removed
 
 
 def _fallback_title(tree: LexborHTMLParser) -> str:

@@ -72,9 +72,14 @@ class HeadlineRegion:
         self._cut: tuple[str, int] | None = None  # markup without scripts, headline offset
         self._text: tuple[str, int] | None = None
         self._marks: _Marks | None = None
+        self._low: str | None = None
 
     def marked_dates(self, itemprop: str) -> list[str]:
         """Raw dates of ``[itemprop=...]`` tags, then of ``<time>`` (for datePublished)."""
+        # The tag scan costs a good part of a parse; skip it when no tag can qualify.
+        timed = itemprop == "datePublished" and self._mentions(("<time",))
+        if itemprop not in self._markup()[0] and not timed:
+            return []
         marked = self._found().marked
         exact = [a for _, a in marked if a.get("itemprop") == itemprop]
         if itemprop == "datePublished":
@@ -87,6 +92,8 @@ class HeadlineRegion:
 
         Date-only stamps are skipped: related-article lists show those.
         """
+        if not self._mentions(DATE_CLASSES):
+            return None
         for text in self._found().stamps:
             timed = next((f.value for f in find_dates(text, limit=2) if f.has_time), None)
             if timed:
@@ -100,6 +107,8 @@ class HeadlineRegion:
 
     def byline_texts(self) -> list[str]:
         """Texts of byline-classed tags near the headline, photo credits left out."""
+        if not self._mentions(BYLINE_CLASSES):  # "author" covers itemprop and rel too
+            return []
         return self._found().bylines
 
     def text(self) -> tuple[str, int]:
@@ -109,6 +118,13 @@ class HeadlineRegion:
             before = _visible(markup[:at]) if at > 0 else ""
             self._text = (before + _visible(markup[at:]), len(before)) if markup else ("", -1)
         return self._text
+
+    def _mentions(self, words: tuple[str, ...]) -> bool:
+        """Whether the markup holds any of the (lowercase) words: a cheap test that
+        spares the tag scan when no tag can qualify."""
+        if self._low is None:
+            self._low = self._markup()[0].lower()
+        return any(word in self._low for word in words)
 
     def _found(self) -> _Marks:
         if self._marks is None:

@@ -59,7 +59,6 @@ MIRROR_WORDS = 6
 _HEAD_SELECTOR = 'meta, link[rel="canonical"][href], title'
 #: A negative offset the size of WIB/WITA/WIT: a likely sign slip on an Indonesian page.
 _SIGN_SLIP = re.compile(r"-0[789]:?00$")
-_SPACES = re.compile(r"\s+")
 _KEYWORD_SPLIT = re.compile(r"\s*[,;]\s*")
 
 
@@ -324,7 +323,7 @@ def _clean(raw: str | None) -> str | None:
     if raw is None:
         return None
     text = html.unescape(raw) if "&" in raw else raw
-    text = _SPACES.sub(" ", text).strip(" -|")
+    text = " ".join(text.split()).strip(" -|")
     return text or None
 
 

@@ -69,6 +69,7 @@ def all_rules() -> tuple[PortalRules, ...]:
     return tuple(sorted(found, key=lambda r: r.name))
 
 
+@lru_cache(maxsize=256)
 def rules_for_host(host: str) -> PortalRules | None:
     """The rules whose hosts cover ``host`` (most specific host wins)."""
     best: tuple[int, PortalRules] | None = None
