@@ -40,3 +40,35 @@ def test_too_short_text_has_no_language(sample: str) -> None:
 def test_indonesian_corpus_bodies_are_indonesian(shared_idn_bodies: list[str]) -> None:
     labels = [detect_language(body) for body in shared_idn_bodies]
     assert labels.count("id") >= len(labels) - 1, labels
+
+
+def test_function_word_vote_settles_plain_indonesian_and_english() -> None:
+    from kabar.dedup import language
+
+    indonesian = (
+        "Pemerintah kota akan membangun jembatan baru yang lebih lebar di atas sungai itu "
+        "tahun depan, dan warga tidak lagi harus memutar jauh ketika mereka berangkat ke pasar "
+        "untuk berjualan, kata wali kota yang juga hadir dalam acara tersebut."
+    )
+    english = (
+        "The city will build a new bridge over the river next year, and residents will no "
+        "longer have to take the long way around when they go to the market, the mayor said "
+        "after the council approved the plan on Monday."
+    )
+    words = [w for w in indonesian.lower().replace(",", " ").split() if w.isalpha()]
+    assert language._stopword_vote(words) == "id"
+    longer = words * 2
+    assert language._stopword_vote([*longer, "dina"]) == "id"  # one stray marker: a name
+    assert language._stopword_vote([*longer, "dina", "jeung", "teh"]) is None
+    words = [w for w in english.lower().replace(",", " ").split() if w.isalpha()]
+    assert language._stopword_vote(words) == "en"
+
+
+def test_vote_leaves_malay_and_short_function_words_to_the_model() -> None:
+    from kabar.dedup import language
+
+    malay = "kerajaan akan memberi bantuan kepada mangsa banjir kerana hujan lebat semasa cuti"
+    assert language._stopword_vote(malay.split()) is None
+    # "a" and "do" are English stopwords too, but too short to vote.
+    portuguese = "a etapa de a corrida do a campeonato a a do a a a a a a a a a a"
+    assert language._stopword_vote(portuguese.split()) is None

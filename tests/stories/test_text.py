@@ -64,3 +64,47 @@ def test_numbered_words_name_which_instance() -> None:
         "pekan": frozenset({"12"}),
     }
     assert text.numbered_words("Harga naik 10 persen") == {}
+
+
+def _regex_content_words(sample: str) -> list[str]:
+    """content_words as the plain regex tokenizer defines it (the reference)."""
+    stop = text.stopwords()
+    out = []
+    for word in text.words(sample):
+        if len(word) < 3 or word in stop or word.isdigit():
+            continue
+        word = text.stem(word)
+        if word not in stop:
+            out.append(word)
+    return out
+
+
+def test_fast_tokenizing_agrees_with_the_regex_words() -> None:
+    samples = [
+        "Menurut Kepala BPBD, banjirnya (sekitar 300 rumah) merendam desa_timur; 'katanya' ...",
+        "Putin's talks — with “the leaders” — ended: 'isn't' dead_yet, U.S. said.",
+        "Président Macron à Jakarta: kerja sama senilai Rp5,3 triliun dengan PT Kereta Cepat.",
+        "",
+    ]
+    for sample in samples:
+        assert text.content_words(sample) == _regex_content_words(sample), sample
+
+
+def test_entity_words_are_the_words_of_the_entities() -> None:
+    body = (
+        "JAKARTA - Menteri Keuangan Sri Mulyani bertemu Gubernur Bank Indonesia di Jakarta. "
+        'Dia berkata: "Kita siap." Inflasi naik 3 persen.\n'
+        "Pertemuan itu dihadiri Wakil Presiden (Wapres) dan para bupati."
+    )
+    stop = text.stopwords()
+    expected = {
+        w
+        for name in text.entities(body)
+        if not name[:1].isdigit()
+        for w in name.split()
+        if len(w) >= 3 and w not in stop
+    }
+    found = text.entity_words(body)
+    assert found == expected
+    assert {"sri", "mulyani", "bank", "indonesia"} <= found
+    assert "pertemuan" not in found and "kita" not in found

@@ -15,14 +15,14 @@ mixed or short text) goes to the model.
 
 from __future__ import annotations
 
-import re
 import threading
+from collections import Counter
 from functools import cache
 from typing import Any
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-from kabar.dedup.text import language_stopwords
+from kabar.dedup.text import language_stopwords, tokens
 
 LANGUAGES = (
     "id", "ms", "jv", "en", "tl", "nl", "de", "fr", "es", "pt", "it", "ru", "ar", "ja", "ko",
@@ -51,7 +51,10 @@ _JAVANESE = frozenset((
 VOTE_MIN_SHARE = 0.2
 VOTE_MIN_HITS = 8
 VOTE_MARGIN = 4.0
-_WORD = re.compile(r"[^\W\d_]+")
+#: The vote stands down when Malay or regional marker words are at least
+#: 1/MARKER_RATIO of the leading language's words.
+MARKER_RATIO = 20
+_UNSURE = "?"
 _lock = threading.Lock()
 
 
@@ -65,8 +68,8 @@ def _identifier() -> Any:
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of ``text``; None when it is too short or too uncertain."""
     sample = text[:_SAMPLE_CHARS]
-    words = _WORD.findall(sample)
-    if len(words) < MIN_WORDS or sum(len(w) for w in words) < MIN_LETTERS:
+    words = list(filter(str.isalpha, tokens(sample)))
+    if len(words) < MIN_WORDS or sum(map(len, words)) < MIN_LETTERS:
         return None
     voted = _stopword_vote(words)
     if voted is not None:
@@ -81,22 +84,29 @@ def detect_language(text: str) -> str | None:
 
 
 def _stopword_vote(words: list[str]) -> str | None:
-    """"id" or "en" when the sample's function words leave no doubt, else None."""
-    # One- and two-letter words ("a", "do", "di") are shared across too many languages.
-    lowered = [w.lower() for w in words if len(w) > 2]
-    indonesian, english, malay = language_stopwords()
-    regional = _SUNDANESE | _JAVANESE
-    if any(w in malay or w in regional for w in lowered):
-        return None
-    id_hits = sum(1 for w in lowered if w in indonesian)
-    en_hits = sum(1 for w in lowered if w in english)
+    """The label ("id" or "en") when the sample's function words leave no doubt."""
+    votes = Counter(map(_votes().get, words))
+    id_hits, en_hits = votes["id"], votes["en"]
+    if votes[_UNSURE] * MARKER_RATIO >= max(id_hits, en_hits):
+        return None  # Malay or a regional language, unless a stray word ("sing", a name)
     for label, hits, other in (("id", id_hits, en_hits), ("en", en_hits, id_hits)):
-        if hits >= VOTE_MIN_HITS and hits >= VOTE_MIN_SHARE * len(words):
-            if hits >= VOTE_MARGIN * other:
-                return label
+        enough = hits >= VOTE_MIN_HITS and hits >= VOTE_MIN_SHARE * len(words)
+        if enough and hits >= VOTE_MARGIN * other:
+            return label
     return None
 
 
+@cache
+def _votes() -> dict[str, str]:
+    """Word -> the language it votes for, or _UNSURE for Malay and regional
+    markers. One- and two-letter words ("a", "do", "di") are shared across too
+    many languages to vote."""
+    indonesian, english, malay = language_stopwords()
+    votes = dict.fromkeys(indonesian, "id") | dict.fromkeys(english, "en")
+    votes |= dict.fromkeys(malay | _SUNDANESE | _JAVANESE, _UNSURE)
+    return {word: label for word, label in votes.items() if len(word) > 2}
+
+
 def _looks_sundanese(words: list[str]) -> bool:
-    hits = sum(1 for w in words if w.lower() in _SUNDANESE)
+    hits = sum(1 for w in words if w in _SUNDANESE)
     return hits >= 2 and hits / len(words) >= _SUNDANESE_MIN_SHARE

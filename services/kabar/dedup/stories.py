@@ -20,11 +20,14 @@ the same words is evidence of one event, one outlet reusing its own vocabulary
 is not. An article scoring above the threshold for two stories that are
 themselves close merges them (``story.merged``).
 
-Speed: an article is read once (headline and the first ``BODY_CHARS`` of the
-body), its heaviest terms look up candidate stories in an inverted index
-(terms shared by too many stories are skipped there: they cannot single out
-an event), and only a shortlist is scored. Story norms under the drifting
-IDF are cached and refreshed when the stream has grown by ``NORM_DRIFT``.
+Speed: an article is tokenized once (the headline, and the body only as far
+as ``BODY_WORDS`` content words reach), mostly in C-level passes (str.translate,
+Counter, map). Its heaviest terms look up candidate stories in an inverted
+index, rarest first (terms used by more than ``POSTING_CAP`` stories are
+skipped: they cannot single out an event); only stories sharing
+``MIN_SHARED`` of them are scored, by dot products over the article's terms.
+Story norms under the drifting IDF are cached and refreshed when the stream
+has grown by ``NORM_DRIFT``. Centroids stay bounded (``CENTROID_TERMS``).
 """
 
 from __future__ import annotations
@@ -32,12 +35,13 @@ from __future__ import annotations
 import hashlib
 import heapq
 import math
-from collections import Counter
+from bisect import bisect_right
+from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import chain, repeat
-from operator import itemgetter, mul
+from itertools import accumulate, chain, compress, islice, pairwise, repeat
+from operator import ge, itemgetter, mul, truediv
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -45,12 +49,21 @@ import orjson
 
 from kabar.dedup import text
 from kabar.dedup.language import detect_language
-from kabar.dedup.tfidf import DocumentFrequencies, SparseVector, add_into, cosine, heaviest
+from kabar.dedup.tfidf import (
+    DocumentFrequencies,
+    SparseVector,
+    add_into,
+    cosine,
+    heaviest,
+    normalized,
+)
 from kabar.errors import DedupError
 from kabar.models import Article
 from kabar.settings import DedupSettings
 
 STATE_VERSION = 2
+#: Version 1 state (which also counted bigrams into the document frequencies) loads as is.
+READABLE_VERSIONS = (1, STATE_VERSION)
 #: Body words read per article: the lead carries the event, the tail drifts.
 BODY_WORDS = 300
 #: Body characters tokenized (comfortably more than BODY_WORDS content words).
@@ -59,8 +72,16 @@ BODY_CHARS = 6000
 LEAD_WORDS = 60
 LEAD_BOOST = 2
 TITLE_BOOST = 2
+#: Headline content words read at most.
+TITLE_WORDS = 40
 #: Bigrams count half a word; only repeated ones (or headline ones) are kept.
 BIGRAM_WEIGHT = 0.5
+MIN_PAIRS = 2
+#: 1 + log(tf) for whole-number term frequencies.
+_SUBLINEAR = [0.0] + [
+    1.0 + math.log(c)
+    for c in range(1, BODY_WORDS + (LEAD_BOOST - 1) * LEAD_WORDS + TITLE_BOOST * TITLE_WORDS + 1)
+]
 ARTICLE_TERMS = 60
 CENTROID_TERMS = 150
 #: Centroids are pruned back to CENTROID_TERMS once they exceed it by this much.
@@ -73,8 +94,12 @@ LANGUAGE_CHARS = 1000
 #: sharing most of them are scored in full, and the best CANDIDATES of those
 #: are considered for joining and merging.
 PREFILTER_TERMS = 24
-POSTING_CAP = 400
-SHORTLIST = 24
+POSTING_CAP = 100
+#: Posting entries counted per article at most (the rarest terms' lists first).
+POSTING_BUDGET = 300
+#: A story must share at least this many of those terms to be scored.
+MIN_SHARED = 3
+SHORTLIST = 12
 CANDIDATES = 8
 #: A story's cached norms are recomputed once the stream has grown by this share.
 NORM_DRIFT = 0.02
@@ -257,7 +282,7 @@ class StoryClusterer:
     def load(cls, data: bytes, settings: DedupSettings) -> StoryClusterer:
         try:
             state = orjson.loads(data)
-            if state.get("version") != STATE_VERSION:
+            if state.get("version") not in READABLE_VERSIONS:
                 raise ValueError(f"unknown story state version {state.get('version')!r}")
             clusterer = cls(settings)
             clusterer._df = DocumentFrequencies.from_dict(state["df"])
@@ -272,20 +297,23 @@ class StoryClusterer:
     # --- features -----------------------------------------------------------
     def _features(self, article_id: str, article: Article, when: datetime) -> _Doc:
         body = article.body
-        heading = text.content_words(article.title)
-        words = text.content_words(body[:BODY_CHARS])
-        if len(words) < BODY_WORDS and len(body) > BODY_CHARS:
-            words += text.content_words(body[BODY_CHARS:])
+        heading = text.content_words(article.title)[:TITLE_WORDS]
+        cut = body.find(" ", BODY_CHARS)  # read on to a space: never split a word
+        if cut < 0:
+            cut = len(body)
+        words = text.content_words(body[:cut])
+        if len(words) < BODY_WORDS and cut < len(body):
+            words += text.content_words(body[cut:])
         del words[BODY_WORDS:]
-        tf = _term_frequencies(heading, words)
-        vector, idf = self._weigh(tf, heading)
+        tf, bigrams = _term_frequencies(heading, words)
+        vector, idf = self._weigh(tf, bigrams, heading)
         title_idf = {t: idf[t] for t in heading}
         names = text.entity_words(article.title + "\n" + body[:ENTITY_CHARS])
         return _Doc(
             article_id=article_id,
             vector=vector,
             idf=idf,
-            title=_normalized(title_idf),
+            title=normalized(title_idf),
             title_terms={t: 1.0 / len(title_idf) for t in title_idf},
             numbered=text.numbered_words(article.title),
             entities=frozenset(names),
@@ -294,32 +322,48 @@ class StoryClusterer:
             terms=tf.keys(),
         )
 
-    def _weigh(self, tf: dict[str, float], heading: list[str]) -> tuple[SparseVector, SparseVector]:
+    def _weigh(
+        self, tf: Counter[str], bigrams: SparseVector, heading: list[str]
+    ) -> tuple[SparseVector, SparseVector]:
         """Sublinear TF times IDF of the ``ARTICLE_TERMS`` heaviest terms,
         L2-normalized and heaviest first, and the IDF of those and the headline's terms."""
-        log, count = math.log, self._df.counts.get
-        base = log(self._df.docs + self._df.prior_docs)  # idf(t) = base - log(df(t) + 1)
-        weights = {t: (1.0 + log(c)) * (base - log(count(t, 0) + 1.0)) for t, c in tf.items()}
+        df = self._df
+        sublinear = map(_SUBLINEAR.__getitem__, tf.values())
+        weights = dict(zip(tf, map(mul, sublinear, df.word_idfs(tf)), strict=True))
+        bigram_idf = {bigram: df.idf(bigram) for bigram in bigrams}
+        for bigram, count in bigrams.items():
+            weights[bigram] = (1.0 + math.log(count)) * bigram_idf[bigram]
         top = sorted(weights, key=weights.__getitem__, reverse=True)[:ARTICLE_TERMS]
-        norm = math.sqrt(sum(weights[t] ** 2 for t in top))
-        vector = {t: weights[t] / norm for t in top} if norm else {}
-        idf = {t: base - log(count(t, 0) + 1.0) for t in chain(vector, heading)}
+        values = list(map(weights.__getitem__, top))
+        norm = math.hypot(*values)
+        vector = dict(zip(top, map(truediv, values, repeat(norm)), strict=False)) if norm else {}
+        needed = [*top, *heading]
+        idf = dict(zip(needed, df.word_idfs(needed), strict=True))
+        idf.update(bigram_idf)  # (word_idfs reads a bigram as an unseen word)
         return vector, idf
 
     # --- scoring ------------------------------------------------------------
     def _rank(self, doc: _Doc) -> list[tuple[float, _Story]]:
         postings = self._postings
-        lists = []
-        for term in list(doc.vector)[:PREFILTER_TERMS]:
-            ids = postings.get(term)
-            if ids is not None and len(ids) <= POSTING_CAP:
-                lists.append(ids)
-        if not lists:
+        found = [
+            ids
+            for term in islice(doc.vector, PREFILTER_TERMS)
+            if (ids := postings.get(term)) is not None and len(ids) <= POSTING_CAP
+        ]
+        if len(found) < MIN_SHARED:
             return []
+        found.sort(key=len)  # the rarest terms first, as far as the budget goes
+        budget = list(accumulate(map(len, found)))
+        lists = found[: max(MIN_SHARED, bisect_right(budget, POSTING_BUDGET))]
         shared = Counter(chain.from_iterable(lists))
+        shortlist = list(compress(shared, map(ge, shared.values(), repeat(MIN_SHARED))))
+        if len(shortlist) > SHORTLIST:
+            shortlist = heapq.nlargest(SHORTLIST, shortlist, key=shared.__getitem__)
+        if not shortlist:
+            return []
         probe = self._probe(doc)
         scored = []
-        for story_id, _ in shared.most_common(SHORTLIST):
+        for story_id in shortlist:
             story = self._stories[story_id]
             score = self._score(probe, story)
             if score is not None:
@@ -379,15 +423,13 @@ class StoryClusterer:
         docs = self._df.docs
         if story.norms_at >= 0 and docs - story.norms_at <= NORM_DRIFT * docs:
             return story.norms
-        log, count, postings = math.log, self._df.counts.get, self._postings
-        base = log(docs + self._df.prior_docs)
+        log, postings = math.log, self._postings
         spread_base = log(len(self._stories) + SPREAD_PRIOR)
         squares = 0.0
-        for term, x in story.centroid.items():
-            idf = base - log(count(term, 0) + 1.0)
+        for term, x in self._df.weighted(story.centroid).items():
             spread = spread_base - log(len(postings.get(term, ())) + 1.0)
-            squares += (x * idf * spread) ** 2
-        titles = sum((x * (base - log(count(t, 0) + 1.0))) ** 2 for t, x in story.titles.items())
+            squares += (x * spread) ** 2
+        titles = sum(x * x for x in self._df.weighted(story.titles).values())
         story.norms = (math.sqrt(squares), math.sqrt(titles))
         story.norms_at = docs
         return story.norms
@@ -432,6 +474,11 @@ class StoryClusterer:
     def _add_terms(self, story: _Story, profile: Mapping[str, float]) -> None:
         """Add to the story's centroid, indexing the terms new to it."""
         centroid, postings, story_id = story.centroid, self._postings, story.id
+        if not centroid:  # a new story (most articles): index without a Python loop
+            centroid.update(profile)
+            posted = map(postings.setdefault, profile, map(set, repeat((), len(profile))))
+            deque(map(set.add, posted, repeat(story_id)), maxlen=0)
+            return
         for term, x in profile.items():
             old = centroid.get(term)
             if old is None:
@@ -476,9 +523,7 @@ class StoryClusterer:
 
     def _live(self, profile: SparseVector) -> SparseVector:
         """A story profile weighted by the current IDF."""
-        log, count = math.log, self._df.counts.get
-        base = log(self._df.docs + self._df.prior_docs)
-        return {t: x * (base - log(count(t, 0) + 1.0)) for t, x in profile.items()}
+        return self._df.weighted(profile)
 
     def _index(self, story: _Story) -> None:
         self._stories[story.id] = story
@@ -527,29 +572,17 @@ class StoryClusterer:
         return event
 
 
-def _term_frequencies(heading: list[str], words: list[str]) -> dict[str, float]:
+def _term_frequencies(heading: list[str], words: list[str]) -> tuple[Counter[str], SparseVector]:
     """Word counts (lede and headline boosted) and the bigrams that reach a
-    whole count (repeated in the body, or in the headline)."""
-    tf: Counter[str] = Counter(words)
-    for _ in range(LEAD_BOOST - 1):
-        tf.update(words[:LEAD_WORDS])
-    for _ in range(TITLE_BOOST):
-        tf.update(heading)
-    pairs = Counter(map(_pair, words, words[1:]))
-    for _ in range(TITLE_BOOST):
-        pairs.update(map(_pair, heading, heading[1:]))
-    out: dict[str, float] = dict(tf)
-    out.update({p: c * BIGRAM_WEIGHT for p, c in pairs.items() if c * BIGRAM_WEIGHT >= 1.0})
-    return out
-
-
-def _pair(a: str, b: str) -> str:
-    return f"{a} {b}"
-
-
-def _normalized(vector: Mapping[str, float]) -> SparseVector:
-    norm = math.sqrt(sum(x * x for x in vector.values()))
-    return {t: x / norm for t, x in vector.items()} if norm else {}
+    whole count (repeated in the body, or in the headline), apart: word counts
+    are whole numbers, bigram counts are not."""
+    boosted = words[:LEAD_WORDS] * (LEAD_BOOST - 1) + heading * TITLE_BOOST
+    tf = Counter(words + boosted)
+    heading_pairs = list(pairwise(heading)) * TITLE_BOOST
+    pairs = Counter(chain(pairwise(words), heading_pairs))  # tuples: cheaper than strings
+    repeated = compress(pairs.items(), map(ge, pairs.values(), repeat(MIN_PAIRS)))
+    bigrams = {f"{a} {b}": c * BIGRAM_WEIGHT for (a, b), c in repeated}
+    return tf, bigrams
 
 
 def _conflicting(doc: dict[str, frozenset[str]], story: dict[str, list[str]]) -> bool:

@@ -7,6 +7,12 @@ is a function word in one of the three is rarely a good event term in another.
 Normalization is deliberately light: lowercasing, NFKC, Indonesian clitics
 (``-nya``, ``-lah``, ``-kah``) and English plural/possessive endings; heavier
 stemming merges unrelated Indonesian words (``tahan``/``tahanan``).
+
+Every article of the stream passes through here, so the hot paths avoid
+per-character and per-token Python work: ASCII text (most copy, once curly
+quotes and dashes are folded) is split after one ``str.translate``; each
+distinct token's content word is worked out once and memoized; entity words
+come from two regex passes instead of a walk over sentences.
 """
 
 from __future__ import annotations
@@ -35,15 +41,27 @@ _CLITICS = ("nya", "lah", "kah")
 #: Every uppercase letter of the Basic Multilingual Plane, as a regex class body.
 _UPPER = "".join(re.escape(c) for c in map(chr, range(0x10000)) if c.isupper() and c.isalpha())
 _NAME_TOKEN = rf"[{_UPPER}][^\W_]*+(?:['’][^\W_]+)?+"
-_CAPITALISED = re.compile(rf"(?<![^\W_]){_NAME_TOKEN}")
+#: (The look-behind comes after the first letter so the engine can skip ahead to it.)
+_CAPITALISED = re.compile(rf"[{_UPPER}](?<![^\W_].)[^\W_]*+(?:['’][^\W_]+)?+")
 #: A capitalised word opening a sentence with no capitalised word joined to it
-#: (sentence breaks as in ``_SENTENCE_BREAK``).
-_LONE_OPENER = re.compile(
-    rf"(?:\A|(?<=[.!?:;\"”])\s+|\n+|\s+[-–—]\s+)[\W_]*?(?<![^\W_])({_NAME_TOKEN})"
-    rf"(?![^\S\n]+[{_UPPER}])"
+#: (sentence breaks as in ``_SENTENCE_BREAK``; written to start with a rare
+#: character, which the regex engine can skip to).
+_LONE_TAIL = rf"[\W_]*?(?<![^\W_])({_NAME_TOKEN})(?![^\S\n]+[{_UPPER}])"
+_LONE_OPENER = re.compile(rf"[.!?:;\"”\n]\s*(?<=\s){_LONE_TAIL}")
+_LONE_AFTER_DASH = re.compile(rf"[-–—](?<=\s[-–—])\s+{_LONE_TAIL}")
+_LONE_AT_START = re.compile(_LONE_TAIL)
+#: Fast tokenizing: ASCII text is split after mapping every ASCII character
+#: that cannot be part of a word to a space; other text goes to _WORD.
+_ASCII_BREAKS = str.maketrans(
+    {chr(i): " " for i in range(128) if not chr(i).isalnum() and chr(i) != "'"}
 )
+_TYPOGRAPHIC = (
+    ("\u201c", " "), ("\u201d", " "), ("\u2018", " "), ("\u2014", " "), ("\u2013", " "),
+    ("\u2026", " "), ("\u00a0", " "), ("\u2022", " "), ("\u00b7", " "), ("\u00ab", " "),
+    ("\u00bb", " "),
+)  # fmt: skip
 #: Raw lowercased tokens seen so far and the content word each makes ("" = none).
-_MEMO_LIMIT = 500_000
+_MEMO_LIMIT = 200_000
 _EN_KEEP_S = ("ss", "us", "is", "os", "as", "ys")
 _MIN_WORD = 3
 
@@ -97,12 +115,32 @@ def words(text: str) -> list[str]:
 
 def content_words(text: str) -> list[str]:
     """Stemmed content words: no stopwords, no short words, no bare numbers."""
-    return list(filter(None, map(_TERMS.__getitem__, words(text))))
+    return list(filter(None, map(_TERMS.__getitem__, tokens(text))))
 
 
-def _content_word(word: str) -> str:
-    """The content word a normalized token makes, "" when it makes none."""
+def tokens(text: str) -> list[str]:
+    """Normalized tokens, fast: like ``words`` but a token may keep stray
+    apostrophes (``'quoted'``) that the regex would have left out, and a token
+    with two inner apostrophes (``rock'n'roll``) is not split in two."""
+    normal = normalize(text)
+    if not normal.isascii():
+        for typographic, plain in _TYPOGRAPHIC:
+            normal = normal.replace(typographic, plain)
+    if normal.isascii():  # the common case, and str.translate is fast only on ASCII
+        return normal.translate(_ASCII_BREAKS).split()
+    return _WORD.findall(normal)
+
+
+def _content_word(token: str) -> str:
+    """The content word a token makes, "" when it makes none (splitting
+    leaves stray apostrophes on tokens; the regex word is what counts)."""
     stop = stopwords()
+    if not token.isalnum():
+        found = _WORD.findall(token)
+        if not found:
+            return ""
+        token = found[0]
+    word = token
     if len(word) < _MIN_WORD or word in stop or word.isdigit():
         return ""
     word = stem(word)
@@ -120,7 +158,19 @@ class _TokenMemo(dict[str, str]):
         return value
 
 
+class _NameMemo(dict[str, str]):
+    """Capitalised token -> the entity word it makes ("" = none)."""
+
+    def __missing__(self, token: str) -> str:
+        if len(self) >= _MEMO_LIMIT:
+            self.clear()
+        word = stem(token.lower())
+        value = self[token] = word if len(word) >= _MIN_WORD and word not in stopwords() else ""
+        return value
+
+
 _TERMS = _TokenMemo()
+_NAMES = _NameMemo()
 
 
 def _is_name_word(token: str) -> bool:
@@ -203,15 +253,14 @@ def entity_words(text: str) -> set[str]:
     capitalised word counts, except the occurrences that open a sentence alone."""
     sample = unicodedata.normalize("NFKC", text).replace("’", "'")
     counts = Counter(_CAPITALISED.findall(sample))
-    counts.subtract(_LONE_OPENER.findall(sample))
-    stop = stopwords()
-    out: set[str] = set()
-    for token, count in counts.items():
-        if count > 0:
-            word = stem(token.lower())
-            if len(word) >= _MIN_WORD and word not in stop:
-                out.add(word)
-    return out
+    lone = {m.start(1): m.group(1) for m in _LONE_OPENER.finditer(sample)}
+    lone.update((m.start(1), m.group(1)) for m in _LONE_AFTER_DASH.finditer(sample))
+    opener = _LONE_AT_START.match(sample)
+    if opener:
+        lone[opener.start(1)] = opener.group(1)
+    counts.subtract(lone.values())
+    names = _NAMES
+    return {names[token] for token, count in counts.items() if count > 0} - {""}
 
 
 def numbered_words(text: str) -> dict[str, frozenset[str]]:

@@ -1,0 +1,95 @@
+"""Candidate retrieval and the cheap paths that keep clustering fast: a story is
+found among many unrelated ones, language comes from the article when set,
+bigram IDF follows its rarer word, and saved state of the previous version loads."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from datetime import timedelta
+
+import orjson
+import pytest
+
+from kabar.dedup import stories
+from kabar.dedup.stories import StoryClusterer
+from kabar.dedup.tfidf import DocumentFrequencies
+from kabar.models import Article
+from kabar.settings import DedupSettings
+from tests.stories.story_fixtures import FLOOD_A, FLOOD_B, SAMPLES, T0
+
+_SYLLABLES = ("ka", "ri", "mo", "tu", "se", "la", "pan", "dor", "gi", "wen", "sul", "bra")
+
+
+def _filler(rng: random.Random, i: int) -> Article:
+    """An unrelated made-up article (invented words, its own outlet)."""
+    vocab = ["".join(rng.choices(_SYLLABLES, k=3)) for _ in range(60)]
+    paragraphs = tuple(" ".join(rng.choices(vocab, k=40)) + "." for _ in range(4))
+    title = " ".join(rng.choices(vocab, k=6)).title()
+    return Article(url=f"https://isi{i}.example/{i}", title=title, paragraphs=paragraphs)
+
+
+def test_same_event_is_found_among_many_unrelated_stories(settings: DedupSettings) -> None:
+    clusterer = StoryClusterer(settings)
+    rng = random.Random(3)
+    first = clusterer.assign("banjir-a", FLOOD_A.article, FLOOD_A.when)
+    for i in range(300):
+        clusterer.assign(f"isi-{i}", _filler(rng, i), FLOOD_A.when + timedelta(minutes=i))
+    second = clusterer.assign("banjir-b", FLOOD_B.article, FLOOD_B.when)
+    assert second.story_id == first.story_id
+    assert clusterer.held_count >= 250
+
+
+def test_terms_used_by_too_many_stories_do_not_retrieve(
+    settings: DedupSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With every term over the posting cap there are no candidates: a second
+    # report of the same event starts its own story.
+    monkeypatch.setattr(stories, "POSTING_CAP", 0)
+    clusterer = StoryClusterer(settings)
+    a = clusterer.assign("banjir-a", FLOOD_A.article, FLOOD_A.when)
+    b = clusterer.assign("banjir-b", FLOOD_B.article, FLOOD_B.when)
+    assert a.story_id != b.story_id
+
+
+def test_language_set_by_the_pipeline_is_used_as_is(settings: DedupSettings) -> None:
+    article = dataclasses.replace(FLOOD_A.article, language="jv")
+    (event,) = StoryClusterer(settings).assign("x", article, T0).events
+    assert event["language"] == "jv"
+    (detected,) = StoryClusterer(settings).assign("y", FLOOD_A.article, T0).events
+    assert detected["language"] == "id"
+
+
+def test_bigram_is_as_common_as_its_rarer_word() -> None:
+    df = DocumentFrequencies()
+    for words in (["banjir", "desa"], ["banjir"], ["banjir", "desa"], ["gempa"]):
+        df.add(words)
+    assert df.df("banjir") == 3
+    assert df.df("banjir desa") == 2 == df.df("desa")
+    assert df.df("banjir longsor") == 0
+    assert df.idf("banjir desa") == df.idf("desa") > df.idf("banjir")
+    idfs = list(df.word_idfs(["banjir", "desa", "gempa", "baru"]))
+    assert idfs == [df.idf("banjir"), df.idf("desa"), df.idf("gempa"), df.idf("baru")]
+
+
+def test_word_idfs_cover_counts_after_many_documents() -> None:
+    df = DocumentFrequencies()
+    for _ in range(1500):
+        df.add(["rutin"])
+    restored = DocumentFrequencies.from_dict(df.to_dict())
+    assert list(restored.word_idfs(["rutin"])) == [df.idf("rutin")]
+
+
+def test_version_one_state_still_loads(settings: DedupSettings) -> None:
+    clusterer = StoryClusterer(settings)
+    for sample in SAMPLES[:4]:
+        clusterer.assign(sample.key, sample.article, sample.when)
+    state = orjson.loads(clusterer.dump())
+    state["version"] = 1
+    restored = StoryClusterer.load(orjson.dumps(state), settings)
+    assert restored.held_count == clusterer.held_count
+    later = SAMPLES[4]
+    assert (
+        restored.assign(later.key, later.article, later.when).story_id
+        == clusterer.assign(later.key, later.article, later.when).story_id
+    )
