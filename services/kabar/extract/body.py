@@ -49,7 +49,6 @@ SHORTLIST = 10
 #: Inline elements that may carry a "Baca juga:" label inside a paragraph.
 INLINE_LABEL_TAGS = frozenset({"strong", "b", "em", "i", "span"})
 MAX_READ_ALSO_CHARS = 200
-_READ_ALSO = re.compile(r"(baca|simak|lihat)\s+(juga|pula)\b|(read|see)\s+also\b", re.I)
 _CSS_IDENT = re.compile(r"-?[A-Za-z_][\w-]*")
 _GOOD_HINTS = re.compile(
     r"(?<![a-z])(article|artikel|content|konten|entry|post|body|detail|read|text|story|main|"
@@ -406,7 +405,7 @@ class _Walker:
     def _read_also(self, node: LexborNode) -> bool:
         """An inline "Baca juga:" label inside a story paragraph, with the link after it."""
         text = node.text(strip=True)
-        if len(text) > MAX_READ_ALSO_CHARS or not _READ_ALSO.match(text):
+        if len(text) > MAX_READ_ALSO_CHARS or not self.vocab.label_re.match(text.lower()):
             return False
         following = node.next
         while following is not None and following.tag == "-text" and not following.text(strip=True):

@@ -1,7 +1,9 @@
 """The clutter vocabulary (loaded from ``clutter.toml``) and the functions that
 use it: recognising clutter DOM blocks by class/id, and dropping clutter text
 lines (read-also links, related-link rows, captions, bylines, pagination,
-prompts, footers, the repeated headline) from an extracted body."""
+prompts, footers, the repeated headline) from an extracted body. Some lines are
+judged in context: an app prompt inside a how-to list is story, and a clutter
+heading past the middle ends the article only when no more story follows it."""
 
 from __future__ import annotations
 
@@ -16,6 +18,18 @@ from typing import Any
 
 #: A trailing-clutter heading only cuts the tail when it appears after this share of the body.
 TAIL_CUT_MIN_POSITION = 0.5
+#: Clutter-region markers are headings and footer lines: never longer than this.
+MARKER_MAX_CHARS = 60
+#: Story resumes after a clutter heading at two consecutive lines like these: paragraphs
+#: of at least this many words, few links, not ending in an ellipsis (teaser summaries do).
+STORY_LINE_MIN_WORDS = 10
+STORY_LINE_MAX_LINK_RATIO = 0.3
+STORY_RUN = 2
+_TEASER_END = ("...", "\u2026")
+_SUBHEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+#: An app prompt is a how-to step, not a promotion, from this many words (or in a list).
+PROMO_STEP_MIN_WORDS = 10
+PROMO_MAX_LINK_RATIO = 0.3
 #: Lines mostly made of link text and shorter than this are related links, not story text.
 LINK_LINE_MAX_WORDS = 20
 LINK_LINE_MIN_RATIO = 0.8
@@ -55,6 +69,8 @@ class Gated:
 
     needs: tuple[str, ...]
     pattern: re.Pattern[str]
+    #: An app prompt: clutter only when promotional in its context.
+    promo: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +85,13 @@ class Vocabulary:
     long_gated: tuple[Gated, ...]
     #: Patterns searched anywhere in short lines.
     search: tuple[Gated, ...]
+    #: Headings opening a clutter region, and lines ending the article (portal tails).
     tail_re: re.Pattern[str]
+    end_re: re.Pattern[str]
+    #: Words making an app prompt (a ``promo`` gated pattern) promotional wherever it stands.
+    promo_words_re: re.Pattern[str]
+    #: Inline labels opening a "read also" link inside a paragraph.
+    label_re: re.Pattern[str]
     strip_tags: tuple[str, ...]
     skip_tags: frozenset[str]
     container_drop: tuple[str, ...]
@@ -91,9 +113,10 @@ def _lowered(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.I if _UPPER_LITERAL.search(pattern) else 0)
 
 
-def _gated(entries: Sequence[dict[str, Any]]) -> tuple[Gated, ...]:
+def _gated(entries: Sequence[dict[str, Any]], promo: bool = False) -> tuple[Gated, ...]:
     return tuple(
-        Gated(tuple(str(n).lower() for n in e["needs"]), _lowered(e["pattern"])) for e in entries
+        Gated(tuple(str(n).lower() for n in e["needs"]), _lowered(e["pattern"]), promo)
+        for e in entries
     )
 
 
@@ -109,14 +132,19 @@ def vocabulary(extra_lines: tuple[str, ...] = (), extra_tail: tuple[str, ...] = 
     data = _data()
     lines = data["lines"]
     words = _alternation(data["dom"]["class_words"])
+    promo = _gated(lines["promo"], promo=True)
     return Vocabulary(
         class_re=_lowered(rf"(?<![a-z])(?:{words})(?![a-z])"),
         line_re=_lowered(_alternation([*lines["drop"], *lines["drop_long"], *extra_lines])),
         long_line_re=_lowered(_alternation([*lines["drop_long"], *extra_lines])),
-        gated=_gated([*lines["drop_gated"], *lines["drop_long_gated"]]),
-        long_gated=_gated(lines["drop_long_gated"]),
+        # App prompts come last: any other pattern matching a line settles it first.
+        gated=_gated([*lines["drop_gated"], *lines["drop_long_gated"]]) + promo,
+        long_gated=_gated(lines["drop_long_gated"]) + promo,
         search=_gated(lines["drop_search"]),
-        tail_re=_lowered(_alternation([*lines["tail_markers"], *extra_tail])),
+        tail_re=_lowered(_alternation(lines["tail_markers"])),
+        end_re=_lowered(_alternation([*lines["end_markers"], *extra_tail])),
+        promo_words_re=_lowered(rf"\b(?:{_alternation(map(re.escape, lines['promo_words']))})\b"),
+        label_re=_lowered(_alternation(lines["inline_labels"])),
         strip_tags=tuple(data["dom"]["strip_tags"]),
         skip_tags=frozenset(data["dom"]["skip_tags"]),
         container_drop=tuple(data["dom"]["container_drop"]),
@@ -135,38 +163,47 @@ def is_clutter_class(attr: str, vocab: Vocabulary | None = None) -> bool:
 
 
 def is_clutter_line(text: str, vocab: Vocabulary | None = None) -> bool:
-    """Whether a whole text line is clutter by the vocabulary."""
+    """Whether a whole text line, standing alone, is clutter by the vocabulary."""
     line = normalize(text)
-    return _is_clutter_text(line, vocab or vocabulary())
+    return _is_clutter_text(Line(line), vocab or vocabulary(), in_list=False)
 
 
-def _is_clutter_text(line: str, vocab: Vocabulary) -> bool:
-    if not line:
+def _is_clutter_text(line: Line, vocab: Vocabulary, in_list: bool) -> bool:
+    text = line.text
+    if not text:
         return False
-    if not _LETTER.search(line):
+    if not _LETTER.search(text):
         return True
     # Clutter lines are short; a long paragraph that opens with "Baca juga" is still story.
-    if len(line) > MAX_CLUTTER_LINE_CHARS:
+    if len(text) > MAX_CLUTTER_LINE_CHARS:
         return False
-    low = line.lower()
-    if len(line) <= SHORT_LINE_CHARS:
-        return bool(
-            vocab.line_re.fullmatch(low)
-            or _gated_match(vocab.gated, low, whole=True)
-            or _gated_match(vocab.search, low, whole=False)
-        )
-    return bool(vocab.long_line_re.fullmatch(low) or _gated_match(vocab.long_gated, low, True))
+    low = text.lower()
+    short = len(text) <= SHORT_LINE_CHARS
+    if (vocab.line_re if short else vocab.long_line_re).fullmatch(low):
+        return True
+    hit = _gated_hit(vocab.gated if short else vocab.long_gated, low, whole=True)
+    if hit is not None and (not hit.promo or _promotional(line, low, vocab, in_list)):
+        return True
+    return short and _gated_hit(vocab.search, low, whole=False) is not None
 
 
-def _gated_match(patterns: tuple[Gated, ...], low: str, whole: bool) -> bool:
+def _promotional(line: Line, low: str, vocab: Vocabulary, in_list: bool) -> bool:
+    """Whether an app prompt promotes (rather than being a how-to step of the story)."""
+    if line.link_ratio >= PROMO_MAX_LINK_RATIO or vocab.promo_words_re.search(low):
+        return True
+    return not in_list and len(low.split()) < PROMO_STEP_MIN_WORDS
+
+
+def _gated_hit(patterns: tuple[Gated, ...], low: str, whole: bool) -> Gated | None:
+    """The first pattern matching the line, trying only those whose needs it holds."""
     for gated in patterns:
         for needed in gated.needs:  # plain loops: generator expressions cost more here
             if needed in low:
                 pattern = gated.pattern
                 if pattern.fullmatch(low) if whole else pattern.search(low):
-                    return True
+                    return gated
                 break
-    return False
+    return None
 
 
 def is_dateline(text: str) -> bool:
@@ -197,16 +234,24 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
     title_key = title.casefold() if title else None
     seen_words = 0
     seen: set[str] = set()
+    resume = 0
     for index, line in enumerate(lines):
         words = counts[index]
         seen_words += words
-        if _is_tail_marker(line, vocab) and seen_words / total_words >= TAIL_CUT_MIN_POSITION:
-            removed += len(lines) - index
-            break
+        if index < resume:
+            removed += 1  # inside the clutter block under a mid-body heading
+            continue
+        if seen_words / total_words >= TAIL_CUT_MIN_POSITION:
+            resume = _region_end(lines, counts, index, vocab)
+            if resume > index:
+                removed += 1
+                continue
         # A paragraph repeated verbatim is a teaser or a hidden metadata copy (short lines
         # such as list labels may legitimately repeat).
         key = line.text.casefold() if words >= MIN_DEDUP_WORDS else ""
-        if (key and key in seen) or _is_clutter(line, title_key, vocab, words):
+        if (key and key in seen) or _is_clutter(
+            line, title_key, vocab, words, line.tag == "li" and _in_list(lines, index)
+        ):
             removed += 1
             continue
         if key:
@@ -217,16 +262,77 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
     return CleanResult(tuple(kept[lead:]), removed + lead)
 
 
-def _is_clutter(line: Line, title_key: str | None, vocab: Vocabulary, words: int) -> bool:
+def _in_list(lines: Sequence[Line], index: int) -> bool:
+    """Whether a list item line has a list item next to it."""
+    before = index > 0 and lines[index - 1].tag == "li"
+    return before or (index + 1 < len(lines) and lines[index + 1].tag == "li")
+
+
+def _is_clutter(
+    line: Line, title_key: str | None, vocab: Vocabulary, words: int, in_list: bool
+) -> bool:
     if _is_headline(line, title_key, words):
         return True
     if line.link_ratio >= LINK_LINE_MIN_RATIO and words <= LINK_LINE_MAX_WORDS:
         return True
-    return _is_clutter_text(line.text, vocab)
+    return _is_clutter_text(line, vocab, in_list)
 
 
-def _is_tail_marker(line: Line, vocab: Vocabulary) -> bool:
-    return len(line.text) <= 60 and vocab.tail_re.fullmatch(line.text.lower()) is not None
+def _region_end(lines: Sequence[Line], counts: Sequence[int], index: int, vocab: Vocabulary) -> int:
+    """Where the clutter region a line opens ends: at the line itself when it opens none,
+    at the end of the body after an end marker, else where story resumes."""
+    text = lines[index].text
+    if len(text) > MARKER_MAX_CHARS:
+        return index
+    low = text.lower()
+    if vocab.end_re.fullmatch(low):
+        return len(lines)
+    if vocab.tail_re.fullmatch(low):
+        return _story_resumes(lines, counts, index + 1, vocab)
+    return index
+
+
+def _story_resumes(
+    lines: Sequence[Line], counts: Sequence[int], start: int, vocab: Vocabulary
+) -> int:
+    """Where story text resumes after a clutter heading (or footer line) at ``start - 1``:
+    the first of a run of story-like lines (or the unlinked subheading over it), or the
+    end when none follows (the heading began the trailing clutter region)."""
+    run = 0
+    for index in range(start, len(lines)):
+        run = run + 1 if _story_like(lines[index], counts[index], vocab) else 0
+        if run == STORY_RUN:
+            first = index - STORY_RUN + 1
+            return first - 1 if first > start and _subheading(lines[first - 1], vocab) else first
+    return len(lines)
+
+
+def _subheading(line: Line, vocab: Vocabulary) -> bool:
+    # Teaser cards link their titles; a story's own subheading is plain text.
+    return (
+        line.tag in _SUBHEADING_TAGS
+        and line.link_ratio < STORY_LINE_MAX_LINK_RATIO
+        and not _is_marker(line, vocab)
+        and not _is_clutter_text(line, vocab, in_list=False)
+    )
+
+
+def _story_like(line: Line, words: int, vocab: Vocabulary) -> bool:
+    return (
+        line.tag == "p"
+        and words >= STORY_LINE_MIN_WORDS
+        and line.link_ratio < STORY_LINE_MAX_LINK_RATIO
+        and not line.text.endswith(_TEASER_END)
+        and not _is_marker(line, vocab)
+        and not _is_clutter_text(line, vocab, in_list=False)
+    )
+
+
+def _is_marker(line: Line, vocab: Vocabulary) -> bool:
+    low = line.text.lower()
+    return len(low) <= MARKER_MAX_CHARS and bool(
+        vocab.tail_re.fullmatch(low) or vocab.end_re.fullmatch(low)
+    )
 
 
 def _lead_clutter(lines: Sequence[Line], counts: Sequence[int]) -> int:

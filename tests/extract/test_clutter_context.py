@@ -1,0 +1,219 @@
+"""Clutter judged in context: app prompts that are how-to steps, mid-body footers and
+recommendation boxes that do not end the story, and the shared label vocabulary."""
+
+from __future__ import annotations
+
+import pytest
+
+from kabar.extract import extract
+from kabar.extract.clutter import Line, clean_lines, is_clutter_line, vocabulary
+from tests.extract.extract_support import STORY, page
+
+MORE_STORY = [
+    "Menjelang sore, relawan dari kampus setempat datang membawa perahu karet untuk "
+    "mengevakuasi warga lanjut usia yang masih bertahan di lantai dua rumahnya.",
+    "Pemerintah daerah berjanji menyalurkan bantuan tunai bagi keluarga yang rumahnya rusak "
+    "berat setelah pendataan selesai pada akhir pekan ini.",
+]
+SIX = [*STORY, *MORE_STORY]
+
+
+def _six_with(block: str) -> str:
+    """Six story paragraphs with ``block`` after the fourth (past the middle)."""
+    return (
+        "".join(f"<p>{text}</p>" for text in SIX[:4])
+        + block
+        + "".join(f"<p>{text}</p>" for text in SIX[4:])
+    )
+
+
+# --- 1. app prompts: a how-to step of the story is kept, a promotion is dropped
+
+
+STEPS = [
+    "Unduh aplikasi layanan warga Pemkot Kendari lalu masuk dengan nomor induk kependudukan.",
+    "Pilih menu pengaduan dan isi formulir sesuai jenis keluhan.",
+    "Lampirkan foto lokasi, kemudian tekan tombol kirim.",
+]
+
+
+def test_app_step_in_a_story_list_is_kept() -> None:
+    steps = "".join(f"<li>{step}</li>" for step in STEPS)
+    body = f"<p>{STORY[0]}</p><ol>{steps}</ol><p>{STORY[1]}</p>"
+    html = page(f"<div class='entry-content'>{body}</div>")
+    article = extract(html, "https://tuturpedia.com/x")
+    assert article.extractor == "rules:tuturpedia.com"
+    assert list(article.paragraphs) == [STORY[0], *STEPS, STORY[1]]
+    assert list(extract(html).paragraphs) == [STORY[0], *STEPS, STORY[1]]
+
+
+def test_short_app_step_in_a_list_is_kept_but_promotional_item_is_not() -> None:
+    steps = "<li>Pasang aplikasi Jaga Desa.</li><li>Daftarkan nomor ponsel Anda.</li>"
+    promo = "<li>Download aplikasi Kabarkita untuk berita terkini</li>"
+    article = extract(page(f"<p>{STORY[0]}</p><ul>{steps}{promo}</ul><p>{STORY[1]}</p>"))
+    assert list(article.paragraphs) == [
+        STORY[0],
+        "Pasang aplikasi Jaga Desa.",
+        "Daftarkan nomor ponsel Anda.",
+        STORY[1],
+    ]
+
+
+def test_long_app_instruction_paragraph_is_story() -> None:
+    line = (
+        "Unduh aplikasi pemantau banjir milik BPBD agar peringatan dini diterima "
+        "warga bantaran sungai sebelum air naik."
+    )
+    assert not is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Download aplikasi Kabarkita untuk berita terkini",
+        "Install app kami di ponsel Anda",
+        "Unduh aplikasi di sini",
+        "Pasang aplikasi Kabarkita, gratis di Play Store dan App Store",
+    ],
+)
+def test_promotional_app_prompts_are_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+def test_linky_app_prompt_in_a_list_is_clutter() -> None:
+    vocab = vocabulary()
+    lines = [
+        Line(STORY[0]),
+        Line("Unduh aplikasi Kabarkita lewat tautan toko aplikasi di bawah", "li", 0.9),
+        Line("Ikuti akun media sosial redaksi", "li", 1.0),
+        Line(STORY[1]),
+    ]
+    assert [x.text for x in clean_lines(lines, None, vocab).lines] == STORY[:2]
+
+
+# --- 2. an end-of-article marker mid-body drops its line only
+
+
+def test_photo_credit_past_the_middle_does_not_end_the_story() -> None:
+    html = _six_with("<div class='pc'>\u00a92024 Kabarkita.com/Rudi Hartono</div>")
+    article = extract(page(html))
+    assert list(article.paragraphs) == SIX
+    assert article.clutter_removed >= 1
+
+
+def test_copyright_footer_still_ends_the_article() -> None:
+    lines = [
+        *(Line(t) for t in SIX),
+        Line("\u00a9 2024 Kabarkita. All rights reserved"),
+        Line("Tentang kami"),
+        Line("Pedoman media siber", "p", 1.0),
+    ]
+    result = clean_lines(lines, None, vocabulary())
+    assert [x.text for x in result.lines] == SIX
+    assert result.removed == 3
+
+
+# --- 3. a recommendation box mid-body drops its own block
+
+
+def test_recommendation_box_past_the_middle_drops_only_its_block() -> None:
+    box = (
+        "<div class='reco'><h4>Rekomendasi</h4><ul>"
+        "<li><a href='/a'>Harga cabai melonjak jelang hari raya</a></li>"
+        "<li><a href='/b'>Jalan tol baru dibuka untuk mudik</a></li></ul></div>"
+    )
+    article = extract(page(_six_with(box)))
+    assert list(article.paragraphs) == SIX
+    assert article.clutter_removed >= 3
+
+
+def test_story_subheading_after_a_mid_body_box_is_kept() -> None:
+    box = (
+        "<div class='reco'><h4>Terkait</h4>"
+        "<h3><a href='/a'>Harga cabai melonjak jelang hari raya</a></h3></div>"
+        "<h3>Bantuan Mulai Disalurkan</h3>"
+    )
+    article = extract(page(_six_with(box)))
+    assert list(article.paragraphs) == [*SIX[:4], "Bantuan Mulai Disalurkan", *SIX[4:]]
+
+
+def test_comment_prompt_still_ends_the_article() -> None:
+    comment = (
+        "Semoga pemerintah cepat tanggap dan bantuan sampai ke semua warga yang "
+        "membutuhkan di desa terpencil."
+    )
+    reply = "Setuju sekali, tahun lalu bantuan di kampung kami datang terlambat hampir sebulan."
+    lines = [*(Line(t) for t in SIX), Line("Tulis Komentar"), Line(comment), Line(reply)]
+    result = clean_lines(lines, None, vocabulary())
+    assert [x.text for x in result.lines] == SIX
+    assert result.removed == 3
+
+
+def test_heading_followed_by_teasers_still_cuts_the_tail() -> None:
+    teaser = (
+        "Ribuan penonton memadati alun-alun kota untuk menyaksikan pesta kembang api yang "
+        "digelar pemerintah daerah..."
+    )
+    lines = [
+        *(Line(t) for t in SIX),
+        Line("Terkait", "h3"),
+        Line("Festival budaya kembali digelar", "p", 1.0),
+        Line(teaser),
+        Line(teaser.replace("Ribuan", "Ratusan")),
+    ]
+    result = clean_lines(lines, None, vocabulary())
+    assert [x.text for x in result.lines] == SIX
+    assert result.removed == 4
+
+
+def test_heading_in_the_first_half_is_dropped_as_a_line() -> None:
+    lines = [Line(STORY[0]), Line("Kamu Sudah Baca?", "h4"), *(Line(t) for t in SIX[1:])]
+    assert [x.text for x in clean_lines(lines, None, vocabulary()).lines] == SIX
+
+
+# --- 4. shared vocabulary for labels portal rules used to catch alone
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Baca: Harga Beras Naik di Tiga Provinsi",
+        "Kamu Sudah Baca?",
+        "Sudah baca artikel ini?",
+        "Jangan Lewatkan Video Terbaru:",
+        "Jangan lewatkan berita pilihan hari ini:",
+        "Terkait",
+        "Terkait:",
+        "Rep: Fauzan Rahmat",
+        "Red: Sinta Maharani",
+        "Rep: Fauzan Rahmat Red: Sinta Maharani",
+        "Telusuri berita otomotif lainnya",
+        "Temukan artikel kesehatan menarik di Kabarkita",
+        "#ElevateWomen",
+        "#Elevate Women",
+        "#BanjirJakarta #PeduliSesama",
+    ],
+)
+def test_shared_vocabulary_recognises_label(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Jangan lewatkan kesempatan emas itu, kata menteri kepada peserta.",
+        "Warga yang sudah membaca pengumuman itu segera mendaftar.",
+        "Telusuri jejak sejarah kota tua bersama pemandu lokal.",
+        "Red Sparks kembali menang di kandang lawan.",
+        "#1 dalam daftar penjualan mobil listrik tahun ini adalah merek lokal.",
+        "Tagar #ElevateWomen ramai dibicarakan warganet sepanjang pekan.",
+    ],
+)
+def test_story_lines_near_the_new_labels_are_kept(line: str) -> None:
+    assert not is_clutter_line(line)
+
+
+def test_inline_baca_label_and_its_link_are_dropped_from_a_paragraph() -> None:
+    inline = f"<p>{STORY[1]} <strong>Baca:</strong> <a href='/x'>Judul berita lain</a></p>"
+    html = page(f"<p>{STORY[0]}</p>{inline}<p>{STORY[2]}</p><p>{STORY[3]}</p>")
+    assert list(extract(html).paragraphs) == STORY
