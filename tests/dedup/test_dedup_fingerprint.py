@@ -3,6 +3,7 @@ sorted-run index behind LSH, and the boilerplate table."""
 
 from __future__ import annotations
 
+import hashlib
 import random
 
 import numpy as np
@@ -10,21 +11,29 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kabar.dedup import content_hash
+from kabar.dedup import content_hash, lsh
 from kabar.dedup.boilerplate import BoilerplateLines, line_keys
 from kabar.dedup.fingerprint import (
     INDEX_BANDS,
     PERMUTATIONS,
     bands_for,
+    body_lines,
     containment,
     fingerprint,
+    fingerprint_text,
     jaccard_estimates,
+    line_numbers,
     normalized_lines,
     shingles,
+    tokens,
     word_hashes,
 )
 from kabar.dedup.lsh import SortedMultiIndex
 from tests.dedup.samples import OWN_BODIES
+
+#: Computed by the first release's fingerprinting (before the speed work).
+PINNED_FINGERPRINT = ("3497488fd3d7021c", 11, (3544506336, 3036100417, 1615615746))
+PINNED_CONTENT_HASH = "9881b1b195da18c8"
 
 
 def test_content_hash_ignores_case_punctuation_spacing_and_breaks() -> None:
@@ -38,23 +47,46 @@ def test_content_hash_ignores_case_punctuation_spacing_and_breaks() -> None:
     assert content_hash(("ｐｅｍｉｌｕ ﬁnal",)) == content_hash(("pemilu final",))
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(max_codepoint=0x2FFF), max_size=40), max_size=4))
+def test_ascii_fast_paths_normalize_like_the_regex(paragraphs: list[str]) -> None:
+    ascii_only = [p.encode("ascii", "replace").decode("ascii") for p in paragraphs]
+    for body in (paragraphs, ascii_only, [*ascii_only, "a\x1fb"]):
+        expected = [" ".join(tokens(p)) for p in body if tokens(p)]
+        assert normalized_lines(body) == expected
+
+
+def test_signatures_are_stable_across_versions() -> None:
+    """Signatures and band keys are persisted (SQLite, Redis): a change to the
+    hashing would silently stop new articles matching stored ones."""
+    paragraphs = (
+        "Harga cabai naik, kata pedagang di Pasar Minggu.",
+        "Operasi pasar “murah” digelar.",
+    )
+    fp = fingerprint_text(paragraphs)
+    digest = hashlib.sha256(fp.signature).hexdigest()[:16]
+    assert (digest, fp.size, fp.bands[:3]) == PINNED_FINGERPRINT
+    assert content_hash(paragraphs)[:16] == PINNED_CONTENT_HASH
+
+
 def test_word_hashes_depend_on_the_word_only() -> None:
-    hashes, lines = word_hashes(["kota baru", "baru kota lama"])
+    lines = [b"kota baru", b"baru kota lama"]
+    hashes = word_hashes(lines)
     assert hashes[0] == hashes[3] and hashes[1] == hashes[2]
     assert len(set(hashes.tolist())) == 3
-    assert lines.tolist() == [0, 0, 1, 1, 1]
-    again, _ = word_hashes(["lama"])
-    assert again[0] == hashes[4]
+    assert line_numbers(lines).tolist() == [0, 0, 1, 1, 1]
+    assert word_hashes([b"lama"])[0] == hashes[4]
+    assert len(word_hashes([])) == 0
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.text(alphabet="abcdéñ xyz", min_size=1, max_size=12), min_size=1, max_size=8))
 def test_word_hashes_match_per_word_hashing(words: list[str]) -> None:
-    lines = normalized_lines(words)
-    hashes, _ = word_hashes(lines)
-    flat = " ".join(lines).split()
+    lines = body_lines(words)
+    hashes = word_hashes(lines)
+    flat = b" ".join(lines).split()
     assert len(hashes) == len(flat)
-    singles = [int(word_hashes([w])[0][0]) for w in flat]
+    singles = [int(word_hashes([w])[0]) for w in flat]
     assert hashes.tolist() == singles
 
 
@@ -65,8 +97,8 @@ def test_minhash_estimates_jaccard() -> None:
     for _ in range(150):
         base = rng.choices(vocab, k=rng.randint(80, 600))
         edited = [w if rng.random() > 0.08 else rng.choice(vocab) for w in base]
-        a, _ = word_hashes([" ".join(base)])
-        b, _ = word_hashes([" ".join(edited)])
+        a = word_hashes([" ".join(base).encode()])
+        b = word_hashes([" ".join(edited).encode()])
         sa, sb = set(shingles(a).tolist()), set(shingles(b).tolist())
         truth = len(sa & sb) / len(sa | sb)
         fa, fb = fingerprint(a, INDEX_BANDS), fingerprint(b, INDEX_BANDS)
@@ -77,7 +109,7 @@ def test_minhash_estimates_jaccard() -> None:
 
 
 def test_fingerprint_shape_and_containment() -> None:
-    a, _ = word_hashes(normalized_lines(OWN_BODIES[0]))
+    a = word_hashes(body_lines(OWN_BODIES[0]))
     fp = fingerprint(a, 12)
     assert len(fp.signature) == PERMUTATIONS and len(fp.bands) == 12
     assert [band & 31 for band in fp.bands] == list(range(12))
@@ -94,7 +126,11 @@ def test_bands_follow_the_threshold() -> None:
 
 
 @pytest.mark.parametrize("spread", [5000, 2**32])  # crowded keys; hash-like keys
-def test_sorted_multi_index_matches_a_dict(spread: int) -> None:
+@pytest.mark.parametrize("sort_merge_max", [1 << 21, 0])  # merge by sorting; by scattering
+def test_sorted_multi_index_matches_a_dict(
+    spread: int, sort_merge_max: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lsh, "_SORT_MERGE_MAX", sort_merge_max)
     rng = random.Random(1)
     universe = [rng.randrange(spread) for _ in range(5000)]
     index = SortedMultiIndex(np.uint32)
@@ -111,6 +147,13 @@ def test_sorted_multi_index_matches_a_dict(spread: int) -> None:
         assert sorted(index.lookup([probe])) == sorted(reference.get(probe, []))
     batch = universe[:20]
     assert sorted(index.lookup(batch)) == sorted(r for k in batch for r in reference[k])
+    # A key repeated within one add counts twice, pending or flushed.
+    twice = SortedMultiIndex(np.uint32)
+    twice.add([5, 5, 6], 1)
+    twice.add([5], 2)
+    assert sorted(twice.lookup([5])) == [1, 1, 2]
+    twice.flush()
+    assert sorted(twice.lookup([5, 6])) == [1, 1, 1, 2]
     assert len(index) == sum(len(rows) for rows in reference.values())
     # Compaction: drop odd rows, renumber the rest.
     remap = np.full(40_000, -1, dtype=np.int64)
@@ -134,20 +177,20 @@ def test_sorted_multi_index_extreme_keys() -> None:
 
 def test_boilerplate_counts_articles_per_portal_and_round_trips() -> None:
     table = BoilerplateLines(min_articles=2)
-    keys = line_keys("contoh", ["baca juga berita lain", "isi unik pertama"])
+    keys = line_keys("contoh", [b"baca juga berita lain", b"isi unik pertama"])
     table.learn(keys)
     table.learn(keys[:1] * 3)  # repeats inside one article count once
     assert table.keep(keys) == [False, True]
-    assert table.keep(line_keys("lain", ["baca juga berita lain"])) == [True]
+    assert table.keep(line_keys("lain", [b"baca juga berita lain"])) == [True]
     restored = BoilerplateLines.load(table.dump(), 2)
     assert restored.keep(keys) == [False, True]
 
 
 def test_boilerplate_table_is_bounded() -> None:
     table = BoilerplateLines(min_articles=2, max_entries=1000)
-    common = line_keys("p", ["pesan redaksi"])
+    common = line_keys("p", [b"pesan redaksi"])
     for i in range(5000):
-        table.learn([*common, *line_keys("p", [f"kalimat {i}"])])
+        table.learn([*common, *line_keys("p", [f"kalimat {i}".encode()])])
     assert len(table) <= 1000
     assert table.keep(common) == [False]
 

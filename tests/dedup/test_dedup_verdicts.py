@@ -63,6 +63,10 @@ def test_url_variants_are_the_same_article(
         assert canonicalize(variant) == canonicalize(URL), variant
         result, _ = deduper.process(make_article(variant, BODY))
         assert result.verdict == "unchanged", variant
+        # The deduper canonicalizes once (inside article_id): that relies on
+        # canonicalize being idempotent.
+        assert canonicalize(canonicalize(variant)) == canonicalize(variant)
+        assert result.article_id == article_id(canonicalize(variant))
 
 
 def test_canonical_url_field_wins_over_url(
@@ -144,7 +148,7 @@ def test_portal_boilerplate_is_learned_and_ignored(
 ) -> None:
     from kabar.bench.dedup import ArticleFactory
     from kabar.dedup.boilerplate import line_keys
-    from kabar.dedup.fingerprint import normalized_lines
+    from kabar.dedup.fingerprint import body_lines
 
     deduper = Deduper(settings, clustering=False)
     factory = ArticleFactory(seed=5)
@@ -154,12 +158,12 @@ def test_portal_boilerplate_is_learned_and_ignored(
         url = f"https://www.contoh.co.id/berita/{i}"
         verdicts.append(deduper.process(make_article(url, (*body, *BOILERPLATE)))[0].verdict)
     assert verdicts == ["new"] * len(bodies)
-    keys = line_keys("contoh", normalized_lines(BOILERPLATE))
+    keys = line_keys("contoh", body_lines(BOILERPLATE))
     assert deduper.boilerplate.keep(keys) == [False] * len(BOILERPLATE)
     # The block is boilerplate for this portal only.
-    assert deduper.boilerplate.keep(line_keys("lain", normalized_lines(BOILERPLATE))) == [
-        True
-    ] * len(BOILERPLATE)
+    assert deduper.boilerplate.keep(line_keys("lain", body_lines(BOILERPLATE))) == [True] * len(
+        BOILERPLATE
+    )
 
 
 def test_near_duplicates_and_revisions_keep_the_original_story(

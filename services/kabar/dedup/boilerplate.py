@@ -18,10 +18,10 @@ import numpy as np
 _MAX_ENTRIES = 200_000
 
 
-def line_keys(portal: str, lines: Sequence[str]) -> list[int]:
-    """64-bit keys of (portal, line): the portal's CRC above the line's."""
+def line_keys(portal: str, lines: Sequence[bytes]) -> list[int]:
+    """64-bit keys of (portal, normalized UTF-8 line): the portal's CRC above the line's."""
     high = zlib.crc32(portal.encode("utf-8")) << 32
-    return [high | zlib.crc32(line.encode("utf-8")) for line in lines]
+    return [high | crc for crc in map(zlib.crc32, lines)]
 
 
 class BoilerplateLines:

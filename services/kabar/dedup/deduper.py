@@ -22,18 +22,18 @@ from kabar.dedup.boilerplate import BoilerplateLines, line_keys
 from kabar.dedup.fingerprint import (
     Fingerprint,
     bands_for,
+    body_lines,
     containment,
     fingerprint,
     hash_lines,
     jaccard_estimates,
-    normalized_lines,
+    line_numbers,
     word_hashes,
 )
 from kabar.dedup.store import ArticleRecord, StateStore, open_store
 from kabar.events import article_id as make_article_id
 from kabar.models import Article, DedupResult, DedupVerdict
 from kabar.settings import DedupSettings
-from kabar.urls import canonicalize
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +67,14 @@ class Clusterer(Protocol):
 class _Body:
     """An article's body, tokenized once for the hash and the fingerprint."""
 
-    lines: list[str]
+    lines: list[bytes]
     words: int
     content_hash: str
 
     @classmethod
     def of(cls, paragraphs: tuple[str, ...]) -> _Body:
-        lines = normalized_lines(paragraphs)
-        words = sum(line.count(" ") for line in lines) + len(lines)
+        lines = body_lines(paragraphs)
+        words = b" ".join(lines).count(b" ") + 1 if lines else 0
         return cls(lines, words, hash_lines(lines))
 
 
@@ -117,7 +117,8 @@ class Deduper:
         moment = when or datetime.now(UTC)
         now = moment.timestamp()
         self._maybe_expire(moment)
-        ident = make_article_id(canonicalize(article.canonical_url or article.url))
+        # article_id canonicalizes (idempotently): doing it here too would cost it twice.
+        ident = make_article_id(article.canonical_url or article.url)
         body = _Body.of(article.paragraphs)
         known = self.store.get(ident)
         events: list[dict[str, Any]] = []
@@ -205,11 +206,11 @@ class Deduper:
         that would leave too little to compare); None for tiny bodies."""
         if body.words < MIN_WORDS:
             return None
-        words, line_of = word_hashes(body.lines)
+        words = word_hashes(body.lines)
         if keys is not None:
             keep = self.boilerplate.keep(keys)
             if not all(keep):
-                kept = np.array(keep, dtype=bool)[line_of]
+                kept = np.array(keep, dtype=bool)[line_numbers(body.lines)]
                 if np.count_nonzero(kept) >= MIN_WORDS:
                     words = words[kept]
         return fingerprint(words, self.bands)

@@ -4,15 +4,15 @@ Python dicts cost ~100 bytes an entry; a million articles with 20 band keys
 each would not fit the memory budget. Here keys live in sorted numpy runs
 (8 bytes per band entry: a uint32 key and a uint32 row): new entries collect
 in a small dict, are flushed as a sorted run, and runs of similar size are
-merged (a log-structured merge, like a binary counter), so a lookup touches
-a few runs, each through a small directory over the keys' top bits (keys are
-hashes, so they spread evenly). Rows are the caller's row numbers; the caller
-drops expired rows with ``compact``.
+merged (a log-structured merge, like a binary counter), so a lookup is one
+vectorized binary search in each of a few runs. Rows are the caller's row
+numbers; the caller drops expired rows with ``compact``.
 """
 
 from __future__ import annotations
 
 import ctypes
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,52 +25,37 @@ Keys = npt.NDArray[np.unsignedinteger]
 #: Newest rows returned per key: a hot bucket must not stall a lookup.
 MAX_PER_KEY = 256
 _FLUSH_AT = 16_384
+#: A run absorbs the next while at most this many times its size: fewer runs
+#: to search per lookup, for a little more merging (merges are cheap sorts).
+_MERGE_RATIO = 4
+#: Merges up to this many entries sort; larger ones scatter (less peak memory).
+_SORT_MERGE_MAX = 1 << 21
 #: Merges producing a run this large return freed memory to the OS.
 _TRIM_AFTER = 1 << 20
-#: Keys read per directory slot before falling back to a binary search.
-_WINDOW = 48
-_WINDOW_STEPS = np.arange(_WINDOW)
 _malloc_trim: Any = None
 
 
 class _Run:
-    """Sorted keys with their rows, plus a directory over the keys' top bits
-    (4 to 20 keys per slot): a lookup reads one small window instead of
-    binary-searching megabytes (cache misses dominate on large runs)."""
+    """Sorted keys with their rows."""
 
-    __slots__ = ("keys", "rows", "shift", "starts")
+    __slots__ = ("keys", "rows")
 
     def __init__(self, keys: Keys, rows: Rows) -> None:
         self.keys = keys
         self.rows = rows
-        bits = max(1, min(20, len(keys).bit_length() - 2))
-        self.shift = keys.dtype.itemsize * 8 - bits
-        prefixes = keys >> keys.dtype.type(self.shift)
-        slots = np.arange((1 << bits) + 1, dtype=keys.dtype)
-        self.starts = np.searchsorted(prefixes, slots).astype(np.int32)
 
     def __len__(self) -> int:
         return len(self.keys)
 
     def find(self, query: Keys, out: list[int]) -> None:
-        """Append the rows of every key in ``query`` (newest MAX_PER_KEY each)."""
-        slot = (query >> query.dtype.type(self.shift)).astype(np.int64)
-        lo = self.starts[slot]
-        hi = self.starts[slot + 1]
-        crowded = np.flatnonzero(hi - lo > _WINDOW)
-        at = np.minimum(lo[:, None] + _WINDOW_STEPS, max(len(self.keys) - 1, 0))
-        hit = (at < hi[:, None]) & (self.keys[at] == query[:, None])
-        if crowded.size:
-            hit[crowded] = False
-            for i in crowded.tolist():
-                self._find_crowded(query[i], out)
-        if hit.any():
-            out.extend(self.rows[at[hit]].tolist())
-
-    def _find_crowded(self, key: np.unsignedinteger, out: list[int]) -> None:
-        start = int(self.keys.searchsorted(key))
-        end = int(self.keys.searchsorted(key, side="right"))
-        out.extend(self.rows[max(start, end - MAX_PER_KEY) : end].tolist())
+        """Append the rows of every key in ``query`` (newest MAX_PER_KEY each).
+        One vectorized binary search: for a few dozen keys it beats any per-key
+        Python; most keys are absent, so only hits search for their end."""
+        keys = self.keys
+        starts = keys.searchsorted(query)
+        for i in (keys.take(starts, mode="clip") == query).nonzero()[0].tolist():
+            end = int(keys.searchsorted(query[i], side="right"))
+            out.extend(self.rows[max(int(starts[i]), end - MAX_PER_KEY) : end].tolist())
 
 
 class SortedMultiIndex:
@@ -78,7 +63,9 @@ class SortedMultiIndex:
 
     def __init__(self, key_dtype: type[np.unsignedinteger] = np.uint32) -> None:
         self._dtype = np.dtype(key_dtype)
-        self._pending: dict[int, list[int]] = {}
+        # key → row, or → rows when several share it: no list per entry, so
+        # adding allocates no objects for the garbage collector to walk.
+        self._pending: dict[int, int | list[int]] = {}
         self._pending_keys: list[int] = []
         self._pending_rows: list[int] = []
         self._runs: list[_Run] = []
@@ -88,8 +75,17 @@ class SortedMultiIndex:
 
     def add(self, keys: Sequence[int], row: int) -> None:
         pending = self._pending
-        for key in keys:
-            pending.setdefault(key, []).append(row)
+        if pending.keys().isdisjoint(keys) and (len(keys) == 1 or len(set(keys)) == len(keys)):
+            pending.update(zip(keys, itertools.repeat(row)))
+        else:
+            for key in keys:
+                have = pending.get(key)
+                if have is None:
+                    pending[key] = row
+                elif isinstance(have, int):
+                    pending[key] = [have, row]
+                else:
+                    have.append(row)
         self._pending_keys.extend(keys)
         self._pending_rows.extend([row] * len(keys))
         if len(self._pending_keys) >= _FLUSH_AT:
@@ -102,10 +98,10 @@ class SortedMultiIndex:
         if len(keys) == 1:
             return self._lookup_one(keys[0])
         out: list[int] = []
-        for key in keys:
-            found = self._pending.get(key)
-            if found:
-                out.extend(found[-MAX_PER_KEY:])
+        pending = self._pending
+        if not pending.keys().isdisjoint(keys):
+            for key in keys:
+                _extend_pending(out, pending.get(key))
         if self._runs:
             query = np.array(keys, dtype=self._dtype)
             for run in self._runs:
@@ -114,8 +110,8 @@ class SortedMultiIndex:
 
     def _lookup_one(self, key: int) -> list[int]:
         """``lookup`` for one key: scalar binary searches, cheaper than arrays."""
-        found = self._pending.get(key)
-        out = found[-MAX_PER_KEY:] if found else []
+        out: list[int] = []
+        _extend_pending(out, self._pending.get(key))
         wanted = self._dtype.type(key)
         for run in self._runs:
             keys = run.keys
@@ -137,7 +133,7 @@ class SortedMultiIndex:
         order = np.argsort(keys, kind="stable")
         self._runs.append(_Run(keys[order], rows[order]))
         merged = 0
-        while len(self._runs) > 1 and len(self._runs[-2]) <= 2 * len(self._runs[-1]):
+        while len(self._runs) > 1 and len(self._runs[-2]) <= _MERGE_RATIO * len(self._runs[-1]):
             newer = self._runs.pop()
             older = self._runs.pop()
             self._runs.append(_merge(older, newer))
@@ -158,7 +154,14 @@ class SortedMultiIndex:
         self._runs.sort(key=len, reverse=True)
 
     def nbytes(self) -> int:
-        return sum(run.keys.nbytes + run.rows.nbytes + run.starts.nbytes for run in self._runs)
+        return sum(run.keys.nbytes + run.rows.nbytes for run in self._runs)
+
+
+def _extend_pending(out: list[int], found: int | list[int] | None) -> None:
+    if isinstance(found, int):
+        out.append(found)
+    elif found:
+        out.extend(found[-MAX_PER_KEY:])
 
 
 def _release_freed_memory() -> None:
@@ -177,6 +180,14 @@ def _release_freed_memory() -> None:
 
 def _merge(older: _Run, newer: _Run) -> _Run:
     """Merge two sorted runs; older entries stay first among equal keys."""
+    if len(older) + len(newer) <= _SORT_MERGE_MAX:
+        # A stable sort of the concatenation is a linear merge here: timsort
+        # finds the two sorted runs and gallops through them (3-7x faster).
+        keys = np.concatenate((older.keys, newer.keys))
+        order = keys.argsort(kind="stable")
+        return _Run(keys.take(order), np.concatenate((older.rows, newer.rows)).take(order))
+    # Large runs: scatter into place, without the sort's 8-byte order array
+    # (hundreds of MB of peak memory at a million articles).
     at = np.searchsorted(older.keys, newer.keys, side="right") + np.arange(len(newer))
     total = len(older) + len(newer)
     from_newer = np.zeros(total, dtype=bool)

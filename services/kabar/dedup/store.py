@@ -126,6 +126,9 @@ def key64(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
 
 
+_NO_SIGNATURE = np.zeros(PERMUTATIONS, np.uint8)
+
+
 def _empty_candidates() -> Candidates:
     return Candidates([], np.empty((0, PERMUTATIONS), np.uint8), np.empty(0, np.int64))
 
@@ -259,17 +262,18 @@ class MemoryStore:
         if len(story) > _STORY_BYTES:
             self._long_stories[row] = record.story_id or ""
             story = b""
-        rec = self._record(row)
-        rec["id"] = ident
-        rec["hash"] = np.frombuffer(bytes.fromhex(record.content_hash), dtype=np.uint8)
-        if fp is not None:
-            rec["sig"] = np.frombuffer(fp.signature, dtype=np.uint8)
-            rec["size"] = min(fp.size, 65535)
-        rec["story"] = story
-        rec["revision"] = min(record.revision, 65535)
-        rec["first"] = int(record.first_seen)
-        rec["seen"] = int(now)
-        rec["live"] = 1
+        # One structured assignment: field by field costs a lookup each.
+        self._chunks[row >> _CHUNK_BITS][row & (_CHUNK - 1)] = (
+            ident,
+            np.frombuffer(bytes.fromhex(record.content_hash), dtype=np.uint8),
+            _NO_SIGNATURE if fp is None else np.frombuffer(fp.signature, dtype=np.uint8),
+            story,
+            min(record.revision, 65535),
+            0 if fp is None else min(fp.size, 65535),
+            int(record.first_seen),
+            int(now),
+            1,
+        )
         self._rows += 1
         return row
 
