@@ -79,8 +79,10 @@ def _extract(page: bytes | str, url: str | None, portal: str | None) -> Article:
                 # Bylines printed at the end of the body ("Penulis: X"): dropped as clutter
                 # lines, but they name the authors the page's metadata lacks.
                 meta = replace(meta, authors=_body_authors(found.lines, meta, url))
-            article = _article(meta, url, title, paragraphs, next_pages, rules, extractor, portal)
-            return replace(article, clutter_removed=removed + found.removed + cleaned.removed)
+            removed += found.removed + cleaned.removed
+            return _article(
+                meta, url, title, paragraphs, next_pages, rules, extractor, portal, removed
+            )
     if not tried:
         raise NotAnArticleError("no article body found", reason="not_article")
     raise EmptyBodyError("body is empty after removing clutter", reason="empty_body")
@@ -151,6 +153,7 @@ def _article(
     rules: PortalRules | None,
     extractor: str,
     portal_hint: str | None,
+    removed: int,
 ) -> Article:
     return Article(
         url=url or meta.canonical_url or "",
@@ -167,6 +170,7 @@ def _article(
         description=meta.description,
         language=meta.language,
         next_pages=next_pages,
+        clutter_removed=removed,
         extractor=extractor,
     )
 

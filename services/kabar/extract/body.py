@@ -358,9 +358,10 @@ class _Walker:
             tag = node.tag or ""
             if tag == "-text":
                 text = node.text_content or ""
-                parts.append(text)
-                if self._link_depth:
-                    self._link_chars += len(text.strip())
+                if parts or not text.isspace():  # whitespace between blocks makes no line
+                    parts.append(text)
+                    if self._link_depth:
+                        self._link_chars += len(text.strip())
                 continue
             if not tag or tag[0] == "-" or tag in skip_tags:
                 continue

@@ -110,6 +110,12 @@ def is_site_like(text: str, brand_keys: Iterable[str]) -> bool:
     return bool(_DOMAIN.search(text)) or any(b and _key(b) in key for b in brand_keys)
 
 
+def _site_like(text: str, keys: tuple[str, ...]) -> bool:
+    """``is_site_like`` with the brands already keyed (and none empty)."""
+    key = _key(text)
+    return bool(_DOMAIN.search(text)) or any(b in key for b in keys)
+
+
 def _unescape(raw: str) -> str:
     return html.unescape(raw) if "&" in raw else raw
 
@@ -127,7 +133,7 @@ def _is_person(name: str, brand_keys: tuple[str, ...]) -> bool:
         return False
     if name == lowered:  # "prwir": desk codes and initials, not names
         return False
-    return not is_site_like(name, brand_keys)
+    return not _site_like(name, brand_keys)
 
 
 def _key(text: str) -> str:
