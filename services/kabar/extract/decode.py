@@ -1,5 +1,6 @@
-"""Turn raw page bytes into text: BOM, declared charset sniffing, fallbacks,
-and detection of binary payloads that are not HTML at all."""
+"""Turn raw page bytes into text: BOM, declared charset (sniffed as the fetcher
+does, ``kabar.fetch.charset``), fallbacks, and detection of binary payloads
+that are not HTML at all."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import codecs
 import re
 
 from kabar.errors import BadInputError
+from kabar.fetch.charset import declared_charset, normalize
 
 #: How much of the page start is searched for a ``<meta charset>`` declaration.
 SNIFF_BYTES = 4096
@@ -21,25 +23,12 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 _BOM_PREFIXES = tuple(bom for bom, _ in _BOMS)
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.I)
 _UTF8_SEQUENCE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20)])
 #: Share of U+FFFD replacement characters above which the declared charset is wrong.
 MAX_REPLACEMENT_RATIO = 0.1
-#: Browsers treat these labels as windows-1252 (WHATWG encoding standard).
-_ALIASES = {
-    "iso-8859-1": "cp1252",
-    "latin1": "cp1252",
-    "latin-1": "cp1252",
-    "ascii": "cp1252",
-    "us-ascii": "cp1252",
-    "x-user-defined": "cp1252",
-    "utf8": "utf-8",
-}
-
-
 def is_binary(data: bytes) -> bool:
     """Whether the sample looks like a binary payload rather than markup."""
     sample = data[:SNIFF_BYTES]
@@ -68,19 +57,6 @@ def _bomless_utf16(sample: bytes) -> str | None:
     return None
 
 
-def declared_charset(data: bytes) -> str | None:
-    """The charset named by a ``<meta>`` tag near the start, normalised, if known."""
-    match = _META_CHARSET.search(data[:SNIFF_BYTES])
-    if match is None:
-        return None
-    label = match.group(1).decode("ascii", "replace").strip().lower()
-    label = _ALIASES.get(label, label)
-    try:
-        return codecs.lookup(label).name
-    except LookupError:
-        return None
-
-
 def decode_html(data: bytes | str, charset: str | None = None) -> str:
     """Decode page bytes to text; raise ``BadInputError`` for binary payloads."""
     if isinstance(data, str):
@@ -102,11 +78,11 @@ def decode_html(data: bytes | str, charset: str | None = None) -> str:
     mixed = data.decode("utf-8", "replace")
     if len(_UTF8_SEQUENCE.findall(data)) > mixed.count("\ufffd"):
         return mixed  # mostly UTF-8 with a few stray legacy bytes
-    for label in (charset, declared_charset(data)):
+    for label in (normalize(charset), declared_charset(data)):
         if label:
             try:
-                return data.decode(_ALIASES.get(label.lower(), label))
-            except (UnicodeDecodeError, LookupError):
+                return data.decode(label)
+            except UnicodeDecodeError:
                 continue
     return data.decode("cp1252", "replace")
 
