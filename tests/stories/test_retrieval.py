@@ -5,13 +5,14 @@ bigram IDF follows its rarer word, and saved state of the previous version loads
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 from datetime import timedelta
 
 import orjson
 import pytest
 
-from kabar.dedup import stories
+from kabar.dedup import stories, text
 from kabar.dedup.stories import StoryClusterer
 from kabar.dedup.tfidf import DocumentFrequencies
 from kabar.models import Article
@@ -93,3 +94,31 @@ def test_version_one_state_still_loads(settings: DedupSettings) -> None:
         restored.assign(later.key, later.article, later.when).story_id
         == clusterer.assign(later.key, later.article, later.when).story_id
     )
+
+
+def _reference_weigh(
+    df: DocumentFrequencies, tf: dict[str, int], bigrams: dict[str, float]
+) -> dict[str, float]:
+    """The article vector as plain Python computes it: sublinear TF times IDF,
+    the heaviest ARTICLE_TERMS kept (ties in first-seen order), L2-normalized."""
+    weights = {t: (1.0 + math.log(c)) * df.idf(t) for t, c in tf.items()}
+    weights |= {b: (1.0 + math.log(c)) * df.idf(b) for b, c in bigrams.items()}
+    top = sorted(weights, key=weights.__getitem__, reverse=True)[: stories.ARTICLE_TERMS]
+    norm = math.hypot(*(weights[t] for t in top))
+    return {t: weights[t] / norm for t in top}
+
+
+def test_vectorized_weighting_matches_plain_python(settings: DedupSettings) -> None:
+    clusterer = StoryClusterer(settings)
+    rng = random.Random(5)
+    for i in range(40):  # a stream that has learned some document frequencies
+        clusterer.assign(f"isi-{i}", _filler(rng, i), T0 + timedelta(minutes=i))
+    for i in range(40, 60):
+        article = _filler(rng, i)
+        heading = text.content_words(article.title)
+        tf, bigrams = stories._term_frequencies(heading, text.content_words(article.body))
+        vector, idf = clusterer._weigh(tf, bigrams, heading)
+        expected = _reference_weigh(clusterer._df, tf, bigrams)
+        assert list(vector) == list(expected)  # same terms, same order (ties included)
+        assert vector == pytest.approx(expected, rel=1e-12)
+        assert all(idf[t] == pytest.approx(clusterer._df.idf(t)) for t in [*vector, *heading])

@@ -22,9 +22,11 @@ themselves close merges them (``story.merged``).
 
 Speed: an article is tokenized once (the headline, and the body only as far
 as ``BODY_WORDS`` content words reach), mostly in C-level passes (str.translate,
-Counter, map). Its heaviest terms look up candidate stories in an inverted
-index, rarest first (terms used by more than ``POSTING_CAP`` stories are
-skipped: they cannot single out an event); only stories sharing
+Counter, map); its terms are weighted and the heaviest picked in numpy (a
+stable sort: ties keep first-seen order). The heaviest terms look up
+candidate stories in an inverted index, rarest first (terms used by more
+than ``POSTING_CAP`` stories are skipped: they cannot single out an
+event); only stories sharing
 ``MIN_SHARED`` of them are scored, by dot products over the article's terms.
 Story norms under the drifting IDF are cached and refreshed when the stream
 has grown by ``NORM_DRIFT``. Centroids stay bounded (``CENTROID_TERMS``).
@@ -36,15 +38,16 @@ import hashlib
 import heapq
 import math
 from bisect import bisect_right
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import accumulate, chain, compress, islice, pairwise, repeat
-from operator import ge, itemgetter, mul, truediv
+from operator import add, ge, itemgetter, mul, truediv
 from typing import Any
 from urllib.parse import urlsplit
 
+import numpy as np
 import orjson
 
 from kabar.dedup import text
@@ -82,6 +85,7 @@ _SUBLINEAR = [0.0] + [
     1.0 + math.log(c)
     for c in range(1, BODY_WORDS + (LEAD_BOOST - 1) * LEAD_WORDS + TITLE_BOOST * TITLE_WORDS + 1)
 ]
+_SUBLINEAR_ARRAY = np.array(_SUBLINEAR, dtype=np.float64)
 ARTICLE_TERMS = 60
 CENTROID_TERMS = 150
 #: Centroids are pruned back to CENTROID_TERMS once they exceed it by this much.
@@ -118,6 +122,11 @@ NUMBER_CONFLICT_PENALTY = 0.2
 SPREAD_PRIOR = 20.0
 KEYWORDS = 10
 _ZEROS = repeat(0.0)
+#: A term's posting: the ids of the stories using it. A dict of str keys and
+#: None values, not a set: the GC leaves such dicts untracked, and hundreds of
+#: thousands of tracked sets made every full collection walk them all.
+_Posting = dict[str, None]
+_ONES = repeat(1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +168,9 @@ class _Story:
     first_seen: float
     last_seen: float
     member_count: int = 0
-    member_ids: list[str] = field(default_factory=list)
+    #: A tuple, not a list: the GC stops tracking tuples of strings (one object
+    #: less per story for every full collection to walk).
+    member_ids: tuple[str, ...] = ()
     outlets: dict[str, int] = field(default_factory=dict)
     centroid: SparseVector = field(default_factory=dict)
     titles: SparseVector = field(default_factory=dict)
@@ -181,7 +192,7 @@ class _Story:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> _Story:
-        return cls(**data)
+        return cls(**{**data, "member_ids": tuple(data.get("member_ids", ()))})
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +216,7 @@ class StoryClusterer:
         self.settings = settings
         self._df = DocumentFrequencies()
         self._stories: dict[str, _Story] = {}
-        self._postings: dict[str, set[str]] = {}
+        self._postings: dict[str, _Posting] = {}
         self._aliases: dict[str, str] = {}
         self._latest = 0.0
 
@@ -328,18 +339,24 @@ class StoryClusterer:
         """Sublinear TF times IDF of the ``ARTICLE_TERMS`` heaviest terms,
         L2-normalized and heaviest first, and the IDF of those and the headline's terms."""
         df = self._df
-        sublinear = map(_SUBLINEAR.__getitem__, tf.values())
-        weights = dict(zip(tf, map(mul, sublinear, df.word_idfs(tf)), strict=True))
+        words = list(tf)
+        counts = np.fromiter(tf.values(), np.intp, len(words))
+        seen = np.fromiter(map(df.counts.get, words, repeat(0)), np.intp, len(words))
+        # The same float operations as tfidf.word_idfs, on arrays: bit for bit equal.
+        word_idf = df.base() - np.frombuffer(df.log_table(), np.float64)[seen]
         bigram_idf = {bigram: df.idf(bigram) for bigram in bigrams}
-        for bigram, count in bigrams.items():
-            weights[bigram] = (1.0 + math.log(count)) * bigram_idf[bigram]
-        top = sorted(weights, key=weights.__getitem__, reverse=True)[:ARTICLE_TERMS]
-        values = list(map(weights.__getitem__, top))
+        terms = words + list(bigrams)
+        extra = [(1.0 + math.log(count)) * bigram_idf[b] for b, count in bigrams.items()]
+        weights = np.concatenate((_SUBLINEAR_ARRAY[counts] * word_idf, extra))
+        # A stable sort of the negated weights keeps ties in order, as sorted(reverse=True).
+        order = np.argsort(-weights, kind="stable")[:ARTICLE_TERMS].tolist()
+        top = list(map(terms.__getitem__, order))
+        values = weights[order].tolist()
         norm = math.hypot(*values)
         vector = dict(zip(top, map(truediv, values, repeat(norm)), strict=False)) if norm else {}
-        needed = [*top, *heading]
-        idf = dict(zip(needed, df.word_idfs(needed), strict=True))
-        idf.update(bigram_idf)  # (word_idfs reads a bigram as an unseen word)
+        idfs = word_idf.tolist() + list(bigram_idf.values())
+        idf = dict(zip(top, map(idfs.__getitem__, order), strict=True))
+        idf.update(zip(heading, df.word_idfs(heading), strict=True))
         return vector, idf
 
     # --- scoring ------------------------------------------------------------
@@ -456,28 +473,33 @@ class StoryClusterer:
 
     def _add(self, story: _Story, doc: _Doc) -> None:
         story.member_count += 1
-        story.member_ids.append(doc.article_id)
-        if len(story.member_ids) > MAX_MEMBER_IDS:
-            del story.member_ids[:-MAX_MEMBER_IDS]
+        story.member_ids = (*story.member_ids, doc.article_id)[-MAX_MEMBER_IDS:]
         story.outlets[doc.portal] = story.outlets.get(doc.portal, 0) + 1
         story.first_seen = min(story.first_seen, doc.time)
         story.last_seen = max(story.last_seen, doc.time)
-        idf = doc.idf
-        self._add_terms(story, {t: x / idf[t] for t, x in doc.vector.items()})
+        vector = doc.vector
+        weights = map(truediv, vector.values(), map(doc.idf.__getitem__, vector))
+        self._add_terms(story, dict(zip(vector, weights, strict=True)))
         add_into(story.titles, doc.title_terms)
         _add_numbered(story.numbered, doc.numbered)
-        add_into(story.entities, dict.fromkeys(doc.entities, 1.0))
-        if len(story.entities) > STORY_ENTITIES:
+        entities = story.entities  # each name counts once more (add_into, at C level)
+        counts = map(add, map(entities.get, doc.entities, _ZEROS), _ONES)
+        entities.update(zip(doc.entities, counts, strict=False))
+        if len(entities) > STORY_ENTITIES:
             story.entities = heaviest(story.entities, STORY_ENTITIES)
         story.norms_at = -1
 
     def _add_terms(self, story: _Story, profile: Mapping[str, float]) -> None:
         """Add to the story's centroid, indexing the terms new to it."""
         centroid, postings, story_id = story.centroid, self._postings, story.id
-        if not centroid:  # a new story (most articles): index without a Python loop
+        if not centroid:  # a new story (most articles)
             centroid.update(profile)
-            posted = map(postings.setdefault, profile, map(set, repeat((), len(profile))))
-            deque(map(set.add, posted, repeat(story_id)), maxlen=0)
+            for term in profile:
+                ids = postings.get(term)
+                if ids is None:
+                    postings[term] = {story_id: None}
+                else:
+                    ids[story_id] = None
             return
         for term, x in profile.items():
             old = centroid.get(term)
@@ -485,9 +507,9 @@ class StoryClusterer:
                 centroid[term] = x
                 ids = postings.get(term)
                 if ids is None:
-                    postings[term] = {story_id}
+                    postings[term] = {story_id: None}
                 else:
-                    ids.add(story_id)
+                    ids[story_id] = None
             else:
                 centroid[term] = old + x
         if len(centroid) > CENTROID_TERMS + CENTROID_SLACK:
@@ -502,7 +524,7 @@ class StoryClusterer:
             keep, other = other, keep
         self._drop(other)
         keep.member_count += other.member_count
-        keep.member_ids = [*keep.member_ids, *other.member_ids][-MAX_MEMBER_IDS:]
+        keep.member_ids = (*keep.member_ids, *other.member_ids)[-MAX_MEMBER_IDS:]
         for outlet, count in other.outlets.items():
             keep.outlets[outlet] = keep.outlets.get(outlet, 0) + count
         keep.first_seen = min(keep.first_seen, other.first_seen)
@@ -528,12 +550,12 @@ class StoryClusterer:
     def _index(self, story: _Story) -> None:
         self._stories[story.id] = story
         for term in story.centroid:
-            self._postings.setdefault(term, set()).add(story.id)
+            self._postings.setdefault(term, {})[story.id] = None
 
     def _unpost(self, term: str, story_id: str) -> None:
         ids = self._postings.get(term)
         if ids is not None:
-            ids.discard(story_id)
+            ids.pop(story_id, None)
             if not ids:
                 del self._postings[term]
 

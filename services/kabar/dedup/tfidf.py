@@ -68,6 +68,15 @@ class DocumentFrequencies:
         """idf(t) = base - log(df(t) + 1)."""
         return math.log(self.docs + self.prior_docs)
 
+    def base(self) -> float:
+        """idf(t) = base - log_table()[df(t)] (for vectorized IDF)."""
+        return self._base()
+
+    def log_table(self) -> array[float]:
+        """log(count + 1) for every count a word can have (do not keep views of it:
+        the table grows)."""
+        return self._logs
+
     def add(self, terms: Iterable[str]) -> None:
         """Count one document with these *distinct* terms."""
         self.docs += 1
