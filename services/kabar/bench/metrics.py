@@ -50,42 +50,44 @@ def noop_metrics() -> SimpleNamespace:
 
 def _take(m: Any, stage: str) -> None:
     """What the pipeline's stage loop records when it takes an item off its queue."""
-    m.QUEUE_DEPTH.labels(stage).set(3)
-    m.IN_FLIGHT.labels(stage).inc()
+    metrics.child(m.QUEUE_DEPTH, stage).set(3)
+    metrics.child(m.IN_FLIGHT, stage).inc()
 
 
 def instrument_article(m: Any, portal: str = _PORTAL) -> None:
-    """The metric calls the pipeline makes for one published article (``m`` may be no-op)."""
-    m.DISCOVERED.labels(portal, "feed").inc()
-    m.NEW_URLS.labels(portal, "feed").inc()
-    m.QUEUE_DEPTH.labels("fetch").set(5)
+    """The metric calls the pipeline makes for one published article (``m`` may be no-op).
+
+    Labelled children are looked up through ``metrics.child`` as the pipeline does."""
+    metrics.child(m.DISCOVERED, portal, "feed").inc()
+    metrics.child(m.NEW_URLS, portal, "feed").inc()
+    metrics.child(m.QUEUE_DEPTH, "fetch").set(5)
     _take(m, "fetch")
-    m.FETCH_BYTES.labels(portal).inc(48_000)
-    m.FETCHES.labels(portal, "ok").inc()
-    m.FETCH_SECONDS.labels(portal).observe(0.12)
-    m.STAGE_ITEMS.labels("fetch", "ok").inc()
-    m.QUEUE_DEPTH.labels("extract").set(2)
-    m.IN_FLIGHT.labels("fetch").dec()
+    metrics.child(m.FETCH_BYTES, portal).inc(48_000)
+    metrics.child(m.FETCHES, portal, "ok").inc()
+    metrics.child(m.FETCH_SECONDS, portal).observe(0.12)
+    metrics.child(m.STAGE_ITEMS, "fetch", "ok").inc()
+    metrics.child(m.QUEUE_DEPTH, "extract").set(2)
+    metrics.child(m.IN_FLIGHT, "fetch").dec()
     _take(m, "extract")
-    with m.EXTRACT_SECONDS.labels(portal).time():
+    with metrics.child(m.EXTRACT_SECONDS, portal).time():
         pass
-    m.EXTRACTIONS.labels(portal, "ok").inc()
-    m.STAGE_ITEMS.labels("extract", "ok").inc()
-    m.BODY_WORDS.labels(portal).observe(420)
-    m.CLUTTER_REMOVED.labels(portal).inc(7)
-    m.MISSING_FIELD.labels(portal, "authors").inc()
-    m.DEDUP_VERDICTS.labels(portal, "new").inc()
+    metrics.child(m.EXTRACTIONS, portal, "ok").inc()
+    metrics.child(m.STAGE_ITEMS, "extract", "ok").inc()
+    metrics.child(m.BODY_WORDS, portal).observe(420)
+    metrics.child(m.CLUTTER_REMOVED, portal).inc(7)
+    metrics.child(m.MISSING_FIELD, portal, "authors").inc()
+    metrics.child(m.DEDUP_VERDICTS, portal, "new").inc()
     m.STORIES_ACTIVE.set(120)
-    m.QUEUE_DEPTH.labels("publish").set(1)
-    m.IN_FLIGHT.labels("extract").dec()
+    metrics.child(m.QUEUE_DEPTH, "publish").set(1)
+    metrics.child(m.IN_FLIGHT, "extract").dec()
     for topic in (_ARTICLES_TOPIC, _STORIES_TOPIC):
         _take(m, "publish")
         m.BROKER_UP.set(1)
-        m.PUBLISHED.labels(topic).inc()
-        m.PUBLISH_SECONDS.labels(topic).observe(0.004)
-        m.STAGE_ITEMS.labels("publish", "ok").inc()
-        m.IN_FLIGHT.labels("publish").dec()
-    m.FRESHNESS_LAG.labels(portal).observe(240.0)
+        metrics.child(m.PUBLISHED, topic).inc()
+        metrics.child(m.PUBLISH_SECONDS, topic).observe(0.004)
+        metrics.child(m.STAGE_ITEMS, "publish", "ok").inc()
+        metrics.child(m.IN_FLIGHT, "publish").dec()
+    metrics.child(m.FRESHNESS_LAG, portal).observe(240.0)
 
 
 def per_call_seconds(work: Callable[[], None], count: int, rounds: int) -> float:
