@@ -11,6 +11,7 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from kabar.extract import extract
+from kabar.extract.body import rule_container
 from kabar.extract.rules import PortalRules, all_rules
 from tests.extract.extract_support import PORTAL_FIXTURES
 
@@ -56,26 +57,6 @@ def _expected(rules: PortalRules) -> list[str]:
     return (PORTAL_FIXTURES / f"{_stem(rules)}.txt").read_text("utf-8").splitlines()
 
 
-def _body(tree: LexborHTMLParser, rules: PortalRules) -> list[LexborNode]:
-    """The outermost nodes of the first body selector that matches text (the rule's order)."""
-    for selector in rules.body:
-        nodes = [n for n in tree.css(selector) if n.text(strip=True)]
-        ids = {n.mem_id for n in nodes}
-        outer = [n for n in nodes if not _inside(n, ids)]
-        if outer:
-            return outer
-    return []
-
-
-def _inside(node: LexborNode, ids: set[int]) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if parent.mem_id in ids:
-            return True
-        parent = parent.parent
-    return False
-
-
 def _lines(node: LexborNode) -> list[str]:
     """The node's text cut into lines at block elements and ``<br>``, whitespace-collapsed."""
     lines: list[str] = []
@@ -113,7 +94,7 @@ def _selector_matches(nodes: list[LexborNode], selector: str) -> list[LexborNode
 @pytest.mark.parametrize("rules", RULES, ids=lambda r: r.name)
 def test_every_clutter_selector_matches_in_the_body(rules: PortalRules) -> None:
     tree = _tree(rules)
-    body = _body(tree, rules)
+    body = rule_container(tree, rules.body)
     assert body, f"no body selector of {rules.name} matches its fixture"
     for selector in rules.clutter_selectors:
         if (rules.name, selector) in OUTSIDE_BODY:
@@ -125,7 +106,7 @@ def test_every_clutter_selector_matches_in_the_body(rules: PortalRules) -> None:
 @pytest.mark.parametrize("rules", RULES, ids=lambda r: r.name)
 def test_every_line_pattern_matches_a_body_line(rules: PortalRules) -> None:
     tree = _tree(rules)
-    body = _body(tree, rules)
+    body = rule_container(tree, rules.body)
     # The clutter blocks go first: a line inside one never reaches the line patterns.
     for node in _selector_matches(body, ", ".join(rules.clutter_selectors)):
         if node.parent is not None:
@@ -149,7 +130,7 @@ def test_rule_extracts_the_expected_text_without_its_clutter(rules: PortalRules)
     text = "\n".join(article.paragraphs)
     folded = text.casefold()
     assert CLUTTER_WORDS.search(text) is None
-    body = _body(tree, rules)
+    body = rule_container(tree, rules.body)
     clutter = _selector_matches(body, ", ".join(rules.clutter_selectors)) if body else []
     for node in clutter:
         for line in _lines(node):
