@@ -136,6 +136,19 @@ def test_bench_entry_points(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert result.extract.pages == result.parse.pages == 2 and result.errors == 0
 
 
+def test_bench_stage_breakdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _html_txt_corpus(tmp_path)
+    stages = bench.stage_costs(tmp_path, rounds=1)
+    assert [name for name, _ in stages] == ["parse", *bench.STAGES, "rest of extract"]
+    assert stages[0][1] > 0
+    parser = argparse.ArgumentParser()
+    bench.add_arguments(parser)
+    assert bench.main(parser.parse_args([str(tmp_path), "--rounds", "1", "--stages"])) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in bench.STAGES)
+    assert bench.stage_costs(tmp_path / "missing") == []
+
+
 # --- quality targets over ../shared -------------------------------------------------------
 
 

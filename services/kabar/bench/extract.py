@@ -15,11 +15,15 @@ from pathlib import Path
 from selectolax.lexbor import LexborHTMLParser
 
 from kabar.errors import ExtractError
+from kabar.extract import _containers as body_containers
 from kabar.extract import extract
+from kabar.extract.body import container_lines
+from kabar.extract.clutter import clean_lines, vocabulary
 from kabar.extract.decode import parser_input
 from kabar.extract.evaluate import load_pages
 from kabar.extract.metadata import extract_metadata
 from kabar.extract.pagination import find_next_pages
+from kabar.extract.rules import rules_for_url
 
 #: One page's work in a timed pass: False when the page failed.
 Work = Callable[[bytes, str | None], bool]
@@ -60,6 +64,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rounds", type=int, default=5, help="passes of each kind; the fastest counts"
     )
+    parser.add_argument(
+        "--stages",
+        action="store_true",
+        help="also break extraction down: what each stage adds to the parse, in ms/page",
+    )
 
 
 def load_html(directory: Path) -> list[tuple[bytes, str | None]]:
@@ -88,6 +97,34 @@ def _head_one(html: bytes, url: str | None) -> bool:
     extract_metadata(tree, url)
     find_next_pages(tree, url)
     return True
+
+
+def _upto(stage: int) -> Work:
+    """Extraction cut off after ``stage`` (1 metadata, 2 pagination, 3 body container,
+    4 container walk, 5 line cleaning), for the breakdown; stages run as ``extract`` runs them."""
+
+    def work(html: bytes, url: str | None) -> bool:
+        tree = LexborHTMLParser(parser_input(html))
+        rules = rules_for_url(url)
+        if stage >= 1:
+            extract_metadata(tree, url)
+        if stage >= 2:
+            find_next_pages(tree, url, rules.pagination_pattern if rules else None)
+        if stage < 3:
+            return True
+        vocab = vocabulary(rules.line_patterns, rules.tail_patterns) if rules else vocabulary()
+        for nodes, _, _ in body_containers(tree, rules, vocab):
+            if stage >= 4:
+                found = container_lines(nodes, vocab)
+                if stage >= 5:
+                    clean_lines(found.lines, None, vocab)
+            break
+        return True
+
+    return work
+
+
+STAGES = ("metadata", "pagination", "body container", "container walk", "line cleaning")
 
 
 def _pass(pages: Sequence[tuple[bytes, str | None]], work: Work) -> tuple[float, int]:
@@ -125,6 +162,26 @@ def measure(directory: Path, rounds: int = 5) -> BenchResult:
     )
 
 
+def stage_costs(directory: Path, rounds: int = 5) -> list[tuple[str, float]]:
+    """ms/page that each extraction stage adds, parse first and the rest of
+    ``extract`` (article assembly, fallbacks) last; fastest of ``rounds`` passes each."""
+    pages = load_html(directory)
+    if not pages:
+        return []
+    kinds: list[Work] = [_parse_one, *(_upto(i) for i in range(1, len(STAGES) + 1)), _extract_one]
+    best = [math.inf] * len(kinds)
+    for work in kinds:
+        _pass(pages, work)  # warm up
+    for _ in range(max(1, rounds)):
+        for i, work in enumerate(kinds):
+            best[i] = min(best[i], _pass(pages, work)[0])
+    per_page = [1000.0 * seconds / len(pages) for seconds in best]
+    names = ["parse", *STAGES, "rest of extract"]
+    return [(names[0], per_page[0])] + [
+        (names[i], per_page[i] - per_page[i - 1]) for i in range(1, len(names))
+    ]
+
+
 def main(args: argparse.Namespace) -> int:
     result = measure(args.directory, max(1, args.rounds))
     if result.extract.pages == 0:
@@ -142,6 +199,10 @@ def main(args: argparse.Namespace) -> int:
     verdict = "ok" if result.ratio >= TARGET_RATIO else "BELOW TARGET"
     print(f"ratio       {result.ratio:9.3f} (target >= {TARGET_RATIO}) {verdict}")
     print(f"errors      {result.errors} pages raised an ExtractError")
+    if getattr(args, "stages", False):
+        print("stages (ms/page each adds; cumulative passes, so small negatives are noise):")
+        for name, ms in stage_costs(args.directory, max(1, args.rounds)):
+            print(f"  {name:<16} {ms:7.3f}")
     return 0
 
 
