@@ -13,6 +13,7 @@ from kabar.bench.dedup import ArticleFactory
 from kabar.dedup import Deduper, open_store
 from kabar.dedup.fingerprint import fingerprint_text
 from kabar.dedup.store import ArticleRecord, MemoryStore, RedisStore, SqliteStore
+from kabar.dedup.stories import StoryClusterer
 from kabar.errors import ConfigError, DedupError
 from kabar.models import Article
 from kabar.settings import DedupSettings
@@ -97,6 +98,45 @@ def test_sqlite_persists_boilerplate_counts(tmp_path: Path) -> None:
     deduper.close()
     assert learned > 0
     assert len(Deduper(settings, clustering=False).boilerplate) == learned
+
+
+def test_sqlite_state_survives_a_crash_without_close(tmp_path: Path) -> None:
+    """A killed process never calls close(): the time-bounded batch (interval 0 here:
+    every verdict) and the story checkpoint must already be on disk."""
+    path = str(tmp_path / "crash.db")
+    settings = DedupSettings(
+        store="sqlite", state_path=path, flush_interval_s=0.0, checkpoint_interval_s=0.0
+    )
+    articles = _articles(5)
+    crashed = Deduper(settings)
+    first = [crashed.process(a, when=T0)[0] for a in articles]
+    # No close(): a second process opens the same file while the first is "dead".
+    again = Deduper(settings)
+    results = [again.process(a, when=T0 + timedelta(hours=1))[0] for a in articles]
+    assert {r.verdict for r in results} == {"unchanged"}
+    assert [r.story_id for r in results] == [r.story_id for r in first]
+    assert isinstance(again.clusterer, StoryClusterer)
+    assert again.clusterer.held_count == len(articles)
+    again.close()
+
+
+def test_sqlite_batches_verdicts_until_the_interval(tmp_path: Path) -> None:
+    path = tmp_path / "batch.db"
+    store = SqliteStore(path, ttl_s=86400.0, flush_interval_s=3600.0)
+    record = ArticleRecord("art_b", "11" * 32, 1, T0.timestamp())
+    store.put(record, now=T0.timestamp(), fingerprint=None, index_hash=True)
+    assert SqliteStore(path, ttl_s=86400.0).get("art_b") is None  # still pending
+    store.flush_interval_s = 0.0
+    store.touch("art_b", T0.timestamp() + 5)
+    assert SqliteStore(path, ttl_s=86400.0).get("art_b") is not None
+    store.close()
+
+
+def test_memory_store_is_never_checkpointed() -> None:
+    settings = DedupSettings(store="memory", checkpoint_interval_s=0.0)
+    deduper = Deduper(settings)
+    deduper.process(_articles(1)[0], when=T0)
+    assert deduper.store.get_blob("stories") is None
 
 
 def test_sqlite_expires_old_state(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ story instead of being clustered again.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -30,7 +31,7 @@ from kabar.dedup.fingerprint import (
     line_numbers,
     word_hashes,
 )
-from kabar.dedup.store import ArticleRecord, StateStore, open_store
+from kabar.dedup.store import ArticleRecord, MemoryStore, StateStore, open_store
 from kabar.events import article_id as make_article_id
 from kabar.models import Article, DedupResult, DedupVerdict
 from kabar.settings import DedupSettings
@@ -107,6 +108,7 @@ class Deduper:
             _open_clusterer(settings, self.store.get_blob(_STORIES_BLOB)) if clustering else None
         )
         self._last_expire = 0.0
+        self._checkpointed_at = time.monotonic()
         self._assigned = 0
         self._counters: dict[tuple[str, str], Any] = {}
 
@@ -127,16 +129,31 @@ class Deduper:
         else:
             result, events = self._unknown(ident, article, body, moment)
         self._verdict_counter(article.portal or "unknown", result.verdict).inc()
+        self._maybe_checkpoint()
         return result, events
 
     def close(self) -> None:
         """Save the clusterer and boilerplate counts; flush and release the store."""
         try:
-            self.store.put_blob(_BOILERPLATE_BLOB, self.boilerplate.dump())
-            if self.clusterer is not None:
-                self.store.put_blob(_STORIES_BLOB, self.clusterer.dump())
+            self._save_state()
         finally:
             self.store.close()
+
+    def _save_state(self) -> None:
+        self.store.put_blob(_BOILERPLATE_BLOB, self.boilerplate.dump())
+        if self.clusterer is not None:
+            self.store.put_blob(_STORIES_BLOB, self.clusterer.dump())
+
+    def _maybe_checkpoint(self) -> None:
+        """Save the story and boilerplate state now and then, not only at shutdown:
+        after a crash, stories carry on from the last checkpoint instead of from empty."""
+        if isinstance(self.store, MemoryStore):
+            return
+        now = time.monotonic()
+        if now - self._checkpointed_at < self.settings.checkpoint_interval_s:
+            return
+        self._checkpointed_at = now
+        self._save_state()
 
     # -- verdicts ------------------------------------------------------------
     def _known(
