@@ -16,7 +16,7 @@ free text (that goes in ``detail``).
     │   ├── NotAnArticleError       not_article
     │   ├── EmptyBodyError          empty_body
     │   └── BadInputError           binary_input, bad_charset, malformed_html
-    ├── DedupError                  stage "dedup": state_error
+    ├── DedupError                  stage "dedup": state_error, dense_unavailable
     ├── PublishError                stage "publish": broker_unavailable, publish_timeout,
     │                               message_too_large
     └── BrokerError                 embedded broker could not start: broker_start_failed

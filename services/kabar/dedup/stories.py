@@ -9,6 +9,7 @@ involved. An article's score against a story is
       - outlet_penalty  when all of the story comes from the article's own outlet
       - late_penalty    (scaled) when the article falls outside the story's window
       - a fixed penalty when the headlines name different instances (13-inch/16-inch)
+      + otherwise, with ``dense`` on, an embedding term (see ``kabar.dedup.dense``)
 
 and it joins the best story scoring at least ``story_threshold``, provided they
 share a name (entity guard). Both vectors of the first cosine are weighted by
@@ -40,7 +41,7 @@ import math
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import accumulate, chain, compress, islice, pairwise, repeat
 from operator import add, ge, itemgetter, mul, truediv
@@ -51,6 +52,7 @@ import numpy as np
 import orjson
 
 from kabar.dedup import text
+from kabar.dedup.dense import Embedder, Vector, open_dense
 from kabar.dedup.language import detect_language
 from kabar.dedup.tfidf import (
     DocumentFrequencies,
@@ -154,6 +156,8 @@ class _Doc:
     time: float
     #: The distinct terms counted into the document frequencies.
     terms: Iterable[str]
+    #: Headline + lede embedding (``dense`` on only).
+    dense: Vector | None = None
 
 
 @dataclass(slots=True)
@@ -212,8 +216,9 @@ class _Probe:
 class StoryClusterer:
     """Assigns articles to stories, online, in publication-time order (roughly)."""
 
-    def __init__(self, settings: DedupSettings) -> None:
+    def __init__(self, settings: DedupSettings, embedder: Embedder | None = None) -> None:
         self.settings = settings
+        self._dense = open_dense(settings, embedder)  # None unless settings.dense
         self._df = DocumentFrequencies()
         self._stories: dict[str, _Story] = {}
         self._postings: dict[str, _Posting] = {}
@@ -223,6 +228,8 @@ class StoryClusterer:
     # --- public API ---------------------------------------------------------
     def assign(self, article_id: str, article: Article, when: datetime) -> StoryAssignment:
         doc = self._features(article_id, article, when)
+        if self._dense is not None:
+            doc = replace(doc, dense=self._dense.embed(article.title, article.body))
         ranked = self._rank(doc)
         self._df.add(doc.terms)
         self._latest = max(self._latest, doc.time)
@@ -279,28 +286,33 @@ class StoryClusterer:
         return len(self._stories)
 
     def dump(self) -> bytes:
-        return orjson.dumps(
-            {
-                "version": STATE_VERSION,
-                "df": self._df.to_dict(),
-                "stories": [s.to_dict() for s in self._stories.values()],
-                "aliases": self._aliases,
-                "latest": self._latest,
-            }
-        )
+        state = {
+            "version": STATE_VERSION,
+            "df": self._df.to_dict(),
+            "stories": [s.to_dict() for s in self._stories.values()],
+            "aliases": self._aliases,
+            "latest": self._latest,
+        }
+        if self._dense is not None:  # optional: a state without it loads with no story vectors
+            state["dense"] = self._dense.to_dict()
+        return orjson.dumps(state)
 
     @classmethod
-    def load(cls, data: bytes, settings: DedupSettings) -> StoryClusterer:
+    def load(
+        cls, data: bytes, settings: DedupSettings, embedder: Embedder | None = None
+    ) -> StoryClusterer:
         try:
             state = orjson.loads(data)
             if state.get("version") not in READABLE_VERSIONS:
                 raise ValueError(f"unknown story state version {state.get('version')!r}")
-            clusterer = cls(settings)
+            clusterer = cls(settings, embedder)
             clusterer._df = DocumentFrequencies.from_dict(state["df"])
             for raw in state["stories"]:
                 clusterer._index(_Story.from_dict(raw))
             clusterer._aliases = dict(state["aliases"])
             clusterer._latest = float(state["latest"])
+            if clusterer._dense is not None and state.get("dense"):
+                clusterer._dense.restore(state["dense"], set(clusterer._stories))
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise DedupError(f"cannot load story state: {exc}", reason="state_error") from exc
         return clusterer
@@ -429,6 +441,9 @@ class StoryClusterer:
             score -= s.story_outlet_penalty
         if doc.numbered and _conflicting(doc.numbered, story.numbered):
             score -= NUMBER_CONFLICT_PENALTY
+        elif doc.dense is not None and self._dense is not None:
+            # Not across a number conflict: embeddings hardly tell 13-inch from 16-inch.
+            score += s.dense_weight * self._dense.score(doc.dense, story.id)
         window = s.story_window_hours * 3600.0
         if gap > window:
             score -= s.story_late_penalty * min(1.0, (gap - window) / window)
@@ -487,6 +502,8 @@ class StoryClusterer:
         entities.update(zip(doc.entities, counts, strict=False))
         if len(entities) > STORY_ENTITIES:
             story.entities = heaviest(story.entities, STORY_ENTITIES)
+        if doc.dense is not None and self._dense is not None:
+            self._dense.add(story.id, doc.dense)
         story.norms_at = -1
 
     def _add_terms(self, story: _Story, profile: Mapping[str, float]) -> None:
@@ -522,6 +539,8 @@ class StoryClusterer:
         """Merge two stories; the larger (then the older) survives."""
         if (other.member_count, -other.first_seen) > (keep.member_count, -keep.first_seen):
             keep, other = other, keep
+        if self._dense is not None:
+            self._dense.merge(keep.id, other.id)
         self._drop(other)
         keep.member_count += other.member_count
         keep.member_ids = (*keep.member_ids, *other.member_ids)[-MAX_MEMBER_IDS:]
@@ -563,6 +582,8 @@ class StoryClusterer:
         for term in story.centroid:
             self._unpost(term, story.id)
         self._stories.pop(story.id, None)
+        if self._dense is not None:
+            self._dense.drop(story.id)
 
     def _event(
         self, kind: str, story: _Story, doc: _Doc, merged_from: list[str] | None = None
