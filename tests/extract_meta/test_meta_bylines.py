@@ -30,6 +30,10 @@ from kabar.extract.bylines import authors_in_text, normalize_authors
         (["Analisis oleh Maya Putri"], (), ("Maya Putri",)),
         (["By Jane Doe and John Roe"], (), ("Jane Doe", "John Roe")),
         (["Sabtu"], (), ()),
+        (["PT. WARTA CONTOH BARU - wartacontoh.co.id"], (), ()),
+        (["Contoh Cyber Media"], (), ()),
+        (["PT Kabar Nusantara Tbk"], (), ()),
+        (["Ptolemy Ardi"], (), ("Ptolemy Ardi",)),
     ],
 )  # fmt: skip
 def test_normalize_authors(

@@ -157,6 +157,29 @@ def test_keywords_that_only_echo_the_description_are_ignored() -> None:
     assert meta_of(html).tags == ()
 
 
+def test_real_keyword_before_the_echoed_description_is_kept() -> None:
+    html = """<html><head>
+    <meta name="description" content="Warga desa gotong royong membersihkan saluran air.">
+    <meta name="keywords" content="Kerja Bakti, Warga, desa, gotong, royong, membersihkan, saluran">
+    </head></html>"""
+    assert meta_of(html).tags == ("Kerja Bakti",)
+
+
+def test_boilerplate_keywords_and_the_headline_are_no_tags() -> None:
+    html = """<html><head><title>Harga Cabai Naik Jelang Lebaran</title>
+    <meta name="keywords" content="Harga Cabai Naik Jelang Lebaran, harga cabai, pasar induk,
+    berita terkini, berita hari ini, portal berita, berita ekonomi, Latest News">
+    </head></html>"""
+    assert meta_of(html).tags == ("harga cabai", "pasar induk")
+
+
+def test_labelled_jsonld_keywords_keep_the_topic() -> None:
+    html = """<html><head><script type="application/ld+json">{"@type": "NewsArticle",
+    "headline": "Aktor Rayakan Ulang Tahun Pernikahan",
+    "keywords": ["Seleb: Gosip", "Topic: Rayhan Putra"]}</script></head></html>"""
+    assert meta_of(html).tags == ("Rayhan Putra",)
+
+
 def test_meta_authors_and_parsely() -> None:
     html = """<html><head><meta name="parsely-author" content="Hendra Gunawan">
     <meta property="article:author" content="https://www.facebook.com/wartacontoh">
@@ -228,6 +251,33 @@ def test_negative_offset_sign_slip_checked_against_visible_date() -> None:
     <meta property="article:published_time" content="2024-06-20T13:45:00-07:00"></head>
     <body><h1>County Fair Opens</h1><span>June 20, 2024</span></body></html>"""
     assert meta_of(honest).published_at == "2024-06-20T20:45:00Z"
+
+
+def test_utc_label_on_wib_wall_time_checked_against_visible_date() -> None:
+    slipped = """<html><head><meta name="pubdate" content="2015-11-05 T10:08:58Z"></head>
+    <body><div class="date">Kamis, 05/11/2015 10:08 WIB</div><h1>Ponsel Baru Diluncurkan</h1>
+    </body></html>"""
+    assert meta_of(slipped).published_at == "2015-11-05T03:08:58Z"
+    honest = """<html><head><meta name="pubdate" content="2015-11-05T03:08:58Z"></head>
+    <body><div class="date">Kamis, 05/11/2015 10:08 WIB</div><h1>Ponsel Baru Diluncurkan</h1>
+    </body></html>"""
+    assert meta_of(honest).published_at == "2015-11-05T03:08:58Z"
+    # Went live half an hour after the time printed on the page: still the same slip.
+    later = slipped.replace("10:08:58Z", "10:40:00Z")
+    assert meta_of(later).published_at == "2015-11-05T03:40:00Z"
+
+
+def test_linked_copy_of_the_title_is_not_the_headline() -> None:
+    # A carousel above the article links the story's own title; the stamp next to that
+    # teaser (in the "latest" list) is not the story's date.
+    html = """<html><head><title>Lahan Gambut Dikelola Bersama</title></head><body>
+    <ul class="carousel"><li><a href="/a/1">Lahan Gambut Dikelola Bersama</a></li></ul>
+    <div class="latest"><div class="tanggal">Rabu, 04 November 2015 | 19:14</div>
+    <a href="/a/2">Berita lain sore ini</a></div>
+    <div class="tanggal">Rabu, 04 November 2015 | 07:28 WIB</div>
+    <div class="judul">Lahan Gambut Dikelola Bersama</div>
+    <div class="isi"><p>Isi berita.</p></div></body></html>"""
+    assert meta_of(html).published_at == "2015-11-04T00:28:00Z"
 
 
 def test_language_sources() -> None:

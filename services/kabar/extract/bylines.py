@@ -25,7 +25,11 @@ NOISE = frozenset(
         "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "foto", "video",
     }
 )  # fmt: skip
-_NOISE_PREFIXES = ("tim ", "team ", "redaksi ", "admin ")
+_NOISE_PREFIXES = ("tim ", "team ", "redaksi ", "admin ", "pt ", "pt. ", "cv ", "cv. ")
+#: Words naming a company, not a person ("PT Viva Media Baru", "Kompas Cyber Media").
+ORG_WORDS = frozenset(
+    {"tbk", "media", "group", "grup", "network", "corporation", "corp", "inc", "ltd", "llc"}
+)
 _LABEL = r"(?:penulis|reporter|pewarta|ditulis\s+oleh|oleh|writer|author|kontributor)"
 _STOP = (
     r"(?=\s*(?:$|\n|\||•|·|\beditor\b|\bredaktur\b|\bsumber\b|\bfoto\b|\bfotografer\b|\s-\s|\())"
@@ -130,6 +134,8 @@ def _is_person(name: str, brand_keys: tuple[str, ...]) -> bool:
     if not 2 < len(name) <= MAX_NAME_CHARS or len(name.split()) > MAX_NAME_WORDS:
         return False
     if lowered in NOISE or lowered.startswith(_NOISE_PREFIXES) or _URLISH.search(name):
+        return False
+    if not ORG_WORDS.isdisjoint(lowered.replace(".", " ").replace(",", " ").split()):
         return False
     if name == lowered:  # "prwir": desk codes and initials, not names
         return False

@@ -49,6 +49,7 @@ _MEDIA_OPEN = re.compile(
 )
 _MEDIA_CLOSE = ("</figure", "</figcaption", "</picture", "</div")
 _ANCHOR_STOP = re.compile(r"[&<>\"']")
+_LINK_OPEN = re.compile(rb"<a[\s>]", re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -56,7 +57,8 @@ class _Marks:
     """Tags around the headline that may carry a date or a byline."""
 
     marked: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # time, itemprop
-    stamps: list[str] = field(default_factory=list)  # text after class*=date/tgl/...
+    #: Where in the markup, and the text after class*=date/tgl/... tags.
+    stamps: list[tuple[int, str]] = field(default_factory=list)
     bylines: list[str] = field(default_factory=list)  # text after class*=author/...
 
 
@@ -88,13 +90,19 @@ class HeadlineRegion:
         return [raw for raw in raws if raw]
 
     def stamped_date(self) -> str | None:
-        """The first date-with-time in a date-classed tag ("tgl", "post-date", ...).
+        """The date-with-time of a date-classed tag ("tgl", "post-date", ...) nearest the
+        headline: the first after it, else the last before it (lists of other stories
+        print their stamps further off).
 
         Date-only stamps are skipped: related-article lists show those.
         """
         if not self._mentions(DATE_CLASSES):
             return None
-        for text in self._found().stamps:
+        headline_at = self._markup()[1]
+        stamps = self._found().stamps
+        after = [text for at, text in stamps if at >= headline_at]
+        before = [text for at, text in reversed(stamps) if at < headline_at]
+        for text in (*after, *before):
             timed = next((f.value for f in find_dates(text, limit=2) if f.has_time), None)
             if timed:
                 return timed
@@ -162,19 +170,25 @@ class HeadlineRegion:
 
 
 def _headline_offset(raw: bytes, start: int, anchor: bytes) -> int:
-    """Offset of the first copy of ``anchor`` that starts (or nearly starts) a text node."""
+    """Offset of the first copy of ``anchor`` that starts (or nearly starts) a text node,
+    preferring one that is not a link's text: a linked copy is usually a teaser of the
+    story in a carousel or a list of popular stories above the article."""
     if not anchor:
         return -1
+    linked = -1
     at = raw.find(anchor, start)
     for _ in range(MAX_ANCHOR_HITS):
         if at < 0:
-            return -1
+            break
         tag_end = raw.rfind(b">", max(0, at - MAX_PREFIX_CHARS - 1), at)
         prefix = raw[tag_end + 1 : at] if tag_end >= 0 else b"\x00"
         if tag_end >= 0 and not any(ch in prefix for ch in b"<\"'={}"):
-            return at
+            if not _LINK_OPEN.match(raw, raw.rfind(b"<", 0, tag_end)):
+                return at
+            if linked < 0:
+                linked = at
         at = raw.find(anchor, at + len(anchor))
-    return -1
+    return linked
 
 
 def _visible(markup: str) -> str:
@@ -228,7 +242,7 @@ def _sort(
         attrs["_text"] = _following_text(markup, match.end())
         marks.marked.append((tag, attrs))
     elif dated:
-        marks.stamps.append(_following_text(markup, match.end()))
+        marks.stamps.append((match.start(), _following_text(markup, match.end())))
 
 
 def _inside_media(markup: str, at: int) -> bool:

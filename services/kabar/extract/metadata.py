@@ -14,16 +14,21 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import islice
 from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from kabar.dedup.language import detect_language
 from kabar.extract.bylines import authors_in_text, is_site_like, normalize_authors
+from kabar.extract.clutter import generic_tag_re
 from kabar.extract.dates import parse_date
 from kabar.extract.headline import HeadlineRegion
 from kabar.extract.jsonld import LinkedData, blocks_in_html, read_linked_data
+from kabar.extract.rules import rules_for_host
 
 TITLE_KEYS = ("og:title", "twitter:title", "parsely-title", "dc.title", "title", "headline")
 AUTHOR_KEYS = (
@@ -53,13 +58,24 @@ TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " » ", ": "
 MAX_SUFFIX_WORDS = 6
 #: Leading keywords compared with the description's leading words.
 MIRROR_WORDS = 6
+#: Opening paragraphs whose function words vote on the article's language.
+LANGUAGE_PARAGRAPHS = 8
+#: Share of tags that, being single words of the description, make the keywords its copy.
+MIRROR_SHARE = 0.7
 # A CSS query over the whole document costs about a third of the parse on portal
 # pages, so the common path only queries <head>, cuts JSON-LD out of the raw
 # bytes, and looks for <h1> (stopping at the first) only when the title needs it.
 _HEAD_SELECTOR = 'meta, link[rel="canonical"][href], title'
-#: A negative offset the size of WIB/WITA/WIT: a likely sign slip on an Indonesian page.
-_SIGN_SLIP = re.compile(r"-0[789]:?00$")
+#: A zoned stamp is WIB wall time under a wrong zone when, read as wall time, it is this
+#: close to the time the page prints, and read with its zone at least this far from it.
+SLIP_AGREE = timedelta(hours=1)
+SLIP_OFF = timedelta(hours=5)
+#: Zones some portals stamp on WIB wall time: "-07:00" (a sign slip), "Z" (detik's
+#: "2015-11-05 T10:08:58Z" for 10:08 WIB). Trusted only when the page prints otherwise.
+_SIGN_SLIP = re.compile(r"(-0[789]:?00|\s*(?:z|gmt|utc|\+00:?00))$", re.IGNORECASE)
 _KEYWORD_SPLIT = re.compile(r"\s*[,;]\s*")
+#: "Topic: Indra Birowo" in JSON-LD keywords: the label goes, the topic stays.
+_TAG_LABEL = re.compile(r"^\s*(?:topic|topik|tags?|keywords?|kata kunci)\s*:\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,14 +131,14 @@ def extract_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
     brands = _brands(site_name, base)
     title = _title(ld, head, brands)
     region = HeadlineRegion(tree, head.h1, title)
-    published, updated = _dates(ld, head, region)
+    published, updated = _dates(ld, head, region, _indonesian(head, base))
     return Metadata(
         title=title,
         authors=_authors(ld, head, region, brands),
         published_at=published,
         updated_at=updated,
         section=_section(ld, head, brands),
-        tags=_tags(ld, head),
+        tags=_tags(ld, head, title),
         image=_first_url([ld.image, *head.all(IMAGE_KEYS)], base),
         canonical_url=_absolute(head.links.get("canonical") or head.first(("og:url",)), base),
         language=_language(ld.language or head.lang or head.first(("og:locale", "language"))),
@@ -186,20 +202,49 @@ def _read_tags(head: _Head, nodes: list[LexborNode]) -> None:
             head.title = node.text(deep=True)
 
 
-def _dates(ld: LinkedData, head: _Head, region: HeadlineRegion) -> tuple[str | None, str | None]:
+def _dates(
+    ld: LinkedData, head: _Head, region: HeadlineRegion, indonesian: bool
+) -> tuple[str | None, str | None]:
     raw_published = next((r for r in (ld.published, head.first(PUBLISHED_KEYS)) if r), None)
     raw_updated = next((r for r in (ld.modified, head.first(MODIFIED_KEYS)) if r), None)
     published = _date(raw_published) or _date(*region.marked_dates("datePublished"))
     updated = _date(raw_updated) or _date(*region.marked_dates("dateModified"))
     if published is None:
         return region.stamped_date() or region.printed_date(), updated
-    if raw_published and _SIGN_SLIP.search(raw_published):
-        # Some portals print WIB wall time with "-07:00"; trust it only if the page agrees.
+    if raw_published and _slip_suspected(raw_published, indonesian):
+        # WIB wall time with a wrong zone: read it as local time if the page prints that.
         local = _date(_SIGN_SLIP.sub("", raw_published))
-        if local and local[:16] == (region.printed_date() or "")[:16]:
+        if local and _zone_slipped(published, local, region.printed_date()):
             fixed = _date(_SIGN_SLIP.sub("", raw_updated)) if raw_updated else None
             return local, fixed or updated
     return published, updated
+
+
+def _slip_suspected(raw: str, indonesian: bool) -> bool:
+    """A "-07:00" stamp always; a UTC one only on an Indonesian page (a known portal, an
+    .id host or lang="id"): English pages are spared the look at the printed date."""
+    match = _SIGN_SLIP.search(raw)
+    return match is not None and (indonesian or match.group(0).startswith("-"))
+
+
+def _indonesian(head: _Head, url: str | None) -> bool:
+    if _language(head.lang) in ("id", "in"):
+        return True
+    host = (urlsplit(url).hostname or "") if url else ""
+    return host.endswith(".id") or rules_for_host(host) is not None
+
+
+def _zone_slipped(zoned: str, local: str, printed: str | None) -> bool:
+    """Whether the page's printed time agrees with the stamp read as local wall time (to
+    the hour: the stamp may be when it went live, the print when it was written) while
+    the stamp read with its zone is hours off."""
+    if not printed or local == zoned:
+        return False
+    try:
+        shown, wall, stamped = (datetime.fromisoformat(x) for x in (printed, local, zoned))
+    except ValueError:
+        return False
+    return abs(wall - shown) <= SLIP_AGREE and abs(stamped - shown) >= SLIP_OFF
 
 
 def _date(*candidates: str | None) -> str | None:
@@ -255,24 +300,48 @@ def _section(ld: LinkedData, head: _Head, brands: tuple[str, ...]) -> str | None
     return None
 
 
-def _tags(ld: LinkedData, head: _Head) -> tuple[str, ...]:
+def _tags(ld: LinkedData, head: _Head, title: str | None) -> tuple[str, ...]:
     description = _clean(head.first(DESCRIPTION_KEYS)) or ""
     groups: list[list[str]] = [list(ld.keywords), head.metas.get("article:tag", [])]
     groups += [_KEYWORD_SPLIT.split(head.metas[k][0]) for k in TAG_KEYS if k in head.metas]
+    generic = generic_tag_re()
+    own = (title or "").casefold()
     for group in groups:
-        tags = _distinct(t for t in (_clean(x) for x in group) if t and ":" not in t)
-        if tags and not _mirrors(tags, description):
-            return tags
+        tags = _unmirrored(
+            _distinct(
+                t for t in (_clean(_TAG_LABEL.sub("", x)) for x in group) if t and ":" not in t
+            ),
+            description,
+        )
+        # The headline repeated and site-wide boilerplate ("berita terkini") name no topic.
+        topical = tuple(t for t in tags if t.casefold() != own and not generic.fullmatch(t.lower()))
+        if topical:
+            return topical
     return ()
 
 
-def _mirrors(tags: tuple[str, ...], description: str) -> bool:
-    """Keywords that are just the description's words, split on spaces, are no tags."""
+def _unmirrored(tags: tuple[str, ...], description: str) -> tuple[str, ...]:
+    """The tags, or when the keywords are just the description's words split up, the real
+    keywords some portals put before that copy ("Forest Fire, Peatlands, cover, ...")."""
     if len(tags) < 5 or not description:
-        return False
-    words = [w.strip(".,;:!?\"'").lower() for w in description.split()[:MIRROR_WORDS]]
-    head = [t.strip(".,;:!?\"'").lower() for t in tags[: len(words)]]
-    return sum(a == b for a, b in zip(words, head, strict=False)) >= 0.8 * len(head)
+        return tags
+    words = [_word(w) for w in description.split()]
+    head = [_word(t) for t in tags[:MIRROR_WORDS]]
+    copied = sum(a == b for a, b in zip(words, head, strict=False)) >= 0.8 * len(head)
+    vocabulary = set(words)
+    single = [t for t in tags if " " not in t and _word(t) in vocabulary]
+    if not copied and len(single) < MIRROR_SHARE * len(tags):
+        return tags
+    lead: list[str] = []
+    for tag in tags:
+        if " " not in tag and _word(tag) in vocabulary:
+            break
+        lead.append(tag)
+    return tuple(lead)
+
+
+def _word(text: str) -> str:
+    return text.strip(".,;:!?\"'`").lower()
 
 
 def _distinct(values: Iterable[str]) -> tuple[str, ...]:
@@ -280,6 +349,14 @@ def _distinct(values: Iterable[str]) -> tuple[str, ...]:
     for value in values:
         seen.setdefault(value.lower(), value)
     return tuple(seen.values())
+
+
+def text_language(paragraphs: Sequence[str], declared: str | None) -> str | None:
+    """The article's language as its opening paragraphs tell it (function words, then
+    py3langid, as the pipeline and dedup detect it), else the declared one: templates
+    ship ``lang="en"`` on Indonesian stories, or no lang at all."""
+    sample = "\n".join(islice(paragraphs, LANGUAGE_PARAGRAPHS))
+    return detect_language(sample) or declared
 
 
 def _language(raw: str | None) -> str | None:
