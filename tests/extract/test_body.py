@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kabar.extract import extract, stitch
+from kabar.extract.metadata import text_language
 from kabar.models import Article
 from tests.extract.extract_support import STORY, page, story_html
 
@@ -138,3 +139,29 @@ def test_sections_with_css_unsafe_class_names() -> None:
     )
     article = extract(f"<html><body><div>{sections}</div></body></html>")
     assert article.paragraphs[0] == STORY[0]
+
+
+def test_sibling_widget_with_a_heading_only_is_not_body() -> None:
+    # Old templates print the story as one <br>-broken span; a sibling block whose class
+    # hints at content ("read") but which holds only a heading must not join it.
+    text = "<br><br>".join(STORY)
+    html = (
+        "<html><body><div class='menu'><a href='/'>Beranda</a></div><div class='kolom'>"
+        f"<span class='isi1114'>{text}</span>"
+        "<div class='read-bottom-topic' style='display:none;'>"
+        "<h3>Kumpulan kisah para pengungsi di lereng gunung itu</h3><ul></ul></div>"
+        "</div><div class='sidebar'><a href='/1'>Berita lain</a></div></body></html>"
+    )
+    assert list(extract(html).paragraphs) == STORY
+
+
+def test_language_follows_the_text_when_the_template_says_otherwise() -> None:
+    indonesian = page(story_html()).replace('lang="id"', 'lang="en"')
+    assert extract(indonesian).language == "id"
+    english = page("".join(f"<p>{p}</p>" for p in ENGLISH))
+    assert extract(english).language == "en"
+    short = page("<p>Singkat saja dan tidak lebih dari satu kalimat.</p>")
+    assert extract(short.replace('lang="id"', 'lang="en"')).language == "id"
+    # Too little text to tell: the page's own declaration stands.
+    assert text_language(["Jakarta Pusat."], "ms") == "ms"
+    assert text_language(["Jakarta Pusat."], None) is None

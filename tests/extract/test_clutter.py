@@ -73,6 +73,11 @@ CLUTTER_LINES = [
     "Simak berita dan artikel lainnya di WhatsApp Channel kami",
     "Get the latest updates right in your inbox. Subscribe to our newsletters.",
     "Have a tip? Our reporter may be reached at redaksi@example.com.",
+    # gallery labels and topic prompts
+    "More Photos",
+    "Other stories:",
+    "Ikuti perkembangan berita ini dalam topik:",
+    "Pantau terus kabar terbaru seputar pemilu",
 ]
 
 KEPT_LINES = [
@@ -87,6 +92,8 @@ KEPT_LINES = [
     "Share prices fell sharply on Monday.",
     "Follow-up talks are planned for next week, officials said.",
     "Komentar Presiden itu memicu perdebatan di parlemen.",
+    "Ikuti aturan lalu lintas selama mudik, kata polisi.",
+    "More photos of the flood were shared online by residents.",
 ]
 
 
@@ -142,6 +149,19 @@ def test_repeated_headline_dropped_but_long_dateline_headline_kept() -> None:
     long_title = STORY[0]
     kept = clean_lines([Line(long_title, "h1"), *_lines(*STORY[1:])], long_title, vocabulary())
     assert kept.lines[0].text == long_title
+
+
+def test_labels_above_a_repeated_headline_are_dropped() -> None:
+    title = "Gardu Listrik Baru Mulai Beroperasi"
+    lines = [Line("FotoBisnis", "h2"), Line(title, "h1"), *_lines(*STORY[1:])]
+    assert [x.text for x in clean_lines(lines, title, vocabulary()).lines] == STORY[1:]
+
+
+def test_sentence_above_the_headline_is_kept() -> None:
+    title = "Gardu Listrik Baru Mulai Beroperasi"
+    lead = "Warga kini menikmati listrik tanpa pemadaman bergilir."
+    lines = [Line(lead), Line(title, "h1"), *_lines(*STORY[1:])]
+    assert [x.text for x in clean_lines(lines, title, vocabulary()).lines] == [lead, *STORY[1:]]
 
 
 def test_link_only_short_lines_are_related_links() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
@@ -24,7 +24,7 @@ from kabar.extract.body import (
 )
 from kabar.extract.clutter import Line, Vocabulary, clean_lines, normalize, vocabulary
 from kabar.extract.decode import parser_input
-from kabar.extract.metadata import Metadata, authors_from_lines, extract_metadata
+from kabar.extract.metadata import Metadata, authors_from_lines, extract_metadata, text_language
 from kabar.extract.pagination import find_next_pages
 from kabar.extract.rules import PortalRules, rules_by_name, rules_for_url
 from kabar.models import Article
@@ -33,6 +33,16 @@ from kabar.settings import ExtractSettings
 __all__ = ["extract", "stitch"]
 
 MAX_HTML_BYTES = ExtractSettings().max_html_bytes
+#: A portal rule's body shorter than this is checked against the generic candidate, which
+#: replaces it when it holds this many times the text in enough story paragraphs.
+RULE_DOUBT_CHARS = 400
+RULE_DOUBT_GAIN = 3.0
+MIN_STORY_PARAGRAPHS = 3
+STORY_PARAGRAPH_WORDS = 12
+#: A rule body of at most this many paragraphs ending in "..." is a teaser, which any
+#: generic story body with this many times its text replaces.
+TEASER_MAX_PARAGRAPHS = 2
+TEASER_GAIN = 1.5
 log = logging.getLogger(__name__)
 
 
@@ -69,23 +79,89 @@ def _extract(page: bytes | str, url: str | None, portal: str | None) -> Article:
     vocab = vocabulary(rules.line_patterns, rules.tail_patterns) if rules else vocabulary()
     title = meta.title or _fallback_title(tree)
     tried = False
+    held: _Body | None = None
+    gain = 0.0  # how much more text the generic body needs to replace the held one
     for nodes, extractor, removed in _containers(tree, rules, vocab):
         tried = True
-        found = container_lines(nodes, vocab)
-        cleaned = clean_lines(found.lines, title, vocab)
-        if cleaned.lines:
-            paragraphs = tuple(line.text for line in cleaned.lines)
-            if not meta.authors:
-                # Bylines printed at the end of the body ("Penulis: X"): dropped as clutter
-                # lines, but they name the authors the page's metadata lacks.
-                meta = replace(meta, authors=_body_authors(found.lines, meta, url))
-            removed += found.removed + cleaned.removed
-            return _article(
-                meta, url, title, paragraphs, next_pages, rules, extractor, portal, removed
-            )
+        body = _read_body(nodes, extractor, removed, title, vocab)
+        if body is None:
+            continue
+        if held is None and extractor != "generic" and (gain := _doubt(body)):
+            # A portal selector that matched a teaser, a caption or a stub: weigh it
+            # against the generic best candidate before publishing it.
+            held = body
+            continue
+        if held is not None and not _clearly_fuller(body, held, gain):
+            body = held
+        return _finish(body, meta, url, title, next_pages, rules, portal)
+    if held is not None:
+        return _finish(held, meta, url, title, next_pages, rules, portal)
     if not tried:
         raise NotAnArticleError("no article body found", reason="not_article")
     raise EmptyBodyError("body is empty after removing clutter", reason="empty_body")
+
+
+@dataclass(frozen=True, slots=True)
+class _Body:
+    """One candidate container's cleaned paragraphs, before they become an article."""
+
+    found: tuple[Line, ...]
+    paragraphs: tuple[str, ...]
+    extractor: str
+    removed: int
+
+
+def _read_body(
+    nodes: list[LexborNode], extractor: str, removed: int, title: str, vocab: Vocabulary
+) -> _Body | None:
+    found = container_lines(nodes, vocab)
+    cleaned = clean_lines(found.lines, title, vocab)
+    if not cleaned.lines:
+        return None
+    paragraphs = tuple(line.text for line in cleaned.lines)
+    return _Body(found.lines, paragraphs, extractor, removed + found.removed + cleaned.removed)
+
+
+def _chars(body: _Body) -> int:
+    return sum(len(p) for p in body.paragraphs)
+
+
+def _doubt(body: _Body) -> float:
+    """How many times its text a generic body must hold to replace this rule body: for a
+    teaser (a paragraph or two cut off with "..."), or one too short to be sure of; 0
+    when the rule body is trusted."""
+    last = body.paragraphs[-1]
+    if len(body.paragraphs) <= TEASER_MAX_PARAGRAPHS and last.endswith(("...", "\u2026")):
+        return TEASER_GAIN
+    return RULE_DOUBT_GAIN if _chars(body) < RULE_DOUBT_CHARS else 0.0
+
+
+def _clearly_fuller(generic: _Body, rule: _Body, gain: float) -> bool:
+    """Whether the generic body is the story a doubtful rule body missed: ``gain`` times
+    the text, in several sentence-length paragraphs (not a list of teaser titles)."""
+    story = [p for p in generic.paragraphs if len(p.split()) >= STORY_PARAGRAPH_WORDS]
+    return len(story) >= MIN_STORY_PARAGRAPHS and _chars(generic) >= gain * _chars(rule)
+
+
+def _finish(
+    body: _Body,
+    meta: Metadata,
+    url: str | None,
+    title: str,
+    next_pages: tuple[str, ...],
+    rules: PortalRules | None,
+    portal: str | None,
+) -> Article:
+    if not meta.authors:
+        # Bylines printed at the end of the body ("Penulis: X"): dropped as clutter
+        # lines, but they name the authors the page's metadata lacks.
+        meta = replace(meta, authors=_body_authors(body.found, meta, url))
+    language = text_language(body.paragraphs, meta.language)
+    if language != meta.language:
+        meta = replace(meta, language=language)
+    return _article(
+        meta, url, title, body.paragraphs, next_pages, rules, body.extractor, portal, body.removed
+    )
 
 
 def _body_authors(lines: Sequence[Line], meta: Metadata, url: str | None) -> tuple[str, ...]:

@@ -196,7 +196,8 @@ def ranked_containers(root: LexborNode, limit: int = 3) -> Iterator[list[LexborN
         if cousins:
             yield cousins
         else:
-            yield _with_siblings(top, max(score, final_by_id.get(top.mem_id, 0.0)), final_by_id)
+            best = max(score, final_by_id.get(top.mem_id, 0.0))
+            yield _with_siblings(top, best, final_by_id, scores.para_chars)
         if len(used) >= limit:
             return
 
@@ -275,7 +276,10 @@ def _expand_up(node: LexborNode, para_chars: dict[int, int]) -> LexborNode:
 
 
 def _with_siblings(
-    best: LexborNode, best_score: float, final_by_id: dict[int, float]
+    best: LexborNode,
+    best_score: float,
+    final_by_id: dict[int, float],
+    para_chars: dict[int, int],
 ) -> list[LexborNode]:
     parent = best.parent
     if parent is None or parent.tag in ("body", "html"):
@@ -284,11 +288,22 @@ def _with_siblings(
     for sibling in parent.iter():
         if (
             sibling.mem_id == best.mem_id
-            or final_by_id.get(sibling.mem_id, 0.0) >= best_score * SIBLING_SHARE
+            or _scored_sibling(sibling, best_score, final_by_id, para_chars)
             or (sibling.tag == "p" and _good_loose_paragraph(sibling))
         ):
             chosen.append(sibling)
     return chosen
+
+
+def _scored_sibling(
+    node: LexborNode, best_score: float, final_by_id: dict[int, float], para_chars: dict[int, int]
+) -> bool:
+    # A block scoring on its class hint and a heading alone ("Ikuti perkembangan berita
+    # ini", "Baca juga") holds no paragraph text: it is a widget, not more of the story.
+    return (
+        final_by_id.get(node.mem_id, 0.0) >= best_score * SIBLING_SHARE
+        and para_chars.get(node.mem_id, 0) > 0
+    )
 
 
 def _good_loose_paragraph(node: LexborNode) -> bool:

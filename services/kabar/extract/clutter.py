@@ -42,6 +42,8 @@ SHORT_LINE_CHARS = 160
 #: Lines before a dateline are header clutter only if they are this short.
 LEAD_MAX_LINES = 6
 LEAD_MAX_SHARE = 0.3
+#: Lines above a repeated headline are header labels when each is at most this long.
+KICKER_MAX_WORDS = 6
 _SENTENCE_END = (".", "!", "?", "\u2026", '"', "\u201d")
 
 #: An uppercase letter that is not part of an escape (``\\S``, ``\\W``, ``\\d``...).
@@ -151,6 +153,12 @@ def vocabulary(extra_lines: tuple[str, ...] = (), extra_tail: tuple[str, ...] = 
     )
 
 
+@lru_cache(maxsize=1)
+def generic_tag_re() -> re.Pattern[str]:
+    """Site-wide boilerplate keywords ("berita terkini"), matched whole against a lowercased tag."""
+    return _lowered(_alternation(_data()["tags"]["generic"]))
+
+
 def normalize(text: str) -> str:
     """Whitespace-collapsed, NFC text."""
     text = " ".join(text.split())
@@ -235,6 +243,7 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
     seen_words = 0
     seen: set[str] = set()
     resume = 0
+    above_headline = -1  # how many kept lines precede the headline, once it is met
     for index, line in enumerate(lines):
         words = counts[index]
         seen_words += words
@@ -249,6 +258,8 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
         # A paragraph repeated verbatim is a teaser or a hidden metadata copy (short lines
         # such as list labels may legitimately repeat).
         key = line.text.casefold() if words >= MIN_DEDUP_WORDS else ""
+        if above_headline < 0 and index <= LEAD_MAX_LINES and _is_headline(line, title_key, words):
+            above_headline = len(kept)
         if (key and key in seen) or _is_clutter(
             line, title_key, vocab, words, line.tag == "li" and _in_list(lines, index)
         ):
@@ -258,8 +269,19 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
             seen.add(key)
         kept.append(line)
         kept_words.append(words)
-    lead = _lead_clutter(kept, kept_words)
+    lead = _above_headline(kept, kept_words, above_headline) or _lead_clutter(kept, kept_words)
     return CleanResult(tuple(kept[lead:]), removed + lead)
+
+
+def _above_headline(lines: Sequence[Line], counts: Sequence[int], above: int) -> int:
+    """How many kicker and label lines ("FotoBisnis", "Liga Indonesia") stand above a
+    headline the container repeats: none when one of them reads like a sentence."""
+    if above <= 0:
+        return 0
+    for line, words in zip(lines[:above], counts[:above], strict=False):
+        if words > KICKER_MAX_WORDS or line.text.endswith(_SENTENCE_END):
+            return 0
+    return above
 
 
 def _in_list(lines: Sequence[Line], index: int) -> bool:
