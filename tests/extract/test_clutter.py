@@ -115,6 +115,22 @@ def test_datelines(text: str) -> None:
     assert is_dateline(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["SURABAYA, 3 Maret 2025 (Antara/Wire) --", "MEDAN, KOMPAS.com -", "DENPASAR, Suara.com —"],
+)
+def test_dateline_standing_alone_is_kept(text: str) -> None:
+    lines = [Line(text), Line("Wali kota meresmikan pasar ikan baru yang dibangun di tepi sungai.")]
+    assert clean_lines(lines, None, vocabulary()).lines[0].text == text
+
+
+@pytest.mark.parametrize(
+    "text", ["Senin, 3 Maret 2025 - 10:15 WIB", "Surabaya, 3 Maret 2025 -", "Foto: Dok. Humas -"]
+)
+def test_date_stamps_ending_in_a_dash_are_still_clutter(text: str) -> None:
+    assert is_clutter_line(text)
+
+
 def test_plain_sentence_is_no_dateline() -> None:
     assert not is_dateline("Presiden tiba di Jakarta - tanpa pengawalan - pada pagi hari.")
 

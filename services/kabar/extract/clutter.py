@@ -54,6 +54,10 @@ _DATELINE = re.compile(
     r"^(?:[A-Z][\w.'’]*[ ,.]*){1,5}?\s*(?:\([^)]{1,30}\)\s*)?[-–—]{1,2}\s*\S", re.UNICODE
 )
 _DATELINE_PLACE = re.compile(r"\b(?:[A-Z]{3,}|[\w-]+\.(?:com|co|id|tv|net|news))\b")
+#: A dateline standing as its own paragraph, the story running on in the next one:
+#: "ISTANBUL, 23 Februari 2016 (Antara/PRNewswire) --", "JAKARTA, KOMPAS.com -". The
+#: place in capitals and the closing dash tell it from a date stamp ("Kamis, 20 Juni 2024").
+_DATELINE_ALONE = re.compile(r"^[A-Z][A-Z.'’ -]{2,40},[^\n]{0,80}?\s[-–—]{1,2}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +186,8 @@ def _is_clutter_text(line: Line, vocab: Vocabulary, in_list: bool) -> bool:
         return False
     if not _LETTER.search(text):
         return True
+    if _DATELINE_ALONE.match(text):
+        return False
     # Clutter lines are short; a long paragraph that opens with "Baca juga" is still story.
     if len(text) > MAX_CLUTTER_LINE_CHARS:
         return False
