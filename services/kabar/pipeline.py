@@ -312,10 +312,12 @@ class Pipeline:
         """Fill what the page lacked from the source's hints and the text itself."""
         req = result.request
         language = article.language
-        if self.parts.detect_language is not None:
-            # The opening of an article tells its language as well as the whole does.
+        if language is None and self.parts.detect_language is not None:
+            # Extraction reads the language off the text; when neither the text nor the
+            # page told it, the headline and opening may (the opening tells it as well
+            # as the whole does).
             sample = article.title + "\n" + article.body[:LANGUAGE_SAMPLE_CHARS]
-            language = self.parts.detect_language(sample) or language
+            language = self.parts.detect_language(sample)
         return dataclasses.replace(
             article,
             url=result.final_url,

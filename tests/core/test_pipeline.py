@@ -31,8 +31,10 @@ def fake_extract(html: str, url: str, portal: str) -> Article:
     title, first, second, links = html.split("|")
     if not first:
         raise EmptyBodyError("no paragraphs")
+    # A title starting "EN " stands for a page whose text extraction found English.
     return Article(url=url, title=title, paragraphs=(first, second),
-                   next_pages=tuple(links.split()))
+                   next_pages=tuple(links.split()),
+                   language="en" if title.startswith("EN ") else None)
 
 def fake_stitch(first: Article, more: Sequence[Article]) -> Article:
     paras = list(first.paragraphs) + [p for a in more for p in a.paragraphs]
@@ -122,6 +124,14 @@ async def until(predicate: Callable[[], bool], timeout_s: float = 5.0) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "condition not reached before the deadline"
         await asyncio.sleep(0.01)
+
+async def test_language_found_by_extraction_is_not_detected_again(tmp_path: Path) -> None:
+    pages = {f"{BASE}/1": "EN title|first paragraph|second paragraph|", f"{BASE}/2": page(2)}
+    sender = Sender()
+    pipe, _ = make(tmp_path, pages, requests_for(*pages), sender, deduper=Deduper(set()))
+    await pipe.run(once=True)
+    articles = sender.values(pipe.settings.broker.articles_topic)
+    assert {a["title"]: a["language"] for a in articles} == {"EN title": "en", "title 2": "id"}
 
 async def test_once_publishes_articles_stories_and_dead_letters(tmp_path: Path) -> None:
     pages = {f"{BASE}/1": page(1), f"{BASE}/2": page(2), f"{BASE}/3": "t||x|"}
