@@ -25,6 +25,10 @@ BLOCK_TAGS = frozenset(_BLOCKS.split())
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 #: Paragraph-ish elements whose text scores their ancestors.
 SCORED_SELECTOR = "p, pre, blockquote, h2, h3"
+#: Elements whose own (not descendants') text scores them: long text straight in a
+#: <div>, or <br>-broken lines.
+_HOLDER_TAGS = frozenset({"div", "span", "font", "article", "section", "td"})
+_HOLDER_SELECTOR = ", ".join(["br", *sorted(_HOLDER_TAGS)])
 MIN_PARAGRAPH_CHARS = 25
 #: Siblings of the best candidate scoring at least this share of it join the body.
 SIBLING_SHARE = 0.25
@@ -153,21 +157,35 @@ def _score_candidates(root: LexborNode) -> _Scores:
 
 
 def _direct_text_holders(root: LexborNode) -> Iterable[tuple[LexborNode, bool]]:
-    """Elements holding long text directly, and whether it is ``<br>``-broken."""
-    seen: set[int] = set()
+    """Elements holding long text directly, and whether it is ``<br>``-broken, in
+    document order (a ``<br>`` stands for its parent)."""
     broken: set[int] = set()
     for br in root.css("br"):
         if br.parent is not None:
             broken.add(br.parent.mem_id)
+    root_id = root.mem_id
     if len(root.text(deep=False, strip=True)) >= 2 * MIN_PARAGRAPH_CHARS:
-        broken.add(root.mem_id)  # text straight in <body>: the body is the container
-    for node in [root, *root.css("br, div, span, font, article, section, td")]:
-        holder = node.parent if node.tag == "br" else node
-        if holder is None or holder.mem_id in seen:
+        yield root, True  # text straight in <body>: the body is the container
+    nodes = root.css(_HOLDER_SELECTOR)
+    # The walk reads each element once: a <br> under a holder-tagged element (read as
+    # itself just before) or under the root is skipped without bookkeeping per element.
+    read: set[int] = set()
+    for node in nodes:
+        if node.tag != "br":
+            if len(node.text(deep=False, strip=True)) >= 2 * MIN_PARAGRAPH_CHARS:
+                node_id = node.mem_id
+                if node_id != root_id:
+                    yield node, node_id in broken
             continue
-        seen.add(holder.mem_id)
-        if len(holder.text(deep=False, strip=True)) >= 2 * MIN_PARAGRAPH_CHARS:
-            yield holder, holder.mem_id in broken
+        parent = node.parent
+        if parent is None or parent.tag in _HOLDER_TAGS:
+            continue
+        parent_id = parent.mem_id
+        if parent_id in read or parent_id == root_id:
+            continue
+        read.add(parent_id)
+        if len(parent.text(deep=False, strip=True)) >= 2 * MIN_PARAGRAPH_CHARS:
+            yield parent, True
 
 
 def ranked_containers(root: LexborNode, limit: int = 3) -> Iterator[list[LexborNode]]:
