@@ -380,37 +380,53 @@ class _Walker:
         self._in_article = root.tag == "article" or _has_ancestor_tag(root, "article")
         skip_tags = self.vocab.skip_tags
         parts = self._parts
-        # A str on the stack is the closing tag of an element entered earlier.
+        # A str on the stack is the closing tag of an element entered earlier. The loop
+        # is inlined (no per-node method calls): it runs once per node of the body.
         stack: list[LexborNode | str] = [root]
+        pop, push, extend = stack.pop, stack.append, stack.extend
         first = True
         while stack:
-            node = stack.pop()
+            node = pop()
             if isinstance(node, str):
-                self._leave(node)
+                if node == "a":
+                    self._link_depth -= 1
+                else:  # a block: it ends the line
+                    if parts:
+                        self.flush()
+                    self._block_tag = "p"
                 continue
-            tag = node.tag or ""
-            if tag == "-text":
-                text = node.text_content or ""
+            text = node.text_content
+            if text is not None:  # only text nodes have text content
                 if parts or not text.isspace():  # whitespace between blocks makes no line
                     parts.append(text)
                     if self._link_depth:
                         self._link_chars += len(text.strip())
                 continue
+            tag = node.tag
             if not tag or tag[0] == "-" or tag in skip_tags:
                 continue
             if tag == "br" or tag == "hr":
-                self.flush()
+                if parts:
+                    self.flush()
                 continue
-            if not first and self._dropped(node, tag):
+            if first:
+                first = False
+            elif self._dropped(node, tag):
                 self.removed += 1
                 continue
-            first = False
-            self._enter(tag)
-            if tag in BLOCK_TAGS or tag == "a":  # other tags do nothing when left
-                stack.append(tag)
+            if tag in BLOCK_TAGS:
+                if parts:
+                    self.flush()
+                self._block_tag = tag if tag in HEADING_TAGS or tag == "li" else "p"
+                push(tag)
+            elif tag == "a":
+                self._link_depth += 1
+                push(tag)
+            elif tag == "td" or tag == "th":
+                parts.append(" ")  # a table row is one line, its cells spaced
             children = list(node.iter(include_text=True))
             children.reverse()
-            stack.extend(children)
+            extend(children)
         self.flush()
 
     def _dropped(self, node: LexborNode, tag: str) -> bool:
@@ -419,22 +435,6 @@ class _Walker:
         if self._is_clutter_block(node, tag):
             return True
         return tag in INLINE_LABEL_TAGS and self._read_also(node)
-
-    def _enter(self, tag: str) -> None:
-        if tag in ("td", "th"):
-            self._parts.append(" ")  # a table row is one line, its cells spaced
-        elif tag in BLOCK_TAGS:
-            self.flush()
-            self._block_tag = tag if tag in HEADING_TAGS or tag == "li" else "p"
-        elif tag == "a":
-            self._link_depth += 1
-
-    def _leave(self, tag: str) -> None:
-        if tag in BLOCK_TAGS:
-            self.flush()
-            self._block_tag = "p"
-        elif tag == "a":
-            self._link_depth -= 1
 
     def _read_also(self, node: LexborNode) -> bool:
         """An inline "Baca juga:" label inside a story paragraph, with the link after it."""
