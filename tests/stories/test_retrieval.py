@@ -7,12 +7,14 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
+from collections import Counter
 from datetime import timedelta
+from itertools import pairwise
 
 import orjson
 import pytest
 
-from kabar.dedup import stories, text
+from kabar.dedup import stories, text, tfidf
 from kabar.dedup.stories import StoryClusterer
 from kabar.dedup.tfidf import DocumentFrequencies
 from kabar.models import Article
@@ -96,6 +98,20 @@ def test_version_one_state_still_loads(settings: DedupSettings) -> None:
     )
 
 
+def _reference_terms(heading: list[str], words: list[str]) -> tuple[Counter[str], dict[str, float]]:
+    """Word counts (lede and headline boosted) and the bigrams reaching a whole
+    count, in half words, as plain Python counts them."""
+    boosted = words[: stories.LEAD_WORDS] * (stories.LEAD_BOOST - 1)
+    tf = Counter(words + boosted + heading * stories.TITLE_BOOST)
+    pairs = Counter([*pairwise(words), *list(pairwise(heading)) * stories.TITLE_BOOST])
+    bigrams = {
+        f"{a} {b}": c * stories.BIGRAM_WEIGHT
+        for (a, b), c in pairs.items()
+        if c >= stories.MIN_PAIRS
+    }
+    return tf, bigrams
+
+
 def _reference_weigh(
     df: DocumentFrequencies, tf: dict[str, int], bigrams: dict[str, float]
 ) -> dict[str, float]:
@@ -116,9 +132,29 @@ def test_vectorized_weighting_matches_plain_python(settings: DedupSettings) -> N
     for i in range(40, 60):
         article = _filler(rng, i)
         heading = text.content_words(article.title)
-        tf, bigrams = stories._term_frequencies(heading, text.content_words(article.body))
-        vector, idf = clusterer._weigh(tf, bigrams, heading)
+        tf, bigrams = _reference_terms(heading, text.content_words(article.body))
+        doc = clusterer._features(f"isi-{i}", article, T0)
         expected = _reference_weigh(clusterer._df, tf, bigrams)
-        assert list(vector) == list(expected)  # same terms, same order (ties included)
-        assert vector == pytest.approx(expected, rel=1e-12)
-        assert all(idf[t] == pytest.approx(clusterer._df.idf(t)) for t in [*vector, *heading])
+        assert list(doc.vector) == list(expected)  # same terms, same order (ties included)
+        assert doc.vector == pytest.approx(expected, rel=1e-12)
+        assert all(
+            doc.idf[t] == pytest.approx(clusterer._df.idf(t)) for t in [*doc.vector, *heading]
+        )
+        assert sorted(clusterer._df.terms[i] for i in doc.terms.tolist()) == sorted(tf)
+
+
+def test_vocabulary_forgets_single_sightings_and_clustering_carries_on(
+    settings: DedupSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tfidf, "MAX_VOCABULARY", 50)
+    clusterer = StoryClusterer(settings)
+    rng = random.Random(9)
+    first = clusterer.assign("banjir-a", FLOOD_A.article, FLOOD_A.when)
+    for i in range(30):  # each compacts the vocabulary: renumbered ids, a fresh token memo
+        clusterer.assign(f"isi-{i}", _filler(rng, i), FLOOD_A.when + timedelta(minutes=i))
+    df = clusterer._df
+    assert 0 < len(df.terms) <= 2 * 50 + 400
+    assert all(df.ids[t] == i for i, t in enumerate(df.terms))
+    assert DocumentFrequencies.from_dict(df.to_dict()).to_dict() == df.to_dict()
+    second = clusterer.assign("banjir-b", FLOOD_B.article, FLOOD_B.when)
+    assert second.story_id == first.story_id

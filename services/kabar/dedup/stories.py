@@ -43,12 +43,13 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from itertools import accumulate, chain, compress, islice, pairwise, repeat
+from itertools import accumulate, chain, compress, islice, repeat
 from operator import add, ge, itemgetter, mul, truediv
 from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
+import numpy.typing as npt
 import orjson
 
 from kabar.dedup import text
@@ -88,6 +89,13 @@ _SUBLINEAR = [0.0] + [
     for c in range(1, BODY_WORDS + (LEAD_BOOST - 1) * LEAD_WORDS + TITLE_BOOST * TITLE_WORDS + 1)
 ]
 _SUBLINEAR_ARRAY = np.array(_SUBLINEAR, dtype=np.float64)
+#: The same for bigram counts (in half words).
+_PAIR_SUBLINEAR = np.array(
+    [0.0] + [1.0 + math.log(c * BIGRAM_WEIGHT) for c in range(1, len(_SUBLINEAR))], dtype=np.float64
+)
+_PAIR_SHIFT = 32
+_LOW_ID = (1 << _PAIR_SHIFT) - 1
+_Ids = npt.NDArray[np.int64]
 ARTICLE_TERMS = 60
 CENTROID_TERMS = 150
 #: Centroids are pruned back to CENTROID_TERMS once they exceed it by this much.
@@ -154,8 +162,8 @@ class _Doc:
     entities: frozenset[str]
     portal: str
     time: float
-    #: The distinct terms counted into the document frequencies.
-    terms: Iterable[str]
+    #: The distinct term ids counted into the document frequencies.
+    terms: npt.NDArray[np.int64]
     #: Headline + lede embedding (``dense`` on only).
     dense: Vector | None = None
 
@@ -220,6 +228,7 @@ class StoryClusterer:
         self.settings = settings
         self._dense = open_dense(settings, embedder)  # None unless settings.dense
         self._df = DocumentFrequencies()
+        self._term_ids = text.TermIds(self._df.intern)
         self._stories: dict[str, _Story] = {}
         self._postings: dict[str, _Posting] = {}
         self._aliases: dict[str, str] = {}
@@ -231,7 +240,8 @@ class StoryClusterer:
         if self._dense is not None:
             doc = replace(doc, dense=self._dense.embed(article.title, article.body))
         ranked = self._rank(doc)
-        self._df.add(doc.terms)
+        if self._df.add_ids(doc.terms):
+            self._term_ids = text.TermIds(self._df.intern)  # the ids were renumbered
         self._latest = max(self._latest, doc.time)
         threshold = self.settings.story_threshold
         if not ranked or ranked[0][0] < threshold:
@@ -307,6 +317,7 @@ class StoryClusterer:
                 raise ValueError(f"unknown story state version {state.get('version')!r}")
             clusterer = cls(settings, embedder)
             clusterer._df = DocumentFrequencies.from_dict(state["df"])
+            clusterer._term_ids = text.TermIds(clusterer._df.intern)
             for raw in state["stories"]:
                 clusterer._index(_Story.from_dict(raw))
             clusterer._aliases = dict(state["aliases"])
@@ -319,17 +330,16 @@ class StoryClusterer:
 
     # --- features -----------------------------------------------------------
     def _features(self, article_id: str, article: Article, when: datetime) -> _Doc:
-        body = article.body
-        heading = text.content_words(article.title)[:TITLE_WORDS]
+        body, ids = article.body, self._term_ids
         cut = body.find(" ", BODY_CHARS)  # read on to a space: never split a word
         if cut < 0:
             cut = len(body)
-        words = text.content_words(body[:cut])
+        words = _content_ids(ids, body[:cut])
         if len(words) < BODY_WORDS and cut < len(body):
-            words += text.content_words(body[cut:])
-        del words[BODY_WORDS:]
-        tf, bigrams = _term_frequencies(heading, words)
-        vector, idf = self._weigh(tf, bigrams, heading)
+            words = np.concatenate((words, _content_ids(ids, body[cut:])))
+        heading_ids = _content_ids(ids, article.title)[:TITLE_WORDS]
+        terms, counts, pairs, pair_counts = _term_frequencies(heading_ids, words[:BODY_WORDS])
+        vector, idf, heading = self._weigh(terms, counts, pairs, pair_counts, heading_ids)
         title_idf = {t: idf[t] for t in heading}
         names = text.entity_words(article.title + "\n" + body[:ENTITY_CHARS])
         return _Doc(
@@ -342,34 +352,38 @@ class StoryClusterer:
             entities=frozenset(names),
             portal=_outlet(article),
             time=_epoch(when),
-            terms=tf.keys(),
+            terms=terms,
         )
 
     def _weigh(
-        self, tf: Counter[str], bigrams: SparseVector, heading: list[str]
-    ) -> tuple[SparseVector, SparseVector]:
+        self, terms: _Ids, counts: _Ids, pairs: _Ids, pair_counts: _Ids, heading: _Ids
+    ) -> tuple[SparseVector, SparseVector, list[str]]:
         """Sublinear TF times IDF of the ``ARTICLE_TERMS`` heaviest terms,
-        L2-normalized and heaviest first, and the IDF of those and the headline's terms."""
+        L2-normalized and heaviest first; the IDF of those and of the headline's
+        terms; the headline's terms."""
         df = self._df
-        words = list(tf)
-        counts = np.fromiter(tf.values(), np.intp, len(words))
-        seen = np.fromiter(map(df.counts.get, words, repeat(0)), np.intp, len(words))
-        # The same float operations as tfidf.word_idfs, on arrays: bit for bit equal.
-        word_idf = df.base() - np.frombuffer(df.log_table(), np.float64)[seen]
-        bigram_idf = {bigram: df.idf(bigram) for bigram in bigrams}
-        terms = words + list(bigrams)
-        extra = [(1.0 + math.log(count)) * bigram_idf[b] for b, count in bigrams.items()]
-        weights = np.concatenate((_SUBLINEAR_ARRAY[counts] * word_idf, extra))
+        seen = df.counts_view()
+        logs = np.frombuffer(df.log_table(), np.float64)
+        # The same float operations as DocumentFrequencies.idf: bit for bit equal.
+        word_idf = df.base() - logs[seen[terms]]
+        pair_idf = df.base() - logs[np.minimum(seen[pairs >> _PAIR_SHIFT], seen[pairs & _LOW_ID])]
+        heading_idf = (df.base() - logs[seen[heading]]).tolist()
+        del seen  # a view must not outlive the call: the table grows
+        weights = np.concatenate(
+            (_SUBLINEAR_ARRAY[counts] * word_idf, _PAIR_SUBLINEAR[pair_counts] * pair_idf)
+        )
         # A stable sort of the negated weights keeps ties in order, as sorted(reverse=True).
-        order = np.argsort(-weights, kind="stable")[:ARTICLE_TERMS].tolist()
-        top = list(map(terms.__getitem__, order))
+        order = np.argsort(-weights, kind="stable")[:ARTICLE_TERMS]
+        top = _names(
+            df.terms, np.concatenate((terms, pairs))[order].tolist(), (order >= len(terms)).tolist()
+        )
         values = weights[order].tolist()
         norm = math.hypot(*values)
         vector = dict(zip(top, map(truediv, values, repeat(norm)), strict=False)) if norm else {}
-        idfs = word_idf.tolist() + list(bigram_idf.values())
-        idf = dict(zip(top, map(idfs.__getitem__, order), strict=True))
-        idf.update(zip(heading, df.word_idfs(heading), strict=True))
-        return vector, idf
+        idf = dict(zip(top, np.concatenate((word_idf, pair_idf))[order].tolist(), strict=True))
+        heading_terms = list(map(df.terms.__getitem__, heading.tolist()))
+        idf.update(zip(heading_terms, heading_idf, strict=True))
+        return vector, idf, heading_terms
 
     # --- scoring ------------------------------------------------------------
     def _rank(self, doc: _Doc) -> list[tuple[float, _Story]]:
@@ -615,17 +629,46 @@ class StoryClusterer:
         return event
 
 
-def _term_frequencies(heading: list[str], words: list[str]) -> tuple[Counter[str], SparseVector]:
-    """Word counts (lede and headline boosted) and the bigrams that reach a
-    whole count (repeated in the body, or in the headline), apart: word counts
-    are whole numbers, bigram counts are not."""
-    boosted = words[:LEAD_WORDS] * (LEAD_BOOST - 1) + heading * TITLE_BOOST
-    tf = Counter(words + boosted)
-    heading_pairs = list(pairwise(heading)) * TITLE_BOOST
-    pairs = Counter(chain(pairwise(words), heading_pairs))  # tuples: cheaper than strings
-    repeated = compress(pairs.items(), map(ge, pairs.values(), repeat(MIN_PAIRS)))
-    bigrams = {f"{a} {b}": c * BIGRAM_WEIGHT for (a, b), c in repeated}
-    return tf, bigrams
+def _content_ids(ids: text.TermIds, sample: str) -> _Ids:
+    """The term ids of the content words of ``sample``, in order."""
+    tokens = text.tokens(sample)
+    found = np.fromiter(map(ids.__getitem__, tokens), np.int64, len(tokens))
+    content: _Ids = found[found != 0]
+    return content
+
+
+def _term_frequencies(heading: _Ids, words: _Ids) -> tuple[_Ids, _Ids, _Ids, _Ids]:
+    """The distinct terms in first-seen order with their counts (lede and
+    headline boosted), and the bigrams (as pair codes) that reach a whole
+    count (repeated in the body, or in the headline) with their counts in
+    half words; counted in numpy over ids."""
+    boosted = (words, *[words[:LEAD_WORDS]] * (LEAD_BOOST - 1), *[heading] * TITLE_BOOST)
+    terms, counts = _first_seen_counts(np.concatenate(boosted))
+    heading_pairs = [_pair_codes(heading)] * TITLE_BOOST
+    pairs, pair_counts = _first_seen_counts(np.concatenate((_pair_codes(words), *heading_pairs)))
+    repeated = pair_counts >= MIN_PAIRS
+    return terms, counts, pairs[repeated], pair_counts[repeated]
+
+
+def _first_seen_counts(values: _Ids) -> tuple[_Ids, _Ids]:
+    """Distinct values in order of first occurrence, and how often each occurs."""
+    distinct, first, counts = np.unique(values, return_index=True, return_counts=True)
+    order = first.argsort()
+    return distinct[order], counts[order]
+
+
+def _pair_codes(ids: _Ids) -> _Ids:
+    """Each pair of neighbouring ids as one int64 (ids stay below 2**31)."""
+    pairs: _Ids = (ids[:-1] << _PAIR_SHIFT) | ids[1:]
+    return pairs
+
+
+def _names(terms: list[str], ids: list[int], is_pair: list[bool]) -> list[str]:
+    """Term strings for ids and pair codes."""
+    return [
+        f"{terms[i >> _PAIR_SHIFT]} {terms[i & _LOW_ID]}" if pair else terms[i]
+        for i, pair in zip(ids, is_pair, strict=True)
+    ]
 
 
 def _conflicting(doc: dict[str, frozenset[str]], story: dict[str, list[str]]) -> bool:

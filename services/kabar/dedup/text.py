@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
 
@@ -166,6 +166,22 @@ class _NameMemo(dict[str, str]):
             self.clear()
         word = stem(token.lower())
         value = self[token] = word if len(word) >= _MIN_WORD and word not in stopwords() else ""
+        return value
+
+
+class TermIds(dict[str, int]):
+    """Token -> the id ``intern`` gives its content word (0 = none): like
+    ``content_words``, but an article's tokens become ids in one C-level map."""
+
+    def __init__(self, intern: Callable[[str], int]) -> None:
+        super().__init__()
+        self._intern = intern
+
+    def __missing__(self, token: str) -> int:
+        if len(self) >= _MEMO_LIMIT:
+            self.clear()
+        word = _TERMS[token]
+        value = self[token] = self._intern(word) if word else 0
         return value
 
 

@@ -15,25 +15,41 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import repeat
 from operator import sub
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 SparseVector = dict[str, float]
 
 #: Above this many distinct terms, terms seen only once are forgotten.
 MAX_VOCABULARY = 400_000
+#: Terms met but never counted (read past an article's counted words) are
+#: forgotten once the vocabulary reaches this many times MAX_VOCABULARY.
+VOCABULARY_SLACK = 2
 
 
 class DocumentFrequencies:
-    """Online document frequencies and the IDF they imply."""
+    """Online document frequencies and the IDF they imply.
+
+    Every word gets an integer id on first sight (``ids``/``terms``); counts
+    live in an ``array`` indexed by id, so a whole article is looked up and
+    counted with numpy (``counts_view``) while single terms stay cheap to read
+    from Python. Ids are private to this object: compaction (see
+    ``MAX_VOCABULARY``) renumbers them, so callers hold them for one article."""
 
     def __init__(self, prior_docs: float = 20.0) -> None:
         self.prior_docs = prior_docs
         self.docs = 0
-        self.counts: Counter[str] = Counter()
+        #: Term -> id and back; id 0 is the empty term, never counted.
+        self.ids: dict[str, int] = {"": 0}
+        self.terms: list[str] = [""]
+        self._counts = array("q", [0])
+        #: Terms with a nonzero count.
+        self._nonzero = 0
         #: log(count + 1) for every count up to ``docs`` (no count exceeds it).
         self._logs = array("d", [0.0])
 
@@ -42,27 +58,41 @@ class DocumentFrequencies:
 
     def df(self, term: str) -> int:
         """Documents containing the word; for a bigram, those containing its rarer word."""
-        count = self.counts.get(term)
-        if count is not None:
-            return count
+        ids, counts = self.ids, self._counts
+        ident = ids.get(term)
+        if ident is not None:
+            return counts[ident]
         first, space, second = term.partition(" ")
         if not space:
             return 0
-        return min(self.counts.get(first, 0), self.counts.get(second, 0))
+        return min(counts[ids.get(first, 0)], counts[ids.get(second, 0)])
 
     def weighted(self, vector: Mapping[str, float]) -> dict[str, float]:
         """``vector`` times the IDF of each term."""
-        base, count, log, df = self._base(), self.counts.get, math.log, self.df
+        base, ids, counts, log, df = self._base(), self.ids.get, self._counts, math.log, self.df
         return {
-            t: x * (base - log((n if (n := count(t)) is not None else df(t)) + 1.0))
+            t: x * (base - log((counts[i] if (i := ids(t)) is not None else df(t)) + 1.0))
             for t, x in vector.items()
         }
 
     def word_idfs(self, words: Iterable[str]) -> Iterator[float]:
         """The IDF of each of ``words`` (not bigrams), without a Python-level loop."""
-        counts = map(self.counts.get, words, repeat(0))
+        counts = map(self._counts.__getitem__, map(self.ids.get, words, repeat(0)))
         logs = map(self._logs.__getitem__, counts)
         return map(sub, repeat(self._base()), logs)
+
+    def intern(self, term: str) -> int:
+        """The id of ``term``, a new one on first sight."""
+        ident = self.ids.get(term)
+        if ident is None:
+            ident = self.ids[term] = len(self.terms)
+            self.terms.append(term)
+            self._counts.append(0)
+        return ident
+
+    def counts_view(self) -> npt.NDArray[np.int64]:
+        """Counts by id, as a numpy view (do not keep it: the table grows)."""
+        return np.frombuffer(self._counts, dtype=np.int64)
 
     def _base(self) -> float:
         """idf(t) = base - log(df(t) + 1)."""
@@ -79,25 +109,56 @@ class DocumentFrequencies:
 
     def add(self, terms: Iterable[str]) -> None:
         """Count one document with these *distinct* terms."""
+        ids = [self.intern(t) for t in terms]
+        self.add_ids(np.array(ids, dtype=np.int64))
+
+    def add_ids(self, ids: npt.NDArray[np.int64]) -> bool:
+        """Count one document with these *distinct* term ids (nonzero); True when
+        that compacted the vocabulary (renumbering every id)."""
         self.docs += 1
-        self.counts.update(terms)
+        counts = self.counts_view()
+        counts[ids] += 1
+        self._nonzero += int(np.count_nonzero(counts[ids] == 1))
+        del counts
         if self.docs >= len(self._logs):
             self._extend_logs()
-        if len(self.counts) > MAX_VOCABULARY:
-            self.counts = Counter({t: c for t, c in self.counts.items() if c > 1})
+        if self._nonzero > MAX_VOCABULARY:
+            self._compact(1)
+            return True
+        if len(self.terms) > VOCABULARY_SLACK * MAX_VOCABULARY:
+            self._compact(0)
+            return True
+        return False
+
+    def _compact(self, forget_below: int) -> None:
+        """Keep the terms counted more than ``forget_below`` times (renumbered)."""
+        kept = [(t, c) for t, c in zip(self.terms, self._counts, strict=True) if c > forget_below]
+        self._load(kept)
+
+    def _load(self, counted: Iterable[tuple[str, int]]) -> None:
+        self.ids = {"": 0}
+        self.terms = [""]
+        self._counts = array("q", [0])
+        for term, count in counted:
+            if term and count > 0:
+                self._counts[self.intern(term)] = count
+        self._nonzero = len(self.terms) - 1
 
     def _extend_logs(self) -> None:
         size = len(self._logs)
         self._logs.extend(math.log(k + 1.0) for k in range(size, max(2 * size, self.docs + 1)))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"prior_docs": self.prior_docs, "docs": self.docs, "counts": dict(self.counts)}
+        counts = {t: c for t, c in zip(self.terms, self._counts, strict=True) if c > 0}
+        return {"prior_docs": self.prior_docs, "docs": self.docs, "counts": counts}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DocumentFrequencies:
+        """Version 1 state also counted bigrams: those are left out (a bigram
+        is taken to be as common as its rarer word)."""
         df = cls(float(data["prior_docs"]))
         df.docs = int(data["docs"])
-        df.counts = Counter({str(k): int(v) for k, v in data["counts"].items()})
+        df._load((str(k), int(v)) for k, v in data["counts"].items() if " " not in str(k))
         df._extend_logs()
         return df
 
