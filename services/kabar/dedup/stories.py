@@ -96,6 +96,9 @@ _PAIR_SUBLINEAR = np.array(
 _PAIR_SHIFT = 32
 _LOW_ID = (1 << _PAIR_SHIFT) - 1
 _Ids = npt.NDArray[np.int64]
+#: Scratch table indexed by term ids and pair codes (see ``_first_positions``);
+#: grown on demand. Clustering runs on one thread.
+_SCRATCH: _Ids = np.zeros(1 << 16, dtype=np.int64)
 ARTICLE_TERMS = 60
 CENTROID_TERMS = 150
 #: Centroids are pruned back to CENTROID_TERMS once they exceed it by this much.
@@ -641,26 +644,42 @@ def _term_frequencies(heading: _Ids, words: _Ids) -> tuple[_Ids, _Ids, _Ids, _Id
     """The distinct terms in first-seen order with their counts (lede and
     headline boosted), and the bigrams (as pair codes) that reach a whole
     count (repeated in the body, or in the headline) with their counts in
-    half words; counted in numpy over ids."""
-    boosted = (words, *[words[:LEAD_WORDS]] * (LEAD_BOOST - 1), *[heading] * TITLE_BOOST)
-    terms, counts = _first_seen_counts(np.concatenate(boosted))
-    heading_pairs = [_pair_codes(heading)] * TITLE_BOOST
-    pairs, pair_counts = _first_seen_counts(np.concatenate((_pair_codes(words), *heading_pairs)))
+    half words, in first-seen order too; counted in numpy over ids."""
+    lead = words[:LEAD_WORDS]
+    sequence = np.concatenate((words, *[lead] * (LEAD_BOOST - 1), *[heading] * TITLE_BOOST))
+    first = _first_positions(sequence)
+    terms, counts = _counted(sequence, first)
+    # A bigram is named by its words' first positions: small codes, counted the same way.
+    size = len(sequence)
+    start = len(words) + (LEAD_BOOST - 1) * len(lead)
+    in_words, in_heading = first[: len(words)], first[start : start + len(heading)]
+    pair_firsts = [in_heading[:-1] * size + in_heading[1:]] * TITLE_BOOST
+    codes = np.concatenate((in_words[:-1] * size + in_words[1:], *pair_firsts))
+    distinct, pair_counts = _counted(codes, _first_positions(codes))
     repeated = pair_counts >= MIN_PAIRS
-    return terms, counts, pairs[repeated], pair_counts[repeated]
+    distinct = distinct[repeated]
+    pairs: _Ids = (sequence[distinct // size] << _PAIR_SHIFT) | sequence[distinct % size]
+    return terms, counts, pairs, pair_counts[repeated]
 
 
-def _first_seen_counts(values: _Ids) -> tuple[_Ids, _Ids]:
-    """Distinct values in order of first occurrence, and how often each occurs."""
-    distinct, first, counts = np.unique(values, return_index=True, return_counts=True)
-    order = first.argsort()
-    return distinct[order], counts[order]
+def _first_positions(values: _Ids) -> _Ids:
+    """For each value, the position of its first occurrence in ``values``
+    (values index a scratch table, so they must stay small)."""
+    top = int(values.max()) + 1 if len(values) else 0
+    if len(_SCRATCH) < top:
+        _SCRATCH.resize(max(top, 2 * len(_SCRATCH)), refcheck=False)
+    positions = np.arange(len(values))
+    _SCRATCH[values] = len(values)
+    np.minimum.at(_SCRATCH, values, positions)
+    first: _Ids = _SCRATCH[values]
+    return first
 
 
-def _pair_codes(ids: _Ids) -> _Ids:
-    """Each pair of neighbouring ids as one int64 (ids stay below 2**31)."""
-    pairs: _Ids = (ids[:-1] << _PAIR_SHIFT) | ids[1:]
-    return pairs
+def _counted(values: _Ids, first: _Ids) -> tuple[_Ids, _Ids]:
+    """Distinct values in first-seen order and their counts, given ``_first_positions``."""
+    firsts = np.flatnonzero(first == np.arange(len(values)))
+    counts: _Ids = np.bincount(first, minlength=len(values))[firsts]
+    return values[firsts], counts
 
 
 def _names(terms: list[str], ids: list[int], is_pair: list[bool]) -> list[str]:
