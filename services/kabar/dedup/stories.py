@@ -498,9 +498,34 @@ class StoryClusterer:
         )
         story_id = "st_" + hashlib.sha1(doc.article_id.encode()).hexdigest()[:20]
         title = article.title.strip() or " ".join(article.body.split()[:TITLE_FALLBACK_WORDS])
-        story = _Story(story_id, title, language, doc.time, doc.time)
+        # What _add would make of an empty story, built directly (most articles start one).
+        vector = doc.vector
+        weights = map(truediv, vector.values(), map(doc.idf.__getitem__, vector))
+        entities = dict.fromkeys(doc.entities, 1.0)
+        story = _Story(
+            story_id,
+            title,
+            language,
+            doc.time,
+            doc.time,
+            member_count=1,
+            member_ids=(doc.article_id,),
+            outlets={doc.portal: 1},
+            centroid=dict(zip(vector, weights, strict=True)),
+            titles=dict(doc.title_terms),
+            entities=heaviest(entities, STORY_ENTITIES),
+        )
+        _add_numbered(story.numbered, doc.numbered)
         self._stories[story_id] = story
-        self._add(story, doc)
+        postings = self._postings
+        for term in vector:
+            ids = postings.get(term)
+            if ids is None:
+                postings[term] = {story_id: None}
+            else:
+                ids[story_id] = None
+        if doc.dense is not None and self._dense is not None:
+            self._dense.add(story_id, doc.dense)
         return story
 
     def _add(self, story: _Story, doc: _Doc) -> None:
