@@ -50,6 +50,7 @@ _LONE_TAIL = rf"[\W_]*?(?<![^\W_])({_NAME_TOKEN})(?![^\S\n]+[{_UPPER}])"
 _LONE_OPENER = re.compile(rf"[.!?:;\"”\n]\s*(?<=\s){_LONE_TAIL}")
 _LONE_AFTER_DASH = re.compile(rf"[-–—](?<=\s[-–—])\s+{_LONE_TAIL}")
 _LONE_AT_START = re.compile(_LONE_TAIL)
+_DASHES = ("-", "–", "—")
 #: Fast tokenizing: ASCII text is split after mapping every ASCII character
 #: that cannot be part of a word to a space; other text goes to _WORD.
 _ASCII_BREAKS = str.maketrans(
@@ -270,7 +271,8 @@ def entity_words(text: str) -> set[str]:
     sample = unicodedata.normalize("NFKC", text).replace("’", "'")
     counts = Counter(_CAPITALISED.findall(sample))
     lone = {m.start(1): m.group(1) for m in _LONE_OPENER.finditer(sample)}
-    lone.update((m.start(1), m.group(1)) for m in _LONE_AFTER_DASH.finditer(sample))
+    if any(map(sample.__contains__, _DASHES)):  # a cheap scan spares a slow one
+        lone.update((m.start(1), m.group(1)) for m in _LONE_AFTER_DASH.finditer(sample))
     opener = _LONE_AT_START.match(sample)
     if opener:
         lone[opener.start(1)] = opener.group(1)
