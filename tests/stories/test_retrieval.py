@@ -14,7 +14,8 @@ from itertools import pairwise
 import orjson
 import pytest
 
-from kabar.dedup import stories, text, tfidf
+from kabar.dedup import stories, termids, text, tfidf
+from kabar.dedup.fingerprint import BodyWords
 from kabar.dedup.stories import StoryClusterer
 from kabar.dedup.tfidf import DocumentFrequencies
 from kabar.models import Article
@@ -133,7 +134,8 @@ def test_vectorized_weighting_matches_plain_python(settings: DedupSettings) -> N
         article = _filler(rng, i)
         heading = text.content_words(article.title)
         tf, bigrams = _reference_terms(heading, text.content_words(article.body))
-        doc = clusterer._features(f"isi-{i}", article, T0)
+        words = BodyWords.of(article.paragraphs)
+        doc = clusterer._features(f"isi-{i}", article, T0, words)
         expected = _reference_weigh(clusterer._df, tf, bigrams)
         assert list(doc.vector) == list(expected)  # same terms, same order (ties included)
         assert doc.vector == pytest.approx(expected, rel=1e-12)
@@ -158,3 +160,17 @@ def test_vocabulary_forgets_single_sightings_and_clustering_carries_on(
     assert DocumentFrequencies.from_dict(df.to_dict()).to_dict() == df.to_dict()
     second = clusterer.assign("banjir-b", FLOOD_B.article, FLOOD_B.when)
     assert second.story_id == first.story_id
+
+
+def test_word_hashes_give_the_term_ids_of_their_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(termids, "MAX_WORDS", 200)  # the table starts over now and then
+    df = DocumentFrequencies()
+    by_token = text.TermIds(df.intern)
+    hashed = termids.HashedTerms(by_token)
+    rng = random.Random(4)
+    for i in range(200):
+        article = _filler(rng, i)
+        paragraphs = (*article.paragraphs, "Baru baru kata-kata Ma'ruf tiba_tiba 2026 ÉTÉ été")
+        words = BodyWords.of(paragraphs)
+        expected = [by_token[w.decode()] for w in b" ".join(words.lines).split()]
+        assert hashed(words.hashes, words.lines).tolist() == expected

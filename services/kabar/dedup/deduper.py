@@ -21,6 +21,7 @@ import numpy as np
 from kabar import metrics
 from kabar.dedup.boilerplate import BoilerplateLines, line_keys
 from kabar.dedup.fingerprint import (
+    BodyWords,
     Fingerprint,
     bands_for,
     body_lines,
@@ -53,7 +54,9 @@ _BOILERPLATE_BLOB = "boilerplate"
 
 
 class Clusterer(Protocol):
-    def assign(self, article_id: str, article: Article, when: datetime) -> Any: ...
+    def assign(
+        self, article_id: str, article: Article, when: datetime, words: BodyWords | None = None
+    ) -> Any: ...
 
     def dump(self) -> bytes: ...
 
@@ -190,7 +193,9 @@ class Deduper:
                 return _result("duplicate", ident, story, duplicate_of=first, similarity=1.0), []
         portal = article.portal or ""
         keys = line_keys(portal, body.lines)
-        fp = self._fingerprint(keys, body)
+        # The body's word hashes serve the fingerprint and the story clusterer both.
+        words = BodyWords(body.lines, word_hashes(body.lines)) if body.words >= MIN_WORDS else None
+        fp = self._fingerprint(keys, body, words)
         match = self._near_duplicate(fp) if fp is not None else None
         if match is not None:
             story = self._story_of(match.article_id)
@@ -204,7 +209,7 @@ class Deduper:
                 similarity=round(match.similarity, 4),
             )
             return result, []
-        story, events = self._assign(ident, article, moment)
+        story, events = self._assign(ident, article, moment, words)
         record = ArticleRecord(ident, body.content_hash, 1, now, story)
         self.store.put(record, now=now, fingerprint=fp, index_hash=body.words >= MIN_WORDS)
         self.boilerplate.learn(keys)
@@ -219,12 +224,14 @@ class Deduper:
             child = self._counters[key] = metrics.child(metrics.DEDUP_VERDICTS, portal, verdict)
         return child
 
-    def _fingerprint(self, keys: list[int] | None, body: _Body) -> Fingerprint | None:
+    def _fingerprint(
+        self, keys: list[int] | None, body: _Body, body_words: BodyWords | None = None
+    ) -> Fingerprint | None:
         """MinHash of the body without the portal's boilerplate lines (unless
         that would leave too little to compare); None for tiny bodies."""
         if body.words < MIN_WORDS:
             return None
-        words = word_hashes(body.lines)
+        words = body_words.hashes if body_words is not None else word_hashes(body.lines)
         if keys is not None:
             keep = self.boilerplate.keep(keys)
             if not all(keep):
@@ -260,11 +267,11 @@ class Deduper:
         return self.clusterer.resolve(story)
 
     def _assign(
-        self, ident: str, article: Article, moment: datetime
+        self, ident: str, article: Article, moment: datetime, words: BodyWords | None
     ) -> tuple[str | None, list[dict[str, Any]]]:
         if self.clusterer is None:
             return None, []
-        assignment = self.clusterer.assign(ident, article, moment)
+        assignment = self.clusterer.assign(ident, article, moment, words)
         events = list(assignment.events)
         created = sum(1 for event in events if event.get("type") == "story.created")
         if created:

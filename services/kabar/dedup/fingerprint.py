@@ -190,6 +190,19 @@ def word_hashes(lines: Sequence[bytes]) -> U64:
     return _mix(raw)
 
 
+@dataclass(frozen=True, slots=True)
+class BodyWords:
+    """A body's normalized lines and the hash of each of their words."""
+
+    lines: list[bytes]
+    hashes: U64
+
+    @classmethod
+    def of(cls, paragraphs: Sequence[str]) -> BodyWords:
+        lines = body_lines(paragraphs)
+        return cls(lines, word_hashes(lines))
+
+
 def line_numbers(lines: Sequence[bytes]) -> Lines:
     """The line number of each word of ``lines`` (aligned with ``word_hashes``)."""
     counts = [line.count(b" ") + 1 for line in lines]

@@ -21,10 +21,11 @@ the same words is evidence of one event, one outlet reusing its own vocabulary
 is not. An article scoring above the threshold for two stories that are
 themselves close merges them (``story.merged``).
 
-Speed: an article is tokenized once (the headline, and the body only as far
-as ``BODY_WORDS`` content words reach), mostly in C-level passes (str.translate,
-Counter, map); its terms are weighted and the heaviest picked in numpy (a
-stable sort: ties keep first-seen order). The heaviest terms look up
+Speed: the body's words come as the hashes the dedup stage made for its
+fingerprint, and become term ids in numpy (``kabar.dedup.termids``); terms
+and bigrams are counted, weighted and the heaviest picked over those ids in
+numpy (a stable sort: ties keep first-seen order), and only the heaviest
+become strings. The heaviest terms look up
 candidate stories in an inverted index, rarest first (terms used by more
 than ``POSTING_CAP`` stories are skipped: they cannot single out an
 event); only stories sharing
@@ -54,7 +55,9 @@ import orjson
 
 from kabar.dedup import text
 from kabar.dedup.dense import Embedder, Vector, open_dense
+from kabar.dedup.fingerprint import BodyWords
 from kabar.dedup.language import detect_language
+from kabar.dedup.termids import HashedTerms
 from kabar.dedup.tfidf import (
     DocumentFrequencies,
     SparseVector,
@@ -72,8 +75,6 @@ STATE_VERSION = 2
 READABLE_VERSIONS = (1, STATE_VERSION)
 #: Body words read per article: the lead carries the event, the tail drifts.
 BODY_WORDS = 300
-#: Body characters tokenized (comfortably more than BODY_WORDS content words).
-BODY_CHARS = 6000
 #: The first words of the body (the lede) count this many times.
 LEAD_WORDS = 60
 LEAD_BOOST = 2
@@ -231,20 +232,25 @@ class StoryClusterer:
         self.settings = settings
         self._dense = open_dense(settings, embedder)  # None unless settings.dense
         self._df = DocumentFrequencies()
-        self._term_ids = text.TermIds(self._df.intern)
+        self._use_vocabulary()
         self._stories: dict[str, _Story] = {}
         self._postings: dict[str, _Posting] = {}
         self._aliases: dict[str, str] = {}
         self._latest = 0.0
 
     # --- public API ---------------------------------------------------------
-    def assign(self, article_id: str, article: Article, when: datetime) -> StoryAssignment:
-        doc = self._features(article_id, article, when)
+    def assign(
+        self, article_id: str, article: Article, when: datetime, words: BodyWords | None = None
+    ) -> StoryAssignment:
+        """Place the article; ``words`` are its body's, when the caller has them already."""
+        if words is None:
+            words = BodyWords.of(article.paragraphs)
+        doc = self._features(article_id, article, when, words)
         if self._dense is not None:
             doc = replace(doc, dense=self._dense.embed(article.title, article.body))
         ranked = self._rank(doc)
         if self._df.add_ids(doc.terms):
-            self._term_ids = text.TermIds(self._df.intern)  # the ids were renumbered
+            self._use_vocabulary()  # the ids were renumbered
         self._latest = max(self._latest, doc.time)
         threshold = self.settings.story_threshold
         if not ranked or ranked[0][0] < threshold:
@@ -320,7 +326,7 @@ class StoryClusterer:
                 raise ValueError(f"unknown story state version {state.get('version')!r}")
             clusterer = cls(settings, embedder)
             clusterer._df = DocumentFrequencies.from_dict(state["df"])
-            clusterer._term_ids = text.TermIds(clusterer._df.intern)
+            clusterer._use_vocabulary()
             for raw in state["stories"]:
                 clusterer._index(_Story.from_dict(raw))
             clusterer._aliases = dict(state["aliases"])
@@ -332,16 +338,19 @@ class StoryClusterer:
         return clusterer
 
     # --- features -----------------------------------------------------------
-    def _features(self, article_id: str, article: Article, when: datetime) -> _Doc:
-        body, ids = article.body, self._term_ids
-        cut = body.find(" ", BODY_CHARS)  # read on to a space: never split a word
-        if cut < 0:
-            cut = len(body)
-        words = _content_ids(ids, body[:cut])
-        if len(words) < BODY_WORDS and cut < len(body):
-            words = np.concatenate((words, _content_ids(ids, body[cut:])))
-        heading_ids = _content_ids(ids, article.title)[:TITLE_WORDS]
-        terms, counts, pairs, pair_counts = _term_frequencies(heading_ids, words[:BODY_WORDS])
+    def _use_vocabulary(self) -> None:
+        """Token and word-hash memos for the current term ids."""
+        self._term_ids = text.TermIds(self._df.intern)
+        self._hashed_terms = HashedTerms(self._term_ids)
+
+    def _features(
+        self, article_id: str, article: Article, when: datetime, body_words: BodyWords
+    ) -> _Doc:
+        body = article.body
+        words = self._hashed_terms(body_words.hashes, body_words.lines)
+        words = words[words != 0][:BODY_WORDS]
+        heading_ids = _content_ids(self._term_ids, article.title)[:TITLE_WORDS]
+        terms, counts, pairs, pair_counts = _term_frequencies(heading_ids, words)
         vector, idf, heading = self._weigh(terms, counts, pairs, pair_counts, heading_ids)
         title_idf = {t: idf[t] for t in heading}
         names = text.entity_words(article.title + "\n" + body[:ENTITY_CHARS])
