@@ -269,16 +269,20 @@ def entity_words(text: str) -> set[str]:
     Equivalent to splitting ``entities`` into words, in two regex passes: every
     capitalised word counts, except the occurrences that open a sentence alone."""
     sample = unicodedata.normalize("NFKC", text).replace("’", "'")
-    counts = Counter(_CAPITALISED.findall(sample))
+    capitalised = _CAPITALISED.findall(sample)
     lone = {m.start(1): m.group(1) for m in _LONE_OPENER.finditer(sample)}
     if any(map(sample.__contains__, _DASHES)):  # a cheap scan spares a slow one
         lone.update((m.start(1), m.group(1)) for m in _LONE_AFTER_DASH.finditer(sample))
     opener = _LONE_AT_START.match(sample)
     if opener:
         lone[opener.start(1)] = opener.group(1)
-    counts.subtract(lone.values())
+    # Distinct words in first-seen order; only the few lone openers need counting.
+    distinct = dict.fromkeys(capitalised)
+    for token, count in Counter(lone.values()).items():
+        if token in distinct and capitalised.count(token) <= count:
+            del distinct[token]
     names = _NAMES
-    return {names[token] for token, count in counts.items() if count > 0} - {""}
+    return {names[token] for token in distinct} - {""}
 
 
 def numbered_words(text: str) -> dict[str, frozenset[str]]:
