@@ -16,12 +16,19 @@ mixed or short text) goes to the model.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-from kabar.dedup.text import language_stopwords, tokens
+from kabar.dedup.text import (
+    ascii_tokens,
+    language_stopwords,
+    normalize,
+    tokens,
+    typographic_folded,
+)
 
 LANGUAGES = (
     "id", "ms", "jv", "en", "tl", "nl", "de", "fr", "es", "pt", "it", "ru", "ar", "ja", "ko",
@@ -67,10 +74,18 @@ def _identifier() -> Any:
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of ``text``; None when it is too short or too uncertain."""
     sample = text[:_SAMPLE_CHARS]
-    words = list(filter(str.isalpha, tokens(sample)))
-    if len(words) < MIN_WORDS or sum(map(len, words)) < MIN_LETTERS:
-        return None
-    voted = _stopword_vote(words)
+    normal = typographic_folded(normalize(sample))
+    if normal.isascii():  # the common case: bytes tokens, the vote table in bytes
+        ascii_words = list(filter(bytes.isalpha, ascii_tokens(normal)))
+        if len(ascii_words) < MIN_WORDS or sum(map(len, ascii_words)) < MIN_LETTERS:
+            return None
+        voted = _stopword_vote(ascii_words, _byte_votes())
+        words = [word.decode("ascii") for word in ascii_words] if voted is None else []
+    else:
+        words = list(filter(str.isalpha, tokens(sample)))
+        if len(words) < MIN_WORDS or sum(map(len, words)) < MIN_LETTERS:
+            return None
+        voted = _stopword_vote(words, _votes())
     if voted is not None:
         return voted
     with _lock:  # the identifier keeps per-call state in numpy buffers
@@ -82,9 +97,9 @@ def detect_language(text: str) -> str | None:
     return str(label)
 
 
-def _stopword_vote(words: list[str]) -> str | None:
+def _stopword_vote(words: Sequence[str] | Sequence[bytes], table: Mapping[Any, str]) -> str | None:
     """The label ("id" or "en") when the sample's function words leave no doubt."""
-    votes = list(map(_votes().get, words))  # list.count: three C-level passes, no Counter
+    votes = list(map(table.get, words))  # list.count: three C-level passes, no Counter
     id_hits, en_hits = votes.count("id"), votes.count("en")
     if votes.count(_UNSURE) * MARKER_RATIO >= max(id_hits, en_hits):
         return None  # Malay or a regional language, unless a stray word ("sing", a name)
@@ -104,6 +119,12 @@ def _votes() -> dict[str, str]:
     votes = dict.fromkeys(indonesian, "id") | dict.fromkeys(english, "en")
     votes |= dict.fromkeys(malay | _SUNDANESE | _JAVANESE, _UNSURE)
     return {word: label for word, label in votes.items() if len(word) > 2}
+
+
+@cache
+def _byte_votes() -> dict[bytes, str]:
+    """``_votes`` keyed by ASCII bytes."""
+    return {word.encode("ascii"): label for word, label in _votes().items() if word.isascii()}
 
 
 def _looks_sundanese(words: list[str]) -> bool:

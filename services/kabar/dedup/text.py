@@ -56,6 +56,9 @@ _DASHES = ("-", "–", "—")
 _ASCII_BREAKS = str.maketrans(
     {chr(i): " " for i in range(128) if not chr(i).isalnum() and chr(i) != "'"}
 )
+_ASCII_BYTE_BREAKS = bytes(
+    c if c >= 128 or chr(c).isalnum() or chr(c) == "'" else ord(" ") for c in range(256)
+)
 _TYPOGRAPHIC = (
     ("\u201c", " "), ("\u201d", " "), ("\u2018", " "), ("\u2014", " "), ("\u2013", " "),
     ("\u2026", " "), ("\u00a0", " "), ("\u2022", " "), ("\u00b7", " "), ("\u00ab", " "),
@@ -123,13 +126,24 @@ def tokens(text: str) -> list[str]:
     """Normalized tokens, fast: like ``words`` but a token may keep stray
     apostrophes (``'quoted'``) that the regex would have left out, and a token
     with two inner apostrophes (``rock'n'roll``) is not split in two."""
-    normal = normalize(text)
-    if not normal.isascii():
-        for typographic, plain in _TYPOGRAPHIC:
-            normal = normal.replace(typographic, plain)
+    normal = typographic_folded(normalize(text))
     if normal.isascii():  # the common case, and str.translate is fast only on ASCII
         return normal.translate(_ASCII_BREAKS).split()
     return _WORD.findall(normal)
+
+
+def typographic_folded(normal: str) -> str:
+    """Typographic quotes, dashes and spaces of normalized text as spaces."""
+    if not normal.isascii():
+        for typographic, plain in _TYPOGRAPHIC:
+            normal = normal.replace(typographic, plain)
+    return normal
+
+
+def ascii_tokens(normal: str) -> list[bytes]:
+    """``tokens`` of normalized, typographic-folded ASCII text, as bytes
+    (splitting bytes makes its objects three times faster than str)."""
+    return normal.encode("ascii").translate(_ASCII_BYTE_BREAKS).split()
 
 
 def _content_word(token: str) -> str:
