@@ -98,12 +98,12 @@ def detect_language(text: str) -> str | None:
 
 
 def _stopword_vote(
-    words: Sequence[str] | Sequence[bytes], table: Mapping[Any, str] | None = None
+    words: Sequence[str | bytes], table: Mapping[Any, str] | None = None
 ) -> str | None:
     """The label ("id" or "en") when the sample's function words leave no doubt
     (``table``: the word votes, ``_votes`` unless given)."""
-    # list.count: three C-level passes, no Counter
-    votes = list(map((_votes() if table is None else table).get, words))
+    votes_of: Mapping[Any, str] = _votes() if table is None else table
+    votes = list(map(votes_of.get, words))  # list.count: three C-level passes, no Counter
     id_hits, en_hits = votes.count("id"), votes.count("en")
     if votes.count(_UNSURE) * MARKER_RATIO >= max(id_hits, en_hits):
         return None  # Malay or a regional language, unless a stray word ("sing", a name)
