@@ -40,12 +40,11 @@ import hashlib
 import heapq
 import math
 from bisect import bisect_right
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from itertools import accumulate, chain, compress, islice, repeat
-from operator import add, ge, itemgetter, mul, truediv
+from itertools import accumulate, chain, islice, repeat
+from operator import add, itemgetter, mul, truediv
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -136,10 +135,11 @@ NUMBER_CONFLICT_PENALTY = 0.2
 SPREAD_PRIOR = 20.0
 KEYWORDS = 10
 _ZEROS = repeat(0.0)
-#: A term's posting: the ids of the stories using it. A dict of str keys and
-#: None values, not a set: the GC leaves such dicts untracked, and hundreds of
-#: thousands of tracked sets made every full collection walk them all.
-_Posting = dict[str, None]
+#: A term's posting: the numbers (``_Story.number``) of the stories using it,
+#: in the order they took it up. A dict of int keys and None values, not a
+#: set or an array: the GC leaves such dicts untracked, and hundreds of
+#: thousands of tracked objects made every full collection walk them all.
+_Posting = dict[int, None]
 _ONES = repeat(1.0)
 
 
@@ -196,6 +196,8 @@ class _Story:
     #: Cached live norms of centroid and titles, and the stream size they are for.
     norms: tuple[float, float] = (0.0, 0.0)
     norms_at: int = -1
+    #: The story's key in the postings (given when it is indexed; not saved).
+    number: int = -1
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -235,6 +237,8 @@ class StoryClusterer:
         self._use_vocabulary()
         self._stories: dict[str, _Story] = {}
         self._postings: dict[str, _Posting] = {}
+        self._numbered: dict[int, _Story] = {}
+        self._next_number = 0
         self._aliases: dict[str, str] = {}
         self._latest = 0.0
 
@@ -410,16 +414,17 @@ class StoryClusterer:
         found.sort(key=len)  # the rarest terms first, as far as the budget goes
         budget = list(accumulate(map(len, found)))
         lists = found[: max(MIN_SHARED, bisect_right(budget, POSTING_BUDGET))]
-        shared = Counter(chain.from_iterable(lists))
-        shortlist = list(compress(shared, map(ge, shared.values(), repeat(MIN_SHARED))))
+        numbers = np.fromiter(chain.from_iterable(lists), np.int64, budget[len(lists) - 1])
+        shortlist, shared = _shared(numbers)
         if len(shortlist) > SHORTLIST:
-            shortlist = heapq.nlargest(SHORTLIST, shortlist, key=shared.__getitem__)
+            picked = heapq.nlargest(SHORTLIST, range(len(shortlist)), key=shared.__getitem__)
+            shortlist = [shortlist[i] for i in picked]
         if not shortlist:
             return []
         probe = self._probe(doc)
         scored = []
-        for story_id in shortlist:
-            story = self._stories[story_id]
+        for number in shortlist:
+            story = self._numbered[number]
             score = self._score(probe, story)
             if score is not None:
                 scored.append((score, story))
@@ -525,14 +530,14 @@ class StoryClusterer:
             entities=heaviest(entities, STORY_ENTITIES),
         )
         _add_numbered(story.numbered, doc.numbered)
-        self._stories[story_id] = story
-        postings = self._postings
+        self._number(story)
+        postings, number = self._postings, story.number
         for term in vector:
-            ids = postings.get(term)
-            if ids is None:
-                postings[term] = {story_id: None}
+            posting = postings.get(term)
+            if posting is None:
+                postings[term] = {number: None}
             else:
-                ids[story_id] = None
+                posting[number] = None
         if doc.dense is not None and self._dense is not None:
             self._dense.add(story_id, doc.dense)
         return story
@@ -559,32 +564,23 @@ class StoryClusterer:
 
     def _add_terms(self, story: _Story, profile: Mapping[str, float]) -> None:
         """Add to the story's centroid, indexing the terms new to it."""
-        centroid, postings, story_id = story.centroid, self._postings, story.id
-        if not centroid:  # a new story (most articles)
-            centroid.update(profile)
-            for term in profile:
-                ids = postings.get(term)
-                if ids is None:
-                    postings[term] = {story_id: None}
-                else:
-                    ids[story_id] = None
-            return
+        centroid, postings, number = story.centroid, self._postings, story.number
         for term, x in profile.items():
             old = centroid.get(term)
             if old is None:
                 centroid[term] = x
-                ids = postings.get(term)
-                if ids is None:
-                    postings[term] = {story_id: None}
+                posting = postings.get(term)
+                if posting is None:
+                    postings[term] = {number: None}
                 else:
-                    ids[story_id] = None
+                    posting[number] = None
             else:
                 centroid[term] = old + x
         if len(centroid) > CENTROID_TERMS + CENTROID_SLACK:
             live = self._live(centroid)
             for term in heapq.nsmallest(len(centroid) - CENTROID_TERMS, live, key=live.__getitem__):
                 del centroid[term]
-                self._unpost(term, story_id)
+                self._unpost(term, number)
 
     def _merge(self, keep: _Story, other: _Story) -> _Story:
         """Merge two stories; the larger (then the older) survives."""
@@ -617,22 +613,34 @@ class StoryClusterer:
         """A story profile weighted by the current IDF."""
         return self._df.weighted(profile)
 
-    def _index(self, story: _Story) -> None:
+    def _number(self, story: _Story) -> None:
+        """Hold the story, under a new number for the postings."""
+        story.number = self._next_number
+        self._next_number += 1
+        self._numbered[story.number] = story
         self._stories[story.id] = story
-        for term in story.centroid:
-            self._postings.setdefault(term, {})[story.id] = None
 
-    def _unpost(self, term: str, story_id: str) -> None:
-        ids = self._postings.get(term)
-        if ids is not None:
-            ids.pop(story_id, None)
-            if not ids:
+    def _index(self, story: _Story) -> None:
+        self._number(story)
+        for term in story.centroid:
+            posting = self._postings.get(term)
+            if posting is None:
+                self._postings[term] = {story.number: None}
+            else:
+                posting[story.number] = None
+
+    def _unpost(self, term: str, number: int) -> None:
+        posting = self._postings.get(term)
+        if posting is not None:
+            posting.pop(number, None)
+            if not posting:
                 del self._postings[term]
 
     def _drop(self, story: _Story) -> None:
         for term in story.centroid:
-            self._unpost(term, story.id)
+            self._unpost(term, story.number)
         self._stories.pop(story.id, None)
+        self._numbered.pop(story.number, None)
         if self._dense is not None:
             self._dense.drop(story.id)
 
@@ -722,6 +730,24 @@ def _names(terms: list[str], ids: list[int], is_pair: list[bool]) -> list[str]:
         f"{terms[i >> _PAIR_SHIFT]} {terms[i & _LOW_ID]}" if pair else terms[i]
         for i, pair in zip(ids, is_pair, strict=True)
     ]
+
+
+def _shared(numbers: _Ids) -> tuple[list[int], list[int]]:
+    """The numbers occurring at least MIN_SHARED times, in order of first
+    occurrence, and how often each occurs."""
+    if len(numbers) < MIN_SHARED:
+        return [], []
+    order = numbers.argsort(kind="stable")  # equal numbers keep their first occurrence first
+    ordered = numbers[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    counts = np.diff(np.append(starts, len(numbers)))
+    enough = counts >= MIN_SHARED
+    if not enough.any():
+        return [], []
+    firsts = order[starts[enough]]
+    by_first = firsts.argsort()
+    shared: list[int] = numbers[firsts[by_first]].tolist()
+    return shared, counts[enough][by_first].tolist()
 
 
 def _conflicting(doc: dict[str, frozenset[str]], story: dict[str, list[str]]) -> bool:
