@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
+import struct
 from collections import Counter
 from datetime import timedelta
 from itertools import pairwise
@@ -174,3 +175,18 @@ def test_word_hashes_give_the_term_ids_of_their_words(monkeypatch: pytest.Monkey
         words = BodyWords.of(paragraphs)
         expected = [by_token[w.decode()] for w in b" ".join(words.lines).split()]
         assert hashed(words.hashes, words.lines).tolist() == expected
+
+
+def test_a_posting_forgets_only_the_story_dropped(settings: DedupSettings) -> None:
+    clusterer = StoryClusterer(settings)
+    pack = struct.Struct("<q").pack
+    # 0x0100 followed by 0x0200 holds the bytes of 0x02000000000000 at an odd offset.
+    numbers = [0x0100, 0x0200, 7]
+    clusterer._postings["banjir"] = bytearray(b"".join(map(pack, numbers)))
+    clusterer._unpost("banjir", pack(0x02000000000000))
+    assert bytes(clusterer._postings["banjir"]) == b"".join(map(pack, numbers))
+    clusterer._unpost("banjir", pack(0x0200))
+    assert bytes(clusterer._postings["banjir"]) == pack(0x0100) + pack(7)
+    clusterer._unpost("banjir", pack(0x0100))
+    clusterer._unpost("banjir", pack(7))
+    assert "banjir" not in clusterer._postings

@@ -39,11 +39,12 @@ from __future__ import annotations
 import hashlib
 import heapq
 import math
+import struct
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from itertools import accumulate, chain, islice, repeat
+from itertools import accumulate, islice, repeat
 from operator import add, itemgetter, mul, truediv
 from typing import Any
 from urllib.parse import urlsplit
@@ -136,10 +137,13 @@ SPREAD_PRIOR = 20.0
 KEYWORDS = 10
 _ZEROS = repeat(0.0)
 #: A term's posting: the numbers (``_Story.number``) of the stories using it,
-#: in the order they took it up. A dict of int keys and None values, not a
-#: set or an array: the GC leaves such dicts untracked, and hundreds of
-#: thousands of tracked objects made every full collection walk them all.
-_Posting = dict[int, None]
+#: in the order they took it up, as packed int64s (``_Story.key``). A
+#: bytearray: a query joins its postings and numpy counts them without a
+#: Python object per entry, and the GC leaves it untracked (hundreds of
+#: thousands of tracked objects made every full collection walk them all).
+_Posting = bytearray
+_NUMBER = struct.Struct("<q")
+_NUMBER_BYTES = _NUMBER.size
 _ONES = repeat(1.0)
 
 
@@ -196,8 +200,9 @@ class _Story:
     #: Cached live norms of centroid and titles, and the stream size they are for.
     norms: tuple[float, float] = (0.0, 0.0)
     norms_at: int = -1
-    #: The story's key in the postings (given when it is indexed; not saved).
+    #: The story's number in the postings, and packed (given when it is indexed; not saved).
     number: int = -1
+    key: bytes = b""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -403,19 +408,18 @@ class StoryClusterer:
 
     # --- scoring ------------------------------------------------------------
     def _rank(self, doc: _Doc) -> list[tuple[float, _Story]]:
-        postings = self._postings
+        postings, cap = self._postings, POSTING_CAP * _NUMBER_BYTES
         found = [
             ids
             for term in islice(doc.vector, PREFILTER_TERMS)
-            if (ids := postings.get(term)) is not None and len(ids) <= POSTING_CAP
+            if (ids := postings.get(term)) is not None and len(ids) <= cap
         ]
         if len(found) < MIN_SHARED:
             return []
         found.sort(key=len)  # the rarest terms first, as far as the budget goes
         budget = list(accumulate(map(len, found)))
-        lists = found[: max(MIN_SHARED, bisect_right(budget, POSTING_BUDGET))]
-        numbers = np.fromiter(chain.from_iterable(lists), np.int64, budget[len(lists) - 1])
-        shortlist, shared = _shared(numbers)
+        lists = found[: max(MIN_SHARED, bisect_right(budget, POSTING_BUDGET * _NUMBER_BYTES))]
+        shortlist, shared = _shared(np.frombuffer(b"".join(lists), dtype="<i8"))
         if len(shortlist) > SHORTLIST:
             picked = heapq.nlargest(SHORTLIST, range(len(shortlist)), key=shared.__getitem__)
             shortlist = [shortlist[i] for i in picked]
@@ -437,7 +441,7 @@ class StoryClusterer:
         weights = []
         squares = 0.0
         for term, x in doc.vector.items():
-            spread = base - log(len(postings.get(term, ())) + 1.0)
+            spread = base - log(len(postings.get(term, b"")) // _NUMBER_BYTES + 1.0)
             squares += (x * spread) ** 2
             weights.append(x * spread * spread * idf[term])
         title = doc.title
@@ -490,7 +494,7 @@ class StoryClusterer:
         spread_base = log(len(self._stories) + SPREAD_PRIOR)
         squares = 0.0
         for term, x in self._df.weighted(story.centroid).items():
-            spread = spread_base - log(len(postings.get(term, ())) + 1.0)
+            spread = spread_base - log(len(postings.get(term, b"")) // _NUMBER_BYTES + 1.0)
             squares += (x * spread) ** 2
         titles = sum(x * x for x in self._df.weighted(story.titles).values())
         story.norms = (math.sqrt(squares), math.sqrt(titles))
@@ -531,13 +535,13 @@ class StoryClusterer:
         )
         _add_numbered(story.numbered, doc.numbered)
         self._number(story)
-        postings, number = self._postings, story.number
+        postings, key = self._postings, story.key
         for term in vector:
             posting = postings.get(term)
             if posting is None:
-                postings[term] = {number: None}
+                postings[term] = bytearray(key)
             else:
-                posting[number] = None
+                posting += key
         if doc.dense is not None and self._dense is not None:
             self._dense.add(story_id, doc.dense)
         return story
@@ -564,23 +568,23 @@ class StoryClusterer:
 
     def _add_terms(self, story: _Story, profile: Mapping[str, float]) -> None:
         """Add to the story's centroid, indexing the terms new to it."""
-        centroid, postings, number = story.centroid, self._postings, story.number
+        centroid, postings, key = story.centroid, self._postings, story.key
         for term, x in profile.items():
             old = centroid.get(term)
             if old is None:
                 centroid[term] = x
                 posting = postings.get(term)
                 if posting is None:
-                    postings[term] = {number: None}
+                    postings[term] = bytearray(key)
                 else:
-                    posting[number] = None
+                    posting += key
             else:
                 centroid[term] = old + x
         if len(centroid) > CENTROID_TERMS + CENTROID_SLACK:
             live = self._live(centroid)
             for term in heapq.nsmallest(len(centroid) - CENTROID_TERMS, live, key=live.__getitem__):
                 del centroid[term]
-                self._unpost(term, number)
+                self._unpost(term, key)
 
     def _merge(self, keep: _Story, other: _Story) -> _Story:
         """Merge two stories; the larger (then the older) survives."""
@@ -606,7 +610,7 @@ class StoryClusterer:
 
     def _spread(self, term: str) -> float:
         """How few stories use ``term``: topical words shared by many stories weigh less."""
-        stories = len(self._postings.get(term, ()))
+        stories = len(self._postings.get(term, b"")) // _NUMBER_BYTES
         return math.log((len(self._stories) + SPREAD_PRIOR) / (stories + 1.0))
 
     def _live(self, profile: SparseVector) -> SparseVector:
@@ -617,6 +621,7 @@ class StoryClusterer:
         """Hold the story, under a new number for the postings."""
         story.number = self._next_number
         self._next_number += 1
+        story.key = _NUMBER.pack(story.number)
         self._numbered[story.number] = story
         self._stories[story.id] = story
 
@@ -625,20 +630,25 @@ class StoryClusterer:
         for term in story.centroid:
             posting = self._postings.get(term)
             if posting is None:
-                self._postings[term] = {story.number: None}
+                self._postings[term] = bytearray(story.key)
             else:
-                posting[story.number] = None
+                posting += story.key
 
-    def _unpost(self, term: str, number: int) -> None:
+    def _unpost(self, term: str, key: bytes) -> None:
         posting = self._postings.get(term)
-        if posting is not None:
-            posting.pop(number, None)
+        if posting is None:
+            return
+        at = posting.find(key)
+        while at > 0 and at % _NUMBER_BYTES:  # a match across two numbers: look on
+            at = posting.find(key, at + 1)
+        if at >= 0:
+            del posting[at : at + _NUMBER_BYTES]
             if not posting:
                 del self._postings[term]
 
     def _drop(self, story: _Story) -> None:
         for term in story.centroid:
-            self._unpost(term, story.number)
+            self._unpost(term, story.key)
         self._stories.pop(story.id, None)
         self._numbered.pop(story.number, None)
         if self._dense is not None:
