@@ -37,6 +37,7 @@ _QUANTITY = re.compile(
 _NUMBERED = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)-([^\W\d_]{2,})")
 #: Indonesian ordinals bound to the word before them: "pekan ke-12", "hari ke 3".
 _ORDINAL = re.compile(r"([^\W\d_]{3,})\s+ke[-\s]?(\d+)\b")
+_DIGIT = re.compile(r"\d")
 _CLITICS = ("nya", "lah", "kah")
 #: Every uppercase letter of the Basic Multilingual Plane, as a regex class body.
 _UPPER = "".join(re.escape(c) for c in map(chr, range(0x10000)) if c.isupper() and c.isalpha())
@@ -308,6 +309,8 @@ def numbered_words(text: str) -> dict[str, frozenset[str]]:
     different events (or different steps of one saga)."""
     found: dict[str, set[str]] = {}
     normal = normalize(text)
+    if not _DIGIT.search(normal):  # both patterns need a digit; most headlines have none
+        return {}
     for number, word in _NUMBERED.findall(normal):
         found.setdefault(word, set()).add(number.replace(",", "."))
     for word, number in _ORDINAL.findall(normal):
