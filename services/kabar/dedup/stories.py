@@ -395,9 +395,7 @@ class StoryClusterer:
         )
         # A stable sort of the negated weights keeps ties in order, as sorted(reverse=True).
         order = np.argsort(-weights, kind="stable")[:ARTICLE_TERMS]
-        top = _names(
-            df.terms, np.concatenate((terms, pairs))[order].tolist(), (order >= len(terms)).tolist()
-        )
+        top = _names(df.terms, np.concatenate((terms, pairs))[order], order >= len(terms))
         values = weights[order].tolist()
         norm = math.hypot(*values)
         vector = dict(zip(top, map(truediv, values, repeat(norm)), strict=False)) if norm else {}
@@ -734,12 +732,16 @@ def _counted(values: _Ids, first: _Ids) -> tuple[_Ids, _Ids]:
     return values[firsts], counts
 
 
-def _names(terms: list[str], ids: list[int], is_pair: list[bool]) -> list[str]:
-    """Term strings for ids and pair codes."""
-    return [
-        f"{terms[i >> _PAIR_SHIFT]} {terms[i & _LOW_ID]}" if pair else terms[i]
-        for i, pair in zip(ids, is_pair, strict=True)
-    ]
+def _names(terms: list[str], ids: _Ids, is_pair: npt.NDArray[np.bool_]) -> list[str]:
+    """Term strings for ids and pair codes: the words in one C-level map, the
+    few bigrams put in after."""
+    at = np.flatnonzero(is_pair)
+    words = ids.copy()
+    words[at] = 0
+    names = list(map(terms.__getitem__, words.tolist()))
+    for i, code in zip(at.tolist(), ids[at].tolist(), strict=True):
+        names[i] = f"{terms[code >> _PAIR_SHIFT]} {terms[code & _LOW_ID]}"
+    return names
 
 
 def _shared(numbers: _Ids) -> tuple[list[int], list[int]]:
