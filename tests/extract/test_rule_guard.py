@@ -6,6 +6,8 @@ from kabar.extract import extract
 from tests.extract.extract_support import STORY
 
 URL = "https://news.detik.com/berita/d-7000001/contoh"
+#: A portal whose rules are not verified against real pages (tribunnews.com).
+UNVERIFIED_URL = "https://www.tribunnews.com/regional/2025/03/03/contoh"
 MORE = [
     "Relawan dari sejumlah kampus ikut membantu dapur umum yang setiap hari menyiapkan "
     "lebih dari dua ribu porsi makanan bagi pengungsi di tiga kecamatan.",
@@ -26,19 +28,28 @@ def _page(rule_block: str, elsewhere: str) -> str:
     )
 
 
-def test_rule_matching_a_teaser_falls_back_to_the_story() -> None:
-    # The detik selector matches a one-line teaser of another story; the article sits in
-    # a container the rule does not know.
-    teaser = "<div class='detail__body-text'><p>Saksikan siaran langsung malam ini.</p></div>"
+def test_unverified_rule_matching_a_stub_falls_back_to_the_story() -> None:
+    # The tribunnews selector (not checked on real pages) matches a one-line promo; the
+    # article sits in a container the rule does not know.
+    stub = "<div class='txt-article'><p>Saksikan siaran langsung malam ini.</p></div>"
     story = "<div class='isi-lama'>" + "".join(f"<p>{p}</p>" for p in STORY) + "</div>"
-    article = extract(_page(teaser, story), URL)
+    article = extract(_page(stub, story), UNVERIFIED_URL)
     assert article.extractor == "generic"
     assert list(article.paragraphs) == STORY
 
 
+def test_verified_rule_keeps_its_short_body() -> None:
+    # A verified rule's short body is the caption of a photo page, not a wrong match.
+    caption = "<div class='detail__body-text'><p>Saksikan siaran langsung malam ini.</p></div>"
+    story = "<div class='isi-lama'>" + "".join(f"<p>{p}</p>" for p in STORY) + "</div>"
+    article = extract(_page(caption, story), URL)
+    assert article.extractor == "rules:detik.com"
+    assert article.paragraphs == ("Saksikan siaran langsung malam ini.",)
+
+
 def test_short_rule_body_stays_when_nothing_fuller_exists() -> None:
     caption = (
-        "<div class='detail__body-text'><p>Warga membersihkan lumpur di halaman rumah "
+        "<div class='txt-article'><p>Warga membersihkan lumpur di halaman rumah "
         "mereka setelah banjir surut, Senin pagi.</p></div>"
     )
     teasers = (
@@ -49,8 +60,8 @@ def test_short_rule_body_stays_when_nothing_fuller_exists() -> None:
         )
         + "</ul>"
     )
-    article = extract(_page("", caption + teasers), URL)
-    assert article.extractor == "rules:detik.com"
+    article = extract(_page("", caption + teasers), UNVERIFIED_URL)
+    assert article.extractor == "rules:tribunnews.com"
     assert article.paragraphs == (
         "Warga membersihkan lumpur di halaman rumah mereka setelah banjir surut, Senin pagi.",
     )

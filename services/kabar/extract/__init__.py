@@ -86,7 +86,8 @@ def _extract(page: bytes | str, url: str | None, portal: str | None) -> Article:
         body = _read_body(nodes, extractor, removed, title, vocab)
         if body is None:
             continue
-        if held is None and extractor != "generic" and (gain := _doubt(body)):
+        trusted = rules is not None and rules.verified
+        if held is None and extractor != "generic" and (gain := _doubt(body, trusted)):
             # A portal selector that matched a teaser, a caption or a stub: weigh it
             # against the generic best candidate before publishing it.
             held = body
@@ -126,14 +127,17 @@ def _chars(body: _Body) -> int:
     return sum(len(p) for p in body.paragraphs)
 
 
-def _doubt(body: _Body) -> float:
+def _doubt(body: _Body, verified: bool) -> float:
     """How many times its text a generic body must hold to replace this rule body: for a
-    teaser (a paragraph or two cut off with "..."), or one too short to be sure of; 0
-    when the rule body is trusted."""
+    teaser (a paragraph or two cut off with "..."), or, from a rule not checked on real
+    pages, one too short to be sure of; 0 when the rule body is trusted. A verified rule's
+    short body is a photo or video page's caption far more often than a wrong match (and
+    the generic pass it would cost is the dearest step of extraction)."""
     last = body.paragraphs[-1]
     if len(body.paragraphs) <= TEASER_MAX_PARAGRAPHS and last.endswith(("...", "\u2026")):
         return TEASER_GAIN
-    return RULE_DOUBT_GAIN if _chars(body) < RULE_DOUBT_CHARS else 0.0
+    short = _chars(body) < RULE_DOUBT_CHARS
+    return RULE_DOUBT_GAIN if short and not verified else 0.0
 
 
 def _clearly_fuller(generic: _Body, rule: _Body, gain: float) -> bool:
