@@ -32,7 +32,7 @@ from kabar.dedup.fingerprint import (
     line_numbers,
     word_hashes,
 )
-from kabar.dedup.store import ArticleRecord, MemoryStore, StateStore, open_store
+from kabar.dedup.store import ArticleRecord, StateStore, open_store
 from kabar.errors import DedupError
 from kabar.events import article_id as make_article_id
 from kabar.models import Article, DedupResult, DedupVerdict
@@ -151,7 +151,7 @@ class Deduper:
     def _maybe_checkpoint(self) -> None:
         """Save the story and boilerplate state now and then, not only at shutdown:
         after a crash, stories carry on from the last checkpoint instead of from empty."""
-        if isinstance(self.store, MemoryStore):
+        if not self.store.durable:
             return
         now = time.monotonic()
         if now - self._checkpointed_at < self.settings.checkpoint_interval_s:

@@ -77,6 +77,9 @@ class Candidates:
 
 
 class StateStore(Protocol):
+    #: Whether what is put survives the process (worth checkpointing into).
+    durable: bool
+
     def get(self, article_id: str) -> ArticleRecord | None: ...
 
     def first_with_hash(self, content_hash: str) -> str | None:
@@ -136,6 +139,8 @@ def _empty_candidates() -> Candidates:
 
 class MemoryStore:
     """Everything in process memory, compactly (see the module docstring)."""
+
+    durable = False
 
     def __init__(self, ttl_s: float) -> None:
         self.ttl_s = ttl_s
@@ -339,6 +344,8 @@ class SqliteStore:
     ``flush_interval_s`` old, whichever comes first: a crash loses at most
     that last second or so of verdicts, not the last thousand."""
 
+    durable = True
+
     def __init__(
         self,
         path: str | Path,
@@ -479,6 +486,8 @@ class RedisStore:
     signature, size), ``h:<content hash>`` → first id, ``b:<band key>`` sorted set
     of ids scored by time (trimmed to the TTL), ``blob:<name>``.
     """
+
+    durable = True
 
     def __init__(self, url: str, ttl_s: float, *, prefix: str = _PREFIX) -> None:
         import redis
