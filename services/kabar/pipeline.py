@@ -3,9 +3,18 @@ publish, as asyncio stages joined by bounded queues.
 
 Bounded queues carry back-pressure: when the broker is slow the publish queue
 fills, the extract stage blocks on it, then fetch, then the sources. Failures
-at any stage become dead-letter events and the pipeline goes on. Shutdown
-(``request_stop``) stops intake, drains in-flight work within a deadline and
-spools what is left (``kabar.spool``).
+at any stage become dead-letter events and the pipeline goes on.
+
+Nothing is marked done before the broker acknowledged it. Every request is
+journaled (``kabar.spool``, fsync'd) before it enters the fetch queue; the
+records made from it are journaled, settling the request, before they are
+sent; a record leaves the journal on its ack, which also marks its URL seen
+(``UrlClaims.done``). Dedup verdicts become durable (``Deduper.commit``) only
+at moments when every event the stage made so far is acknowledged. So
+``kill -9`` at any moment leaves either a request to fetch again or a record
+to send again (with the same deterministic ``ce_id``), never a lost article.
+Shutdown (``request_stop``) stops intake and drains within a deadline (at
+once when the broker is down: the journal holds everything).
 """
 
 from __future__ import annotations
@@ -16,12 +25,14 @@ import contextlib
 import dataclasses
 import logging
 import random
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
 from kabar import metrics
+from kabar.claims import UrlClaims
 from kabar.errors import ExtractError, FetchError, KabarError, PublishError
 from kabar.events import (
     article_event_id,
@@ -37,13 +48,12 @@ from kabar.logs import log_event
 from kabar.models import Article, ArticleEvent, DedupResult, ErrorEvent, FetchRequest, FetchResult
 from kabar.publish import Outgoing
 from kabar.settings import Settings
-from kabar.spool import Spool
+from kabar.spool import Journaled, Pending, Spool
 from kabar.urls import canonicalize, host_of
 
 log = logging.getLogger("kabar.pipeline")
 
 _T = TypeVar("_T")
-_Q = TypeVar("_Q")
 
 SOURCE = "kabar"
 LANGUAGE_SAMPLE_CHARS = 1200
@@ -124,8 +134,25 @@ class Components:
     content_hash: Hasher
     deduper: Deduplicator | None = None
     detect_language: LanguageDetector | None = None
-    #: Called with a URL whose fetch failed for a passing reason, so a later poll retries it.
-    forget: Callable[[str], None] | None = None
+    #: URL status: done once published, released when a fetch failed for a passing
+    #: reason (so a later poll retries it).
+    claims: UrlClaims | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Fetched:
+    """A fetched page on its way to extraction, with its journal ticket."""
+
+    result: FetchResult
+    ticket: int | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Send:
+    """A journaled record on its way to the broker."""
+
+    entry: Journaled
+    from_dedup: bool = False
 
 
 class Pipeline:
@@ -134,15 +161,22 @@ class Pipeline:
         self.parts = parts
         self.spool = spool or Spool(settings.pipeline.spool_path)
         p = settings.pipeline
+        #: Discovery's output, before it is journaled.
+        self.intake_q: asyncio.Queue[FetchRequest] = asyncio.Queue(p.fetch_queue_size)
         self.fetch_q: asyncio.Queue[FetchRequest] = HostFairQueue(p.fetch_queue_size)
-        self.extract_q: asyncio.Queue[FetchResult] = asyncio.Queue(p.extract_queue_size)
-        self.publish_q: asyncio.Queue[Outgoing] = asyncio.Queue(p.publish_queue_size)
+        self.extract_q: asyncio.Queue[_Fetched] = asyncio.Queue(p.extract_queue_size)
+        self.publish_q: asyncio.Queue[_Send] = asyncio.Queue(p.publish_queue_size)
         self.stop_event = asyncio.Event()
         self.running = False
         self.counts: Counter[str] = Counter()
-        self._unsent: list[Outgoing] = []
-        #: What each worker task holds right now, so a cancelled worker's item is spooled.
-        self._held: dict[asyncio.Task[None], list[Outgoing] | FetchRequest] = {}
+        self.outage = OutageLog(p.outage_log_interval_s)
+        self._once = False
+        #: Journal ids of the requests in the fetch queue (equal requests share a deque).
+        self._tickets: dict[FetchRequest, collections.deque[int]] = {}
+        self._dedup_gate = asyncio.Lock()
+        self._dedup_unacked = 0
+        self._dedup_settled = asyncio.Event()
+        self._dedup_settled.set()
 
     # --- lifecycle ---------------------------------------------------------
     def request_stop(self) -> None:
@@ -152,11 +186,13 @@ class Pipeline:
         self.stop_event.set()
 
     async def run(self, *, once: bool = False) -> Counter[str]:
+        self._once = once
+        pending = self.spool.open()
         workers = self._start_workers()
         self.running = True
         metrics.PIPELINE_RUNNING.set(1)
         try:
-            await self._resume_spooled()
+            await self._resume(pending)
             if once:
                 await self._feed(await self.parts.sources.poll_once())
                 await self._drain(None)
@@ -167,7 +203,9 @@ class Pipeline:
             self.running = False
             metrics.PIPELINE_RUNNING.set(0)
             await _cancel(workers)
-            self._spool_leftovers()
+            self._final_commit()
+            self._report_spooled()
+            self.spool.close()
         return self.counts
 
     def _start_workers(self) -> list[asyncio.Task[None]]:
@@ -179,10 +217,13 @@ class Pipeline:
                   for _ in range(max(1, extractors))]
         tasks += [asyncio.create_task(self._loop(self.publish_q, self._publish_one, "publish"))
                   for _ in range(max(1, self.settings.pipeline.publish_workers))]
+        tasks.append(asyncio.create_task(self._admit_loop()))
+        if self._defer_dedup_commits():
+            tasks.append(asyncio.create_task(self._commit_loop()))
         return tasks
 
     async def _run_sources(self) -> None:
-        sources = asyncio.create_task(self.parts.sources.run(self.fetch_q, self.stop_event))
+        sources = asyncio.create_task(self.parts.sources.run(self.intake_q, self.stop_event))
         stop = asyncio.create_task(self.stop_event.wait())
         await asyncio.wait({sources, stop}, return_when=asyncio.FIRST_COMPLETED)
         self.stop_event.set()
@@ -195,54 +236,87 @@ class Pipeline:
         stop.cancel()
 
     async def _feed(self, requests: Sequence[FetchRequest]) -> None:
-        for request in requests:
+        """Journal requests, then queue them for fetching."""
+        tickets = self.spool.add_requests(requests)
+        await self._queue_fetches(list(zip(tickets, requests, strict=True)))
+
+    async def _queue_fetches(self, ticketed: Sequence[tuple[int, FetchRequest]]) -> None:
+        for ticket, request in ticketed:
+            self._tickets.setdefault(request, collections.deque()).append(ticket)
             await self.fetch_q.put(request)
             metrics.child(metrics.QUEUE_DEPTH, "fetch").set(self.fetch_q.qsize())
 
+    async def _admit_loop(self) -> None:
+        """Move discovered requests into the journal (one fsync per batch) and on."""
+        while True:
+            batch = [await self.intake_q.get()]
+            while not self.intake_q.empty() and len(batch) < 256:
+                batch.append(self.intake_q.get_nowait())
+            try:
+                await self._feed(batch)
+            finally:
+                for _ in batch:
+                    self.intake_q.task_done()
+
+    def _take_ticket(self, request: FetchRequest) -> int | None:
+        tickets = self._tickets.get(request)
+        if not tickets:
+            return None
+        ticket = tickets.popleft()
+        if not tickets:
+            del self._tickets[request]
+        return ticket
+
     async def _drain(self, timeout_s: float | None) -> None:
         async def join_all() -> None:
-            for queue in (self.fetch_q, self.extract_q, self.publish_q):
+            for queue in (self.intake_q, self.fetch_q, self.extract_q, self.publish_q):
                 await queue.join()
 
+        joined = asyncio.create_task(join_all())
+        # A one-shot run waits out an outage; a stopping service need not (all is journaled).
+        grace_s = float("inf") if timeout_s is None else self.settings.pipeline.outage_drain_s
+        outage = asyncio.create_task(self.outage.lasting(grace_s))
         try:
-            await asyncio.wait_for(join_all(), timeout_s)
-        except TimeoutError:
-            log.warning("drain deadline passed; spooling what is left")
+            await asyncio.wait({joined, outage}, timeout=timeout_s,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (joined, outage):
+                task.cancel()
+        if not joined.done() or joined.cancelled():
+            why = "broker down" if outage.done() and not outage.cancelled() else "deadline"
+            log_event(log, "WARNING", "drain stopped; the journal keeps what is left", why=why)
 
-    async def _resume_spooled(self) -> None:
-        records, requests = self.spool.take()
-        if records or requests:
-            log_event(log, "INFO", "resuming spooled work", records=len(records),
-                      requests=len(requests))
-        for record in records:
-            await self.publish_q.put(record)
-        await self._feed(requests)
+    async def _resume(self, pending: Pending) -> None:
+        """Send again what a previous run journaled but never saw acknowledged."""
+        if not len(pending):
+            return
+        log_event(log, "INFO", "resuming spooled work", records=len(pending.records),
+                  requests=len(pending.requests))
+        claims = self.parts.claims
+        if claims is not None:  # in flight again: discovery must not queue them twice
+            for _, request in pending.requests:
+                claims.claim(canonicalize(request.url))
+        for entry in pending.records:
+            await self.publish_q.put(_Send(entry))
+        await self._queue_fetches(pending.requests)
 
-    def _spool_leftovers(self) -> None:
-        records = self._unsent + _drain_queue(self.publish_q)
-        requests = _drain_queue(self.fetch_q)
-        requests += [r.request for r in _drain_queue(self.extract_q)]
-        for held in self._held.values():
-            if isinstance(held, FetchRequest):
-                requests.append(held)
-            else:
-                records.extend(held)
-        self._held.clear()
-        saved = self.spool.save(records, requests)
-        if saved:
-            log_event(log, "WARNING", "spooled unfinished work", count=saved)
+    def _report_spooled(self) -> None:
+        """One line saying what the journal keeps for the next start."""
+        if self.spool.pending:
+            log_event(log, "WARNING", "stopped with work spooled for the next start",
+                      records=self.spool.pending_records,
+                      requests=self.spool.pending - self.spool.pending_records,
+                      path=str(self.spool.path or ""))
 
     # --- stages ------------------------------------------------------------
     async def _loop(
         self, queue: asyncio.Queue[_T], handle: Callable[[_T], Awaitable[None]], stage: str
     ) -> None:
-        task = _current_task()
         depth, in_flight = metrics.QUEUE_DEPTH.labels(stage), metrics.IN_FLIGHT.labels(stage)
         while True:
             item = await queue.get()
             depth.set(queue.qsize())
             in_flight.inc()
-            self._held[task] = _work_of(item)
             try:
                 await handle(item)
             except Exception:  # a bug in one item must not kill the stage
@@ -251,44 +325,64 @@ class Pipeline:
             finally:
                 in_flight.dec()
                 queue.task_done()
-            self._held.pop(task, None)  # not reached when cancelled: the item gets spooled
 
-    async def _put_all(self, records: list[Outgoing]) -> None:
-        """Queue records for publishing; until queued they count as held work."""
-        pending = list(records)
-        self._held[_current_task()] = pending
-        while pending:
-            await self.publish_q.put(pending[0])
-            pending.pop(0)
+    async def _emit(
+        self,
+        records: list[Outgoing],
+        *,
+        settles: int | None = None,
+        mark: str | None = None,
+        from_dedup: bool = False,
+    ) -> None:
+        """Journal records (settling the request they came from), then queue them."""
+        entries = self.spool.add_records(records, mark=mark, settles=settles)
+        if from_dedup:
+            self._dedup_unacked += len(entries)
+            self._dedup_settled.clear()
+        for entry in entries:
+            await self.publish_q.put(_Send(entry, from_dedup))
         metrics.child(metrics.QUEUE_DEPTH, "publish").set(self.publish_q.qsize())
 
+    def _settle(self, ticket: int | None, mark: str | None) -> None:
+        """A request finished with nothing to publish (e.g. unchanged)."""
+        if ticket is not None:
+            self.spool.done([ticket])
+        if mark is not None and self.parts.claims is not None:
+            self.parts.claims.done(mark)
+
     async def _fetch_one(self, request: FetchRequest) -> None:
+        ticket = self._take_ticket(request)
+        mark: str | None = canonicalize(request.url)
         try:
             result = await self.parts.fetcher.fetch(request)
         except FetchError as exc:
-            if exc.retryable and self.parts.forget is not None:
-                self.parts.forget(request.url)
-            await self.dead_letter(request.url, request.portal, exc, request.attempt)
+            if exc.retryable and self.parts.claims is not None and mark is not None:
+                self.parts.claims.release(mark)
+                mark = None
+            await self._dead_letter(request.url, request.portal, exc, request.attempt,
+                                    settles=ticket, mark=mark)
             return
         self.counts["fetched"] += 1
         metrics.child(metrics.STAGE_ITEMS, "fetch", "ok").inc()
-        await self.extract_q.put(result)
+        await self.extract_q.put(_Fetched(result, ticket))
         metrics.child(metrics.QUEUE_DEPTH, "extract").set(self.extract_q.qsize())
 
-    async def _extract_one(self, result: FetchResult) -> None:
+    async def _extract_one(self, item: _Fetched) -> None:
+        result, ticket = item.result, item.ticket
         portal = result.request.portal
+        mark = canonicalize(result.request.url)
         try:
             with metrics.child(metrics.EXTRACT_SECONDS, portal).time():
                 article = await self._extract_page(result.html, result.final_url, portal)
             article, pages = await self._add_pages(article, result.request)
         except ExtractError as exc:
             metrics.child(metrics.EXTRACTIONS, portal, exc.reason).inc()
-            await self.dead_letter(result.final_url, portal, exc, 1)
+            await self._dead_letter(result.final_url, portal, exc, 1, settles=ticket, mark=mark)
             return
         article = self._complete(article, result)
         self._observe_article(article, portal)
         self.counts["extracted"] += 1
-        await self._dedup_and_queue(article, result, pages)
+        await self._dedup_and_queue(article, result, pages, ticket, mark)
 
     async def _extract_page(self, html: str, url: str, portal: str) -> Article:
         return await asyncio.to_thread(self.parts.extract, html, url, portal)
@@ -339,11 +433,20 @@ class Pipeline:
             if not value:
                 metrics.child(metrics.MISSING_FIELD, portal, name).inc()
 
-    async def _dedup_and_queue(self, article: Article, result: FetchResult, pages: int) -> None:
+    async def _dedup_and_queue(
+        self, article: Article, result: FetchResult, pages: int, ticket: int | None, mark: str
+    ) -> None:
+        async with self._dedup_gate:  # verdicts in one order; none while committing
+            await self._dedup_and_emit(article, result, pages, ticket, mark)
+
+    async def _dedup_and_emit(
+        self, article: Article, result: FetchResult, pages: int, ticket: int | None, mark: str
+    ) -> None:
         canonical = _canonical(article, result.final_url)
         verdict, story_events = self._dedup(article, canonical)
         if verdict.verdict == "unchanged":
             self.counts["unchanged"] += 1
+            self._settle(ticket, mark)
             return
         event = ArticleEvent(
             id=verdict.article_id or article_id(canonical),
@@ -359,14 +462,35 @@ class Pipeline:
         _observe_freshness(event)
         records = [self._article_record(event)] + [self._story_record(s, event.fetched_at)
                                                   for s in story_events]
-        await self._put_all(records)
+        await self._emit(records, settles=ticket, mark=mark, from_dedup=True)
+
+    # --- dedup commits -------------------------------------------------------
+    def _defer_dedup_commits(self) -> bool:
+        """Take over when the deduper's verdicts become durable, where it can."""
+        defer = getattr(self.parts.deduper, "defer_commits", None)
+        return bool(defer is not None and defer())
+
+    async def _commit_loop(self) -> None:
+        """Now and then, once every event dedup made is acknowledged, commit its state."""
+        interval_s = max(0.05, self.settings.dedup.flush_interval_s)
+        while True:
+            await asyncio.sleep(interval_s)
+            async with self._dedup_gate:
+                await self._dedup_settled.wait()
+                self._commit_dedup()
+
+    def _commit_dedup(self) -> None:
+        commit = getattr(self.parts.deduper, "commit", None)
+        if commit is not None:
+            commit()
+
+    def _final_commit(self) -> None:
+        if self._dedup_settled.is_set():
+            self._commit_dedup()
 
     def _dedup(
         self, article: Article, canonical: str
     ) -> tuple[DedupResult, list[dict[str, object]]]:
-        # Synchronous on purpose: no await between recording dedup state and holding the
-        # records, so a cancelled worker spools the events rather than a request that
-        # would look "unchanged" when fetched again.
         article = dataclasses.replace(article, canonical_url=canonical)
         if self.parts.deduper is None:
             return DedupResult(verdict="new", article_id=article_id(canonical)), []
@@ -400,27 +524,68 @@ class Pipeline:
                                _story_time(story) or fallback_time),
         )
 
-    async def _publish_one(self, record: Outgoing) -> None:
+    async def _publish_one(self, item: _Send) -> None:
+        """Send until acknowledged; a long-running service retries through an outage
+        (the journal holds the record), a one-shot run parks it for the next start."""
         settings = self.settings.pipeline
-        for attempt in range(1, settings.publish_attempts + 1):
+        record = item.entry.record
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 await self.parts.sender.send(record)
             except PublishError as exc:
-                if exc.reason == "message_too_large" or attempt == settings.publish_attempts:
-                    log_event(log, "ERROR", "publish failed; record spooled", stage="publish",
-                              reason=exc.reason, topic=record.topic)
-                    self._unsent.append(record)
+                self.outage.failed(exc.reason, record.topic)
+                if exc.reason == "message_too_large" or (
+                    self._once and attempt >= settings.publish_attempts
+                ):
+                    self._park(item, exc.reason)
                     return
-                delay = min(settings.publish_backoff_max_s, 0.2 * 2**attempt)
+                delay = min(settings.publish_backoff_max_s, 0.2 * 2 ** min(attempt, 16))
                 await asyncio.sleep(random.uniform(delay / 2, delay))
             else:
-                self.counts[f"published:{record.topic}"] += 1
-                metrics.child(metrics.STAGE_ITEMS, "publish", "ok").inc()
+                self.outage.recovered()
+                self._acked(item)
                 return
+
+    def _acked(self, item: _Send) -> None:
+        """The broker has the record: only now is its work done."""
+        entry = item.entry
+        self.spool.done([entry.id])
+        if entry.mark is not None and self.parts.claims is not None:
+            self.parts.claims.done(entry.mark)
+        self._leave_dedup(item)
+        self.counts[f"published:{entry.record.topic}"] += 1
+        metrics.child(metrics.STAGE_ITEMS, "publish", "ok").inc()
+
+    def _park(self, item: _Send, reason: str) -> None:
+        """Give up on a record for this run: it stays in the journal for the next start."""
+        log_event(log, "ERROR", "publish failed; record kept in the spool", stage="publish",
+                  reason=reason, topic=item.entry.record.topic)
+        self.counts["spooled"] += 1
+        self._leave_dedup(item)
+
+    def _leave_dedup(self, item: _Send) -> None:
+        if item.from_dedup:
+            self._dedup_unacked -= 1
+            if self._dedup_unacked <= 0:
+                self._dedup_settled.set()
 
     # --- failures ----------------------------------------------------------
     async def dead_letter(self, url: str, portal: str, exc: KabarError, attempt: int = 1) -> None:
         """Count, log and publish one failure on the dead-letter topic."""
+        await self._dead_letter(url, portal, exc, attempt)
+
+    async def _dead_letter(
+        self,
+        url: str,
+        portal: str,
+        exc: KabarError,
+        attempt: int,
+        *,
+        settles: int | None = None,
+        mark: str | None = None,
+    ) -> None:
         event = ErrorEvent(
             url=url,
             stage=exc.stage,
@@ -448,10 +613,7 @@ class Pipeline:
                 event.time,
             ),
         )
-        held = self._held.get(_current_task())
-        await self._put_all([record])
-        if held is not None:  # the stage's own item is still being worked on
-            self._held[_current_task()] = held
+        await self._emit([record], settles=settles, mark=mark)
 
     async def source_error(self, url: str, portal: str, exc: FetchError) -> None:
         """Hook for discovery: a feed or sitemap could not be read."""
@@ -492,22 +654,48 @@ def _current_task() -> asyncio.Task[None]:
     return task
 
 
-def _work_of(item: object) -> list[Outgoing] | FetchRequest:
-    """The part of a stage's item that must survive a cancelled worker."""
-    if isinstance(item, Outgoing):
-        return [item]
-    if isinstance(item, FetchResult):
-        return item.request
-    assert isinstance(item, FetchRequest)
-    return item
+class OutageLog:
+    """Publish failures logged at most once per interval (with a count), and how
+    long the broker has been failing; one line when it answers again."""
 
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        self.down_since: float | None = None
+        self._logged_at = float("-inf")
+        self._failures = 0
+        self._changed = asyncio.Event()
 
-def _drain_queue(queue: asyncio.Queue[_Q]) -> list[_Q]:
-    items: list[_Q] = []
-    while not queue.empty():
-        items.append(queue.get_nowait())
-        queue.task_done()
-    return items
+    def failed(self, reason: str, topic: str) -> None:
+        now = time.monotonic()
+        if self.down_since is None:
+            self.down_since = now
+            self._changed.set()
+        self._failures += 1
+        if now - self._logged_at >= self.interval_s:
+            log_event(log, "ERROR", "publishing fails; retrying (records stay spooled)",
+                      stage="publish", reason=reason, topic=topic, failures=self._failures,
+                      down_s=round(now - self.down_since, 1))
+            self._logged_at, self._failures = now, 0
+
+    def recovered(self) -> None:
+        if self.down_since is None:
+            return
+        log_event(log, "INFO", "broker answers again",
+                  down_s=round(time.monotonic() - self.down_since, 1))
+        self.down_since, self._logged_at, self._failures = None, float("-inf"), 0
+        self._changed.set()
+
+    async def lasting(self, grace_s: float) -> None:
+        """Return once the broker has been failing for ``grace_s`` without a break."""
+        while True:
+            if self.down_since is not None:
+                left = self.down_since + grace_s - time.monotonic()
+                if left <= 0:
+                    return
+                await asyncio.sleep(min(left, 0.5))
+                continue
+            self._changed.clear()
+            await self._changed.wait()
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:

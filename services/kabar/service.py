@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 
 from kabar.broker import EmbeddedBroker
+from kabar.claims import LocalClaims
 from kabar.dedup import Deduper, content_hash
 from kabar.dedup.language import detect_language
 from kabar.discovery import Discovery, SeenStore
@@ -24,7 +25,7 @@ from kabar.models import Article
 from kabar.pipeline import Components, Pipeline
 from kabar.publish import Publisher, ensure_topics
 from kabar.settings import Settings
-from kabar.urls import canonicalize, host_of
+from kabar.urls import host_of
 
 log = logging.getLogger("kabar.service")
 
@@ -89,13 +90,13 @@ async def _run_with_publisher(
                 if holder and isinstance(exc, FetchError):
                     await holder[0].source_error(url, portal, exc)
 
+            # URLs are marked seen only once what was published for them is acknowledged.
             discovery = Discovery(settings.portals, settings.discovery, fetcher, seen,
-                                  on_error=on_source_error)
+                                  on_error=on_source_error, claims=LocalClaims(seen))
             parts = Components(
                 fetcher=fetcher, sources=discovery, sender=publisher, extract=_extract,
                 stitch=stitch, content_hash=content_hash, deduper=deduper,
-                detect_language=detect_language,
-                forget=lambda url: seen.discard(canonicalize(url)),
+                detect_language=detect_language, claims=discovery.claims,
             )
             pipeline = Pipeline(settings, parts)
             holder.append(pipeline)

@@ -124,11 +124,16 @@ class PipelineSettings:
     publish_workers: int = 16
     #: On SIGTERM: how long in-flight work may take to drain before we give up.
     drain_timeout_s: float = 30.0
-    #: Attempts to publish one record before it is spooled for the next start.
+    #: ``--once``: attempts to publish one record before it is left spooled for the next
+    #: start (the long-running service retries until the broker answers).
     publish_attempts: int = 6
     publish_backoff_max_s: float = 10.0
-    #: Records and requests still pending at shutdown are kept here.
+    #: The write-ahead journal of requests and records not yet acknowledged.
     spool_path: str = ".kabar/spool.jsonl"
+    #: On stop, a broker failing this long ends the drain at once (the journal keeps it all).
+    outage_drain_s: float = 5.0
+    #: At most one publish-failure log line per this many seconds during an outage.
+    outage_log_interval_s: float = 10.0
     #: Seconds between progress lines on long runs (0: never).
     progress_interval_s: float = 10.0
 

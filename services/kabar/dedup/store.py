@@ -345,6 +345,9 @@ class SqliteStore:
     that last second or so of verdicts, not the last thousand."""
 
     durable = True
+    #: False while the owner decides when rows are written (``flush``), e.g. only
+    #: once the events of their verdicts were acknowledged by the broker.
+    autoflush = True
 
     def __init__(
         self,
@@ -441,7 +444,8 @@ class SqliteStore:
             self._db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)", (name, data))
 
     def expire(self, now: float) -> int:
-        self.flush()
+        if self.autoflush:
+            self.flush()
         with self._lock, self._db:
             self._db.execute("DELETE FROM articles WHERE seen < ?", (now - self._memory.ttl_s,))
         return self._memory.expire(now)
@@ -469,6 +473,8 @@ class SqliteStore:
             self._db.close()
 
     def _maybe_flush(self) -> None:
+        if not self.autoflush:
+            return
         full = len(self._upserts) + len(self._touches) >= _FLUSH_EVERY
         if full or time.monotonic() - self._flushed_at >= self.flush_interval_s:
             self.flush()
