@@ -153,6 +153,8 @@ class _Send:
 
     entry: Journaled
     from_dedup: bool = False
+    #: The request this record was made from, when it settles one.
+    ticket: int | None = None
 
 
 class Pipeline:
@@ -173,6 +175,11 @@ class Pipeline:
         self._once = False
         #: Journal ids of the requests in the fetch queue (equal requests share a deque).
         self._tickets: dict[FetchRequest, collections.deque[int]] = {}
+        #: Called once everything made from a request is acknowledged (or there was
+        #: nothing to publish): a distributed role commits its input offset here.
+        self.on_request_done: Callable[[FetchRequest], None] | None = None
+        self._requests: dict[int, FetchRequest] = {}
+        self._unacked: dict[int, int] = {}
         self._dedup_gate = asyncio.Lock()
         self._dedup_unacked = 0
         self._dedup_settled = asyncio.Event()
@@ -243,6 +250,8 @@ class Pipeline:
     async def _queue_fetches(self, ticketed: Sequence[tuple[int, FetchRequest]]) -> None:
         for ticket, request in ticketed:
             self._tickets.setdefault(request, collections.deque()).append(ticket)
+            if self.on_request_done is not None:
+                self._requests[ticket] = request
             await self.fetch_q.put(request)
             metrics.child(metrics.QUEUE_DEPTH, "fetch").set(self.fetch_q.qsize())
 
@@ -339,8 +348,10 @@ class Pipeline:
         if from_dedup:
             self._dedup_unacked += len(entries)
             self._dedup_settled.clear()
+        if settles is not None:
+            self._unacked[settles] = len(entries)
         for entry in entries:
-            await self.publish_q.put(_Send(entry, from_dedup))
+            await self.publish_q.put(_Send(entry, from_dedup, settles))
         metrics.child(metrics.QUEUE_DEPTH, "publish").set(self.publish_q.qsize())
 
     def _settle(self, ticket: int | None, mark: str | None) -> None:
@@ -349,6 +360,20 @@ class Pipeline:
             self.spool.done([ticket])
         if mark is not None and self.parts.claims is not None:
             self.parts.claims.done(mark)
+        self._request_done(ticket)
+
+    def _request_done(self, ticket: int | None) -> None:
+        request = self._requests.pop(ticket, None) if ticket is not None else None
+        if request is not None and self.on_request_done is not None:
+            self.on_request_done(request)
+
+    def _record_done(self, ticket: int | None) -> None:
+        if ticket is None or ticket not in self._unacked:
+            return
+        self._unacked[ticket] -= 1
+        if self._unacked[ticket] <= 0:
+            del self._unacked[ticket]
+            self._request_done(ticket)
 
     async def _fetch_one(self, request: FetchRequest) -> None:
         ticket = self._take_ticket(request)
@@ -443,7 +468,7 @@ class Pipeline:
         self, article: Article, result: FetchResult, pages: int, ticket: int | None, mark: str
     ) -> None:
         canonical = _canonical(article, result.final_url)
-        verdict, story_events = self._dedup(article, canonical)
+        verdict, story_events = self._dedup(article, canonical, _event_time(result))
         if verdict.verdict == "unchanged":
             self.counts["unchanged"] += 1
             self._settle(ticket, mark)
@@ -489,12 +514,12 @@ class Pipeline:
             self._commit_dedup()
 
     def _dedup(
-        self, article: Article, canonical: str
+        self, article: Article, canonical: str, when: datetime | None = None
     ) -> tuple[DedupResult, list[dict[str, object]]]:
         article = dataclasses.replace(article, canonical_url=canonical)
         if self.parts.deduper is None:
             return DedupResult(verdict="new", article_id=article_id(canonical)), []
-        result = self.parts.deduper.process(article)
+        result = self.parts.deduper.process(article, when=when)
         self.counts[f"dedup_{result[0].verdict}"] += 1
         return result
 
@@ -555,6 +580,7 @@ class Pipeline:
         if entry.mark is not None and self.parts.claims is not None:
             self.parts.claims.done(entry.mark)
         self._leave_dedup(item)
+        self._record_done(item.ticket)
         self.counts[f"published:{entry.record.topic}"] += 1
         metrics.child(metrics.STAGE_ITEMS, "publish", "ok").inc()
 
@@ -628,6 +654,17 @@ def _canonical(article: Article, final_url: str) -> str:
     ) and len(declared.split("/", 3)[-1]) > 1:
         return canonicalize(declared)
     return canonicalize(final_url)
+
+
+def _event_time(result: FetchResult) -> datetime | None:
+    """Dedup and stories run on the fetch's own time, so a replay of the same
+    input gives the same verdicts and stories; None (the clock) when unknown."""
+    if not result.fetched_at:
+        return None
+    with contextlib.suppress(ValueError):
+        moment = datetime.fromisoformat(result.fetched_at.replace("Z", "+00:00"))
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return None
 
 
 def _story_time(story: dict[str, object]) -> str | None:

@@ -185,6 +185,35 @@ class DedupSettings:
 
 
 @dataclass(slots=True)
+class ClusterSettings:
+    """The distributed roles (``kabar run --role ...``): topics between the stages,
+    consumer groups and the shared URL status."""
+
+    #: Fetch requests from discovery to the crawl group, keyed by host.
+    frontier_topic: str = "kabar.frontier.v1"
+    #: Partitions of the frontier: the most crawl workers that can share the work.
+    frontier_partitions: int = 12
+    #: Extracted articles from the crawl group to the single stories stage (1 partition).
+    extracted_topic: str = "kabar.extracted.v1"
+    crawl_group: str = "kabar-crawl"
+    stories_group: str = "kabar-stories"
+    #: A worker silent this long leaves the group and its partitions move (Tansu
+    #: took ~9 s to move them at 6 s).
+    session_timeout_ms: int = 6000
+    heartbeat_interval_ms: int = 1000
+    #: Shared URL status (claims, done, fetch leases): a Redis URL.
+    status_url: str = "redis://127.0.0.1:6379/0"
+    status_prefix: str = "kabar:url:"
+    #: A URL claimed this long ago and never done is queued again by the sweeper.
+    requeue_after_s: float = 600.0
+    sweep_interval_s: float = 30.0
+    #: How long a crawl worker holds a URL's fetch lease at most.
+    fetch_lease_s: float = 180.0
+    #: The stories stage snapshots its state with the consumed offset this often.
+    snapshot_interval_s: float = 1.0
+
+
+@dataclass(slots=True)
 class MetricsSettings:
     enabled: bool = True
     host: str = "127.0.0.1"
@@ -218,6 +247,7 @@ class Settings:
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     extract: ExtractSettings = field(default_factory=ExtractSettings)
     dedup: DedupSettings = field(default_factory=DedupSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     log: LogSettings = field(default_factory=LogSettings)
     portals: list[PortalConfig] = field(default_factory=list)

@@ -13,6 +13,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", "-c", help="TOML config file (default: the shipped portals)")
     parser.add_argument("--once", action="store_true",
                         help="one pass over the sources; exit 0 once everything is published")
+    parser.add_argument("--role", choices=("discovery", "crawl", "stories"),
+                        help="run one stage of a distributed deployment (needs [broker] "
+                             "bootstrap_servers and Redis at [cluster] status_url); "
+                             "default: every stage in this process")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -32,7 +36,7 @@ def main(args: argparse.Namespace) -> int:
         print(message, file=sys.stderr, flush=True)
 
     try:
-        counts = asyncio.run(run_service(settings, once=args.once, say=say))
+        counts = asyncio.run(run_service(settings, once=args.once, say=say, role=args.role))
     except KabarError as exc:
         say(f"kabar run: {exc}")
         return 1
