@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import fcntl
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +31,10 @@ from kabar.publish import Outgoing
 
 #: Rewrite the journal once it holds this many bytes and nothing is pending.
 _TRUNCATE_BYTES = 8 * 1024 * 1024
+
+
+class SpoolLocked(OSError):
+    """Another process (a running ``kabar run``) holds the journal."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -68,6 +73,7 @@ class Spool:
         self._next_id = 1
         self._pending: set[int] = set()
         self._pending_records: set[int] = set()
+        self._lock: int | None = None
 
     # --- lifecycle -----------------------------------------------------------
     def open(self) -> Pending:
@@ -76,10 +82,12 @@ class Spool:
             return Pending([], [])
         records: dict[int, Journaled] = {}
         requests: dict[int, FetchRequest] = {}
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock = _lock(self.path)
         if self.path is not None and self.path.exists():
             records, requests = self._read(self.path)
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._rewrite(records, requests)
             self._fh = open(self.path, "ab")  # noqa: SIM115 - held open for the run
         self._pending = set(records) | set(requests)
@@ -93,6 +101,9 @@ class Spool:
             fh.flush()
             os.fsync(fh.fileno())
             fh.close()
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            os.close(lock)
 
     @property
     def pending(self) -> int:
@@ -203,6 +214,18 @@ class Spool:
                    for i, r in records.items() if i not in done}
         requests = {renumber.get(i, i): q for i, q in requests.items() if i not in done}
         return records, requests
+
+
+def _lock(path: Path) -> int:
+    """An exclusive lock beside the journal, held while it is open (released by the
+    kernel when the process dies, even by kill -9)."""
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        raise SpoolLocked(f"{path} is in use by another process (a running kabar run?)") from exc
+    return fd
 
 
 def _fsync_dir(path: Path) -> None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+import pytest
 
 from kabar.models import FetchRequest
 from kabar.publish import Outgoing
-from kabar.spool import Spool
+from kabar.spool import Spool, SpoolLocked, read_pending
 
 RECORD = Outgoing("t", b"k\xff", b'{"a":1}', [("ce_id", b"1"), ("bin", b"\x00\xff")])
 REQUEST = FetchRequest(url="https://x.id/a", portal="x", source="feed", attempt=2)
@@ -25,8 +26,10 @@ def test_pending_work_survives_a_crash_and_leaves_only_when_done(tmp_path: Path)
                                 mark="https://x.id/a", settles=ticket)
     spool.done([entries[1].id])
     assert spool.pending == 2 and spool.pending_records == 1
-    # no close(): as after kill -9
-    again = Spool(str(path)).open()
+    # no close(): as after kill -9, what is on disk now
+    with pytest.raises(SpoolLocked):
+        Spool(str(path)).open()  # and a second process may not write beside it
+    again = read_pending(str(path))
     assert [(e.record, e.mark) for e in again.records] == [(RECORD, "https://x.id/a")]
     assert [q.url for _, q in again.requests] == ["https://x.id/b"]
     assert [i for i, _ in again.requests] == [other]

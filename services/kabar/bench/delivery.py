@@ -56,6 +56,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--outage-s", type=float, default=60.0, help="broker cut-off at the proxy")
     parser.add_argument("--page-delay-s", type=float, default=0.1,
                         help="the site's answer time per page (scaling phase)")
+    parser.add_argument("--crawl-s", type=float, default=90.0,
+                        help="faults phase: per-host rate set so crawling takes about this long")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0",
+                        help="Redis for the URL status (keys under a bench-only prefix)")
     parser.add_argument("--skip-scaling", action="store_true", help="faults phase only")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
 
@@ -301,7 +305,7 @@ def scaling(workdir: Path, broker: Broker, args: argparse.Namespace) -> tuple[fl
         server, bases = serve(args.portals, args.per_portal, delay_s=args.page_delay_s)
         total = args.portals * args.per_portal
         cluster = Cluster(workdir, f"scale{workers}", bases, broker.bootstrap, workers,
-                          fetch={"workers": 2})
+                          cluster={"status_url": args.redis_url}, fetch={"workers": 2})
         cluster.start(*[n for n in cluster.roles if not n.startswith("discovery")])
         crawlers = [n for n in cluster.roles if n.startswith("crawl")]
         wait_for(lambda c=cluster, names=crawlers: all(  # type: ignore[misc]
@@ -337,10 +341,11 @@ class Faults:
 def faults(workdir: Path, broker: Broker, args: argparse.Namespace) -> Faults:
     server, bases = serve(args.portals, args.per_portal)
     total = args.portals * args.per_portal
-    # Slow enough (per-host rate) that the faults happen mid-run: some 90 s of crawling.
-    rate = max(0.2, args.per_portal / 90)
+    # Slow enough (per-host rate) that the faults happen mid-run.
+    rate = max(0.2, args.per_portal / args.crawl_s)
     cluster = Cluster(workdir, "faults", bases, broker.bootstrap, args.workers,
-                      cluster={"requeue_after_s": 30.0, "sweep_interval_s": 5.0},
+                      cluster={"requeue_after_s": 30.0, "sweep_interval_s": 5.0,
+                               "status_url": args.redis_url},
                       fetch={"per_host_rate": rate, "per_host_burst": 1})
     cluster.start()
 
