@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
 from kabar import metrics
-from kabar.errors import ExtractError, FetchError, KabarError, PublishError
+from kabar.errors import DedupError, ExtractError, FetchError, KabarError, PublishError
 from kabar.events import (
     article_id,
     ce_headers,
@@ -339,7 +339,11 @@ class Pipeline:
 
     async def _dedup_and_queue(self, article: Article, result: FetchResult, pages: int) -> None:
         canonical = _canonical(article, result.final_url)
-        verdict, story_events = self._dedup(article, canonical)
+        try:
+            verdict, story_events = self._dedup(article, canonical)
+        except DedupError as exc:  # e.g. state that cannot be written: visible, not dropped
+            await self.dead_letter(canonical, result.request.portal, exc, 1)
+            return
         if verdict.verdict == "unchanged":
             self.counts["unchanged"] += 1
             return

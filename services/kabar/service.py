@@ -13,6 +13,7 @@ import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 
+from kabar import statefile
 from kabar.broker import EmbeddedBroker
 from kabar.dedup import Deduper, content_hash
 from kabar.dedup.language import detect_language
@@ -101,9 +102,11 @@ async def _run_with_publisher(
             holder.append(pipeline)
             return await _supervise(settings, pipeline, publisher, once, say, on_ready)
     finally:
-        if deduper is not None:
-            deduper.close()
-        seen.close()
+        try:
+            if deduper is not None:
+                deduper.close()
+        finally:
+            seen.close()
 
 
 def apply_portal_rates(fetcher: Fetcher, settings: Settings) -> None:
@@ -184,6 +187,9 @@ def format_counts(
             f"articles={counts['published:' + b.articles_topic]} "
             f"stories={counts['published:' + b.stories_topic]} "
             f"errors={counts['published:' + b.errors_topic]}")
+    state_errors = statefile.write_errors()
+    if state_errors:  # writes are retried, not dropped; the count says the disk failed
+        line += f" state_write_errors={state_errors}"
     if pipeline is not None:
         line += (f" queues: fetch={pipeline.fetch_q.qsize()} extract={pipeline.extract_q.qsize()}"
                  f" publish={pipeline.publish_q.qsize()}")
