@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from kabar import __version__
 
-COMMANDS = ("run", "extract", "eval", "dedup", "tail", "demo", "broker", "bench")
+COMMANDS = ("run", "extract", "eval", "dedup", "tail", "demo", "broker", "bench", "state")
 
 
 def build_parser() -> argparse.ArgumentParser:
