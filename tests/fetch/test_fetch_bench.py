@@ -20,9 +20,10 @@ def test_main_prints_the_figure(capsys: pytest.CaptureFixture[str]) -> None:
     parser = argparse.ArgumentParser()
     bench.add_arguments(parser)
     args = parser.parse_args(["--pages", "20", "--rounds", "1", "--workers", "2"])
-    assert bench.main(args) == 0
+    code = bench.main(args)
     out = capsys.readouterr().out
     assert "pages/s" in out and "20 pages" in out
+    assert code == (1 if "BELOW" in out else 0)  # a pipeline below the goal fails the command
 
 
 def test_compare_flags_a_slow_pipeline() -> None:
