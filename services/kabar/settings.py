@@ -136,6 +136,12 @@ class DiscoverySettings:
     #: Portals without configured sitemaps poll the ``Sitemap:`` lines of their robots.txt.
     robots_sitemaps: bool = True
     max_robots_sitemaps: int = 3
+    #: Entries (URLs, items, child sitemaps) read from one feed or sitemap; more is refused
+    #: (too_many_entries). 50,000 is the sitemap protocol's own ceiling.
+    max_source_entries: int = 50_000
+    #: XML elements in one feed or sitemap (xml_too_large) and their nesting (xml_too_deep).
+    max_xml_elements: int = 1_000_000
+    max_xml_depth: int = 100
 
 
 @dataclass(slots=True)
