@@ -100,6 +100,14 @@ class Sender(Protocol):
     async def send(self, record: Outgoing) -> None: ...
 
 
+class PageExtractor(Protocol):
+    """Extraction away from the event loop (``kabar.extract_pool``)."""
+
+    size: int
+
+    async def extract(self, page: bytes | str, url: str, portal: str) -> Article: ...
+
+
 class Deduplicator(Protocol):
     def process(
         self, article: Article, *, when: datetime | None = None
@@ -126,6 +134,8 @@ class Components:
     detect_language: LanguageDetector | None = None
     #: Called with a URL whose fetch failed for a passing reason, so a later poll retries it.
     forget: Callable[[str], None] | None = None
+    #: Worker processes that run ``extract`` instead of a thread of this process.
+    extract_pool: PageExtractor | None = None
 
 
 class Pipeline:
@@ -173,6 +183,10 @@ class Pipeline:
     def _start_workers(self) -> list[asyncio.Task[None]]:
         fetchers = self.settings.fetch.workers
         extractors = self.settings.pipeline.extract_workers
+        if self.parts.extract_pool is not None:
+            # Enough stage workers to keep every extraction process busy while others
+            # wait for their article's pages, dedup or the publish queue.
+            extractors = max(extractors, 2 * self.parts.extract_pool.size)
         tasks = [asyncio.create_task(self._loop(self.fetch_q, self._fetch_one, "fetch"))
                  for _ in range(max(1, fetchers))]
         tasks += [asyncio.create_task(self._loop(self.extract_q, self._extract_one, "extract"))
@@ -291,6 +305,8 @@ class Pipeline:
         await self._dedup_and_queue(article, result, pages)
 
     async def _extract_page(self, html: str, url: str, portal: str) -> Article:
+        if self.parts.extract_pool is not None:
+            return await self.parts.extract_pool.extract(html, url, portal)
         return await asyncio.to_thread(self.parts.extract, html, url, portal)
 
     async def _add_pages(self, first: Article, request: FetchRequest) -> tuple[Article, int]:

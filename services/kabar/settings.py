@@ -150,6 +150,12 @@ class PipelineSettings:
     extract_queue_size: int = 50
     publish_queue_size: int = 100
     extract_workers: int = 1
+    #: Processes that extract articles, off the event loop: "auto" (one per core), a
+    #: number, or "off" (a thread of the service process, as tests' fakes need).
+    extract_processes: str = "auto"
+    #: A page whose extraction takes longer is abandoned (its worker killed and replaced)
+    #: and dead-lettered as parse_timeout: lexbor's time grows with nesting depth squared.
+    extract_timeout_s: float = 10.0
     #: Concurrent sends awaiting the broker's ack (the producer batches them together).
     publish_workers: int = 16
     #: On SIGTERM: how long in-flight work may take to drain before we give up.
