@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
 from kabar import metrics
+from kabar.dedup.eventtime import parse_time
 from kabar.errors import ExtractError, FetchError, KabarError, PublishError
 from kabar.events import (
     article_id,
@@ -339,7 +340,7 @@ class Pipeline:
 
     async def _dedup_and_queue(self, article: Article, result: FetchResult, pages: int) -> None:
         canonical = _canonical(article, result.final_url)
-        verdict, story_events = self._dedup(article, canonical)
+        verdict, story_events = self._dedup(article, canonical, parse_time(result.fetched_at))
         if verdict.verdict == "unchanged":
             self.counts["unchanged"] += 1
             return
@@ -359,7 +360,7 @@ class Pipeline:
         await self._put_all(records)
 
     def _dedup(
-        self, article: Article, canonical: str
+        self, article: Article, canonical: str, fetched: datetime | None = None
     ) -> tuple[DedupResult, list[dict[str, object]]]:
         # Synchronous on purpose: no await between recording dedup state and holding the
         # records, so a cancelled worker spools the events rather than a request that
@@ -367,7 +368,7 @@ class Pipeline:
         article = dataclasses.replace(article, canonical_url=canonical)
         if self.parts.deduper is None:
             return DedupResult(verdict="new", article_id=article_id(canonical)), []
-        result = self.parts.deduper.process(article)
+        result = self.parts.deduper.process(article, when=fetched)  # stories: event time
         self.counts[f"dedup_{result[0].verdict}"] += 1
         return result
 
