@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
 from kabar import metrics
+from kabar.dedup.eventtime import parse_time
 from kabar.errors import DedupError, ExtractError, FetchError, KabarError, PublishError
 from kabar.events import (
     article_event_id,
@@ -358,7 +359,7 @@ class Pipeline:
     async def _dedup_and_queue(self, article: Article, result: FetchResult, pages: int) -> None:
         canonical = _canonical(article, result.final_url)
         try:
-            verdict, story_events = self._dedup(article, canonical)
+            verdict, story_events = self._dedup(article, canonical, parse_time(result.fetched_at))
         except DedupError as exc:  # e.g. state that cannot be written: visible, not dropped
             await self.dead_letter(canonical, result.request.portal, exc, 1)
             return
@@ -382,7 +383,7 @@ class Pipeline:
         await self._put_all(records)
 
     def _dedup(
-        self, article: Article, canonical: str
+        self, article: Article, canonical: str, fetched: datetime | None = None
     ) -> tuple[DedupResult, list[dict[str, object]]]:
         # Synchronous on purpose: no await between recording dedup state and holding the
         # records, so a cancelled worker spools the events rather than a request that
@@ -390,7 +391,7 @@ class Pipeline:
         article = dataclasses.replace(article, canonical_url=canonical)
         if self.parts.deduper is None:
             return DedupResult(verdict="new", article_id=article_id(canonical)), []
-        result = self.parts.deduper.process(article)
+        result = self.parts.deduper.process(article, when=fetched)  # stories: event time
         self.counts[f"dedup_{result[0].verdict}"] += 1
         return result
 
