@@ -39,7 +39,8 @@ USER_AGENT = "KabarBot/0.1 (+https://github.com/kabar-news/kabar; news ingest)"
 
 @dataclass(slots=True)
 class BrokerSettings:
-    #: Empty: start the embedded Tansu broker on 127.0.0.1.
+    #: Empty: start the embedded Tansu broker on 127.0.0.1 (in memory unless
+    #: embedded_storage says otherwise: events do not outlive it).
     bootstrap_servers: str = ""
     articles_topic: str = ARTICLES_TOPIC
     stories_topic: str = STORIES_TOPIC
@@ -54,6 +55,10 @@ class BrokerSettings:
     compression_type: str = "gzip"
     #: Port of the embedded broker; 0 picks a free one.
     embedded_port: int = 0
+    #: Tansu storage engine of the embedded broker. "memory://tansu/" keeps every event
+    #: in memory only: gone when the broker stops. This Tansu build also offers s3://
+    #: (an S3-compatible store, durable); for a durable main job set bootstrap_servers.
+    embedded_storage: str = "memory://tansu/"
     embedded_host: str = "127.0.0.1"
     #: How long to wait for a broker connection at start.
     connect_timeout_s: float = 20.0
