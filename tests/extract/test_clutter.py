@@ -344,3 +344,17 @@ def test_template_blocks_between_story_paragraphs_are_dropped() -> None:
     )
     body = story_html(picks + figure + prompt + post)
     assert list(extract(page(body)).paragraphs) == STORY
+
+
+def test_unknown_header_over_a_box_of_links_goes_with_the_links() -> None:
+    box = (
+        "<div class='box-x'><p>Jangan Terlewat Hari Ini</p><h4>Sorotan Kami</h4><ul>"
+        "<li><a href='/1'>Warga Gotong Royong Bersihkan Sungai Usai Banjir</a></li>"
+        "<li><a href='/2'>Sekolah Kembali Dibuka Setelah Sepekan Libur</a></li></ul></div>"
+    )
+    assert list(extract(page(story_html(box))).paragraphs) == STORY
+
+
+def test_story_subheading_over_paragraphs_is_kept() -> None:
+    body = story_html("<h3>Bantuan Terus Berdatangan</h3>")
+    assert "Bantuan Terus Berdatangan" in extract(page(body)).paragraphs
