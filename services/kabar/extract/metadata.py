@@ -73,6 +73,14 @@ SLIP_OFF = timedelta(hours=5)
 #: Zones some portals stamp on WIB wall time: "-07:00" (a sign slip), "Z" (detik's
 #: "2015-11-05 T10:08:58Z" for 10:08 WIB). Trusted only when the page prints otherwise.
 _SIGN_SLIP = re.compile(r"(-0[789]:?00|\s*(?:z|gmt|utc|\+00:?00))$", re.IGNORECASE)
+#: A printed <h1> is the headline when this share of its words are in a declared title.
+HEADLINE_SHARE = 0.6
+MAX_H1 = 3
+MAX_H1_BYTES = 2000
+_H1_OPEN = re.compile(rb"<h1\b[^>]*>", re.IGNORECASE)
+_H1_CLOSE = re.compile(rb"</h1\s*>", re.IGNORECASE)
+_TAGS = re.compile(r"<[^>]*>")
+_WORD = re.compile(r"\w+")
 _KEYWORD_SPLIT = re.compile(r"\s*[,;]\s*")
 #: "Topic: Indra Birowo" in JSON-LD keywords: the label goes, the topic stays.
 _TAG_LABEL = re.compile(r"^\s*(?:topic|topik|tags?|keywords?|kata kunci)\s*:\s*", re.IGNORECASE)
@@ -256,6 +264,9 @@ def _date(*candidates: str | None) -> str | None:
 
 def _title(ld: LinkedData, head: _Head, brands: tuple[str, ...]) -> str | None:
     raw = _clean(ld.headline or head.first(TITLE_KEYS) or head.title)
+    visible = _visible_headline(head, (ld.headline, head.first(TITLE_KEYS), head.title), brands)
+    if visible:
+        return visible  # what the reader sees beats SEO variants and cut copies
     if raw is not None and not any(sep in raw for sep in TITLE_SEPARATORS):
         return raw  # nothing to strip, no need to look at the page
     node = head.h1()
@@ -267,6 +278,80 @@ def _title(ld: LinkedData, head: _Head, brands: tuple[str, ...]) -> str | None:
     if h1 and h1 != title and h1 in title and len(h1) >= 0.5 * len(title) and " " in h1:
         return h1
     return title
+
+
+def _visible_headline(
+    head: _Head, declared: Iterable[str | None], brands: tuple[str, ...]
+) -> str | None:
+    """The page's printed headline: the first of its first ``<h1>`` elements that shares
+    most of its words with a declared title (JSON-LD, og:title, ``<title>``), so a logo or
+    section name set in ``<h1>`` is passed over. Read off the raw bytes: a CSS query for
+    ``<h1>`` walks the whole document."""
+    if head.tree is None:
+        return None
+    titles = [t for t in (_clean(x) for x in declared) if t]
+    words = {w for t in titles for w in _title_words(t)}
+    if not words:
+        return None
+    beside: str | None = None
+    for text in _raw_h1_texts(head.tree.raw_html):
+        own = _title_words(text)
+        if len(own) < 2 or len(own & words) < HEADLINE_SHARE * len(own):
+            continue
+        if (side := _side_segment(text, titles)) is not None:
+            # The site's name or motto set in <h1>, printed beside the title: the
+            # title's main part is the headline, unless a later <h1> prints it.
+            beside = beside or side
+            continue
+        if _decorated(text):
+            # An <h1> printing the site's <title> ("Site Title - Section :: Site"): the
+            # declared title stripped of the site name is the headline.
+            return next((t for t in _stripped(titles, brands) if t in text), text)
+        return text
+    return beside
+
+
+def _decorated(text: str) -> bool:
+    return any(sep in text for sep in TITLE_SEPARATORS if sep != ": ")
+
+
+def _stripped(titles: Sequence[str], brands: tuple[str, ...]) -> list[str]:
+    cleaned = (clean_title(t, brands) for t in titles)
+    return [t for t in cleaned if not _decorated(t) and len(t.split()) >= 3]
+
+
+def _side_segment(text: str, titles: Sequence[str]) -> str | None:
+    """The rest of a declared title that ends in ``text`` after a separator ("Story |
+    Site Motto"), or None when no declared title does: a site's name or motto printed
+    in ``<h1>`` is the suffix its titles carry."""
+    key = text.casefold()
+    for title in titles:
+        cut = _split_last(title)
+        # A shorter rest is a section label before the headline ("Berita Terkini | X").
+        if cut and cut[1].casefold() == key and len(cut[0].split()) > len(key.split()):
+            return cut[0]
+    return None
+
+
+def _title_words(text: str) -> set[str]:
+    return set(_WORD.findall(text.casefold()))
+
+
+def _raw_h1_texts(raw: bytes) -> Iterable[str]:
+    """Texts of the first few ``<h1>`` elements, tags stripped, entities decoded."""
+    at = 0
+    for _ in range(MAX_H1):
+        start = _H1_OPEN.search(raw, at)
+        if start is None:
+            return
+        end = _H1_CLOSE.search(raw, start.end(), start.end() + MAX_H1_BYTES)
+        if end is None:
+            return
+        markup = raw[start.end() : end.start()].decode("utf-8", "replace")
+        text = _clean(_TAGS.sub(" ", markup))
+        if text:
+            yield text
+        at = end.end()
 
 
 def _authors(
