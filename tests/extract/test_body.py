@@ -187,3 +187,9 @@ def test_clutter_classed_inline_element_alone_in_its_block_is_still_dropped() ->
     alone = "<p><span class='share-label'>Bagikan lewat pesan singkat sekarang</span></p>"
     label = "<div><a class='tags-item' href='/tag/x'>banjir bandang</a></div>"
     assert list(extract(page(story_html(alone + label))).paragraphs) == STORY
+
+
+def test_desk_byline_becomes_the_author_of_a_page_naming_nobody() -> None:
+    head = '<meta name="author" content="Tim contohBali - contohBali">'
+    html = page(story_html(), head=head)
+    assert extract(html, "https://www.contoh.com/bali/d-1/a").authors == ("Tim contohBali",)

@@ -367,3 +367,47 @@ def test_h1_printing_the_decorated_title_gives_the_bare_headline() -> None:
     head = '<meta property="og:title" content="Harga Cabai Turun di Pasar Induk">'
     body = "<h1>Contoh Harga Cabai Turun di Pasar Induk - Ekonomi :: Contoh</h1>"
     assert _titled(head, body) == "Harga Cabai Turun di Pasar Induk"
+
+
+CREDITS = (
+    "<div class='credit'><h6>Penulis <a href='/p/1'>Sari Dewi</a>, <a href='/p/2'>Lukas Tan"
+    "</a></h6><h6>Editor <a href='/e/3'>Yusuf Hadi</a></h6></div>"
+)
+
+
+def _authored(head: str, body: str, url: str = "https://www.contoh.co.id/a") -> tuple[str, ...]:
+    html = (
+        f"<html><head>{head}</head><body><h1>Warga Desa Menanam Seribu Pohon Mangrove</h1>"
+        f"{body}<p>Isi berita.</p></body></html>"
+    )
+    return extract_metadata(LexborHTMLParser(html), url).authors
+
+
+def test_printed_writers_replace_the_editor_in_the_author_field() -> None:
+    head = '<meta name="author" content="Yusuf Hadi">'
+    assert _authored(head, CREDITS) == ("Sari Dewi", "Lukas Tan")
+
+
+def test_printed_writers_complete_a_partial_author_field() -> None:
+    head = '<meta name="author" content="Lukas Tan">'
+    assert _authored(head, CREDITS) == ("Sari Dewi", "Lukas Tan")
+
+
+def test_author_field_naming_a_printed_writer_alone_is_kept() -> None:
+    head = '<meta name="author" content="Sari Dewi">'
+    body = "<div>Penulis: Sari Dewi | Editor: Yusuf Hadi</div>"
+    assert _authored(head, body) == ("Sari Dewi",)
+
+
+def test_site_desk_is_the_author_when_no_person_is_named() -> None:
+    head = '<meta name="author" content="Tim contohJatim">'
+    url = "https://www.contoh.com/jatim/a"
+    assert extract_metadata(
+        LexborHTMLParser(f"<html><head>{head}</head><body><p>Isi.</p></body></html>"), url
+    ).team == "Tim contohJatim"
+
+
+def test_person_named_tim_is_no_desk() -> None:
+    html = '<html><head><meta name="author" content="Tim Rowley"></head><body></body></html>'
+    meta = extract_metadata(LexborHTMLParser(html), "https://www.contoh.com/a")
+    assert meta.authors == ("Tim Rowley",) and meta.team is None

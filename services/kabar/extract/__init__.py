@@ -160,6 +160,8 @@ def _finish(
         # Bylines printed at the end of the body ("Penulis: X"): dropped as clutter
         # lines, but they name the authors the page's metadata lacks.
         meta = replace(meta, authors=_body_authors(body.found, meta, url))
+    if not meta.authors and meta.team:
+        meta = replace(meta, authors=(meta.team,))  # a desk rather than nobody
     language = text_language(body.paragraphs, meta.language)
     if language != meta.language:
         meta = replace(meta, language=language)

@@ -23,7 +23,13 @@ from urllib.parse import urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from kabar.dedup.language import detect_language
-from kabar.extract.bylines import authors_in_text, is_site_like, normalize_authors
+from kabar.extract.bylines import (
+    authors_in_text,
+    is_desk,
+    is_site_like,
+    normalize_authors,
+    printed_credits,
+)
 from kabar.extract.clutter import generic_tag_re
 from kabar.extract.dates import parse_date
 from kabar.extract.headline import HeadlineRegion
@@ -73,6 +79,10 @@ SLIP_OFF = timedelta(hours=5)
 #: Zones some portals stamp on WIB wall time: "-07:00" (a sign slip), "Z" (detik's
 #: "2015-11-05 T10:08:58Z" for 10:08 WIB). Trusted only when the page prints otherwise.
 _SIGN_SLIP = re.compile(r"(-0[789]:?00|\s*(?:z|gmt|utc|\+00:?00))$", re.IGNORECASE)
+#: Words of a printed credit block ("Penulis: A | Editor: B"), lowercase.
+CREDIT_WORDS = ("penulis", "reporter", "pewarta", "writer", "editor", "redaktur")
+#: A desk as author: "Tim detikBali", "Tim Redaksi - Contoh.com" (the name before a dash).
+_TEAM = re.compile(r"^((?:tim|team)\s+[^\s\-–|][^\-–|]{0,40}?)\s*(?:[-–|].*)?$", re.IGNORECASE)
 #: A printed <h1> is the headline when this share of its words are in a declared title.
 HEADLINE_SHARE = 0.6
 MAX_H1 = 3
@@ -101,6 +111,8 @@ class Metadata:
     language: str | None = None
     description: str | None = None
     site_name: str | None = None
+    #: A desk named as the author ("Tim detikBali"): the author when no person is named.
+    team: str | None = None
 
 
 @dataclass(slots=True)
@@ -140,9 +152,10 @@ def extract_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
     title = _title(ld, head, brands)
     region = HeadlineRegion(tree, head.h1, title)
     published, updated = _dates(ld, head, region, _indonesian(head, base))
+    authors = _authors(ld, head, region, brands)
     return Metadata(
         title=title,
-        authors=_authors(ld, head, region, brands),
+        authors=authors,
         published_at=published,
         updated_at=updated,
         section=_section(ld, head, brands),
@@ -152,6 +165,7 @@ def extract_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
         language=_language(ld.language or head.lang or head.first(("og:locale", "language"))),
         description=_clean(ld.description or head.first(DESCRIPTION_KEYS)),
         site_name=site_name,
+        team=None if authors else team_author(ld, head, region, brands),
     )
 
 
@@ -358,15 +372,55 @@ def _authors(
     ld: LinkedData, head: _Head, region: HeadlineRegion, brands: tuple[str, ...]
 ) -> tuple[str, ...]:
     meta_authors = head.all(AUTHOR_KEYS)
+    structured: tuple[str, ...] = ()
     for raws in (ld.authors, meta_authors):
-        names = normalize_authors(raws, brands)
-        if names:
-            return names
+        structured = normalize_authors(raws, brands)
+        if structured:
+            break
+    writers = _printed_writers(region, structured, brands)
+    if writers:
+        return writers
+    if structured:
+        return structured
     for text in region.byline_texts():
         names = normalize_authors(authors_in_text(text) or _first_line(text), brands)
         if names:
             return names
     return normalize_authors(authors_in_text(region.text()[0]), brands)
+
+
+def _printed_writers(
+    region: HeadlineRegion, structured: tuple[str, ...], brands: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The writers a credit block near the headline prints, when they should replace the
+    structured authors: those are missing, name the printed editor (some templates put
+    the editor in the author field), or only some of the printed writers."""
+    if not region.mentions(CREDIT_WORDS):
+        return ()
+    raw_writers, raw_editors = printed_credits(region.text()[0])
+    writers = normalize_authors(raw_writers, brands)
+    if not writers:
+        return ()
+    editors = {n.casefold() for n in normalize_authors(raw_editors, brands)}
+    mine = {n.casefold() for n in structured}
+    printed = {n.casefold() for n in writers}
+    if not mine or (mine <= editors and not mine & printed) or mine < printed:
+        return writers
+    return ()
+
+
+def team_author(
+    ld: LinkedData, head: _Head, region: HeadlineRegion, brands: tuple[str, ...]
+) -> str | None:
+    """A desk named as author ("Tim detikBali", "Tim Redaksi"), for a page that names no
+    person; "Tim" must name the site's desk ("Tim Childers" is a person)."""
+    for raw in (*ld.authors, *head.all(AUTHOR_KEYS), *region.byline_texts()):
+        match = _TEAM.match(_clean(raw) or "")
+        if match is None:
+            continue
+        if is_desk(match.group(1).split(None, 1)[1], brands):
+            return match.group(1)
+    return None
 
 
 def _first_line(text: str) -> tuple[str, ...]:
