@@ -173,6 +173,10 @@ _JOINERS = frozenset({",", "&", "dan", "and", "|", "/", ";", "-"})
 _CREDIT_LABEL = re.compile(r"^\s*([^\W\d_][^\W\d_ ]*(?: [^\W\d_]+)?)\s*:?\s*(.*)$")
 _NAME_PIECE = re.compile(r"^[^\W\d_][\w.'’ -]{1,60}$")
 MAX_CREDIT_NAMES = 4
+#: Label words looked for in a page's text, and how much text around them is read.
+CREDIT_LABEL_WORDS = ("penulis", "reporter", "pewarta", "writer", "editor", "redaktur", "oleh")
+CREDIT_TAIL_CHARS = 300
+CREDIT_MAX_CHARS = 3000
 #: Breaks between credit pieces; a comma is kept as a piece of its own (a joiner).
 _CREDIT_BREAK = re.compile(r"\s*[|•·;]\s*|\s*(,)\s*")
 #: Digits, or a possessive ("Ryan Reed's Most Recent Stories"): a label, not a name.
@@ -189,7 +193,7 @@ def printed_credits(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     editors: list[str] = []
     target: list[str] | None = None
     joined = False
-    for line in _credit_pieces(text):
+    for line in _credit_pieces(_credit_stretch(text)):
         labelled = _label_of(line)
         if labelled is not None:
             label, line = labelled
@@ -208,6 +212,20 @@ def printed_credits(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         target.append(line)
         joined = False
     return tuple(writers), tuple(editors)
+
+
+def _credit_stretch(text: str) -> str:
+    """The stretch of ``text`` from the line of the first credit label to a little past
+    the last one: the rest of the page's text need not be cut into pieces."""
+    low = text.lower()
+    if len(low) != len(text):
+        return text
+    hits = [at for word in CREDIT_LABEL_WORDS if (at := low.find(word)) >= 0]
+    if not hits:
+        return ""
+    last = max(at for word in CREDIT_LABEL_WORDS if (at := low.rfind(word)) >= 0)
+    start = text.rfind("\n", 0, min(hits)) + 1
+    return text[start : min(last + CREDIT_TAIL_CHARS, start + CREDIT_MAX_CHARS)]
 
 
 def _looks_like_name(text: str) -> bool:

@@ -88,7 +88,6 @@ HEADLINE_SHARE = 0.6
 MAX_H1 = 3
 MAX_H1_BYTES = 2000
 _H1_OPEN = re.compile(rb"<h1\b[^>]*>", re.IGNORECASE)
-_H1_CLOSE = re.compile(rb"</h1\s*>", re.IGNORECASE)
 _TAGS = re.compile(r"<[^>]*>")
 _WORD = re.compile(r"\w+")
 _KEYWORD_SPLIT = re.compile(r"\s*[,;]\s*")
@@ -355,17 +354,28 @@ def _raw_h1_texts(raw: bytes) -> Iterable[str]:
     """Texts of the first few ``<h1>`` elements, tags stripped, entities decoded."""
     at = 0
     for _ in range(MAX_H1):
-        start = _H1_OPEN.search(raw, at)
+        # Plain finds are several times cheaper than a case-blind regex; the uppercase
+        # spelling (old templates) is looked for only when the lowercase one is absent.
+        begin = _find_either(raw, b"<h1", b"<H1", at, len(raw))
+        if begin < 0:
+            return
+        start = _H1_OPEN.match(raw, begin)
         if start is None:
+            at = begin + 3
+            continue
+        end = _find_either(raw, b"</h1", b"</H1", start.end(), start.end() + MAX_H1_BYTES)
+        if end < 0:
             return
-        end = _H1_CLOSE.search(raw, start.end(), start.end() + MAX_H1_BYTES)
-        if end is None:
-            return
-        markup = raw[start.end() : end.start()].decode("utf-8", "replace")
+        markup = raw[start.end() : end].decode("utf-8", "replace")
         text = _clean(_TAGS.sub(" ", markup))
         if text:
             yield text
-        at = end.end()
+        at = end + 4
+
+
+def _find_either(raw: bytes, lower: bytes, upper: bytes, start: int, stop: int) -> int:
+    found = raw.find(lower, start, stop)
+    return found if found >= 0 else raw.find(upper, start, stop)
 
 
 def _authors(
