@@ -22,14 +22,16 @@ from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
 from kabar import metrics
-from kabar.errors import ExtractError, FetchError, KabarError, PublishError
+from kabar.errors import DedupError, ExtractError, FetchError, KabarError, PublishError
 from kabar.events import (
+    article_event_id,
     article_id,
     ce_headers,
+    error_event_id,
     kafka_key,
-    new_event_id,
     now_iso,
     serialize,
+    story_event_id,
 )
 from kabar.logs import log_event
 from kabar.models import Article, ArticleEvent, DedupResult, ErrorEvent, FetchRequest, FetchResult
@@ -98,6 +100,14 @@ class Sender(Protocol):
     async def send(self, record: Outgoing) -> None: ...
 
 
+class PageExtractor(Protocol):
+    """Extraction away from the event loop (``kabar.extract_pool``)."""
+
+    size: int
+
+    async def extract(self, page: bytes | str, url: str, portal: str) -> Article: ...
+
+
 class Deduplicator(Protocol):
     def process(
         self, article: Article, *, when: datetime | None = None
@@ -124,6 +134,8 @@ class Components:
     detect_language: LanguageDetector | None = None
     #: Called with a URL whose fetch failed for a passing reason, so a later poll retries it.
     forget: Callable[[str], None] | None = None
+    #: Worker processes that run ``extract`` instead of a thread of this process.
+    extract_pool: PageExtractor | None = None
 
 
 class Pipeline:
@@ -171,6 +183,10 @@ class Pipeline:
     def _start_workers(self) -> list[asyncio.Task[None]]:
         fetchers = self.settings.fetch.workers
         extractors = self.settings.pipeline.extract_workers
+        if self.parts.extract_pool is not None:
+            # Enough stage workers to keep every extraction process busy while others
+            # wait for their article's pages, dedup or the publish queue.
+            extractors = max(extractors, 2 * self.parts.extract_pool.size)
         tasks = [asyncio.create_task(self._loop(self.fetch_q, self._fetch_one, "fetch"))
                  for _ in range(max(1, fetchers))]
         tasks += [asyncio.create_task(self._loop(self.extract_q, self._extract_one, "extract"))
@@ -289,6 +305,8 @@ class Pipeline:
         await self._dedup_and_queue(article, result, pages)
 
     async def _extract_page(self, html: str, url: str, portal: str) -> Article:
+        if self.parts.extract_pool is not None:
+            return await self.parts.extract_pool.extract(html, url, portal)
         return await asyncio.to_thread(self.parts.extract, html, url, portal)
 
     async def _add_pages(self, first: Article, request: FetchRequest) -> tuple[Article, int]:
@@ -339,7 +357,11 @@ class Pipeline:
 
     async def _dedup_and_queue(self, article: Article, result: FetchResult, pages: int) -> None:
         canonical = _canonical(article, result.final_url)
-        verdict, story_events = self._dedup(article, canonical)
+        try:
+            verdict, story_events = self._dedup(article, canonical)
+        except DedupError as exc:  # e.g. state that cannot be written: visible, not dropped
+            await self.dead_letter(canonical, result.request.portal, exc, 1)
+            return
         if verdict.verdict == "unchanged":
             self.counts["unchanged"] += 1
             return
@@ -355,7 +377,8 @@ class Pipeline:
             pages=pages,
         )
         _observe_freshness(event)
-        records = [self._article_record(event)] + [self._story_record(s) for s in story_events]
+        records = [self._article_record(event)] + [self._story_record(s, event.fetched_at)
+                                                  for s in story_events]
         await self._put_all(records)
 
     def _dedup(
@@ -376,10 +399,16 @@ class Pipeline:
             topic=self.settings.broker.articles_topic,
             key=kafka_key(event.canonical_url),
             value=serialize(event.to_dict()),
-            headers=ce_headers(event.type, new_event_id(), "article.v1.json", SOURCE),
+            headers=ce_headers(
+                event.type,
+                article_event_id(event.canonical_url, event.content_hash, event.dedup.revision),
+                "article.v1.json",
+                SOURCE,
+                event.fetched_at,
+            ),
         )
 
-    def _story_record(self, story: dict[str, object]) -> Outgoing:
+    def _story_record(self, story: dict[str, object], fallback_time: str) -> Outgoing:
         event_type = str(story.get("type", "story.updated"))
         if not event_type.startswith("story."):
             event_type = f"story.{event_type}"
@@ -387,7 +416,8 @@ class Pipeline:
             topic=self.settings.broker.stories_topic,
             key=str(story.get("story_id", "")).encode("utf-8") or None,
             value=serialize(story),
-            headers=ce_headers(event_type, new_event_id(), "story.v1.json", SOURCE),
+            headers=ce_headers(event_type, story_event_id(story), "story.v1.json", SOURCE,
+                               _story_time(story) or fallback_time),
         )
 
     async def _publish_one(self, record: Outgoing) -> None:
@@ -430,7 +460,13 @@ class Pipeline:
             topic=self.settings.broker.errors_topic,
             key=url.encode("utf-8")[:512],
             value=serialize(event.to_dict()),
-            headers=ce_headers(f"error.{exc.stage}", new_event_id(), "error.v1.json", SOURCE),
+            headers=ce_headers(
+                f"error.{exc.stage}",
+                error_event_id(url, exc.stage, exc.reason, event.attempt),
+                "error.v1.json",
+                SOURCE,
+                event.time,
+            ),
         )
         held = self._held.get(_current_task())
         await self._put_all([record])
@@ -450,6 +486,12 @@ def _canonical(article: Article, final_url: str) -> str:
     ) and len(declared.split("/", 3)[-1]) > 1:
         return canonicalize(declared)
     return canonicalize(final_url)
+
+
+def _story_time(story: dict[str, object]) -> str | None:
+    """A story event's own time: when its newest member was seen (event time)."""
+    last = story.get("last_seen")
+    return last if isinstance(last, str) and last else None
 
 
 def _observe_freshness(event: ArticleEvent) -> None:

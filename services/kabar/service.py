@@ -12,11 +12,14 @@ import signal
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 
+from kabar import statefile
 from kabar.broker import EmbeddedBroker
 from kabar.dedup import Deduper, content_hash
 from kabar.dedup.language import detect_language
 from kabar.discovery import Discovery, SeenStore
+from kabar.errors import ConfigError
 from kabar.extract import extract, stitch
+from kabar.extract_pool import ExtractPool, processes_for
 from kabar.fetch import Fetcher
 from kabar.http import ObservabilityServer
 from kabar.models import Article
@@ -81,7 +84,7 @@ async def _run_with_publisher(
     seen = SeenStore(settings.discovery.seen_path, settings.discovery.seen_max_entries)
     deduper = Deduper(settings.dedup) if settings.dedup.enabled else None
     try:
-        async with Fetcher(settings.fetch) as fetcher:
+        async with Fetcher(settings.fetch) as fetcher, _extract_pool(settings) as pool:
             apply_portal_rates(fetcher, settings)
             holder: list[Pipeline] = []
             failed_sources: set[str] = set()
@@ -100,15 +103,31 @@ async def _run_with_publisher(
                 fetcher=fetcher, sources=discovery, sender=publisher, extract=_extract,
                 stitch=stitch, content_hash=content_hash, deduper=deduper,
                 detect_language=detect_language,
-                forget=lambda url: seen.discard(canonicalize(url)),
+                forget=lambda url: seen.discard(canonicalize(url)), extract_pool=pool,
             )
             pipeline = Pipeline(settings, parts)
             holder.append(pipeline)
             return await _supervise(settings, pipeline, publisher, once, say, on_ready)
     finally:
-        if deduper is not None:
-            deduper.close()
-        seen.close()
+        try:
+            if deduper is not None:
+                deduper.close()
+        finally:
+            seen.close()
+
+
+@contextlib.asynccontextmanager
+async def _extract_pool(settings: Settings) -> AsyncIterator[ExtractPool | None]:
+    """Extraction processes per ``pipeline.extract_processes`` (None: in a thread here)."""
+    try:
+        size = processes_for(settings.pipeline.extract_processes)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    if size == 0:
+        yield None
+        return
+    async with ExtractPool(size, settings.pipeline.extract_timeout_s) as pool:
+        yield pool
 
 
 def apply_portal_rates(fetcher: Fetcher, settings: Settings) -> None:
@@ -189,6 +208,9 @@ def format_counts(
             f"articles={counts['published:' + b.articles_topic]} "
             f"stories={counts['published:' + b.stories_topic]} "
             f"errors={counts['published:' + b.errors_topic]}")
+    state_errors = statefile.write_errors()
+    if state_errors:  # writes are retried, not dropped; the count says the disk failed
+        line += f" state_write_errors={state_errors}"
     if pipeline is not None:
         line += (f" queues: fetch={pipeline.fetch_q.qsize()} extract={pipeline.extract_q.qsize()}"
                  f" publish={pipeline.publish_q.qsize()}")

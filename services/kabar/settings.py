@@ -136,6 +136,12 @@ class DiscoverySettings:
     #: Portals without configured sitemaps poll the ``Sitemap:`` lines of their robots.txt.
     robots_sitemaps: bool = True
     max_robots_sitemaps: int = 3
+    #: Entries (URLs, items, child sitemaps) read from one feed or sitemap; more is refused
+    #: (too_many_entries). 50,000 is the sitemap protocol's own ceiling.
+    max_source_entries: int = 50_000
+    #: XML elements in one feed or sitemap (xml_too_large) and their nesting (xml_too_deep).
+    max_xml_elements: int = 1_000_000
+    max_xml_depth: int = 100
 
 
 @dataclass(slots=True)
@@ -144,6 +150,12 @@ class PipelineSettings:
     extract_queue_size: int = 50
     publish_queue_size: int = 100
     extract_workers: int = 1
+    #: Processes that extract articles, off the event loop: "auto" (one per core), a
+    #: number, or "off" (a thread of the service process, as tests' fakes need).
+    extract_processes: str = "auto"
+    #: A page whose extraction takes longer is abandoned (its worker killed and replaced)
+    #: and dead-lettered as parse_timeout: lexbor's time grows with nesting depth squared.
+    extract_timeout_s: float = 10.0
     #: Concurrent sends awaiting the broker's ack (the producer batches them together).
     publish_workers: int = 16
     #: On SIGTERM: how long in-flight work may take to drain before we give up.
