@@ -77,6 +77,8 @@ def test_run_once_keeps_its_events_and_tail_shows_them(site: SiteServer, tmp_pat
     assert (data / "state/dedup.sqlite3").is_file() and (data / "state/seen.sqlite3").is_file()
     assert not broker_file(data).exists()  # the run is over: no stale broker address
     assert "kabar-data/events/kabar.articles.v1.jsonl" in run.stderr  # the path is printed
+    for line in run.stderr.splitlines():  # stderr is not a terminal: JSON lines only
+        assert isinstance(orjson.loads(line), dict), line
 
     tail = kabar("tail", "--config", str(cfg), "--json", cwd=tmp_path, timeout=60)
     assert tail.returncode == 0, tail.stderr
