@@ -123,7 +123,8 @@ class DiscoverySettings:
     min_poll_interval_s: float = 60.0
     max_poll_interval_s: float = 3600.0
     seen_max_entries: int = 1_000_000
-    #: Where the seen-URL store persists in the embedded default ("" = memory only).
+    #: Where the seen-URL store persists ("" = memory only; the shipped config sets
+    #: "state/seen.sqlite3"). A relative path is taken under [data] dir.
     seen_path: str = ""
     autodiscover_feeds: bool = True
     #: A poll finding at least this many new URLs halves the interval (none doubles it).
@@ -168,7 +169,8 @@ class PipelineSettings:
     #: Attempts to publish one record before it is spooled for the next start.
     publish_attempts: int = 6
     publish_backoff_max_s: float = 10.0
-    #: Records and requests still pending at shutdown are kept here.
+    #: Records and requests still pending at shutdown are kept here (relative: under
+    #: [data] dir).
     spool_path: str = "state/spool.jsonl"
     #: Seconds between progress lines on long runs (0: never).
     progress_interval_s: float = 10.0
@@ -185,6 +187,7 @@ class DedupSettings:
     enabled: bool = True
     #: "memory", "sqlite" or "redis".
     store: str = "sqlite"
+    #: SQLite state file (relative: under [data] dir).
     state_path: str = "state/dedup.sqlite3"
     redis_url: str = "redis://127.0.0.1:6379/0"
     near_duplicate_threshold: float = 0.8

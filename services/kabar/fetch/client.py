@@ -133,7 +133,7 @@ class Fetcher:
         pool = max(10, s.workers * s.per_host_concurrency)
         limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
         self._client = httpx.AsyncClient(
-            transport=self._transport or guarded_transport(self._guard, limits),
+            transport=self._transport or guarded_transport(self._guard, limits, s.proxy),
             follow_redirects=False,
             trust_env=False,  # never route through a proxy from the environment
             timeout=httpx.Timeout(
