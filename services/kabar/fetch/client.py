@@ -28,7 +28,7 @@ from kabar.fetch.body import Limits, gunzip_file, read_body
 from kabar.fetch.netguard import NetGuard, guarded_transport
 from kabar.fetch.ratelimit import HostLimiter, RateLimiter
 from kabar.fetch.retry import RetryPolicy, is_retryable, parse_retry_after
-from kabar.fetch.robots import RobotsCache, RobotsPolicy
+from kabar.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsPolicy
 from kabar.models import FetchRequest, FetchResult
 from kabar.settings import FetchSettings
 
@@ -250,6 +250,8 @@ class Fetcher:
                 if attempt >= self._retry.attempts or not is_retryable(exc):
                     raise
                 retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+                if retry_after is not None and retry_after > self.settings.retry_after_inline_max_s:
+                    raise  # the caller re-queues the URL for later (worker freed meanwhile)
                 metrics.child(metrics.RETRIES, portal, exc.reason).inc()
                 await asyncio.sleep(self._retry.delay(attempt, retry_after))
                 attempt += 1
@@ -315,7 +317,8 @@ class Fetcher:
             if not 200 <= status < 300:
                 raise self._status_error(response, url, limiter)
             _check_type(response.headers.get("content-type", ""), want, url)
-            _check_length(response.headers.get("content-length"), want.limits, url)
+            if not want.limits.truncate:
+                _check_length(response.headers.get("content-length"), want.limits, url)
             try:
                 body = await read_body(
                     response.aiter_raw(), response.headers.get("content-encoding"), want.limits
@@ -331,10 +334,10 @@ class Fetcher:
     ) -> HTTPStatusError:
         status = response.status_code
         retry_after = parse_retry_after(response.headers.get("retry-after"))
-        if retry_after is not None:
-            retry_after = min(retry_after, self.settings.retry_after_max_s)
-            if status in (429, 503):
-                limiter.push_back(retry_after)
+        if retry_after is not None and status in (429, 503):
+            # One URL's answer speaks for the host only so far: the rest of the portal
+            # goes on after a short pause, the URL itself waits the full time.
+            limiter.push_back(min(retry_after, self.settings.retry_after_host_max_s))
         return HTTPStatusError(status=status, url=url, retry_after=retry_after)
 
     # -- robots --------------------------------------------------------------
@@ -350,11 +353,18 @@ class Fetcher:
             raise BlockedError("disallowed by robots.txt", reason="robots_disallowed", url=url)
 
     async def _load_robots(self, robots_url: str) -> str:
+        """The robots.txt text; only its first ``MAX_ROBOTS_BYTES`` are read (RFC 9309
+        §2.5), so a huge or gzip-bomb file is parsed as far as that, not refused."""
         s = self.settings
-        limits = Limits(s.max_body_bytes, s.max_decompression_ratio)
+        limits = Limits(MAX_ROBOTS_BYTES, s.max_decompression_ratio, truncate=True)
         want = _Want("text/plain,*/*;q=0.5", None, limits, robots=False)
         raw = await self._follow(robots_url, "robots", want)
-        return charset.decode(raw.body, raw.headers.get("content-type")).text if raw.body else ""
+        if not raw.body:
+            return ""
+        text = charset.decode(raw.body, raw.headers.get("content-type")).text
+        if len(raw.body) >= MAX_ROBOTS_BYTES:
+            text = text[: text.rfind("\n") + 1]  # a rule cut in half is no rule
+        return text
 
     def _require_client(self) -> httpx.AsyncClient:
         if self._client is None:

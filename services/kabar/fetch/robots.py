@@ -23,8 +23,9 @@ from urllib.parse import quote, unquote, urlsplit
 
 from kabar.errors import FetchError, HTTPStatusError, NetworkError
 
-#: RFC 9309 asks parsers to read at least 500 KiB; the rest is ignored.
-MAX_ROBOTS_CHARS = 512 * 1024
+#: RFC 9309 asks parsers to read at least 500 KiB; the rest is not even fetched.
+MAX_ROBOTS_BYTES = 512 * 1024
+MAX_ROBOTS_CHARS = MAX_ROBOTS_BYTES
 _SAFE = "/?=&;:@!$'()*+,-._~"
 
 
