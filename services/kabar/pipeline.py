@@ -48,6 +48,10 @@ SOURCE = "kabar"
 LANGUAGE_SAMPLE_CHARS = 1200
 
 
+#: The fetch queue holds at most this many times ``fetch_queue_size`` over all hosts.
+_HARD_CAP = 8
+
+
 class HostFairQueue(asyncio.Queue[FetchRequest]):
     """A bounded queue that hands out requests round-robin by host, and only for
     hosts with a free slot.
@@ -60,6 +64,11 @@ class HostFairQueue(asyncio.Queue[FetchRequest]):
     Retry-After): it is not handed out before then and does not count against the
     bound, so a worker re-queueing its own request never blocks on a full queue.
     ``get_nowait`` (used to spool leftovers) hands out anything, slots or not.
+
+    The bound applies per host: ``put`` waits while the request's host already
+    has ``maxsize`` requests waiting, so a host that never answers fills only its
+    own share and other portals' sources can still queue theirs; the whole queue
+    stops at ``_HARD_CAP`` times that.
     """
 
     def __init__(self, maxsize: int = 0, *, per_host: int = 0) -> None:
@@ -77,6 +86,42 @@ class HostFairQueue(asyncio.Queue[FetchRequest]):
         self._sequence = 0
         self._wake: asyncio.TimerHandle | None = None
 
+    async def put(self, item: FetchRequest) -> None:
+        """Queue ``item`` once its host has room (see the class notes)."""
+        host = host_of(item.url)
+        while not self._room_for(host):
+            putter = asyncio.get_running_loop().create_future()
+            self._putters.append(putter)  # type: ignore[attr-defined]
+            try:
+                await putter
+            except BaseException:
+                putter.cancel()
+                with contextlib.suppress(ValueError):
+                    self._putters.remove(putter)  # type: ignore[attr-defined]
+                raise
+        self.put_nowait(item)
+
+    def put_nowait(self, item: FetchRequest) -> None:
+        if not self._room_for(host_of(item.url)):
+            raise asyncio.QueueFull
+        self._put(item)
+        self._unfinished_tasks += 1  # type: ignore[attr-defined]
+        self._finished.clear()  # type: ignore[attr-defined]
+        self._wakeup_next(self._getters)  # type: ignore[attr-defined]
+
+    def _room_for(self, host: str) -> bool:
+        if self.maxsize <= 0:
+            return True
+        waiting = len(self._by_host.get(host, ()))
+        return waiting < self.maxsize and self._count < self.maxsize * _HARD_CAP
+
+    def _wake_putters(self) -> None:
+        """Every waiting producer checks again: room freed for one host is not room
+        for another, so waking just one could wake the wrong one."""
+        putters = self._putters  # type: ignore[attr-defined]
+        while putters:
+            self._wakeup_next(putters)  # type: ignore[attr-defined]
+
     def _put(self, item: FetchRequest) -> None:
         host = host_of(item.url)
         waiting = self._by_host.get(host)
@@ -89,9 +134,9 @@ class HostFairQueue(asyncio.Queue[FetchRequest]):
     def _get(self) -> FetchRequest:
         """Any request (``get_nowait``: spooling); deferred ones once the rest are out."""
         item = self._take(ignore_slots=True)
-        if item is not None:
-            return item
-        _, _, item = heapq.heappop(self._later)
+        if item is None:
+            _, _, item = heapq.heappop(self._later)
+        self._wake_putters()
         return item
 
     def _take(self, *, ignore_slots: bool = False) -> FetchRequest | None:
@@ -119,7 +164,7 @@ class HostFairQueue(asyncio.Queue[FetchRequest]):
             item = self._take()
             if item is not None:
                 self._busy[host_of(item.url)] += 1
-                self._wakeup_next(self._putters)  # type: ignore[attr-defined]
+                self._wake_putters()
                 if self._count:  # several may have become ready at once (slots, due times)
                     self._wakeup_next(self._getters)  # type: ignore[attr-defined]
                 return item
@@ -181,7 +226,8 @@ class HostFairQueue(asyncio.Queue[FetchRequest]):
         return self._count + len(self._later)
 
     def full(self) -> bool:
-        # Deferred requests are already accepted work: they do not hold back intake.
+        """At the nominal bound (other hosts may still have room: see ``put``).
+        Deferred requests are already accepted work: they do not count."""
         return 0 < self.maxsize <= self._count
 
     def empty(self) -> bool:

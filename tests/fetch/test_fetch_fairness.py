@@ -10,12 +10,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
+import pytest
 
 from kabar.extract import extract
 from kabar.fetch.client import Fetcher
 from kabar.http import ObservabilityServer
 from kabar.models import Article, FetchRequest
-from kabar.pipeline import Components, Pipeline
+from kabar.pipeline import Components, HostFairQueue, Pipeline
 from kabar.publish import Outgoing
 from kabar.settings import Settings
 from tests.fetch.server import LocalServer, Reply, Seen, html_reply
@@ -56,9 +57,19 @@ class Listed:
         return list(self.requests)
 
     async def run(self, out: asyncio.Queue[FetchRequest], stop: asyncio.Event) -> None:
-        for request in self.requests:
-            await out.put(request)
+        """One producer per portal, as discovery has one task per source."""
+        portals = sorted({r.portal for r in self.requests})
+
+        async def feed(portal: str) -> None:
+            for request in self.requests:
+                if request.portal == portal:
+                    await out.put(request)
+
+        tasks = [asyncio.create_task(feed(portal)) for portal in portals]
         await stop.wait()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class Recorder:
@@ -89,6 +100,8 @@ def settings_for(tmp_path: Path) -> Settings:
     f.retries = 1
     f.backoff_base_s = 0.01
     f.backoff_max_s = 0.05
+    # Fewer places than the hostile portal has URLs: its requests must not fill them all.
+    settings.pipeline.fetch_queue_size = 5
     settings.pipeline.spool_path = str(tmp_path / "spool.jsonl")
     settings.pipeline.drain_timeout_s = 0.5
     return settings
@@ -219,3 +232,58 @@ async def test_retry_after_delays_the_url_not_the_portal(tmp_path: Path) -> None
     # The host paused at most the cap, not the second (nor 999999 s).
     assert max(others) - min(hits_0 + hits_1 + others) < 0.9
     assert elapsed < 10
+
+
+def _request(host: str, n: int) -> FetchRequest:
+    return FetchRequest(f"http://{host}/berita/{n}", host)
+
+
+async def test_the_queue_hands_out_only_hosts_with_a_free_slot() -> None:
+    queue = HostFairQueue(10, per_host=2)
+    for n in range(4):
+        queue.put_nowait(_request("lambat.test", n))
+    queue.put_nowait(_request("sehat.test", 0))
+    taken = [await queue.get() for _ in range(3)]
+    assert [r.url for r in taken] == ["http://lambat.test/berita/0", "http://sehat.test/berita/0",
+                                      "http://lambat.test/berita/1"]
+    waiting = asyncio.create_task(queue.get())
+    await asyncio.sleep(0.05)
+    assert not waiting.done()  # lambat.test has both slots out; nothing else is ready
+    queue.put_nowait(_request("sehat.test", 1))
+    assert (await asyncio.wait_for(waiting, 1)).url == "http://sehat.test/berita/1"
+    waiting = asyncio.create_task(queue.get())
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    queue.release(taken[0])  # a slow request finished: its host may have another
+    assert (await asyncio.wait_for(waiting, 1)).url == "http://lambat.test/berita/2"
+
+
+async def test_a_full_host_blocks_only_its_own_producers() -> None:
+    queue = HostFairQueue(3, per_host=1)
+    for n in range(3):
+        await queue.put(_request("diam.test", n))
+    blocked = asyncio.create_task(queue.put(_request("diam.test", 3)))
+    await asyncio.wait_for(queue.put(_request("sehat.test", 0)), 1)  # room for another host
+    await asyncio.sleep(0.05)
+    assert not blocked.done()
+    assert queue.get_nowait().url == "http://diam.test/berita/0"
+    await asyncio.wait_for(blocked, 1)
+    assert queue.qsize() == 4
+
+
+async def test_a_deferred_request_comes_back_when_due() -> None:
+    queue = HostFairQueue(1, per_host=1)
+    queue.put_nowait(_request("a.test", 0))
+    first = await queue.get()
+    queue.put_nowait(_request("a.test", 1))
+    with pytest.raises(asyncio.QueueFull):
+        queue.put_nowait(_request("a.test", 2))
+    queue.release(first)
+    started = time.monotonic()
+    queue.defer(first, 0.3)  # beyond the bound: a worker re-queueing never waits for room
+    assert queue.qsize() == 2
+    second = await queue.get()
+    assert second.url.endswith("/1")
+    queue.release(second)
+    again = await asyncio.wait_for(queue.get(), 2)
+    assert again == first and time.monotonic() - started >= 0.29
