@@ -124,6 +124,15 @@ class DiscoverySettings:
     #: XML elements in one feed or sitemap (xml_too_large) and their nesting (xml_too_deep).
     max_xml_elements: int = 1_000_000
     max_xml_depth: int = 100
+    #: Section pages are refused before parsing when over these (kabar.htmlguard): size,
+    #: estimated nesting (lexbor is quadratic in it) and <option> count.
+    max_html_chars: int = 10 * 1024 * 1024
+    max_html_depth: int = 3000
+    max_html_options: int = 5000
+    #: Feeds, sitemaps and section pages are parsed in this many threads, off the event
+    #: loop; a parse running longer is abandoned (parse_timeout).
+    parse_threads: int = 2
+    parse_timeout_s: float = 10.0
 
 
 @dataclass(slots=True)
