@@ -19,6 +19,7 @@ from types import TracebackType
 from urllib.parse import urljoin
 
 import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from kabar import metrics
 from kabar.errors import BlockedError, ContentError, FetchError, HTTPStatusError, NetworkError
@@ -241,20 +242,35 @@ class Fetcher:
     # -- retries and redirects ---------------------------------------------
 
     async def _with_retries(self, url: str, portal: str, want: _Want) -> _Raw:
-        attempt = 1
-        while True:
-            try:
-                return await self._follow(url, portal, want)
-            except FetchError as exc:
-                exc.url = exc.url or url
-                if attempt >= self._retry.attempts or not is_retryable(exc):
+        """``_follow`` with tenacity retrying transient failures (``RetryPolicy`` says
+        how long to wait); the last failure is raised as it is."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._retry.attempts),
+            retry=retry_if_exception(self._worth_retrying),
+            wait=self._wait,
+            before_sleep=lambda state: _count_retry(state, portal),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                try:
+                    return await self._follow(url, portal, want)
+                except FetchError as exc:
+                    exc.url = exc.url or url
                     raise
-                retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
-                if retry_after is not None and retry_after > self.settings.retry_after_inline_max_s:
-                    raise  # the caller re-queues the URL for later (worker freed meanwhile)
-                metrics.child(metrics.RETRIES, portal, exc.reason).inc()
-                await asyncio.sleep(self._retry.delay(attempt, retry_after))
-                attempt += 1
+        raise AssertionError("tenacity ends by returning or raising")  # pragma: no cover
+
+    def _worth_retrying(self, exc: BaseException) -> bool:
+        if not isinstance(exc, FetchError) or not is_retryable(exc):
+            return False
+        retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+        # A longer Retry-After is the caller's: it re-queues the URL, freeing the worker.
+        return retry_after is None or retry_after <= self.settings.retry_after_inline_max_s
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+        return self._retry.delay(state.attempt_number, retry_after)
 
     async def _follow(self, url: str, portal: str, want: _Want) -> _Raw:
         seen = {url}
@@ -374,6 +390,12 @@ class Fetcher:
         if self._client is None:
             raise RuntimeError("use Fetcher inside 'async with'")
         return self._client
+
+
+def _count_retry(state: RetryCallState, portal: str) -> None:
+    exc = state.outcome.exception() if state.outcome is not None else None
+    reason = exc.reason if isinstance(exc, FetchError) else "error"
+    metrics.child(metrics.RETRIES, portal, reason).inc()
 
 
 class _outcome:  # lower-case: used like a function, ``with _outcome(...)``
