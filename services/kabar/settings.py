@@ -98,8 +98,14 @@ class FetchSettings:
     retries: int = 3
     backoff_base_s: float = 0.5
     backoff_max_s: float = 30.0
-    #: Upper bound on any Retry-After we honour.
+    #: Upper bound on any Retry-After we honour for a URL; a URL told to wait longer
+    #: is given up for this run (dead-lettered, retryable: a later poll finds it again).
     retry_after_max_s: float = 120.0
+    #: A Retry-After up to this long is waited out by the fetch itself; a longer one
+    #: puts the URL back in the fetch queue for later, freeing the worker.
+    retry_after_inline_max_s: float = 5.0
+    #: How far one 429/503 Retry-After may push back the whole host (other URLs).
+    retry_after_host_max_s: float = 10.0
     per_host_concurrency: int = 2
     per_host_rate: float = 2.0  # requests per second
     per_host_burst: int = 2
@@ -148,6 +154,15 @@ class DiscoverySettings:
     #: XML elements in one feed or sitemap (xml_too_large) and their nesting (xml_too_deep).
     max_xml_elements: int = 1_000_000
     max_xml_depth: int = 100
+    #: Section pages are refused before parsing when over these (kabar.htmlguard): size,
+    #: estimated nesting (lexbor is quadratic in it) and <option> count.
+    max_html_chars: int = 10 * 1024 * 1024
+    max_html_depth: int = 3000
+    max_html_options: int = 5000
+    #: Feeds, sitemaps and section pages are parsed in this many threads, off the event
+    #: loop; a parse running longer is abandoned (parse_timeout).
+    parse_threads: int = 2
+    parse_timeout_s: float = 10.0
 
 
 @dataclass(slots=True)
