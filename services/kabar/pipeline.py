@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
 from kabar import metrics
+from kabar.assembly import Assembly
 from kabar.errors import ExtractError, FetchError, KabarError, PublishError
 from kabar.events import (
     article_id,
@@ -151,6 +152,8 @@ class Pipeline:
         self._unsent: list[Outgoing] = []
         #: What each worker task holds right now, so a cancelled worker's item is spooled.
         self._held: dict[asyncio.Task[None], list[Outgoing] | FetchRequest] = {}
+        #: Multi-page articles waiting for their further pages (``kabar.assembly``).
+        self.assembly = Assembly(p.max_assembling, settings.fetch.workers, p.pages_timeout_s)
 
     # --- lifecycle ---------------------------------------------------------
     def request_stop(self) -> None:
@@ -174,7 +177,7 @@ class Pipeline:
         finally:
             self.running = False
             metrics.PIPELINE_RUNNING.set(0)
-            await _cancel(workers)
+            await _cancel(workers + list(self.assembly.tasks))
             self._spool_leftovers()
         return self.counts
 
@@ -213,8 +216,10 @@ class Pipeline:
 
     async def _drain(self, timeout_s: float | None) -> None:
         async def join_all() -> None:
-            for queue in (self.fetch_q, self.extract_q, self.publish_q):
-                await queue.join()
+            await self.fetch_q.join()
+            await self.extract_q.join()
+            await self.assembly.join()  # assembled articles go on to the publish queue
+            await self.publish_q.join()
 
         try:
             await asyncio.wait_for(join_all(), timeout_s)
@@ -292,13 +297,20 @@ class Pipeline:
         try:
             with metrics.child(metrics.EXTRACT_SECONDS, portal).time():
                 article = await self._extract_page(result.html, result.final_url, portal)
-            article, pages = await self._add_pages(article, result.request)
         except ExtractError as exc:
             metrics.child(metrics.EXTRACTIONS, portal, exc.reason).inc()
             await self.dead_letter(result.final_url, portal, exc, 1)
             return
+        urls = list(article.next_pages)[: max(0, self.settings.fetch.max_pages - 1)]
+        if urls:
+            # Further pages come in beside this stage, which goes on with the next page.
+            await self.assembly.spawn(self._assemble(article, result, urls))
+            return
+        await self._finish(dataclasses.replace(article, next_pages=()), result, 1)
+
+    async def _finish(self, article: Article, result: FetchResult, pages: int) -> None:
         article = self._complete(article, result)
-        self._observe_article(article, portal)
+        self._observe_article(article, result.request.portal)
         self.counts["extracted"] += 1
         await self._dedup_and_queue(article, result, pages)
 
@@ -307,22 +319,28 @@ class Pipeline:
             return await self.parts.extract_pool.extract(html, url, portal)
         return await asyncio.to_thread(self.parts.extract, html, url, portal)
 
-    async def _add_pages(self, first: Article, request: FetchRequest) -> tuple[Article, int]:
-        """Fetch the article's further pages and stitch them into one article."""
-        urls = list(first.next_pages)[: max(0, self.settings.fetch.max_pages - 1)]
-        pages: list[Article] = []
-        for url in urls:
-            page_request = FetchRequest(url=url, portal=request.portal, source="pagination")
-            try:
-                result = await self.parts.fetcher.fetch(page_request)
-                pages.append(await self._extract_page(result.html, result.final_url,
-                                                      request.portal))
-            except (FetchError, ExtractError) as exc:
-                await self.dead_letter(url, request.portal, exc, 1)
-                break
-        if not pages:
-            return dataclasses.replace(first, next_pages=()), 1
-        return dataclasses.replace(self.parts.stitch(first, pages), next_pages=()), 1 + len(pages)
+    async def _assemble(self, first: Article, result: FetchResult, urls: list[str]) -> None:
+        """Fetch the article's further pages, stitch them in and send the article on."""
+        task = _current_task()
+        self._held[task] = result.request  # until queued for publishing: spooled if cancelled
+        portal = result.request.portal
+
+        async def page(url: str) -> Article:
+            request = FetchRequest(url=url, portal=portal, source="pagination")
+            fetched = await self.parts.fetcher.fetch(request)
+            return await self._extract_page(fetched.html, fetched.final_url, portal)
+
+        try:
+            got = await self.assembly.gather(urls, page)
+            for url, exc in got.failures:
+                await self.dead_letter(url, portal, exc, 1)
+            article = self.parts.stitch(first, got.articles) if got.articles else first
+            article = dataclasses.replace(article, next_pages=())
+            await self._finish(article, result, 1 + len(got.articles))
+        except Exception:  # a bug must not lose the article silently
+            log.exception("unexpected error assembling a multi-page article")
+            metrics.child(metrics.STAGE_ITEMS, "extract", "crash").inc()
+        self._held.pop(task, None)  # not reached when cancelled: the request gets spooled
 
     def _complete(self, article: Article, result: FetchResult) -> Article:
         """Fill what the page lacked from the source's hints and the text itself."""
