@@ -2,7 +2,8 @@
 
 Deliberately minimal (one request per connection, GET/HEAD only, no bodies
 accepted) so the service needs no web framework: Prometheus, Docker
-healthchecks and Kubernetes probes are its only clients.
+healthchecks and Kubernetes probes are its only clients. ``/readyz`` is 503
+while the pipeline's check fails or a state file cannot be written.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, generate_latest
 
-from kabar import metrics
+from kabar import metrics, statefile
 from kabar.logs import log_event
 
 ReadyCheck = Callable[[], Awaitable[tuple[bool, str]]]
@@ -105,6 +106,11 @@ class ObservabilityServer:
         return Response(404, b"not found\n")
 
     async def _check_ready(self) -> tuple[bool, str]:
+        # A state file that cannot be written means verdicts pile up unsaved:
+        # not ready, whatever the pipeline says (statefile retries meanwhile).
+        failing = statefile.problems()
+        if failing:
+            return False, "; ".join(failing)
         try:
             return await asyncio.wait_for(self._ready(), _READY_TIMEOUT_S)
         except TimeoutError:

@@ -128,6 +128,20 @@ FRESHNESS_LAG = Histogram(
     ["portal"], buckets=_LAG, registry=REGISTRY,
 )
 
+# --- state files -------------------------------------------------------------
+STATE_WRITE_ERRORS = Counter(
+    "kabar_state_write_errors_total", "Failed writes to a state file (retried, never dropped)",
+    ["store"], registry=REGISTRY,
+)
+STATE_WRITABLE = Gauge(
+    "kabar_state_writable", "0 while a state file cannot be written", ["store"],
+    registry=REGISTRY,
+)
+STATE_PENDING = Gauge(
+    "kabar_state_pending_writes", "State rows handed to the writer and not yet committed",
+    ["store"], registry=REGISTRY,
+)
+
 # --- pipeline --------------------------------------------------------------
 QUEUE_DEPTH = Gauge(
     "kabar_queue_depth", "Items waiting in front of a stage", ["stage"], registry=REGISTRY

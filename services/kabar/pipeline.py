@@ -23,14 +23,16 @@ from typing import Protocol, TypeVar
 
 from kabar import metrics
 from kabar.assembly import Assembly
-from kabar.errors import ExtractError, FetchError, KabarError, PublishError
+from kabar.errors import DedupError, ExtractError, FetchError, KabarError, PublishError
 from kabar.events import (
+    article_event_id,
     article_id,
     ce_headers,
+    error_event_id,
     kafka_key,
-    new_event_id,
     now_iso,
     serialize,
+    story_event_id,
 )
 from kabar.logs import log_event
 from kabar.models import Article, ArticleEvent, DedupResult, ErrorEvent, FetchRequest, FetchResult
@@ -373,7 +375,11 @@ class Pipeline:
 
     async def _dedup_and_queue(self, article: Article, result: FetchResult, pages: int) -> None:
         canonical = _canonical(article, result.final_url)
-        verdict, story_events = self._dedup(article, canonical)
+        try:
+            verdict, story_events = self._dedup(article, canonical)
+        except DedupError as exc:  # e.g. state that cannot be written: visible, not dropped
+            await self.dead_letter(canonical, result.request.portal, exc, 1)
+            return
         if verdict.verdict == "unchanged":
             self.counts["unchanged"] += 1
             return
@@ -389,7 +395,8 @@ class Pipeline:
             pages=pages,
         )
         _observe_freshness(event)
-        records = [self._article_record(event)] + [self._story_record(s) for s in story_events]
+        records = [self._article_record(event)] + [self._story_record(s, event.fetched_at)
+                                                  for s in story_events]
         await self._put_all(records)
 
     def _dedup(
@@ -410,10 +417,16 @@ class Pipeline:
             topic=self.settings.broker.articles_topic,
             key=kafka_key(event.canonical_url),
             value=serialize(event.to_dict()),
-            headers=ce_headers(event.type, new_event_id(), "article.v1.json", SOURCE),
+            headers=ce_headers(
+                event.type,
+                article_event_id(event.canonical_url, event.content_hash, event.dedup.revision),
+                "article.v1.json",
+                SOURCE,
+                event.fetched_at,
+            ),
         )
 
-    def _story_record(self, story: dict[str, object]) -> Outgoing:
+    def _story_record(self, story: dict[str, object], fallback_time: str) -> Outgoing:
         event_type = str(story.get("type", "story.updated"))
         if not event_type.startswith("story."):
             event_type = f"story.{event_type}"
@@ -421,7 +434,8 @@ class Pipeline:
             topic=self.settings.broker.stories_topic,
             key=str(story.get("story_id", "")).encode("utf-8") or None,
             value=serialize(story),
-            headers=ce_headers(event_type, new_event_id(), "story.v1.json", SOURCE),
+            headers=ce_headers(event_type, story_event_id(story), "story.v1.json", SOURCE,
+                               _story_time(story) or fallback_time),
         )
 
     async def _publish_one(self, record: Outgoing) -> None:
@@ -464,7 +478,13 @@ class Pipeline:
             topic=self.settings.broker.errors_topic,
             key=url.encode("utf-8")[:512],
             value=serialize(event.to_dict()),
-            headers=ce_headers(f"error.{exc.stage}", new_event_id(), "error.v1.json", SOURCE),
+            headers=ce_headers(
+                f"error.{exc.stage}",
+                error_event_id(url, exc.stage, exc.reason, event.attempt),
+                "error.v1.json",
+                SOURCE,
+                event.time,
+            ),
         )
         held = self._held.get(_current_task())
         await self._put_all([record])
@@ -484,6 +504,12 @@ def _canonical(article: Article, final_url: str) -> str:
     ) and len(declared.split("/", 3)[-1]) > 1:
         return canonicalize(declared)
     return canonicalize(final_url)
+
+
+def _story_time(story: dict[str, object]) -> str | None:
+    """A story event's own time: when its newest member was seen (event time)."""
+    last = story.get("last_seen")
+    return last if isinstance(last, str) and last else None
 
 
 def _observe_freshness(event: ArticleEvent) -> None:

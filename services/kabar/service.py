@@ -9,10 +9,10 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 
+from kabar import statefile
 from kabar.broker import EmbeddedBroker
 from kabar.dedup import Deduper, content_hash
 from kabar.dedup.language import detect_language
@@ -24,7 +24,7 @@ from kabar.fetch import Fetcher
 from kabar.http import ObservabilityServer
 from kabar.models import Article
 from kabar.pipeline import Components, Pipeline
-from kabar.publish import Publisher, ensure_topics
+from kabar.publish import AckHook, Publisher, ensure_topics
 from kabar.settings import Settings
 from kabar.urls import canonicalize, host_of
 
@@ -59,11 +59,14 @@ async def run_service(
     once: bool,
     say: Callable[[str], None] = print,
     on_ready: Callable[[Pipeline, str], None] | None = None,
+    on_ack: AckHook | None = None,
 ) -> Counter[str]:
-    """Run the pipeline until ``once`` completes or SIGINT/SIGTERM; return counts."""
+    """Run the pipeline until ``once`` completes or SIGINT/SIGTERM; return counts.
+
+    ``on_ack`` sees every record the broker acknowledged (the event archive, ``-o``)."""
     async with broker_bootstrap(settings, say) as bootstrap:
         await ensure_topics(settings.broker, bootstrap)
-        publisher = Publisher(settings.broker, bootstrap)
+        publisher = Publisher(settings.broker, bootstrap, on_ack=on_ack)
         await publisher.start()
         try:
             return await _run_with_publisher(settings, publisher, once, say, on_ready)
@@ -84,11 +87,14 @@ async def _run_with_publisher(
         async with Fetcher(settings.fetch) as fetcher, _extract_pool(settings) as pool:
             apply_portal_rates(fetcher, settings)
             holder: list[Pipeline] = []
+            failed_sources: set[str] = set()
 
             async def on_source_error(url: str, portal: str, exc: Exception) -> None:
                 from kabar.errors import FetchError
 
                 if holder and isinstance(exc, FetchError):
+                    failed_sources.add(url)  # `kabar run` exits non-zero when all failed
+                    holder[0].counts["sources_failed"] = len(failed_sources)
                     await holder[0].source_error(url, portal, exc)
 
             discovery = Discovery(settings.portals, settings.discovery, fetcher, seen,
@@ -103,9 +109,11 @@ async def _run_with_publisher(
             holder.append(pipeline)
             return await _supervise(settings, pipeline, publisher, once, say, on_ready)
     finally:
-        if deduper is not None:
-            deduper.close()
-        seen.close()
+        try:
+            if deduper is not None:
+                deduper.close()
+        finally:
+            seen.close()
 
 
 @contextlib.asynccontextmanager
@@ -155,7 +163,7 @@ async def _supervise(
     # Load the language model now, not inside the first article's latency.
     await asyncio.to_thread(detect_language, "Kabar siap menerima berita hari ini.")
     _install_signal_handlers(pipeline.request_stop)
-    progress = asyncio.create_task(_progress(pipeline, settings))
+    progress = asyncio.create_task(_progress(pipeline, settings, say))
     try:
         if on_ready is not None:
             on_ready(pipeline, publisher.bootstrap)
@@ -181,13 +189,13 @@ def _remove_signal_handlers() -> None:
             loop.remove_signal_handler(sig)
 
 
-async def _progress(pipeline: Pipeline, settings: Settings) -> None:
+async def _progress(pipeline: Pipeline, settings: Settings, say: Callable[[str], None]) -> None:
     interval_s = settings.pipeline.progress_interval_s
     if interval_s <= 0:
         return
     while True:
         await asyncio.sleep(interval_s)
-        print(format_counts(pipeline.counts, settings, pipeline), file=sys.stderr, flush=True)
+        say(format_counts(pipeline.counts, settings, pipeline))
 
 
 def format_counts(
@@ -200,6 +208,9 @@ def format_counts(
             f"articles={counts['published:' + b.articles_topic]} "
             f"stories={counts['published:' + b.stories_topic]} "
             f"errors={counts['published:' + b.errors_topic]}")
+    state_errors = statefile.write_errors()
+    if state_errors:  # writes are retried, not dropped; the count says the disk failed
+        line += f" state_write_errors={state_errors}"
     if pipeline is not None:
         line += (f" queues: fetch={pipeline.fetch_q.qsize()} extract={pipeline.extract_q.qsize()}"
                  f" publish={pipeline.publish_q.qsize()}")

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from kabar.broker import EmbeddedBroker, free_port
@@ -106,7 +107,9 @@ def published(
 
 def _published_counts(stderr: str) -> dict[str, int]:
     """The run's own summary line says how many events each topic received."""
-    line = next(x for x in reversed(stderr.splitlines()) if x.startswith("done:"))
+    # stderr is a JSON log stream here (not a terminal): the summary is one of its records
+    messages = [orjson.loads(x)["msg"] for x in stderr.splitlines() if x.startswith("{")]
+    line = next(x for x in reversed(messages) if x.startswith("done:"))
     fields = dict(part.split("=", 1) for part in line.split() if "=" in part)
     return {ARTICLES: int(fields["articles"]), ERRORS: int(fields["errors"]),
             STORIES: int(fields["stories"])}
@@ -171,8 +174,6 @@ def test_kcat_reads_the_articles(
     if kcat_binary() is None:
         pytest.skip("kcat not installed (apt-get install kcat)")
     messages = kcat_consume(broker.bootstrap, ARTICLES, len(published[ARTICLES]), 30)
-    import orjson
-
     titles = {orjson.loads(m["value"] or b"{}")["title"] for m in messages}
     assert titles == {e["title"] for e in published[ARTICLES]}
     headers = dict(messages[0]["headers"])

@@ -68,7 +68,7 @@ def test_br_separated_body_of_old_templates() -> None:
         f"<div class='isi_berita'>{text}<br><br>(ant/dwi)</div>"
         "<div class='sidebar'><a href='/1'>Berita lain</a></div></body></html>"
     )
-    assert list(extract(html).paragraphs) == [*STORY, "(ant/dwi)"]
+    assert list(extract(html).paragraphs) == STORY  # the desk initials close it, not story
 
 
 def test_div_paragraphs_without_p_elements() -> None:
@@ -165,3 +165,25 @@ def test_language_follows_the_text_when_the_template_says_otherwise() -> None:
     # Too little text to tell: the page's own declaration stands.
     assert text_language(["Jakarta Pusat."], "ms") == "ms"
     assert text_language(["Jakarta Pusat."], None) is None
+
+
+def test_in_text_links_with_clutter_classes_keep_their_words() -> None:
+    # Portals link people and topics inside sentences with classes such as "tag-link":
+    # the class names the link's target, the words are part of the sentence.
+    paragraph = (
+        "<p><b>SURABAYA</b> - <a class='inline-tag-link' href='/tag/gubernur'>Gubernur</a> "
+        "(<a class='inline-tag-link' href='/tag/gub'>Gub</a>) meresmikan jembatan baru yang "
+        "menghubungkan dua kecamatan, sementara harga <strong><a class='topic-tags' "
+        "href='/tag/semen'>semen curah</a></strong> ikut dibahas dalam rapat itu.</p>"
+    )
+    lead = (
+        "SURABAYA - Gubernur (Gub) meresmikan jembatan baru yang menghubungkan dua kecamatan, "
+        "sementara harga semen curah ikut dibahas dalam rapat itu."
+    )
+    assert list(extract(page(paragraph + story_html())).paragraphs) == [lead, *STORY]
+
+
+def test_clutter_classed_inline_element_alone_in_its_block_is_still_dropped() -> None:
+    alone = "<p><span class='share-label'>Bagikan lewat pesan singkat sekarang</span></p>"
+    label = "<div><a class='tags-item' href='/tag/x'>banjir bandang</a></div>"
+    assert list(extract(page(story_html(alone + label))).paragraphs) == STORY

@@ -245,3 +245,41 @@ def test_inline_read_also_inside_a_story_paragraph() -> None:
     )
     html = page(f"<p>{STORY[0]}</p>{inline}<p>{STORY[3]}</p>")
     assert list(extract(html).paragraphs) == STORY
+
+
+@pytest.mark.parametrize(
+    ("ending", "last"),
+    [
+        ("<p>(rka/hnd)</p>", STORY[-1]),
+        ("<br><strong>(TMS)</strong>", STORY[-1]),
+        ("<p>[rka/hnd]</p><p>(rka)</p>", STORY[-1]),
+        ("", STORY[-1]),
+    ],
+)
+def test_desk_initials_closing_the_story_are_dropped(ending: str, last: str) -> None:
+    article = extract(page(story_html() + ending))
+    assert list(article.paragraphs) == STORY
+    assert article.paragraphs[-1] == last
+
+
+def test_desk_initials_trailing_the_last_sentence_are_cut_off_it() -> None:
+    body = story_html().replace("tiga hari.</p>", "tiga hari. (rka/hnd)</p>")
+    assert list(extract(page(body)).paragraphs) == STORY
+
+
+def test_parenthesis_that_is_part_of_the_sentence_is_kept() -> None:
+    ending = "<p>Rapat itu juga dihadiri perwakilan Organisasi Kesehatan Dunia (WHO)</p>"
+    paragraphs = extract(page(story_html() + ending)).paragraphs
+    assert paragraphs[-1] == "Rapat itu juga dihadiri perwakilan Organisasi Kesehatan Dunia (WHO)"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Artikel ini telah naik di detikJatim. Baca artikel selengkapnya di sini.",
+        "Artikel ini sudah dimuat di SerambiNews dengan judul Hujan Es di Aceh Tengah",
+        "Baca berita selengkapnya di portal mitra kami",
+    ],
+)
+def test_syndication_notes_are_clutter(line: str) -> None:
+    assert is_clutter_line(line)

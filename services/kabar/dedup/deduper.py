@@ -122,6 +122,8 @@ class Deduper:
         """The verdict for ``article`` and the story events to publish."""
         moment = when or datetime.now(UTC)
         now = moment.timestamp()
+        # Before any state changes: a refused article is dead-lettered, not half-recorded.
+        self.store.check_writable()
         self._maybe_expire(moment)
         # article_id canonicalizes (idempotently): doing it here too would cost it twice.
         ident = make_article_id(article.canonical_url or article.url)

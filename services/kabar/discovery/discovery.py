@@ -25,6 +25,7 @@ from kabar.discovery.dates import epoch_of
 from kabar.discovery.feeds import find_feed_links, parse_feed
 from kabar.discovery.revisits import Revisits
 from kabar.discovery.robots_sitemaps import listed_sitemaps, pick_sitemaps
+from kabar.discovery.safexml import XmlLimits
 from kabar.discovery.schedule import Intervals, Schedule, SourceKey
 from kabar.discovery.sections import article_links
 from kabar.discovery.seen import SeenStore
@@ -80,7 +81,11 @@ class Discovery:
             for kind, urls in zip(_KINDS, lists, strict=True):
                 for url in urls:
                     self._schedule.add(SourceKey(portal.name, kind, url), portal.poll_interval_s)
-        limits = CrawlLimits(settings.sitemap_max_depth, settings.sitemap_max_children)
+        self._xml = XmlLimits(
+            settings.max_source_entries, settings.max_xml_elements, settings.max_xml_depth
+        )
+        limits = CrawlLimits(settings.sitemap_max_depth, settings.sitemap_max_children,
+                             xml=self._xml)
         self._sitemaps = SitemapCrawler(self._fetch, self._report, limits)
         self._revisits = Revisits(seen, settings.max_revisits_per_poll)
         self._explicit_done = False
@@ -205,7 +210,7 @@ class Discovery:
 
     def _parse(self, key: SourceKey, document: SourceDocument) -> list[Link]:
         if key.kind == "feed":
-            return parse_feed(document.text, document.url)
+            return parse_feed(document.text, document.url, self._xml)
         self._autodiscover(key.portal, document)
         return article_links(document.text, document.url)
 
@@ -301,12 +306,12 @@ class Discovery:
             self._spawn(self._source_loop(key))
 
     async def _report(self, url: str, portal: str, exc: FetchError) -> None:
-        log.warning(
-            "source failed",
-            extra={"portal": portal, "url": url, "reason": exc.reason},
-        )
         if self._on_error is None:
-            return
+            log.warning(
+                "source failed",
+                extra={"portal": portal, "url": url, "reason": exc.reason},
+            )
+            return  # with a hook, the pipeline's dead letter logs it: once per failure
         try:
             await self._on_error(url, portal, exc)
         except Exception:  # the pipeline's hook failing must not stop polling

@@ -269,3 +269,21 @@ def stitch(first: Article, more: Sequence[Article]) -> Article:
             seen.add(key)
             paragraphs.append(paragraph)
     return replace(first, paragraphs=tuple(paragraphs), clutter_removed=removed)
+
+
+# `from kabar import extract` names this package, so the package itself is made callable.
+import sys as _sys  # noqa: E402
+import types as _types  # noqa: E402
+
+
+class _CallablePackage(_types.ModuleType):
+    """Lets ``from kabar import extract`` be called like ``kabar.extract.extract``
+    (the name is this package, so the function is reached through the package)."""
+
+    def __call__(
+        self, html: bytes | str, url: str | None = None, *, portal: str | None = None
+    ) -> Article:
+        return extract(html, url, portal=portal)
+
+
+_sys.modules[__name__].__class__ = _CallablePackage

@@ -98,6 +98,9 @@ class Vocabulary:
     promo_words_re: re.Pattern[str]
     #: Inline labels opening a "read also" link inside a paragraph.
     label_re: re.Pattern[str]
+    #: Closing notes (desk initials) dropped from the end of the body.
+    end_note_re: re.Pattern[str]
+    end_note_tail_re: re.Pattern[str]
     strip_tags: tuple[str, ...]
     skip_tags: frozenset[str]
     container_drop: tuple[str, ...]
@@ -151,6 +154,10 @@ def vocabulary(extra_lines: tuple[str, ...] = (), extra_tail: tuple[str, ...] = 
         end_re=_lowered(_alternation([*lines["end_markers"], *extra_tail])),
         promo_words_re=_lowered(rf"\b(?:{_alternation(map(re.escape, lines['promo_words']))})\b"),
         label_re=_lowered(_alternation(lines["inline_labels"])),
+        end_note_re=_lowered(_alternation(lines["end_notes"])),
+        end_note_tail_re=_lowered(
+            rf"(?<=[.!?\"\u201d'])\s*(?:{_alternation(lines['end_notes'])})\s*$"
+        ),
         strip_tags=tuple(data["dom"]["strip_tags"]),
         skip_tags=frozenset(data["dom"]["skip_tags"]),
         container_drop=tuple(data["dom"]["container_drop"]),
@@ -276,7 +283,28 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
         kept.append(line)
         kept_words.append(words)
     lead = _above_headline(kept, kept_words, above_headline) or _lead_clutter(kept, kept_words)
-    return CleanResult(tuple(kept[lead:]), removed + lead)
+    body, notes = _without_end_notes(kept[lead:], vocab)
+    return CleanResult(body, removed + lead + notes)
+
+
+def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[Line, ...], int]:
+    """The body without the closing notes (desk initials) after its last sentence: lines
+    made only of them go, and one trailing the last paragraph is cut off it."""
+    end = len(lines)
+    while end > 1 and vocab.end_note_re.fullmatch(lines[end - 1].text.lower()):
+        end -= 1
+    removed = len(lines) - end
+    if end == 0:
+        return (), removed
+    last = lines[end - 1]
+    low = last.text.lower()
+    if not low.endswith((")", "]")) or len(low) != len(last.text):
+        return tuple(lines[:end]), removed
+    cut = vocab.end_note_tail_re.search(low)
+    if cut is None or cut.start() == 0:
+        return tuple(lines[:end]), removed
+    trimmed = Line(last.text[: cut.start()].rstrip(), last.tag, last.link_ratio)
+    return (*lines[: end - 1], trimmed), removed + 1
 
 
 def _above_headline(lines: Sequence[Line], counts: Sequence[int], above: int) -> int:
