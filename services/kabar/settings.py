@@ -179,6 +179,8 @@ class PipelineSettings:
 class ExtractSettings:
     min_body_words: int = 40
     max_html_bytes: int = 10 * 1024 * 1024
+    #: Longer titles are cut (at a word, with "…"): a page's <title> can be megabytes.
+    max_title_chars: int = 500
 
 
 @dataclass(slots=True)
