@@ -82,7 +82,8 @@ def worker_main(fd: int) -> None:
         page, url, portal = job
         started = time.process_time()
         try:
-            article = extract(page, url, portal=portal)
+            # Bytes come only from a fetch that found them valid UTF-8 (FetchResult.body).
+            article = extract(page, url, portal=portal, utf8=isinstance(page, bytes))
         except ExtractError as exc:
             conn.send(("error", type(exc).__name__, exc.reason, exc.detail,
                        time.process_time() - started))
@@ -175,7 +176,8 @@ class ExtractPool:
 
     async def extract(self, page: Page, url: str, portal: str) -> Article:
         """The article of one page, or an ``ExtractError`` (``parse_timeout`` and
-        ``extract_crashed`` included)."""
+        ``extract_crashed`` included). ``page`` as bytes must be valid UTF-8 (as
+        ``FetchResult.body`` is): the worker parses them without decoding."""
         worker = await self._idle.get()
         loop = asyncio.get_running_loop()
         try:

@@ -177,6 +177,12 @@ class PipelineSettings:
     #: A page whose extraction takes longer is abandoned (its worker killed and replaced)
     #: and dead-lettered as parse_timeout: lexbor's time grows with nesting depth squared.
     extract_timeout_s: float = 10.0
+    #: Multi-page articles whose further pages may be awaited at once (beyond this the
+    #: extract stage waits): their pages are fetched beside the stage, not inside it.
+    max_assembling: int = 64
+    #: An article's further pages not in within this long are dead-lettered
+    #: (page_timeout) and the article is published with the pages that came.
+    pages_timeout_s: float = 60.0
     #: Concurrent sends awaiting the broker's ack (the producer batches them together).
     publish_workers: int = 16
     #: On SIGTERM: how long in-flight work may take to drain before we give up.
@@ -195,6 +201,8 @@ class PipelineSettings:
 class ExtractSettings:
     min_body_words: int = 40
     max_html_bytes: int = 10 * 1024 * 1024
+    #: Longer titles are cut (at a word, with "…"): a page's <title> can be megabytes.
+    max_title_chars: int = 500
 
 
 @dataclass(slots=True)

@@ -118,12 +118,14 @@ def _published_counts(stderr: str) -> dict[str, int]:
 def test_articles_arrive_valid_and_clean(published: dict[str, list[dict[str, Any]]]) -> None:
     articles = published[ARTICLES]
     assert len(articles) == 5
-    validator = schema_validator("article.v1.json")
+    validator = schema_validator("article.v2.json")
     for event in articles:
         assert_valid(validator, event)
-        assert "BACA JUGA" not in event["body"].upper()
-        assert "Berita Terkait" not in event["body"]
-        assert "Penulis:" not in event["body"]
+        assert "body" not in event  # schema v2: the body once, as paragraphs
+        body = "\n".join(event["paragraphs"])
+        assert "BACA JUGA" not in body.upper()
+        assert "Berita Terkait" not in body
+        assert "Penulis:" not in body
         assert event["language"] == "id"
     portals = sorted({e["portal"] for e in articles})
     assert portals == ["kabarkota", "wartadesa"]
@@ -132,9 +134,10 @@ def test_articles_arrive_valid_and_clean(published: dict[str, list[dict[str, Any
 def test_multi_page_article_is_stitched(published: dict[str, list[dict[str, Any]]]) -> None:
     futsal = next(e for e in published[ARTICLES] if "Futsal" in e["title"])
     assert futsal["pages"] == 3
-    assert "penjaga gawang" in futsal["body"]  # only on page 2
-    assert "Iran dan Jepang" in futsal["body"]  # only on page 3
-    assert futsal["body"].count("Thailand menyamakan kedudukan") == 1
+    body = "\n".join(futsal["paragraphs"])
+    assert "penjaga gawang" in body  # only on page 2
+    assert "Iran dan Jepang" in body  # only on page 3
+    assert body.count("Thailand menyamakan kedudukan") == 1
 
 
 def test_same_event_from_two_outlets_shares_a_story(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -142,7 +142,7 @@ class Deduper:
             result, events = self._unknown(ident, article, body, moment)
         self._verdict_counter(article.portal or "unknown", result.verdict).inc()
         self._maybe_checkpoint()
-        return result, events
+        return replace(result, content_hash=body.content_hash), events
 
     def close(self) -> None:
         """Save the clusterer and boilerplate counts; flush and release the store."""
