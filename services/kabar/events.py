@@ -59,8 +59,15 @@ def ce_headers(
         ("ce_time", (time or now_iso()).encode("utf-8")),
         ("ce_dataschema", f"{SCHEMA_BASE}/{schema}".encode()),
         ("content-type", b"application/json"),
-        ("schema_version", SCHEMA_VERSION.encode("ascii")),
+        ("schema_version", _version_of(schema).encode("ascii")),
     ]
+
+
+def _version_of(schema: str) -> str:
+    """"2" for ``article.v2.json``: each event type's schema has its own version."""
+    stem = schema.removesuffix(".json")
+    _, _, version = stem.rpartition(".v")
+    return version if version.isdigit() else SCHEMA_VERSION
 
 
 def _digest(*parts: object) -> str:

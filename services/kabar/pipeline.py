@@ -23,6 +23,7 @@ import asyncio
 import collections
 import contextlib
 import dataclasses
+import heapq
 import logging
 import random
 import time
@@ -31,9 +32,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
+import orjson
+
 from kabar import metrics
+from kabar.assembly import Assembly
 from kabar.claims import UrlClaims
-from kabar.errors import ExtractError, FetchError, KabarError, PublishError
+from kabar.dedup.eventtime import parse_time
+from kabar.errors import DedupError, ExtractError, FetchError, KabarError, PublishError
 from kabar.events import (
     article_event_id,
     article_id,
@@ -56,20 +61,86 @@ log = logging.getLogger("kabar.pipeline")
 _T = TypeVar("_T")
 
 SOURCE = "kabar"
+#: The article event's schema: v2 carries the body once, as ``paragraphs``.
+ARTICLE_SCHEMA = "article.v2.json"
+#: Room left in a broker request beside an article event's value (key, headers, framing).
+EVENT_HEADROOM = 16 * 1024
 LANGUAGE_SAMPLE_CHARS = 1200
 
 
-class HostFairQueue(asyncio.Queue[FetchRequest]):
-    """A bounded queue that hands out requests round-robin by host.
+#: The fetch queue holds at most this many times ``fetch_queue_size`` over all hosts.
+_HARD_CAP = 8
 
-    Fetch workers wait for a host's rate-limit slot while holding a request;
-    plain FIFO order would let one busy portal's backlog occupy every worker
-    while other portals' requests wait behind it.
+
+class HostFairQueue(asyncio.Queue[FetchRequest]):
+    """A bounded queue that hands out requests round-robin by host, and only for
+    hosts with a free slot.
+
+    ``get`` takes one of the request's host slots (at most ``per_host`` in flight)
+    before the worker commits to it, and ``release`` gives it back when the worker
+    is done (answered, failed or re-queued). A slow or never-answering host thus
+    holds at most ``per_host`` workers; its other requests wait here while other
+    hosts' requests pass them. ``defer`` puts a request back for later (a
+    Retry-After): it is not handed out before then and does not count against the
+    bound, so a worker re-queueing its own request never blocks on a full queue.
+    ``get_nowait`` (used to spool leftovers) hands out anything, slots or not.
+
+    The bound applies per host: ``put`` waits while the request's host already
+    has ``maxsize`` requests waiting, so a host that never answers fills only its
+    own share and other portals' sources can still queue theirs; the whole queue
+    stops at ``_HARD_CAP`` times that.
     """
+
+    def __init__(self, maxsize: int = 0, *, per_host: int = 0) -> None:
+        super().__init__(maxsize)
+        #: 0: no per-host cap (slots are still counted).
+        self._per_host = per_host
 
     def _init(self, maxsize: int) -> None:
         self._by_host: dict[str, collections.deque[FetchRequest]] = {}
         self._turns: collections.deque[str] = collections.deque()
+        self._count = 0
+        self._busy: Counter[str] = Counter()
+        #: (due time on the loop clock, sequence, request), earliest first.
+        self._later: list[tuple[float, int, FetchRequest]] = []
+        self._sequence = 0
+        self._wake: asyncio.TimerHandle | None = None
+
+    async def put(self, item: FetchRequest) -> None:
+        """Queue ``item`` once its host has room (see the class notes)."""
+        host = host_of(item.url)
+        while not self._room_for(host):
+            putter = asyncio.get_running_loop().create_future()
+            self._putters.append(putter)  # type: ignore[attr-defined]
+            try:
+                await putter
+            except BaseException:
+                putter.cancel()
+                with contextlib.suppress(ValueError):
+                    self._putters.remove(putter)  # type: ignore[attr-defined]
+                raise
+        self.put_nowait(item)
+
+    def put_nowait(self, item: FetchRequest) -> None:
+        if not self._room_for(host_of(item.url)):
+            raise asyncio.QueueFull
+        self._put(item)
+        self._unfinished_tasks += 1  # type: ignore[attr-defined]
+        self._finished.clear()  # type: ignore[attr-defined]
+        self._wakeup_next(self._getters)  # type: ignore[attr-defined]
+
+    def _room_for(self, host: str) -> bool:
+        if self.maxsize <= 0:
+            return True
+        waiting = len(self._by_host.get(host, ()))
+        return waiting < self.maxsize and self._count < self.maxsize * _HARD_CAP
+
+    def _wake_putters(self) -> None:
+        """Every waiting producer checks again: room freed for one host is not room
+        for another, so waking just one could wake the wrong one."""
+        putters = self._putters  # type: ignore[attr-defined]
+        while putters:
+            self._wakeup_next(putters)  # type: ignore[attr-defined]
 
     def _put(self, item: FetchRequest) -> None:
         host = host_of(item.url)
@@ -78,22 +149,109 @@ class HostFairQueue(asyncio.Queue[FetchRequest]):
             waiting = self._by_host[host] = collections.deque()
             self._turns.append(host)
         waiting.append(item)
+        self._count += 1
 
     def _get(self) -> FetchRequest:
-        host = self._turns.popleft()
-        waiting = self._by_host[host]
-        item = waiting.popleft()
-        if waiting:
-            self._turns.append(host)
-        else:
-            del self._by_host[host]
+        """Any request (``get_nowait``: spooling); deferred ones once the rest are out."""
+        item = self._take(ignore_slots=True)
+        if item is None:
+            _, _, item = heapq.heappop(self._later)
+        self._wake_putters()
         return item
 
+    def _take(self, *, ignore_slots: bool = False) -> FetchRequest | None:
+        """The next request, in host turns, whose host has a free slot."""
+        for _ in range(len(self._turns)):
+            host = self._turns.popleft()
+            if not ignore_slots and self._per_host and self._busy[host] >= self._per_host:
+                self._turns.append(host)
+                continue
+            waiting = self._by_host[host]
+            item = waiting.popleft()
+            if waiting:
+                self._turns.append(host)
+            else:
+                del self._by_host[host]
+            self._count -= 1
+            return item
+        return None
+
+    async def get(self) -> FetchRequest:
+        """Wait for a request whose host has a free slot, and take that slot."""
+        loop = asyncio.get_running_loop()
+        while True:
+            self._release_due(loop.time())
+            item = self._take()
+            if item is not None:
+                self._busy[host_of(item.url)] += 1
+                self._wake_putters()
+                if self._count:  # several may have become ready at once (slots, due times)
+                    self._wakeup_next(self._getters)  # type: ignore[attr-defined]
+                return item
+            getter = loop.create_future()
+            self._getters.append(getter)  # type: ignore[attr-defined]
+            self._arm_timer(loop)
+            try:
+                await getter
+            except BaseException:
+                woken = getter.done() and not getter.cancelled()
+                getter.cancel()
+                with contextlib.suppress(ValueError):
+                    self._getters.remove(getter)  # type: ignore[attr-defined]
+                if woken:  # pass the wake-up on rather than lose it
+                    self._wakeup_next(self._getters)  # type: ignore[attr-defined]
+                raise
+
+    def release(self, request: FetchRequest) -> None:
+        """The worker is done with ``request`` (taken with ``get``): free its host slot."""
+        host = host_of(request.url)
+        self._busy[host] -= 1
+        if self._busy[host] <= 0:
+            del self._busy[host]
+        if host in self._by_host:
+            self._wakeup_next(self._getters)  # type: ignore[attr-defined]
+
+    def defer(self, request: FetchRequest, delay_s: float) -> None:
+        """Queue ``request`` again, to be handed out no sooner than ``delay_s`` from now."""
+        loop = asyncio.get_running_loop()
+        self._sequence += 1
+        heapq.heappush(self._later, (loop.time() + max(0.0, delay_s), self._sequence, request))
+        self._unfinished_tasks += 1  # type: ignore[attr-defined]
+        self._finished.clear()  # type: ignore[attr-defined]
+        self._arm_timer(loop)
+
+    def _release_due(self, now: float) -> None:
+        while self._later and self._later[0][0] <= now:
+            _, _, item = heapq.heappop(self._later)
+            self._put(item)
+
+    def _arm_timer(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wake a waiting worker when the earliest deferred request falls due."""
+        if self._wake is not None:
+            self._wake.cancel()
+            self._wake = None
+        if self._later:
+            self._wake = loop.call_at(self._later[0][0], self._on_due)
+
+    def _on_due(self) -> None:
+        self._wake = None
+        self._release_due(asyncio.get_running_loop().time())
+        self._wakeup_next(self._getters)  # type: ignore[attr-defined]
+        self._arm_timer(asyncio.get_running_loop())
+
+    def in_flight(self, host: str) -> int:
+        return self._busy[host]
+
     def qsize(self) -> int:
-        return sum(len(w) for w in self._by_host.values())
+        return self._count + len(self._later)
+
+    def full(self) -> bool:
+        """At the nominal bound (other hosts may still have room: see ``put``).
+        Deferred requests are already accepted work: they do not count."""
+        return 0 < self.maxsize <= self._count
 
     def empty(self) -> bool:
-        return not self._turns
+        return not self._count and not self._later
 
 
 class ArticleFetcher(Protocol):
@@ -108,6 +266,14 @@ class Sources(Protocol):
 
 class Sender(Protocol):
     async def send(self, record: Outgoing) -> None: ...
+
+
+class PageExtractor(Protocol):
+    """Extraction away from the event loop (``kabar.extract_pool``)."""
+
+    size: int
+
+    async def extract(self, page: bytes | str, url: str, portal: str) -> Article: ...
 
 
 class Deduplicator(Protocol):
@@ -137,6 +303,8 @@ class Components:
     #: URL status: done once published, released when a fetch failed for a passing
     #: reason (so a later poll retries it).
     claims: UrlClaims | None = None
+    #: Worker processes that run ``extract`` instead of a thread of this process.
+    extract_pool: PageExtractor | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -163,9 +331,11 @@ class Pipeline:
         self.parts = parts
         self.spool = spool or Spool(settings.pipeline.spool_path)
         p = settings.pipeline
-        #: Discovery's output, before it is journaled.
-        self.intake_q: asyncio.Queue[FetchRequest] = asyncio.Queue(p.fetch_queue_size)
-        self.fetch_q: asyncio.Queue[FetchRequest] = HostFairQueue(p.fetch_queue_size)
+        #: Where sources put what they find: journaled on its way into the fetch queue.
+        self.intake_q: asyncio.Queue[FetchRequest] = _Intake(self)
+        self.fetch_q = HostFairQueue(
+            p.fetch_queue_size, per_host=settings.fetch.per_host_concurrency
+        )
         self.extract_q: asyncio.Queue[_Fetched] = asyncio.Queue(p.extract_queue_size)
         self.publish_q: asyncio.Queue[_Send] = asyncio.Queue(p.publish_queue_size)
         self.stop_event = asyncio.Event()
@@ -184,6 +354,8 @@ class Pipeline:
         self._dedup_unacked = 0
         self._dedup_settled = asyncio.Event()
         self._dedup_settled.set()
+        #: Multi-page articles waiting for their further pages (``kabar.assembly``).
+        self.assembly = Assembly(p.max_assembling, settings.fetch.workers, p.pages_timeout_s)
 
     # --- lifecycle ---------------------------------------------------------
     def request_stop(self) -> None:
@@ -209,7 +381,7 @@ class Pipeline:
         finally:
             self.running = False
             metrics.PIPELINE_RUNNING.set(0)
-            await _cancel(workers)
+            await _cancel(workers + list(self.assembly.tasks))
             self._final_commit()
             self._report_spooled()
             self.spool.close()
@@ -218,13 +390,16 @@ class Pipeline:
     def _start_workers(self) -> list[asyncio.Task[None]]:
         fetchers = self.settings.fetch.workers
         extractors = self.settings.pipeline.extract_workers
+        if self.parts.extract_pool is not None:
+            # Enough stage workers to keep every extraction process busy while others
+            # wait for their article's pages, dedup or the publish queue.
+            extractors = max(extractors, 2 * self.parts.extract_pool.size)
         tasks = [asyncio.create_task(self._loop(self.fetch_q, self._fetch_one, "fetch"))
                  for _ in range(max(1, fetchers))]
         tasks += [asyncio.create_task(self._loop(self.extract_q, self._extract_one, "extract"))
                   for _ in range(max(1, extractors))]
         tasks += [asyncio.create_task(self._loop(self.publish_q, self._publish_one, "publish"))
                   for _ in range(max(1, self.settings.pipeline.publish_workers))]
-        tasks.append(asyncio.create_task(self._admit_loop()))
         if self._defer_dedup_commits():
             tasks.append(asyncio.create_task(self._commit_loop()))
         return tasks
@@ -255,17 +430,16 @@ class Pipeline:
             await self.fetch_q.put(request)
             metrics.child(metrics.QUEUE_DEPTH, "fetch").set(self.fetch_q.qsize())
 
-    async def _admit_loop(self) -> None:
-        """Move discovered requests into the journal (one fsync per batch) and on."""
-        while True:
-            batch = [await self.intake_q.get()]
-            while not self.intake_q.empty() and len(batch) < 256:
-                batch.append(self.intake_q.get_nowait())
-            try:
-                await self._feed(batch)
-            finally:
-                for _ in batch:
-                    self.intake_q.task_done()
+    async def admit(self, request: FetchRequest) -> None:
+        """Queue one discovered request once its host has room (each source waits on
+        its own hosts only), journaled before a fetch worker can take it."""
+        await self.fetch_q.put(request)
+        # No await since the put: no worker has taken it before its ticket exists.
+        [ticket] = self.spool.add_requests([request])
+        self._tickets.setdefault(request, collections.deque()).append(ticket)
+        if self.on_request_done is not None:
+            self._requests[ticket] = request
+        metrics.child(metrics.QUEUE_DEPTH, "fetch").set(self.fetch_q.qsize())
 
     def _take_ticket(self, request: FetchRequest) -> int | None:
         tickets = self._tickets.get(request)
@@ -278,8 +452,10 @@ class Pipeline:
 
     async def _drain(self, timeout_s: float | None) -> None:
         async def join_all() -> None:
-            for queue in (self.intake_q, self.fetch_q, self.extract_q, self.publish_q):
-                await queue.join()
+            await self.fetch_q.join()
+            await self.extract_q.join()
+            await self.assembly.join()  # assembled articles go on to the publish queue
+            await self.publish_q.join()
 
         joined = asyncio.create_task(join_all())
         # A one-shot run waits out an outage; a stopping service need not (all is journaled).
@@ -379,12 +555,18 @@ class Pipeline:
         ticket = self._take_ticket(request)
         mark: str | None = canonicalize(request.url)
         try:
-            result = await self.parts.fetcher.fetch(request)
+            result: FetchResult | FetchError = await self.parts.fetcher.fetch(request)
         except FetchError as exc:
-            if exc.retryable and self.parts.claims is not None and mark is not None:
+            result = exc
+        finally:
+            self.fetch_q.release(request)  # the host slot ``get`` took: free it before waiting
+        if isinstance(result, FetchError):
+            if self._retry_later(request, result, ticket):
+                return
+            if result.retryable and self.parts.claims is not None and mark is not None:
                 self.parts.claims.release(mark)
                 mark = None
-            await self._dead_letter(request.url, request.portal, exc, request.attempt,
+            await self._dead_letter(request.url, request.portal, result, request.attempt,
                                     settles=ticket, mark=mark)
             return
         self.counts["fetched"] += 1
@@ -392,42 +574,79 @@ class Pipeline:
         await self.extract_q.put(_Fetched(result, ticket))
         metrics.child(metrics.QUEUE_DEPTH, "extract").set(self.extract_q.qsize())
 
+    def _retry_later(self, request: FetchRequest, exc: FetchError, ticket: int | None) -> bool:
+        """Put a URL that was told to come back later (Retry-After) back in the queue,
+        while attempts and the longest honoured wait allow."""
+        delay = getattr(exc, "retry_after", None)
+        fetch = self.settings.fetch
+        if not exc.retryable or delay is None or delay > fetch.retry_after_max_s:
+            return False
+        if request.attempt > fetch.retries:
+            return False
+        metrics.child(metrics.RETRIES, request.portal, exc.reason).inc()
+        again = dataclasses.replace(request, attempt=request.attempt + 1)
+        if ticket is not None:  # the same journaled work, tried again later
+            self._tickets.setdefault(again, collections.deque()).append(ticket)
+            if self.on_request_done is not None:
+                self._requests[ticket] = again
+        self.fetch_q.defer(again, delay)
+        return True
+
     async def _extract_one(self, item: _Fetched) -> None:
         result, ticket = item.result, item.ticket
         portal = result.request.portal
         mark = canonicalize(result.request.url)
         try:
             with metrics.child(metrics.EXTRACT_SECONDS, portal).time():
-                article = await self._extract_page(result.html, result.final_url, portal)
-            article, pages = await self._add_pages(article, result.request)
+                article = await self._extract_page(result, portal)
         except ExtractError as exc:
             metrics.child(metrics.EXTRACTIONS, portal, exc.reason).inc()
             await self._dead_letter(result.final_url, portal, exc, 1, settles=ticket, mark=mark)
             return
+        urls = list(article.next_pages)[: max(0, self.settings.fetch.max_pages - 1)]
+        if urls:
+            # Further pages come in beside this stage, which goes on with the next page.
+            await self.assembly.spawn(self._assemble(article, result, urls, ticket, mark))
+            return
+        await self._finish(dataclasses.replace(article, next_pages=()), result, 1, ticket, mark)
+
+    async def _finish(
+        self, article: Article, result: FetchResult, pages: int, ticket: int | None, mark: str
+    ) -> None:
         article = self._complete(article, result)
-        self._observe_article(article, portal)
+        self._observe_article(article, result.request.portal)
         self.counts["extracted"] += 1
         await self._dedup_and_queue(article, result, pages, ticket, mark)
 
-    async def _extract_page(self, html: str, url: str, portal: str) -> Article:
-        return await asyncio.to_thread(self.parts.extract, html, url, portal)
+    async def _extract_page(self, result: FetchResult, portal: str) -> Article:
+        url = result.final_url
+        if self.parts.extract_pool is not None:
+            # UTF-8 bytes cross to the worker as they are and are parsed as they are.
+            page = result.body or result.html
+            return await self.parts.extract_pool.extract(page, url, portal)
+        return await asyncio.to_thread(self.parts.extract, result.html, url, portal)
 
-    async def _add_pages(self, first: Article, request: FetchRequest) -> tuple[Article, int]:
-        """Fetch the article's further pages and stitch them into one article."""
-        urls = list(first.next_pages)[: max(0, self.settings.fetch.max_pages - 1)]
-        pages: list[Article] = []
-        for url in urls:
-            page_request = FetchRequest(url=url, portal=request.portal, source="pagination")
-            try:
-                result = await self.parts.fetcher.fetch(page_request)
-                pages.append(await self._extract_page(result.html, result.final_url,
-                                                      request.portal))
-            except (FetchError, ExtractError) as exc:
-                await self.dead_letter(url, request.portal, exc, 1)
-                break
-        if not pages:
-            return dataclasses.replace(first, next_pages=()), 1
-        return dataclasses.replace(self.parts.stitch(first, pages), next_pages=()), 1 + len(pages)
+    async def _assemble(
+        self, first: Article, result: FetchResult, urls: list[str], ticket: int | None, mark: str
+    ) -> None:
+        """Fetch the article's further pages, stitch them in and send the article on
+        (the request stays journaled until then)."""
+        portal = result.request.portal
+
+        async def page(url: str) -> Article:
+            request = FetchRequest(url=url, portal=portal, source="pagination")
+            return await self._extract_page(await self.parts.fetcher.fetch(request), portal)
+
+        try:
+            got = await self.assembly.gather(urls, page)
+            for url, exc in got.failures:
+                await self.dead_letter(url, portal, exc, 1)
+            article = self.parts.stitch(first, got.articles) if got.articles else first
+            article = dataclasses.replace(article, next_pages=())
+            await self._finish(article, result, 1 + len(got.articles), ticket, mark)
+        except Exception:  # a bug: the request stays journaled for the next start
+            log.exception("unexpected error assembling a multi-page article")
+            metrics.child(metrics.STAGE_ITEMS, "extract", "crash").inc()
 
     def _complete(self, article: Article, result: FetchResult) -> Article:
         """Fill what the page lacked from the source's hints and the text itself."""
@@ -443,7 +662,8 @@ class Pipeline:
             article,
             url=result.final_url,
             portal=req.portal,
-            title=article.title or req.title_hint or "",
+            title=_capped(article.title or req.title_hint or "",
+                          self.settings.extract.max_title_chars),
             published_at=article.published_at or req.published_hint,
             language=language,
         )
@@ -468,7 +688,20 @@ class Pipeline:
         self, article: Article, result: FetchResult, pages: int, ticket: int | None, mark: str
     ) -> None:
         canonical = _canonical(article, result.final_url)
-        verdict, story_events = self._dedup(article, canonical, _event_time(result))
+        portal = result.request.portal
+        # Before dedup records it: an article that can never be published must not be
+        # remembered as seen (it would be "unchanged" next time, and lost).
+        too_large = self._too_large(article)
+        if too_large is not None:
+            await self._dead_letter(canonical, portal, too_large, 1, settles=ticket, mark=mark)
+            return
+        try:
+            verdict, story_events = self._dedup(article, canonical, parse_time(result.fetched_at))
+        except DedupError as exc:  # e.g. state that cannot be written: visible, not dropped
+            if self.parts.claims is not None:
+                self.parts.claims.release(mark)  # not recorded: a later poll may try again
+            await self._dead_letter(canonical, portal, exc, 1, settles=ticket)
+            return
         if verdict.verdict == "unchanged":
             self.counts["unchanged"] += 1
             self._settle(ticket, mark)
@@ -480,7 +713,7 @@ class Pipeline:
             canonical_url=canonical,
             portal=result.request.portal,
             fetched_at=result.fetched_at or now_iso(),
-            content_hash=self.parts.content_hash(article.paragraphs),
+            content_hash=verdict.content_hash or self.parts.content_hash(article.paragraphs),
             dedup=verdict,
             pages=pages,
         )
@@ -513,13 +746,35 @@ class Pipeline:
         if self._dedup_settled.is_set():
             self._commit_dedup()
 
+    def _too_large(self, article: Article) -> PublishError | None:
+        """An ``event_too_large`` error when the article's event cannot fit the broker's
+        request size (``broker.max_request_size``); None when it fits."""
+        limit = self.settings.broker.max_request_size - EVENT_HEADROOM
+        text = sum(len(p) for p in article.paragraphs) + len(article.title)
+        if 4 * text + EVENT_HEADROOM <= limit:  # 4 bytes a character at most: surely fits
+            return None
+        event = ArticleEvent(id="", type="article.created", article=article,
+                             canonical_url=article.url, portal=article.portal or "",
+                             fetched_at="", content_hash="", dedup=DedupResult("new"))
+        size = len(serialize(event.to_dict()))
+        if size <= limit:
+            return None
+        metrics.child(metrics.PUBLISH_FAILURES, self.settings.broker.articles_topic,
+                      "event_too_large").inc()
+        return PublishError(f"the article event is {size} bytes, over the broker's "
+                            f"{self.settings.broker.max_request_size}-byte request size",
+                            reason="event_too_large", url=article.url)
+
     def _dedup(
-        self, article: Article, canonical: str, when: datetime | None = None
+        self, article: Article, canonical: str, fetched: datetime | None = None
     ) -> tuple[DedupResult, list[dict[str, object]]]:
+        # Synchronous on purpose: no await between recording dedup state and holding the
+        # records, so a cancelled worker spools the events rather than a request that
+        # would look "unchanged" when fetched again.
         article = dataclasses.replace(article, canonical_url=canonical)
         if self.parts.deduper is None:
             return DedupResult(verdict="new", article_id=article_id(canonical)), []
-        result = self.parts.deduper.process(article, when=when)
+        result = self.parts.deduper.process(article, when=fetched)  # stories: event time
         self.counts[f"dedup_{result[0].verdict}"] += 1
         return result
 
@@ -531,7 +786,7 @@ class Pipeline:
             headers=ce_headers(
                 event.type,
                 article_event_id(event.canonical_url, event.content_hash, event.dedup.revision),
-                "article.v1.json",
+                ARTICLE_SCHEMA,
                 SOURCE,
                 event.fetched_at,
             ),
@@ -560,10 +815,13 @@ class Pipeline:
             try:
                 await self.parts.sender.send(record)
             except PublishError as exc:
+                if exc.reason == "message_too_large":
+                    # Sending it again can never work: a dead letter says so, once.
+                    await self._refused(record, exc, item.entry.mark)
+                    self._given_up(item)
+                    return
                 self.outage.failed(exc.reason, record.topic)
-                if exc.reason == "message_too_large" or (
-                    self._once and attempt >= settings.publish_attempts
-                ):
+                if self._once and attempt >= settings.publish_attempts:
                     self._park(item, exc.reason)
                     return
                 delay = min(settings.publish_backoff_max_s, 0.2 * 2 ** min(attempt, 16))
@@ -591,11 +849,31 @@ class Pipeline:
         self.counts["spooled"] += 1
         self._leave_dedup(item)
 
+    def _given_up(self, item: _Send) -> None:
+        """A record the broker can never take, replaced by its dead letter: done."""
+        self.spool.done([item.entry.id])
+        self._leave_dedup(item)
+        self._record_done(item.ticket)
+
     def _leave_dedup(self, item: _Send) -> None:
         if item.from_dedup:
             self._dedup_unacked -= 1
             if self._dedup_unacked <= 0:
                 self._dedup_settled.set()
+
+    async def _refused(self, record: Outgoing, exc: PublishError, mark: str | None) -> None:
+        if record.topic == self.settings.broker.errors_topic:
+            log_event(log, "ERROR", "dead-letter event refused as too large; dropped",
+                      stage="publish", reason=exc.reason, topic=record.topic)
+            return
+        try:
+            value = orjson.loads(record.value)
+        except orjson.JSONDecodeError:
+            value = {}
+        where = str(value.get("url") or value.get("story_id") or record.topic)
+        error = PublishError(f"{record.topic} event of {len(record.value)} bytes refused: "
+                             f"{exc.detail}", reason="event_too_large", url=where)
+        await self._dead_letter(where, str(value.get("portal") or ""), error, 1, mark=mark)
 
     # --- failures ----------------------------------------------------------
     async def dead_letter(self, url: str, portal: str, exc: KabarError, attempt: int = 1) -> None:
@@ -646,6 +924,17 @@ class Pipeline:
         await self.dead_letter(url, portal, exc, 1)
 
 
+def _capped(title: str, limit: int) -> str:
+    """A title of at most ``limit`` characters, cut at a word where one is near."""
+    if len(title) <= limit:
+        return title
+    cut = title[: max(0, limit - 1)]
+    space = cut.rfind(" ")
+    if space > limit * 0.8:
+        cut = cut[:space]
+    return cut.rstrip() + "\u2026"
+
+
 def _canonical(article: Article, final_url: str) -> str:
     """The page's rel=canonical when it plausibly names this article, else the URL."""
     declared = article.canonical_url
@@ -654,17 +943,6 @@ def _canonical(article: Article, final_url: str) -> str:
     ) and len(declared.split("/", 3)[-1]) > 1:
         return canonicalize(declared)
     return canonicalize(final_url)
-
-
-def _event_time(result: FetchResult) -> datetime | None:
-    """Dedup and stories run on the fetch's own time, so a replay of the same
-    input gives the same verdicts and stories; None (the clock) when unknown."""
-    if not result.fetched_at:
-        return None
-    with contextlib.suppress(ValueError):
-        moment = datetime.fromisoformat(result.fetched_at.replace("Z", "+00:00"))
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return None
 
 
 def _story_time(story: dict[str, object]) -> str | None:
@@ -689,6 +967,17 @@ def _current_task() -> asyncio.Task[None]:
     task = asyncio.current_task()
     assert task is not None, "pipeline code runs inside tasks"
     return task
+
+
+class _Intake(asyncio.Queue[FetchRequest]):
+    """The queue sources are given: ``put`` admits the request into the pipeline."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        super().__init__()
+        self._pipeline = pipeline
+
+    async def put(self, item: FetchRequest) -> None:
+        await self._pipeline.admit(item)
 
 
 class OutageLog:

@@ -30,10 +30,11 @@ from collections import Counter
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from kabar.dedup.deduper import Deduper
+from kabar.dedup.eventtime import parse_time
 from kabar.frontier import RedisStatus
 from kabar.logs import log_event
 from kabar.models import Article, FetchRequest, FetchResult
-from kabar.pipeline import Components, Pipeline, _canonical, _event_time
+from kabar.pipeline import Components, Pipeline, _canonical
 from kabar.publish import Outgoing
 from kabar.settings import Settings
 from kabar.urls import canonicalize
@@ -174,7 +175,7 @@ class StoriesStage(Pipeline):
         if replay:  # published before the restart: rebuild the state only
             async with self._dedup_gate:
                 canonical = _canonical(extracted.article, result.final_url)
-                self._dedup(extracted.article, canonical, _event_time(result))
+                self._dedup(extracted.article, canonical, parse_time(result.fetched_at))
             self.counts["replayed"] += 1
         else:
             self.counts["extracted"] += 1

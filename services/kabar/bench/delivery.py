@@ -411,7 +411,8 @@ def _url_key(url: str) -> bytes:
 def _stories_match(records: list[Any], extracted: list[Any]) -> bool:
     """The published story of each article equals a one-process replay of the stream."""
     from kabar.dedup import Deduper
-    from kabar.pipeline import _canonical, _event_time
+    from kabar.dedup.eventtime import parse_time
+    from kabar.pipeline import _canonical
     from kabar.settings import DedupSettings
     from kabar.wire import decode_extracted
 
@@ -424,7 +425,7 @@ def _stories_match(records: list[Any], extracted: list[Any]) -> bool:
 
         article = dataclasses.replace(item.article,
                                       canonical_url=_canonical(item.article, result.final_url))
-        verdict, _ = deduper.process(article, when=_event_time(result))
+        verdict, _ = deduper.process(article, when=parse_time(result.fetched_at))
         if verdict.verdict != "unchanged" and verdict.article_id is not None:
             replayed.setdefault(verdict.article_id, verdict.story_id)
     published: dict[str, str | None] = {}
