@@ -32,6 +32,7 @@ from aiokafka.errors import KafkaError
 
 from kabar.logs import log_event
 from kabar.models import FetchRequest
+from kabar.publish import STOP_TIMEOUT_S, bounded
 from kabar.settings import ClusterSettings
 from kabar.wire import decode_request, encode_request
 
@@ -210,8 +211,8 @@ class FrontierSource:
             committer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await committer
-            await self.commit()
-            await consumer.stop()
+            await bounded(self.commit(), STOP_TIMEOUT_S)
+            await bounded(consumer.stop(), STOP_TIMEOUT_S)
 
     async def _hand_out(
         self, out: asyncio.Queue[FetchRequest], tp: TopicPartition, offset: int, value: bytes | None
