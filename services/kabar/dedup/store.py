@@ -420,6 +420,9 @@ class SqliteStore:
     A batch that cannot be written is retried, never dropped."""
 
     durable = True
+    #: False while the owner decides when rows are written (``flush``), e.g. only
+    #: once the events of their verdicts were acknowledged by the broker.
+    autoflush = True
 
     def __init__(
         self,
@@ -519,7 +522,8 @@ class SqliteStore:
         self._writer.submit([("INSERT OR REPLACE INTO blobs VALUES (?, ?)", [(name, data)])])
 
     def expire(self, now: float) -> int:
-        self.flush()
+        if self.autoflush:
+            self.flush()
         cutoff = now - self._memory.ttl_s
         self._writer.submit([("DELETE FROM articles WHERE seen < ?", [(cutoff,)])])
         return self._memory.expire(now)
@@ -552,6 +556,8 @@ class SqliteStore:
             )
 
     def _maybe_flush(self) -> None:
+        if not self.autoflush:
+            return
         full = len(self._upserts) + len(self._touches) >= _FLUSH_EVERY
         if full or time.monotonic() - self._flushed_at >= self.flush_interval_s:
             self.flush()
