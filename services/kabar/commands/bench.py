@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import importlib
 
-HELP = "benchmarks: extract, fetch, dedup, metrics, state"
+HELP = "benchmarks: extract, fetch, dedup, metrics, state, faults"
 
 BENCHES = {
     "extract": "extraction pages/s and MB/s vs selectolax parse-only",
     "fetch": "fetch-stage pages/s vs the whole pipeline on the same pages",
     "dedup": "articles/s with 100k indexed; memory at 1M fingerprints",
     "metrics": "cost of metrics as a share of end-to-end time",
+    "faults": "kill -9, SIGTERM, broker kill/freeze, full/read-only disk, truncated state",
     "state": "reopening a 1M-article SQLite dedup state; event-loop stalls from state writes",
 }
 
