@@ -108,7 +108,7 @@ def is_corrupt(exc: BaseException) -> bool:
 
 
 #: Files that belong to a state file: SQLite's own and the dedup store's snapshot.
-_COMPANIONS = ("", "-wal", "-shm", ".snapshot")
+_COMPANIONS = ("", "-wal", "-shm", ".snapshot", ".stories.blob")
 
 
 def move_aside(path: str | Path) -> Path:

@@ -338,3 +338,16 @@ def test_unreachable_redis_raises_dedup_error() -> None:
     with pytest.raises(DedupError) as err:
         RedisStore(f"redis://127.0.0.1:{port}/0", ttl_s=60.0)
     assert err.value.reason == "state_error"
+
+
+def test_large_blobs_live_in_a_file_beside_the_state(tmp_path: Path) -> None:
+    path = tmp_path / "blobs.db"
+    store = SqliteStore(path, ttl_s=86400.0)
+    big = bytes(range(256)) * 8192  # 2 MiB: a story checkpoint's size class
+    store.put_blob("stories", big)
+    store.put_blob("boilerplate", b"small")
+    store.close()
+    assert Path(f"{path}.stories.blob").read_bytes() == big
+    again = SqliteStore(path, ttl_s=86400.0)
+    assert again.get_blob("stories") == big and again.get_blob("boilerplate") == b"small"
+    again.close()

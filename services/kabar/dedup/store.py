@@ -453,6 +453,9 @@ MAX_UNWRITTEN = 50_000
 #: a restart replays at most these from SQLite, row by row.
 SNAPSHOT_EVERY = 50_000
 _TOKEN_BLOB = "snapshot_token"
+#: Blobs this large are kept in a file of their own; the table names the file.
+_BLOB_FILE_MIN = 1 << 20
+_BLOB_FILE = b"kabar-blob-file:"
 
 
 class SqliteStore:
@@ -509,8 +512,14 @@ class SqliteStore:
         if snap is not None:
             self._memory.restore(snap)
             self._snapshot_seq = snap.seq
+            fresh = []
             for row in db.execute(f"{select} WHERE seq > ? ORDER BY seq", (snap.seq,)):
-                self._replay(row)
+                if self._memory._row_of(row[0]) is None:
+                    fresh.append(row)  # new since the snapshot: loaded in bulk below
+                else:
+                    self._replay(row)
+            if fresh:
+                self._memory.load(_columns(fresh))
             if now is not None:
                 self._memory.expire(now)  # only skipped, as the full load below skips
         else:
@@ -523,7 +532,15 @@ class SqliteStore:
         top = db.execute("SELECT max(seq) FROM articles").fetchone()[0]
         self._seq = max(self._snapshot_seq, int(top or 0))
         for name, data in db.execute("SELECT name, data FROM blobs"):
-            self._memory.put_blob(name, bytes(data))
+            blob = bytes(data)
+            if blob.startswith(_BLOB_FILE):
+                try:
+                    blob = (self.path.parent / blob[len(_BLOB_FILE) :].decode("utf-8")).read_bytes()
+                except OSError as exc:
+                    log.warning("dedup state blob %s unreadable (%s): starting without it",
+                                name, exc)
+                    continue
+            self._memory.put_blob(name, blob)
 
     def _read_snapshot(self) -> Snapshot | None:
         if self._snapshot_path is None:
@@ -599,9 +616,15 @@ class SqliteStore:
         self._maybe_flush()
 
     def put_blob(self, name: str, data: bytes) -> None:
-        """Kept in memory at once; written (in order, after pending verdicts) by the writer."""
+        """Kept in memory at once; written (in order, after pending verdicts) by the
+        writer. A large blob (the story checkpoint) goes to a file beside the state,
+        named in the blobs table: SQLite would copy it while holding the GIL."""
         self._memory.put_blob(name, data)
         self.flush()
+        if len(data) >= _BLOB_FILE_MIN and self._snapshot_path is not None:
+            target = Path(f"{self.path}.{name}.blob")
+            self._writer.submit_job(lambda: _write_file(target, data), f"{name} checkpoint")
+            data = _BLOB_FILE + target.name.encode("utf-8")
         self._writer.submit([("INSERT OR REPLACE INTO blobs VALUES (?, ?)", [(name, data)])])
 
     def expire(self, now: float) -> int:
@@ -659,6 +682,16 @@ class SqliteStore:
 
 
 _LOAD_BATCH = 65_536
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically and durably."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
 
 
 def _migrate(db: sqlite3.Connection) -> None:
