@@ -624,8 +624,10 @@ class SqliteStore:
         if len(data) >= _BLOB_FILE_MIN and self._snapshot_path is not None:
             target = Path(f"{self.path}.{name}.blob")
             self._writer.submit_job(lambda: _write_file(target, data), f"{name} checkpoint")
-            data = _BLOB_FILE + target.name.encode("utf-8")
-        self._writer.submit([("INSERT OR REPLACE INTO blobs VALUES (?, ?)", [(name, data)])])
+            stored = _BLOB_FILE + target.name.encode("utf-8")
+        else:
+            stored = data
+        self._writer.submit([("INSERT OR REPLACE INTO blobs VALUES (?, ?)", [(name, stored)])])
 
     def expire(self, now: float) -> int:
         self.flush()
