@@ -71,6 +71,15 @@ EXTRACT_SECONDS = Histogram(
     "kabar_extract_duration_seconds", "Extraction latency", ["portal"], buckets=_LATENCY,
     registry=REGISTRY,
 )
+STAGE_CPU = Counter(
+    "kabar_stage_cpu_seconds_total", "CPU seconds spent per stage where it is measured apart "
+    "(extract: in the worker processes)", ["stage"], registry=REGISTRY,
+)
+EXTRACT_WORKER_RESTARTS = Counter(
+    "kabar_extract_worker_restarts_total",
+    "Extraction worker processes replaced (a parse over its time limit, or a crash)",
+    registry=REGISTRY,
+)
 BODY_WORDS = Histogram(
     "kabar_body_words", "Body length in words per extracted article", ["portal"],
     buckets=_WORDS, registry=REGISTRY,

@@ -24,10 +24,19 @@ def main(args: argparse.Namespace) -> int:
     import asyncio
 
     from kabar.broker import EmbeddedBroker
+    from kabar.commands.run import embedded_missing
     from kabar.errors import KabarError
     from kabar.publish import ensure_topics
+    from kabar.rundir import port_open
     from kabar.settings import BrokerSettings, load_settings
 
+    if embedded_missing():
+        print(f"kabar broker: {embedded_missing()}", file=sys.stderr)
+        return 2
+    if args.port and port_open(args.host, args.port):
+        print(f"kabar broker: port {args.host}:{args.port} is already in use: pick another "
+              "with --port (0: a free one) or stop what listens there", file=sys.stderr)
+        return 1
     storage = args.storage or load_settings(use_default_portals=False).broker.embedded_storage
     broker = EmbeddedBroker(args.host, args.port, storage=storage)
     done = threading.Event()
