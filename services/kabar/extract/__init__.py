@@ -290,7 +290,7 @@ def _article(
         title=title,
         paragraphs=paragraphs,
         canonical_url=meta.canonical_url,
-        portal=rules.name if rules else (portal_hint or meta.site_name),
+        portal=rules.portal_for(url) if rules else (portal_hint or meta.site_name),
         authors=tuple(meta.authors),
         published_at=meta.published_at,
         updated_at=meta.updated_at,
