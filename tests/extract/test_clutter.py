@@ -358,3 +358,8 @@ def test_unknown_header_over_a_box_of_links_goes_with_the_links() -> None:
 def test_story_subheading_over_paragraphs_is_kept() -> None:
     body = story_html("<h3>Bantuan Terus Berdatangan</h3>")
     assert "Bantuan Terus Berdatangan" in extract(page(body)).paragraphs
+
+
+def test_desk_code_with_a_digit_is_cut_off_the_last_sentence_not_the_sentence() -> None:
+    body = story_html().replace("tiga hari.</p>", "tiga hari. <strong>(kor7/wrt)</strong></p>")
+    assert list(extract(page(body)).paragraphs) == STORY
