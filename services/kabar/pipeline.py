@@ -14,6 +14,7 @@ import asyncio
 import collections
 import contextlib
 import dataclasses
+import heapq
 import logging
 import random
 from collections import Counter
@@ -21,15 +22,21 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
+import orjson
+
 from kabar import metrics
-from kabar.errors import ExtractError, FetchError, KabarError, PublishError
+from kabar.assembly import Assembly
+from kabar.dedup.eventtime import parse_time
+from kabar.errors import DedupError, ExtractError, FetchError, KabarError, PublishError
 from kabar.events import (
+    article_event_id,
     article_id,
     ce_headers,
+    error_event_id,
     kafka_key,
-    new_event_id,
     now_iso,
     serialize,
+    story_event_id,
 )
 from kabar.logs import log_event
 from kabar.models import Article, ArticleEvent, DedupResult, ErrorEvent, FetchRequest, FetchResult
@@ -44,20 +51,86 @@ _T = TypeVar("_T")
 _Q = TypeVar("_Q")
 
 SOURCE = "kabar"
+#: The article event's schema: v2 carries the body once, as ``paragraphs``.
+ARTICLE_SCHEMA = "article.v2.json"
+#: Room left in a broker request beside an article event's value (key, headers, framing).
+EVENT_HEADROOM = 16 * 1024
 LANGUAGE_SAMPLE_CHARS = 1200
 
 
-class HostFairQueue(asyncio.Queue[FetchRequest]):
-    """A bounded queue that hands out requests round-robin by host.
+#: The fetch queue holds at most this many times ``fetch_queue_size`` over all hosts.
+_HARD_CAP = 8
 
-    Fetch workers wait for a host's rate-limit slot while holding a request;
-    plain FIFO order would let one busy portal's backlog occupy every worker
-    while other portals' requests wait behind it.
+
+class HostFairQueue(asyncio.Queue[FetchRequest]):
+    """A bounded queue that hands out requests round-robin by host, and only for
+    hosts with a free slot.
+
+    ``get`` takes one of the request's host slots (at most ``per_host`` in flight)
+    before the worker commits to it, and ``release`` gives it back when the worker
+    is done (answered, failed or re-queued). A slow or never-answering host thus
+    holds at most ``per_host`` workers; its other requests wait here while other
+    hosts' requests pass them. ``defer`` puts a request back for later (a
+    Retry-After): it is not handed out before then and does not count against the
+    bound, so a worker re-queueing its own request never blocks on a full queue.
+    ``get_nowait`` (used to spool leftovers) hands out anything, slots or not.
+
+    The bound applies per host: ``put`` waits while the request's host already
+    has ``maxsize`` requests waiting, so a host that never answers fills only its
+    own share and other portals' sources can still queue theirs; the whole queue
+    stops at ``_HARD_CAP`` times that.
     """
+
+    def __init__(self, maxsize: int = 0, *, per_host: int = 0) -> None:
+        super().__init__(maxsize)
+        #: 0: no per-host cap (slots are still counted).
+        self._per_host = per_host
 
     def _init(self, maxsize: int) -> None:
         self._by_host: dict[str, collections.deque[FetchRequest]] = {}
         self._turns: collections.deque[str] = collections.deque()
+        self._count = 0
+        self._busy: Counter[str] = Counter()
+        #: (due time on the loop clock, sequence, request), earliest first.
+        self._later: list[tuple[float, int, FetchRequest]] = []
+        self._sequence = 0
+        self._wake: asyncio.TimerHandle | None = None
+
+    async def put(self, item: FetchRequest) -> None:
+        """Queue ``item`` once its host has room (see the class notes)."""
+        host = host_of(item.url)
+        while not self._room_for(host):
+            putter = asyncio.get_running_loop().create_future()
+            self._putters.append(putter)  # type: ignore[attr-defined]
+            try:
+                await putter
+            except BaseException:
+                putter.cancel()
+                with contextlib.suppress(ValueError):
+                    self._putters.remove(putter)  # type: ignore[attr-defined]
+                raise
+        self.put_nowait(item)
+
+    def put_nowait(self, item: FetchRequest) -> None:
+        if not self._room_for(host_of(item.url)):
+            raise asyncio.QueueFull
+        self._put(item)
+        self._unfinished_tasks += 1  # type: ignore[attr-defined]
+        self._finished.clear()  # type: ignore[attr-defined]
+        self._wakeup_next(self._getters)  # type: ignore[attr-defined]
+
+    def _room_for(self, host: str) -> bool:
+        if self.maxsize <= 0:
+            return True
+        waiting = len(self._by_host.get(host, ()))
+        return waiting < self.maxsize and self._count < self.maxsize * _HARD_CAP
+
+    def _wake_putters(self) -> None:
+        """Every waiting producer checks again: room freed for one host is not room
+        for another, so waking just one could wake the wrong one."""
+        putters = self._putters  # type: ignore[attr-defined]
+        while putters:
+            self._wakeup_next(putters)  # type: ignore[attr-defined]
 
     def _put(self, item: FetchRequest) -> None:
         host = host_of(item.url)
@@ -66,22 +139,109 @@ class HostFairQueue(asyncio.Queue[FetchRequest]):
             waiting = self._by_host[host] = collections.deque()
             self._turns.append(host)
         waiting.append(item)
+        self._count += 1
 
     def _get(self) -> FetchRequest:
-        host = self._turns.popleft()
-        waiting = self._by_host[host]
-        item = waiting.popleft()
-        if waiting:
-            self._turns.append(host)
-        else:
-            del self._by_host[host]
+        """Any request (``get_nowait``: spooling); deferred ones once the rest are out."""
+        item = self._take(ignore_slots=True)
+        if item is None:
+            _, _, item = heapq.heappop(self._later)
+        self._wake_putters()
         return item
 
+    def _take(self, *, ignore_slots: bool = False) -> FetchRequest | None:
+        """The next request, in host turns, whose host has a free slot."""
+        for _ in range(len(self._turns)):
+            host = self._turns.popleft()
+            if not ignore_slots and self._per_host and self._busy[host] >= self._per_host:
+                self._turns.append(host)
+                continue
+            waiting = self._by_host[host]
+            item = waiting.popleft()
+            if waiting:
+                self._turns.append(host)
+            else:
+                del self._by_host[host]
+            self._count -= 1
+            return item
+        return None
+
+    async def get(self) -> FetchRequest:
+        """Wait for a request whose host has a free slot, and take that slot."""
+        loop = asyncio.get_running_loop()
+        while True:
+            self._release_due(loop.time())
+            item = self._take()
+            if item is not None:
+                self._busy[host_of(item.url)] += 1
+                self._wake_putters()
+                if self._count:  # several may have become ready at once (slots, due times)
+                    self._wakeup_next(self._getters)  # type: ignore[attr-defined]
+                return item
+            getter = loop.create_future()
+            self._getters.append(getter)  # type: ignore[attr-defined]
+            self._arm_timer(loop)
+            try:
+                await getter
+            except BaseException:
+                woken = getter.done() and not getter.cancelled()
+                getter.cancel()
+                with contextlib.suppress(ValueError):
+                    self._getters.remove(getter)  # type: ignore[attr-defined]
+                if woken:  # pass the wake-up on rather than lose it
+                    self._wakeup_next(self._getters)  # type: ignore[attr-defined]
+                raise
+
+    def release(self, request: FetchRequest) -> None:
+        """The worker is done with ``request`` (taken with ``get``): free its host slot."""
+        host = host_of(request.url)
+        self._busy[host] -= 1
+        if self._busy[host] <= 0:
+            del self._busy[host]
+        if host in self._by_host:
+            self._wakeup_next(self._getters)  # type: ignore[attr-defined]
+
+    def defer(self, request: FetchRequest, delay_s: float) -> None:
+        """Queue ``request`` again, to be handed out no sooner than ``delay_s`` from now."""
+        loop = asyncio.get_running_loop()
+        self._sequence += 1
+        heapq.heappush(self._later, (loop.time() + max(0.0, delay_s), self._sequence, request))
+        self._unfinished_tasks += 1  # type: ignore[attr-defined]
+        self._finished.clear()  # type: ignore[attr-defined]
+        self._arm_timer(loop)
+
+    def _release_due(self, now: float) -> None:
+        while self._later and self._later[0][0] <= now:
+            _, _, item = heapq.heappop(self._later)
+            self._put(item)
+
+    def _arm_timer(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wake a waiting worker when the earliest deferred request falls due."""
+        if self._wake is not None:
+            self._wake.cancel()
+            self._wake = None
+        if self._later:
+            self._wake = loop.call_at(self._later[0][0], self._on_due)
+
+    def _on_due(self) -> None:
+        self._wake = None
+        self._release_due(asyncio.get_running_loop().time())
+        self._wakeup_next(self._getters)  # type: ignore[attr-defined]
+        self._arm_timer(asyncio.get_running_loop())
+
+    def in_flight(self, host: str) -> int:
+        return self._busy[host]
+
     def qsize(self) -> int:
-        return sum(len(w) for w in self._by_host.values())
+        return self._count + len(self._later)
+
+    def full(self) -> bool:
+        """At the nominal bound (other hosts may still have room: see ``put``).
+        Deferred requests are already accepted work: they do not count."""
+        return 0 < self.maxsize <= self._count
 
     def empty(self) -> bool:
-        return not self._turns
+        return not self._count and not self._later
 
 
 class ArticleFetcher(Protocol):
@@ -96,6 +256,14 @@ class Sources(Protocol):
 
 class Sender(Protocol):
     async def send(self, record: Outgoing) -> None: ...
+
+
+class PageExtractor(Protocol):
+    """Extraction away from the event loop (``kabar.extract_pool``)."""
+
+    size: int
+
+    async def extract(self, page: bytes | str, url: str, portal: str) -> Article: ...
 
 
 class Deduplicator(Protocol):
@@ -124,6 +292,8 @@ class Components:
     detect_language: LanguageDetector | None = None
     #: Called with a URL whose fetch failed for a passing reason, so a later poll retries it.
     forget: Callable[[str], None] | None = None
+    #: Worker processes that run ``extract`` instead of a thread of this process.
+    extract_pool: PageExtractor | None = None
 
 
 class Pipeline:
@@ -132,7 +302,9 @@ class Pipeline:
         self.parts = parts
         self.spool = spool or Spool(settings.pipeline.spool_path)
         p = settings.pipeline
-        self.fetch_q: asyncio.Queue[FetchRequest] = HostFairQueue(p.fetch_queue_size)
+        self.fetch_q = HostFairQueue(
+            p.fetch_queue_size, per_host=settings.fetch.per_host_concurrency
+        )
         self.extract_q: asyncio.Queue[FetchResult] = asyncio.Queue(p.extract_queue_size)
         self.publish_q: asyncio.Queue[Outgoing] = asyncio.Queue(p.publish_queue_size)
         self.stop_event = asyncio.Event()
@@ -141,6 +313,8 @@ class Pipeline:
         self._unsent: list[Outgoing] = []
         #: What each worker task holds right now, so a cancelled worker's item is spooled.
         self._held: dict[asyncio.Task[None], list[Outgoing] | FetchRequest] = {}
+        #: Multi-page articles waiting for their further pages (``kabar.assembly``).
+        self.assembly = Assembly(p.max_assembling, settings.fetch.workers, p.pages_timeout_s)
 
     # --- lifecycle ---------------------------------------------------------
     def request_stop(self) -> None:
@@ -164,13 +338,17 @@ class Pipeline:
         finally:
             self.running = False
             metrics.PIPELINE_RUNNING.set(0)
-            await _cancel(workers)
+            await _cancel(workers + list(self.assembly.tasks))
             self._spool_leftovers()
         return self.counts
 
     def _start_workers(self) -> list[asyncio.Task[None]]:
         fetchers = self.settings.fetch.workers
         extractors = self.settings.pipeline.extract_workers
+        if self.parts.extract_pool is not None:
+            # Enough stage workers to keep every extraction process busy while others
+            # wait for their article's pages, dedup or the publish queue.
+            extractors = max(extractors, 2 * self.parts.extract_pool.size)
         tasks = [asyncio.create_task(self._loop(self.fetch_q, self._fetch_one, "fetch"))
                  for _ in range(max(1, fetchers))]
         tasks += [asyncio.create_task(self._loop(self.extract_q, self._extract_one, "extract"))
@@ -199,8 +377,10 @@ class Pipeline:
 
     async def _drain(self, timeout_s: float | None) -> None:
         async def join_all() -> None:
-            for queue in (self.fetch_q, self.extract_q, self.publish_q):
-                await queue.join()
+            await self.fetch_q.join()
+            await self.extract_q.join()
+            await self.assembly.join()  # assembled articles go on to the publish queue
+            await self.publish_q.join()
 
         try:
             await asyncio.wait_for(join_all(), timeout_s)
@@ -262,51 +442,87 @@ class Pipeline:
 
     async def _fetch_one(self, request: FetchRequest) -> None:
         try:
-            result = await self.parts.fetcher.fetch(request)
+            result: FetchResult | FetchError = await self.parts.fetcher.fetch(request)
         except FetchError as exc:
-            if exc.retryable and self.parts.forget is not None:
+            result = exc
+        finally:
+            self.fetch_q.release(request)  # the host slot ``get`` took: free it before waiting
+        if isinstance(result, FetchError):
+            if self._retry_later(request, result):
+                return
+            if result.retryable and self.parts.forget is not None:
                 self.parts.forget(request.url)
-            await self.dead_letter(request.url, request.portal, exc, request.attempt)
+            await self.dead_letter(request.url, request.portal, result, request.attempt)
             return
         self.counts["fetched"] += 1
         metrics.child(metrics.STAGE_ITEMS, "fetch", "ok").inc()
         await self.extract_q.put(result)
         metrics.child(metrics.QUEUE_DEPTH, "extract").set(self.extract_q.qsize())
 
+    def _retry_later(self, request: FetchRequest, exc: FetchError) -> bool:
+        """Put a URL that was told to come back later (Retry-After) back in the queue,
+        while attempts and the longest honoured wait allow."""
+        delay = getattr(exc, "retry_after", None)
+        fetch = self.settings.fetch
+        if not exc.retryable or delay is None or delay > fetch.retry_after_max_s:
+            return False
+        if request.attempt > fetch.retries:
+            return False
+        metrics.child(metrics.RETRIES, request.portal, exc.reason).inc()
+        self.fetch_q.defer(dataclasses.replace(request, attempt=request.attempt + 1), delay)
+        return True
+
     async def _extract_one(self, result: FetchResult) -> None:
         portal = result.request.portal
         try:
             with metrics.child(metrics.EXTRACT_SECONDS, portal).time():
-                article = await self._extract_page(result.html, result.final_url, portal)
-            article, pages = await self._add_pages(article, result.request)
+                article = await self._extract_page(result, portal)
         except ExtractError as exc:
             metrics.child(metrics.EXTRACTIONS, portal, exc.reason).inc()
             await self.dead_letter(result.final_url, portal, exc, 1)
             return
+        urls = list(article.next_pages)[: max(0, self.settings.fetch.max_pages - 1)]
+        if urls:
+            # Further pages come in beside this stage, which goes on with the next page.
+            await self.assembly.spawn(self._assemble(article, result, urls))
+            return
+        await self._finish(dataclasses.replace(article, next_pages=()), result, 1)
+
+    async def _finish(self, article: Article, result: FetchResult, pages: int) -> None:
         article = self._complete(article, result)
-        self._observe_article(article, portal)
+        self._observe_article(article, result.request.portal)
         self.counts["extracted"] += 1
         await self._dedup_and_queue(article, result, pages)
 
-    async def _extract_page(self, html: str, url: str, portal: str) -> Article:
-        return await asyncio.to_thread(self.parts.extract, html, url, portal)
+    async def _extract_page(self, result: FetchResult, portal: str) -> Article:
+        url = result.final_url
+        if self.parts.extract_pool is not None:
+            # UTF-8 bytes cross to the worker as they are and are parsed as they are.
+            page = result.body or result.html
+            return await self.parts.extract_pool.extract(page, url, portal)
+        return await asyncio.to_thread(self.parts.extract, result.html, url, portal)
 
-    async def _add_pages(self, first: Article, request: FetchRequest) -> tuple[Article, int]:
-        """Fetch the article's further pages and stitch them into one article."""
-        urls = list(first.next_pages)[: max(0, self.settings.fetch.max_pages - 1)]
-        pages: list[Article] = []
-        for url in urls:
-            page_request = FetchRequest(url=url, portal=request.portal, source="pagination")
-            try:
-                result = await self.parts.fetcher.fetch(page_request)
-                pages.append(await self._extract_page(result.html, result.final_url,
-                                                      request.portal))
-            except (FetchError, ExtractError) as exc:
-                await self.dead_letter(url, request.portal, exc, 1)
-                break
-        if not pages:
-            return dataclasses.replace(first, next_pages=()), 1
-        return dataclasses.replace(self.parts.stitch(first, pages), next_pages=()), 1 + len(pages)
+    async def _assemble(self, first: Article, result: FetchResult, urls: list[str]) -> None:
+        """Fetch the article's further pages, stitch them in and send the article on."""
+        task = _current_task()
+        self._held[task] = result.request  # until queued for publishing: spooled if cancelled
+        portal = result.request.portal
+
+        async def page(url: str) -> Article:
+            request = FetchRequest(url=url, portal=portal, source="pagination")
+            return await self._extract_page(await self.parts.fetcher.fetch(request), portal)
+
+        try:
+            got = await self.assembly.gather(urls, page)
+            for url, exc in got.failures:
+                await self.dead_letter(url, portal, exc, 1)
+            article = self.parts.stitch(first, got.articles) if got.articles else first
+            article = dataclasses.replace(article, next_pages=())
+            await self._finish(article, result, 1 + len(got.articles))
+        except Exception:  # a bug must not lose the article silently
+            log.exception("unexpected error assembling a multi-page article")
+            metrics.child(metrics.STAGE_ITEMS, "extract", "crash").inc()
+        self._held.pop(task, None)  # not reached when cancelled: the request gets spooled
 
     def _complete(self, article: Article, result: FetchResult) -> Article:
         """Fill what the page lacked from the source's hints and the text itself."""
@@ -322,7 +538,8 @@ class Pipeline:
             article,
             url=result.final_url,
             portal=req.portal,
-            title=article.title or req.title_hint or "",
+            title=_capped(article.title or req.title_hint or "",
+                          self.settings.extract.max_title_chars),
             published_at=article.published_at or req.published_hint,
             language=language,
         )
@@ -343,7 +560,17 @@ class Pipeline:
 
     async def _dedup_and_queue(self, article: Article, result: FetchResult, pages: int) -> None:
         canonical = _canonical(article, result.final_url)
-        verdict, story_events = self._dedup(article, canonical)
+        # Before dedup records it: an article that can never be published must not be
+        # remembered as seen (it would be "unchanged" next time, and lost).
+        too_large = self._too_large(article)
+        if too_large is not None:
+            await self.dead_letter(canonical, result.request.portal, too_large, 1)
+            return
+        try:
+            verdict, story_events = self._dedup(article, canonical, parse_time(result.fetched_at))
+        except DedupError as exc:  # e.g. state that cannot be written: visible, not dropped
+            await self.dead_letter(canonical, result.request.portal, exc, 1)
+            return
         if verdict.verdict == "unchanged":
             self.counts["unchanged"] += 1
             return
@@ -354,16 +581,36 @@ class Pipeline:
             canonical_url=canonical,
             portal=result.request.portal,
             fetched_at=result.fetched_at or now_iso(),
-            content_hash=self.parts.content_hash(article.paragraphs),
+            content_hash=verdict.content_hash or self.parts.content_hash(article.paragraphs),
             dedup=verdict,
             pages=pages,
         )
         _observe_freshness(event)
-        records = [self._article_record(event)] + [self._story_record(s) for s in story_events]
+        records = [self._article_record(event)] + [self._story_record(s, event.fetched_at)
+                                                  for s in story_events]
         await self._put_all(records)
 
+    def _too_large(self, article: Article) -> PublishError | None:
+        """An ``event_too_large`` error when the article's event cannot fit the broker's
+        request size (``broker.max_request_size``); None when it fits."""
+        limit = self.settings.broker.max_request_size - EVENT_HEADROOM
+        text = sum(len(p) for p in article.paragraphs) + len(article.title)
+        if 4 * text + EVENT_HEADROOM <= limit:  # 4 bytes a character at most: surely fits
+            return None
+        event = ArticleEvent(id="", type="article.created", article=article,
+                             canonical_url=article.url, portal=article.portal or "",
+                             fetched_at="", content_hash="", dedup=DedupResult("new"))
+        size = len(serialize(event.to_dict()))
+        if size <= limit:
+            return None
+        metrics.child(metrics.PUBLISH_FAILURES, self.settings.broker.articles_topic,
+                      "event_too_large").inc()
+        return PublishError(f"the article event is {size} bytes, over the broker's "
+                            f"{self.settings.broker.max_request_size}-byte request size",
+                            reason="event_too_large", url=article.url)
+
     def _dedup(
-        self, article: Article, canonical: str
+        self, article: Article, canonical: str, fetched: datetime | None = None
     ) -> tuple[DedupResult, list[dict[str, object]]]:
         # Synchronous on purpose: no await between recording dedup state and holding the
         # records, so a cancelled worker spools the events rather than a request that
@@ -371,7 +618,7 @@ class Pipeline:
         article = dataclasses.replace(article, canonical_url=canonical)
         if self.parts.deduper is None:
             return DedupResult(verdict="new", article_id=article_id(canonical)), []
-        result = self.parts.deduper.process(article)
+        result = self.parts.deduper.process(article, when=fetched)  # stories: event time
         self.counts[f"dedup_{result[0].verdict}"] += 1
         return result
 
@@ -380,10 +627,16 @@ class Pipeline:
             topic=self.settings.broker.articles_topic,
             key=kafka_key(event.canonical_url),
             value=serialize(event.to_dict()),
-            headers=ce_headers(event.type, new_event_id(), "article.v1.json", SOURCE),
+            headers=ce_headers(
+                event.type,
+                article_event_id(event.canonical_url, event.content_hash, event.dedup.revision),
+                ARTICLE_SCHEMA,
+                SOURCE,
+                event.fetched_at,
+            ),
         )
 
-    def _story_record(self, story: dict[str, object]) -> Outgoing:
+    def _story_record(self, story: dict[str, object], fallback_time: str) -> Outgoing:
         event_type = str(story.get("type", "story.updated"))
         if not event_type.startswith("story."):
             event_type = f"story.{event_type}"
@@ -391,7 +644,8 @@ class Pipeline:
             topic=self.settings.broker.stories_topic,
             key=str(story.get("story_id", "")).encode("utf-8") or None,
             value=serialize(story),
-            headers=ce_headers(event_type, new_event_id(), "story.v1.json", SOURCE),
+            headers=ce_headers(event_type, story_event_id(story), "story.v1.json", SOURCE,
+                               _story_time(story) or fallback_time),
         )
 
     async def _publish_one(self, record: Outgoing) -> None:
@@ -400,7 +654,11 @@ class Pipeline:
             try:
                 await self.parts.sender.send(record)
             except PublishError as exc:
-                if exc.reason == "message_too_large" or attempt == settings.publish_attempts:
+                if exc.reason == "message_too_large":
+                    # Sending it again can never work: a dead letter says so, once.
+                    await self._refused(record, exc)
+                    return
+                if attempt == settings.publish_attempts:
                     log_event(log, "ERROR", "publish failed; record spooled", stage="publish",
                               reason=exc.reason, topic=record.topic)
                     self._unsent.append(record)
@@ -411,6 +669,20 @@ class Pipeline:
                 self.counts[f"published:{record.topic}"] += 1
                 metrics.child(metrics.STAGE_ITEMS, "publish", "ok").inc()
                 return
+
+    async def _refused(self, record: Outgoing, exc: PublishError) -> None:
+        if record.topic == self.settings.broker.errors_topic:
+            log_event(log, "ERROR", "dead-letter event refused as too large; dropped",
+                      stage="publish", reason=exc.reason, topic=record.topic)
+            return
+        try:
+            value = orjson.loads(record.value)
+        except orjson.JSONDecodeError:
+            value = {}
+        where = str(value.get("url") or value.get("story_id") or record.topic)
+        error = PublishError(f"{record.topic} event of {len(record.value)} bytes refused: "
+                             f"{exc.detail}", reason="event_too_large", url=where)
+        await self.dead_letter(where, str(value.get("portal") or ""), error, 1)
 
     # --- failures ----------------------------------------------------------
     async def dead_letter(self, url: str, portal: str, exc: KabarError, attempt: int = 1) -> None:
@@ -434,7 +706,13 @@ class Pipeline:
             topic=self.settings.broker.errors_topic,
             key=url.encode("utf-8")[:512],
             value=serialize(event.to_dict()),
-            headers=ce_headers(f"error.{exc.stage}", new_event_id(), "error.v1.json", SOURCE),
+            headers=ce_headers(
+                f"error.{exc.stage}",
+                error_event_id(url, exc.stage, exc.reason, event.attempt),
+                "error.v1.json",
+                SOURCE,
+                event.time,
+            ),
         )
         held = self._held.get(_current_task())
         await self._put_all([record])
@@ -446,6 +724,17 @@ class Pipeline:
         await self.dead_letter(url, portal, exc, 1)
 
 
+def _capped(title: str, limit: int) -> str:
+    """A title of at most ``limit`` characters, cut at a word where one is near."""
+    if len(title) <= limit:
+        return title
+    cut = title[: max(0, limit - 1)]
+    space = cut.rfind(" ")
+    if space > limit * 0.8:
+        cut = cut[:space]
+    return cut.rstrip() + "\u2026"
+
+
 def _canonical(article: Article, final_url: str) -> str:
     """The page's rel=canonical when it plausibly names this article, else the URL."""
     declared = article.canonical_url
@@ -454,6 +743,12 @@ def _canonical(article: Article, final_url: str) -> str:
     ) and len(declared.split("/", 3)[-1]) > 1:
         return canonicalize(declared)
     return canonicalize(final_url)
+
+
+def _story_time(story: dict[str, object]) -> str | None:
+    """A story event's own time: when its newest member was seen (event time)."""
+    last = story.get("last_seen")
+    return last if isinstance(last, str) and last else None
 
 
 def _observe_freshness(event: ArticleEvent) -> None:

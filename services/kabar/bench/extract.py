@@ -251,7 +251,7 @@ def main(args: argparse.Namespace) -> int:
         print("stages (ms/page each adds; cumulative passes, so small negatives are noise):")
         for name, ms in stage_costs(args.directory, max(1, args.rounds)):
             print(f"  {name:<16} {ms:7.3f}")
-    return 1 if below else 0
+    return 1 if below else 0  # below a floor fails the command
 
 
 def run(args: argparse.Namespace) -> int:

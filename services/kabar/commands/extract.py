@@ -18,10 +18,14 @@ HELP = "extract the article from HTML files (one JSON line per file)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "files", nargs="+", metavar="FILE", help="HTML file (or .html.gz), or - for stdin"
+        "files", nargs="*", metavar="FILE", help="HTML file (or .html.gz), or - for stdin"
     )
     parser.add_argument("--url", default=None, help="page URL (selects portal rules)")
-    parser.add_argument("--portal", default=None, help="force the rules of this portal")
+    parser.add_argument("--portal", default=None,
+                        help="force the rules of this portal (`kabar portals` lists them)")
+    parser.add_argument("--fetch", metavar="URL", action="append", default=[],
+                        help="fetch this live URL politely and extract it (repeatable)")
+    parser.add_argument("--config", "-c", help="TOML config ([fetch] settings, portals)")
 
 
 def article_fields(article: Article) -> dict[str, Any]:
@@ -85,15 +89,22 @@ def _gunzip(data: bytes) -> bytes:
 def main(args: argparse.Namespace) -> int:
     import orjson
 
+    from kabar.commands.extract_inputs import check_inputs, fetch_lines, settle_fields
     from kabar.errors import ExtractError
     from kabar.extract import extract
 
+    portal, code = check_inputs(args)
+    if code is not None:
+        return code
     failed = False
     out = sys.stdout.buffer
+    if args.fetch:
+        failed = fetch_lines(args, portal, out)
     for name in args.files:
         try:
-            article = extract(_read(name), args.url, portal=args.portal)
-            line = orjson.dumps(article_fields(article))
+            data = _read(name)
+            article = extract(data, args.url, portal=portal)
+            line = orjson.dumps(settle_fields(article_fields(article), args.url, name, data))
         except ExtractError as exc:
             failed = True
             line = orjson.dumps({"file": name, "error": exc.reason, "detail": exc.detail})
