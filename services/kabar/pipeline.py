@@ -673,6 +673,10 @@ class Pipeline:
         metrics.child(metrics.STAGE_ITEMS, "extract", "ok").inc()
         metrics.child(metrics.BODY_WORDS, portal).observe(article.word_count)
         metrics.child(metrics.CLUTTER_REMOVED, portal).inc(article.clutter_removed)
+        for kind in article.rule_misses:
+            metrics.child(metrics.RULE_MISSES, portal, kind).inc()
+            log.info("portal rule matched nothing", extra={
+                "portal": portal, "selector_kind": kind, "url": article.url})
         for name, value in (("title", article.title), ("published_at", article.published_at),
                             ("authors", article.authors)):
             if not value:
