@@ -20,7 +20,10 @@ free text (that goes in ``detail``).
     │   ├── NotAnArticleError       not_article
     │   ├── EmptyBodyError          empty_body
     │   └── BadInputError           binary_input, bad_charset, malformed_html
-    ├── DedupError                  stage "dedup": state_error, dense_unavailable
+    ├── DedupError                  stage "dedup": state_error, state_unwritable,
+    │                               dense_unavailable
+    ├── StateError                  stage "state": state_corrupt, state_unwritable
+    │                               (a SQLite state file cannot be opened or written)
     ├── PublishError                stage "publish": broker_unavailable, publish_timeout,
     │                               message_too_large
     └── BrokerError                 embedded broker could not start: broker_start_failed
@@ -109,6 +112,11 @@ class BadInputError(ExtractError):
 
 class DedupError(KabarError):
     stage = "dedup"
+    default_reason = "state_error"
+
+
+class StateError(KabarError):
+    stage = "state"
     default_reason = "state_error"
 
 

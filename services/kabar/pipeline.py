@@ -22,15 +22,21 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
+import orjson
+
 from kabar import metrics
-from kabar.errors import ExtractError, FetchError, KabarError, PublishError
+from kabar.assembly import Assembly
+from kabar.dedup.eventtime import parse_time
+from kabar.errors import DedupError, ExtractError, FetchError, KabarError, PublishError
 from kabar.events import (
+    article_event_id,
     article_id,
     ce_headers,
+    error_event_id,
     kafka_key,
-    new_event_id,
     now_iso,
     serialize,
+    story_event_id,
 )
 from kabar.logs import log_event
 from kabar.models import Article, ArticleEvent, DedupResult, ErrorEvent, FetchRequest, FetchResult
@@ -45,6 +51,10 @@ _T = TypeVar("_T")
 _Q = TypeVar("_Q")
 
 SOURCE = "kabar"
+#: The article event's schema: v2 carries the body once, as ``paragraphs``.
+ARTICLE_SCHEMA = "article.v2.json"
+#: Room left in a broker request beside an article event's value (key, headers, framing).
+EVENT_HEADROOM = 16 * 1024
 LANGUAGE_SAMPLE_CHARS = 1200
 
 
@@ -248,6 +258,14 @@ class Sender(Protocol):
     async def send(self, record: Outgoing) -> None: ...
 
 
+class PageExtractor(Protocol):
+    """Extraction away from the event loop (``kabar.extract_pool``)."""
+
+    size: int
+
+    async def extract(self, page: bytes | str, url: str, portal: str) -> Article: ...
+
+
 class Deduplicator(Protocol):
     def process(
         self, article: Article, *, when: datetime | None = None
@@ -274,6 +292,8 @@ class Components:
     detect_language: LanguageDetector | None = None
     #: Called with a URL whose fetch failed for a passing reason, so a later poll retries it.
     forget: Callable[[str], None] | None = None
+    #: Worker processes that run ``extract`` instead of a thread of this process.
+    extract_pool: PageExtractor | None = None
 
 
 class Pipeline:
@@ -293,6 +313,8 @@ class Pipeline:
         self._unsent: list[Outgoing] = []
         #: What each worker task holds right now, so a cancelled worker's item is spooled.
         self._held: dict[asyncio.Task[None], list[Outgoing] | FetchRequest] = {}
+        #: Multi-page articles waiting for their further pages (``kabar.assembly``).
+        self.assembly = Assembly(p.max_assembling, settings.fetch.workers, p.pages_timeout_s)
 
     # --- lifecycle ---------------------------------------------------------
     def request_stop(self) -> None:
@@ -316,13 +338,17 @@ class Pipeline:
         finally:
             self.running = False
             metrics.PIPELINE_RUNNING.set(0)
-            await _cancel(workers)
+            await _cancel(workers + list(self.assembly.tasks))
             self._spool_leftovers()
         return self.counts
 
     def _start_workers(self) -> list[asyncio.Task[None]]:
         fetchers = self.settings.fetch.workers
         extractors = self.settings.pipeline.extract_workers
+        if self.parts.extract_pool is not None:
+            # Enough stage workers to keep every extraction process busy while others
+            # wait for their article's pages, dedup or the publish queue.
+            extractors = max(extractors, 2 * self.parts.extract_pool.size)
         tasks = [asyncio.create_task(self._loop(self.fetch_q, self._fetch_one, "fetch"))
                  for _ in range(max(1, fetchers))]
         tasks += [asyncio.create_task(self._loop(self.extract_q, self._extract_one, "extract"))
@@ -351,8 +377,10 @@ class Pipeline:
 
     async def _drain(self, timeout_s: float | None) -> None:
         async def join_all() -> None:
-            for queue in (self.fetch_q, self.extract_q, self.publish_q):
-                await queue.join()
+            await self.fetch_q.join()
+            await self.extract_q.join()
+            await self.assembly.join()  # assembled articles go on to the publish queue
+            await self.publish_q.join()
 
         try:
             await asyncio.wait_for(join_all(), timeout_s)
@@ -448,36 +476,53 @@ class Pipeline:
         portal = result.request.portal
         try:
             with metrics.child(metrics.EXTRACT_SECONDS, portal).time():
-                article = await self._extract_page(result.html, result.final_url, portal)
-            article, pages = await self._add_pages(article, result.request)
+                article = await self._extract_page(result, portal)
         except ExtractError as exc:
             metrics.child(metrics.EXTRACTIONS, portal, exc.reason).inc()
             await self.dead_letter(result.final_url, portal, exc, 1)
             return
+        urls = list(article.next_pages)[: max(0, self.settings.fetch.max_pages - 1)]
+        if urls:
+            # Further pages come in beside this stage, which goes on with the next page.
+            await self.assembly.spawn(self._assemble(article, result, urls))
+            return
+        await self._finish(dataclasses.replace(article, next_pages=()), result, 1)
+
+    async def _finish(self, article: Article, result: FetchResult, pages: int) -> None:
         article = self._complete(article, result)
-        self._observe_article(article, portal)
+        self._observe_article(article, result.request.portal)
         self.counts["extracted"] += 1
         await self._dedup_and_queue(article, result, pages)
 
-    async def _extract_page(self, html: str, url: str, portal: str) -> Article:
-        return await asyncio.to_thread(self.parts.extract, html, url, portal)
+    async def _extract_page(self, result: FetchResult, portal: str) -> Article:
+        url = result.final_url
+        if self.parts.extract_pool is not None:
+            # UTF-8 bytes cross to the worker as they are and are parsed as they are.
+            page = result.body or result.html
+            return await self.parts.extract_pool.extract(page, url, portal)
+        return await asyncio.to_thread(self.parts.extract, result.html, url, portal)
 
-    async def _add_pages(self, first: Article, request: FetchRequest) -> tuple[Article, int]:
-        """Fetch the article's further pages and stitch them into one article."""
-        urls = list(first.next_pages)[: max(0, self.settings.fetch.max_pages - 1)]
-        pages: list[Article] = []
-        for url in urls:
-            page_request = FetchRequest(url=url, portal=request.portal, source="pagination")
-            try:
-                result = await self.parts.fetcher.fetch(page_request)
-                pages.append(await self._extract_page(result.html, result.final_url,
-                                                      request.portal))
-            except (FetchError, ExtractError) as exc:
-                await self.dead_letter(url, request.portal, exc, 1)
-                break
-        if not pages:
-            return dataclasses.replace(first, next_pages=()), 1
-        return dataclasses.replace(self.parts.stitch(first, pages), next_pages=()), 1 + len(pages)
+    async def _assemble(self, first: Article, result: FetchResult, urls: list[str]) -> None:
+        """Fetch the article's further pages, stitch them in and send the article on."""
+        task = _current_task()
+        self._held[task] = result.request  # until queued for publishing: spooled if cancelled
+        portal = result.request.portal
+
+        async def page(url: str) -> Article:
+            request = FetchRequest(url=url, portal=portal, source="pagination")
+            return await self._extract_page(await self.parts.fetcher.fetch(request), portal)
+
+        try:
+            got = await self.assembly.gather(urls, page)
+            for url, exc in got.failures:
+                await self.dead_letter(url, portal, exc, 1)
+            article = self.parts.stitch(first, got.articles) if got.articles else first
+            article = dataclasses.replace(article, next_pages=())
+            await self._finish(article, result, 1 + len(got.articles))
+        except Exception:  # a bug must not lose the article silently
+            log.exception("unexpected error assembling a multi-page article")
+            metrics.child(metrics.STAGE_ITEMS, "extract", "crash").inc()
+        self._held.pop(task, None)  # not reached when cancelled: the request gets spooled
 
     def _complete(self, article: Article, result: FetchResult) -> Article:
         """Fill what the page lacked from the source's hints and the text itself."""
@@ -493,7 +538,8 @@ class Pipeline:
             article,
             url=result.final_url,
             portal=req.portal,
-            title=article.title or req.title_hint or "",
+            title=_capped(article.title or req.title_hint or "",
+                          self.settings.extract.max_title_chars),
             published_at=article.published_at or req.published_hint,
             language=language,
         )
@@ -510,7 +556,17 @@ class Pipeline:
 
     async def _dedup_and_queue(self, article: Article, result: FetchResult, pages: int) -> None:
         canonical = _canonical(article, result.final_url)
-        verdict, story_events = self._dedup(article, canonical)
+        # Before dedup records it: an article that can never be published must not be
+        # remembered as seen (it would be "unchanged" next time, and lost).
+        too_large = self._too_large(article)
+        if too_large is not None:
+            await self.dead_letter(canonical, result.request.portal, too_large, 1)
+            return
+        try:
+            verdict, story_events = self._dedup(article, canonical, parse_time(result.fetched_at))
+        except DedupError as exc:  # e.g. state that cannot be written: visible, not dropped
+            await self.dead_letter(canonical, result.request.portal, exc, 1)
+            return
         if verdict.verdict == "unchanged":
             self.counts["unchanged"] += 1
             return
@@ -521,16 +577,36 @@ class Pipeline:
             canonical_url=canonical,
             portal=result.request.portal,
             fetched_at=result.fetched_at or now_iso(),
-            content_hash=self.parts.content_hash(article.paragraphs),
+            content_hash=verdict.content_hash or self.parts.content_hash(article.paragraphs),
             dedup=verdict,
             pages=pages,
         )
         _observe_freshness(event)
-        records = [self._article_record(event)] + [self._story_record(s) for s in story_events]
+        records = [self._article_record(event)] + [self._story_record(s, event.fetched_at)
+                                                  for s in story_events]
         await self._put_all(records)
 
+    def _too_large(self, article: Article) -> PublishError | None:
+        """An ``event_too_large`` error when the article's event cannot fit the broker's
+        request size (``broker.max_request_size``); None when it fits."""
+        limit = self.settings.broker.max_request_size - EVENT_HEADROOM
+        text = sum(len(p) for p in article.paragraphs) + len(article.title)
+        if 4 * text + EVENT_HEADROOM <= limit:  # 4 bytes a character at most: surely fits
+            return None
+        event = ArticleEvent(id="", type="article.created", article=article,
+                             canonical_url=article.url, portal=article.portal or "",
+                             fetched_at="", content_hash="", dedup=DedupResult("new"))
+        size = len(serialize(event.to_dict()))
+        if size <= limit:
+            return None
+        metrics.child(metrics.PUBLISH_FAILURES, self.settings.broker.articles_topic,
+                      "event_too_large").inc()
+        return PublishError(f"the article event is {size} bytes, over the broker's "
+                            f"{self.settings.broker.max_request_size}-byte request size",
+                            reason="event_too_large", url=article.url)
+
     def _dedup(
-        self, article: Article, canonical: str
+        self, article: Article, canonical: str, fetched: datetime | None = None
     ) -> tuple[DedupResult, list[dict[str, object]]]:
         # Synchronous on purpose: no await between recording dedup state and holding the
         # records, so a cancelled worker spools the events rather than a request that
@@ -538,7 +614,7 @@ class Pipeline:
         article = dataclasses.replace(article, canonical_url=canonical)
         if self.parts.deduper is None:
             return DedupResult(verdict="new", article_id=article_id(canonical)), []
-        result = self.parts.deduper.process(article)
+        result = self.parts.deduper.process(article, when=fetched)  # stories: event time
         self.counts[f"dedup_{result[0].verdict}"] += 1
         return result
 
@@ -547,10 +623,16 @@ class Pipeline:
             topic=self.settings.broker.articles_topic,
             key=kafka_key(event.canonical_url),
             value=serialize(event.to_dict()),
-            headers=ce_headers(event.type, new_event_id(), "article.v1.json", SOURCE),
+            headers=ce_headers(
+                event.type,
+                article_event_id(event.canonical_url, event.content_hash, event.dedup.revision),
+                ARTICLE_SCHEMA,
+                SOURCE,
+                event.fetched_at,
+            ),
         )
 
-    def _story_record(self, story: dict[str, object]) -> Outgoing:
+    def _story_record(self, story: dict[str, object], fallback_time: str) -> Outgoing:
         event_type = str(story.get("type", "story.updated"))
         if not event_type.startswith("story."):
             event_type = f"story.{event_type}"
@@ -558,7 +640,8 @@ class Pipeline:
             topic=self.settings.broker.stories_topic,
             key=str(story.get("story_id", "")).encode("utf-8") or None,
             value=serialize(story),
-            headers=ce_headers(event_type, new_event_id(), "story.v1.json", SOURCE),
+            headers=ce_headers(event_type, story_event_id(story), "story.v1.json", SOURCE,
+                               _story_time(story) or fallback_time),
         )
 
     async def _publish_one(self, record: Outgoing) -> None:
@@ -567,7 +650,11 @@ class Pipeline:
             try:
                 await self.parts.sender.send(record)
             except PublishError as exc:
-                if exc.reason == "message_too_large" or attempt == settings.publish_attempts:
+                if exc.reason == "message_too_large":
+                    # Sending it again can never work: a dead letter says so, once.
+                    await self._refused(record, exc)
+                    return
+                if attempt == settings.publish_attempts:
                     log_event(log, "ERROR", "publish failed; record spooled", stage="publish",
                               reason=exc.reason, topic=record.topic)
                     self._unsent.append(record)
@@ -578,6 +665,20 @@ class Pipeline:
                 self.counts[f"published:{record.topic}"] += 1
                 metrics.child(metrics.STAGE_ITEMS, "publish", "ok").inc()
                 return
+
+    async def _refused(self, record: Outgoing, exc: PublishError) -> None:
+        if record.topic == self.settings.broker.errors_topic:
+            log_event(log, "ERROR", "dead-letter event refused as too large; dropped",
+                      stage="publish", reason=exc.reason, topic=record.topic)
+            return
+        try:
+            value = orjson.loads(record.value)
+        except orjson.JSONDecodeError:
+            value = {}
+        where = str(value.get("url") or value.get("story_id") or record.topic)
+        error = PublishError(f"{record.topic} event of {len(record.value)} bytes refused: "
+                             f"{exc.detail}", reason="event_too_large", url=where)
+        await self.dead_letter(where, str(value.get("portal") or ""), error, 1)
 
     # --- failures ----------------------------------------------------------
     async def dead_letter(self, url: str, portal: str, exc: KabarError, attempt: int = 1) -> None:
@@ -601,7 +702,13 @@ class Pipeline:
             topic=self.settings.broker.errors_topic,
             key=url.encode("utf-8")[:512],
             value=serialize(event.to_dict()),
-            headers=ce_headers(f"error.{exc.stage}", new_event_id(), "error.v1.json", SOURCE),
+            headers=ce_headers(
+                f"error.{exc.stage}",
+                error_event_id(url, exc.stage, exc.reason, event.attempt),
+                "error.v1.json",
+                SOURCE,
+                event.time,
+            ),
         )
         held = self._held.get(_current_task())
         await self._put_all([record])
@@ -613,6 +720,17 @@ class Pipeline:
         await self.dead_letter(url, portal, exc, 1)
 
 
+def _capped(title: str, limit: int) -> str:
+    """A title of at most ``limit`` characters, cut at a word where one is near."""
+    if len(title) <= limit:
+        return title
+    cut = title[: max(0, limit - 1)]
+    space = cut.rfind(" ")
+    if space > limit * 0.8:
+        cut = cut[:space]
+    return cut.rstrip() + "\u2026"
+
+
 def _canonical(article: Article, final_url: str) -> str:
     """The page's rel=canonical when it plausibly names this article, else the URL."""
     declared = article.canonical_url
@@ -621,6 +739,12 @@ def _canonical(article: Article, final_url: str) -> str:
     ) and len(declared.split("/", 3)[-1]) > 1:
         return canonicalize(declared)
     return canonicalize(final_url)
+
+
+def _story_time(story: dict[str, object]) -> str | None:
+    """A story event's own time: when its newest member was seen (event time)."""
+    last = story.get("last_seen")
+    return last if isinstance(last, str) and last else None
 
 
 def _observe_freshness(event: ArticleEvent) -> None:

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from aiokafka.protocol.transaction import InitProducerIdRequest
 from kabar import metrics
 from kabar.errors import PublishError
 from kabar.events import Headers
+from kabar.kafka_security import client_options
 from kabar.logs import log_event
 from kabar.settings import BrokerSettings
 
@@ -41,9 +43,12 @@ class Outgoing:
     headers: Headers
 
 
-async def broker_supports_idempotence(bootstrap: str) -> bool:
+async def broker_supports_idempotence(
+    bootstrap: str, settings: BrokerSettings | None = None
+) -> bool:
     """Ask the broker for a producer id, as an idempotent producer would."""
-    client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    security = client_options(settings or BrokerSettings())
+    client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=5000, **security)
     try:
         await client.bootstrap()
         node = client.get_random_node()
@@ -58,7 +63,8 @@ async def broker_supports_idempotence(bootstrap: str) -> bool:
 
 async def ensure_topics(settings: BrokerSettings, bootstrap: str) -> None:
     """Create Kabar's topics if missing (docker-compose also creates them)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=settings.client_id)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=settings.client_id,
+                                **client_options(settings))
     try:
         await asyncio.wait_for(admin.start(), settings.connect_timeout_s)
     except (KafkaError, OSError, TimeoutError) as exc:
@@ -76,19 +82,26 @@ async def ensure_topics(settings: BrokerSettings, bootstrap: str) -> None:
         await admin.close()
 
 
+#: Called with each record right after the broker acknowledged it (the event archive).
+AckHook = Callable[[Outgoing], None]
+
+
 class Publisher:
     """Owns the producer; ``send`` returns once the broker acknowledged."""
 
-    def __init__(self, settings: BrokerSettings, bootstrap: str) -> None:
+    def __init__(
+        self, settings: BrokerSettings, bootstrap: str, *, on_ack: AckHook | None = None
+    ) -> None:
         self.settings = settings
         self.bootstrap = bootstrap
+        self.on_ack = on_ack
         self.idempotent = False
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
         mode = self.settings.idempotence
         self.idempotent = mode == "true" or (
-            mode == "auto" and await broker_supports_idempotence(self.bootstrap)
+            mode == "auto" and await broker_supports_idempotence(self.bootstrap, self.settings)
         )
         producer = AIOKafkaProducer(**self._producer_config())
         try:
@@ -113,6 +126,7 @@ class Publisher:
             "request_timeout_ms": s.request_timeout_ms,
             "max_request_size": s.max_request_size,
             "compression_type": s.compression_type or None,
+            **client_options(s),
         }
 
     async def send(self, record: Outgoing) -> None:
@@ -134,6 +148,8 @@ class Publisher:
         metrics.BROKER_UP.set(1)
         metrics.child(metrics.PUBLISHED, record.topic).inc()
         metrics.child(metrics.PUBLISH_SECONDS, record.topic).observe(time.perf_counter() - started)
+        if self.on_ack is not None:
+            self.on_ack(record)
 
     async def healthy(self) -> bool:
         """Whether the broker answers a metadata request now."""

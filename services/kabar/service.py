@@ -9,20 +9,22 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 
+from kabar import statefile
 from kabar.broker import EmbeddedBroker
 from kabar.dedup import Deduper, content_hash
 from kabar.dedup.language import detect_language
 from kabar.discovery import Discovery, SeenStore
+from kabar.errors import ConfigError
 from kabar.extract import extract, stitch
+from kabar.extract_pool import ExtractPool, processes_for
 from kabar.fetch import Fetcher
 from kabar.http import ObservabilityServer
 from kabar.models import Article
 from kabar.pipeline import Components, Pipeline
-from kabar.publish import Publisher, ensure_topics
+from kabar.publish import AckHook, Publisher, ensure_topics
 from kabar.settings import Settings
 from kabar.urls import canonicalize, host_of
 
@@ -37,9 +39,12 @@ async def broker_bootstrap(
     if settings.broker.bootstrap_servers:
         yield settings.broker.bootstrap_servers
         return
-    broker = EmbeddedBroker(settings.broker.embedded_host, settings.broker.embedded_port)
+    broker = EmbeddedBroker(settings.broker.embedded_host, settings.broker.embedded_port,
+                            storage=settings.broker.embedded_storage)
     await asyncio.to_thread(broker.start)
-    say(f"embedded Kafka-protocol broker (Tansu) listening on {broker.bootstrap}")
+    kept = ("in memory: events are gone when it stops; set broker.bootstrap_servers for Kafka"
+            if broker.storage.startswith("memory:") else f"storage {broker.storage}")
+    say(f"embedded Kafka-protocol broker (Tansu) listening on {broker.bootstrap} ({kept})")
     try:
         yield broker.bootstrap
     finally:
@@ -57,11 +62,14 @@ async def run_service(
     once: bool,
     say: Callable[[str], None] = print,
     on_ready: Callable[[Pipeline, str], None] | None = None,
+    on_ack: AckHook | None = None,
 ) -> Counter[str]:
-    """Run the pipeline until ``once`` completes or SIGINT/SIGTERM; return counts."""
+    """Run the pipeline until ``once`` completes or SIGINT/SIGTERM; return counts.
+
+    ``on_ack`` sees every record the broker acknowledged (the event archive, ``-o``)."""
     async with broker_bootstrap(settings, say) as bootstrap:
         await ensure_topics(settings.broker, bootstrap)
-        publisher = Publisher(settings.broker, bootstrap)
+        publisher = Publisher(settings.broker, bootstrap, on_ack=on_ack)
         await publisher.start()
         try:
             return await _run_with_publisher(settings, publisher, once, say, on_ready)
@@ -79,14 +87,17 @@ async def _run_with_publisher(
     seen = SeenStore(settings.discovery.seen_path, settings.discovery.seen_max_entries)
     deduper = Deduper(settings.dedup) if settings.dedup.enabled else None
     try:
-        async with Fetcher(settings.fetch) as fetcher:
+        async with Fetcher(settings.fetch) as fetcher, _extract_pool(settings) as pool:
             apply_portal_rates(fetcher, settings)
             holder: list[Pipeline] = []
+            failed_sources: set[str] = set()
 
             async def on_source_error(url: str, portal: str, exc: Exception) -> None:
                 from kabar.errors import FetchError
 
                 if holder and isinstance(exc, FetchError):
+                    failed_sources.add(url)  # `kabar run` exits non-zero when all failed
+                    holder[0].counts["sources_failed"] = len(failed_sources)
                     await holder[0].source_error(url, portal, exc)
 
             discovery = Discovery(settings.portals, settings.discovery, fetcher, seen,
@@ -95,15 +106,31 @@ async def _run_with_publisher(
                 fetcher=fetcher, sources=discovery, sender=publisher, extract=_extract,
                 stitch=stitch, content_hash=content_hash, deduper=deduper,
                 detect_language=detect_language,
-                forget=lambda url: seen.discard(canonicalize(url)),
+                forget=lambda url: seen.discard(canonicalize(url)), extract_pool=pool,
             )
             pipeline = Pipeline(settings, parts)
             holder.append(pipeline)
             return await _supervise(settings, pipeline, publisher, once, say, on_ready)
     finally:
-        if deduper is not None:
-            deduper.close()
-        seen.close()
+        try:
+            if deduper is not None:
+                deduper.close()
+        finally:
+            seen.close()
+
+
+@contextlib.asynccontextmanager
+async def _extract_pool(settings: Settings) -> AsyncIterator[ExtractPool | None]:
+    """Extraction processes per ``pipeline.extract_processes`` (None: in a thread here)."""
+    try:
+        size = processes_for(settings.pipeline.extract_processes)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    if size == 0:
+        yield None
+        return
+    async with ExtractPool(size, settings.pipeline.extract_timeout_s) as pool:
+        yield pool
 
 
 def apply_portal_rates(fetcher: Fetcher, settings: Settings) -> None:
@@ -139,7 +166,7 @@ async def _supervise(
     # Load the language model now, not inside the first article's latency.
     await asyncio.to_thread(detect_language, "Kabar siap menerima berita hari ini.")
     _install_signal_handlers(pipeline.request_stop)
-    progress = asyncio.create_task(_progress(pipeline, settings))
+    progress = asyncio.create_task(_progress(pipeline, settings, say))
     try:
         if on_ready is not None:
             on_ready(pipeline, publisher.bootstrap)
@@ -165,13 +192,13 @@ def _remove_signal_handlers() -> None:
             loop.remove_signal_handler(sig)
 
 
-async def _progress(pipeline: Pipeline, settings: Settings) -> None:
+async def _progress(pipeline: Pipeline, settings: Settings, say: Callable[[str], None]) -> None:
     interval_s = settings.pipeline.progress_interval_s
     if interval_s <= 0:
         return
     while True:
         await asyncio.sleep(interval_s)
-        print(format_counts(pipeline.counts, settings, pipeline), file=sys.stderr, flush=True)
+        say(format_counts(pipeline.counts, settings, pipeline))
 
 
 def format_counts(
@@ -184,6 +211,9 @@ def format_counts(
             f"articles={counts['published:' + b.articles_topic]} "
             f"stories={counts['published:' + b.stories_topic]} "
             f"errors={counts['published:' + b.errors_topic]}")
+    state_errors = statefile.write_errors()
+    if state_errors:  # writes are retried, not dropped; the count says the disk failed
+        line += f" state_write_errors={state_errors}"
     if pipeline is not None:
         line += (f" queues: fetch={pipeline.fetch_q.qsize()} extract={pipeline.extract_q.qsize()}"
                  f" publish={pipeline.publish_q.qsize()}")

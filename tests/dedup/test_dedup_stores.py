@@ -14,7 +14,7 @@ from kabar.dedup import Deduper, open_store
 from kabar.dedup.fingerprint import fingerprint_text
 from kabar.dedup.store import ArticleRecord, MemoryStore, RedisStore, SqliteStore
 from kabar.dedup.stories import StoryClusterer
-from kabar.errors import ConfigError, DedupError
+from kabar.errors import ConfigError, DedupError, StateError
 from kabar.models import Article
 from kabar.settings import DedupSettings
 from tests.dedup.samples import OWN_BODIES, edit_words
@@ -110,6 +110,8 @@ def test_sqlite_state_survives_a_crash_without_close(tmp_path: Path) -> None:
     articles = _articles(5)
     crashed = Deduper(settings)
     first = [crashed.process(a, when=T0)[0] for a in articles]
+    # Handed to the writer thread at once; wait for it as the OS would have.
+    assert isinstance(crashed.store, SqliteStore) and crashed.store.sync()
     # No close(): a second process opens the same file while the first is "dead".
     again = Deduper(settings)
     results = [again.process(a, when=T0 + timedelta(hours=1))[0] for a in articles]
@@ -128,6 +130,7 @@ def test_sqlite_batches_verdicts_until_the_interval(tmp_path: Path) -> None:
     assert SqliteStore(path, ttl_s=86400.0).get("art_b") is None  # still pending
     store.flush_interval_s = 0.0
     store.touch("art_b", T0.timestamp() + 5)
+    assert store.sync()
     assert SqliteStore(path, ttl_s=86400.0).get("art_b") is not None
     store.close()
 
@@ -160,12 +163,13 @@ def test_sqlite_expires_old_state(tmp_path: Path) -> None:
     assert SqliteStore(path, ttl_s=86400.0, now=T0.timestamp()).get("art_a") is None
 
 
-def test_unusable_sqlite_path_raises_dedup_error(tmp_path: Path) -> None:
+def test_unusable_sqlite_path_raises_one_line_state_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    with pytest.raises(DedupError) as err:
+    with pytest.raises(StateError) as err:
         SqliteStore(blocker / "state.db", ttl_s=1.0)
-    assert err.value.reason == "state_error"
+    assert err.value.reason == "state_unwritable"
+    assert str(blocker / "state.db") in str(err.value) and "\n" not in str(err.value)
 
 
 def test_memory_store_compaction_keeps_live_rows() -> None:

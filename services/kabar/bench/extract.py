@@ -203,7 +203,7 @@ def main(args: argparse.Namespace) -> int:
         print("stages (ms/page each adds; cumulative passes, so small negatives are noise):")
         for name, ms in stage_costs(args.directory, max(1, args.rounds)):
             print(f"  {name:<16} {ms:7.3f}")
-    return 0
+    return 0 if result.ratio >= TARGET_RATIO else 1  # below the floor fails the command
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -31,8 +30,9 @@ import numpy.typing as npt
 
 from kabar.dedup.fingerprint import PERMUTATIONS, Fingerprint
 from kabar.dedup.lsh import BandIndex, SortedMultiIndex
-from kabar.errors import ConfigError, DedupError
+from kabar.errors import ConfigError, DedupError, StateError
 from kabar.settings import DedupSettings
+from kabar.statefile import StateWriter, open_db, state_error
 
 DAY_S = 86_400.0
 _CHUNK_BITS = 16
@@ -68,6 +68,23 @@ class ArticleRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class _Loaded:
+    """Stored rows as columns, for ``MemoryStore.load``."""
+
+    ids: list[str]
+    hashes: npt.NDArray[np.uint8]
+    revision: npt.NDArray[np.int64]
+    first: npt.NDArray[np.float64]
+    seen: npt.NDArray[np.float64]
+    stories: list[str | None]
+    size: npt.NDArray[np.int64]
+    signatures: npt.NDArray[np.uint8]
+    has_fp: npt.NDArray[np.bool_]
+    bands: list[npt.NDArray[np.uint32]]
+    index_hash: npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
 class Candidates:
     """Near-duplicate candidates: ids with their stored signatures and sizes."""
 
@@ -100,6 +117,10 @@ class StateStore(Protocol):
         ...
 
     def touch(self, article_id: str, now: float) -> None: ...
+
+    def check_writable(self) -> None:
+        """Raise ``DedupError`` (state_unwritable) when new state cannot be recorded."""
+        ...
 
     def get_blob(self, name: str) -> bytes | None: ...
 
@@ -195,6 +216,9 @@ class MemoryStore:
     def get_blob(self, name: str) -> bytes | None:
         return self._blobs.get(name)
 
+    def check_writable(self) -> None:
+        pass
+
     # -- writes --------------------------------------------------------------
     def put(
         self,
@@ -243,6 +267,51 @@ class MemoryStore:
 
     def close(self) -> None:
         pass
+
+    def load(self, rows: _Loaded) -> None:
+        """Append stored rows in bulk, as ``put`` would one by one. Only for
+        reloading: the ids must be new to the store and distinct."""
+        if any(len(i) > _ID_BYTES for i in rows.ids):
+            raise DedupError("article id too long for the memory store", reason="state_error")
+        count = len(rows.ids)
+        first_row = self._rows
+        block = np.zeros(count, dtype=_ROW)
+        block["id"] = rows.ids
+        block["hash"] = rows.hashes
+        block["sig"] = rows.signatures
+        block["story"] = [self._short_story(first_row + i, s) for i, s in enumerate(rows.stories)]
+        block["revision"] = np.minimum(rows.revision, 65535)
+        block["size"] = np.where(rows.has_fp, np.minimum(rows.size, 65535), 0)
+        block["first"] = rows.first.astype(np.int64)
+        block["seen"] = rows.seen.astype(np.int64)
+        block["live"] = 1
+        done = 0
+        while done < count:
+            row = first_row + done
+            if row >> _CHUNK_BITS >= len(self._chunks):
+                self._chunks.append(np.zeros(_CHUNK, dtype=_ROW))
+            offset = row & (_CHUNK - 1)
+            take = min(_CHUNK - offset, count - done)
+            self._chunks[row >> _CHUNK_BITS][offset : offset + take] = block[done : done + take]
+            done += take
+        self._rows += count
+        self._last_get = ("", None)
+        numbers = np.arange(first_row, first_row + count, dtype=np.uint32)
+        self._by_id.add_many(np.array([key64(i) for i in rows.ids], dtype=np.uint64), numbers)
+        hash_keys = rows.hashes[:, :8].copy().view(">u8").ravel().astype(np.uint64)
+        self._by_hash.add_many(hash_keys[rows.index_hash], numbers[rows.index_hash])
+        if rows.bands:
+            lengths = [len(b) for b in rows.bands]
+            self._bands.add_many(
+                np.concatenate(rows.bands), np.repeat(numbers[rows.has_fp], lengths)
+            )
+
+    def _short_story(self, row: int, story: str | None) -> bytes:
+        raw = (story or "").encode("ascii")
+        if len(raw) > _STORY_BYTES:
+            self._long_stories[row] = story or ""
+            return b""
+        return raw
 
     # -- internals -----------------------------------------------------------
     def _record(self, row: int) -> Any:
@@ -334,15 +403,21 @@ CREATE INDEX IF NOT EXISTS articles_seen ON articles (seen);
 CREATE TABLE IF NOT EXISTS blobs (name TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
 _UPSERT = "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_TOUCH = "UPDATE articles SET seen = ? WHERE id = ?"
 _FLUSH_EVERY = 1000
+#: Unwritten rows while the file fails, beyond which new articles are refused
+#: (dead-lettered with reason state_unwritable) rather than held in memory.
+MAX_UNWRITTEN = 50_000
 
 
 class SqliteStore:
     """A ``MemoryStore`` written through to SQLite in batches and reloaded at start.
 
-    A batch is written once it holds ``_FLUSH_EVERY`` changes or is
-    ``flush_interval_s`` old, whichever comes first: a crash loses at most
-    that last second or so of verdicts, not the last thousand."""
+    A batch is handed to the file's writer thread (``kabar.statefile``) once it
+    holds ``_FLUSH_EVERY`` changes or is ``flush_interval_s`` old, whichever
+    comes first: a crash loses at most that last second or so of verdicts, and
+    no write (nor its fsync: ``synchronous=FULL``) runs on the caller's thread.
+    A batch that cannot be written is retried, never dropped."""
 
     durable = True
 
@@ -353,27 +428,25 @@ class SqliteStore:
         *,
         now: float | None = None,
         flush_interval_s: float = 1.0,
+        max_unwritten: int = MAX_UNWRITTEN,
     ) -> None:
         self.path = Path(path)
         self.flush_interval_s = flush_interval_s
+        self.max_unwritten = max_unwritten
         self._flushed_at = time.monotonic()
         self._memory = MemoryStore(ttl_s)
-        self._lock = threading.Lock()
         self._upserts: dict[str, tuple[Any, ...]] = {}
         self._touches: dict[str, float] = {}
+        db = open_db(path, "dedup state", "dedup.state_path")
         try:
-            if str(path) != ":memory:":
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            # The pipeline calls the deduper from worker threads, one at a time.
-            self._db = sqlite3.connect(str(path), check_same_thread=False)
-            self._db.executescript(_SCHEMA)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._load(now)
-        except (OSError, sqlite3.Error) as exc:
-            raise DedupError(f"cannot open dedup state {path}: {exc}") from exc
+            db.executescript(_SCHEMA)
+            self._load(db, now)
+        except sqlite3.Error as exc:
+            db.close()
+            raise state_error(exc, "dedup state", str(path), "dedup.state_path") from exc
+        self._writer = StateWriter(db, "dedup", str(path))
 
-    def _load(self, now: float | None) -> None:
+    def _load(self, db: sqlite3.Connection, now: float | None) -> None:
         # Without ``now`` everything is loaded: the deduper's first expire() call
         # ages rows by its own clock, which may differ from the wall clock.
         cutoff = -1.0 if now is None else now - self._memory.ttl_s
@@ -381,15 +454,10 @@ class SqliteStore:
             "SELECT id, content_hash, revision, first_seen, seen, story_id, size, signature,"
             " bands, index_hash FROM articles WHERE seen >= ? ORDER BY first_seen, rowid"
         )
-        for row in self._db.execute(query, (cutoff,)):
-            ident, chash, revision, first, seen, story, size, sig, bands, index_hash = row
-            fp = None
-            if sig is not None and bands is not None:
-                keys = tuple(np.frombuffer(bands, dtype=np.uint32).tolist())
-                fp = Fingerprint(bytes(sig), int(size), keys)
-            record = ArticleRecord(ident, chash, int(revision), float(first), story)
-            self._memory.put(record, now=float(seen), fingerprint=fp, index_hash=bool(index_hash))
-        for name, data in self._db.execute("SELECT name, data FROM blobs"):
+        cursor = db.execute(query, (cutoff,))
+        while rows := cursor.fetchmany(_LOAD_BATCH):
+            self._memory.load(_columns(rows))
+        for name, data in db.execute("SELECT name, data FROM blobs"):
             self._memory.put_blob(name, bytes(data))
 
     def get(self, article_id: str) -> ArticleRecord | None:
@@ -406,6 +474,15 @@ class SqliteStore:
 
     def get_blob(self, name: str) -> bytes | None:
         return self._memory.get_blob(name)
+
+    def check_writable(self) -> None:
+        """Refuse new state while the file fails and the unwritten backlog is full."""
+        writer = self._writer
+        if writer.problem and writer.pending_rows + len(self._upserts) >= self.max_unwritten:
+            raise DedupError(
+                f"{writer.problem}; {writer.pending_rows} changes wait to be written",
+                reason="state_unwritable",
+            )
 
     def put(
         self,
@@ -436,42 +513,77 @@ class SqliteStore:
         self._maybe_flush()
 
     def put_blob(self, name: str, data: bytes) -> None:
+        """Kept in memory at once; written (in order, after pending verdicts) by the writer."""
         self._memory.put_blob(name, data)
-        with self._lock, self._db:
-            self._db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)", (name, data))
+        self.flush()
+        self._writer.submit([("INSERT OR REPLACE INTO blobs VALUES (?, ?)", [(name, data)])])
 
     def expire(self, now: float) -> int:
         self.flush()
-        with self._lock, self._db:
-            self._db.execute("DELETE FROM articles WHERE seen < ?", (now - self._memory.ttl_s,))
+        cutoff = now - self._memory.ttl_s
+        self._writer.submit([("DELETE FROM articles WHERE seen < ?", [(cutoff,)])])
         return self._memory.expire(now)
 
     def flush(self) -> None:
+        """Hand the pending batch to the writer (it is written soon, off this thread)."""
         self._flushed_at = time.monotonic()
         if not self._upserts and not self._touches:
             return
-        try:
-            with self._lock, self._db:
-                self._db.executemany(_UPSERT, list(self._upserts.values()))
-                self._db.executemany(
-                    "UPDATE articles SET seen = ? WHERE id = ?",
-                    [(seen, ident) for ident, seen in self._touches.items()],
-                )
-        except sqlite3.Error as exc:
-            raise DedupError(f"cannot write dedup state {self.path}: {exc}") from exc
-        self._upserts.clear()
-        self._touches.clear()
+        upserts = list(self._upserts.values())
+        touches = [(seen, ident) for ident, seen in self._touches.items()]
+        self._upserts = {}
+        self._touches = {}
+        self._writer.submit([(_UPSERT, upserts), (_TOUCH, touches)])
+
+    def sync(self, timeout_s: float = 10.0) -> bool:
+        """Flush and wait until everything is committed (tests, benchmarks)."""
+        self.flush()
+        return self._writer.wait(timeout_s)
 
     def close(self) -> None:
-        try:
-            self.flush()
-        finally:
-            self._db.close()
+        self.flush()
+        unwritten = self._writer.close()
+        if unwritten:
+            raise StateError(
+                f"dedup state {self.path}: {unwritten} changes could not be written"
+                f" ({self._writer.problem or 'write failed'}); articles they describe may be"
+                " published again after a restart. Free disk space or fix permissions.",
+                reason="state_unwritable",
+            )
 
     def _maybe_flush(self) -> None:
         full = len(self._upserts) + len(self._touches) >= _FLUSH_EVERY
         if full or time.monotonic() - self._flushed_at >= self.flush_interval_s:
             self.flush()
+
+
+_LOAD_BATCH = 65_536
+
+
+def _columns(rows: list[tuple[Any, ...]]) -> _Loaded:
+    """Rows of the articles table as column arrays (one numpy pass per column)."""
+    columns = zip(*rows, strict=True)
+    ident, chash, revision, first, seen, story, size, sig, bands, index_hash = columns
+    has_fp = np.array([s is not None and b is not None for s, b in zip(sig, bands, strict=True)])
+    fp_rows = has_fp.nonzero()[0].tolist()
+    signatures = np.zeros((len(rows), PERMUTATIONS), np.uint8)
+    if fp_rows:
+        signatures[has_fp] = np.frombuffer(
+            b"".join([sig[i] for i in fp_rows]), np.uint8
+        ).reshape(len(fp_rows), PERMUTATIONS)
+    return _Loaded(
+        ids=list(ident),
+        hashes=np.frombuffer(bytes.fromhex("".join(chash)), np.uint8).reshape(len(rows), 32),
+        revision=np.array(revision, dtype=np.int64),
+        first=np.array(first, dtype=np.float64),
+        seen=np.array(seen, dtype=np.float64),
+        stories=list(story),
+        size=np.array([0 if s is None else s for s in size], dtype=np.int64),
+        signatures=signatures,
+        has_fp=has_fp,
+        bands=[np.frombuffer(bands[i], np.uint32) for i in fp_rows],
+        index_hash=np.array(index_hash, dtype=bool),
+    )
 
 
 _PREFIX = "kabar:dedup:"
@@ -592,6 +704,9 @@ class RedisStore:
             pipe.hset(key, "t", now)
             pipe.expire(key, self._ttl)
             pipe.execute()
+
+    def check_writable(self) -> None:
+        pass  # every call writes through: a failure raises there
 
     def get_blob(self, name: str) -> bytes | None:
         with _redis_errors():

@@ -315,12 +315,12 @@ class Discovery:
             self._spawn(self._source_loop(key))
 
     async def _report(self, url: str, portal: str, exc: FetchError) -> None:
-        log.warning(
-            "source failed",
-            extra={"portal": portal, "url": url, "reason": exc.reason},
-        )
         if self._on_error is None:
-            return
+            log.warning(
+                "source failed",
+                extra={"portal": portal, "url": url, "reason": exc.reason},
+            )
+            return  # with a hook, the pipeline's dead letter logs it: once per failure
         try:
             await self._on_error(url, portal, exc)
         except Exception:  # the pipeline's hook failing must not stop polling

@@ -12,6 +12,7 @@ decompression limits) and decoded by ``charset.decode``.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -134,7 +135,7 @@ class Fetcher:
         pool = max(10, s.workers * s.per_host_concurrency)
         limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
         self._client = httpx.AsyncClient(
-            transport=self._transport or guarded_transport(self._guard, limits),
+            transport=self._transport or guarded_transport(self._guard, limits, s.proxy),
             follow_redirects=False,
             trust_env=False,  # never route through a proxy from the environment
             timeout=httpx.Timeout(
@@ -193,6 +194,7 @@ class Fetcher:
                 size_bytes=len(raw.body),
                 elapsed_s=time.monotonic() - started,
                 fetched_at=now_iso(),
+                body=_utf8_bytes(plain.body, decoded),
             )
 
     async def fetch_source(
@@ -462,6 +464,13 @@ def _decode(
     if untyped and not decoded.text.lstrip().startswith("<"):
         raise ContentError("untyped body is not markup", reason="not_html", url=url)
     return decoded
+
+
+def _utf8_bytes(body: bytes, decoded: charset.Decoded) -> bytes:
+    """The body itself when decoding proved it BOM-less UTF-8 (or ASCII), else nothing."""
+    if decoded.charset == "utf-8" and not body.startswith(codecs.BOM_UTF8):
+        return body
+    return body if body.isascii() else b""
 
 
 def _network_error(exc: httpx.HTTPError, url: str) -> FetchError:
