@@ -54,7 +54,8 @@ def gzip_in_gzip(data: bytes) -> bytes:
 
 def peak_rss_mb(setup: str, work: str) -> dict[str, object]:
     """Run ``setup`` then ``work`` in a fresh interpreter; report the peak RSS of the
-    whole child (MB, ``ru_maxrss``) and what ``work`` assigned to ``result``."""
+    whole child (MB: ``VmHWM``, else ``ru_maxrss``) and what ``work`` assigned to
+    ``result``."""
     code = textwrap.dedent(
         """
         import json, resource
@@ -65,6 +66,14 @@ def peak_rss_mb(setup: str, work: str) -> dict[str, object]:
         except Exception as exc:
             result = getattr(exc, "reason", type(exc).__name__)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        try:
+            # ru_maxrss survives exec on Linux: a child of a big parent (a long pytest
+            # run) would report the parent's size. VmHWM is this process image's own.
+            with open("/proc/self/status") as status:
+                hwm = [line for line in status if line.startswith("VmHWM:")]
+            peak = int(hwm[0].split()[1]) / 1024
+        except (OSError, IndexError, ValueError):
+            pass
         print(json.dumps({{"peak_mb": peak, "result": result}}))
         """
     ).format(setup=setup, work=textwrap.indent(textwrap.dedent(work), "    "))
