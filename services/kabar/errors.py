@@ -13,7 +13,9 @@ free text (that goes in ``detail``).
     │   └── ContentError            not_html, too_large, empty_body, bad_charset,
     │                               decompression_bomb; feeds and sitemaps: not_xml,
     │                               malformed_xml, xml_dtd_refused, too_many_entries,
-    │                               xml_too_large, xml_too_deep, not_sitemap
+    │                               xml_too_large, xml_too_deep, not_sitemap; HTML before
+    │                               parsing (kabar.htmlguard): html_too_large,
+    │                               html_too_deep, html_too_complex; parse_timeout
     ├── ExtractError                stage "extract"
     │   ├── NotAnArticleError       not_article
     │   ├── EmptyBodyError          empty_body

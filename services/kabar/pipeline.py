@@ -14,6 +14,7 @@ import asyncio
 import collections
 import contextlib
 import dataclasses
+import heapq
 import logging
 import random
 from collections import Counter
@@ -25,6 +26,7 @@ import orjson
 
 from kabar import metrics
 from kabar.assembly import Assembly
+from kabar.dedup.eventtime import parse_time
 from kabar.errors import DedupError, ExtractError, FetchError, KabarError, PublishError
 from kabar.events import (
     article_event_id,
@@ -56,17 +58,79 @@ EVENT_HEADROOM = 16 * 1024
 LANGUAGE_SAMPLE_CHARS = 1200
 
 
-class HostFairQueue(asyncio.Queue[FetchRequest]):
-    """A bounded queue that hands out requests round-robin by host.
+#: The fetch queue holds at most this many times ``fetch_queue_size`` over all hosts.
+_HARD_CAP = 8
 
-    Fetch workers wait for a host's rate-limit slot while holding a request;
-    plain FIFO order would let one busy portal's backlog occupy every worker
-    while other portals' requests wait behind it.
+
+class HostFairQueue(asyncio.Queue[FetchRequest]):
+    """A bounded queue that hands out requests round-robin by host, and only for
+    hosts with a free slot.
+
+    ``get`` takes one of the request's host slots (at most ``per_host`` in flight)
+    before the worker commits to it, and ``release`` gives it back when the worker
+    is done (answered, failed or re-queued). A slow or never-answering host thus
+    holds at most ``per_host`` workers; its other requests wait here while other
+    hosts' requests pass them. ``defer`` puts a request back for later (a
+    Retry-After): it is not handed out before then and does not count against the
+    bound, so a worker re-queueing its own request never blocks on a full queue.
+    ``get_nowait`` (used to spool leftovers) hands out anything, slots or not.
+
+    The bound applies per host: ``put`` waits while the request's host already
+    has ``maxsize`` requests waiting, so a host that never answers fills only its
+    own share and other portals' sources can still queue theirs; the whole queue
+    stops at ``_HARD_CAP`` times that.
     """
+
+    def __init__(self, maxsize: int = 0, *, per_host: int = 0) -> None:
+        super().__init__(maxsize)
+        #: 0: no per-host cap (slots are still counted).
+        self._per_host = per_host
 
     def _init(self, maxsize: int) -> None:
         self._by_host: dict[str, collections.deque[FetchRequest]] = {}
         self._turns: collections.deque[str] = collections.deque()
+        self._count = 0
+        self._busy: Counter[str] = Counter()
+        #: (due time on the loop clock, sequence, request), earliest first.
+        self._later: list[tuple[float, int, FetchRequest]] = []
+        self._sequence = 0
+        self._wake: asyncio.TimerHandle | None = None
+
+    async def put(self, item: FetchRequest) -> None:
+        """Queue ``item`` once its host has room (see the class notes)."""
+        host = host_of(item.url)
+        while not self._room_for(host):
+            putter = asyncio.get_running_loop().create_future()
+            self._putters.append(putter)  # type: ignore[attr-defined]
+            try:
+                await putter
+            except BaseException:
+                putter.cancel()
+                with contextlib.suppress(ValueError):
+                    self._putters.remove(putter)  # type: ignore[attr-defined]
+                raise
+        self.put_nowait(item)
+
+    def put_nowait(self, item: FetchRequest) -> None:
+        if not self._room_for(host_of(item.url)):
+            raise asyncio.QueueFull
+        self._put(item)
+        self._unfinished_tasks += 1  # type: ignore[attr-defined]
+        self._finished.clear()  # type: ignore[attr-defined]
+        self._wakeup_next(self._getters)  # type: ignore[attr-defined]
+
+    def _room_for(self, host: str) -> bool:
+        if self.maxsize <= 0:
+            return True
+        waiting = len(self._by_host.get(host, ()))
+        return waiting < self.maxsize and self._count < self.maxsize * _HARD_CAP
+
+    def _wake_putters(self) -> None:
+        """Every waiting producer checks again: room freed for one host is not room
+        for another, so waking just one could wake the wrong one."""
+        putters = self._putters  # type: ignore[attr-defined]
+        while putters:
+            self._wakeup_next(putters)  # type: ignore[attr-defined]
 
     def _put(self, item: FetchRequest) -> None:
         host = host_of(item.url)
@@ -75,22 +139,109 @@ class HostFairQueue(asyncio.Queue[FetchRequest]):
             waiting = self._by_host[host] = collections.deque()
             self._turns.append(host)
         waiting.append(item)
+        self._count += 1
 
     def _get(self) -> FetchRequest:
-        host = self._turns.popleft()
-        waiting = self._by_host[host]
-        item = waiting.popleft()
-        if waiting:
-            self._turns.append(host)
-        else:
-            del self._by_host[host]
+        """Any request (``get_nowait``: spooling); deferred ones once the rest are out."""
+        item = self._take(ignore_slots=True)
+        if item is None:
+            _, _, item = heapq.heappop(self._later)
+        self._wake_putters()
         return item
 
+    def _take(self, *, ignore_slots: bool = False) -> FetchRequest | None:
+        """The next request, in host turns, whose host has a free slot."""
+        for _ in range(len(self._turns)):
+            host = self._turns.popleft()
+            if not ignore_slots and self._per_host and self._busy[host] >= self._per_host:
+                self._turns.append(host)
+                continue
+            waiting = self._by_host[host]
+            item = waiting.popleft()
+            if waiting:
+                self._turns.append(host)
+            else:
+                del self._by_host[host]
+            self._count -= 1
+            return item
+        return None
+
+    async def get(self) -> FetchRequest:
+        """Wait for a request whose host has a free slot, and take that slot."""
+        loop = asyncio.get_running_loop()
+        while True:
+            self._release_due(loop.time())
+            item = self._take()
+            if item is not None:
+                self._busy[host_of(item.url)] += 1
+                self._wake_putters()
+                if self._count:  # several may have become ready at once (slots, due times)
+                    self._wakeup_next(self._getters)  # type: ignore[attr-defined]
+                return item
+            getter = loop.create_future()
+            self._getters.append(getter)  # type: ignore[attr-defined]
+            self._arm_timer(loop)
+            try:
+                await getter
+            except BaseException:
+                woken = getter.done() and not getter.cancelled()
+                getter.cancel()
+                with contextlib.suppress(ValueError):
+                    self._getters.remove(getter)  # type: ignore[attr-defined]
+                if woken:  # pass the wake-up on rather than lose it
+                    self._wakeup_next(self._getters)  # type: ignore[attr-defined]
+                raise
+
+    def release(self, request: FetchRequest) -> None:
+        """The worker is done with ``request`` (taken with ``get``): free its host slot."""
+        host = host_of(request.url)
+        self._busy[host] -= 1
+        if self._busy[host] <= 0:
+            del self._busy[host]
+        if host in self._by_host:
+            self._wakeup_next(self._getters)  # type: ignore[attr-defined]
+
+    def defer(self, request: FetchRequest, delay_s: float) -> None:
+        """Queue ``request`` again, to be handed out no sooner than ``delay_s`` from now."""
+        loop = asyncio.get_running_loop()
+        self._sequence += 1
+        heapq.heappush(self._later, (loop.time() + max(0.0, delay_s), self._sequence, request))
+        self._unfinished_tasks += 1  # type: ignore[attr-defined]
+        self._finished.clear()  # type: ignore[attr-defined]
+        self._arm_timer(loop)
+
+    def _release_due(self, now: float) -> None:
+        while self._later and self._later[0][0] <= now:
+            _, _, item = heapq.heappop(self._later)
+            self._put(item)
+
+    def _arm_timer(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wake a waiting worker when the earliest deferred request falls due."""
+        if self._wake is not None:
+            self._wake.cancel()
+            self._wake = None
+        if self._later:
+            self._wake = loop.call_at(self._later[0][0], self._on_due)
+
+    def _on_due(self) -> None:
+        self._wake = None
+        self._release_due(asyncio.get_running_loop().time())
+        self._wakeup_next(self._getters)  # type: ignore[attr-defined]
+        self._arm_timer(asyncio.get_running_loop())
+
+    def in_flight(self, host: str) -> int:
+        return self._busy[host]
+
     def qsize(self) -> int:
-        return sum(len(w) for w in self._by_host.values())
+        return self._count + len(self._later)
+
+    def full(self) -> bool:
+        """At the nominal bound (other hosts may still have room: see ``put``).
+        Deferred requests are already accepted work: they do not count."""
+        return 0 < self.maxsize <= self._count
 
     def empty(self) -> bool:
-        return not self._turns
+        return not self._count and not self._later
 
 
 class ArticleFetcher(Protocol):
@@ -151,7 +302,9 @@ class Pipeline:
         self.parts = parts
         self.spool = spool or Spool(settings.pipeline.spool_path)
         p = settings.pipeline
-        self.fetch_q: asyncio.Queue[FetchRequest] = HostFairQueue(p.fetch_queue_size)
+        self.fetch_q = HostFairQueue(
+            p.fetch_queue_size, per_host=settings.fetch.per_host_concurrency
+        )
         self.extract_q: asyncio.Queue[FetchResult] = asyncio.Queue(p.extract_queue_size)
         self.publish_q: asyncio.Queue[Outgoing] = asyncio.Queue(p.publish_queue_size)
         self.stop_event = asyncio.Event()
@@ -289,16 +442,35 @@ class Pipeline:
 
     async def _fetch_one(self, request: FetchRequest) -> None:
         try:
-            result = await self.parts.fetcher.fetch(request)
+            result: FetchResult | FetchError = await self.parts.fetcher.fetch(request)
         except FetchError as exc:
-            if exc.retryable and self.parts.forget is not None:
+            result = exc
+        finally:
+            self.fetch_q.release(request)  # the host slot ``get`` took: free it before waiting
+        if isinstance(result, FetchError):
+            if self._retry_later(request, result):
+                return
+            if result.retryable and self.parts.forget is not None:
                 self.parts.forget(request.url)
-            await self.dead_letter(request.url, request.portal, exc, request.attempt)
+            await self.dead_letter(request.url, request.portal, result, request.attempt)
             return
         self.counts["fetched"] += 1
         metrics.child(metrics.STAGE_ITEMS, "fetch", "ok").inc()
         await self.extract_q.put(result)
         metrics.child(metrics.QUEUE_DEPTH, "extract").set(self.extract_q.qsize())
+
+    def _retry_later(self, request: FetchRequest, exc: FetchError) -> bool:
+        """Put a URL that was told to come back later (Retry-After) back in the queue,
+        while attempts and the longest honoured wait allow."""
+        delay = getattr(exc, "retry_after", None)
+        fetch = self.settings.fetch
+        if not exc.retryable or delay is None or delay > fetch.retry_after_max_s:
+            return False
+        if request.attempt > fetch.retries:
+            return False
+        metrics.child(metrics.RETRIES, request.portal, exc.reason).inc()
+        self.fetch_q.defer(dataclasses.replace(request, attempt=request.attempt + 1), delay)
+        return True
 
     async def _extract_one(self, result: FetchResult) -> None:
         portal = result.request.portal
@@ -391,7 +563,7 @@ class Pipeline:
             await self.dead_letter(canonical, result.request.portal, too_large, 1)
             return
         try:
-            verdict, story_events = self._dedup(article, canonical)
+            verdict, story_events = self._dedup(article, canonical, parse_time(result.fetched_at))
         except DedupError as exc:  # e.g. state that cannot be written: visible, not dropped
             await self.dead_letter(canonical, result.request.portal, exc, 1)
             return
@@ -434,7 +606,7 @@ class Pipeline:
                             reason="event_too_large", url=article.url)
 
     def _dedup(
-        self, article: Article, canonical: str
+        self, article: Article, canonical: str, fetched: datetime | None = None
     ) -> tuple[DedupResult, list[dict[str, object]]]:
         # Synchronous on purpose: no await between recording dedup state and holding the
         # records, so a cancelled worker spools the events rather than a request that
@@ -442,7 +614,7 @@ class Pipeline:
         article = dataclasses.replace(article, canonical_url=canonical)
         if self.parts.deduper is None:
             return DedupResult(verdict="new", article_id=article_id(canonical)), []
-        result = self.parts.deduper.process(article)
+        result = self.parts.deduper.process(article, when=fetched)  # stories: event time
         self.counts[f"dedup_{result[0].verdict}"] += 1
         return result
 

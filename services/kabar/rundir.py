@@ -12,6 +12,8 @@ from pathlib import Path
 import orjson
 
 BROKER_FILE = "broker.json"
+#: Where the state's articles were published to ("embedded" or the bootstrap servers).
+TARGET_FILE = "published-to"
 
 
 def broker_file(data_dir: Path) -> Path:
@@ -74,3 +76,17 @@ def port_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def switched_target(data_dir: Path, target: str) -> str | None:
+    """The previous publishing target when the state was built for another one (its
+    seen articles will not be sent to the new one), else None; records ``target``."""
+    path = data_dir / "state" / TARGET_FILE
+    try:
+        before = path.read_text("utf-8").strip()
+    except OSError:
+        before = ""
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(target + "\n", "utf-8")
+    return before if before and before != target else None

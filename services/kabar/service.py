@@ -39,9 +39,12 @@ async def broker_bootstrap(
     if settings.broker.bootstrap_servers:
         yield settings.broker.bootstrap_servers
         return
-    broker = EmbeddedBroker(settings.broker.embedded_host, settings.broker.embedded_port)
+    broker = EmbeddedBroker(settings.broker.embedded_host, settings.broker.embedded_port,
+                            storage=settings.broker.embedded_storage)
     await asyncio.to_thread(broker.start)
-    say(f"embedded Kafka-protocol broker (Tansu) listening on {broker.bootstrap}")
+    kept = ("in memory: events are gone when it stops; set broker.bootstrap_servers for Kafka"
+            if broker.storage.startswith("memory:") else f"storage {broker.storage}")
+    say(f"embedded Kafka-protocol broker (Tansu) listening on {broker.bootstrap} ({kept})")
     try:
         yield broker.bootstrap
     finally:

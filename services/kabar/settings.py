@@ -39,7 +39,8 @@ USER_AGENT = "KabarBot/0.1 (+https://github.com/kabar-news/kabar; news ingest)"
 
 @dataclass(slots=True)
 class BrokerSettings:
-    #: Empty: start the embedded Tansu broker on 127.0.0.1.
+    #: Empty: start the embedded Tansu broker on 127.0.0.1 (in memory unless
+    #: embedded_storage says otherwise: events do not outlive it).
     bootstrap_servers: str = ""
     articles_topic: str = ARTICLES_TOPIC
     stories_topic: str = STORIES_TOPIC
@@ -54,6 +55,10 @@ class BrokerSettings:
     compression_type: str = "gzip"
     #: Port of the embedded broker; 0 picks a free one.
     embedded_port: int = 0
+    #: Tansu storage engine of the embedded broker. "memory://tansu/" keeps every event
+    #: in memory only: gone when the broker stops. This Tansu build also offers s3://
+    #: (an S3-compatible store, durable); for a durable main job set bootstrap_servers.
+    embedded_storage: str = "memory://tansu/"
     embedded_host: str = "127.0.0.1"
     #: How long to wait for a broker connection at start.
     connect_timeout_s: float = 20.0
@@ -93,8 +98,14 @@ class FetchSettings:
     retries: int = 3
     backoff_base_s: float = 0.5
     backoff_max_s: float = 30.0
-    #: Upper bound on any Retry-After we honour.
+    #: Upper bound on any Retry-After we honour for a URL; a URL told to wait longer
+    #: is given up for this run (dead-lettered, retryable: a later poll finds it again).
     retry_after_max_s: float = 120.0
+    #: A Retry-After up to this long is waited out by the fetch itself; a longer one
+    #: puts the URL back in the fetch queue for later, freeing the worker.
+    retry_after_inline_max_s: float = 5.0
+    #: How far one 429/503 Retry-After may push back the whole host (other URLs).
+    retry_after_host_max_s: float = 10.0
     per_host_concurrency: int = 2
     per_host_rate: float = 2.0  # requests per second
     per_host_burst: int = 2
@@ -118,7 +129,8 @@ class DiscoverySettings:
     min_poll_interval_s: float = 60.0
     max_poll_interval_s: float = 3600.0
     seen_max_entries: int = 1_000_000
-    #: Where the seen-URL store persists in the embedded default ("" = memory only).
+    #: Where the seen-URL store persists ("" = memory only; the shipped config sets
+    #: "state/seen.sqlite3"). A relative path is taken under [data] dir.
     seen_path: str = ""
     autodiscover_feeds: bool = True
     #: A poll finding at least this many new URLs halves the interval (none doubles it).
@@ -142,6 +154,15 @@ class DiscoverySettings:
     #: XML elements in one feed or sitemap (xml_too_large) and their nesting (xml_too_deep).
     max_xml_elements: int = 1_000_000
     max_xml_depth: int = 100
+    #: Section pages are refused before parsing when over these (kabar.htmlguard): size,
+    #: estimated nesting (lexbor is quadratic in it) and <option> count.
+    max_html_chars: int = 10 * 1024 * 1024
+    max_html_depth: int = 3000
+    max_html_options: int = 5000
+    #: Feeds, sitemaps and section pages are parsed in this many threads, off the event
+    #: loop; a parse running longer is abandoned (parse_timeout).
+    parse_threads: int = 2
+    parse_timeout_s: float = 10.0
 
 
 @dataclass(slots=True)
@@ -169,7 +190,8 @@ class PipelineSettings:
     #: Attempts to publish one record before it is spooled for the next start.
     publish_attempts: int = 6
     publish_backoff_max_s: float = 10.0
-    #: Records and requests still pending at shutdown are kept here.
+    #: Records and requests still pending at shutdown are kept here (relative: under
+    #: [data] dir).
     spool_path: str = "state/spool.jsonl"
     #: Seconds between progress lines on long runs (0: never).
     progress_interval_s: float = 10.0
@@ -188,6 +210,7 @@ class DedupSettings:
     enabled: bool = True
     #: "memory", "sqlite" or "redis".
     store: str = "sqlite"
+    #: SQLite state file (relative: under [data] dir).
     state_path: str = "state/dedup.sqlite3"
     redis_url: str = "redis://127.0.0.1:6379/0"
     near_duplicate_threshold: float = 0.8

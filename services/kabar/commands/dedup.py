@@ -1,6 +1,10 @@
 """`kabar dedup`: read article JSON lines (as `kabar extract` prints them) on
 stdin and print them back, in order, with the dedup verdict, article id,
 story id, duplicate_of, similarity, revision and previous_content_hash added.
+Stories run on the stream's own clock (``published_at``, else ``fetched_at``),
+so a replay gives the same stories whenever it is run. A story id is the one
+the article got on arrival; stories merge later, and ``--resolve-merges``
+buffers the input and prints every line with its final story id instead.
 
 Lines that are not articles (extract's error lines) pass through unchanged.
 With ``--state`` the verdicts remember earlier runs (SQLite file).
@@ -25,6 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--redis-url", help="Redis URL for --store redis")
     parser.add_argument("--config", metavar="TOML", help="settings file ([dedup] section)")
     parser.add_argument("--no-stories", action="store_true", help="skip story clustering")
+    parser.add_argument(
+        "--resolve-merges",
+        action="store_true",
+        help="buffer the input and print every line with its final story_id (after all merges)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -41,6 +50,7 @@ def main(args: argparse.Namespace) -> int:
         return 2
     failed = False
     out = sys.stdout.buffer
+    held: list[Any] = []  # --resolve-merges: every line, printed once the input ends
     try:
         for raw in sys.stdin.buffer:
             if not raw.strip():
@@ -49,15 +59,27 @@ def main(args: argparse.Namespace) -> int:
                 fields = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
                 failed = True
-                out.write(orjson.dumps({"error": "bad_json", "detail": str(exc)}) + b"\n")
+                fields = {"error": "bad_json", "detail": str(exc)}
+            else:
+                if isinstance(fields, dict) and "error" not in fields:
+                    fields = annotate(deduper, fields)
+            if args.resolve_merges:
+                held.append(fields)
                 continue
-            if isinstance(fields, dict) and "error" not in fields:
-                fields = _annotate(deduper, fields)
             out.write(orjson.dumps(fields) + b"\n")
             out.flush()
+        for fields in held:
+            out.write(orjson.dumps(resolved(deduper, fields)) + b"\n")
     finally:
         deduper.close()
     return 1 if failed else 0
+
+
+def resolved(deduper: Any, fields: Any) -> Any:
+    """The line with its story id forwarded to the story that survived all merges."""
+    if isinstance(fields, dict) and fields.get("story_id") and deduper.clusterer is not None:
+        fields["story_id"] = deduper.clusterer.resolve(fields["story_id"])
+    return fields
 
 
 def _settings(args: argparse.Namespace) -> Any:
@@ -72,8 +94,9 @@ def _settings(args: argparse.Namespace) -> Any:
     return dedup
 
 
-def _annotate(deduper: Any, fields: dict[str, Any]) -> dict[str, Any]:
+def annotate(deduper: Any, fields: dict[str, Any]) -> dict[str, Any]:
     from kabar.dedup import content_hash
+    from kabar.dedup.eventtime import event_time
     from kabar.models import Article
 
     paragraphs = fields.get("paragraphs")
@@ -92,7 +115,9 @@ def _annotate(deduper: Any, fields: dict[str, Any]) -> dict[str, Any]:
         published_at=fields.get("published_at") or None,
         language=fields.get("language") or None,
     )
-    result, _events = deduper.process(article)
+    # The stream's own clock: published_at (not after fetched_at), else fetched_at.
+    when = event_time(fields.get("published_at"), fields.get("fetched_at"))
+    result, _events = deduper.process(article, when=when)
     fields.setdefault("id", result.article_id)  # the caller's own id is kept
     fields.update(
         {

@@ -1,5 +1,10 @@
 """`kabar eval DIR`: score the extractor against a gold corpus (word-level
-precision/recall/F1 per page and overall, plus clutter lines kept)."""
+precision/recall/F1 per page and overall, plus clutter lines kept).
+
+`kabar eval stories FILE.jsonl...`: score story clustering on labelled streams
+(``gold_story`` per line): pairwise and B-cubed P/R/F1 and the number of
+stories, on each article's final story after all merges (``kabar.dedup.storyscore``);
+``--baseline`` also scores the plain TF-IDF centroid reference."""
 
 from __future__ import annotations
 
@@ -11,15 +16,28 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from kabar.extract.evaluate import Report
 
-HELP = "score extraction against gold text (DIR/<name>.html + .txt, seeds, scrapinghub)"
+HELP = (
+    "score extraction against gold text (DIR/<name>.html + .txt, seeds, scrapinghub), "
+    "or story clustering on labelled streams (stories FILE.jsonl...)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("directory", type=Path, metavar="DIR")
+    parser.add_argument("directory", type=Path, metavar="DIR|stories")
+    parser.add_argument(
+        "files", type=Path, nargs="*", metavar="FILE.jsonl", help="labelled streams (stories)"
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument(
-        "--min-f1", type=float, default=None, help="exit 1 when the mean F1 is below this"
+        "--min-f1",
+        type=float,
+        default=None,
+        help="exit 1 when the mean F1 (stories: every file's pairwise F1) is below this",
     )
+    parser.add_argument(
+        "--baseline", action="store_true", help="stories: also score the TF-IDF centroid reference"
+    )
+    parser.add_argument("--config", metavar="TOML", help="stories: settings file ([dedup])")
 
 
 def _extract_body(html: bytes, url: str | None) -> str:
@@ -33,6 +51,8 @@ def main(args: argparse.Namespace) -> int:
 
     from kabar.extract.evaluate import evaluate
 
+    if str(args.directory) == "stories" and args.files:
+        return _stories(args)
     if not args.directory.is_dir():
         print(f"kabar eval: not a directory: {args.directory}", file=sys.stderr)
         return 2
@@ -82,3 +102,42 @@ def _print_table(report: Report) -> None:
         f"{report.mean_f1:6.3f}  pages={len(report.pages)} "
         f"with_clutter={len(report.pages_with_clutter)}"
     )
+
+
+def _stories(args: argparse.Namespace) -> int:
+    import orjson
+
+    from kabar.dedup import Deduper
+    from kabar.dedup.storyscore import baseline_stories, kabar_stories, read_labelled, score
+    from kabar.errors import KabarError
+    from kabar.settings import load_settings
+
+    report: dict[str, object] = {}
+    below = False
+    for path in args.files:
+        try:
+            records = read_labelled(path)
+        except (OSError, KabarError) as exc:
+            print(f"kabar eval: {exc}", file=sys.stderr)
+            return 2
+        gold = [str(r["gold_story"]) for r in records]
+        settings = load_settings(args.config, use_default_portals=False).dedup
+        settings.store = "memory"
+        deduper = Deduper(settings)
+        try:
+            scores = score(kabar_stories(records, deduper), gold)
+        finally:
+            deduper.close()
+        entry: dict[str, object] = {"kabar": scores.as_dict()}
+        if not args.json:
+            print(scores.line(f"{path.name}  kabar     "))
+        if args.baseline:
+            reference = score(baseline_stories(records), gold)
+            entry["baseline"] = reference.as_dict()
+            if not args.json:
+                print(reference.line(f"{path.name}  baseline  "))
+        report[str(path)] = entry
+        below = below or (args.min_f1 is not None and scores.pair_f1 < args.min_f1)
+    if args.json:
+        sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+    return 1 if below else 0

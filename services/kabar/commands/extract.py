@@ -1,5 +1,7 @@
 """`kabar extract`: extract articles from saved HTML files and print one JSON
-object per file (the article event fields), or an error line per failure."""
+object per file (the article event fields), or an error line per failure.
+Gzipped pages (``.html.gz`` files, gzip on stdin), as crawl archives keep them, are
+told by their magic bytes and unpacked, up to the extractor's page size limit."""
 
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ HELP = "extract the article from HTML files (one JSON line per file)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="*", metavar="FILE", help="HTML file, or - for stdin")
+    parser.add_argument(
+        "files", nargs="*", metavar="FILE", help="HTML file (or .html.gz), or - for stdin"
+    )
     parser.add_argument("--url", default=None, help="page URL (selects portal rules)")
     parser.add_argument("--portal", default=None,
                         help="force the rules of this portal (`kabar portals` lists them)")
@@ -47,8 +51,38 @@ def article_fields(article: Article) -> dict[str, Any]:
     }
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
 def _read(name: str) -> bytes:
-    return sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    return _gunzip(data) if data.startswith(GZIP_MAGIC) else data
+
+
+def _gunzip(data: bytes) -> bytes:
+    """The unpacked page, whatever the file is called; a page over the size limit is cut
+    one byte past it (the extractor then refuses it as too large, without unpacking a
+    gzip bomb). Concatenated members are read in turn, as gzip does."""
+    import zlib
+
+    from kabar.extract import MAX_HTML_BYTES
+
+    out: list[bytes] = []
+    size = 0
+    while data and size <= MAX_HTML_BYTES:
+        unpacker = zlib.decompressobj(wbits=31)
+        try:
+            chunk = unpacker.decompress(data, MAX_HTML_BYTES + 1 - size)
+        except zlib.error as exc:
+            raise OSError(f"bad gzip data: {exc}") from exc
+        out.append(chunk)
+        size += len(chunk)
+        if not unpacker.eof:
+            if unpacker.unconsumed_tail:
+                break  # over the limit
+            raise OSError("truncated gzip data")
+        data = unpacker.unused_data
+    return b"".join(out)
 
 
 def main(args: argparse.Namespace) -> int:

@@ -45,6 +45,7 @@ def main(args: argparse.Namespace) -> int:
     if problem is not None:
         return fail_logged(settings, *problem)
     say = sayer(settings)
+    warn_switched_target(settings)
     output: IO[bytes] | None = None
     try:
         if args.output:
@@ -94,6 +95,22 @@ def preflight(settings: Settings) -> tuple[str, int] | None:
                 "[metrics] port = 0 (a free port) or KABAR_METRICS__PORT, or [metrics] "
                 "enabled = false", 1)
     return None
+
+
+def warn_switched_target(settings: Settings) -> None:
+    """State built while publishing elsewhere keeps its articles from this broker."""
+    import logging
+
+    from kabar.logs import log_event
+    from kabar.rundir import switched_target
+
+    target = settings.broker.bootstrap_servers or "embedded"
+    before = switched_target(Path(settings.data.dir), target)
+    if before is not None:
+        log_event(logging.getLogger("kabar.run"), "WARNING",
+                  f"the state in {settings.data.dir}/state was built publishing to {before}: "
+                  f"articles seen then are not sent to {target} again; delete "
+                  f"{settings.data.dir}/ (or set [data] dir) to publish everything")
 
 
 def embedded_missing() -> str:

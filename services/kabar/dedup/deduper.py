@@ -20,6 +20,7 @@ import numpy as np
 
 from kabar import metrics
 from kabar.dedup.boilerplate import BoilerplateLines, line_keys
+from kabar.dedup.eventtime import event_time
 from kabar.dedup.fingerprint import (
     BodyWords,
     Fingerprint,
@@ -112,6 +113,7 @@ class Deduper:
             _open_clusterer(settings, self.store.get_blob(_STORIES_BLOB)) if clustering else None
         )
         self._last_expire = 0.0
+        self._story_clock = datetime.fromtimestamp(0, UTC)
         self._checkpointed_at = time.monotonic()
         self._assigned = 0
         self._counters: dict[tuple[str, str], Any] = {}
@@ -124,6 +126,10 @@ class Deduper:
         now = moment.timestamp()
         # Before any state changes: a refused article is dead-lettered, not half-recorded.
         self.store.check_writable()
+        # Stories expire on event time: the latest published_at (or ``moment``) seen.
+        clock = event_time(article.published_at, moment) or moment
+        if clock.tzinfo is not None and clock > self._story_clock:
+            self._story_clock = clock
         self._maybe_expire(moment)
         # article_id canonicalizes (idempotently): doing it here too would cost it twice.
         ident = make_article_id(article.canonical_url or article.url)
@@ -273,7 +279,9 @@ class Deduper:
     ) -> tuple[str | None, list[dict[str, Any]]]:
         if self.clusterer is None:
             return None, []
-        assignment = self.clusterer.assign(ident, article, moment, words)
+        # Stories run on event time: published_at, else ``moment`` (the fetch time).
+        clock = event_time(article.published_at, moment) or moment
+        assignment = self.clusterer.assign(ident, article, clock, words)
         events = list(assignment.events)
         created = sum(1 for event in events if event.get("type") == "story.created")
         if created:
@@ -290,7 +298,7 @@ class Deduper:
         self._last_expire = now
         expired = self.store.expire(now)
         if self.clusterer is not None:
-            self.clusterer.expire(moment)
+            self.clusterer.expire(self._story_clock)
         if expired:
             log.info("dedup state expired", extra={"expired": expired})
 

@@ -167,7 +167,8 @@ class _Doc:
     title: SparseVector
     title_terms: SparseVector
     numbered: dict[str, frozenset[str]]
-    entities: frozenset[str]
+    #: Distinct name words in first-seen order (a tuple: a set's order follows the hash seed).
+    entities: tuple[str, ...]
     portal: str
     time: float
     #: The distinct term ids counted into the document frequencies.
@@ -291,7 +292,8 @@ class StoryClusterer:
         return story_id
 
     def expire(self, now: datetime) -> None:
-        """Forget stories (and merge aliases) not updated within ``story_ttl_days``."""
+        """Forget stories (and merge aliases) not updated within ``story_ttl_days``
+        of ``now`` (event time: the deduper passes the latest it has seen)."""
         cutoff = _epoch(now) - self.settings.story_ttl_days * 86400.0
         for story in [s for s in self._stories.values() if s.last_seen < cutoff]:
             self._drop(story)
@@ -370,7 +372,7 @@ class StoryClusterer:
             title=normalized(title_idf),
             title_terms={t: 1.0 / len(title_idf) for t in title_idf},
             numbered=text.numbered_words(article.title),
-            entities=frozenset(names),
+            entities=tuple(names),
             portal=_outlet(article),
             time=_epoch(when),
             terms=terms,
@@ -458,7 +460,7 @@ class StoryClusterer:
         gap = _gap(doc.time, story)
         if gap > self.settings.story_ttl_days * 86400.0:
             return None
-        if doc.entities and story.entities and doc.entities.isdisjoint(story.entities):
+        if doc.entities and story.entities and story.entities.keys().isdisjoint(doc.entities):
             return None  # entity guard: one event involves at least one same name
         s = self.settings
         centroid_norm, titles_norm = self._norms(story)

@@ -277,12 +277,13 @@ def quantities(text: str) -> list[str]:
     return out
 
 
-def entity_words(text: str) -> set[str]:
+def entity_words(text: str) -> list[str]:
     """The single words of all name-like entities (for overlap between outlets
     that spell a name in full once and short afterwards: Vladimir Putin / Putin).
 
     Equivalent to splitting ``entities`` into words, in two regex passes: every
-    capitalised word counts, except the occurrences that open a sentence alone."""
+    capitalised word counts, except the occurrences that open a sentence alone.
+    Distinct, in first-seen order."""
     sample = unicodedata.normalize("NFKC", text).replace("’", "'")
     capitalised = _CAPITALISED.findall(sample)
     lone = {m.start(1): m.group(1) for m in _LONE_OPENER.finditer(sample)}
@@ -296,8 +297,11 @@ def entity_words(text: str) -> set[str]:
     for token, count in Counter(lone.values()).items():
         if token in distinct and capitalised.count(token) <= count:
             del distinct[token]
+    # A list in first-seen order, never a set: set order of strings follows the
+    # per-process hash seed, and the story's entity table keeps the first names
+    # among equals, so a set would make stories differ from run to run.
     names = _NAMES
-    return {names[token] for token in distinct} - {""}
+    return [name for name in dict.fromkeys(map(names.__getitem__, distinct)) if name]
 
 
 def numbered_words(text: str) -> dict[str, frozenset[str]]:

@@ -22,12 +22,13 @@ from typing import Any
 
 from kabar import metrics
 from kabar.discovery.dates import epoch_of
-from kabar.discovery.feeds import find_feed_links, parse_feed
+from kabar.discovery.feeds import parse_feed
+from kabar.discovery.offloop import ParseRunner
 from kabar.discovery.revisits import Revisits
 from kabar.discovery.robots_sitemaps import listed_sitemaps, pick_sitemaps
 from kabar.discovery.safexml import XmlLimits
 from kabar.discovery.schedule import Intervals, Schedule, SourceKey
-from kabar.discovery.sections import article_links
+from kabar.discovery.sections import read_section
 from kabar.discovery.seen import SeenStore
 from kabar.discovery.sitemaps import CrawlLimits, SitemapCrawler
 from kabar.discovery.sources import (
@@ -38,6 +39,7 @@ from kabar.discovery.sources import (
     SourceKind,
 )
 from kabar.errors import FetchError
+from kabar.htmlguard import HtmlLimits
 from kabar.models import FetchRequest
 from kabar.settings import DiscoverySettings, PortalConfig
 from kabar.urls import canonicalize
@@ -86,7 +88,11 @@ class Discovery:
         )
         limits = CrawlLimits(settings.sitemap_max_depth, settings.sitemap_max_children,
                              xml=self._xml)
-        self._sitemaps = SitemapCrawler(self._fetch, self._report, limits)
+        self._html = HtmlLimits(
+            settings.max_html_chars, settings.max_html_depth, settings.max_html_options
+        )
+        self._parser = ParseRunner(settings.parse_threads, settings.parse_timeout_s)
+        self._sitemaps = SitemapCrawler(self._fetch, self._report, limits, self._parser)
         self._revisits = Revisits(seen, settings.max_revisits_per_poll)
         self._explicit_done = False
         self._tasks: set[asyncio.Task[None]] | None = None
@@ -170,7 +176,7 @@ class Discovery:
             if key.kind == "sitemap":
                 return await self._sitemaps.crawl(key.url, key.portal, self._cutoff())
             document = await self._fetch(key.url, key.portal)
-            return [] if document is None else self._parse(key, document)
+            return [] if document is None else await self._parse(key, document)
         except FetchError as exc:
             await self._report(key.url, key.portal, exc)
             return None
@@ -208,11 +214,14 @@ class Discovery:
         self._schedule.remember(url, document.etag, document.last_modified)
         return document
 
-    def _parse(self, key: SourceKey, document: SourceDocument) -> list[Link]:
+    async def _parse(self, key: SourceKey, document: SourceDocument) -> list[Link]:
+        """Links of a feed or section page, parsed off the event loop (``offloop``)."""
         if key.kind == "feed":
-            return parse_feed(document.text, document.url, self._xml)
-        self._autodiscover(key.portal, document)
-        return article_links(document.text, document.url)
+            return await self._parser.run(parse_feed, document.text, document.url, self._xml)
+        page = await self._parser.run(read_section, document.text, document.url, self._html,
+                                      self._xml.max_entries)
+        self._autodiscover(key.portal, page.feeds)
+        return page.links
 
     def _admit(self, key: SourceKey, links: list[Link]) -> list[FetchRequest]:
         """Fresh links of one source: the new ones, then the known ones it announces
@@ -267,7 +276,7 @@ class Discovery:
                 requests.append(FetchRequest(url, portal.name, "urls"))
         return requests
 
-    def _autodiscover(self, portal_name: str, document: SourceDocument) -> None:
+    def _autodiscover(self, portal_name: str, announced: list[str]) -> None:
         """Add the feeds a section page announces, for portals configured without feeds."""
         portal = self._portals.get(portal_name)
         if portal is None or portal.feeds or not self._settings.autodiscover_feeds:
@@ -275,7 +284,7 @@ class Discovery:
         known = {
             k.url for k in self._schedule.sources() if (k.portal, k.kind) == (portal.name, "feed")
         }
-        found = [url for url in find_feed_links(document.text, document.url) if url not in known]
+        found = [url for url in announced if url not in known]
         for url in found[: max(0, self._settings.max_autodiscovered_feeds - len(known))]:
             log.info("feed autodiscovered", extra={"portal": portal.name, "url": url})
             key = SourceKey(portal.name, "feed", url)

@@ -14,6 +14,7 @@ from selectolax.lexbor import LexborHTMLParser
 from kabar.discovery.dates import source_date
 from kabar.discovery.safexml import DEFAULT_LIMITS, XmlLimits, child_text, children, parse_entries
 from kabar.discovery.sources import Link, absolute_url
+from kabar.htmlguard import check_html
 
 _ENTRY_TAGS = frozenset({"item", "entry"})
 _PUBLISHED_TAGS = ("pubdate", "published", "date", "issued")
@@ -39,8 +40,14 @@ def _entry_link(entry: ET.Element, base_url: str) -> Link | None:
 
 
 def find_feed_links(html: str, base_url: str) -> list[str]:
-    """Feeds a page announces with ``<link rel="alternate" type="application/rss+xml">``."""
-    tree = LexborHTMLParser(html)
+    """Feeds a page announces with ``<link rel="alternate" type="application/rss+xml">``;
+    raises ContentError when the page is over the HTML limits (``kabar.htmlguard``)."""
+    check_html(html)
+    return feed_links_in(LexborHTMLParser(html), base_url)
+
+
+def feed_links_in(tree: LexborHTMLParser, base_url: str) -> list[str]:
+    """``find_feed_links`` on a page already parsed."""
     found: list[str] = []
     for node in tree.css("link[href]"):
         rel = (node.attributes.get("rel") or "").lower().split()

@@ -9,7 +9,6 @@ by every entry of a sitemap is dropped: it dates the file, not the articles.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import xml.etree.ElementTree as ET
 import zlib
@@ -18,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from kabar.discovery.dates import epoch_of, source_date
+from kabar.discovery.offloop import ParseRunner
 from kabar.discovery.revisits import without_generation_stamps
 from kabar.discovery.safexml import (
     DEFAULT_LIMITS,
@@ -38,8 +38,6 @@ _LEADING_JUNK = "\ufeff \t\r\n" + "".join(map(chr, range(0x20)))
 _ENTRY_TAGS = frozenset({"url", "sitemap"})
 #: Control characters a text sitemap never has (gzip and other binary bodies do).
 _BINARY = re.compile(r"[\x00-\x08\x0e-\x1f]")
-#: Larger sitemaps are parsed in a worker thread.
-_INLINE_PARSE_CHARS = 256 * 1024
 
 #: Conditional GET of a sitemap for a portal: the document, or None when unchanged (304).
 FetchDocument = Callable[[str, str], Awaitable[SourceDocument | None]]
@@ -102,10 +100,17 @@ class SitemapCrawler:
     to its children (remembered from its last 200): portals often keep a fixed index
     while the sitemaps it lists change."""
 
-    def __init__(self, fetch: FetchDocument, report: ReportError, limits: CrawlLimits) -> None:
+    def __init__(
+        self,
+        fetch: FetchDocument,
+        report: ReportError,
+        limits: CrawlLimits,
+        parser: ParseRunner | None = None,
+    ) -> None:
         self._fetch = fetch
         self._report = report
         self._limits = limits
+        self._parser = parser or ParseRunner()
         self._indexes: OrderedDict[str, tuple[ChildSitemap, ...]] = OrderedDict()
 
     async def crawl(self, url: str, portal: str, not_before: float | None) -> list[Link]:
@@ -132,11 +137,9 @@ class SitemapCrawler:
         document = await self._fetch(url, portal)
         if document is None:
             return Sitemap(children=self._indexes.get(url, ()))
-        xml = self._limits.xml
-        if len(document.text) > _INLINE_PARSE_CHARS:  # keep the event loop responsive
-            sitemap = await asyncio.to_thread(parse_sitemap, document.text, document.url, xml)
-        else:
-            sitemap = parse_sitemap(document.text, document.url, xml)
+        sitemap = await self._parser.run(
+            parse_sitemap, document.text, document.url, self._limits.xml
+        )
         if sitemap.children:
             self._indexes[url] = sitemap.children
             self._indexes.move_to_end(url)  # the least recently refreshed index goes first

@@ -44,6 +44,10 @@ STORY_PARAGRAPH_WORDS = 12
 #: generic story body with this many times its text replaces.
 TEASER_MAX_PARAGRAPHS = 2
 TEASER_GAIN = 1.5
+#: A description of at least this many words stands for the body of a page with none
+#: (photo galleries, videos). A thin body (a caption) is kept as it is: real photo pages
+#: print the photo's own caption there, and the description is the gallery's blurb.
+DESCRIPTION_MIN_WORDS = 8
 log = logging.getLogger(__name__)
 
 
@@ -121,6 +125,10 @@ def _extract(page: bytes | str, url: str | None, portal: str | None) -> Article:
         return _finish(body, meta, url, title, next_pages, rules, portal)
     if held is not None:
         return _finish(held, meta, url, title, next_pages, rules, portal)
+    described = _described(meta)
+    if described is not None:
+        # A photo or video page: its description is the article's text.
+        return _finish(described, meta, url, title, next_pages, rules, portal)
     if not tried:
         raise NotAnArticleError("no article body found", reason="not_article")
     raise EmptyBodyError("body is empty after removing clutter", reason="empty_body")
@@ -145,6 +153,15 @@ def _read_body(
         return None
     paragraphs = tuple(line.text for line in cleaned.lines)
     return _Body(found.lines, paragraphs, extractor, removed + found.removed + cleaned.removed)
+
+
+def _described(meta: Metadata) -> _Body | None:
+    """The page's description as its body, for a dated page with no body text (a photo
+    gallery, a video): None when the description is missing or too short to be one."""
+    text = meta.description or ""
+    if len(text.split()) < DESCRIPTION_MIN_WORDS or meta.published_at is None:
+        return None
+    return _Body((Line(text),), (text,), "description", 0)
 
 
 def _chars(body: _Body) -> int:
@@ -184,6 +201,8 @@ def _finish(
         # Bylines printed at the end of the body ("Penulis: X"): dropped as clutter
         # lines, but they name the authors the page's metadata lacks.
         meta = replace(meta, authors=_body_authors(body.found, meta, url))
+    if not meta.authors and meta.team:
+        meta = replace(meta, authors=(meta.team,))  # a desk rather than nobody
     language = text_language(body.paragraphs, meta.language)
     if language != meta.language:
         meta = replace(meta, language=language)

@@ -33,6 +33,9 @@ PROMO_MAX_LINK_RATIO = 0.3
 #: Lines mostly made of link text and shorter than this are related links, not story text.
 LINK_LINE_MAX_WORDS = 20
 LINK_LINE_MIN_RATIO = 0.8
+#: A label line of at most this many words over this many link lines heads a link box.
+LABEL_MAX_WORDS = 6
+LINK_LIST_MIN_LINES = 2
 #: Only paragraphs this long are dropped when repeated.
 MIN_DEDUP_WORDS = 25
 #: Longer lines are never clutter by the vocabulary; lines up to SHORT_LINE_CHARS are
@@ -273,8 +276,12 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
         key = line.text.casefold() if words >= MIN_DEDUP_WORDS else ""
         if above_headline < 0 and index <= LEAD_MAX_LINES and _is_headline(line, title_key, words):
             above_headline = len(kept)
-        if (key and key in seen) or _is_clutter(
-            line, title_key, vocab, words, line.tag == "li" and _in_list(lines, index)
+        if (
+            (key and key in seen)
+            or _is_clutter(
+                line, title_key, vocab, words, line.tag == "li" and _in_list(lines, index)
+            )
+            or _heads_link_list(lines, counts, index)
         ):
             removed += 1
             continue
@@ -305,6 +312,32 @@ def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[
         return tuple(lines[:end]), removed
     trimmed = Line(last.text[: cut.start()].rstrip(), last.tag, last.link_ratio)
     return (*lines[: end - 1], trimmed), removed + 1
+
+
+def _is_label(line: Line, words: int) -> bool:
+    """A short line that is no sentence: a box header or a prompt ("Pilihan Untukmu")."""
+    return 0 < words <= LABEL_MAX_WORDS and not line.text.endswith(_SENTENCE_END)
+
+
+def _is_link_line(line: Line, words: int) -> bool:
+    return line.link_ratio >= LINK_LINE_MIN_RATIO and words <= LINK_LINE_MAX_WORDS
+
+
+def _heads_link_list(lines: Sequence[Line], counts: Sequence[int], index: int) -> bool:
+    """Whether a short label line (and at most one more under it) heads a list of links:
+    the header of a box of other stories, whatever its wording, goes with its links."""
+    if not _is_label(lines[index], counts[index]) or _is_link_line(lines[index], counts[index]):
+        return False
+    at = index + 1
+    if at < len(lines) and _is_label(lines[at], counts[at]) and not _is_link_line(
+        lines[at], counts[at]
+    ):
+        at += 1
+    run = 0
+    while at < len(lines) and run < LINK_LIST_MIN_LINES and _is_link_line(lines[at], counts[at]):
+        run += 1
+        at += 1
+    return run >= LINK_LIST_MIN_LINES
 
 
 def _above_headline(lines: Sequence[Line], counts: Sequence[int], above: int) -> int:

@@ -204,8 +204,16 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-def guarded_transport(guard: NetGuard, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
-    """An httpx transport whose connections go through ``GuardedBackend``."""
+def guarded_transport(
+    guard: NetGuard, limits: httpx.Limits, proxy: str = ""
+) -> httpx.AsyncHTTPTransport:
+    """An httpx transport whose connections go through ``GuardedBackend``.
+
+    With a ``proxy`` every connection goes to the operator's proxy instead (it may well
+    sit on a private address); the fetcher still checks each target URL with the guard
+    before the request is sent."""
+    if proxy:
+        return httpx.AsyncHTTPTransport(limits=limits, trust_env=False, proxy=proxy)
     transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
     # httpx has no parameter for the network backend: give it a pool built with ours.
     transport._pool = httpcore.AsyncConnectionPool(
