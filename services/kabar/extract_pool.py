@@ -10,6 +10,9 @@ answer, so the event loop never does. A worker that has not answered within
 ``extract_timeout_s`` is killed and replaced, and the page fails with
 ``parse_timeout``; a worker that dies (a crash, the OOM killer) fails its page
 with ``extract_crashed``. Either way the caller dead-letters it and goes on.
+Before parsing, ``kabar.htmlguard`` refuses pages whose estimated nesting or
+``<select>`` size would make lexbor slow (``html_too_deep``...), so most such
+pages cost milliseconds, not the whole time limit.
 
 The number of workers bounds the pages in extraction at once: ``extract``
 waits for a free worker, which is the stage's back-pressure.
@@ -34,6 +37,7 @@ from typing import Any
 
 from kabar import metrics
 from kabar.errors import BadInputError, EmptyBodyError, ExtractError, NotAnArticleError
+from kabar.htmlguard import DEFAULT_LIMITS, HtmlLimits, check_html
 from kabar.models import Article
 
 log = logging.getLogger("kabar.extract_pool")
@@ -81,9 +85,12 @@ def worker_main(fd: int) -> None:
             return  # the service is gone
         if job is None:
             return
-        page, url, portal = job
+        page, url, portal, limits = job
         started = time.process_time()
         try:
+            # Pages lexbor would take seconds or minutes over are refused up front; the
+            # time limit catches what this estimate lets through.
+            check_html(page, limits, BadInputError)
             # Bytes come only from a fetch that found them valid UTF-8 (FetchResult.body).
             article = extract(page, url, portal=portal, utf8=isinstance(page, bytes))
         except ExtractError as exc:
@@ -157,11 +164,12 @@ class ExtractPool:
     """``await pool.extract(page, url, portal)`` in one of ``size`` worker processes;
     use as ``async with ExtractPool(n, timeout_s) as pool``."""
 
-    def __init__(self, size: int, timeout_s: float) -> None:
+    def __init__(self, size: int, timeout_s: float, limits: HtmlLimits = DEFAULT_LIMITS) -> None:
         if size < 1:
             raise ValueError("an extract pool needs at least one worker")
         self.size = size
         self.timeout_s = timeout_s
+        self.limits = limits
         # One waiting thread per worker: the default executor stays free for DNS and files.
         self._threads = ThreadPoolExecutor(max_workers=size, thread_name_prefix="extract-wait")
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
@@ -198,7 +206,7 @@ class ExtractPool:
         loop = asyncio.get_running_loop()
         try:
             reply = await loop.run_in_executor(self._threads, self._round_trip, worker,
-                                               (page, url, portal))
+                                               (page, url, portal, self.limits))
         except TimeoutError:
             await self._replace(worker)
             raise BadInputError(f"no result within {self.timeout_s:g} s: the parse was stopped",
@@ -220,7 +228,9 @@ class ExtractPool:
         _, name, reason, detail, _cpu = reply
         raise _ERRORS.get(str(name), ExtractError)(str(detail), reason=str(reason), url=url)
 
-    def _round_trip(self, worker: _Worker, job: tuple[Page, str, str]) -> tuple[Any, ...]:
+    def _round_trip(
+        self, worker: _Worker, job: tuple[Page, str, str, HtmlLimits]
+    ) -> tuple[Any, ...]:
         worker.conn.send(job)
         if not worker.conn.poll(self.timeout_s):
             raise TimeoutError
