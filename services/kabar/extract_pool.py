@@ -21,6 +21,7 @@ waits for a free worker, which is the stage's back-pressure.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
@@ -156,6 +157,39 @@ def _stop(worker: _Worker, kill: bool) -> None:
     worker.conn.close()
 
 
+class _Workers:
+    """Idle workers, handed to urgent waiters first, then in order of arrival."""
+
+    def __init__(self) -> None:
+        self._idle: collections.deque[_Worker] = collections.deque()
+        self._waiting: tuple[collections.deque[asyncio.Future[_Worker]], ...] = (
+            collections.deque(), collections.deque())
+
+    async def get(self, urgent: bool) -> _Worker:
+        if self._idle and not any(self._waiting):
+            return self._idle.popleft()
+        waiter: asyncio.Future[_Worker] = asyncio.get_running_loop().create_future()
+        self._waiting[0 if urgent else 1].append(waiter)
+        self._hand_out()
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.put(waiter.result())  # handed over just as we were cancelled
+            raise
+
+    def put(self, worker: _Worker) -> None:
+        self._idle.append(worker)
+        self._hand_out()
+
+    def _hand_out(self) -> None:
+        for queue in self._waiting:
+            while queue and self._idle:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(self._idle.popleft())
+
+
 def _stop_gently(worker: _Worker) -> None:
     _stop(worker, False)
 
@@ -172,7 +206,7 @@ class ExtractPool:
         self.limits = limits
         # One waiting thread per worker: the default executor stays free for DNS and files.
         self._threads = ThreadPoolExecutor(max_workers=size, thread_name_prefix="extract-wait")
-        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        self._idle = _Workers()
         self._all: list[_Worker] = []
         self._starting: set[asyncio.Task[None]] = set()
 
@@ -182,7 +216,7 @@ class ExtractPool:
             *(loop.run_in_executor(self._threads, _spawn) for _ in range(self.size)))
         for worker in started:
             self._all.append(worker)
-            self._idle.put_nowait(worker)
+            self._idle.put(worker)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -198,11 +232,15 @@ class ExtractPool:
                                for w in workers))
         self._threads.shutdown(wait=False)
 
-    async def extract(self, page: Page, url: str, portal: str) -> Article:
+    async def extract(
+        self, page: Page, url: str, portal: str, *, urgent: bool = False
+    ) -> Article:
         """The article of one page, or an ``ExtractError`` (``parse_timeout`` and
         ``extract_crashed`` included). ``page`` as bytes must be valid UTF-8 (as
-        ``FetchResult.body`` is): the worker parses them without decoding."""
-        worker = await self._idle.get()
+        ``FetchResult.body`` is): the worker parses them without decoding. An
+        ``urgent`` page (a further page of an article already under way) gets the next
+        free worker before pages that start new articles."""
+        worker = await self._idle.get(urgent)
         loop = asyncio.get_running_loop()
         try:
             reply = await loop.run_in_executor(self._threads, self._round_trip, worker,
@@ -220,7 +258,7 @@ class ExtractPool:
             # as the next page's, so the worker goes.
             await asyncio.shield(self._replace(worker))
             raise
-        self._idle.put_nowait(worker)
+        self._idle.put(worker)
         metrics.child(metrics.STAGE_CPU, "extract").inc(reply[-1])
         if reply[0] == "ok":
             article: Article = reply[1]
@@ -261,5 +299,5 @@ class ExtractPool:
                 delay = min(30.0, delay * 2)
                 continue
             self._all.append(fresh)
-            self._idle.put_nowait(fresh)
+            self._idle.put(fresh)
             return

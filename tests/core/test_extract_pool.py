@@ -151,3 +151,21 @@ async def test_pipeline_dead_letters_a_stuck_page_and_publishes_the_rest(
     errors = sender.values(settings.broker.errors_topic)
     assert [(e["url"], e["reason"]) for e in errors] == [(urls[1], "parse_timeout")]
     assert counts["errors"] == 1
+
+
+async def test_free_workers_go_to_urgent_pages_first_then_in_order() -> None:
+    from kabar.extract_pool import _Workers
+
+    workers = _Workers()
+    first, second = (asyncio.create_task(workers.get(False)) for _ in range(2))
+    await asyncio.sleep(0)  # both are waiting now (no free worker)
+    urgent = asyncio.create_task(workers.get(True))
+    await asyncio.sleep(0)
+    a, b, c = object(), object(), object()
+    workers.put(a)  # type: ignore[arg-type]
+    assert await urgent is a and not first.done()
+    workers.put(b)  # type: ignore[arg-type]
+    assert await first is b and not second.done()
+    second.cancel()
+    workers.put(c)  # type: ignore[arg-type]
+    assert await workers.get(False) is c  # a cancelled waiter takes nothing

@@ -509,6 +509,11 @@ def _paced(args: argparse.Namespace, spec: SiteSpec, corpus: str, bootstrap: str
           f"{len(run.seen)} articles): fetch-to-ack p50 {_percentile(lags, 0.5):.0f} ms, "
           f"p99 {p99:.0f} ms; multi-page articles p50 {_percentile(multi, 0.5):.0f} ms, "
           f"p99 {_percentile(multi, 0.99):.0f} ms")
+    inside = [(s.sent_at - s.fetched_at) * 1000 for s in run.seen]
+    after = [(s.read_at - s.sent_at) * 1000 for s in run.seen]
+    print(f"  of which fetch → handed to the producer p50 {_percentile(inside, 0.5):.0f} ms, "
+          f"p99 {_percentile(inside, 0.99):.0f} ms; producer → consumer p50 "
+          f"{_percentile(after, 0.5):.0f} ms, p99 {_percentile(after, 0.99):.0f} ms")
     _check(failures, "p99 fetch-to-ack ms", p99, args.max_p99_ms, higher=False)
     if rate < args.min_paced_share * args.paced_rate:
         failures.append(f"paced run reached {rate:.0f} of {args.paced_rate:.0f} pages/s")
