@@ -273,7 +273,9 @@ class PageExtractor(Protocol):
 
     size: int
 
-    async def extract(self, page: bytes | str, url: str, portal: str) -> Article: ...
+    async def extract(
+        self, page: bytes | str, url: str, portal: str, *, urgent: bool = False
+    ) -> Article: ...
 
 
 class Deduplicator(Protocol):
@@ -618,12 +620,14 @@ class Pipeline:
         self.counts["extracted"] += 1
         await self._dedup_and_queue(article, result, pages, ticket, mark)
 
-    async def _extract_page(self, result: FetchResult, portal: str) -> Article:
+    async def _extract_page(
+        self, result: FetchResult, portal: str, *, urgent: bool = False
+    ) -> Article:
         url = result.final_url
         if self.parts.extract_pool is not None:
             # UTF-8 bytes cross to the worker as they are and are parsed as they are.
             page = result.body or result.html
-            return await self.parts.extract_pool.extract(page, url, portal)
+            return await self.parts.extract_pool.extract(page, url, portal, urgent=urgent)
         return await asyncio.to_thread(self.parts.extract, result.html, url, portal)
 
     async def _assemble(
@@ -635,7 +639,9 @@ class Pipeline:
 
         async def page(url: str) -> Article:
             request = FetchRequest(url=url, portal=portal, source="pagination")
-            return await self._extract_page(await self.parts.fetcher.fetch(request), portal)
+            # Urgent: an article already under way is finished before new ones start.
+            fetched = await self.parts.fetcher.fetch(request)
+            return await self._extract_page(fetched, portal, urgent=True)
 
         try:
             got = await self.assembly.gather(urls, page)
@@ -673,6 +679,10 @@ class Pipeline:
         metrics.child(metrics.STAGE_ITEMS, "extract", "ok").inc()
         metrics.child(metrics.BODY_WORDS, portal).observe(article.word_count)
         metrics.child(metrics.CLUTTER_REMOVED, portal).inc(article.clutter_removed)
+        for kind in article.rule_misses:
+            metrics.child(metrics.RULE_MISSES, portal, kind).inc()
+            log.info("portal rule matched nothing", extra={
+                "portal": portal, "selector_kind": kind, "url": article.url})
         for name, value in (("title", article.title), ("published_at", article.published_at),
                             ("authors", article.authors)):
             if not value:

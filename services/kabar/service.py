@@ -24,6 +24,7 @@ from kabar.extract import extract, stitch
 from kabar.extract_pool import ExtractPool, processes_for
 from kabar.fetch import Fetcher
 from kabar.frontier import FrontierSource, RedisStatus
+from kabar.htmlguard import HtmlLimits
 from kabar.http import ObservabilityServer
 from kabar.models import Article, FetchRequest
 from kabar.pipeline import Components, Pipeline, Sources
@@ -271,7 +272,9 @@ async def _extract_pool(settings: Settings) -> AsyncIterator[ExtractPool | None]
     if size == 0:
         yield None
         return
-    async with ExtractPool(size, settings.pipeline.extract_timeout_s) as pool:
+    e = settings.extract
+    limits = HtmlLimits(e.max_html_bytes, e.max_html_depth, e.max_html_options)
+    async with ExtractPool(size, settings.pipeline.extract_timeout_s, limits) as pool:
         yield pool
 
 

@@ -208,6 +208,10 @@ class ExtractSettings:
     max_html_bytes: int = 10 * 1024 * 1024
     #: Longer titles are cut (at a word, with "…"): a page's <title> can be megabytes.
     max_title_chars: int = 500
+    #: Article pages are refused before parsing (kabar.htmlguard) when nested deeper than
+    #: this (estimated; lexbor is quadratic in it) or with more <option>s in one <select>.
+    max_html_depth: int = 3000
+    max_html_options: int = 5000
 
 
 @dataclass(slots=True)

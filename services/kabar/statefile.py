@@ -33,7 +33,7 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,14 +107,18 @@ def is_corrupt(exc: BaseException) -> bool:
     return name in _CORRUPT or "malformed" in text or "not a database" in text
 
 
+#: Files that belong to a state file: SQLite's own and the dedup store's snapshot.
+_COMPANIONS = ("", "-wal", "-shm", ".snapshot", ".stories.blob")
+
+
 def move_aside(path: str | Path) -> Path:
-    """Rename ``path`` (and its -wal/-shm) to ``<path>.corrupt-<n>``; the new name."""
+    """Rename ``path`` (and its -wal, -shm, .snapshot) to ``<path>.corrupt-<n>``; the new name."""
     path = Path(path)
     n = 1
-    while any(Path(f"{path}.corrupt-{n}{s}").exists() for s in ("", "-wal", "-shm")):
+    while any(Path(f"{path}.corrupt-{n}{s}").exists() for s in _COMPANIONS):
         n += 1
     target = Path(f"{path}.corrupt-{n}")
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in _COMPANIONS:
         source = Path(f"{path}{suffix}")
         if source.exists():
             source.rename(Path(f"{target}{suffix}"))
@@ -135,6 +139,9 @@ def write_errors() -> int:
 class _Batch:
     statements: tuple[Statement, ...]
     rows: int
+    #: Instead of statements: something else to do in order (e.g. save a snapshot).
+    job: Callable[[], None] | None = None
+    what: str = ""
 
 
 _STOP = _Batch((), 0)
@@ -184,6 +191,13 @@ class StateWriter:
         self._gauge_pending.set(self._pending_rows)
         self._queue.put(_Batch(batch, count))
 
+    def submit_job(self, job: Callable[[], None], what: str) -> None:
+        """Run ``job`` on the writer thread after what is queued. A failure is
+        logged and counted, not retried: jobs are optimisations (snapshots)."""
+        with self._lock:
+            self._unfinished += 1
+        self._queue.put(_Batch((), 0, job, what))
+
     def wait(self, timeout_s: float = 10.0) -> bool:
         """Wait until everything submitted is committed; False on timeout."""
         deadline = time.monotonic() + timeout_s
@@ -221,8 +235,11 @@ class StateWriter:
                     batches = self._more([batch])
                     stop = batches[-1] is _STOP
                     batches = [b for b in batches if b is not _STOP]
-                    if not self._write(batches):
+                    if not self._write([b for b in batches if b.job is None]):
                         break  # closing and the file still fails: the rest stays unwritten
+                    for job in batches:
+                        if job.job is not None:
+                            self._run_job(job)
                     self._done(batches)
                     if stop:
                         break
@@ -271,6 +288,17 @@ class StateWriter:
                 self.problem = ""
                 self._gauge_writable.set(1)
             return True
+
+    def _run_job(self, batch: _Batch) -> None:
+        assert batch.job is not None
+        try:
+            batch.job()
+        except Exception as exc:  # e.g. no space for a snapshot: the rows are safe in SQLite
+            self.errors += 1
+            _failures[0] += 1
+            self._errors_metric.inc()
+            log_event(log, "WARNING", f"state {batch.what} failed", store=self.store,
+                      path=self.path, error=str(exc))
 
     def _done(self, batches: list[_Batch]) -> None:
         with self._idle:
