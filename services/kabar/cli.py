@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from kabar import __version__
 
-COMMANDS = ("run", "extract", "eval", "dedup", "tail", "demo", "broker", "bench")
+COMMANDS = ("run", "extract", "eval", "dedup", "tail", "demo", "broker", "bench", "portals",
+            "config", "state", "replay")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kabar", description="Streaming news ingest for Indonesian portals."
     )
     parser.add_argument("--version", action="version", version=f"kabar {__version__}")
+    parser.add_argument("--log-level", metavar="LEVEL",
+                        help="DEBUG, INFO, WARNING, ERROR (same as KABAR_LOG__LEVEL)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         module = importlib.import_module(f"kabar.commands.{name}")
@@ -32,12 +36,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.log_level:
+        problem = _set_log_level(args.log_level)
+        if problem:
+            print(f"kabar: {problem}", file=sys.stderr)
+            return 2
     try:
         return int(args._main(args))
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return 0
+
+
+
+def _set_log_level(level: str) -> str:
+    """Apply ``--log-level`` as the environment override every command reads."""
+    from kabar.errors import ConfigError
+    from kabar.logs import setup_logging
+    from kabar.settings import LogSettings, check_section
+
+    settings = LogSettings(level=level)
+    try:
+        check_section(settings, "log")
+    except ConfigError as exc:
+        return exc.detail
+    os.environ["KABAR_LOG__LEVEL"] = settings.level
+    setup_logging(settings.level, settings.format)
+    return ""
 
 
 if __name__ == "__main__":

@@ -11,12 +11,19 @@ free text (that goes in ``detail``).
     │   ├── BlockedError            robots_disallowed, private_address, redirect_loop,
     │   │                           too_many_redirects, bad_url
     │   └── ContentError            not_html, too_large, empty_body, bad_charset,
-    │                               decompression_bomb
+    │                               decompression_bomb; feeds and sitemaps: not_xml,
+    │                               malformed_xml, xml_dtd_refused, too_many_entries,
+    │                               xml_too_large, xml_too_deep, not_sitemap; HTML before
+    │                               parsing (kabar.htmlguard): html_too_large,
+    │                               html_too_deep, html_too_complex; parse_timeout
     ├── ExtractError                stage "extract"
     │   ├── NotAnArticleError       not_article
     │   ├── EmptyBodyError          empty_body
     │   └── BadInputError           binary_input, bad_charset, malformed_html
-    ├── DedupError                  stage "dedup": state_error, dense_unavailable
+    ├── DedupError                  stage "dedup": state_error, state_unwritable,
+    │                               dense_unavailable
+    ├── StateError                  stage "state": state_corrupt, state_unwritable
+    │                               (a SQLite state file cannot be opened or written)
     ├── PublishError                stage "publish": broker_unavailable, publish_timeout,
     │                               message_too_large
     └── BrokerError                 embedded broker could not start: broker_start_failed
@@ -105,6 +112,11 @@ class BadInputError(ExtractError):
 
 class DedupError(KabarError):
     stage = "dedup"
+    default_reason = "state_error"
+
+
+class StateError(KabarError):
+    stage = "state"
     default_reason = "state_error"
 
 

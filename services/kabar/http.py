@@ -1,47 +1,48 @@
-"""A tiny asyncio HTTP/1.1 server for ``/metrics``, ``/healthz`` and ``/readyz``.
+"""``/metrics``, ``/healthz`` and ``/readyz``, served by prometheus_client.
 
-Deliberately minimal (one request per connection, GET/HEAD only, no bodies
-accepted) so the service needs no web framework: Prometheus, Docker
-healthchecks and Kubernetes probes are its only clients.
+prometheus_client's own WSGI app renders ``/metrics`` (content negotiation and
+gzip as Prometheus expects) on its threaded WSGI server; a thin router in front
+adds the probes. Both probes are answered by the event loop: ``/healthz`` is 503
+when the loop does not answer in time (a stalled service must be restarted), and
+``/readyz`` runs the service's readiness check there. ``/readyz`` is also 503 while
+a state file cannot be written.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import concurrent.futures
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import threading
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, make_wsgi_app
+from prometheus_client.exposition import ThreadingWSGIServer
 
-from kabar import metrics
+from kabar import metrics, statefile
 from kabar.logs import log_event
 
 ReadyCheck = Callable[[], Awaitable[tuple[bool, str]]]
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 _log = logging.getLogger(__name__)
 _TEXT = "text/plain; charset=utf-8"
-# The classic text format, which every Prometheus 2.x and 3.x scrapes.
-_EXPOSITION = "text/plain; version=0.0.4; charset=utf-8"
-_MAX_HEADER_BYTES = 16 * 1024
-_READ_TIMEOUT_S = 5.0
 # Below the 3 s the container healthcheck waits, so it gets a 503 with a reason.
 _READY_TIMEOUT_S = 2.0
-_STATUS_TEXT = {
-    200: "OK",
-    400: "Bad Request",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    503: "Service Unavailable",
-}
+_STATUS = {200: "200 OK", 404: "404 Not Found", 405: "405 Method Not Allowed",
+           503: "503 Service Unavailable"}
 
 
-@dataclass(frozen=True, slots=True)
-class Response:
-    status: int
-    body: bytes
-    content_type: str = _TEXT
+class _QuietHandler(WSGIRequestHandler):
+    """No access log on stderr (it would break the JSON log stream); a garbage request
+    line still gets a status line (HTTP/0.9 would send the 400 page bare)."""
+
+    default_request_version = "HTTP/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
 
 
 class ObservabilityServer:
@@ -57,54 +58,67 @@ class ObservabilityServer:
         self._host = host
         self._port = port
         self._ready = ready
-        self._registry = registry
-        self._server: asyncio.Server | None = None
+        self._metrics = make_wsgi_app(registry)
+        self._server: ThreadingWSGIServer | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> int:
-        """Start listening; returns the bound port (useful with port 0)."""
-        self._server = await asyncio.start_server(self._handle, self._host, self._port)
-        port = int(self._server.sockets[0].getsockname()[1])
+        """Start listening; returns the bound port (useful with port 0). A busy port
+        raises OSError here, before anything is served."""
+        self._loop = asyncio.get_running_loop()
+        server_class = _V6Server if ":" in self._host else ThreadingWSGIServer
+        server = make_server(self._host, self._port, self._app, server_class, _QuietHandler)
+        self._server = server
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
+                         name="kabar-http", daemon=True).start()
+        port = int(server.server_port)
         log_event(_log, logging.INFO, "observability server listening", host=self._host, port=port)
         return port
 
     async def stop(self) -> None:
-        if self._server is None:
+        server, self._server = self._server, None
+        if server is None:
             return
-        self._server.close()
-        await self._server.wait_closed()
-        self._server = None
+        await asyncio.to_thread(server.shutdown)
+        server.server_close()
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            method, path = await asyncio.wait_for(_read_request(reader), _READ_TIMEOUT_S)
-            response = await self._route(method, path)
-            _write(writer, response, head_only=method == "HEAD")
-            await writer.drain()
-        except (TimeoutError, ValueError, asyncio.LimitOverrunError, asyncio.IncompleteReadError):
-            with contextlib.suppress(ConnectionError):
-                _write(writer, Response(400, b"bad request\n"), head_only=False)
-                await writer.drain()
-        except ConnectionError:
-            pass
-        finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
-
-    async def _route(self, method: str, path: str) -> Response:
+    # --- the WSGI side (server threads) -------------------------------------
+    def _app(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method, route = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
         if method not in ("GET", "HEAD"):
-            return Response(405, b"method not allowed\n")
-        route = path.split("?", 1)[0]
+            return _reply(start_response, 405, b"method not allowed\n", method)
         if route == "/metrics":
-            return Response(200, generate_latest(self._registry), _EXPOSITION)
+            body = self._metrics({**environ, "REQUEST_METHOD": "GET"}, start_response)
+            return [] if method == "HEAD" else body
         if route == "/healthz":
-            return Response(200, b"ok\n")
+            alive = self._on_loop(_pong(), 2.0) == (True, "ok")
+            return _reply(start_response, 200 if alive else 503,
+                          b"ok\n" if alive else b"event_loop_stalled\n", method)
         if route == "/readyz":
-            ok, reason = await self._check_ready()
-            return Response(200, b"ready\n") if ok else Response(503, f"{reason}\n".encode())
-        return Response(404, b"not found\n")
+            ok, reason = self._on_loop(self._check_ready(), _READY_TIMEOUT_S + 1.0)
+            body = b"ready\n" if ok else f"{reason}\n".encode()
+            return _reply(start_response, 200 if ok else 503, body, method)
+        return _reply(start_response, 404, b"not found\n", method)
 
+    def _on_loop(self, check: Awaitable[tuple[bool, str]], timeout_s: float) -> tuple[bool, str]:
+        """Run a check on the service's event loop and wait for it from this thread."""
+        assert self._loop is not None
+        future = asyncio.run_coroutine_threadsafe(_as_coroutine(check), self._loop)
+        try:
+            return future.result(timeout_s)
+        except (concurrent.futures.TimeoutError, TimeoutError):
+            future.cancel()
+            return False, "event_loop_stalled"
+        except RuntimeError:  # the loop is closing
+            return False, "stopping"
+
+    # --- the event-loop side --------------------------------------------------
     async def _check_ready(self) -> tuple[bool, str]:
+        # A state file that cannot be written means verdicts pile up unsaved:
+        # not ready, whatever the pipeline says (statefile retries meanwhile).
+        failing = statefile.problems()
+        if failing:
+            return False, "; ".join(failing)
         try:
             return await asyncio.wait_for(self._ready(), _READY_TIMEOUT_S)
         except TimeoutError:
@@ -114,22 +128,21 @@ class ObservabilityServer:
             return False, "readiness_check_failed"
 
 
-async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str]:
-    head = await reader.readuntil(b"\r\n\r\n")
-    if len(head) > _MAX_HEADER_BYTES:
-        raise ValueError("request head too large")
-    parts = head.split(b"\r\n", 1)[0].decode("latin-1").split()
-    if len(parts) != 3 or not parts[2].startswith("HTTP/"):
-        raise ValueError("malformed request line")
-    return parts[0].upper(), parts[1]
+class _V6Server(ThreadingWSGIServer):
+    import socket as _socket
+
+    address_family = _socket.AF_INET6
 
 
-def _write(writer: asyncio.StreamWriter, response: Response, *, head_only: bool) -> None:
-    status = f"HTTP/1.1 {response.status} {_STATUS_TEXT.get(response.status, 'Unknown')}"
-    headers = (
-        f"{status}\r\nContent-Type: {response.content_type}\r\n"
-        f"Content-Length: {len(response.body)}\r\nConnection: close\r\n\r\n"
-    )
-    writer.write(headers.encode("latin-1"))
-    if not head_only:
-        writer.write(response.body)
+async def _pong() -> tuple[bool, str]:
+    return True, "ok"
+
+
+async def _as_coroutine(check: Awaitable[tuple[bool, str]]) -> tuple[bool, str]:
+    return await check
+
+
+def _reply(start_response: StartResponse, status: int, body: bytes, method: str) -> list[bytes]:
+    start_response(_STATUS[status], [("Content-Type", _TEXT),
+                                     ("Content-Length", str(len(body)))])
+    return [] if method == "HEAD" else [body]

@@ -88,6 +88,8 @@ def setup_logging(level: str = "INFO", fmt: str = "auto", stream: TextIO | None 
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # Python warnings become log records, not plain text among the JSON lines.
+    logging.captureWarnings(True)
     # Client libraries are chatty at INFO; their warnings still come through.
     for noisy in ("aiokafka", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -71,6 +71,15 @@ EXTRACT_SECONDS = Histogram(
     "kabar_extract_duration_seconds", "Extraction latency", ["portal"], buckets=_LATENCY,
     registry=REGISTRY,
 )
+STAGE_CPU = Counter(
+    "kabar_stage_cpu_seconds_total", "CPU seconds spent per stage where it is measured apart "
+    "(extract: in the worker processes)", ["stage"], registry=REGISTRY,
+)
+EXTRACT_WORKER_RESTARTS = Counter(
+    "kabar_extract_worker_restarts_total",
+    "Extraction worker processes replaced (a parse over its time limit, or a crash)",
+    registry=REGISTRY,
+)
 BODY_WORDS = Histogram(
     "kabar_body_words", "Body length in words per extracted article", ["portal"],
     buckets=_WORDS, registry=REGISTRY,
@@ -82,6 +91,11 @@ MISSING_FIELD = Counter(
 CLUTTER_REMOVED = Counter(
     "kabar_clutter_removed_total", "Clutter blocks and lines removed", ["portal"],
     registry=REGISTRY,
+)
+RULE_MISSES = Counter(
+    "kabar_rule_miss_total",
+    "Pages on which a portal rule's selectors matched nothing (template drift)",
+    ["portal", "selector_kind"], registry=REGISTRY,
 )
 
 # --- dedup and stories -----------------------------------------------------
@@ -117,6 +131,20 @@ BROKER_UP = Gauge(
 FRESHNESS_LAG = Histogram(
     "kabar_freshness_lag_seconds", "Event time minus the article's published_at",
     ["portal"], buckets=_LAG, registry=REGISTRY,
+)
+
+# --- state files -------------------------------------------------------------
+STATE_WRITE_ERRORS = Counter(
+    "kabar_state_write_errors_total", "Failed writes to a state file (retried, never dropped)",
+    ["store"], registry=REGISTRY,
+)
+STATE_WRITABLE = Gauge(
+    "kabar_state_writable", "0 while a state file cannot be written", ["store"],
+    registry=REGISTRY,
+)
+STATE_PENDING = Gauge(
+    "kabar_state_pending_writes", "State rows handed to the writer and not yet committed",
+    ["store"], registry=REGISTRY,
 )
 
 # --- pipeline --------------------------------------------------------------

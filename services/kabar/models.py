@@ -3,7 +3,7 @@
 ``Article`` is what extraction produces from one page; ``ArticleEvent`` is what
 is published (an ``Article`` plus identity, fetch time and dedup verdict).
 ``to_event_dict`` is the single place that turns them into the JSON shape of
-``schemas/article.v1.json``.
+``schemas/article.v2.json``.
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ class FetchResult:
     size_bytes: int = 0
     elapsed_s: float = 0.0
     fetched_at: str = ""  # ISO 8601 UTC
+    #: The page's bytes when they are UTF-8 (the fetcher checked them while decoding):
+    #: extraction parses them as they are, with no second decode or re-encode.
+    body: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,9 @@ class Article:
     clutter_removed: int = 0
     #: "rules:<portal>" or "generic" — which extractor produced the body.
     extractor: str = "generic"
+    #: Kinds of portal-rule selectors ("body", "clutter") that matched nothing on the
+    #: page: a drift signal counted in metrics, not published.
+    rule_misses: tuple[str, ...] = ()
 
     @property
     def body(self) -> str:
@@ -91,6 +97,8 @@ class DedupResult:
     previous_content_hash: str | None = None
     #: Id to use for the event; for revisions, the id of the original article.
     article_id: str | None = None
+    #: The body's content hash, as dedup computed it (so it is computed once).
+    content_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +124,6 @@ class ArticleEvent:
             "canonical_url": self.canonical_url,
             "portal": self.portal,
             "title": a.title,
-            "body": a.body,
             "paragraphs": list(a.paragraphs),
             "authors": list(a.authors),
             "published_at": a.published_at,

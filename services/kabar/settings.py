@@ -5,11 +5,18 @@ Precedence: defaults here < TOML file (``--config``) < environment.
 Environment names are ``KABAR_<SECTION>__<KEY>`` (double underscore between
 section and key), e.g. ``KABAR_BROKER__BOOTSTRAP_SERVERS=kafka:9092`` or
 ``KABAR_FETCH__WORKERS=16``. Lists in the environment are comma-separated.
+
+Everything is validated before anything starts: an unknown section or key (in the
+file or the environment) is an error naming the closest valid one, and numbers and
+choices are checked against ``RANGES`` and ``CHOICES`` below. Relative state paths
+live under ``[data] dir``, beside the event archive, so removing that one directory
+resets both.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import tomllib
 import types
@@ -21,6 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kabar.errors import ConfigError
+from kabar.portals import normalize_portal
 
 ARTICLES_TOPIC = "kabar.articles.v1"
 STORIES_TOPIC = "kabar.stories.v1"
@@ -31,7 +39,8 @@ USER_AGENT = "KabarBot/0.1 (+https://github.com/kabar-news/kabar; news ingest)"
 
 @dataclass(slots=True)
 class BrokerSettings:
-    #: Empty: start the embedded Tansu broker on 127.0.0.1.
+    #: Empty: start the embedded Tansu broker on 127.0.0.1 (in memory unless
+    #: embedded_storage says otherwise: events do not outlive it).
     bootstrap_servers: str = ""
     articles_topic: str = ARTICLES_TOPIC
     stories_topic: str = STORIES_TOPIC
@@ -46,9 +55,26 @@ class BrokerSettings:
     compression_type: str = "gzip"
     #: Port of the embedded broker; 0 picks a free one.
     embedded_port: int = 0
+    #: Tansu storage engine of the embedded broker. "memory://tansu/" keeps every event
+    #: in memory only: gone when the broker stops. This Tansu build also offers s3://
+    #: (an S3-compatible store, durable); for a durable main job set bootstrap_servers.
+    embedded_storage: str = "memory://tansu/"
     embedded_host: str = "127.0.0.1"
     #: How long to wait for a broker connection at start.
     connect_timeout_s: float = 20.0
+    #: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (managed Kafka: SASL_SSL).
+    security_protocol: str = "PLAINTEXT"
+    #: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (with a SASL_* protocol).
+    sasl_mechanism: str = "PLAIN"
+    sasl_username: str = ""
+    #: Better set through KABAR_BROKER__SASL_PASSWORD than in the file.
+    sasl_password: str = ""
+    #: CA bundle (PEM) that signed the brokers' certificates ("": the system's).
+    ssl_cafile: str = ""
+    #: Client certificate and key (PEM) for brokers that require mutual TLS.
+    ssl_certfile: str = ""
+    ssl_keyfile: str = ""
+    ssl_check_hostname: bool = True
 
 
 @dataclass(slots=True)
@@ -72,8 +98,14 @@ class FetchSettings:
     retries: int = 3
     backoff_base_s: float = 0.5
     backoff_max_s: float = 30.0
-    #: Upper bound on any Retry-After we honour.
+    #: Upper bound on any Retry-After we honour for a URL; a URL told to wait longer
+    #: is given up for this run (dead-lettered, retryable: a later poll finds it again).
     retry_after_max_s: float = 120.0
+    #: A Retry-After up to this long is waited out by the fetch itself; a longer one
+    #: puts the URL back in the fetch queue for later, freeing the worker.
+    retry_after_inline_max_s: float = 5.0
+    #: How far one 429/503 Retry-After may push back the whole host (other URLs).
+    retry_after_host_max_s: float = 10.0
     per_host_concurrency: int = 2
     per_host_rate: float = 2.0  # requests per second
     per_host_burst: int = 2
@@ -84,6 +116,9 @@ class FetchSettings:
     #: Feeds and sitemaps may be larger than pages (the sitemap protocol allows 50 MB).
     max_source_bytes: int = 50 * 1024 * 1024
     max_pages: int = 10  # pages stitched into one multi-page article
+    #: HTTP(S) proxy for every fetch, e.g. "http://proxy.corp:3128" ("": direct). The
+    #: address guard still checks each target URL before it goes to the proxy.
+    proxy: str = ""
 
 
 @dataclass(slots=True)
@@ -94,7 +129,8 @@ class DiscoverySettings:
     min_poll_interval_s: float = 60.0
     max_poll_interval_s: float = 3600.0
     seen_max_entries: int = 1_000_000
-    #: Where the seen-URL store persists in the embedded default ("" = memory only).
+    #: Where the seen-URL store persists ("" = memory only; the shipped config sets
+    #: "state/seen.sqlite3"). A relative path is taken under [data] dir.
     seen_path: str = ""
     autodiscover_feeds: bool = True
     #: A poll finding at least this many new URLs halves the interval (none doubles it).
@@ -112,6 +148,21 @@ class DiscoverySettings:
     #: Portals without configured sitemaps poll the ``Sitemap:`` lines of their robots.txt.
     robots_sitemaps: bool = True
     max_robots_sitemaps: int = 3
+    #: Entries (URLs, items, child sitemaps) read from one feed or sitemap; more is refused
+    #: (too_many_entries). 50,000 is the sitemap protocol's own ceiling.
+    max_source_entries: int = 50_000
+    #: XML elements in one feed or sitemap (xml_too_large) and their nesting (xml_too_deep).
+    max_xml_elements: int = 1_000_000
+    max_xml_depth: int = 100
+    #: Section pages are refused before parsing when over these (kabar.htmlguard): size,
+    #: estimated nesting (lexbor is quadratic in it) and <option> count.
+    max_html_chars: int = 10 * 1024 * 1024
+    max_html_depth: int = 3000
+    max_html_options: int = 5000
+    #: Feeds, sitemaps and section pages are parsed in this many threads, off the event
+    #: loop; a parse running longer is abandoned (parse_timeout).
+    parse_threads: int = 2
+    parse_timeout_s: float = 10.0
 
 
 @dataclass(slots=True)
@@ -120,15 +171,33 @@ class PipelineSettings:
     extract_queue_size: int = 50
     publish_queue_size: int = 100
     extract_workers: int = 1
+    #: Processes that extract articles, off the event loop: "auto" (one per core), a
+    #: number, or "off" (a thread of the service process, as tests' fakes need).
+    extract_processes: str = "auto"
+    #: A page whose extraction takes longer is abandoned (its worker killed and replaced)
+    #: and dead-lettered as parse_timeout: lexbor's time grows with nesting depth squared.
+    extract_timeout_s: float = 10.0
+    #: Multi-page articles whose further pages may be awaited at once (beyond this the
+    #: extract stage waits): their pages are fetched beside the stage, not inside it.
+    max_assembling: int = 64
+    #: An article's further pages not in within this long are dead-lettered
+    #: (page_timeout) and the article is published with the pages that came.
+    pages_timeout_s: float = 60.0
     #: Concurrent sends awaiting the broker's ack (the producer batches them together).
     publish_workers: int = 16
     #: On SIGTERM: how long in-flight work may take to drain before we give up.
     drain_timeout_s: float = 30.0
-    #: Attempts to publish one record before it is spooled for the next start.
+    #: ``--once``: attempts to publish one record before it is left spooled for the next
+    #: start (the long-running service retries until the broker answers).
     publish_attempts: int = 6
     publish_backoff_max_s: float = 10.0
-    #: Records and requests still pending at shutdown are kept here.
-    spool_path: str = ".kabar/spool.jsonl"
+    #: The write-ahead journal of requests and records not yet acknowledged
+    #: (relative: under [data] dir).
+    spool_path: str = "state/spool.jsonl"
+    #: On stop, a broker failing this long ends the drain at once (the journal keeps it all).
+    outage_drain_s: float = 5.0
+    #: At most one publish-failure log line per this many seconds during an outage.
+    outage_log_interval_s: float = 10.0
     #: Seconds between progress lines on long runs (0: never).
     progress_interval_s: float = 10.0
 
@@ -137,6 +206,12 @@ class PipelineSettings:
 class ExtractSettings:
     min_body_words: int = 40
     max_html_bytes: int = 10 * 1024 * 1024
+    #: Longer titles are cut (at a word, with "…"): a page's <title> can be megabytes.
+    max_title_chars: int = 500
+    #: Article pages are refused before parsing (kabar.htmlguard) when nested deeper than
+    #: this (estimated; lexbor is quadratic in it) or with more <option>s in one <select>.
+    max_html_depth: int = 3000
+    max_html_options: int = 5000
 
 
 @dataclass(slots=True)
@@ -144,7 +219,8 @@ class DedupSettings:
     enabled: bool = True
     #: "memory", "sqlite" or "redis".
     store: str = "sqlite"
-    state_path: str = ".kabar/state.sqlite3"
+    #: SQLite state file (relative: under [data] dir).
+    state_path: str = "state/dedup.sqlite3"
     redis_url: str = "redis://127.0.0.1:6379/0"
     near_duplicate_threshold: float = 0.8
     story_threshold: float = 0.34
@@ -180,6 +256,35 @@ class DedupSettings:
 
 
 @dataclass(slots=True)
+class ClusterSettings:
+    """The distributed roles (``kabar run --role ...``): topics between the stages,
+    consumer groups and the shared URL status."""
+
+    #: Fetch requests from discovery to the crawl group, keyed by host.
+    frontier_topic: str = "kabar.frontier.v1"
+    #: Partitions of the frontier: the most crawl workers that can share the work.
+    frontier_partitions: int = 12
+    #: Extracted articles from the crawl group to the single stories stage (1 partition).
+    extracted_topic: str = "kabar.extracted.v1"
+    crawl_group: str = "kabar-crawl"
+    stories_group: str = "kabar-stories"
+    #: A worker silent this long leaves the group and its partitions move (Tansu
+    #: took ~9 s to move them at 6 s).
+    session_timeout_ms: int = 6000
+    heartbeat_interval_ms: int = 1000
+    #: Shared URL status (claims, done, fetch leases): a Redis URL.
+    status_url: str = "redis://127.0.0.1:6379/0"
+    status_prefix: str = "kabar:url:"
+    #: A URL claimed this long ago and never done is queued again by the sweeper.
+    requeue_after_s: float = 600.0
+    sweep_interval_s: float = 30.0
+    #: How long a crawl worker holds a URL's fetch lease at most.
+    fetch_lease_s: float = 180.0
+    #: The stories stage snapshots its state with the consumed offset this often.
+    snapshot_interval_s: float = 1.0
+
+
+@dataclass(slots=True)
 class MetricsSettings:
     enabled: bool = True
     host: str = "127.0.0.1"
@@ -191,6 +296,16 @@ class LogSettings:
     level: str = "INFO"
     #: "auto": JSON lines unless stderr is a terminal.
     format: str = "auto"
+
+
+@dataclass(slots=True)
+class DataSettings:
+    #: State (seen URLs, dedup, spool) and output (the event archive) live here
+    #: together: relative state paths are taken under it, so deleting it resets both.
+    dir: str = "kabar-data"
+    #: Write every acknowledged event to ``<dir>/events/<topic>.jsonl``: "auto" does it
+    #: with the embedded broker only (its topics vanish at exit), "always", "never".
+    archive: str = "auto"
 
 
 @dataclass(slots=True)
@@ -213,12 +328,66 @@ class Settings:
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     extract: ExtractSettings = field(default_factory=ExtractSettings)
     dedup: DedupSettings = field(default_factory=DedupSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     log: LogSettings = field(default_factory=LogSettings)
+    data: DataSettings = field(default_factory=DataSettings)
     portals: list[PortalConfig] = field(default_factory=list)
 
 
 T = TypeVar("T")
+
+#: Numeric bounds, checked after the file and the environment are applied:
+#: (lowest, highest, whether the lowest itself is excluded). None: unbounded.
+Bound = tuple[float | None, float | None, bool]
+_POS: Bound = (0, None, True)  # > 0
+_NONNEG: Bound = (0, None, False)  # >= 0
+_ONE: Bound = (1, None, False)  # >= 1
+_PORT: Bound = (0, 65535, False)
+_UNIT: Bound = (0, 1, False)
+RANGES: dict[str, Bound] = {
+    "broker.partitions": _ONE, "broker.linger_ms": _NONNEG, "broker.request_timeout_ms": _ONE,
+    "broker.max_request_size": _ONE, "broker.embedded_port": _PORT,
+    "broker.connect_timeout_s": _POS,
+    "fetch.workers": _ONE, "fetch.connect_timeout_s": _POS, "fetch.read_timeout_s": _POS,
+    "fetch.total_timeout_s": _POS, "fetch.max_redirects": _NONNEG, "fetch.max_body_bytes": _ONE,
+    "fetch.max_decompression_ratio": _ONE, "fetch.retries": _NONNEG,
+    "fetch.backoff_base_s": _NONNEG, "fetch.backoff_max_s": _NONNEG,
+    "fetch.retry_after_max_s": _NONNEG, "fetch.per_host_concurrency": _ONE,
+    "fetch.per_host_rate": _POS, "fetch.per_host_burst": _ONE, "fetch.robots_cache_s": _NONNEG,
+    "fetch.robots_unreachable_s": _NONNEG, "fetch.max_source_bytes": _ONE,
+    "fetch.max_pages": _ONE,
+    "discovery.max_age_hours": _POS, "discovery.poll_interval_s": _POS,
+    "discovery.min_poll_interval_s": _POS, "discovery.max_poll_interval_s": _POS,
+    "discovery.seen_max_entries": _ONE, "discovery.busy_new_urls": _ONE,
+    "discovery.max_new_per_poll": _ONE, "discovery.sitemap_max_depth": _NONNEG,
+    "discovery.sitemap_max_children": _NONNEG, "discovery.max_autodiscovered_feeds": _NONNEG,
+    "discovery.max_revisits_per_poll": _NONNEG, "discovery.max_robots_sitemaps": _NONNEG,
+    "pipeline.fetch_queue_size": _ONE, "pipeline.extract_queue_size": _ONE,
+    "pipeline.publish_queue_size": _ONE, "pipeline.extract_workers": _ONE,
+    "pipeline.publish_workers": _ONE, "pipeline.drain_timeout_s": _NONNEG,
+    "pipeline.publish_attempts": _ONE, "pipeline.publish_backoff_max_s": _NONNEG,
+    "pipeline.progress_interval_s": _NONNEG,
+    "extract.min_body_words": _NONNEG, "extract.max_html_bytes": _ONE,
+    "dedup.near_duplicate_threshold": _UNIT, "dedup.story_threshold": _NONNEG,
+    "dedup.story_window_hours": _POS, "dedup.fingerprint_ttl_days": _POS,
+    "dedup.boilerplate_min_articles": _ONE, "dedup.story_ttl_days": _POS,
+    "dedup.flush_interval_s": _NONNEG, "dedup.checkpoint_interval_s": _NONNEG,
+    "dedup.dense_words": _ONE, "dedup.dense_threads": _NONNEG,
+    "metrics.port": _PORT,
+    "portals.rate": _POS, "portals.poll_interval_s": _POS,
+}
+#: Settings that take one of a few words (compared case-sensitively, except log.level).
+CHOICES: dict[str, tuple[str, ...]] = {
+    "broker.idempotence": ("auto", "true", "false"),
+    "broker.compression_type": ("", "gzip", "snappy", "lz4", "zstd"),
+    "broker.security_protocol": ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"),
+    "broker.sasl_mechanism": ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"),
+    "dedup.store": ("memory", "sqlite", "redis"),
+    "log.level": ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+    "log.format": ("auto", "json", "text"),
+    "data.archive": ("auto", "always", "never"),
+}
 
 
 def default_config_text() -> str:
@@ -232,10 +401,13 @@ def load_settings(
     *,
     use_default_portals: bool = True,
 ) -> Settings:
-    """Load settings: defaults, then the TOML file (or the shipped default), then env."""
+    """Load settings: defaults, then the TOML file (or the shipped default), then env;
+    validate them all and put relative state paths under ``[data] dir``."""
     if path is not None:
         try:
             data = tomllib.loads(Path(path).read_text("utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"no config file {path} (check the --config path)") from exc
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"cannot read config {path}: {exc}") from exc
     elif use_default_portals:
@@ -244,6 +416,8 @@ def load_settings(
         data = {}
     settings = settings_from_dict(data)
     apply_env(settings, os.environ if env is None else env)
+    validate(settings)
+    place_state(settings)
     return settings
 
 
@@ -251,26 +425,158 @@ def settings_from_dict(data: Mapping[str, Any]) -> Settings:
     settings = Settings()
     for key, value in data.items():
         if key == "portals":
+            if not isinstance(value, list):
+                raise ConfigError("portals are [[portals]] tables, each with a name")
             settings.portals = [_build(PortalConfig, p, "portals") for p in value]
         elif key in _section_names():
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{key} should be a [{key}] section, not a single value")
             _update(getattr(settings, key), value, key)
         else:
-            raise ConfigError(f"unknown config section [{key}]")
+            hint = _closest(key, [*_section_names(), "portals"], "[{}]")
+            raise ConfigError(f"unknown config section [{key}]{hint}")
     return settings
 
 
 def apply_env(settings: Settings, env: Mapping[str, str]) -> None:
-    for name, raw in env.items():
-        if not name.startswith("KABAR_") or "__" not in name:
+    """Apply ``KABAR_<SECTION>__<KEY>`` variables; a near miss is an error, not ignored."""
+    sections = sorted(_section_names())
+    for name in sorted(env):
+        if not name.startswith("KABAR_"):
             continue
-        section, _, key = name[len("KABAR_") :].lower().partition("__")
-        if section not in _section_names():
+        raw = env[name]
+        rest = name[len("KABAR_") :].lower()
+        if "__" not in rest:
+            _reject_single_underscore(name, rest, sections)
             continue
+        section, _, key = rest.partition("__")
+        if section not in sections:
+            hint = _closest(section, sections, "KABAR_{}__" + key, upper=True)
+            raise ConfigError(f"{name}: unknown config section {section!r}{hint}")
         target = getattr(settings, section)
         hints = typing.get_type_hints(type(target))
         if key not in hints:
-            raise ConfigError(f"unknown setting {name}")
+            hint = _closest(key, list(hints), f"KABAR_{section}__{{}}", upper=True)
+            raise ConfigError(f"unknown setting {name}{hint}")
         setattr(target, key, _coerce(raw, hints[key], name))
+
+
+def _reject_single_underscore(name: str, rest: str, sections: list[str]) -> None:
+    """``KABAR_FETCH_WORKERS`` means ``KABAR_FETCH__WORKERS``; other KABAR_* names are
+    not ours (``KABAR_SHARED_DIR`` for the tests) unless they start like a section."""
+    for section in sections:
+        if rest.startswith(section + "_"):
+            fixed = f"KABAR_{section.upper()}__{rest[len(section) + 1 :].upper()}"
+            raise ConfigError(f"{name}: section and key are joined by a double underscore "
+                              f"(did you mean {fixed}?)")
+
+
+def validate(settings: Settings) -> None:
+    """Check ranges, choices and combinations; raise ConfigError on the first problem."""
+    for section in sorted(_section_names()):
+        check_section(getattr(settings, section), section)
+    names: set[str] = set()
+    for portal in settings.portals:
+        portal.name = normalize_portal(portal.name)
+        if not portal.name:
+            raise ConfigError("every [[portals]] entry needs a non-empty name")
+        if portal.name in names:
+            raise ConfigError(f"portal {portal.name!r} is listed twice in [[portals]]")
+        names.add(portal.name)
+        check_section(portal, "portals")
+        for url in [*portal.feeds, *portal.sitemaps, *portal.sections, *portal.urls]:
+            if not url.startswith(("http://", "https://")):
+                raise ConfigError(f"portal {portal.name}: {url!r} is not an http(s) URL")
+    _check_combinations(settings)
+
+
+def check_section(target: Any, section: str) -> None:
+    """Check one section's (or portal's) values against RANGES and CHOICES."""
+    for f in dataclasses.fields(target):
+        where, value = f"{section}.{f.name}", getattr(target, f.name)
+        if where == "log.level" and isinstance(value, str):
+            value = value.upper()
+            setattr(target, f.name, value)
+        choices = CHOICES.get(where)
+        if choices is not None and value not in choices:
+            shown = " | ".join(repr(c) if c == "" else c for c in choices)
+            hint = _closest(str(value), list(choices), "{!r}")
+            raise ConfigError(f"{where} = {value!r} is not one of {shown}{hint}")
+        bound = RANGES.get(where)
+        if bound is not None and value is not None and not _within(value, bound):
+            raise ConfigError(f"{where} = {value!r} is out of range: {_describe(bound)}")
+
+
+def _within(value: float, bound: Bound) -> bool:
+    low, high, open_low = bound
+    if low is not None and (value <= low if open_low else value < low):
+        return False
+    return high is None or value <= high
+
+
+def _describe(bound: Bound) -> str:
+    low, high, open_low = bound
+    if high is not None:
+        return f"between {low:g} and {high:g}"
+    return f"must be {'>' if open_low else '>='} {low:g}"
+
+
+def _check_combinations(settings: Settings) -> None:
+    b = settings.broker
+    if not b.bootstrap_servers and b.security_protocol != "PLAINTEXT":
+        raise ConfigError("broker.security_protocol needs broker.bootstrap_servers: the "
+                          "embedded broker speaks PLAINTEXT only")
+    if b.security_protocol.startswith("SASL") and not (b.sasl_username and b.sasl_password):
+        raise ConfigError(f"broker.security_protocol = {b.security_protocol} needs "
+                          "broker.sasl_username and broker.sasl_password "
+                          "(e.g. KABAR_BROKER__SASL_PASSWORD)")
+    for key in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
+        path = getattr(b, key)
+        if path and not Path(path).is_file():
+            raise ConfigError(f"broker.{key}: no such file {path}")
+    if bool(b.ssl_certfile) != bool(b.ssl_keyfile) and not b.ssl_certfile:
+        raise ConfigError("broker.ssl_keyfile needs broker.ssl_certfile")
+    proxy = settings.fetch.proxy
+    if proxy and not proxy.startswith(("http://", "https://")):
+        raise ConfigError(f"fetch.proxy = {proxy!r} should be an http:// or https:// URL "
+                          "(e.g. http://proxy.example:3128)")
+    d = settings.discovery
+    if d.min_poll_interval_s > d.max_poll_interval_s:
+        raise ConfigError("discovery.min_poll_interval_s is above discovery.max_poll_interval_s")
+
+
+def place_state(settings: Settings) -> None:
+    """Put relative state paths under ``[data] dir`` (absolute ones stay where they are)."""
+    root = Path(settings.data.dir)
+
+    def under_root(path: str) -> str:
+        # A path already inside the data dir (`kabar config show` output fed back) stays.
+        if not path or Path(path).parts[: len(root.parts)] == root.parts:
+            return path
+        return str(root / path)
+
+    settings.dedup.state_path = under_root(settings.dedup.state_path)
+    settings.discovery.seen_path = under_root(settings.discovery.seen_path)
+    settings.pipeline.spool_path = under_root(settings.pipeline.spool_path)
+
+
+def archive_dir(settings: Settings) -> Path:
+    """Where the event archive lives: ``<data dir>/events``."""
+    return Path(settings.data.dir) / "events"
+
+
+def archive_enabled(settings: Settings) -> bool:
+    mode = settings.data.archive
+    return mode == "always" or (mode == "auto" and not settings.broker.bootstrap_servers)
+
+
+def _closest(word: str, candidates: list[str], shape: str, *, upper: bool = False) -> str:
+    """" (did you mean X?)" for the closest candidate, or nothing when none is close."""
+    match = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    if not match:
+        return ""
+    shown = shape.format(match[0])
+    return f" (did you mean {shown.upper() if upper else shown}?)"
 
 
 def _section_names() -> set[str]:
@@ -281,12 +587,13 @@ def _update(target: Any, values: Mapping[str, Any], where: str) -> None:
     hints = typing.get_type_hints(type(target))
     for key, value in values.items():
         if key not in hints:
-            raise ConfigError(f"unknown setting {where}.{key}")
+            hint = _closest(key, list(hints), f"{where}.{{}}")
+            raise ConfigError(f"unknown setting {where}.{key}{hint}")
         setattr(target, key, _check(value, hints[key], f"{where}.{key}"))
 
 
-def _build(cls: type[T], values: Mapping[str, Any], where: str) -> T:
-    if "name" not in values:
+def _build(cls: type[T], values: Any, where: str) -> T:
+    if not isinstance(values, Mapping) or "name" not in values:
         raise ConfigError(f"every [[{where}]] entry needs a name")
     obj = cls(name=str(values["name"]))  # type: ignore[call-arg]
     _update(obj, {k: v for k, v in values.items() if k != "name"}, where)
@@ -308,7 +615,10 @@ def _check(value: Any, hint: Any, where: str) -> Any:
         return float(value)
     origin = typing.get_origin(base) or base
     if not isinstance(value, origin) or (origin is int and isinstance(value, bool)):
-        raise ConfigError(f"{where} should be {getattr(origin, '__name__', origin)}")
+        raise ConfigError(f"{where} should be {getattr(origin, '__name__', origin)}, "
+                          f"not {value!r}")
+    if origin is list and not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{where} should be a list of strings")
     return value
 
 

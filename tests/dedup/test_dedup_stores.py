@@ -14,7 +14,7 @@ from kabar.dedup import Deduper, open_store
 from kabar.dedup.fingerprint import fingerprint_text
 from kabar.dedup.store import ArticleRecord, MemoryStore, RedisStore, SqliteStore
 from kabar.dedup.stories import StoryClusterer
-from kabar.errors import ConfigError, DedupError
+from kabar.errors import ConfigError, DedupError, StateError
 from kabar.models import Article
 from kabar.settings import DedupSettings
 from tests.dedup.samples import OWN_BODIES, edit_words
@@ -110,6 +110,8 @@ def test_sqlite_state_survives_a_crash_without_close(tmp_path: Path) -> None:
     articles = _articles(5)
     crashed = Deduper(settings)
     first = [crashed.process(a, when=T0)[0] for a in articles]
+    # Handed to the writer thread at once; wait for it as the OS would have.
+    assert isinstance(crashed.store, SqliteStore) and crashed.store.sync()
     # No close(): a second process opens the same file while the first is "dead".
     again = Deduper(settings)
     results = [again.process(a, when=T0 + timedelta(hours=1))[0] for a in articles]
@@ -128,8 +130,80 @@ def test_sqlite_batches_verdicts_until_the_interval(tmp_path: Path) -> None:
     assert SqliteStore(path, ttl_s=86400.0).get("art_b") is None  # still pending
     store.flush_interval_s = 0.0
     store.touch("art_b", T0.timestamp() + 5)
+    assert store.sync()
     assert SqliteStore(path, ttl_s=86400.0).get("art_b") is not None
     store.close()
+
+
+def test_sqlite_bulk_reload_answers_as_the_store_did(tmp_path: Path) -> None:
+    """Reopening loads rows in bulk: ids, hashes, fingerprints, long story ids and
+    rows kept out of the hash index come back as they were put."""
+    path = tmp_path / "bulk.db"
+    store = SqliteStore(path, ttl_s=86400.0 * 30)
+    long_story = "st_" + "9" * 40
+    texts = OWN_BODIES[:3]
+    for n, text in enumerate(texts):
+        fp = fingerprint_text(text, 20)
+        record = ArticleRecord(f"art_{n:024x}", f"{n + 1:064x}", 2, T0.timestamp(),
+                               long_story if n == 1 else f"st_{n:020x}")
+        store.put(record, now=T0.timestamp(), fingerprint=fp, index_hash=True)
+    copy = ArticleRecord("art_copy", f"{1:064x}", 1, T0.timestamp(), None)
+    store.put(copy, now=T0.timestamp(), fingerprint=None, index_hash=False)
+    store.close()
+
+    again = SqliteStore(path, ttl_s=86400.0 * 30)
+    assert again.count() == 4
+    assert again.get("art_copy") == copy
+    assert again.get(f"art_{1:024x}") == ArticleRecord(
+        f"art_{1:024x}", f"{2:064x}", 2, T0.timestamp(), long_story
+    )
+    assert again.first_with_hash(f"{1:064x}") == f"art_{0:024x}"  # the copy is not indexed
+    for n, text in enumerate(texts):
+        found = again.candidates(fingerprint_text(text, 20).bands, 8)
+        assert found.article_ids[0] == f"art_{n:024x}"
+    again.close()
+
+
+def test_sqlite_reopens_from_its_snapshot_and_replays_later_rows(tmp_path: Path) -> None:
+    path = tmp_path / "snap.db"
+    store = SqliteStore(path, ttl_s=86400.0 * 30)
+    for n in range(50):
+        store.put(ArticleRecord(f"art_{n:024x}", f"{n:064x}", 1, T0.timestamp()),
+                  now=T0.timestamp(), fingerprint=None, index_hash=True)
+    store.close()
+    assert Path(f"{path}.snapshot").exists()
+
+    again = SqliteStore(path, ttl_s=86400.0 * 30)
+    assert again.count() == 50 and again.first_with_hash(f"{7:064x}") == f"art_{7:024x}"
+    revised = ArticleRecord(f"art_{3:024x}", "ab" * 32, 2, T0.timestamp())
+    again.put(revised, now=T0.timestamp() + 9, fingerprint=None, index_hash=True)
+    again.put(ArticleRecord("art_new", "cd" * 32, 1, T0.timestamp()), now=T0.timestamp(),
+              fingerprint=None, index_hash=True)
+    assert again.sync()
+    # No close (a crash): the snapshot is older than these rows; SQLite replays them.
+    crashed = SqliteStore(path, ttl_s=86400.0 * 30)
+    assert crashed.count() == 51
+    assert crashed.get(f"art_{3:024x}") == revised
+    assert crashed.first_with_hash(f"{3:064x}") is None
+    assert crashed.get("art_new") is not None
+    crashed.close()
+    again.close()
+
+
+def test_unreadable_or_foreign_snapshot_falls_back_to_the_full_load(tmp_path: Path) -> None:
+    path, other = tmp_path / "a.db", tmp_path / "b.db"
+    for target, count in ((path, 5), (other, 9)):
+        store = SqliteStore(target, ttl_s=86400.0)
+        for n in range(count):
+            store.put(ArticleRecord(f"art_{n:024x}", f"{n:064x}", 1, T0.timestamp()),
+                      now=T0.timestamp(), fingerprint=None, index_hash=True)
+        store.close()
+    snap = Path(f"{path}.snapshot")
+    own = snap.read_bytes()
+    snap.write_bytes(own[: len(own) - 100])  # truncated
+    assert SqliteStore(path, ttl_s=86400.0).count() == 5
+    snap.write_bytes(Path(f"{other}.snapshot").read_bytes())  # another file's snapshot
+    assert SqliteStore(path, ttl_s=86400.0).count() == 5
 
 
 def test_memory_store_is_never_checkpointed() -> None:
@@ -160,12 +234,13 @@ def test_sqlite_expires_old_state(tmp_path: Path) -> None:
     assert SqliteStore(path, ttl_s=86400.0, now=T0.timestamp()).get("art_a") is None
 
 
-def test_unusable_sqlite_path_raises_dedup_error(tmp_path: Path) -> None:
+def test_unusable_sqlite_path_raises_one_line_state_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    with pytest.raises(DedupError) as err:
+    with pytest.raises(StateError) as err:
         SqliteStore(blocker / "state.db", ttl_s=1.0)
-    assert err.value.reason == "state_error"
+    assert err.value.reason == "state_unwritable"
+    assert str(blocker / "state.db") in str(err.value) and "\n" not in str(err.value)
 
 
 def test_memory_store_compaction_keeps_live_rows() -> None:
@@ -263,3 +338,16 @@ def test_unreachable_redis_raises_dedup_error() -> None:
     with pytest.raises(DedupError) as err:
         RedisStore(f"redis://127.0.0.1:{port}/0", ttl_s=60.0)
     assert err.value.reason == "state_error"
+
+
+def test_large_blobs_live_in_a_file_beside_the_state(tmp_path: Path) -> None:
+    path = tmp_path / "blobs.db"
+    store = SqliteStore(path, ttl_s=86400.0)
+    big = bytes(range(256)) * 8192  # 2 MiB: a story checkpoint's size class
+    store.put_blob("stories", big)
+    store.put_blob("boilerplate", b"small")
+    store.close()
+    assert Path(f"{path}.stories.blob").read_bytes() == big
+    again = SqliteStore(path, ttl_s=86400.0)
+    assert again.get_blob("stories") == big and again.get_blob("boilerplate") == b"small"
+    again.close()

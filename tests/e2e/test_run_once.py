@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from kabar.broker import EmbeddedBroker, free_port
@@ -106,7 +107,9 @@ def published(
 
 def _published_counts(stderr: str) -> dict[str, int]:
     """The run's own summary line says how many events each topic received."""
-    line = next(x for x in reversed(stderr.splitlines()) if x.startswith("done:"))
+    # stderr is a JSON log stream here (not a terminal): the summary is one of its records
+    messages = [orjson.loads(x)["msg"] for x in stderr.splitlines() if x.startswith("{")]
+    line = next(x for x in reversed(messages) if x.startswith("done:"))
     fields = dict(part.split("=", 1) for part in line.split() if "=" in part)
     return {ARTICLES: int(fields["articles"]), ERRORS: int(fields["errors"]),
             STORIES: int(fields["stories"])}
@@ -115,12 +118,14 @@ def _published_counts(stderr: str) -> dict[str, int]:
 def test_articles_arrive_valid_and_clean(published: dict[str, list[dict[str, Any]]]) -> None:
     articles = published[ARTICLES]
     assert len(articles) == 5
-    validator = schema_validator("article.v1.json")
+    validator = schema_validator("article.v2.json")
     for event in articles:
         assert_valid(validator, event)
-        assert "BACA JUGA" not in event["body"].upper()
-        assert "Berita Terkait" not in event["body"]
-        assert "Penulis:" not in event["body"]
+        assert "body" not in event  # schema v2: the body once, as paragraphs
+        body = "\n".join(event["paragraphs"])
+        assert "BACA JUGA" not in body.upper()
+        assert "Berita Terkait" not in body
+        assert "Penulis:" not in body
         assert event["language"] == "id"
     portals = sorted({e["portal"] for e in articles})
     assert portals == ["kabarkota", "wartadesa"]
@@ -129,9 +134,10 @@ def test_articles_arrive_valid_and_clean(published: dict[str, list[dict[str, Any
 def test_multi_page_article_is_stitched(published: dict[str, list[dict[str, Any]]]) -> None:
     futsal = next(e for e in published[ARTICLES] if "Futsal" in e["title"])
     assert futsal["pages"] == 3
-    assert "penjaga gawang" in futsal["body"]  # only on page 2
-    assert "Iran dan Jepang" in futsal["body"]  # only on page 3
-    assert futsal["body"].count("Thailand menyamakan kedudukan") == 1
+    body = "\n".join(futsal["paragraphs"])
+    assert "penjaga gawang" in body  # only on page 2
+    assert "Iran dan Jepang" in body  # only on page 3
+    assert body.count("Thailand menyamakan kedudukan") == 1
 
 
 def test_same_event_from_two_outlets_shares_a_story(
@@ -171,8 +177,6 @@ def test_kcat_reads_the_articles(
     if kcat_binary() is None:
         pytest.skip("kcat not installed (apt-get install kcat)")
     messages = kcat_consume(broker.bootstrap, ARTICLES, len(published[ARTICLES]), 30)
-    import orjson
-
     titles = {orjson.loads(m["value"] or b"{}")["title"] for m in messages}
     assert titles == {e["title"] for e in published[ARTICLES]}
     headers = dict(messages[0]["headers"])

@@ -102,7 +102,7 @@ def test_unreachable_broker_is_a_clear_error(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "kabar", "run", "--once", "--config",
                            str(config)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert proc.returncode == 1
-    assert f"broker_unavailable: cannot connect to {dead}" in proc.stderr
+    assert f"kabar run: cannot connect to {dead}: no Kafka answered" in proc.stderr
     assert time.monotonic() - started < 60
 
 
@@ -112,4 +112,5 @@ def test_bad_config_exits_2_with_reason(tmp_path: Path, bad: str) -> None:
     config.write_text(bad)
     proc = subprocess.run([sys.executable, "-m", "kabar", "run", "--config", str(config)],
                           capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2 and "bad_config" in proc.stderr
+    assert proc.returncode == 2 and proc.stderr.startswith("kabar run: ")
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from kabar.errors import ExtractError
 from kabar.extract import extract, stitch
 from kabar.extract.metadata import text_language
 from kabar.models import Article
@@ -68,7 +71,7 @@ def test_br_separated_body_of_old_templates() -> None:
         f"<div class='isi_berita'>{text}<br><br>(ant/dwi)</div>"
         "<div class='sidebar'><a href='/1'>Berita lain</a></div></body></html>"
     )
-    assert list(extract(html).paragraphs) == [*STORY, "(ant/dwi)"]
+    assert list(extract(html).paragraphs) == STORY  # the desk initials close it, not story
 
 
 def test_div_paragraphs_without_p_elements() -> None:
@@ -165,3 +168,62 @@ def test_language_follows_the_text_when_the_template_says_otherwise() -> None:
     # Too little text to tell: the page's own declaration stands.
     assert text_language(["Jakarta Pusat."], "ms") == "ms"
     assert text_language(["Jakarta Pusat."], None) is None
+
+
+def test_in_text_links_with_clutter_classes_keep_their_words() -> None:
+    # Portals link people and topics inside sentences with classes such as "tag-link":
+    # the class names the link's target, the words are part of the sentence.
+    paragraph = (
+        "<p><b>SURABAYA</b> - <a class='inline-tag-link' href='/tag/gubernur'>Gubernur</a> "
+        "(<a class='inline-tag-link' href='/tag/gub'>Gub</a>) meresmikan jembatan baru yang "
+        "menghubungkan dua kecamatan, sementara harga <strong><a class='topic-tags' "
+        "href='/tag/semen'>semen curah</a></strong> ikut dibahas dalam rapat itu.</p>"
+    )
+    lead = (
+        "SURABAYA - Gubernur (Gub) meresmikan jembatan baru yang menghubungkan dua kecamatan, "
+        "sementara harga semen curah ikut dibahas dalam rapat itu."
+    )
+    assert list(extract(page(paragraph + story_html())).paragraphs) == [lead, *STORY]
+
+
+def test_clutter_classed_inline_element_alone_in_its_block_is_still_dropped() -> None:
+    alone = "<p><span class='share-label'>Bagikan lewat pesan singkat sekarang</span></p>"
+    label = "<div><a class='tags-item' href='/tag/x'>banjir bandang</a></div>"
+    assert list(extract(page(story_html(alone + label))).paragraphs) == STORY
+
+
+def test_desk_byline_becomes_the_author_of_a_page_naming_nobody() -> None:
+    head = '<meta name="author" content="Tim contohBali - contohBali">'
+    html = page(story_html(), head=head)
+    assert extract(html, "https://www.contoh.com/bali/d-1/a").authors == ("Tim contohBali",)
+
+
+GALLERY_HEAD = (
+    '<meta property="og:description" content="Puluhan perahu hias berlayar di Teluk Kendari '
+    'dalam festival bahari tahunan yang dibuka gubernur pada Sabtu pagi.">'
+    '<meta property="article:published_time" content="2023-04-15T08:00:00+08:00">'
+)
+GALLERY_BODY = (
+    "<div class='galeri'><div class='slide'><img src='/1.jpg'><span>1 dari 2</span></div>"
+    "<div class='slide'><img src='/2.jpg'><span>2 dari 2</span></div></div>"
+)
+
+
+def test_photo_page_without_body_text_reads_its_description() -> None:
+    html = (
+        f"<html><head><title>Festival Perahu Hias</title>{GALLERY_HEAD}</head>"
+        f"<body><h1>Festival Perahu Hias</h1>{GALLERY_BODY}</body></html>"
+    )
+    article = extract(html)
+    assert article.paragraphs == (
+        "Puluhan perahu hias berlayar di Teluk Kendari dalam festival bahari tahunan yang "
+        "dibuka gubernur pada Sabtu pagi.",
+    )
+    assert article.extractor == "description"
+
+
+def test_undated_page_without_body_text_is_still_no_article() -> None:
+    head = GALLERY_HEAD.split("<meta property=\"article:published_time\"")[0]
+    html = f"<html><head>{head}</head><body>{GALLERY_BODY}</body></html>"
+    with pytest.raises(ExtractError):
+        extract(html)

@@ -245,3 +245,136 @@ def test_inline_read_also_inside_a_story_paragraph() -> None:
     )
     html = page(f"<p>{STORY[0]}</p>{inline}<p>{STORY[3]}</p>")
     assert list(extract(html).paragraphs) == STORY
+
+
+@pytest.mark.parametrize(
+    ("ending", "last"),
+    [
+        ("<p>(rka/hnd)</p>", STORY[-1]),
+        ("<br><strong>(TMS)</strong>", STORY[-1]),
+        ("<p>[rka/hnd]</p><p>(rka)</p>", STORY[-1]),
+        ("", STORY[-1]),
+    ],
+)
+def test_desk_initials_closing_the_story_are_dropped(ending: str, last: str) -> None:
+    article = extract(page(story_html() + ending))
+    assert list(article.paragraphs) == STORY
+    assert article.paragraphs[-1] == last
+
+
+def test_desk_initials_trailing_the_last_sentence_are_cut_off_it() -> None:
+    body = story_html().replace("tiga hari.</p>", "tiga hari. (rka/hnd)</p>")
+    assert list(extract(page(body)).paragraphs) == STORY
+
+
+def test_parenthesis_that_is_part_of_the_sentence_is_kept() -> None:
+    ending = "<p>Rapat itu juga dihadiri perwakilan Organisasi Kesehatan Dunia (WHO)</p>"
+    paragraphs = extract(page(story_html() + ending)).paragraphs
+    assert paragraphs[-1] == "Rapat itu juga dihadiri perwakilan Organisasi Kesehatan Dunia (WHO)"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Artikel ini telah naik di detikJatim. Baca artikel selengkapnya di sini.",
+        "Artikel ini sudah dimuat di SerambiNews dengan judul Hujan Es di Aceh Tengah",
+        "Baca berita selengkapnya di portal mitra kami",
+    ],
+)
+def test_syndication_notes_are_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Lanjutkan membaca artikel di bawah",
+        "LANJUTKAN MEMBACA \u2193",
+        "Iklan - Scroll untuk Melanjutkan",
+        "Scroll untuk melanjutkan membaca",
+        "Perbesar",
+        "Lihat Foto",
+        "3 dari 5 halaman",
+        "Foto 2/7",
+        "Editor\u2019s Picks",
+        "Pilihan Redaksi",
+        "Unsplash/Budi Hartono",
+        "instagram.com/kebunteh.lembang",
+        "Petani memetik teh di lereng Tangkuban Parahu (Kabar Times/Rina Ayu)",
+        "Kiper menepis bola sundulan lawan. Mandatory Credit: Action Images via Reuters/John Doe",
+        "Anak bermain di taman kota. (Photo by Unsplash)",
+        "Disclaimer: Tulisan ini sepenuhnya tanggung jawab penulis.",
+    ],
+)
+def test_caption_credit_and_prompt_labels_are_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Warga Jakarta/Bekasi",
+        "Harga cabai rawit naik menjadi Rp60.000/kg di pasar induk.",
+        "Rapat digelar di balai kota pada Senin (12/6/2023)",
+        "Kebijakan itu diputuskan dalam rapat bersama Kemenkeu (Ditjen Pajak/Fiskal) pekan lalu.",
+        "Ia menyebut rasio utang terhadap PDB masih 39 dari 100 negara pembanding.",
+        "Lanjutkan membaca kisah perjalanan kami di paragraf berikut, kata penulisnya bercanda.",
+    ],
+)
+def test_story_lines_near_caption_vocabulary_are_kept(line: str) -> None:
+    assert not is_clutter_line(line)
+
+
+def test_template_blocks_between_story_paragraphs_are_dropped() -> None:
+    picks = (
+        "<div class='editors-pick'><div class='title'><span>Lanjutkan membaca artikel di "
+        "bawah</span></div><h3>Editor's picks</h3><ul><li><a href='/1'>Festival Kopi Digelar "
+        "di Alun-Alun</a></li><li><a href='/2'>Cara Menyeduh Kopi Tubruk</a></li></ul></div>"
+    )
+    figure = (
+        "<div class='embed-image'><img src='/a.jpg'><span class='main-source'>Relawan menata "
+        "logistik di posko (Kabar Times/Rina Ayu)</span></div><p>Perbesar</p>"
+    )
+    prompt = "<p class='text-center'>Iklan - Scroll untuk Melanjutkan</p>"
+    post = (
+        "<blockquote class='twitter-tweet'><p>Banjir lagi di depan rumah, air sudah selutut "
+        "dan belum surut sejak subuh</p>&mdash; Warga Kota (@wargakota)</blockquote>"
+        "<blockquote class='instagram-media'><p>Sebuah kiriman dibagikan oleh Posko "
+        "(@posko)</p></blockquote>"
+    )
+    body = story_html(picks + figure + prompt + post)
+    assert list(extract(page(body)).paragraphs) == STORY
+
+
+def test_unknown_header_over_a_box_of_links_goes_with_the_links() -> None:
+    box = (
+        "<div class='box-x'><p>Jangan Terlewat Hari Ini</p><h4>Sorotan Kami</h4><ul>"
+        "<li><a href='/1'>Warga Gotong Royong Bersihkan Sungai Usai Banjir</a></li>"
+        "<li><a href='/2'>Sekolah Kembali Dibuka Setelah Sepekan Libur</a></li></ul></div>"
+    )
+    assert list(extract(page(story_html(box))).paragraphs) == STORY
+
+
+def test_story_subheading_over_paragraphs_is_kept() -> None:
+    body = story_html("<h3>Bantuan Terus Berdatangan</h3>")
+    assert "Bantuan Terus Berdatangan" in extract(page(body)).paragraphs
+
+
+def test_desk_code_with_a_digit_is_cut_off_the_last_sentence_not_the_sentence() -> None:
+    body = story_html().replace("tiga hari.</p>", "tiga hari. <strong>(kor7/wrt)</strong></p>")
+    assert list(extract(page(body)).paragraphs) == STORY
+
+
+def test_sign_off_lines_after_the_last_sentence_are_dropped() -> None:
+    ending = (
+        "<p>ADI NUGROHO | REUTERS</p><p>Berita Berikutnya</p>"
+        "<p>Penyunting &amp; Penulis : Adi Nugroho</p>"
+    )
+    assert list(extract(page(story_html() + ending)).paragraphs) == STORY
+
+
+def test_short_closing_sentence_and_a_lead_in_are_kept() -> None:
+    ending = "<p>Selamat mencoba!</p>"
+    assert extract(page(story_html() + ending)).paragraphs[-1] == "Selamat mencoba!"
+    lead_in = "<p>Isi lengkap surat edaran itu:</p>"
+    assert extract(page(story_html() + lead_in)).paragraphs[-1] == "Isi lengkap surat edaran itu:"

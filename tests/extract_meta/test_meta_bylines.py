@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kabar.extract.bylines import authors_in_text, normalize_authors
+from kabar.extract.bylines import authors_in_text, normalize_authors, printed_credits
 
 
 @pytest.mark.parametrize(
@@ -52,3 +52,21 @@ def test_authors_in_text_labels() -> None:
 def test_authors_in_text_ignores_prose() -> None:
     text = "Bantuan itu diberikan oleh pemerintah daerah kepada warga.\nditulis ulang oleh redaksi"
     assert authors_in_text(text) == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "writers", "editors"),
+    [
+        ("Penulis: Sari Dewi, Editor: Yusuf Hadi", ("Sari Dewi",), ("Yusuf Hadi",)),
+        ("Reporter: Lukas Tan | Editor: Yusuf Hadi", ("Lukas Tan",), ("Yusuf Hadi",)),
+        (
+            "Penulis\nSari Dewi\n,\nLukas Tan\nEditor\nYusuf Hadi\nSenin, 3 Juni 2024",
+            ("Sari Dewi", "Lukas Tan"),
+            ("Yusuf Hadi",),
+        ),
+        ("Oleh karena itu warga diminta waspada", (), ()),
+        ("Penulis: Sari Dewi\nShare on Facebook\nShare on X", ("Sari Dewi",), ()),
+    ],
+)
+def test_printed_credits(text: str, writers: tuple[str, ...], editors: tuple[str, ...]) -> None:
+    assert printed_credits(text) == (writers, editors)

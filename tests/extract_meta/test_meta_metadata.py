@@ -332,3 +332,82 @@ def test_authors_from_body_lines() -> None:
     assert authors_from_lines(lines) == ("Wulan Sari",)
     assert authors_from_lines(["Penulis: Warta Contoh"], "Warta Contoh") == ()
     assert authors_from_lines(["Tidak ada nama penulis di sini."]) == ()
+
+
+def _titled(head: str, body: str) -> str | None:
+    html = f"<html><head>{head}</head><body>{body}<p>Isi berita.</p></body></html>"
+    return extract_metadata(LexborHTMLParser(html), "https://www.contoh.co.id/a").title
+
+
+def test_printed_headline_beats_a_search_engine_variant() -> None:
+    head = (
+        '<meta property="og:title" content="Gempa M5,2 Guncang Garut, Warga Berhamburan">'
+        "<title>Gempa Guncang Garut - Contoh</title>"
+    )
+    body = "<h1 class='judul'>Gempa Magnitudo 5,2 Guncang Garut, Warga Berhamburan ke Jalan</h1>"
+    assert _titled(head, body) == "Gempa Magnitudo 5,2 Guncang Garut, Warga Berhamburan ke Jalan"
+
+
+def test_printed_headline_beats_a_cut_title() -> None:
+    head = '<meta property="og:title" content="Pemkot Tambah Armada Bus Sekolah untuk Siswa di...">'
+    body = "<h1>Pemkot Tambah Armada Bus Sekolah untuk Siswa di Pinggiran Kota</h1>"
+    assert _titled(head, body) == "Pemkot Tambah Armada Bus Sekolah untuk Siswa di Pinggiran Kota"
+
+
+def test_logo_or_motto_in_h1_is_not_the_headline() -> None:
+    head = "<title>Pasar Murah Digelar Jelang Lebaran | Warta Kita Setiap Hari</title>"
+    body = (
+        "<h1 class='logo'><a href='/'>ContohNews</a></h1><h1>Warta Kita Setiap Hari</h1>"
+        "<h2>Pasar Murah Digelar Jelang Lebaran</h2>"
+    )
+    assert _titled(head, body) == "Pasar Murah Digelar Jelang Lebaran"
+
+
+def test_h1_printing_the_decorated_title_gives_the_bare_headline() -> None:
+    head = '<meta property="og:title" content="Harga Cabai Turun di Pasar Induk">'
+    body = "<h1>Contoh Harga Cabai Turun di Pasar Induk - Ekonomi :: Contoh</h1>"
+    assert _titled(head, body) == "Harga Cabai Turun di Pasar Induk"
+
+
+CREDITS = (
+    "<div class='credit'><h6>Penulis <a href='/p/1'>Sari Dewi</a>, <a href='/p/2'>Lukas Tan"
+    "</a></h6><h6>Editor <a href='/e/3'>Yusuf Hadi</a></h6></div>"
+)
+
+
+def _authored(head: str, body: str, url: str = "https://www.contoh.co.id/a") -> tuple[str, ...]:
+    html = (
+        f"<html><head>{head}</head><body><h1>Warga Desa Menanam Seribu Pohon Mangrove</h1>"
+        f"{body}<p>Isi berita.</p></body></html>"
+    )
+    return extract_metadata(LexborHTMLParser(html), url).authors
+
+
+def test_printed_writers_replace_the_editor_in_the_author_field() -> None:
+    head = '<meta name="author" content="Yusuf Hadi">'
+    assert _authored(head, CREDITS) == ("Sari Dewi", "Lukas Tan")
+
+
+def test_printed_writers_complete_a_partial_author_field() -> None:
+    head = '<meta name="author" content="Lukas Tan">'
+    assert _authored(head, CREDITS) == ("Sari Dewi", "Lukas Tan")
+
+
+def test_author_field_naming_a_printed_writer_alone_is_kept() -> None:
+    head = '<meta name="author" content="Sari Dewi">'
+    body = "<div>Penulis: Sari Dewi | Editor: Yusuf Hadi</div>"
+    assert _authored(head, body) == ("Sari Dewi",)
+
+
+def test_site_desk_is_the_author_when_no_person_is_named() -> None:
+    head = '<meta name="author" content="Tim contohJatim">'
+    url = "https://www.contoh.com/jatim/a"
+    assert extract_metadata(
+        LexborHTMLParser(f"<html><head>{head}</head><body><p>Isi.</p></body></html>"), url
+    ).team == "Tim contohJatim"
+
+
+def test_person_named_tim_is_no_desk() -> None:
+    html = '<html><head><meta name="author" content="Tim Rowley"></head><body></body></html>'
+    meta = extract_metadata(LexborHTMLParser(html), "https://www.contoh.com/a")
+    assert meta.authors == ("Tim Rowley",) and meta.team is None

@@ -110,10 +110,37 @@ def test_what_is_retryable() -> None:
         ("fc00::1", False),
         ("::ffff:127.0.0.1", False),
         ("ff02::1", False),
+        # IPv6 forms that wrap an IPv4 address are judged by the address they wrap.
+        ("::ffff:8.8.8.8", True),
+        ("::ffff:10.0.0.1", False),
+        ("::127.0.0.1", False),  # IPv4-compatible
+        ("::169.254.169.254", False),
+        ("::8.8.8.8", True),
+        ("64:ff9b::127.0.0.1", False),  # NAT64 well-known prefix
+        ("64:ff9b::a9fe:a9fe", False),
+        ("64:ff9b::192.168.0.1", False),
+        ("64:ff9b::8.8.8.8", True),
+        ("64:ff9b:1::10.0.0.1", False),  # NAT64 local use, /96 reading
+        ("64:ff9b:1:7f00:0:100::", False),  # NAT64 local use, RFC 6052 /48 reading
+        ("2002:7f00:1::", False),  # 6to4 of 127.0.0.1
+        ("2002:a00:1::1", False),
+        ("2002:a9fe:a9fe::", False),
+        ("2002:808:808::", True),
+        ("2001:0:4136:e378:8000:63bf:f5ff:fffe", False),  # Teredo client 10.0.0.1
+        ("2001:0:7f00:1:8000:63bf:f7f6:fdfe", False),  # Teredo server 127.0.0.1
+        ("2001:0:808:808:8000:63bf:f7f7:f7f7", True),  # server and client 8.8.8.8
     ],
 )
 def test_is_public(address: str, public: bool) -> None:
     assert is_public(address) is public
+
+
+@pytest.mark.parametrize("wrapped", ["64:ff9b::7f00:1", "::7f00:1", "2002:7f00:1::1"])
+async def test_guard_refuses_names_resolving_to_wrapped_loopback(wrapped: str) -> None:
+    guard = NetGuard(allow_private=False, static_hosts=[f"evil.test={wrapped}"])
+    with pytest.raises(BlockedError) as info:
+        await guard.check("http://evil.test/")
+    assert info.value.reason == "private_address"
 
 
 @pytest.mark.parametrize(

@@ -128,7 +128,28 @@ async def test_garbage_request_gets_400(base_url: str) -> None:
     await writer.drain()
     data = await asyncio.wait_for(reader.read(), 5.0)
     writer.close()
-    assert data.startswith(b"HTTP/1.1 400 ")
+    assert data.startswith((b"HTTP/1.0 400 ", b"HTTP/1.1 400 "))
+
+
+async def test_metrics_are_gzipped_when_asked(base_url: str) -> None:
+    async with httpx.AsyncClient(trust_env=False, timeout=5.0) as client:
+        resp = await client.get(f"{base_url}/metrics", headers={"Accept-Encoding": "gzip"})
+    assert resp.headers["content-encoding"] == "gzip" and "kabar_" in resp.text
+
+
+async def test_healthz_answers_from_the_event_loop(base_url: str) -> None:
+    # The server runs in its own threads; a stalled loop must not look alive. Waiting
+    # for the answer with a blocking call holds the loop, as a stuck service would.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        resp = pool.submit(_get_sync, f"{base_url}/healthz").result(timeout=15)
+    assert (resp.status_code, resp.text.strip()) == (503, "event_loop_stalled")
+    assert (await get(f"{base_url}/healthz")).status_code == 200
+
+
+def _get_sync(url: str) -> httpx.Response:
+    return httpx.get(url, trust_env=False, timeout=10.0)
 
 
 async def test_stop_releases_the_port(readiness: Readiness) -> None:

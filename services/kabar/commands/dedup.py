@@ -103,6 +103,9 @@ def annotate(deduper: Any, fields: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(paragraphs, list):
         paragraphs = str(fields.get("body") or "").split("\n")
     url = str(fields.get("url") or fields.get("canonical_url") or "")
+    if not url:  # pages without one would all be "revisions" of the same empty URL
+        return {**fields, "error": "missing_url",
+                "detail": "each article needs a url (kabar extract gives one per file)"}
     article = Article(
         url=url,
         title=str(fields.get("title") or ""),
@@ -115,9 +118,10 @@ def annotate(deduper: Any, fields: dict[str, Any]) -> dict[str, Any]:
     # The stream's own clock: published_at (not after fetched_at), else fetched_at.
     when = event_time(fields.get("published_at"), fields.get("fetched_at"))
     result, _events = deduper.process(article, when=when)
+    fields.setdefault("id", result.article_id)  # the caller's own id is kept
     fields.update(
         {
-            "id": result.article_id,
+            "article_id": result.article_id,
             "content_hash": content_hash(article.paragraphs),
             "story_id": result.story_id,
             "duplicate_of": result.duplicate_of,

@@ -77,17 +77,24 @@ def _topics(settings: Any) -> list[str]:
     return [b.articles_topic, b.stories_topic, b.errors_topic]
 
 
-async def read_topic(bootstrap: str, topic: str, count: int) -> list[dict[str, Any]]:
-    """Read ``count`` events of ``topic`` from the beginning (poll with a deadline)."""
+async def read_topic(
+    bootstrap: str, topic: str, count: int, settings: Any = None
+) -> list[dict[str, Any]]:
+    """Read ``count`` events of ``topic`` from the beginning (poll with a deadline);
+    ``settings`` (``[broker]``) carry the security settings for a secured Kafka."""
     import time
 
     import orjson
     from aiokafka import AIOKafkaConsumer
 
+    from kabar.kafka_security import client_options
+    from kabar.settings import BrokerSettings
+
     if count <= 0:
         return []
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+                                auto_offset_reset="earliest", enable_auto_commit=False,
+                                **client_options(settings or BrokerSettings()))
     await consumer.start()
     events: list[dict[str, Any]] = []
     deadline = time.monotonic() + 30

@@ -65,6 +65,8 @@ def main(args: argparse.Namespace) -> int:
     else:
         _print_table(report)
     if args.min_f1 is not None and report.mean_f1 < args.min_f1:
+        print(f"kabar eval: mean F1 {report.mean_f1:.3f} is below --min-f1 {args.min_f1:g} "
+              f"({len(report.pages)} pages; the table shows the weakest)", file=sys.stderr)
         return 1
     return 0
 

@@ -132,6 +132,30 @@ class SortedMultiIndex:
         self._pending_rows = []
         order = np.argsort(keys, kind="stable")
         self._runs.append(_Run(keys[order], rows[order]))
+        self._merge_runs()
+
+    def add_many(self, keys: Keys, rows: Rows) -> None:
+        """Add entries in bulk (rows newer than any held) as one sorted run:
+        reloading a million articles without a Python call per entry."""
+        self.flush()
+        if not len(keys):
+            return
+        keys = np.asarray(keys, dtype=self._dtype)
+        order = np.argsort(keys, kind="stable")
+        self._runs.append(_Run(keys[order], np.asarray(rows, dtype=np.uint32)[order]))
+        self._merge_runs()
+
+    def runs(self) -> list[tuple[Keys, Rows]]:
+        """The sorted runs (pending entries flushed first), for a snapshot. Runs are
+        replaced, never changed in place, so another thread may read them later."""
+        self.flush()
+        return [(run.keys, run.rows) for run in self._runs]
+
+    def set_runs(self, runs: list[tuple[Keys, Rows]]) -> None:
+        """Restore what ``runs`` returned (on an empty index)."""
+        self._runs = [_Run(keys.astype(self._dtype, copy=False), rows) for keys, rows in runs]
+
+    def _merge_runs(self) -> None:
         merged = 0
         while len(self._runs) > 1 and len(self._runs[-2]) <= _MERGE_RATIO * len(self._runs[-1]):
             newer = self._runs.pop()
@@ -217,6 +241,15 @@ class BandIndex:
 
     def add(self, row: int, bands: Sequence[int]) -> None:
         self._index.add(bands, row)
+
+    def add_many(self, keys: Keys, rows: Rows) -> None:
+        self._index.add_many(keys, rows)
+
+    def runs(self) -> list[tuple[Keys, Rows]]:
+        return self._index.runs()
+
+    def set_runs(self, runs: list[tuple[Keys, Rows]]) -> None:
+        self._index.set_runs(runs)
 
     def candidates(self, bands: Sequence[int]) -> list[int]:
         """Distinct rows sharing at least one band, most shared bands first."""

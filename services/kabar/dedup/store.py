@@ -17,8 +17,9 @@ appends a new row and retires the old one, which keeps the indexes append-only.
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -29,10 +30,15 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from kabar.dedup import snapshot as snapshots
 from kabar.dedup.fingerprint import PERMUTATIONS, Fingerprint
 from kabar.dedup.lsh import BandIndex, SortedMultiIndex
-from kabar.errors import ConfigError, DedupError
+from kabar.dedup.snapshot import Snapshot
+from kabar.errors import ConfigError, DedupError, StateError
 from kabar.settings import DedupSettings
+from kabar.statefile import StateWriter, open_db, state_error
+
+log = logging.getLogger(__name__)
 
 DAY_S = 86_400.0
 _CHUNK_BITS = 16
@@ -65,6 +71,25 @@ class ArticleRecord:
     revision: int
     first_seen: float
     story_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    """Stored rows as columns, for ``MemoryStore.load``."""
+
+    ids: list[str]
+    hashes: npt.NDArray[np.uint8]
+    revision: npt.NDArray[np.int64]
+    first: npt.NDArray[np.float64]
+    seen: npt.NDArray[np.float64]
+    stories: list[str | None]
+    size: npt.NDArray[np.int64]
+    signatures: npt.NDArray[np.uint8]
+    has_fp: npt.NDArray[np.bool_]
+    #: Band keys of the rows with a fingerprint, concatenated; how many each.
+    bands: npt.NDArray[np.uint32]
+    band_counts: npt.NDArray[np.int64]
+    index_hash: npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +126,10 @@ class StateStore(Protocol):
 
     def touch(self, article_id: str, now: float) -> None: ...
 
+    def check_writable(self) -> None:
+        """Raise ``DedupError`` (state_unwritable) when new state cannot be recorded."""
+        ...
+
     def get_blob(self, name: str) -> bytes | None: ...
 
     def put_blob(self, name: str, data: bytes) -> None: ...
@@ -128,6 +157,13 @@ def open_store(settings: DedupSettings) -> StateStore:
 
 def key64(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def _keys64(ids: list[bytes]) -> npt.NDArray[np.uint64]:
+    """``key64`` of many (ASCII) ids at once."""
+    blake = hashlib.blake2b
+    digests = b"".join([blake(i, digest_size=8).digest() for i in ids])
+    return np.frombuffer(digests, dtype="<u8").astype(np.uint64)
 
 
 _NO_SIGNATURE = np.zeros(PERMUTATIONS, np.uint8)
@@ -195,6 +231,9 @@ class MemoryStore:
     def get_blob(self, name: str) -> bytes | None:
         return self._blobs.get(name)
 
+    def check_writable(self) -> None:
+        pass
+
     # -- writes --------------------------------------------------------------
     def put(
         self,
@@ -243,6 +282,75 @@ class MemoryStore:
 
     def close(self) -> None:
         pass
+
+    def load(self, rows: _Loaded) -> None:
+        """Append stored rows in bulk, as ``put`` would one by one. Only for
+        reloading: the ids must be new to the store and distinct."""
+        count = len(rows.ids)
+        # One byte wider than a field shows what does not fit (numpy truncates silently).
+        ids = np.array(rows.ids, dtype=f"S{_ID_BYTES + 1}")
+        if count and ids.view(np.uint8).reshape(count, -1)[:, _ID_BYTES].any():
+            raise DedupError("article id too long for the memory store", reason="state_error")
+        first_row = self._rows
+        stories = np.array([s or "" for s in rows.stories], dtype=f"S{_STORY_BYTES + 1}")
+        long = stories.view(np.uint8).reshape(count, -1)[:, _STORY_BYTES] != 0 if count else []
+        for i in np.flatnonzero(long).tolist():
+            self._long_stories[first_row + i] = rows.stories[i] or ""
+            stories[i] = b""
+        block = np.zeros(count, dtype=_ROW)
+        block["id"] = ids
+        block["hash"] = rows.hashes
+        block["sig"] = rows.signatures
+        block["story"] = stories
+        block["revision"] = np.minimum(rows.revision, 65535)
+        block["size"] = np.where(rows.has_fp, np.minimum(rows.size, 65535), 0)
+        block["first"] = rows.first.astype(np.int64)
+        block["seen"] = rows.seen.astype(np.int64)
+        block["live"] = 1
+        self._append_block(block)
+        self._last_get = ("", None)
+        numbers = np.arange(first_row, first_row + count, dtype=np.uint32)
+        self._by_id.add_many(_keys64(ids.tolist()), numbers)
+        hash_keys = rows.hashes[:, :8].copy().view(">u8").ravel().astype(np.uint64)
+        self._by_hash.add_many(hash_keys[rows.index_hash], numbers[rows.index_hash])
+        self._bands.add_many(rows.bands, np.repeat(numbers[rows.has_fp], rows.band_counts))
+
+    def snapshot(self, token: str, seq: int) -> Snapshot:
+        """The state as it is now, cheaply (references, not copies): chunk rows
+        below ``rows`` change later only in their live and seen fields, which
+        the SQLite rows after ``seq`` correct on reload; index runs are replaced,
+        never changed in place."""
+        return Snapshot(
+            token=token, seq=seq, rows=self._rows, dead=self._dead, chunk_rows=_CHUNK,
+            chunks=list(self._chunks), long_stories=dict(self._long_stories),
+            indexes={"id": self._by_id.runs(), "hash": self._by_hash.runs(),
+                     "bands": self._bands.runs()},
+        )  # fmt: skip
+
+    def restore(self, snap: Snapshot) -> None:
+        """Take over a snapshot's state (on an empty store)."""
+        if snap.chunk_rows != _CHUNK:
+            raise ValueError("snapshot chunks have another size")
+        self._chunks = snap.chunks
+        self._rows = snap.rows
+        self._dead = snap.dead
+        self._long_stories = dict(snap.long_stories)
+        self._by_id.set_runs(snap.indexes.get("id", []))
+        self._by_hash.set_runs(snap.indexes.get("hash", []))
+        self._bands.set_runs(snap.indexes.get("bands", []))
+        self._last_get = ("", None)
+
+    def _append_block(self, block: npt.NDArray[np.void]) -> None:
+        done = 0
+        while done < len(block):
+            row = self._rows + done
+            if row >> _CHUNK_BITS >= len(self._chunks):
+                self._chunks.append(np.zeros(_CHUNK, dtype=_ROW))
+            offset = row & (_CHUNK - 1)
+            take = min(_CHUNK - offset, len(block) - done)
+            self._chunks[row >> _CHUNK_BITS][offset : offset + take] = block[done : done + take]
+            done += take
+        self._rows += len(block)
 
     # -- internals -----------------------------------------------------------
     def _record(self, row: int) -> Any:
@@ -328,23 +436,45 @@ CREATE TABLE IF NOT EXISTS articles (
     size INTEGER,
     signature BLOB,
     bands BLOB,
-    index_hash INTEGER NOT NULL
+    index_hash INTEGER NOT NULL,
+    seq INTEGER
 );
 CREATE INDEX IF NOT EXISTS articles_seen ON articles (seen);
 CREATE TABLE IF NOT EXISTS blobs (name TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
-_UPSERT = "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_COLUMNS = "id, content_hash, revision, first_seen, seen, story_id, size, signature, bands,"
+_UPSERT = f"INSERT OR REPLACE INTO articles ({_COLUMNS} index_hash, seq) VALUES ({'?, ' * 10}?)"
+_TOUCH = "UPDATE articles SET seen = ?, seq = ? WHERE id = ?"
 _FLUSH_EVERY = 1000
+#: Unwritten rows while the file fails, beyond which new articles are refused
+#: (dead-lettered with reason state_unwritable) rather than held in memory.
+MAX_UNWRITTEN = 50_000
+#: A snapshot of the memory store is written after this many changes (and at close):
+#: a restart replays at most these from SQLite, row by row.
+SNAPSHOT_EVERY = 50_000
+_TOKEN_BLOB = "snapshot_token"
+#: Blobs this large are kept in a file of their own; the table names the file.
+_BLOB_FILE_MIN = 1 << 20
+_BLOB_FILE = b"kabar-blob-file:"
 
 
 class SqliteStore:
     """A ``MemoryStore`` written through to SQLite in batches and reloaded at start.
 
-    A batch is written once it holds ``_FLUSH_EVERY`` changes or is
-    ``flush_interval_s`` old, whichever comes first: a crash loses at most
-    that last second or so of verdicts, not the last thousand."""
+    A batch is handed to the file's writer thread (``kabar.statefile``) once it
+    holds ``_FLUSH_EVERY`` changes or is ``flush_interval_s`` old, whichever
+    comes first: a crash loses at most that last second or so of verdicts, and
+    no write (nor its fsync: ``synchronous=FULL``) runs on the caller's thread.
+    A batch that cannot be written is retried, never dropped.
+
+    Every change carries a sequence number; now and then the writer also saves
+    a snapshot of the memory store (``kabar.dedup.snapshot``), and a restart
+    loads that and replays only the rows changed after it."""
 
     durable = True
+    #: False while the owner decides when rows are written (``flush``), e.g. only
+    #: once the events of their verdicts were acknowledged by the broker.
+    autoflush = True
 
     def __init__(
         self,
@@ -353,44 +483,86 @@ class SqliteStore:
         *,
         now: float | None = None,
         flush_interval_s: float = 1.0,
+        max_unwritten: int = MAX_UNWRITTEN,
     ) -> None:
         self.path = Path(path)
         self.flush_interval_s = flush_interval_s
+        self.max_unwritten = max_unwritten
         self._flushed_at = time.monotonic()
         self._memory = MemoryStore(ttl_s)
-        self._lock = threading.Lock()
         self._upserts: dict[str, tuple[Any, ...]] = {}
         self._touches: dict[str, float] = {}
+        self._seq = 0
+        self._snapshot_seq = 0
+        self._snapshot_path = None if str(path) == ":memory:" else Path(f"{path}.snapshot")
+        db = open_db(path, "dedup state", "dedup.state_path")
         try:
-            if str(path) != ":memory:":
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            # The pipeline calls the deduper from worker threads, one at a time.
-            self._db = sqlite3.connect(str(path), check_same_thread=False)
-            self._db.executescript(_SCHEMA)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._load(now)
-        except (OSError, sqlite3.Error) as exc:
-            raise DedupError(f"cannot open dedup state {path}: {exc}") from exc
+            db.executescript(_SCHEMA)
+            _migrate(db)
+            self._token = _token(db)
+            self._load(db, now)
+        except sqlite3.Error as exc:
+            db.close()
+            raise state_error(exc, "dedup state", str(path), "dedup.state_path") from exc
+        self._writer = StateWriter(db, "dedup", str(path))
 
-    def _load(self, now: float | None) -> None:
+    def _load(self, db: sqlite3.Connection, now: float | None) -> None:
         # Without ``now`` everything is loaded: the deduper's first expire() call
         # ages rows by its own clock, which may differ from the wall clock.
         cutoff = -1.0 if now is None else now - self._memory.ttl_s
-        query = (
-            "SELECT id, content_hash, revision, first_seen, seen, story_id, size, signature,"
-            " bands, index_hash FROM articles WHERE seen >= ? ORDER BY first_seen, rowid"
-        )
-        for row in self._db.execute(query, (cutoff,)):
-            ident, chash, revision, first, seen, story, size, sig, bands, index_hash = row
-            fp = None
-            if sig is not None and bands is not None:
-                keys = tuple(np.frombuffer(bands, dtype=np.uint32).tolist())
-                fp = Fingerprint(bytes(sig), int(size), keys)
-            record = ArticleRecord(ident, chash, int(revision), float(first), story)
-            self._memory.put(record, now=float(seen), fingerprint=fp, index_hash=bool(index_hash))
-        for name, data in self._db.execute("SELECT name, data FROM blobs"):
-            self._memory.put_blob(name, bytes(data))
+        snap = self._read_snapshot()
+        select = f"SELECT {_COLUMNS} index_hash FROM articles"
+        if snap is not None:
+            self._memory.restore(snap)
+            self._snapshot_seq = snap.seq
+            fresh = []
+            for row in db.execute(f"{select} WHERE seq > ? ORDER BY seq", (snap.seq,)):
+                if self._memory._row_of(row[0]) is None:
+                    fresh.append(row)  # new since the snapshot: loaded in bulk below
+                else:
+                    self._replay(row)
+            if fresh:
+                self._memory.load(_columns(fresh))
+            if now is not None:
+                self._memory.expire(now)  # only skipped, as the full load below skips
+        else:
+            cursor = db.execute(f"{select} WHERE seen >= ? ORDER BY rowid", (cutoff,))
+            parts = []
+            while rows := cursor.fetchmany(_LOAD_BATCH):
+                parts.append(_columns(rows))
+            if parts:  # one load: each index is built as one sorted run
+                self._memory.load(_concat(parts) if len(parts) > 1 else parts[0])
+        top = db.execute("SELECT max(seq) FROM articles").fetchone()[0]
+        self._seq = max(self._snapshot_seq, int(top or 0))
+        for name, data in db.execute("SELECT name, data FROM blobs"):
+            blob = bytes(data)
+            if blob.startswith(_BLOB_FILE):
+                try:
+                    blob = (self.path.parent / blob[len(_BLOB_FILE) :].decode("utf-8")).read_bytes()
+                except OSError as exc:
+                    log.warning("dedup state blob %s unreadable (%s): starting without it",
+                                name, exc)
+                    continue
+            self._memory.put_blob(name, blob)
+
+    def _read_snapshot(self) -> Snapshot | None:
+        if self._snapshot_path is None:
+            return None
+        try:
+            return snapshots.read(self._snapshot_path, self._token, _ROW)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("dedup snapshot %s unreadable (%s): loading the state in full",
+                        self._snapshot_path, exc)
+            return None
+
+    def _replay(self, row: tuple[Any, ...]) -> None:
+        ident, chash, revision, first, seen, story, size, sig, bands, index_hash = row
+        fp = None
+        if sig is not None and bands is not None:
+            keys = tuple(np.frombuffer(bands, dtype=np.uint32).tolist())
+            fp = Fingerprint(bytes(sig), int(size), keys)
+        record = ArticleRecord(ident, chash, int(revision), float(first), story)
+        self._memory.put(record, now=float(seen), fingerprint=fp, index_hash=bool(index_hash))
 
     def get(self, article_id: str) -> ArticleRecord | None:
         return self._memory.get(article_id)
@@ -407,6 +579,15 @@ class SqliteStore:
     def get_blob(self, name: str) -> bytes | None:
         return self._memory.get_blob(name)
 
+    def check_writable(self) -> None:
+        """Refuse new state while the file fails and the unwritten backlog is full."""
+        writer = self._writer
+        if writer.problem and writer.pending_rows + len(self._upserts) >= self.max_unwritten:
+            raise DedupError(
+                f"{writer.problem}; {writer.pending_rows} changes wait to be written",
+                reason="state_unwritable",
+            )
+
     def put(
         self,
         record: ArticleRecord,
@@ -418,60 +599,176 @@ class SqliteStore:
         self._memory.put(record, now=now, fingerprint=fingerprint, index_hash=index_hash)
         fp = fingerprint
         bands = np.array(fp.bands, dtype=np.uint32).tobytes() if fp is not None else None
+        self._seq += 1
         self._upserts[record.article_id] = (
             record.article_id, record.content_hash, record.revision, record.first_seen, now,
             record.story_id, fp.size if fp else None, fp.signature if fp else None, bands,
-            int(index_hash),
+            int(index_hash), self._seq,
         )  # fmt: skip
         self._touches.pop(record.article_id, None)
         self._maybe_flush()
 
     def touch(self, article_id: str, now: float) -> None:
         self._memory.touch(article_id, now)
+        self._seq += 1
         pending = self._upserts.get(article_id)
         if pending is not None:
-            self._upserts[article_id] = (*pending[:4], now, *pending[5:])
+            self._upserts[article_id] = (*pending[:4], now, *pending[5:10], self._seq)
         else:
             self._touches[article_id] = now
         self._maybe_flush()
 
     def put_blob(self, name: str, data: bytes) -> None:
+        """Kept in memory at once; written (in order, after pending verdicts) by the
+        writer. A large blob (the story checkpoint) goes to a file beside the state,
+        named in the blobs table: SQLite would copy it while holding the GIL."""
         self._memory.put_blob(name, data)
-        with self._lock, self._db:
-            self._db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)", (name, data))
+        self.flush()
+        if len(data) >= _BLOB_FILE_MIN and self._snapshot_path is not None:
+            target = Path(f"{self.path}.{name}.blob")
+            self._writer.submit_job(lambda: _write_file(target, data), f"{name} checkpoint")
+            stored = _BLOB_FILE + target.name.encode("utf-8")
+        else:
+            stored = data
+        self._writer.submit([("INSERT OR REPLACE INTO blobs VALUES (?, ?)", [(name, stored)])])
 
     def expire(self, now: float) -> int:
-        self.flush()
-        with self._lock, self._db:
-            self._db.execute("DELETE FROM articles WHERE seen < ?", (now - self._memory.ttl_s,))
+        if self.autoflush:
+            self.flush()
+        cutoff = now - self._memory.ttl_s
+        self._seq += 1  # a change the next snapshot must include
+        self._writer.submit([("DELETE FROM articles WHERE seen < ?", [(cutoff,)])])
         return self._memory.expire(now)
 
     def flush(self) -> None:
+        """Hand the pending batch to the writer (it is written soon, off this thread)."""
         self._flushed_at = time.monotonic()
         if not self._upserts and not self._touches:
             return
-        try:
-            with self._lock, self._db:
-                self._db.executemany(_UPSERT, list(self._upserts.values()))
-                self._db.executemany(
-                    "UPDATE articles SET seen = ? WHERE id = ?",
-                    [(seen, ident) for ident, seen in self._touches.items()],
-                )
-        except sqlite3.Error as exc:
-            raise DedupError(f"cannot write dedup state {self.path}: {exc}") from exc
-        self._upserts.clear()
-        self._touches.clear()
+        upserts = list(self._upserts.values())
+        touches = [(seen, self._seq, ident) for ident, seen in self._touches.items()]
+        self._upserts = {}
+        self._touches = {}
+        self._writer.submit([(_UPSERT, upserts), (_TOUCH, touches)])
+        if self._seq - self._snapshot_seq >= SNAPSHOT_EVERY:
+            self.snapshot()
+
+    def snapshot(self) -> None:
+        """Have the writer save the memory store as it is now (after what is queued)."""
+        if self._snapshot_path is None:
+            return
+        self.flush()
+        snap = self._memory.snapshot(self._token, self._seq)
+        self._snapshot_seq = self._seq
+        target = self._snapshot_path
+        self._writer.submit_job(lambda: snapshots.write(target, snap), "snapshot")
+
+    def sync(self, timeout_s: float = 10.0) -> bool:
+        """Flush and wait until everything is committed (tests, benchmarks)."""
+        self.flush()
+        return self._writer.wait(timeout_s)
 
     def close(self) -> None:
-        try:
-            self.flush()
-        finally:
-            self._db.close()
+        self.flush()
+        if self._seq != self._snapshot_seq:
+            self.snapshot()
+        unwritten = self._writer.close()
+        if unwritten:
+            raise StateError(
+                f"dedup state {self.path}: {unwritten} changes could not be written"
+                f" ({self._writer.problem or 'write failed'}); articles they describe may be"
+                " published again after a restart. Free disk space or fix permissions.",
+                reason="state_unwritable",
+            )
 
     def _maybe_flush(self) -> None:
+        if not self.autoflush:
+            return
         full = len(self._upserts) + len(self._touches) >= _FLUSH_EVERY
         if full or time.monotonic() - self._flushed_at >= self.flush_interval_s:
             self.flush()
+
+
+_LOAD_BATCH = 65_536
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically and durably."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Columns and indexes a state file written by an older Kabar lacks."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(articles)")}
+    if "seq" not in columns:
+        db.execute("ALTER TABLE articles ADD COLUMN seq INTEGER")
+    db.execute("CREATE INDEX IF NOT EXISTS articles_seq ON articles (seq)")
+    db.commit()
+
+
+def _token(db: sqlite3.Connection) -> str:
+    """This file's identity: a snapshot made for another file (or an earlier file
+    at the same path, moved aside) is never loaded into it."""
+    row = db.execute("SELECT data FROM blobs WHERE name = ?", (_TOKEN_BLOB,)).fetchone()
+    if row is not None:
+        return bytes(row[0]).decode("ascii")
+    token = os.urandom(16).hex()
+    with db:
+        db.execute("INSERT INTO blobs VALUES (?, ?)", (_TOKEN_BLOB, token.encode("ascii")))
+    return token
+
+
+def _columns(rows: list[tuple[Any, ...]]) -> _Loaded:
+    """Rows of the articles table as column arrays (one numpy pass per column)."""
+    columns = zip(*rows, strict=True)
+    ident, chash, revision, first, seen, story, size, sig, bands, index_hash = columns
+    has_fp = np.array([s is not None and b is not None for s, b in zip(sig, bands, strict=True)])
+    fp_rows = np.flatnonzero(has_fp).tolist()
+    signatures = np.zeros((len(rows), PERMUTATIONS), np.uint8)
+    if fp_rows:
+        signatures[has_fp] = np.frombuffer(
+            b"".join([sig[i] for i in fp_rows]), np.uint8
+        ).reshape(len(fp_rows), PERMUTATIONS)
+    band_blobs = [bands[i] for i in fp_rows]
+    return _Loaded(
+        ids=list(ident),
+        hashes=np.frombuffer(bytes.fromhex("".join(chash)), np.uint8).reshape(len(rows), 32),
+        revision=np.array(revision, dtype=np.int64),
+        first=np.array(first, dtype=np.float64),
+        seen=np.array(seen, dtype=np.float64),
+        stories=list(story),
+        size=np.array([0 if s is None else s for s in size], dtype=np.int64),
+        signatures=signatures,
+        has_fp=has_fp,
+        bands=np.frombuffer(b"".join(band_blobs), np.uint32),
+        band_counts=np.fromiter(map(len, band_blobs), np.int64, len(band_blobs)) // 4,
+        index_hash=np.array(index_hash, dtype=bool),
+    )
+
+
+def _concat(parts: list[_Loaded]) -> _Loaded:
+    def cat(name: str) -> Any:
+        return np.concatenate([getattr(p, name) for p in parts])
+
+    return _Loaded(
+        ids=[i for p in parts for i in p.ids],
+        hashes=cat("hashes"),
+        revision=cat("revision"),
+        first=cat("first"),
+        seen=cat("seen"),
+        stories=[s for p in parts for s in p.stories],
+        size=cat("size"),
+        signatures=cat("signatures"),
+        has_fp=cat("has_fp"),
+        bands=cat("bands"),
+        band_counts=cat("band_counts"),
+        index_hash=cat("index_hash"),
+    )
 
 
 _PREFIX = "kabar:dedup:"
@@ -592,6 +889,9 @@ class RedisStore:
             pipe.hset(key, "t", now)
             pipe.expire(key, self._ttl)
             pipe.execute()
+
+    def check_writable(self) -> None:
+        pass  # every call writes through: a failure raises there
 
     def get_blob(self, name: str) -> bytes | None:
         with _redis_errors():

@@ -2,10 +2,11 @@
 
 Each source (feed, sitemap, section page) is fetched with conditional GETs,
 parsed into links, filtered by age (links without a date are kept), and the
-links whose canonical URL the ``SeenStore`` has not seen become
-``FetchRequest``s; known links whose source announces a newer date come back
-as revisits (``revisits.py``). Portals configured without sitemaps also poll
-the ones their robots.txt lists. ``run`` polls every source on its own
+links whose canonical URL is neither seen nor in flight become ``FetchRequest``s
+(claimed in ``UrlClaims``: marked seen only once the pipeline published them);
+known links whose source announces a newer date come back as revisits
+(``revisits.py``). Portals configured without sitemaps also poll the ones their
+robots.txt lists. ``run`` polls every source on its own
 adaptive interval; ``poll_once`` is a single pass for one-shot runs and tests.
 Source failures go to ``on_error`` (the pipeline dead-letters them) and only
 slow that source.
@@ -21,12 +22,15 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from kabar import metrics
+from kabar.claims import SeenOnQueue, UrlClaims
 from kabar.discovery.dates import epoch_of
-from kabar.discovery.feeds import find_feed_links, parse_feed
+from kabar.discovery.feeds import parse_feed
+from kabar.discovery.offloop import ParseRunner
 from kabar.discovery.revisits import Revisits
 from kabar.discovery.robots_sitemaps import listed_sitemaps, pick_sitemaps
+from kabar.discovery.safexml import XmlLimits
 from kabar.discovery.schedule import Intervals, Schedule, SourceKey
-from kabar.discovery.sections import article_links
+from kabar.discovery.sections import read_section
 from kabar.discovery.seen import SeenStore
 from kabar.discovery.sitemaps import CrawlLimits, SitemapCrawler
 from kabar.discovery.sources import (
@@ -37,6 +41,7 @@ from kabar.discovery.sources import (
     SourceKind,
 )
 from kabar.errors import FetchError
+from kabar.htmlguard import HtmlLimits
 from kabar.models import FetchRequest
 from kabar.settings import DiscoverySettings, PortalConfig
 from kabar.urls import canonicalize
@@ -59,11 +64,13 @@ class Discovery:
         *,
         clock: Callable[[], float] = time.time,
         on_error: ErrorHook | None = None,
+        claims: UrlClaims | None = None,
     ) -> None:
         self._portals = {portal.name: portal for portal in portals}
         self._settings = settings
         self._fetcher = fetcher
         self._seen = seen
+        self.claims: UrlClaims = claims if claims is not None else SeenOnQueue(seen)
         self._clock = clock
         self._on_error = on_error
         self._schedule = Schedule(
@@ -80,8 +87,16 @@ class Discovery:
             for kind, urls in zip(_KINDS, lists, strict=True):
                 for url in urls:
                     self._schedule.add(SourceKey(portal.name, kind, url), portal.poll_interval_s)
-        limits = CrawlLimits(settings.sitemap_max_depth, settings.sitemap_max_children)
-        self._sitemaps = SitemapCrawler(self._fetch, self._report, limits)
+        self._xml = XmlLimits(
+            settings.max_source_entries, settings.max_xml_elements, settings.max_xml_depth
+        )
+        limits = CrawlLimits(settings.sitemap_max_depth, settings.sitemap_max_children,
+                             xml=self._xml)
+        self._html = HtmlLimits(
+            settings.max_html_chars, settings.max_html_depth, settings.max_html_options
+        )
+        self._parser = ParseRunner(settings.parse_threads, settings.parse_timeout_s)
+        self._sitemaps = SitemapCrawler(self._fetch, self._report, limits, self._parser)
         self._revisits = Revisits(seen, settings.max_revisits_per_poll)
         self._explicit_done = False
         self._tasks: set[asyncio.Task[None]] | None = None
@@ -155,7 +170,7 @@ class Discovery:
             except asyncio.CancelledError:
                 # Stopping: what never reached the queue must be found again next run.
                 for unsent in requests[done:]:
-                    self._seen.discard(canonicalize(unsent.url))
+                    self.claims.release(canonicalize(unsent.url))
                 raise
 
     # --- one poll ------------------------------------------------------------
@@ -165,7 +180,7 @@ class Discovery:
             if key.kind == "sitemap":
                 return await self._sitemaps.crawl(key.url, key.portal, self._cutoff())
             document = await self._fetch(key.url, key.portal)
-            return [] if document is None else self._parse(key, document)
+            return [] if document is None else await self._parse(key, document)
         except FetchError as exc:
             await self._report(key.url, key.portal, exc)
             return None
@@ -203,11 +218,14 @@ class Discovery:
         self._schedule.remember(url, document.etag, document.last_modified)
         return document
 
-    def _parse(self, key: SourceKey, document: SourceDocument) -> list[Link]:
+    async def _parse(self, key: SourceKey, document: SourceDocument) -> list[Link]:
+        """Links of a feed or section page, parsed off the event loop (``offloop``)."""
         if key.kind == "feed":
-            return parse_feed(document.text, document.url)
-        self._autodiscover(key.portal, document)
-        return article_links(document.text, document.url)
+            return await self._parser.run(parse_feed, document.text, document.url, self._xml)
+        page = await self._parser.run(read_section, document.text, document.url, self._html,
+                                      self._xml.max_entries)
+        self._autodiscover(key.portal, page.feeds)
+        return page.links
 
     def _admit(self, key: SourceKey, links: list[Link]) -> list[FetchRequest]:
         """Fresh links of one source: the new ones, then the known ones it announces
@@ -236,7 +254,7 @@ class Discovery:
         candidates.sort(key=lambda entry: -entry[0])  # stable: undated keep source order
         requests: list[FetchRequest] = []
         for _, canonical, link in candidates[: self._settings.max_new_per_poll]:
-            if self._seen.add(canonical):
+            if self.claims.claim(canonical):
                 if self._settings.revisit_updates:
                     self._revisits.first_seen(key.kind, canonical, link)
                 requests.append(_request(key, link))
@@ -257,12 +275,12 @@ class Discovery:
                     continue
                 queued.add(canonical)
                 metrics.child(metrics.DISCOVERED, portal.name, "urls").inc()
-                if self._seen.add(canonical):
+                if self.claims.claim(canonical):
                     metrics.child(metrics.NEW_URLS, portal.name, "urls").inc()
                 requests.append(FetchRequest(url, portal.name, "urls"))
         return requests
 
-    def _autodiscover(self, portal_name: str, document: SourceDocument) -> None:
+    def _autodiscover(self, portal_name: str, announced: list[str]) -> None:
         """Add the feeds a section page announces, for portals configured without feeds."""
         portal = self._portals.get(portal_name)
         if portal is None or portal.feeds or not self._settings.autodiscover_feeds:
@@ -270,7 +288,7 @@ class Discovery:
         known = {
             k.url for k in self._schedule.sources() if (k.portal, k.kind) == (portal.name, "feed")
         }
-        found = [url for url in find_feed_links(document.text, document.url) if url not in known]
+        found = [url for url in announced if url not in known]
         for url in found[: max(0, self._settings.max_autodiscovered_feeds - len(known))]:
             log.info("feed autodiscovered", extra={"portal": portal.name, "url": url})
             key = SourceKey(portal.name, "feed", url)
@@ -301,12 +319,12 @@ class Discovery:
             self._spawn(self._source_loop(key))
 
     async def _report(self, url: str, portal: str, exc: FetchError) -> None:
-        log.warning(
-            "source failed",
-            extra={"portal": portal, "url": url, "reason": exc.reason},
-        )
         if self._on_error is None:
-            return
+            log.warning(
+                "source failed",
+                extra={"portal": portal, "url": url, "reason": exc.reason},
+            )
+            return  # with a hook, the pipeline's dead letter logs it: once per failure
         try:
             await self._on_error(url, portal, exc)
         except Exception:  # the pipeline's hook failing must not stop polling

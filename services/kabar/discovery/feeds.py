@@ -12,8 +12,9 @@ import xml.etree.ElementTree as ET
 from selectolax.lexbor import LexborHTMLParser
 
 from kabar.discovery.dates import source_date
-from kabar.discovery.safexml import child_text, children, local, parse_xml
+from kabar.discovery.safexml import DEFAULT_LIMITS, XmlLimits, child_text, children, parse_entries
 from kabar.discovery.sources import Link, absolute_url
+from kabar.htmlguard import check_html
 
 _ENTRY_TAGS = frozenset({"item", "entry"})
 _PUBLISHED_TAGS = ("pubdate", "published", "date", "issued")
@@ -21,26 +22,32 @@ _UPDATED_TAGS = ("updated", "modified")
 _FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml"})
 
 
-def parse_feed(text: str, base_url: str) -> list[Link]:
-    """Article links of a feed, in feed order; raises ContentError if it is not XML."""
-    root = parse_xml(text)
-    links: list[Link] = []
-    for element in root.iter():
-        if local(element.tag) not in _ENTRY_TAGS:
-            continue
-        url = _entry_url(element, base_url)
-        if url is None:
-            continue
-        title = child_text(element, "title")
-        published = source_date(child_text(element, *_PUBLISHED_TAGS))
-        updated = source_date(child_text(element, *_UPDATED_TAGS))
-        links.append(Link(url, title, published, updated))
-    return links
+def parse_feed(text: str, base_url: str, limits: XmlLimits = DEFAULT_LIMITS) -> list[Link]:
+    """Article links of a feed, in feed order; raises ContentError if it is not XML
+    or is over ``limits``."""
+    found = parse_entries(text, _ENTRY_TAGS, lambda entry: _entry_link(entry, base_url), limits)
+    return found.entries
+
+
+def _entry_link(entry: ET.Element, base_url: str) -> Link | None:
+    url = _entry_url(entry, base_url)
+    if url is None:
+        return None
+    title = child_text(entry, "title")
+    published = source_date(child_text(entry, *_PUBLISHED_TAGS))
+    updated = source_date(child_text(entry, *_UPDATED_TAGS))
+    return Link(url, title, published, updated)
 
 
 def find_feed_links(html: str, base_url: str) -> list[str]:
-    """Feeds a page announces with ``<link rel="alternate" type="application/rss+xml">``."""
-    tree = LexborHTMLParser(html)
+    """Feeds a page announces with ``<link rel="alternate" type="application/rss+xml">``;
+    raises ContentError when the page is over the HTML limits (``kabar.htmlguard``)."""
+    check_html(html)
+    return feed_links_in(LexborHTMLParser(html), base_url)
+
+
+def feed_links_in(tree: LexborHTMLParser, base_url: str) -> list[str]:
+    """``find_feed_links`` on a page already parsed."""
     found: list[str] = []
     for node in tree.css("link[href]"):
         rel = (node.attributes.get("rel") or "").lower().split()

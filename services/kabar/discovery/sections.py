@@ -11,13 +11,18 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
+from kabar.discovery.feeds import feed_links_in
 from kabar.discovery.sources import Link, absolute_url
+from kabar.errors import ContentError
+from kabar.htmlguard import DEFAULT_LIMITS as DEFAULT_HTML_LIMITS
+from kabar.htmlguard import HtmlLimits, check_html
 
 _NOT_ARTICLE_SEGMENT = re.compile(
     r"/(?:tags?|topi[ck]s?|kategori|category|categories|kanal|author|authors|penulis|editor"
@@ -40,12 +45,40 @@ _WORD = re.compile(r"[^\W\d_]{2,}")
 _SECOND_LEVEL = frozenset({"co", "go", "ac", "or", "web", "my", "sch", "net", "biz", "com", "org"})
 
 
+@dataclass(frozen=True, slots=True)
+class SectionPage:
+    """What discovery reads of a section page: article links and announced feeds."""
+
+    links: list[Link]
+    feeds: list[str]
+
+
+def read_section(
+    html: str,
+    page_url: str,
+    limits: HtmlLimits = DEFAULT_HTML_LIMITS,
+    max_links: int = 50_000,
+) -> SectionPage:
+    """Parse a section page once for its article links and its feed links.
+
+    Raises ContentError when the page is over ``limits`` (checked before lexbor
+    sees it) or holds more than ``max_links`` article links (``too_many_entries``).
+    """
+    check_html(html, limits)
+    tree = LexborHTMLParser(html)
+    return SectionPage(_article_links(tree, page_url, max_links), feed_links_in(tree, page_url))
+
+
 def article_links(html: str, page_url: str) -> list[Link]:
     """Links on ``html`` that look like articles of the same portal, in page order."""
+    return read_section(html, page_url).links
+
+
+def _article_links(tree: LexborHTMLParser, page_url: str, max_links: int) -> list[Link]:
     is_article = article_matcher(page_url)
     seen: set[str] = {page_url}
     found: list[Link] = []
-    for node in LexborHTMLParser(html).css("a[href]"):
+    for node in tree.css("a[href]"):
         url = absolute_url(node.attributes.get("href"), page_url)
         if url is None or url in seen or not is_article(url):
             continue
@@ -53,6 +86,8 @@ def article_links(html: str, page_url: str) -> list[Link]:
         text = " ".join(node.text(separator=" ", strip=True).split())
         title = text or (node.attributes.get("title") or "").strip()
         found.append(Link(url, title if len(title) >= 10 else None))
+        if len(found) > max_links:
+            raise ContentError(f"more than {max_links} article links", reason="too_many_entries")
     return found
 
 

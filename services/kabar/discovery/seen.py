@@ -7,16 +7,22 @@ generation is moved forward, so URLs that keep appearing in sources are never
 forgotten while they matter. Each key may carry a stamp (epoch seconds; the
 last update a source announced), kept in the same bounded generations. With a
 ``path`` the hashes and stamps persist in SQLite (written in batches and on
-``close``) and are reloaded on the next start.
+``close``) and are reloaded on the next start. Writes go through a writer
+thread (``kabar.statefile``: WAL, ``synchronous=FULL``, checkpointed during the
+run), so neither the SQL nor its fsync runs on the event loop, and a batch
+that cannot be written is retried rather than lost.
 """
 
 from __future__ import annotations
 
 import hashlib
 import sqlite3
-from pathlib import Path
+
+from kabar.errors import StateError
+from kabar.statefile import StateWriter, open_db, state_error
 
 _FLUSH_EVERY = 256
+_UPSERT = "INSERT OR REPLACE INTO seen (hash, generation, stamp) VALUES (?, ?, ?)"
 #: Stored for keys without a stamp (a small int: shared, no memory per key).
 _NO_STAMP = 0
 
@@ -37,10 +43,21 @@ class SeenStore:
         self._previous: dict[int, int] = {}
         self._generation = 0
         self._pending: list[tuple[int, int, int]] = []
-        self._db: sqlite3.Connection | None = None
+        self._writer: StateWriter | None = None
+        self.path = path
         if path:
-            self._db = _open(path)
-            self._load(self._db)
+            db = open_db(path, "seen-URL state", "discovery.seen_path")
+            try:
+                _prepare(db)
+                self._load(db)
+            except sqlite3.Error as exc:
+                db.close()
+                raise state_error(exc, "seen-URL state", path, "discovery.seen_path") from exc
+            self._writer = StateWriter(db, "seen", path)
+            # Generations a rotation while loading left behind.
+            self._writer.submit(
+                [("DELETE FROM seen WHERE generation < ?", [(self._generation - 1,)])]
+            )
 
     def add(self, canonical_url: str, stamp: float | None = None) -> bool:
         """Remember a key, replacing its stamp when one is given; True if it was not known."""
@@ -75,31 +92,41 @@ class SeenStore:
         self._current.pop(key, None)
         self._previous.pop(key, None)
         self._pending = [entry for entry in self._pending if entry[0] != key]
-        if self._db is not None:
-            self._db.execute("DELETE FROM seen WHERE hash = ?", (key,))
-            self._db.commit()
+        if self._writer is not None:
+            self.flush()
+            self._writer.submit([("DELETE FROM seen WHERE hash = ?", [(key,)])])
 
     def __len__(self) -> int:
         return len(self._current) + len(self._previous)
 
     def flush(self) -> None:
-        if self._db is None or not self._pending:
+        """Hand pending marks to the writer thread (written soon, off this thread)."""
+        if self._writer is None or not self._pending:
             return
-        self._db.executemany(
-            "INSERT OR REPLACE INTO seen (hash, generation, stamp) VALUES (?, ?, ?)",
-            self._pending,
-        )
-        self._db.commit()
-        self._pending.clear()
+        pending, self._pending = self._pending, []
+        self._writer.submit([(_UPSERT, pending)])
+
+    def sync(self, timeout_s: float = 10.0) -> bool:
+        """Flush and wait until everything is committed (tests, benchmarks)."""
+        self.flush()
+        return self._writer is None or self._writer.wait(timeout_s)
 
     def close(self) -> None:
-        if self._db is not None:
-            self.flush()
-            self._db.close()
-            self._db = None
+        if self._writer is None:
+            return
+        self.flush()
+        writer, self._writer = self._writer, None
+        unwritten = writer.close()
+        if unwritten:
+            raise StateError(
+                f"seen-URL state {self.path}: {unwritten} marks could not be written"
+                f" ({writer.problem or 'write failed'}); those URLs are fetched again after"
+                " a restart. Free disk space or fix permissions.",
+                reason="state_unwritable",
+            )
 
     def _persist(self, key: int, stamp: int) -> None:
-        if self._db is None:
+        if self._writer is None:
             return
         self._pending.append((key, self._generation, stamp))
         if len(self._pending) >= _FLUSH_EVERY:
@@ -109,10 +136,11 @@ class SeenStore:
         self._previous = self._current
         self._current = {}
         self._generation += 1
-        if self._db is not None:
+        if self._writer is not None:
             self.flush()
-            self._db.execute("DELETE FROM seen WHERE generation < ?", (self._generation - 1,))
-            self._db.commit()
+            self._writer.submit(
+                [("DELETE FROM seen WHERE generation < ?", [(self._generation - 1,)])]
+            )
 
     def _load(self, db: sqlite3.Connection) -> None:
         row = db.execute("SELECT MAX(generation) FROM seen").fetchone()
@@ -128,10 +156,7 @@ class SeenStore:
             self._rotate()
 
 
-def _open(path: str) -> sqlite3.Connection:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path)
-    db.execute("PRAGMA journal_mode=WAL")
+def _prepare(db: sqlite3.Connection) -> None:
     db.execute(
         "CREATE TABLE IF NOT EXISTS seen (hash INTEGER PRIMARY KEY, generation INTEGER NOT NULL,"
         " stamp INTEGER NOT NULL DEFAULT 0)"
@@ -141,4 +166,3 @@ def _open(path: str) -> sqlite3.Connection:
         db.execute("ALTER TABLE seen ADD COLUMN stamp INTEGER NOT NULL DEFAULT 0")
     db.execute("CREATE INDEX IF NOT EXISTS seen_generation ON seen (generation)")
     db.commit()
-    return db

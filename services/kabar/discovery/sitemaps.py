@@ -9,24 +9,35 @@ by every entry of a sitemap is dropped: it dates the file, not the articles.
 
 from __future__ import annotations
 
-import asyncio
+import re
 import xml.etree.ElementTree as ET
 import zlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kabar.discovery.dates import epoch_of, source_date
+from kabar.discovery.offloop import ParseRunner
 from kabar.discovery.revisits import without_generation_stamps
-from kabar.discovery.safexml import child_text, children, local, parse_xml
+from kabar.discovery.safexml import (
+    DEFAULT_LIMITS,
+    XmlLimits,
+    child_text,
+    children,
+    local,
+    parse_entries,
+)
 from kabar.discovery.sources import Link, SourceDocument, absolute_url
 from kabar.errors import ContentError, FetchError
 
 #: The sitemap protocol's own ceiling on an uncompressed sitemap.
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 _GZIP_MAGIC = "\x1f\x8b"
-#: Larger sitemaps are parsed in a worker thread.
-_INLINE_PARSE_CHARS = 256 * 1024
+#: What may precede the markup of an XML sitemap (control bytes are repaired away).
+_LEADING_JUNK = "\ufeff \t\r\n" + "".join(map(chr, range(0x20)))
+_ENTRY_TAGS = frozenset({"url", "sitemap"})
+#: Control characters a text sitemap never has (gzip and other binary bodies do).
+_BINARY = re.compile(r"[\x00-\x08\x0e-\x1f]")
 
 #: Conditional GET of a sitemap for a portal: the document, or None when unchanged (304).
 FetchDocument = Callable[[str, str], Awaitable[SourceDocument | None]]
@@ -52,17 +63,22 @@ class CrawlLimits:
     max_children: int = 5
     #: Indexes whose children are remembered for when they answer 304.
     max_indexes: int = 1000
+    xml: XmlLimits = field(default_factory=XmlLimits)
 
 
-def parse_sitemap(text: str, base_url: str) -> Sitemap:
-    """Read a URL set, an index or a one-URL-per-line text sitemap."""
+def parse_sitemap(text: str, base_url: str, limits: XmlLimits = DEFAULT_LIMITS) -> Sitemap:
+    """Read a URL set, an index or a one-URL-per-line text sitemap.
+
+    A body that yields nothing readable raises (``not_sitemap``) rather than
+    passing for an empty sitemap: a failure must be seen, not look like quiet.
+    """
     text = gunzip_text(text)
-    if not text.lstrip("\ufeff \t\r\n").startswith("<"):
-        return Sitemap(links=tuple(Link(url) for url in _text_urls(text, base_url)))
-    root = parse_xml(text)
-    if local(root.tag) == "sitemapindex":
-        return Sitemap(children=tuple(_children(root, base_url)))
-    return Sitemap(links=tuple(_links(root, base_url)))
+    if not text.lstrip(_LEADING_JUNK).startswith("<"):
+        return Sitemap(links=tuple(_text_urls(text, base_url, limits.max_entries)))
+    found = parse_entries(text, _ENTRY_TAGS, lambda entry: _entry(entry, base_url), limits)
+    if found.root == "sitemapindex":
+        return Sitemap(children=tuple(e for e in found.entries if isinstance(e, ChildSitemap)))
+    return Sitemap(links=tuple(e for e in found.entries if isinstance(e, Link)))
 
 
 def newest_children(
@@ -84,10 +100,17 @@ class SitemapCrawler:
     to its children (remembered from its last 200): portals often keep a fixed index
     while the sitemaps it lists change."""
 
-    def __init__(self, fetch: FetchDocument, report: ReportError, limits: CrawlLimits) -> None:
+    def __init__(
+        self,
+        fetch: FetchDocument,
+        report: ReportError,
+        limits: CrawlLimits,
+        parser: ParseRunner | None = None,
+    ) -> None:
         self._fetch = fetch
         self._report = report
         self._limits = limits
+        self._parser = parser or ParseRunner()
         self._indexes: OrderedDict[str, tuple[ChildSitemap, ...]] = OrderedDict()
 
     async def crawl(self, url: str, portal: str, not_before: float | None) -> list[Link]:
@@ -114,10 +137,9 @@ class SitemapCrawler:
         document = await self._fetch(url, portal)
         if document is None:
             return Sitemap(children=self._indexes.get(url, ()))
-        if len(document.text) > _INLINE_PARSE_CHARS:  # keep the event loop responsive
-            sitemap = await asyncio.to_thread(parse_sitemap, document.text, document.url)
-        else:
-            sitemap = parse_sitemap(document.text, document.url)
+        sitemap = await self._parser.run(
+            parse_sitemap, document.text, document.url, self._limits.xml
+        )
         if sitemap.children:
             self._indexes[url] = sitemap.children
             self._indexes.move_to_end(url)  # the least recently refreshed index goes first
@@ -144,27 +166,17 @@ def gunzip_text(text: str) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _children(root: ET.Element, base_url: str) -> list[ChildSitemap]:
-    found: list[ChildSitemap] = []
-    for element in children(root, "sitemap"):
-        url = absolute_url(child_text(element, "loc"), base_url)
-        if url is not None:
-            found.append(ChildSitemap(url, source_date(child_text(element, "lastmod"))))
-    return found
-
-
-def _links(root: ET.Element, base_url: str) -> list[Link]:
-    found: list[Link] = []
-    for element in children(root, "url"):
-        url = absolute_url(child_text(element, "loc"), base_url)
-        if url is None:
-            continue
-        news = next(children(element, "news"), None)
-        title = child_text(news, "title") if news is not None else None
-        published = child_text(news, "publication_date") if news is not None else None
-        updated = source_date(child_text(element, "lastmod"))
-        found.append(Link(url, title, source_date(published), updated))
-    return found
+def _entry(element: ET.Element, base_url: str) -> Link | ChildSitemap | None:
+    url = absolute_url(child_text(element, "loc"), base_url)
+    if url is None:
+        return None
+    if local(element.tag) == "sitemap":
+        return ChildSitemap(url, source_date(child_text(element, "lastmod")))
+    news = next(children(element, "news"), None)
+    title = child_text(news, "title") if news is not None else None
+    published = child_text(news, "publication_date") if news is not None else None
+    updated = source_date(child_text(element, "lastmod"))
+    return Link(url, title, source_date(published), updated)
 
 
 def _stale(child: ChildSitemap, not_before: float | None) -> bool:
@@ -174,9 +186,19 @@ def _stale(child: ChildSitemap, not_before: float | None) -> bool:
     return moment is not None and moment < not_before
 
 
-def _text_urls(text: str, base_url: str) -> list[str]:
-    lines = (line.strip() for line in text.splitlines())
-    urls = (
-        absolute_url(line, base_url) for line in lines if line.startswith(("http://", "https://"))
-    )
-    return [url for url in urls if url is not None]
+def _text_urls(text: str, base_url: str, max_entries: int) -> list[Link]:
+    if _BINARY.search(text, 0, 512):
+        raise ContentError("binary body (compressed twice?) is not a sitemap",
+                           reason="not_sitemap")
+    found: list[Link] = []
+    for line in text.splitlines():
+        line = line.strip()
+        url = absolute_url(line, base_url) if line.startswith(("http://", "https://")) else None
+        if url is None:
+            continue
+        found.append(Link(url))
+        if len(found) > max_entries:
+            raise ContentError(f"more than {max_entries} entries", reason="too_many_entries")
+    if not found and text.strip():
+        raise ContentError("neither XML nor a list of URLs", reason="not_sitemap")
+    return found

@@ -23,7 +23,8 @@ from kabar.extract.body import (
     strip_noise,
 )
 from kabar.extract.clutter import Line, Vocabulary, clean_lines, normalize, vocabulary
-from kabar.extract.decode import parser_input
+from kabar.extract.decode import BOM_PREFIXES as _BOM_PREFIXES
+from kabar.extract.decode import is_binary, parser_input
 from kabar.extract.metadata import Metadata, authors_from_lines, extract_metadata, text_language
 from kabar.extract.pagination import find_next_pages
 from kabar.extract.rules import PortalRules, rules_by_name, rules_for_url
@@ -43,16 +44,25 @@ STORY_PARAGRAPH_WORDS = 12
 #: generic story body with this many times its text replaces.
 TEASER_MAX_PARAGRAPHS = 2
 TEASER_GAIN = 1.5
+#: A description of at least this many words stands for the body of a page with none
+#: (photo galleries, videos). A thin body (a caption) is kept as it is: real photo pages
+#: print the photo's own caption there, and the description is the gallery's blurb.
+DESCRIPTION_MIN_WORDS = 8
 log = logging.getLogger(__name__)
 
 
-def extract(html: bytes | str, url: str | None = None, *, portal: str | None = None) -> Article:
-    """Extract the article from one page; raise an ``ExtractError`` subclass if impossible."""
-    size = len(html) if isinstance(html, bytes) else len(html.encode("utf-8", "replace"))
+def extract(
+    html: bytes | str, url: str | None = None, *, portal: str | None = None, utf8: bool = False
+) -> Article:
+    """Extract the article from one page; raise an ``ExtractError`` subclass if impossible.
+
+    ``utf8=True`` vouches that ``html`` (bytes) is valid UTF-8, as the fetcher found while
+    decoding it: the parser then reads the bytes as they are, with no second check."""
+    size = _size(html)
     if size > MAX_HTML_BYTES:
         raise BadInputError(f"page is {size} bytes", reason="too_large", url=url)
     try:
-        return _extract(parser_input(html), url, portal)
+        return _extract(_trusted(html) if utf8 else parser_input(html), url, portal)
     except ExtractError as exc:
         exc.url = exc.url or url
         raise
@@ -69,6 +79,24 @@ def extract(html: bytes | str, url: str | None = None, *, portal: str | None = N
         ) from exc
 
 
+def _size(html: bytes | str) -> int:
+    """Bytes of the page; text is encoded to count only when its length leaves it in doubt
+    (a character is 1 to 4 bytes)."""
+    if isinstance(html, bytes):
+        return len(html)
+    if len(html) > MAX_HTML_BYTES or 4 * len(html) <= MAX_HTML_BYTES:
+        return len(html)
+    return len(html.encode("utf-8", "replace"))
+
+
+def _trusted(html: bytes | str) -> bytes | str:
+    if isinstance(html, str) or not html.startswith(_BOM_PREFIXES):
+        if isinstance(html, bytes) and is_binary(html):
+            raise BadInputError("input looks binary, not HTML", reason="binary_input")
+        return html
+    return parser_input(html)
+
+
 def _extract(page: bytes | str, url: str | None, portal: str | None) -> Article:
     if not page or page.isspace():
         raise NotAnArticleError("empty page", reason="not_article")
@@ -78,10 +106,27 @@ def _extract(page: bytes | str, url: str | None, portal: str | None) -> Article:
     next_pages = _next_pages(tree, url, rules)
     vocab = vocabulary(rules.line_patterns, rules.tail_patterns) if rules else vocabulary()
     title = meta.title or _fallback_title(tree)
+    misses: list[str] = []
+    article = _first_body(tree, rules, vocab, meta, url, title, next_pages, portal, misses)
+    return replace(article, rule_misses=tuple(misses)) if misses else article
+
+
+def _first_body(
+    tree: LexborHTMLParser,
+    rules: PortalRules | None,
+    vocab: Vocabulary,
+    meta: Metadata,
+    url: str | None,
+    title: str,
+    next_pages: tuple[str, ...],
+    portal: str | None,
+    misses: list[str],
+) -> Article:
+    """The article from the first container that yields a body (see ``_containers``)."""
     tried = False
     held: _Body | None = None
     gain = 0.0  # how much more text the generic body needs to replace the held one
-    for nodes, extractor, removed in _containers(tree, rules, vocab):
+    for nodes, extractor, removed in _containers(tree, rules, vocab, misses):
         tried = True
         body = _read_body(nodes, extractor, removed, title, vocab)
         if body is None:
@@ -97,6 +142,10 @@ def _extract(page: bytes | str, url: str | None, portal: str | None) -> Article:
         return _finish(body, meta, url, title, next_pages, rules, portal)
     if held is not None:
         return _finish(held, meta, url, title, next_pages, rules, portal)
+    described = _described(meta)
+    if described is not None:
+        # A photo or video page: its description is the article's text.
+        return _finish(described, meta, url, title, next_pages, rules, portal)
     if not tried:
         raise NotAnArticleError("no article body found", reason="not_article")
     raise EmptyBodyError("body is empty after removing clutter", reason="empty_body")
@@ -121,6 +170,15 @@ def _read_body(
         return None
     paragraphs = tuple(line.text for line in cleaned.lines)
     return _Body(found.lines, paragraphs, extractor, removed + found.removed + cleaned.removed)
+
+
+def _described(meta: Metadata) -> _Body | None:
+    """The page's description as its body, for a dated page with no body text (a photo
+    gallery, a video): None when the description is missing or too short to be one."""
+    text = meta.description or ""
+    if len(text.split()) < DESCRIPTION_MIN_WORDS or meta.published_at is None:
+        return None
+    return _Body((Line(text),), (text,), "description", 0)
 
 
 def _chars(body: _Body) -> int:
@@ -160,6 +218,8 @@ def _finish(
         # Bylines printed at the end of the body ("Penulis: X"): dropped as clutter
         # lines, but they name the authors the page's metadata lacks.
         meta = replace(meta, authors=_body_authors(body.found, meta, url))
+    if not meta.authors and meta.team:
+        meta = replace(meta, authors=(meta.team,))  # a desk rather than nobody
     language = text_language(body.paragraphs, meta.language)
     if language != meta.language:
         meta = replace(meta, language=language)
@@ -196,15 +256,24 @@ def _next_pages(
 
 
 def _containers(
-    tree: LexborHTMLParser, rules: PortalRules | None, vocab: Vocabulary
+    tree: LexborHTMLParser,
+    rules: PortalRules | None,
+    vocab: Vocabulary,
+    misses: list[str] | None = None,
 ) -> Iterator[tuple[list[LexborNode], str, int]]:
     """Body containers to try in order, with the clutter blocks dropped before: the
     portal rule's (cleaned inside only: the rest of the page is never read), then the
-    generic ranking (which weighs the whole page, so the whole page is cleaned)."""
+    generic ranking (which weighs the whole page, so the whole page is cleaned).
+    Rule selectors that match nothing are noted in ``misses`` ("body", "clutter"): a
+    template that changed under its rule shows there first."""
     if rules and rules.body:
         nodes = rule_container(tree, rules.body)
-        if nodes:
+        if not nodes:
+            _note(misses, "body")
+        else:
             removed = prune_container(nodes, vocab, rules.clutter_selectors, rules.body)
+            if rules.clutter_selectors and not removed:
+                _note(misses, "clutter")
             yield nodes, f"rules:{rules.name}", removed
     strip_noise(tree, vocab)
     removed = drop_selectors(tree, rules.clutter_selectors, rules.body) if rules else 0
@@ -212,6 +281,11 @@ def _containers(
     if root is not None:
         for nodes in ranked_containers(root):
             yield nodes, "generic", removed
+
+
+def _note(misses: list[str] | None, kind: str) -> None:
+    if misses is not None:
+        misses.append(kind)
 
 
 def _fallback_title(tree: LexborHTMLParser) -> str:
@@ -240,7 +314,7 @@ def _article(
         title=title,
         paragraphs=paragraphs,
         canonical_url=meta.canonical_url,
-        portal=rules.name if rules else (portal_hint or meta.site_name),
+        portal=rules.portal_for(url) if rules else (portal_hint or meta.site_name),
         authors=tuple(meta.authors),
         published_at=meta.published_at,
         updated_at=meta.updated_at,
@@ -269,3 +343,21 @@ def stitch(first: Article, more: Sequence[Article]) -> Article:
             seen.add(key)
             paragraphs.append(paragraph)
     return replace(first, paragraphs=tuple(paragraphs), clutter_removed=removed)
+
+
+# `from kabar import extract` names this package, so the package itself is made callable.
+import sys as _sys  # noqa: E402
+import types as _types  # noqa: E402
+
+
+class _CallablePackage(_types.ModuleType):
+    """Lets ``from kabar import extract`` be called like ``kabar.extract.extract``
+    (the name is this package, so the function is reached through the package)."""
+
+    def __call__(
+        self, html: bytes | str, url: str | None = None, *, portal: str | None = None
+    ) -> Article:
+        return extract(html, url, portal=portal)
+
+
+_sys.modules[__name__].__class__ = _CallablePackage

@@ -53,6 +53,9 @@ SHORTLIST = 10
 #: Inline elements that may carry a "Baca juga:" label inside a paragraph.
 INLINE_LABEL_TAGS = frozenset({"strong", "b", "em", "i", "span"})
 MAX_READ_ALSO_CHARS = 200
+#: How many inline levels up an element's surroundings are read for running text.
+INLINE_LEVELS = 3
+_WORDY = re.compile(r"[^\W\d_]{2}")
 _CSS_IDENT = re.compile(r"-?[A-Za-z_][\w-]*")
 _GOOD_HINTS = re.compile(
     r"(?<![a-z])(article|artikel|content|konten|entry|post|body|detail|read|text|story|main|"
@@ -462,6 +465,10 @@ class _Walker:
         attr = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
         if len(attr) < 2 or not self.vocab.class_re.search(attr.lower()):
             return False
+        if tag not in BLOCK_TAGS and _in_running_text(node):
+            # An in-text link or highlight ("<a class='inner-link-tag'>") is words of the
+            # sentence: its class names where it points, not what it is.
+            return False
         text_len = len(node.text(strip=True))
         if text_len > self.max_clutter_chars:
             return False
@@ -470,6 +477,46 @@ class _Walker:
         if text_len <= LONG_BLOCK_CHARS or len(node.css("p")) < 2:
             return True
         return _link_density(node, text_len) >= LINKY_BLOCK
+
+
+def _in_running_text(node: LexborNode) -> bool:
+    """Whether an inline element stands among words of its block: text (not just
+    spaces or punctuation) before or after it, at its level or at an inline ancestor's
+    (``<strong><a>..</a></strong>``). A block holding only the element (a label or a
+    "read also" link in a paragraph of its own) is not running text."""
+    current: LexborNode | None = node
+    for _ in range(INLINE_LEVELS):
+        if current is None or current.tag in BLOCK_TAGS:
+            return False
+        if _words_beside(current):
+            return True
+        current = current.parent
+    return False
+
+
+def _words_beside(node: LexborNode) -> bool:
+    """Whether words stand next to ``node`` before a block or line break, either side."""
+    for step in (_previous, _following):
+        sibling = step(node)
+        while sibling is not None:
+            tag = sibling.tag
+            if tag == "-text":
+                if _WORDY.search(sibling.text_content or ""):
+                    return True
+            elif tag in BLOCK_TAGS or tag in ("br", "hr"):
+                break
+            elif _WORDY.search(sibling.text(strip=True)):
+                return True
+            sibling = step(sibling)
+    return False
+
+
+def _previous(node: LexborNode) -> LexborNode | None:
+    return node.prev
+
+
+def _following(node: LexborNode) -> LexborNode | None:
+    return node.next
 
 
 def _has_ancestor_tag(node: LexborNode, tag: str) -> bool:

@@ -25,7 +25,14 @@ NOISE = frozenset(
         "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "foto", "video",
     }
 )  # fmt: skip
-_NOISE_PREFIXES = ("tim ", "team ", "redaksi ", "admin ", "pt ", "pt. ", "cv ", "cv. ")
+_NOISE_PREFIXES = ("redaksi ", "admin ", "pt ", "pt. ", "cv ", "cv. ")
+#: "Tim X" / "Team X" is a desk when X is the site or a newsroom word, else a person
+#: ("Tim Rowley").
+_TEAM_PREFIXES = ("tim ", "team ")
+TEAM_DESKS = frozenset(
+    {"redaksi", "redaksi online", "editor", "editorial", "newsroom", "liputan", "penulis",
+     "reporter", "wartawan", "humas", "media", "digital", "online", "web"}
+)  # fmt: skip
 #: Words naming a company, not a person ("PT Viva Media Baru", "Kompas Cyber Media").
 ORG_WORDS = frozenset(
     {"tbk", "media", "group", "grup", "network", "corporation", "corp", "inc", "ltd", "llc"}
@@ -108,6 +115,13 @@ def normalize_authors(raws: Iterable[str], brands: Iterable[str] = ()) -> tuple[
     return tuple(names)
 
 
+def is_desk(name: str, brand_keys: Iterable[str]) -> bool:
+    """Whether the words after "Tim" name a newsroom desk rather than a surname."""
+    keys = tuple(b for b in (_key(x) for x in brand_keys) if len(b) >= 3)
+    low = name.lower()
+    return low in TEAM_DESKS or low.split()[0] in TEAM_DESKS or _site_like(name, keys)
+
+
 def is_site_like(text: str, brand_keys: Iterable[str]) -> bool:
     """True when ``text`` names the site itself ("Kompas.com", "detikinet")."""
     key = _key(text)
@@ -135,6 +149,8 @@ def _is_person(name: str, brand_keys: tuple[str, ...]) -> bool:
         return False
     if lowered in NOISE or lowered.startswith(_NOISE_PREFIXES) or _URLISH.search(name):
         return False
+    if lowered.startswith(_TEAM_PREFIXES) and is_desk(name.split(None, 1)[1], brand_keys):
+        return False
     if not ORG_WORDS.isdisjoint(lowered.replace(".", " ").replace(",", " ").split()):
         return False
     if name == lowered:  # "prwir": desk codes and initials, not names
@@ -144,3 +160,109 @@ def _is_person(name: str, brand_keys: tuple[str, ...]) -> bool:
 
 def _key(text: str) -> str:
     return _NON_ALNUM.sub("", text.lower())
+
+
+#: Labels of a printed credit block: who wrote the story, and who edited it.
+WRITER_LABELS = frozenset(
+    {"penulis", "reporter", "pewarta", "writer", "author", "oleh", "ditulis oleh",
+     "kontributor", "jurnalis", "wartawan", "by"}
+)  # fmt: skip
+EDITOR_LABELS = frozenset({"editor", "redaktur", "penyunting", "editing", "editor in chief"})
+#: Words that may stand between names in a credit ("A, B dan C").
+_JOINERS = frozenset({",", "&", "dan", "and", "|", "/", ";", "-"})
+_CREDIT_LABEL = re.compile(r"^\s*([^\W\d_][^\W\d_ ]*(?: [^\W\d_]+)?)\s*:?\s*(.*)$")
+_NAME_PIECE = re.compile(r"^[^\W\d_][\w.'’ -]{1,60}$")
+MAX_CREDIT_NAMES = 4
+#: Label words looked for in a page's text, and how much text around them is read.
+CREDIT_LABEL_WORDS = ("penulis", "reporter", "pewarta", "writer", "editor", "redaktur", "oleh")
+CREDIT_TAIL_CHARS = 300
+CREDIT_MAX_CHARS = 3000
+#: Breaks between credit pieces; a comma is kept as a piece of its own (a joiner).
+_CREDIT_BREAK = re.compile(r"\s*[|•·;]\s*|\s*(,)\s*")
+#: Digits, or a possessive ("Ryan Reed's Most Recent Stories"): a label, not a name.
+_NOT_NAME = re.compile(r"\d|['’]s\b")
+_NAME_PARTICLES = frozenset({"dan", "and", "&", "bin", "binti", "van", "de", "der", "von", "da"})
+
+
+def printed_credits(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Raw writer and editor strings of a credit block printed as text lines (markup
+    already cut at tags): "Penulis: A, B | Editor: C", or "Penulis" / "A" / "," / "B"
+    / "Editor" / "C" as separate lines. A label's first name follows it; more names
+    only after a joiner ("," "dan" "&"); anything else ends the label's names."""
+    writers: list[str] = []
+    editors: list[str] = []
+    target: list[str] | None = None
+    joined = False
+    for line in _credit_pieces(_credit_stretch(text)):
+        labelled = _label_of(line)
+        if labelled is not None:
+            label, line = labelled
+            target = writers if label in WRITER_LABELS else editors
+            joined, first = True, len(target)
+            if not line:
+                continue
+        if target is None:
+            continue
+        if line.lower() in _JOINERS:
+            joined = True
+            continue
+        if not joined or not _looks_like_name(line) or len(target) - first >= MAX_CREDIT_NAMES:
+            target = None
+            continue
+        target.append(line)
+        joined = False
+    return tuple(writers), tuple(editors)
+
+
+def _credit_stretch(text: str) -> str:
+    """The stretch of ``text`` from the line of the first credit label to a little past
+    the last one: the rest of the page's text need not be cut into pieces."""
+    low = text.lower()
+    if len(low) != len(text):
+        return text
+    hits = [at for word in CREDIT_LABEL_WORDS if (at := low.find(word)) >= 0]
+    if not hits:
+        return ""
+    last = max(at for word in CREDIT_LABEL_WORDS if (at := low.rfind(word)) >= 0)
+    start = text.rfind("\n", 0, min(hits)) + 1
+    return text[start : min(last + CREDIT_TAIL_CHARS, start + CREDIT_MAX_CHARS)]
+
+
+def _looks_like_name(text: str) -> bool:
+    """Capitalised words (particles aside), no digits, a few of them: "Irfan Kamil",
+    "Andi Wijaya dan Bunga Citra"; not prose or a button label ("Share on Facebook")."""
+    words = text.split()
+    if not words or len(words) > 2 * MAX_NAME_WORDS or _NOT_NAME.search(text):
+        return False
+    return all(w[:1].isupper() or w.lower() in _NAME_PARTICLES for w in words)
+
+
+def _credit_pieces(text: str) -> list[str]:
+    """Lines, with "|", "•" and commas also breaking them (one line may hold both
+    credits, and names are listed with commas; a comma stays as a joiner)."""
+    out: list[str] = []
+    for line in text.splitlines():
+        for piece in _CREDIT_BREAK.split(line):
+            if piece and piece.strip():
+                out.append(piece.strip())
+    return out
+
+
+def _label_of(line: str) -> tuple[str, str] | None:
+    """The credit label opening a line and the text after it, or None."""
+    match = _CREDIT_LABEL.match(line)
+    if match is None:
+        return None
+    word = match.group(1).lower()
+    for label in (word, word.split(" ")[0]):
+        if label in WRITER_LABELS or label in EDITOR_LABELS:
+            rest = line[line.lower().find(label) + len(label) :].strip(" :")
+            if label in ("oleh", "by") and rest[:1].islower():
+                return None  # "oleh karena itu": prose, not a credit
+            return label, rest
+    return None
+
+
+def split_names(raws: Iterable[str], brand_keys: Iterable[str] = ()) -> tuple[str, ...]:
+    """Person names of raw credit strings (as ``normalize_authors``)."""
+    return normalize_authors(raws, brand_keys)

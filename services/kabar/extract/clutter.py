@@ -33,6 +33,11 @@ PROMO_MAX_LINK_RATIO = 0.3
 #: Lines mostly made of link text and shorter than this are related links, not story text.
 LINK_LINE_MAX_WORDS = 20
 LINK_LINE_MIN_RATIO = 0.8
+#: A label line of at most this many words over this many link lines heads a link box.
+LABEL_MAX_WORDS = 6
+LINK_LIST_MIN_LINES = 2
+#: At most this many short label lines after the last sentence are dropped as sign-offs.
+SIGN_OFF_MAX_LINES = 3
 #: Only paragraphs this long are dropped when repeated.
 MIN_DEDUP_WORDS = 25
 #: Longer lines are never clutter by the vocabulary; lines up to SHORT_LINE_CHARS are
@@ -44,11 +49,12 @@ LEAD_MAX_LINES = 6
 LEAD_MAX_SHARE = 0.3
 #: Lines above a repeated headline are header labels when each is at most this long.
 KICKER_MAX_WORDS = 6
-_SENTENCE_END = (".", "!", "?", "\u2026", '"', "\u201d")
+_SENTENCE_END = (".", "!", "?", "\u2026", '"', "\u201d", "\u3002", "\uff01", "\uff1f")
 
 #: An uppercase letter that is not part of an escape (``\\S``, ``\\W``, ``\\d``...).
 _UPPER_LITERAL = re.compile(r"(?<!\\)[A-Z]")
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+_LATIN = re.compile(r"[A-Za-z]{2}")
 # "Liputan6.com, Jakarta -", "PYONGYANG, KOMPAS.TV -", "GenPI.co -", "JAKARTA -".
 _DATELINE = re.compile(
     r"^(?:[A-Z][\w.'’]*[ ,.]*){1,5}?\s*(?:\([^)]{1,30}\)\s*)?[-–—]{1,2}\s*\S", re.UNICODE
@@ -98,6 +104,9 @@ class Vocabulary:
     promo_words_re: re.Pattern[str]
     #: Inline labels opening a "read also" link inside a paragraph.
     label_re: re.Pattern[str]
+    #: Closing notes (desk initials) dropped from the end of the body.
+    end_note_re: re.Pattern[str]
+    end_note_tail_re: re.Pattern[str]
     strip_tags: tuple[str, ...]
     skip_tags: frozenset[str]
     container_drop: tuple[str, ...]
@@ -151,6 +160,10 @@ def vocabulary(extra_lines: tuple[str, ...] = (), extra_tail: tuple[str, ...] = 
         end_re=_lowered(_alternation([*lines["end_markers"], *extra_tail])),
         promo_words_re=_lowered(rf"\b(?:{_alternation(map(re.escape, lines['promo_words']))})\b"),
         label_re=_lowered(_alternation(lines["inline_labels"])),
+        end_note_re=_lowered(_alternation(lines["end_notes"])),
+        end_note_tail_re=_lowered(
+            rf"(?<=[.!?\"\u201d'])\s*(?:{_alternation(lines['end_notes'])})\s*$"
+        ),
         strip_tags=tuple(data["dom"]["strip_tags"]),
         skip_tags=frozenset(data["dom"]["skip_tags"]),
         container_drop=tuple(data["dom"]["container_drop"]),
@@ -266,8 +279,12 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
         key = line.text.casefold() if words >= MIN_DEDUP_WORDS else ""
         if above_headline < 0 and index <= LEAD_MAX_LINES and _is_headline(line, title_key, words):
             above_headline = len(kept)
-        if (key and key in seen) or _is_clutter(
-            line, title_key, vocab, words, line.tag == "li" and _in_list(lines, index)
+        if (
+            (key and key in seen)
+            or _is_clutter(
+                line, title_key, vocab, words, line.tag == "li" and _in_list(lines, index)
+            )
+            or _heads_link_list(lines, counts, index)
         ):
             removed += 1
             continue
@@ -276,7 +293,75 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
         kept.append(line)
         kept_words.append(words)
     lead = _above_headline(kept, kept_words, above_headline) or _lead_clutter(kept, kept_words)
-    return CleanResult(tuple(kept[lead:]), removed + lead)
+    body, notes = _without_end_notes(kept[lead:], vocab)
+    return CleanResult(body, removed + lead + notes)
+
+
+def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[Line, ...], int]:
+    """The body without the closing notes (desk initials) after its last sentence: lines
+    made only of them go, and one trailing the last paragraph is cut off it."""
+    end = len(lines)
+    while end > 1 and (
+        vocab.end_note_re.fullmatch(lines[end - 1].text.lower())
+        or _sign_off(lines[end - 1], len(lines) - end)
+    ):
+        end -= 1
+    removed = len(lines) - end
+    if end == 0:
+        return (), removed
+    last = lines[end - 1]
+    low = last.text.lower()
+    if not low.endswith((")", "]")) or len(low) != len(last.text):
+        return tuple(lines[:end]), removed
+    cut = vocab.end_note_tail_re.search(low)
+    if cut is None or cut.start() == 0:
+        return tuple(lines[:end]), removed
+    trimmed = Line(last.text[: cut.start()].rstrip(), last.tag, last.link_ratio)
+    return (*lines[: end - 1], trimmed), removed + 1
+
+
+def _sign_off(line: Line, after: int) -> bool:
+    """A short line that is no sentence standing after the story's last sentence: a
+    sign-off ("NAMA PENULIS | ANTARA"), a desk credit or a "next article" label. Nothing
+    follows it, so it heads nothing; only a few such lines go."""
+    text = line.text
+    return (
+        after < SIGN_OFF_MAX_LINES
+        and line.tag == "p"
+        and not text.endswith(":")  # it introduces what follows (a quote, a list)
+        and _LATIN.search(text) is not None  # unspaced scripts have no word count to go by
+        and _is_label(line, len(text.split()))
+    )
+
+
+def _is_label(line: Line, words: int) -> bool:
+    """A short line that is no sentence: a box header or a prompt ("Pilihan Untukmu")."""
+    return (
+        0 < words <= LABEL_MAX_WORDS
+        and len(line.text) <= MARKER_MAX_CHARS  # unspaced scripts: one "word" per line
+        and not line.text.endswith(_SENTENCE_END)
+    )
+
+
+def _is_link_line(line: Line, words: int) -> bool:
+    return line.link_ratio >= LINK_LINE_MIN_RATIO and words <= LINK_LINE_MAX_WORDS
+
+
+def _heads_link_list(lines: Sequence[Line], counts: Sequence[int], index: int) -> bool:
+    """Whether a short label line (and at most one more under it) heads a list of links:
+    the header of a box of other stories, whatever its wording, goes with its links."""
+    if not _is_label(lines[index], counts[index]) or _is_link_line(lines[index], counts[index]):
+        return False
+    at = index + 1
+    if at < len(lines) and _is_label(lines[at], counts[at]) and not _is_link_line(
+        lines[at], counts[at]
+    ):
+        at += 1
+    run = 0
+    while at < len(lines) and run < LINK_LIST_MIN_LINES and _is_link_line(lines[at], counts[at]):
+        run += 1
+        at += 1
+    return run >= LINK_LIST_MIN_LINES
 
 
 def _above_headline(lines: Sequence[Line], counts: Sequence[int], above: int) -> int:

@@ -22,7 +22,7 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-_BOM_PREFIXES = tuple(bom for bom, _ in _BOMS)
+BOM_PREFIXES = tuple(bom for bom, _ in _BOMS)
 _UTF8_SEQUENCE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
@@ -92,7 +92,7 @@ def parser_input(data: bytes | str) -> bytes | str:
     (lexbor reads UTF-8, so decoding and re-encoding them would be wasted), else text."""
     if (
         isinstance(data, str)
-        or data.startswith(_BOM_PREFIXES)
+        or data.startswith(BOM_PREFIXES)
         or _bomless_utf16(data[:SNIFF_BYTES])
     ):
         return decode_html(data)

@@ -127,6 +127,10 @@ class HeadlineRegion:
             self._text = (before + _visible(markup[at:]), len(before)) if markup else ("", -1)
         return self._text
 
+    def mentions(self, words: tuple[str, ...]) -> bool:
+        """Whether the text around the headline mentions any of the (lowercase) words."""
+        return self._mentions(words)
+
     def _mentions(self, words: tuple[str, ...]) -> bool:
         """Whether the markup holds any of the (lowercase) words: a cheap test that
         spares the tag scan when no tag can qualify."""

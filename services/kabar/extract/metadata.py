@@ -23,7 +23,13 @@ from urllib.parse import urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from kabar.dedup.language import detect_language
-from kabar.extract.bylines import authors_in_text, is_site_like, normalize_authors
+from kabar.extract.bylines import (
+    authors_in_text,
+    is_desk,
+    is_site_like,
+    normalize_authors,
+    printed_credits,
+)
 from kabar.extract.clutter import generic_tag_re
 from kabar.extract.dates import parse_date
 from kabar.extract.headline import HeadlineRegion
@@ -73,6 +79,17 @@ SLIP_OFF = timedelta(hours=5)
 #: Zones some portals stamp on WIB wall time: "-07:00" (a sign slip), "Z" (detik's
 #: "2015-11-05 T10:08:58Z" for 10:08 WIB). Trusted only when the page prints otherwise.
 _SIGN_SLIP = re.compile(r"(-0[789]:?00|\s*(?:z|gmt|utc|\+00:?00))$", re.IGNORECASE)
+#: Words of a printed credit block ("Penulis: A | Editor: B"), lowercase.
+CREDIT_WORDS = ("penulis", "reporter", "pewarta", "writer", "editor", "redaktur")
+#: A desk as author: "Tim detikBali", "Tim Redaksi - Contoh.com" (the name before a dash).
+_TEAM = re.compile(r"^((?:tim|team)\s+[^\s\-–|][^\-–|]{0,40}?)\s*(?:[-–|].*)?$", re.IGNORECASE)
+#: A printed <h1> is the headline when this share of its words are in a declared title.
+HEADLINE_SHARE = 0.6
+MAX_H1 = 3
+MAX_H1_BYTES = 2000
+_H1_OPEN = re.compile(rb"<h1\b[^>]*>", re.IGNORECASE)
+_TAGS = re.compile(r"<[^>]*>")
+_WORD = re.compile(r"\w+")
 _KEYWORD_SPLIT = re.compile(r"\s*[,;]\s*")
 #: "Topic: Indra Birowo" in JSON-LD keywords: the label goes, the topic stays.
 _TAG_LABEL = re.compile(r"^\s*(?:topic|topik|tags?|keywords?|kata kunci)\s*:\s*", re.IGNORECASE)
@@ -93,6 +110,8 @@ class Metadata:
     language: str | None = None
     description: str | None = None
     site_name: str | None = None
+    #: A desk named as the author ("Tim detikBali"): the author when no person is named.
+    team: str | None = None
 
 
 @dataclass(slots=True)
@@ -132,9 +151,10 @@ def extract_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
     title = _title(ld, head, brands)
     region = HeadlineRegion(tree, head.h1, title)
     published, updated = _dates(ld, head, region, _indonesian(head, base))
+    authors = _authors(ld, head, region, brands)
     return Metadata(
         title=title,
-        authors=_authors(ld, head, region, brands),
+        authors=authors,
         published_at=published,
         updated_at=updated,
         section=_section(ld, head, brands),
@@ -144,6 +164,7 @@ def extract_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
         language=_language(ld.language or head.lang or head.first(("og:locale", "language"))),
         description=_clean(ld.description or head.first(DESCRIPTION_KEYS)),
         site_name=site_name,
+        team=None if authors else team_author(ld, head, region, brands),
     )
 
 
@@ -256,6 +277,9 @@ def _date(*candidates: str | None) -> str | None:
 
 def _title(ld: LinkedData, head: _Head, brands: tuple[str, ...]) -> str | None:
     raw = _clean(ld.headline or head.first(TITLE_KEYS) or head.title)
+    visible = _visible_headline(head, (ld.headline, head.first(TITLE_KEYS), head.title), brands)
+    if visible:
+        return visible  # what the reader sees beats SEO variants and cut copies
     if raw is not None and not any(sep in raw for sep in TITLE_SEPARATORS):
         return raw  # nothing to strip, no need to look at the page
     node = head.h1()
@@ -269,19 +293,144 @@ def _title(ld: LinkedData, head: _Head, brands: tuple[str, ...]) -> str | None:
     return title
 
 
+def _visible_headline(
+    head: _Head, declared: Iterable[str | None], brands: tuple[str, ...]
+) -> str | None:
+    """The page's printed headline: the first of its first ``<h1>`` elements that shares
+    most of its words with a declared title (JSON-LD, og:title, ``<title>``), so a logo or
+    section name set in ``<h1>`` is passed over. Read off the raw bytes: a CSS query for
+    ``<h1>`` walks the whole document."""
+    if head.tree is None:
+        return None
+    titles = [t for t in (_clean(x) for x in declared) if t]
+    words = {w for t in titles for w in _title_words(t)}
+    if not words:
+        return None
+    beside: str | None = None
+    for text in _raw_h1_texts(head.tree.raw_html):
+        own = _title_words(text)
+        if len(own) < 2 or len(own & words) < HEADLINE_SHARE * len(own):
+            continue
+        if (side := _side_segment(text, titles)) is not None:
+            # The site's name or motto set in <h1>, printed beside the title: the
+            # title's main part is the headline, unless a later <h1> prints it.
+            beside = beside or side
+            continue
+        if _decorated(text):
+            # An <h1> printing the site's <title> ("Site Title - Section :: Site"): the
+            # declared title stripped of the site name is the headline.
+            return next((t for t in _stripped(titles, brands) if t in text), text)
+        return text
+    return beside
+
+
+def _decorated(text: str) -> bool:
+    return any(sep in text for sep in TITLE_SEPARATORS if sep != ": ")
+
+
+def _stripped(titles: Sequence[str], brands: tuple[str, ...]) -> list[str]:
+    cleaned = (clean_title(t, brands) for t in titles)
+    return [t for t in cleaned if not _decorated(t) and len(t.split()) >= 3]
+
+
+def _side_segment(text: str, titles: Sequence[str]) -> str | None:
+    """The rest of a declared title that ends in ``text`` after a separator ("Story |
+    Site Motto"), or None when no declared title does: a site's name or motto printed
+    in ``<h1>`` is the suffix its titles carry."""
+    key = text.casefold()
+    for title in titles:
+        cut = _split_last(title)
+        # A shorter rest is a section label before the headline ("Berita Terkini | X").
+        if cut and cut[1].casefold() == key and len(cut[0].split()) > len(key.split()):
+            return cut[0]
+    return None
+
+
+def _title_words(text: str) -> set[str]:
+    return set(_WORD.findall(text.casefold()))
+
+
+def _raw_h1_texts(raw: bytes) -> Iterable[str]:
+    """Texts of the first few ``<h1>`` elements, tags stripped, entities decoded."""
+    at = 0
+    for _ in range(MAX_H1):
+        # Plain finds are several times cheaper than a case-blind regex; the uppercase
+        # spelling (old templates) is looked for only when the lowercase one is absent.
+        begin = _find_either(raw, b"<h1", b"<H1", at, len(raw))
+        if begin < 0:
+            return
+        start = _H1_OPEN.match(raw, begin)
+        if start is None:
+            at = begin + 3
+            continue
+        end = _find_either(raw, b"</h1", b"</H1", start.end(), start.end() + MAX_H1_BYTES)
+        if end < 0:
+            return
+        markup = raw[start.end() : end].decode("utf-8", "replace")
+        text = _clean(_TAGS.sub(" ", markup))
+        if text:
+            yield text
+        at = end + 4
+
+
+def _find_either(raw: bytes, lower: bytes, upper: bytes, start: int, stop: int) -> int:
+    found = raw.find(lower, start, stop)
+    return found if found >= 0 else raw.find(upper, start, stop)
+
+
 def _authors(
     ld: LinkedData, head: _Head, region: HeadlineRegion, brands: tuple[str, ...]
 ) -> tuple[str, ...]:
     meta_authors = head.all(AUTHOR_KEYS)
+    structured: tuple[str, ...] = ()
     for raws in (ld.authors, meta_authors):
-        names = normalize_authors(raws, brands)
-        if names:
-            return names
+        structured = normalize_authors(raws, brands)
+        if structured:
+            break
+    writers = _printed_writers(region, structured, brands)
+    if writers:
+        return writers
+    if structured:
+        return structured
     for text in region.byline_texts():
         names = normalize_authors(authors_in_text(text) or _first_line(text), brands)
         if names:
             return names
     return normalize_authors(authors_in_text(region.text()[0]), brands)
+
+
+def _printed_writers(
+    region: HeadlineRegion, structured: tuple[str, ...], brands: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The writers a credit block near the headline prints, when they should replace the
+    structured authors: those are missing, name the printed editor (some templates put
+    the editor in the author field), or only some of the printed writers."""
+    if not region.mentions(CREDIT_WORDS):
+        return ()
+    raw_writers, raw_editors = printed_credits(region.text()[0])
+    writers = normalize_authors(raw_writers, brands)
+    if not writers:
+        return ()
+    editors = {n.casefold() for n in normalize_authors(raw_editors, brands)}
+    mine = {n.casefold() for n in structured}
+    printed = {n.casefold() for n in writers}
+    if not mine or (mine <= editors and not mine & printed) or mine < printed:
+        return writers
+    return ()
+
+
+def team_author(
+    ld: LinkedData, head: _Head, region: HeadlineRegion, brands: tuple[str, ...]
+) -> str | None:
+    """A desk named as author ("Tim detikBali", "Tim Redaksi"), for a page that names no
+    person; "Tim" must name the site's desk ("Tim Childers" is a person)."""
+    for raw in (*ld.authors, *head.all(AUTHOR_KEYS), *region.byline_texts()):
+        match = _TEAM.match(_clean(raw) or "")
+        if match is None:
+            continue
+        if is_desk(match.group(1).split(None, 1)[1], brands):
+            return match.group(1)
+    return None
 
 
 def _first_line(text: str) -> tuple[str, ...]:

@@ -22,12 +22,18 @@ _STEP = 64 * 1024
 #: Below this decoded size a high ratio is harmless (tiny repetitive pages compress well).
 _RATIO_FLOOR = 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
+#: gzip files inside the transfer encoding that are unwrapped (a .xml.gz served
+#: gzipped again is common; deeper nesting is not).
+MAX_GZIP_LAYERS = 3
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
     max_bytes: int
     max_ratio: float
+    #: Keep the first ``max_bytes`` and stop reading instead of refusing the body
+    #: (robots.txt: RFC 9309 has crawlers parse at least the first 500 KiB).
+    truncate: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +151,8 @@ async def read_body(
 ) -> Body:
     """Stream ``chunks`` (raw wire bytes), decode them and enforce ``limits``."""
     decoder = decoder_for(content_encoding)
+    if limits.truncate:
+        return await _read_prefix(chunks, decoder, limits.max_bytes)
     counter = _Counter(limits, compressed=not isinstance(decoder, _Identity))
     parts: list[bytes] = []
     try:
@@ -157,14 +165,48 @@ async def read_body(
     return Body(b"".join(parts), counter.wire)
 
 
+async def _read_prefix(chunks: AsyncIterator[bytes], decoder: Decoder, max_bytes: int) -> Body:
+    """The first ``max_bytes`` of the decoded body; reading stops there (or once the
+    wire passes ``max_bytes`` with less decoded), so no size is ever an error."""
+    parts: list[bytes] = []
+    size = wire = 0
+    try:
+        async for chunk in chunks:
+            wire += len(chunk)
+            for out in decoder.feed(chunk):
+                parts.append(out[: max_bytes - size])
+                size += len(parts[-1])
+                if size >= max_bytes:
+                    return Body(b"".join(parts), wire)
+            if wire > max_bytes:
+                return Body(b"".join(parts), wire)
+        parts.extend(decoder.flush())
+    except (zlib.error, brotli.error) as exc:
+        raise ContentError(f"corrupt body: {exc}", reason="bad_content") from exc
+    return Body(b"".join(parts)[:max_bytes], wire)
+
+
 def gunzip_file(data: bytes, limits: Limits) -> bytes:
     """Expand a body that is itself a gzip file (``sitemap.xml.gz``, or a page
-    gzipped twice by a misconfigured server) within the same limits; others unchanged."""
-    if not data.startswith(_GZIP_MAGIC):
-        return data
+    gzipped twice by a misconfigured server) within the same limits, layer by layer
+    up to ``MAX_GZIP_LAYERS``; others unchanged. The ratio is judged against the
+    outermost size, so a bomb split across layers is still a bomb."""
+    wire = len(data)
+    for _ in range(MAX_GZIP_LAYERS):
+        if not data.startswith(_GZIP_MAGIC):
+            return data
+        data = _gunzip_layer(data, wire, limits)
+    if data.startswith(_GZIP_MAGIC):
+        raise ContentError(
+            f"gzip nested more than {MAX_GZIP_LAYERS} deep", reason="decompression_bomb"
+        )
+    return data
+
+
+def _gunzip_layer(data: bytes, wire: int, limits: Limits) -> bytes:
     decoder = _Zlib(16 + zlib.MAX_WBITS)
     counter = _Counter(limits, compressed=True)
-    counter.wire = len(data)
+    counter.wire = wire
     parts: list[bytes] = []
     try:
         _collect(decoder.feed(data), counter, parts)

@@ -12,6 +12,7 @@ decompression limits) and decoded by ``charset.decode``.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from types import TracebackType
 from urllib.parse import urljoin
 
 import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from kabar import metrics
 from kabar.errors import BlockedError, ContentError, FetchError, HTTPStatusError, NetworkError
@@ -28,7 +30,7 @@ from kabar.fetch.body import Limits, gunzip_file, read_body
 from kabar.fetch.netguard import NetGuard, guarded_transport
 from kabar.fetch.ratelimit import HostLimiter, RateLimiter
 from kabar.fetch.retry import RetryPolicy, is_retryable, parse_retry_after
-from kabar.fetch.robots import RobotsCache, RobotsPolicy
+from kabar.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsPolicy
 from kabar.models import FetchRequest, FetchResult
 from kabar.settings import FetchSettings
 
@@ -133,7 +135,7 @@ class Fetcher:
         pool = max(10, s.workers * s.per_host_concurrency)
         limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
         self._client = httpx.AsyncClient(
-            transport=self._transport or guarded_transport(self._guard, limits),
+            transport=self._transport or guarded_transport(self._guard, limits, s.proxy),
             follow_redirects=False,
             trust_env=False,  # never route through a proxy from the environment
             timeout=httpx.Timeout(
@@ -192,6 +194,7 @@ class Fetcher:
                 size_bytes=len(raw.body),
                 elapsed_s=time.monotonic() - started,
                 fetched_at=now_iso(),
+                body=_utf8_bytes(plain.body, decoded),
             )
 
     async def fetch_source(
@@ -241,18 +244,35 @@ class Fetcher:
     # -- retries and redirects ---------------------------------------------
 
     async def _with_retries(self, url: str, portal: str, want: _Want) -> _Raw:
-        attempt = 1
-        while True:
-            try:
-                return await self._follow(url, portal, want)
-            except FetchError as exc:
-                exc.url = exc.url or url
-                if attempt >= self._retry.attempts or not is_retryable(exc):
+        """``_follow`` with tenacity retrying transient failures (``RetryPolicy`` says
+        how long to wait); the last failure is raised as it is."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._retry.attempts),
+            retry=retry_if_exception(self._worth_retrying),
+            wait=self._wait,
+            before_sleep=lambda state: _count_retry(state, portal),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                try:
+                    return await self._follow(url, portal, want)
+                except FetchError as exc:
+                    exc.url = exc.url or url
                     raise
-                retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
-                metrics.child(metrics.RETRIES, portal, exc.reason).inc()
-                await asyncio.sleep(self._retry.delay(attempt, retry_after))
-                attempt += 1
+        raise AssertionError("tenacity ends by returning or raising")  # pragma: no cover
+
+    def _worth_retrying(self, exc: BaseException) -> bool:
+        if not isinstance(exc, FetchError) or not is_retryable(exc):
+            return False
+        retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+        # A longer Retry-After is the caller's: it re-queues the URL, freeing the worker.
+        return retry_after is None or retry_after <= self.settings.retry_after_inline_max_s
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+        return self._retry.delay(state.attempt_number, retry_after)
 
     async def _follow(self, url: str, portal: str, want: _Want) -> _Raw:
         seen = {url}
@@ -315,7 +335,8 @@ class Fetcher:
             if not 200 <= status < 300:
                 raise self._status_error(response, url, limiter)
             _check_type(response.headers.get("content-type", ""), want, url)
-            _check_length(response.headers.get("content-length"), want.limits, url)
+            if not want.limits.truncate:
+                _check_length(response.headers.get("content-length"), want.limits, url)
             try:
                 body = await read_body(
                     response.aiter_raw(), response.headers.get("content-encoding"), want.limits
@@ -331,10 +352,10 @@ class Fetcher:
     ) -> HTTPStatusError:
         status = response.status_code
         retry_after = parse_retry_after(response.headers.get("retry-after"))
-        if retry_after is not None:
-            retry_after = min(retry_after, self.settings.retry_after_max_s)
-            if status in (429, 503):
-                limiter.push_back(retry_after)
+        if retry_after is not None and status in (429, 503):
+            # One URL's answer speaks for the host only so far: the rest of the portal
+            # goes on after a short pause, the URL itself waits the full time.
+            limiter.push_back(min(retry_after, self.settings.retry_after_host_max_s))
         return HTTPStatusError(status=status, url=url, retry_after=retry_after)
 
     # -- robots --------------------------------------------------------------
@@ -345,21 +366,38 @@ class Fetcher:
             # Report the host as down (retryable), not as a robots refusal.
             raise NetworkError("robots.txt unreachable", reason=policy.unreachable, url=url)
         limiter.set_crawl_delay(policy.crawl_delay)
-        if not policy.allows(url):
+        if policy.large:  # thousands of rules: milliseconds per URL, off the loop
+            allowed = await asyncio.to_thread(policy.allows, url)
+        else:
+            allowed = policy.allows(url)
+        if not allowed:
             metrics.child(metrics.ROBOTS_REFUSALS, portal).inc()
             raise BlockedError("disallowed by robots.txt", reason="robots_disallowed", url=url)
 
     async def _load_robots(self, robots_url: str) -> str:
+        """The robots.txt text; only its first ``MAX_ROBOTS_BYTES`` are read (RFC 9309
+        §2.5), so a huge or gzip-bomb file is parsed as far as that, not refused."""
         s = self.settings
-        limits = Limits(s.max_body_bytes, s.max_decompression_ratio)
+        limits = Limits(MAX_ROBOTS_BYTES, s.max_decompression_ratio, truncate=True)
         want = _Want("text/plain,*/*;q=0.5", None, limits, robots=False)
         raw = await self._follow(robots_url, "robots", want)
-        return charset.decode(raw.body, raw.headers.get("content-type")).text if raw.body else ""
+        if not raw.body:
+            return ""
+        text = charset.decode(raw.body, raw.headers.get("content-type")).text
+        if len(raw.body) >= MAX_ROBOTS_BYTES:
+            text = text[: text.rfind("\n") + 1]  # a rule cut in half is no rule
+        return text
 
     def _require_client(self) -> httpx.AsyncClient:
         if self._client is None:
             raise RuntimeError("use Fetcher inside 'async with'")
         return self._client
+
+
+def _count_retry(state: RetryCallState, portal: str) -> None:
+    exc = state.outcome.exception() if state.outcome is not None else None
+    reason = exc.reason if isinstance(exc, FetchError) else "error"
+    metrics.child(metrics.RETRIES, portal, reason).inc()
 
 
 class _outcome:  # lower-case: used like a function, ``with _outcome(...)``
@@ -426,6 +464,13 @@ def _decode(
     if untyped and not decoded.text.lstrip().startswith("<"):
         raise ContentError("untyped body is not markup", reason="not_html", url=url)
     return decoded
+
+
+def _utf8_bytes(body: bytes, decoded: charset.Decoded) -> bytes:
+    """The body itself when decoding proved it BOM-less UTF-8 (or ASCII), else nothing."""
+    if decoded.charset == "utf-8" and not body.startswith(codecs.BOM_UTF8):
+        return body
+    return body if body.isascii() else b""
 
 
 def _network_error(exc: httpx.HTTPError, url: str) -> FetchError:

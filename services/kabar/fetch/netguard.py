@@ -5,6 +5,9 @@ checked: the scheme must be http(s) and every address the host name resolves
 to must be a public one (no private, loopback, link-local, multicast or
 reserved ranges), unless the operator allows private addresses (tests do).
 Checking *after* resolution matters: ``intranet.example`` may resolve to 10.x.
+IPv6 addresses that carry an IPv4 one (IPv4-mapped and -compatible, NAT64
+``64:ff9b::/96`` and ``64:ff9b:1::/48``, 6to4, Teredo) are judged by the IPv4
+address they lead to: ``64:ff9b::7f00:1`` reaches 127.0.0.1 through a NAT64.
 
 The check runs twice: before a hop (clear, early errors) and inside the
 connection itself (``GuardedBackend``): the socket is opened to the very
@@ -32,6 +35,8 @@ _SCHEMES = frozenset({"http", "https"})
 #: Resolutions are reused briefly: one page fetch checks the same host several times.
 _CACHE_TTL_S = 30.0
 _CACHE_MAX = 4096
+_NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +65,47 @@ def parse_target(url: str) -> Target:
 
 
 def is_public(address: str) -> bool:
+    """Whether ``address`` may be contacted: global, not multicast, and when it is an
+    IPv6 address that wraps an IPv4 one (mapped, compatible, NAT64, 6to4, Teredo),
+    the wrapped address judged the same way: ``64:ff9b::127.0.0.1`` is loopback."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv4Address):
+        return _public_v4(ip)
+    wrapped = embedded_ipv4(ip)
+    if wrapped:
+        # The wrapper's own prefix says nothing about where the packets end up.
+        return all(_public_v4(inner) for inner in wrapped)
+    return ip.is_global and not ip.is_multicast
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...]:
+    """The IPv4 addresses an IPv6 address leads to (none for a native one).
+
+    ``64:ff9b:1::/48`` (local-use NAT64, RFC 8215) may embed at the /96 or the
+    /48 position of RFC 6052, so both readings are returned and both must pass.
+    """
+    value = int(ip)
+    if ip.ipv4_mapped is not None:
+        return (ip.ipv4_mapped,)
+    if ip.sixtofour is not None:
+        return (ip.sixtofour,)
+    if ip.teredo is not None:
+        return ip.teredo  # (server, client)
+    if value >> 32 == 0 and value > 1:  # IPv4-compatible ::a.b.c.d (not :: or ::1)
+        return (ipaddress.IPv4Address(value),)
+    if ip in _NAT64_WELL_KNOWN:
+        return (ipaddress.IPv4Address(value & 0xFFFFFFFF),)
+    if ip in _NAT64_LOCAL:
+        # RFC 6052 /48: 16 bits at 48..63, the u octet (64..71), 16 bits at 72..87.
+        rfc6052 = ((value >> 64) & 0xFFFF) << 16 | (value >> 40) & 0xFFFF
+        return (
+            ipaddress.IPv4Address(value & 0xFFFFFFFF),
+            ipaddress.IPv4Address(rfc6052),
+        )
+    return ()
+
+
+def _public_v4(ip: ipaddress.IPv4Address) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
@@ -161,8 +204,16 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-def guarded_transport(guard: NetGuard, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
-    """An httpx transport whose connections go through ``GuardedBackend``."""
+def guarded_transport(
+    guard: NetGuard, limits: httpx.Limits, proxy: str = ""
+) -> httpx.AsyncHTTPTransport:
+    """An httpx transport whose connections go through ``GuardedBackend``.
+
+    With a ``proxy`` every connection goes to the operator's proxy instead (it may well
+    sit on a private address); the fetcher still checks each target URL with the guard
+    before the request is sent."""
+    if proxy:
+        return httpx.AsyncHTTPTransport(limits=limits, trust_env=False, proxy=proxy)
     transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
     # httpx has no parameter for the network backend: give it a pool built with ours.
     transport._pool = httpcore.AsyncConnectionPool(

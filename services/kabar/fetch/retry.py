@@ -1,4 +1,6 @@
-"""When to try a fetch again, and how long to wait first.
+"""When to try a fetch again, and how long to wait first (tenacity runs the
+attempts, in ``client.Fetcher``; this module decides what is worth retrying
+and the wait).
 
 Backoff is exponential with full jitter (a uniform draw between 0 and the
 capped exponential), which spreads retries of many workers apart. A server's

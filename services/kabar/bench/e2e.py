@@ -1,0 +1,553 @@
+"""``kabar bench e2e``: the whole service against a bare httpx loop on the same
+local site in the same run.
+
+The site (``kabar.bench.e2e_site``: real page templates, distinct texts, a
+share of multi-page articles) is served by a child process; the embedded
+broker runs beside it. Then, in this order:
+
+1. a bare httpx loop fetches every page of the site (the yardstick), before and
+   after the run (its mean is the yardstick: the machine's load drifts);
+2. ``kabar run --once`` crawls it as a subprocess, every portal on its own
+   host name (pinned to 127.0.0.1), politeness opened up (no rate limit; the
+   default 2 connections per host, since httpcore's pool bookkeeping grows with
+   the square of the connections it holds); its events are read
+   back with a real consumer: pages/s from the first fetch to the last event
+   sent, the ratio to the bare loop, articles/s, CPU per article;
+3. a paced run while a consumer reads the events as they arrive: a second copy
+   of the site answers after ``--paced-latency-ms`` (100 ms, the network's part)
+   and ``--paced-rate`` × latency workers crawl it, so pages come at about that
+   rate: p50/p99 fetch-to-ack latency (first page fetched → event readable by a
+   consumer, an upper bound of the broker's ack; further pages' own 100 ms count);
+4. each stage alone on a sample of the pages, in this process: CPU per
+   article for fetch, extract, dedup + stories and publish.
+
+It prints the figures against the targets and exits non-zero below any. The
+machine's other load counts against every figure alike: compare the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import orjson
+
+from kabar.bench.e2e_site import SiteSpec, page_urls, serve_site, site_templates
+from kabar.bench.fetch import bare_rate
+
+TARGET_RATIO = 0.6
+TARGET_ARTICLES_S = 300.0
+TARGET_P99_MS = 500.0
+HOST_SUFFIX = ".bench.invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """One article event as a consumer read it."""
+
+    fetched_at: float  # epoch seconds, from the event
+    sent_at: float  # the producer's timestamp
+    read_at: float  # when the consumer got it
+    pages: int
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    seen: list[Seen]
+    errors: Counter[str]
+    wall_s: float
+    cpu_s: float
+    returncode: int
+    summary: str
+
+    @property
+    def pages(self) -> int:
+        return sum(s.pages for s in self.seen)
+
+    @property
+    def span_s(self) -> float:
+        """First page fetched to the last event sent (the steady crawl, no start-up)."""
+        if not self.seen:
+            return 0.0
+        return max(s.sent_at for s in self.seen) - min(s.fetched_at for s in self.seen)
+
+
+def default_corpus() -> str:
+    for root in (Path.cwd(), Path(__file__).resolve().parents[3]):
+        folder = root.parent / "shared" / "corpus" / "idn"
+        if folder.is_dir():
+            return str(folder)
+    return ""
+
+
+def host_of_template(name: str) -> str:
+    return name.replace("_", "-").lower() + HOST_SUFFIX
+
+
+def write_config(
+    folder: Path,
+    spec: SiteSpec,
+    base: str,
+    bootstrap: str,
+    topics: dict[str, str],
+    *,
+    workers: int,
+    rate: float,
+    burst: int,
+    processes: str,
+    per_host: int = 2,
+) -> Path:
+    """A ``kabar run`` config: each template its own portal on its own host name."""
+    templates = site_templates(spec)
+    port = base.rsplit(":", 1)[1]
+    portal_of = {t.name: t.portal for t in templates}
+    by_portal: dict[str, list[str]] = {}
+    for pages in page_urls(spec, templates, ""):
+        name = pages[0].split("/", 2)[1]
+        by_portal.setdefault(portal_of[name], []).append(
+            f"http://{host_of_template(name)}:{port}{pages[0]}"
+        )
+    hosts = [f"{host_of_template(t.name)}=127.0.0.1" for t in templates]
+    portals = "".join(
+        f'[[portals]]\nname = "{name}"\nurls = {orjson.dumps(urls).decode()}\n'
+        for name, urls in by_portal.items()
+    )
+    lines = f"""
+[broker]
+bootstrap_servers = "{bootstrap}"
+articles_topic = "{topics["articles"]}"
+stories_topic = "{topics["stories"]}"
+errors_topic = "{topics["errors"]}"
+[fetch]
+workers = {workers}
+allow_private_addresses = true
+static_hosts = {orjson.dumps(hosts).decode()}
+per_host_rate = {rate}
+per_host_burst = {burst}
+per_host_concurrency = {per_host}
+retries = 0
+[discovery]
+seen_path = ""
+[dedup]
+state_path = "{folder / "state.sqlite3"}"
+[metrics]
+port = 0
+[pipeline]
+spool_path = "{folder / "spool.jsonl"}"
+progress_interval_s = 0
+{processes}
+"""
+    path = folder / "kabar.toml"
+    path.write_text(lines + portals, "utf-8")
+    return path
+
+
+def _epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+async def _consume(
+    bootstrap: str,
+    topics: dict[str, str],
+    want: int,
+    out: list[Seen],
+    errors: Counter[str],
+    done: asyncio.Event,
+) -> None:
+    """Read article events as they come until ``want`` arrived or ``done`` and quiet."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        topics["articles"],
+        topics["errors"],
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        fetch_max_wait_ms=20,
+        group_id=None,
+        metadata_max_age_ms=1000,
+    )
+    await consumer.start()
+    quiet_since: float | None = None
+    try:
+        while len(out) < want:
+            batch = await consumer.getmany(timeout_ms=200, max_records=500)
+            now = time.time()
+            for tp, records in batch.items():
+                for record in records:
+                    if tp.topic == topics["errors"]:
+                        reason = orjson.loads(record.value or b"{}").get("reason", "?")
+                        errors[str(reason)] += 1
+                        continue
+                    value = orjson.loads(record.value or b"{}")
+                    out.append(
+                        Seen(
+                            _epoch(value["fetched_at"]),
+                            record.timestamp / 1000,
+                            now,
+                            int(value.get("pages") or 1),
+                        )
+                    )
+            if done.is_set():
+                quiet_since = quiet_since or now
+                if batch:
+                    quiet_since = now
+                if now - quiet_since > 3.0:
+                    break
+    finally:
+        await consumer.stop()
+
+
+async def run_kabar(config: Path, bootstrap: str, topics: dict[str, str], want: int) -> RunResult:
+    """``kabar run --once`` as a subprocess while a consumer reads what it publishes."""
+    from kabar.publish import ensure_topics
+    from kabar.settings import BrokerSettings
+
+    await ensure_topics(
+        BrokerSettings(
+            articles_topic=topics["articles"],
+            stories_topic=topics["stories"],
+            errors_topic=topics["errors"],
+        ),
+        bootstrap,
+    )
+    seen: list[Seen] = []
+    errors: Counter[str] = Counter()
+    done = asyncio.Event()
+    consumer = asyncio.create_task(_consume(bootstrap, topics, want, seen, errors, done))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "kabar",
+        "run",
+        "--once",
+        "--config",
+        str(config),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "KABAR_PIPELINE__PROGRESS_INTERVAL_S": "0"},
+    )
+    _, stderr = await child.communicate()
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done.set()
+    await consumer
+    if child.returncode:
+        print(stderr.decode("utf-8", "replace")[-2000:], file=sys.stderr)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return RunResult(seen, errors, wall, cpu, child.returncode or 0, _summary(stderr))
+
+
+def _summary(stderr: bytes) -> str:
+    """The run's "done: ..." line, from plain or JSON log lines."""
+    for line in reversed(stderr.decode("utf-8", "replace").splitlines()):
+        if "done:" in line:
+            return line[line.index("done:") :].rstrip('"}')
+    return "(no summary line)"
+
+
+def _percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+# --- each stage alone --------------------------------------------------------------------
+
+
+async def _fetch_sample(urls: list[str], workers: int) -> tuple[list[tuple[str, bytes]], float]:
+    from kabar.bench.fetch import bench_settings
+    from kabar.fetch import Fetcher
+    from kabar.models import FetchRequest
+
+    settings = bench_settings(workers=workers)
+    got: list[tuple[str, bytes]] = []
+    async with Fetcher(settings) as fetcher:
+        await fetcher.fetch(FetchRequest(url=urls[0], portal="bench"))
+        cpu = time.process_time()
+        sem = asyncio.Semaphore(workers)
+
+        async def one(url: str) -> None:
+            async with sem:
+                result = await fetcher.fetch(FetchRequest(url=url, portal="bench"))
+                got.append((result.final_url, result.html.encode("utf-8")))
+
+        await asyncio.gather(*(one(u) for u in urls))
+        return got, (time.process_time() - cpu) / len(urls)
+
+
+async def _publish_cost(bootstrap: str, values: list[bytes]) -> float:
+    from kabar.publish import Outgoing, Publisher, ensure_topics
+    from kabar.settings import BrokerSettings
+
+    settings = BrokerSettings(articles_topic=f"bench.e2e.stage.{uuid.uuid4().hex[:8]}")
+    await ensure_topics(settings, bootstrap)
+    publisher = Publisher(settings, bootstrap)
+    await publisher.start()
+    try:
+        cpu = time.process_time()
+        await asyncio.gather(
+            *(publisher.send(Outgoing(settings.articles_topic, b"k", v, [])) for v in values)
+        )
+        return (time.process_time() - cpu) / len(values)
+    finally:
+        await publisher.stop()
+
+
+def stage_costs(
+    urls: list[str], portals: dict[str, str], bootstrap: str, workers: int
+) -> dict[str, float]:
+    """CPU seconds per page for each stage alone, in this process."""
+    from kabar.dedup import Deduper
+    from kabar.events import serialize
+    from kabar.extract import extract
+    from kabar.models import ArticleEvent, DedupResult
+    from kabar.settings import DedupSettings
+
+    pages, fetch_cpu = asyncio.run(_fetch_sample(urls, workers))
+    cpu = time.process_time()
+    articles = []
+    for url, html in pages:
+        try:
+            articles.append(extract(html, url, portal=portals.get(url.split("/", 4)[3])))
+        except Exception:  # a failing page costs its parse all the same
+            continue
+    extract_cpu = (time.process_time() - cpu) / len(pages)
+    with tempfile.TemporaryDirectory() as tmp:
+        deduper = Deduper(DedupSettings(store="memory", state_path=str(Path(tmp) / "s")))
+        cpu = time.process_time()
+        verdicts = [deduper.process(a)[0] for a in articles]
+        dedup_cpu = (time.process_time() - cpu) / max(1, len(articles))
+        deduper.close()
+    cpu = time.process_time()
+    values = [
+        serialize(
+            ArticleEvent(
+                "art_x",
+                "article.created",
+                a,
+                a.url,
+                "bench",
+                "2026-01-01T00:00:00Z",
+                "0" * 64,
+                v or DedupResult("new"),
+            ).to_dict()
+        )
+        for a, v in zip(articles, verdicts, strict=True)
+    ]
+    serialize_cpu = (time.process_time() - cpu) / max(1, len(values))
+    send_cpu = asyncio.run(_publish_cost(bootstrap, values))
+    return {
+        "fetch": fetch_cpu,
+        "extract": extract_cpu,
+        "dedup+stories": dedup_cpu,
+        "serialize": serialize_cpu,
+        "publish": send_cpu,
+    }
+
+
+# --- the command -------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--articles", type=int, default=2000, help="articles on the site")
+    parser.add_argument(
+        "--multi-page-share",
+        type=float,
+        default=0.2,
+        help="share of articles split over several pages (default 0.2)",
+    )
+    parser.add_argument(
+        "--pages-per-article", type=int, default=3, help="pages of a multi-page article (default 3)"
+    )
+    parser.add_argument("--workers", type=int, default=32, help="fetch workers (and bare loop)")
+    parser.add_argument(
+        "--processes",
+        default="",
+        help="pipeline.extract_processes for the run (default: Kabar's own)",
+    )
+    parser.add_argument(
+        "--corpus",
+        default=None,
+        help="folder of page templates (default ../shared/corpus/idn if present,"
+        " else generated pages)",
+    )
+    parser.add_argument(
+        "--paced-rate",
+        type=float,
+        default=100.0,
+        help="pages/s of the latency run, over all hosts (0: skip it)",
+    )
+    parser.add_argument(
+        "--paced-articles", type=int, default=600, help="articles crawled in the latency run"
+    )
+    parser.add_argument("--paced-latency-ms", type=float, default=100.0,
+                        help="server delay per answer in the latency run (default 100)")
+    parser.add_argument(
+        "--stage-sample", type=int, default=300, help="pages measured stage by stage (0: skip)"
+    )
+    parser.add_argument("--min-ratio", type=float, default=TARGET_RATIO)
+    parser.add_argument("--min-paced-share", type=float, default=0.8,
+                        help="share of --paced-rate the latency run must reach")
+    parser.add_argument("--min-articles-s", type=float, default=TARGET_ARTICLES_S)
+    parser.add_argument("--max-p99-ms", type=float, default=TARGET_P99_MS)
+
+
+def main(args: argparse.Namespace) -> int:
+    from kabar.broker import EmbeddedBroker
+
+    corpus = default_corpus() if args.corpus is None else args.corpus
+    spec = SiteSpec(args.articles, args.multi_page_share, args.pages_per_article, corpus)
+    templates = site_templates(spec)
+    processes = (
+        f'extract_processes = "{args.processes}"'
+        if args.processes and not args.processes.isdigit()
+        else f"extract_processes = {args.processes}"
+        if args.processes
+        else ""
+    )
+    failures: list[str] = []
+    with serve_site(spec) as site, EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as tmp:
+        urls = [u for pages in page_urls(spec, templates, site.base) for u in pages]
+        print(
+            f"site: {spec.articles} articles, {site.pages} pages, "
+            f"{site.total_bytes / site.pages / 1024:.0f} kB/page on average, "
+            f"{len(templates)} templates ({'corpus ' + corpus if corpus else 'generated'}), "
+            f"{spec.multi_page_share:.0%} of articles on {spec.pages_per_article} pages; "
+            f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} before the run"
+        )
+        bare_before = asyncio.run(bare_rate(urls, args.workers))
+        print(f"bare httpx loop: {bare_before:.0f} pages/s ({len(urls)} pages, "
+              f"{args.workers} workers, one host)")
+
+        run = _run(
+            Path(tmp) / "full",
+            spec,
+            site.base,
+            broker.bootstrap,
+            args.workers,
+            1e9,
+            1_000_000,
+            processes,
+            spec.articles,
+        )
+        bare_after = asyncio.run(bare_rate(urls, args.workers))
+        bare = (bare_before + bare_after) / 2  # the machine's load drifts: bracket the run
+        print(f"bare httpx loop again after the run: {bare_after:.0f} pages/s; "
+              f"yardstick {bare:.0f} pages/s")
+        pages_s = run.pages / run.span_s if run.span_s else 0.0
+        articles_s = len(run.seen) / run.span_s if run.span_s else 0.0
+        ratio = pages_s / bare if bare else 0.0
+        print(
+            f"kabar run --once: {pages_s:.0f} pages/s, {articles_s:.0f} articles/s "
+            f"({len(run.seen)} articles of {spec.articles}, {run.pages} pages, "
+            f"dead letters: {dict(run.errors) or 'none'}) over {run.span_s:.1f} s first fetch "
+            f"→ last send; "
+            f"{run.wall_s:.1f} s with start-up; exit {run.returncode}"
+        )
+        print(f"  its summary: {run.summary}")
+        cores = run.cpu_s / run.wall_s if run.wall_s else 0.0
+        per_article = run.cpu_s / max(1, len(run.seen)) * 1000
+        print(
+            f"kabar CPU: {run.cpu_s:.1f} s = {per_article:.1f} ms per article "
+            f"(start-up included), {cores:.2f} cores busy on average"
+        )
+        _check(failures, "ratio to bare httpx", ratio, args.min_ratio, higher=True)
+        _check(failures, "articles/s", articles_s, args.min_articles_s, higher=True)
+        if len(run.seen) < spec.articles:
+            failures.append(f"only {len(run.seen)} of {spec.articles} articles published")
+
+        if args.paced_rate > 0:
+            _paced(args, spec, corpus, broker.bootstrap, processes, Path(tmp), failures)
+
+        if args.stage_sample > 0:
+            sample = [pages[0] for pages in page_urls(spec, templates, site.base)]
+            sample = sample[: args.stage_sample]
+            portals = {t.name: t.portal for t in templates}
+            costs = stage_costs(sample, portals, broker.bootstrap, args.workers)
+            print(
+                "CPU per article by stage, each alone in one process: "
+                + ", ".join(f"{name} {seconds * 1000:.2f} ms" for name, seconds in costs.items())
+                + f" (sum {sum(costs.values()) * 1000:.2f} ms)"
+            )
+    print("targets: " + ("all met" if not failures else "BELOW TARGET: " + "; ".join(failures)))
+    print("(ratios and rates come from one run on a machine other work shares: compare ratios)")
+    return 1 if failures else 0
+
+
+def _paced(args: argparse.Namespace, spec: SiteSpec, corpus: str, bootstrap: str,
+           processes: str, tmp: Path, failures: list[str]) -> None:
+    """The latency run: a site that answers after ``--paced-latency-ms`` (a network
+    stand-in) crawled by rate × latency workers, so pages arrive at about the asked
+    rate, politeness limits aside; fetch-to-ack read from the events as they come."""
+    paced = SiteSpec(min(args.paced_articles, spec.articles), spec.multi_page_share,
+                     spec.pages_per_article, corpus)
+    latency_s = args.paced_latency_ms / 1000
+    workers = max(1, round(args.paced_rate * latency_s))
+    with serve_site(paced, latency_s) as site:
+        run = _run(tmp / "paced", paced, site.base, bootstrap, workers, 1e9, 1_000_000,
+                   processes, paced.articles)
+    lags = [(s.read_at - s.fetched_at) * 1000 for s in run.seen]
+    multi = [(s.read_at - s.fetched_at) * 1000 for s in run.seen if s.pages > 1]
+    rate = run.pages / run.span_s if run.span_s else 0.0
+    p99 = _percentile(lags, 0.99)
+    print(f"paced run ({args.paced_rate:.0f} pages/s asked: {workers} workers, "
+          f"{args.paced_latency_ms:.0f} ms per answer; {rate:.0f} pages/s reached, "
+          f"{len(run.seen)} articles): fetch-to-ack p50 {_percentile(lags, 0.5):.0f} ms, "
+          f"p99 {p99:.0f} ms; multi-page articles p50 {_percentile(multi, 0.5):.0f} ms, "
+          f"p99 {_percentile(multi, 0.99):.0f} ms")
+    inside = [(s.sent_at - s.fetched_at) * 1000 for s in run.seen]
+    after = [(s.read_at - s.sent_at) * 1000 for s in run.seen]
+    print(f"  of which fetch → handed to the producer p50 {_percentile(inside, 0.5):.0f} ms, "
+          f"p99 {_percentile(inside, 0.99):.0f} ms; producer → consumer p50 "
+          f"{_percentile(after, 0.5):.0f} ms, p99 {_percentile(after, 0.99):.0f} ms")
+    _check(failures, "p99 fetch-to-ack ms", p99, args.max_p99_ms, higher=False)
+    if rate < args.min_paced_share * args.paced_rate:
+        failures.append(f"paced run reached {rate:.0f} of {args.paced_rate:.0f} pages/s")
+
+
+def _run(
+    folder: Path,
+    spec: SiteSpec,
+    base: str,
+    bootstrap: str,
+    workers: int,
+    rate: float,
+    burst: int,
+    processes: str,
+    want: int,
+) -> RunResult:
+    folder.mkdir(parents=True, exist_ok=True)
+    tag = uuid.uuid4().hex[:8]
+    topics = {k: f"bench.e2e.{tag}.{k}" for k in ("articles", "stories", "errors")}
+    config = write_config(
+        folder,
+        spec,
+        base,
+        bootstrap,
+        topics,
+        workers=workers,
+        rate=rate,
+        burst=burst,
+        processes=processes,
+    )
+    return asyncio.run(run_kabar(config, bootstrap, topics, want))
+
+
+def _check(failures: list[str], name: str, value: float, target: float, *, higher: bool) -> None:
+    ok = value >= target if higher else value <= target
+    if not ok:
+        failures.append(f"{name} {value:.2f} (target {'≥' if higher else '≤'} {target:g})")

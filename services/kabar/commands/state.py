@@ -1,0 +1,104 @@
+"""`kabar state check|repair`: is each SQLite state file (dedup, seen URLs)
+readable and its directory writable; move a corrupt file aside so the next
+start begins fresh. One line per file; exit 1 when something is wrong."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kabar.settings import Settings
+
+HELP = "check the SQLite state files, or move corrupt ones aside (repair)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=("check", "repair"),
+                        help="check: report; repair: move corrupt files to <path>.corrupt-<n>")
+    parser.add_argument("--config", "-c", help="TOML config file (the state paths it names)")
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="state files to look at (default: those of the config)")
+
+
+def main(args: argparse.Namespace) -> int:
+    from kabar.errors import KabarError
+    from kabar.settings import load_settings
+
+    try:
+        settings = load_settings(args.config)
+    except KabarError as exc:
+        print(f"kabar state: {exc}", file=sys.stderr)
+        return 2
+    paths = [Path(p) for p in args.paths] or _configured(settings)
+    if not paths:
+        print("kabar state: no SQLite state files configured (memory or redis stores)")
+        return 0
+    bad = 0
+    for path in paths:
+        status, detail = diagnose(path)
+        if status == "corrupt" and args.action == "repair":
+            from kabar.statefile import move_aside
+
+            aside = move_aside(path)
+            print(f"{path}: corrupt ({detail}); moved to {aside}, the next start begins fresh")
+            continue
+        print(f"{path}: {status}" + (f" ({detail})" if detail else ""))
+        bad += status not in ("ok", "missing")
+    if bad and args.action == "check":
+        print("kabar state: run `kabar state repair` to move corrupt files aside;"
+              " free space or fix permissions for unwritable ones", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def _configured(settings: Settings) -> list[Path]:
+    paths = []
+    if settings.dedup.enabled and settings.dedup.store == "sqlite":
+        paths.append(Path(settings.dedup.state_path))
+    if settings.discovery.seen_path:
+        paths.append(Path(settings.discovery.seen_path))
+    return paths
+
+
+def diagnose(path: Path) -> tuple[str, str]:
+    """("ok" | "missing" | "corrupt" | "unwritable", detail)."""
+    import sqlite3
+
+    from kabar.statefile import is_corrupt
+
+    if not path.exists():
+        return "missing", "created on the next start" if _writable(path.parent) else (
+            f"directory {path.parent} is not writable")
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            found = db.execute("PRAGMA quick_check").fetchall()
+            tables = db.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        return ("corrupt" if is_corrupt(exc) else "unreadable"), str(exc)
+    problems = [str(row[0]) for row in found if row[0] != "ok"]
+    if problems:
+        return "corrupt", problems[0]
+    if not _writable(path.parent):
+        return "unwritable", f"directory {path.parent} is not writable"
+    return "ok", ", ".join(sorted(str(t[0]) for t in tables))
+
+
+def _writable(directory: Path) -> bool:
+    import os
+    import tempfile
+
+    probe = directory
+    while not probe.exists():
+        probe = probe.parent
+    try:
+        fd, name = tempfile.mkstemp(dir=probe, prefix=".kabar-probe-")
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(name)
+    return True

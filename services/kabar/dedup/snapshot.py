@@ -1,0 +1,159 @@
+"""Snapshots of the dedup memory store: its row chunks and index runs as raw
+arrays in one file beside the SQLite state (``<state>.snapshot``).
+
+A restart reads them back at disk speed instead of rebuilding a million rows
+through SQL, one Python tuple each (36 s at 1M, issue 14; the target is 5 s).
+The SQLite table stays the record: rows changed after the snapshot (``seq``
+above the snapshot's) are replayed from it, and a missing, foreign (another
+file's token), or unreadable snapshot only means the slower full load.
+
+Layout: a magic line, a length-prefixed JSON header (token, seq, counts, long
+story ids, then name, dtype and length of each array), then the arrays' raw
+bytes in that order. Written to a temporary name, synced and renamed, so a
+crash leaves the old snapshot or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import orjson
+
+MAGIC = b"KABAR-DEDUP-SNAPSHOT-1\n"
+Run = tuple[npt.NDArray[Any], npt.NDArray[np.uint32]]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What a ``MemoryStore`` needs to come back, plus where the SQLite log resumes."""
+
+    token: str
+    seq: int
+    rows: int
+    dead: int
+    chunk_rows: int
+    #: Row chunks; only the first ``rows`` rows over all chunks are meaningful.
+    chunks: list[npt.NDArray[np.void]]
+    long_stories: dict[int, str]
+    #: Index name → its sorted runs (keys, rows).
+    indexes: dict[str, list[Run]] = field(default_factory=dict)
+
+
+def write(path: Path, snap: Snapshot) -> None:
+    """Write ``snap`` atomically (temporary file, fsync, rename, fsync of the directory)."""
+    arrays: list[tuple[str, npt.NDArray[Any]]] = []
+    left = snap.rows
+    for i, chunk in enumerate(snap.chunks):
+        used = min(left, snap.chunk_rows)
+        if used <= 0:
+            break
+        arrays.append((f"chunk:{i}", chunk[:used]))
+        left -= used
+    for name, runs in snap.indexes.items():
+        for i, (keys, rows) in enumerate(runs):
+            arrays += [(f"{name}:{i}:keys", keys), (f"{name}:{i}:rows", rows)]
+    header = orjson.dumps({
+        "token": snap.token, "seq": snap.seq, "rows": snap.rows, "dead": snap.dead,
+        "chunk_rows": snap.chunk_rows,
+        "long_stories": {str(k): v for k, v in snap.long_stories.items()},
+        "arrays": [[name, _dtype_descr(a.dtype), len(a)] for name, a in arrays],
+    })  # fmt: skip
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as out:
+        out.write(MAGIC + len(header).to_bytes(8, "little") + header)
+        for _, array in arrays:
+            out.write(np.ascontiguousarray(array).view(np.uint8).data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+    _sync_dir(path.parent)
+
+
+def read(path: Path, token: str, row_dtype: np.dtype[Any]) -> Snapshot | None:
+    """The snapshot at ``path`` if it belongs to the state file ``token`` names;
+    None when there is none. Raises ValueError/OSError when it is unreadable."""
+    if not path.exists():
+        return None
+    with open(path, "rb") as src:
+        if src.read(len(MAGIC)) != MAGIC:
+            raise ValueError("not a Kabar dedup snapshot")
+        size = int.from_bytes(_exactly(src, 8), "little")
+        header = orjson.loads(_exactly(src, size))
+        if header["token"] != token:
+            return None
+        chunk_rows = int(header["chunk_rows"])
+        chunks: list[npt.NDArray[np.void]] = []
+        indexes: dict[str, list[Run]] = {}
+        pending_keys: dict[tuple[str, int], npt.NDArray[Any]] = {}
+        for name, descr, length in header["arrays"]:
+            dtype = np.dtype(_dtype_from(descr))
+            if name.startswith("chunk:"):
+                if dtype != row_dtype:
+                    raise ValueError("snapshot rows have another layout")
+                chunk = np.zeros(chunk_rows, dtype=row_dtype)
+                _fill(src, chunk[:length])
+                chunks.append(chunk)
+                continue
+            index, number, part = name.split(":")
+            array = np.empty(length, dtype=dtype)
+            _fill(src, array)
+            if part == "keys":
+                pending_keys[(index, int(number))] = array
+            else:
+                keys = pending_keys.pop((index, int(number)))
+                indexes.setdefault(index, []).append((keys, array))
+        if src.read(1):
+            raise ValueError("snapshot longer than its header says")
+    return Snapshot(
+        token=token,
+        seq=int(header["seq"]),
+        rows=int(header["rows"]),
+        dead=int(header["dead"]),
+        chunk_rows=chunk_rows,
+        chunks=chunks,
+        long_stories={int(k): str(v) for k, v in header["long_stories"].items()},
+        indexes=indexes,
+    )
+
+
+def _dtype_descr(dtype: np.dtype[Any]) -> Any:
+    return dtype.descr if dtype.fields else dtype.str
+
+
+def _dtype_from(descr: Any) -> Any:
+    if isinstance(descr, str):
+        return descr
+    return [tuple(field) if len(field) == 2 else (field[0], field[1], tuple(field[2]))
+            for field in descr]
+
+
+def _fill(src: io.BufferedReader, array: npt.NDArray[Any]) -> None:
+    view = array.view(np.uint8).data
+    if src.readinto(view) != len(view):
+        raise ValueError("snapshot is truncated")
+
+
+def _exactly(src: io.BufferedReader, size: int) -> bytes:
+    data = src.read(size)
+    if len(data) != size:
+        raise ValueError("snapshot is truncated")
+    return data
+
+
+def _sync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

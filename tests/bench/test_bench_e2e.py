@@ -1,0 +1,80 @@
+"""``kabar bench e2e``: its site serves distinct real-looking articles, some over
+several pages that Kabar's own pagination finder follows, and the command runs
+the whole path and prints its figures (the figures themselves are not asserted)."""
+
+from __future__ import annotations
+
+import argparse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from kabar.bench import e2e
+from kabar.bench.e2e_site import SiteSpec, article_path, page_urls, render_site, serve_site
+from kabar.bench.e2e_site import site_templates as templates_of
+from kabar.dedup import content_hash
+from kabar.extract import extract
+
+GENERATED = SiteSpec(articles=8, multi_page_share=0.25, pages_per_article=3, corpus="")
+
+
+def test_generated_site_has_distinct_articles_and_multi_page_ones() -> None:
+    pages = render_site(GENERATED)
+    templates = templates_of(GENERATED)
+    urls = page_urls(GENERATED, templates, "")
+    assert sorted(pages) == sorted(u for group in urls for u in group)
+    assert [len(group) for group in urls].count(3) == 2  # a quarter of 8 articles
+    hashes = set()
+    for i, group in enumerate(urls):
+        article = extract(pages[group[0]], "http://site.invalid" + group[0])
+        hashes.add(content_hash(article.paragraphs))
+        assert len(article.paragraphs) >= 10
+        # Kabar finds exactly the further pages the site serves.
+        assert [u.removeprefix("http://site.invalid") for u in article.next_pages] == group[1:]
+        assert group[0] == article_path(templates[i % len(templates)], i)
+    assert len(hashes) == GENERATED.articles
+
+
+def test_corpus_templates_keep_their_portal_rules(shared: Path) -> None:
+    spec = SiteSpec(articles=6, multi_page_share=0.0, corpus=str(shared / "corpus" / "idn"))
+    pages = render_site(spec)
+    templates = templates_of(spec)
+    for i, group in enumerate(page_urls(spec, templates, "")):
+        portal = templates[i % len(templates)].portal
+        article = extract(pages[group[0]], "http://site.invalid" + group[0], portal=portal)
+        assert article.extractor.startswith("rules:"), (group[0], article.extractor)
+
+
+def test_site_is_served_from_a_child_process() -> None:
+    with serve_site(GENERATED) as site:
+        path = page_urls(GENERATED, templates_of(GENERATED), "")[0][0]
+        with urllib.request.urlopen(site.base + path, timeout=10) as answer:
+            assert answer.status == 200 and b"</html>" in answer.read()
+    assert site.pages == sum(len(g) for g in page_urls(GENERATED, templates_of(GENERATED), ""))
+
+
+def test_main_runs_the_whole_path_and_prints_the_figures(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    parser = argparse.ArgumentParser()
+    e2e.add_arguments(parser)
+    args = parser.parse_args([
+        "--articles", "8", "--multi-page-share", "0.25", "--corpus", "", "--workers", "4",
+        "--paced-rate", "50", "--paced-articles", "4", "--stage-sample", "4",
+        "--min-ratio", "0", "--min-articles-s", "0", "--max-p99-ms", "1e9",
+        "--min-paced-share", "0",
+    ])
+    assert e2e.main(args) == 0
+    out = capsys.readouterr().out
+    assert "bare httpx loop:" in out
+    assert "(8 articles of 8, 12 pages" in out
+    assert "fetch-to-ack p50" in out and "extract" in out
+    assert "targets: all met" in out
+
+
+def test_a_missed_target_fails_the_bench() -> None:
+    failures: list[str] = []
+    e2e._check(failures, "articles/s", 100.0, 300.0, higher=True)
+    e2e._check(failures, "p99", 100.0, 500.0, higher=False)
+    assert failures == ["articles/s 100.00 (target ≥ 300)"]
