@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from kabar import __version__
 
 COMMANDS = ("run", "extract", "eval", "dedup", "tail", "demo", "broker", "bench", "portals",
-            "config", "state")
+            "config", "state", "replay")
 
 
 def build_parser() -> argparse.ArgumentParser:

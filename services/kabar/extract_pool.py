@@ -10,6 +10,9 @@ answer, so the event loop never does. A worker that has not answered within
 ``extract_timeout_s`` is killed and replaced, and the page fails with
 ``parse_timeout``; a worker that dies (a crash, the OOM killer) fails its page
 with ``extract_crashed``. Either way the caller dead-letters it and goes on.
+Before parsing, ``kabar.htmlguard`` refuses pages whose estimated nesting or
+``<select>`` size would make lexbor slow (``html_too_deep``...), so most such
+pages cost milliseconds, not the whole time limit.
 
 The number of workers bounds the pages in extraction at once: ``extract``
 waits for a free worker, which is the stage's back-pressure.
@@ -18,6 +21,7 @@ waits for a free worker, which is the stage's back-pressure.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
@@ -26,6 +30,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -33,6 +38,7 @@ from typing import Any
 
 from kabar import metrics
 from kabar.errors import BadInputError, EmptyBodyError, ExtractError, NotAnArticleError
+from kabar.htmlguard import DEFAULT_LIMITS, HtmlLimits, check_html
 from kabar.models import Article
 
 log = logging.getLogger("kabar.extract_pool")
@@ -71,7 +77,8 @@ def worker_main(fd: int) -> None:
     # Ctrl-C reaches the whole process group: the service drains, its workers must not die.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = Connection(fd)
-    conn.send("ready")  # imports done: the time limit counts parsing only
+    _warm_up(extract)
+    conn.send("ready")  # imports and first-use costs paid: the time limit counts parsing only
     while True:
         try:
             job = conn.recv()
@@ -79,9 +86,12 @@ def worker_main(fd: int) -> None:
             return  # the service is gone
         if job is None:
             return
-        page, url, portal = job
+        page, url, portal, limits = job
         started = time.process_time()
         try:
+            # Pages lexbor would take seconds or minutes over are refused up front; the
+            # time limit catches what this estimate lets through.
+            check_html(page, limits, BadInputError)
             # Bytes come only from a fetch that found them valid UTF-8 (FetchResult.body).
             article = extract(page, url, portal=portal, utf8=isinstance(page, bytes))
         except ExtractError as exc:
@@ -92,6 +102,20 @@ def worker_main(fd: int) -> None:
                        f"{type(exc).__name__}: {exc}", time.process_time() - started))
         else:
             conn.send(("ok", article, time.process_time() - started))
+
+
+def _warm_up(extract: Callable[..., Article]) -> None:
+    """One throw-away page and the language model, so the first real page does not pay
+    for loading the portal rules, the language identifier (seconds), compiling patterns
+    and the like."""
+    from kabar.dedup.language import detect_language
+
+    detect_language("Warga desa memperbaiki jalan yang rusak setelah banjir surut.")
+    sentence = "Warga desa memperbaiki jalan yang rusak setelah banjir surut kemarin sore. "
+    page = ("<html><head><title>Pemanasan</title></head><body><article><h1>Pemanasan</h1>"
+            + f"<p>{sentence * 3}</p>" * 6 + "</article></body></html>")
+    with contextlib.suppress(Exception):
+        extract(page.encode("utf-8"), "https://warm.invalid/berita/1/pemanasan", utf8=True)
 
 
 # --- the service side ---------------------------------------------------------------------
@@ -133,6 +157,39 @@ def _stop(worker: _Worker, kill: bool) -> None:
     worker.conn.close()
 
 
+class _Workers:
+    """Idle workers, handed to urgent waiters first, then in order of arrival."""
+
+    def __init__(self) -> None:
+        self._idle: collections.deque[_Worker] = collections.deque()
+        self._waiting: tuple[collections.deque[asyncio.Future[_Worker]], ...] = (
+            collections.deque(), collections.deque())
+
+    async def get(self, urgent: bool) -> _Worker:
+        if self._idle and not any(self._waiting):
+            return self._idle.popleft()
+        waiter: asyncio.Future[_Worker] = asyncio.get_running_loop().create_future()
+        self._waiting[0 if urgent else 1].append(waiter)
+        self._hand_out()
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.put(waiter.result())  # handed over just as we were cancelled
+            raise
+
+    def put(self, worker: _Worker) -> None:
+        self._idle.append(worker)
+        self._hand_out()
+
+    def _hand_out(self) -> None:
+        for queue in self._waiting:
+            while queue and self._idle:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(self._idle.popleft())
+
+
 def _stop_gently(worker: _Worker) -> None:
     _stop(worker, False)
 
@@ -141,14 +198,15 @@ class ExtractPool:
     """``await pool.extract(page, url, portal)`` in one of ``size`` worker processes;
     use as ``async with ExtractPool(n, timeout_s) as pool``."""
 
-    def __init__(self, size: int, timeout_s: float) -> None:
+    def __init__(self, size: int, timeout_s: float, limits: HtmlLimits = DEFAULT_LIMITS) -> None:
         if size < 1:
             raise ValueError("an extract pool needs at least one worker")
         self.size = size
         self.timeout_s = timeout_s
+        self.limits = limits
         # One waiting thread per worker: the default executor stays free for DNS and files.
         self._threads = ThreadPoolExecutor(max_workers=size, thread_name_prefix="extract-wait")
-        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        self._idle = _Workers()
         self._all: list[_Worker] = []
         self._starting: set[asyncio.Task[None]] = set()
 
@@ -158,7 +216,7 @@ class ExtractPool:
             *(loop.run_in_executor(self._threads, _spawn) for _ in range(self.size)))
         for worker in started:
             self._all.append(worker)
-            self._idle.put_nowait(worker)
+            self._idle.put(worker)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -174,15 +232,19 @@ class ExtractPool:
                                for w in workers))
         self._threads.shutdown(wait=False)
 
-    async def extract(self, page: Page, url: str, portal: str) -> Article:
+    async def extract(
+        self, page: Page, url: str, portal: str, *, urgent: bool = False
+    ) -> Article:
         """The article of one page, or an ``ExtractError`` (``parse_timeout`` and
         ``extract_crashed`` included). ``page`` as bytes must be valid UTF-8 (as
-        ``FetchResult.body`` is): the worker parses them without decoding."""
-        worker = await self._idle.get()
+        ``FetchResult.body`` is): the worker parses them without decoding. An
+        ``urgent`` page (a further page of an article already under way) gets the next
+        free worker before pages that start new articles."""
+        worker = await self._idle.get(urgent)
         loop = asyncio.get_running_loop()
         try:
             reply = await loop.run_in_executor(self._threads, self._round_trip, worker,
-                                               (page, url, portal))
+                                               (page, url, portal, self.limits))
         except TimeoutError:
             await self._replace(worker)
             raise BadInputError(f"no result within {self.timeout_s:g} s: the parse was stopped",
@@ -196,7 +258,7 @@ class ExtractPool:
             # as the next page's, so the worker goes.
             await asyncio.shield(self._replace(worker))
             raise
-        self._idle.put_nowait(worker)
+        self._idle.put(worker)
         metrics.child(metrics.STAGE_CPU, "extract").inc(reply[-1])
         if reply[0] == "ok":
             article: Article = reply[1]
@@ -204,7 +266,9 @@ class ExtractPool:
         _, name, reason, detail, _cpu = reply
         raise _ERRORS.get(str(name), ExtractError)(str(detail), reason=str(reason), url=url)
 
-    def _round_trip(self, worker: _Worker, job: tuple[Page, str, str]) -> tuple[Any, ...]:
+    def _round_trip(
+        self, worker: _Worker, job: tuple[Page, str, str, HtmlLimits]
+    ) -> tuple[Any, ...]:
         worker.conn.send(job)
         if not worker.conn.poll(self.timeout_s):
             raise TimeoutError
@@ -235,5 +299,5 @@ class ExtractPool:
                 delay = min(30.0, delay * 2)
                 continue
             self._all.append(fresh)
-            self._idle.put_nowait(fresh)
+            self._idle.put(fresh)
             return

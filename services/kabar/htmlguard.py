@@ -54,13 +54,16 @@ class Refusal:
 DEFAULT_LIMITS = HtmlLimits()
 
 
-def html_refusal(html: str, limits: HtmlLimits = DEFAULT_LIMITS) -> Refusal | None:
-    """Why ``html`` should not be parsed, or None when it may be."""
+def html_refusal(html: str | bytes, limits: HtmlLimits = DEFAULT_LIMITS) -> Refusal | None:
+    """Why ``html`` (text, or UTF-8 bytes as extraction gets them) should not be parsed,
+    or None when it may be."""
     if len(html) > limits.max_chars:
         return Refusal("html_too_large", f"{len(html)} characters over {limits.max_chars}")
-    if html.count("<") <= min(limits.max_depth, limits.max_options):
+    tags = html.count(b"<") if isinstance(html, bytes) else html.count("<")
+    if tags <= min(limits.max_depth, limits.max_options):
         return None  # too few tags to be over either limit
-    data = np.frombuffer(html.encode("utf-8", "replace"), dtype=np.uint8)
+    raw = html if isinstance(html, bytes) else html.encode("utf-8", "replace")
+    data = np.frombuffer(raw, dtype=np.uint8)
     closing, keys = _tags(data)
     if not len(keys):
         return None
@@ -87,7 +90,7 @@ def html_refusal(html: str, limits: HtmlLimits = DEFAULT_LIMITS) -> Refusal | No
 
 
 def check_html(
-    html: str,
+    html: str | bytes,
     limits: HtmlLimits = DEFAULT_LIMITS,
     error: type[KabarError] = ContentError,
 ) -> None:

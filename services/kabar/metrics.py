@@ -92,6 +92,11 @@ CLUTTER_REMOVED = Counter(
     "kabar_clutter_removed_total", "Clutter blocks and lines removed", ["portal"],
     registry=REGISTRY,
 )
+RULE_MISSES = Counter(
+    "kabar_rule_miss_total",
+    "Pages on which a portal rule's selectors matched nothing (template drift)",
+    ["portal", "selector_kind"], registry=REGISTRY,
+)
 
 # --- dedup and stories -----------------------------------------------------
 DEDUP_VERDICTS = Counter(

@@ -72,6 +72,9 @@ class Article:
     clutter_removed: int = 0
     #: "rules:<portal>" or "generic" — which extractor produced the body.
     extractor: str = "generic"
+    #: Kinds of portal-rule selectors ("body", "clutter") that matched nothing on the
+    #: page: a drift signal counted in metrics, not published.
+    rule_misses: tuple[str, ...] = ()
 
     @property
     def body(self) -> str:

@@ -3,9 +3,18 @@ publish, as asyncio stages joined by bounded queues.
 
 Bounded queues carry back-pressure: when the broker is slow the publish queue
 fills, the extract stage blocks on it, then fetch, then the sources. Failures
-at any stage become dead-letter events and the pipeline goes on. Shutdown
-(``request_stop``) stops intake, drains in-flight work within a deadline and
-spools what is left (``kabar.spool``).
+at any stage become dead-letter events and the pipeline goes on.
+
+Nothing is marked done before the broker acknowledged it. Every request is
+journaled (``kabar.spool``, fsync'd) before it enters the fetch queue; the
+records made from it are journaled, settling the request, before they are
+sent; a record leaves the journal on its ack, which also marks its URL seen
+(``UrlClaims.done``). Dedup verdicts become durable (``Deduper.commit``) only
+at moments when every event the stage made so far is acknowledged. So
+``kill -9`` at any moment leaves either a request to fetch again or a record
+to send again (with the same deterministic ``ce_id``), never a lost article.
+Shutdown (``request_stop``) stops intake and drains within a deadline (at
+once when the broker is down: the journal holds everything).
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ import dataclasses
 import heapq
 import logging
 import random
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -26,6 +36,7 @@ import orjson
 
 from kabar import metrics
 from kabar.assembly import Assembly
+from kabar.claims import UrlClaims
 from kabar.dedup.eventtime import parse_time
 from kabar.errors import DedupError, ExtractError, FetchError, KabarError, PublishError
 from kabar.events import (
@@ -42,13 +53,12 @@ from kabar.logs import log_event
 from kabar.models import Article, ArticleEvent, DedupResult, ErrorEvent, FetchRequest, FetchResult
 from kabar.publish import Outgoing
 from kabar.settings import Settings
-from kabar.spool import Spool
+from kabar.spool import Journaled, Pending, Spool
 from kabar.urls import canonicalize, host_of
 
 log = logging.getLogger("kabar.pipeline")
 
 _T = TypeVar("_T")
-_Q = TypeVar("_Q")
 
 SOURCE = "kabar"
 #: The article event's schema: v2 carries the body once, as ``paragraphs``.
@@ -263,7 +273,9 @@ class PageExtractor(Protocol):
 
     size: int
 
-    async def extract(self, page: bytes | str, url: str, portal: str) -> Article: ...
+    async def extract(
+        self, page: bytes | str, url: str, portal: str, *, urgent: bool = False
+    ) -> Article: ...
 
 
 class Deduplicator(Protocol):
@@ -290,10 +302,29 @@ class Components:
     content_hash: Hasher
     deduper: Deduplicator | None = None
     detect_language: LanguageDetector | None = None
-    #: Called with a URL whose fetch failed for a passing reason, so a later poll retries it.
-    forget: Callable[[str], None] | None = None
+    #: URL status: done once published, released when a fetch failed for a passing
+    #: reason (so a later poll retries it).
+    claims: UrlClaims | None = None
     #: Worker processes that run ``extract`` instead of a thread of this process.
     extract_pool: PageExtractor | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Fetched:
+    """A fetched page on its way to extraction, with its journal ticket."""
+
+    result: FetchResult
+    ticket: int | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Send:
+    """A journaled record on its way to the broker."""
+
+    entry: Journaled
+    from_dedup: bool = False
+    #: The request this record was made from, when it settles one.
+    ticket: int | None = None
 
 
 class Pipeline:
@@ -302,17 +333,29 @@ class Pipeline:
         self.parts = parts
         self.spool = spool or Spool(settings.pipeline.spool_path)
         p = settings.pipeline
+        #: Where sources put what they find: journaled on its way into the fetch queue.
+        self.intake_q: asyncio.Queue[FetchRequest] = _Intake(self)
         self.fetch_q = HostFairQueue(
             p.fetch_queue_size, per_host=settings.fetch.per_host_concurrency
         )
-        self.extract_q: asyncio.Queue[FetchResult] = asyncio.Queue(p.extract_queue_size)
-        self.publish_q: asyncio.Queue[Outgoing] = asyncio.Queue(p.publish_queue_size)
+        self.extract_q: asyncio.Queue[_Fetched] = asyncio.Queue(p.extract_queue_size)
+        self.publish_q: asyncio.Queue[_Send] = asyncio.Queue(p.publish_queue_size)
         self.stop_event = asyncio.Event()
         self.running = False
         self.counts: Counter[str] = Counter()
-        self._unsent: list[Outgoing] = []
-        #: What each worker task holds right now, so a cancelled worker's item is spooled.
-        self._held: dict[asyncio.Task[None], list[Outgoing] | FetchRequest] = {}
+        self.outage = OutageLog(p.outage_log_interval_s)
+        self._once = False
+        #: Journal ids of the requests in the fetch queue (equal requests share a deque).
+        self._tickets: dict[FetchRequest, collections.deque[int]] = {}
+        #: Called once everything made from a request is acknowledged (or there was
+        #: nothing to publish): a distributed role commits its input offset here.
+        self.on_request_done: Callable[[FetchRequest], None] | None = None
+        self._requests: dict[int, FetchRequest] = {}
+        self._unacked: dict[int, int] = {}
+        self._dedup_gate = asyncio.Lock()
+        self._dedup_unacked = 0
+        self._dedup_settled = asyncio.Event()
+        self._dedup_settled.set()
         #: Multi-page articles waiting for their further pages (``kabar.assembly``).
         self.assembly = Assembly(p.max_assembling, settings.fetch.workers, p.pages_timeout_s)
 
@@ -324,11 +367,13 @@ class Pipeline:
         self.stop_event.set()
 
     async def run(self, *, once: bool = False) -> Counter[str]:
+        self._once = once
+        pending = self.spool.open()
         workers = self._start_workers()
         self.running = True
         metrics.PIPELINE_RUNNING.set(1)
         try:
-            await self._resume_spooled()
+            await self._resume(pending)
             if once:
                 await self._feed(await self.parts.sources.poll_once())
                 await self._drain(None)
@@ -339,7 +384,9 @@ class Pipeline:
             self.running = False
             metrics.PIPELINE_RUNNING.set(0)
             await _cancel(workers + list(self.assembly.tasks))
-            self._spool_leftovers()
+            self._final_commit()
+            self._report_spooled()
+            self.spool.close()
         return self.counts
 
     def _start_workers(self) -> list[asyncio.Task[None]]:
@@ -355,10 +402,12 @@ class Pipeline:
                   for _ in range(max(1, extractors))]
         tasks += [asyncio.create_task(self._loop(self.publish_q, self._publish_one, "publish"))
                   for _ in range(max(1, self.settings.pipeline.publish_workers))]
+        if self._defer_dedup_commits():
+            tasks.append(asyncio.create_task(self._commit_loop()))
         return tasks
 
     async def _run_sources(self) -> None:
-        sources = asyncio.create_task(self.parts.sources.run(self.fetch_q, self.stop_event))
+        sources = asyncio.create_task(self.parts.sources.run(self.intake_q, self.stop_event))
         stop = asyncio.create_task(self.stop_event.wait())
         await asyncio.wait({sources, stop}, return_when=asyncio.FIRST_COMPLETED)
         self.stop_event.set()
@@ -371,9 +420,37 @@ class Pipeline:
         stop.cancel()
 
     async def _feed(self, requests: Sequence[FetchRequest]) -> None:
-        for request in requests:
+        """Journal requests, then queue them for fetching."""
+        tickets = self.spool.add_requests(requests)
+        await self._queue_fetches(list(zip(tickets, requests, strict=True)))
+
+    async def _queue_fetches(self, ticketed: Sequence[tuple[int, FetchRequest]]) -> None:
+        for ticket, request in ticketed:
+            self._tickets.setdefault(request, collections.deque()).append(ticket)
+            if self.on_request_done is not None:
+                self._requests[ticket] = request
             await self.fetch_q.put(request)
             metrics.child(metrics.QUEUE_DEPTH, "fetch").set(self.fetch_q.qsize())
+
+    async def admit(self, request: FetchRequest) -> None:
+        """Queue one discovered request once its host has room (each source waits on
+        its own hosts only), journaled before a fetch worker can take it."""
+        await self.fetch_q.put(request)
+        # No await since the put: no worker has taken it before its ticket exists.
+        [ticket] = self.spool.add_requests([request])
+        self._tickets.setdefault(request, collections.deque()).append(ticket)
+        if self.on_request_done is not None:
+            self._requests[ticket] = request
+        metrics.child(metrics.QUEUE_DEPTH, "fetch").set(self.fetch_q.qsize())
+
+    def _take_ticket(self, request: FetchRequest) -> int | None:
+        tickets = self._tickets.get(request)
+        if not tickets:
+            return None
+        ticket = tickets.popleft()
+        if not tickets:
+            del self._tickets[request]
+        return ticket
 
     async def _drain(self, timeout_s: float | None) -> None:
         async def join_all() -> None:
@@ -382,45 +459,51 @@ class Pipeline:
             await self.assembly.join()  # assembled articles go on to the publish queue
             await self.publish_q.join()
 
+        joined = asyncio.create_task(join_all())
+        # A one-shot run waits out an outage; a stopping service need not (all is journaled).
+        grace_s = float("inf") if timeout_s is None else self.settings.pipeline.outage_drain_s
+        outage = asyncio.create_task(self.outage.lasting(grace_s))
         try:
-            await asyncio.wait_for(join_all(), timeout_s)
-        except TimeoutError:
-            log.warning("drain deadline passed; spooling what is left")
+            await asyncio.wait({joined, outage}, timeout=timeout_s,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (joined, outage):
+                task.cancel()
+        if not joined.done() or joined.cancelled():
+            why = "broker down" if outage.done() and not outage.cancelled() else "deadline"
+            log_event(log, "WARNING", "drain stopped; the journal keeps what is left", why=why)
 
-    async def _resume_spooled(self) -> None:
-        records, requests = self.spool.take()
-        if records or requests:
-            log_event(log, "INFO", "resuming spooled work", records=len(records),
-                      requests=len(requests))
-        for record in records:
-            await self.publish_q.put(record)
-        await self._feed(requests)
+    async def _resume(self, pending: Pending) -> None:
+        """Send again what a previous run journaled but never saw acknowledged."""
+        if not len(pending):
+            return
+        log_event(log, "INFO", "resuming spooled work", records=len(pending.records),
+                  requests=len(pending.requests))
+        claims = self.parts.claims
+        if claims is not None:  # in flight again: discovery must not queue them twice
+            for _, request in pending.requests:
+                claims.claim(canonicalize(request.url))
+        for entry in pending.records:
+            await self.publish_q.put(_Send(entry))
+        await self._queue_fetches(pending.requests)
 
-    def _spool_leftovers(self) -> None:
-        records = self._unsent + _drain_queue(self.publish_q)
-        requests = _drain_queue(self.fetch_q)
-        requests += [r.request for r in _drain_queue(self.extract_q)]
-        for held in self._held.values():
-            if isinstance(held, FetchRequest):
-                requests.append(held)
-            else:
-                records.extend(held)
-        self._held.clear()
-        saved = self.spool.save(records, requests)
-        if saved:
-            log_event(log, "WARNING", "spooled unfinished work", count=saved)
+    def _report_spooled(self) -> None:
+        """One line saying what the journal keeps for the next start."""
+        if self.spool.pending:
+            log_event(log, "WARNING", "stopped with work spooled for the next start",
+                      records=self.spool.pending_records,
+                      requests=self.spool.pending - self.spool.pending_records,
+                      path=str(self.spool.path or ""))
 
     # --- stages ------------------------------------------------------------
     async def _loop(
         self, queue: asyncio.Queue[_T], handle: Callable[[_T], Awaitable[None]], stage: str
     ) -> None:
-        task = _current_task()
         depth, in_flight = metrics.QUEUE_DEPTH.labels(stage), metrics.IN_FLIGHT.labels(stage)
         while True:
             item = await queue.get()
             depth.set(queue.qsize())
             in_flight.inc()
-            self._held[task] = _work_of(item)
             try:
                 await handle(item)
             except Exception:  # a bug in one item must not kill the stage
@@ -429,18 +512,50 @@ class Pipeline:
             finally:
                 in_flight.dec()
                 queue.task_done()
-            self._held.pop(task, None)  # not reached when cancelled: the item gets spooled
 
-    async def _put_all(self, records: list[Outgoing]) -> None:
-        """Queue records for publishing; until queued they count as held work."""
-        pending = list(records)
-        self._held[_current_task()] = pending
-        while pending:
-            await self.publish_q.put(pending[0])
-            pending.pop(0)
+    async def _emit(
+        self,
+        records: list[Outgoing],
+        *,
+        settles: int | None = None,
+        mark: str | None = None,
+        from_dedup: bool = False,
+    ) -> None:
+        """Journal records (settling the request they came from), then queue them."""
+        entries = self.spool.add_records(records, mark=mark, settles=settles)
+        if from_dedup:
+            self._dedup_unacked += len(entries)
+            self._dedup_settled.clear()
+        if settles is not None:
+            self._unacked[settles] = len(entries)
+        for entry in entries:
+            await self.publish_q.put(_Send(entry, from_dedup, settles))
         metrics.child(metrics.QUEUE_DEPTH, "publish").set(self.publish_q.qsize())
 
+    def _settle(self, ticket: int | None, mark: str | None) -> None:
+        """A request finished with nothing to publish (e.g. unchanged)."""
+        if ticket is not None:
+            self.spool.done([ticket])
+        if mark is not None and self.parts.claims is not None:
+            self.parts.claims.done(mark)
+        self._request_done(ticket)
+
+    def _request_done(self, ticket: int | None) -> None:
+        request = self._requests.pop(ticket, None) if ticket is not None else None
+        if request is not None and self.on_request_done is not None:
+            self.on_request_done(request)
+
+    def _record_done(self, ticket: int | None) -> None:
+        if ticket is None or ticket not in self._unacked:
+            return
+        self._unacked[ticket] -= 1
+        if self._unacked[ticket] <= 0:
+            del self._unacked[ticket]
+            self._request_done(ticket)
+
     async def _fetch_one(self, request: FetchRequest) -> None:
+        ticket = self._take_ticket(request)
+        mark: str | None = canonicalize(request.url)
         try:
             result: FetchResult | FetchError = await self.parts.fetcher.fetch(request)
         except FetchError as exc:
@@ -448,18 +563,20 @@ class Pipeline:
         finally:
             self.fetch_q.release(request)  # the host slot ``get`` took: free it before waiting
         if isinstance(result, FetchError):
-            if self._retry_later(request, result):
+            if self._retry_later(request, result, ticket):
                 return
-            if result.retryable and self.parts.forget is not None:
-                self.parts.forget(request.url)
-            await self.dead_letter(request.url, request.portal, result, request.attempt)
+            if result.retryable and self.parts.claims is not None and mark is not None:
+                self.parts.claims.release(mark)
+                mark = None
+            await self._dead_letter(request.url, request.portal, result, request.attempt,
+                                    settles=ticket, mark=mark)
             return
         self.counts["fetched"] += 1
         metrics.child(metrics.STAGE_ITEMS, "fetch", "ok").inc()
-        await self.extract_q.put(result)
+        await self.extract_q.put(_Fetched(result, ticket))
         metrics.child(metrics.QUEUE_DEPTH, "extract").set(self.extract_q.qsize())
 
-    def _retry_later(self, request: FetchRequest, exc: FetchError) -> bool:
+    def _retry_later(self, request: FetchRequest, exc: FetchError, ticket: int | None) -> bool:
         """Put a URL that was told to come back later (Retry-After) back in the queue,
         while attempts and the longest honoured wait allow."""
         delay = getattr(exc, "retry_after", None)
@@ -469,48 +586,62 @@ class Pipeline:
         if request.attempt > fetch.retries:
             return False
         metrics.child(metrics.RETRIES, request.portal, exc.reason).inc()
-        self.fetch_q.defer(dataclasses.replace(request, attempt=request.attempt + 1), delay)
+        again = dataclasses.replace(request, attempt=request.attempt + 1)
+        if ticket is not None:  # the same journaled work, tried again later
+            self._tickets.setdefault(again, collections.deque()).append(ticket)
+            if self.on_request_done is not None:
+                self._requests[ticket] = again
+        self.fetch_q.defer(again, delay)
         return True
 
-    async def _extract_one(self, result: FetchResult) -> None:
+    async def _extract_one(self, item: _Fetched) -> None:
+        result, ticket = item.result, item.ticket
         portal = result.request.portal
+        mark = canonicalize(result.request.url)
         try:
             with metrics.child(metrics.EXTRACT_SECONDS, portal).time():
                 article = await self._extract_page(result, portal)
         except ExtractError as exc:
             metrics.child(metrics.EXTRACTIONS, portal, exc.reason).inc()
-            await self.dead_letter(result.final_url, portal, exc, 1)
+            await self._dead_letter(result.final_url, portal, exc, 1, settles=ticket, mark=mark)
             return
         urls = list(article.next_pages)[: max(0, self.settings.fetch.max_pages - 1)]
         if urls:
             # Further pages come in beside this stage, which goes on with the next page.
-            await self.assembly.spawn(self._assemble(article, result, urls))
+            await self.assembly.spawn(self._assemble(article, result, urls, ticket, mark))
             return
-        await self._finish(dataclasses.replace(article, next_pages=()), result, 1)
+        await self._finish(dataclasses.replace(article, next_pages=()), result, 1, ticket, mark)
 
-    async def _finish(self, article: Article, result: FetchResult, pages: int) -> None:
+    async def _finish(
+        self, article: Article, result: FetchResult, pages: int, ticket: int | None, mark: str
+    ) -> None:
         article = self._complete(article, result)
         self._observe_article(article, result.request.portal)
         self.counts["extracted"] += 1
-        await self._dedup_and_queue(article, result, pages)
+        await self._dedup_and_queue(article, result, pages, ticket, mark)
 
-    async def _extract_page(self, result: FetchResult, portal: str) -> Article:
+    async def _extract_page(
+        self, result: FetchResult, portal: str, *, urgent: bool = False
+    ) -> Article:
         url = result.final_url
         if self.parts.extract_pool is not None:
             # UTF-8 bytes cross to the worker as they are and are parsed as they are.
             page = result.body or result.html
-            return await self.parts.extract_pool.extract(page, url, portal)
+            return await self.parts.extract_pool.extract(page, url, portal, urgent=urgent)
         return await asyncio.to_thread(self.parts.extract, result.html, url, portal)
 
-    async def _assemble(self, first: Article, result: FetchResult, urls: list[str]) -> None:
-        """Fetch the article's further pages, stitch them in and send the article on."""
-        task = _current_task()
-        self._held[task] = result.request  # until queued for publishing: spooled if cancelled
+    async def _assemble(
+        self, first: Article, result: FetchResult, urls: list[str], ticket: int | None, mark: str
+    ) -> None:
+        """Fetch the article's further pages, stitch them in and send the article on
+        (the request stays journaled until then)."""
         portal = result.request.portal
 
         async def page(url: str) -> Article:
             request = FetchRequest(url=url, portal=portal, source="pagination")
-            return await self._extract_page(await self.parts.fetcher.fetch(request), portal)
+            # Urgent: an article already under way is finished before new ones start.
+            fetched = await self.parts.fetcher.fetch(request)
+            return await self._extract_page(fetched, portal, urgent=True)
 
         try:
             got = await self.assembly.gather(urls, page)
@@ -518,11 +649,10 @@ class Pipeline:
                 await self.dead_letter(url, portal, exc, 1)
             article = self.parts.stitch(first, got.articles) if got.articles else first
             article = dataclasses.replace(article, next_pages=())
-            await self._finish(article, result, 1 + len(got.articles))
-        except Exception:  # a bug must not lose the article silently
+            await self._finish(article, result, 1 + len(got.articles), ticket, mark)
+        except Exception:  # a bug: the request stays journaled for the next start
             log.exception("unexpected error assembling a multi-page article")
             metrics.child(metrics.STAGE_ITEMS, "extract", "crash").inc()
-        self._held.pop(task, None)  # not reached when cancelled: the request gets spooled
 
     def _complete(self, article: Article, result: FetchResult) -> Article:
         """Fill what the page lacked from the source's hints and the text itself."""
@@ -549,26 +679,42 @@ class Pipeline:
         metrics.child(metrics.STAGE_ITEMS, "extract", "ok").inc()
         metrics.child(metrics.BODY_WORDS, portal).observe(article.word_count)
         metrics.child(metrics.CLUTTER_REMOVED, portal).inc(article.clutter_removed)
+        for kind in article.rule_misses:
+            metrics.child(metrics.RULE_MISSES, portal, kind).inc()
+            log.info("portal rule matched nothing", extra={
+                "portal": portal, "selector_kind": kind, "url": article.url})
         for name, value in (("title", article.title), ("published_at", article.published_at),
                             ("authors", article.authors)):
             if not value:
                 metrics.child(metrics.MISSING_FIELD, portal, name).inc()
 
-    async def _dedup_and_queue(self, article: Article, result: FetchResult, pages: int) -> None:
+    async def _dedup_and_queue(
+        self, article: Article, result: FetchResult, pages: int, ticket: int | None, mark: str
+    ) -> None:
+        async with self._dedup_gate:  # verdicts in one order; none while committing
+            await self._dedup_and_emit(article, result, pages, ticket, mark)
+
+    async def _dedup_and_emit(
+        self, article: Article, result: FetchResult, pages: int, ticket: int | None, mark: str
+    ) -> None:
         canonical = _canonical(article, result.final_url)
+        portal = result.request.portal
         # Before dedup records it: an article that can never be published must not be
         # remembered as seen (it would be "unchanged" next time, and lost).
         too_large = self._too_large(article)
         if too_large is not None:
-            await self.dead_letter(canonical, result.request.portal, too_large, 1)
+            await self._dead_letter(canonical, portal, too_large, 1, settles=ticket, mark=mark)
             return
         try:
             verdict, story_events = self._dedup(article, canonical, parse_time(result.fetched_at))
         except DedupError as exc:  # e.g. state that cannot be written: visible, not dropped
-            await self.dead_letter(canonical, result.request.portal, exc, 1)
+            if self.parts.claims is not None:
+                self.parts.claims.release(mark)  # not recorded: a later poll may try again
+            await self._dead_letter(canonical, portal, exc, 1, settles=ticket)
             return
         if verdict.verdict == "unchanged":
             self.counts["unchanged"] += 1
+            self._settle(ticket, mark)
             return
         event = ArticleEvent(
             id=verdict.article_id or article_id(canonical),
@@ -584,7 +730,31 @@ class Pipeline:
         _observe_freshness(event)
         records = [self._article_record(event)] + [self._story_record(s, event.fetched_at)
                                                   for s in story_events]
-        await self._put_all(records)
+        await self._emit(records, settles=ticket, mark=mark, from_dedup=True)
+
+    # --- dedup commits -------------------------------------------------------
+    def _defer_dedup_commits(self) -> bool:
+        """Take over when the deduper's verdicts become durable, where it can."""
+        defer = getattr(self.parts.deduper, "defer_commits", None)
+        return bool(defer is not None and defer())
+
+    async def _commit_loop(self) -> None:
+        """Now and then, once every event dedup made is acknowledged, commit its state."""
+        interval_s = max(0.05, self.settings.dedup.flush_interval_s)
+        while True:
+            await asyncio.sleep(interval_s)
+            async with self._dedup_gate:
+                await self._dedup_settled.wait()
+                self._commit_dedup()
+
+    def _commit_dedup(self) -> None:
+        commit = getattr(self.parts.deduper, "commit", None)
+        if commit is not None:
+            commit()
+
+    def _final_commit(self) -> None:
+        if self._dedup_settled.is_set():
+            self._commit_dedup()
 
     def _too_large(self, article: Article) -> PublishError | None:
         """An ``event_too_large`` error when the article's event cannot fit the broker's
@@ -644,29 +814,64 @@ class Pipeline:
                                _story_time(story) or fallback_time),
         )
 
-    async def _publish_one(self, record: Outgoing) -> None:
+    async def _publish_one(self, item: _Send) -> None:
+        """Send until acknowledged; a long-running service retries through an outage
+        (the journal holds the record), a one-shot run parks it for the next start."""
         settings = self.settings.pipeline
-        for attempt in range(1, settings.publish_attempts + 1):
+        record = item.entry.record
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 await self.parts.sender.send(record)
             except PublishError as exc:
                 if exc.reason == "message_too_large":
                     # Sending it again can never work: a dead letter says so, once.
-                    await self._refused(record, exc)
+                    await self._refused(record, exc, item.entry.mark)
+                    self._given_up(item)
                     return
-                if attempt == settings.publish_attempts:
-                    log_event(log, "ERROR", "publish failed; record spooled", stage="publish",
-                              reason=exc.reason, topic=record.topic)
-                    self._unsent.append(record)
+                self.outage.failed(exc.reason, record.topic)
+                if self._once and attempt >= settings.publish_attempts:
+                    self._park(item, exc.reason)
                     return
-                delay = min(settings.publish_backoff_max_s, 0.2 * 2**attempt)
+                delay = min(settings.publish_backoff_max_s, 0.2 * 2 ** min(attempt, 16))
                 await asyncio.sleep(random.uniform(delay / 2, delay))
             else:
-                self.counts[f"published:{record.topic}"] += 1
-                metrics.child(metrics.STAGE_ITEMS, "publish", "ok").inc()
+                self.outage.recovered()
+                self._acked(item)
                 return
 
-    async def _refused(self, record: Outgoing, exc: PublishError) -> None:
+    def _acked(self, item: _Send) -> None:
+        """The broker has the record: only now is its work done."""
+        entry = item.entry
+        self.spool.done([entry.id])
+        if entry.mark is not None and self.parts.claims is not None:
+            self.parts.claims.done(entry.mark)
+        self._leave_dedup(item)
+        self._record_done(item.ticket)
+        self.counts[f"published:{entry.record.topic}"] += 1
+        metrics.child(metrics.STAGE_ITEMS, "publish", "ok").inc()
+
+    def _park(self, item: _Send, reason: str) -> None:
+        """Give up on a record for this run: it stays in the journal for the next start."""
+        log_event(log, "ERROR", "publish failed; record kept in the spool", stage="publish",
+                  reason=reason, topic=item.entry.record.topic)
+        self.counts["spooled"] += 1
+        self._leave_dedup(item)
+
+    def _given_up(self, item: _Send) -> None:
+        """A record the broker can never take, replaced by its dead letter: done."""
+        self.spool.done([item.entry.id])
+        self._leave_dedup(item)
+        self._record_done(item.ticket)
+
+    def _leave_dedup(self, item: _Send) -> None:
+        if item.from_dedup:
+            self._dedup_unacked -= 1
+            if self._dedup_unacked <= 0:
+                self._dedup_settled.set()
+
+    async def _refused(self, record: Outgoing, exc: PublishError, mark: str | None) -> None:
         if record.topic == self.settings.broker.errors_topic:
             log_event(log, "ERROR", "dead-letter event refused as too large; dropped",
                       stage="publish", reason=exc.reason, topic=record.topic)
@@ -678,11 +883,23 @@ class Pipeline:
         where = str(value.get("url") or value.get("story_id") or record.topic)
         error = PublishError(f"{record.topic} event of {len(record.value)} bytes refused: "
                              f"{exc.detail}", reason="event_too_large", url=where)
-        await self.dead_letter(where, str(value.get("portal") or ""), error, 1)
+        await self._dead_letter(where, str(value.get("portal") or ""), error, 1, mark=mark)
 
     # --- failures ----------------------------------------------------------
     async def dead_letter(self, url: str, portal: str, exc: KabarError, attempt: int = 1) -> None:
         """Count, log and publish one failure on the dead-letter topic."""
+        await self._dead_letter(url, portal, exc, attempt)
+
+    async def _dead_letter(
+        self,
+        url: str,
+        portal: str,
+        exc: KabarError,
+        attempt: int,
+        *,
+        settles: int | None = None,
+        mark: str | None = None,
+    ) -> None:
         event = ErrorEvent(
             url=url,
             stage=exc.stage,
@@ -710,10 +927,7 @@ class Pipeline:
                 event.time,
             ),
         )
-        held = self._held.get(_current_task())
-        await self._put_all([record])
-        if held is not None:  # the stage's own item is still being worked on
-            self._held[_current_task()] = held
+        await self._emit([record], settles=settles, mark=mark)
 
     async def source_error(self, url: str, portal: str, exc: FetchError) -> None:
         """Hook for discovery: a feed or sitemap could not be read."""
@@ -765,22 +979,59 @@ def _current_task() -> asyncio.Task[None]:
     return task
 
 
-def _work_of(item: object) -> list[Outgoing] | FetchRequest:
-    """The part of a stage's item that must survive a cancelled worker."""
-    if isinstance(item, Outgoing):
-        return [item]
-    if isinstance(item, FetchResult):
-        return item.request
-    assert isinstance(item, FetchRequest)
-    return item
+class _Intake(asyncio.Queue[FetchRequest]):
+    """The queue sources are given: ``put`` admits the request into the pipeline."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        super().__init__()
+        self._pipeline = pipeline
+
+    async def put(self, item: FetchRequest) -> None:
+        await self._pipeline.admit(item)
 
 
-def _drain_queue(queue: asyncio.Queue[_Q]) -> list[_Q]:
-    items: list[_Q] = []
-    while not queue.empty():
-        items.append(queue.get_nowait())
-        queue.task_done()
-    return items
+class OutageLog:
+    """Publish failures logged at most once per interval (with a count), and how
+    long the broker has been failing; one line when it answers again."""
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        self.down_since: float | None = None
+        self._logged_at = float("-inf")
+        self._failures = 0
+        self._changed = asyncio.Event()
+
+    def failed(self, reason: str, topic: str) -> None:
+        now = time.monotonic()
+        if self.down_since is None:
+            self.down_since = now
+            self._changed.set()
+        self._failures += 1
+        if now - self._logged_at >= self.interval_s:
+            log_event(log, "ERROR", "publishing fails; retrying (records stay spooled)",
+                      stage="publish", reason=reason, topic=topic, failures=self._failures,
+                      down_s=round(now - self.down_since, 1))
+            self._logged_at, self._failures = now, 0
+
+    def recovered(self) -> None:
+        if self.down_since is None:
+            return
+        log_event(log, "INFO", "broker answers again",
+                  down_s=round(time.monotonic() - self.down_since, 1))
+        self.down_since, self._logged_at, self._failures = None, float("-inf"), 0
+        self._changed.set()
+
+    async def lasting(self, grace_s: float) -> None:
+        """Return once the broker has been failing for ``grace_s`` without a break."""
+        while True:
+            if self.down_since is not None:
+                left = self.down_since + grace_s - time.monotonic()
+                if left <= 0:
+                    return
+                await asyncio.sleep(min(left, 0.5))
+                continue
+            self._changed.clear()
+            await self._changed.wait()
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:

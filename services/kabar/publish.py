@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from aiokafka import AIOKafkaClient, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -31,6 +31,13 @@ from kabar.logs import log_event
 from kabar.settings import BrokerSettings
 
 log = logging.getLogger("kabar.publish")
+
+
+class _Startable(Protocol):
+    async def start(self) -> None: ...
+
+
+_Client = TypeVar("_Client", bound=_Startable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,25 +68,87 @@ async def broker_supports_idempotence(
         await client.close()
 
 
-async def ensure_topics(settings: BrokerSettings, bootstrap: str) -> None:
-    """Create Kabar's topics if missing (docker-compose also creates them)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=settings.client_id,
-                                **client_options(settings))
-    try:
-        await asyncio.wait_for(admin.start(), settings.connect_timeout_s)
-    except (KafkaError, OSError, TimeoutError) as exc:
-        await admin.close()
-        metrics.BROKER_UP.set(0)
-        raise PublishError(f"cannot connect to {bootstrap}: {exc!r}") from exc
+async def ensure_topics(
+    settings: BrokerSettings, bootstrap: str, extra: dict[str, int] | None = None
+) -> None:
+    """Create Kabar's topics if missing (docker-compose also creates them); ``extra``
+    names more topics with their partition counts (the distributed roles' own)."""
+    admin = await _connected(
+        lambda: AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=settings.client_id,
+                                    **client_options(settings)),
+        settings.connect_timeout_s, bootstrap)
     try:
         existing = set(await admin.list_topics())
-        wanted = [settings.articles_topic, settings.stories_topic, settings.errors_topic]
-        missing = [NewTopic(t, settings.partitions, 1) for t in wanted if t not in existing]
+        wanted = {t: settings.partitions
+                  for t in (settings.articles_topic, settings.stories_topic, settings.errors_topic)}
+        wanted.update(extra or {})
+        missing = [NewTopic(t, n, 1) for t, n in wanted.items() if t not in existing]
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
     finally:
         await admin.close()
+
+
+async def _connected(make: Callable[[], _Client], timeout_s: float, bootstrap: str) -> _Client:
+    """Start a client, trying again until ``timeout_s`` passed: a process started while
+    the broker is briefly away (a restart, an outage) waits for it instead of exiting."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        client = make()
+        left = deadline - time.monotonic()
+        try:
+            await asyncio.wait_for(client.start(), max(0.1, left))
+        except (KafkaError, OSError, TimeoutError) as exc:
+            await _close(client)
+            if time.monotonic() + 1.0 >= deadline:
+                metrics.BROKER_UP.set(0)
+                raise PublishError(f"cannot connect to {bootstrap}: {exc!r}") from exc
+            await asyncio.sleep(1.0)
+        else:
+            return client
+
+
+async def _close(client: Any) -> None:
+    closer = getattr(client, "close", None) or getattr(client, "stop", None)
+    if closer is not None:
+        with contextlib.suppress(Exception):
+            await closer()
+
+
+class OutageLogFilter(logging.Filter):
+    """At most one aiokafka warning or error of a kind per interval: during an outage the
+    client repeats the same complaint for every node and every retry."""
+
+    def __init__(self, interval_s: float) -> None:
+        super().__init__()
+        self.interval_s = interval_s
+        self._last: dict[tuple[str, object], float] = {}
+        self._suppressed: dict[tuple[str, object], int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        kind = (record.name, record.msg)
+        now = time.monotonic()
+        if now - self._last.get(kind, float("-inf")) < self.interval_s:
+            self._suppressed[kind] = self._suppressed.get(kind, 0) + 1
+            return False
+        self._last[kind] = now
+        dropped = self._suppressed.pop(kind, 0)
+        if dropped:
+            record.msg = f"{record.msg} ({dropped} alike suppressed)"
+        return True
+
+
+def limit_client_logs(interval_s: float) -> None:
+    """Rate-limit the Kafka client's own warnings and errors (every aiokafka logger)."""
+    limiter = OutageLogFilter(interval_s)
+    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "aiokafka"]
+    for name in {"aiokafka", *names}:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, OutageLogFilter) for f in logger.filters):
+            logger.addFilter(limiter)
 
 
 #: Called with each record right after the broker acknowledged it (the event archive).
@@ -103,13 +172,8 @@ class Publisher:
         self.idempotent = mode == "true" or (
             mode == "auto" and await broker_supports_idempotence(self.bootstrap, self.settings)
         )
-        producer = AIOKafkaProducer(**self._producer_config())
-        try:
-            await asyncio.wait_for(producer.start(), self.settings.connect_timeout_s)
-        except (KafkaError, OSError, TimeoutError) as exc:
-            await producer.stop()
-            metrics.BROKER_UP.set(0)
-            raise PublishError(f"cannot connect to {self.bootstrap}: {exc!r}") from exc
+        producer = await _connected(lambda: AIOKafkaProducer(**self._producer_config()),
+                                    self.settings.connect_timeout_s, self.bootstrap)
         metrics.BROKER_UP.set(1)
         self._producer = producer
         log_event(log, "INFO", "producer connected", bootstrap=self.bootstrap,

@@ -7,26 +7,38 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from kabar import statefile
 from kabar.broker import EmbeddedBroker
+from kabar.claims import LocalClaims
 from kabar.dedup import Deduper, content_hash
 from kabar.dedup.language import detect_language
 from kabar.discovery import Discovery, SeenStore
-from kabar.errors import ConfigError
+from kabar.errors import ConfigError, FetchError
 from kabar.extract import extract, stitch
 from kabar.extract_pool import ExtractPool, processes_for
 from kabar.fetch import Fetcher
+from kabar.frontier import FrontierSource, RedisStatus
+from kabar.htmlguard import HtmlLimits
 from kabar.http import ObservabilityServer
-from kabar.models import Article
-from kabar.pipeline import Components, Pipeline
-from kabar.publish import AckHook, Publisher, ensure_topics
+from kabar.models import Article, FetchRequest
+from kabar.pipeline import Components, Pipeline, Sources
+from kabar.publish import AckHook, Publisher, ensure_topics, limit_client_logs
+from kabar.roles import (
+    ROLES,
+    CrawlPipeline,
+    DiscoveryPipeline,
+    StoriesStage,
+    cluster_topics,
+    worker_id,
+)
 from kabar.settings import Settings
-from kabar.urls import canonicalize, host_of
+from kabar.urls import host_of
 
 log = logging.getLogger("kabar.service")
 
@@ -63,18 +75,148 @@ async def run_service(
     say: Callable[[str], None] = print,
     on_ready: Callable[[Pipeline, str], None] | None = None,
     on_ack: AckHook | None = None,
+    role: str | None = None,
 ) -> Counter[str]:
-    """Run the pipeline until ``once`` completes or SIGINT/SIGTERM; return counts.
+    """Run the pipeline (or one ``role`` of it) until ``once`` completes or
+    SIGINT/SIGTERM; return counts.
 
     ``on_ack`` sees every record the broker acknowledged (the event archive, ``-o``)."""
+    if role is not None and role not in ROLES:
+        raise ConfigError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
+    if role is not None and not settings.broker.bootstrap_servers:
+        raise ConfigError(f"--role {role} needs [broker] bootstrap_servers: the roles of "
+                          "one deployment share a broker")
+    limit_client_logs(settings.pipeline.outage_log_interval_s)
     async with broker_bootstrap(settings, say) as bootstrap:
-        await ensure_topics(settings.broker, bootstrap)
+        extra = cluster_topics(settings) if role is not None else None
+        await ensure_topics(settings.broker, bootstrap, extra)
         publisher = Publisher(settings.broker, bootstrap, on_ack=on_ack)
         await publisher.start()
         try:
-            return await _run_with_publisher(settings, publisher, once, say, on_ready)
+            if role is None:
+                return await _run_with_publisher(settings, publisher, once, say, on_ready)
+            return await _run_role(role, settings, publisher, once, say, on_ready)
         finally:
             await publisher.stop()
+
+
+async def _run_role(
+    role: str,
+    settings: Settings,
+    publisher: Publisher,
+    once: bool,
+    say: Callable[[str], None],
+    on_ready: Callable[[Pipeline, str], None] | None,
+) -> Counter[str]:
+    say(f"role {role}: {worker_id(role)}")
+    if role == "stories":
+        deduper = Deduper(settings.dedup)
+        try:
+            async with Fetcher(settings.fetch) as fetcher:
+                parts = _parts(settings, fetcher, _NoSources(), publisher, deduper)
+                stage = StoriesStage(settings, parts, publisher.bootstrap)
+                return await _supervise(settings, stage, publisher, False, say, on_ready)
+        finally:
+            deduper.close()
+    status = RedisStatus(settings.cluster, worker_id(role))
+    try:
+        if role == "crawl":
+            return await _run_crawl(settings, publisher, status, say, on_ready)
+        return await _run_discovery(settings, publisher, status, once, say, on_ready)
+    finally:
+        status.close()
+
+
+async def _run_crawl(
+    settings: Settings,
+    publisher: Publisher,
+    status: RedisStatus,
+    say: Callable[[str], None],
+    on_ready: Callable[[Pipeline, str], None] | None,
+) -> Counter[str]:
+    settings.pipeline.spool_path = ""  # the frontier offset is the durable work here
+    source = FrontierSource(settings.cluster, publisher.bootstrap, worker_id("crawl"))
+    beat = asyncio.create_task(_heartbeat(status, settings.cluster.heartbeat_interval_ms))
+    try:
+        async with Fetcher(settings.fetch) as fetcher, _extract_pool(settings) as pool:
+            apply_portal_rates(fetcher, settings)
+            parts = dataclasses.replace(_parts(settings, fetcher, source, publisher, None),
+                                        claims=status, extract_pool=pool)
+            pipeline = CrawlPipeline(settings, parts)
+            pipeline.status = status
+            pipeline.on_request_done = source.done
+            return await _supervise(settings, pipeline, publisher, False, say, on_ready)
+    finally:
+        beat.cancel()
+
+
+async def _heartbeat(status: RedisStatus, interval_ms: int) -> None:
+    """Say this worker is alive, so its fetch leases hold while it lives."""
+    interval_s = max(0.2, interval_ms / 1000)
+    while True:
+        await asyncio.to_thread(status.heartbeat, interval_s * 4)
+        await asyncio.sleep(interval_s)
+
+
+async def _run_discovery(
+    settings: Settings,
+    publisher: Publisher,
+    status: RedisStatus,
+    once: bool,
+    say: Callable[[str], None],
+    on_ready: Callable[[Pipeline, str], None] | None,
+) -> Counter[str]:
+    seen = SeenStore(settings.discovery.seen_path, settings.discovery.seen_max_entries)
+    try:
+        async with Fetcher(settings.fetch) as fetcher:
+            apply_portal_rates(fetcher, settings)
+            holder: list[Pipeline] = []
+            discovery = Discovery(settings.portals, settings.discovery, fetcher, seen,
+                                  on_error=_source_error_hook(holder), claims=status)
+            pipeline = DiscoveryPipeline(settings, _parts(settings, fetcher, discovery,
+                                                          publisher, None))
+            pipeline.status = status
+            holder.append(pipeline)
+            sweeper = asyncio.create_task(pipeline.sweep())
+            try:
+                return await _supervise(settings, pipeline, publisher, once, say, on_ready)
+            finally:
+                sweeper.cancel()
+    finally:
+        seen.close()
+
+
+def _source_error_hook(
+    holder: list[Pipeline],
+) -> Callable[[str, str, Exception], Awaitable[None]]:
+    async def on_source_error(url: str, portal: str, exc: Exception) -> None:
+        if holder and isinstance(exc, FetchError):
+            await holder[0].source_error(url, portal, exc)
+
+    return on_source_error
+
+
+def _parts(
+    settings: Settings,
+    fetcher: Fetcher,
+    sources: Sources,
+    publisher: Publisher,
+    deduper: Deduper | None,
+) -> Components:
+    return Components(
+        fetcher=fetcher, sources=sources, sender=publisher, extract=_extract, stitch=stitch,
+        content_hash=content_hash, deduper=deduper, detect_language=detect_language,
+    )
+
+
+class _NoSources:
+    """The stories stage reads a topic, not sources."""
+
+    async def poll_once(self) -> list[FetchRequest]:
+        return []
+
+    async def run(self, out: asyncio.Queue[FetchRequest], stop: asyncio.Event) -> None:
+        await stop.wait()
 
 
 async def _run_with_publisher(
@@ -100,13 +242,14 @@ async def _run_with_publisher(
                     holder[0].counts["sources_failed"] = len(failed_sources)
                     await holder[0].source_error(url, portal, exc)
 
+            # URLs are marked seen only once what was published for them is acknowledged.
             discovery = Discovery(settings.portals, settings.discovery, fetcher, seen,
-                                  on_error=on_source_error)
+                                  on_error=on_source_error, claims=LocalClaims(seen))
             parts = Components(
                 fetcher=fetcher, sources=discovery, sender=publisher, extract=_extract,
                 stitch=stitch, content_hash=content_hash, deduper=deduper,
-                detect_language=detect_language,
-                forget=lambda url: seen.discard(canonicalize(url)), extract_pool=pool,
+                detect_language=detect_language, claims=discovery.claims,
+                extract_pool=pool,
             )
             pipeline = Pipeline(settings, parts)
             holder.append(pipeline)
@@ -129,7 +272,9 @@ async def _extract_pool(settings: Settings) -> AsyncIterator[ExtractPool | None]
     if size == 0:
         yield None
         return
-    async with ExtractPool(size, settings.pipeline.extract_timeout_s) as pool:
+    e = settings.extract
+    limits = HtmlLimits(e.max_html_bytes, e.max_html_depth, e.max_html_options)
+    async with ExtractPool(size, settings.pipeline.extract_timeout_s, limits) as pool:
         yield pool
 
 

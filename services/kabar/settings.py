@@ -187,12 +187,17 @@ class PipelineSettings:
     publish_workers: int = 16
     #: On SIGTERM: how long in-flight work may take to drain before we give up.
     drain_timeout_s: float = 30.0
-    #: Attempts to publish one record before it is spooled for the next start.
+    #: ``--once``: attempts to publish one record before it is left spooled for the next
+    #: start (the long-running service retries until the broker answers).
     publish_attempts: int = 6
     publish_backoff_max_s: float = 10.0
-    #: Records and requests still pending at shutdown are kept here (relative: under
-    #: [data] dir).
+    #: The write-ahead journal of requests and records not yet acknowledged
+    #: (relative: under [data] dir).
     spool_path: str = "state/spool.jsonl"
+    #: On stop, a broker failing this long ends the drain at once (the journal keeps it all).
+    outage_drain_s: float = 5.0
+    #: At most one publish-failure log line per this many seconds during an outage.
+    outage_log_interval_s: float = 10.0
     #: Seconds between progress lines on long runs (0: never).
     progress_interval_s: float = 10.0
 
@@ -203,6 +208,10 @@ class ExtractSettings:
     max_html_bytes: int = 10 * 1024 * 1024
     #: Longer titles are cut (at a word, with "…"): a page's <title> can be megabytes.
     max_title_chars: int = 500
+    #: Article pages are refused before parsing (kabar.htmlguard) when nested deeper than
+    #: this (estimated; lexbor is quadratic in it) or with more <option>s in one <select>.
+    max_html_depth: int = 3000
+    max_html_options: int = 5000
 
 
 @dataclass(slots=True)
@@ -244,6 +253,35 @@ class DedupSettings:
     dense_words: int = 48
     #: Embedding threads (0: all cores); 1 leaves the other cores to the rest of the pipeline.
     dense_threads: int = 1
+
+
+@dataclass(slots=True)
+class ClusterSettings:
+    """The distributed roles (``kabar run --role ...``): topics between the stages,
+    consumer groups and the shared URL status."""
+
+    #: Fetch requests from discovery to the crawl group, keyed by host.
+    frontier_topic: str = "kabar.frontier.v1"
+    #: Partitions of the frontier: the most crawl workers that can share the work.
+    frontier_partitions: int = 12
+    #: Extracted articles from the crawl group to the single stories stage (1 partition).
+    extracted_topic: str = "kabar.extracted.v1"
+    crawl_group: str = "kabar-crawl"
+    stories_group: str = "kabar-stories"
+    #: A worker silent this long leaves the group and its partitions move (Tansu
+    #: took ~9 s to move them at 6 s).
+    session_timeout_ms: int = 6000
+    heartbeat_interval_ms: int = 1000
+    #: Shared URL status (claims, done, fetch leases): a Redis URL.
+    status_url: str = "redis://127.0.0.1:6379/0"
+    status_prefix: str = "kabar:url:"
+    #: A URL claimed this long ago and never done is queued again by the sweeper.
+    requeue_after_s: float = 600.0
+    sweep_interval_s: float = 30.0
+    #: How long a crawl worker holds a URL's fetch lease at most.
+    fetch_lease_s: float = 180.0
+    #: The stories stage snapshots its state with the consumed offset this often.
+    snapshot_interval_s: float = 1.0
 
 
 @dataclass(slots=True)
@@ -290,6 +328,7 @@ class Settings:
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     extract: ExtractSettings = field(default_factory=ExtractSettings)
     dedup: DedupSettings = field(default_factory=DedupSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     log: LogSettings = field(default_factory=LogSettings)
     data: DataSettings = field(default_factory=DataSettings)

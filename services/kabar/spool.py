@@ -1,75 +1,268 @@
-"""The spool: a JSON-lines file holding work that was accepted but not finished
-when the service stopped (unsent records, unfetched requests). The next start
-reads it back first, so a shutdown or a broker outage loses nothing.
+"""The spool: a write-ahead journal of accepted work (fetch requests admitted to
+the pipeline, records about to be sent), so ``kill -9`` loses nothing.
+
+Each entry is one JSON line with an ``id``. A request is appended (fsync'd)
+before it enters the fetch queue; the records made from it are appended
+together with the request's ``done`` mark in one fsync'd write before they are
+sent; a record's ``done`` mark follows the broker's ack. At start ``open``
+reads the file back, drops what is done, rewrites it with only the pending
+entries (a new file renamed over the old one, so nothing is removed before it
+is re-sent) and returns them. A record may carry ``mark``: the canonical URL
+to mark seen once it is acknowledged, also after a restart.
+
+``done`` marks are not fsync'd: losing one re-sends a record, which carries
+the same deterministic ``ce_id`` (``kabar.events``), never loses it.
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
+import fcntl
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
 from kabar.models import FetchRequest
 from kabar.publish import Outgoing
 
+#: Rewrite the journal once it holds this many bytes and nothing is pending.
+_TRUNCATE_BYTES = 8 * 1024 * 1024
+
+
+class SpoolLocked(OSError):
+    """Another process (a running ``kabar run``) holds the journal."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Journaled:
+    """A record written ahead, with its journal id and what its ack settles."""
+
+    id: int
+    record: Outgoing
+    mark: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Pending:
+    """What a previous run left unfinished."""
+
+    records: list[Journaled]
+    requests: list[tuple[int, FetchRequest]]
+
+    def __len__(self) -> int:
+        return len(self.records) + len(self.requests)
+
+
+def read_pending(path: str) -> Pending:
+    """What the journal at ``path`` holds pending, read without changing it (while a
+    running service may be writing it)."""
+    if not path or not Path(path).exists():
+        return Pending([], [])
+    records, requests = Spool._read(Path(path))
+    return Pending(list(records.values()), list(requests.items()))
+
 
 class Spool:
     def __init__(self, path: str) -> None:
         self.path = Path(path) if path else None
+        self._fh: BinaryIO | None = None
+        self._next_id = 1
+        self._pending: set[int] = set()
+        self._pending_records: set[int] = set()
+        self._lock: int | None = None
 
-    def save(self, records: list[Outgoing], requests: list[FetchRequest]) -> int:
-        """Append leftovers; return how many were written."""
-        if self.path is None or not (records or requests):
-            return 0
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lines = [orjson.dumps(_record_to_json(r)) for r in records]
-        lines += [orjson.dumps({"kind": "fetch", **dataclasses.asdict(q)}) for q in requests]
-        with open(self.path, "ab") as fh:
-            fh.write(b"\n".join(lines) + b"\n")
+    # --- lifecycle -----------------------------------------------------------
+    def open(self) -> Pending:
+        """Read what a previous run left pending, compact the file, return it."""
+        if self._fh is not None:
+            return Pending([], [])
+        records: dict[int, Journaled] = {}
+        requests: dict[int, FetchRequest] = {}
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock = _lock(self.path)
+        if self.path is not None and self.path.exists():
+            records, requests = self._read(self.path)
+        if self.path is not None:
+            self._rewrite(records, requests)
+            self._fh = open(self.path, "ab")  # noqa: SIM115 - held open for the run
+        self._pending = set(records) | set(requests)
+        self._pending_records = set(records)
+        self._next_id = max(self._pending, default=0) + 1
+        return Pending(list(records.values()), list(requests.items()))
+
+    def close(self) -> None:
+        fh, self._fh = self._fh, None
+        if fh is not None:
             fh.flush()
             os.fsync(fh.fileno())
-        return len(lines)
+            fh.close()
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            os.close(lock)
 
-    def take(self) -> tuple[list[Outgoing], list[FetchRequest]]:
-        """Read and remove everything spooled."""
-        if self.path is None or not self.path.exists():
-            return [], []
-        records: list[Outgoing] = []
-        requests: list[FetchRequest] = []
-        for line in self.path.read_bytes().splitlines():
-            if not line.strip():
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    @property
+    def pending_records(self) -> int:
+        return len(self._pending_records)
+
+    # --- writing ---------------------------------------------------------------
+    def add_requests(self, requests: Sequence[FetchRequest]) -> list[int]:
+        """Journal requests (fsync'd) before they enter the pipeline; their ids."""
+        ids = self._ids(len(requests))
+        lines = [{"id": i, "kind": "fetch", **dataclasses.asdict(q)} for i, q in zip(
+            ids, requests, strict=True)]
+        self._write(lines, sync=True)
+        self._pending.update(ids)
+        return ids
+
+    def add_records(
+        self, records: Sequence[Outgoing], *, mark: str | None = None, settles: int | None = None
+    ) -> list[Journaled]:
+        """Journal records (fsync'd) before they are sent; ``mark`` rides on the first,
+        ``settles`` (a request's id) is marked done in the same write."""
+        ids = self._ids(len(records))
+        entries = [Journaled(i, r, mark if n == 0 else None)
+                   for n, (i, r) in enumerate(zip(ids, records, strict=True))]
+        lines: list[dict[str, Any]] = [_record_to_json(e) for e in entries]
+        if settles is not None:
+            lines.append({"done": [settles]})
+        self._write(lines, sync=True)
+        self._pending.update(ids)
+        self._pending_records.update(ids)
+        if settles is not None:
+            self._pending.discard(settles)
+        return entries
+
+    def done(self, ids: Sequence[int]) -> None:
+        """Mark entries finished (acknowledged, or settled without a record)."""
+        if not ids:
+            return
+        self._write([{"done": list(ids)}], sync=False)
+        self._pending.difference_update(ids)
+        self._pending_records.difference_update(ids)
+        if not self._pending:
+            self._truncate_if_large()
+
+    # --- internals ---------------------------------------------------------------
+    def _ids(self, count: int) -> list[int]:
+        first = self._next_id
+        self._next_id += count
+        return list(range(first, first + count))
+
+    def _write(self, lines: list[dict[str, Any]], *, sync: bool) -> None:
+        if self._fh is None or not lines:
+            return
+        self._fh.write(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+        self._fh.flush()
+        if sync:
+            os.fsync(self._fh.fileno())
+
+    def _truncate_if_large(self) -> None:
+        if self._fh is None or self._fh.tell() < _TRUNCATE_BYTES:
+            return
+        self._fh.truncate(0)
+        self._fh.seek(0)
+        os.fsync(self._fh.fileno())
+
+    def _rewrite(self, records: dict[int, Journaled], requests: dict[int, FetchRequest]) -> None:
+        assert self.path is not None
+        lines = [_record_to_json(r) for r in records.values()]
+        lines += [{"id": i, "kind": "fetch", **dataclasses.asdict(q)} for i, q in requests.items()]
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with open(tmp, "wb") as fh:
+            fh.write(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+        _fsync_dir(self.path.parent)
+
+    @staticmethod
+    def _read(path: Path) -> tuple[dict[int, Journaled], dict[int, FetchRequest]]:
+        records: dict[int, Journaled] = {}
+        requests: dict[int, FetchRequest] = {}
+        done: set[int] = set()
+        unnumbered = -1  # lines from a spool written before entries had ids
+        for line in path.read_bytes().splitlines():
+            try:
+                item = orjson.loads(line) if line.strip() else None
+            except orjson.JSONDecodeError:
+                continue  # a line torn by a crash mid-write: it was never fsync'd
+            if not isinstance(item, dict):
                 continue
-            item = orjson.loads(line)
+            if "done" in item:
+                done.update(item["done"])
+                continue
+            ident = item.pop("id", None)
+            if ident is None:
+                ident, unnumbered = unnumbered, unnumbered - 1
             if item.pop("kind") == "fetch":
-                requests.append(FetchRequest(**item))
+                requests[ident] = FetchRequest(**item)
             else:
-                records.append(_record_from_json(item))
-        self.path.unlink()
+                records[ident] = _record_from_json(ident, item)
+        # Entries without ids get fresh ids after the numbered ones.
+        top = max([i for i in (*records, *requests) if i > 0], default=0)
+        renumber = {i: top - i for i in (*records, *requests) if i < 0}
+        records = {renumber.get(i, i): dataclasses.replace(r, id=renumber.get(i, i))
+                   for i, r in records.items() if i not in done}
+        requests = {renumber.get(i, i): q for i, q in requests.items() if i not in done}
         return records, requests
 
 
-def _record_to_json(record: Outgoing) -> dict[str, Any]:
+def _lock(path: Path) -> int:
+    """An exclusive lock beside the journal, held while it is open (released by the
+    kernel when the process dies, even by kill -9)."""
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        raise SpoolLocked(f"{path} is in use by another process (a running kabar run?)") from exc
+    return fd
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _record_to_json(entry: Journaled) -> dict[str, Any]:
+    record = entry.record
     return {
+        "id": entry.id,
         "kind": "record",
         "topic": record.topic,
         "key": _b64(record.key) if record.key is not None else None,
         "value": _b64(record.value),
         "headers": [[k, _b64(v)] for k, v in record.headers],
+        "mark": entry.mark,
     }
 
 
-def _record_from_json(item: dict[str, Any]) -> Outgoing:
+def _record_from_json(ident: int, item: dict[str, Any]) -> Journaled:
     key = item["key"]
-    return Outgoing(
+    record = Outgoing(
         topic=item["topic"],
         key=base64.b64decode(key) if key is not None else None,
         value=base64.b64decode(item["value"]),
         headers=[(k, base64.b64decode(v)) for k, v in item["headers"]],
     )
+    return Journaled(ident, record, item.get("mark"))
 
 
 def _b64(data: bytes) -> str:

@@ -63,6 +63,7 @@ def test_main_runs_the_whole_path_and_prints_the_figures(
         "--articles", "8", "--multi-page-share", "0.25", "--corpus", "", "--workers", "4",
         "--paced-rate", "50", "--paced-articles", "4", "--stage-sample", "4",
         "--min-ratio", "0", "--min-articles-s", "0", "--max-p99-ms", "1e9",
+        "--min-paced-share", "0",
     ])
     assert e2e.main(args) == 0
     out = capsys.readouterr().out

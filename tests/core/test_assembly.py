@@ -121,5 +121,5 @@ async def test_shutdown_mid_assembly_spools_the_article_for_the_next_run(
     await until(lambda: len(pipe.assembly) == 1)
     pipe.request_stop()
     await asyncio.wait_for(run, 10)  # the drain deadline (0.5 s) passes: spooled
-    _, requests = Spool(str(tmp_path / "spool.jsonl")).take()
-    assert [r.url for r in requests] == [f"{BASE}/5"]
+    pending = Spool(str(tmp_path / "spool.jsonl")).open()
+    assert [r.url for _, r in pending.requests] == [f"{BASE}/5"]

@@ -78,7 +78,9 @@ class RecordingPool:
     def __init__(self) -> None:
         self.pages: list[bytes | str] = []
 
-    async def extract(self, page: bytes | str, url: str, portal: str) -> Article:
+    async def extract(
+        self, page: bytes | str, url: str, portal: str, *, urgent: bool = False
+    ) -> Article:
         self.pages.append(page)
         return extract(page, url, portal=portal, utf8=isinstance(page, bytes))
 

@@ -88,7 +88,6 @@ async def test_a_broker_refusal_for_size_is_dead_lettered_not_spooled(tmp_path: 
     counts = await pipe.run(once=True)
     errors = [(e["url"], e["reason"]) for e in sender.values(pipe.settings.broker.errors_topic)]
     assert errors == [(f"{BASE}/1", "event_too_large")]
-    records, requests = Spool(str(tmp_path / "spool.jsonl")).take()
-    assert records == [] and requests == []
+    assert len(Spool(str(tmp_path / "spool.jsonl")).open()) == 0
     assert counts["errors"] == 1
 

@@ -14,6 +14,7 @@ import pytest
 from kabar import metrics
 from kabar.errors import BadInputError, NotAnArticleError
 from kabar.extract_pool import ExtractPool, processes_for
+from kabar.htmlguard import HtmlLimits
 from kabar.models import Article, FetchRequest, FetchResult
 from kabar.pipeline import Components, Pipeline
 from kabar.settings import Settings
@@ -36,9 +37,13 @@ def nested_html(depth: int) -> str:
     return "<html><body>" + "<div>" * depth + "x" + "</div>" * depth + "</body></html>"
 
 
+#: No nesting estimate: the time limit alone must stop what the estimate would refuse.
+UNGUARDED = HtmlLimits(max_depth=10**9, max_options=10**9)
+
+
 @pytest.fixture(scope="module")
 async def pool() -> AsyncIterator[ExtractPool]:
-    async with ExtractPool(1, timeout_s=0.3) as running:
+    async with ExtractPool(1, timeout_s=0.3, limits=UNGUARDED) as running:
         yield running
 
 
@@ -90,10 +95,16 @@ async def test_a_worker_that_dies_fails_its_page_and_is_replaced(pool: ExtractPo
     assert (await pool.extract(article_html(4), URL, "warta")).title == "Banjir surut 4"
 
 
-async def test_closing_the_pool_ends_its_workers() -> None:
-    async with ExtractPool(2, timeout_s=5) as pool:
-        processes = [w.process for w in pool._all]
+async def test_closing_the_pool_ends_its_workers_and_deep_pages_are_refused_up_front() -> None:
+    async with ExtractPool(2, timeout_s=60) as guarded:
+        processes = [w.process for w in guarded._all]
         assert len(processes) == 2
+        # The default limits refuse the deep page before lexbor sees it: no 60 s wait,
+        # and the worker that looked at it goes on.
+        with pytest.raises(BadInputError) as caught:
+            await guarded.extract(nested_html(150_000).encode(), URL, "warta")
+        assert caught.value.reason == "html_too_deep"
+        assert [w.process for w in guarded._all] == processes
     assert all(p.poll() is not None for p in processes)
 
 
@@ -140,3 +151,21 @@ async def test_pipeline_dead_letters_a_stuck_page_and_publishes_the_rest(
     errors = sender.values(settings.broker.errors_topic)
     assert [(e["url"], e["reason"]) for e in errors] == [(urls[1], "parse_timeout")]
     assert counts["errors"] == 1
+
+
+async def test_free_workers_go_to_urgent_pages_first_then_in_order() -> None:
+    from kabar.extract_pool import _Workers
+
+    workers = _Workers()
+    first, second = (asyncio.create_task(workers.get(False)) for _ in range(2))
+    await asyncio.sleep(0)  # both are waiting now (no free worker)
+    urgent = asyncio.create_task(workers.get(True))
+    await asyncio.sleep(0)
+    a, b, c = object(), object(), object()
+    workers.put(a)  # type: ignore[arg-type]
+    assert await urgent is a and not first.done()
+    workers.put(b)  # type: ignore[arg-type]
+    assert await first is b and not second.done()
+    second.cancel()
+    workers.put(c)  # type: ignore[arg-type]
+    assert await workers.get(False) is c  # a cancelled waiter takes nothing

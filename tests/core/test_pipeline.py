@@ -14,6 +14,8 @@ from pathlib import Path
 import orjson
 import pytest
 
+from kabar.claims import LocalClaims
+from kabar.discovery.seen import SeenStore
 from kabar.errors import EmptyBodyError, HTTPStatusError, NetworkError, PublishError
 from kabar.models import Article, DedupResult, FetchRequest, FetchResult
 from kabar.pipeline import Components, Pipeline
@@ -214,8 +216,19 @@ async def test_exhausted_publish_attempts_are_spooled(tmp_path: Path, attempts_f
     sender = Sender(failures=attempts_fail)
     pipe, _ = make(tmp_path, {f"{BASE}/1": page(1)}, requests_for(f"{BASE}/1"), sender)
     await pipe.run(once=True)
-    records, _ = Spool(str(tmp_path / "spool.jsonl")).take()
-    assert [r.topic for r in records] == [pipe.settings.broker.articles_topic]
+    pending = Spool(str(tmp_path / "spool.jsonl")).open()
+    assert [e.record.topic for e in pending.records] == [pipe.settings.broker.articles_topic]
+    assert pending.requests == []  # the request is settled: its record is journaled
+
+
+async def test_long_running_service_retries_through_an_outage(tmp_path: Path) -> None:
+    sender = Sender(failures=12)  # more than publish_attempts
+    pipe, _ = make(tmp_path, {f"{BASE}/1": page(1)}, requests_for(f"{BASE}/1"), sender)
+    task = asyncio.create_task(pipe.run())
+    await until(lambda: len(sender.sent) == 1)
+    pipe.request_stop()
+    await asyncio.wait_for(task, 10)
+    assert len(Spool(str(tmp_path / "spool.jsonl")).open()) == 0
 
 Runner = Callable[[], Awaitable[None]]
 
@@ -227,12 +240,17 @@ async def test_passing_fetch_failures_are_forgotten_for_a_later_poll(tmp_path: P
                 raise NetworkError("connection refused", url=request.url)
             return await super().fetch(request)
 
-    forgotten: list[str] = []
+    seen = SeenStore()
+    claims = LocalClaims(seen)
     sender = Sender()
     pipe, _ = make(tmp_path, {}, requests_for(f"{BASE}/down", f"{BASE}/404"), sender)
-    pipe.parts = dataclasses.replace(pipe.parts, fetcher=Flaky({}), forget=forgotten.append)
+    pipe.parts = dataclasses.replace(pipe.parts, fetcher=Flaky({}), claims=claims)
+    for request in requests_for(f"{BASE}/down", f"{BASE}/404"):
+        assert claims.claim(request.url)
     await pipe.run(once=True)
-    assert forgotten == [f"{BASE}/down"]  # a 404 stays seen; a refused connection does not
+    # a 404 is done (seen once its dead letter is acknowledged); a refused connection is not
+    assert f"{BASE}/404" in seen and f"{BASE}/down" not in seen
+    assert claims.claim(f"{BASE}/down") and not claims.claim(f"{BASE}/404")
 
 
 async def test_fetch_queue_takes_turns_between_hosts() -> None:

@@ -358,3 +358,23 @@ def test_unknown_header_over_a_box_of_links_goes_with_the_links() -> None:
 def test_story_subheading_over_paragraphs_is_kept() -> None:
     body = story_html("<h3>Bantuan Terus Berdatangan</h3>")
     assert "Bantuan Terus Berdatangan" in extract(page(body)).paragraphs
+
+
+def test_desk_code_with_a_digit_is_cut_off_the_last_sentence_not_the_sentence() -> None:
+    body = story_html().replace("tiga hari.</p>", "tiga hari. <strong>(kor7/wrt)</strong></p>")
+    assert list(extract(page(body)).paragraphs) == STORY
+
+
+def test_sign_off_lines_after_the_last_sentence_are_dropped() -> None:
+    ending = (
+        "<p>ADI NUGROHO | REUTERS</p><p>Berita Berikutnya</p>"
+        "<p>Penyunting &amp; Penulis : Adi Nugroho</p>"
+    )
+    assert list(extract(page(story_html() + ending)).paragraphs) == STORY
+
+
+def test_short_closing_sentence_and_a_lead_in_are_kept() -> None:
+    ending = "<p>Selamat mencoba!</p>"
+    assert extract(page(story_html() + ending)).paragraphs[-1] == "Selamat mencoba!"
+    lead_in = "<p>Isi lengkap surat edaran itu:</p>"
+    assert extract(page(story_html() + lead_in)).paragraphs[-1] == "Isi lengkap surat edaran itu:"

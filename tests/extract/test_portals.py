@@ -103,3 +103,14 @@ def _word_precision(got: list[str], expected: list[str]) -> float:
     got_words = Counter(" ".join(got).split())
     overlap = got_words & Counter(" ".join(expected).split())
     return sum(overlap.values()) / max(1, sum(got_words.values()))
+
+
+def test_sister_sites_share_the_idntimes_template_under_their_own_name() -> None:
+    html = (PORTAL_FIXTURES / "idntimes_com.html").read_bytes()
+    expected = (PORTAL_FIXTURES / "idntimes_com.txt").read_text("utf-8").splitlines()
+    for host in ("www.popmama.com", "www.popbela.com", "jateng.idntimes.com"):
+        article = extract(html, f"https://{host}/life/family/penulis/contoh")
+        assert article.extractor == "rules:idntimes.com"
+        assert list(article.paragraphs) == expected
+        assert article.portal == {"www.popmama.com": "popmama.com",
+                                  "www.popbela.com": "popbela.com"}.get(host, "idntimes.com")

@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 
 #: Goal of issue 16: no hostile input takes the process past this.
 RSS_LIMIT_MB = 400.0
@@ -53,7 +54,8 @@ def gzip_in_gzip(data: bytes) -> bytes:
 
 def peak_rss_mb(setup: str, work: str) -> dict[str, object]:
     """Run ``setup`` then ``work`` in a fresh interpreter; report the peak RSS of the
-    whole child (MB, ``ru_maxrss``) and what ``work`` assigned to ``result``."""
+    whole child (MB: ``VmHWM``, else ``ru_maxrss``) and what ``work`` assigned to
+    ``result``."""
     code = textwrap.dedent(
         """
         import json, resource
@@ -64,6 +66,14 @@ def peak_rss_mb(setup: str, work: str) -> dict[str, object]:
         except Exception as exc:
             result = getattr(exc, "reason", type(exc).__name__)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        try:
+            # ru_maxrss survives exec on Linux: a child of a big parent (a long pytest
+            # run) would report the parent's size. VmHWM is this process image's own.
+            with open("/proc/self/status") as status:
+                hwm = [line for line in status if line.startswith("VmHWM:")]
+            peak = int(hwm[0].split()[1]) / 1024
+        except (OSError, IndexError, ValueError):
+            pass
         print(json.dumps({{"peak_mb": peak, "result": result}}))
         """
     ).format(setup=setup, work=textwrap.indent(textwrap.dedent(work), "    "))
@@ -72,4 +82,73 @@ def peak_rss_mb(setup: str, work: str) -> dict[str, object]:
     )
     assert done.returncode == 0, done.stderr
     outcome: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return outcome
+
+
+async def fetch_every_hostile_case() -> dict[str, object]:
+    """Serve each hostile answer from a local server and take it through the real
+    fetcher and source parsers; what became of each (a count, or the refusal's reason)."""
+    from kabar.discovery.feeds import parse_feed
+    from kabar.discovery.sections import read_section
+    from kabar.discovery.sitemaps import parse_sitemap
+    from kabar.errors import KabarError
+    from kabar.fetch.client import Fetcher
+    from kabar.models import FetchRequest
+    from kabar.settings import FetchSettings
+    from tests.fetch.server import LocalServer, Reply
+
+    def huge_robots() -> Iterator[bytes]:
+        yield b"User-agent: *\nDisallow: /rahasia\n"
+        line = b"# " + b"komentar " * 100 + b"\n"
+        for _ in range(50 * 1024 * 1024 // len(line)):
+            yield line
+
+    def endless_page() -> Iterator[bytes]:
+        yield b"<html><body>"
+        chunk = b"<p>teks teks teks</p>" * 3000
+        for _ in range(200 * 1024 * 1024 // len(chunk)):
+            yield chunk
+
+    xml = {"Content-Type": "application/xml"}
+    html = {"Content-Type": "text/html; charset=utf-8"}
+    sitemap = b'<urlset><url><loc>http://127.0.0.1/berita/1</loc></url></urlset>'
+    routes = {
+        "/robots.txt": Reply(200, huge_robots(), {"Content-Type": "text/plain"}),
+        "/berita/1": Reply(200, b"<html><body><p>isi berita</p></body></html>", html),
+        "/bom": Reply(200, gzip_bomb(50 * 1024 * 1024), {**html, "Content-Encoding": "gzip"}),
+        "/besar": Reply(200, endless_page(), html),
+        "/peta-sejuta.xml": Reply(200, many_url_sitemap(1_000_000).encode(), xml),
+        "/rss-dtd": Reply(200, attribute_flood_feed().encode(), xml),
+        "/kanal-dalam": Reply(200, nested_divs(200_000).encode(), html),
+        "/peta.xml.gz": Reply(200, gzip_in_gzip(sitemap), {"Content-Type": "application/gzip"}),
+    }
+    settings = FetchSettings(allow_private_addresses=True, retries=0, per_host_rate=1000.0,
+                             per_host_burst=100)
+    outcome: dict[str, object] = {}
+    with LocalServer() as server:
+        for path, reply in routes.items():
+            server.route(path, reply)
+        async with Fetcher(settings) as fetcher:
+            cases = {
+                "robots_50mb": lambda: fetcher.fetch(FetchRequest(server.url("/berita/1"), "h")),
+                "gzip_bomb": lambda: fetcher.fetch(FetchRequest(server.url("/bom"), "h")),
+                "page_200mb": lambda: fetcher.fetch(FetchRequest(server.url("/besar"), "h")),
+            }
+            for name, call in cases.items():
+                try:
+                    outcome[name] = (await call()).status
+                except KabarError as exc:
+                    outcome[name] = exc.reason
+            sources = {
+                "sitemap_1m": ("/peta-sejuta.xml", lambda t, u: len(parse_sitemap(t, u).links)),
+                "feed_dtd": ("/rss-dtd", lambda t, u: len(parse_feed(t, u))),
+                "section_deep": ("/kanal-dalam", lambda t, u: len(read_section(t, u).links)),
+                "sitemap_gz_gz": ("/peta.xml.gz", lambda t, u: len(parse_sitemap(t, u).links)),
+            }
+            for name, (path, parse) in sources.items():
+                try:
+                    document = await fetcher.fetch_source(server.url(path), "h")
+                    outcome[name] = parse(document.text, document.url)
+                except KabarError as exc:
+                    outcome[name] = exc.reason
     return outcome

@@ -190,6 +190,7 @@ async def test_a_slow_portal_costs_only_its_own_host_slots(tmp_path: Path) -> No
         for i in range(10):
             bad.route(f"/lambat/{i}", one_byte_per_second)
             bad.route(f"/diam/{i}", Reply(200, b"", delay_s=60.0))
+        _extract(article_html(0), good.url("/berita/0", "good.test"), "good")  # warm up
         alone, _ = await publish_good(tmp_path / "alone", good, None)
         beside, bad_requests = await publish_good(tmp_path / "beside", good, bad)
     # The bad host got only its two slots' worth of requests while the healthy portal

@@ -17,7 +17,7 @@ from kabar.fetch.client import Fetcher
 from kabar.fetch.robots import MAX_ROBOTS_BYTES
 from kabar.models import FetchRequest
 from kabar.settings import FetchSettings
-from tests.fetch.hostile import gzip_in_gzip
+from tests.fetch.hostile import RSS_LIMIT_MB, gzip_in_gzip, peak_rss_mb
 from tests.fetch.server import LocalServer, Reply, html_reply
 
 RULES = b"User-agent: *\nDisallow: /rahasia\nSitemap: http://127.0.0.1/peta.xml\n"
@@ -90,3 +90,21 @@ async def test_a_far_retry_after_ends_the_fetch_and_pauses_the_host_only_briefly
     assert info.value.retry_after == 999999.0  # the caller decides when the URL comes back
     assert len(server.hits("/sibuk")) == 1
     assert 0.25 <= elapsed < 5.0  # the host waited its capped pause, not 120 s
+
+
+def test_every_hostile_answer_ends_visibly_and_under_the_memory_goal() -> None:
+    outcome = peak_rss_mb(
+        "import asyncio\nfrom tests.fetch.hostile import fetch_every_hostile_case",
+        "result = asyncio.run(fetch_every_hostile_case())",
+    )
+    assert outcome["result"] == {
+        "robots_50mb": 200,
+        "gzip_bomb": "decompression_bomb",
+        "page_200mb": "too_large",
+        "sitemap_1m": "too_many_entries",
+        "feed_dtd": "xml_dtd_refused",
+        "section_deep": "html_too_deep",
+        "sitemap_gz_gz": 1,
+    }
+    assert isinstance(outcome["peak_mb"], float)
+    assert outcome["peak_mb"] < RSS_LIMIT_MB, outcome

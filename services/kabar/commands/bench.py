@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-HELP = "benchmarks: extract, fetch, e2e, dedup, metrics, state, faults"
+HELP = "benchmarks: extract, fetch, e2e, dedup, metrics, delivery, state, faults"
 
 BENCHES = {
     "extract": "extraction pages/s and MB/s vs selectolax parse-only",
@@ -13,6 +13,7 @@ BENCHES = {
     "e2e": "kabar run --once vs a bare httpx loop on a local site: pages/s, CPU, latency",
     "dedup": "articles/s with 100k indexed; memory at 1M fingerprints",
     "metrics": "cost of metrics as a share of end-to-end time",
+    "delivery": "distributed roles under kill -9 and a broker outage: lost/duplicated/scaling",
     "faults": "kill -9, SIGTERM, broker kill/freeze, full/read-only disk, truncated state",
     "state": "reopening a 1M-article SQLite dedup state; event-loop stalls from state writes",
 }

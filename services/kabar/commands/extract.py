@@ -48,6 +48,7 @@ def article_fields(article: Article) -> dict[str, Any]:
         "description": article.description,
         "next_pages": list(article.next_pages),
         "extractor": article.extractor,
+        "rule_misses": list(article.rule_misses),
     }
 
 

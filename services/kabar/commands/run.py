@@ -29,6 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="one pass over the sources; exit 0 once everything is published")
     parser.add_argument("--output", "-o", metavar="FILE",
                         help="also write the article events as JSON lines to FILE (- : stdout)")
+    parser.add_argument("--role", choices=("discovery", "crawl", "stories"),
+                        help="run one stage of a distributed deployment (needs [broker] "
+                             "bootstrap_servers and Redis at [cluster] status_url); "
+                             "default: every stage in this process")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -50,7 +54,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         if args.output:
             output = sys.stdout.buffer if args.output == "-" else Path(args.output).open("wb")  # noqa: SIM115
-        counts, written = asyncio.run(_run(settings, args.once, output, say))
+        counts, written = asyncio.run(_run(settings, args.once, output, say, args.role))
     except KabarError as exc:
         return fail_logged(settings, _with_fix(exc.detail), 1)
     except OSError as exc:  # a busy port after the preflight, an unwritable -o file
@@ -136,7 +140,8 @@ def sayer(settings: Settings) -> Callable[[str], None]:
 
 
 async def _run(
-    settings: Settings, once: bool, output: IO[bytes] | None, say: Callable[[str], None]
+    settings: Settings, once: bool, output: IO[bytes] | None, say: Callable[[str], None],
+    role: str | None = None,
 ) -> tuple[Counter[str], dict[str, str]]:
     """Run the service with the archive and ``-o`` attached to the publisher's acks."""
     from kabar.archive import EventArchive, LineOutput
@@ -159,7 +164,7 @@ async def _run(
 
     try:
         counts = await run_service(settings, once=once, say=say, on_ready=on_ready,
-                                   on_ack=on_ack if sinks else None)
+                                   on_ack=on_ack if sinks else None, role=role)
     finally:
         withdraw_broker(data_dir)
         if archive is not None:

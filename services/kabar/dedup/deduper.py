@@ -113,6 +113,7 @@ class Deduper:
             _open_clusterer(settings, self.store.get_blob(_STORIES_BLOB)) if clustering else None
         )
         self._last_expire = 0.0
+        self._deferred = False
         self._story_clock = datetime.fromtimestamp(0, UTC)
         self._checkpointed_at = time.monotonic()
         self._assigned = 0
@@ -144,6 +145,22 @@ class Deduper:
         self._maybe_checkpoint()
         return replace(result, content_hash=body.content_hash), events
 
+    def defer_commits(self) -> bool:
+        """Let the caller decide when verdicts become durable (``commit``), e.g. once
+        their events are acknowledged; False when the store cannot hold writes back."""
+        if not hasattr(self.store, "autoflush"):
+            return False
+        setattr(self.store, "autoflush", False)  # noqa: B010 - not on the StateStore seam
+        self._deferred = True
+        return True
+
+    def commit(self) -> None:
+        """Make every verdict so far durable: the rows first, then the story state."""
+        flush = getattr(self.store, "flush", None)
+        if flush is not None:
+            flush()
+        self._save_state()
+
     def close(self) -> None:
         """Save the clusterer and boilerplate counts; flush and release the store."""
         try:
@@ -159,7 +176,7 @@ class Deduper:
     def _maybe_checkpoint(self) -> None:
         """Save the story and boilerplate state now and then, not only at shutdown:
         after a crash, stories carry on from the last checkpoint instead of from empty."""
-        if not self.store.durable:
+        if not self.store.durable or self._deferred:
             return
         now = time.monotonic()
         if now - self._checkpointed_at < self.settings.checkpoint_interval_s:

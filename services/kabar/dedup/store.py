@@ -472,6 +472,9 @@ class SqliteStore:
     loads that and replays only the rows changed after it."""
 
     durable = True
+    #: False while the owner decides when rows are written (``flush``), e.g. only
+    #: once the events of their verdicts were acknowledged by the broker.
+    autoflush = True
 
     def __init__(
         self,
@@ -630,7 +633,8 @@ class SqliteStore:
         self._writer.submit([("INSERT OR REPLACE INTO blobs VALUES (?, ?)", [(name, stored)])])
 
     def expire(self, now: float) -> int:
-        self.flush()
+        if self.autoflush:
+            self.flush()
         cutoff = now - self._memory.ttl_s
         self._seq += 1  # a change the next snapshot must include
         self._writer.submit([("DELETE FROM articles WHERE seen < ?", [(cutoff,)])])
@@ -678,6 +682,8 @@ class SqliteStore:
             )
 
     def _maybe_flush(self) -> None:
+        if not self.autoflush:
+            return
         full = len(self._upserts) + len(self._touches) >= _FLUSH_EVERY
         if full or time.monotonic() - self._flushed_at >= self.flush_interval_s:
             self.flush()

@@ -2,10 +2,11 @@
 
 Each source (feed, sitemap, section page) is fetched with conditional GETs,
 parsed into links, filtered by age (links without a date are kept), and the
-links whose canonical URL the ``SeenStore`` has not seen become
-``FetchRequest``s; known links whose source announces a newer date come back
-as revisits (``revisits.py``). Portals configured without sitemaps also poll
-the ones their robots.txt lists. ``run`` polls every source on its own
+links whose canonical URL is neither seen nor in flight become ``FetchRequest``s
+(claimed in ``UrlClaims``: marked seen only once the pipeline published them);
+known links whose source announces a newer date come back as revisits
+(``revisits.py``). Portals configured without sitemaps also poll the ones their
+robots.txt lists. ``run`` polls every source on its own
 adaptive interval; ``poll_once`` is a single pass for one-shot runs and tests.
 Source failures go to ``on_error`` (the pipeline dead-letters them) and only
 slow that source.
@@ -21,6 +22,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from kabar import metrics
+from kabar.claims import SeenOnQueue, UrlClaims
 from kabar.discovery.dates import epoch_of
 from kabar.discovery.feeds import parse_feed
 from kabar.discovery.offloop import ParseRunner
@@ -62,11 +64,13 @@ class Discovery:
         *,
         clock: Callable[[], float] = time.time,
         on_error: ErrorHook | None = None,
+        claims: UrlClaims | None = None,
     ) -> None:
         self._portals = {portal.name: portal for portal in portals}
         self._settings = settings
         self._fetcher = fetcher
         self._seen = seen
+        self.claims: UrlClaims = claims if claims is not None else SeenOnQueue(seen)
         self._clock = clock
         self._on_error = on_error
         self._schedule = Schedule(
@@ -166,7 +170,7 @@ class Discovery:
             except asyncio.CancelledError:
                 # Stopping: what never reached the queue must be found again next run.
                 for unsent in requests[done:]:
-                    self._seen.discard(canonicalize(unsent.url))
+                    self.claims.release(canonicalize(unsent.url))
                 raise
 
     # --- one poll ------------------------------------------------------------
@@ -250,7 +254,7 @@ class Discovery:
         candidates.sort(key=lambda entry: -entry[0])  # stable: undated keep source order
         requests: list[FetchRequest] = []
         for _, canonical, link in candidates[: self._settings.max_new_per_poll]:
-            if self._seen.add(canonical):
+            if self.claims.claim(canonical):
                 if self._settings.revisit_updates:
                     self._revisits.first_seen(key.kind, canonical, link)
                 requests.append(_request(key, link))
@@ -271,7 +275,7 @@ class Discovery:
                     continue
                 queued.add(canonical)
                 metrics.child(metrics.DISCOVERED, portal.name, "urls").inc()
-                if self._seen.add(canonical):
+                if self.claims.claim(canonical):
                     metrics.child(metrics.NEW_URLS, portal.name, "urls").inc()
                 requests.append(FetchRequest(url, portal.name, "urls"))
         return requests

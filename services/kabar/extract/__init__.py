@@ -106,10 +106,27 @@ def _extract(page: bytes | str, url: str | None, portal: str | None) -> Article:
     next_pages = _next_pages(tree, url, rules)
     vocab = vocabulary(rules.line_patterns, rules.tail_patterns) if rules else vocabulary()
     title = meta.title or _fallback_title(tree)
+    misses: list[str] = []
+    article = _first_body(tree, rules, vocab, meta, url, title, next_pages, portal, misses)
+    return replace(article, rule_misses=tuple(misses)) if misses else article
+
+
+def _first_body(
+    tree: LexborHTMLParser,
+    rules: PortalRules | None,
+    vocab: Vocabulary,
+    meta: Metadata,
+    url: str | None,
+    title: str,
+    next_pages: tuple[str, ...],
+    portal: str | None,
+    misses: list[str],
+) -> Article:
+    """The article from the first container that yields a body (see ``_containers``)."""
     tried = False
     held: _Body | None = None
     gain = 0.0  # how much more text the generic body needs to replace the held one
-    for nodes, extractor, removed in _containers(tree, rules, vocab):
+    for nodes, extractor, removed in _containers(tree, rules, vocab, misses):
         tried = True
         body = _read_body(nodes, extractor, removed, title, vocab)
         if body is None:
@@ -239,15 +256,24 @@ def _next_pages(
 
 
 def _containers(
-    tree: LexborHTMLParser, rules: PortalRules | None, vocab: Vocabulary
+    tree: LexborHTMLParser,
+    rules: PortalRules | None,
+    vocab: Vocabulary,
+    misses: list[str] | None = None,
 ) -> Iterator[tuple[list[LexborNode], str, int]]:
     """Body containers to try in order, with the clutter blocks dropped before: the
     portal rule's (cleaned inside only: the rest of the page is never read), then the
-    generic ranking (which weighs the whole page, so the whole page is cleaned)."""
+    generic ranking (which weighs the whole page, so the whole page is cleaned).
+    Rule selectors that match nothing are noted in ``misses`` ("body", "clutter"): a
+    template that changed under its rule shows there first."""
     if rules and rules.body:
         nodes = rule_container(tree, rules.body)
-        if nodes:
+        if not nodes:
+            _note(misses, "body")
+        else:
             removed = prune_container(nodes, vocab, rules.clutter_selectors, rules.body)
+            if rules.clutter_selectors and not removed:
+                _note(misses, "clutter")
             yield nodes, f"rules:{rules.name}", removed
     strip_noise(tree, vocab)
     removed = drop_selectors(tree, rules.clutter_selectors, rules.body) if rules else 0
@@ -255,6 +281,11 @@ def _containers(
     if root is not None:
         for nodes in ranked_containers(root):
             yield nodes, "generic", removed
+
+
+def _note(misses: list[str] | None, kind: str) -> None:
+    if misses is not None:
+        misses.append(kind)
 
 
 def _fallback_title(tree: LexborHTMLParser) -> str:
@@ -283,7 +314,7 @@ def _article(
         title=title,
         paragraphs=paragraphs,
         canonical_url=meta.canonical_url,
-        portal=rules.name if rules else (portal_hint or meta.site_name),
+        portal=rules.portal_for(url) if rules else (portal_hint or meta.site_name),
         authors=tuple(meta.authors),
         published_at=meta.published_at,
         updated_at=meta.updated_at,

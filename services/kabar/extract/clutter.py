@@ -36,6 +36,8 @@ LINK_LINE_MIN_RATIO = 0.8
 #: A label line of at most this many words over this many link lines heads a link box.
 LABEL_MAX_WORDS = 6
 LINK_LIST_MIN_LINES = 2
+#: At most this many short label lines after the last sentence are dropped as sign-offs.
+SIGN_OFF_MAX_LINES = 3
 #: Only paragraphs this long are dropped when repeated.
 MIN_DEDUP_WORDS = 25
 #: Longer lines are never clutter by the vocabulary; lines up to SHORT_LINE_CHARS are
@@ -47,11 +49,12 @@ LEAD_MAX_LINES = 6
 LEAD_MAX_SHARE = 0.3
 #: Lines above a repeated headline are header labels when each is at most this long.
 KICKER_MAX_WORDS = 6
-_SENTENCE_END = (".", "!", "?", "\u2026", '"', "\u201d")
+_SENTENCE_END = (".", "!", "?", "\u2026", '"', "\u201d", "\u3002", "\uff01", "\uff1f")
 
 #: An uppercase letter that is not part of an escape (``\\S``, ``\\W``, ``\\d``...).
 _UPPER_LITERAL = re.compile(r"(?<!\\)[A-Z]")
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+_LATIN = re.compile(r"[A-Za-z]{2}")
 # "Liputan6.com, Jakarta -", "PYONGYANG, KOMPAS.TV -", "GenPI.co -", "JAKARTA -".
 _DATELINE = re.compile(
     r"^(?:[A-Z][\w.'’]*[ ,.]*){1,5}?\s*(?:\([^)]{1,30}\)\s*)?[-–—]{1,2}\s*\S", re.UNICODE
@@ -298,7 +301,10 @@ def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[
     """The body without the closing notes (desk initials) after its last sentence: lines
     made only of them go, and one trailing the last paragraph is cut off it."""
     end = len(lines)
-    while end > 1 and vocab.end_note_re.fullmatch(lines[end - 1].text.lower()):
+    while end > 1 and (
+        vocab.end_note_re.fullmatch(lines[end - 1].text.lower())
+        or _sign_off(lines[end - 1], len(lines) - end)
+    ):
         end -= 1
     removed = len(lines) - end
     if end == 0:
@@ -314,9 +320,27 @@ def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[
     return (*lines[: end - 1], trimmed), removed + 1
 
 
+def _sign_off(line: Line, after: int) -> bool:
+    """A short line that is no sentence standing after the story's last sentence: a
+    sign-off ("NAMA PENULIS | ANTARA"), a desk credit or a "next article" label. Nothing
+    follows it, so it heads nothing; only a few such lines go."""
+    text = line.text
+    return (
+        after < SIGN_OFF_MAX_LINES
+        and line.tag == "p"
+        and not text.endswith(":")  # it introduces what follows (a quote, a list)
+        and _LATIN.search(text) is not None  # unspaced scripts have no word count to go by
+        and _is_label(line, len(text.split()))
+    )
+
+
 def _is_label(line: Line, words: int) -> bool:
     """A short line that is no sentence: a box header or a prompt ("Pilihan Untukmu")."""
-    return 0 < words <= LABEL_MAX_WORDS and not line.text.endswith(_SENTENCE_END)
+    return (
+        0 < words <= LABEL_MAX_WORDS
+        and len(line.text) <= MARKER_MAX_CHARS  # unspaced scripts: one "word" per line
+        and not line.text.endswith(_SENTENCE_END)
+    )
 
 
 def _is_link_line(line: Line, words: int) -> bool:

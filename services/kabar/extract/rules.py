@@ -32,6 +32,15 @@ class PortalRules:
         host = host.lower().rstrip(".")
         return any(host == h or host.endswith("." + h) for h in self.hosts)
 
+    def portal_for(self, url: str | None) -> str:
+        """The portal a page belongs to: the rule's name, or the sister site (a host of
+        the rule sharing its template, "popmama.com" under idntimes.com) the URL is on."""
+        host = (urlsplit(url).hostname or "").lower().rstrip(".") if url else ""
+        for known in self.hosts[1:]:
+            if host == known or host.endswith("." + known):
+                return known
+        return self.name
+
 
 def _tuple(data: dict[str, Any], key: str) -> tuple[str, ...]:
     value = data.get(key, ())

@@ -1,0 +1,74 @@
+"""The shared URL status (real Redis), frontier offsets and the wire format."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from aiokafka import TopicPartition
+
+from kabar.frontier import RedisStatus, _Offsets
+from kabar.models import Article, FetchRequest
+from kabar.settings import ClusterSettings
+from kabar.wire import Extracted, decode_extracted, decode_request, encode_extracted, encode_request
+
+
+@pytest.fixture
+def cluster(redis_url: str, request: pytest.FixtureRequest) -> ClusterSettings:
+    return ClusterSettings(status_url=redis_url, status_prefix=f"t:{request.node.name}:",
+                           fetch_lease_s=30.0)
+
+
+def test_a_url_is_claimed_once_across_processes(cluster: ClusterSettings) -> None:
+    one, two = RedisStatus(cluster, "a"), RedisStatus(cluster, "b")
+    assert one.claim("https://x.id/1") and not two.claim("https://x.id/1")
+    two.release("https://x.id/1")  # a passing failure: may be queued again
+    assert two.claim("https://x.id/1")
+    one.done("https://x.id/1")
+    assert two.is_done("https://x.id/1") and not one.claim("https://x.id/1")
+
+
+def test_the_sweeper_hands_back_claims_nobody_finished(cluster: ClusterSettings) -> None:
+    status = RedisStatus(cluster, "d")
+    stale, fresh, done = (FetchRequest(f"https://x.id/{n}", "x") for n in range(3))
+    for request, at in ((stale, time.time() - 100), (fresh, time.time()), (done, 0.0)):
+        status.claim(request.url)
+        status.remember(request.url, request, now=at)
+    status.done(done.url)
+    assert status.overdue(50.0) == [stale]
+    assert status.overdue(50.0) == []  # its clock restarted: handed out once per period
+
+
+def test_a_fetch_lease_holds_while_its_worker_lives(cluster: ClusterSettings) -> None:
+    one, two = RedisStatus(cluster, "w1"), RedisStatus(cluster, "w2")
+    one.heartbeat(30.0)
+    assert one.lease("https://x.id/1")
+    assert not two.lease("https://x.id/1")
+    assert not one.lease("https://x.id/1")  # a second copy of the request, in the same worker
+    one.done("https://x.id/1")
+    assert two.lease("https://x.id/1")
+    dead = RedisStatus(cluster, "w3")  # never beats: as a worker killed with -9
+    assert dead.lease("https://x.id/2") and two.lease("https://x.id/2")
+
+
+def test_offsets_commit_only_past_the_done_prefix() -> None:
+    tp = TopicPartition("f", 0)
+    offsets = _Offsets()
+    for n in (5, 6, 7):
+        offsets.add(tp, n)
+    offsets.done(tp, 6)
+    assert offsets.committable([tp]) == {}
+    offsets.done(tp, 5)
+    assert offsets.committable([tp]) == {tp: 7}
+    offsets.done(tp, 7)
+    assert offsets.committable([tp]) == {tp: 8}
+    assert offsets.committable([tp]) == {}
+
+
+def test_wire_round_trip() -> None:
+    request = FetchRequest("https://x.id/1", "x", "feed", 2, "2026-01-01T00:00:00Z", "Judul")
+    assert decode_request(encode_request(request)) == request
+    article = Article(url="https://x.id/1", title="Judul", paragraphs=("a", "b"),
+                      authors=("Ani",), tags=("t",), portal="x")
+    extracted = Extracted(article, request, "https://x.id/1", "2026-01-01T00:00:01Z", 2)
+    assert decode_extracted(encode_extracted(extracted)) == extracted
