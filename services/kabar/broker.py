@@ -77,6 +77,9 @@ def _die_with_parent() -> Callable[[], None] | None:
 def port_busy(host: str, port: int) -> bool:
     """Whether something already holds ``host:port``."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the broker binds: connections of a broker just gone linger in TIME_WAIT
+        # and do not keep it from listening again; only a live listener does.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError as exc:

@@ -523,6 +523,7 @@ class Pipeline:
     ) -> None:
         """Journal records (settling the request they came from), then queue them."""
         entries = self.spool.add_records(records, mark=mark, settles=settles)
+        await self._journal_durable()
         if from_dedup:
             self._dedup_unacked += len(entries)
             self._dedup_settled.clear()
@@ -531,6 +532,15 @@ class Pipeline:
         for entry in entries:
             await self.publish_q.put(_Send(entry, from_dedup, settles))
         metrics.child(metrics.QUEUE_DEPTH, "publish").set(self.publish_q.qsize())
+
+    async def _journal_durable(self) -> None:
+        """While the disk refuses the journal (full, read-only), wait for it before
+        sending: a record sent unjournaled could be lost by a crash (statefile
+        reports the failure on /readyz and in the metrics meanwhile)."""
+        delay = 0.1
+        while not self.spool.retry():
+            await asyncio.sleep(delay)
+            delay = min(2.0, delay * 2)
 
     def _settle(self, ticket: int | None, mark: str | None) -> None:
         """A request finished with nothing to publish (e.g. unchanged)."""

@@ -12,11 +12,18 @@ to mark seen once it is acknowledged, also after a restart.
 
 ``done`` marks are not fsync'd: losing one re-sends a record, which carries
 the same deterministic ``ce_id`` (``kabar.events``), never loses it.
+
+A write the disk refuses (full, read-only) is kept in memory, byte-exact, and
+written before anything else once the disk takes it again (no torn or lost
+line); meanwhile ``durable`` is False, the pipeline waits before sending what
+it journaled, and ``kabar.statefile`` shows the failure on /readyz and in
+``kabar_state_write_errors_total{store="spool"}``.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import fcntl
 import os
@@ -26,6 +33,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from kabar import statefile
 from kabar.models import FetchRequest
 from kabar.publish import Outgoing
 
@@ -74,6 +82,8 @@ class Spool:
         self._pending: set[int] = set()
         self._pending_records: set[int] = set()
         self._lock: int | None = None
+        #: Journal bytes the disk has not taken yet (written first, in order).
+        self._backlog = bytearray()
 
     # --- lifecycle -----------------------------------------------------------
     def open(self) -> Pending:
@@ -89,17 +99,22 @@ class Spool:
             records, requests = self._read(self.path)
         if self.path is not None:
             self._rewrite(records, requests)
-            self._fh = open(self.path, "ab")  # noqa: SIM115 - held open for the run
+            # Unbuffered: a refused write leaves exactly its unwritten bytes to retry.
+            self._fh = open(self.path, "ab", buffering=0)  # noqa: SIM115 - held for the run
         self._pending = set(records) | set(requests)
         self._pending_records = set(records)
         self._next_id = max(self._pending, default=0) + 1
         return Pending(list(records.values()), list(requests.items()))
 
     def close(self) -> None:
+        if self._backlog and not self.retry():
+            statefile.report_failure(
+                "spool", str(self.path),
+                OSError(f"{len(self._backlog)} journal bytes never written at exit"))
         fh, self._fh = self._fh, None
         if fh is not None:
-            fh.flush()
-            os.fsync(fh.fileno())
+            with contextlib.suppress(OSError):  # a failing disk: reported above
+                os.fsync(fh.fileno())
             fh.close()
         lock, self._lock = self._lock, None
         if lock is not None:
@@ -157,16 +172,35 @@ class Spool:
         self._next_id += count
         return list(range(first, first + count))
 
+    @property
+    def durable(self) -> bool:
+        """Whether everything journaled so far is on disk."""
+        return not self._backlog
+
+    def retry(self) -> bool:
+        """Try to write what the disk refused before; True once it is all written."""
+        self._write([], sync=True)
+        return self.durable
+
     def _write(self, lines: list[dict[str, Any]], *, sync: bool) -> None:
-        if self._fh is None or not lines:
+        if self._fh is None:
             return
-        self._fh.write(b"".join(orjson.dumps(line) + b"\n" for line in lines))
-        self._fh.flush()
-        if sync:
-            os.fsync(self._fh.fileno())
+        self._backlog += b"".join(orjson.dumps(line) + b"\n" for line in lines)
+        if not self._backlog:
+            return
+        try:
+            while self._backlog:
+                written = self._fh.write(self._backlog)
+                del self._backlog[: written or 0]
+            if sync:
+                os.fsync(self._fh.fileno())
+        except OSError as exc:
+            statefile.report_failure("spool", str(self.path), exc)
+            return
+        statefile.report_recovered("spool")
 
     def _truncate_if_large(self) -> None:
-        if self._fh is None or self._fh.tell() < _TRUNCATE_BYTES:
+        if self._fh is None or self._backlog or self._fh.tell() < _TRUNCATE_BYTES:
             return
         self._fh.truncate(0)
         self._fh.seek(0)

@@ -125,9 +125,34 @@ def move_aside(path: str | Path) -> Path:
     return target
 
 
+#: Problems reported by state files without a writer thread (the spool journal).
+_reported: dict[str, str] = {}
+_reported_logged: dict[str, float] = {}
+
+
 def problems() -> list[str]:
     """One line per state file that cannot be written right now (for /readyz)."""
-    return sorted(w.problem for w in list(_writers) if w.problem)
+    return sorted([w.problem for w in list(_writers) if w.problem] + list(_reported.values()))
+
+
+def report_failure(store: str, path: str, exc: BaseException) -> None:
+    """A write of ``store`` failed (it keeps the data and tries again): count it,
+    say so on /readyz, log it now and then."""
+    _failures[0] += 1
+    metrics.child(metrics.STATE_WRITE_ERRORS, store).inc()
+    metrics.child(metrics.STATE_WRITABLE, store).set(0)
+    _reported[store] = f"{store} state {path} cannot be written: {exc}"
+    now = time.monotonic()
+    if now - _reported_logged.get(store, -LOG_EVERY_S) >= LOG_EVERY_S:
+        _reported_logged[store] = now
+        log_event(log, "ERROR", "state write failed; retrying, nothing is dropped",
+                  store=store, path=path, error=str(exc), reason="state_unwritable")
+
+
+def report_recovered(store: str) -> None:
+    if _reported.pop(store, None) is not None:
+        metrics.child(metrics.STATE_WRITABLE, store).set(1)
+        log_event(log, "WARNING", "state file writable again", store=store)
 
 
 def write_errors() -> int:

@@ -1,14 +1,21 @@
-"""`kabar state check|repair` on real files: a truncated store is reported,
-moved aside by repair, and a fresh store opens in its place."""
+"""`kabar state` on real files: a truncated store is reported, moved aside by
+repair, and a fresh store opens in its place; rebuild-seen refills the seen
+store from an event archive or from the articles topic on a real broker."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from pathlib import Path
 
+import orjson
 import pytest
+from aiokafka import AIOKafkaProducer
 
+from kabar.broker import EmbeddedBroker
 from kabar.cli import main
 from kabar.discovery.seen import SeenStore
+from kabar.urls import canonicalize
 
 
 def _seen_file(path: Path, count: int) -> None:
@@ -40,3 +47,51 @@ def test_check_and_repair_a_truncated_store(
     fresh = SeenStore(str(bad))
     assert len(fresh) == 0
     fresh.close()
+
+
+def _article(n: int) -> bytes:
+    return orjson.dumps({"id": f"art_{n}", "url": f"https://a.example.id/berita/{n}?utm_source=x",
+                         "canonical_url": f"https://a.example.id/read/{n}"})
+
+
+def test_rebuild_seen_from_the_archive(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen_path, archive = tmp_path / "seen.sqlite3", tmp_path / "articles.jsonl"
+    archive.write_bytes(b"".join(_article(n) + b"\n" for n in range(5)) + b'{"torn')
+    config = tmp_path / "k.toml"
+    config.write_text(f'[discovery]\nseen_path = "{seen_path}"\n')
+    assert main(["state", "rebuild-seen", "-c", str(config), "--archive", str(archive)]) == 0
+    assert "10 URLs marked seen from 5 articles" in capsys.readouterr().out
+    seen = SeenStore(str(seen_path))
+    assert canonicalize("https://a.example.id/berita/3?utm_source=x") in seen
+    assert canonicalize("https://a.example.id/read/4") in seen
+    assert canonicalize("https://a.example.id/read/9") not in seen
+    seen.close()
+
+
+def test_rebuild_seen_from_the_articles_topic(
+    tmp_path: Path, broker: EmbeddedBroker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    topic = f"faults.rebuild.{uuid.uuid4().hex[:8]}"
+
+    async def publish() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap)
+        await producer.start()
+        try:
+            for n in range(3):
+                await producer.send_and_wait(topic, _article(n))
+        finally:
+            await producer.stop()
+
+    asyncio.run(publish())
+    seen_path = tmp_path / "seen.sqlite3"
+    config = tmp_path / "k.toml"
+    config.write_text(f'[broker]\narticles_topic = "{topic}"\n'
+                      f'[discovery]\nseen_path = "{seen_path}"\n')
+    assert main(["state", "rebuild-seen", "-c", str(config), "--bootstrap",
+                 broker.bootstrap]) == 0
+    assert "from 3 articles" in capsys.readouterr().out
+    seen = SeenStore(str(seen_path))
+    assert canonicalize("https://a.example.id/read/2") in seen
+    seen.close()

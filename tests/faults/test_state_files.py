@@ -220,3 +220,27 @@ def test_unwritable_at_close_is_an_error_naming_the_path(
     finally:
         small_disk.free()
     assert not statefile.problems()  # a closed store no longer counts against /readyz
+
+
+def test_spool_journal_on_a_full_disk_waits_whole_and_recovers(small_disk: SmallDisk) -> None:
+    from kabar.publish import Outgoing
+    from kabar.spool import Spool, read_pending
+
+    path = small_disk.root / "spool.jsonl"
+    spool = Spool(str(path))
+    spool.open()
+    try:
+        small_disk.fill()
+        records = [Outgoing(topic="t", key=b"k", value=b"v" * 3000, headers=[]) for _ in range(40)]
+        entries = spool.add_records(records, mark="https://a.example.id/1")
+        assert not spool.durable and not spool.retry()  # kept, not raised, not torn
+        assert any("spool" in p for p in statefile.problems())
+        small_disk.free()
+        assert spool.retry() and spool.durable
+        assert not statefile.problems()
+        spool.done([entries[0].id])
+    finally:
+        small_disk.free()
+        spool.close()
+    pending = read_pending(str(path))
+    assert len(pending.records) == 39  # every journaled line whole; the acked one done

@@ -152,7 +152,7 @@ def _one(fault: str, urls: list[str], portals: int, tmp: Path, moment: float) ->
         else:
             proc = runner.start()
             ledger.wait_for(trigger, proc)
-            _inject(fault, proc, broker, disk, outcome, runner)
+            _inject(fault, proc, broker, disk, outcome, runner, ledger)
             runner.finish(proc)
             if fault == "truncated":
                 for name in ("seen.sqlite3", "state.sqlite3"):
@@ -170,16 +170,17 @@ def _one(fault: str, urls: list[str], portals: int, tmp: Path, moment: float) ->
         if disk is not None:
             disk.unmount()
     _count(outcome, urls, ledger)
-    outcome.silent_drops += _silent(tmp / "run.log")
+    _broker_losses(outcome, urls, ledger, tmp / "data" / "events" / f"{TOPICS[0]}.jsonl")
+    outcome.silent_drops += _silent(tmp / "run.log", outcome)
     return outcome
 
 
 def _inject(fault: str, proc: subprocess.Popen[bytes], broker: Any, disk: _Disk | None,
-            outcome: Outcome, runner: _Runner) -> None:
-    if fault in ("sigkill", "truncated"):
+            outcome: Outcome, runner: _Runner, ledger: _Ledger) -> None:
+    if fault == "sigkill":
         runner.sample_rss(proc)
         proc.send_signal(signal.SIGKILL)
-    elif fault == "sigterm":
+    elif fault in ("sigterm", "truncated"):  # stopped cleanly: the files hold everything
         proc.send_signal(signal.SIGTERM)
     elif fault == "broker_freeze":
         tansu = broker._proc
@@ -191,8 +192,9 @@ def _inject(fault: str, proc: subprocess.Popen[bytes], broker: Any, disk: _Disk 
         broker._proc.wait()
         runner.idle(5.0, proc)
         broker.start()
+        ledger.restarted.set()
         _ensure_topics(broker.bootstrap)
-        outcome.notes.append("memory broker restarted empty")
+        outcome.notes.append("memory broker restarted empty: what it held unread is gone")
     elif fault == "disk_full":
         assert disk is not None
         disk.fill()
@@ -227,7 +229,8 @@ class _Runner:
                 self.outcome.notes.append("a traceback instead of a one-line error")
             else:
                 last = [ln for ln in text.splitlines() if "kabar run:" in ln]
-                self.outcome.notes.append(f"exit {code}: {last[-1][:90] if last else '?'}")
+                said = last[-1].split("kabar run:", 1)[1].strip() if last else "?"
+                self.outcome.notes.append(f"exit {code}: {said[:100]}")
 
     def finish(self, proc: subprocess.Popen[bytes]) -> int:
         deadline = time.monotonic() + _RUN_TIMEOUT_S
@@ -265,7 +268,8 @@ def _config(tmp: Path, state: Path, bootstrap: str, urls: list[str], portals: in
         "publish_attempts = 3",
         "[dedup]", f'state_path = "{state}/state.sqlite3"', "flush_interval_s = 0.2",
         "[metrics]", "port = 0",
-        "[log]", 'format = "json"', 'level = "WARNING"',
+        "[data]", f'dir = "{tmp}/data"', 'archive = "always"',
+        "[log]", 'format = "json"', 'level = "INFO"',
     ]  # fmt: skip
     for p in range(portals):
         mine = ", ".join(f'"{u}"' for u in urls[p::portals])
@@ -287,6 +291,10 @@ class _Ledger:
         self.articles: list[tuple[str, str, str]] = []  # (article id, canonical url, ce_id)
         self.errors: list[str] = []
         self._stop = threading.Event()
+        #: Set when the broker came back empty: read its partitions from the start.
+        self.restarted = threading.Event()
+        self._read: set[tuple[int, str, int, int]] = set()
+        self._epoch = 0
         self._thread = threading.Thread(target=lambda: asyncio.run(self._consume()), daemon=True)
 
     def start(self) -> None:
@@ -313,9 +321,13 @@ class _Ledger:
             time.sleep(0.1)
 
     async def _consume(self) -> None:
+        import logging
+
         import orjson
         from aiokafka import AIOKafkaConsumer, TopicPartition
 
+        # A killed broker makes the client log every reconnection: the bench says it once.
+        logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap,
                                     auto_offset_reset="earliest", enable_auto_commit=False)
         await consumer.start()
@@ -325,9 +337,17 @@ class _Ledger:
             consumer.assign(parts)
             await consumer.seek_to_beginning()
             while not self._stop.is_set():
+                if self.restarted.is_set():
+                    self.restarted.clear()
+                    self._epoch += 1
+                    await consumer.seek_to_beginning()
                 batches = await consumer.getmany(timeout_ms=200)
                 for tp, records in batches.items():
                     for record in records:
+                        where = (self._epoch, tp.topic, tp.partition, record.offset)
+                        if where in self._read:  # read again after a seek: counted once
+                            continue
+                        self._read.add(where)
                         headers = dict(record.headers or ())
                         value = orjson.loads(record.value or b"{}")
                         if tp.topic == TOPICS[0]:
@@ -366,13 +386,37 @@ def _count(outcome: Outcome, urls: list[str], ledger: _Ledger) -> None:
     outcome.duplicated = sum(n - 1 for n in copies.values())
 
 
-def _silent(log: Path) -> int:
-    """Stage crashes (an item dropped without a dead letter) and uncaught tracebacks."""
+def _broker_losses(outcome: Outcome, urls: list[str], ledger: _Ledger, archive: Path) -> None:
+    """Lost pages kabar had published (the broker acknowledged them: they are in its
+    archive) that no consumer ever saw: gone with a memory broker, not dropped by kabar."""
+    import orjson
+
+    from kabar.urls import canonicalize
+
+    if not outcome.lost or not archive.exists():
+        return
+    acked = set()
+    for line in archive.read_bytes().splitlines():
+        with contextlib.suppress(orjson.JSONDecodeError):
+            acked.add(canonicalize(str(orjson.loads(line).get("url"))))
+    seen = {canonicalize(u) for _, u, _ in ledger.articles}
+    seen |= {canonicalize(u) for u in ledger.errors}
+    gone = len(({canonicalize(u) for u in urls} & acked) - seen)
+    if gone:
+        outcome.notes.append(f"{gone} of the lost were acknowledged by the broker and kept"
+                             " in kabar's archive, then lost with its memory")
+
+
+def _silent(log: Path, outcome: Outcome) -> int:
+    """Stage crashes: an item dropped without a dead letter. Uncaught tracebacks
+    are noted (a killed run's helper processes print some) but drop nothing."""
     if not log.exists():
         return 0
     text = log.read_text("utf-8", "replace")
     tracebacks = sum(1 for line in text.splitlines() if line.startswith("Traceback"))
-    return text.count("unexpected error in stage") + tracebacks
+    if tracebacks:
+        outcome.notes.append(f"{tracebacks} traceback(s) in the log")
+    return text.count("unexpected error in stage")
 
 
 # --- the site ------------------------------------------------------------------------------

@@ -1,6 +1,9 @@
-"""`kabar state check|repair`: is each SQLite state file (dedup, seen URLs)
-readable and its directory writable; move a corrupt file aside so the next
-start begins fresh. One line per file; exit 1 when something is wrong."""
+"""`kabar state check|repair|rebuild-seen`: is each SQLite state file (dedup,
+seen URLs) readable and its directory writable; move a corrupt file aside so
+the next start begins fresh; refill the seen-URL store from what was published
+(the articles topic, or the run's event archive), so a fresh store does not
+fetch every known article again. One line per file; exit 1 when something is
+wrong."""
 
 from __future__ import annotations
 
@@ -16,8 +19,13 @@ HELP = "check the SQLite state files, or move corrupt ones aside (repair)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=("check", "repair"),
-                        help="check: report; repair: move corrupt files to <path>.corrupt-<n>")
+    parser.add_argument("action", choices=("check", "repair", "rebuild-seen"),
+                        help="check: report; repair: move corrupt files to <path>.corrupt-<n>;"
+                        " rebuild-seen: mark every published article's URLs as seen")
+    parser.add_argument("--archive", metavar="FILE",
+                        help="rebuild-seen from this articles archive (default: the data dir's)")
+    parser.add_argument("--bootstrap", metavar="HOST:PORT",
+                        help="rebuild-seen from the articles topic on this broker instead")
     parser.add_argument("--config", "-c", help="TOML config file (the state paths it names)")
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="state files to look at (default: those of the config)")
@@ -32,6 +40,8 @@ def main(args: argparse.Namespace) -> int:
     except KabarError as exc:
         print(f"kabar state: {exc}", file=sys.stderr)
         return 2
+    if args.action == "rebuild-seen":
+        return rebuild_seen(settings, args.archive, args.bootstrap)
     paths = [Path(p) for p in args.paths] or _configured(settings)
     if not paths:
         print("kabar state: no SQLite state files configured (memory or redis stores)")
@@ -102,3 +112,79 @@ def _writable(directory: Path) -> bool:
     os.close(fd)
     os.unlink(name)
     return True
+
+
+def rebuild_seen(settings: Settings, archive: str | None, bootstrap: str | None) -> int:
+    """Add the URL and canonical URL of every published article to the seen store."""
+    import orjson
+
+    from kabar.discovery.seen import SeenStore
+    from kabar.errors import KabarError
+    from kabar.urls import canonicalize
+
+    if not settings.discovery.seen_path:
+        print("kabar state: discovery.seen_path is empty (the seen store is memory only)",
+              file=sys.stderr)
+        return 2
+    try:
+        events = (_from_topic(bootstrap, settings.broker.articles_topic) if bootstrap
+                  else _from_archive(archive, settings))
+        seen = SeenStore(settings.discovery.seen_path, settings.discovery.seen_max_entries)
+    except (KabarError, OSError) as exc:
+        print(f"kabar state: {exc}", file=sys.stderr)
+        return 1
+    added = articles = 0
+    try:
+        for raw in events:
+            try:
+                event = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                continue
+            articles += 1
+            for key in ("url", "canonical_url"):
+                if isinstance(event.get(key), str) and event[key]:
+                    added += seen.add(canonicalize(event[key]))
+    finally:
+        seen.close()
+    print(f"{settings.discovery.seen_path}: {added} URLs marked seen from {articles} articles")
+    return 0
+
+
+def _from_archive(archive: str | None, settings: Settings) -> list[bytes]:
+    from kabar.archive import read_archive, topic_file
+
+    path = Path(archive) if archive else topic_file(
+        Path(settings.data.dir) / "events", settings.broker.articles_topic)
+    return list(read_archive(path))
+
+
+def _from_topic(bootstrap: str, topic: str) -> list[bytes]:
+    """Every record of ``topic`` from the start to its current end."""
+    import asyncio
+
+    async def read() -> list[bytes]:
+        from aiokafka import AIOKafkaConsumer, TopicPartition
+
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+            if not parts:
+                return []
+            consumer.assign(parts)
+            await consumer.seek_to_beginning()
+            ends = await consumer.end_offsets(parts)
+            values: list[bytes] = []
+
+            async def behind() -> bool:
+                positions = [await consumer.position(tp) for tp in parts]
+                return any(at < ends[tp] for at, tp in zip(positions, parts, strict=True))
+
+            while await behind():
+                for records in (await consumer.getmany(timeout_ms=1000)).values():
+                    values += [r.value for r in records if r.value is not None]
+            return values
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(read())
