@@ -164,10 +164,15 @@ class _Offsets:
 class FrontierSource:
     """``Sources`` for a crawl pipeline: the frontier topic through a consumer group."""
 
-    def __init__(self, settings: ClusterSettings, bootstrap: str, client_id: str) -> None:
+    def __init__(
+        self, settings: ClusterSettings, bootstrap: str, client_id: str,
+        security: dict[str, Any] | None = None,
+    ) -> None:
         self.settings = settings
         self.bootstrap = bootstrap
         self.client_id = client_id
+        #: ``kafka_security.client_options`` of ``[broker]`` (SASL/TLS for managed Kafka).
+        self.security = security or {}
         self._offsets = _Offsets()
         self._where: dict[FetchRequest, collections.deque[tuple[TopicPartition, int]]] = {}
         self._consumer: AIOKafkaConsumer | None = None
@@ -197,6 +202,7 @@ class FrontierSource:
             heartbeat_interval_ms=self.settings.heartbeat_interval_ms,
             rebalance_timeout_ms=self.settings.session_timeout_ms,
             max_poll_interval_ms=600_000,
+            **self.security,
         )
         consumer.subscribe([self.settings.frontier_topic], listener=_Listener(self))
         await consumer.start()

@@ -32,6 +32,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from kabar.dedup.deduper import Deduper
 from kabar.dedup.eventtime import parse_time
 from kabar.frontier import RedisStatus
+from kabar.kafka_security import client_options
 from kabar.logs import log_event
 from kabar.models import Article, FetchRequest, FetchResult
 from kabar.pipeline import Components, Pipeline, _canonical
@@ -151,6 +152,7 @@ class StoriesStage(Pipeline):
             enable_auto_commit=False, auto_offset_reset="earliest",
             session_timeout_ms=c.session_timeout_ms,
             heartbeat_interval_ms=c.heartbeat_interval_ms, max_poll_interval_ms=600_000,
+            **client_options(self.settings.broker),
         )
         await consumer.start()
         consumer.assign([self._tp])
