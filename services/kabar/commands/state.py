@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kabar.settings import Settings
+    from kabar.settings import BrokerSettings, Settings
 
 HELP = "check the SQLite state files, or move corrupt ones aside (repair)"
 
@@ -127,7 +127,8 @@ def rebuild_seen(settings: Settings, archive: str | None, bootstrap: str | None)
               file=sys.stderr)
         return 2
     try:
-        events = (_from_topic(bootstrap, settings.broker.articles_topic) if bootstrap
+        events = (_from_topic(bootstrap, settings.broker.articles_topic, settings.broker)
+                  if bootstrap
                   else _from_archive(archive, settings))
         seen = SeenStore(settings.discovery.seen_path, settings.discovery.seen_max_entries)
     except (KabarError, OSError) as exc:
@@ -158,14 +159,19 @@ def _from_archive(archive: str | None, settings: Settings) -> list[bytes]:
     return list(read_archive(path))
 
 
-def _from_topic(bootstrap: str, topic: str) -> list[bytes]:
-    """Every record of ``topic`` from the start to its current end."""
+def _from_topic(bootstrap: str, topic: str, broker: BrokerSettings | None = None) -> list[bytes]:
+    """Every record of ``topic`` from the start to its current end (``broker``: the
+    ``[broker]`` settings, for SASL/TLS)."""
     import asyncio
+
+    from kabar.kafka_security import client_options
+    from kabar.settings import BrokerSettings as Broker
 
     async def read() -> list[bytes]:
         from aiokafka import AIOKafkaConsumer, TopicPartition
 
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                    **client_options(broker or Broker()))
         await consumer.start()
         try:
             parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
