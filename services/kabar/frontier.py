@@ -32,6 +32,7 @@ from aiokafka.errors import KafkaError
 
 from kabar.logs import log_event
 from kabar.models import FetchRequest
+from kabar.publish import STOP_TIMEOUT_S, bounded
 from kabar.settings import ClusterSettings
 from kabar.wire import decode_request, encode_request
 
@@ -163,10 +164,15 @@ class _Offsets:
 class FrontierSource:
     """``Sources`` for a crawl pipeline: the frontier topic through a consumer group."""
 
-    def __init__(self, settings: ClusterSettings, bootstrap: str, client_id: str) -> None:
+    def __init__(
+        self, settings: ClusterSettings, bootstrap: str, client_id: str,
+        security: dict[str, Any] | None = None,
+    ) -> None:
         self.settings = settings
         self.bootstrap = bootstrap
         self.client_id = client_id
+        #: ``kafka_security.client_options`` of ``[broker]`` (SASL/TLS for managed Kafka).
+        self.security = security or {}
         self._offsets = _Offsets()
         self._where: dict[FetchRequest, collections.deque[tuple[TopicPartition, int]]] = {}
         self._consumer: AIOKafkaConsumer | None = None
@@ -196,6 +202,7 @@ class FrontierSource:
             heartbeat_interval_ms=self.settings.heartbeat_interval_ms,
             rebalance_timeout_ms=self.settings.session_timeout_ms,
             max_poll_interval_ms=600_000,
+            **self.security,
         )
         consumer.subscribe([self.settings.frontier_topic], listener=_Listener(self))
         await consumer.start()
@@ -210,8 +217,8 @@ class FrontierSource:
             committer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await committer
-            await self.commit()
-            await consumer.stop()
+            await bounded(self.commit(), STOP_TIMEOUT_S)
+            await bounded(consumer.stop(), STOP_TIMEOUT_S)
 
     async def _hand_out(
         self, out: asyncio.Queue[FetchRequest], tp: TopicPartition, offset: int, value: bytes | None

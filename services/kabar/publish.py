@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -31,6 +31,19 @@ from kabar.logs import log_event
 from kabar.settings import BrokerSettings
 
 log = logging.getLogger("kabar.publish")
+
+
+#: How long one client may take to flush, commit or stop while shutting down.
+STOP_TIMEOUT_S = 5.0
+
+
+async def bounded(step: Awaitable[object], timeout_s: float) -> None:
+    """Await a shutdown step for at most ``timeout_s``; a broker that does not answer
+    must not hold the process (what it would have taken is journaled or re-read)."""
+    try:
+        await asyncio.wait_for(step, timeout_s)
+    except (KafkaError, OSError, TimeoutError) as exc:
+        log_event(log, "WARNING", "shutdown step gave up", error=repr(exc))
 
 
 class _Startable(Protocol):
@@ -229,8 +242,9 @@ class Publisher:
         return True
 
     async def stop(self) -> None:
+        """Flush and stop, each within a deadline: with the broker gone, what is unsent
+        stays in the journal rather than holding the shutdown."""
         producer, self._producer = self._producer, None
         if producer is not None:
-            with contextlib.suppress(KafkaError, OSError, TimeoutError):
-                await asyncio.wait_for(producer.flush(), 10)
-            await producer.stop()
+            await bounded(producer.flush(), STOP_TIMEOUT_S)
+            await bounded(producer.stop(), STOP_TIMEOUT_S)

@@ -71,10 +71,13 @@ def requests_from(events: Sequence[dict[str, Any]], picked: ReplayFilter) -> lis
     return list(requests.values())
 
 
-async def read_errors(bootstrap: str, topic: str, timeout_s: float = 30.0) -> list[dict[str, Any]]:
-    """Every error event now on ``topic`` (up to the end offsets at the start)."""
+async def read_errors(
+    bootstrap: str, topic: str, timeout_s: float = 30.0, security: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Every error event now on ``topic`` (up to the end offsets at the start);
+    ``security`` is ``kafka_security.client_options`` of ``[broker]``."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
-                                enable_auto_commit=False)
+                                enable_auto_commit=False, **(security or {}))
     await consumer.start()
     events: list[dict[str, Any]] = []
     try:

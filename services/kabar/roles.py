@@ -32,10 +32,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from kabar.dedup.deduper import Deduper
 from kabar.dedup.eventtime import parse_time
 from kabar.frontier import RedisStatus
+from kabar.kafka_security import client_options
 from kabar.logs import log_event
 from kabar.models import Article, FetchRequest, FetchResult
 from kabar.pipeline import Components, Pipeline, _canonical
-from kabar.publish import Outgoing
+from kabar.publish import STOP_TIMEOUT_S, Outgoing, bounded
 from kabar.settings import Settings
 from kabar.urls import canonicalize
 from kabar.wire import Extracted, decode_extracted, encode_extracted, encode_request, frontier_key
@@ -62,6 +63,7 @@ class DiscoveryPipeline(Pipeline):
 
     async def _fetch_one(self, request: FetchRequest) -> None:
         ticket = self._take_ticket(request)
+        self.fetch_q.release(request)  # the host slot ``get`` took: nothing is fetched here
         if self.status is not None:
             self.status.remember(canonicalize(request.url), request)
         record = Outgoing(self.settings.cluster.frontier_topic, frontier_key(request),
@@ -93,6 +95,7 @@ class CrawlPipeline(Pipeline):
             (not request.revisit and status.is_done(canonical)) or not status.lease(canonical)
         ):
             self.counts["skipped"] += 1  # done already, or a live worker fetches it now
+            self.fetch_q.release(request)  # the host slot ``get`` took
             self._settle(self._take_ticket(request), None)
             return
         await super()._fetch_one(request)
@@ -137,9 +140,9 @@ class StoriesStage(Pipeline):
             for task in workers:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
-            await self._snapshot(deduper)
+            await bounded(self._snapshot(deduper), STOP_TIMEOUT_S)
             if self._consumer is not None:
-                await self._consumer.stop()
+                await bounded(self._consumer.stop(), STOP_TIMEOUT_S)
         return self.counts
 
     async def _consume(self, deduper: Deduper) -> None:
@@ -149,6 +152,7 @@ class StoriesStage(Pipeline):
             enable_auto_commit=False, auto_offset_reset="earliest",
             session_timeout_ms=c.session_timeout_ms,
             heartbeat_interval_ms=c.heartbeat_interval_ms, max_poll_interval_ms=600_000,
+            **client_options(self.settings.broker),
         )
         await consumer.start()
         consumer.assign([self._tp])

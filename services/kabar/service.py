@@ -26,6 +26,7 @@ from kabar.fetch import Fetcher
 from kabar.frontier import FrontierSource, RedisStatus
 from kabar.htmlguard import HtmlLimits
 from kabar.http import ObservabilityServer
+from kabar.kafka_security import client_options
 from kabar.models import Article, FetchRequest
 from kabar.pipeline import Components, Pipeline, Sources
 from kabar.publish import AckHook, Publisher, ensure_topics, limit_client_logs
@@ -135,7 +136,8 @@ async def _run_crawl(
     on_ready: Callable[[Pipeline, str], None] | None,
 ) -> Counter[str]:
     settings.pipeline.spool_path = ""  # the frontier offset is the durable work here
-    source = FrontierSource(settings.cluster, publisher.bootstrap, worker_id("crawl"))
+    source = FrontierSource(settings.cluster, publisher.bootstrap, worker_id("crawl"),
+                            client_options(settings.broker))
     beat = asyncio.create_task(_heartbeat(status, settings.cluster.heartbeat_interval_ms))
     try:
         async with Fetcher(settings.fetch) as fetcher, _extract_pool(settings) as pool:

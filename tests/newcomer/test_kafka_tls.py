@@ -166,3 +166,22 @@ async def test_sasl_settings_become_client_options(certs: Path) -> None:
     # aiokafka accepts them as they are (constructing a client validates the combination)
     consumer = AIOKafkaConsumer("t", bootstrap_servers="b:9093", **options)
     assert consumer._client._sasl_mechanism == "SCRAM-SHA-512"
+
+
+def test_every_kafka_client_takes_the_security_options() -> None:
+    """Each aiokafka client built in the service (benches aside, they use the embedded
+    broker) gets keyword arguments spread in: ``client_options`` of ``[broker]``."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2] / "services/kabar"
+    clients = {"AIOKafkaConsumer", "AIOKafkaProducer", "AIOKafkaAdminClient", "AIOKafkaClient"}
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if "bench" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in clients:
+                spread = [k for k in node.keywords if k.arg is None]
+                found.append((path.name, node.lineno, bool(spread)))
+    assert len(found) >= 6
+    assert [f for f in found if not f[2]] == []

@@ -17,6 +17,7 @@ from kabar.models import Article
 
 GROUPS_FILE = Path(__file__).with_name("scrapinghub_groups.json")
 WEEK_START = datetime(2024, 6, 17, tzinfo=UTC)
+MAX_HEADLINE_WORDS = 20
 _TITLE_SEPARATORS = (" | ", " - ", " — ", " – ", " :: ")
 
 
@@ -56,6 +57,21 @@ def seed_items(shared: Path) -> list[Item]:
         url = f"https://seed{i}.example/{path.stem}"
         body = path.read_text("utf-8")
         items.append(Item(f"seed:{path.stem}", _article("", url, "", body, f"seed{i}"), when))
+    return items
+
+
+def titled_seed_items(shared: Path) -> list[Item]:
+    """The five seed reports as published: a headline on the first line (one
+    of them has none and opens with its body), published 17-20 June 2024."""
+    files = sorted(shared.joinpath("seeds").glob("*.txt"))
+    items = []
+    for i, path in enumerate(files):
+        first, _, rest = path.read_text("utf-8").partition("\n")
+        headline = len(first.split()) <= MAX_HEADLINE_WORDS and not first.rstrip().endswith(".")
+        title, body = (first.strip(), rest) if headline else ("", first + "\n" + rest)
+        when = WEEK_START + timedelta(days=min(i, 3), hours=8 + i)
+        url = f"https://seed{i}.example/{path.stem}"
+        items.append(Item(f"seed:{path.stem}", _article("", url, title, body, f"seed{i}"), when))
     return items
 
 

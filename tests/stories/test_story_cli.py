@@ -76,10 +76,8 @@ def test_replay_years_apart_forms_the_same_stories_whenever_run(tmp_path: Path) 
         _line(flood_a, "2024-03-10T06:00:00Z", url=flood_a.article.url + "-lagi"),
         _line(flood_b, "2024-03-10T08:00:00Z", url=flood_b.article.url + "-lagi"),
     ]
-    for line in lines:  # different words, so no copy verdict ties them
-        line["body"] = line["body"].replace("Senin", "Selasa") if "lagi" in line["url"] else line[
-            "body"
-        ]
+    for line in lines[2:]:  # different words, so no copy verdict ties them
+        line["body"] = line["body"].replace("Senin", "Selasa")
     proc = _kabar(lines, "dedup", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     out = [orjson.loads(line) for line in proc.stdout.splitlines()]

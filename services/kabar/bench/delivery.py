@@ -50,8 +50,8 @@ REBALANCE_TARGET_S = 30.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--portals", type=int, default=6, help="portals (hosts) on the site")
-    parser.add_argument("--per-portal", type=int, default=50, help="articles per portal")
+    parser.add_argument("--portals", type=int, default=12, help="portals (hosts) on the site")
+    parser.add_argument("--per-portal", type=int, default=25, help="articles per portal")
     parser.add_argument("--workers", type=int, default=3, help="crawl workers")
     parser.add_argument("--outage-s", type=float, default=60.0, help="broker cut-off at the proxy")
     parser.add_argument("--page-delay-s", type=float, default=0.1,

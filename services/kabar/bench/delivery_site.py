@@ -145,6 +145,7 @@ def write_config(
     rate: float = 50.0,
     cluster: dict[str, object] | None = None,
     fetch: dict[str, object] | None = None,
+    pipeline: dict[str, object] | None = None,
 ) -> Path:
     """A ``kabar run`` config for the site: its own topics, state and Redis keys."""
     portals = "".join(
@@ -180,5 +181,5 @@ enabled = false
 [pipeline]
 spool_path = "{state_dir / 'spool.jsonl'}"
 progress_interval_s = 0
-{portals}""")
+{_values(pipeline or {})}{portals}""")
     return path

@@ -29,6 +29,7 @@ def main(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from kabar.errors import KabarError
+    from kabar.kafka_security import client_options
     from kabar.replay import ReplayFilter, read_errors, requests_from, to_frontier, to_journal
     from kabar.settings import load_settings
     from kabar.spool import SpoolLocked
@@ -52,7 +53,8 @@ def main(args: argparse.Namespace) -> int:
               "(the embedded broker keeps nothing between runs)", file=sys.stderr)
         return 2
     try:
-        events = asyncio.run(read_errors(bootstrap, settings.broker.errors_topic))
+        events = asyncio.run(read_errors(bootstrap, settings.broker.errors_topic,
+                                         security=client_options(settings.broker)))
         requests = requests_from(events, picked)
         if args.dry_run:
             for request in requests:

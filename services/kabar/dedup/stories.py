@@ -81,6 +81,8 @@ LEAD_BOOST = 2
 TITLE_BOOST = 2
 #: Headline content words read at most.
 TITLE_WORDS = 40
+#: Content words of the lede taken as the headline of an article without one.
+LEDE_TITLE_WORDS = 10
 #: Bigrams count half a word; only repeated ones (or headline ones) are kept.
 BIGRAM_WEIGHT = 0.5
 MIN_PAIRS = 2
@@ -117,6 +119,12 @@ POSTING_CAP = 100
 POSTING_BUDGET = 300
 #: A story must share at least this many of those terms to be scored.
 MIN_SHARED = 3
+#: An article with fewer body content words than this (a headline-only item)
+#: carries too few terms to share MIN_SHARED with its story: it
+#: needs SHORT_MIN_SHARED, and is judged against ``SHORT_THRESHOLD``.
+SHORT_BODY_WORDS = 12
+SHORT_MIN_SHARED = 1
+SHORT_THRESHOLD = 0.18
 SHORTLIST = 12
 CANDIDATES = 8
 #: A story's cached norms are recomputed once the stream has grown by this share.
@@ -173,6 +181,8 @@ class _Doc:
     time: float
     #: The distinct term ids counted into the document frequencies.
     terms: npt.NDArray[np.int64]
+    #: Fewer than SHORT_BODY_WORDS body words (headline-only, caption).
+    short: bool = False
     #: Headline + lede embedding (``dense`` on only).
     dense: Vector | None = None
 
@@ -262,7 +272,7 @@ class StoryClusterer:
         if self._df.add_ids(doc.terms):
             self._use_vocabulary()  # the ids were renumbered
         self._latest = max(self._latest, doc.time)
-        threshold = self.settings.story_threshold
+        threshold = SHORT_THRESHOLD if doc.short else self.settings.story_threshold
         if not ranked or ranked[0][0] < threshold:
             story = self._create(doc, article)
             return StoryAssignment(story.id, (self._event("story.created", story, doc),))
@@ -361,6 +371,10 @@ class StoryClusterer:
         words = self._hashed_terms(body_words.hashes, body_words.lines)
         words = words[words != 0][:BODY_WORDS]
         heading_ids = _content_ids(self._term_ids, article.title)[:TITLE_WORDS]
+        if not len(heading_ids):
+            # No headline: the lede's first words stand in (they say what a headline
+            # would), or the article would have no headline evidence to give or match.
+            heading_ids = words[:LEDE_TITLE_WORDS]
         terms, counts, pairs, pair_counts = _term_frequencies(heading_ids, words)
         vector, idf, heading = self._weigh(terms, counts, pairs, pair_counts, heading_ids)
         title_idf = {t: idf[t] for t in heading}
@@ -376,6 +390,7 @@ class StoryClusterer:
             portal=_outlet(article),
             time=_epoch(when),
             terms=terms,
+            short=len(words) < SHORT_BODY_WORDS,
         )
 
     def _weigh(
@@ -414,12 +429,13 @@ class StoryClusterer:
             for term in islice(doc.vector, PREFILTER_TERMS)
             if (ids := postings.get(term)) is not None and len(ids) <= cap
         ]
-        if len(found) < MIN_SHARED:
+        need = SHORT_MIN_SHARED if doc.short else MIN_SHARED
+        if len(found) < need:
             return []
         found.sort(key=len)  # the rarest terms first, as far as the budget goes
         budget = list(accumulate(map(len, found)))
-        lists = found[: max(MIN_SHARED, bisect_right(budget, POSTING_BUDGET * _NUMBER_BYTES))]
-        shortlist, shared = _shared(np.frombuffer(b"".join(lists), dtype="<i8"))
+        lists = found[: max(need, bisect_right(budget, POSTING_BUDGET * _NUMBER_BYTES))]
+        shortlist, shared = _shared(np.frombuffer(b"".join(lists), dtype="<i8"), need)
         if len(shortlist) > SHORTLIST:
             picked = heapq.nlargest(SHORTLIST, range(len(shortlist)), key=shared.__getitem__)
             shortlist = [shortlist[i] for i in picked]
@@ -746,16 +762,16 @@ def _names(terms: list[str], ids: _Ids, is_pair: npt.NDArray[np.bool_]) -> list[
     return names
 
 
-def _shared(numbers: _Ids) -> tuple[list[int], list[int]]:
-    """The numbers occurring at least MIN_SHARED times, in order of first
+def _shared(numbers: _Ids, need: int) -> tuple[list[int], list[int]]:
+    """The numbers occurring at least ``need`` times, in order of first
     occurrence, and how often each occurs."""
-    if len(numbers) < MIN_SHARED:
+    if len(numbers) < need:
         return [], []
     order = numbers.argsort(kind="stable")  # equal numbers keep their first occurrence first
     ordered = numbers[order]
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
     counts = np.diff(np.append(starts, len(numbers)))
-    enough = counts >= MIN_SHARED
+    enough = counts >= need
     if not enough.any():
         return [], []
     firsts = order[starts[enough]]

@@ -30,6 +30,8 @@ AFTER_BYTES = 4000
 #: How much text a dated or byline tag contributes.
 TAG_TEXT_CHARS = 160
 MAX_TAGS = 40
+#: How much markup past a label ``text_near`` reads (a credit block's names).
+NEAR_AFTER_CHARS = 600
 #: How far back a photo/caption container may open before a byline tag.
 MEDIA_LOOKBACK_BYTES = 200
 
@@ -130,6 +132,19 @@ class HeadlineRegion:
     def mentions(self, words: tuple[str, ...]) -> bool:
         """Whether the text around the headline mentions any of the (lowercase) words."""
         return self._mentions(words)
+
+    def text_near(self, words: tuple[str, ...], after: int = NEAR_AFTER_CHARS) -> str:
+        """The visible text from the first mention of any of the (lowercase) words to
+        ``after`` characters past the last: only that stretch is cut from its tags."""
+        if not self._mentions(words) or self._low is None:
+            return ""
+        low = self._low
+        firsts = [at for word in words if (at := low.find(word)) >= 0]
+        if not firsts:
+            return ""
+        last = max(low.rfind(word) for word in words)
+        start = low.rfind("<", 0, min(firsts)) + 1  # from the tag holding the label
+        return _visible("<" + self._markup()[0][start : last + after])
 
     def _mentions(self, words: tuple[str, ...]) -> bool:
         """Whether the markup holds any of the (lowercase) words: a cheap test that

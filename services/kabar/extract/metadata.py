@@ -405,9 +405,7 @@ def _printed_writers(
     """The writers a credit block near the headline prints, when they should replace the
     structured authors: those are missing, name the printed editor (some templates put
     the editor in the author field), or only some of the printed writers."""
-    if not region.mentions(CREDIT_WORDS):
-        return ()
-    raw_writers, raw_editors = printed_credits(region.text()[0])
+    raw_writers, raw_editors = printed_credits(region.text_near(CREDIT_WORDS))
     writers = normalize_authors(raw_writers, brands)
     if not writers:
         return ()
