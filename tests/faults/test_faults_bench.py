@@ -12,14 +12,14 @@ from kabar.bench.faults import run_faults
 def test_full_state_disk_and_truncated_state_lose_nothing(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    results = {r.fault: r for r in run_faults(["disk_full", "truncated"], pages=24, portals=2,
+    results = {r.fault: r for r in run_faults(["disk_full", "truncated"], pages=40, portals=2,
                                                seed=3)}
     printed = capsys.readouterr().out.splitlines()
     assert printed[-1].startswith("lost=")
 
     full = results["disk_full"]
     if not full.skipped:
-        assert (full.published, full.lost, full.silent_drops) == (24, 0, 0), full.line()
+        assert (full.published, full.lost, full.silent_drops) == (40, 0, 0), full.line()
         assert full.duplicated_new_id == 0, full.line()
 
     cut = results["truncated"]
@@ -27,4 +27,4 @@ def test_full_state_disk_and_truncated_state_lose_nothing(
     # The truncated files stop the run with one line naming them, not a traceback;
     # `kabar state repair` moves them aside and the rerun publishes everything.
     assert any("is corrupt" in note and "seen.sqlite3" in note for note in cut.notes), cut.line()
-    assert cut.published == 24, cut.line()
+    assert cut.published == 40, cut.line()
