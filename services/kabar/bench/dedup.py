@@ -32,7 +32,7 @@ from kabar.settings import DedupSettings
 if TYPE_CHECKING:
     from kabar.dedup.deduper import Clusterer, Deduper
 
-TARGET_ARTICLES_PER_S = 5000.0
+TARGET_ARTICLES_PER_S = 2000.0  # the project's floor: dedup with stories, per core
 TARGET_MB_AT_1M = 500.0
 
 _COMMON = (
@@ -127,11 +127,23 @@ def main(args: argparse.Namespace) -> int:
     cores = os.cpu_count() or 1
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"machine: {cores} cores, load average {load:.1f} (rates are CPU time of this process)")
+    below: list[str] = []
     if not args.skip_throughput:
-        _throughput(args.indexed, args.measure, args.dense_measure)
+        rate = _throughput(args.indexed, args.measure, args.dense_measure)
+        if rate is not None and rate < TARGET_ARTICLES_PER_S:
+            below.append(f"dedup + stories {rate:,.0f}/s < {TARGET_ARTICLES_PER_S:,.0f}/s")
     if not args.skip_memory:
-        _memory(args.fingerprints, args.tracemalloc)
-    return 0
+        used = _memory(args.fingerprints, args.tracemalloc)
+        if used is not None and used > TARGET_MB_AT_1M:
+            below.append(f"memory at 1M fingerprints {used:,.0f} MB > {TARGET_MB_AT_1M:,.0f} MB")
+    print(verdict_line(below))
+    return 1 if below else 0
+
+
+def verdict_line(below: list[str]) -> str:
+    """The closing line: ``ok``, or ``BELOW TARGET`` with what missed (the exit status
+    follows it, so a script can tell)."""
+    return "BELOW TARGET: " + "; ".join(below) if below else "ok: every measured target met"
 
 
 def _stream(factory: ArticleFactory, count: int, pool: list[Article]) -> Iterator[Article]:
@@ -159,7 +171,8 @@ def _stream(factory: ArticleFactory, count: int, pool: list[Article]) -> Iterato
         yield article
 
 
-def _throughput(indexed: int, measure: int, dense_measure: int = 0) -> None:
+def _throughput(indexed: int, measure: int, dense_measure: int = 0) -> float | None:
+    """The with-stories rate (articles/s of CPU time), None when it was not measured."""
     from kabar.dedup import Deduper
     from kabar.dedup.store import MemoryStore
 
@@ -186,7 +199,7 @@ def _throughput(indexed: int, measure: int, dense_measure: int = 0) -> None:
     deduper.clusterer = _clusterer(settings)
     if deduper.clusterer is None:
         print("dedup + story clustering: skipped (kabar.dedup.stories not importable)")
-        return
+        return None
     warm = [factory.article() for _ in range(min(measure, 5000))]
     _timed(deduper, warm, base + timedelta(hours=1))
     rate, verdicts = _timed(deduper, batch[measure:], base + timedelta(hours=2))
@@ -196,6 +209,7 @@ def _throughput(indexed: int, measure: int, dense_measure: int = 0) -> None:
     if dense_measure > 0:
         dense_batch = list(_stream(factory, dense_measure, recent))
         _dense(deduper, settings, dense_batch, base + timedelta(hours=3))
+    return rate
 
 
 def _dense(deduper: Deduper, settings: DedupSettings, batch: list[Article], at: datetime) -> None:
@@ -257,7 +271,7 @@ def _rss_mb(field: str = "VmRSS") -> float:
     return float("nan")
 
 
-def _memory(count: int, trace: bool) -> None:
+def _memory(count: int, trace: bool) -> float | None:
     """State for ``count`` articles with fingerprints, as the deduper stores them."""
     import numpy as np
 
@@ -303,9 +317,10 @@ def _memory(count: int, trace: bool) -> None:
     )
     if count < 1_000_000:
         print("(the 500 MB target is for 1,000,000 fingerprints: run with --fingerprints 1000000)")
-        return
+        return None
     used = max(rss_mb, arrays_mb)
     print(
         f"at {count:,} fingerprints: {used:,.0f} MB — target {TARGET_MB_AT_1M:,.0f} MB: "
         f"{TARGET_MB_AT_1M / max(used, 1e-9):.2f}x headroom"
     )
+    return used
