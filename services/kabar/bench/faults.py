@@ -530,6 +530,13 @@ class _Disk:
 
 
 def _truncate(path: Path) -> None:
-    if path.exists():
-        with open(path, "r+b") as raw:
-            raw.truncate(path.stat().st_size // 2)
+    """Cut the state file in half once its write-ahead log is folded into it: cutting a
+    file whose pages still sit in the log would damage nothing SQLite reads."""
+    if not path.exists():
+        return
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with open(path, "r+b") as raw:
+        raw.truncate(path.stat().st_size // 2)
