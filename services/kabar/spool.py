@@ -216,7 +216,7 @@ class Spool:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
-        _fsync_dir(self.path.parent)
+        statefile.fsync_dir(self.path.parent)
 
     @staticmethod
     def _read(path: Path) -> tuple[dict[int, Journaled], dict[int, FetchRequest]]:
@@ -260,19 +260,6 @@ def _lock(path: Path) -> int:
         os.close(fd)
         raise SpoolLocked(f"{path} is in use by another process (a running kabar run?)") from exc
     return fd
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _record_to_json(entry: Journaled) -> dict[str, Any]:

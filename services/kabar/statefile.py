@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -356,3 +357,18 @@ class StateWriter:
         except sqlite3.Error as exc:
             log_event(log, "WARNING", "state checkpoint failed", store=self.store,
                       path=self.path, error=str(exc))
+
+
+def fsync_dir(directory: Path) -> None:
+    """Sync a directory, so a file just renamed into it survives an OS crash (best effort:
+    some filesystems refuse to open or sync a directory)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -25,6 +25,8 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
+from kabar.statefile import fsync_dir
+
 MAGIC = b"KABAR-DEDUP-SNAPSHOT-1\n"
 Run = tuple[npt.NDArray[Any], npt.NDArray[np.uint32]]
 
@@ -72,7 +74,7 @@ def write(path: Path, snap: Snapshot) -> None:
         out.flush()
         os.fsync(out.fileno())
     os.replace(tmp, path)
-    _sync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def read(path: Path, token: str, row_dtype: np.dtype[Any]) -> Snapshot | None:
@@ -144,16 +146,3 @@ def _exactly(src: io.BufferedReader, size: int) -> bytes:
     if len(data) != size:
         raise ValueError("snapshot is truncated")
     return data
-
-
-def _sync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
