@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import re
-import subprocess
 import sys
 import zlib
 from collections.abc import Iterator
@@ -30,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+
+from kabar.bench.child import serve_in_child
 
 #: A <meta> tag (its content is text), any other tag (kept), or a word (replaced).
 _TOKEN = re.compile(r"(<meta\b[^>]*>)|(<[^>]*>)|([^\W\d_]{4,})")
@@ -359,18 +360,6 @@ def serve_site(spec: SiteSpec, latency_s: float = 0.0) -> Iterator[Served]:
         f"serve_forever({spec.articles}, {spec.multi_page_share!r}, "
         f"{spec.pages_per_article}, {spec.corpus!r}, {latency_s!r})"
     )
-    child = subprocess.Popen(
-        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert child.stdout is not None
-        port, size, count = (int(x) for x in child.stdout.readline().split())
+    with serve_in_child(code) as line:
+        port, size, count = (int(x) for x in line.split())
         yield Served(f"http://127.0.0.1:{port}", size, count)
-    finally:
-        if child.stdin is not None:
-            child.stdin.close()
-        try:
-            child.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()

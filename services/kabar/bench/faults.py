@@ -41,6 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kabar.bench.child import serve_in_child
+
 FAULTS = ("sigterm", "sigkill", "broker_freeze", "broker_kill", "disk_full", "read_only",
           "truncated")
 TOPICS = ("kabar.articles.v1", "kabar.stories.v1", "kabar.errors.v1")
@@ -426,20 +428,8 @@ def _silent(log: Path, outcome: Outcome) -> int:
 def _site(pages: int) -> Iterator[str]:
     """Article pages served by a child process (its own GIL); yields the base URL."""
     code = f"from kabar.bench.faults import serve_site; serve_site({int(pages)})"
-    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout is not None
-        port = int(child.stdout.readline())
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        if child.stdin is not None:
-            child.stdin.close()
-        try:
-            child.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+    with serve_in_child(code) as line:
+        yield f"http://127.0.0.1:{int(line)}"
 
 
 def serve_site(pages: int) -> None:

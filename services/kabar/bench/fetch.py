@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from contextlib import contextmanager
 
 import httpx
 
+from kabar.bench.child import serve_in_child
 from kabar.fetch import Fetcher
 from kabar.models import FetchRequest
 from kabar.settings import FetchSettings
@@ -108,24 +108,8 @@ def serve_articles(paragraphs: int = 40, latency: float = 0.0) -> Iterator[str]:
     """
     code = ("from kabar.bench.fetch import serve_forever; "
             f"serve_forever({int(paragraphs)}, {float(latency)!r})")
-    child = subprocess.Popen(
-        [sys.executable, "-c", code],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert child.stdout is not None
-        port = int(child.stdout.readline())
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        if child.stdin is not None:
-            child.stdin.close()
-        try:
-            child.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+    with serve_in_child(code) as line:
+        yield f"http://127.0.0.1:{int(line)}"
 
 
 # --- the measurement ---------------------------------------------------------------------
