@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import pytest
 
@@ -36,7 +37,7 @@ def test_weights_for_another_feature_set_are_refused() -> None:
 def test_probability_follows_the_evidence() -> None:
     model = MatchModel(tuple(1.0 if name in ("body", "title") else 0.0 for name in FEATURES), -0.5)
     assert model.probability(_pair(body=0.6)) > model.probability(_pair(body=0.1))
-    assert model.probability(_pair(body=0.0, title=0.0)) == pytest.approx(1 / (1 + 2.718281828**0.5))
+    assert model.probability(_pair(body=0.0, title=0.0)) == pytest.approx(1 / (1 + math.exp(0.5)))
     assert _pair(gap_s=0.0).near == 1.0 and _pair(gap_s=86400.0).near == pytest.approx(0.6065, 1e-3)
 
 
