@@ -33,7 +33,7 @@ from kabar.extract.bylines import (
 from kabar.extract.clutter import generic_tag_re
 from kabar.extract.dates import parse_date
 from kabar.extract.headline import HeadlineRegion
-from kabar.extract.jsonld import LinkedData, blocks_in_html, read_linked_data
+from kabar.extract.jsonld import LinkedData, read_linked_data
 from kabar.extract.rules import rules_for_host
 
 TITLE_KEYS = ("og:title", "twitter:title", "parsely-title", "dc.title", "title", "headline")
@@ -68,10 +68,16 @@ MIRROR_WORDS = 6
 LANGUAGE_PARAGRAPHS = 8
 #: Share of tags that, being single words of the description, make the keywords its copy.
 MIRROR_SHARE = 0.7
-# The common path queries <head> for its tags, cuts JSON-LD out of the raw bytes and
-# reads the page's first <h1> elements from the tree: a CSS query for a tag name is a
-# C walk (a twentieth of the parse), cheaper than one byte search of a whole page.
+# The common path queries <head> for its tags, then walks the tree once for the first
+# <h1> elements and the JSON-LD blocks: a CSS query is a C walk of the elements (a
+# twentieth of the parse), cheaper than one byte search of the whole page.
 _HEAD_SELECTOR = 'meta, link[rel="canonical"][href], title'
+#: Headlines, JSON-LD blocks ("application/ld+json", any case, maybe with parameters) and
+#: og:title tags (one in <body> means the parser moved the head's tags there).
+_MARKS_SELECTOR = (
+    'h1, script[type*="ld+json" i], meta[property="og:title" i], meta[name="og:title" i]'
+)
+MAX_LD_BLOCKS = 20
 #: A zoned stamp is WIB wall time under a wrong zone when, read as wall time, it is this
 #: close to the time the page prints, and read with its zone at least this far from it.
 SLIP_AGREE = timedelta(hours=1)
@@ -197,16 +203,35 @@ def _read_head(tree: LexborHTMLParser) -> _Head:
     head = _Head(tree=tree)
     scope = tree.head
     _read_tags(head, scope.css(_HEAD_SELECTOR) if scope is not None else [])
-    raw = tree.raw_html
+    titled = _read_marks(head, tree)
     body = tree.body
     # Stray text or tags in <head> make the parser move the rest of it into <body>.
-    if body is not None and "og:title" not in head.metas and raw.find(b"og:title") >= 0:
+    if body is not None and "og:title" not in head.metas and titled:
         _read_tags(head, body.css("meta"))
-    head.scripts = blocks_in_html(raw)
     root = tree.root
     if root is not None and root.tag == "html":
         head.lang = root.attributes.get("lang") or root.attributes.get("xml:lang")
     return head
+
+
+def _read_marks(head: _Head, tree: LexborHTMLParser) -> bool:
+    """Note the first <h1> elements and the JSON-LD script bodies in ``head``, in one walk
+    of the tree (a byte search for JSON-LD costs more: the page is some tenfold the size
+    of its tree's element list, and the headline needs the walk anyway); return whether
+    the page has an og:title meta tag anywhere."""
+    h1s: list[LexborNode] = []
+    titled = False
+    for node in tree.css(_MARKS_SELECTOR):
+        tag = node.tag
+        if tag == "h1":
+            if len(h1s) < MAX_H1:
+                h1s.append(node)
+        elif tag == "meta":
+            titled = True
+        elif len(head.scripts) < MAX_LD_BLOCKS:
+            head.scripts.append(node.text())
+    head._h1s = h1s
+    return titled
 
 
 def _read_tags(head: _Head, nodes: list[LexborNode]) -> None:
@@ -451,7 +476,7 @@ def _tags(ld: LinkedData, head: _Head, title: str | None) -> tuple[str, ...]:
     for group in groups:
         tags = _unmirrored(
             _distinct(
-                t for t in (_clean(_TAG_LABEL.sub("", x)) for x in group) if t and ":" not in t
+                t for t in (_clean(_unlabelled(x)) for x in group) if t and ":" not in t
             ),
             description,
         )
@@ -460,6 +485,10 @@ def _tags(ld: LinkedData, head: _Head, title: str | None) -> tuple[str, ...]:
         if topical:
             return topical
     return ()
+
+
+def _unlabelled(tag: str) -> str:
+    return _TAG_LABEL.sub("", tag) if ":" in tag else tag
 
 
 def _unmirrored(tags: tuple[str, ...], description: str) -> tuple[str, ...]:
