@@ -6,7 +6,13 @@ the same checks (scheme, public address, robots.txt, the host's rate slot)
 and loops must be caught. Attempts are retried with backoff for transient
 failures only; the final failure is raised as a typed ``FetchError`` carrying
 the URL. The body is streamed through ``body.read_body`` (size and
-decompression limits) and decoded by ``charset.decode``.
+decompression limits) and decoded by ``charset.decode``, at no less than a
+minimum transfer rate (``pace``).
+
+Attached to the pipeline's fetch queue (``attach_queue``), a page request still
+running after ``slow_after_s`` gives its host slot back and goes on parked, and
+a page that timed out is not tried again in place: it goes back to the queue
+(``RetryLater``), so its host's other URLs have the slot meanwhile.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import codecs
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from types import TracebackType
 from urllib.parse import urljoin
 
@@ -28,7 +35,8 @@ from kabar.events import now_iso
 from kabar.fetch import charset
 from kabar.fetch.body import Limits, gunzip_file, read_body
 from kabar.fetch.netguard import NetGuard, guarded_transport
-from kabar.fetch.ratelimit import HostLimiter, RateLimiter
+from kabar.fetch.pace import paced
+from kabar.fetch.ratelimit import HostLimiter, Lease, RateLimiter
 from kabar.fetch.retry import RetryPolicy, is_retryable, parse_retry_after
 from kabar.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsPolicy
 from kabar.models import FetchRequest, FetchResult
@@ -55,6 +63,17 @@ _SOURCE_ACCEPT = "application/rss+xml,application/atom+xml,application/xml,text/
 
 #: Called with (host, time.monotonic()) just before each HTTP request is sent.
 RequestHook = Callable[[str, float], None]
+#: Parks a slow request in the fetch queue; True when it is parked.
+StepAside = Callable[[FetchRequest], bool]
+
+
+class RetryLater(NetworkError):
+    """A page request that timed out, to be tried again through the fetch queue after
+    ``retry_after`` seconds (as a Retry-After is) rather than in place."""
+
+    def __init__(self, cause: NetworkError, retry_after: float) -> None:
+        super().__init__(cause.detail, reason=cause.reason, url=cause.url)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +99,8 @@ class _Want:
     robots: bool = True
     #: Also accept any ``*/xml`` or ``*+xml`` media type (RSS, Atom, sitemaps).
     any_xml: bool = False
+    #: Parks the request when it turns out slow (pages handed out by the fetch queue).
+    on_slow: Callable[[], bool] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +133,7 @@ class Fetcher:
         self.settings = settings
         self._transport = transport
         self._on_request = on_request
+        self._step_aside: StepAside | None = None
         self._client: httpx.AsyncClient | None = None
         self._clients: list[httpx.AsyncClient] = []
         self._in_flight: list[int] = []
@@ -179,6 +201,11 @@ class Fetcher:
         for client in clients:
             await client.aclose()
 
+    def attach_queue(self, step_aside: StepAside) -> None:
+        """Page requests come from a fetch queue that parks slow ones (``step_aside``)
+        and takes timed-out ones back for later."""
+        self._step_aside = step_aside
+
     @property
     def limiter(self) -> RateLimiter:
         """Per-host limits (e.g. ``limiter.set_rate(host, portal.rate)``)."""
@@ -191,10 +218,11 @@ class Fetcher:
             accept=_PAGE_ACCEPT,
             content_types=tuple(t.lower() for t in s.accepted_content_types),
             limits=Limits(s.max_body_bytes, s.max_decompression_ratio),
+            on_slow=partial(self._step_aside, request) if self._step_aside else None,
         )
         started = time.monotonic()
         with _outcome(request.portal, started, request.url) as outcome:
-            raw = await self._with_retries(request.url, request.portal, want)
+            raw = await self._fetch_page(request, want)
             ctype = raw.headers.get("content-type", "")
             plain = _Raw(raw.url, raw.status, raw.headers, gunzip_file(raw.body, want.limits))
             decoded = _decode(plain, ctype, request.url, want.content_types)
@@ -212,6 +240,14 @@ class Fetcher:
                 fetched_at=now_iso(),
                 body=_utf8_bytes(plain.body, decoded),
             )
+
+    async def _fetch_page(self, request: FetchRequest, want: _Want) -> _Raw:
+        try:
+            return await self._with_retries(request.url, request.portal, want)
+        except NetworkError as exc:
+            if want.on_slow is None or exc.reason != "timeout":
+                raise
+            raise RetryLater(exc, self._retry.delay(request.attempt)) from exc
 
     async def fetch_source(
         self,
@@ -264,7 +300,7 @@ class Fetcher:
         how long to wait); the last failure is raised as it is."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._retry.attempts),
-            retry=retry_if_exception(self._worth_retrying),
+            retry=retry_if_exception(partial(self._worth_retrying, want)),
             wait=self._wait,
             before_sleep=lambda state: _count_retry(state, portal),
             reraise=True,
@@ -278,9 +314,11 @@ class Fetcher:
                     raise
         raise AssertionError("tenacity ends by returning or raising")  # pragma: no cover
 
-    def _worth_retrying(self, exc: BaseException) -> bool:
+    def _worth_retrying(self, want: _Want, exc: BaseException) -> bool:
         if not isinstance(exc, FetchError) or not is_retryable(exc):
             return False
+        if want.on_slow is not None and exc.reason == "timeout":
+            return False  # the fetch queue tries it again later, without holding the slot
         retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
         # A longer Retry-After is the caller's: it re-queues the URL, freeing the worker.
         return retry_after is None or retry_after <= self.settings.retry_after_inline_max_s
@@ -321,9 +359,10 @@ class Fetcher:
         limiter = self._limiter.host(target.host)
         if want.robots and self.settings.respect_robots:
             await self._check_robots(url, portal, limiter)
-        async with limiter.slot():
+        async with limiter.slot() as lease:
             if self._on_request is not None:
                 self._on_request(target.host, time.monotonic())
+            timer = self._arm_slow(want, lease)
             try:
                 async with asyncio.timeout(self.settings.total_timeout_s):
                     return await self._send(url, portal, want, limiter)
@@ -334,6 +373,22 @@ class Fetcher:
             except (httpx.InvalidURL, UnicodeError) as exc:
                 # httpx parses a redirect's Location itself, before we see the response.
                 raise BlockedError(f"invalid URL: {exc}", reason="bad_url", url=url) from exc
+            finally:
+                if timer is not None:
+                    timer.cancel()
+
+    def _arm_slow(self, want: _Want, lease: Lease) -> asyncio.TimerHandle | None:
+        """After ``slow_after_s`` the request asks to be parked; once it is, its slot
+        of the host's concurrency is free too."""
+        on_slow = want.on_slow
+        if on_slow is None or self.settings.slow_after_s <= 0:
+            return None
+
+        def step_aside() -> None:
+            if on_slow():
+                lease.step_aside()
+
+        return asyncio.get_running_loop().call_later(self.settings.slow_after_s, step_aside)
 
     async def _send(
         self, url: str, portal: str, want: _Want, limiter: HostLimiter
@@ -364,9 +419,10 @@ class Fetcher:
             if not want.limits.truncate:
                 _check_length(response.headers.get("content-length"), want.limits, url)
             try:
-                body = await read_body(
-                    response.aiter_raw(), response.headers.get("content-encoding"), want.limits
-                )
+                s = self.settings
+                chunks = paced(response.aiter_raw(), s.min_transfer_rate, s.transfer_grace_s)
+                encoding = response.headers.get("content-encoding")
+                body = await read_body(chunks, encoding, want.limits)
             except ContentError as exc:
                 exc.url = url
                 raise
