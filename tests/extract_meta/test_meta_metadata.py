@@ -369,6 +369,22 @@ def test_h1_printing_the_decorated_title_gives_the_bare_headline() -> None:
     assert _titled(head, body) == "Harga Cabai Turun di Pasar Induk"
 
 
+def test_h1_markup_in_a_script_string_is_no_headline() -> None:
+    # Old-browser warnings written by scripts hold "<h1>" in a string: three of them would
+    # use up the headlines read before the printed one.
+    head = "<title>Banjir Rob Rendam Pesisir Utara - Contoh</title>"
+    warning = "<script>var w = '<h1>Peringatan<' + '/h1><p>Perbarui peramban Anda</p>';</script>"
+    body = warning * 3 + "<h1>Banjir Rob Rendam Pesisir Utara, Ratusan Warga Mengungsi</h1>"
+    assert _titled(head, body) == "Banjir Rob Rendam Pesisir Utara, Ratusan Warga Mengungsi"
+
+
+def test_svg_logo_title_in_h1_is_not_headline_text() -> None:
+    head = "<title>Kereta Cepat Tambah Jadwal Akhir Pekan | Warta Contoh</title>"
+    logo = "<h1 class='logo'><a href='/'><svg><title>Warta Contoh Harian</title></svg></a></h1>"
+    body = logo + "<h1>Kereta Cepat Tambah Jadwal Akhir Pekan</h1>"
+    assert _titled(head, body) == "Kereta Cepat Tambah Jadwal Akhir Pekan"
+
+
 CREDITS = (
     "<div class='credit'><h6>Penulis <a href='/p/1'>Sari Dewi</a>, <a href='/p/2'>Lukas Tan"
     "</a></h6><h6>Editor <a href='/e/3'>Yusuf Hadi</a></h6></div>"

@@ -120,21 +120,77 @@ class FoundDate:
 def find_dates(text: str, *, default_tz: str = "WIB", limit: int = 20) -> list[FoundDate]:
     """Up to ``limit`` plausible dates in ``text``, in reading order."""
     found: dict[int, FoundDate] = {}
-    lowered = text.lower()
-    # Lowering keeps offsets only when no character expands ("İ" becomes two).
-    patterns, subject = (
-        (_PATTERNS, lowered) if len(lowered) == len(text) else (_PATTERNS_ANY_CASE, text)
-    )
+    patterns, subject = _subject(text)
     for low, high in _windows(text):
-        for pattern in patterns:
-            for match in pattern.finditer(subject, low, high):
-                value = _to_utc(match, default_tz)
-                if value is not None and match.start() not in found:
-                    has_time = match.group("hh") is not None
-                    found[match.start()] = FoundDate(match.start(), value, has_time)
+        _collect(found, patterns, subject, low, high, default_tz)
         if len(found) >= limit:
             break
     return sorted(found.values(), key=lambda f: f.start)[:limit]
+
+
+def date_near(text: str, at: int, *, default_tz: str = "WIB") -> str | None:
+    """The date printed nearest after offset ``at`` of ``text`` (a headline), preferring
+    one with a time: the first timed date after it, else the nearest timed one before it,
+    else the first date after it, else the nearest before. The stretches around years are
+    read outwards from ``at`` and reading stops at the first timed date, so the dates of
+    a long page (related stories) are mostly never parsed."""
+    patterns, subject = _subject(text)
+    windows = list(_windows(text))
+    fallback: FoundDate | None = None
+    for low, high in windows:
+        if high <= at:
+            continue
+        for found in _sorted_dates(patterns, subject, low, high, default_tz):
+            if found.start < at:
+                continue
+            if found.has_time:
+                return found.value
+            fallback = fallback or found
+    nearest_before: FoundDate | None = None
+    for low, high in reversed(windows):
+        if low >= at:
+            continue
+        for found in reversed(_sorted_dates(patterns, subject, low, high, default_tz)):
+            if found.start >= at:
+                continue
+            if found.has_time:
+                return found.value
+            nearest_before = nearest_before or found
+    chosen = fallback or nearest_before
+    return chosen.value if chosen else None
+
+
+def _subject(text: str) -> tuple[tuple[re.Pattern[str], ...], str]:
+    """The patterns and the text they run on: lowercased, unless lowering moves offsets
+    (a character that expands, as "İ" does), then the case-blind patterns on the text."""
+    lowered = text.lower()
+    return (_PATTERNS, lowered) if len(lowered) == len(text) else (_PATTERNS_ANY_CASE, text)
+
+
+def _sorted_dates(
+    patterns: tuple[re.Pattern[str], ...], subject: str, low: int, high: int, default_tz: str
+) -> list[FoundDate]:
+    found: dict[int, FoundDate] = {}
+    _collect(found, patterns, subject, low, high, default_tz)
+    return sorted(found.values(), key=lambda f: f.start)
+
+
+def _collect(
+    found: dict[int, FoundDate],
+    patterns: tuple[re.Pattern[str], ...],
+    subject: str,
+    low: int,
+    high: int,
+    default_tz: str,
+) -> None:
+    """Add the dates of ``subject[low:high]`` to ``found`` (the first pattern to match at
+    an offset names the date there)."""
+    for pattern in patterns:
+        for match in pattern.finditer(subject, low, high):
+            value = _to_utc(match, default_tz)
+            if value is not None and match.start() not in found:
+                has_time = match.group("hh") is not None
+                found[match.start()] = FoundDate(match.start(), value, has_time)
 
 
 def _windows(text: str) -> Iterator[tuple[int, int]]:
