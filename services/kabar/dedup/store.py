@@ -654,6 +654,11 @@ class SqliteStore:
 
         self._gate.checkpoint(self.flush, encode)
 
+    @property
+    def checkpoint_pending(self) -> bool:
+        """A story checkpoint is being encoded (writes are held for it)."""
+        return self._gate.holding
+
     def story_state(self, header_blob: str) -> storystate.StoredStories | None:
         """The incrementally checkpointed story state, None when there is none
         (rows and terms are read as the caller iterates)."""
