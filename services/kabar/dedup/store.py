@@ -707,8 +707,8 @@ class SqliteStore:
         self.flush()
         if self._seq != self._snapshot_seq:
             self.snapshot()
-        if self._gate.holding:  # a story checkpoint is being encoded: let it be released
-            self._writer.wait(CLOSE_WAIT_S)
+        if self._gate.holding and not self._writer.problem:
+            self._writer.wait(CLOSE_WAIT_S)  # a story checkpoint is being encoded: let it out
         unwritten = self._writer.close() + self._gate.held_rows()
         if unwritten:
             raise StateError(
