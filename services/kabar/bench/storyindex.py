@@ -38,6 +38,8 @@ TARGET_STALL_MS = 100.0
 TARGET_REOPEN_S_AT_1M = 5.0
 #: Cost is compared against the index at this size.
 SMALL_INDEX = 10_000
+#: A progress line (with the cost per article then) every this many articles.
+PROGRESS = 100_000
 
 
 @dataclass(slots=True)
@@ -73,7 +75,7 @@ def run(index: int, per_day: int, every: int, window: int, directory: str | None
         deduper.defer_commits()  # the stories role: commits with its offset
         store = deduper.store
         assert isinstance(store, SqliteStore)
-        marks = {min(SMALL_INDEX, index // 2): 0.0, index: 0.0}
+        marks = {min(SMALL_INDEX, index // 2), index, *range(PROGRESS, index, PROGRESS)}
         costs: dict[int, float] = {}
         checkpoints = _Checkpoints()
         started = time.perf_counter()
@@ -95,10 +97,11 @@ def run(index: int, per_day: int, every: int, window: int, directory: str | None
                 costs[n] = window_cpu / window * 1e6
             if n % every == 0 or n == index:
                 _checkpoint(deduper, store, n, checkpoints)
-            if n % 100_000 == 0:
+            if n % PROGRESS == 0 and n < index:
                 print(f"  {n:,} articles in {time.perf_counter() - started:,.0f} s,"
-                      f" {_held(deduper):,} stories held, RSS +{_rss_mb() - rss_before:,.0f} MB",
-                      flush=True)
+                      f" {_held(deduper):,} stories held, RSS +{_rss_mb() - rss_before:,.0f} MB,"
+                      f" {costs[n]:,.0f} us/article ({costs[n] / costs[min(costs)]:.2f}x that at"
+                      f" {min(costs):,})", flush=True)
         assert store.sync(600.0), "state not written"
         grow_s = time.perf_counter() - started
         gc.collect()
@@ -142,7 +145,7 @@ def _report(
     reopen_s: float, back: int, held: int, size_mb: float,
 ) -> list[str]:
     below: list[str] = []
-    small, large = min(costs), max(costs)
+    small, large = min(costs), index
     ratio = costs[large] / max(costs[small], 1e-9)
     print(f"cost per article (CPU of this thread): {costs[small]:,.0f} us at {small:,} indexed,"
           f" {costs[large]:,.0f} us at {large:,}: {ratio:.2f}x (target <= {TARGET_RATIO}x)")
