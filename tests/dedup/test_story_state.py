@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
 from kabar.bench.dedup import StoryStream
 from kabar.dedup import Deduper
@@ -267,3 +268,28 @@ def test_a_cut_holds_the_stories_as_they_were_when_it_was_cut() -> None:
         assert decode_story(data)[0] == at_cut[story_id]
     later = clusterer.checkpoint().encode()
     assert {story_id for story_id, _, _ in later.upserts} - set(at_cut)  # new ones come next
+
+
+def test_after_a_failed_encoding_the_next_checkpoint_writes_every_story(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kabar.dedup import storystate
+
+    clusterer = StoryClusterer(DedupSettings(store="memory"))
+    items = _stream(120)
+    for i, (article, when) in enumerate(items[:100]):
+        clusterer.assign(f"art_{i:024x}", article, when)
+    clusterer.checkpoint().encode()
+    clusterer.assign("art_late", *items[100])
+    real = storystate.encode_story
+
+    def broken(story: Any) -> bytes:
+        raise OSError("simulated")
+
+    monkeypatch.setattr(storystate, "encode_story", broken)
+    with pytest.raises(OSError):
+        clusterer.checkpoint().encode()
+    monkeypatch.setattr(storystate, "encode_story", real)
+    rows = clusterer.checkpoint().encode()
+    assert rows.all_stories and rows.all_terms
+    assert {story_id for story_id, _, _ in rows.upserts} == set(clusterer._stories)

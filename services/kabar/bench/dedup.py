@@ -215,6 +215,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tracemalloc", action="store_true", help="also trace allocations (slow fill)"
     )
+    parser.add_argument("--index", type=int, default=0,
+                        help="instead: grow the story index to N clustered articles (cost per"
+                             " article vs at 10k, RSS, checkpoints, reopen)")
+    parser.add_argument("--per-day", type=int, default=40_000,
+                        help="with --index: articles per day of event time (stories expire)")
+    parser.add_argument("--checkpoint-every", type=int, default=2_000,
+                        help="with --index: articles between state checkpoints")
+    parser.add_argument("--window", type=int, default=5_000,
+                        help="with --index: articles timed at each index size")
+    parser.add_argument("--dir", help="with --index: where the state goes (default: temporary)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -222,6 +232,13 @@ def main(args: argparse.Namespace) -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"machine: {cores} cores, load average {load:.1f} (rates are CPU time of this process)")
     below: list[str] = []
+    if args.index:
+        from kabar.bench import storyindex
+
+        below = storyindex.run(args.index, args.per_day, args.checkpoint_every, args.window,
+                               args.dir)
+        print(verdict_line(below))
+        return 1 if below else 0
     if not args.skip_throughput:
         rate = _throughput(args.indexed, args.measure, args.dense_measure)
         if rate is not None and rate < TARGET_ARTICLES_PER_S:

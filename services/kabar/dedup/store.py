@@ -654,6 +654,11 @@ class SqliteStore:
 
         self._gate.checkpoint(self.flush, encode)
 
+    @property
+    def checkpoint_pending(self) -> bool:
+        """A story checkpoint is being encoded (writes are held for it)."""
+        return self._gate.holding
+
     def story_state(self, header_blob: str) -> storystate.StoredStories | None:
         """The incrementally checkpointed story state, None when there is none
         (rows and terms are read as the caller iterates)."""
@@ -702,8 +707,8 @@ class SqliteStore:
         self.flush()
         if self._seq != self._snapshot_seq:
             self.snapshot()
-        if self._gate.holding:  # a story checkpoint is being encoded: let it be released
-            self._writer.wait(CLOSE_WAIT_S)
+        if self._gate.holding and not self._writer.problem:
+            self._writer.wait(CLOSE_WAIT_S)  # a story checkpoint is being encoded: let it out
         unwritten = self._writer.close() + self._gate.held_rows()
         if unwritten:
             raise StateError(

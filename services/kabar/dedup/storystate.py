@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,8 @@ from kabar.statefile import Statement, StateWriter
 log = logging.getLogger(__name__)
 
 STATE_VERSION = 3
+#: Stories encoded between two offers of the GIL to the event loop's thread.
+YIELD_EVERY = 32
 #: Fields of a story row besides the story's own ``to_dict``.
 _NORMS, _NORMS_AT = "norms", "norms_at"
 
@@ -135,9 +138,11 @@ class StoryCut:
     def encode(self) -> StoryRows:
         """Encode what the cut holds (on the writer thread: the GIL passes between stories)."""
         try:
-            for story_id in self._order:
+            for n, story_id in enumerate(self._order):
                 with self._lock:
                     self._encode_one(story_id)
+                if n % YIELD_EVERY == YIELD_EVERY - 1:
+                    time.sleep(0)  # hand the GIL back: the event loop goes first
             upserts: list[tuple[str, int, bytes]] = []
             deletes: list[str] = []
             for story_id in self._order:
