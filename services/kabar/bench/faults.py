@@ -10,8 +10,10 @@ storage loses what it held, so a consumer records events as they arrive) and
 on a small tmpfs filled up mid-run, then freed) and ``read_only`` (the state
 directory mounted read-only at start: a one-line error, then a rerun after it
 is writable again); ``truncated`` (state files cut in half after a killed run:
-a one-line error, ``kabar state repair``, rerun). The disk faults need root
-(mounts); without it they are reported as skipped.
+a one-line error, ``kabar state repair``, rerun); ``hostile`` (every hostile
+answer at once beside a healthy portal, in the long-running mode, with the
+default timeouts: ``kabar.bench.hostile``). The disk faults need root (mounts);
+without it they are reported as skipped.
 
 Per fault: lost (pages neither published nor dead-lettered), duplicated (an
 article id published more than once), duplicated_new_id (such copies with
@@ -44,7 +46,7 @@ from typing import Any
 from kabar.bench.child import serve_in_child
 
 FAULTS = ("sigterm", "sigkill", "broker_freeze", "broker_kill", "disk_full", "read_only",
-          "truncated")
+          "truncated", "hostile")
 TOPICS = ("kabar.articles.v1", "kabar.stories.v1", "kabar.errors.v1")
 _RUN_TIMEOUT_S = 240.0
 
@@ -82,11 +84,14 @@ class Outcome:
     peak_rss_mb: float = 0.0
     skipped: str = ""
     notes: list[str] = field(default_factory=list)
+    #: A goal other than losing nothing was missed (hostile: time, /healthz, RSS).
+    below_target: bool = False
 
     @property
     def clean(self) -> bool:
         return self.skipped != "" or (
             self.lost == 0 and self.duplicated_new_id == 0 and self.silent_drops == 0
+            and not self.below_target
         )
 
     def line(self) -> str:
@@ -111,7 +116,11 @@ def run_faults(
             with tempfile.TemporaryDirectory(prefix=f"kabar-fault-{fault}-") as tmp:
                 where = Path(keep) / fault if keep else Path(tmp)
                 where.mkdir(parents=True, exist_ok=True)
-                outcome = _one(fault, urls, portals, where, rng.random())
+                moment = rng.random()
+                if fault == "hostile":
+                    outcome = _hostile(where)
+                else:
+                    outcome = _one(fault, urls, portals, where, moment)
             print(outcome.line() + f" ({time.monotonic() - started:.0f} s)", flush=True)
             results.append(outcome)
     ran = [r for r in results if not r.skipped]
@@ -174,6 +183,24 @@ def _one(fault: str, urls: list[str], portals: int, tmp: Path, moment: float) ->
     _count(outcome, urls, ledger)
     _broker_losses(outcome, urls, ledger, tmp / "data" / "events" / f"{TOPICS[0]}.jsonl")
     outcome.silent_drops += _silent(tmp / "run.log", outcome)
+    return outcome
+
+
+def _hostile(where: Path) -> Outcome:
+    from kabar.bench.hostile import run_hostile
+
+    found = run_hostile(60, short=False, keep=str(where))
+    for line in found.lines():
+        print(line, flush=True)
+    beside = found.beside
+    outcome = Outcome("hostile", found.articles + len(beside.hostile))
+    outcome.published = beside.published + sum(v == "published" for v in beside.hostile.values())
+    outcome.dead_lettered = sum(v not in ("published", "lost") for v in beside.hostile.values())
+    outcome.lost, outcome.silent_drops = found.lost, beside.silent_drops
+    outcome.peak_rss_mb = beside.peak_rss_mb
+    outcome.below_target = not found.clean
+    outcome.notes.append(f"healthy x{found.ratio:.2f} beside the hostile portal,"
+                         f" /healthz missed {beside.missed}")
     return outcome
 
 
@@ -292,6 +319,9 @@ class _Ledger:
         self.bootstrap = bootstrap
         self.articles: list[tuple[str, str, str]] = []  # (article id, canonical url, ce_id)
         self.errors: list[str] = []
+        #: When each article arrived here (monotonic) and each dead letter's reason.
+        self.times: list[float] = []
+        self.reasons: list[str] = []
         self._stop = threading.Event()
         #: Set when the broker came back empty: read its partitions from the start.
         self.restarted = threading.Event()
@@ -354,9 +384,11 @@ class _Ledger:
                         value = orjson.loads(record.value or b"{}")
                         if tp.topic == TOPICS[0]:
                             ce_id = headers.get("ce_id", b"").decode("utf-8", "replace")
+                            self.times.append(time.monotonic())
                             self.articles.append((str(value.get("id")),
                                                   str(value.get("url")), ce_id))
                         else:
+                            self.reasons.append(str(value.get("reason")))
                             self.errors.append(str(value.get("url")))
         finally:
             await consumer.stop()
