@@ -335,7 +335,7 @@ class Pipeline:
         from_dedup: bool = False,
     ) -> None:
         """Journal records (settling the request they came from), then queue them."""
-        entries = self.spool.add_records(records, mark=mark, settles=settles)
+        entries = self.spool.add_records(records, mark=mark, settles=settles, sync=False)
         await self._journal_durable()
         if from_dedup:
             self._dedup_unacked += len(entries)
@@ -351,7 +351,7 @@ class Pipeline:
         sending: a record sent unjournaled could be lost by a crash (statefile
         reports the failure on /readyz and in the metrics meanwhile)."""
         delay = 0.1
-        while not self.spool.retry():
+        while not await self.spool.sync_async():
             await asyncio.sleep(delay)
             delay = min(2.0, delay * 2)
 

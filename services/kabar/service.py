@@ -23,7 +23,7 @@ from kabar.errors import ConfigError, FetchError
 from kabar.extract import extract, stitch
 from kabar.extract_pool import ExtractPool, processes_for
 from kabar.fetch import Fetcher
-from kabar.frontier import FrontierSource, RedisStatus
+from kabar.frontier import FrontierSource, RedisSeen, RedisStatus
 from kabar.htmlguard import HtmlLimits
 from kabar.http import ObservabilityServer
 from kabar.kafka_security import client_options
@@ -168,7 +168,7 @@ async def _run_discovery(
     say: Callable[[str], None],
     on_ready: Callable[[Pipeline, str], None] | None,
 ) -> Counter[str]:
-    seen = SeenStore(settings.discovery.seen_path, settings.discovery.seen_max_entries)
+    seen = RedisSeen(status, 2 * settings.discovery.max_age_hours * 3600)  # shared
     try:
         async with Fetcher(settings.fetch) as fetcher:
             apply_portal_rates(fetcher, settings)
@@ -177,7 +177,7 @@ async def _run_discovery(
                                   on_error=_source_error_hook(holder), claims=status)
             pipeline = DiscoveryPipeline(settings, _parts(settings, fetcher, discovery,
                                                           publisher, None))
-            pipeline.status = status
+            pipeline.status, pipeline.seen = status, seen
             holder.append(pipeline)
             sweeper = asyncio.create_task(pipeline.sweep())
             try:

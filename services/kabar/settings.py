@@ -292,6 +292,12 @@ class ClusterSettings:
     fetch_lease_s: float = 180.0
     #: The stories stage snapshots its state with the consumed offset this often.
     snapshot_interval_s: float = 1.0
+    #: Kafka transactions for the stories stage's consume-transform-produce: "auto"
+    #: (when the broker grants producer ids; the embedded Tansu does not), "on", "off".
+    transactions: str = "auto"
+    #: The stories stage's transactional id ("": ``<stories_group>-writer``); stable, so a
+    #: restarted stage fences the old one.
+    transactional_id: str = ""
 
 
 @dataclass(slots=True)
@@ -393,6 +399,7 @@ RANGES: dict[str, Bound] = {
 #: Settings that take one of a few words (compared case-sensitively, except log.level).
 CHOICES: dict[str, tuple[str, ...]] = {
     "broker.idempotence": ("auto", "true", "false"),
+    "cluster.transactions": ("auto", "on", "off"),
     "broker.compression_type": ("", "gzip", "snappy", "lz4", "zstd"),
     "broker.security_protocol": ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"),
     "broker.sasl_mechanism": ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"),

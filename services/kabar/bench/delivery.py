@@ -336,6 +336,8 @@ class Faults:
     stories_match: bool
     articles: int
     shutdown_s: dict[str, float]
+    #: What the stories stage said it runs: "transactions" or "at-least-once".
+    stories_mode: str = ""
 
 
 def faults(workdir: Path, broker: Broker, args: argparse.Namespace) -> Faults:
@@ -397,9 +399,12 @@ def faults(workdir: Path, broker: Broker, args: argparse.Namespace) -> Faults:
     lost = len(expected - set(ids))
     duplicated = sum(1 for key in ids if len(ids[key]) > 1)
     resent = len(records) - sum(len(v) for v in ids.values())
+    stories_log = cluster.roles["stories0"].log.read_text(errors="replace")
+    mode = ("transactions" if "Kafka transactions (exactly-once" in stories_log
+            else "at-least-once" if "at-least-once" in stories_log else "unknown")
     return Faults(lost, duplicated, resent, overlapping,
                   sum(1 for c in server_gets.values() if c > 1), rebalance_s,
-                  _stories_match(records, extracted), len(ids), shutdown)
+                  _stories_match(records, extracted), len(ids), shutdown, mode)
 
 
 def _url_key(url: str) -> bytes:
@@ -454,6 +459,7 @@ def main(args: argparse.Namespace) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     ratio = many / (args.workers * one) if one else 0.0
     rebalance = "n/a" if result.rebalance_s is None else f"{result.rebalance_s:.1f}"
+    print(f"faults: stories stage ran {result.stories_mode} (Tansu has no transactions)")
     print(f"faults: {result.articles} articles published; re-sent with the same ce_id: "
           f"{result.resent}; stories equal to a one-process replay: {result.stories_match}; "
           f"pages fetched again later (in flight in the killed worker, or after the outage): "
