@@ -164,7 +164,8 @@ class Fetcher:
         # bookkeeping a quarter of the event loop's work at 32 workers. Requests go
         # to the pool with the fewest in flight; the host slots bound the total.
         shards = 1 if self._transport is not None else max(1, s.workers // POOL_WORKERS)
-        pool = max(10, s.workers * s.per_host_concurrency)
+        # Parked slow requests keep their connections: room for them on top.
+        pool = max(10, s.workers * s.per_host_concurrency) + s.max_parked
         limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
         self._clients = [self._new_client(limits) for _ in range(shards)]
         self._in_flight = [0] * shards
