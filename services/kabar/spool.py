@@ -235,6 +235,8 @@ class Spool:
         if not self._backlog:
             return
         try:
+            if (fault := statefile.injected_fault()) is not None:
+                raise fault
             while self._backlog:
                 written = self._fh.write(self._backlog) or 0
                 del self._backlog[:written]

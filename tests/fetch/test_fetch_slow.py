@@ -87,6 +87,21 @@ async def test_a_queued_page_that_times_out_goes_back_to_the_queue(
     assert len(server.hits("/diam")) == 1  # one attempt; the queue holds the next
 
 
+async def test_a_page_not_from_the_queue_is_retried_in_place(
+    server: LocalServer, settings: FetchSettings
+) -> None:
+    """Further pages of an article are fetched beside the queue: as before."""
+    server.route("/diam", Reply(200, b"", delay_s=5.0))
+    queue = HostFairQueue(10, per_host=2, parked_per_host=1, parked_total=1)
+    tuned = dataclasses.replace(settings, read_timeout_s=0.3, retries=1)
+    async with Fetcher(tuned) as fetcher:
+        queue.attach(fetcher)
+        with pytest.raises(NetworkError) as info:
+            await fetcher.fetch(FetchRequest(server.url("/diam"), "h", source="pagination"))
+    assert info.value.reason == "timeout" and not isinstance(info.value, RetryLater)
+    assert len(server.hits("/diam")) == 2
+
+
 def _request(n: int, host: str = "a.test") -> FetchRequest:
     return FetchRequest(f"http://{host}/berita/{n}", host)
 

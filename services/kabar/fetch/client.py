@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from types import TracebackType
+from typing import Protocol
 from urllib.parse import urljoin
 
 import httpx
@@ -63,8 +64,16 @@ _SOURCE_ACCEPT = "application/rss+xml,application/atom+xml,application/xml,text/
 
 #: Called with (host, time.monotonic()) just before each HTTP request is sent.
 RequestHook = Callable[[str, float], None]
-#: Parks a slow request in the fetch queue; True when it is parked.
-StepAside = Callable[[FetchRequest], bool]
+class SlotQueue(Protocol):
+    """The fetch queue's side of parking (``kabar.fetch.hostqueue.HostFairQueue``)."""
+
+    def holds(self, request: FetchRequest) -> bool:
+        """Whether ``request`` was handed out by the queue and is not finished."""
+        ...
+
+    def step_aside(self, request: FetchRequest) -> bool:
+        """Park a slow request; True when it is parked."""
+        ...
 
 
 class RetryLater(NetworkError):
@@ -133,7 +142,7 @@ class Fetcher:
         self.settings = settings
         self._transport = transport
         self._on_request = on_request
-        self._step_aside: StepAside | None = None
+        self._queue: SlotQueue | None = None
         self._client: httpx.AsyncClient | None = None
         self._clients: list[httpx.AsyncClient] = []
         self._in_flight: list[int] = []
@@ -164,7 +173,8 @@ class Fetcher:
         # bookkeeping a quarter of the event loop's work at 32 workers. Requests go
         # to the pool with the fewest in flight; the host slots bound the total.
         shards = 1 if self._transport is not None else max(1, s.workers // POOL_WORKERS)
-        pool = max(10, s.workers * s.per_host_concurrency)
+        # Parked slow requests keep their connections: room for them on top.
+        pool = max(10, s.workers * s.per_host_concurrency) + s.max_parked
         limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
         self._clients = [self._new_client(limits) for _ in range(shards)]
         self._in_flight = [0] * shards
@@ -201,10 +211,11 @@ class Fetcher:
         for client in clients:
             await client.aclose()
 
-    def attach_queue(self, step_aside: StepAside) -> None:
-        """Page requests come from a fetch queue that parks slow ones (``step_aside``)
-        and takes timed-out ones back for later."""
-        self._step_aside = step_aside
+    def attach_queue(self, queue: SlotQueue) -> None:
+        """Page requests come from a fetch queue that parks slow ones and takes
+        timed-out ones back for later (others, e.g. further pages, are fetched as
+        before)."""
+        self._queue = queue
 
     @property
     def limiter(self) -> RateLimiter:
@@ -218,7 +229,7 @@ class Fetcher:
             accept=_PAGE_ACCEPT,
             content_types=tuple(t.lower() for t in s.accepted_content_types),
             limits=Limits(s.max_body_bytes, s.max_decompression_ratio),
-            on_slow=partial(self._step_aside, request) if self._step_aside else None,
+            on_slow=self._parking(request),
         )
         started = time.monotonic()
         with _outcome(request.portal, started, request.url) as outcome:
@@ -240,6 +251,12 @@ class Fetcher:
                 fetched_at=now_iso(),
                 body=_utf8_bytes(plain.body, decoded),
             )
+
+    def _parking(self, request: FetchRequest) -> Callable[[], bool] | None:
+        queue = self._queue
+        if queue is None or not queue.holds(request):
+            return None
+        return partial(queue.step_aside, request)
 
     async def _fetch_page(self, request: FetchRequest, want: _Want) -> _Raw:
         try:

@@ -85,7 +85,7 @@ class HostFairQueue(asyncio.Queue[FetchRequest]):
         """Let ``fetcher`` park its slow requests here (a fetcher that cannot is left be)."""
         attach = getattr(fetcher, "attach_queue", None)
         if callable(attach) and self.parked_total:
-            attach(self.step_aside)
+            attach(self)
         else:
             self.parked_total = 0  # no parking: no spare workers either
 
@@ -219,6 +219,9 @@ class HostFairQueue(asyncio.Queue[FetchRequest]):
         _decrement(self._busy, host)
         if host in self._by_host:
             self._wakeup_next(self._getters)  # type: ignore[attr-defined]
+
+    def holds(self, request: FetchRequest) -> bool:
+        return self._out[request] > 0
 
     def step_aside(self, request: FetchRequest) -> bool:
         """Park ``request`` (handed out by ``get``, still running): its host slot goes
