@@ -123,10 +123,11 @@ async def to_frontier(settings: Settings, bootstrap: str,
     from kabar.frontier import RedisStatus
     from kabar.publish import Outgoing, Publisher
     from kabar.urls import canonicalize
-    from kabar.wire import encode_request, frontier_key
+    from kabar.wire import FrontierPartitioner, encode_request, frontier_key
 
     status = RedisStatus(settings.cluster, "replay")
-    publisher = Publisher(settings.broker, bootstrap)
+    publisher = Publisher(settings.broker, bootstrap,
+                          partitioner=FrontierPartitioner(settings.portals))  # as discovery
     await publisher.start()
     try:
         for request in requests:
