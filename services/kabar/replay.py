@@ -76,8 +76,10 @@ async def read_errors(
 ) -> list[dict[str, Any]]:
     """Every error event now on ``topic`` (up to the end offsets at the start);
     ``security`` is ``kafka_security.client_options`` of ``[broker]``."""
+    # read_committed: errors of an aborted transaction (stories stage) are not replayed.
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
-                                enable_auto_commit=False, **(security or {}))
+                                enable_auto_commit=False, isolation_level="read_committed",
+                                **(security or {}))
     await consumer.start()
     events: list[dict[str, Any]] = []
     try:

@@ -269,7 +269,8 @@ async def read_all(bootstrap: str, topic: str, idle_s: float = 3.0) -> list[Any]
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+                                auto_offset_reset="earliest", enable_auto_commit=False,
+                                isolation_level="read_committed")  # as consumers should
     await consumer.start()
     records: list[Any] = []
     last = time.monotonic()
