@@ -337,3 +337,16 @@ async def test_a_stop_does_not_wait_for_room_in_a_full_publish_queue() -> None:
     assert not waiting.done()  # no room: the next record waits ...
     one.stop_event.set()
     assert await asyncio.wait_for(waiting, 2) is False  # ... until a stop
+
+
+async def test_the_real_producer_has_the_stable_transactional_id() -> None:
+    from kabar.transact import aiokafka_producer, transactional_id
+
+    settings = Settings()
+    settings.cluster.stories_group = "grup"
+    producer: Any = aiokafka_producer(settings, "127.0.0.1:1")()
+    assert transactional_id(settings) == "grup-writer"
+    assert producer._txn_manager.transactional_id == "grup-writer"  # same after a restart
+    settings.cluster.transactional_id = "cerita-1"
+    assert aiokafka_producer(settings, "127.0.0.1:1")()._txn_manager.transactional_id \
+        == "cerita-1"  # type: ignore[attr-defined]
