@@ -2,7 +2,7 @@
 pipeline stages as the one-process default, joined by Kafka topics instead of
 in-memory queues.
 
-* ``discovery``: sources → the frontier topic (keyed by host). URLs are claimed
+* ``discovery``: sources → the frontier topic (keyed by portal). URLs are claimed
   in the shared status (Redis) before they are queued; requests are journaled
   until the frontier acknowledged them; a sweeper queues again claims that no
   crawl worker finished.
@@ -59,6 +59,8 @@ ROLES = ("discovery", "crawl", "stories")
 _OFFSET_BLOB = "stories_offset"
 #: Events made before a stop but not delivered then (``transact.Batch``), sent first.
 _PENDING_BLOB = "stories_pending"
+#: Places a record's events take in the publish queue at most (an article, its stories).
+_ROOM = 8
 
 
 def worker_id(role: str) -> str:
@@ -217,10 +219,22 @@ class StoriesStage(Pipeline):
             messages = batches.get(self._tp, [])
             if self.transactor is None:
                 for message in messages:
+                    if not await self._room():
+                        return  # the rest is read again after the restart
                     await self._one(message.offset, message.value or b"",
                                     replay=message.offset < published)
             elif messages and not await self._transact(deduper, messages, published):
                 return
+
+    async def _room(self) -> bool:
+        """Wait until the publish queue can take a record's events, or a stop: with the
+        broker away the queue stays full, and a stop must not wait behind it."""
+        queue = self.publish_q
+        while queue.maxsize and queue.maxsize - queue.qsize() < min(_ROOM, queue.maxsize):
+            if self.stop_event.is_set():
+                return False
+            await asyncio.sleep(0.05)
+        return True
 
     async def _transact(self, deduper: Deduper, messages: list[Any], published: int) -> bool:
         """One batch, one transaction; False when a stop came while it could not commit."""

@@ -40,6 +40,7 @@ from kabar.roles import (
 )
 from kabar.settings import Settings
 from kabar.urls import host_of
+from kabar.wire import FrontierPartitioner
 
 log = logging.getLogger("kabar.service")
 
@@ -91,7 +92,8 @@ async def run_service(
     async with broker_bootstrap(settings, say) as bootstrap:
         extra = cluster_topics(settings) if role is not None else None
         await ensure_topics(settings.broker, bootstrap, extra)
-        publisher = Publisher(settings.broker, bootstrap, on_ack=on_ack)
+        publisher = Publisher(settings.broker, bootstrap, on_ack=on_ack, partitioner=(
+            FrontierPartitioner(settings.portals) if role is not None else None))
         await publisher.start()
         try:
             if role is None:

@@ -270,7 +270,7 @@ class ClusterSettings:
     """The distributed roles (``kabar run --role ...``): topics between the stages,
     consumer groups and the shared URL status."""
 
-    #: Fetch requests from discovery to the crawl group, keyed by host.
+    #: Fetch requests from discovery to the crawl group, keyed by portal.
     frontier_topic: str = "kabar.frontier.v1"
     #: Partitions of the frontier: the most crawl workers that can share the work.
     frontier_partitions: int = 12

@@ -17,6 +17,7 @@ from aiokafka import TopicPartition
 from aiokafka.errors import KafkaConnectionError, ProducerFenced
 
 from kabar.dedup import Deduper, content_hash
+from kabar.dedup.eventtime import parse_time
 from kabar.models import Article, FetchRequest
 from kabar.pipeline import Components
 from kabar.publish import Outgoing
@@ -259,3 +260,93 @@ async def test_a_batch_not_committed_at_a_stop_is_delivered_by_the_next_start() 
     await txn3.start()
     assert await stage(deduper, txn3)._deliver_pending(deduper, published=1)
     assert log3 == ["start"]
+
+
+# --- at-least-once (Tansu): a stop during an outage --------------------------------------
+class Outage:
+    """A broker that takes nothing until ``up`` is set; what it took, in order."""
+
+    def __init__(self) -> None:
+        self.up = asyncio.Event()
+        self.took: list[Outgoing] = []
+
+    async def send(self, record: Outgoing) -> None:
+        await self.up.wait()
+        self.took.append(record)
+
+
+def plain_stage(deduper: Deduper, sender: Outage) -> StoriesStage:
+    unused = _Unused()
+    parts = Components(fetcher=unused, sources=unused, sender=sender,
+                       extract=lambda html, url, portal: None,  # type: ignore[arg-type,return-value]
+                       stitch=lambda pages: pages[0],  # type: ignore[arg-type,return-value]
+                       content_hash=content_hash, deduper=deduper)
+    one = StoriesStage(Settings(), parts, "127.0.0.1:1")
+    one._decided = True  # at-least-once, as on Tansu
+    return one
+
+
+async def test_events_unacknowledged_at_a_stop_are_kept_and_sent_first_next_time() -> None:
+    deduper = Deduper(DedupSettings(store="memory"))
+    down = Outage()
+    one = plain_stage(deduper, down)
+    worker = asyncio.create_task(one._loop(one.publish_q, one._publish_one, "publish"))
+    for n in range(3):
+        await one._one(n, extracted(n), replay=False)
+    one.stop_event.set()
+    worker.cancel()
+    await asyncio.gather(worker, return_exceptions=True)
+    await one._final_snapshot(deduper)
+    assert deduper.store.get_blob(_OFFSET_BLOB) == b"3"
+    kept = decode_batch(deduper.store.get_blob(_PENDING_BLOB) or b"")
+    assert [r.topic for r in kept.records].count("kabar.articles.v1") == 3
+    assert down.took == []
+
+    up = Outage()
+    up.up.set()
+    two = plain_stage(deduper, up)  # the next start: same state, the broker answers
+    worker = asyncio.create_task(two._loop(two.publish_q, two._publish_one, "publish"))
+    assert await two._deliver_pending(deduper, published=0)
+    await asyncio.wait_for(two.publish_q.join(), 5)
+    worker.cancel()
+    assert sorted(r.value for r in up.took) == sorted(r.value for r in kept.records)
+    assert deduper.store.get_blob(_PENDING_BLOB) == b""
+    # The state went on past them: the same articles read again are "unchanged".
+    verdict, _ = deduper.process(decode_extracted_article(extracted(1)),
+                                 when=parse_time("2026-01-01T00:02:00+00:00"))
+    assert verdict.verdict == "unchanged"
+
+
+def decode_extracted_article(value: bytes) -> Article:
+    import dataclasses
+
+    from kabar.pipeline import _canonical
+    from kabar.wire import decode_extracted
+
+    item = decode_extracted(value)
+    return dataclasses.replace(item.article,
+                               canonical_url=_canonical(item.article, item.final_url))
+
+
+async def test_a_stop_does_not_wait_for_room_in_a_full_publish_queue() -> None:
+    one = plain_stage(Deduper(DedupSettings(store="memory")), Outage())
+    one.publish_q = asyncio.Queue(1)
+    one.publish_q.put_nowait(object())  # type: ignore[arg-type]  # full: the broker is away
+    waiting = asyncio.create_task(one._room())
+    await asyncio.wait({waiting}, timeout=0.3)
+    assert not waiting.done()  # no room: the next record waits ...
+    one.stop_event.set()
+    assert await asyncio.wait_for(waiting, 2) is False  # ... until a stop
+
+
+async def test_the_real_producer_has_the_stable_transactional_id() -> None:
+    from kabar.transact import aiokafka_producer, transactional_id
+
+    settings = Settings()
+    settings.cluster.stories_group = "grup"
+    producer: Any = aiokafka_producer(settings, "127.0.0.1:1")()
+    assert transactional_id(settings) == "grup-writer"
+    assert producer._txn_manager.transactional_id == "grup-writer"  # same after a restart
+    settings.cluster.transactional_id = "cerita-1"
+    assert aiokafka_producer(settings, "127.0.0.1:1")()._txn_manager.transactional_id \
+        == "cerita-1"  # type: ignore[attr-defined]
