@@ -142,8 +142,7 @@ async def _run_crawl(
                             client_options(settings.broker))
     beat = asyncio.create_task(_heartbeat(status, settings.cluster.heartbeat_interval_ms))
     try:
-        async with Fetcher(settings.fetch) as fetcher, _extract_pool(settings) as pool:
-            apply_portal_rates(fetcher, settings)
+        async with _fetcher(settings) as fetcher, _extract_pool(settings) as pool:
             parts = dataclasses.replace(_parts(settings, fetcher, source, publisher, None),
                                         claims=status, extract_pool=pool)
             pipeline = CrawlPipeline(settings, parts)
@@ -172,8 +171,7 @@ async def _run_discovery(
 ) -> Counter[str]:
     seen = RedisSeen(status, 2 * settings.discovery.max_age_hours * 3600)  # shared
     try:
-        async with Fetcher(settings.fetch) as fetcher:
-            apply_portal_rates(fetcher, settings)
+        async with _fetcher(settings) as fetcher:
             holder: list[Pipeline] = []
             discovery = Discovery(settings.portals, settings.discovery, fetcher, seen,
                                   on_error=_source_error_hook(holder), claims=status)
@@ -193,8 +191,14 @@ async def _run_discovery(
 def _source_error_hook(
     holder: list[Pipeline],
 ) -> Callable[[str, str, Exception], Awaitable[None]]:
+    """Dead-letter a source that failed, and count the distinct ones (`kabar run`
+    exits non-zero when every source failed)."""
+    failed: set[str] = set()
+
     async def on_source_error(url: str, portal: str, exc: Exception) -> None:
         if holder and isinstance(exc, FetchError):
+            failed.add(url)
+            holder[0].counts["sources_failed"] = len(failed)
             await holder[0].source_error(url, portal, exc)
 
     return on_source_error
@@ -233,28 +237,13 @@ async def _run_with_publisher(
     seen = SeenStore(settings.discovery.seen_path, settings.discovery.seen_max_entries)
     deduper = Deduper(settings.dedup) if settings.dedup.enabled else None
     try:
-        async with Fetcher(settings.fetch) as fetcher, _extract_pool(settings) as pool:
-            apply_portal_rates(fetcher, settings)
+        async with _fetcher(settings) as fetcher, _extract_pool(settings) as pool:
             holder: list[Pipeline] = []
-            failed_sources: set[str] = set()
-
-            async def on_source_error(url: str, portal: str, exc: Exception) -> None:
-                from kabar.errors import FetchError
-
-                if holder and isinstance(exc, FetchError):
-                    failed_sources.add(url)  # `kabar run` exits non-zero when all failed
-                    holder[0].counts["sources_failed"] = len(failed_sources)
-                    await holder[0].source_error(url, portal, exc)
-
             # URLs are marked seen only once what was published for them is acknowledged.
             discovery = Discovery(settings.portals, settings.discovery, fetcher, seen,
-                                  on_error=on_source_error, claims=LocalClaims(seen))
-            parts = Components(
-                fetcher=fetcher, sources=discovery, sender=publisher, extract=_extract,
-                stitch=stitch, content_hash=content_hash, deduper=deduper,
-                detect_language=detect_language, claims=discovery.claims,
-                extract_pool=pool,
-            )
+                                  on_error=_source_error_hook(holder), claims=LocalClaims(seen))
+            parts = dataclasses.replace(_parts(settings, fetcher, discovery, publisher, deduper),
+                                        claims=discovery.claims, extract_pool=pool)
             pipeline = Pipeline(settings, parts)
             holder.append(pipeline)
             return await _supervise(settings, pipeline, publisher, once, say, on_ready)
@@ -280,6 +269,14 @@ async def _extract_pool(settings: Settings) -> AsyncIterator[ExtractPool | None]
     limits = HtmlLimits(e.max_html_bytes, e.max_html_depth, e.max_html_options)
     async with ExtractPool(size, settings.pipeline.extract_timeout_s, limits) as pool:
         yield pool
+
+
+@contextlib.asynccontextmanager
+async def _fetcher(settings: Settings) -> AsyncIterator[Fetcher]:
+    """The fetcher, with each portal's own rate on its hosts."""
+    async with Fetcher(settings.fetch) as fetcher:
+        apply_portal_rates(fetcher, settings)
+        yield fetcher
 
 
 def apply_portal_rates(fetcher: Fetcher, settings: Settings) -> None:
