@@ -66,6 +66,8 @@ ARTICLE_SCHEMA = "article.v2.json"
 #: Room left in a broker request beside an article event's value (key, headers, framing).
 EVENT_HEADROOM = 16 * 1024
 LANGUAGE_SAMPLE_CHARS = 1200
+#: At most one "portal rule matched nothing" line per portal and kind this often.
+RULE_MISS_LOG_INTERVAL_S = 300.0
 
 
 class ArticleFetcher(Protocol):
@@ -157,6 +159,7 @@ class Pipeline:
         self.running = False
         self.counts: Counter[str] = Counter()
         self.outage = OutageLog(p.outage_log_interval_s)
+        self._rule_misses = RuleMissLog()
         self._once = False
         #: Journal ids of the requests in the fetch queue (equal requests share a deque).
         self._tickets: dict[FetchRequest, collections.deque[int]] = {}
@@ -504,8 +507,7 @@ class Pipeline:
         metrics.child(metrics.CLUTTER_REMOVED, portal).inc(article.clutter_removed)
         for kind in article.rule_misses:
             metrics.child(metrics.RULE_MISSES, portal, kind).inc()
-            log.info("portal rule matched nothing", extra={
-                "portal": portal, "selector_kind": kind, "url": article.url})
+            self._rule_misses.seen((portal, kind), article.url)
         for name, value in (("title", article.title), ("published_at", article.published_at),
                             ("authors", article.authors)):
             if not value:
@@ -811,6 +813,27 @@ class _Intake(asyncio.Queue[FetchRequest]):
 
     async def put(self, item: FetchRequest) -> None:
         await self._pipeline.admit(item)
+
+
+class RuleMissLog:
+    """A portal rule that matches nothing usually misses on every page of the new
+    template: one log line per portal and selector kind per interval, with the
+    number of pages since (the metric counts each page)."""
+
+    def __init__(self, interval_s: float = RULE_MISS_LOG_INTERVAL_S) -> None:
+        self.interval_s = interval_s
+        self._last: dict[tuple[str, str], tuple[float, int]] = {}
+
+    def seen(self, key: tuple[str, str], url: str) -> None:
+        now = time.monotonic()
+        logged_at, pages = self._last.get(key, (float("-inf"), 0))
+        pages += 1
+        if now - logged_at < self.interval_s:
+            self._last[key] = (logged_at, pages)
+            return
+        log.info("portal rule matched nothing", extra={
+            "portal": key[0], "selector_kind": key[1], "url": url, "pages": pages})
+        self._last[key] = (now, 0)
 
 
 class OutageLog:
