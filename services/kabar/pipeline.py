@@ -159,7 +159,6 @@ class Pipeline:
         self.running = False
         self.counts: Counter[str] = Counter()
         self.outage = OutageLog(p.outage_log_interval_s)
-        self._rule_misses = RuleMissLog()
         self._once = False
         #: Journal ids of the requests in the fetch queue (equal requests share a deque).
         self._tickets: dict[FetchRequest, collections.deque[int]] = {}
@@ -507,7 +506,7 @@ class Pipeline:
         metrics.child(metrics.CLUTTER_REMOVED, portal).inc(article.clutter_removed)
         for kind in article.rule_misses:
             metrics.child(metrics.RULE_MISSES, portal, kind).inc()
-            self._rule_misses.seen((portal, kind), article.url)
+            _RULE_MISSES.seen((portal, kind), article.url)
         for name, value in (("title", article.title), ("published_at", article.published_at),
                             ("authors", article.authors)):
             if not value:
@@ -834,6 +833,10 @@ class RuleMissLog:
         log.info("portal rule matched nothing", extra={
             "portal": key[0], "selector_kind": key[1], "url": url, "pages": pages})
         self._last[key] = (now, 0)
+
+
+#: Process-wide, as the log it keeps quiet is.
+_RULE_MISSES = RuleMissLog()
 
 
 class OutageLog:
