@@ -70,12 +70,31 @@ def _extract(html: str, url: str, portal: str) -> Article:
     return extract(html, url, portal=portal)
 
 
+ReadyHook = Callable[[Pipeline, str], None]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Run:
+    """What every way of running shares: settings, the started producer, and how
+    the caller hears of it."""
+
+    settings: Settings
+    publisher: Publisher
+    once: bool
+    say: Callable[[str], None]
+    on_ready: ReadyHook | None
+
+    async def supervise(self, pipeline: Pipeline, *, once: bool | None = None) -> Counter[str]:
+        return await _supervise(self.settings, pipeline, self.publisher,
+                                self.once if once is None else once, self.say, self.on_ready)
+
+
 async def run_service(
     settings: Settings,
     *,
     once: bool,
     say: Callable[[str], None] = print,
-    on_ready: Callable[[Pipeline, str], None] | None = None,
+    on_ready: ReadyHook | None = None,
     on_ack: AckHook | None = None,
     role: str | None = None,
 ) -> Counter[str]:
@@ -96,59 +115,49 @@ async def run_service(
             FrontierPartitioner(settings.portals) if role is not None else None))
         await publisher.start()
         try:
+            run = _Run(settings, publisher, once, say, on_ready)
             if role is None:
-                return await _run_with_publisher(settings, publisher, once, say, on_ready)
-            return await _run_role(role, settings, publisher, once, say, on_ready)
+                return await _run_with_publisher(run)
+            return await _run_role(role, run)
         finally:
             await publisher.stop()
 
 
-async def _run_role(
-    role: str,
-    settings: Settings,
-    publisher: Publisher,
-    once: bool,
-    say: Callable[[str], None],
-    on_ready: Callable[[Pipeline, str], None] | None,
-) -> Counter[str]:
-    say(f"role {role}: {worker_id(role)}")
+async def _run_role(role: str, run: _Run) -> Counter[str]:
+    settings = run.settings
+    run.say(f"role {role}: {worker_id(role)}")
     if role == "stories":
         deduper = Deduper(settings.dedup)
         try:
             async with Fetcher(settings.fetch) as fetcher:
-                parts = _parts(settings, fetcher, _NoSources(), publisher, deduper)
-                stage = StoriesStage(settings, parts, publisher.bootstrap)
-                return await _supervise(settings, stage, publisher, False, say, on_ready)
+                parts = _parts(run, fetcher, _NoSources(), deduper)
+                stage = StoriesStage(settings, parts, run.publisher.bootstrap)
+                return await run.supervise(stage, once=False)
         finally:
             deduper.close()
     status = RedisStatus(settings.cluster, worker_id(role))
     try:
         if role == "crawl":
-            return await _run_crawl(settings, publisher, status, say, on_ready)
-        return await _run_discovery(settings, publisher, status, once, say, on_ready)
+            return await _run_crawl(run, status)
+        return await _run_discovery(run, status)
     finally:
         status.close()
 
 
-async def _run_crawl(
-    settings: Settings,
-    publisher: Publisher,
-    status: RedisStatus,
-    say: Callable[[str], None],
-    on_ready: Callable[[Pipeline, str], None] | None,
-) -> Counter[str]:
+async def _run_crawl(run: _Run, status: RedisStatus) -> Counter[str]:
+    settings = run.settings
     settings.pipeline.spool_path = ""  # the frontier offset is the durable work here
-    source = FrontierSource(settings.cluster, publisher.bootstrap, worker_id("crawl"),
+    source = FrontierSource(settings.cluster, run.publisher.bootstrap, worker_id("crawl"),
                             client_options(settings.broker))
     beat = asyncio.create_task(_heartbeat(status, settings.cluster.heartbeat_interval_ms))
     try:
         async with _fetcher(settings) as fetcher, _extract_pool(settings) as pool:
-            parts = dataclasses.replace(_parts(settings, fetcher, source, publisher, None),
+            parts = dataclasses.replace(_parts(run, fetcher, source, None),
                                         claims=status, extract_pool=pool)
             pipeline = CrawlPipeline(settings, parts)
             pipeline.status = status
             pipeline.on_request_done = source.done
-            return await _supervise(settings, pipeline, publisher, False, say, on_ready)
+            return await run.supervise(pipeline, once=False)
     finally:
         beat.cancel()
 
@@ -161,27 +170,20 @@ async def _heartbeat(status: RedisStatus, interval_ms: int) -> None:
         await asyncio.sleep(interval_s)
 
 
-async def _run_discovery(
-    settings: Settings,
-    publisher: Publisher,
-    status: RedisStatus,
-    once: bool,
-    say: Callable[[str], None],
-    on_ready: Callable[[Pipeline, str], None] | None,
-) -> Counter[str]:
+async def _run_discovery(run: _Run, status: RedisStatus) -> Counter[str]:
+    settings = run.settings
     seen = RedisSeen(status, 2 * settings.discovery.max_age_hours * 3600)  # shared
     try:
         async with _fetcher(settings) as fetcher:
             holder: list[Pipeline] = []
             discovery = Discovery(settings.portals, settings.discovery, fetcher, seen,
                                   on_error=_source_error_hook(holder), claims=status)
-            pipeline = DiscoveryPipeline(settings, _parts(settings, fetcher, discovery,
-                                                          publisher, None))
+            pipeline = DiscoveryPipeline(settings, _parts(run, fetcher, discovery, None))
             pipeline.status, pipeline.seen = status, seen
             holder.append(pipeline)
             sweeper = asyncio.create_task(pipeline.sweep())
             try:
-                return await _supervise(settings, pipeline, publisher, once, say, on_ready)
+                return await run.supervise(pipeline)
             finally:
                 sweeper.cancel()
     finally:
@@ -204,15 +206,9 @@ def _source_error_hook(
     return on_source_error
 
 
-def _parts(
-    settings: Settings,
-    fetcher: Fetcher,
-    sources: Sources,
-    publisher: Publisher,
-    deduper: Deduper | None,
-) -> Components:
+def _parts(run: _Run, fetcher: Fetcher, sources: Sources, deduper: Deduper | None) -> Components:
     return Components(
-        fetcher=fetcher, sources=sources, sender=publisher, extract=_extract, stitch=stitch,
+        fetcher=fetcher, sources=sources, sender=run.publisher, extract=_extract, stitch=stitch,
         content_hash=content_hash, deduper=deduper, detect_language=detect_language,
     )
 
@@ -227,13 +223,8 @@ class _NoSources:
         await stop.wait()
 
 
-async def _run_with_publisher(
-    settings: Settings,
-    publisher: Publisher,
-    once: bool,
-    say: Callable[[str], None],
-    on_ready: Callable[[Pipeline, str], None] | None,
-) -> Counter[str]:
+async def _run_with_publisher(run: _Run) -> Counter[str]:
+    settings = run.settings
     seen = SeenStore(settings.discovery.seen_path, settings.discovery.seen_max_entries)
     deduper = Deduper(settings.dedup) if settings.dedup.enabled else None
     try:
@@ -242,11 +233,11 @@ async def _run_with_publisher(
             # URLs are marked seen only once what was published for them is acknowledged.
             discovery = Discovery(settings.portals, settings.discovery, fetcher, seen,
                                   on_error=_source_error_hook(holder), claims=LocalClaims(seen))
-            parts = dataclasses.replace(_parts(settings, fetcher, discovery, publisher, deduper),
+            parts = dataclasses.replace(_parts(run, fetcher, discovery, deduper),
                                         claims=discovery.claims, extract_pool=pool)
             pipeline = Pipeline(settings, parts)
             holder.append(pipeline)
-            return await _supervise(settings, pipeline, publisher, once, say, on_ready)
+            return await run.supervise(pipeline)
     finally:
         try:
             if deduper is not None:
@@ -295,7 +286,7 @@ async def _supervise(
     publisher: Publisher,
     once: bool,
     say: Callable[[str], None],
-    on_ready: Callable[[Pipeline, str], None] | None,
+    on_ready: ReadyHook | None,
 ) -> Counter[str]:
     async def ready() -> tuple[bool, str]:
         if not pipeline.running:
