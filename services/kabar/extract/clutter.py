@@ -16,6 +16,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from kabar.extract.dispatch import FirstCharAlternation, first_char_alternation
+
 #: A trailing-clutter heading only cuts the tail when it appears after this share of the body.
 TAIL_CUT_MIN_POSITION = 0.5
 #: Clutter-region markers are headings and footer lines: never longer than this.
@@ -90,8 +92,9 @@ class Vocabulary:
     """Compiled clutter patterns."""
 
     class_re: re.Pattern[str]
-    line_re: re.Pattern[str]
-    long_line_re: re.Pattern[str]
+    #: Whole-line patterns for lines up to SHORT_LINE_CHARS, and for longer ones.
+    line_re: FirstCharAlternation
+    long_line_re: FirstCharAlternation
     #: Whole-line patterns for short lines, and for lines up to the long limit.
     gated: tuple[Gated, ...]
     long_gated: tuple[Gated, ...]
@@ -128,6 +131,13 @@ def _lowered(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.I if _UPPER_LITERAL.search(pattern) else 0)
 
 
+def _dispatched(patterns: list[str]) -> FirstCharAlternation:
+    """The alternation of ``patterns`` for whole lowercased lines, tried per first character
+    (flags as ``_lowered`` gives the whole alternation)."""
+    flags = _lowered(_alternation(patterns)).flags & re.IGNORECASE
+    return first_char_alternation(patterns, flags)
+
+
 def _gated(entries: Sequence[dict[str, Any]], promo: bool = False) -> tuple[Gated, ...]:
     return tuple(
         Gated(tuple(str(n).lower() for n in e["needs"]), _lowered(e["pattern"]), promo)
@@ -150,8 +160,8 @@ def vocabulary(extra_lines: tuple[str, ...] = (), extra_tail: tuple[str, ...] = 
     promo = _gated(lines["promo"], promo=True)
     return Vocabulary(
         class_re=_lowered(rf"(?<![a-z])(?:{words})(?![a-z])"),
-        line_re=_lowered(_alternation([*lines["drop"], *lines["drop_long"], *extra_lines])),
-        long_line_re=_lowered(_alternation([*lines["drop_long"], *extra_lines])),
+        line_re=_dispatched([*lines["drop"], *lines["drop_long"], *extra_lines]),
+        long_line_re=_dispatched([*lines["drop_long"], *extra_lines]),
         # App prompts come last: any other pattern matching a line settles it first.
         gated=_gated([*lines["drop_gated"], *lines["drop_long_gated"]]) + promo,
         long_gated=_gated(lines["drop_long_gated"]) + promo,
