@@ -293,3 +293,34 @@ def test_after_a_failed_encoding_the_next_checkpoint_writes_every_story(
     rows = clusterer.checkpoint().encode()
     assert rows.all_stories and rows.all_terms
     assert {story_id for story_id, _, _ in rows.upserts} == set(clusterer._stories)
+
+
+def test_a_clean_stop_saves_the_postings_and_a_crash_after_a_checkpoint_ignores_them(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "state.db"
+    deduper = _deduper(path)
+    items = _stream(180)
+    _run(deduper, items[:120])
+    live = {t: bytes(p) for t, p in _clusterer(deduper)._postings.items()}
+    deduper.close()
+    again = _deduper(path)
+    stored = _store(again).story_state("stories")
+    assert stored is not None
+    saved = stored.index()
+    assert saved is not None and {t: bytes(p) for t, p in saved.items()} == live
+    assert {t: bytes(p) for t, p in _clusterer(again)._postings.items()} == live
+    rebuilt = StoryClusterer.restore(stored.header, stored.rows(), stored.terms(),
+                                     again.settings)  # fmt: skip
+    assert _state(rebuilt) == _state(_clusterer(again))
+    _run(again, items[120:])
+    _commit(again)  # a later checkpoint, then a crash: the saved postings are stale
+    _store(again)._writer.close(0.0)
+    crashed = _deduper(path)
+    stored = _store(crashed).story_state("stories")
+    assert stored is not None and stored.index() is None
+    straight = _deduper(tmp_path / "straight.db")
+    _run(straight, items)
+    assert _state(_clusterer(crashed)) == _state(_clusterer(straight))
+    crashed.close()
+    straight.close()

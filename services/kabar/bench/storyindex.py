@@ -50,8 +50,9 @@ class _Checkpoints:
     #: The same in CPU time of the calling thread (wall time also counts the waits
     #: for a core on a loaded machine, and for the GIL while the writer encodes).
     loop_cpu_ms: list[float] = field(default_factory=list)
-    #: Slowest article processed while a checkpoint was being encoded, and otherwise.
-    busy_article_ms: float = 0.0
+    #: Wall time of each article processed while a checkpoint was being encoded, and
+    #: of the others (the writer thread takes the GIL in turns while it encodes).
+    busy_article_ms: list[float] = field(default_factory=list)
     idle_article_ms: list[float] = field(default_factory=list)
 
 
@@ -90,8 +91,8 @@ def run(index: int, per_day: int, every: int, window: int, directory: str | None
             window_cpu += time.thread_time() - cpu0
             article_ms = (time.perf_counter() - t0) * 1000
             if encoding:
-                checkpoints.busy_article_ms = max(checkpoints.busy_article_ms, article_ms)
-            elif n % 50 == 0:
+                checkpoints.busy_article_ms.append(article_ms)
+            else:
                 checkpoints.idle_article_ms.append(article_ms)
             if n in marks:
                 costs[n] = window_cpu / window * 1e6
@@ -121,6 +122,16 @@ def run(index: int, per_day: int, every: int, window: int, directory: str | None
         back = _held(again)
         again.store.close()
     return _report(index, costs, rss_mb, checkpoints, reopen_s, back, held, size_mb)
+
+
+def _spread(values: list[float]) -> str:
+    """Median, p99 and max of article wall times (ms)."""
+    if not values:
+        return "none"
+    ordered = sorted(values)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return (f"median {ordered[len(ordered) // 2]:.1f}, p99 {p99:.1f}, max {ordered[-1]:.1f} ms"
+            f" ({len(ordered):,} articles)")
 
 
 def _held(deduper: Any) -> int:
@@ -157,14 +168,12 @@ def _report(
         below.append(f"RSS {rss_mb:,.0f} MB > {TARGET_RSS_MB_AT_1M:,.0f} MB")
     loop = max(checkpoints.loop_ms, default=0.0)
     loop_cpu = max(checkpoints.loop_cpu_ms, default=0.0)
-    idle = statistics.quantiles(checkpoints.idle_article_ms, n=100)[98] if len(
-        checkpoints.idle_article_ms) > 100 else max(checkpoints.idle_article_ms, default=0.0)
+    busy, idle = _spread(checkpoints.busy_article_ms), _spread(checkpoints.idle_article_ms)
     rows = checkpoints.rows or [0]
     print(f"checkpoints: {checkpoints.count:,}, {statistics.mean(rows):,.0f} story rows written"
           f" on average (max {max(rows):,}); longest on the calling thread {loop:.1f} ms wall,"
-          f" {loop_cpu:.1f} ms CPU (target <= {TARGET_STALL_MS:.0f}); slowest article while"
-          " one was encoded"
-          f" {checkpoints.busy_article_ms:.1f} ms vs p99 {idle:.1f} ms otherwise")
+          f" {loop_cpu:.1f} ms CPU (target <= {TARGET_STALL_MS:.0f}); article wall time while"
+          f" one was encoded: {busy}; otherwise: {idle}")
     if loop > TARGET_STALL_MS:
         below.append(f"a checkpoint held the loop {loop:.0f} ms")
     print(f"reopen: {reopen_s:.2f} s for {back:,} stories ({size_mb:,.0f} MB on disk;"

@@ -162,6 +162,10 @@ class Deduper:
         """Save the clusterer and boilerplate counts; flush and release the store."""
         try:
             self._save_state()
+            save_index = getattr(self.store, "save_story_index", None)
+            saved_postings = getattr(self.clusterer, "saved_postings", None)
+            if save_index is not None and saved_postings is not None:
+                save_index(*saved_postings())  # nothing changes after the last checkpoint
         finally:
             self.store.close()
 
@@ -364,7 +368,8 @@ def _open_clusterer(settings: DedupSettings, store: StateStore) -> Clusterer | N
             clusterer: Clusterer
             if stored is not None and stored.version == INCREMENTAL_VERSION:
                 clusterer = StoryClusterer.restore(
-                    stored.header, stored.rows(), stored.terms(), settings
+                    stored.header, stored.rows(), stored.terms(), settings,
+                    postings=stored.index(),
                 )
             else:  # one blob (version 1 or 2): the first checkpoint writes it as rows
                 clusterer = StoryClusterer.load(saved, settings)

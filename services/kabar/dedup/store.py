@@ -21,7 +21,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -665,7 +665,17 @@ class SqliteStore:
         header = self._memory.get_blob(header_blob)
         if header is None or str(self.path) == ":memory:":
             return None
-        return storystate.StoredStories(header, self.path)
+        return storystate.StoredStories(header, self.path, self._token)
+
+    def save_story_index(self, cut: int, postings: Mapping[str, bytes | bytearray]) -> None:
+        """At a clean stop, after the last checkpoint: the clusterer's postings as of
+        checkpoint ``cut``, for a fast reopen (``storystate.write_index``)."""
+        if str(self.path) == ":memory:":
+            return
+        target, token = storystate.index_path(self.path), self._token
+        self._gate.submit_job(
+            lambda: storystate.write_index(target, token, cut, postings), "story index"
+        )
 
     def expire(self, now: float) -> int:
         if self.autoflush:

@@ -385,9 +385,11 @@ class StoryClusterer:
         terms: Iterable[tuple[str, int]],
         settings: DedupSettings,
         embedder: Embedder | None = None,
+        postings: dict[str, bytearray] | None = None,
     ) -> StoryClusterer:
         """The clusterer checkpointed as ``header`` + story ``rows`` (number, data; in
-        number order) + document frequency ``terms`` (``kabar.dedup.storystate``)."""
+        number order) + document frequency ``terms`` (``kabar.dedup.storystate``);
+        ``postings`` saved with that checkpoint spare indexing the stories again."""
         try:
             state = orjson.loads(header)
             if state.get("version") != INCREMENTAL_VERSION:
@@ -402,16 +404,27 @@ class StoryClusterer:
                 story = _Story.from_dict(fields)
                 story.norms, story.norms_at = norms, norms_at
                 clusterer._next_number = number  # the story keeps its number (postings order)
-                clusterer._index(story)
+                if postings is None:
+                    clusterer._index(story)
+                else:
+                    clusterer._number(story)
+            if postings is not None:
+                clusterer._postings = postings
             clusterer._next_number = max(clusterer._next_number, int(state["next_number"]))
             clusterer._aliases = dict(state["aliases"])
             clusterer._latest = float(state["latest"])
+            clusterer._journal.cuts = int(state.get("cut", 0))
             if clusterer._dense is not None and state.get("dense"):
                 clusterer._dense.restore(state["dense"], set(clusterer._stories))
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError) as exc:
             raise DedupError(f"cannot load story state: {exc}", reason="state_error") from exc
         clusterer._journal.loaded(clusterer._df.terms, clusterer._df.counts_view())
         return clusterer
+
+    def saved_postings(self) -> tuple[int, dict[str, bytearray]]:
+        """The last checkpoint's number and the postings (valid for it when nothing
+        changed since: at a clean stop, right after the last ``checkpoint``)."""
+        return self._journal.cuts, self._postings
 
     # --- features -----------------------------------------------------------
     def _use_vocabulary(self) -> None:

@@ -29,6 +29,7 @@ after it writes every story (a migration).
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -179,6 +180,8 @@ class StoryJournal:
         #: Off until the first cut, which writes every story: a clusterer that is
         #: never checkpointed incrementally (memory or Redis store) keeps no journal.
         self._tracking = False
+        #: Cuts made so far (saved in the header): names the state a postings file is for.
+        self.cuts = 0
 
     def touch(self, story_id: str) -> None:
         """``story_id`` is about to change (or was just created)."""
@@ -215,6 +218,8 @@ class StoryJournal:
         else:
             frozen = {story_id: stories.get(story_id) for story_id in self._dirty}
         snapshot = _Counts(terms, len(terms), counts[: len(terms)].copy())
+        self.cuts += 1
+        header["cut"] = self.cuts
         cut = StoryCut(self, frozen, header, snapshot, everything)
         self._dirty = {}
         self._tracking = True
@@ -282,14 +287,24 @@ class StoredStories:
 
     header: bytes
     path: Path
+    #: The state file's identity (a postings file of another file is not used).
+    token: str
 
     @property
     def version(self) -> int | None:
+        return self._field("version")
+
+    def index(self) -> dict[str, bytearray] | None:
+        """The postings saved at the clean stop that wrote this state, if it was one."""
+        cut = self._field("cut")
+        return read_index(index_path(self.path), self.token, cut) if cut is not None else None
+
+    def _field(self, name: str) -> int | None:
         try:
-            version = orjson.loads(self.header).get("version")
+            value = orjson.loads(self.header).get(name)
         except (orjson.JSONDecodeError, AttributeError):
             return None
-        return version if isinstance(version, int) else None
+        return value if isinstance(value, int) else None
 
     def rows(self) -> Iterator[tuple[int, bytes]]:
         """Stories as (number, data), in number order."""
@@ -404,3 +419,65 @@ class CheckpointGate:
                     self._writer.submit_job(item.run, item.what)
                 elif isinstance(item, list):
                     self._writer.submit(item)
+
+
+# --- the postings, saved at a clean stop --------------------------------------
+INDEX_MAGIC = b"KABAR-STORY-INDEX-1\n"
+
+
+def index_path(state: Path) -> Path:
+    return Path(f"{state}.stories.index")
+
+
+def write_index(
+    path: Path, token: str, cut: int, postings: Mapping[str, bytes | bytearray]
+) -> None:
+    """Save the clusterer's postings (term -> story numbers) as of checkpoint ``cut``
+    of the state file ``token``: a clean restart takes them as they are instead of
+    indexing every story again (most of a reopen). Atomic: temporary file, rename."""
+    terms = "\n".join(postings).encode("utf-8")
+    sizes = np.fromiter(map(len, postings.values()), np.int64, len(postings))
+    header = orjson.dumps({"token": token, "cut": cut, "terms": len(postings)})
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as out:
+        out.write(INDEX_MAGIC + len(header).to_bytes(8, "little") + header)
+        out.write(len(terms).to_bytes(8, "little") + terms + sizes.tobytes())
+        for posting in postings.values():
+            out.write(posting)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+
+
+def read_index(path: Path, token: str, cut: int) -> dict[str, bytearray] | None:
+    """The postings saved for checkpoint ``cut`` of the state file ``token``; None when
+    there are none for it (a crash after a later checkpoint: the stories are indexed)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        if not data.startswith(INDEX_MAGIC):
+            raise ValueError("not a story index")
+        at = len(INDEX_MAGIC)
+        size = int.from_bytes(data[at : at + 8], "little")
+        header = orjson.loads(data[at + 8 : at + 8 + size])
+        if header["token"] != token or header["cut"] != cut:
+            return None
+        at += 8 + size
+        size = int.from_bytes(data[at : at + 8], "little")
+        terms = data[at + 8 : at + 8 + size].decode("utf-8").split("\n") if size else []
+        at += 8 + size
+        count = int(header["terms"])
+        sizes = np.frombuffer(data, np.int64, count, at).tolist()
+        at += 8 * count
+        if len(terms) != count or at + sum(sizes) != len(data):
+            raise ValueError("story index truncated")
+        postings: dict[str, bytearray] = {}
+        for term, length in zip(terms, sizes, strict=True):
+            postings[term] = bytearray(data[at : at + length])
+            at += length
+    except (ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
+        log.warning("story index %s unreadable (%s): indexing the stories instead", path, exc)
+        return None
+    return postings
