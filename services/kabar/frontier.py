@@ -1,4 +1,4 @@
-"""The frontier: fetch requests on a Kafka topic keyed by host, consumed by a
+"""The frontier: fetch requests on a Kafka topic keyed by portal, consumed by a
 consumer group of crawl workers, and the URL status the roles share in Redis.
 
 ``RedisStatus`` is the ``UrlClaims`` of the distributed roles: a URL is
@@ -30,6 +30,7 @@ import redis
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 
+from kabar.discovery.seen import SeenStore
 from kabar.logs import log_event
 from kabar.models import FetchRequest
 from kabar.publish import STOP_TIMEOUT_S, bounded
@@ -47,6 +48,17 @@ if cur and redis.call('EXISTS', ARGV[3] .. cur) == 1 then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 """
+# Raise a revisit stamp (the newest date a source announced for a URL) if higher:
+# 1 when this caller raised it, so of two discovery processes only one revisits.
+_RAISE = """
+local cur = redis.call('GET', KEYS[1])
+if cur and cur ~= '' and tonumber(cur) >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+#: Revisit stamps lost to another discovery process, remembered until their request
+#: comes by (one poll later at most); bounded.
+_LOST_MAX = 10_000
 
 
 def _digest(canonical: str) -> str:
@@ -92,6 +104,10 @@ class RedisStatus:
     def is_done(self, canonical: str) -> bool:
         return bool(self._r.get(self._k("s", _digest(canonical))) == _DONE)
 
+    def known(self, canonical: str) -> bool:
+        """Claimed (queued) or done: discovery must not queue it as new."""
+        return bool(self._r.exists(self._k("s", _digest(canonical))))
+
     def lease(self, canonical: str) -> bool:
         """Take the fetch lease of a URL unless a live worker (this one too) holds it."""
         ttl_ms = int(self.settings.fetch_lease_s * 1000)
@@ -123,6 +139,59 @@ class RedisStatus:
 
     def close(self) -> None:
         self._r.close()
+
+
+class RedisSeen(SeenStore):
+    """Discovery's seen-store in the distributed roles: a URL is known when its shared
+    status says so, and the revisit stamps live in Redis, so two discovery processes
+    agree on what is known, only the one that raises a stamp revisits, and a restart
+    keeps the stamps (the base the next announced update is compared with)."""
+
+    def __init__(self, status: RedisStatus, ttl_s: float) -> None:
+        super().__init__("")  # nothing kept here: the methods below go to Redis
+        self._status = status
+        self._r = status._r  # one connection per role
+        self._ttl_ms = int(ttl_s * 1000)
+        self._raise = self._r.register_script(_RAISE)
+        self._lost: dict[str, None] = {}
+
+    def _key(self, name: str) -> str:
+        return self._status._k("t", _digest(name))
+
+    def add(self, canonical_url: str, stamp: float | None = None) -> bool:
+        if stamp is None:
+            return bool(self._r.set(self._key(canonical_url), b"", nx=True, px=self._ttl_ms))
+        raised = bool(self._raise(keys=[self._key(canonical_url)],
+                                  args=[repr(float(stamp)), self._ttl_ms]))
+        if raised:
+            self._lost.pop(canonical_url, None)
+        else:
+            self._lost[canonical_url] = None
+            if len(self._lost) > _LOST_MAX:
+                del self._lost[next(iter(self._lost))]
+        return raised
+
+    def stamp(self, canonical_url: str) -> float | None:
+        value = self._r.get(self._key(canonical_url))
+        return float(value) if value else None
+
+    def __contains__(self, canonical_url: object) -> bool:
+        return isinstance(canonical_url, str) and self._status.known(canonical_url)
+
+    def discard(self, canonical_url: str) -> None:
+        self._r.delete(self._key(canonical_url))
+
+    def __len__(self) -> int:
+        return 0  # not counted: the status lives in Redis
+
+    def lost(self, key: str) -> bool:
+        """Whether another process raised the stamp ``key`` first (its revisit is theirs);
+        asked once per revisit request. A request resumed from the journal after a
+        restart is not known here and goes ahead."""
+        return self._lost.pop(key, _NOT_LOST) is None
+
+
+_NOT_LOST = object()
 
 
 class _Offsets:

@@ -23,7 +23,6 @@ import asyncio
 import collections
 import contextlib
 import dataclasses
-import heapq
 import logging
 import random
 import time
@@ -49,6 +48,7 @@ from kabar.events import (
     serialize,
     story_event_id,
 )
+from kabar.fetch.hostqueue import HostFairQueue
 from kabar.logs import log_event
 from kabar.models import Article, ArticleEvent, DedupResult, ErrorEvent, FetchRequest, FetchResult
 from kabar.publish import Outgoing
@@ -66,192 +66,8 @@ ARTICLE_SCHEMA = "article.v2.json"
 #: Room left in a broker request beside an article event's value (key, headers, framing).
 EVENT_HEADROOM = 16 * 1024
 LANGUAGE_SAMPLE_CHARS = 1200
-
-
-#: The fetch queue holds at most this many times ``fetch_queue_size`` over all hosts.
-_HARD_CAP = 8
-
-
-class HostFairQueue(asyncio.Queue[FetchRequest]):
-    """A bounded queue that hands out requests round-robin by host, and only for
-    hosts with a free slot.
-
-    ``get`` takes one of the request's host slots (at most ``per_host`` in flight)
-    before the worker commits to it, and ``release`` gives it back when the worker
-    is done (answered, failed or re-queued). A slow or never-answering host thus
-    holds at most ``per_host`` workers; its other requests wait here while other
-    hosts' requests pass them. ``defer`` puts a request back for later (a
-    Retry-After): it is not handed out before then and does not count against the
-    bound, so a worker re-queueing its own request never blocks on a full queue.
-    ``get_nowait`` (used to spool leftovers) hands out anything, slots or not.
-
-    The bound applies per host: ``put`` waits while the request's host already
-    has ``maxsize`` requests waiting, so a host that never answers fills only its
-    own share and other portals' sources can still queue theirs; the whole queue
-    stops at ``_HARD_CAP`` times that.
-    """
-
-    def __init__(self, maxsize: int = 0, *, per_host: int = 0) -> None:
-        super().__init__(maxsize)
-        #: 0: no per-host cap (slots are still counted).
-        self._per_host = per_host
-
-    def _init(self, maxsize: int) -> None:
-        self._by_host: dict[str, collections.deque[FetchRequest]] = {}
-        self._turns: collections.deque[str] = collections.deque()
-        self._count = 0
-        self._busy: Counter[str] = Counter()
-        #: (due time on the loop clock, sequence, request), earliest first.
-        self._later: list[tuple[float, int, FetchRequest]] = []
-        self._sequence = 0
-        self._wake: asyncio.TimerHandle | None = None
-
-    async def put(self, item: FetchRequest) -> None:
-        """Queue ``item`` once its host has room (see the class notes)."""
-        host = host_of(item.url)
-        while not self._room_for(host):
-            putter = asyncio.get_running_loop().create_future()
-            self._putters.append(putter)  # type: ignore[attr-defined]
-            try:
-                await putter
-            except BaseException:
-                putter.cancel()
-                with contextlib.suppress(ValueError):
-                    self._putters.remove(putter)  # type: ignore[attr-defined]
-                raise
-        self.put_nowait(item)
-
-    def put_nowait(self, item: FetchRequest) -> None:
-        if not self._room_for(host_of(item.url)):
-            raise asyncio.QueueFull
-        self._put(item)
-        self._unfinished_tasks += 1  # type: ignore[attr-defined]
-        self._finished.clear()  # type: ignore[attr-defined]
-        self._wakeup_next(self._getters)  # type: ignore[attr-defined]
-
-    def _room_for(self, host: str) -> bool:
-        if self.maxsize <= 0:
-            return True
-        waiting = len(self._by_host.get(host, ()))
-        return waiting < self.maxsize and self._count < self.maxsize * _HARD_CAP
-
-    def _wake_putters(self) -> None:
-        """Every waiting producer checks again: room freed for one host is not room
-        for another, so waking just one could wake the wrong one."""
-        putters = self._putters  # type: ignore[attr-defined]
-        while putters:
-            self._wakeup_next(putters)  # type: ignore[attr-defined]
-
-    def _put(self, item: FetchRequest) -> None:
-        host = host_of(item.url)
-        waiting = self._by_host.get(host)
-        if waiting is None:
-            waiting = self._by_host[host] = collections.deque()
-            self._turns.append(host)
-        waiting.append(item)
-        self._count += 1
-
-    def _get(self) -> FetchRequest:
-        """Any request (``get_nowait``: spooling); deferred ones once the rest are out."""
-        item = self._take(ignore_slots=True)
-        if item is None:
-            _, _, item = heapq.heappop(self._later)
-        self._wake_putters()
-        return item
-
-    def _take(self, *, ignore_slots: bool = False) -> FetchRequest | None:
-        """The next request, in host turns, whose host has a free slot."""
-        for _ in range(len(self._turns)):
-            host = self._turns.popleft()
-            if not ignore_slots and self._per_host and self._busy[host] >= self._per_host:
-                self._turns.append(host)
-                continue
-            waiting = self._by_host[host]
-            item = waiting.popleft()
-            if waiting:
-                self._turns.append(host)
-            else:
-                del self._by_host[host]
-            self._count -= 1
-            return item
-        return None
-
-    async def get(self) -> FetchRequest:
-        """Wait for a request whose host has a free slot, and take that slot."""
-        loop = asyncio.get_running_loop()
-        while True:
-            self._release_due(loop.time())
-            item = self._take()
-            if item is not None:
-                self._busy[host_of(item.url)] += 1
-                self._wake_putters()
-                if self._count:  # several may have become ready at once (slots, due times)
-                    self._wakeup_next(self._getters)  # type: ignore[attr-defined]
-                return item
-            getter = loop.create_future()
-            self._getters.append(getter)  # type: ignore[attr-defined]
-            self._arm_timer(loop)
-            try:
-                await getter
-            except BaseException:
-                woken = getter.done() and not getter.cancelled()
-                getter.cancel()
-                with contextlib.suppress(ValueError):
-                    self._getters.remove(getter)  # type: ignore[attr-defined]
-                if woken:  # pass the wake-up on rather than lose it
-                    self._wakeup_next(self._getters)  # type: ignore[attr-defined]
-                raise
-
-    def release(self, request: FetchRequest) -> None:
-        """The worker is done with ``request`` (taken with ``get``): free its host slot."""
-        host = host_of(request.url)
-        self._busy[host] -= 1
-        if self._busy[host] <= 0:
-            del self._busy[host]
-        if host in self._by_host:
-            self._wakeup_next(self._getters)  # type: ignore[attr-defined]
-
-    def defer(self, request: FetchRequest, delay_s: float) -> None:
-        """Queue ``request`` again, to be handed out no sooner than ``delay_s`` from now."""
-        loop = asyncio.get_running_loop()
-        self._sequence += 1
-        heapq.heappush(self._later, (loop.time() + max(0.0, delay_s), self._sequence, request))
-        self._unfinished_tasks += 1  # type: ignore[attr-defined]
-        self._finished.clear()  # type: ignore[attr-defined]
-        self._arm_timer(loop)
-
-    def _release_due(self, now: float) -> None:
-        while self._later and self._later[0][0] <= now:
-            _, _, item = heapq.heappop(self._later)
-            self._put(item)
-
-    def _arm_timer(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Wake a waiting worker when the earliest deferred request falls due."""
-        if self._wake is not None:
-            self._wake.cancel()
-            self._wake = None
-        if self._later:
-            self._wake = loop.call_at(self._later[0][0], self._on_due)
-
-    def _on_due(self) -> None:
-        self._wake = None
-        self._release_due(asyncio.get_running_loop().time())
-        self._wakeup_next(self._getters)  # type: ignore[attr-defined]
-        self._arm_timer(asyncio.get_running_loop())
-
-    def in_flight(self, host: str) -> int:
-        return self._busy[host]
-
-    def qsize(self) -> int:
-        return self._count + len(self._later)
-
-    def full(self) -> bool:
-        """At the nominal bound (other hosts may still have room: see ``put``).
-        Deferred requests are already accepted work: they do not count."""
-        return 0 < self.maxsize <= self._count
-
-    def empty(self) -> bool:
-        return not self._count and not self._later
+#: At most one "portal rule matched nothing" line per portal and kind this often.
+RULE_MISS_LOG_INTERVAL_S = 300.0
 
 
 class ArticleFetcher(Protocol):
@@ -335,9 +151,8 @@ class Pipeline:
         p = settings.pipeline
         #: Where sources put what they find: journaled on its way into the fetch queue.
         self.intake_q: asyncio.Queue[FetchRequest] = _Intake(self)
-        self.fetch_q = HostFairQueue(
-            p.fetch_queue_size, per_host=settings.fetch.per_host_concurrency
-        )
+        self.fetch_q = HostFairQueue.for_fetch(p.fetch_queue_size, settings.fetch)
+        self.fetch_q.attach(parts.fetcher)  # slow requests give their host slot back
         self.extract_q: asyncio.Queue[_Fetched] = asyncio.Queue(p.extract_queue_size)
         self.publish_q: asyncio.Queue[_Send] = asyncio.Queue(p.publish_queue_size)
         self.stop_event = asyncio.Event()
@@ -397,7 +212,7 @@ class Pipeline:
             # wait for their article's pages, dedup or the publish queue.
             extractors = max(extractors, 2 * self.parts.extract_pool.size)
         tasks = [asyncio.create_task(self._loop(self.fetch_q, self._fetch_one, "fetch"))
-                 for _ in range(max(1, fetchers))]
+                 for _ in range(max(1, fetchers) + self.fetch_q.parked_total)]
         tasks += [asyncio.create_task(self._loop(self.extract_q, self._extract_one, "extract"))
                   for _ in range(max(1, extractors))]
         tasks += [asyncio.create_task(self._loop(self.publish_q, self._publish_one, "publish"))
@@ -522,7 +337,7 @@ class Pipeline:
         from_dedup: bool = False,
     ) -> None:
         """Journal records (settling the request they came from), then queue them."""
-        entries = self.spool.add_records(records, mark=mark, settles=settles)
+        entries = self.spool.add_records(records, mark=mark, settles=settles, sync=False)
         await self._journal_durable()
         if from_dedup:
             self._dedup_unacked += len(entries)
@@ -538,7 +353,7 @@ class Pipeline:
         sending: a record sent unjournaled could be lost by a crash (statefile
         reports the failure on /readyz and in the metrics meanwhile)."""
         delay = 0.1
-        while not self.spool.retry():
+        while not await self.spool.sync_async():
             await asyncio.sleep(delay)
             delay = min(2.0, delay * 2)
 
@@ -691,8 +506,7 @@ class Pipeline:
         metrics.child(metrics.CLUTTER_REMOVED, portal).inc(article.clutter_removed)
         for kind in article.rule_misses:
             metrics.child(metrics.RULE_MISSES, portal, kind).inc()
-            log.info("portal rule matched nothing", extra={
-                "portal": portal, "selector_kind": kind, "url": article.url})
+            _RULE_MISSES.seen((portal, kind), article.url)
         for name, value in (("title", article.title), ("published_at", article.published_at),
                             ("authors", article.authors)):
             if not value:
@@ -998,6 +812,31 @@ class _Intake(asyncio.Queue[FetchRequest]):
 
     async def put(self, item: FetchRequest) -> None:
         await self._pipeline.admit(item)
+
+
+class RuleMissLog:
+    """A portal rule that matches nothing usually misses on every page of the new
+    template: one log line per portal and selector kind per interval, with the
+    number of pages since (the metric counts each page)."""
+
+    def __init__(self, interval_s: float = RULE_MISS_LOG_INTERVAL_S) -> None:
+        self.interval_s = interval_s
+        self._last: dict[tuple[str, str], tuple[float, int]] = {}
+
+    def seen(self, key: tuple[str, str], url: str) -> None:
+        now = time.monotonic()
+        logged_at, pages = self._last.get(key, (float("-inf"), 0))
+        pages += 1
+        if now - logged_at < self.interval_s:
+            self._last[key] = (logged_at, pages)
+            return
+        log.info("portal rule matched nothing", extra={
+            "portal": key[0], "selector_kind": key[1], "url": url, "pages": pages})
+        self._last[key] = (now, 0)
+
+
+#: Process-wide, as the log it keeps quiet is.
+_RULE_MISSES = RuleMissLog()
 
 
 class OutageLog:

@@ -172,11 +172,14 @@ class Publisher:
     """Owns the producer; ``send`` returns once the broker acknowledged."""
 
     def __init__(
-        self, settings: BrokerSettings, bootstrap: str, *, on_ack: AckHook | None = None
+        self, settings: BrokerSettings, bootstrap: str, *, on_ack: AckHook | None = None,
+        partitioner: Callable[[bytes | None, list[int], list[int]], int] | None = None,
     ) -> None:
         self.settings = settings
         self.bootstrap = bootstrap
         self.on_ack = on_ack
+        #: Chooses a record's partition from its key (None: Kafka's hash of the key).
+        self.partitioner = partitioner
         self.idempotent = False
         self._producer: AIOKafkaProducer | None = None
 
@@ -203,6 +206,7 @@ class Publisher:
             "request_timeout_ms": s.request_timeout_ms,
             "max_request_size": s.max_request_size,
             "compression_type": s.compression_type or None,
+            **({"partitioner": self.partitioner} if self.partitioner else {}),
             **client_options(s),
         }
 

@@ -76,8 +76,10 @@ async def read_errors(
 ) -> list[dict[str, Any]]:
     """Every error event now on ``topic`` (up to the end offsets at the start);
     ``security`` is ``kafka_security.client_options`` of ``[broker]``."""
+    # read_committed: errors of an aborted transaction (stories stage) are not replayed.
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
-                                enable_auto_commit=False, **(security or {}))
+                                enable_auto_commit=False, isolation_level="read_committed",
+                                **(security or {}))
     await consumer.start()
     events: list[dict[str, Any]] = []
     try:
@@ -123,10 +125,11 @@ async def to_frontier(settings: Settings, bootstrap: str,
     from kabar.frontier import RedisStatus
     from kabar.publish import Outgoing, Publisher
     from kabar.urls import canonicalize
-    from kabar.wire import encode_request, frontier_key
+    from kabar.wire import FrontierPartitioner, encode_request, frontier_key
 
     status = RedisStatus(settings.cluster, "replay")
-    publisher = Publisher(settings.broker, bootstrap)
+    publisher = Publisher(settings.broker, bootstrap,
+                          partitioner=FrontierPartitioner(settings.portals))  # as discovery
     await publisher.start()
     try:
         for request in requests:

@@ -2,7 +2,7 @@
 pipeline stages as the one-process default, joined by Kafka topics instead of
 in-memory queues.
 
-* ``discovery``: sources → the frontier topic (keyed by host). URLs are claimed
+* ``discovery``: sources → the frontier topic (keyed by portal). URLs are claimed
   in the shared status (Redis) before they are queued; requests are journaled
   until the frontier acknowledged them; a sweeper queues again claims that no
   crawl worker finished.
@@ -25,19 +25,31 @@ import asyncio
 import logging
 import os
 import socket
+import time
 from collections import Counter
+from typing import Any, cast
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from kabar.dedup.deduper import Deduper
 from kabar.dedup.eventtime import parse_time
-from kabar.frontier import RedisStatus
+from kabar.discovery.revisits import stamp_key
+from kabar.discovery.sources import SourceKind
+from kabar.frontier import RedisSeen, RedisStatus
 from kabar.kafka_security import client_options
 from kabar.logs import log_event
 from kabar.models import Article, FetchRequest, FetchResult
 from kabar.pipeline import Components, Pipeline, _canonical
 from kabar.publish import STOP_TIMEOUT_S, Outgoing, bounded
 from kabar.settings import Settings
+from kabar.transact import (
+    Batch,
+    Transactor,
+    aiokafka_producer,
+    choose_mode,
+    decode_batch,
+    encode_batch,
+)
 from kabar.urls import canonicalize
 from kabar.wire import Extracted, decode_extracted, encode_extracted, encode_request, frontier_key
 
@@ -45,6 +57,10 @@ log = logging.getLogger("kabar.roles")
 
 ROLES = ("discovery", "crawl", "stories")
 _OFFSET_BLOB = "stories_offset"
+#: Events made before a stop but not delivered then (``transact.Batch``), sent first.
+_PENDING_BLOB = "stories_pending"
+#: Places a record's events take in the publish queue at most (an article, its stories).
+_ROOM = 8
 
 
 def worker_id(role: str) -> str:
@@ -60,12 +76,20 @@ class DiscoveryPipeline(Pipeline):
     """Discovery's requests go to the frontier topic instead of being fetched here."""
 
     status: RedisStatus | None = None
+    #: The shared seen-store (``RedisSeen``): says which revisits another process took.
+    seen: RedisSeen | None = None
 
     async def _fetch_one(self, request: FetchRequest) -> None:
         ticket = self._take_ticket(request)
         self.fetch_q.release(request)  # the host slot ``get`` took: nothing is fetched here
+        canonical = canonicalize(request.url)
+        if (request.revisit and self.seen is not None
+                and self.seen.lost(stamp_key(cast(SourceKind, request.source), canonical))):
+            self.counts["revisit_taken_elsewhere"] += 1
+            self._settle(ticket, None)
+            return
         if self.status is not None:
-            self.status.remember(canonicalize(request.url), request)
+            self.status.remember(canonical, request)
         record = Outgoing(self.settings.cluster.frontier_topic, frontier_key(request),
                           encode_request(request), [])
         self.counts["queued"] += 1
@@ -112,20 +136,42 @@ class CrawlPipeline(Pipeline):
 
 
 class StoriesStage(Pipeline):
-    """The single writer: extracted articles in topic order → dedup + stories → events."""
+    """The single writer: extracted articles in topic order → dedup + stories → events.
 
-    def __init__(self, settings: Settings, parts: Components, bootstrap: str) -> None:
+    With transactions (``kabar.transact``) each consumed batch's events and its
+    offset commit as one transaction; without, events go through the publish
+    queue and the offset is committed once they are all acknowledged. Either way
+    the state is saved with an offset at moments when it matches what the broker
+    has, and a batch made but not delivered at a stop is saved beside it
+    (``stories_pending``) and delivered first on the next start."""
+
+    def __init__(self, settings: Settings, parts: Components, bootstrap: str,
+                 transactor: Transactor | None = None) -> None:
         settings.pipeline.spool_path = ""  # the topic offset is the durable work here
         super().__init__(settings, parts)
         self.bootstrap = bootstrap
         self._consumer: AIOKafkaConsumer | None = None
         self._tp = TopicPartition(settings.cluster.extracted_topic, 0)
         self._next_offset: int | None = None
+        #: None: decided at start (``transact.choose_mode``); tests hand in their own.
+        self.transactor = transactor
+        self._decided = transactor is not None
+        #: Events of the batch being made (transactions) ...
+        self._batch: list[Outgoing] | None = None
+        #: ... or, at-least-once, sent but not yet acknowledged, by journal id.
+        self._unacked_out: dict[int, Outgoing] = {}
+        self._pending: Batch | None = None
+        self._snapshot_at = 0.0
 
     async def run(self, *, once: bool = False) -> Counter[str]:
         deduper = self.parts.deduper
         assert isinstance(deduper, Deduper), "the stories stage needs a Deduper"
         deduper.defer_commits()
+        if not self._decided and await choose_mode(self.settings, self.bootstrap):
+            self.transactor = Transactor(aiokafka_producer(self.settings, self.bootstrap),
+                                         self.settings.cluster.stories_group, self._tp)
+        if self.transactor is not None:
+            await self.transactor.start()
         workers = [asyncio.create_task(self._loop(self.publish_q, self._publish_one, "publish"))
                    for _ in range(max(1, self.settings.pipeline.publish_workers))]
         snapshots = asyncio.create_task(self._snapshot_loop(deduper))
@@ -140,7 +186,9 @@ class StoriesStage(Pipeline):
             for task in workers:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
-            await bounded(self._snapshot(deduper), STOP_TIMEOUT_S)
+            await bounded(self._final_snapshot(deduper), STOP_TIMEOUT_S)
+            if self.transactor is not None:
+                await self.transactor.stop()
             if self._consumer is not None:
                 await bounded(self._consumer.stop(), STOP_TIMEOUT_S)
         return self.counts
@@ -152,6 +200,8 @@ class StoriesStage(Pipeline):
             enable_auto_commit=False, auto_offset_reset="earliest",
             session_timeout_ms=c.session_timeout_ms,
             heartbeat_interval_ms=c.heartbeat_interval_ms, max_poll_interval_ms=600_000,
+            # Offsets committed in a transaction count once it commits.
+            isolation_level="read_committed" if self.transactor else "read_uncommitted",
             **client_options(self.settings.broker),
         )
         await consumer.start()
@@ -161,12 +211,103 @@ class StoriesStage(Pipeline):
         published = await consumer.committed(self._tp) or 0
         consumer.seek(self._tp, start)
         log_event(log, "INFO", "stories stage resumes", snapshot_offset=start,
-                  committed_offset=published)
+                  committed_offset=published, transactions=self.transactor is not None)
+        if not await self._deliver_pending(deduper, published):
+            return
         while not self.stop_event.is_set():
             batches = await consumer.getmany(self._tp, timeout_ms=500, max_records=256)
-            for message in batches.get(self._tp, []):
-                await self._one(message.offset, message.value or b"", replay=message.offset
-                                < published)
+            messages = batches.get(self._tp, [])
+            if self.transactor is None:
+                for message in messages:
+                    if not await self._room():
+                        return  # the rest is read again after the restart
+                    await self._one(message.offset, message.value or b"",
+                                    replay=message.offset < published)
+            elif messages and not await self._transact(deduper, messages, published):
+                return
+
+    async def _room(self) -> bool:
+        """Wait until the publish queue can take a record's events, or a stop: with the
+        broker away the queue stays full, and a stop must not wait behind it."""
+        queue = self.publish_q
+        while queue.maxsize and queue.maxsize - queue.qsize() < min(_ROOM, queue.maxsize):
+            if self.stop_event.is_set():
+                return False
+            await asyncio.sleep(0.05)
+        return True
+
+    async def _transact(self, deduper: Deduper, messages: list[Any], published: int) -> bool:
+        """One batch, one transaction; False when a stop came while it could not commit."""
+        transactor = self.transactor
+        assert transactor is not None
+        records: list[Outgoing] = []
+        self._batch = records
+        try:
+            for message in messages:
+                await self._one(message.offset, message.value or b"",
+                                replay=message.offset < published)
+        finally:  # whatever happens, what the state took in is kept as a batch
+            self._batch = None
+            self._pending = Batch(tuple(records), self._next_offset or 0)
+        end = self._pending.end
+        if end <= published:  # replayed only: the broker has all of it already
+            self._pending = None
+            return True
+        if not await transactor.commit(self._pending, self.stop_event):
+            return False
+        self._acked_all(self._pending)
+        self._pending = None
+        if time.monotonic() - self._snapshot_at >= self.settings.cluster.snapshot_interval_s:
+            self._save(deduper, end)
+        return True
+
+    async def _deliver_pending(self, deduper: Deduper, published: int) -> bool:
+        """A batch made before the last stop and not delivered then goes first."""
+        raw = deduper.store.get_blob(_PENDING_BLOB)
+        if not raw:
+            return True
+        batch = decode_batch(raw)
+        log_event(log, "INFO", "delivering the batch kept at the last stop",
+                  records=len(batch.records), end_offset=batch.end)
+        if self.transactor is None:
+            self._next_offset = batch.end
+            await self._emit(list(batch.records), from_dedup=True)
+        elif batch.end > published:
+            self._pending = batch
+            if not await self.transactor.commit(batch, self.stop_event):
+                return False
+            self._acked_all(batch)
+            self._pending = None
+        deduper.store.put_blob(_PENDING_BLOB, b"")
+        return True
+
+    async def _emit(
+        self, records: list[Outgoing], *, settles: int | None = None, mark: str | None = None,
+        from_dedup: bool = False,
+    ) -> None:
+        if self._batch is not None:  # in a transaction: sent when the batch commits
+            self._batch.extend(records)
+            return
+        await super()._emit(records, settles=settles, mark=mark, from_dedup=from_dedup)
+
+    async def _publish_one(self, item: Any) -> None:
+        self._unacked_out[item.entry.id] = item.entry.record  # kept if a stop comes first
+        await super()._publish_one(item)
+
+    def _acked(self, item: Any) -> None:
+        self._unacked_out.pop(item.entry.id, None)
+        super()._acked(item)
+
+    def _given_up(self, item: Any) -> None:
+        self._unacked_out.pop(item.entry.id, None)
+        super()._given_up(item)
+
+    def _acked_all(self, batch: Batch) -> None:
+        on_ack = getattr(self.parts.sender, "on_ack", None)
+        for record in batch.records:
+            self.counts[f"published:{record.topic}"] += 1
+            if on_ack is not None:
+                on_ack(record)
 
     async def _one(self, offset: int, value: bytes, *, replay: bool) -> None:
         try:
@@ -188,7 +329,7 @@ class StoriesStage(Pipeline):
         self._next_offset = offset + 1
 
     async def _snapshot_loop(self, deduper: Deduper) -> None:
-        while True:
+        while self.transactor is None:  # transactions: saved right after a commit
             await asyncio.sleep(self.settings.cluster.snapshot_interval_s)
             await self._snapshot(deduper)
 
@@ -200,17 +341,45 @@ class StoriesStage(Pipeline):
             offset = self._next_offset
             if offset is None:
                 return
-            deduper.commit()
-            deduper.store.put_blob(_OFFSET_BLOB, str(offset).encode("ascii"))
+            self._save(deduper, offset)
             if self._consumer is not None:
                 try:
                     await self._consumer.commit({self._tp: offset})
                 except Exception as exc:  # the snapshot holds; the next commit catches up
                     log_event(log, "WARNING", "stories offset commit failed", error=repr(exc))
 
+    def _save(self, deduper: Deduper, offset: int, pending: Batch | None = None) -> None:
+        deduper.commit()
+        deduper.store.put_blob(_PENDING_BLOB, encode_batch(pending) if pending else b"")
+        deduper.store.put_blob(_OFFSET_BLOB, str(offset).encode("ascii"))
+        self._snapshot_at = time.monotonic()
+
+    async def _final_snapshot(self, deduper: Deduper) -> None:
+        """At a stop the state is saved whatever happens (closing the deduper writes it):
+        with it, the offset it reached and the events not delivered yet."""
+        if self.transactor is not None:
+            pending = self._pending
+            offset = pending.end if pending else self._next_offset
+            if offset is not None:
+                self._save(deduper, offset, pending)
+            return
+        if self._dedup_settled.is_set():
+            await self._snapshot(deduper)
+            return
+        offset = self._next_offset
+        while not self.publish_q.empty():  # never taken by a publish worker
+            item = self.publish_q.get_nowait()
+            self._unacked_out[item.entry.id] = item.entry.record
+            self.publish_q.task_done()
+        if offset is not None:
+            records = tuple(self._unacked_out[k] for k in sorted(self._unacked_out))
+            log_event(log, "WARNING", "stopped with events unacknowledged; kept with the "
+                      "state and sent first on the next start", count=len(records))
+            self._save(deduper, offset, Batch(records, offset))
+
     async def _drain_publish(self) -> None:
         try:
             await asyncio.wait_for(self.publish_q.join(), self.settings.pipeline.outage_drain_s)
         except TimeoutError:
-            log_event(log, "WARNING", "stopped with events unacknowledged; they are re-made "
-                      "from the topic on the next start", count=self.publish_q.qsize())
+            log_event(log, "WARNING", "stopped with events unacknowledged",
+                      count=len(self._unacked_out))

@@ -23,7 +23,7 @@ from kabar.errors import ConfigError, FetchError
 from kabar.extract import extract, stitch
 from kabar.extract_pool import ExtractPool, processes_for
 from kabar.fetch import Fetcher
-from kabar.frontier import FrontierSource, RedisStatus
+from kabar.frontier import FrontierSource, RedisSeen, RedisStatus
 from kabar.htmlguard import HtmlLimits
 from kabar.http import ObservabilityServer
 from kabar.kafka_security import client_options
@@ -40,6 +40,7 @@ from kabar.roles import (
 )
 from kabar.settings import Settings
 from kabar.urls import host_of
+from kabar.wire import FrontierPartitioner
 
 log = logging.getLogger("kabar.service")
 
@@ -69,12 +70,31 @@ def _extract(html: str, url: str, portal: str) -> Article:
     return extract(html, url, portal=portal)
 
 
+ReadyHook = Callable[[Pipeline, str], None]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Run:
+    """What every way of running shares: settings, the started producer, and how
+    the caller hears of it."""
+
+    settings: Settings
+    publisher: Publisher
+    once: bool
+    say: Callable[[str], None]
+    on_ready: ReadyHook | None
+
+    async def supervise(self, pipeline: Pipeline, *, once: bool | None = None) -> Counter[str]:
+        return await _supervise(self.settings, pipeline, self.publisher,
+                                self.once if once is None else once, self.say, self.on_ready)
+
+
 async def run_service(
     settings: Settings,
     *,
     once: bool,
     say: Callable[[str], None] = print,
-    on_ready: Callable[[Pipeline, str], None] | None = None,
+    on_ready: ReadyHook | None = None,
     on_ack: AckHook | None = None,
     role: str | None = None,
 ) -> Counter[str]:
@@ -91,63 +111,53 @@ async def run_service(
     async with broker_bootstrap(settings, say) as bootstrap:
         extra = cluster_topics(settings) if role is not None else None
         await ensure_topics(settings.broker, bootstrap, extra)
-        publisher = Publisher(settings.broker, bootstrap, on_ack=on_ack)
+        publisher = Publisher(settings.broker, bootstrap, on_ack=on_ack, partitioner=(
+            FrontierPartitioner(settings.portals) if role is not None else None))
         await publisher.start()
         try:
+            run = _Run(settings, publisher, once, say, on_ready)
             if role is None:
-                return await _run_with_publisher(settings, publisher, once, say, on_ready)
-            return await _run_role(role, settings, publisher, once, say, on_ready)
+                return await _run_with_publisher(run)
+            return await _run_role(role, run)
         finally:
             await publisher.stop()
 
 
-async def _run_role(
-    role: str,
-    settings: Settings,
-    publisher: Publisher,
-    once: bool,
-    say: Callable[[str], None],
-    on_ready: Callable[[Pipeline, str], None] | None,
-) -> Counter[str]:
-    say(f"role {role}: {worker_id(role)}")
+async def _run_role(role: str, run: _Run) -> Counter[str]:
+    settings = run.settings
+    run.say(f"role {role}: {worker_id(role)}")
     if role == "stories":
         deduper = Deduper(settings.dedup)
         try:
             async with Fetcher(settings.fetch) as fetcher:
-                parts = _parts(settings, fetcher, _NoSources(), publisher, deduper)
-                stage = StoriesStage(settings, parts, publisher.bootstrap)
-                return await _supervise(settings, stage, publisher, False, say, on_ready)
+                parts = _parts(run, fetcher, _NoSources(), deduper)
+                stage = StoriesStage(settings, parts, run.publisher.bootstrap)
+                return await run.supervise(stage, once=False)
         finally:
             deduper.close()
     status = RedisStatus(settings.cluster, worker_id(role))
     try:
         if role == "crawl":
-            return await _run_crawl(settings, publisher, status, say, on_ready)
-        return await _run_discovery(settings, publisher, status, once, say, on_ready)
+            return await _run_crawl(run, status)
+        return await _run_discovery(run, status)
     finally:
         status.close()
 
 
-async def _run_crawl(
-    settings: Settings,
-    publisher: Publisher,
-    status: RedisStatus,
-    say: Callable[[str], None],
-    on_ready: Callable[[Pipeline, str], None] | None,
-) -> Counter[str]:
+async def _run_crawl(run: _Run, status: RedisStatus) -> Counter[str]:
+    settings = run.settings
     settings.pipeline.spool_path = ""  # the frontier offset is the durable work here
-    source = FrontierSource(settings.cluster, publisher.bootstrap, worker_id("crawl"),
+    source = FrontierSource(settings.cluster, run.publisher.bootstrap, worker_id("crawl"),
                             client_options(settings.broker))
     beat = asyncio.create_task(_heartbeat(status, settings.cluster.heartbeat_interval_ms))
     try:
-        async with Fetcher(settings.fetch) as fetcher, _extract_pool(settings) as pool:
-            apply_portal_rates(fetcher, settings)
-            parts = dataclasses.replace(_parts(settings, fetcher, source, publisher, None),
+        async with _fetcher(settings) as fetcher, _extract_pool(settings) as pool:
+            parts = dataclasses.replace(_parts(run, fetcher, source, None),
                                         claims=status, extract_pool=pool)
             pipeline = CrawlPipeline(settings, parts)
             pipeline.status = status
             pipeline.on_request_done = source.done
-            return await _supervise(settings, pipeline, publisher, False, say, on_ready)
+            return await run.supervise(pipeline, once=False)
     finally:
         beat.cancel()
 
@@ -160,28 +170,20 @@ async def _heartbeat(status: RedisStatus, interval_ms: int) -> None:
         await asyncio.sleep(interval_s)
 
 
-async def _run_discovery(
-    settings: Settings,
-    publisher: Publisher,
-    status: RedisStatus,
-    once: bool,
-    say: Callable[[str], None],
-    on_ready: Callable[[Pipeline, str], None] | None,
-) -> Counter[str]:
-    seen = SeenStore(settings.discovery.seen_path, settings.discovery.seen_max_entries)
+async def _run_discovery(run: _Run, status: RedisStatus) -> Counter[str]:
+    settings = run.settings
+    seen = RedisSeen(status, 2 * settings.discovery.max_age_hours * 3600)  # shared
     try:
-        async with Fetcher(settings.fetch) as fetcher:
-            apply_portal_rates(fetcher, settings)
+        async with _fetcher(settings) as fetcher:
             holder: list[Pipeline] = []
             discovery = Discovery(settings.portals, settings.discovery, fetcher, seen,
                                   on_error=_source_error_hook(holder), claims=status)
-            pipeline = DiscoveryPipeline(settings, _parts(settings, fetcher, discovery,
-                                                          publisher, None))
-            pipeline.status = status
+            pipeline = DiscoveryPipeline(settings, _parts(run, fetcher, discovery, None))
+            pipeline.status, pipeline.seen = status, seen
             holder.append(pipeline)
             sweeper = asyncio.create_task(pipeline.sweep())
             try:
-                return await _supervise(settings, pipeline, publisher, once, say, on_ready)
+                return await run.supervise(pipeline)
             finally:
                 sweeper.cancel()
     finally:
@@ -191,22 +193,22 @@ async def _run_discovery(
 def _source_error_hook(
     holder: list[Pipeline],
 ) -> Callable[[str, str, Exception], Awaitable[None]]:
+    """Dead-letter a source that failed, and count the distinct ones (`kabar run`
+    exits non-zero when every source failed)."""
+    failed: set[str] = set()
+
     async def on_source_error(url: str, portal: str, exc: Exception) -> None:
         if holder and isinstance(exc, FetchError):
+            failed.add(url)
+            holder[0].counts["sources_failed"] = len(failed)
             await holder[0].source_error(url, portal, exc)
 
     return on_source_error
 
 
-def _parts(
-    settings: Settings,
-    fetcher: Fetcher,
-    sources: Sources,
-    publisher: Publisher,
-    deduper: Deduper | None,
-) -> Components:
+def _parts(run: _Run, fetcher: Fetcher, sources: Sources, deduper: Deduper | None) -> Components:
     return Components(
-        fetcher=fetcher, sources=sources, sender=publisher, extract=_extract, stitch=stitch,
+        fetcher=fetcher, sources=sources, sender=run.publisher, extract=_extract, stitch=stitch,
         content_hash=content_hash, deduper=deduper, detect_language=detect_language,
     )
 
@@ -221,41 +223,21 @@ class _NoSources:
         await stop.wait()
 
 
-async def _run_with_publisher(
-    settings: Settings,
-    publisher: Publisher,
-    once: bool,
-    say: Callable[[str], None],
-    on_ready: Callable[[Pipeline, str], None] | None,
-) -> Counter[str]:
+async def _run_with_publisher(run: _Run) -> Counter[str]:
+    settings = run.settings
     seen = SeenStore(settings.discovery.seen_path, settings.discovery.seen_max_entries)
     deduper = Deduper(settings.dedup) if settings.dedup.enabled else None
     try:
-        async with Fetcher(settings.fetch) as fetcher, _extract_pool(settings) as pool:
-            apply_portal_rates(fetcher, settings)
+        async with _fetcher(settings) as fetcher, _extract_pool(settings) as pool:
             holder: list[Pipeline] = []
-            failed_sources: set[str] = set()
-
-            async def on_source_error(url: str, portal: str, exc: Exception) -> None:
-                from kabar.errors import FetchError
-
-                if holder and isinstance(exc, FetchError):
-                    failed_sources.add(url)  # `kabar run` exits non-zero when all failed
-                    holder[0].counts["sources_failed"] = len(failed_sources)
-                    await holder[0].source_error(url, portal, exc)
-
             # URLs are marked seen only once what was published for them is acknowledged.
             discovery = Discovery(settings.portals, settings.discovery, fetcher, seen,
-                                  on_error=on_source_error, claims=LocalClaims(seen))
-            parts = Components(
-                fetcher=fetcher, sources=discovery, sender=publisher, extract=_extract,
-                stitch=stitch, content_hash=content_hash, deduper=deduper,
-                detect_language=detect_language, claims=discovery.claims,
-                extract_pool=pool,
-            )
+                                  on_error=_source_error_hook(holder), claims=LocalClaims(seen))
+            parts = dataclasses.replace(_parts(run, fetcher, discovery, deduper),
+                                        claims=discovery.claims, extract_pool=pool)
             pipeline = Pipeline(settings, parts)
             holder.append(pipeline)
-            return await _supervise(settings, pipeline, publisher, once, say, on_ready)
+            return await run.supervise(pipeline)
     finally:
         try:
             if deduper is not None:
@@ -280,6 +262,14 @@ async def _extract_pool(settings: Settings) -> AsyncIterator[ExtractPool | None]
         yield pool
 
 
+@contextlib.asynccontextmanager
+async def _fetcher(settings: Settings) -> AsyncIterator[Fetcher]:
+    """The fetcher, with each portal's own rate on its hosts."""
+    async with Fetcher(settings.fetch) as fetcher:
+        apply_portal_rates(fetcher, settings)
+        yield fetcher
+
+
 def apply_portal_rates(fetcher: Fetcher, settings: Settings) -> None:
     """A portal's own ``rate`` applies to every host its sources name."""
     for portal in settings.portals:
@@ -296,7 +286,7 @@ async def _supervise(
     publisher: Publisher,
     once: bool,
     say: Callable[[str], None],
-    on_ready: Callable[[Pipeline, str], None] | None,
+    on_ready: ReadyHook | None,
 ) -> Counter[str]:
     async def ready() -> tuple[bool, str]:
         if not pipeline.running:

@@ -119,6 +119,16 @@ class FetchSettings:
     #: HTTP(S) proxy for every fetch, e.g. "http://proxy.corp:3128" ("": direct). The
     #: address guard still checks each target URL before it goes to the proxy.
     proxy: str = ""
+    #: A page request still running after this long gives its host slot back and goes
+    #: on parked (at most max_parked_per_host per host, max_parked in all, each on a
+    #: spare fetch worker), so one host's slow URLs do not hold up its other URLs.
+    slow_after_s: float = 1.0
+    max_parked_per_host: int = 8
+    max_parked: int = 16
+    #: A body must arrive at this many bytes/s on average once transfer_grace_s have
+    #: passed since its headers, else it is cut and dead-lettered as too_slow (0: off).
+    min_transfer_rate: float = 1024.0
+    transfer_grace_s: float = 5.0
 
 
 @dataclass(slots=True)
@@ -263,7 +273,7 @@ class ClusterSettings:
     """The distributed roles (``kabar run --role ...``): topics between the stages,
     consumer groups and the shared URL status."""
 
-    #: Fetch requests from discovery to the crawl group, keyed by host.
+    #: Fetch requests from discovery to the crawl group, keyed by portal.
     frontier_topic: str = "kabar.frontier.v1"
     #: Partitions of the frontier: the most crawl workers that can share the work.
     frontier_partitions: int = 12
@@ -285,6 +295,12 @@ class ClusterSettings:
     fetch_lease_s: float = 180.0
     #: The stories stage snapshots its state with the consumed offset this often.
     snapshot_interval_s: float = 1.0
+    #: Kafka transactions for the stories stage's consume-transform-produce: "auto"
+    #: (when the broker grants producer ids; the embedded Tansu does not), "on", "off".
+    transactions: str = "auto"
+    #: The stories stage's transactional id ("": ``<stories_group>-writer``); stable, so a
+    #: restarted stage fences the old one.
+    transactional_id: str = ""
 
 
 @dataclass(slots=True)
@@ -360,6 +376,9 @@ RANGES: dict[str, Bound] = {
     "fetch.per_host_rate": _POS, "fetch.per_host_burst": _ONE, "fetch.robots_cache_s": _NONNEG,
     "fetch.robots_unreachable_s": _NONNEG, "fetch.max_source_bytes": _ONE,
     "fetch.max_pages": _ONE,
+    "fetch.slow_after_s": _NONNEG, "fetch.max_parked_per_host": _NONNEG,
+    "fetch.max_parked": _NONNEG, "fetch.min_transfer_rate": _NONNEG,
+    "fetch.transfer_grace_s": _NONNEG,
     "discovery.max_age_hours": _POS, "discovery.poll_interval_s": _POS,
     "discovery.min_poll_interval_s": _POS, "discovery.max_poll_interval_s": _POS,
     "discovery.seen_max_entries": _ONE, "discovery.busy_new_urls": _ONE,
@@ -383,6 +402,7 @@ RANGES: dict[str, Bound] = {
 #: Settings that take one of a few words (compared case-sensitively, except log.level).
 CHOICES: dict[str, tuple[str, ...]] = {
     "broker.idempotence": ("auto", "true", "false"),
+    "cluster.transactions": ("auto", "on", "off"),
     "broker.compression_type": ("", "gzip", "snappy", "lz4", "zstd"),
     "broker.security_protocol": ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"),
     "broker.sasl_mechanism": ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"),

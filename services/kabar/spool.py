@@ -10,6 +10,10 @@ entries (a new file renamed over the old one, so nothing is removed before it
 is re-sent) and returns them. A record may carry ``mark``: the canonical URL
 to mark seen once it is acknowledged, also after a restart.
 
+The service's record writes are fsync'd in a thread, one fsync for every
+writer waiting at that moment (group commit): the event loop never waits on
+the disk, and no record is sent before the fsync that covers it.
+
 ``done`` marks are not fsync'd: losing one re-sends a record, which carries
 the same deterministic ``ce_id`` (``kabar.events``), never loses it.
 
@@ -22,6 +26,7 @@ it journaled, and ``kabar.statefile`` shows the failure on /readyz and in
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import dataclasses
@@ -84,6 +89,10 @@ class Spool:
         self._lock: int | None = None
         #: Journal bytes the disk has not taken yet (written first, in order).
         self._backlog = bytearray()
+        #: Bytes ever handed to the file, and how many of them an fsync has covered.
+        self._appended = 0
+        self._synced = 0
+        self._syncing: asyncio.Future[bool] | None = None
 
     # --- lifecycle -----------------------------------------------------------
     def open(self) -> Pending:
@@ -139,17 +148,23 @@ class Spool:
         return ids
 
     def add_records(
-        self, records: Sequence[Outgoing], *, mark: str | None = None, settles: int | None = None
+        self,
+        records: Sequence[Outgoing],
+        *,
+        mark: str | None = None,
+        settles: int | None = None,
+        sync: bool = True,
     ) -> list[Journaled]:
-        """Journal records (fsync'd) before they are sent; ``mark`` rides on the first,
-        ``settles`` (a request's id) is marked done in the same write."""
+        """Journal records (fsync'd, or with ``sync=False`` left for ``sync_async``)
+        before they are sent; ``mark`` rides on the first, ``settles`` (a request's id)
+        is marked done in the same write."""
         ids = self._ids(len(records))
         entries = [Journaled(i, r, mark if n == 0 else None)
                    for n, (i, r) in enumerate(zip(ids, records, strict=True))]
         lines: list[dict[str, Any]] = [_record_to_json(e) for e in entries]
         if settles is not None:
             lines.append({"done": [settles]})
-        self._write(lines, sync=True)
+        self._write(lines, sync=sync)
         self._pending.update(ids)
         self._pending_records.update(ids)
         if settles is not None:
@@ -182,6 +197,37 @@ class Spool:
         self._write([], sync=True)
         return self.durable
 
+    async def sync_async(self) -> bool:
+        """Make everything journaled so far durable, the fsync in a thread so the
+        event loop goes on; writers waiting at the same time share one fsync (group
+        commit). False while the disk refuses the bytes or the fsync."""
+        if self._fh is None:
+            return True
+        self._write([], sync=False)
+        if self._backlog:
+            return False
+        target = self._appended
+        while self._synced < target:
+            if self._syncing is None or self._syncing.done():
+                self._syncing = asyncio.ensure_future(self._fsync_upto(self._appended))
+            if not await asyncio.shield(self._syncing):
+                return False
+        return True
+
+    async def _fsync_upto(self, appended: int) -> bool:
+        fh = self._fh
+        assert fh is not None
+        try:
+            await asyncio.to_thread(os.fsync, fh.fileno())
+        except OSError as exc:
+            if fh.closed:  # closed meanwhile: close() fsyncs what is left
+                return True
+            statefile.report_failure("spool", str(self.path), exc)
+            return False
+        self._synced = max(self._synced, appended)
+        statefile.report_recovered("spool")
+        return True
+
     def _write(self, lines: list[dict[str, Any]], *, sync: bool) -> None:
         if self._fh is None:
             return
@@ -189,11 +235,15 @@ class Spool:
         if not self._backlog:
             return
         try:
+            if (fault := statefile.injected_fault()) is not None:
+                raise fault
             while self._backlog:
-                written = self._fh.write(self._backlog)
-                del self._backlog[: written or 0]
+                written = self._fh.write(self._backlog) or 0
+                del self._backlog[:written]
+                self._appended += written
             if sync:
                 os.fsync(self._fh.fileno())
+                self._synced = self._appended
         except OSError as exc:
             statefile.report_failure("spool", str(self.path), exc)
             return

@@ -131,6 +131,20 @@ _reported: dict[str, str] = {}
 _reported_logged: dict[str, float] = {}
 
 
+#: Fault seam for ``kabar bench faults`` (read_only_mid): while the file this names
+#: exists, every state write fails as on a filesystem turned read-only. A mount cannot
+#: be remounted read-only under open files, so the bench plays it here.
+FAULT_ENV = "KABAR_FAULT_READ_ONLY"
+
+
+def injected_fault() -> OSError | None:
+    """The read-only error a state write must fail with now (test seam), else None."""
+    flag = os.environ.get(FAULT_ENV)
+    if flag and os.path.exists(flag):
+        return OSError(30, "Read-only file system (injected)")  # EROFS
+    return None
+
+
 def problems() -> list[str]:
     """One line per state file that cannot be written right now (for /readyz)."""
     return sorted([w.problem for w in list(_writers) if w.problem] + list(_reported.values()))
@@ -293,6 +307,8 @@ class StateWriter:
         delay = RETRY_FIRST_S
         while True:
             try:
+                if (fault := injected_fault()) is not None:
+                    raise sqlite3.OperationalError(f"attempt to write a readonly database: {fault}")
                 with self._db:
                     for batch in batches:
                         for sql, rows in batch.statements:

@@ -5,11 +5,14 @@ back into the same frozen value objects the in-process pipeline passes."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
+from aiokafka.partitioner import DefaultPartitioner
 
 from kabar.models import Article, FetchRequest, FetchResult
+from kabar.settings import PortalConfig
 from kabar.urls import host_of
 
 _ARTICLE_TUPLES = frozenset(
@@ -36,8 +39,47 @@ class Extracted:
 
 
 def frontier_key(request: FetchRequest) -> bytes:
-    """One host, one partition: its politeness holds whatever the number of workers."""
-    return host_of(request.url).encode("utf-8")
+    """One portal (and so each of its hosts), one partition: per-host politeness holds
+    whatever the number of workers. A request without a portal is keyed by its host."""
+    return (request.portal or host_of(request.url)).encode("utf-8")
+
+
+def portal_slots(portals: Sequence[PortalConfig]) -> dict[str, int]:
+    """Each configured portal's place in config order; portals whose configured URLs
+    share a host share a place (one host must stay on one partition)."""
+    slots: dict[str, int] = {}
+    by_host: dict[str, int] = {}
+    for portal in portals:
+        hosts = [host_of(u) for u in (*portal.feeds, *portal.sitemaps, *portal.sections,
+                                       *portal.urls)]
+        shared = next((by_host[h] for h in hosts if h in by_host), None)
+        slot = shared if shared is not None else len(set(slots.values()))
+        slots.setdefault(portal.name, slot)
+        for host in hosts:
+            by_host.setdefault(host, slot)
+    return slots
+
+
+class FrontierPartitioner:
+    """The producer's partitioner: a configured portal's key goes to partition
+    ``slot mod partitions``, so N portals fill N distinct partitions and the crawl
+    group's round-robin assignment gives each worker a near-equal share of portals.
+    Hashing the keys instead (Kafka's default, kept for every other key) lets several
+    portals fall on one partition and leaves workers unevenly loaded. Deterministic:
+    every discovery process with the same config sends a portal to the same partition
+    (adding portals at the end moves none of the others)."""
+
+    def __init__(self, portals: Sequence[PortalConfig]) -> None:
+        self.slots = {name.encode("utf-8"): slot for name, slot in portal_slots(portals).items()}
+        self._hashed = DefaultPartitioner()
+
+    def __call__(self, key: bytes | None, all_partitions: list[int],
+                 available: list[int]) -> int:
+        slot = self.slots.get(key) if key is not None else None
+        if slot is None:
+            return int(self._hashed(key, all_partitions, available))
+        ordered = sorted(all_partitions)
+        return ordered[slot % len(ordered)]
 
 
 def encode_request(request: FetchRequest) -> bytes:

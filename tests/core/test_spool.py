@@ -8,6 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from kabar import statefile
 from kabar.models import FetchRequest
 from kabar.publish import Outgoing
 from kabar.spool import Spool, SpoolLocked, read_pending
@@ -69,3 +70,62 @@ def test_disabled_spool_keeps_nothing() -> None:
     spool.add_records([Outgoing("t", None, b"v", [])])
     spool.close()
     assert len(Spool("").open()) == 0
+
+
+async def test_writers_waiting_together_share_one_fsync_off_the_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    import os
+    import threading
+
+    spool = Spool(str(tmp_path / "spool.jsonl"))
+    spool.open()
+    calls: list[str] = []
+    gate = threading.Event()
+    real_fsync = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        calls.append(threading.current_thread().name)
+        gate.wait(5)  # the first fsync is still running while the others write
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", slow_fsync)
+
+    async def writer(n: int) -> bool:
+        spool.add_records([Outgoing("t", None, f"v{n}".encode(), [])], sync=False)
+        return await spool.sync_async()
+
+    first = asyncio.create_task(writer(0))
+    async with asyncio.timeout(5):  # the first fsync starts (in a thread: the loop runs on)
+        while not calls:
+            await asyncio.sleep(0.01)
+    rest = [asyncio.create_task(writer(n)) for n in range(1, 6)]
+    await asyncio.sleep(0)
+    gate.set()
+    assert await asyncio.gather(first, *rest) == [True] * 6
+    assert len(calls) == 2  # one for the first writer, one for the five after it
+    assert threading.main_thread().name not in calls
+    assert len(read_pending(str(tmp_path / "spool.jsonl")).records) == 6
+
+
+async def test_a_refused_fsync_is_not_durable_until_the_disk_takes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    spool = Spool(str(tmp_path / "spool.jsonl"))
+    spool.open()
+    real_fsync = os.fsync
+
+    def failing(fd: int) -> None:
+        raise OSError(errno.EIO, "I/O error")
+
+    monkeypatch.setattr(os, "fsync", failing)
+    spool.add_records([RECORD], sync=False)
+    assert await spool.sync_async() is False
+    assert "spool" in str(statefile.problems())  # /readyz says so meanwhile
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    assert await spool.sync_async() is True
+    assert not statefile.problems()

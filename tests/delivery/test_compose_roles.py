@@ -20,6 +20,7 @@ def test_compose_runs_each_role_and_scales_the_crawl_group() -> None:
     assert crawl["deploy"]["replicas"] >= 2
     stories = next(services[n] for n, r in roles.items() if r == "stories")
     assert "replicas" not in stories.get("deploy", {})  # the single writer
+    assert stories["environment"]["KABAR_CLUSTER__TRANSACTIONS"] == "on"  # real Kafka
     for name in roles:
         env = services[name]["environment"]
         assert env["KABAR_CLUSTER__STATUS_URL"].startswith("redis://redis:")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 import pytest
 from aiokafka import TopicPartition
@@ -72,3 +73,38 @@ def test_wire_round_trip() -> None:
                       authors=("Ani",), tags=("t",), portal="x")
     extracted = Extracted(article, request, "https://x.id/1", "2026-01-01T00:00:01Z", 2)
     assert decode_extracted(encode_extracted(extracted)) == extracted
+
+
+def test_portals_fill_distinct_partitions_and_workers_get_equal_shares() -> None:
+    from aiokafka.partitioner import DefaultPartitioner
+
+    from kabar.settings import PortalConfig
+    from kabar.wire import FrontierPartitioner, frontier_key
+
+    portals = [PortalConfig(f"warta{n}", feeds=[f"http://warta{n}.test:8080/rss.xml"])
+               for n in range(6)]
+    partitioner = FrontierPartitioner(portals)
+    partitions = list(range(12))
+    chosen = [partitioner(frontier_key(FetchRequest(f"http://warta{n}.test:8080/berita/1",
+                                                    f"warta{n}")), partitions, partitions)
+              for n in range(6)]
+    assert chosen == [0, 1, 2, 3, 4, 5]
+    # The crawl group's round-robin assignment: partition p goes to worker p mod 3.
+    assert sorted(Counter(p % 3 for p in chosen).values()) == [2, 2, 2]
+    # The same config in another process gives the same partitions (no hash seed).
+    assert FrontierPartitioner(portals).slots == partitioner.slots
+    # A portal that is not configured (or a request without one) is hashed as Kafka does.
+    other = b"lain.test"
+    assert partitioner(other, partitions, partitions) == DefaultPartitioner()(
+        other, partitions, partitions)
+    assert frontier_key(FetchRequest("https://lain.test/x", "")) == other
+
+
+def test_portals_sharing_a_host_share_a_partition() -> None:
+    from kabar.settings import PortalConfig
+    from kabar.wire import portal_slots
+
+    portals = [PortalConfig("a", feeds=["https://a.test/rss"]),
+               PortalConfig("b", feeds=["https://b.test/rss"], urls=["https://a.test/x"]),
+               PortalConfig("c", sitemaps=["https://c.test/sitemap.xml"])]
+    assert portal_slots(portals) == {"a": 0, "b": 0, "c": 1}

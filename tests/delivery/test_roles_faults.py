@@ -29,4 +29,5 @@ def test_kill_restart_and_outage_lose_and_duplicate_nothing(
     assert (result.lost, result.duplicated, result.double_fetches) == (0, 0, 0)
     assert result.articles == 24
     assert result.stories_match
+    assert result.stories_mode == "at-least-once"  # Tansu: found at start, said once
     assert result.rebalance_s is not None and result.rebalance_s < 30

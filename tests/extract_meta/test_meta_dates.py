@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kabar.extract.dates import find_date_in_text, find_dates, parse_date
+from kabar.extract.dates import date_near, find_date_in_text, find_dates, parse_date
 
 
 @pytest.mark.parametrize(
@@ -111,3 +111,30 @@ def test_find_dates_reports_positions_and_times() -> None:
         ("2024-06-21T01:00:00Z", True),
     ]
     assert found[0].start < found[1].start
+
+
+def _stretch(*parts: str) -> str:
+    # Long enough (over 200 characters) that only the stretches around years are read.
+    return " ".join(parts)
+
+
+FILLER = "Warga berkumpul di balai desa untuk mendengar pengumuman dari kepala desa. " * 3
+
+
+def test_date_near_prefers_the_first_timed_date_after_the_headline() -> None:
+    headline = "JUDUL BERITA"
+    text = _stretch(
+        "Terpopuler: 1 Mei 2024 09:00 WIB", FILLER, headline, "Senin, 3 Juni 2024",
+        "pukul 10.30 WIB", FILLER, "Berita lain 4 Juni 2024 11:00 WIB",
+    )  # fmt: skip
+    assert date_near(text, text.index(headline)) == "2024-06-03T03:30:00Z"
+
+
+def test_date_near_falls_back_to_the_nearest_timed_date_before_then_untimed() -> None:
+    headline = "JUDUL BERITA"
+    before = _stretch("Arsip 1 Mei 2024 09:00 WIB", FILLER, "Jumat, 2 Mei 2024 08:15 WIB")
+    text = _stretch(before, FILLER, headline, "Sabtu, 3 Mei 2024", FILLER)
+    assert date_near(text, text.index(headline)) == "2024-05-02T01:15:00Z"
+    plain = _stretch(FILLER, "Rabu, 1 Mei 2024", FILLER, headline, "Kamis, 2 Mei 2024", FILLER)
+    assert date_near(plain, plain.index(headline)) == "2024-05-01T17:00:00Z"
+    assert date_near(FILLER + headline + FILLER, len(FILLER)) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from selectolax.lexbor import LexborHTMLParser
 
+from kabar.extract.bylines import printed_credits
 from kabar.extract.metadata import Metadata, authors_from_lines, clean_title, extract_metadata
 
 URL = "https://warta.contoh.co.id/nasional/read/2024/06/20/1345/banjir-rob-genangi-pesisir"
@@ -369,6 +370,22 @@ def test_h1_printing_the_decorated_title_gives_the_bare_headline() -> None:
     assert _titled(head, body) == "Harga Cabai Turun di Pasar Induk"
 
 
+def test_h1_markup_in_a_script_string_is_no_headline() -> None:
+    # Old-browser warnings written by scripts hold "<h1>" in a string: three of them would
+    # use up the headlines read before the printed one.
+    head = "<title>Banjir Rob Rendam Pesisir Utara - Contoh</title>"
+    warning = "<script>var w = '<h1>Peringatan<' + '/h1><p>Perbarui peramban Anda</p>';</script>"
+    body = warning * 3 + "<h1>Banjir Rob Rendam Pesisir Utara, Ratusan Warga Mengungsi</h1>"
+    assert _titled(head, body) == "Banjir Rob Rendam Pesisir Utara, Ratusan Warga Mengungsi"
+
+
+def test_svg_logo_title_in_h1_is_not_headline_text() -> None:
+    head = "<title>Kereta Cepat Tambah Jadwal Akhir Pekan | Warta Contoh</title>"
+    logo = "<h1 class='logo'><a href='/'><svg><title>Warta Contoh Harian</title></svg></a></h1>"
+    body = logo + "<h1>Kereta Cepat Tambah Jadwal Akhir Pekan</h1>"
+    assert _titled(head, body) == "Kereta Cepat Tambah Jadwal Akhir Pekan"
+
+
 CREDITS = (
     "<div class='credit'><h6>Penulis <a href='/p/1'>Sari Dewi</a>, <a href='/p/2'>Lukas Tan"
     "</a></h6><h6>Editor <a href='/e/3'>Yusuf Hadi</a></h6></div>"
@@ -411,3 +428,25 @@ def test_person_named_tim_is_no_desk() -> None:
     html = '<html><head><meta name="author" content="Tim Rowley"></head><body></body></html>'
     meta = extract_metadata(LexborHTMLParser(html), "https://www.contoh.com/a")
     assert meta.authors == ("Tim Rowley",) and meta.team is None
+
+
+def test_credit_block_far_below_the_headline_names_the_writer_not_the_editor() -> None:
+    # Credits printed under a long story, past the stretch read around the headline, with
+    # the colon set on the name's line and the contributor's town before the name.
+    story = "".join(f"<p>Paragraf nomor {i} tentang banjir di pesisir.</p>" for i in range(200))
+    credits = (
+        "<div class='read__credit'><div>Penulis</div><div>: Kontributor Sampang, Nur Aini</div>"
+        "<div>Editor</div><div>: Bagus Prasetyo</div></div>"
+    )
+    html = (
+        "<html><head><title>Banjir Rob Rendam Pesisir Sampang - Contoh</title></head><body>"
+        f"<h1>Banjir Rob Rendam Pesisir Sampang</h1>{story}{credits}</body></html>"
+    )
+    meta = extract_metadata(LexborHTMLParser(html), "https://regional.contoh.com/read/1")
+    assert meta.authors == ("Nur Aini",)
+
+
+def test_printed_credits_read_a_colon_on_the_name_line() -> None:
+    writers, editors = printed_credits("Penulis\n: Dewi Lestari\nEditor\n: Hadi Susanto")
+    assert (writers, editors) == (("Dewi Lestari",), ("Hadi Susanto",))
+    assert printed_credits("Penulis: Kontributor Ngawi, Rudi Hartono")[0] == ("Rudi Hartono",)

@@ -28,3 +28,19 @@ def test_full_state_disk_and_truncated_state_lose_nothing(
     # `kabar state repair` moves them aside and the rerun publishes everything.
     assert any("is corrupt" in note and "seen.sqlite3" in note for note in cut.notes), cut.line()
     assert cut.published == 40, cut.line()
+
+
+def test_state_turning_read_only_mid_run_is_said_and_loses_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (outcome,) = run_faults(["read_only_mid"], pages=150, portals=2, seed=5)
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "lost=0 duplicated_new_id=0 silent_drops=0")
+    # While state could not be written: /readyz 503, the write-error metric and a log
+    # line with reason state_unwritable; ready again once it cleared.
+    (said,) = [n for n in outcome.notes if n.startswith("read-only:")]
+    assert "/readyz 503=True" in said and "ready_again=True" in said, said
+    assert "write_errors=0 " not in said and "log_lines=0 " not in said, said
+    # Held, not dropped: every page published once, none again under another id.
+    assert (outcome.published, outcome.lost, outcome.duplicated) == (150, 0, 0), outcome.line()
+    assert outcome.duplicated_new_id == 0 and outcome.clean, outcome.line()

@@ -244,3 +244,44 @@ def test_spool_journal_on_a_full_disk_waits_whole_and_recovers(small_disk: Small
         spool.close()
     pending = read_pending(str(path))
     assert len(pending.records) == 39  # every journaled line whole; the acked one done
+
+
+def test_injected_read_only_fails_every_state_write_until_it_clears(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seam `kabar bench faults` (read_only_mid) uses: the SQLite writers and the
+    spool journal all fail as on a read-only filesystem, keep what they hold, and
+    write it once the fault clears."""
+    from kabar.publish import Outgoing
+    from kabar.spool import Spool, read_pending
+
+    flag = tmp_path / "read-only.flag"
+    monkeypatch.setenv(statefile.FAULT_ENV, str(flag))
+    seen = SeenStore(str(tmp_path / "seen.sqlite3"))
+    store = SqliteStore(tmp_path / "dedup.sqlite3", ttl_s=DAY, flush_interval_s=0.0)
+    spool = Spool(str(tmp_path / "spool.jsonl"))
+    spool.open()
+    try:
+        flag.touch()
+        seen.add("https://a.example.id/berita/1")
+        seen.flush()
+        _put(store, 0, 5)
+        spool.add_records([Outgoing(topic="t", key=b"k", value=b"v", headers=[])])
+        assert not spool.durable
+        _until(lambda: len(statefile.problems()) == 3)
+        assert all("Read-only file system" in p for p in statefile.problems())
+        flag.unlink()
+        assert spool.retry() and seen.sync() and store.sync(30.0)
+        assert not statefile.problems()
+    finally:
+        flag.unlink(missing_ok=True)
+        seen.close()
+        store.close()
+        spool.close()
+    assert _rows(tmp_path / "dedup.sqlite3") == 5
+    reopened = SeenStore(str(tmp_path / "seen.sqlite3"))
+    try:
+        assert "https://a.example.id/berita/1" in reopened
+    finally:
+        reopened.close()
+    assert len(read_pending(str(tmp_path / "spool.jsonl")).records) == 1

@@ -193,9 +193,10 @@ async def test_a_slow_portal_costs_only_its_own_host_slots(tmp_path: Path) -> No
         _extract(article_html(0), good.url("/berita/0", "good.test"), "good")  # warm up
         alone, _ = await publish_good(tmp_path / "alone", good, None)
         beside, bad_requests = await publish_good(tmp_path / "beside", good, bad)
-    # The bad host got only its two slots' worth of requests while the healthy portal
-    # published everything (its answers take longer than that whole run).
-    assert bad_requests <= 2
+    # The bad host got only its two slots' worth of requests, plus those parked when they
+    # turned out slow, while the healthy portal published everything (its answers take
+    # longer than that whole run).
+    assert bad_requests <= 2 + Settings().fetch.max_parked_per_host
     assert beside <= 2 * alone + 1.0, f"alone {alone:.2f}s, beside a slow portal {beside:.2f}s"
 
 

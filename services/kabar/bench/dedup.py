@@ -107,6 +107,100 @@ class ArticleFactory:
         return dataclasses.replace(article, url=url, paragraphs=tuple(out), portal="salinan")
 
 
+def made_up_word(number: int, syllables: int = 3) -> str:
+    """A pronounceable word unique to ``number`` (names that occur in one event only:
+    the long tail of a real vocabulary)."""
+    parts = []
+    for _ in range(syllables):
+        number, choice = divmod(number, len(_ONSETS) * len(_VOWELS))
+        parts.append(_ONSETS[choice // len(_VOWELS)] + _VOWELS[choice % len(_VOWELS)])
+    while number:
+        number, choice = divmod(number - 1, len(_ONSETS) * len(_VOWELS))
+        parts.append(_ONSETS[choice // len(_VOWELS)] + _VOWELS[choice % len(_VOWELS)])
+    return "".join(parts)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Event:
+    number: int
+    words: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+class StoryStream:
+    """Synthetic articles reporting events: each event has its own words and two
+    names of its own (new to the vocabulary), retold by several outlets in their
+    own words (a different draw each time, so reports are not near-duplicates of
+    each other). Event time advances ``per_day`` articles a day. Deterministic."""
+
+    PORTALS = ("alpha", "beta", "gamma", "delta", "epsilon")
+
+    def __init__(
+        self, seed: int = 3, per_day: int = 40_000, new_share: float = 0.35, recent: int = 400
+    ) -> None:
+        self.factory = ArticleFactory(seed)
+        self.rng = self.factory.rng
+        self.per_day = per_day
+        self.new_share = new_share
+        self.recent = recent
+        self.start = datetime(2026, 1, 1, tzinfo=UTC)
+        self._events: list[_Event] = []
+        self.events_made = 0
+        self.serial = 0
+        #: The event of the last article (for checking the clustering).
+        self.last_event = -1
+
+    def _event(self) -> _Event:
+        rng, words = self.rng, self.factory.words
+        if not self._events or rng.random() < self.new_share:
+            number = self.events_made
+            self.events_made += 1
+            event = _Event(
+                number,
+                tuple(rng.sample(words[500:], 25)),
+                (made_up_word(2 * number + 7).title(), made_up_word(2 * number + 8).title()),
+            )
+            self._events.append(event)
+            if len(self._events) > self.recent:
+                self._events.pop(0)
+            return event
+        # Recent events are retold more: the newest of a random pair of draws.
+        pick = max(rng.randrange(len(self._events)), rng.randrange(len(self._events)))
+        return self._events[pick]
+
+    def _sentence(self, event: _Event, count: int) -> str:
+        rng, factory = self.rng, self.factory
+        out = []
+        for _ in range(count):
+            roll = rng.random()
+            if roll < 0.4:
+                out.append(rng.choice(event.words))
+            elif roll < 0.47:
+                out.append(rng.choice(event.names))
+            else:
+                out.append(rng.choices(factory.words, cum_weights=factory.cumulative)[0])
+        return " ".join(out).capitalize() + "."
+
+    def next(self) -> tuple[Article, datetime]:
+        """The next article and its event time."""
+        self.serial += 1
+        event = self._event()
+        self.last_event = event.number
+        portal = self.PORTALS[self.rng.randrange(len(self.PORTALS))]
+        paragraphs = tuple(self._sentence(event, self.rng.randint(25, 45)) for _ in range(5))
+        title_words = [*self.rng.sample(event.words, 5), event.names[0]]
+        self.rng.shuffle(title_words)
+        when = self.start + timedelta(seconds=self.serial * 86_400.0 / self.per_day)
+        article = Article(
+            url=f"https://www.{portal}.co.id/berita/{self.serial}/laporan",
+            title=" ".join(title_words).capitalize() + f" {event.names[1]}",
+            paragraphs=paragraphs,
+            portal=portal,
+            published_at=when.isoformat().replace("+00:00", "Z"),
+        )
+        return article, when
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--indexed", type=int, default=100_000, help="articles indexed first")
     parser.add_argument("--measure", type=int, default=5_000, help="articles timed")
@@ -121,6 +215,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tracemalloc", action="store_true", help="also trace allocations (slow fill)"
     )
+    parser.add_argument("--index", type=int, default=0,
+                        help="instead: grow the story index to N clustered articles (cost per"
+                             " article vs at 10k, RSS, checkpoints, reopen)")
+    parser.add_argument("--per-day", type=int, default=40_000,
+                        help="with --index: articles per day of event time (stories expire)")
+    parser.add_argument("--checkpoint-every", type=int, default=2_000,
+                        help="with --index: articles between state checkpoints")
+    parser.add_argument("--window", type=int, default=5_000,
+                        help="with --index: articles timed at each index size")
+    parser.add_argument("--dir", help="with --index: where the state goes (default: temporary)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -128,6 +232,13 @@ def main(args: argparse.Namespace) -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"machine: {cores} cores, load average {load:.1f} (rates are CPU time of this process)")
     below: list[str] = []
+    if args.index:
+        from kabar.bench import storyindex
+
+        below = storyindex.run(args.index, args.per_day, args.checkpoint_every, args.window,
+                               args.dir)
+        print(verdict_line(below))
+        return 1 if below else 0
     if not args.skip_throughput:
         rate = _throughput(args.indexed, args.measure, args.dense_measure)
         if rate is not None and rate < TARGET_ARTICLES_PER_S:

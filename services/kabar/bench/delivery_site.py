@@ -173,6 +173,7 @@ seen_path = "{state_dir / 'seen.sqlite3'}"
 max_new_per_poll = 100000
 poll_interval_s = 2.0
 min_poll_interval_s = 1.0
+max_poll_interval_s = 4.0
 [dedup]
 store = "sqlite"
 state_path = "{state_dir / 'state.sqlite3'}"

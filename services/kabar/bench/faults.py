@@ -9,9 +9,15 @@ storage loses what it held, so a consumer records events as they arrive) and
 ``broker_freeze`` (SIGSTOP for a while); ``disk_full`` (the state directory
 on a small tmpfs filled up mid-run, then freed) and ``read_only`` (the state
 directory mounted read-only at start: a one-line error, then a rerun after it
-is writable again); ``truncated`` (state files cut in half after a killed run:
-a one-line error, ``kabar state repair``, rerun). The disk faults need root
-(mounts); without it they are reported as skipped.
+is writable again); ``read_only_mid`` (every state write failing as on a
+filesystem turned read-only mid-run, through ``statefile.injected_fault``: a
+mount cannot go read-only under open files; ``/readyz`` must say 503 and the
+write-error metric and log say so meanwhile, and ready again once it clears,
+then a rerun); ``truncated`` (state files cut in half after a killed run:
+a one-line error, ``kabar state repair``, rerun); ``hostile`` (every hostile
+answer at once beside a healthy portal, in the long-running mode, with the
+default timeouts: ``kabar.bench.hostile``). The disk faults need root (mounts);
+without it they are reported as skipped.
 
 Per fault: lost (pages neither published nor dead-lettered), duplicated (an
 article id published more than once), duplicated_new_id (such copies with
@@ -36,7 +42,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +50,7 @@ from typing import Any
 from kabar.bench.child import serve_in_child
 
 FAULTS = ("sigterm", "sigkill", "broker_freeze", "broker_kill", "disk_full", "read_only",
-          "truncated")
+          "read_only_mid", "truncated", "hostile")
 TOPICS = ("kabar.articles.v1", "kabar.stories.v1", "kabar.errors.v1")
 _RUN_TIMEOUT_S = 240.0
 
@@ -82,11 +88,14 @@ class Outcome:
     peak_rss_mb: float = 0.0
     skipped: str = ""
     notes: list[str] = field(default_factory=list)
+    #: A goal other than losing nothing was missed (hostile: time, /healthz, RSS).
+    below_target: bool = False
 
     @property
     def clean(self) -> bool:
         return self.skipped != "" or (
             self.lost == 0 and self.duplicated_new_id == 0 and self.silent_drops == 0
+            and not self.below_target
         )
 
     def line(self) -> str:
@@ -111,7 +120,11 @@ def run_faults(
             with tempfile.TemporaryDirectory(prefix=f"kabar-fault-{fault}-") as tmp:
                 where = Path(keep) / fault if keep else Path(tmp)
                 where.mkdir(parents=True, exist_ok=True)
-                outcome = _one(fault, urls, portals, where, rng.random())
+                moment = rng.random()
+                if fault == "hostile":
+                    outcome = _hostile(where)
+                else:
+                    outcome = _one(fault, urls, portals, where, moment)
             print(outcome.line() + f" ({time.monotonic() - started:.0f} s)", flush=True)
             results.append(outcome)
     ran = [r for r in results if not r.skipped]
@@ -141,8 +154,9 @@ def _one(fault: str, urls: list[str], portals: int, tmp: Path, moment: float) ->
     try:
         _ensure_topics(broker.bootstrap)
         ledger.start()
-        config = _config(tmp, state, broker.bootstrap, urls, portals)
-        runner = _Runner(config, tmp / "run.log", outcome)
+        metrics_port = _free_port()
+        config = _config(tmp, state, broker.bootstrap, urls, portals, metrics_port)
+        runner = _Runner(config, tmp / "run.log", outcome, tmp / "read-only.flag")
         # Stop at a seeded moment: when this share of the pages has been published.
         trigger = max(1, int(len(urls) * (0.15 + 0.6 * moment)))
         if fault == "read_only":
@@ -151,6 +165,12 @@ def _one(fault: str, urls: list[str], portals: int, tmp: Path, moment: float) ->
             runner.run_to_end(expect_failure=True)
             disk.read_only(False)
             runner.run_to_end()
+        elif fault == "read_only_mid":
+            proc = runner.start()
+            ledger.wait_for(trigger, proc)
+            _read_only_mid(runner, proc, metrics_port, outcome)
+            runner.finish(proc)
+            runner.run_to_end()  # the restart: resumes what is journaled, re-sends nothing new
         else:
             proc = runner.start()
             ledger.wait_for(trigger, proc)
@@ -174,6 +194,24 @@ def _one(fault: str, urls: list[str], portals: int, tmp: Path, moment: float) ->
     _count(outcome, urls, ledger)
     _broker_losses(outcome, urls, ledger, tmp / "data" / "events" / f"{TOPICS[0]}.jsonl")
     outcome.silent_drops += _silent(tmp / "run.log", outcome)
+    return outcome
+
+
+def _hostile(where: Path) -> Outcome:
+    from kabar.bench.hostile import run_hostile
+
+    found = run_hostile(60, short=False, keep=str(where))
+    for line in found.lines():
+        print(line, flush=True)
+    beside = found.beside
+    outcome = Outcome("hostile", found.articles + len(beside.hostile))
+    outcome.published = beside.published + sum(v == "published" for v in beside.hostile.values())
+    outcome.dead_lettered = sum(v not in ("published", "lost") for v in beside.hostile.values())
+    outcome.lost, outcome.silent_drops = found.lost, beside.silent_drops
+    outcome.peak_rss_mb = beside.peak_rss_mb
+    outcome.below_target = not found.clean
+    outcome.notes.append(f"healthy x{found.ratio:.2f} beside the hostile portal,"
+                         f" /healthz missed {beside.missed}")
     return outcome
 
 
@@ -207,15 +245,69 @@ def _inject(fault: str, proc: subprocess.Popen[bytes], broker: Any, disk: _Disk 
 # --- kabar run as a subprocess ---------------------------------------------------------------
 
 
+def _read_only_mid(runner: _Runner, proc: subprocess.Popen[bytes], port: int,
+                   outcome: Outcome) -> None:
+    """Turn state writes read-only for a while; note what the run said meanwhile."""
+    mark = runner.log.stat().st_size
+    runner.fault_flag.touch()
+    try:
+        said_503 = runner.poll(lambda: _readyz(port) == 503, proc, 20.0)
+        errors = _metric(port, "kabar_state_write_errors_total")
+        runner.idle(4.0, proc)
+    finally:
+        runner.fault_flag.unlink()
+    ready_again = runner.poll(lambda: _readyz(port) == 200, proc, 30.0)
+    text = runner.log.read_bytes()[mark:].decode("utf-8", "replace")
+    lines = sum(1 for line in text.splitlines() if '"state_unwritable"' in line)
+    outcome.notes.append(f"read-only: /readyz 503={said_503} write_errors={errors:.0f}"
+                         f" log_lines={lines} ready_again={ready_again or proc.poll() is not None}")
+    if not said_503 or errors <= 0 or lines == 0:
+        outcome.below_target = True
+
+
+def _readyz(port: int) -> int:
+    import httpx
+
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1.0, trust_env=False
+                         ).status_code
+    except httpx.HTTPError:
+        return 0
+
+
+def _metric(port: int, name: str) -> float:
+    """The sum of a counter's samples on /metrics (0 if unreachable)."""
+    import httpx
+
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2.0, trust_env=False).text
+    except httpx.HTTPError:
+        return 0.0
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith(name + "{") or line.startswith(name + " "))
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 class _Runner:
-    def __init__(self, config: Path, log: Path, outcome: Outcome) -> None:
+    def __init__(self, config: Path, log: Path, outcome: Outcome, fault_flag: Path) -> None:
         self.config = config
         self.log = log
         self.outcome = outcome
+        #: While this file exists, the run's state writes fail (statefile.injected_fault).
+        self.fault_flag = fault_flag
 
     def start(self) -> subprocess.Popen[bytes]:
+        from kabar.statefile import FAULT_ENV
+
         out = open(self.log, "ab")  # noqa: SIM115 (closed with the process)
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", FAULT_ENV: str(self.fault_flag)}
         return subprocess.Popen([sys.executable, "-m", "kabar", "run", "--once", "-c",
                                  str(self.config)], stdout=out, stderr=out, env=env)
 
@@ -245,6 +337,17 @@ class _Runner:
             time.sleep(0.2)
         return proc.wait()
 
+    def poll(self, check: Callable[[], bool], proc: subprocess.Popen[bytes],
+             limit_s: float) -> bool:
+        """Until ``check`` holds (True), the run ends or ``limit_s`` pass (False)."""
+        deadline = time.monotonic() + limit_s
+        while proc.poll() is None and time.monotonic() < deadline:
+            self.sample_rss(proc)
+            if check():
+                return True
+            time.sleep(0.1)
+        return False
+
     def idle(self, seconds: float, proc: subprocess.Popen[bytes]) -> None:
         end = time.monotonic() + seconds
         while time.monotonic() < end and proc.poll() is None:
@@ -259,7 +362,8 @@ class _Runner:
                     self.outcome.peak_rss_mb = max(self.outcome.peak_rss_mb, mb)
 
 
-def _config(tmp: Path, state: Path, bootstrap: str, urls: list[str], portals: int) -> Path:
+def _config(tmp: Path, state: Path, bootstrap: str, urls: list[str], portals: int,
+            metrics_port: int = 0) -> Path:
     lines = [
         "[broker]", f'bootstrap_servers = "{bootstrap}"',
         "[fetch]", "allow_private_addresses = true", "per_host_rate = 400.0",
@@ -269,7 +373,7 @@ def _config(tmp: Path, state: Path, bootstrap: str, urls: list[str], portals: in
         "[pipeline]", f'spool_path = "{state}/spool.jsonl"', "progress_interval_s = 0",
         "publish_attempts = 3",
         "[dedup]", f'state_path = "{state}/state.sqlite3"', "flush_interval_s = 0.2",
-        "[metrics]", "port = 0",
+        "[metrics]", f"port = {metrics_port}",
         "[data]", f'dir = "{tmp}/data"', 'archive = "always"',
         "[log]", 'format = "json"', 'level = "INFO"',
     ]  # fmt: skip
@@ -292,6 +396,9 @@ class _Ledger:
         self.bootstrap = bootstrap
         self.articles: list[tuple[str, str, str]] = []  # (article id, canonical url, ce_id)
         self.errors: list[str] = []
+        #: When each article arrived here (monotonic) and each dead letter's reason.
+        self.times: list[float] = []
+        self.reasons: list[str] = []
         self._stop = threading.Event()
         #: Set when the broker came back empty: read its partitions from the start.
         self.restarted = threading.Event()
@@ -354,9 +461,11 @@ class _Ledger:
                         value = orjson.loads(record.value or b"{}")
                         if tp.topic == TOPICS[0]:
                             ce_id = headers.get("ce_id", b"").decode("utf-8", "replace")
+                            self.times.append(time.monotonic())
                             self.articles.append((str(value.get("id")),
                                                   str(value.get("url")), ce_id))
                         else:
+                            self.reasons.append(str(value.get("reason")))
                             self.errors.append(str(value.get("url")))
         finally:
             await consumer.stop()

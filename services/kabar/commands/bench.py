@@ -14,7 +14,8 @@ BENCHES = {
     "dedup": "articles/s with 100k indexed; memory at 1M fingerprints",
     "metrics": "cost of metrics as a share of end-to-end time",
     "delivery": "distributed roles under kill -9 and a broker outage: lost/duplicated/scaling",
-    "faults": "kill -9, SIGTERM, broker kill/freeze, full/read-only disk, truncated state",
+    "faults": "kill -9, SIGTERM, broker kill/freeze, full/read-only disk, truncated state,"
+              " hostile portal",
     "state": "reopening a 1M-article SQLite dedup state; event-loop stalls from state writes",
 }
 

@@ -109,9 +109,7 @@ class Deduper:
         self.boilerplate = (
             BoilerplateLines.load(saved, minimum) if saved else BoilerplateLines(minimum)
         )
-        self.clusterer = (
-            _open_clusterer(settings, self.store.get_blob(_STORIES_BLOB)) if clustering else None
-        )
+        self.clusterer = _open_clusterer(settings, self.store) if clustering else None
         self._last_expire = 0.0
         self._deferred = False
         self._story_clock = datetime.fromtimestamp(0, UTC)
@@ -155,22 +153,35 @@ class Deduper:
         return True
 
     def commit(self) -> None:
-        """Make every verdict so far durable: the rows first, then the story state."""
-        flush = getattr(self.store, "flush", None)
-        if flush is not None:
-            flush()
+        """Make every verdict so far durable with the story state that goes with it
+        (on a SQLite store in one transaction, and with the blobs put right after,
+        such as the stories role's offset)."""
         self._save_state()
 
     def close(self) -> None:
         """Save the clusterer and boilerplate counts; flush and release the store."""
         try:
             self._save_state()
+            save_index = getattr(self.store, "save_story_index", None)
+            saved_postings = getattr(self.clusterer, "saved_postings", None)
+            if save_index is not None and saved_postings is not None:
+                save_index(*saved_postings())  # nothing changes after the last checkpoint
         finally:
             self.store.close()
 
     def _save_state(self) -> None:
+        save_stories = getattr(self.store, "save_stories", None)
+        checkpoint = getattr(self.clusterer, "checkpoint", None)
+        incremental = save_stories is not None and checkpoint is not None
+        if save_stories is not None and checkpoint is not None:
+            # The changed stories, in one transaction with the rows pending now.
+            save_stories(_STORIES_BLOB, checkpoint())
+        else:  # the rows first, then the state that describes them
+            flush = getattr(self.store, "flush", None)
+            if flush is not None:
+                flush()
         self.store.put_blob(_BOILERPLATE_BLOB, self.boilerplate.dump())
-        if self.clusterer is not None:
+        if self.clusterer is not None and not incremental:
             self.store.put_blob(_STORIES_BLOB, self.clusterer.dump())
 
     def _maybe_checkpoint(self) -> None:
@@ -341,16 +352,27 @@ def _result(
     )
 
 
-def _open_clusterer(settings: DedupSettings, saved: bytes | None) -> Clusterer | None:
-    """C2's story clusterer when available (it is optional for dedup itself)."""
+def _open_clusterer(settings: DedupSettings, store: StateStore) -> Clusterer | None:
+    """C2's story clusterer when available (it is optional for dedup itself): as
+    checkpointed in the store (rows, or one blob of an older version), else empty."""
     try:
-        from kabar.dedup.stories import StoryClusterer
+        from kabar.dedup.stories import INCREMENTAL_VERSION, StoryClusterer
     except ImportError:
         log.warning("story clustering unavailable: kabar.dedup.stories not importable")
         return None
+    saved = store.get_blob(_STORIES_BLOB)
+    story_state = getattr(store, "story_state", None)
+    stored = story_state(_STORIES_BLOB) if saved and story_state is not None else None
     if saved:
         try:
-            clusterer: Clusterer = StoryClusterer.load(saved, settings)
+            clusterer: Clusterer
+            if stored is not None and stored.version == INCREMENTAL_VERSION:
+                clusterer = StoryClusterer.restore(
+                    stored.header, stored.rows(), stored.terms(), settings,
+                    postings=stored.index(),
+                )
+            else:  # one blob (version 1 or 2): the first checkpoint writes it as rows
+                clusterer = StoryClusterer.load(saved, settings)
             return clusterer
         except DedupError as exc:
             if exc.reason == "dense_unavailable":

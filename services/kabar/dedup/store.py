@@ -21,7 +21,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,12 +31,14 @@ import numpy as np
 import numpy.typing as npt
 
 from kabar.dedup import snapshot as snapshots
+from kabar.dedup import storystate
 from kabar.dedup.fingerprint import PERMUTATIONS, Fingerprint
 from kabar.dedup.lsh import BandIndex, SortedMultiIndex
 from kabar.dedup.snapshot import Snapshot
+from kabar.dedup.storystate import CheckpointGate, StoryCut, StoryRows
 from kabar.errors import ConfigError, DedupError, StateError
 from kabar.settings import DedupSettings
-from kabar.statefile import StateWriter, open_db, state_error
+from kabar.statefile import Statement, StateWriter, open_db, state_error
 
 log = logging.getLogger(__name__)
 
@@ -441,7 +443,7 @@ CREATE TABLE IF NOT EXISTS articles (
 );
 CREATE INDEX IF NOT EXISTS articles_seen ON articles (seen);
 CREATE TABLE IF NOT EXISTS blobs (name TEXT PRIMARY KEY, data BLOB NOT NULL);
-"""
+""" + storystate.SCHEMA
 _COLUMNS = "id, content_hash, revision, first_seen, seen, story_id, size, signature, bands,"
 _UPSERT = f"INSERT OR REPLACE INTO articles ({_COLUMNS} index_hash, seq) VALUES ({'?, ' * 10}?)"
 _TOUCH = "UPDATE articles SET seen = ?, seq = ? WHERE id = ?"
@@ -456,6 +458,8 @@ _TOKEN_BLOB = "snapshot_token"
 #: Blobs this large are kept in a file of their own; the table names the file.
 _BLOB_FILE_MIN = 1 << 20
 _BLOB_FILE = b"kabar-blob-file:"
+#: At close, how long a story checkpoint being encoded is waited for.
+CLOSE_WAIT_S = 60.0
 
 
 class SqliteStore:
@@ -505,6 +509,10 @@ class SqliteStore:
             db.close()
             raise state_error(exc, "dedup state", str(path), "dedup.state_path") from exc
         self._writer = StateWriter(db, "dedup", str(path))
+        #: Writes pass through it: held back while a story checkpoint is encoded.
+        self._gate = CheckpointGate(self._writer)
+        #: What the last story checkpoint wrote (tests, benchmarks).
+        self.last_story_rows: StoryRows | None = None
 
     def _load(self, db: sqlite3.Connection, now: float | None) -> None:
         # Without ``now`` everything is loaded: the deduper's first expire() call
@@ -582,7 +590,8 @@ class SqliteStore:
     def check_writable(self) -> None:
         """Refuse new state while the file fails and the unwritten backlog is full."""
         writer = self._writer
-        if writer.problem and writer.pending_rows + len(self._upserts) >= self.max_unwritten:
+        backlog = writer.pending_rows + self._gate.held_rows() + len(self._upserts)
+        if writer.problem and backlog >= self.max_unwritten:
             raise DedupError(
                 f"{writer.problem}; {writer.pending_rows} changes wait to be written",
                 reason="state_unwritable",
@@ -626,18 +635,54 @@ class SqliteStore:
         self.flush()
         if len(data) >= _BLOB_FILE_MIN and self._snapshot_path is not None:
             target = Path(f"{self.path}.{name}.blob")
-            self._writer.submit_job(lambda: _write_file(target, data), f"{name} checkpoint")
+            self._gate.submit_job(lambda: _write_file(target, data), f"{name} checkpoint")
             stored = _BLOB_FILE + target.name.encode("utf-8")
         else:
             stored = data
-        self._writer.submit([("INSERT OR REPLACE INTO blobs VALUES (?, ?)", [(name, stored)])])
+        self._gate.submit_blob([("INSERT OR REPLACE INTO blobs VALUES (?, ?)", [(name, stored)])])
+
+    def save_stories(self, header_blob: str, cut: StoryCut) -> None:
+        """Checkpoint the story changes ``cut`` holds: encoded on the writer thread and
+        committed in one transaction with the dedup rows pending now and the blobs
+        put until it is encoded (``storystate.CheckpointGate``)."""
+
+        def encode() -> list[Statement]:
+            rows = cut.encode()
+            self._memory.put_blob(header_blob, rows.header)
+            self.last_story_rows = rows
+            return storystate.statements(rows, header_blob)
+
+        self._gate.checkpoint(self.flush, encode)
+
+    @property
+    def checkpoint_pending(self) -> bool:
+        """A story checkpoint is being encoded (writes are held for it)."""
+        return self._gate.holding
+
+    def story_state(self, header_blob: str) -> storystate.StoredStories | None:
+        """The incrementally checkpointed story state, None when there is none
+        (rows and terms are read as the caller iterates)."""
+        header = self._memory.get_blob(header_blob)
+        if header is None or str(self.path) == ":memory:":
+            return None
+        return storystate.StoredStories(header, self.path, self._token)
+
+    def save_story_index(self, cut: int, postings: Mapping[str, bytes | bytearray]) -> None:
+        """At a clean stop, after the last checkpoint: the clusterer's postings as of
+        checkpoint ``cut``, for a fast reopen (``storystate.write_index``)."""
+        if str(self.path) == ":memory:":
+            return
+        target, token = storystate.index_path(self.path), self._token
+        self._gate.submit_job(
+            lambda: storystate.write_index(target, token, cut, postings), "story index"
+        )
 
     def expire(self, now: float) -> int:
         if self.autoflush:
             self.flush()
         cutoff = now - self._memory.ttl_s
         self._seq += 1  # a change the next snapshot must include
-        self._writer.submit([("DELETE FROM articles WHERE seen < ?", [(cutoff,)])])
+        self._gate.submit([("DELETE FROM articles WHERE seen < ?", [(cutoff,)])])
         return self._memory.expire(now)
 
     def flush(self) -> None:
@@ -649,7 +694,7 @@ class SqliteStore:
         touches = [(seen, self._seq, ident) for ident, seen in self._touches.items()]
         self._upserts = {}
         self._touches = {}
-        self._writer.submit([(_UPSERT, upserts), (_TOUCH, touches)])
+        self._gate.submit([(_UPSERT, upserts), (_TOUCH, touches)])
         if self._seq - self._snapshot_seq >= SNAPSHOT_EVERY:
             self.snapshot()
 
@@ -661,7 +706,7 @@ class SqliteStore:
         snap = self._memory.snapshot(self._token, self._seq)
         self._snapshot_seq = self._seq
         target = self._snapshot_path
-        self._writer.submit_job(lambda: snapshots.write(target, snap), "snapshot")
+        self._gate.submit_job(lambda: snapshots.write(target, snap), "snapshot")
 
     def sync(self, timeout_s: float = 10.0) -> bool:
         """Flush and wait until everything is committed (tests, benchmarks)."""
@@ -672,7 +717,9 @@ class SqliteStore:
         self.flush()
         if self._seq != self._snapshot_seq:
             self.snapshot()
-        unwritten = self._writer.close()
+        if self._gate.holding and not self._writer.problem:
+            self._writer.wait(CLOSE_WAIT_S)  # a story checkpoint is being encoded: let it out
+        unwritten = self._writer.close() + self._gate.held_rows()
         if unwritten:
             raise StateError(
                 f"dedup state {self.path}: {unwritten} changes could not be written"

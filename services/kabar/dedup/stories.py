@@ -60,6 +60,8 @@ from kabar.dedup.dense import Embedder, Vector, open_dense
 from kabar.dedup.fingerprint import BodyWords
 from kabar.dedup.language import detect_language
 from kabar.dedup.storymatch import MatchModel, Pair, load_model
+from kabar.dedup.storystate import STATE_VERSION as INCREMENTAL_STATE_VERSION
+from kabar.dedup.storystate import StoryCut, StoryJournal, decode_story
 from kabar.dedup.termids import HashedTerms
 from kabar.dedup.tfidf import (
     DocumentFrequencies,
@@ -76,6 +78,8 @@ from kabar.settings import DedupSettings
 STATE_VERSION = 2
 #: Version 1 state (which also counted bigrams into the document frequencies) loads as is.
 READABLE_VERSIONS = (1, STATE_VERSION)
+#: Checkpointed incrementally (``checkpoint``/``restore``): header, story rows, term rows.
+INCREMENTAL_VERSION = INCREMENTAL_STATE_VERSION
 #: Body words read per article: the lead carries the event, the tail drifts.
 BODY_WORDS = 300
 #: The first words of the body (the lede) count this many times.
@@ -277,6 +281,8 @@ class StoryClusterer:
         self._next_number = 0
         self._aliases: dict[str, str] = {}
         self._latest = 0.0
+        #: Stories changed since the last checkpoint (``checkpoint``).
+        self._journal = StoryJournal()
 
     # --- public API ---------------------------------------------------------
     def assign(
@@ -378,6 +384,68 @@ class StoryClusterer:
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise DedupError(f"cannot load story state: {exc}", reason="state_error") from exc
         return clusterer
+
+    def checkpoint(self) -> StoryCut:
+        """The stories changed since the last checkpoint (all of them at the first),
+        cut now; ``StoryCut.encode`` (on any thread) makes their rows."""
+        df = self._df
+        header: dict[str, Any] = {
+            "version": INCREMENTAL_VERSION, "prior_docs": df.prior_docs, "docs": df.docs,
+            "aliases": dict(self._aliases), "latest": self._latest,
+            "next_number": self._next_number,
+        }  # fmt: skip
+        if self._dense is not None:
+            header["dense"] = self._dense.to_dict()
+        return self._journal.cut(self._stories, header, df.terms, df.counts_view())
+
+    @classmethod
+    def restore(
+        cls,
+        header: bytes,
+        rows: Iterable[tuple[int, bytes]],
+        terms: Iterable[tuple[str, int]],
+        settings: DedupSettings,
+        embedder: Embedder | None = None,
+        postings: dict[str, bytearray] | None = None,
+    ) -> StoryClusterer:
+        """The clusterer checkpointed as ``header`` + story ``rows`` (number, data; in
+        number order) + document frequency ``terms`` (``kabar.dedup.storystate``);
+        ``postings`` saved with that checkpoint spare indexing the stories again."""
+        try:
+            state = orjson.loads(header)
+            if state.get("version") != INCREMENTAL_VERSION:
+                raise ValueError(f"not an incremental story state: {state.get('version')!r}")
+            clusterer = cls(settings, embedder)
+            counts = {"prior_docs": state["prior_docs"], "docs": state["docs"],
+                      "counts": dict(terms)}  # fmt: skip
+            clusterer._df = DocumentFrequencies.from_dict(counts)
+            clusterer._use_vocabulary()
+            for number, data in rows:
+                fields, norms, norms_at = decode_story(data)
+                story = _Story.from_dict(fields)
+                story.norms, story.norms_at = norms, norms_at
+                clusterer._next_number = number  # the story keeps its number (postings order)
+                if postings is None:
+                    clusterer._index(story)
+                else:
+                    clusterer._number(story)
+            if postings is not None:
+                clusterer._postings = postings
+            clusterer._next_number = max(clusterer._next_number, int(state["next_number"]))
+            clusterer._aliases = dict(state["aliases"])
+            clusterer._latest = float(state["latest"])
+            clusterer._journal.cuts = int(state.get("cut", 0))
+            if clusterer._dense is not None and state.get("dense"):
+                clusterer._dense.restore(state["dense"], set(clusterer._stories))
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError) as exc:
+            raise DedupError(f"cannot load story state: {exc}", reason="state_error") from exc
+        clusterer._journal.loaded(clusterer._df.terms, clusterer._df.counts_view())
+        return clusterer
+
+    def saved_postings(self) -> tuple[int, dict[str, bytearray]]:
+        """The last checkpoint's number and the postings (valid for it when nothing
+        changed since: at a clean stop, right after the last ``checkpoint``)."""
+        return self._journal.cuts, self._postings
 
     # --- features -----------------------------------------------------------
     def _use_vocabulary(self) -> None:
@@ -578,6 +646,7 @@ class StoryClusterer:
             spread = spread_base - log(len(postings.get(term, b"")) // _NUMBER_BYTES + 1.0)
             squares += (x * spread) ** 2
         titles = sum(x * x for x in self._df.weighted(story.titles).values())
+        self._journal.touch(story.id)
         story.norms = (math.sqrt(squares), math.sqrt(titles))
         story.norms_at = docs
         return story.norms
@@ -596,6 +665,7 @@ class StoryClusterer:
             article.title + "\n" + article.body[:LANGUAGE_CHARS]
         )
         story_id = "st_" + hashlib.sha1(doc.article_id.encode()).hexdigest()[:20]
+        self._journal.touch(story_id)
         title = article.title.strip() or " ".join(article.body.split()[:TITLE_FALLBACK_WORDS])
         # What _add would make of an empty story, built directly (most articles start one).
         vector = doc.vector
@@ -629,6 +699,7 @@ class StoryClusterer:
         return story
 
     def _add(self, story: _Story, doc: _Doc) -> None:
+        self._journal.touch(story.id)
         story.member_count += 1
         story.member_ids = (*story.member_ids, doc.article_id)[-MAX_MEMBER_IDS:]
         story.outlets[doc.portal] = story.outlets.get(doc.portal, 0) + 1
@@ -672,6 +743,7 @@ class StoryClusterer:
         """Merge two stories; the larger (then the older) survives."""
         if (other.member_count, -other.first_seen) > (keep.member_count, -keep.first_seen):
             keep, other = other, keep
+        self._journal.touch(keep.id)
         if self._dense is not None:
             self._dense.merge(keep.id, other.id)
         self._drop(other)
@@ -729,6 +801,7 @@ class StoryClusterer:
                 del self._postings[term]
 
     def _drop(self, story: _Story) -> None:
+        self._journal.touch(story.id)
         for term in story.centroid:
             self._unpost(term, story.key)
         self._stories.pop(story.id, None)

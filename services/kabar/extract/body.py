@@ -340,9 +340,18 @@ def rule_container(tree: LexborHTMLParser, selectors: Sequence[str]) -> list[Lex
             continue
         ids = {n.mem_id for n in nodes}
         outer = [n for n in nodes if not _has_ancestor_in(n, ids)]
-        if any(n.text(strip=True) for n in outer):
+        if any(_has_text(n) for n in outer):
             return outer
     return []
+
+
+def _has_text(node: LexborNode) -> bool:
+    """Whether the subtree holds any non-blank text: stops at the first such text node
+    instead of joining the whole container's text."""
+    for child in node.traverse(include_text=True):
+        if child.tag == "-text" and not (child.text_content or " ").isspace():
+            return True
+    return False
 
 
 def _has_ancestor_in(node: LexborNode, ids: set[int]) -> bool:
@@ -357,9 +366,10 @@ def _has_ancestor_in(node: LexborNode, ids: set[int]) -> bool:
 class _Walker:
     """One pass over the container subtree that emits paragraph lines."""
 
-    def __init__(self, vocab: Vocabulary, body_chars: int) -> None:
+    def __init__(self, vocab: Vocabulary, nodes: Sequence[LexborNode]) -> None:
         self.vocab = vocab
-        self.max_clutter_chars = body_chars * CLUTTER_MAX_SHARE
+        self._nodes = nodes
+        self._max_clutter_chars = -1.0
         self.lines: list[Line] = []
         self.removed = 0
         self._parts: list[str] = []
@@ -368,6 +378,15 @@ class _Walker:
         self._block_tag = "p"
         self._in_article = False
         self._skip: set[int] = set()
+
+    @property
+    def max_clutter_chars(self) -> float:
+        """The most text a clutter block may hold: a share of the container's text, read
+        on the first block that needs it (most containers hold none)."""
+        if self._max_clutter_chars < 0:
+            body_chars = sum(len(n.text(strip=True)) for n in self._nodes)
+            self._max_clutter_chars = body_chars * CLUTTER_MAX_SHARE
+        return self._max_clutter_chars
 
     def flush(self) -> None:
         if not self._parts:
@@ -537,8 +556,7 @@ def _is_hidden(attrs: dict[str, str | None]) -> bool:
 
 def container_lines(nodes: Sequence[LexborNode], vocab: Vocabulary) -> BodyResult:
     """Walk the container nodes in order into lines, dropping clutter blocks."""
-    body_chars = sum(len(n.text(strip=True)) for n in nodes)
-    walker = _Walker(vocab, body_chars)
+    walker = _Walker(vocab, nodes)
     for node in nodes:
         walker.walk(node)
     return BodyResult(tuple(walker.lines), walker.removed)

@@ -52,13 +52,16 @@ _TIME = (
     r"(?P<hh>\d{1,2})[:.](?P<mi>\d{2})(?![\d])(?:[:.](?P<ss>\d{2})(?:\.\d+)?)?"
     r"\s*(?P<ampm>am|pm)?(?:\s*\(?\s*" + _ZONE + r"(?![a-z])\)?)?)?"
 )
+# A pattern opens with its first digit, the "no digit before" check right after it
+# ("\d(?<!\d\d)" is "(?<!\d)\d"): a leading lookbehind makes the regex engine try every
+# offset instead of skipping to the digits (two to three times slower).
 _ISO = re.compile(
-    r"(?<!\d)(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
+    r"(?P<y>\d(?<!\d\d)\d{3})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
     r"(?:(?:\s*t\s*|\s+)(?P<hh>\d{1,2}):(?P<mi>\d{2})(?::(?P<ss>\d{2})(?:[.,]\d+)?)?"
     r"\s*" + _ZONE + r"?)?",
 )
 _DAY_MONTH_YEAR = re.compile(
-    r"(?<![\w])(?P<d>\d{1,2})(?:st|nd|rd|th)?[\s./-]*(?P<mon>" + _MONTH + r")(?![a-z])\.?"
+    r"(?P<d>\d(?<!\w\d)\d?)(?:st|nd|rd|th)?[\s./-]*(?P<mon>" + _MONTH + r")(?![a-z])\.?"
     r"[\s,./-]*(?P<y>\d{4})(?!\d)" + _TIME,
 )
 _MONTH_DAY_YEAR = re.compile(
@@ -66,13 +69,15 @@ _MONTH_DAY_YEAR = re.compile(
     r"(?P<y>\d{4})(?!\d)" + _TIME,
 )
 _NUMERIC = re.compile(
-    r"(?<![\d/.-])(?P<d>\d{1,2})(?:[/-](?P<m>\d{1,2})[/-](?P<y>\d{4}|\d{2})"
+    r"(?P<d>\d(?<![\d/.-]\d)\d?)(?:[/-](?P<m>\d{1,2})[/-](?P<y>\d{4}|\d{2})"
     r"|\.(?P<m2>\d{1,2})\.(?P<y2>\d{4}))(?![\d/.-]\d)" + _TIME,
 )
 _YEAR_FIRST = re.compile(
-    r"(?<![\d/])(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})(?![\d/])" + _TIME,
+    r"(?P<y>\d(?<![\d/]\d)\d{3})/(?P<m>\d{1,2})/(?P<d>\d{1,2})(?![\d/])" + _TIME,
 )
-_YEAR = re.compile(r"(?<!\d)(?:19|20|21)\d\d(?!\d)")
+# The digit boundaries are checked on each hit: a leading lookbehind would make the
+# regex engine try every offset of the text instead of skipping to candidate digits.
+_YEAR = re.compile(r"(?:19|20|21)\d\d")
 _OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})")
 # The patterns are written in lower case and run on lowercased text: case-blind
 # matching (re.I) of the month alternations is several times slower.
@@ -120,21 +125,77 @@ class FoundDate:
 def find_dates(text: str, *, default_tz: str = "WIB", limit: int = 20) -> list[FoundDate]:
     """Up to ``limit`` plausible dates in ``text``, in reading order."""
     found: dict[int, FoundDate] = {}
-    lowered = text.lower()
-    # Lowering keeps offsets only when no character expands ("İ" becomes two).
-    patterns, subject = (
-        (_PATTERNS, lowered) if len(lowered) == len(text) else (_PATTERNS_ANY_CASE, text)
-    )
+    patterns, subject = _subject(text)
     for low, high in _windows(text):
-        for pattern in patterns:
-            for match in pattern.finditer(subject, low, high):
-                value = _to_utc(match, default_tz)
-                if value is not None and match.start() not in found:
-                    has_time = match.group("hh") is not None
-                    found[match.start()] = FoundDate(match.start(), value, has_time)
+        _collect(found, patterns, subject, low, high, default_tz)
         if len(found) >= limit:
             break
     return sorted(found.values(), key=lambda f: f.start)[:limit]
+
+
+def date_near(text: str, at: int, *, default_tz: str = "WIB") -> str | None:
+    """The date printed nearest after offset ``at`` of ``text`` (a headline), preferring
+    one with a time: the first timed date after it, else the nearest timed one before it,
+    else the first date after it, else the nearest before. The stretches around years are
+    read outwards from ``at`` and reading stops at the first timed date, so the dates of
+    a long page (related stories) are mostly never parsed."""
+    patterns, subject = _subject(text)
+    windows = list(_windows(text))
+    fallback: FoundDate | None = None
+    for low, high in windows:
+        if high <= at:
+            continue
+        for found in _sorted_dates(patterns, subject, low, high, default_tz):
+            if found.start < at:
+                continue
+            if found.has_time:
+                return found.value
+            fallback = fallback or found
+    nearest_before: FoundDate | None = None
+    for low, high in reversed(windows):
+        if low >= at:
+            continue
+        for found in reversed(_sorted_dates(patterns, subject, low, high, default_tz)):
+            if found.start >= at:
+                continue
+            if found.has_time:
+                return found.value
+            nearest_before = nearest_before or found
+    chosen = fallback or nearest_before
+    return chosen.value if chosen else None
+
+
+def _subject(text: str) -> tuple[tuple[re.Pattern[str], ...], str]:
+    """The patterns and the text they run on: lowercased, unless lowering moves offsets
+    (a character that expands, as "İ" does), then the case-blind patterns on the text."""
+    lowered = text.lower()
+    return (_PATTERNS, lowered) if len(lowered) == len(text) else (_PATTERNS_ANY_CASE, text)
+
+
+def _sorted_dates(
+    patterns: tuple[re.Pattern[str], ...], subject: str, low: int, high: int, default_tz: str
+) -> list[FoundDate]:
+    found: dict[int, FoundDate] = {}
+    _collect(found, patterns, subject, low, high, default_tz)
+    return sorted(found.values(), key=lambda f: f.start)
+
+
+def _collect(
+    found: dict[int, FoundDate],
+    patterns: tuple[re.Pattern[str], ...],
+    subject: str,
+    low: int,
+    high: int,
+    default_tz: str,
+) -> None:
+    """Add the dates of ``subject[low:high]`` to ``found`` (the first pattern to match at
+    an offset names the date there)."""
+    for pattern in patterns:
+        for match in pattern.finditer(subject, low, high):
+            value = _to_utc(match, default_tz)
+            if value is not None and match.start() not in found:
+                has_time = match.group("hh") is not None
+                found[match.start()] = FoundDate(match.start(), value, has_time)
 
 
 def _windows(text: str) -> Iterator[tuple[int, int]]:
@@ -148,9 +209,13 @@ def _windows(text: str) -> Iterator[tuple[int, int]]:
             yield 0, len(text)
         return
     low = high = -1
+    size = len(text)
     for year in _YEAR.finditer(text):
-        start = max(0, year.start() - WINDOW_BEFORE)
-        end = min(len(text), year.end() + WINDOW_AFTER)
+        first, stop = year.span()
+        if (first and text[first - 1].isdecimal()) or (stop < size and text[stop].isdecimal()):
+            continue  # part of a longer number (\d is what str.isdecimal accepts)
+        start = max(0, first - WINDOW_BEFORE)
+        end = min(size, stop + WINDOW_AFTER)
         if start > high >= 0:
             yield low, high
             low = -1
@@ -162,7 +227,11 @@ def _windows(text: str) -> Iterator[tuple[int, int]]:
 
 def to_iso(moment: datetime) -> str:
     """A timezone-aware datetime as UTC ISO 8601 with a ``Z`` suffix."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = moment.astimezone(UTC)  # formatted by hand: strftime is several times slower
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
+        f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
+    )
 
 
 def _to_utc(match: re.Match[str], default_tz: str) -> str | None:

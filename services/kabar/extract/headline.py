@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from kabar.extract.dates import FoundDate, find_dates
+from kabar.extract.dates import date_near, find_dates
 
 ANCHOR_CHARS = 30
 MIN_ANCHOR_CHARS = 5
@@ -32,6 +32,8 @@ TAG_TEXT_CHARS = 160
 MAX_TAGS = 40
 #: How much markup past a label ``text_near`` reads (a credit block's names).
 NEAR_AFTER_CHARS = 600
+#: How much markup from its first label a credit block elsewhere on the page spans.
+CREDIT_BLOCK_BYTES = 1200
 #: How far back a photo/caption container may open before a byline tag.
 MEDIA_LOOKBACK_BYTES = 200
 
@@ -56,12 +58,12 @@ _LINK_OPEN = re.compile(rb"<a[\s>]", re.IGNORECASE)
 
 @dataclass(slots=True)
 class _Marks:
-    """Tags around the headline that may carry a date or a byline."""
+    """Tags around the headline that may carry a date or a byline, as offsets into the
+    markup (start of the tag, end of its opening): their text is read only when asked."""
 
-    marked: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # time, itemprop
-    #: Where in the markup, and the text after class*=date/tgl/... tags.
-    stamps: list[tuple[int, str]] = field(default_factory=list)
-    bylines: list[str] = field(default_factory=list)  # text after class*=author/...
+    marked: list[tuple[str, dict[str, str], int]] = field(default_factory=list)  # time, itemprop
+    stamps: list[tuple[int, int]] = field(default_factory=list)  # class*=date/tgl/...
+    bylines: list[tuple[int, int]] = field(default_factory=list)  # class*=author/...
 
 
 class HeadlineRegion:
@@ -76,7 +78,15 @@ class HeadlineRegion:
         self._cut: tuple[str, int] | None = None  # markup without scripts, headline offset
         self._text: tuple[str, int] | None = None
         self._marks: _Marks | None = None
+        self._bylines: list[str] | None = None
         self._low: str | None = None
+        #: Where each looked-for word first occurs in the lowercased markup (-1: nowhere):
+        #: the same words are asked about by several readers.
+        self._firsts: dict[str, int] = {}
+
+    @property
+    def tree(self) -> LexborHTMLParser:
+        return self._tree
 
     def marked_dates(self, itemprop: str) -> list[str]:
         """Raw dates of ``[itemprop=...]`` tags, then of ``<time>`` (for datePublished)."""
@@ -85,10 +95,14 @@ class HeadlineRegion:
         if itemprop not in self._markup()[0] and not timed:
             return []
         marked = self._found().marked
-        exact = [a for _, a in marked if a.get("itemprop") == itemprop]
+        exact = [(a, end) for _, a, end in marked if a.get("itemprop") == itemprop]
         if itemprop == "datePublished":
-            exact += [a for tag, a in marked if tag == "time" and "itemprop" not in a]
-        raws = (a.get("datetime") or a.get("content") or a.get("_text") for a in exact[:3])
+            exact += [(a, end) for tag, a, end in marked if tag == "time" and "itemprop" not in a]
+        markup = self._markup()[0]
+        raws = (
+            a.get("datetime") or a.get("content") or _following_text(markup, end)
+            for a, end in exact[:3]
+        )
         return [raw for raw in raws if raw]
 
     def stamped_date(self) -> str | None:
@@ -100,11 +114,12 @@ class HeadlineRegion:
         """
         if not self._mentions(DATE_CLASSES):
             return None
-        headline_at = self._markup()[1]
+        markup, headline_at = self._markup()
         stamps = self._found().stamps
-        after = [text for at, text in stamps if at >= headline_at]
-        before = [text for at, text in reversed(stamps) if at < headline_at]
-        for text in (*after, *before):
+        after = [end for at, end in stamps if at >= headline_at]
+        before = [end for at, end in reversed(stamps) if at < headline_at]
+        for end in (*after, *before):
+            text = _following_text(markup, end)
             timed = next((f.value for f in find_dates(text, limit=2) if f.has_time), None)
             if timed:
                 return timed
@@ -113,13 +128,20 @@ class HeadlineRegion:
     def printed_date(self) -> str | None:
         """The date printed next to the headline."""
         text, at = self.text()
-        return _best_date(find_dates(text), at) if text else None
+        return date_near(text, at) if text else None
 
     def byline_texts(self) -> list[str]:
         """Texts of byline-classed tags near the headline, photo credits left out."""
         if not self._mentions(BYLINE_CLASSES):  # "author" covers itemprop and rel too
             return []
-        return self._found().bylines
+        if self._bylines is None:
+            markup = self._markup()[0]
+            self._bylines = [
+                _following_text(markup, end)
+                for start, end in self._found().bylines
+                if not _inside_media(markup, start)
+            ]
+        return self._bylines
 
     def text(self) -> tuple[str, int]:
         """The visible text around the headline and where the headline starts in it."""
@@ -139,23 +161,34 @@ class HeadlineRegion:
         if not self._mentions(words) or self._low is None:
             return ""
         low = self._low
-        firsts = [at for word in words if (at := low.find(word)) >= 0]
-        if not firsts:
-            return ""
-        last = max(low.rfind(word) for word in words)
+        found = [word for word in words if self._first(word) >= 0]
+        firsts = [self._first(word) for word in found]
+        last = max(low.rfind(word) for word in found)
         start = low.rfind("<", 0, min(firsts)) + 1  # from the tag holding the label
         return _visible("<" + self._markup()[0][start : last + after])
 
     def _mentions(self, words: tuple[str, ...]) -> bool:
         """Whether the markup holds any of the (lowercase) words: a cheap test that
         spares the tag scan when no tag can qualify."""
-        if self._low is None:
-            self._low = self._markup()[0].lower()
-        return any(word in self._low for word in words)
+        return any(self._first(word) >= 0 for word in words)
+
+    def _first(self, word: str) -> int:
+        at = self._firsts.get(word)
+        if at is None:
+            if self._low is None:
+                self._low = self._markup()[0].lower()
+            at = self._firsts[word] = self._low.find(word)
+        return at
 
     def _found(self) -> _Marks:
         if self._marks is None:
-            self._marks = _scan(self._markup()[0])
+            markup = self._markup()[0]
+            if self._low is None:
+                self._low = markup.lower()
+            if len(self._low) == len(markup):
+                self._marks = _scan(markup, self._low, self._first)
+            else:  # lowering moved offsets (rare scripts): search the markup as it is
+                self._marks = _scan(markup, markup, markup.find)
         return self._marks
 
     def _markup(self) -> tuple[str, int]:
@@ -188,6 +221,22 @@ class HeadlineRegion:
         return anchor.encode("utf-8") if len(anchor) >= MIN_ANCHOR_CHARS else b""
 
 
+def credit_block_text(tree: LexborHTMLParser, labels: tuple[bytes, ...]) -> str:
+    """The visible text of the page's first credit block ("Penulis: X / Editor: Y") in
+    <body>, wherever it stands: for a page whose headline region names nobody (the credits
+    printed below the story, past the region). The first of ``labels`` found in the raw
+    bytes opens ``CREDIT_BLOCK_BYTES`` of markup, scripts cut out."""
+    raw = tree.raw_html
+    body = max(raw.find(b"<body"), 0)
+    found = [at for label in labels if (at := raw.find(label, body)) >= 0]
+    if not found:
+        return ""
+    at = raw.rfind(b"<", body, min(found))
+    at = at if at >= 0 else min(found)
+    chunk = raw[at : at + CREDIT_BLOCK_BYTES].decode("utf-8", "replace")
+    return _visible(_COMMENT.sub(" ", _SCRIPT.sub(" ", chunk)))
+
+
 def _headline_offset(raw: bytes, start: int, anchor: bytes) -> int:
     """Offset of the first copy of ``anchor`` that starts (or nearly starts) a text node,
     preferring one that is not a link's text: a linked copy is usually a teaser of the
@@ -215,30 +264,29 @@ def _visible(markup: str) -> str:
     return html.unescape(text) if "&" in text else text
 
 
-def _scan(markup: str) -> _Marks:
+def _scan(markup: str, lowered: str, first: Callable[[str], int]) -> _Marks:
+    """The dated and byline tags of ``markup`` (``lowered``: its lowercase copy, offsets
+    kept; ``first``: where a word first occurs in it)."""
     marks = _Marks()
-    for start in _tags_with_words(markup)[:MAX_TAGS]:
+    for start in _tags_with_words(lowered, first)[:MAX_TAGS]:
         match = _OPEN_TAG.match(markup, start)
         if match is None:
             continue
         tag, attr_text = match.group(1).lower(), match.group(2) or ""
         attrs = {k.lower(): v.strip("\"'") for k, v in _ATTR.findall(attr_text)}
-        _sort(marks, tag, attrs, markup, match)
+        _sort(marks, tag, attrs, match)
     return marks
 
 
-def _tags_with_words(markup: str) -> list[int]:
+def _tags_with_words(lowered: str, first: Callable[[str], int]) -> list[int]:
     """Starts of the tags whose name or attributes mention a date or byline word.
 
     str.find per word plus two rfinds per hit is far cheaper than a regex over
     every tag's attributes.
     """
-    lowered = markup.lower()
-    if len(lowered) != len(markup):
-        lowered = markup
     starts: set[int] = set()
     for word in _TAG_WORDS:
-        at = lowered.find(word)
+        at = first(word)
         while at >= 0:
             opened = lowered.rfind("<", 0, at)
             if opened > lowered.rfind(">", 0, at):
@@ -247,21 +295,17 @@ def _tags_with_words(markup: str) -> list[int]:
     return sorted(starts)
 
 
-def _sort(
-    marks: _Marks, tag: str, attrs: dict[str, str], markup: str, match: re.Match[str]
-) -> None:
+def _sort(marks: _Marks, tag: str, attrs: dict[str, str], match: re.Match[str]) -> None:
     itemprop = attrs.get("itemprop", "")
     classes = attrs.get("class", "").lower()
     dated = _has(classes, DATE_CLASSES)
     named = _has(classes, BYLINE_CLASSES) and not dated
     if itemprop == "author" or "author" in attrs.get("rel", "") or named:
-        if not _inside_media(markup, match.start()):
-            marks.bylines.append(_following_text(markup, match.end()))
+        marks.bylines.append((match.start(), match.end()))
     elif tag == "time" or itemprop in ("datePublished", "dateModified"):
-        attrs["_text"] = _following_text(markup, match.end())
-        marks.marked.append((tag, attrs))
+        marks.marked.append((tag, attrs, match.end()))
     elif dated:
-        marks.stamps.append((match.start(), _following_text(markup, match.end())))
+        marks.stamps.append((match.start(), match.end()))
 
 
 def _inside_media(markup: str, at: int) -> bool:
@@ -282,14 +326,3 @@ def _following_text(markup: str, at: int) -> str:
     text = _visible(markup[at : at + TAG_TEXT_CHARS * 3])
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return "\n".join(lines)[:TAG_TEXT_CHARS]
-
-
-def _best_date(found: list[FoundDate], headline_at: int) -> str | None:
-    """Prefer a timed stamp after the headline, then the nearest timed one before it."""
-    after = [f for f in found if f.start >= headline_at]
-    before = [f for f in reversed(found) if f.start < headline_at]
-    for group in (after, before):
-        timed = next((f for f in group if f.has_time), None)
-        if timed:
-            return timed.value
-    return next((f.value for f in after or before), None)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
@@ -32,8 +32,8 @@ from kabar.extract.bylines import (
 )
 from kabar.extract.clutter import generic_tag_re
 from kabar.extract.dates import parse_date
-from kabar.extract.headline import HeadlineRegion
-from kabar.extract.jsonld import LinkedData, blocks_in_html, read_linked_data
+from kabar.extract.headline import HeadlineRegion, credit_block_text
+from kabar.extract.jsonld import LinkedData, read_linked_data
 from kabar.extract.rules import rules_for_host
 
 TITLE_KEYS = ("og:title", "twitter:title", "parsely-title", "dc.title", "title", "headline")
@@ -68,10 +68,16 @@ MIRROR_WORDS = 6
 LANGUAGE_PARAGRAPHS = 8
 #: Share of tags that, being single words of the description, make the keywords its copy.
 MIRROR_SHARE = 0.7
-# A CSS query over the whole document costs about a third of the parse on portal
-# pages, so the common path only queries <head>, cuts JSON-LD out of the raw
-# bytes, and looks for <h1> (stopping at the first) only when the title needs it.
+# The common path queries <head> for its tags, then walks the tree once for the first
+# <h1> elements and the JSON-LD blocks: a CSS query is a C walk of the elements (a
+# twentieth of the parse), cheaper than one byte search of the whole page.
 _HEAD_SELECTOR = 'meta, link[rel="canonical"][href], title'
+#: Headlines, JSON-LD blocks ("application/ld+json", any case, maybe with parameters) and
+#: og:title tags (one in <body> means the parser moved the head's tags there).
+_MARKS_SELECTOR = (
+    'h1, script[type*="ld+json" i], meta[property="og:title" i], meta[name="og:title" i]'
+)
+MAX_LD_BLOCKS = 20
 #: A zoned stamp is WIB wall time under a wrong zone when, read as wall time, it is this
 #: close to the time the page prints, and read with its zone at least this far from it.
 SLIP_AGREE = timedelta(hours=1)
@@ -81,14 +87,16 @@ SLIP_OFF = timedelta(hours=5)
 _SIGN_SLIP = re.compile(r"(-0[789]:?00|\s*(?:z|gmt|utc|\+00:?00))$", re.IGNORECASE)
 #: Words of a printed credit block ("Penulis: A | Editor: B"), lowercase.
 CREDIT_WORDS = ("penulis", "reporter", "pewarta", "writer", "editor", "redaktur")
+#: Credit labels searched for (as printed) over the page when nothing else names an author.
+PAGE_CREDIT_LABELS = (b"Penulis", b"PENULIS", b"Reporter", b"Pewarta")
 #: A desk as author: "Tim detikBali", "Tim Redaksi - Contoh.com" (the name before a dash).
 _TEAM = re.compile(r"^((?:tim|team)\s+[^\s\-–|][^\-–|]{0,40}?)\s*(?:[-–|].*)?$", re.IGNORECASE)
 #: A printed <h1> is the headline when this share of its words are in a declared title.
 HEADLINE_SHARE = 0.6
 MAX_H1 = 3
-MAX_H1_BYTES = 2000
-_H1_OPEN = re.compile(rb"<h1\b[^>]*>", re.IGNORECASE)
-_TAGS = re.compile(r"<[^>]*>")
+#: Elements inside a headline whose text is not shown as text.
+_UNSEEN_TAGS = frozenset({"svg", "script", "style", "noscript", "template"})
+_UNSEEN_SELECTOR = ", ".join(sorted(_UNSEEN_TAGS))
 _WORD = re.compile(r"\w+")
 _KEYWORD_SPLIT = re.compile(r"\s*[,;]\s*")
 #: "Topic: Indra Birowo" in JSON-LD keywords: the label goes, the topic stays.
@@ -124,15 +132,18 @@ class _Head:
     title: str | None = None
     lang: str | None = None
     tree: LexborHTMLParser | None = None
-    _h1: LexborNode | None = None
-    _h1_read: bool = False
+    _h1s: list[LexborNode] | None = None
+
+    def h1s(self) -> list[LexborNode]:
+        """The page's first ``MAX_H1`` <h1> elements, looked up once."""
+        if self._h1s is None:
+            self._h1s = self.tree.css("h1")[:MAX_H1] if self.tree is not None else []
+        return self._h1s
 
     def h1(self) -> LexborNode | None:
-        """The first <h1>, looked up once and only when asked (it may cost a whole walk)."""
-        if not self._h1_read and self.tree is not None:
-            self._h1_read = True
-            self._h1 = self.tree.css_first("h1")
-        return self._h1
+        """The first <h1>."""
+        found = self.h1s()
+        return found[0] if found else None
 
     def first(self, keys: Iterable[str]) -> str | None:
         return next((self.metas[k][0] for k in keys if k in self.metas), None)
@@ -194,16 +205,35 @@ def _read_head(tree: LexborHTMLParser) -> _Head:
     head = _Head(tree=tree)
     scope = tree.head
     _read_tags(head, scope.css(_HEAD_SELECTOR) if scope is not None else [])
-    raw = tree.raw_html
+    titled = _read_marks(head, tree)
     body = tree.body
     # Stray text or tags in <head> make the parser move the rest of it into <body>.
-    if body is not None and "og:title" not in head.metas and raw.find(b"og:title") >= 0:
+    if body is not None and "og:title" not in head.metas and titled:
         _read_tags(head, body.css("meta"))
-    head.scripts = blocks_in_html(raw)
     root = tree.root
     if root is not None and root.tag == "html":
         head.lang = root.attributes.get("lang") or root.attributes.get("xml:lang")
     return head
+
+
+def _read_marks(head: _Head, tree: LexborHTMLParser) -> bool:
+    """Note the first <h1> elements and the JSON-LD script bodies in ``head``, in one walk
+    of the tree (a byte search for JSON-LD costs more: the page is some tenfold the size
+    of its tree's element list, and the headline needs the walk anyway); return whether
+    the page has an og:title meta tag anywhere."""
+    h1s: list[LexborNode] = []
+    titled = False
+    for node in tree.css(_MARKS_SELECTOR):
+        tag = node.tag
+        if tag == "h1":
+            if len(h1s) < MAX_H1:
+                h1s.append(node)
+        elif tag == "meta":
+            titled = True
+        elif len(head.scripts) < MAX_LD_BLOCKS:
+            head.scripts.append(node.text())
+    head._h1s = h1s
+    return titled
 
 
 def _read_tags(head: _Head, nodes: list[LexborNode]) -> None:
@@ -298,8 +328,7 @@ def _visible_headline(
 ) -> str | None:
     """The page's printed headline: the first of its first ``<h1>`` elements that shares
     most of its words with a declared title (JSON-LD, og:title, ``<title>``), so a logo or
-    section name set in ``<h1>`` is passed over. Read off the raw bytes: a CSS query for
-    ``<h1>`` walks the whole document."""
+    section name set in ``<h1>`` is passed over."""
     if head.tree is None:
         return None
     titles = [t for t in (_clean(x) for x in declared) if t]
@@ -307,7 +336,7 @@ def _visible_headline(
     if not words:
         return None
     beside: str | None = None
-    for text in _raw_h1_texts(head.tree.raw_html):
+    for text in _h1_texts(head):
         own = _title_words(text)
         if len(own) < 2 or len(own & words) < HEADLINE_SHARE * len(own):
             continue
@@ -350,32 +379,25 @@ def _title_words(text: str) -> set[str]:
     return set(_WORD.findall(text.casefold()))
 
 
-def _raw_h1_texts(raw: bytes) -> Iterable[str]:
-    """Texts of the first few ``<h1>`` elements, tags stripped, entities decoded."""
-    at = 0
-    for _ in range(MAX_H1):
-        # Plain finds are several times cheaper than a case-blind regex; the uppercase
-        # spelling (old templates) is looked for only when the lowercase one is absent.
-        begin = _find_either(raw, b"<h1", b"<H1", at, len(raw))
-        if begin < 0:
-            return
-        start = _H1_OPEN.match(raw, begin)
-        if start is None:
-            at = begin + 3
-            continue
-        end = _find_either(raw, b"</h1", b"</H1", start.end(), start.end() + MAX_H1_BYTES)
-        if end < 0:
-            return
-        markup = raw[start.end() : end].decode("utf-8", "replace")
-        text = _clean(_TAGS.sub(" ", markup))
+def _h1_texts(head: _Head) -> Iterable[str]:
+    """Texts of the first few ``<h1>`` elements, whitespace collapsed."""
+    for node in head.h1s():
+        if node.css_first(_UNSEEN_SELECTOR) is None:
+            raw = node.text(deep=True, separator=" ")
+        else:
+            raw = " ".join(_seen_texts(node))
+        text = " ".join(raw.split()).strip(" -|")
         if text:
             yield text
-        at = end + 4
 
 
-def _find_either(raw: bytes, lower: bytes, upper: bytes, start: int, stop: int) -> int:
-    found = raw.find(lower, start, stop)
-    return found if found >= 0 else raw.find(upper, start, stop)
+def _seen_texts(node: LexborNode) -> Iterator[str]:
+    """The text a reader sees in ``node``: not scripts, nor an SVG logo's <title>."""
+    for child in node.iter(include_text=True):
+        if child.tag == "-text":
+            yield child.text_content or ""
+        elif child.tag not in _UNSEEN_TAGS:
+            yield from _seen_texts(child)
 
 
 def _authors(
@@ -396,7 +418,12 @@ def _authors(
         names = normalize_authors(authors_in_text(text) or _first_line(text), brands)
         if names:
             return names
-    return normalize_authors(authors_in_text(region.text()[0]), brands)
+    names = normalize_authors(authors_in_text(region.text()[0]), brands)
+    if names:
+        return names
+    # Credits printed under the story, beyond the stretch around the headline.
+    writers = printed_credits(credit_block_text(region.tree, PAGE_CREDIT_LABELS))[0]
+    return normalize_authors(writers, brands)
 
 
 def _printed_writers(
@@ -456,7 +483,7 @@ def _tags(ld: LinkedData, head: _Head, title: str | None) -> tuple[str, ...]:
     for group in groups:
         tags = _unmirrored(
             _distinct(
-                t for t in (_clean(_TAG_LABEL.sub("", x)) for x in group) if t and ":" not in t
+                t for t in (_clean(_unlabelled(x)) for x in group) if t and ":" not in t
             ),
             description,
         )
@@ -465,6 +492,10 @@ def _tags(ld: LinkedData, head: _Head, title: str | None) -> tuple[str, ...]:
         if topical:
             return topical
     return ()
+
+
+def _unlabelled(tag: str) -> str:
+    return _TAG_LABEL.sub("", tag) if ":" in tag else tag
 
 
 def _unmirrored(tags: tuple[str, ...], description: str) -> tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""The fetcher: one shared ``httpx.AsyncClient`` behind every politeness and
+"""The fetcher: shared ``httpx.AsyncClient`` connection pools behind every politeness and
 safety rule.
 
 One attempt is a chain of hops followed by hand, because each hop must pass
@@ -6,7 +6,13 @@ the same checks (scheme, public address, robots.txt, the host's rate slot)
 and loops must be caught. Attempts are retried with backoff for transient
 failures only; the final failure is raised as a typed ``FetchError`` carrying
 the URL. The body is streamed through ``body.read_body`` (size and
-decompression limits) and decoded by ``charset.decode``.
+decompression limits) and decoded by ``charset.decode``, at no less than a
+minimum transfer rate (``pace``).
+
+Attached to the pipeline's fetch queue (``attach_queue``), a page request still
+running after ``slow_after_s`` gives its host slot back and goes on parked, and
+a page that timed out is not tried again in place: it goes back to the queue
+(``RetryLater``), so its host's other URLs have the slot meanwhile.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ import codecs
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from types import TracebackType
+from typing import Protocol
 from urllib.parse import urljoin
 
 import httpx
@@ -28,13 +36,16 @@ from kabar.events import now_iso
 from kabar.fetch import charset
 from kabar.fetch.body import Limits, gunzip_file, read_body
 from kabar.fetch.netguard import NetGuard, guarded_transport
-from kabar.fetch.ratelimit import HostLimiter, RateLimiter
+from kabar.fetch.pace import paced
+from kabar.fetch.ratelimit import HostLimiter, Lease, RateLimiter
 from kabar.fetch.retry import RetryPolicy, is_retryable, parse_retry_after
 from kabar.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsPolicy
 from kabar.models import FetchRequest, FetchResult
 from kabar.settings import FetchSettings
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: Fetch workers per connection pool (see ``Fetcher.__aenter__``).
+POOL_WORKERS = 4
 #: Media types a feed, sitemap (possibly a .xml.gz file) or section page may have.
 _SOURCE_TYPES = (
     "text/html",
@@ -53,6 +64,25 @@ _SOURCE_ACCEPT = "application/rss+xml,application/atom+xml,application/xml,text/
 
 #: Called with (host, time.monotonic()) just before each HTTP request is sent.
 RequestHook = Callable[[str, float], None]
+class SlotQueue(Protocol):
+    """The fetch queue's side of parking (``kabar.fetch.hostqueue.HostFairQueue``)."""
+
+    def holds(self, request: FetchRequest) -> bool:
+        """Whether ``request`` was handed out by the queue and is not finished."""
+        ...
+
+    def step_aside(self, request: FetchRequest) -> bool:
+        """Park a slow request; True when it is parked."""
+        ...
+
+
+class RetryLater(NetworkError):
+    """A page request that timed out, to be tried again through the fetch queue after
+    ``retry_after`` seconds (as a Retry-After is) rather than in place."""
+
+    def __init__(self, cause: NetworkError, retry_after: float) -> None:
+        super().__init__(cause.detail, reason=cause.reason, url=cause.url)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +108,8 @@ class _Want:
     robots: bool = True
     #: Also accept any ``*/xml`` or ``*+xml`` media type (RSS, Atom, sitemaps).
     any_xml: bool = False
+    #: Parks the request when it turns out slow (pages handed out by the fetch queue).
+    on_slow: Callable[[], bool] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +142,10 @@ class Fetcher:
         self.settings = settings
         self._transport = transport
         self._on_request = on_request
+        self._queue: SlotQueue | None = None
         self._client: httpx.AsyncClient | None = None
+        self._clients: list[httpx.AsyncClient] = []
+        self._in_flight: list[int] = []
         self._guard = NetGuard(
             allow_private=settings.allow_private_addresses, static_hosts=settings.static_hosts
         )
@@ -132,9 +167,23 @@ class Fetcher:
 
     async def __aenter__(self) -> Fetcher:
         s = self.settings
-        pool = max(10, s.workers * s.per_host_concurrency)
+        # Several small connection pools instead of one large one: httpcore walks
+        # every connection of a pool (a syscall for each idle one, and a quadratic
+        # count of them) each time a request starts or ends, which made the pool's
+        # bookkeeping a quarter of the event loop's work at 32 workers. Requests go
+        # to the pool with the fewest in flight; the host slots bound the total.
+        shards = 1 if self._transport is not None else max(1, s.workers // POOL_WORKERS)
+        # Parked slow requests keep their connections: room for them on top.
+        pool = max(10, s.workers * s.per_host_concurrency) + s.max_parked
         limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
-        self._client = httpx.AsyncClient(
+        self._clients = [self._new_client(limits) for _ in range(shards)]
+        self._in_flight = [0] * shards
+        self._client = self._clients[0]
+        return self
+
+    def _new_client(self, limits: httpx.Limits) -> httpx.AsyncClient:
+        s = self.settings
+        return httpx.AsyncClient(
             transport=self._transport or guarded_transport(self._guard, limits, s.proxy),
             follow_redirects=False,
             trust_env=False,  # never route through a proxy from the environment
@@ -151,7 +200,6 @@ class Fetcher:
                 "Accept-Language": "id-ID,id;q=0.9,en;q=0.5",
             },
         )
-        return self
 
     async def __aexit__(
         self,
@@ -159,9 +207,15 @@ class Fetcher:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        clients, self._clients, self._client = self._clients, [], None
+        for client in clients:
+            await client.aclose()
+
+    def attach_queue(self, queue: SlotQueue) -> None:
+        """Page requests come from a fetch queue that parks slow ones and takes
+        timed-out ones back for later (others, e.g. further pages, are fetched as
+        before)."""
+        self._queue = queue
 
     @property
     def limiter(self) -> RateLimiter:
@@ -175,10 +229,11 @@ class Fetcher:
             accept=_PAGE_ACCEPT,
             content_types=tuple(t.lower() for t in s.accepted_content_types),
             limits=Limits(s.max_body_bytes, s.max_decompression_ratio),
+            on_slow=self._parking(request),
         )
         started = time.monotonic()
         with _outcome(request.portal, started, request.url) as outcome:
-            raw = await self._with_retries(request.url, request.portal, want)
+            raw = await self._fetch_page(request, want)
             ctype = raw.headers.get("content-type", "")
             plain = _Raw(raw.url, raw.status, raw.headers, gunzip_file(raw.body, want.limits))
             decoded = _decode(plain, ctype, request.url, want.content_types)
@@ -196,6 +251,20 @@ class Fetcher:
                 fetched_at=now_iso(),
                 body=_utf8_bytes(plain.body, decoded),
             )
+
+    def _parking(self, request: FetchRequest) -> Callable[[], bool] | None:
+        queue = self._queue
+        if queue is None or not queue.holds(request):
+            return None
+        return partial(queue.step_aside, request)
+
+    async def _fetch_page(self, request: FetchRequest, want: _Want) -> _Raw:
+        try:
+            return await self._with_retries(request.url, request.portal, want)
+        except NetworkError as exc:
+            if want.on_slow is None or exc.reason != "timeout":
+                raise
+            raise RetryLater(exc, self._retry.delay(request.attempt)) from exc
 
     async def fetch_source(
         self,
@@ -248,7 +317,7 @@ class Fetcher:
         how long to wait); the last failure is raised as it is."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._retry.attempts),
-            retry=retry_if_exception(self._worth_retrying),
+            retry=retry_if_exception(partial(self._worth_retrying, want)),
             wait=self._wait,
             before_sleep=lambda state: _count_retry(state, portal),
             reraise=True,
@@ -262,9 +331,11 @@ class Fetcher:
                     raise
         raise AssertionError("tenacity ends by returning or raising")  # pragma: no cover
 
-    def _worth_retrying(self, exc: BaseException) -> bool:
+    def _worth_retrying(self, want: _Want, exc: BaseException) -> bool:
         if not isinstance(exc, FetchError) or not is_retryable(exc):
             return False
+        if want.on_slow is not None and exc.reason == "timeout":
+            return False  # the fetch queue tries it again later, without holding the slot
         retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
         # A longer Retry-After is the caller's: it re-queues the URL, freeing the worker.
         return retry_after is None or retry_after <= self.settings.retry_after_inline_max_s
@@ -305,9 +376,10 @@ class Fetcher:
         limiter = self._limiter.host(target.host)
         if want.robots and self.settings.respect_robots:
             await self._check_robots(url, portal, limiter)
-        async with limiter.slot():
+        async with limiter.slot() as lease:
             if self._on_request is not None:
                 self._on_request(target.host, time.monotonic())
+            timer = self._arm_slow(want, lease)
             try:
                 async with asyncio.timeout(self.settings.total_timeout_s):
                     return await self._send(url, portal, want, limiter)
@@ -318,11 +390,37 @@ class Fetcher:
             except (httpx.InvalidURL, UnicodeError) as exc:
                 # httpx parses a redirect's Location itself, before we see the response.
                 raise BlockedError(f"invalid URL: {exc}", reason="bad_url", url=url) from exc
+            finally:
+                if timer is not None:
+                    timer.cancel()
+
+    def _arm_slow(self, want: _Want, lease: Lease) -> asyncio.TimerHandle | None:
+        """After ``slow_after_s`` the request asks to be parked; once it is, its slot
+        of the host's concurrency is free too."""
+        on_slow = want.on_slow
+        if on_slow is None or self.settings.slow_after_s <= 0:
+            return None
+
+        def step_aside() -> None:
+            if on_slow():
+                lease.step_aside()
+
+        return asyncio.get_running_loop().call_later(self.settings.slow_after_s, step_aside)
 
     async def _send(
         self, url: str, portal: str, want: _Want, limiter: HostLimiter
     ) -> _Raw | _Redirect:
-        client = self._require_client()
+        self._require_client()
+        shard = min(range(len(self._clients)), key=self._in_flight.__getitem__)
+        self._in_flight[shard] += 1
+        try:
+            return await self._stream(self._clients[shard], url, portal, want, limiter)
+        finally:
+            self._in_flight[shard] -= 1
+
+    async def _stream(
+        self, client: httpx.AsyncClient, url: str, portal: str, want: _Want, limiter: HostLimiter
+    ) -> _Raw | _Redirect:
         headers = [("Accept", want.accept), *want.headers]
         async with client.stream("GET", url, headers=headers) as response:
             status = response.status_code
@@ -338,9 +436,10 @@ class Fetcher:
             if not want.limits.truncate:
                 _check_length(response.headers.get("content-length"), want.limits, url)
             try:
-                body = await read_body(
-                    response.aiter_raw(), response.headers.get("content-encoding"), want.limits
-                )
+                s = self.settings
+                chunks = paced(response.aiter_raw(), s.min_transfer_rate, s.transfer_grace_s)
+                encoding = response.headers.get("content-encoding")
+                body = await read_body(chunks, encoding, want.limits)
             except ContentError as exc:
                 exc.url = url
                 raise

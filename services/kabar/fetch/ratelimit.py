@@ -5,7 +5,8 @@ The bucket is kept as a schedule (GCRA): each request reserves the next free
 start time, so waiting callers are spaced ``1/rate`` apart after an initial
 burst and the spacing holds no matter how many workers ask at once.
 Crawl-delay (robots.txt) widens the spacing; Retry-After pushes the host's next
-free slot into the future for everyone.
+free slot into the future for everyone. A slow request may give its slot back
+before it ends (``Lease.step_aside``: see ``kabar.fetch.hostqueue``).
 """
 
 from __future__ import annotations
@@ -62,16 +63,37 @@ class HostLimiter:
         return start - now
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Hold one of the host's concurrency slots, started no earlier than the rate allows."""
-        async with self._semaphore:
+    async def slot(self) -> AsyncIterator[Lease]:
+        """Hold one of the host's concurrency slots, started no earlier than the rate
+        allows; ``Lease.step_aside`` gives it back early (a parked slow request)."""
+        await self._semaphore.acquire()
+        lease = Lease(self._semaphore)
+        try:
             wait = self.reserve()
             if wait > 0:
                 await asyncio.sleep(wait)
             # A Retry-After may have arrived while we waited.
             while (late := self._not_before - self._clock()) > 0:
                 await asyncio.sleep(late)
-            yield
+            yield lease
+        finally:
+            lease.step_aside()
+
+
+class Lease:
+    """One held concurrency slot of a host."""
+
+    __slots__ = ("_held", "_semaphore")
+
+    def __init__(self, semaphore: asyncio.Semaphore) -> None:
+        self._semaphore = semaphore
+        self._held = True
+
+    def step_aside(self) -> None:
+        """Give the slot back now (once); the request itself goes on."""
+        if self._held:
+            self._held = False
+            self._semaphore.release()
 
 
 class RateLimiter:

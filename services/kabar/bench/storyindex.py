@@ -1,0 +1,189 @@
+"""`kabar bench dedup --index N`: dedup + stories as the story index grows to N articles.
+
+N synthetic articles (``StoryStream``: events retold by several outlets, two
+names of their own per event, ``--per-day`` articles a day of event time) are
+really deduplicated and clustered, through a SQLite dedup state checkpointed
+every ``--checkpoint-every`` articles the way the stories role does (verdict
+rows, changed stories and offset in one transaction). Printed:
+
+* CPU per article (this thread: the checkpoint encoding runs on the writer
+  thread) over a window at 10k indexed and over the last window at N; the
+  ratio is the target (≤ 1.3);
+* RSS growth of the story + dedup state (≤ 600 MB at 1M);
+* checkpoints: rows written, encoding time on the writer thread, and the
+  longest time a checkpoint held the calling thread (the event loop, in a run:
+  ≤ 100 ms), plus the slowest article while one was being encoded (the writer
+  thread shares the GIL);
+* reopening the state (≤ 5 s at 1M).
+
+Figures are CPU-time ratios within one run; the load average is printed.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kabar.settings import DedupSettings
+
+TARGET_RATIO = 1.3
+TARGET_RSS_MB_AT_1M = 600.0
+TARGET_STALL_MS = 100.0
+TARGET_REOPEN_S_AT_1M = 5.0
+#: Cost is compared against the index at this size.
+SMALL_INDEX = 10_000
+#: A progress line (with the cost per article then) every this many articles.
+PROGRESS = 100_000
+
+
+@dataclass(slots=True)
+class _Checkpoints:
+    count: int = 0
+    rows: list[int] = field(default_factory=list)
+    loop_ms: list[float] = field(default_factory=list)
+    #: The same in CPU time of the calling thread (wall time also counts the waits
+    #: for a core on a loaded machine, and for the GIL while the writer encodes).
+    loop_cpu_ms: list[float] = field(default_factory=list)
+    #: Wall time of each article processed while a checkpoint was being encoded, and
+    #: of the others (the writer thread takes the GIL in turns while it encodes).
+    busy_article_ms: list[float] = field(default_factory=list)
+    idle_article_ms: list[float] = field(default_factory=list)
+
+
+def run(index: int, per_day: int, every: int, window: int, directory: str | None) -> list[str]:
+    """Grow the index to ``index`` articles; the missed targets (empty: all met)."""
+    from kabar.bench.dedup import StoryStream, _rss_mb
+    from kabar.dedup import Deduper
+    from kabar.dedup.store import SqliteStore
+
+    window = max(100, min(window, index // 4))
+    with tempfile.TemporaryDirectory(prefix="kabar-bench-index-") as tmp:
+        path = Path(directory or tmp) / "state.sqlite3"
+        for suffix in ("", "-wal", "-shm", ".snapshot"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        settings = DedupSettings(store="sqlite", state_path=str(path),
+                                 checkpoint_interval_s=0.0)  # fmt: skip
+        stream = StoryStream(per_day=per_day)
+        gc.collect()
+        rss_before = _rss_mb()
+        deduper = Deduper(settings)
+        deduper.defer_commits()  # the stories role: commits with its offset
+        store = deduper.store
+        assert isinstance(store, SqliteStore)
+        marks = {min(SMALL_INDEX, index // 2), index, *range(PROGRESS, index, PROGRESS)}
+        costs: dict[int, float] = {}
+        checkpoints = _Checkpoints()
+        started = time.perf_counter()
+        window_cpu = 0.0
+        for n in range(1, index + 1):
+            article, when = stream.next()  # not timed: the generator is not Kabar's cost
+            if n + window - 1 in marks:
+                window_cpu = 0.0
+            encoding = store.checkpoint_pending
+            t0, cpu0 = time.perf_counter(), time.thread_time()
+            deduper.process(article, when=when)
+            window_cpu += time.thread_time() - cpu0
+            article_ms = (time.perf_counter() - t0) * 1000
+            if encoding:
+                checkpoints.busy_article_ms.append(article_ms)
+            else:
+                checkpoints.idle_article_ms.append(article_ms)
+            if n in marks:
+                costs[n] = window_cpu / window * 1e6
+            if n % every == 0 or n == index:
+                _checkpoint(deduper, store, n, checkpoints)
+            if n % PROGRESS == 0 and n < index:
+                print(f"  {n:,} articles in {time.perf_counter() - started:,.0f} s,"
+                      f" {_held(deduper):,} stories held, RSS +{_rss_mb() - rss_before:,.0f} MB,"
+                      f" {costs[n]:,.0f} us/article ({costs[n] / costs[min(costs)]:.2f}x that at"
+                      f" {min(costs):,})", flush=True)
+        assert store.sync(600.0), "state not written"
+        grow_s = time.perf_counter() - started
+        gc.collect()
+        rss_mb = _rss_mb() - rss_before
+        held = _held(deduper)
+        clusterer: Any = deduper.clusterer
+        words = len(clusterer._df.terms) if clusterer is not None else 0
+        print(f"grew the index to {index:,} articles in {grow_s:,.0f} s ({per_day:,} a day of"
+              f" event time; {stream.events_made:,} events): {held:,} stories held,"
+              f" {words:,} words in the document frequencies, {store.count():,} dedup rows")
+        deduper.close()
+        size_mb = sum(Path(f"{path}{s}").stat().st_size for s in ("", ".snapshot")
+                      if Path(f"{path}{s}").exists()) / 1e6  # fmt: skip
+        reopen_started = time.perf_counter()
+        again = Deduper(settings)
+        reopen_s = time.perf_counter() - reopen_started
+        back = _held(again)
+        again.store.close()
+    return _report(index, costs, rss_mb, checkpoints, reopen_s, back, held, size_mb)
+
+
+def _spread(values: list[float]) -> str:
+    """Median, p99 and max of article wall times (ms)."""
+    if not values:
+        return "none"
+    ordered = sorted(values)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return (f"median {ordered[len(ordered) // 2]:.1f}, p99 {p99:.1f}, max {ordered[-1]:.1f} ms"
+            f" ({len(ordered):,} articles)")
+
+
+def _held(deduper: Any) -> int:
+    return int(deduper.clusterer.held_count) if deduper.clusterer is not None else 0
+
+
+def _checkpoint(deduper: Any, store: Any, n: int, checkpoints: _Checkpoints) -> None:
+    """What the stories role does at a snapshot: commit, then the consumed offset."""
+    t0, cpu0 = time.perf_counter(), time.thread_time()
+    deduper.commit()
+    store.put_blob("stories_offset", str(n).encode("ascii"))
+    checkpoints.loop_ms.append((time.perf_counter() - t0) * 1000)
+    checkpoints.loop_cpu_ms.append((time.thread_time() - cpu0) * 1000)
+    checkpoints.count += 1
+    rows = store.last_story_rows
+    if rows is not None:
+        checkpoints.rows.append(len(rows.upserts) + len(rows.deletes))
+
+
+def _report(
+    index: int, costs: dict[int, float], rss_mb: float, checkpoints: _Checkpoints,
+    reopen_s: float, back: int, held: int, size_mb: float,
+) -> list[str]:
+    below: list[str] = []
+    small, large = min(costs), index
+    ratio = costs[large] / max(costs[small], 1e-9)
+    print(f"cost per article (CPU of this thread): {costs[small]:,.0f} us at {small:,} indexed,"
+          f" {costs[large]:,.0f} us at {large:,}: {ratio:.2f}x (target <= {TARGET_RATIO}x)")
+    if ratio > TARGET_RATIO:
+        below.append(f"cost at {large:,} is {ratio:.2f}x that at {small:,}")
+    print(f"RSS of story + dedup state: {rss_mb:,.0f} MB for {index:,} articles"
+          f" (target <= {TARGET_RSS_MB_AT_1M:,.0f} MB at 1,000,000)")
+    if index >= 1_000_000 and rss_mb > TARGET_RSS_MB_AT_1M:
+        below.append(f"RSS {rss_mb:,.0f} MB > {TARGET_RSS_MB_AT_1M:,.0f} MB")
+    loop = max(checkpoints.loop_ms, default=0.0)
+    loop_cpu = max(checkpoints.loop_cpu_ms, default=0.0)
+    busy, idle = _spread(checkpoints.busy_article_ms), _spread(checkpoints.idle_article_ms)
+    rows = checkpoints.rows or [0]
+    print(f"checkpoints: {checkpoints.count:,}, {statistics.mean(rows):,.0f} story rows written"
+          f" on average (max {max(rows):,}); longest on the calling thread {loop:.1f} ms wall,"
+          f" {loop_cpu:.1f} ms CPU (target <= {TARGET_STALL_MS:.0f}); article wall time while"
+          f" one was encoded: {busy}; otherwise: {idle}")
+    if loop > TARGET_STALL_MS:
+        below.append(f"a checkpoint held the loop {loop:.0f} ms")
+    print(f"reopen: {reopen_s:.2f} s for {back:,} stories ({size_mb:,.0f} MB on disk;"
+          f" target <= {TARGET_REOPEN_S_AT_1M:.0f} s at 1,000,000)")
+    if back != held:
+        below.append(f"reopened {back:,} stories of {held:,}")
+    if index >= 1_000_000 and reopen_s > TARGET_REOPEN_S_AT_1M:
+        below.append(f"reopen {reopen_s:.1f} s > {TARGET_REOPEN_S_AT_1M:.0f} s")
+    if index < 1_000_000:
+        print("(the RSS and reopen targets are for 1,000,000 articles: --index 1000000)")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"load average {load:.1f} at the end")
+    return below

@@ -1,0 +1,132 @@
+"""Whole-line matching against a long alternation of patterns, dispatched on the
+line's first character.
+
+A regex alternation tries every branch at the start of a line; the clutter line
+vocabulary has some fifty branches, nearly all opening with a word ("baca",
+"foto", "iklan"...), so most cannot match a given line from its first character
+on. Each branch's possible first characters are read off the parsed pattern
+(conservatively: a branch that could start with anything goes in every bucket),
+and one alternation per first character holds only the branches that can start
+there. The answer is the same as the full alternation's."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from re import _constants as sre  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
+from typing import Any
+
+#: First characters looked at: what lowercased clutter lines start with.
+_ALPHABET = frozenset("abcdefghijklmnopqrstuvwxyz0123456789#[(©@-–—|•·*\"'“‘")
+
+
+#: ``\d`` and ``\s``: their ASCII members, and a character outside the alphabet standing
+#: for the rest (other scripts' digits, other spaces), so the branch is also tried on
+#: lines starting with those.
+_CATEGORIES = {
+    sre.CATEGORY_DIGIT: frozenset("0123456789\x00"),
+    sre.CATEGORY_SPACE: frozenset(" \t\n\r\f\v\x00"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FirstCharAlternation:
+    """``fullmatch`` of ``(?:p1)|(?:p2)|...`` with only the branches that can start
+    with the text's first character tried."""
+
+    by_first: dict[str, re.Pattern[str]]
+    #: Branches that may start with a character outside the dispatched alphabet.
+    other: re.Pattern[str]
+
+    def fullmatch(self, text: str) -> bool:
+        pattern = self.by_first.get(text[:1], self.other)
+        return pattern.fullmatch(text) is not None
+
+
+def first_char_alternation(patterns: list[str], flags: int = 0) -> FirstCharAlternation:
+    """Dispatch the alternation of ``patterns`` (compiled with ``flags``)."""
+    starts = [_first_chars(p, flags) for p in patterns]
+
+    def compiled(chosen: list[str]) -> re.Pattern[str]:
+        # An empty alternation must match nothing.
+        return re.compile("|".join(f"(?:{p})" for p in chosen) or r"(?!)", flags)
+
+    by_first = {
+        ch: compiled([p for p, s in zip(patterns, starts, strict=True) if s is None or ch in s])
+        for ch in sorted(_ALPHABET)
+    }
+    other = compiled(
+        [p for p, s in zip(patterns, starts, strict=True) if s is None or not s <= _ALPHABET]
+    )
+    return FirstCharAlternation(by_first, other)
+
+
+def _first_chars(pattern: str, flags: int) -> frozenset[str] | None:
+    """The characters a match of ``pattern`` can start with, or None when that is not
+    known (a class like ``\\w``, an empty match...): the branch is then tried always."""
+    try:
+        parsed = _parser.parse(pattern, flags)
+    except re.error:
+        return None
+    found = _sequence(list(parsed), parsed.state.flags | flags)
+    if found is None or found[1]:  # unknown, or the whole pattern may match empty
+        return None
+    return frozenset(found[0])
+
+
+def _sequence(items: list[tuple[Any, Any]], flags: int) -> tuple[set[str], bool] | None:
+    """First characters of a sequence of parsed items and whether it can match empty."""
+    chars: set[str] = set()
+    for op, av in items:
+        item = _item(op, av, flags)
+        if item is None:
+            return None
+        first, empty = item
+        chars |= first
+        if not empty:
+            return chars, False
+    return chars, True
+
+
+def _item(op: Any, av: Any, flags: int) -> tuple[set[str], bool] | None:
+    if op is sre.LITERAL:
+        return _cased(chr(av), flags), False
+    if op is sre.IN:
+        chars: set[str] = set()
+        for kind, value in av:
+            if kind is sre.LITERAL:
+                chars |= _cased(chr(value), flags)
+            elif kind is sre.RANGE and value[1] - value[0] < 64:
+                for code in range(value[0], value[1] + 1):
+                    chars |= _cased(chr(code), flags)
+            elif kind is sre.CATEGORY and value in _CATEGORIES:
+                chars |= _CATEGORIES[value]
+            else:  # negated sets, other categories (\w, \s), wide ranges
+                return None
+        return chars, False
+    if op is sre.SUBPATTERN:
+        return _sequence(list(av[3]), flags | av[1])
+    if op is sre.BRANCH:
+        union: set[str] = set()
+        empty = False
+        for branch in av[1]:
+            found = _sequence(list(branch), flags)
+            if found is None:
+                return None
+            union |= found[0]
+            empty = empty or found[1]
+        return union, empty
+    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+        low, _, body = av
+        found = _sequence(list(body), flags)
+        if found is None:
+            return None
+        return found[0], found[1] or low == 0
+    if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+        return set(), True  # zero-width: only narrows what follows
+    return None
+
+
+def _cased(char: str, flags: int) -> set[str]:
+    return {char.lower(), char.upper()} if flags & re.IGNORECASE else {char}

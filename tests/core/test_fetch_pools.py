@@ -1,0 +1,49 @@
+"""The fetcher spreads concurrent requests over several small connection pools
+(httpcore's bookkeeping walks every connection of a pool per request)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+from kabar.fetch.client import POOL_WORKERS, Fetcher
+from kabar.models import FetchRequest
+from kabar.settings import FetchSettings
+from tests.fetch.server import LocalServer, Reply
+
+PAGE = ("<html><body><article>" + "<p>Kalimat berita yang cukup panjang.</p>" * 20
+        + "</article></body></html>").encode()
+
+
+async def test_concurrent_requests_use_every_pool_and_all_succeed() -> None:
+    settings = FetchSettings(allow_private_addresses=True, workers=2 * POOL_WORKERS,
+                             per_host_rate=1000.0, per_host_burst=50,
+                             per_host_concurrency=2 * POOL_WORKERS, respect_robots=False)
+    with LocalServer() as srv:
+        for n in range(8):
+            srv.route(f"/b/{n}", Reply(200, PAGE, {"Content-Type": "text/html"}, delay_s=0.3))
+        async with Fetcher(settings) as fetcher:
+            peak = [0] * len(fetcher._in_flight)
+
+            async def watch() -> None:
+                while True:
+                    peak[:] = [max(a, b) for a, b in zip(peak, fetcher._in_flight, strict=True)]
+                    await asyncio.sleep(0.01)
+
+            watcher = asyncio.create_task(watch())
+            results = await asyncio.gather(*(
+                fetcher.fetch(FetchRequest(url=srv.url(f"/b/{n}"), portal="x"))
+                for n in range(8)))
+            watcher.cancel()
+    assert len(peak) == 2 and min(peak) >= 2  # both pools carried requests at once
+    assert [r.status for r in results] == [200] * 8
+
+
+def test_one_pool_for_few_workers() -> None:
+    settings = dataclasses.replace(FetchSettings(), workers=POOL_WORKERS - 1)
+
+    async def pools() -> int:
+        async with Fetcher(settings) as fetcher:
+            return len(fetcher._clients)
+
+    assert asyncio.run(pools()) == 1
