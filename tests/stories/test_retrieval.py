@@ -12,6 +12,7 @@ from collections import Counter
 from datetime import timedelta
 from itertools import pairwise
 
+import numpy as np
 import orjson
 import pytest
 
@@ -189,3 +190,13 @@ def test_a_posting_forgets_only_the_story_dropped(settings: DedupSettings) -> No
     clusterer._unpost("banjir", pack(0x0100))
     clusterer._unpost("banjir", pack(7))
     assert "banjir" not in clusterer._postings
+
+
+@pytest.mark.parametrize("size", [0, 1, 59, 60, 61, 300])
+def test_heaviest_first_is_a_stable_sort_prefix(size: int) -> None:
+    rng = np.random.default_rng(size)
+    for tied in (False, True):  # many equal weights: ties must keep position order
+        weights = rng.integers(0, 5, size) * 0.5 if tied else rng.random(size)
+        expected = np.argsort(-weights, kind="stable")[: stories.ARTICLE_TERMS]
+        got = stories._heaviest_first(weights, stories.ARTICLE_TERMS)
+        assert got.tolist() == expected.tolist()

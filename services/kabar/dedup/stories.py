@@ -473,7 +473,7 @@ class StoryClusterer:
             idf=idf,
             title_idf=title_idf,
             title=normalized(title_idf),
-            title_terms={t: 1.0 / len(title_idf) for t in title_idf},
+            title_terms=dict.fromkeys(title_idf, 1.0 / len(title_idf)) if title_idf else {},
             numbered=text.numbered_words(article.title),
             entities=tuple(names),
             portal=_outlet(article),
@@ -500,8 +500,7 @@ class StoryClusterer:
         weights = np.concatenate(
             (_SUBLINEAR_ARRAY[counts] * word_idf, _PAIR_SUBLINEAR[pair_counts] * pair_idf)
         )
-        # A stable sort of the negated weights keeps ties in order, as sorted(reverse=True).
-        order = np.argsort(-weights, kind="stable")[:ARTICLE_TERMS]
+        order = _heaviest_first(weights, ARTICLE_TERMS)
         top = _names(df.terms, np.concatenate((terms, pairs))[order], order >= len(terms))
         values = weights[order].tolist()
         norm = math.hypot(*values)
@@ -816,7 +815,7 @@ class StoryClusterer:
             f"{story.id}|{kind}|{story.member_count}|{doc.article_id}".encode()
         ).hexdigest()[:32]
         if story.member_count == 1:
-            keywords = list(doc.vector)[:KEYWORDS]  # a new story's centroid is the article
+            keywords = list(islice(doc.vector, KEYWORDS))  # a new story's centroid is the article
         else:
             live = self._live(story.centroid)
             keywords = heapq.nlargest(KEYWORDS, live, key=live.__getitem__)
@@ -840,6 +839,19 @@ class StoryClusterer:
         if merged_from:
             event["merged_from"] = merged_from
         return event
+
+
+def _heaviest_first(weights: npt.NDArray[np.float64], top: int) -> _Ids:
+    """Positions of the ``top`` largest weights, largest first, ties in position
+    order (as sorted(reverse=True)): only the weights reaching the top-th
+    largest are sorted (a stable sort of them gives the same prefix)."""
+    if len(weights) > top:
+        floor = np.partition(weights, len(weights) - top)[len(weights) - top]
+        reaching = np.flatnonzero(weights >= floor)
+        picked: _Ids = reaching[np.argsort(-weights[reaching], kind="stable")[:top]]
+        return picked
+    ordered: _Ids = np.argsort(-weights, kind="stable")
+    return ordered
 
 
 def _roundup(paragraphs: Sequence[str]) -> bool:

@@ -49,9 +49,10 @@ class HashedTerms:
         hashes = hashes | (hashes == 0)
         first = (hashes & self._mask).astype(np.intp)
         second = ((hashes >> _SECOND) & self._mask).astype(np.intp)
-        in_first = self._keys[first] == hashes
-        ids: Ids = np.where(in_first, self._values[first], self._values[second])
-        missing = np.flatnonzero(~(in_first | (self._keys[second] == hashes)))
+        # Each key sits in its first slot or its second: pick the slot, then read once.
+        slot = np.where(self._keys[first] == hashes, first, second)
+        ids: Ids = self._values[slot]
+        missing = np.flatnonzero(self._keys[slot] != hashes)
         if len(missing):
             self._resolve(ids, hashes, missing, lines)
         return ids
