@@ -217,3 +217,41 @@ def test_inline_baca_label_and_its_link_are_dropped_from_a_paragraph() -> None:
     inline = f"<p>{STORY[1]} <strong>Baca:</strong> <a href='/x'>Judul berita lain</a></p>"
     html = page(f"<p>{STORY[0]}</p>{inline}<p>{STORY[2]}</p><p>{STORY[3]}</p>")
     assert list(extract(html).paragraphs) == STORY
+
+
+# --- next-page teasers at the end of a split article's page
+
+TEASER = "Warga yang rumahnya terendam kini menunggu kabar dari posko, namun sebagian..."
+
+
+def _cleaned(lines: list[Line]) -> list[str]:
+    return [line.text for line in clean_lines(lines, None, vocabulary()).lines]
+
+
+def test_next_page_teaser_at_the_end_goes_with_its_marker() -> None:
+    story = [Line(text) for text in SIX]
+    for tail in (
+        [Line("Halaman Selanjutnya"), Line(TEASER), Line("Selanjutnya", link_ratio=1.0)],
+        [Line(TEASER), Line("Lanjut ke halaman berikutnya", link_ratio=1.0)],
+        [Line(TEASER), Line("Bersambung ke halaman 2")],
+        [Line("1 dari 3 halaman"), Line(TEASER)],
+    ):
+        assert _cleaned([*story, *tail]) == SIX, tail
+
+
+def test_cut_paragraph_without_a_next_page_marker_stays() -> None:
+    lines = [*(Line(text) for text in SIX), Line(TEASER)]
+    assert _cleaned(lines) == [*SIX, TEASER]
+
+
+def test_marker_with_story_after_it_cuts_nothing() -> None:
+    lines = [Line(text) for text in SIX[:4]] + [Line("Halaman Selanjutnya")]
+    lines += [Line(text) for text in SIX[4:]]
+    assert _cleaned(lines) == SIX
+
+
+def test_a_short_body_is_not_eaten_by_its_teaser() -> None:
+    # Two cut-off paragraphs carry most of the words: a teaser page, not a teaser tail.
+    second = TEASER.replace("Warga", "Relawan")
+    lines = [Line(SIX[0]), Line(TEASER), Line(second), Line("Berikutnya")]
+    assert len(_cleaned(lines)) == 3

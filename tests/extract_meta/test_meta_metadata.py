@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from selectolax.lexbor import LexborHTMLParser
 
+from kabar.extract.bylines import printed_credits
 from kabar.extract.metadata import Metadata, authors_from_lines, clean_title, extract_metadata
 
 URL = "https://warta.contoh.co.id/nasional/read/2024/06/20/1345/banjir-rob-genangi-pesisir"
@@ -427,3 +428,25 @@ def test_person_named_tim_is_no_desk() -> None:
     html = '<html><head><meta name="author" content="Tim Rowley"></head><body></body></html>'
     meta = extract_metadata(LexborHTMLParser(html), "https://www.contoh.com/a")
     assert meta.authors == ("Tim Rowley",) and meta.team is None
+
+
+def test_credit_block_far_below_the_headline_names_the_writer_not_the_editor() -> None:
+    # Credits printed under a long story, past the stretch read around the headline, with
+    # the colon set on the name's line and the contributor's town before the name.
+    story = "".join(f"<p>Paragraf nomor {i} tentang banjir di pesisir.</p>" for i in range(200))
+    credits = (
+        "<div class='read__credit'><div>Penulis</div><div>: Kontributor Sampang, Nur Aini</div>"
+        "<div>Editor</div><div>: Bagus Prasetyo</div></div>"
+    )
+    html = (
+        "<html><head><title>Banjir Rob Rendam Pesisir Sampang - Contoh</title></head><body>"
+        f"<h1>Banjir Rob Rendam Pesisir Sampang</h1>{story}{credits}</body></html>"
+    )
+    meta = extract_metadata(LexborHTMLParser(html), "https://regional.contoh.com/read/1")
+    assert meta.authors == ("Nur Aini",)
+
+
+def test_printed_credits_read_a_colon_on_the_name_line() -> None:
+    writers, editors = printed_credits("Penulis\n: Dewi Lestari\nEditor\n: Hadi Susanto")
+    assert (writers, editors) == (("Dewi Lestari",), ("Hadi Susanto",))
+    assert printed_credits("Penulis: Kontributor Ngawi, Rudi Hartono")[0] == ("Rudi Hartono",)

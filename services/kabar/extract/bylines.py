@@ -193,12 +193,20 @@ def printed_credits(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     editors: list[str] = []
     target: list[str] | None = None
     joined = False
-    for line in _credit_pieces(_credit_stretch(text)):
+    pieces = _credit_pieces(_credit_stretch(text))
+    for index, piece in enumerate(pieces):
+        line = piece.lstrip(":").strip()  # "Penulis" / ": A": the colon on the name's line
+        if not line:
+            continue
         labelled = _label_of(line)
         if labelled is not None:
             label, line = labelled
             target = writers if label in WRITER_LABELS else editors
             joined, first = True, len(target)
+            inner = _label_of(line) if line else None
+            town = label == "kontributor" or (inner is not None and inner[0] == "kontributor")
+            if town and pieces[index + 1 : index + 2] == [","]:
+                line = ""  # "(Penulis:) Kontributor Ngawi, A": the contributor's town, then A
             if not line:
                 continue
         if target is None:

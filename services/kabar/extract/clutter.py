@@ -40,6 +40,10 @@ LABEL_MAX_WORDS = 6
 LINK_LIST_MIN_LINES = 2
 #: At most this many short label lines after the last sentence are dropped as sign-offs.
 SIGN_OFF_MAX_LINES = 3
+#: A next-page teaser (its marker, cut-off paragraphs, links) is at most this many of the
+#: body's last lines, and at most this share of its words.
+CONTINUATION_MAX_LINES = 4
+CONTINUATION_MAX_SHARE = 0.5
 #: Only paragraphs this long are dropped when repeated.
 MIN_DEDUP_WORDS = 25
 #: Longer lines are never clutter by the vocabulary; lines up to SHORT_LINE_CHARS are
@@ -110,6 +114,8 @@ class Vocabulary:
     #: Closing notes (desk initials) dropped from the end of the body.
     end_note_re: re.Pattern[str]
     end_note_tail_re: re.Pattern[str]
+    #: Lines announcing the next page of a split article.
+    continuation_re: re.Pattern[str]
     strip_tags: tuple[str, ...]
     skip_tags: frozenset[str]
     container_drop: tuple[str, ...]
@@ -174,6 +180,7 @@ def vocabulary(extra_lines: tuple[str, ...] = (), extra_tail: tuple[str, ...] = 
         end_note_tail_re=_lowered(
             rf"(?<=[.!?\"\u201d'])\s*(?:{_alternation(lines['end_notes'])})\s*$"
         ),
+        continuation_re=_lowered(_alternation(lines["continuation_markers"])),
         strip_tags=tuple(data["dom"]["strip_tags"]),
         skip_tags=frozenset(data["dom"]["skip_tags"]),
         container_drop=tuple(data["dom"]["container_drop"]),
@@ -273,9 +280,13 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
     seen: set[str] = set()
     resume = 0
     above_headline = -1  # how many kept lines precede the headline, once it is met
+    teaser = _continuation_start(lines, counts, total_words, vocab)
     for index, line in enumerate(lines):
         words = counts[index]
         seen_words += words
+        if index >= teaser:
+            removed += 1  # the next page's teaser
+            continue
         if index < resume:
             removed += 1  # inside the clutter block under a mid-body heading
             continue
@@ -305,6 +316,37 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
     lead = _above_headline(kept, kept_words, above_headline) or _lead_clutter(kept, kept_words)
     body, notes = _without_end_notes(kept[lead:], vocab)
     return CleanResult(body, removed + lead + notes)
+
+
+def _continuation_start(
+    lines: Sequence[Line], counts: Sequence[int], total_words: int, vocab: Vocabulary
+) -> int:
+    """Where the next page's teaser at the end of a split article's page begins, or
+    ``len(lines)`` when there is none: a run of the last lines holding a line announcing
+    the next page ("Halaman Selanjutnya") and otherwise only cut-off paragraphs ("..."),
+    links, labels and such announcements."""
+    start = len(lines)
+    announced = False
+    words = 0
+    for index in range(len(lines) - 1, max(-1, len(lines) - 1 - CONTINUATION_MAX_LINES), -1):
+        line = lines[index]
+        marker = len(line.text) <= MARKER_MAX_CHARS and bool(
+            vocab.continuation_re.fullmatch(line.text.lower())
+        )
+        if not marker and not _teaser_piece(line, counts[index]):
+            break
+        announced = announced or marker
+        words += counts[index]
+        start = index
+    if not announced or words > CONTINUATION_MAX_SHARE * total_words:
+        return len(lines)
+    return start
+
+
+def _teaser_piece(line: Line, words: int) -> bool:
+    """A line a next-page teaser is made of: a paragraph cut off with an ellipsis, a
+    link, or a short label."""
+    return line.text.endswith(_TEASER_END) or _is_link_line(line, words) or _is_label(line, words)
 
 
 def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[Line, ...], int]:

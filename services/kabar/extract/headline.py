@@ -32,6 +32,8 @@ TAG_TEXT_CHARS = 160
 MAX_TAGS = 40
 #: How much markup past a label ``text_near`` reads (a credit block's names).
 NEAR_AFTER_CHARS = 600
+#: How much markup from its first label a credit block elsewhere on the page spans.
+CREDIT_BLOCK_BYTES = 1200
 #: How far back a photo/caption container may open before a byline tag.
 MEDIA_LOOKBACK_BYTES = 200
 
@@ -81,6 +83,10 @@ class HeadlineRegion:
         #: Where each looked-for word first occurs in the lowercased markup (-1: nowhere):
         #: the same words are asked about by several readers.
         self._firsts: dict[str, int] = {}
+
+    @property
+    def tree(self) -> LexborHTMLParser:
+        return self._tree
 
     def marked_dates(self, itemprop: str) -> list[str]:
         """Raw dates of ``[itemprop=...]`` tags, then of ``<time>`` (for datePublished)."""
@@ -213,6 +219,22 @@ class HeadlineRegion:
         stop = _ANCHOR_STOP.search(text)
         anchor = (text[: stop.start()] if stop else text)[:ANCHOR_CHARS].rstrip()
         return anchor.encode("utf-8") if len(anchor) >= MIN_ANCHOR_CHARS else b""
+
+
+def credit_block_text(tree: LexborHTMLParser, labels: tuple[bytes, ...]) -> str:
+    """The visible text of the page's first credit block ("Penulis: X / Editor: Y") in
+    <body>, wherever it stands: for a page whose headline region names nobody (the credits
+    printed below the story, past the region). The first of ``labels`` found in the raw
+    bytes opens ``CREDIT_BLOCK_BYTES`` of markup, scripts cut out."""
+    raw = tree.raw_html
+    body = max(raw.find(b"<body"), 0)
+    found = [at for label in labels if (at := raw.find(label, body)) >= 0]
+    if not found:
+        return ""
+    at = raw.rfind(b"<", body, min(found))
+    at = at if at >= 0 else min(found)
+    chunk = raw[at : at + CREDIT_BLOCK_BYTES].decode("utf-8", "replace")
+    return _visible(_COMMENT.sub(" ", _SCRIPT.sub(" ", chunk)))
 
 
 def _headline_offset(raw: bytes, start: int, anchor: bytes) -> int:

@@ -32,7 +32,7 @@ from kabar.extract.bylines import (
 )
 from kabar.extract.clutter import generic_tag_re
 from kabar.extract.dates import parse_date
-from kabar.extract.headline import HeadlineRegion
+from kabar.extract.headline import HeadlineRegion, credit_block_text
 from kabar.extract.jsonld import LinkedData, read_linked_data
 from kabar.extract.rules import rules_for_host
 
@@ -87,6 +87,8 @@ SLIP_OFF = timedelta(hours=5)
 _SIGN_SLIP = re.compile(r"(-0[789]:?00|\s*(?:z|gmt|utc|\+00:?00))$", re.IGNORECASE)
 #: Words of a printed credit block ("Penulis: A | Editor: B"), lowercase.
 CREDIT_WORDS = ("penulis", "reporter", "pewarta", "writer", "editor", "redaktur")
+#: Credit labels searched for (as printed) over the page when nothing else names an author.
+PAGE_CREDIT_LABELS = (b"Penulis", b"PENULIS", b"Reporter", b"Pewarta")
 #: A desk as author: "Tim detikBali", "Tim Redaksi - Contoh.com" (the name before a dash).
 _TEAM = re.compile(r"^((?:tim|team)\s+[^\s\-–|][^\-–|]{0,40}?)\s*(?:[-–|].*)?$", re.IGNORECASE)
 #: A printed <h1> is the headline when this share of its words are in a declared title.
@@ -416,7 +418,12 @@ def _authors(
         names = normalize_authors(authors_in_text(text) or _first_line(text), brands)
         if names:
             return names
-    return normalize_authors(authors_in_text(region.text()[0]), brands)
+    names = normalize_authors(authors_in_text(region.text()[0]), brands)
+    if names:
+        return names
+    # Credits printed under the story, beyond the stretch around the headline.
+    writers = printed_credits(credit_block_text(region.tree, PAGE_CREDIT_LABELS))[0]
+    return normalize_authors(writers, brands)
 
 
 def _printed_writers(
