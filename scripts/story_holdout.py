@@ -8,7 +8,7 @@ the tune half only; the hold-out half and the whole file are reported after.
 
     .venv/bin/python scripts/story_holdout.py ../shared/corpus/stories/*.jsonl
     .venv/bin/python scripts/story_holdout.py FILE.jsonl --set SHORT_THRESHOLD=0.15 \
-        --set story_threshold=0.3
+        --set story_threshold=0.3 --set story_match=learned
 
 ``--set NAME=VALUE`` overrides a ``DedupSettings`` field or a constant of
 ``kabar.dedup.stories`` for this run (to compare candidates).
@@ -34,7 +34,7 @@ def halves(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[di
     )
 
 
-def run(records: list[dict[str, Any]], overrides: dict[str, float]) -> str:
+def run(records: list[dict[str, Any]], overrides: dict[str, float | str]) -> str:
     settings = DedupSettings(store="memory")
     for name, value in overrides.items():
         if hasattr(settings, name):
@@ -45,12 +45,19 @@ def run(records: list[dict[str, Any]], overrides: dict[str, float]) -> str:
     return score(kabar_stories(records, deduper), [r["gold_story"] for r in records]).line()
 
 
+def _value(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text  # a choice: --set story_match=learned
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", type=Path, nargs="+")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args()
-    overrides = {k: float(v) for k, _, v in (item.partition("=") for item in args.set)}
+    overrides = {k: _value(v) for k, _, v in (item.partition("=") for item in args.set)}
     for path in args.files:
         records = read_labelled(path)
         tune, hold = halves(records)

