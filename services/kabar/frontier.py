@@ -92,7 +92,7 @@ class RedisStatus:
         h = _digest(canonical)
         pipe = self._r.pipeline()
         if keep:
-            pipe.set(self._k("s", h), _DONE)
+            pipe.set(self._k("s", h), _DONE, px=int(self.settings.done_ttl_days * 86_400_000))
         else:
             pipe.delete(self._k("s", h))
         pipe.hdel(self._k("queued"), h)

@@ -151,6 +151,11 @@ STATE_PENDING = Gauge(
 QUEUE_DEPTH = Gauge(
     "kabar_queue_depth", "Items waiting in front of a stage", ["stage"], registry=REGISTRY
 )
+FETCH_PARKED = Gauge(
+    "kabar_fetch_parked",
+    "Slow page requests that gave their host slot back and go on beside the fetch workers",
+    registry=REGISTRY,
+)
 IN_FLIGHT = Gauge(
     "kabar_in_flight", "Items being worked on by a stage", ["stage"], registry=REGISTRY
 )

@@ -293,6 +293,9 @@ class ClusterSettings:
     sweep_interval_s: float = 30.0
     #: How long a crawl worker holds a URL's fetch lease at most.
     fetch_lease_s: float = 180.0
+    #: A URL's "done" mark stays this long (then a rediscovery fetches it again and
+    #: dedup calls it unchanged): Redis holds no mark forever.
+    done_ttl_days: float = 7.0
     #: The stories stage snapshots its state with the consumed offset this often.
     snapshot_interval_s: float = 1.0
     #: Kafka transactions for the stories stage's consume-transform-produce: "auto"
@@ -396,6 +399,7 @@ RANGES: dict[str, Bound] = {
     "dedup.boilerplate_min_articles": _ONE, "dedup.story_ttl_days": _POS,
     "dedup.flush_interval_s": _NONNEG, "dedup.checkpoint_interval_s": _NONNEG,
     "dedup.dense_words": _ONE, "dedup.dense_threads": _NONNEG,
+    "cluster.done_ttl_days": _POS,
     "metrics.port": _PORT,
     "portals.rate": _POS, "portals.poll_interval_s": _POS,
 }

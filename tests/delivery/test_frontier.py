@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from aiokafka import TopicPartition
 
-from kabar.frontier import RedisStatus, _Offsets
+from kabar.frontier import RedisStatus, _digest, _Offsets
 from kabar.models import Article, FetchRequest
 from kabar.settings import ClusterSettings
 from kabar.wire import Extracted, decode_extracted, decode_request, encode_extracted, encode_request
@@ -27,6 +27,22 @@ def test_a_url_is_claimed_once_across_processes(cluster: ClusterSettings) -> Non
     assert two.claim("https://x.id/1")
     one.done("https://x.id/1")
     assert two.is_done("https://x.id/1") and not one.claim("https://x.id/1")
+
+
+def test_done_marks_expire_and_claims_in_flight_do_not(cluster: ClusterSettings) -> None:
+    import dataclasses
+
+    import redis
+
+    status = RedisStatus(dataclasses.replace(cluster, done_ttl_days=0.5), "e")
+    status.claim("https://x.id/a")
+    status.claim("https://x.id/b")
+    status.done("https://x.id/b")
+    keys = redis.Redis.from_url(cluster.status_url)
+    ttls = {url: keys.pttl(status._k("s", _digest(url)))
+            for url in ("https://x.id/a", "https://x.id/b")}
+    assert ttls["https://x.id/a"] == -1  # in flight: the sweeper owns it
+    assert 0.49 * 86_400_000 < ttls["https://x.id/b"] <= 0.5 * 86_400_000
 
 
 def test_the_sweeper_hands_back_claims_nobody_finished(cluster: ClusterSettings) -> None:

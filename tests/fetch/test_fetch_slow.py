@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from kabar import metrics
 from kabar.errors import NetworkError
 from kabar.fetch import Fetcher
 from kabar.fetch.client import RetryLater
@@ -118,9 +119,11 @@ async def test_a_parked_request_frees_its_host_slot() -> None:
     assert queue.step_aside(first) and queue.step_aside(first)  # parked (once)
     second = await asyncio.wait_for(waiting, 1)
     assert second.url.endswith("/1") and queue.parked("a.test") == 1
+    assert metrics.FETCH_PARKED._value.get() == 1  # the dashboard shows it
     assert not queue.step_aside(second)  # the host's parking place is taken
     queue.release(first)  # a parked request ends: no slot to give back
     assert queue.parked("a.test") == 0 and queue.in_flight("a.test") == 1
+    assert metrics.FETCH_PARKED._value.get() == 0
     waiting = asyncio.create_task(queue.get())
     await asyncio.sleep(0.05)
     assert not waiting.done()  # the second still holds the one slot

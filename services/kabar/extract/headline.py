@@ -32,8 +32,13 @@ TAG_TEXT_CHARS = 160
 MAX_TAGS = 40
 #: How much markup past a label ``text_near`` reads (a credit block's names).
 NEAR_AFTER_CHARS = 600
-#: How much markup from its first label a credit block elsewhere on the page spans.
+#: How much markup from its first label a credit block elsewhere on the page spans, and
+#: how far past the headline it is looked for (the story, then its credits).
 CREDIT_BLOCK_BYTES = 1200
+CREDIT_SEARCH_BYTES = 24576
+#: Credit labels as printed, looked for in the bytes after the headline (a byte search
+#: per label is several times cheaper than one regex pass of their alternation).
+PAGE_CREDIT_LABELS = (b"Penulis", b"Reporter", b"Pewarta")
 #: How far back a photo/caption container may open before a byline tag.
 MEDIA_LOOKBACK_BYTES = 200
 
@@ -76,6 +81,7 @@ class HeadlineRegion:
         self._h1 = h1
         self._title = title or ""
         self._cut: tuple[str, int] | None = None  # markup without scripts, headline offset
+        self._raw_at = 0  # where the headline starts in the raw bytes (else <body>)
         self._text: tuple[str, int] | None = None
         self._marks: _Marks | None = None
         self._bylines: list[str] | None = None
@@ -84,9 +90,20 @@ class HeadlineRegion:
         #: the same words are asked about by several readers.
         self._firsts: dict[str, int] = {}
 
-    @property
-    def tree(self) -> LexborHTMLParser:
-        return self._tree
+    def credit_block(self) -> str:
+        """The visible text of the first credit block ("Penulis: X / Editor: Y") printed
+        after the headline, beyond the stretch read around it: for a page whose headline
+        region names nobody (credits printed under the story)."""
+        self._markup()
+        raw = self._tree.raw_html
+        start, stop = self._raw_at, self._raw_at + CREDIT_SEARCH_BYTES
+        hits = [at for label in PAGE_CREDIT_LABELS if (at := raw.find(label, start, stop)) >= 0]
+        if not hits:
+            return ""
+        at = raw.rfind(b"<", start, min(hits))
+        at = at if at >= 0 else min(hits)
+        chunk = raw[at : at + CREDIT_BLOCK_BYTES].decode("utf-8", "replace")
+        return _visible(_COMMENT.sub(" ", _SCRIPT.sub(" ", chunk)))
 
     def marked_dates(self, itemprop: str) -> list[str]:
         """Raw dates of ``[itemprop=...]`` tags, then of ``<time>`` (for datePublished)."""
@@ -202,6 +219,7 @@ class HeadlineRegion:
         if body < 0:  # no <body> tag: at least skip the <title>
             body = max(raw.find(b"</title"), 0)
         at = _headline_offset(raw, body, self._anchor())
+        self._raw_at = max(at, body)
         if at < 0:
             return "", -1
         low = max(body, at - BEFORE_BYTES)
@@ -219,22 +237,6 @@ class HeadlineRegion:
         stop = _ANCHOR_STOP.search(text)
         anchor = (text[: stop.start()] if stop else text)[:ANCHOR_CHARS].rstrip()
         return anchor.encode("utf-8") if len(anchor) >= MIN_ANCHOR_CHARS else b""
-
-
-def credit_block_text(tree: LexborHTMLParser, labels: tuple[bytes, ...]) -> str:
-    """The visible text of the page's first credit block ("Penulis: X / Editor: Y") in
-    <body>, wherever it stands: for a page whose headline region names nobody (the credits
-    printed below the story, past the region). The first of ``labels`` found in the raw
-    bytes opens ``CREDIT_BLOCK_BYTES`` of markup, scripts cut out."""
-    raw = tree.raw_html
-    body = max(raw.find(b"<body"), 0)
-    found = [at for label in labels if (at := raw.find(label, body)) >= 0]
-    if not found:
-        return ""
-    at = raw.rfind(b"<", body, min(found))
-    at = at if at >= 0 else min(found)
-    chunk = raw[at : at + CREDIT_BLOCK_BYTES].decode("utf-8", "replace")
-    return _visible(_COMMENT.sub(" ", _SCRIPT.sub(" ", chunk)))
 
 
 def _headline_offset(raw: bytes, start: int, anchor: bytes) -> int:

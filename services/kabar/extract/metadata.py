@@ -32,7 +32,7 @@ from kabar.extract.bylines import (
 )
 from kabar.extract.clutter import generic_tag_re
 from kabar.extract.dates import parse_date
-from kabar.extract.headline import HeadlineRegion, credit_block_text
+from kabar.extract.headline import HeadlineRegion
 from kabar.extract.jsonld import LinkedData, read_linked_data
 from kabar.extract.rules import rules_for_host
 
@@ -87,8 +87,6 @@ SLIP_OFF = timedelta(hours=5)
 _SIGN_SLIP = re.compile(r"(-0[789]:?00|\s*(?:z|gmt|utc|\+00:?00))$", re.IGNORECASE)
 #: Words of a printed credit block ("Penulis: A | Editor: B"), lowercase.
 CREDIT_WORDS = ("penulis", "reporter", "pewarta", "writer", "editor", "redaktur")
-#: Credit labels searched for (as printed) over the page when nothing else names an author.
-PAGE_CREDIT_LABELS = (b"Penulis", b"PENULIS", b"Reporter", b"Pewarta")
 #: A desk as author: "Tim detikBali", "Tim Redaksi - Contoh.com" (the name before a dash).
 _TEAM = re.compile(r"^((?:tim|team)\s+[^\s\-–|][^\-–|]{0,40}?)\s*(?:[-–|].*)?$", re.IGNORECASE)
 #: A printed <h1> is the headline when this share of its words are in a declared title.
@@ -422,7 +420,7 @@ def _authors(
     if names:
         return names
     # Credits printed under the story, beyond the stretch around the headline.
-    writers = printed_credits(credit_block_text(region.tree, PAGE_CREDIT_LABELS))[0]
+    writers = printed_credits(region.credit_block())[0]
     return normalize_authors(writers, brands)
 
 

@@ -18,6 +18,7 @@ import heapq
 from collections import Counter
 from typing import TypeVar
 
+from kabar import metrics
 from kabar.models import FetchRequest
 from kabar.settings import FetchSettings
 from kabar.urls import host_of
@@ -214,6 +215,7 @@ class HostFairQueue(asyncio.Queue[FetchRequest]):
             _decrement(self._stepped, request)
             _decrement(self._parked, host)
             self._parked_count -= 1
+            metrics.FETCH_PARKED.set(self._parked_count)
             self._active += 1  # its worker is back at ordinary work until ``task_done``
             return
         _decrement(self._busy, host)
@@ -240,6 +242,7 @@ class HostFairQueue(asyncio.Queue[FetchRequest]):
         self._stepped[request] += 1
         self._parked[host] += 1
         self._parked_count += 1
+        metrics.FETCH_PARKED.set(self._parked_count)
         _decrement(self._busy, host)
         self._active -= 1
         if self._count:
