@@ -11,7 +11,6 @@ import json
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 
 #: Goal of issue 16: no hostile input takes the process past this.
 RSS_LIMIT_MB = 400.0
@@ -88,6 +87,7 @@ def peak_rss_mb(setup: str, work: str) -> dict[str, object]:
 async def fetch_every_hostile_case() -> dict[str, object]:
     """Serve each hostile answer from a local server and take it through the real
     fetcher and source parsers; what became of each (a count, or the refusal's reason)."""
+    from kabar.bench.hostile_bodies import endless_page, huge_robots
     from kabar.discovery.feeds import parse_feed
     from kabar.discovery.sections import read_section
     from kabar.discovery.sitemaps import parse_sitemap
@@ -96,18 +96,6 @@ async def fetch_every_hostile_case() -> dict[str, object]:
     from kabar.models import FetchRequest
     from kabar.settings import FetchSettings
     from tests.fetch.server import LocalServer, Reply
-
-    def huge_robots() -> Iterator[bytes]:
-        yield b"User-agent: *\nDisallow: /rahasia\n"
-        line = b"# " + b"komentar " * 100 + b"\n"
-        for _ in range(50 * 1024 * 1024 // len(line)):
-            yield line
-
-    def endless_page() -> Iterator[bytes]:
-        yield b"<html><body>"
-        chunk = b"<p>teks teks teks</p>" * 3000
-        for _ in range(200 * 1024 * 1024 // len(chunk)):
-            yield chunk
 
     xml = {"Content-Type": "application/xml"}
     html = {"Content-Type": "text/html; charset=utf-8"}
