@@ -179,6 +179,7 @@ CREDIT_TAIL_CHARS = 300
 CREDIT_MAX_CHARS = 3000
 #: Breaks between credit pieces; a comma is kept as a piece of its own (a joiner).
 _CREDIT_BREAK = re.compile(r"\s*[|•·;]\s*|\s*(,)\s*")
+_BREAK_MARKS = ("|", "•", "·", ";", ",")
 #: Digits, or a possessive ("Ryan Reed's Most Recent Stories"): a label, not a name.
 _NOT_NAME = re.compile(r"\d|['’]s\b")
 _NAME_PARTICLES = frozenset({"dan", "and", "&", "bin", "binti", "van", "de", "der", "von", "da"})
@@ -250,6 +251,11 @@ def _credit_pieces(text: str) -> list[str]:
     credits, and names are listed with commas; a comma stays as a joiner)."""
     out: list[str] = []
     for line in text.splitlines():
+        if line.isspace() or not line:
+            continue  # most lines of text cut at tags are blank: spare them the regex
+        if not any(mark in line for mark in _BREAK_MARKS):
+            out.append(line.strip())  # the regex would return the line whole
+            continue
         for piece in _CREDIT_BREAK.split(line):
             if piece and piece.strip():
                 out.append(piece.strip())
