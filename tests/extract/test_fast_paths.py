@@ -10,7 +10,14 @@ import pytest
 
 from kabar.errors import BadInputError
 from kabar.extract import extract
-from kabar.extract.clutter import Line, clean_lines, is_clutter_class, is_clutter_line, vocabulary
+from kabar.extract.clutter import (
+    Line,
+    clean_lines,
+    common_part,
+    is_clutter_class,
+    is_clutter_line,
+    vocabulary,
+)
 from kabar.extract.decode import parser_input
 from tests.extract.extract_support import STORY, page, story_html
 
@@ -115,3 +122,17 @@ def test_metadata_authors_win_over_body_bylines() -> None:
     head = '<meta name="author" content="Dewi Lestari">'
     html = page(story_html() + "<p>Penulis: Rahmat Hidayat</p>", head=head)
     assert extract(html.encode()).authors == ("Dewi Lestari",)
+
+
+def test_gate_of_gated_patterns_is_inside_every_need() -> None:
+    assert common_part(("(sumber", "(foto", "(dok")) == "("
+    assert common_part(("artikel ini", "tulisan ini", "konten ini")) == " ini"
+    assert common_part(("lalu", "ago")) == ""  # a lone letter is in nearly every line
+    assert common_part(("mandatory credit",)) == ""  # one need is its own search
+    for gated in (*vocabulary().gated, *vocabulary().long_gated, *vocabulary().search):
+        assert all(gated.gate in need for need in gated.needs)
+
+
+def test_a_gated_source_credit_is_still_dropped() -> None:
+    assert is_clutter_line("Warga antre di posko banjir. (Sumber: BPBD Jawa Tengah)")
+    assert not is_clutter_line("Warga antre di posko banjir sejak pagi tadi, kata petugas.")

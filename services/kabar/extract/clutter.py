@@ -89,6 +89,9 @@ class Gated:
     pattern: re.Pattern[str]
     #: An app prompt: clutter only when promotional in its context.
     promo: bool = False
+    #: A string inside every need ("(" of "(foto", "(sumber", ...), or "": a line without
+    #: it holds none of them, found with one search instead of one per need.
+    gate: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,10 +148,26 @@ def _dispatched(patterns: list[str]) -> FirstCharAlternation:
 
 
 def _gated(entries: Sequence[dict[str, Any]], promo: bool = False) -> tuple[Gated, ...]:
-    return tuple(
-        Gated(tuple(str(n).lower() for n in e["needs"]), _lowered(e["pattern"]), promo)
-        for e in entries
-    )
+    gated = []
+    for entry in entries:
+        needs = tuple(str(n).lower() for n in entry["needs"])
+        gated.append(Gated(needs, _lowered(entry["pattern"]), promo, common_part(needs)))
+    return tuple(gated)
+
+
+def common_part(needs: Sequence[str]) -> str:
+    """The longest string inside every one of several ``needs`` (the first such, by
+    position in the shortest), when it is worth a search of its own: two characters or
+    more, or one that is not a letter or digit (a letter is in nearly every line)."""
+    if len(needs) < 2:
+        return ""
+    shortest = min(needs, key=len)
+    for size in range(len(shortest), 0, -1):
+        for start in range(len(shortest) - size + 1):
+            part = shortest[start : start + size]
+            if all(part in need for need in needs):
+                return part if size >= 2 or not part.isalnum() else ""
+    return ""
 
 
 @lru_cache(maxsize=1)
@@ -241,6 +260,8 @@ def _promotional(line: Line, low: str, vocab: Vocabulary, in_list: bool) -> bool
 def _gated_hit(patterns: tuple[Gated, ...], low: str, whole: bool) -> Gated | None:
     """The first pattern matching the line, trying only those whose needs it holds."""
     for gated in patterns:
+        if gated.gate and gated.gate not in low:
+            continue
         for needed in gated.needs:  # plain loops: generator expressions cost more here
             if needed in low:
                 pattern = gated.pattern
