@@ -101,12 +101,14 @@ def _line_start(text: str, at: int) -> bool:
 
 def normalize_authors(raws: Iterable[str], brands: Iterable[str] = ()) -> tuple[str, ...]:
     """Split, clean and filter raw author strings into distinct person names."""
-    brand_keys = tuple(b for b in (_key(x) for x in brands) if len(b) >= 3)
+    brand_keys: tuple[str, ...] | None = None  # keyed on the first name: most calls get none
     names: list[str] = []
     seen: set[str] = set()
     for raw in raws:
         if _URL_START.match(raw):
             continue
+        if brand_keys is None:
+            brand_keys = tuple(b for b in (_key(x) for x in brands) if len(b) >= 3)
         for part in _SPLIT.split(_LEADING_LABEL.sub("", _unescape(raw))):
             name = _tidy(part)
             if name and name.lower() not in seen and _is_person(name, brand_keys):
