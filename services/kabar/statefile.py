@@ -108,12 +108,14 @@ def is_corrupt(exc: BaseException) -> bool:
     return name in _CORRUPT or "malformed" in text or "not a database" in text
 
 
-#: Files that belong to a state file: SQLite's own and the dedup store's snapshot.
-_COMPANIONS = ("", "-wal", "-shm", ".snapshot", ".stories.blob")
+#: Files that belong to a state file: SQLite's own, the dedup store's snapshot and
+#: the story state's files.
+_COMPANIONS = ("", "-wal", "-shm", ".snapshot", ".stories.blob", ".stories.index")
 
 
 def move_aside(path: str | Path) -> Path:
-    """Rename ``path`` (and its -wal, -shm, .snapshot) to ``<path>.corrupt-<n>``; the new name."""
+    """Rename ``path`` and its companions (-wal, -shm, .snapshot, story files) to
+    ``<path>.corrupt-<n>``; the new name."""
     path = Path(path)
     n = 1
     while any(Path(f"{path}.corrupt-{n}{s}").exists() for s in _COMPANIONS):

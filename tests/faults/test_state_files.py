@@ -285,3 +285,14 @@ def test_injected_read_only_fails_every_state_write_until_it_clears(
     finally:
         reopened.close()
     assert len(read_pending(str(tmp_path / "spool.jsonl")).records) == 1
+
+
+def test_moving_a_state_file_aside_takes_its_story_files_along(tmp_path: Path) -> None:
+    path = tmp_path / "dedup.sqlite3"
+    for suffix in ("", "-wal", ".stories.index"):
+        Path(f"{path}{suffix}").write_bytes(b"x")
+    aside = statefile.move_aside(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "dedup.sqlite3.corrupt-1", "dedup.sqlite3.corrupt-1-wal",
+        "dedup.sqlite3.corrupt-1.stories.index"]
+    assert aside == Path(f"{path}.corrupt-1")

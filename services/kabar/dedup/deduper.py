@@ -50,6 +50,9 @@ MAX_CANDIDATES = 64
 EXPIRE_EVERY_S = 3600.0
 #: Counting active stories walks them all, so the gauge is refreshed now and then.
 ACTIVE_GAUGE_EVERY = 256
+#: ... and at most every held-stories / this many articles (a walk costs at most this
+#: many story visits per article).
+ACTIVE_GAUGE_SHARE = 8
 _STORIES_BLOB = "stories"
 _BOILERPLATE_BLOB = "boilerplate"
 
@@ -67,6 +70,9 @@ class Clusterer(Protocol):
 
     @property
     def active_count(self) -> int: ...
+
+    @property
+    def held_count(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +121,7 @@ class Deduper:
         self._story_clock = datetime.fromtimestamp(0, UTC)
         self._checkpointed_at = time.monotonic()
         self._assigned = 0
+        self._next_gauge = 1
         self._counters: dict[tuple[str, str], Any] = {}
 
     def process(
@@ -315,8 +322,12 @@ class Deduper:
         if created:
             metrics.STORIES_CREATED.inc(created)
         self._assigned += 1
-        if self._assigned % ACTIVE_GAUGE_EVERY == 1:
+        if self._assigned >= self._next_gauge:
             metrics.STORIES_ACTIVE.set(self.clusterer.active_count)
+            # Spaced by the story count too: the walk costs a bounded share per article
+            # however large the index grows.
+            spacing = max(ACTIVE_GAUGE_EVERY, self.clusterer.held_count // ACTIVE_GAUGE_SHARE)
+            self._next_gauge = self._assigned + spacing
         return assignment.story_id, events
 
     def _maybe_expire(self, moment: datetime) -> None:
