@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
@@ -41,24 +42,37 @@ _DIGIT = re.compile(r"\d")
 _CLITICS = ("nya", "lah", "kah")
 #: Every uppercase letter of the Basic Multilingual Plane, as a regex class body.
 _UPPER = "".join(re.escape(c) for c in map(chr, range(0x10000)) if c.isupper() and c.isalpha())
-_NAME_TOKEN = rf"[{_UPPER}][^\W_]*+(?:['’][^\W_]+)?+"
-#: (The look-behind comes after the first letter so the engine can skip ahead to it.)
-_CAPITALISED = re.compile(rf"[{_UPPER}](?<![^\W_].)[^\W_]*+(?:['’][^\W_]+)?+")
-#: A capitalised word opening a sentence with no capitalised word joined to it
-#: (sentence breaks as in ``_SENTENCE_BREAK``; written to start with a rare
-#: character, which the regex engine can skip to).
-_LONE_TAIL = rf"[\W_]*?(?<![^\W_])({_NAME_TOKEN})(?![^\S\n]+[{_UPPER}])"
-_LONE_OPENER = re.compile(rf"[.!?:;\"”\n]\s*(?<=\s){_LONE_TAIL}")
-_LONE_AFTER_DASH = re.compile(rf"[-–—](?<=\s[-–—])\s+{_LONE_TAIL}")
-_LONE_AT_START = re.compile(_LONE_TAIL)
-#: The same four for ASCII text, with A-Z for the uppercase class: the regex
-#: engine tests a thousand-letter class at every character, A-Z is a range check.
-_ASCII_NAME_TOKEN = r"[A-Z][^\W_]*+(?:'[^\W_]+)?+"
-_ASCII_CAPITALISED = re.compile(r"[A-Z](?<![^\W_].)[^\W_]*+(?:'[^\W_]+)?+")
-_ASCII_LONE_TAIL = rf"[\W_]*?(?<![^\W_])({_ASCII_NAME_TOKEN})(?![^\S\n]+[A-Z])"
-_ASCII_LONE_OPENER = re.compile(rf"[.!?:;\"\n]\s*(?<=\s){_ASCII_LONE_TAIL}")
-_ASCII_LONE_AFTER_DASH = re.compile(rf"-(?<=\s-)\s+{_ASCII_LONE_TAIL}")
-_ASCII_LONE_AT_START = re.compile(_ASCII_LONE_TAIL)
+
+
+@dataclass(frozen=True, slots=True)
+class _NamePatterns:
+    """Capitalised words, and those opening a sentence (or following a dash, or the
+    text) with no capitalised word joined to them."""
+
+    capitalised: re.Pattern[str]
+    lone_opener: re.Pattern[str]
+    lone_after_dash: re.Pattern[str]
+    lone_at_start: re.Pattern[str]
+
+
+def _name_patterns(upper: str, apostrophes: str, breaks: str, dashes: str) -> _NamePatterns:
+    """The patterns over the given character-class bodies. (Each look-behind comes after
+    the first character so the engine can skip ahead to it; sentence breaks as in
+    ``_SENTENCE_BREAK``.)"""
+    token = rf"[{upper}][^\W_]*+(?:[{apostrophes}][^\W_]+)?+"
+    tail = rf"[\W_]*?(?<![^\W_])({token})(?![^\S\n]+[{upper}])"
+    return _NamePatterns(
+        capitalised=re.compile(rf"[{upper}](?<![^\W_].)[^\W_]*+(?:[{apostrophes}][^\W_]+)?+"),
+        lone_opener=re.compile(rf"[{breaks}]\s*(?<=\s){tail}"),
+        lone_after_dash=re.compile(rf"[{dashes}](?<=\s[{dashes}])\s+{tail}"),
+        lone_at_start=re.compile(tail),
+    )
+
+
+_NAMES_ANY = _name_patterns(_UPPER, "'’", ".!?:;\"”\n", "-–—")
+#: The same for ASCII text, with A-Z for the uppercase class: the regex engine tests a
+#: thousand-letter class at every character, A-Z is a range check.
+_NAMES_ASCII = _name_patterns("A-Z", "'", ".!?:;\"\n", "-")
 _DASHES = ("-", "–", "—")
 #: Fast tokenizing: ASCII text is split after mapping every ASCII character
 #: that cannot be part of a word to a space; other text goes to _WORD.
@@ -293,18 +307,13 @@ def entity_words(text: str) -> list[str]:
     capitalised word counts, except the occurrences that open a sentence alone.
     Distinct, in first-seen order."""
     sample = unicodedata.normalize("NFKC", text).replace("’", "'")
-    if sample.isascii():
-        patterns = _ASCII_CAPITALISED, _ASCII_LONE_OPENER, _ASCII_LONE_AFTER_DASH
-        at_start = _ASCII_LONE_AT_START
-    else:
-        patterns = _CAPITALISED, _LONE_OPENER, _LONE_AFTER_DASH
-        at_start = _LONE_AT_START
-    capitalised_words, lone_opener, lone_after_dash = patterns
-    capitalised = capitalised_words.findall(sample)
-    lone = {m.start(1): m.group(1) for m in lone_opener.finditer(sample)}
+    patterns = _NAMES_ASCII if sample.isascii() else _NAMES_ANY
+    capitalised = patterns.capitalised.findall(sample)
+    lone = {m.start(1): m.group(1) for m in patterns.lone_opener.finditer(sample)}
     if any(map(sample.__contains__, _DASHES)):  # a cheap scan spares a slow one
-        lone.update((m.start(1), m.group(1)) for m in lone_after_dash.finditer(sample))
-    opener = at_start.match(sample)
+        lone.update((m.start(1), m.group(1))
+                    for m in patterns.lone_after_dash.finditer(sample))
+    opener = patterns.lone_at_start.match(sample)
     if opener:
         lone[opener.start(1)] = opener.group(1)
     # Distinct words in first-seen order; only the few lone openers need counting.
