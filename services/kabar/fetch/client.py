@@ -143,7 +143,6 @@ class Fetcher:
         self._transport = transport
         self._on_request = on_request
         self._queue: SlotQueue | None = None
-        self._client: httpx.AsyncClient | None = None
         self._clients: list[httpx.AsyncClient] = []
         self._in_flight: list[int] = []
         self._guard = NetGuard(
@@ -178,7 +177,6 @@ class Fetcher:
         limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
         self._clients = [self._new_client(limits) for _ in range(shards)]
         self._in_flight = [0] * shards
-        self._client = self._clients[0]
         return self
 
     def _new_client(self, limits: httpx.Limits) -> httpx.AsyncClient:
@@ -207,7 +205,7 @@ class Fetcher:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        clients, self._clients, self._client = self._clients, [], None
+        clients, self._clients = self._clients, []
         for client in clients:
             await client.aclose()
 
@@ -410,11 +408,11 @@ class Fetcher:
     async def _send(
         self, url: str, portal: str, want: _Want, limiter: HostLimiter
     ) -> _Raw | _Redirect:
-        self._require_client()
-        shard = min(range(len(self._clients)), key=self._in_flight.__getitem__)
+        clients = self._require_clients()
+        shard = min(range(len(clients)), key=self._in_flight.__getitem__)
         self._in_flight[shard] += 1
         try:
-            return await self._stream(self._clients[shard], url, portal, want, limiter)
+            return await self._stream(clients[shard], url, portal, want, limiter)
         finally:
             self._in_flight[shard] -= 1
 
@@ -487,10 +485,10 @@ class Fetcher:
             text = text[: text.rfind("\n") + 1]  # a rule cut in half is no rule
         return text
 
-    def _require_client(self) -> httpx.AsyncClient:
-        if self._client is None:
+    def _require_clients(self) -> list[httpx.AsyncClient]:
+        if not self._clients:
             raise RuntimeError("use Fetcher inside 'async with'")
-        return self._client
+        return self._clients
 
 
 def _count_retry(state: RetryCallState, portal: str) -> None:
