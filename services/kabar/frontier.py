@@ -23,7 +23,7 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import redis
@@ -108,6 +108,14 @@ class RedisStatus:
         """Claimed (queued) or done: discovery must not queue it as new."""
         return bool(self._r.exists(self._k("s", _digest(canonical))))
 
+    def known_of(self, canonicals: Sequence[str]) -> set[str]:
+        """``known`` for many URLs in one round trip (a sitemap lists thousands: one call
+        each would hold the event loop for as many round trips)."""
+        pipe = self._r.pipeline(transaction=False)
+        for canonical in canonicals:
+            pipe.exists(self._k("s", _digest(canonical)))
+        return {url for url, found in zip(canonicals, pipe.execute(), strict=True) if found}
+
     def lease(self, canonical: str) -> bool:
         """Take the fetch lease of a URL unless a live worker (this one too) holds it."""
         ttl_ms = int(self.settings.fetch_lease_s * 1000)
@@ -177,6 +185,9 @@ class RedisSeen(SeenStore):
 
     def __contains__(self, canonical_url: object) -> bool:
         return isinstance(canonical_url, str) and self._status.known(canonical_url)
+
+    def known_of(self, canonical_urls: Iterable[str]) -> set[str]:
+        return self._status.known_of(list(canonical_urls))
 
     def discard(self, canonical_url: str) -> None:
         self._r.delete(self._key(canonical_url))

@@ -141,3 +141,29 @@ async def test_discovery_publishes_only_the_revisits_it_won(cluster: ClusterSett
     assert pipeline.counts["revisit_taken_elsewhere"] == 1
     sa.close()
     sb.close()
+
+
+def test_a_poll_asks_the_shared_status_once_for_all_its_links(
+    cluster: ClusterSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Which of a sitemap's thousands of links are known is one Redis round trip, not one
+    each (every one would hold the event loop), and says the same as asking one by one."""
+    status, seen = process(cluster, "d1")
+    urls = [canonicalize(f"https://kilat.example/berita/{n}") for n in range(300)]
+    for url in urls[::7]:
+        assert status.claim(url)
+    status.done(urls[5])
+    calls: list[int] = []
+    execute = type(status._r.pipeline()).execute
+
+    def counted(pipe: object, *args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return execute(pipe, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(status._r.pipeline()), "execute", counted)
+    known = seen.known_of(urls)
+    assert calls == [1]
+    monkeypatch.undo()
+    assert known == {url for url in urls if url in seen}
+    assert known == set(urls[::7]) | {urls[5]}
+    status.close()

@@ -234,7 +234,7 @@ class Discovery:
         cutoff = self._cutoff()
         # Undated links are kept.
         fresh = _merge_duplicates([link for link in links if _moment(link, cutoff) >= cutoff])
-        known = {canonical for canonical in fresh if canonical in self._seen}
+        known = self._seen.known_of(fresh)
         requests = self._new_requests(key, fresh, known)
         if self._settings.revisit_updates:
             due = self._revisits.due(key.kind, fresh, known, cutoff)

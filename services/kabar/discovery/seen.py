@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections.abc import Iterable
 
 from kabar.errors import StateError
 from kabar.statefile import StateWriter, open_db, state_error
@@ -85,6 +86,11 @@ class SeenStore:
             return False
         key = url_hash(canonical_url)
         return key in self._current or key in self._previous
+
+    def known_of(self, canonical_urls: Iterable[str]) -> set[str]:
+        """The keys among ``canonical_urls`` that are known: one call for a whole poll's
+        links, so a shared store answers them in one round trip."""
+        return {url for url in canonical_urls if url in self}
 
     def discard(self, canonical_url: str) -> None:
         """Forget a key (it was marked but never handed on, e.g. at shutdown)."""
