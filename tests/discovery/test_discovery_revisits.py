@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from kabar import metrics
 from kabar.discovery import Discovery, SeenStore
 from kabar.discovery.revisits import announced, one_stamp_for_all, without_generation_stamps
@@ -240,8 +242,15 @@ async def test_revisits_per_poll_are_capped_newest_first(
     ]
 
 
-async def test_updates_to_articles_older_than_the_window_are_ignored(
-    site: Site, fetcher: HttpxSourceFetcher
+@pytest.mark.parametrize(
+    ("hours_later", "revisited"),
+    [
+        (40, [("pasar", True), ("sekolah", True)]),
+        (49, []),  # both last announcements are then past the 48 h window: ignored
+    ],
+)
+async def test_updates_are_revisited_only_inside_the_window(
+    site: Site, fetcher: HttpxSourceFetcher, hours_later: int, revisited: list[tuple[str, bool]]
 ) -> None:
     clock = Clock()
     site.put("/kilat/sitemap.xml", urlset(site, {"pasar": NOW - HOUR, "sekolah": NOW - 2 * HOUR}))
@@ -249,25 +258,10 @@ async def test_updates_to_articles_older_than_the_window_are_ignored(
         site, fetcher, SeenStore(), clock, feeds=(), sitemaps=("/kilat/sitemap.xml",)
     )
     await discovery.poll_once()
-    clock.now = NOW + 49 * HOUR  # both last announcements are now past the 48 h window
+    clock.now = NOW + hours_later * HOUR
     later = {"pasar": clock.now - 60, "sekolah": clock.now - 120}
     site.put("/kilat/sitemap.xml", urlset(site, later))
-    assert await discovery.poll_once() == []
-
-
-async def test_updates_to_articles_inside_the_window_are_revisited(
-    site: Site, fetcher: HttpxSourceFetcher
-) -> None:
-    clock = Clock()
-    site.put("/kilat/sitemap.xml", urlset(site, {"pasar": NOW - HOUR, "sekolah": NOW - 2 * HOUR}))
-    discovery = _discovery(
-        site, fetcher, SeenStore(), clock, feeds=(), sitemaps=("/kilat/sitemap.xml",)
-    )
-    await discovery.poll_once()
-    clock.now = NOW + 40 * HOUR
-    later = {"pasar": clock.now - 60, "sekolah": clock.now - 120}
-    site.put("/kilat/sitemap.xml", urlset(site, later))
-    assert _slugs(await discovery.poll_once()) == [("pasar", True), ("sekolah", True)]
+    assert _slugs(await discovery.poll_once()) == revisited
 
 
 async def test_revisits_can_be_switched_off(site: Site, fetcher: HttpxSourceFetcher) -> None:
