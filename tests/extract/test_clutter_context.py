@@ -255,3 +255,67 @@ def test_a_short_body_is_not_eaten_by_its_teaser() -> None:
     second = TEASER.replace("Warga", "Relawan")
     lines = [Line(SIX[0]), Line(TEASER), Line(second), Line("Berikutnya")]
     assert len(_cleaned(lines)) == 3
+
+
+# --- session 5 hold-out: schedules, credits with initials, tip prompts, closing teasers
+
+
+SCHEDULE = [
+    "Pengumuman pendaftaran: 25 September 2024",
+    "Penerimaan berkas: 2 Oktober 2024",
+    "Pelantikan: 6 November 2024",
+]
+
+
+def test_dates_among_list_items_are_a_schedule_not_stamps() -> None:
+    items = "".join(f"<li>{item}</li>" for item in SCHEDULE)
+    article = extract(page(_six_with(f"<p>Jadwalnya sebagai berikut:</p><ul>{items}</ul>")))
+    assert [p for p in article.paragraphs if p in SCHEDULE] == SCHEDULE
+
+
+def test_a_date_stamp_alone_and_a_linked_dated_item_are_still_clutter() -> None:
+    vocab = vocabulary()
+    stamp = Line("Kamis, 20 Juni 2024 - 13:45 WIB")
+    rows = [Line("Harga cabai naik 17 Juni 2024", "li", 0.8), Line("Rabu, 19 Juni 2024", "li", 0.5)]
+    lines = [*(Line(t) for t in SIX[:3]), stamp, *rows]
+    kept = [line.text for line in clean_lines(lines, None, vocab).lines]
+    assert kept == SIX[:3]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ANTARA FOTO/Anindira Kintara/rwa.",
+        "Reuters/Willy Kurniawan/File Photo",
+        "Got a story? Email news@example.co.uk or message us on Facebook.",
+        "Have a news tip for us? Send it to the newsroom.",
+        "Punya cerita menarik? Kirim ke redaksi lewat WhatsApp.",
+    ],
+)
+def test_credit_and_tip_prompt_lines_are_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+def test_linked_teaser_closing_the_body_goes_but_a_linked_sentence_stays() -> None:
+    teaser = (
+        "<div><span>Artikel Berikutnya</span>"
+        "<a href='/x'>Cara Menulis Surat Resign yang Profesional dan Tetap Sopan</a></div>"
+    )
+    article = extract(page(_six_with("") + teaser))
+    assert list(article.paragraphs) == SIX
+    closing = "<p>Data lengkap tersedia di <a href='/d'>laman resmi dinas sosial provinsi</a>.</p>"
+    assert list(extract(page(_six_with("") + closing)).paragraphs)[-1].startswith("Data")
+
+
+def test_clutter_classed_sibling_of_the_body_stays_out() -> None:
+    box = (
+        "<div class='newsletter-box'><h3>Jangan ketinggalan berita penting</h3>"
+        "<p>Daftarkan email kamu dan dapatkan ringkasan berita pilihan redaksi setiap pagi.</p>"
+        "</div>"
+    )
+    body = "".join(f"<p>{text}</p>" for text in SIX)
+    html = (
+        "<html><head><title>Judul</title></head><body><main><h1>Judul</h1>"
+        f"<div class='story-body'>{body}</div>{box}</main></body></html>"
+    )
+    assert list(extract(html).paragraphs) == SIX

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from kabar.extract.clutter import Line, Vocabulary, normalize
+from kabar.extract.clutter import Line, Vocabulary, is_clutter_class, normalize
 
 _BLOCKS = (
     "address article aside blockquote caption center dd details dialog div dl dt fieldset "
@@ -307,13 +307,29 @@ def _with_siblings(
         return [best]
     chosen: list[LexborNode] = []
     for sibling in parent.iter():
-        if (
-            sibling.mem_id == best.mem_id
-            or _scored_sibling(sibling, best_score, final_by_id, para_chars)
-            or (sibling.tag == "p" and _good_loose_paragraph(sibling))
+        if sibling.mem_id == best.mem_id or (
+            (
+                _scored_sibling(sibling, best_score, final_by_id, para_chars)
+                or (sibling.tag == "p" and _good_loose_paragraph(sibling))
+            )
+            and not _clutter_sibling(sibling)
         ):
             chosen.append(sibling)
     return chosen
+
+
+def _clutter_sibling(node: LexborNode) -> bool:
+    """A block beside the body whose class names clutter (a newsletter box, comments):
+    its paragraphs score, but it joins the body only when it is long prose with few links,
+    as the walk keeps such blocks inside the body."""
+    attrs = node.attributes
+    attr = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+    if len(attr) < 2 or not is_clutter_class(attr):
+        return False
+    text_len = len(node.text(strip=True))
+    if text_len <= LONG_BLOCK_CHARS or len(node.css("p")) < 2:
+        return True
+    return _link_density(node, text_len) >= LINKY_BLOCK
 
 
 def _scored_sibling(

@@ -182,6 +182,10 @@ CREDIT_MAX_CHARS = 3000
 #: Breaks between credit pieces; a comma is kept as a piece of its own (a joiner).
 _CREDIT_BREAK = re.compile(r"\s*[|•·;]\s*|\s*(,)\s*")
 _BREAK_MARKS = ("|", "•", "·", ";", ",")
+#: What a line holding a credit label starts with (lowercase); ``_label_of`` reads no
+#: line that does not (its regex matches almost any line whole).
+_LABEL_STARTS = tuple(sorted(WRITER_LABELS | EDITOR_LABELS))
+_LABEL_START_CHARS = max(map(len, _LABEL_STARTS)) + 1
 #: Digits, or a possessive ("Ryan Reed's Most Recent Stories"): a label, not a name.
 _NOT_NAME = re.compile(r"\d|['’]s\b")
 _NAME_PARTICLES = frozenset({"dan", "and", "&", "bin", "binti", "van", "de", "der", "von", "da"})
@@ -258,14 +262,31 @@ def _credit_pieces(text: str) -> list[str]:
         if not any(mark in line for mark in _BREAK_MARKS):
             out.append(line.strip())  # the regex would return the line whole
             continue
-        for piece in _CREDIT_BREAK.split(line):
-            if piece and piece.strip():
-                out.append(piece.strip())
+        if "\0" in line:  # a NUL of its own: the regex keeps it inside a piece
+            pieces = [p for p in _CREDIT_BREAK.split(line) if p]
+        else:
+            pieces = _breaks_cut(line)
+        for piece in pieces:
+            if piece := piece.strip():
+                out.append(piece)
     return out
+
+
+def _breaks_cut(line: str) -> list[str]:
+    """``_CREDIT_BREAK.split`` by plain replaces (a line without NULs): each break becomes
+    a NUL, a comma keeping itself between two, and ``str.split`` cuts there; the regex
+    tries every offset of a long paragraph (a credit stretch may span the whole story).
+    The pieces come unstripped, some empty."""
+    for mark in _BREAK_MARKS[:-1]:
+        if mark in line:
+            line = line.replace(mark, "\0")
+    return line.replace(",", "\0,\0").split("\0")
 
 
 def _label_of(line: str) -> tuple[str, str] | None:
     """The credit label opening a line and the text after it, or None."""
+    if not line.lstrip()[:_LABEL_START_CHARS].lower().startswith(_LABEL_STARTS):
+        return None
     match = _CREDIT_LABEL.match(line)
     if match is None:
         return None

@@ -40,6 +40,8 @@ LABEL_MAX_WORDS = 6
 LINK_LIST_MIN_LINES = 2
 #: At most this many short label lines after the last sentence are dropped as sign-offs.
 SIGN_OFF_MAX_LINES = 3
+#: A line after the last sentence at least this much link text is a teaser of another story.
+TEASER_MIN_LINK_RATIO = 0.5
 #: A next-page teaser (its marker, cut-off paragraphs, links) is at most this many of the
 #: body's last lines, and at most this share of its words.
 CONTINUATION_MAX_LINES = 4
@@ -92,6 +94,9 @@ class Gated:
     #: A string inside every need ("(" of "(foto", "(sumber", ...), or "": a line without
     #: it holds none of them, found with one search instead of one per need.
     gate: str = ""
+    #: A date stamp ("Kamis, 20 Juni 2024", "2 hari lalu"): not clutter on an unlinked item
+    #: among list items, where a date is a schedule's entry ("Pelantikan: 6 November 2024").
+    stamp: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,11 +152,14 @@ def _dispatched(patterns: list[str]) -> FirstCharAlternation:
     return first_char_alternation(patterns, flags)
 
 
-def _gated(entries: Sequence[dict[str, Any]], promo: bool = False) -> tuple[Gated, ...]:
+def _gated(
+    entries: Sequence[dict[str, Any]], promo: bool = False, stamp: bool = False
+) -> tuple[Gated, ...]:
     gated = []
     for entry in entries:
         needs = tuple(str(n).lower() for n in entry["needs"])
-        gated.append(Gated(needs, _lowered(entry["pattern"]), promo, common_part(needs)))
+        pattern = _lowered(entry["pattern"])
+        gated.append(Gated(needs, pattern, promo, common_part(needs), stamp))
     return tuple(gated)
 
 
@@ -188,7 +196,7 @@ def vocabulary(extra_lines: tuple[str, ...] = (), extra_tail: tuple[str, ...] = 
         line_re=_dispatched([*lines["drop"], *lines["drop_long"], *extra_lines]),
         long_line_re=_dispatched([*lines["drop_long"], *extra_lines]),
         # App prompts come last: any other pattern matching a line settles it first.
-        gated=_gated([*lines["drop_gated"], *lines["drop_long_gated"]]) + promo,
+        gated=_gated(lines["drop_gated"], stamp=True) + _gated(lines["drop_long_gated"]) + promo,
         long_gated=_gated(lines["drop_long_gated"]) + promo,
         search=_gated(lines["drop_search"]),
         tail_re=_lowered(_alternation(lines["tail_markers"])),
@@ -245,8 +253,12 @@ def _is_clutter_text(line: Line, vocab: Vocabulary, in_list: bool) -> bool:
     if (vocab.line_re if short else vocab.long_line_re).fullmatch(low):
         return True
     hit = _gated_hit(vocab.gated if short else vocab.long_gated, low, whole=True)
-    if hit is not None and (not hit.promo or _promotional(line, low, vocab, in_list)):
-        return True
+    if hit is not None:
+        if hit.promo:
+            if _promotional(line, low, vocab, in_list):
+                return True
+        elif not (hit.stamp and in_list and line.link_ratio < PROMO_MAX_LINK_RATIO):
+            return True
     return short and _gated_hit(vocab.search, low, whole=False) is not None
 
 
@@ -377,6 +389,7 @@ def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[
     while end > 1 and (
         vocab.end_note_re.fullmatch(lines[end - 1].text.lower())
         or _sign_off(lines[end - 1], len(lines) - end)
+        or _trailing_teaser(lines[end - 1], len(lines) - end)
     ):
         end -= 1
     removed = len(lines) - end
@@ -404,6 +417,19 @@ def _sign_off(line: Line, after: int) -> bool:
         and not text.endswith(":")  # it introduces what follows (a quote, a list)
         and _LATIN.search(text) is not None  # unspaced scripts have no word count to go by
         and _is_label(line, len(text.split()))
+    )
+
+
+def _trailing_teaser(line: Line, after: int) -> bool:
+    """A short line after the story's last sentence that is mostly a link behind a label
+    ("Artikel Berikutnya" + the next story's title, "Next:" + a title): whatever the
+    label's wording, a linked title closing the body points elsewhere."""
+    text = line.text
+    return (
+        after < SIGN_OFF_MAX_LINES
+        and line.link_ratio >= TEASER_MIN_LINK_RATIO
+        and not text.endswith(_SENTENCE_END)
+        and len(text.split()) <= LINK_LINE_MAX_WORDS
     )
 
 

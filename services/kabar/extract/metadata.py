@@ -72,11 +72,12 @@ MIRROR_SHARE = 0.7
 # <h1> elements and the JSON-LD blocks: a CSS query is a C walk of the elements (a
 # twentieth of the parse), cheaper than one byte search of the whole page.
 _HEAD_SELECTOR = 'meta, link[rel="canonical"][href], title'
-#: Headlines, JSON-LD blocks ("application/ld+json", any case, maybe with parameters) and
-#: og:title tags (one in <body> means the parser moved the head's tags there).
-_MARKS_SELECTOR = (
-    'h1, script[type*="ld+json" i], meta[property="og:title" i], meta[name="og:title" i]'
-)
+#: Headlines and JSON-LD blocks ("application/ld+json", any case, maybe with parameters).
+_MARKS_SELECTOR = 'h1, script[type*="ld+json" i]'
+#: og:title tags: one in <body> means the parser moved the head's tags there. Asked only
+#: when <head> has none (each selector of a query is one more walk of the tree).
+_TITLED_SELECTOR = 'meta[property="og:title" i], meta[name="og:title" i]'
+
 MAX_LD_BLOCKS = 20
 #: A zoned stamp is WIB wall time under a wrong zone when, read as wall time, it is this
 #: close to the time the page prints, and read with its zone at least this far from it.
@@ -202,10 +203,10 @@ def _read_head(tree: LexborHTMLParser) -> _Head:
     head = _Head(tree=tree)
     scope = tree.head
     _read_tags(head, scope.css(_HEAD_SELECTOR) if scope is not None else [])
-    titled = _read_marks(head, tree)
-    body = tree.body
+    _read_marks(head, tree)
     # Stray text or tags in <head> make the parser move the rest of it into <body>.
-    if body is not None and "og:title" not in head.metas and titled:
+    body = tree.body
+    if body is not None and "og:title" not in head.metas and tree.css_first(_TITLED_SELECTOR):
         _read_tags(head, body.css("meta"))
     root = tree.root
     if root is not None and root.tag == "html":
@@ -213,24 +214,18 @@ def _read_head(tree: LexborHTMLParser) -> _Head:
     return head
 
 
-def _read_marks(head: _Head, tree: LexborHTMLParser) -> bool:
+def _read_marks(head: _Head, tree: LexborHTMLParser) -> None:
     """Note the first <h1> elements and the JSON-LD script bodies in ``head``, in one walk
     of the tree (a byte search for JSON-LD costs more: the page is some tenfold the size
-    of its tree's element list, and the headline needs the walk anyway); return whether
-    the page has an og:title meta tag anywhere."""
+    of its tree's element list, and the headline needs the walk anyway)."""
     h1s: list[LexborNode] = []
-    titled = False
     for node in tree.css(_MARKS_SELECTOR):
-        tag = node.tag
-        if tag == "h1":
+        if node.tag == "h1":
             if len(h1s) < MAX_H1:
                 h1s.append(node)
-        elif tag == "meta":
-            titled = True
         elif len(head.scripts) < MAX_LD_BLOCKS:
             head.scripts.append(node.text())
     head._h1s = h1s
-    return titled
 
 
 def _read_tags(head: _Head, nodes: list[LexborNode]) -> None:
