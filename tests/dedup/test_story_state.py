@@ -324,3 +324,29 @@ def test_a_clean_stop_saves_the_postings_and_a_crash_after_a_checkpoint_ignores_
     assert _state(_clusterer(crashed)) == _state(_clusterer(straight))
     crashed.close()
     straight.close()
+
+
+def test_frozen_stories_cluster_as_held_ones_and_stay_packed_until_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kabar.dedup import stories
+
+    items = _stream(160)
+    held = StoryClusterer(DedupSettings(store="memory"))
+    expected = [held.assign(f"art_{i:024x}", a, w) for i, (a, w) in enumerate(items)]
+    # Every story frozen after every article: each one used again is unpacked first.
+    monkeypatch.setattr(stories, "FREEZE_AFTER_S", -1e9)
+    frozen = StoryClusterer(DedupSettings(store="memory"))
+    got = []
+    for i, (article, when) in enumerate(items):
+        got.append(frozen.assign(f"art_{i:024x}", article, when))
+        frozen.expire(when)
+        assert all(story.raw is not None for story in frozen._stories.values())
+    assert got == expected
+    assert frozen.dump() == held.dump()  # (byte for byte: every dict in the same order)
+    assert all(story.raw is not None for story in frozen._stories.values())  # dump kept them
+    rows = frozen.checkpoint().encode()
+    again = StoryClusterer.restore(rows.header, [(n, d) for _, n, d in rows.upserts],
+                                   rows.terms, frozen.settings)  # fmt: skip
+    assert again.dump() == held.dump()
+    assert all(story.raw is not None for story in again._stories.values())

@@ -290,10 +290,35 @@ def test_a_date_stamp_alone_and_a_linked_dated_item_are_still_clutter() -> None:
         "Got a story? Email news@example.co.uk or message us on Facebook.",
         "Have a news tip for us? Send it to the newsroom.",
         "Punya cerita menarik? Kirim ke redaksi lewat WhatsApp.",
+        "Follow Daniel Whitcomb on Twitter at https://twitter.com/dwhitcombAP",
+        "Ikuti Kabarin di Instagram @kabarin.id",
+        "Berita ini telah tayang di SerambiNews.com dengan judul Hujan Deras",
+        "This story was originally published by the Texas Tribune.",
+        "Warga antre solar di SPBN. (Dok. Humas Pemkot)",
+        "Ilustrasi (Freepik)",
+        "- Advertisement -",
+        "You might also like",
+        "Baca Lainnya",
+        "Kirim ke teman",
+        "Bagaimana reaksi Anda tentang artikel ini?",
+        "Download Apps Kabarin Sekarang https://apps.kabarin.id/",
     ],
 )
 def test_credit_and_tip_prompt_lines_are_clutter(line: str) -> None:
     assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Warga diminta mengikuti imbauan di Twitter resmi BMKG.",
+        "Kata Arif kepada wartawan (dokter spesialis gizi)",
+        "Pemerintah meningkatkan kualitas SDM (sumber daya manusia)",
+        "Bagaimana reaksi pasar terhadap kebijakan ini? Analis menilai investor masih menunggu.",
+    ],
+)
+def test_story_lines_near_the_new_patterns_are_kept(line: str) -> None:
+    assert not is_clutter_line(line)
 
 
 def test_linked_teaser_closing_the_body_goes_but_a_linked_sentence_stays() -> None:

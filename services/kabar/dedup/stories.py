@@ -48,7 +48,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import accumulate, islice, repeat
 from operator import add, itemgetter, mul, truediv
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -60,8 +60,20 @@ from kabar.dedup.dense import Embedder, Vector, open_dense
 from kabar.dedup.fingerprint import BodyWords
 from kabar.dedup.language import detect_language
 from kabar.dedup.storymatch import MatchModel, Pair, load_model
+from kabar.dedup.storystate import (
+    FREEZE_AFTER_S,
+    FROZEN_FIELDS,
+    StoryCut,
+    StoryJournal,
+    decode_story,
+    freeze,
+    held_terms,
+    packed_head,
+    packed_id,
+    story_fields,
+    thaw,
+)
 from kabar.dedup.storystate import STATE_VERSION as INCREMENTAL_STATE_VERSION
-from kabar.dedup.storystate import StoryCut, StoryJournal, decode_story
 from kabar.dedup.termids import HashedTerms
 from kabar.dedup.tfidf import (
     DocumentFrequencies,
@@ -237,19 +249,37 @@ class _Story:
     #: The story's number in the postings, and packed (given when it is indexed; not saved).
     number: int = -1
     key: bytes = b""
+    #: While the story is frozen (idle, or not used since a reopen): its
+    #: ``FROZEN_FIELDS`` packed, their slots unset (``kabar.dedup.storystate``).
+    raw: bytes | None = None
+
+    if not TYPE_CHECKING:  # (a __getattr__ would make every unknown attribute Any to mypy)
+
+        def __getattr__(self, name: str) -> Any:
+            """A frozen field is an unset slot: the first use unpacks the story."""
+            if name in FROZEN_FIELDS and object.__getattribute__(self, "raw") is not None:
+                thaw(self)
+                return object.__getattribute__(self, name)
+            raise AttributeError(name)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "title": self.title, "language": self.language,
-            "first_seen": self.first_seen, "last_seen": self.last_seen,
-            "member_count": self.member_count, "member_ids": self.member_ids,
-            "outlets": self.outlets, "centroid": self.centroid, "titles": self.titles,
-            "entities": self.entities, "numbered": self.numbered,
-        }  # fmt: skip
+        return story_fields(self)  # (a frozen story stays frozen)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> _Story:
         return cls(**{**data, "member_ids": tuple(data.get("member_ids", ()))})
+
+    @classmethod
+    def frozen(cls, raw: bytes) -> _Story | None:
+        """A story from its packed row, left frozen (None: not a packed row)."""
+        head = packed_head(raw)
+        if head is None:
+            return None
+        story = object.__new__(cls)
+        story.id = packed_id(raw)
+        story.first_seen, story.last_seen, story.member_count, story.norms, story.norms_at = head
+        story.number, story.key, story.raw = -1, b"", raw
+        return story
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +370,7 @@ class StoryClusterer:
                 self._drop(story)
         live = set(self._stories)
         self._aliases = {k: v for k, v in self._aliases.items() if self.resolve(v) in live}
+        self._freeze_idle(_epoch(now) - FREEZE_AFTER_S)
 
     @property
     def active_count(self) -> int:
@@ -420,15 +451,25 @@ class StoryClusterer:
                       "counts": dict(terms)}  # fmt: skip
             clusterer._df = DocumentFrequencies.from_dict(counts)
             clusterer._use_vocabulary()
+            index = clusterer._postings if postings is None else None
             for number, data in rows:
-                fields, norms, norms_at = decode_story(data)
-                story = _Story.from_dict(fields)
-                story.norms, story.norms_at = norms, norms_at
+                # A packed row stays packed until the story is used (most never are
+                # again before they expire); an orjson row (version 3 state) is read.
+                story = _Story.frozen(data)
+                if story is None:
+                    fields, norms, norms_at = decode_story(data)
+                    story = _Story.from_dict(fields)
+                    story.norms, story.norms_at = norms, norms_at
                 clusterer._next_number = number  # the story keeps its number (postings order)
-                if postings is None:
-                    clusterer._index(story)
-                else:
-                    clusterer._number(story)
+                clusterer._number(story)
+                if index is not None:
+                    key = story.key
+                    for term in held_terms(story):
+                        posting = index.get(term)
+                        if posting is None:
+                            index[term] = bytearray(key)
+                        else:
+                            posting += key
             if postings is not None:
                 clusterer._postings = postings
             clusterer._next_number = max(clusterer._next_number, int(state["next_number"]))
@@ -441,6 +482,13 @@ class StoryClusterer:
             raise DedupError(f"cannot load story state: {exc}", reason="state_error") from exc
         clusterer._journal.loaded(clusterer._df.terms, clusterer._df.counts_view())
         return clusterer
+
+    def _freeze_idle(self, before: float) -> None:
+        """Pack the stories not updated since ``before`` (event time): they are held
+        in a fraction of the memory, and unpacked when used again."""
+        for story in self._stories.values():
+            if story.last_seen < before and story.raw is None:
+                freeze(story)
 
     def saved_postings(self) -> tuple[int, dict[str, bytearray]]:
         """The last checkpoint's number and the postings (valid for it when nothing
@@ -801,7 +849,7 @@ class StoryClusterer:
 
     def _drop(self, story: _Story) -> None:
         self._journal.touch(story.id)
-        for term in story.centroid:
+        for term in held_terms(story):  # (a frozen story is not unpacked to go)
             self._unpost(term, story.key)
         self._stories.pop(story.id, None)
         self._numbered.pop(story.number, None)

@@ -31,10 +31,13 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import struct
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -52,6 +55,19 @@ STATE_VERSION = 3
 YIELD_EVERY = 32
 #: Fields of a story row besides the story's own ``to_dict``.
 _NORMS, _NORMS_AT = "norms", "norms_at"
+#: A story's fields that may be held packed (``freeze``): all but its id, times,
+#: member count and cached norms (what expiry and the postings read).
+FROZEN_FIELDS = ("title", "language", "member_ids", "outlets", "centroid", "titles",
+                 "entities", "numbered")  # fmt: skip
+#: Stories not updated for this long (event time) are held packed (``freeze``) until
+#: used again: the stories that may still be joined are mostly the recent ones.
+FREEZE_AFTER_S = 24 * 3600.0
+#: A packed story row starts with this (an orjson row, which still loads, with "{").
+_PACKED = b"KS4\n"
+#: magic, first and last seen, member count, norms, norms_at, then the bytes of the
+#: id, how many member ids, outlets, centroid terms, title terms, entities, and the
+#: bytes of JSON that follow.
+_HEAD = struct.Struct("<4s4xddqddqIIIIIII")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,20 +98,168 @@ class _Counts:
 
 
 def encode_story(story: Any) -> bytes:
-    """A story's row: its ``to_dict`` plus the cached norms (so scores after a
-    reload equal those of an uninterrupted run)."""
-    data = story.to_dict()
-    data[_NORMS] = story.norms
-    data[_NORMS_AT] = story.norms_at
-    return orjson.dumps(data)
+    """A story's row, packed (``pack_story``; orjson of its ``to_dict`` for the
+    rare story whose words do not pack), with the cached norms (so scores after
+    a reload equal those of an uninterrupted run). Never unpacks a frozen story:
+    it may run on the writer thread while the event loop uses the story."""
+    raw: bytes | None = story.raw
+    if raw is not None and not any(map(_is_set, repeat(story), FROZEN_FIELDS)):
+        return _HEAD.pack(*_head(story, _HEAD.unpack_from(raw)[7:])) + raw[_HEAD.size :]
+    fields = story_fields(story)
+    packed = pack_story(story, fields)
+    if packed is not None:
+        return packed
+    fields[_NORMS] = story.norms
+    fields[_NORMS_AT] = story.norms_at
+    return orjson.dumps(fields)
 
 
 def decode_story(data: bytes) -> tuple[dict[str, Any], tuple[float, float], int]:
     """The ``from_dict`` fields of a story row, and its cached norms."""
+    if data.startswith(_PACKED):
+        head = _HEAD.unpack_from(data)
+        fields = {"id": packed_id(data), "first_seen": head[1], "last_seen": head[2],
+                  "member_count": head[3], **unpack_fields(data)}  # fmt: skip
+        fields["member_ids"] = list(fields["member_ids"])  # as an orjson row has them
+        return fields, (head[4], head[5]), head[6]
     fields = orjson.loads(data)
     norms = fields.pop(_NORMS, (0.0, 0.0))
     norms_at = fields.pop(_NORMS_AT, -1)
     return fields, (float(norms[0]), float(norms[1])), int(norms_at)
+
+
+def story_fields(story: Any) -> dict[str, Any]:
+    """A story's ``to_dict``, read without unpacking it when it is frozen."""
+    unpacked: dict[str, Any] = {}
+
+    def get(name: str) -> Any:
+        try:
+            return object.__getattribute__(story, name)
+        except AttributeError:  # frozen: from the packed fields (set before the slots went)
+            if not unpacked:
+                unpacked.update(unpack_fields(story.raw))
+            return unpacked[name]
+
+    return {
+        "id": story.id, "title": get("title"), "language": get("language"),
+        "first_seen": story.first_seen, "last_seen": story.last_seen,
+        "member_count": story.member_count, "member_ids": get("member_ids"),
+        "outlets": get("outlets"), "centroid": get("centroid"), "titles": get("titles"),
+        "entities": get("entities"), "numbered": get("numbered"),
+    }  # fmt: skip
+
+
+def _is_set(story: Any, name: str) -> bool:
+    try:
+        object.__getattribute__(story, name)
+    except AttributeError:
+        return False
+    return True
+
+
+def _head(story: Any, sizes: Sequence[int]) -> tuple[Any, ...]:
+    norms = story.norms
+    return (_PACKED, story.first_seen, story.last_seen, story.member_count, norms[0], norms[1],
+            story.norms_at, *sizes)  # fmt: skip
+
+
+def pack_story(story: Any, fields: Mapping[str, Any] | None = None) -> bytes | None:
+    """The story row, packed: the head (``_HEAD``), the id, the weights of centroid,
+    titles and entities as float64, the outlet counts as int64, title, language
+    and numbered words as orjson, then the member ids, outlets, centroid terms,
+    title terms and entities, one a line. None when a word holds a line break."""
+    f = story_fields(story) if fields is None else fields
+    members, outlets, centroid = f["member_ids"], f["outlets"], f["centroid"]
+    titles, entities = f["titles"], f["entities"]
+    words = (*members, *outlets, *centroid, *titles, *entities)
+    text = "\n".join(words)
+    if words and text.count("\n") != len(words) - 1:
+        return None
+    meta = orjson.dumps([f["title"], f["language"], f["numbered"]])
+    weights = array("d", chain(centroid.values(), titles.values(), entities.values()))
+    counts = array("q", outlets.values())
+    ident = story.id.encode("utf-8")
+    sizes = (len(ident), len(members), len(outlets), len(centroid), len(titles), len(entities),
+             len(meta))  # fmt: skip
+    head = _HEAD.pack(*_head(story, sizes))
+    return b"".join((head, ident, weights.tobytes(), counts.tobytes(), meta, text.encode("utf-8")))
+
+
+def unpack_fields(raw: bytes) -> dict[str, Any]:
+    """The ``FROZEN_FIELDS`` of a packed story row (dicts in their packed order)."""
+    ident, members, outlets, terms, titles, entities, meta = _HEAD.unpack_from(raw)[7:]
+    at = _HEAD.size + ident
+    weights = array("d")
+    weights.frombytes(raw[at : at + 8 * (terms + titles + entities)])
+    at += 8 * (terms + titles + entities)
+    counts = array("q")
+    counts.frombytes(raw[at : at + 8 * outlets])
+    at += 8 * outlets
+    title, language, numbered = orjson.loads(raw[at : at + meta])
+    at += meta
+    words = raw[at:].decode("utf-8").split("\n") if at < len(raw) else [""]
+    a, b, c = members + outlets, members + outlets + terms, members + outlets + terms + titles
+    values = weights.tolist()
+    return {
+        "title": title, "language": language, "member_ids": tuple(words[:members]),
+        "outlets": dict(zip(words[members:a], counts.tolist(), strict=True)),
+        "centroid": dict(zip(words[a:b], values[:terms], strict=True)),
+        "titles": dict(zip(words[b:c], values[terms : terms + titles], strict=True)),
+        "entities": dict(zip(words[c : c + entities], values[terms + titles :], strict=True)),
+        "numbered": numbered,
+    }  # fmt: skip
+
+
+def packed_head(raw: bytes) -> tuple[float, float, int, tuple[float, float], int] | None:
+    """First and last seen, member count, norms and norms_at of a packed row (None:
+    an orjson row)."""
+    if not raw.startswith(_PACKED):
+        return None
+    head = _HEAD.unpack_from(raw)
+    return head[1], head[2], head[3], (head[4], head[5]), head[6]
+
+
+def packed_id(raw: bytes) -> str:
+    """The story id of a packed row."""
+    return raw[_HEAD.size : _HEAD.size + _HEAD.unpack_from(raw)[7]].decode("utf-8")
+
+
+def centroid_terms(raw: bytes) -> list[str]:
+    """The centroid's terms of a packed story row, in order."""
+    ident, members, outlets, terms, titles, entities, meta = _HEAD.unpack_from(raw)[7:]
+    at = _HEAD.size + ident + 8 * (terms + titles + entities + outlets) + meta
+    words = raw[at:].decode("utf-8").split("\n")
+    return words[members + outlets : members + outlets + terms]
+
+
+def held_terms(story: Any) -> Iterable[str]:
+    """The centroid's terms, without unpacking a frozen story."""
+    raw = story.raw
+    if raw is not None and not _is_set(story, "centroid"):
+        return centroid_terms(raw)
+    terms: Iterable[str] = story.centroid
+    return terms
+
+
+def freeze(story: Any) -> bool:
+    """Hold the story's ``FROZEN_FIELDS`` packed (a fraction of their objects'
+    memory) until one is used again (``thaw``); False when it does not pack."""
+    raw = pack_story(story)
+    if raw is None:
+        return False
+    story.raw = raw  # first: a reader on another thread finds the fields here meanwhile
+    for name in FROZEN_FIELDS:
+        delattr(story, name)
+    return True
+
+
+def thaw(story: Any) -> None:
+    """Unpack a frozen story's fields (those set since it was frozen stay as set)."""
+    raw = object.__getattribute__(story, "raw")
+    for name, value in unpack_fields(raw).items():
+        if not _is_set(story, name):
+            object.__setattr__(story, name, value)
+    story.raw = None
 
 
 class StoryCut:

@@ -76,7 +76,8 @@ _DATELINE_ALONE = re.compile(r"^[A-Z][A-Z.'’ -]{2,40},[^\n]{0,80}?\s[-–—]{
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """One paragraph-level text line of a candidate body."""
+    """One paragraph-level text line of a candidate body; its text is normalized
+    (``normalize``: single spaces, no leading or trailing space)."""
 
     text: str
     tag: str = "p"
@@ -97,6 +98,9 @@ class Gated:
     #: A date stamp ("Kamis, 20 Juni 2024", "2 hari lalu"): not clutter on an unlinked item
     #: among list items, where a date is a schedule's entry ("Pelantikan: 6 November 2024").
     stamp: bool = False
+    #: Needs that are all single characters (the digits of a date): one search for any of
+    #: them instead of one scan of the line per character.
+    any_char: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,8 +163,13 @@ def _gated(
     for entry in entries:
         needs = tuple(str(n).lower() for n in entry["needs"])
         pattern = _lowered(entry["pattern"])
-        gated.append(Gated(needs, pattern, promo, common_part(needs), stamp))
+        chars = re.compile(f"[{re.escape(''.join(needs))}]") if _single_chars(needs) else None
+        gated.append(Gated(needs, pattern, promo, common_part(needs), stamp, chars))
     return tuple(gated)
+
+
+def _single_chars(needs: Sequence[str]) -> bool:
+    return len(needs) > 1 and all(len(need) == 1 for need in needs)
 
 
 def common_part(needs: Sequence[str]) -> str:
@@ -243,10 +252,10 @@ def _is_clutter_text(line: Line, vocab: Vocabulary, in_list: bool) -> bool:
         return False
     if not _LETTER.search(text):
         return True
-    if _DATELINE_ALONE.match(text):
-        return False
     # Clutter lines are short; a long paragraph that opens with "Baca juga" is still story.
     if len(text) > MAX_CLUTTER_LINE_CHARS:
+        return False
+    if _DATELINE_ALONE.match(text):
         return False
     low = text.lower()
     short = len(text) <= SHORT_LINE_CHARS
@@ -273,6 +282,13 @@ def _gated_hit(patterns: tuple[Gated, ...], low: str, whole: bool) -> Gated | No
     """The first pattern matching the line, trying only those whose needs it holds."""
     for gated in patterns:
         if gated.gate and gated.gate not in low:
+            continue
+        chars = gated.any_char
+        if chars is not None:
+            if chars.search(low) is not None:
+                pattern = gated.pattern
+                if pattern.fullmatch(low) if whole else pattern.search(low):
+                    return gated
             continue
         for needed in gated.needs:  # plain loops: generator expressions cost more here
             if needed in low:
@@ -306,7 +322,9 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
     kept: list[Line] = []
     kept_words: list[int] = []
     removed = 0
-    counts = [len(x.text.split()) for x in lines]
+    # Line text is normalized (single spaces, stripped): words are its spaces plus one,
+    # counted without building a list of words per line.
+    counts = [x.text.count(" ") + 1 if x.text else 0 for x in lines]
     total_words = sum(counts) or 1
     title_key = title.casefold() if title else None
     seen_words = 0

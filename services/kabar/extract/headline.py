@@ -46,7 +46,11 @@ DATE_CLASSES = ("date", "time", "tanggal", "tgl", "waktu", "publish")
 BYLINE_CLASSES = ("author", "byline", "reporter", "penulis", "writer")
 MEDIA_CLASSES = ("photo", "foto", "caption", "figure", "image", "gallery", "video")
 
-_SCRIPT = re.compile(r"<(script|style|noscript)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+# The lookahead lets the regex engine drop a "<" on one character test instead of trying
+# the three case-blind names (half the cost of the cut).
+_SCRIPT = re.compile(
+    r"<(?=[sn])(script|style|noscript)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL
+)
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
 _OPEN_TAG = re.compile(r"<([a-zA-Z][\w-]*)(\s[^>]*)?>")

@@ -469,17 +469,14 @@ def _section(ld: LinkedData, head: _Head, brands: tuple[str, ...]) -> str | None
 
 def _tags(ld: LinkedData, head: _Head, title: str | None) -> tuple[str, ...]:
     description = _clean(head.first(DESCRIPTION_KEYS)) or ""
-    groups: list[list[str]] = [list(ld.keywords), head.metas.get("article:tag", [])]
-    groups += [_KEYWORD_SPLIT.split(head.metas[k][0]) for k in TAG_KEYS if k in head.metas]
     generic = generic_tag_re()
     own = (title or "").casefold()
-    for group in groups:
-        tags = _unmirrored(
-            _distinct(
-                t for t in (_clean(_unlabelled(x)) for x in group) if t and ":" not in t
-            ),
-            description,
-        )
+    words: list[str] | None = None  # the description's words, split once if asked
+    for group in _tag_groups(ld, head):
+        tags = _distinct(t for t in (_clean(_unlabelled(x)) for x in group) if t and ":" not in t)
+        if len(tags) >= 5 and description:
+            words = words if words is not None else [_word(w) for w in description.split()]
+            tags = _unmirrored(tags, words)
         # The headline repeated and site-wide boilerplate ("berita terkini") name no topic.
         topical = tuple(t for t in tags if t.casefold() != own and not generic.fullmatch(t.lower()))
         if topical:
@@ -487,16 +484,23 @@ def _tags(ld: LinkedData, head: _Head, title: str | None) -> tuple[str, ...]:
     return ()
 
 
+def _tag_groups(ld: LinkedData, head: _Head) -> Iterator[Sequence[str]]:
+    """Keyword lists, most trusted first; a meta list is split only when reached."""
+    yield ld.keywords
+    yield head.metas.get("article:tag", ())
+    for key in TAG_KEYS:
+        if key in head.metas:
+            yield _KEYWORD_SPLIT.split(head.metas[key][0])
+
+
 def _unlabelled(tag: str) -> str:
     return _TAG_LABEL.sub("", tag) if ":" in tag else tag
 
 
-def _unmirrored(tags: tuple[str, ...], description: str) -> tuple[str, ...]:
-    """The tags, or when the keywords are just the description's words split up, the real
-    keywords some portals put before that copy ("Forest Fire, Peatlands, cover, ...")."""
-    if len(tags) < 5 or not description:
-        return tags
-    words = [_word(w) for w in description.split()]
+def _unmirrored(tags: tuple[str, ...], words: list[str]) -> tuple[str, ...]:
+    """The tags, or when the keywords are just the description's words (``words``,
+    as ``_word`` leaves them) split up, the real keywords some portals put before that
+    copy ("Forest Fire, Peatlands, cover, ...")."""
     head = [_word(t) for t in tags[:MIRROR_WORDS]]
     copied = sum(a == b for a, b in zip(words, head, strict=False)) >= 0.8 * len(head)
     vocabulary = set(words)

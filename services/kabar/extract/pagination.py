@@ -88,9 +88,18 @@ def find_next_pages(
     # The current URL read literally too: "judul-10" may be a slug, not page 10.
     literal_stem = _strip_path(urlsplit(base).path)
     pages: dict[str, int] = {}
+    # Pages link the same URL many times (numbers, arrows, rel=next): each is read once.
+    located: dict[str, _Where | None] = {}
+    base_key = _comparable(base)
     for link in _candidates(tree, base, slug):
-        there = _locate(link.url, hint)
-        if there.host != here.host or _same(link.url, base):
+        if link.url in located:
+            there = located[link.url]
+        else:
+            there = _locate(link.url, hint)
+            if there.host != here.host or _comparable(link.url) == base_key:
+                there = None  # another site, or this very page
+            located[link.url] = there
+        if there is None:
             continue
         if there.stem == literal_stem:
             current = 1
