@@ -344,3 +344,54 @@ def test_clutter_classed_sibling_of_the_body_stays_out() -> None:
         f"<div class='story-body'>{body}</div>{box}</main></body></html>"
     )
     assert list(extract(html).paragraphs) == SIX
+
+
+# --- pictures: captions and credits whatever their markup; boxes of teaser cards
+
+CAPTION = "Petugas memeriksa kendaraan di Gerbang Tol Cikampek, Senin (1/4/2024)."
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        f"<figure><img src='a.jpg'><p>{CAPTION}</p><p>Dok. Jasa Marga</p></figure>",
+        f"<div class='pic'><img src='a.jpg'><p>{CAPTION}</p></div>",
+        f"<p><img src='a.jpg'><br>{CAPTION}<br>Foto: Dok. Jasa Marga</p>",
+        f"<div><img src='a.jpg'><span>{CAPTION}</span> <span>KOMPAS.com/NAMA ORANG</span></div>",
+        "<div class='infografis'><img src='i.jpg'><p>Infografis: Sebaran Titik Banjir</p></div>",
+    ],
+)
+def test_picture_captions_and_credits_go(block: str) -> None:
+    assert list(extract(page(_six_with(block))).paragraphs) == SIX
+
+
+def test_content_beside_pictures_stays() -> None:
+    table = "<figure><table><tr><td>Bekasi</td><td>12 titik</td></tr></table></figure>"
+    assert "Bekasi 12 titik" in extract(page(_six_with(table))).paragraphs
+    lead = f"<p><img src='ikon.png'>{CAPTION} Antrean kendaraan mengular hingga dua kilometer.</p>"
+    assert any(p.startswith("Petugas") for p in extract(page(_six_with(lead))).paragraphs)
+    shop = f"<p><img src='a.jpg'><br>{CAPTION}<br><a href='http://amzn.to/x'>http://amzn.to/x</a></p>"
+    assert CAPTION in extract(page(_six_with(shop))).paragraphs
+    decorated = "".join(f"<p>{text}</p>" for text in MORE_STORY)
+    card = f"<div class='has-image'><img src='a.jpg'>{decorated}</div>"
+    assert list(extract(page("".join(f"<p>{t}</p>" for t in STORY) + card)).paragraphs) == SIX
+
+
+def test_box_of_teaser_cards_goes_with_its_header() -> None:
+    teasers = ["Harga cabai kembali naik jelang Ramadan", "Banjir rendam tiga kecamatan"]
+    cards = "".join(
+        f"<div><a href='/{n}'><img src='{n}.jpg'></a><p>{text}...</p></div>"
+        for n, text in enumerate(teasers)
+    )
+    box = f"<div class='box'><h3>Pilihan Untukmu</h3>{cards}</div>"
+    before, after = ("".join(f"<p>{t}</p>" for t in part) for part in (SIX[:2], SIX[2:]))
+    html = page(before + box + after)
+    assert list(extract(html).paragraphs) == SIX
+
+
+def test_products_between_their_links_are_no_box() -> None:
+    items = [Line("Produk pilihan"), Line("Thriller (Vinile)"), Line("http://amzn.to/x", "p", 1.0)]
+    items += [Line("Inception (Blu-Ray)"), Line("http://amzn.to/y", "p", 1.0)]
+    lines = [*(Line(t) for t in SIX[:3]), *items, *(Line(t) for t in SIX[3:])]
+    kept = [line.text for line in clean_lines(lines, None, vocabulary()).lines]
+    assert "Thriller (Vinile)" in kept and "Inception (Blu-Ray)" in kept
