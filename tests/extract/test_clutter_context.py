@@ -395,3 +395,13 @@ def test_products_between_their_links_are_no_box() -> None:
     lines = [*(Line(t) for t in SIX[:3]), *items, *(Line(t) for t in SIX[3:])]
     kept = [line.text for line in clean_lines(lines, None, vocabulary()).lines]
     assert "Thriller (Vinile)" in kept and "Inception (Blu-Ray)" in kept
+
+
+@pytest.mark.parametrize(
+    "note", ["(*)", "(***)", "(*/ant)", "[ANT]", "-- (red)", "(Antara)", "***", "(ant/dwi)"]
+)
+def test_closing_notes_go_on_their_own_line_and_trailing_the_last_paragraph(note: str) -> None:
+    own = page("".join(f"<p>{text}</p>" for text in STORY) + f"<p>{note}</p>")
+    assert list(extract(own).paragraphs) == STORY
+    trailing = "".join(f"<p>{text}</p>" for text in STORY[:-1]) + f"<p>{STORY[-1]} {note}</p>"
+    assert list(extract(page(trailing)).paragraphs) == STORY

@@ -429,7 +429,7 @@ def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[
         return (), removed
     last = lines[end - 1]
     low = last.text.lower()
-    if not low.endswith((")", "]")) or len(low) != len(last.text):
+    if not low.endswith((")", "]", "*")) or len(low) != len(last.text):
         return tuple(lines[:end]), removed
     cut = vocab.end_note_tail_re.search(low)
     if cut is None or cut.start() == 0:
