@@ -7,7 +7,7 @@ import pytest
 
 from kabar.extract import extract
 from kabar.extract.clutter import Line, clean_lines, is_clutter_line, vocabulary
-from tests.extract.extract_support import STORY, page
+from tests.extract.extract_support import STORY, page, story_html
 
 MORE_STORY = [
     "Menjelang sore, relawan dari kampus setempat datang membawa perahu karet untuk "
@@ -405,3 +405,11 @@ def test_closing_notes_go_on_their_own_line_and_trailing_the_last_paragraph(note
     assert list(extract(own).paragraphs) == STORY
     trailing = "".join(f"<p>{text}</p>" for text in STORY[:-1]) + f"<p>{STORY[-1]} {note}</p>"
     assert list(extract(page(trailing)).paragraphs) == STORY
+
+
+def test_bare_read_also_label_and_its_link_inside_a_paragraph_go() -> None:
+    joined = f"<p>{STORY[0]} Baca juga: <a href='/x'>Harga Emas Naik Lagi</a> {STORY[1]}</p>"
+    article = extract(page(joined + "".join(f"<p>{text}</p>" for text in STORY[2:])))
+    assert list(article.paragraphs) == [f"{STORY[0]} {STORY[1]}", *STORY[2:]]
+    linked = "<p>Warga bisa membaca juga <a href='/x'>laporan lengkapnya</a> di situs dinas.</p>"
+    assert "laporan lengkapnya" in extract(page(linked + story_html())).body

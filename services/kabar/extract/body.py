@@ -55,6 +55,9 @@ SHORTLIST = 10
 #: Inline elements that may carry a "Baca juga:" label inside a paragraph.
 INLINE_LABEL_TAGS = frozenset({"strong", "b", "em", "i", "span"})
 MAX_READ_ALSO_CHARS = 200
+#: A bare "read also" label ending the text before a link, and how far back it is read.
+_TRAILING_LABEL = re.compile(r"\b(?:baca|simak|lihat|read|see)\s+(?:juga|pula|also)\s*[:»>|-]*\s*$")
+_LABEL_TAIL_CHARS = 24
 #: How many inline levels up an element's surroundings are read for running text.
 INLINE_LEVELS = 3
 _WORDY = re.compile(r"[^\W\d_]{2}")
@@ -468,6 +471,9 @@ class _Walker:
                 self._block_tag = tag if tag in HEADING_TAGS or tag == "li" else "p"
                 push(tag)
             elif tag == "a":
+                if parts and self._labelled_link(parts):
+                    self.removed += 1  # "... Baca juga: <a>other story</a> ..." in a paragraph
+                    continue
                 self._link_depth += 1
                 push(tag)
             elif tag == "td" or tag == "th":
@@ -480,6 +486,20 @@ class _Walker:
             children.reverse()
             extend(children)
         self.flush()
+
+    def _labelled_link(self, parts: list[str]) -> bool:
+        """Whether the text just before a link ends with a bare "Baca juga:" label (no
+        element around it, inside a paragraph): the label is cut off that text and the
+        link is skipped."""
+        last = parts[-1]
+        tail = last[-_LABEL_TAIL_CHARS:].lower()
+        if "juga" not in tail and "pula" not in tail and "also" not in tail:
+            return False
+        found = _TRAILING_LABEL.search(tail)
+        if found is None:
+            return False
+        parts[-1] = last[: len(last) - len(tail) + found.start()]
+        return True
 
     def _read_also(self, node: LexborNode) -> bool:
         """An inline "Baca juga:" label inside a story paragraph, with the link after it."""
