@@ -55,6 +55,8 @@ _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
 _OPEN_TAG = re.compile(r"<([a-zA-Z][\w-]*)(\s[^>]*)?>")
 _TAG_WORDS = ("itemprop", "rel=", *DATE_CLASSES, *BYLINE_CLASSES)
+#: The attributes ``_sort`` reads.
+_SORTED_BY = ("class", "itemprop", "rel")
 _ATTR = re.compile(r"""([\w:-]+)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""")
 _MEDIA_OPEN = re.compile(
     r"<(?:figure|figcaption|picture)\b|class\s*=\s*[\"'][^\"']*(?:" + "|".join(MEDIA_CLASSES) + ")",
@@ -284,6 +286,8 @@ def _scan(markup: str, lowered: str, first: Callable[[str], int]) -> _Marks:
         if match is None:
             continue
         tag, attr_text = match.group(1).lower(), match.group(2) or ""
+        if tag != "time" and not _has(attr_text.lower(), _SORTED_BY):
+            continue  # only these attributes sort a tag ("Times New Roman" in a style)
         attrs = {k.lower(): v.strip("\"'") for k, v in _ATTR.findall(attr_text)}
         _sort(marks, tag, attrs, match)
     return marks
