@@ -69,7 +69,6 @@ from kabar.dedup.storystate import (
     freeze,
     held_terms,
     packed_head,
-    packed_id,
     story_fields,
     thaw,
 )
@@ -276,8 +275,8 @@ class _Story:
         if head is None:
             return None
         story = object.__new__(cls)
-        story.id = packed_id(raw)
-        story.first_seen, story.last_seen, story.member_count, story.norms, story.norms_at = head
+        story.id, story.first_seen, story.last_seen, story.member_count, *_ = head
+        story.norms, story.norms_at = head[4], head[5]
         story.number, story.key, story.raw = -1, b"", raw
         return story
 
@@ -447,9 +446,9 @@ class StoryClusterer:
             if state.get("version") != INCREMENTAL_VERSION:
                 raise ValueError(f"not an incremental story state: {state.get('version')!r}")
             clusterer = cls(settings, embedder)
-            counts = {"prior_docs": state["prior_docs"], "docs": state["docs"],
-                      "counts": dict(terms)}  # fmt: skip
-            clusterer._df = DocumentFrequencies.from_dict(counts)
+            clusterer._df = DocumentFrequencies.from_counts(
+                float(state["prior_docs"]), int(state["docs"]), terms
+            )
             clusterer._use_vocabulary()
             index = clusterer._postings if postings is None else None
             for number, data in rows:

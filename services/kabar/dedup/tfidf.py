@@ -153,6 +153,24 @@ class DocumentFrequencies:
         return {"prior_docs": self.prior_docs, "docs": self.docs, "counts": counts}
 
     @classmethod
+    def from_counts(
+        cls, prior_docs: float, docs: int, counted: Iterable[tuple[str, int]]
+    ) -> DocumentFrequencies:
+        """As ``from_dict`` of words only, in bulk (a reopen reads hundreds of
+        thousands): ids in the order given, words without a count left out."""
+        df = cls(prior_docs)
+        df.docs = docs
+        kept = [(t, c) for t, c in counted if c > 0 and t]
+        df.terms = ["", *(t for t, _ in kept)]
+        df.ids = dict(zip(df.terms, range(len(df.terms)), strict=True))
+        df._counts = array("q", [0, *(c for _, c in kept)])
+        df._nonzero = len(kept)
+        if len(df.ids) != len(df.terms):  # a word twice: the one-by-one load settles it
+            df._load(kept)
+        df._extend_logs()
+        return df
+
+    @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DocumentFrequencies:
         """Version 1 state also counted bigrams: those are left out (a bigram
         is taken to be as common as its rarer word)."""
