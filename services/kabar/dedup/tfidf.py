@@ -94,6 +94,11 @@ class DocumentFrequencies:
         """Counts by id, as a numpy view (do not keep it: the table grows)."""
         return np.frombuffer(self._counts, dtype=np.int64)
 
+    def counts_table(self) -> array[int]:
+        """Counts by id, for reading a few from Python (do not keep it: the table
+        is replaced when the vocabulary is compacted)."""
+        return self._counts
+
     def _base(self) -> float:
         """idf(t) = base - log(df(t) + 1)."""
         return math.log(self.docs + self.prior_docs)
