@@ -7,7 +7,7 @@ import pytest
 
 from kabar.extract import extract
 from kabar.extract.clutter import Line, clean_lines, is_clutter_line, vocabulary
-from tests.extract.extract_support import STORY, page
+from tests.extract.extract_support import STORY, page, story_html
 
 MORE_STORY = [
     "Menjelang sore, relawan dari kampus setempat datang membawa perahu karet untuk "
@@ -302,6 +302,21 @@ def test_a_date_stamp_alone_and_a_linked_dated_item_are_still_clutter() -> None:
         "Kirim ke teman",
         "Bagaimana reaksi Anda tentang artikel ini?",
         "Download Apps Kabarin Sekarang https://apps.kabarin.id/",
+        "Jurnalis: Rizky Adha Mahendra",
+        "Ayo bergabung dengan grup Telegram",
+        "Yuk, dukung jurnalisme berkualitas dengan berlangganan",
+        "Bagikan:",
+        "Artikel Selanjutnya",
+        "Next Article",
+        "Belum ada komentar",
+        "Jadilah yang pertama berkomentar",
+        "ADVERTORIAL",
+        "Foto ilustrasi",
+        "Tangkapan layar Instagram @infojakarta",
+        "Dok. Pribadi/Nama",
+        "Getty Images",
+        "AP Photo/Achmad Ibrahim",
+        "Tag Terkait",
     ],
 )
 def test_credit_and_tip_prompt_lines_are_clutter(line: str) -> None:
@@ -315,6 +330,12 @@ def test_credit_and_tip_prompt_lines_are_clutter(line: str) -> None:
         "Kata Arif kepada wartawan (dokter spesialis gizi)",
         "Pemerintah meningkatkan kualitas SDM (sumber daya manusia)",
         "Bagaimana reaksi pasar terhadap kebijakan ini? Analis menilai investor masih menunggu.",
+        "Tangkapan layar itu kemudian viral di media sosial.",
+        "Mari dukung program pemerintah, kata dia.",
+        "Ayo, ikuti langkah berikut untuk mendaftar:",
+        "Dokumentasi acara tersebut akan dibagikan kepada seluruh peserta.",
+        "Berita selanjutnya akan kami sampaikan setelah rapat selesai.",
+        "Istimewa rasanya bisa bertemu Presiden, ujarnya.",
     ],
 )
 def test_story_lines_near_the_new_patterns_are_kept(line: str) -> None:
@@ -344,3 +365,72 @@ def test_clutter_classed_sibling_of_the_body_stays_out() -> None:
         f"<div class='story-body'>{body}</div>{box}</main></body></html>"
     )
     assert list(extract(html).paragraphs) == SIX
+
+
+# --- pictures: captions and credits whatever their markup; boxes of teaser cards
+
+CAPTION = "Petugas memeriksa kendaraan di Gerbang Tol Cikampek, Senin (1/4/2024)."
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        f"<figure><img src='a.jpg'><p>{CAPTION}</p><p>Dok. Jasa Marga</p></figure>",
+        f"<div class='pic'><img src='a.jpg'><p>{CAPTION}</p></div>",
+        f"<p><img src='a.jpg'><br>{CAPTION}<br>Foto: Dok. Jasa Marga</p>",
+        f"<div><img src='a.jpg'><span>{CAPTION}</span> <span>KOMPAS.com/NAMA ORANG</span></div>",
+        "<div class='infografis'><img src='i.jpg'><p>Infografis: Sebaran Titik Banjir</p></div>",
+    ],
+)
+def test_picture_captions_and_credits_go(block: str) -> None:
+    assert list(extract(page(_six_with(block))).paragraphs) == SIX
+
+
+def test_content_beside_pictures_stays() -> None:
+    table = "<figure><table><tr><td>Bekasi</td><td>12 titik</td></tr></table></figure>"
+    assert "Bekasi 12 titik" in extract(page(_six_with(table))).paragraphs
+    lead = f"<p><img src='ikon.png'>{CAPTION} Antrean kendaraan mengular hingga dua kilometer.</p>"
+    assert any(p.startswith("Petugas") for p in extract(page(_six_with(lead))).paragraphs)
+    shop = f"<p><img src='a.jpg'><br>{CAPTION}<br><a href='http://amzn.to/x'>http://amzn.to/x</a></p>"
+    assert CAPTION in extract(page(_six_with(shop))).paragraphs
+    decorated = "".join(f"<p>{text}</p>" for text in MORE_STORY)
+    card = f"<div class='has-image'><img src='a.jpg'>{decorated}</div>"
+    assert list(extract(page("".join(f"<p>{t}</p>" for t in STORY) + card)).paragraphs) == SIX
+
+
+def test_box_of_teaser_cards_goes_with_its_header() -> None:
+    teasers = ["Harga cabai kembali naik jelang Ramadan", "Banjir rendam tiga kecamatan"]
+    cards = "".join(
+        f"<div><a href='/{n}'><img src='{n}.jpg'></a><p>{text}...</p></div>"
+        for n, text in enumerate(teasers)
+    )
+    box = f"<div class='box'><h3>Pilihan Untukmu</h3>{cards}</div>"
+    before, after = ("".join(f"<p>{t}</p>" for t in part) for part in (SIX[:2], SIX[2:]))
+    html = page(before + box + after)
+    assert list(extract(html).paragraphs) == SIX
+
+
+def test_products_between_their_links_are_no_box() -> None:
+    items = [Line("Produk pilihan"), Line("Thriller (Vinile)"), Line("http://amzn.to/x", "p", 1.0)]
+    items += [Line("Inception (Blu-Ray)"), Line("http://amzn.to/y", "p", 1.0)]
+    lines = [*(Line(t) for t in SIX[:3]), *items, *(Line(t) for t in SIX[3:])]
+    kept = [line.text for line in clean_lines(lines, None, vocabulary()).lines]
+    assert "Thriller (Vinile)" in kept and "Inception (Blu-Ray)" in kept
+
+
+@pytest.mark.parametrize(
+    "note", ["(*)", "(***)", "(*/ant)", "[ANT]", "-- (red)", "(Antara)", "***", "(ant/dwi)"]
+)
+def test_closing_notes_go_on_their_own_line_and_trailing_the_last_paragraph(note: str) -> None:
+    own = page("".join(f"<p>{text}</p>" for text in STORY) + f"<p>{note}</p>")
+    assert list(extract(own).paragraphs) == STORY
+    trailing = "".join(f"<p>{text}</p>" for text in STORY[:-1]) + f"<p>{STORY[-1]} {note}</p>"
+    assert list(extract(page(trailing)).paragraphs) == STORY
+
+
+def test_bare_read_also_label_and_its_link_inside_a_paragraph_go() -> None:
+    joined = f"<p>{STORY[0]} Baca juga: <a href='/x'>Harga Emas Naik Lagi</a> {STORY[1]}</p>"
+    article = extract(page(joined + "".join(f"<p>{text}</p>" for text in STORY[2:])))
+    assert list(article.paragraphs) == [f"{STORY[0]} {STORY[1]}", *STORY[2:]]
+    linked = "<p>Warga bisa membaca juga <a href='/x'>laporan lengkapnya</a> di situs dinas.</p>"
+    assert "laporan lengkapnya" in extract(page(linked + story_html())).body

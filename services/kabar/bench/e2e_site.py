@@ -7,7 +7,9 @@ there (read at run time, never copied), else pages generated here. Each article
 content>`` values and the scripts replaced word for word through a mapping
 drawn for that article (crc32, so the same on every run): the markup, the
 clutter and the size stay real while every article is a distinct text, so
-dedup and stories see new articles, not copies. A share of the articles have
+dedup and stories see new articles, not copies. Function words (the stopword
+lists) stay as they are, as they would in any real article: the language then
+shows as plainly as on a real page, not as a stream of unknown words. A share of the articles have
 further pages (``?page=2``...) linked from a pagination block, as portals do.
 
 The server is a small HTTP/1.1 keep-alive loop in its own process (it must not
@@ -25,6 +27,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -108,7 +111,9 @@ def cut(name: str, portal: str, html: str) -> Template:
     for match in _TOKEN.finditer(html):
         parts.append(html[last : match.start()])
         meta, tag, word = match.groups()
-        if word:
+        if word and word.lower() in _kept():
+            parts.append(word)
+        elif word:
             slots.append((len(parts), word))
             parts.append(word)
         elif meta:
@@ -147,11 +152,21 @@ def _cut_meta(tag: str, parts: list[str], slots: list[tuple[int, str]]) -> None:
     parts.append(tag[: found.start(2)])
     value, last = found.group(2), 0
     for word in _WORD.finditer(value):
+        if word.group().lower() in _kept():
+            continue  # stays in the literal text around it
         parts.append(value[last : word.start()])
         slots.append((len(parts), word.group()))
         parts.append(word.group())
         last = word.end()
     parts.append(value[last:] + tag[found.end(2) :])
+
+
+@cache
+def _kept() -> frozenset[str]:
+    """Words every article keeps: the function words of the stopword lists."""
+    from kabar.dedup.text import stopwords
+
+    return stopwords()
 
 
 def corpus_templates(folder: Path) -> tuple[list[Template], tuple[str, ...]]:
@@ -165,7 +180,7 @@ def corpus_templates(folder: Path) -> tuple[list[Template], tuple[str, ...]]:
         gold = path.with_suffix(".txt")
         if gold.exists():
             words.update(w.lower() for w in _WORD.findall(gold.read_text("utf-8", "replace")))
-    return templates, tuple(sorted(words))
+    return templates, tuple(sorted(words - _kept()))
 
 
 def _portals(provenance: Path) -> dict[str, str]:

@@ -10,9 +10,10 @@ story instead of being clustered again.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -22,13 +23,13 @@ from kabar import metrics
 from kabar.dedup.boilerplate import BoilerplateLines, line_keys
 from kabar.dedup.eventtime import event_time
 from kabar.dedup.fingerprint import (
+    U64,
     BodyWords,
     Fingerprint,
     bands_for,
     body_lines,
     containment,
     fingerprint,
-    hash_lines,
     jaccard_estimates,
     line_numbers,
     word_hashes,
@@ -53,6 +54,8 @@ ACTIVE_GAUGE_EVERY = 256
 #: ... and at most every held-stories / this many articles (a walk costs at most this
 #: many story visits per article).
 ACTIVE_GAUGE_SHARE = 8
+#: URLs whose article id is remembered (see ``Deduper._article_id``).
+ARTICLE_ID_MEMO = 4096
 _STORIES_BLOB = "stories"
 _BOILERPLATE_BLOB = "boilerplate"
 
@@ -80,14 +83,20 @@ class _Body:
     """An article's body, tokenized once for the hash and the fingerprint."""
 
     lines: list[bytes]
+    #: The lines joined by spaces: what the content hash and the word hashes read.
+    joined: bytes
     words: int
     content_hash: str
 
     @classmethod
     def of(cls, paragraphs: tuple[str, ...]) -> _Body:
         lines = body_lines(paragraphs)
-        words = b" ".join(lines).count(b" ") + 1 if lines else 0
-        return cls(lines, words, hash_lines(lines))
+        joined = b" ".join(lines)
+        words = joined.count(b" ") + 1 if lines else 0
+        return cls(lines, joined, words, hashlib.sha256(joined).hexdigest())
+
+    def word_hashes(self) -> U64:
+        return word_hashes(self.lines, self.joined)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +132,7 @@ class Deduper:
         self._assigned = 0
         self._next_gauge = 1
         self._counters: dict[tuple[str, str], Any] = {}
+        self._ids: dict[str, str] = {}
 
     def process(
         self, article: Article, *, when: datetime | None = None
@@ -136,19 +146,29 @@ class Deduper:
         clock = event_time(article.published_at, moment) or moment
         if clock.tzinfo is not None and clock > self._story_clock:
             self._story_clock = clock
-        self._maybe_expire(moment)
-        # article_id canonicalizes (idempotently): doing it here too would cost it twice.
-        ident = make_article_id(article.canonical_url or article.url)
+        self._maybe_expire(now)
+        ident = self._article_id(article.canonical_url or article.url)
         body = _Body.of(article.paragraphs)
         known = self.store.get(ident)
         events: list[dict[str, Any]] = []
         if known is not None:
             result = self._known(ident, known, body, article.portal or "", now)
         else:
-            result, events = self._unknown(ident, article, body, moment)
+            result, events = self._unknown(ident, article, body, now, clock)
         self._verdict_counter(article.portal or "unknown", result.verdict).inc()
         self._maybe_checkpoint()
-        return replace(result, content_hash=body.content_hash), events
+        return result, events
+
+    def _article_id(self, url: str) -> str:
+        """``article_id`` of the URL, remembered: crawlers see the same pages again
+        (re-crawls, revisions), and canonicalizing is a good share of a verdict."""
+        ident = self._ids.get(url)
+        if ident is None:
+            if len(self._ids) >= ARTICLE_ID_MEMO:
+                self._ids.clear()
+            # article_id canonicalizes (idempotently): doing it here too would cost it twice.
+            ident = self._ids[url] = make_article_id(url)
+        return ident
 
     def defer_commits(self) -> bool:
         """Let the caller decide when verdicts become durable (``commit``), e.g. once
@@ -209,7 +229,7 @@ class Deduper:
         story = self._current_story(known.story_id)
         if known.content_hash == body.content_hash:
             self.store.touch(ident, now)
-            return _result("unchanged", ident, story, revision=known.revision)
+            return _result("unchanged", ident, story, body, revision=known.revision)
         revised = ArticleRecord(
             ident, body.content_hash, known.revision + 1, known.first_seen, story
         )
@@ -219,25 +239,28 @@ class Deduper:
             "revision",
             ident,
             story,
+            body,
             revision=revised.revision,
             previous_content_hash=known.content_hash,
         )
 
     def _unknown(
-        self, ident: str, article: Article, body: _Body, moment: datetime
+        self, ident: str, article: Article, body: _Body, now: float, clock: datetime
     ) -> tuple[DedupResult, list[dict[str, Any]]]:
-        now = moment.timestamp()
         if body.words >= MIN_WORDS:
             first = self.store.first_with_hash(body.content_hash)
             if first is not None:
                 story = self._story_of(first)
                 record = ArticleRecord(ident, body.content_hash, 1, now, story)
                 self.store.put(record, now=now, fingerprint=None, index_hash=False)
-                return _result("duplicate", ident, story, duplicate_of=first, similarity=1.0), []
+                result = _result(
+                    "duplicate", ident, story, body, duplicate_of=first, similarity=1.0
+                )
+                return result, []
         portal = article.portal or ""
         keys = line_keys(portal, body.lines)
         # The body's word hashes serve the fingerprint and the story clusterer both.
-        words = BodyWords(body.lines, word_hashes(body.lines)) if body.words >= MIN_WORDS else None
+        words = BodyWords(body.lines, body.word_hashes()) if body.words >= MIN_WORDS else None
         fp = self._fingerprint(keys, body, words)
         match = self._near_duplicate(fp) if fp is not None else None
         if match is not None:
@@ -248,15 +271,16 @@ class Deduper:
                 "near_duplicate",
                 ident,
                 story,
+                body,
                 duplicate_of=match.article_id,
                 similarity=round(match.similarity, 4),
             )
             return result, []
-        story, events = self._assign(ident, article, moment, words)
+        story, events = self._assign(ident, article, clock, words)
         record = ArticleRecord(ident, body.content_hash, 1, now, story)
         self.store.put(record, now=now, fingerprint=fp, index_hash=body.words >= MIN_WORDS)
         self.boilerplate.learn(keys)
-        return _result("new", ident, story), events
+        return _result("new", ident, story, body), events
 
     # -- helpers -------------------------------------------------------------
     def _verdict_counter(self, portal: str, verdict: str) -> Any:
@@ -274,7 +298,7 @@ class Deduper:
         that would leave too little to compare); None for tiny bodies."""
         if body.words < MIN_WORDS:
             return None
-        words = body_words.hashes if body_words is not None else word_hashes(body.lines)
+        words = body_words.hashes if body_words is not None else body.word_hashes()
         if keys is not None:
             keep = self.boilerplate.keep(keys)
             if not all(keep):
@@ -310,12 +334,11 @@ class Deduper:
         return self.clusterer.resolve(story)
 
     def _assign(
-        self, ident: str, article: Article, moment: datetime, words: BodyWords | None
+        self, ident: str, article: Article, clock: datetime, words: BodyWords | None
     ) -> tuple[str | None, list[dict[str, Any]]]:
+        """Cluster the article on event time (``clock``: published_at, else the fetch time)."""
         if self.clusterer is None:
             return None, []
-        # Stories run on event time: published_at, else ``moment`` (the fetch time).
-        clock = event_time(article.published_at, moment) or moment
         assignment = self.clusterer.assign(ident, article, clock, words)
         events = list(assignment.events)
         created = sum(1 for event in events if event.get("type") == "story.created")
@@ -330,8 +353,7 @@ class Deduper:
             self._next_gauge = self._assigned + spacing
         return assignment.story_id, events
 
-    def _maybe_expire(self, moment: datetime) -> None:
-        now = moment.timestamp()
+    def _maybe_expire(self, now: float) -> None:
         if now - self._last_expire < EXPIRE_EVERY_S:
             return
         self._last_expire = now
@@ -346,6 +368,7 @@ def _result(
     verdict: DedupVerdict,
     ident: str,
     story: str | None,
+    body: _Body,
     *,
     duplicate_of: str | None = None,
     similarity: float | None = None,
@@ -360,6 +383,7 @@ def _result(
         revision=revision,
         previous_content_hash=previous_content_hash,
         article_id=ident,
+        content_hash=body.content_hash,
     )
 
 

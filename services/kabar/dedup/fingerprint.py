@@ -170,11 +170,15 @@ class _Powers:
 _POWERS = _Powers()
 
 
-def word_hashes(lines: Sequence[bytes]) -> U64:
-    """A 64-bit hash of every word of the normalized ``lines``. Vectorized:
-    polynomial hashes from prefix sums, with a separator before and after the
-    text so every word lies between two separator positions."""
-    data = np.frombuffer(b"\n" + b"\n".join(lines) + b"\n", dtype=np.uint8)
+def word_hashes(lines: Sequence[bytes], joined: bytes | None = None) -> U64:
+    """A 64-bit hash of every word of the normalized ``lines`` (``joined``:
+    them joined by spaces, when the caller has it). Vectorized: polynomial
+    hashes from prefix sums, with a separator before and after the text so
+    every word lies between two separator positions. A word's hash covers its
+    own bytes only, so which separator byte (space, newline) makes no difference."""
+    if joined is None:
+        joined = b" ".join(lines)
+    data = np.frombuffer(b" " + joined + b" ", dtype=np.uint8)
     if len(data) <= 2:
         return np.empty(0, np.uint64)
     _POWERS.ensure(len(data))

@@ -69,7 +69,6 @@ from kabar.dedup.storystate import (
     freeze,
     held_terms,
     packed_head,
-    packed_id,
     story_fields,
     thaw,
 )
@@ -121,6 +120,8 @@ _Ids = npt.NDArray[np.int64]
 #: Scratch table indexed by term ids and pair codes (see ``_first_positions``);
 #: grown on demand. Clustering runs on one thread.
 _SCRATCH: _Ids = np.zeros(1 << 16, dtype=np.int64)
+#: 0, 1, 2, ... for every position of an article's counted sequence (views stand in for arange).
+_POSITIONS: _Ids = np.arange(BODY_WORDS + (LEAD_BOOST - 1) * LEAD_WORDS + TITLE_BOOST * TITLE_WORDS)
 ARTICLE_TERMS = 60
 CENTROID_TERMS = 150
 #: Centroids are pruned back to CENTROID_TERMS once they exceed it by this much.
@@ -205,7 +206,6 @@ class _Doc:
     idf: list[float]
     #: IDF at arrival of the headline's terms.
     title_idf: SparseVector
-    title: SparseVector
     title_terms: SparseVector
     numbered: dict[str, frozenset[str]]
     #: Distinct name words in first-seen order (a tuple: a set's order follows the hash seed).
@@ -216,8 +216,8 @@ class _Doc:
     terms: npt.NDArray[np.int64]
     #: Fewer than SHORT_BODY_WORDS body words (headline-only, caption).
     short: bool = False
-    #: A digest of several events (``ROUNDUP_ITEMS`` list items).
-    roundup: bool = False
+    #: The body's paragraphs (only a possible merge reads them: ``_roundup``).
+    paragraphs: tuple[str, ...] = ()
     #: Headline + lede embedding (``dense`` on only).
     dense: Vector | None = None
 
@@ -276,8 +276,8 @@ class _Story:
         if head is None:
             return None
         story = object.__new__(cls)
-        story.id = packed_id(raw)
-        story.first_seen, story.last_seen, story.member_count, story.norms, story.norms_at = head
+        story.id, story.first_seen, story.last_seen, story.member_count, *_ = head
+        story.norms, story.norms_at = head[4], head[5]
         story.number, story.key, story.raw = -1, b"", raw
         return story
 
@@ -447,9 +447,9 @@ class StoryClusterer:
             if state.get("version") != INCREMENTAL_VERSION:
                 raise ValueError(f"not an incremental story state: {state.get('version')!r}")
             clusterer = cls(settings, embedder)
-            counts = {"prior_docs": state["prior_docs"], "docs": state["docs"],
-                      "counts": dict(terms)}  # fmt: skip
-            clusterer._df = DocumentFrequencies.from_dict(counts)
+            clusterer._df = DocumentFrequencies.from_counts(
+                float(state["prior_docs"]), int(state["docs"]), terms
+            )
             clusterer._use_vocabulary()
             index = clusterer._postings if postings is None else None
             for number, data in rows:
@@ -512,7 +512,8 @@ class StoryClusterer:
             # No headline: the lede's first words stand in (they say what a headline
             # would), or the article would have no headline evidence to give or match.
             heading_ids = words[:LEDE_TITLE_WORDS]
-        terms, counts, pairs, pair_counts = _term_frequencies(heading_ids, words)
+        vocabulary = len(self._df.terms)
+        terms, counts, pairs, pair_counts = _term_frequencies(heading_ids, words, vocabulary)
         vector, idf, title_idf = self._weigh(terms, counts, pairs, pair_counts, heading_ids)
         names = text.entity_words(article.title + "\n" + body[:ENTITY_CHARS])
         return _Doc(
@@ -520,7 +521,6 @@ class StoryClusterer:
             vector=vector,
             idf=idf,
             title_idf=title_idf,
-            title=normalized(title_idf),
             title_terms=dict.fromkeys(title_idf, 1.0 / len(title_idf)) if title_idf else {},
             numbered=text.numbered_words(article.title),
             entities=tuple(names),
@@ -528,7 +528,7 @@ class StoryClusterer:
             time=_epoch(when),
             terms=terms,
             short=len(words) < SHORT_BODY_WORDS,
-            roundup=_roundup(article.paragraphs),
+            paragraphs=article.paragraphs,
         )
 
     def _weigh(
@@ -543,7 +543,10 @@ class StoryClusterer:
         # The same float operations as DocumentFrequencies.idf: bit for bit equal.
         word_idf = df.base() - logs[seen[terms]]
         pair_idf = df.base() - logs[np.minimum(seen[pairs >> _PAIR_SHIFT], seen[pairs & _LOW_ID])]
-        heading_idf = (df.base() - logs[seen[heading]]).tolist()
+        # The headline's few terms: plain Python beats three array operations.
+        base, table, log_of = df.base(), df.counts_table(), df.log_table()
+        heading_ids = heading.tolist()
+        heading_idf = [base - log_of[table[i]] for i in heading_ids]
         del seen  # a view must not outlive the call: the table grows
         weights = np.concatenate(
             (_SUBLINEAR_ARRAY[counts] * word_idf, _PAIR_SUBLINEAR[pair_counts] * pair_idf)
@@ -554,7 +557,7 @@ class StoryClusterer:
         norm = math.hypot(*values)
         vector = dict(zip(top, map(truediv, values, repeat(norm)), strict=False)) if norm else {}
         idf: list[float] = np.concatenate((word_idf, pair_idf))[order].tolist()
-        heading_terms = map(df.terms.__getitem__, heading.tolist())
+        heading_terms = map(df.terms.__getitem__, heading_ids)
         return vector, idf, dict(zip(heading_terms, heading_idf, strict=True))
 
     # --- scoring ------------------------------------------------------------
@@ -601,7 +604,7 @@ class StoryClusterer:
             spread = base - log(len(postings.get(term, b"")) // _NUMBER_BYTES + 1.0)
             squares += (x * spread) ** 2
             weights.append(x * spread * spread * idf)
-        title = doc.title
+        title = normalized(doc.title_idf)  # here: most articles are never scored
         return _Probe(
             doc=doc,
             terms=tuple(doc.vector),
@@ -624,7 +627,7 @@ class StoryClusterer:
 
     def _may_merge(self, doc: _Doc, a: _Story, b: _Story) -> bool:
         """Whether the article may bridge two stories (before their similarity is checked)."""
-        if doc.roundup:
+        if _roundup(doc.paragraphs):  # a digest of several events
             return False
         span = max(a.last_seen, b.last_seen) - min(a.first_seen, b.first_seen)
         return span <= MERGE_MAX_WINDOWS * self.settings.story_window_hours * 3600.0
@@ -921,45 +924,49 @@ def _content_ids(ids: text.TermIds, sample: str) -> _Ids:
     return content
 
 
-def _term_frequencies(heading: _Ids, words: _Ids) -> tuple[_Ids, _Ids, _Ids, _Ids]:
+def _term_frequencies(heading: _Ids, words: _Ids, vocabulary: int) -> tuple[_Ids, _Ids, _Ids, _Ids]:
     """The distinct terms in first-seen order with their counts (lede and
     headline boosted), and the bigrams (as pair codes) that reach a whole
     count (repeated in the body, or in the headline) with their counts in
-    half words, in first-seen order too; counted in numpy over ids."""
+    half words, in first-seen order too; counted in numpy over ids (all below
+    ``vocabulary``)."""
     lead = words[:LEAD_WORDS]
     sequence = np.concatenate((words, *[lead] * (LEAD_BOOST - 1), *[heading] * TITLE_BOOST))
-    first = _first_positions(sequence)
-    terms, counts = _counted(sequence, first)
-    # A bigram is named by its words' first positions: small codes, counted the same way.
     size = len(sequence)
+    positions = _POSITIONS[:size]
+    first = _first_positions(sequence, positions, vocabulary)
+    terms, counts = _counted(sequence, first, positions)
+    # A bigram is named by its words' first positions: small codes, counted the same way.
     start = len(words) + (LEAD_BOOST - 1) * len(lead)
     in_words, in_heading = first[: len(words)], first[start : start + len(heading)]
     pair_firsts = [in_heading[:-1] * size + in_heading[1:]] * TITLE_BOOST
     codes = np.concatenate((in_words[:-1] * size + in_words[1:], *pair_firsts))
-    distinct, pair_counts = _counted(codes, _first_positions(codes))
+    at = positions[: len(codes)]
+    distinct, pair_counts = _counted(codes, _first_positions(codes, at, size * size), at)
     repeated = pair_counts >= MIN_PAIRS
     distinct = distinct[repeated]
     pairs: _Ids = (sequence[distinct // size] << _PAIR_SHIFT) | sequence[distinct % size]
     return terms, counts, pairs, pair_counts[repeated]
 
 
-def _first_positions(values: _Ids) -> _Ids:
+def _first_positions(values: _Ids, positions: _Ids, top: int) -> _Ids:
     """For each value, the position of its first occurrence in ``values``
-    (values index a scratch table, so they must stay small)."""
-    top = int(values.max()) + 1 if len(values) else 0
+    (``positions``: 0, 1, ...; values index a scratch table, so they must stay
+    below ``top``, which should be small)."""
+    global _SCRATCH
     if len(_SCRATCH) < top:
-        _SCRATCH.resize(max(top, 2 * len(_SCRATCH)), refcheck=False)
-    positions = np.arange(len(values))
-    _SCRATCH[values] = len(values)
-    np.minimum.at(_SCRATCH, values, positions)
-    first: _Ids = _SCRATCH[values]
+        _SCRATCH = np.zeros(max(top, 2 * len(_SCRATCH)), dtype=np.int64)
+    scratch = _SCRATCH
+    scratch[values] = len(values)
+    np.minimum.at(scratch, values, positions)
+    first: _Ids = scratch[values]
     return first
 
 
-def _counted(values: _Ids, first: _Ids) -> tuple[_Ids, _Ids]:
+def _counted(values: _Ids, first: _Ids, positions: _Ids) -> tuple[_Ids, _Ids]:
     """Distinct values in first-seen order and their counts, given ``_first_positions``."""
-    firsts = np.flatnonzero(first == np.arange(len(values)))
-    counts: _Ids = np.bincount(first, minlength=len(values))[firsts]
+    firsts = np.flatnonzero(first == positions)
+    counts: _Ids = np.bincount(first)[firsts]  # first[i] <= i: the bins cover every first
     return values[firsts], counts
 
 

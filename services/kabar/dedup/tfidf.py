@@ -94,6 +94,11 @@ class DocumentFrequencies:
         """Counts by id, as a numpy view (do not keep it: the table grows)."""
         return np.frombuffer(self._counts, dtype=np.int64)
 
+    def counts_table(self) -> array[int]:
+        """Counts by id, for reading a few from Python (do not keep it: the table
+        is replaced when the vocabulary is compacted)."""
+        return self._counts
+
     def _base(self) -> float:
         """idf(t) = base - log(df(t) + 1)."""
         return math.log(self.docs + self.prior_docs)
@@ -151,6 +156,24 @@ class DocumentFrequencies:
     def to_dict(self) -> dict[str, Any]:
         counts = {t: c for t, c in zip(self.terms, self._counts, strict=True) if c > 0}
         return {"prior_docs": self.prior_docs, "docs": self.docs, "counts": counts}
+
+    @classmethod
+    def from_counts(
+        cls, prior_docs: float, docs: int, counted: Iterable[tuple[str, int]]
+    ) -> DocumentFrequencies:
+        """As ``from_dict`` of words only, in bulk (a reopen reads hundreds of
+        thousands): ids in the order given, words without a count left out."""
+        df = cls(prior_docs)
+        df.docs = docs
+        kept = [(t, c) for t, c in counted if c > 0 and t]
+        df.terms = ["", *(t for t, _ in kept)]
+        df.ids = dict(zip(df.terms, range(len(df.terms)), strict=True))
+        df._counts = array("q", [0, *(c for _, c in kept)])
+        df._nonzero = len(kept)
+        if len(df.ids) != len(df.terms):  # a word twice: the one-by-one load settles it
+            df._load(kept)
+        df._extend_logs()
+        return df
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DocumentFrequencies:

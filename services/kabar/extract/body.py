@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from kabar.extract.clutter import Line, Vocabulary, is_clutter_class, normalize
+from kabar.extract.clutter import CAPTION_TAG, Line, Vocabulary, is_clutter_class, normalize
 
 _BLOCKS = (
     "address article aside blockquote caption center dd details dialog div dl dt fieldset "
@@ -36,6 +36,8 @@ SIBLING_SHARE = 0.25
 CLUTTER_MAX_SHARE = 0.5
 #: Clutter-classed blocks longer than this are kept unless they are mostly links.
 LONG_BLOCK_CHARS = 300
+#: A picture-classed block holding at most this much text is a caption with its credit.
+CAPTION_MAX_CHARS = 300
 LINKY_BLOCK = 0.3
 #: How far up the container may grow, and on what evidence: the ancestor must hold this
 #: many times the paragraph text, and paragraphs must be this share of its text.
@@ -53,9 +55,14 @@ SHORTLIST = 10
 #: Inline elements that may carry a "Baca juga:" label inside a paragraph.
 INLINE_LABEL_TAGS = frozenset({"strong", "b", "em", "i", "span"})
 MAX_READ_ALSO_CHARS = 200
+#: A bare "read also" label ending the text before a link, and how far back it is read.
+_TRAILING_LABEL = re.compile(r"\b(?:baca|simak|lihat|read|see)\s+(?:juga|pula|also)\s*[:»>|-]*\s*$")
+_LABEL_TAIL_CHARS = 24
 #: How many inline levels up an element's surroundings are read for running text.
 INLINE_LEVELS = 3
 _WORDY = re.compile(r"[^\W\d_]{2}")
+#: What makes a <figure> content rather than a picture: a table, a list, code, a quote.
+_FIGURE_CONTENT = "table, ul, ol, pre, code, blockquote"
 _CSS_IDENT = re.compile(r"-?[A-Za-z_][\w-]*")
 _GOOD_HINTS = re.compile(
     r"(?<![a-z])(article|artikel|content|konten|entry|post|body|detail|read|text|story|main|"
@@ -417,6 +424,8 @@ class _Walker:
     def walk(self, root: LexborNode) -> None:
         self._in_article = root.tag == "article" or _has_ancestor_tag(root, "article")
         skip_tags = self.vocab.skip_tags
+        skip = self._skip
+        is_clutter_block = self._is_clutter_block
         parts = self._parts
         # A str on the stack is the closing tag of an element entered earlier. The loop
         # is inlined (no per-node method calls): it runs once per node of the body.
@@ -449,7 +458,11 @@ class _Walker:
                 continue
             if first:
                 first = False
-            elif self._dropped(node, tag):
+            elif (
+                (skip and node.mem_id in skip)
+                or is_clutter_block(node, tag)
+                or (tag in INLINE_LABEL_TAGS and self._read_also(node))
+            ):
                 self.removed += 1
                 continue
             if tag in BLOCK_TAGS:
@@ -458,21 +471,35 @@ class _Walker:
                 self._block_tag = tag if tag in HEADING_TAGS or tag == "li" else "p"
                 push(tag)
             elif tag == "a":
+                if parts and self._labelled_link(parts):
+                    self.removed += 1  # "... Baca juga: <a>other story</a> ..." in a paragraph
+                    continue
                 self._link_depth += 1
                 push(tag)
             elif tag == "td" or tag == "th":
                 parts.append(" ")  # a table row is one line, its cells spaced
+            elif tag == "img" and not parts and self._block_tag == "p":
+                # Text after a picture opening its block ("<p><img><br>caption<br>Foto: X")
+                # is marked: line cleaning drops such lines when one of them is a credit.
+                self._block_tag = CAPTION_TAG
             children = list(node.iter(include_text=True))
             children.reverse()
             extend(children)
         self.flush()
 
-    def _dropped(self, node: LexborNode, tag: str) -> bool:
-        if self._skip and node.mem_id in self._skip:
-            return True
-        if self._is_clutter_block(node, tag):
-            return True
-        return tag in INLINE_LABEL_TAGS and self._read_also(node)
+    def _labelled_link(self, parts: list[str]) -> bool:
+        """Whether the text just before a link ends with a bare "Baca juga:" label (no
+        element around it, inside a paragraph): the label is cut off that text and the
+        link is skipped."""
+        last = parts[-1]
+        tail = last[-_LABEL_TAIL_CHARS:].lower()
+        if "juga" not in tail and "pula" not in tail and "also" not in tail:
+            return False
+        found = _TRAILING_LABEL.search(tail)
+        if found is None:
+            return False
+        parts[-1] = last[: len(last) - len(tail) + found.start()]
+        return True
 
     def _read_also(self, node: LexborNode) -> bool:
         """An inline "Baca juga:" label inside a story paragraph, with the link after it."""
@@ -489,6 +516,8 @@ class _Walker:
     def _is_clutter_block(self, node: LexborNode, tag: str) -> bool:
         if tag in self.vocab.container_drop:
             return True
+        if tag == "figure" and self._picture(node):
+            return True
         if tag == "article" and self._in_article:
             # An article inside the article is a teaser card of another story.
             return len(node.text(strip=True)) <= self.max_clutter_chars
@@ -497,8 +526,8 @@ class _Walker:
             return False
         if ("itemscope" in attrs or "itemprop" in attrs) and _is_hidden(attrs):
             return True  # a hidden schema.org copy of the page's metadata
-        attr = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
-        if len(attr) < 2 or not self.vocab.class_re.search(attr.lower()):
+        attr = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
+        if len(attr) < 2 or not self.vocab.block_re.search(attr):
             return False
         if tag not in BLOCK_TAGS and _in_running_text(node):
             # An in-text link or highlight ("<a class='inner-link-tag'>") is words of the
@@ -507,11 +536,22 @@ class _Walker:
         text_len = len(node.text(strip=True))
         if text_len > self.max_clutter_chars:
             return False
+        if not self.vocab.class_re.search(attr):
+            return text_len <= CAPTION_MAX_CHARS  # a picture wrapper: caption and credit
         # Long prose paragraphs with few links under a clutter-ish class are story text
         # (e.g. a multi-page article's hidden page divs).
         if text_len <= LONG_BLOCK_CHARS or len(node.css("p")) < 2:
             return True
         return _link_density(node, text_len) >= LINKY_BLOCK
+
+
+    def _picture(self, node: LexborNode) -> bool:
+        """A ``<figure>`` holding no table, list, code or quote is a picture with its
+        caption and credit lines, whatever their classes (it may not hold most of the
+        body)."""
+        if len(node.text(strip=True)) > self.max_clutter_chars:
+            return False
+        return node.css_first(_FIGURE_CONTENT) is None
 
 
 def _in_running_text(node: LexborNode) -> bool:

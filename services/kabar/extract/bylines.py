@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 MAX_NAME_CHARS = 60
 MAX_NAME_WORDS = 6
@@ -108,7 +109,7 @@ def normalize_authors(raws: Iterable[str], brands: Iterable[str] = ()) -> tuple[
         if _URL_START.match(raw):
             continue
         if brand_keys is None:
-            brand_keys = tuple(b for b in (_key(x) for x in brands) if len(b) >= 3)
+            brand_keys = _brand_keys(tuple(brands))
         for part in _SPLIT.split(_LEADING_LABEL.sub("", _unescape(raw))):
             name = _tidy(part)
             if name and name.lower() not in seen and _is_person(name, brand_keys):
@@ -117,9 +118,16 @@ def normalize_authors(raws: Iterable[str], brands: Iterable[str] = ()) -> tuple[
     return tuple(names)
 
 
+@lru_cache(maxsize=256)
+def _brand_keys(brands: tuple[str, ...]) -> tuple[str, ...]:
+    """The brands as ``_key`` leaves them, short ones dropped (a page asks several times
+    for its own site's few brands)."""
+    return tuple(b for b in (_key(x) for x in brands) if len(b) >= 3)
+
+
 def is_desk(name: str, brand_keys: Iterable[str]) -> bool:
     """Whether the words after "Tim" name a newsroom desk rather than a surname."""
-    keys = tuple(b for b in (_key(x) for x in brand_keys) if len(b) >= 3)
+    keys = _brand_keys(tuple(brand_keys))
     low = name.lower()
     return low in TEAM_DESKS or low.split()[0] in TEAM_DESKS or _site_like(name, keys)
 
@@ -160,7 +168,10 @@ def _is_person(name: str, brand_keys: tuple[str, ...]) -> bool:
     return not _site_like(name, brand_keys)
 
 
+@lru_cache(maxsize=4096)
 def _key(text: str) -> str:
+    """``text`` lowercased, letters and digits only (the same few names and brands are
+    keyed many times a page)."""
     return _NON_ALNUM.sub("", text.lower())
 
 

@@ -46,6 +46,10 @@ TEASER_MIN_LINK_RATIO = 0.5
 #: body's last lines, and at most this share of its words.
 CONTINUATION_MAX_LINES = 4
 CONTINUATION_MAX_SHARE = 0.5
+#: The tag of lines after a picture opening their block; such lines up to this long go
+#: with a credit line among them (a caption and its credit).
+CAPTION_TAG = "caption"
+CAPTION_LINE_MAX_CHARS = 300
 #: Only paragraphs this long are dropped when repeated.
 MIN_DEDUP_WORDS = 25
 #: Longer lines are never clutter by the vocabulary; lines up to SHORT_LINE_CHARS are
@@ -108,6 +112,8 @@ class Vocabulary:
     """Compiled clutter patterns."""
 
     class_re: re.Pattern[str]
+    #: Clutter or picture words: a block matching neither is looked at no further.
+    block_re: re.Pattern[str]
     #: Whole-line patterns for lines up to SHORT_LINE_CHARS, and for longer ones.
     line_re: FirstCharAlternation
     long_line_re: FirstCharAlternation
@@ -130,7 +136,7 @@ class Vocabulary:
     continuation_re: re.Pattern[str]
     strip_tags: tuple[str, ...]
     skip_tags: frozenset[str]
-    container_drop: tuple[str, ...]
+    container_drop: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,9 +205,12 @@ def vocabulary(extra_lines: tuple[str, ...] = (), extra_tail: tuple[str, ...] = 
     data = _data()
     lines = data["lines"]
     words = _alternation(data["dom"]["class_words"])
+    pictures = _alternation(data["dom"]["picture_words"])
     promo = _gated(lines["promo"], promo=True)
     return Vocabulary(
         class_re=_lowered(rf"(?<![a-z])(?:{words})(?![a-z])"),
+        # "has-image", "with-thumbnail": a modifier of a content block, not a picture.
+        block_re=_lowered(rf"(?<![a-z])(?:{words}|(?<!has-)(?<!with-)(?:{pictures}))(?![a-z])"),
         line_re=_dispatched([*lines["drop"], *lines["drop_long"], *extra_lines]),
         long_line_re=_dispatched([*lines["drop_long"], *extra_lines]),
         # App prompts come last: any other pattern matching a line settles it first.
@@ -219,7 +228,7 @@ def vocabulary(extra_lines: tuple[str, ...] = (), extra_tail: tuple[str, ...] = 
         continuation_re=_lowered(_alternation(lines["continuation_markers"])),
         strip_tags=tuple(data["dom"]["strip_tags"]),
         skip_tags=frozenset(data["dom"]["skip_tags"]),
-        container_drop=tuple(data["dom"]["container_drop"]),
+        container_drop=frozenset(data["dom"]["container_drop"]),
     )
 
 
@@ -351,12 +360,17 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
         key = line.text.casefold() if words >= MIN_DEDUP_WORDS else ""
         if above_headline < 0 and index <= LEAD_MAX_LINES and _is_headline(line, title_key, words):
             above_headline = len(kept)
+        box = _box_end(lines, counts, index)
+        if box > index:
+            resume = box  # the label and the box of other stories under it
+            removed += 1
+            continue
         if (
             (key and key in seen)
             or _is_clutter(
                 line, title_key, vocab, words, line.tag == "li" and _in_list(lines, index)
             )
-            or _heads_link_list(lines, counts, index)
+            or (line.tag == CAPTION_TAG and _credited_caption(lines, index, vocab))
         ):
             removed += 1
             continue
@@ -415,7 +429,7 @@ def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[
         return (), removed
     last = lines[end - 1]
     low = last.text.lower()
-    if not low.endswith((")", "]")) or len(low) != len(last.text):
+    if not low.endswith((")", "]", "*")) or len(low) != len(last.text):
         return tuple(lines[:end]), removed
     cut = vocab.end_note_tail_re.search(low)
     if cut is None or cut.start() == 0:
@@ -464,21 +478,45 @@ def _is_link_line(line: Line, words: int) -> bool:
     return line.link_ratio >= LINK_LINE_MIN_RATIO and words <= LINK_LINE_MAX_WORDS
 
 
-def _heads_link_list(lines: Sequence[Line], counts: Sequence[int], index: int) -> bool:
-    """Whether a short label line (and at most one more under it) heads a list of links:
-    the header of a box of other stories, whatever its wording, goes with its links."""
+def _box_end(lines: Sequence[Line], counts: Sequence[int], index: int) -> int:
+    """Where a box of other stories headed by the short label line at ``index`` ends, or
+    ``index`` when the label heads none: under the label (and at most one more), a run of
+    at least LINK_LIST_MIN_LINES links or teasers cut off with "...". The header goes with
+    its box whatever its wording, and teaser cards whose text is not linked go too."""
     if not _is_label(lines[index], counts[index]) or _is_link_line(lines[index], counts[index]):
-        return False
+        return index
     at = index + 1
-    if at < len(lines) and _is_label(lines[at], counts[at]) and not _is_link_line(
-        lines[at], counts[at]
-    ):
-        at += 1
+    if at < len(lines) and _is_label(lines[at], counts[at]):
+        at += 0 if _box_item(lines[at], counts[at]) else 1
     run = 0
-    while at < len(lines) and run < LINK_LIST_MIN_LINES and _is_link_line(lines[at], counts[at]):
+    while at < len(lines) and _box_item(lines[at], counts[at]):
         run += 1
         at += 1
-    return run >= LINK_LIST_MIN_LINES
+    return at if run >= LINK_LIST_MIN_LINES else index
+
+
+def _credited_caption(lines: Sequence[Line], index: int, vocab: Vocabulary) -> bool:
+    """Whether a line after a picture is its caption: short, with a credit line (an
+    unlinked clutter line; a link under a picture is a shop's or a story's, not a
+    credit) among the lines after that picture in its block."""
+    if len(lines[index].text) > CAPTION_LINE_MAX_CHARS:
+        return False
+    start = index
+    while start > 0 and lines[start - 1].tag == CAPTION_TAG:
+        start -= 1
+    end = index + 1
+    while end < len(lines) and lines[end].tag == CAPTION_TAG:
+        end += 1
+    return any(
+        at != index
+        and lines[at].link_ratio < LINK_LINE_MIN_RATIO
+        and _is_clutter_text(lines[at], vocab, in_list=False)
+        for at in range(start, end)
+    )
+
+
+def _box_item(line: Line, words: int) -> bool:
+    return _is_link_line(line, words) or line.text.endswith(_TEASER_END)
 
 
 def _above_headline(lines: Sequence[Line], counts: Sequence[int], above: int) -> int:

@@ -27,6 +27,9 @@ _UTF8_SEQUENCE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20)])
+#: Stretch of a page checked for UTF-8 at a time (most are plain ASCII and only looked at).
+VALIDATE_CHUNK = 1 << 14
+_utf8_decoder = codecs.getincrementaldecoder("utf-8")
 #: Share of U+FFFD replacement characters above which the declared charset is wrong.
 MAX_REPLACEMENT_RATIO = 0.1
 def is_binary(data: bytes) -> bool:
@@ -98,13 +101,29 @@ def parser_input(data: bytes | str) -> bytes | str:
         return decode_html(data)
     if is_binary(data):
         raise BadInputError("input looks binary, not HTML", reason="binary_input")
+    return data if _valid_utf8(data) else decode_html(data)
+
+
+def _valid_utf8(data: bytes) -> bool:
+    """Whether ``data`` is valid UTF-8, decoding only the stretches that are not ASCII:
+    decoding the whole page builds a second copy of it as text (twice its size once a
+    curly quote widens it), only to be thrown away."""
     if data.isascii():
-        return data
+        return True
+    decoder = _utf8_decoder()
+    for at in range(0, len(data), VALIDATE_CHUNK):
+        piece = data[at : at + VALIDATE_CHUNK]
+        if piece.isascii() and not decoder.getstate()[0]:
+            continue  # plain ASCII with no sequence left open before it
+        try:
+            decoder.decode(piece)
+        except UnicodeDecodeError:
+            return False
     try:
-        data.decode("utf-8")
+        decoder.decode(b"", True)  # a sequence cut off by the end of the page
     except UnicodeDecodeError:
-        return decode_html(data)
-    return data
+        return False
+    return True
 
 
 def _checked(text: str) -> str:

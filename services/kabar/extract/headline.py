@@ -55,6 +55,11 @@ _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
 _OPEN_TAG = re.compile(r"<([a-zA-Z][\w-]*)(\s[^>]*)?>")
 _TAG_WORDS = ("itemprop", "rel=", *DATE_CLASSES, *BYLINE_CLASSES)
+#: The attributes ``_sort`` reads; the class words it sorts by (one regex search of a
+#: short attribute text costs less than a generator of ``in`` tests).
+_SORTED_BY = re.compile("class|itemprop|rel")
+_DATE_CLASS = re.compile("|".join(DATE_CLASSES))
+_BYLINE_CLASS = re.compile("|".join(BYLINE_CLASSES))
 _ATTR = re.compile(r"""([\w:-]+)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""")
 _MEDIA_OPEN = re.compile(
     r"<(?:figure|figcaption|picture)\b|class\s*=\s*[\"'][^\"']*(?:" + "|".join(MEDIA_CLASSES) + ")",
@@ -284,6 +289,8 @@ def _scan(markup: str, lowered: str, first: Callable[[str], int]) -> _Marks:
         if match is None:
             continue
         tag, attr_text = match.group(1).lower(), match.group(2) or ""
+        if tag != "time" and not _SORTED_BY.search(attr_text.lower()):
+            continue  # only these attributes sort a tag ("Times New Roman" in a style)
         attrs = {k.lower(): v.strip("\"'") for k, v in _ATTR.findall(attr_text)}
         _sort(marks, tag, attrs, match)
     return marks
@@ -309,8 +316,8 @@ def _tags_with_words(lowered: str, first: Callable[[str], int]) -> list[int]:
 def _sort(marks: _Marks, tag: str, attrs: dict[str, str], match: re.Match[str]) -> None:
     itemprop = attrs.get("itemprop", "")
     classes = attrs.get("class", "").lower()
-    dated = _has(classes, DATE_CLASSES)
-    named = _has(classes, BYLINE_CLASSES) and not dated
+    dated = _DATE_CLASS.search(classes) is not None
+    named = not dated and _BYLINE_CLASS.search(classes) is not None
     if itemprop == "author" or "author" in attrs.get("rel", "") or named:
         marks.bylines.append((match.start(), match.end()))
     elif tag == "time" or itemprop in ("datePublished", "dateModified"):
@@ -326,10 +333,6 @@ def _inside_media(markup: str, at: int) -> bool:
         return False
     between = markup[opened[-1].end() : at].lower()
     return not any(close in between for close in _MEDIA_CLOSE)
-
-
-def _has(classes: str, words: tuple[str, ...]) -> bool:
-    return bool(classes) and any(word in classes for word in words)
 
 
 def _following_text(markup: str, at: int) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
@@ -144,7 +144,11 @@ class _Head:
         return found[0] if found else None
 
     def first(self, keys: Iterable[str]) -> str | None:
-        return next((self.metas[k][0] for k in keys if k in self.metas), None)
+        metas = self.metas
+        for key in keys:
+            if key in metas:
+                return metas[key][0]
+        return None
 
     def all(self, keys: Iterable[str]) -> list[str]:
         return [v for k in keys for v in self.metas.get(k, ())]
@@ -159,7 +163,7 @@ def extract_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
     brands = _brands(site_name, base)
     title = _title(ld, head, brands)
     region = HeadlineRegion(tree, head.h1, title)
-    published, updated = _dates(ld, head, region, _indonesian(head, base))
+    published, updated = _dates(ld, head, region, base)
     authors = _authors(ld, head, region, brands)
     return Metadata(
         title=title,
@@ -246,7 +250,7 @@ def _read_tags(head: _Head, nodes: list[LexborNode]) -> None:
 
 
 def _dates(
-    ld: LinkedData, head: _Head, region: HeadlineRegion, indonesian: bool
+    ld: LinkedData, head: _Head, region: HeadlineRegion, base: str | None
 ) -> tuple[str | None, str | None]:
     raw_published = next((r for r in (ld.published, head.first(PUBLISHED_KEYS)) if r), None)
     raw_updated = next((r for r in (ld.modified, head.first(MODIFIED_KEYS)) if r), None)
@@ -254,7 +258,7 @@ def _dates(
     updated = _date(raw_updated) or _date(*region.marked_dates("dateModified"))
     if published is None:
         return region.stamped_date() or region.printed_date(), updated
-    if raw_published and _slip_suspected(raw_published, indonesian):
+    if raw_published and _slip_suspected(raw_published, lambda: _indonesian(head, base)):
         # WIB wall time with a wrong zone: read it as local time if the page prints that.
         local = _date(_SIGN_SLIP.sub("", raw_published))
         if local and _zone_slipped(published, local, region.printed_date()):
@@ -263,11 +267,12 @@ def _dates(
     return published, updated
 
 
-def _slip_suspected(raw: str, indonesian: bool) -> bool:
+def _slip_suspected(raw: str, indonesian: Callable[[], bool]) -> bool:
     """A "-07:00" stamp always; a UTC one only on an Indonesian page (a known portal, an
-    .id host or lang="id"): English pages are spared the look at the printed date."""
+    .id host or lang="id"; asked only of such a stamp): English pages are spared the
+    look at the printed date."""
     match = _SIGN_SLIP.search(raw)
-    return match is not None and (indonesian or match.group(0).startswith("-"))
+    return match is not None and (match.group(0).startswith("-") or indonesian())
 
 
 def _indonesian(head: _Head, url: str | None) -> bool:
@@ -298,8 +303,9 @@ def _date(*candidates: str | None) -> str | None:
 
 
 def _title(ld: LinkedData, head: _Head, brands: tuple[str, ...]) -> str | None:
-    raw = _clean(ld.headline or head.first(TITLE_KEYS) or head.title)
-    visible = _visible_headline(head, (ld.headline, head.first(TITLE_KEYS), head.title), brands)
+    declared = head.first(TITLE_KEYS)
+    raw = _clean(ld.headline or declared or head.title)
+    visible = _visible_headline(head, (ld.headline, declared, head.title), brands)
     if visible:
         return visible  # what the reader sees beats SEO variants and cut copies
     if raw is not None and not any(sep in raw for sep in TITLE_SEPARATORS):
@@ -323,16 +329,19 @@ def _visible_headline(
     section name set in ``<h1>`` is passed over."""
     if head.tree is None:
         return None
-    titles = [t for t in (_clean(x) for x in declared) if t]
+    # The declared titles are mostly one text said two or three times: each is read once.
+    titles = list(dict.fromkeys(t for t in (_clean(x) for x in declared) if t))
     words = {w for t in titles for w in _title_words(t)}
     if not words:
         return None
     beside: str | None = None
+    cuts: list[tuple[str, str] | None] | None = None  # the titles' last separator cuts
     for text in _h1_texts(head):
         own = _title_words(text)
         if len(own) < 2 or len(own & words) < HEADLINE_SHARE * len(own):
             continue
-        if (side := _side_segment(text, titles)) is not None:
+        cuts = cuts if cuts is not None else [_split_last(t) for t in titles]
+        if (side := _side_segment(text, cuts)) is not None:
             # The site's name or motto set in <h1>, printed beside the title: the
             # title's main part is the headline, unless a later <h1> prints it.
             beside = beside or side
@@ -354,13 +363,12 @@ def _stripped(titles: Sequence[str], brands: tuple[str, ...]) -> list[str]:
     return [t for t in cleaned if not _decorated(t) and len(t.split()) >= 3]
 
 
-def _side_segment(text: str, titles: Sequence[str]) -> str | None:
+def _side_segment(text: str, cuts: Sequence[tuple[str, str] | None]) -> str | None:
     """The rest of a declared title that ends in ``text`` after a separator ("Story |
     Site Motto"), or None when no declared title does: a site's name or motto printed
-    in ``<h1>`` is the suffix its titles carry."""
+    in ``<h1>`` is the suffix its titles carry (``cuts``: the titles' ``_split_last``)."""
     key = text.casefold()
-    for title in titles:
-        cut = _split_last(title)
+    for cut in cuts:
         # A shorter rest is a section label before the headline ("Berita Terkini | X").
         if cut and cut[1].casefold() == key and len(cut[0].split()) > len(key.split()):
             return cut[0]
