@@ -350,3 +350,32 @@ def test_frozen_stories_cluster_as_held_ones_and_stay_packed_until_used(
                                    rows.terms, frozen.settings)  # fmt: skip
     assert again.dump() == held.dump()
     assert all(story.raw is not None for story in again._stories.values())
+
+
+def test_orjson_story_rows_of_version_3_still_load_and_go_on_as_packed_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kabar.dedup import storystate
+
+    items = _stream(200)
+    straight = _deduper(tmp_path / "straight.db")
+    expected = _run(straight, items)
+    path = tmp_path / "old.db"
+    old = _deduper(path)
+    with monkeypatch.context() as patch:  # rows as a Kabar before packed rows wrote them
+        patch.setattr(storystate, "pack_story", lambda story, fields=None: None)
+        _run(old, items[:120])
+        old.close()
+    assert all(data.startswith(b"{") for (data,) in _table(path, "SELECT data FROM story_rows"))
+    again = _deduper(path)
+    assert _run(again, items[120:]) == expected[120:]
+    assert _state(_clusterer(again)) == _state(_clusterer(straight))
+    _commit(again)
+    rows = _store(again).last_story_rows
+    assert rows is not None
+    changed = {i for i, _, _ in rows.upserts}
+    packed = {i for i, data in _table(path, "SELECT id, data FROM story_rows")
+              if not data.startswith(b"{")}  # fmt: skip
+    assert changed and changed <= packed
+    again.close()
+    straight.close()
