@@ -138,8 +138,11 @@ def story_fields(story: Any) -> dict[str, Any]:
         try:
             return object.__getattribute__(story, name)
         except AttributeError:  # frozen: from the packed fields (set before the slots went)
+            raw = story.raw
+            if raw is None:  # unpacked meanwhile, on the event loop's thread
+                return object.__getattribute__(story, name)
             if not unpacked:
-                unpacked.update(unpack_fields(story.raw))
+                unpacked.update(unpack_fields(raw))
             return unpacked[name]
 
     return {
