@@ -395,6 +395,7 @@ def test_a_packed_row_reads_the_same_with_its_body_compressed_or_not() -> None:
         at = storystate._HEAD.size + len(story.id)
         plain = b"KS4\n" + packed[4:at] + zlib.decompress(packed[at:])
         assert storystate.decode_story(plain) == storystate.decode_story(packed)
+        assert storystate.decode_story(b"KS4\n" + packed[4:]) == storystate.decode_story(packed)
         fields, norms, norms_at = storystate.decode_story(packed)
         assert fields == orjson.loads(orjson.dumps(story.to_dict()))
         assert (norms, norms_at) == (story.norms, story.norms_at)

@@ -65,7 +65,7 @@ FROZEN_FIELDS = ("title", "language", "member_ids", "outlets", "centroid", "titl
 FREEZE_AFTER_S = 24 * 3600.0
 #: A packed story row starts with this (an orjson row, which still loads, with "{").
 _PACKED = b"KS5\n"
-#: ... or, with the body not compressed, this (written by an earlier build of this branch).
+#: ... or this, written by earlier builds of this branch: the body plain or compressed.
 _PLAIN = b"KS4\n"
 #: magic, first and last seen, member count, norms, norms_at, then the bytes of the
 #: id, how many member ids, outlets, centroid terms, title terms, entities, and the
@@ -223,7 +223,12 @@ def unpack_fields(raw: bytes) -> dict[str, Any]:
 
 def _body(raw: bytes, ident: int) -> bytes:
     body = raw[_HEAD.size + ident :]
-    return body if raw.startswith(_PLAIN) else zlib.decompress(body)
+    if raw.startswith(_PLAIN):
+        try:  # (plain weights never make a valid zlib stream with its checksum)
+            return zlib.decompress(body)
+        except zlib.error:
+            return body
+    return zlib.decompress(body)
 
 
 def packed_head(raw: bytes) -> tuple[str, float, float, int, tuple[float, float], int] | None:
