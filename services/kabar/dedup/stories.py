@@ -686,7 +686,9 @@ class StoryClusterer:
             outlets={doc.portal: 1},
             centroid=dict(zip(vector, weights, strict=True)),
             titles=dict(doc.title_terms),
-            entities=heaviest(entities, STORY_ENTITIES),
+            entities=entities if len(entities) <= STORY_ENTITIES else heaviest(
+                entities, STORY_ENTITIES
+            ),
         )
         _add_numbered(story.numbered, doc.numbered)
         self._number(story)
@@ -993,7 +995,18 @@ def _epoch(when: datetime) -> float:
 
 
 def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
+    """``t`` as ISO 8601 UTC, remembered: every event carries a story's times, and
+    a story's first_seen recurs in each of its events (and a stream's stamps repeat)."""
+    text = _ISO.get(t)
+    if text is None:
+        if len(_ISO) >= _ISO_MAX:
+            _ISO.clear()
+        text = _ISO[t] = datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
+    return text
+
+
+_ISO: dict[float, str] = {}
+_ISO_MAX = 4096
 
 
 def _last_seen(story: _Story) -> float:
