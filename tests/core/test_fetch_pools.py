@@ -47,3 +47,30 @@ def test_one_pool_for_few_workers() -> None:
             return len(fetcher._clients)
 
     assert asyncio.run(pools()) == 1
+
+
+async def test_each_host_keeps_to_its_own_pools() -> None:
+    # Two requests a host at once: each host keeps to one pool, so a pool holds the
+    # connections of a few hosts, not idle ones to every host (walked per request).
+    settings = FetchSettings(allow_private_addresses=True, workers=4 * POOL_WORKERS,
+                             per_host_concurrency=2, respect_robots=False)
+    async with Fetcher(settings) as fetcher:
+        hosts = [f"portal-{n}.example" for n in range(12)]
+        first = [fetcher._shard(h) for h in hosts]
+        fetcher._in_flight[first[0]] += 3  # a busy pool does not send its hosts elsewhere
+        assert [fetcher._shard(h) for h in hosts] == first
+        assert len(set(first)) > 1  # the hosts are spread over the pools
+
+
+async def test_an_idle_connection_is_kept_alive_and_reused() -> None:
+    settings = FetchSettings(allow_private_addresses=True, respect_robots=False)
+    with LocalServer() as srv:
+        srv.route("/a", Reply(200, PAGE, {"Content-Type": "text/html"}))
+        async with Fetcher(settings) as fetcher:
+            for _ in range(3):
+                result = await fetcher.fetch(FetchRequest(url=srv.url("/a"), portal="x"))
+                assert result.status == 200
+            pools = [c._transport._pool for c in fetcher._clients]  # type: ignore[attr-defined]
+            connections = [c for pool in pools for c in pool.connections]
+            assert len(connections) == 1 and connections[0].is_idle()  # kept alive, reused
+            assert not connections[0].has_expired()

@@ -350,3 +350,53 @@ def test_frozen_stories_cluster_as_held_ones_and_stay_packed_until_used(
                                    rows.terms, frozen.settings)  # fmt: skip
     assert again.dump() == held.dump()
     assert all(story.raw is not None for story in again._stories.values())
+
+
+def test_orjson_story_rows_of_version_3_still_load_and_go_on_as_packed_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kabar.dedup import storystate
+
+    items = _stream(200)
+    straight = _deduper(tmp_path / "straight.db")
+    expected = _run(straight, items)
+    path = tmp_path / "old.db"
+    old = _deduper(path)
+    with monkeypatch.context() as patch:  # rows as a Kabar before packed rows wrote them
+        patch.setattr(storystate, "pack_story", lambda story, fields=None: None)
+        _run(old, items[:120])
+        old.close()
+    assert all(data.startswith(b"{") for (data,) in _table(path, "SELECT data FROM story_rows"))
+    again = _deduper(path)
+    assert _run(again, items[120:]) == expected[120:]
+    assert _state(_clusterer(again)) == _state(_clusterer(straight))
+    _commit(again)
+    rows = _store(again).last_story_rows
+    assert rows is not None
+    changed = {i for i, _, _ in rows.upserts}
+    packed = {i for i, data in _table(path, "SELECT id, data FROM story_rows")
+              if not data.startswith(b"{")}  # fmt: skip
+    assert changed and changed <= packed
+    again.close()
+    straight.close()
+
+
+def test_a_packed_row_reads_the_same_with_its_body_compressed_or_not() -> None:
+    import zlib
+
+    from kabar.dedup import storystate
+
+    clusterer = StoryClusterer(DedupSettings(store="memory"))
+    for i, (article, when) in enumerate(_stream(40)):
+        clusterer.assign(f"art_{i:024x}", article, when)
+    for story in clusterer._stories.values():
+        packed = storystate.encode_story(story)
+        assert packed.startswith(b"KS5\n")
+        at = storystate._HEAD.size + len(story.id)
+        plain = b"KS4\n" + packed[4:at] + zlib.decompress(packed[at:])
+        assert storystate.decode_story(plain) == storystate.decode_story(packed)
+        assert storystate.decode_story(b"KS4\n" + packed[4:]) == storystate.decode_story(packed)
+        fields, norms, norms_at = storystate.decode_story(packed)
+        assert fields == orjson.loads(orjson.dumps(story.to_dict()))
+        assert (norms, norms_at) == (story.norms, story.norms_at)
+        assert storystate.centroid_terms(plain) == list(story.centroid)

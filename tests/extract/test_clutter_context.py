@@ -317,6 +317,7 @@ def test_a_date_stamp_alone_and_a_linked_dated_item_are_still_clutter() -> None:
         "Getty Images",
         "AP Photo/Achmad Ibrahim",
         "Tag Terkait",
+        "Support local journalism",
     ],
 )
 def test_credit_and_tip_prompt_lines_are_clutter(line: str) -> None:
@@ -434,3 +435,11 @@ def test_bare_read_also_label_and_its_link_inside_a_paragraph_go() -> None:
     assert list(article.paragraphs) == [f"{STORY[0]} {STORY[1]}", *STORY[2:]]
     linked = "<p>Warga bisa membaca juga <a href='/x'>laporan lengkapnya</a> di situs dinas.</p>"
     assert "laporan lengkapnya" in extract(page(linked + story_html())).body
+
+
+def test_reader_revenue_box_in_the_body_goes() -> None:
+    box = (
+        "<div class='support-box'><h4>Dukung jurnalisme lokal</h4><p>Wartawan kami meliput "
+        "kabar yang penting bagi warga. Berlangganan mulai Rp 10.000 per bulan.</p></div>"
+    )
+    assert list(extract(page(_six_with(box))).paragraphs) == SIX

@@ -129,8 +129,32 @@ def test_gate_of_gated_patterns_is_inside_every_need() -> None:
     assert common_part(("artikel ini", "tulisan ini", "konten ini")) == " ini"
     assert common_part(("lalu", "ago")) == ""  # a lone letter is in nearly every line
     assert common_part(("mandatory credit",)) == ""  # one need is its own search
-    for gated in (*vocabulary().gated, *vocabulary().long_gated, *vocabulary().search):
+    vocab = vocabulary()
+    for *_, gated in (*vocab.gated, *vocab.long_gated, *vocab.search):
         assert all(gated.gate in need for need in gated.needs)
+        chars = len(gated.needs) > 1 and all(len(need) == 1 for need in gated.needs)
+        if gated.near is not None and chars:  # one class search stands for all the needs
+            assert all(gated.near.search(need) for need in gated.needs)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Warga di tanggul (IDN Times/Fariz Fardianto)",
+        "Petugas memeriksa kendaraan di Gerbang Tol. KOMPAS.com/NAMA ORANG",
+        "Warga antre solar di SPBN. (Dok. Humas Pemkot)",
+        "Kamis, 20 Juni 2024 - 13:45 WIB",
+        "Kompas dunia | 17 Juni 2024, 20:49 WIB",
+        "OLAHRAGA | 2 jam yang lalu",
+    ],
+)
+def test_gated_shortcuts_keep_matches(line: str) -> None:
+    """A pattern's ``near`` test and its length bound never turn a match away."""
+    assert is_clutter_line(line)
+    low = line.lower()
+    for longest, _gate, near, _needs, match, _gated in vocabulary().gated:
+        if match(low) is not None:
+            assert len(low) <= longest and (near is None or near(low) is not None)
 
 
 def test_a_gated_source_credit_is_still_dropped() -> None:

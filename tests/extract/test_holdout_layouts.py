@@ -1,7 +1,9 @@
 """The session-5 hold-out of recent portal layouts (own words; see the README there):
 word F1 against the gold body, and no page keeping a line the gold lacks (clutter judged
 by the gold, not by the vocabulary that decides it). The sealed set is never tuned on:
-only its F1 is held here, its kept lines are counted in reports, not fixed."""
+only its F1 is held here, its kept lines are counted in reports, not fixed. The late set
+was measured once after the tuning; its one kept line is a pull quote, which the
+scrapinghub gold counts as story text."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from kabar.extract.evaluate import load_pages, word_scores
 from tests.extract.extract_support import REPO
 
 LAYOUTS = REPO / "tests" / "fixtures" / "recent_layouts"
-SETS = ("holdout_s5", "sealed_s5")
+SETS = ("holdout_s5", "sealed_s5", "late_s5")
 #: Sets on which a kept foreign line fails the test (the sealed one is only scored).
 STRICT = frozenset({"holdout_s5"})
 MEAN_F1 = 0.97

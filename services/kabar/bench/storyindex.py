@@ -113,6 +113,7 @@ def run(index: int, per_day: int, every: int, window: int, directory: str | None
         print(f"grew the index to {index:,} articles in {grow_s:,.0f} s ({per_day:,} a day of"
               f" event time; {stream.events_made:,} events): {held:,} stories held,"
               f" {words:,} words in the document frequencies, {store.count():,} dedup rows")
+        print(_composition(clusterer))
         deduper.close()
         size_mb = sum(Path(f"{path}{s}").stat().st_size for s in ("", ".snapshot")
                       if Path(f"{path}{s}").exists()) / 1e6  # fmt: skip
@@ -122,6 +123,19 @@ def run(index: int, per_day: int, every: int, window: int, directory: str | None
         back = _held(again)
         again.store.close()
     return _report(index, costs, rss_mb, checkpoints, reopen_s, back, held, size_mb)
+
+
+def _composition(clusterer: Any) -> str:
+    """What the story state holds: stories packed (frozen) or as dicts, and postings."""
+    if clusterer is None:
+        return "no story clusterer"
+    stories = list(clusterer._stories.values())
+    packed = [len(s.raw) for s in stories if s.raw is not None]
+    postings = clusterer._postings
+    entries = sum(map(len, postings.values())) // 8
+    return (f"stories: {len(packed):,} of {len(stories):,} packed ({sum(packed) / 1e6:,.0f} MB,"
+            f" {sum(packed) / max(len(packed), 1):,.0f} bytes each), the others as dicts;"
+            f" postings: {len(postings):,} terms, {entries:,} entries")
 
 
 def _spread(values: list[float]) -> str:

@@ -14,17 +14,35 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+#: Parsed times by their text: a stream repeats them (one publication minute, a
+#: portal's date-only stamps), and parsing is a good share of a dedup verdict.
+_PARSED: dict[str, datetime | None] = {}
+_PARSED_MAX = 4096
+
 
 def parse_time(value: object) -> datetime | None:
     """An ISO 8601 time as an aware datetime (naive ones are UTC); None when unreadable."""
     if isinstance(value, datetime):
         moment = value
-    elif isinstance(value, str) and value.strip():
-        try:
-            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            return None
+    elif isinstance(value, str):
+        if value in _PARSED:
+            return _PARSED[value]
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        parsed = _PARSED[value] = _parse_text(value)
+        return parsed
     else:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _parse_text(value: str) -> datetime | None:
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
         return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 

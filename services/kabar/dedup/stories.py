@@ -324,13 +324,15 @@ class StoryClusterer:
         doc = self._features(article_id, article, when, words)
         if self._dense is not None:
             doc = replace(doc, dense=self._dense.embed(article.title, article.body))
-        ranked = self._rank(doc)
+        # The postings of the heaviest terms: the shortlist reads them, a new story extends them.
+        heads = list(map(self._postings.get, islice(doc.vector, PREFILTER_TERMS)))
+        ranked = self._rank(doc, heads)
         if self._df.add_ids(doc.terms):
             self._use_vocabulary()  # the ids were renumbered
         self._latest = max(self._latest, doc.time)
         threshold = self._threshold(doc)
         if not ranked or ranked[0][0] < threshold:
-            story = self._create(doc, article)
+            story = self._create(doc, article, heads)
             return StoryAssignment(story.id, (self._event("story.created", story, doc),))
         score, best = ranked[0]
         merged_from: list[str] = []
@@ -561,9 +563,9 @@ class StoryClusterer:
         return vector, idf, dict(zip(heading_terms, heading_idf, strict=True))
 
     # --- scoring ------------------------------------------------------------
-    def _rank(self, doc: _Doc) -> list[tuple[float, _Story]]:
+    def _rank(self, doc: _Doc, heads: list[_Posting | None]) -> list[tuple[float, _Story]]:
         """The best CANDIDATES of the shortlisted stories, by score, best first."""
-        shortlist = self._shortlist(doc)
+        shortlist = self._shortlist(doc, heads)
         if not shortlist:
             return []
         probe = self._probe(doc)
@@ -575,14 +577,11 @@ class StoryClusterer:
         scored.sort(key=itemgetter(0), reverse=True)
         return scored[:CANDIDATES]
 
-    def _shortlist(self, doc: _Doc) -> list[_Story]:
-        """The stories sharing enough of the article's heaviest terms to be scored."""
-        postings, cap = self._postings, POSTING_CAP * _NUMBER_BYTES
-        found = [
-            ids
-            for ids in map(postings.get, islice(doc.vector, PREFILTER_TERMS))
-            if ids is not None and len(ids) <= cap
-        ]
+    def _shortlist(self, doc: _Doc, heads: list[_Posting | None]) -> list[_Story]:
+        """The stories sharing enough of the article's heaviest terms to be scored
+        (``heads``: the postings of its first PREFILTER_TERMS terms)."""
+        cap = POSTING_CAP * _NUMBER_BYTES
+        found = [ids for ids in heads if ids is not None and len(ids) <= cap]
         need = SHORT_MIN_SHARED if doc.short else MIN_SHARED
         if len(found) < need:
             return []
@@ -710,7 +709,9 @@ class StoryClusterer:
         return score
 
     # --- story bookkeeping --------------------------------------------------
-    def _create(self, doc: _Doc, article: Article) -> _Story:
+    def _create(self, doc: _Doc, article: Article, heads: list[_Posting | None]) -> _Story:
+        """A story of the article alone (``heads``: the postings of its first terms,
+        unchanged since they were looked up)."""
         language = article.language or detect_language(
             article.title + "\n" + article.body[:LANGUAGE_CHARS]
         )
@@ -732,12 +733,14 @@ class StoryClusterer:
             outlets={doc.portal: 1},
             centroid=dict(zip(vector, weights, strict=True)),
             titles=dict(doc.title_terms),
-            entities=heaviest(entities, STORY_ENTITIES),
+            entities=entities if len(entities) <= STORY_ENTITIES else heaviest(
+                entities, STORY_ENTITIES
+            ),
         )
         _add_numbered(story.numbered, doc.numbered)
         self._number(story)
         postings, key = self._postings, story.key
-        found = list(map(postings.get, vector))
+        found = heads + list(map(postings.get, islice(vector, len(heads), None)))
         if None in found:  # terms no story has used yet (few: most are in use); postings
             # are never empty (``_unpost`` drops an emptied one), so filter(None) skips these
             for term, posting in zip(vector, found, strict=True):
@@ -1039,7 +1042,18 @@ def _epoch(when: datetime) -> float:
 
 
 def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
+    """``t`` as ISO 8601 UTC, remembered: every event carries a story's times, and
+    a story's first_seen recurs in each of its events (and a stream's stamps repeat)."""
+    text = _ISO.get(t)
+    if text is None:
+        if len(_ISO) >= _ISO_MAX:
+            _ISO.clear()
+        text = _ISO[t] = datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
+    return text
+
+
+_ISO: dict[float, str] = {}
+_ISO_MAX = 4096
 
 
 def _last_seen(story: _Story) -> float:

@@ -64,7 +64,9 @@ FROZEN_FIELDS = ("title", "language", "member_ids", "outlets", "centroid", "titl
 #: used again: the stories that may still be joined are mostly the recent ones.
 FREEZE_AFTER_S = 24 * 3600.0
 #: A packed story row starts with this (an orjson row, which still loads, with "{").
-_PACKED = b"KS4\n"
+_PACKED = b"KS5\n"
+#: ... or this, written by earlier builds of this branch: the body plain or compressed.
+_PLAIN = b"KS4\n"
 #: magic, first and last seen, member count, norms, norms_at, then the bytes of the
 #: id, how many member ids, outlets, centroid terms, title terms, entities, and the
 #: bytes of JSON that follow.
@@ -106,7 +108,8 @@ def encode_story(story: Any) -> bytes:
     it may run on the writer thread while the event loop uses the story."""
     raw: bytes | None = story.raw
     if raw is not None and not any(map(_is_set, repeat(story), FROZEN_FIELDS)):
-        return _HEAD.pack(*_head(story, _HEAD.unpack_from(raw)[7:])) + raw[_HEAD.size :]
+        head = _HEAD.pack(*_head(story, _HEAD.unpack_from(raw)[7:]))
+        return raw[:4] + head[4:] + raw[_HEAD.size :]  # (its own magic: plain or compressed)
     fields = story_fields(story)
     packed = pack_story(story, fields)
     if packed is not None:
@@ -118,7 +121,7 @@ def encode_story(story: Any) -> bytes:
 
 def decode_story(data: bytes) -> tuple[dict[str, Any], tuple[float, float], int]:
     """The ``from_dict`` fields of a story row, and its cached norms."""
-    if data.startswith(_PACKED):
+    if data.startswith((_PACKED, _PLAIN)):
         head = _HEAD.unpack_from(data)
         fields = {"id": packed_id(data), "first_seen": head[1], "last_seen": head[2],
                   "member_count": head[3], **unpack_fields(data)}  # fmt: skip
@@ -138,8 +141,11 @@ def story_fields(story: Any) -> dict[str, Any]:
         try:
             return object.__getattribute__(story, name)
         except AttributeError:  # frozen: from the packed fields (set before the slots went)
+            raw = story.raw
+            if raw is None:  # unpacked meanwhile, on the event loop's thread
+                return object.__getattribute__(story, name)
             if not unpacked:
-                unpacked.update(unpack_fields(story.raw))
+                unpacked.update(unpack_fields(raw))
             return unpacked[name]
 
     return {
@@ -192,7 +198,7 @@ def pack_story(story: Any, fields: Mapping[str, Any] | None = None) -> bytes | N
 def unpack_fields(raw: bytes) -> dict[str, Any]:
     """The ``FROZEN_FIELDS`` of a packed story row (dicts in their packed order)."""
     ident, members, outlets, terms, titles, entities, meta = _HEAD.unpack_from(raw)[7:]
-    raw = zlib.decompress(raw[_HEAD.size + ident :])
+    raw = _body(raw, ident)
     at = 0
     weights = array("d")
     weights.frombytes(raw[at : at + 8 * (terms + titles + entities)])
@@ -215,10 +221,20 @@ def unpack_fields(raw: bytes) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _body(raw: bytes, ident: int) -> bytes:
+    body = raw[_HEAD.size + ident :]
+    if raw.startswith(_PLAIN):
+        try:  # (plain weights never make a valid zlib stream with its checksum)
+            return zlib.decompress(body)
+        except zlib.error:
+            return body
+    return zlib.decompress(body)
+
+
 def packed_head(raw: bytes) -> tuple[str, float, float, int, tuple[float, float], int] | None:
     """Id, first and last seen, member count, norms and norms_at of a packed row
     (None: an orjson row)."""
-    if not raw.startswith(_PACKED):
+    if not raw.startswith((_PACKED, _PLAIN)):
         return None
     head = _HEAD.unpack_from(raw)
     ident = raw[_HEAD.size : _HEAD.size + head[7]].decode("utf-8")
@@ -234,7 +250,7 @@ def centroid_terms(raw: bytes) -> list[str]:
     """The centroid's terms of a packed story row, in order."""
     ident, members, outlets, terms, titles, entities, meta = _HEAD.unpack_from(raw)[7:]
     at = 8 * (terms + titles + entities + outlets) + meta
-    words = zlib.decompress(raw[_HEAD.size + ident :])[at:].decode("utf-8").split("\n")
+    words = _body(raw, ident)[at:].decode("utf-8").split("\n")
     return words[members + outlets : members + outlets + terms]
 
 

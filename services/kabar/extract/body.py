@@ -416,7 +416,8 @@ class _Walker:
             return  # block boundaries come in runs: most flushes have nothing to emit
         text = normalize("".join(self._parts))
         if text:
-            ratio = min(1.0, self._link_chars / len(text))
+            linked = self._link_chars  # most lines hold no link: no division, no min()
+            ratio = min(1.0, linked / len(text)) if linked else 0.0
             self.lines.append(Line(text, self._block_tag, ratio))
         self._parts.clear()
         self._link_chars = 0

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from re import _parser  # type: ignore[attr-defined]
 from typing import Any
 
 from kabar.extract.dispatch import FirstCharAlternation, first_char_alternation
@@ -63,6 +64,7 @@ LEAD_MAX_SHARE = 0.3
 KICKER_MAX_WORDS = 6
 _SENTENCE_END = (".", "!", "?", "\u2026", '"', "\u201d", "\u3002", "\uff01", "\uff1f")
 
+_UNBOUNDED = 1 << 30
 #: An uppercase letter that is not part of an escape (``\\S``, ``\\W``, ``\\d``...).
 _UPPER_LITERAL = re.compile(r"(?<!\\)[A-Z]")
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
@@ -102,9 +104,39 @@ class Gated:
     #: A date stamp ("Kamis, 20 Juni 2024", "2 hari lalu"): not clutter on an unlinked item
     #: among list items, where a date is a schedule's entry ("Pelantikan: 6 November 2024").
     stamp: bool = False
-    #: Needs that are all single characters (the digits of a date): one search for any of
-    #: them instead of one scan of the line per character.
-    any_char: re.Pattern[str] | None = None
+    #: Searched instead of the needs when set: a cheaper test every match passes (given as
+    #: ``near``, or one class for needs that are all single characters, a date's digits).
+    near: re.Pattern[str] | None = None
+    #: The longest line a whole-line match can span (no bound: a very large number).
+    longest: int = _UNBOUNDED
+
+
+#: A gated pattern as the line test reads it, unpacked in one step: the longest line it
+#: may match, its gate, its ``near`` search (or None), its needs, the match of the whole
+#: line (or a search in it), and the pattern itself.
+GateRow = tuple[
+    int,
+    str,
+    Callable[[str], re.Match[str] | None] | None,
+    tuple[str, ...],
+    Callable[[str], re.Match[str] | None],
+    Gated,
+]
+
+
+def gate_rows(patterns: Sequence[Gated], whole: bool = True) -> tuple[GateRow, ...]:
+    """The rows ``_gated_hit`` walks for ``patterns``: whole-line matches, or searches."""
+    return tuple(
+        (
+            g.longest if whole else _UNBOUNDED,
+            g.gate,
+            g.near.search if g.near is not None else None,
+            g.needs,
+            g.pattern.fullmatch if whole else g.pattern.search,
+            g,
+        )
+        for g in patterns
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,10 +150,10 @@ class Vocabulary:
     line_re: FirstCharAlternation
     long_line_re: FirstCharAlternation
     #: Whole-line patterns for short lines, and for lines up to the long limit.
-    gated: tuple[Gated, ...]
-    long_gated: tuple[Gated, ...]
+    gated: tuple[GateRow, ...]
+    long_gated: tuple[GateRow, ...]
     #: Patterns searched anywhere in short lines.
-    search: tuple[Gated, ...]
+    search: tuple[GateRow, ...]
     #: Headings opening a clutter region, and lines ending the article (portal tails).
     tail_re: re.Pattern[str]
     end_re: re.Pattern[str]
@@ -169,9 +201,21 @@ def _gated(
     for entry in entries:
         needs = tuple(str(n).lower() for n in entry["needs"])
         pattern = _lowered(entry["pattern"])
-        chars = re.compile(f"[{re.escape(''.join(needs))}]") if _single_chars(needs) else None
-        gated.append(Gated(needs, pattern, promo, common_part(needs), stamp, chars))
+        if "near" in entry:
+            near: re.Pattern[str] | None = _lowered(entry["near"])
+        elif _single_chars(needs):
+            near = re.compile(f"[{re.escape(''.join(needs))}]")
+        else:
+            near = None
+        longest = _longest(pattern)
+        gated.append(Gated(needs, pattern, promo, common_part(needs), stamp, near, longest))
     return tuple(gated)
+
+
+def _longest(pattern: re.Pattern[str]) -> int:
+    """The longest text ``pattern`` can match whole, or _UNBOUNDED."""
+    widest = int(_parser.parse(pattern.pattern, pattern.flags).getwidth()[1])
+    return widest if widest < _parser.MAXREPEAT else _UNBOUNDED
 
 
 def _single_chars(needs: Sequence[str]) -> bool:
@@ -214,9 +258,11 @@ def vocabulary(extra_lines: tuple[str, ...] = (), extra_tail: tuple[str, ...] = 
         line_re=_dispatched([*lines["drop"], *lines["drop_long"], *extra_lines]),
         long_line_re=_dispatched([*lines["drop_long"], *extra_lines]),
         # App prompts come last: any other pattern matching a line settles it first.
-        gated=_gated(lines["drop_gated"], stamp=True) + _gated(lines["drop_long_gated"]) + promo,
-        long_gated=_gated(lines["drop_long_gated"]) + promo,
-        search=_gated(lines["drop_search"]),
+        gated=gate_rows(
+            _gated(lines["drop_gated"], stamp=True) + _gated(lines["drop_long_gated"]) + promo
+        ),
+        long_gated=gate_rows(_gated(lines["drop_long_gated"]) + promo),
+        search=gate_rows(_gated(lines["drop_search"]), whole=False),
         tail_re=_lowered(_alternation(lines["tail_markers"])),
         end_re=_lowered(_alternation([*lines["end_markers"], *extra_tail])),
         promo_words_re=_lowered(rf"\b(?:{_alternation(map(re.escape, lines['promo_words']))})\b"),
@@ -270,14 +316,14 @@ def _is_clutter_text(line: Line, vocab: Vocabulary, in_list: bool) -> bool:
     short = len(text) <= SHORT_LINE_CHARS
     if (vocab.line_re if short else vocab.long_line_re).fullmatch(low):
         return True
-    hit = _gated_hit(vocab.gated if short else vocab.long_gated, low, whole=True)
+    hit = _gated_hit(vocab.gated if short else vocab.long_gated, low)
     if hit is not None:
         if hit.promo:
             if _promotional(line, low, vocab, in_list):
                 return True
         elif not (hit.stamp and in_list and line.link_ratio < PROMO_MAX_LINK_RATIO):
             return True
-    return short and _gated_hit(vocab.search, low, whole=False) is not None
+    return short and _gated_hit(vocab.search, low) is not None
 
 
 def _promotional(line: Line, low: str, vocab: Vocabulary, in_list: bool) -> bool:
@@ -287,22 +333,19 @@ def _promotional(line: Line, low: str, vocab: Vocabulary, in_list: bool) -> bool
     return not in_list and len(low.split()) < PROMO_STEP_MIN_WORDS
 
 
-def _gated_hit(patterns: tuple[Gated, ...], low: str, whole: bool) -> Gated | None:
+def _gated_hit(rows: tuple[GateRow, ...], low: str) -> Gated | None:
     """The first pattern matching the line, trying only those whose needs it holds."""
-    for gated in patterns:
-        if gated.gate and gated.gate not in low:
+    size = len(low)
+    for longest, gate, near, needs, match, gated in rows:
+        if size > longest or (gate and gate not in low):
             continue
-        chars = gated.any_char
-        if chars is not None:
-            if chars.search(low) is not None:
-                pattern = gated.pattern
-                if pattern.fullmatch(low) if whole else pattern.search(low):
-                    return gated
+        if near is not None:
+            if near(low) is not None and match(low) is not None:
+                return gated
             continue
-        for needed in gated.needs:  # plain loops: generator expressions cost more here
+        for needed in needs:  # plain loops: generator expressions cost more here
             if needed in low:
-                pattern = gated.pattern
-                if pattern.fullmatch(low) if whole else pattern.search(low):
+                if match(low) is not None:
                     return gated
                 break
     return None
@@ -350,7 +393,8 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
         if index < resume:
             removed += 1  # inside the clutter block under a mid-body heading
             continue
-        if seen_words / total_words >= TAIL_CUT_MIN_POSITION:
+        # Only short lines open a region (the length test spares most lines the call).
+        if len(line.text) <= MARKER_MAX_CHARS and seen_words / total_words >= TAIL_CUT_MIN_POSITION:
             resume = _region_end(lines, counts, index, vocab)
             if resume > index:
                 removed += 1
@@ -360,7 +404,7 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
         key = line.text.casefold() if words >= MIN_DEDUP_WORDS else ""
         if above_headline < 0 and index <= LEAD_MAX_LINES and _is_headline(line, title_key, words):
             above_headline = len(kept)
-        box = _box_end(lines, counts, index)
+        box = _box_end(lines, counts, index) if words <= LABEL_MAX_WORDS else index
         if box > index:
             resume = box  # the label and the box of other stories under it
             removed += 1

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import ssl
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -169,20 +171,24 @@ class Fetcher:
         # Several small connection pools instead of one large one: httpcore walks
         # every connection of a pool (a syscall for each idle one, and a quadratic
         # count of them) each time a request starts or ends, which made the pool's
-        # bookkeeping a quarter of the event loop's work at 32 workers. Requests go
-        # to the pool with the fewest in flight; the host slots bound the total.
+        # bookkeeping a quarter of the event loop's work at 32 workers. A host keeps
+        # to a few pools of its own (``_shard``): spread over all of them, each pool
+        # came to hold idle connections to every host (24 hosts: ~25 a pool, walked
+        # per request); the host slots bound the total.
         shards = 1 if self._transport is not None else max(1, s.workers // POOL_WORKERS)
         # Parked slow requests keep their connections: room for them on top.
         pool = max(10, s.workers * s.per_host_concurrency) + s.max_parked
         limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
-        self._clients = [self._new_client(limits) for _ in range(shards)]
+        context = httpx.create_ssl_context(trust_env=False)
+        self._clients = [self._new_client(limits, context) for _ in range(shards)]
         self._in_flight = [0] * shards
         return self
 
-    def _new_client(self, limits: httpx.Limits) -> httpx.AsyncClient:
+    def _new_client(self, limits: httpx.Limits, context: ssl.SSLContext) -> httpx.AsyncClient:
         s = self.settings
         return httpx.AsyncClient(
-            transport=self._transport or guarded_transport(self._guard, limits, s.proxy),
+            transport=self._transport or guarded_transport(self._guard, limits, s.proxy,
+                                                           context),
             follow_redirects=False,
             trust_env=False,  # never route through a proxy from the environment
             timeout=httpx.Timeout(
@@ -380,7 +386,7 @@ class Fetcher:
             timer = self._arm_slow(want, lease)
             try:
                 async with asyncio.timeout(self.settings.total_timeout_s):
-                    return await self._send(url, portal, want, limiter)
+                    return await self._send(url, target.host, portal, want, limiter)
             except TimeoutError as exc:
                 raise NetworkError("total timeout", reason="timeout", url=url) from exc
             except httpx.HTTPError as exc:
@@ -405,11 +411,22 @@ class Fetcher:
 
         return asyncio.get_running_loop().call_later(self.settings.slow_after_s, step_aside)
 
+    def _shard(self, host: str) -> int:
+        """The pool for a request to ``host``: the least busy of the host's own few
+        (enough for its concurrency at ``POOL_WORKERS`` requests a pool)."""
+        count = len(self._in_flight)
+        if count == 1:
+            return 0
+        spread = min(count, max(1, -(-self.settings.per_host_concurrency // POOL_WORKERS)))
+        first = zlib.crc32(host.encode("utf-8", "replace"))  # stable, unlike hash()
+        return min(((first + k) % count for k in range(spread)),
+                   key=self._in_flight.__getitem__)
+
     async def _send(
-        self, url: str, portal: str, want: _Want, limiter: HostLimiter
+        self, url: str, host: str, portal: str, want: _Want, limiter: HostLimiter
     ) -> _Raw | _Redirect:
         clients = self._require_clients()
-        shard = min(range(len(clients)), key=self._in_flight.__getitem__)
+        shard = self._shard(host)
         self._in_flight[shard] += 1
         try:
             return await self._stream(clients[shard], url, portal, want, limiter)
