@@ -25,8 +25,10 @@ import collections
 import contextlib
 import logging
 import os
+import pickle
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -120,14 +122,49 @@ def _warm_up(extract: Callable[..., Article]) -> None:
 
 # --- the service side ---------------------------------------------------------------------
 
+#: Bytes the reader of a worker's answers buffers before it stops reading the socket.
+_READ_LIMIT = 1 << 20
+
 
 @dataclass(slots=True)
 class _Worker:
     process: subprocess.Popen[bytes]
-    conn: Connection
+    sock: socket.socket
+    reader: asyncio.StreamReader | None = None
+    writer: asyncio.StreamWriter | None = None
+
+    async def attach(self) -> None:
+        """Streams over the socket pair, on the running loop."""
+        self.reader, self.writer = await asyncio.open_connection(sock=self.sock,
+                                                                 limit=_READ_LIMIT)
+
+    async def round_trip(self, job: object) -> tuple[Any, ...]:
+        assert self.reader is not None and self.writer is not None, "attach first"
+        self.writer.write(_frame(job))
+        await self.writer.drain()
+        (size,) = struct.unpack("!i", await self.reader.readexactly(4))
+        if size == -1:
+            (size,) = struct.unpack("!Q", await self.reader.readexactly(8))
+        reply: tuple[Any, ...] = pickle.loads(await self.reader.readexactly(size))
+        return reply
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        else:
+            self.sock.close()
+
+
+def _frame(message: object) -> bytes:
+    """``message`` as ``multiprocessing.connection.Connection.recv`` reads it."""
+    data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+    if len(data) > 0x7FFFFFFF:
+        return struct.pack("!iQ", -1, len(data)) + data
+    return struct.pack("!i", len(data)) + data
 
 
 def _spawn() -> _Worker:
+    """Start a worker and wait (blocking: run it in a thread) until it is ready."""
     ours, theirs = socket.socketpair()
     code = f"from kabar.extract_pool import worker_main; worker_main({theirs.fileno()})"
     try:
@@ -136,25 +173,33 @@ def _spawn() -> _Worker:
         )
     finally:
         theirs.close()
-    worker = _Worker(process, Connection(ours.detach()))
-    if not worker.conn.poll(_START_WAIT_S) or worker.conn.recv() != "ready":
-        _stop(worker, True)
+    worker = _Worker(process, ours)
+    ready = Connection(os.dup(ours.fileno()))  # the handshake only, blocking
+    try:
+        started = ready.poll(_START_WAIT_S) and ready.recv() == "ready"
+    except (EOFError, OSError):
+        started = False
+    finally:
+        ready.close()
+    if not started:
+        _kill(process)
+        worker.close()
         raise OSError(f"extraction worker did not start within {_START_WAIT_S:g} s")
+    ours.setblocking(False)
     return worker
 
 
-def _stop(worker: _Worker, kill: bool) -> None:
-    if not kill:
-        with contextlib.suppress(OSError):
-            worker.conn.send(None)
-        try:
-            worker.process.wait(_EXIT_WAIT_S)
-        except subprocess.TimeoutExpired:
-            kill = True
-    if kill:
-        worker.process.kill()
-        worker.process.wait()
-    worker.conn.close()
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    process.kill()
+    process.wait()
+
+
+def _exited(process: subprocess.Popen[bytes], wait_s: float) -> bool:
+    try:
+        process.wait(wait_s)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
 
 
 class _Workers:
@@ -190,10 +235,6 @@ class _Workers:
                     waiter.set_result(self._idle.popleft())
 
 
-def _stop_gently(worker: _Worker) -> None:
-    _stop(worker, False)
-
-
 class ExtractPool:
     """``await pool.extract(page, url, portal)`` in one of ``size`` worker processes;
     use as ``async with ExtractPool(n, timeout_s) as pool``."""
@@ -204,8 +245,9 @@ class ExtractPool:
         self.size = size
         self.timeout_s = timeout_s
         self.limits = limits
-        # One waiting thread per worker: the default executor stays free for DNS and files.
-        self._threads = ThreadPoolExecutor(max_workers=size, thread_name_prefix="extract-wait")
+        # Starting and stopping workers blocks (imports, waits): threads of our own for
+        # it, so the default executor stays free for DNS and files.
+        self._threads = ThreadPoolExecutor(max_workers=size, thread_name_prefix="extract-start")
         self._idle = _Workers()
         self._all: list[_Worker] = []
         self._starting: set[asyncio.Task[None]] = set()
@@ -215,6 +257,7 @@ class ExtractPool:
         started = await asyncio.gather(
             *(loop.run_in_executor(self._threads, _spawn) for _ in range(self.size)))
         for worker in started:
+            await worker.attach()
             self._all.append(worker)
             self._idle.put(worker)
         return self
@@ -227,10 +270,21 @@ class ExtractPool:
             task.cancel()
         await asyncio.gather(*self._starting, return_exceptions=True)
         workers, self._all = self._all, []
-        loop = asyncio.get_running_loop()
-        await asyncio.gather(*(loop.run_in_executor(self._threads, _stop_gently, w)
-                               for w in workers))
+        await asyncio.gather(*(self._stop_gently(w) for w in workers))
         self._threads.shutdown(wait=False)
+
+    async def _stop_gently(self, worker: _Worker) -> None:
+        """Ask the worker to exit; kill it when it does not within ``_EXIT_WAIT_S``."""
+        loop = asyncio.get_running_loop()
+        exited = False
+        if worker.writer is not None and not worker.writer.is_closing():
+            with contextlib.suppress(OSError, RuntimeError):
+                worker.writer.write(_frame(None))
+            exited = await loop.run_in_executor(self._threads, _exited, worker.process,
+                                                _EXIT_WAIT_S)
+        if not exited:
+            await loop.run_in_executor(self._threads, _kill, worker.process)
+        worker.close()
 
     async def extract(
         self, page: Page, url: str, portal: str, *, urgent: bool = False
@@ -241,15 +295,14 @@ class ExtractPool:
         ``urgent`` page (a further page of an article already under way) gets the next
         free worker before pages that start new articles."""
         worker = await self._idle.get(urgent)
-        loop = asyncio.get_running_loop()
         try:
-            reply = await loop.run_in_executor(self._threads, self._round_trip, worker,
-                                               (page, url, portal, self.limits))
+            async with asyncio.timeout(self.timeout_s):
+                reply = await worker.round_trip((page, url, portal, self.limits))
         except TimeoutError:
             await self._replace(worker)
             raise BadInputError(f"no result within {self.timeout_s:g} s: the parse was stopped",
                                 reason="parse_timeout", url=url) from None
-        except (EOFError, OSError) as exc:
+        except (EOFError, OSError) as exc:  # EOF: asyncio.IncompleteReadError
             await self._replace(worker)
             raise BadInputError(f"extraction worker died: {type(exc).__name__}",
                                 reason="extract_crashed", url=url) from exc
@@ -266,15 +319,6 @@ class ExtractPool:
         _, name, reason, detail, _cpu = reply
         raise _ERRORS.get(str(name), ExtractError)(str(detail), reason=str(reason), url=url)
 
-    def _round_trip(
-        self, worker: _Worker, job: tuple[Page, str, str, HtmlLimits]
-    ) -> tuple[Any, ...]:
-        worker.conn.send(job)
-        if not worker.conn.poll(self.timeout_s):
-            raise TimeoutError
-        reply: tuple[Any, ...] = worker.conn.recv()
-        return reply
-
     async def _replace(self, worker: _Worker) -> None:
         """Kill ``worker``; a fresh one joins the idle workers once it has started."""
         loop = asyncio.get_running_loop()
@@ -282,7 +326,8 @@ class ExtractPool:
         metrics.EXTRACT_WORKER_RESTARTS.inc()
         with contextlib.suppress(ValueError):
             self._all.remove(worker)
-        await loop.run_in_executor(None, _stop, worker, True)
+        await loop.run_in_executor(None, _kill, worker.process)
+        worker.close()
         task = asyncio.create_task(self._respawn())
         self._starting.add(task)
         task.add_done_callback(self._starting.discard)
@@ -297,6 +342,14 @@ class ExtractPool:
                 log.exception("an extraction worker failed to start; trying again")
                 await asyncio.sleep(delay)
                 delay = min(30.0, delay * 2)
+                continue
+            try:
+                await fresh.attach()
+            except OSError:
+                log.exception("an extraction worker could not be joined; trying again")
+                await loop.run_in_executor(None, _kill, fresh.process)
+                fresh.close()
+                await asyncio.sleep(delay)
                 continue
             self._all.append(fresh)
             self._idle.put(fresh)

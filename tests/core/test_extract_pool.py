@@ -169,3 +169,17 @@ async def test_free_workers_go_to_urgent_pages_first_then_in_order() -> None:
     second.cancel()
     workers.put(c)  # type: ignore[arg-type]
     assert await workers.get(False) is c  # a cancelled waiter takes nothing
+
+
+async def test_a_page_and_an_article_larger_than_the_read_buffer_cross_whole() -> None:
+    # ~2.5 MB each way: more than one read of the answer stream, and more than the
+    # socket pair's buffer.
+    paragraphs = [f"{SENTENCE} Paragraf nomor {k} dari laporan panjang." for k in range(16_000)]
+    page = ("<html><head><title>Laporan panjang</title></head><body><article>"
+            "<h1>Laporan panjang</h1>" + "".join(f"<p>{p}</p>" for p in paragraphs)
+            + "</article></body></html>")
+    async with ExtractPool(1, timeout_s=120) as pool:
+        article = await pool.extract(page.encode(), URL, "warta")
+        assert len(article.paragraphs) == len(paragraphs)
+        assert article.paragraphs[-1] == paragraphs[-1]
+        assert (await pool.extract(article_html(5), URL, "warta")).title == "Banjir surut 5"
