@@ -88,6 +88,8 @@ class ArticleFactory:
             paragraphs=paragraphs,
             portal=portal,
             published_at="2026-01-01T00:00:00Z",
+            # As the pipeline hands articles to dedup: extraction has named the language.
+            language="id",
         )
 
     def edited(self, article: Article, share: float = 0.05) -> Article:
