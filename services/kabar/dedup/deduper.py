@@ -10,7 +10,7 @@ story instead of being clustered again.
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -21,7 +21,7 @@ import numpy as np
 
 from kabar import metrics
 from kabar.dedup.boilerplate import BoilerplateLines, line_keys
-from kabar.dedup.eventtime import event_time
+from kabar.dedup.eventtime import MEMO_SIZE, event_time
 from kabar.dedup.fingerprint import (
     U64,
     BodyWords,
@@ -30,6 +30,7 @@ from kabar.dedup.fingerprint import (
     body_lines,
     containment,
     fingerprint,
+    hash_joined,
     jaccard_estimates,
     line_numbers,
     word_hashes,
@@ -54,8 +55,6 @@ ACTIVE_GAUGE_EVERY = 256
 #: ... and at most every held-stories / this many articles (a walk costs at most this
 #: many story visits per article).
 ACTIVE_GAUGE_SHARE = 8
-#: URLs whose article id is remembered (see ``Deduper._article_id``).
-ARTICLE_ID_MEMO = 4096
 _STORIES_BLOB = "stories"
 _BOILERPLATE_BLOB = "boilerplate"
 
@@ -93,7 +92,7 @@ class _Body:
         lines = body_lines(paragraphs)
         joined = b" ".join(lines)
         words = joined.count(b" ") + 1 if lines else 0
-        return cls(lines, joined, words, hashlib.sha256(joined).hexdigest())
+        return cls(lines, joined, words, hash_joined(joined))
 
     def word_hashes(self) -> U64:
         return word_hashes(self.lines, self.joined)
@@ -132,7 +131,6 @@ class Deduper:
         self._assigned = 0
         self._next_gauge = 1
         self._counters: dict[tuple[str, str], Any] = {}
-        self._ids: dict[str, str] = {}
 
     def process(
         self, article: Article, *, when: datetime | None = None
@@ -147,7 +145,7 @@ class Deduper:
         if clock.tzinfo is not None and clock > self._story_clock:
             self._story_clock = clock
         self._maybe_expire(now)
-        ident = self._article_id(article.canonical_url or article.url)
+        ident = _article_id(article.canonical_url or article.url)
         body = _Body.of(article.paragraphs)
         known = self.store.get(ident)
         events: list[dict[str, Any]] = []
@@ -158,17 +156,6 @@ class Deduper:
         self._verdict_counter(article.portal or "unknown", result.verdict).inc()
         self._maybe_checkpoint()
         return result, events
-
-    def _article_id(self, url: str) -> str:
-        """``article_id`` of the URL, remembered: crawlers see the same pages again
-        (re-crawls, revisions), and canonicalizing is a good share of a verdict."""
-        ident = self._ids.get(url)
-        if ident is None:
-            if len(self._ids) >= ARTICLE_ID_MEMO:
-                self._ids.clear()
-            # article_id canonicalizes (idempotently): doing it here too would cost it twice.
-            ident = self._ids[url] = make_article_id(url)
-        return ident
 
     def defer_commits(self) -> bool:
         """Let the caller decide when verdicts become durable (``commit``), e.g. once
@@ -362,6 +349,14 @@ class Deduper:
             self.clusterer.expire(self._story_clock)
         if expired:
             log.info("dedup state expired", extra={"expired": expired})
+
+
+@functools.lru_cache(maxsize=MEMO_SIZE)
+def _article_id(url: str) -> str:
+    """``article_id`` of the URL, remembered: crawlers see the same pages again
+    (re-crawls, revisions), and canonicalizing is a good share of a verdict. (It
+    canonicalizes, idempotently: doing that here too would cost it twice.)"""
+    return make_article_id(url)
 
 
 def _result(

@@ -140,14 +140,15 @@ def normalized_lines(paragraphs: Sequence[str]) -> list[str]:
     return [line.decode("utf-8") for line in body_lines(paragraphs)]
 
 
-def hash_lines(lines: Sequence[bytes]) -> str:
-    return hashlib.sha256(b" ".join(lines)).hexdigest()
+def hash_joined(joined: bytes) -> str:
+    """The content hash of normalized lines joined by spaces (``b" ".join(lines)``)."""
+    return hashlib.sha256(joined).hexdigest()
 
 
 def content_hash(paragraphs: Sequence[str]) -> str:
     """sha256 hex of the normalized body: words only, so case, punctuation,
     whitespace and paragraph breaks do not change it."""
-    return hash_lines(body_lines(paragraphs))
+    return hash_joined(b" ".join(body_lines(paragraphs)))
 
 
 class _Powers:

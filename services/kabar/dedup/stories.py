@@ -36,6 +36,7 @@ has grown by ``NORM_DRIFT``. Centroids stay bounded (``CENTROID_TERMS``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 import math
@@ -57,6 +58,7 @@ import orjson
 
 from kabar.dedup import text
 from kabar.dedup.dense import Embedder, Vector, open_dense
+from kabar.dedup.eventtime import MEMO_SIZE
 from kabar.dedup.fingerprint import BodyWords
 from kabar.dedup.language import detect_language
 from kabar.dedup.storymatch import MatchModel, Pair, load_model
@@ -453,7 +455,6 @@ class StoryClusterer:
                 float(state["prior_docs"]), int(state["docs"]), terms
             )
             clusterer._use_vocabulary()
-            index = clusterer._postings if postings is None else None
             for number, data in rows:
                 # A packed row stays packed until the story is used (most never are
                 # again before they expire); an orjson row (version 3 state) is read.
@@ -463,15 +464,10 @@ class StoryClusterer:
                     story = _Story.from_dict(fields)
                     story.norms, story.norms_at = norms, norms_at
                 clusterer._next_number = number  # the story keeps its number (postings order)
-                clusterer._number(story)
-                if index is not None:
-                    key = story.key
-                    for term in held_terms(story):
-                        posting = index.get(term)
-                        if posting is None:
-                            index[term] = bytearray(key)
-                        else:
-                            posting += key
+                if postings is None:
+                    clusterer._index(story)
+                else:
+                    clusterer._number(story)
             if postings is not None:
                 clusterer._postings = postings
             clusterer._next_number = max(clusterer._next_number, int(state["next_number"]))
@@ -833,13 +829,15 @@ class StoryClusterer:
         self._stories[story.id] = story
 
     def _index(self, story: _Story) -> None:
+        """Number the story and post its terms (a frozen story is not unpacked for it)."""
         self._number(story)
-        for term in story.centroid:
-            posting = self._postings.get(term)
+        postings, key = self._postings, story.key
+        for term in held_terms(story):
+            posting = postings.get(term)
             if posting is None:
-                self._postings[term] = bytearray(story.key)
+                postings[term] = bytearray(key)
             else:
-                posting += story.key
+                posting += key
 
     def _unpost(self, term: str, key: bytes) -> None:
         posting = self._postings.get(term)
@@ -1041,19 +1039,11 @@ def _epoch(when: datetime) -> float:
     return when.timestamp()
 
 
+@functools.lru_cache(maxsize=MEMO_SIZE)
 def _iso(t: float) -> str:
     """``t`` as ISO 8601 UTC, remembered: every event carries a story's times, and
     a story's first_seen recurs in each of its events (and a stream's stamps repeat)."""
-    text = _ISO.get(t)
-    if text is None:
-        if len(_ISO) >= _ISO_MAX:
-            _ISO.clear()
-        text = _ISO[t] = datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
-    return text
-
-
-_ISO: dict[float, str] = {}
-_ISO_MAX = 4096
+    return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
 
 
 def _last_seen(story: _Story) -> float:

@@ -65,8 +65,6 @@ FROZEN_FIELDS = ("title", "language", "member_ids", "outlets", "centroid", "titl
 FREEZE_AFTER_S = 24 * 3600.0
 #: A packed story row starts with this (an orjson row, which still loads, with "{").
 _PACKED = b"KS5\n"
-#: ... or this, written by earlier builds of this branch: the body plain or compressed.
-_PLAIN = b"KS4\n"
 #: magic, first and last seen, member count, norms, norms_at, then the bytes of the
 #: id, how many member ids, outlets, centroid terms, title terms, entities, and the
 #: bytes of JSON that follow.
@@ -109,7 +107,7 @@ def encode_story(story: Any) -> bytes:
     raw: bytes | None = story.raw
     if raw is not None and not any(map(_is_set, repeat(story), FROZEN_FIELDS)):
         head = _HEAD.pack(*_head(story, _HEAD.unpack_from(raw)[7:]))
-        return raw[:4] + head[4:] + raw[_HEAD.size :]  # (its own magic: plain or compressed)
+        return head + raw[_HEAD.size :]
     fields = story_fields(story)
     packed = pack_story(story, fields)
     if packed is not None:
@@ -121,7 +119,7 @@ def encode_story(story: Any) -> bytes:
 
 def decode_story(data: bytes) -> tuple[dict[str, Any], tuple[float, float], int]:
     """The ``from_dict`` fields of a story row, and its cached norms."""
-    if data.startswith((_PACKED, _PLAIN)):
+    if data.startswith(_PACKED):
         head = _HEAD.unpack_from(data)
         fields = {"id": packed_id(data), "first_seen": head[1], "last_seen": head[2],
                   "member_count": head[3], **unpack_fields(data)}  # fmt: skip
@@ -222,19 +220,13 @@ def unpack_fields(raw: bytes) -> dict[str, Any]:
 
 
 def _body(raw: bytes, ident: int) -> bytes:
-    body = raw[_HEAD.size + ident :]
-    if raw.startswith(_PLAIN):
-        try:  # (plain weights never make a valid zlib stream with its checksum)
-            return zlib.decompress(body)
-        except zlib.error:
-            return body
-    return zlib.decompress(body)
+    return zlib.decompress(raw[_HEAD.size + ident :])
 
 
 def packed_head(raw: bytes) -> tuple[str, float, float, int, tuple[float, float], int] | None:
     """Id, first and last seen, member count, norms and norms_at of a packed row
     (None: an orjson row)."""
-    if not raw.startswith((_PACKED, _PLAIN)):
+    if not raw.startswith(_PACKED):
         return None
     head = _HEAD.unpack_from(raw)
     ident = raw[_HEAD.size : _HEAD.size + head[7]].decode("utf-8")
