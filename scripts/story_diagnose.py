@@ -37,8 +37,8 @@ class _Tracing(stories.StoryClusterer):
         self.story_gold.setdefault(self.resolve(result.story_id), Counter())[gold] += 1
         return result
 
-    def _rank(self, doc: Any) -> list[tuple[float, Any]]:
-        ranked = super()._rank(doc)
+    def _rank(self, doc: Any, heads: Any) -> list[tuple[float, Any]]:
+        ranked = super()._rank(doc, heads)
         _, article = self._current
         gold = self.gold_of[article.url]
         # story_gold can hold stories merged away: only live ones count.

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime, timedelta
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,8 @@ class _GoldClusterer(stories.StoryClusterer):
         words = words if words is not None else BodyWords.of(article.paragraphs)
         doc = self._features(article_id, article, when, words)
         gold = self.gold_of[article.url]
-        shortlist = list(self._stories.values()) if self.everyone else self._shortlist(doc)
+        heads = list(map(self._postings.get, islice(doc.vector, stories.PREFILTER_TERMS)))
+        shortlist = list(self._stories.values()) if self.everyone else self._shortlist(doc, heads)
         if shortlist:
             probe = self._probe(doc)
             for story in shortlist:
@@ -82,7 +84,7 @@ class _GoldClusterer(stories.StoryClusterer):
         if story_id is not None and story_id in self._stories:
             self._add(self._stories[story_id], doc)
         else:
-            story_id = self._create(doc, article).id
+            story_id = self._create(doc, article, heads).id
             self.story_of_gold[gold] = story_id
             self.gold_of_story[story_id] = gold
         return stories.StoryAssignment(story_id, ())
