@@ -10,6 +10,8 @@ involved. An article's score against a story is
       - late_penalty    (scaled) when the article falls outside the story's window
       - a fixed penalty when the headlines name different instances (13-inch/16-inch)
       + otherwise, with ``dense`` on, an embedding term (see ``kabar.dedup.dense``)
+      + in a sparse stream (few stories held), a bonus for nearness in event time
+        (``SPARSE_BONUS``; dense streams never get it)
 
 and it joins the best story scoring at least ``story_threshold``, provided they
 share a name (entity guard). Both vectors of the first cosine are weighted by
@@ -149,6 +151,18 @@ SHORT_MIN_SHARED = 1
 SHORT_THRESHOLD = 0.18
 SHORTLIST = 12
 CANDIDATES = 8
+#: A sparse stream: fewer stories held than SPARSE_STORIES (a replayed archive,
+#: a niche feed, events days or years apart). There a story near in time is
+#: likely the article's own event, so the score gains up to SPARSE_BONUS times
+#: the time nearness (a Gaussian on the gap, sigma half the story window), the
+#: less the fewer stories the window around the article holds (none: all of it;
+#: SPARSE_STORIES or more: none, as in every dense stream, whose decisions are
+#: unchanged). And a story needs only SPARSE_MIN_SHARED of the heaviest terms to
+#: be scored (scoring few stories is cheap). Why it is safe: in a dense stream
+#: many unrelated stories are near in time, so nearness says little.
+SPARSE_STORIES = 32
+SPARSE_BONUS = 0.12
+SPARSE_MIN_SHARED = 2
 #: A story's cached norms are recomputed once the stream has grown by this share.
 NORM_DRIFT = 0.02
 #: member_ids carried in events and state (member_count keeps the true total).
@@ -296,6 +310,8 @@ class _Probe:
     title_terms: tuple[str, ...]
     title_weights: tuple[float, ...]
     title_norm: float
+    #: How sparse the stream is around the article, 0 (dense) to 1 (``_sparseness``).
+    sparse: float = 0.0
 
 
 class StoryClusterer:
@@ -579,6 +595,8 @@ class StoryClusterer:
         cap = POSTING_CAP * _NUMBER_BYTES
         found = [ids for ids in heads if ids is not None and len(ids) <= cap]
         need = SHORT_MIN_SHARED if doc.short else MIN_SHARED
+        if len(self._stories) < SPARSE_STORIES:
+            need = min(need, SPARSE_MIN_SHARED)
         if len(found) < need:
             return []
         found.sort(key=len)  # the rarest terms first, as far as the budget goes
@@ -608,7 +626,17 @@ class StoryClusterer:
             title_terms=tuple(title),
             title_weights=tuple(x * doc.title_idf[t] for t, x in title.items()),
             title_norm=1.0 if title else 0.0,
+            sparse=self._sparseness(doc.time),
         )
+
+    def _sparseness(self, t: float) -> float:
+        """1 - log(n + 1) / log(SPARSE_STORIES) for the n stories within a story
+        window of ``t``; 0 when SPARSE_STORIES or more are held (dense: not counted)."""
+        if len(self._stories) >= SPARSE_STORIES:
+            return 0.0
+        window = self.settings.story_window_hours * 3600.0
+        near = sum(1 for story in self._stories.values() if _gap(t, story) <= window)
+        return max(0.0, 1.0 - math.log(near + 1.0) / math.log(SPARSE_STORIES))
 
     def _threshold(self, doc: _Doc) -> float:
         if self._model is not None:
@@ -645,6 +673,9 @@ class StoryClusterer:
         elif doc.dense is not None and self._dense is not None:
             # Not across a number conflict: embeddings hardly tell 13-inch from 16-inch.
             score += s.dense_weight * self._dense.score(doc.dense, story.id)
+        if probe.sparse:
+            sigma = s.story_window_hours * 1800.0  # half the window, in seconds
+            score += SPARSE_BONUS * probe.sparse * math.exp(-0.5 * (pair.gap_s / sigma) ** 2)
         return score - s.story_late_penalty * pair.late
 
     def _pair(self, probe: _Probe, story: _Story) -> Pair | None:
