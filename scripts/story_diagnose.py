@@ -3,8 +3,10 @@
 For every article that has same-story (``gold_story``) predecessors, each live
 story holding one of them is traced through the join decision: was it
 retrieved (how many of the article's ``PREFILTER_TERMS`` heaviest terms it
-shares, against ``MIN_SHARED``), did the entity guard let it through, what
-did it score against the threshold, and where did the article go instead.
+shares, against ``MIN_SHARED``, or ``SPARSE_MIN_SHARED`` in a sparse stream),
+did the entity guard let it through, what did it score against the threshold
+(with the stream's sparseness, see ``stories.SPARSE_BONUS``), and where did
+the article go instead.
 The tally at the end says which step loses the most same-event pairs.
 
     .venv/bin/python scripts/story_diagnose.py ../shared/corpus/stories/basil_dev.jsonl [-v]
@@ -51,6 +53,8 @@ class _Tracing(stories.StoryClusterer):
         probe = self._probe(doc)
         top = list(doc.vector)[: stories.PREFILTER_TERMS]
         need = stories.SHORT_MIN_SHARED if doc.short else stories.MIN_SHARED
+        if len(self._stories) < stories.SPARSE_STORIES:  # a sparse stream looks further
+            need = min(need, stories.SPARSE_MIN_SHARED)
         threshold = stories.SHORT_THRESHOLD if doc.short else self.settings.story_threshold
         shortlisted = {id(story) for _, story in ranked}
         best = ranked[0] if ranked else None
@@ -76,7 +80,8 @@ class _Tracing(stories.StoryClusterer):
                 print(
                     f"{article.portal:<14} {article.title[:50]!r:<54} vs {story.title[:40]!r}: "
                     f"{verdict}; shared {shared}/{need}, "
-                    f"score {value if value is None else round(value, 3)} / {threshold}; "
+                    f"score {value if value is None else round(value, 3)} / {threshold} "
+                    f"(sparseness {probe.sparse:.2f}); "
                     f"best {went}"
                 )
         return ranked
