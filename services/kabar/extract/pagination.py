@@ -140,15 +140,21 @@ def _worth_a_walk(tree: LexborHTMLParser, slug: str, hint: re.Pattern[str] | Non
     if not slug or _has_page_query(raw):
         return True
     needle = slug.encode("utf-8")
+    # A page mentions its own URL many times in the same few contexts (meta tags, share
+    # links): each distinct tail is judged once.
+    judged: set[bytes] = set()
     at = raw.find(needle)
     for _ in range(MAX_SLUG_HITS):
         if at < 0:
             return False
         tail = raw[at + len(needle) : at + len(needle) + TAIL_BYTES]
-        if _PAGED_TAIL.match(tail):
-            return True
-        if hint is not None and hint.search((needle + tail).decode("utf-8", "replace")):
-            return True
+        if tail not in judged:
+            if _PAGED_TAIL.match(tail):
+                return True
+            # The slug is whole UTF-8 characters: its text is the slug, the tail's follows.
+            if hint is not None and hint.search(slug + tail.decode("utf-8", "replace")):
+                return True
+            judged.add(tail)
         at = raw.find(needle, at + len(needle))
     return True  # too many mentions to judge cheaply
 
@@ -206,12 +212,11 @@ def _host(href: str) -> str:
 
 def _selector(slug: str) -> str:
     """Links that can belong to this article: rel=next, query-only, or containing its slug."""
-    parts = ['link[rel~="next"][href]', 'a[rel~="next"][href]', 'a[href^="?"]']
-    if slug:
-        parts.append(f'a[href*="{slug}"]')
-    else:
-        parts.append("a[href]")
-    return ", ".join(parts)
+    # One compound selector for the anchors: lexbor tests each element against every
+    # selector of a list, and ``:is`` shares the tag test (a sixth less work on a page).
+    if not slug:
+        return 'link[rel~="next"][href], a[href]'
+    return f'link[rel~="next"][href], a:is([rel~="next"][href], [href^="?"], [href*="{slug}"])'
 
 
 def _slug(path: str) -> str:

@@ -1,0 +1,76 @@
+"""The stretch around the headline: scripts cut out, and labels found whatever their case."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from kabar.extract.headline import _SCRIPT, HeadlineRegion, _unscripted
+
+TITLE = "Banjir Besar Melanda Kota Tepi Sungai"
+
+
+def _region(around: str) -> HeadlineRegion:
+    page = (
+        f"<html><head><title>{TITLE}</title></head><body>"
+        f"<article><h1>{TITLE}</h1>{around}</article></body></html>"
+    )
+    tree = LexborHTMLParser(page.encode("utf-8"))
+
+    def h1() -> LexborNode | None:
+        return tree.css_first("h1")
+
+    return HeadlineRegion(tree, h1, TITLE)
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "a<script>b</script>c",
+        "a<SCRIPT type='x'>b</Script >c<style>d</style>e",
+        "a<script>b<style>c</style>d",  # left open: kept, its content still searched
+        "a<noscript>b</noscript>c<scripts>d</scripts>",
+        "a<script>b</scriptx>c</script\n>d",
+        "<\u017fcript>a</script>b<script>c</\u017fcript>d</script>e",
+        "<script>REDA\u212aTUR</script>x",
+        "no tags at all",
+    ],
+)
+def test_unscripted_cuts_what_the_script_pattern_cuts(markup: str) -> None:
+    assert _unscripted(markup) == _SCRIPT.sub(" ", markup)
+
+
+def test_unscripted_matches_the_pattern_on_shuffled_tag_soup() -> None:
+    pieces = ["<script>", "</script>", "<STYLE>", "</style >", "<noscript>", "</noscript>",
+              "</scriptx>", "<s", "<n", "x", ">", "<\u017ftyle>", "\u212a"]  # fmt: skip
+    rng = random.Random(7)
+    for _ in range(3000):
+        markup = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        assert _unscripted(markup) == _SCRIPT.sub(" ", markup), markup
+
+
+def test_credit_label_near_the_headline_is_found_in_any_case() -> None:
+    region = _region("<p>PENULIS: Andi Wijaya</p><p>Isi berita.</p>")
+    assert "Andi Wijaya" in region.text_near(("penulis",))
+
+
+def test_credit_label_only_inside_a_script_is_not_text() -> None:
+    region = _region("<script>var penulis = 'Andi Wijaya';</script><p>Isi berita.</p>")
+    assert region.text_near(("penulis",)) == ""
+    assert "Isi berita." in region.text()[0]  # the stretch itself was read
+
+
+def test_label_that_lowercases_to_ascii_is_still_found() -> None:
+    # The Kelvin sign lowercases to "k": the markup's lowercase copy holds "redaktur".
+    region = _region("<p>REDA\u212aTUR: Budi Santoso</p>")
+    assert "Budi Santoso" in region.text_near(("redaktur",))
+
+
+def test_marked_dates_need_the_itemprop_in_the_markup() -> None:
+    stamped = '<span itemprop="dateModified" content="2024-03-01T10:00:00+07:00"></span>'
+    assert _region(stamped).marked_dates("dateModified") == ["2024-03-01T10:00:00+07:00"]
+    scripted = '<script>x = {"dateModified": "2024-03-01"}</script><p>Isi.</p>'
+    assert _region(scripted).marked_dates("dateModified") == []
+    assert _region("<p>Isi.</p>").marked_dates("dateModified") == []
