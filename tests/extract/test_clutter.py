@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from kabar.extract import extract
-from kabar.extract.clutter import Line, clean_lines, is_clutter_line, is_dateline, vocabulary
+from kabar.extract.clutter import (
+    _UNBOUNDED,
+    Line,
+    _longest,
+    clean_lines,
+    is_clutter_line,
+    is_dateline,
+    vocabulary,
+)
 from tests.extract.extract_support import STORY, page, story_html
 
 CLUTTER_LINES = [
@@ -378,3 +388,33 @@ def test_short_closing_sentence_and_a_lead_in_are_kept() -> None:
     assert extract(page(story_html() + ending)).paragraphs[-1] == "Selamat mencoba!"
     lead_in = "<p>Isi lengkap surat edaran itu:</p>"
     assert extract(page(story_html() + lead_in)).paragraphs[-1] == "Isi lengkap surat edaran itu:"
+
+
+@pytest.mark.parametrize(
+    ("source", "widest"),
+    [
+        ("abc", 3),
+        ("a{2,5}b?", 6),
+        ("(?:ab|c){3}", 6),
+        ("x{,4}y", 5),
+        ("(?i:ab)c|d", 3),
+        (r"\u00a0{2}\x41\N{BULLET}", 4),
+        (r"[]a]{3}[^\]x]", 4),
+        (r"(?<!x)(?=y)y{2}\b$", 2),
+        (r"(a(bc))\2\1", 8),
+        ("(?P<x>a|bb)-(?P=x){2}", 7),
+        (r"\101\0", 2),
+        ("{a}", 3),
+        ("a{3}?", 3),
+        (r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}", 10),
+        (".{0,300}?x", 301),
+    ],
+)
+def test_a_bounded_pattern_knows_its_widest_match(source: str, widest: int) -> None:
+    """A gated pattern is not tried on lines longer than its widest match."""
+    assert _longest(re.compile(source)) == widest
+
+
+@pytest.mark.parametrize("source", ["a*", "b+c", "(?:ab){2,}", r"\d{1,3}(\.\d{3})*", ".{0,9}x.*"])
+def test_an_unbounded_pattern_is_tried_on_any_line(source: str) -> None:
+    assert _longest(re.compile(source)) == _UNBOUNDED

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from re import _parser  # type: ignore[attr-defined]
 from typing import Any
 
 from kabar.extract.dispatch import FirstCharAlternation, first_char_alternation
@@ -214,8 +213,108 @@ def _gated(
 
 def _longest(pattern: re.Pattern[str]) -> int:
     """The longest text ``pattern`` can match whole, or _UNBOUNDED."""
-    widest = int(_parser.parse(pattern.pattern, pattern.flags).getwidth()[1])
-    return widest if widest < _parser.MAXREPEAT else _UNBOUNDED
+    if pattern.flags & re.VERBOSE:
+        return _UNBOUNDED  # spaces and comments in the source are not text
+    widest, _ = _widest(pattern.pattern, 0, {}, [])
+    return widest if widest < _UNBOUNDED else _UNBOUNDED
+
+
+#: What an escape outside a class stands for: no character (an anchor), else one.
+_ZERO_WIDTH_ESCAPES = frozenset("AbBZ")
+_QUANTIFIER = re.compile(r"\{(\d*)(?:(,)(\d*))?\}")
+#: A group's opening other than a plain "(": a name (group 1) makes it capturing.
+_GROUP_OPEN = re.compile(r"\(\?(?:P?<(\w+)>|:|=|!|<=|<!|>|[aiLmsux]*(?:-[imsx]+)?:)")
+_INLINE_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
+#: Escapes longer than a backslash and one character, each one character of text.
+_CODED_ESCAPE = re.compile(
+    r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|N\{[^}]*\}|0[0-7]{0,2}|[0-7]{3})"
+)
+#: A backreference by number: "\\1" to "\\99" (three octal digits are a character).
+_REFERENCE = re.compile(r"\\(?![0-7]{3})([1-9][0-9]?)")
+
+
+def _widest(source: str, at: int, names: dict[str, int], groups: list[int]) -> tuple[int, int]:
+    """The most characters the alternation starting at ``source[at]`` can match, and where
+    it ends (at a closing parenthesis or the end): a reading of the regex syntax, as the
+    ``re`` module reads it. A repeat without a maximum is _UNBOUNDED. ``groups`` gets the
+    width of each capturing group as it closes, by number from 1 (``names``: a named
+    group's number), for the backreferences after it."""
+    best = total = 0
+    last = 0  # the width of the last atom, which a quantifier repeats
+    while at < len(source):
+        char = source[at]
+        if char == ")":
+            break
+        if char == "|":
+            best, total, last = max(best, total), 0, 0
+            at += 1
+            continue
+        quantified = _QUANTIFIER.match(source, at) if char == "{" else None
+        if char in "*+?" or quantified:
+            if quantified:
+                top = quantified.group(3) if quantified.group(2) else quantified.group(1)
+                at = quantified.end()
+            else:
+                top = "1" if char == "?" else ""
+                at += 1
+            times = int(top) if top else _UNBOUNDED
+            total += min(last * (times - 1), _UNBOUNDED) if last else 0
+            if source[at : at + 1] in ("?", "+"):
+                at += 1  # lazy or possessive
+            last = 0
+            continue
+        if char == "(":
+            lookaround = source.startswith(("(?=", "(?!", "(?<=", "(?<!"), at)
+            flags = _INLINE_FLAGS.match(source, at)
+            if flags:
+                at, last = flags.end(), 0
+                continue
+            if source.startswith("(?P=", at):
+                close = source.index(")", at)
+                last, at = groups[names[source[at + 4 : close]] - 1], close + 1
+                total = min(total + last, _UNBOUNDED)
+                continue
+            skip = _GROUP_OPEN.match(source, at)
+            number = -1
+            if skip is None or skip.group(1):  # a capturing group: its number now
+                number = len(groups)
+                groups.append(_UNBOUNDED)  # a reference inside it is not bounded here
+                if skip is not None:
+                    names[skip.group(1)] = number + 1
+            inner, at = _widest(source, skip.end() if skip else at + 1, names, groups)
+            at += 1  # the closing parenthesis
+            if number >= 0:
+                groups[number] = inner
+            last = 0 if lookaround else inner
+        elif char == "[":
+            at = _class_end(source, at)
+            last = 1
+        elif char == "\\":
+            escaped = source[at + 1 : at + 2]
+            reference = _REFERENCE.match(source, at)
+            if reference is not None:
+                last, at = groups[int(reference.group(1)) - 1], reference.end()
+            else:
+                last = 0 if escaped in _ZERO_WIDTH_ESCAPES else 1
+                code = _CODED_ESCAPE.match(source, at)
+                at = code.end() if code else at + 2
+        else:
+            last = 0 if char in "^$" else 1
+            at += 1
+        total = min(total + last, _UNBOUNDED)
+    return max(best, total), at
+
+
+def _class_end(source: str, at: int) -> int:
+    """Where the character class opening at ``source[at]`` ends (past its "]")."""
+    at += 1
+    if source[at : at + 1] == "^":
+        at += 1
+    if source[at : at + 1] == "]":
+        at += 1  # a "]" first in a class is a literal
+    while source[at] != "]":
+        at += 2 if source[at] == "\\" else 1
+    return at + 1
 
 
 def _single_chars(needs: Sequence[str]) -> bool:
