@@ -418,3 +418,27 @@ def test_a_bounded_pattern_knows_its_widest_match(source: str, widest: int) -> N
 @pytest.mark.parametrize("source", ["a*", "b+c", "(?:ab){2,}", r"\d{1,3}(\.\d{3})*", ".{0,9}x.*"])
 def test_an_unbounded_pattern_is_tried_on_any_line(source: str) -> None:
     assert _longest(re.compile(source)) == _UNBOUNDED
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Edited by Maria Lopez.",
+        "Reporting by Will Dunham; editing by Tom Brown",
+        "Disunting oleh Budi Santoso",
+        "Edited by Maria Lopez and Sam Carter.",
+    ],
+)
+def test_a_credit_line_without_a_colon_is_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "(Reporting by Will Dunham; Editing by Tom Brown)",  # the wire's credit: story text
+        "Written by hand, the note was found in 1920 by a farmer near the river.",
+    ],
+)
+def test_a_bracketed_wire_credit_or_a_sentence_is_not(line: str) -> None:
+    assert not is_clutter_line(line)
