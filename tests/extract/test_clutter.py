@@ -442,3 +442,50 @@ def test_a_credit_line_without_a_colon_is_clutter(line: str) -> None:
 )
 def test_a_bracketed_wire_credit_or_a_sentence_is_not(line: str) -> None:
     assert not is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Redaktur & Reporter : Ridwan Abdul Malik",
+        "Penulis/Editor: Budi Santoso",
+        "Environment correspondent",
+        "Senior political reporter",
+    ],
+)
+def test_joined_credit_labels_and_a_writers_role_are_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["He met the editor.", "The reporter who broke the story later won an award for it."],
+)
+def test_a_sentence_about_a_reporter_is_not(line: str) -> None:
+    assert not is_clutter_line(line)
+
+
+def _opening(*texts: str) -> list[str]:
+    """The body cleaned from a headline, ``texts``, and the story (its dateline left out:
+    lines above a dateline are header lines anyway)."""
+    story = [Line(text, "p") for text in STORY[1:]]
+    lines = [Line("Judul Berita Contoh", "h1"), *(Line(t, "p") for t in texts), *story]
+    return [x.text for x in clean_lines(lines, "Judul Berita Contoh", vocabulary()).lines]
+
+
+def test_a_name_over_the_writers_role_opening_the_body_is_a_byline() -> None:
+    assert _opening("Owen Pritchard", "Transport reporter") == STORY[1:]
+
+
+def test_a_name_over_a_date_stamp_opening_the_body_is_a_byline() -> None:
+    assert _opening("Owen Pritchard", "3 Februari 2025 10:15 WIB") == STORY[1:]
+
+
+def test_a_short_line_over_story_text_stays() -> None:
+    """Without a clutter line under it, a short opening line is the story's (a kicker
+    or a lead-in the gold keeps): only a name over a clutter line is taken for a byline."""
+    assert _opening("Owen Pritchard") == ["Owen Pritchard", *STORY[1:]]
+    assert _opening("tiga hari terakhir", "Transport reporter") == [
+        "tiga hari terakhir",
+        *STORY[1:],
+    ]

@@ -17,9 +17,9 @@ from kabar.extract.evaluate import load_pages, word_scores
 from tests.extract.extract_support import REPO
 
 LAYOUTS = REPO / "tests" / "fixtures" / "recent_layouts"
-SETS = ("holdout_s5", "sealed_s5", "late_s5", "tuned_s6", "sealed_s6")
+SETS = ("holdout_s5", "sealed_s5", "late_s5", "tuned_s6", "sealed_s6", "late_s6")
 #: Sets on which a kept foreign line fails the test (the sealed ones are only scored).
-STRICT = frozenset({"holdout_s5", "tuned_s6"})
+STRICT = frozenset({"holdout_s5", "tuned_s6", "late_s6"})
 ALL_SETS = ("seen", "holdout", *SETS)
 #: Shares of all layouts pages whose title is the printed headline, whose authors are
 #: the printed writers (a photo credit, a closing "Rep:" line and a site name in the
@@ -56,6 +56,6 @@ def test_titles_are_printed_headlines_and_authors_the_writers() -> None:
             pages += 1
             titled += article.title == expected["title"]
             written += list(article.authors) == expected["authors"]
-    assert pages >= 60
+    assert pages >= 65
     assert titled >= TITLE_SHARE * pages
     assert written >= WRITER_SHARE * pages

@@ -61,6 +61,9 @@ LEAD_MAX_LINES = 6
 LEAD_MAX_SHARE = 0.3
 #: Lines above a repeated headline are header labels when each is at most this long.
 KICKER_MAX_WORDS = 6
+#: A byline name printed as its own line: this many words.
+BYLINE_NAME_MIN_WORDS = 2
+BYLINE_NAME_MAX_WORDS = 4
 _SENTENCE_END = (".", "!", "?", "\u2026", '"', "\u201d", "\u3002", "\uff01", "\uff1f")
 
 _UNBOUNDED = 1 << 30
@@ -68,6 +71,7 @@ _UNBOUNDED = 1 << 30
 _UPPER_LITERAL = re.compile(r"(?<!\\)[A-Z]")
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _LATIN = re.compile(r"[A-Za-z]{2}")
+_NAME_LINE = re.compile(r"[^\W\d_][\w.'’-]*(?: [^\W\d_][\w.'’-]*)*", re.UNICODE)
 # "Liputan6.com, Jakarta -", "PYONGYANG, KOMPAS.TV -", "GenPI.co -", "JAKARTA -".
 _DATELINE = re.compile(
     r"^(?:[A-Z][\w.'’]*[ ,.]*){1,5}?\s*(?:\([^)]{1,30}\)\s*)?[-–—]{1,2}\s*\S", re.UNICODE
@@ -516,6 +520,14 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
             or (line.tag == CAPTION_TAG and _credited_caption(lines, index, vocab))
         ):
             removed += 1
+            opened = len(kept) == 1 and above_headline <= 0 and index <= LEAD_MAX_LINES
+            if opened and _byline_name(kept[0]):
+                # The body opened (under the repeated headline, which is not kept) on a
+                # name over this clutter line (the writer's role, a date stamp): a byline
+                # block the template prints above the story.
+                kept.pop()
+                kept_words.pop()
+                removed += 1
             continue
         if key:
             seen.add(key)
@@ -671,6 +683,19 @@ def _above_headline(lines: Sequence[Line], counts: Sequence[int], above: int) ->
         if words > KICKER_MAX_WORDS or line.text.endswith(_SENTENCE_END):
             return 0
     return above
+
+
+def _byline_name(line: Line) -> bool:
+    """Whether a line is only a person's name: two to four capitalised words, no digit,
+    no sentence mark, not a heading or a list item."""
+    words = line.text.split()
+    return (
+        BYLINE_NAME_MIN_WORDS <= len(words) <= BYLINE_NAME_MAX_WORDS
+        and line.tag not in _SUBHEADING_TAGS
+        and line.tag != "li"
+        and all(word[:1].isupper() for word in words)
+        and _NAME_LINE.fullmatch(line.text) is not None
+    )
 
 
 def _in_list(lines: Sequence[Line], index: int) -> bool:
