@@ -68,3 +68,13 @@ def test_a_name_with_a_label_left_on_is_not_an_author() -> None:
     credits = "<div class='byline'>Foto: Budi Santoso</div>"
     article = extract(_page(DECLARED, DECLARED, "", credits), "https://x.example/a")
     assert "Foto: Budi Santoso" not in article.authors
+
+
+def test_a_contributor_classed_byline_names_the_writer() -> None:
+    """Templates that class the byline "contributor" (a hashed CSS-in-JS class around
+    that word): the name under the headline is the writer."""
+    ld = {"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Contoh"}}
+    head = f'<script type="application/ld+json">{orjson.dumps(ld).decode()}</script>'
+    credits = "<div class='ssr-68pt20-Text-TextContributorName'>Owen Pritchard</div>"
+    article = extract(_page(DECLARED, DECLARED, head, credits), "https://contoh.example/a")
+    assert article.authors == ("Owen Pritchard",)
