@@ -449,11 +449,9 @@ def test_a_bracketed_wire_credit_or_a_sentence_is_not(line: str) -> None:
     [
         "Redaktur & Reporter : Ridwan Abdul Malik",
         "Penulis/Editor: Budi Santoso",
-        "Environment correspondent",
-        "Senior political reporter",
     ],
 )
-def test_joined_credit_labels_and_a_writers_role_are_clutter(line: str) -> None:
+def test_joined_credit_labels_are_clutter(line: str) -> None:
     assert is_clutter_line(line)
 
 
@@ -489,3 +487,17 @@ def test_a_short_line_over_story_text_stays() -> None:
         "tiga hari terakhir",
         *STORY[1:],
     ]
+
+
+@pytest.mark.parametrize("role", ["Environment correspondent", "Senior political reporter"])
+def test_a_writers_role_under_the_byline_goes(role: str) -> None:
+    assert _opening(role) == STORY[1:]
+
+
+def test_a_role_like_line_further_down_is_the_storys() -> None:
+    """Past the body's first lines a short line naming a role is a subheading or a
+    list item of the story ("Letters to the editor")."""
+    lines = [Line(t, "p") for t in STORY[1:]] * 3
+    lines.insert(7, Line("Letters to the editor", "p"))
+    cleaned = clean_lines(lines, "Judul Berita Contoh", vocabulary()).lines
+    assert "Letters to the editor" in [x.text for x in cleaned]

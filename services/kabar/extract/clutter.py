@@ -169,6 +169,7 @@ class Vocabulary:
     end_note_tail_re: re.Pattern[str]
     #: Lines announcing the next page of a split article.
     continuation_re: re.Pattern[str]
+    role_re: re.Pattern[str]
     strip_tags: tuple[str, ...]
     skip_tags: frozenset[str]
     container_drop: frozenset[str]
@@ -375,6 +376,7 @@ def vocabulary(extra_lines: tuple[str, ...] = (), extra_tail: tuple[str, ...] = 
             rf"(?<=[.!?\"\u201d'])\s*(?:{_alternation(lines['end_notes'])})\s*$"
         ),
         continuation_re=_lowered(_alternation(lines["continuation_markers"])),
+        role_re=_lowered(_alternation(lines["byline_roles"])),
         strip_tags=tuple(data["dom"]["strip_tags"]),
         skip_tags=frozenset(data["dom"]["skip_tags"]),
         container_drop=frozenset(data["dom"]["container_drop"]),
@@ -518,6 +520,7 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
                 line, title_key, vocab, words, line.tag == "li" and _in_list(lines, index)
             )
             or (line.tag == CAPTION_TAG and _credited_caption(lines, index, vocab))
+            or (index <= LEAD_MAX_LINES and _byline_role(line.text, vocab))
         ):
             removed += 1
             opened = len(kept) == 1 and above_headline <= 0 and index <= LEAD_MAX_LINES
@@ -683,6 +686,11 @@ def _above_headline(lines: Sequence[Line], counts: Sequence[int], above: int) ->
         if words > KICKER_MAX_WORDS or line.text.endswith(_SENTENCE_END):
             return 0
     return above
+
+
+def _byline_role(text: str, vocab: Vocabulary) -> bool:
+    """Whether a line near the body's top is a writer's role printed under the byline."""
+    return len(text) <= MARKER_MAX_CHARS and vocab.role_re.fullmatch(text.lower()) is not None
 
 
 def _byline_name(line: Line) -> bool:
