@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from kabar.extract import extract
-from kabar.extract.clutter import Line, clean_lines, is_clutter_line, is_dateline, vocabulary
+from kabar.extract.clutter import (
+    _UNBOUNDED,
+    Line,
+    _longest,
+    clean_lines,
+    is_clutter_line,
+    is_dateline,
+    vocabulary,
+)
 from tests.extract.extract_support import STORY, page, story_html
 
 CLUTTER_LINES = [
@@ -378,3 +388,116 @@ def test_short_closing_sentence_and_a_lead_in_are_kept() -> None:
     assert extract(page(story_html() + ending)).paragraphs[-1] == "Selamat mencoba!"
     lead_in = "<p>Isi lengkap surat edaran itu:</p>"
     assert extract(page(story_html() + lead_in)).paragraphs[-1] == "Isi lengkap surat edaran itu:"
+
+
+@pytest.mark.parametrize(
+    ("source", "widest"),
+    [
+        ("abc", 3),
+        ("a{2,5}b?", 6),
+        ("(?:ab|c){3}", 6),
+        ("x{,4}y", 5),
+        ("(?i:ab)c|d", 3),
+        (r"\u00a0{2}\x41\N{BULLET}", 4),
+        (r"[]a]{3}[^\]x]", 4),
+        (r"(?<!x)(?=y)y{2}\b$", 2),
+        (r"(a(bc))\2\1", 8),
+        ("(?P<x>a|bb)-(?P=x){2}", 7),
+        (r"\101\0", 2),
+        ("{a}", 3),
+        ("a{3}?", 3),
+        (r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}", 10),
+        (".{0,300}?x", 301),
+    ],
+)
+def test_a_bounded_pattern_knows_its_widest_match(source: str, widest: int) -> None:
+    """A gated pattern is not tried on lines longer than its widest match."""
+    assert _longest(re.compile(source)) == widest
+
+
+@pytest.mark.parametrize("source", ["a*", "b+c", "(?:ab){2,}", r"\d{1,3}(\.\d{3})*", ".{0,9}x.*"])
+def test_an_unbounded_pattern_is_tried_on_any_line(source: str) -> None:
+    assert _longest(re.compile(source)) == _UNBOUNDED
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Edited by Maria Lopez.",
+        "Reporting by Will Dunham; editing by Tom Brown",
+        "Disunting oleh Budi Santoso",
+        "Edited by Maria Lopez and Sam Carter.",
+    ],
+)
+def test_a_credit_line_without_a_colon_is_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "(Reporting by Will Dunham; Editing by Tom Brown)",  # the wire's credit: story text
+        "Written by hand, the note was found in 1920 by a farmer near the river.",
+    ],
+)
+def test_a_bracketed_wire_credit_or_a_sentence_is_not(line: str) -> None:
+    assert not is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Redaktur & Reporter : Ridwan Abdul Malik",
+        "Penulis/Editor: Budi Santoso",
+    ],
+)
+def test_joined_credit_labels_are_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["He met the editor.", "The reporter who broke the story later won an award for it."],
+)
+def test_a_sentence_about_a_reporter_is_not(line: str) -> None:
+    assert not is_clutter_line(line)
+
+
+def _opening(*texts: str) -> list[str]:
+    """The body cleaned from a headline, ``texts``, and the story (its dateline left out:
+    lines above a dateline are header lines anyway)."""
+    story = [Line(text, "p") for text in STORY[1:]]
+    lines = [Line("Judul Berita Contoh", "h1"), *(Line(t, "p") for t in texts), *story]
+    return [x.text for x in clean_lines(lines, "Judul Berita Contoh", vocabulary()).lines]
+
+
+def test_a_name_over_the_writers_role_opening_the_body_is_a_byline() -> None:
+    assert _opening("Owen Pritchard", "Transport reporter") == STORY[1:]
+
+
+def test_a_name_over_a_date_stamp_opening_the_body_is_a_byline() -> None:
+    assert _opening("Owen Pritchard", "3 Februari 2025 10:15 WIB") == STORY[1:]
+
+
+def test_a_short_line_over_story_text_stays() -> None:
+    """Without a clutter line under it, a short opening line is the story's (a kicker
+    or a lead-in the gold keeps): only a name over a clutter line is taken for a byline."""
+    assert _opening("Owen Pritchard") == ["Owen Pritchard", *STORY[1:]]
+    assert _opening("tiga hari terakhir", "Transport reporter") == [
+        "tiga hari terakhir",
+        *STORY[1:],
+    ]
+
+
+@pytest.mark.parametrize("role", ["Environment correspondent", "Senior political reporter"])
+def test_a_writers_role_under_the_byline_goes(role: str) -> None:
+    assert _opening(role) == STORY[1:]
+
+
+def test_a_role_like_line_further_down_is_the_storys() -> None:
+    """Past the body's first lines a short line naming a role is a subheading or a
+    list item of the story ("Letters to the editor")."""
+    lines = [Line(t, "p") for t in STORY[1:]] * 3
+    lines.insert(7, Line("Letters to the editor", "p"))
+    cleaned = clean_lines(lines, "Judul Berita Contoh", vocabulary()).lines
+    assert "Letters to the editor" in [x.text for x in cleaned]

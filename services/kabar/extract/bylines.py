@@ -159,6 +159,8 @@ def _is_person(name: str, brand_keys: tuple[str, ...]) -> bool:
         return False
     if lowered in NOISE or lowered.startswith(_NOISE_PREFIXES) or _URLISH.search(name):
         return False
+    if ":" in name:  # a label left on ("Foto: X", "Text: X"): not who wrote the story
+        return False
     if lowered.startswith(_TEAM_PREFIXES) and is_desk(name.split(None, 1)[1], brand_keys):
         return False
     if not ORG_WORDS.isdisjoint(lowered.replace(".", " ").replace(",", " ").split()):
@@ -180,14 +182,18 @@ WRITER_LABELS = frozenset(
     {"penulis", "reporter", "pewarta", "writer", "author", "oleh", "ditulis oleh",
      "kontributor", "jurnalis", "wartawan", "by"}
 )  # fmt: skip
-EDITOR_LABELS = frozenset({"editor", "redaktur", "penyunting", "editing", "editor in chief"})
+EDITOR_LABELS = frozenset(
+    {"editor", "redaktur", "penyunting", "editing", "editor in chief", "edited by"}
+)
 #: Words that may stand between names in a credit ("A, B dan C").
 _JOINERS = frozenset({",", "&", "dan", "and", "|", "/", ";", "-"})
 _CREDIT_LABEL = re.compile(r"^\s*([^\W\d_][^\W\d_ ]*(?: [^\W\d_]+)?)\s*:?\s*(.*)$")
 _NAME_PIECE = re.compile(r"^[^\W\d_][\w.'’ -]{1,60}$")
 MAX_CREDIT_NAMES = 4
 #: Label words looked for in a page's text, and how much text around them is read.
-CREDIT_LABEL_WORDS = ("penulis", "reporter", "pewarta", "writer", "editor", "redaktur", "oleh")
+CREDIT_LABEL_WORDS = (
+    "penulis", "reporter", "pewarta", "writer", "editor", "redaktur", "oleh", "edited by",
+)  # fmt: skip
 CREDIT_TAIL_CHARS = 300
 CREDIT_MAX_CHARS = 3000
 #: Breaks between credit pieces; a comma is kept as a piece of its own (a joiner).

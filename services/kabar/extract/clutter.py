@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from re import _parser  # type: ignore[attr-defined]
 from typing import Any
 
 from kabar.extract.dispatch import FirstCharAlternation, first_char_alternation
@@ -62,6 +61,9 @@ LEAD_MAX_LINES = 6
 LEAD_MAX_SHARE = 0.3
 #: Lines above a repeated headline are header labels when each is at most this long.
 KICKER_MAX_WORDS = 6
+#: A byline name printed as its own line: this many words.
+BYLINE_NAME_MIN_WORDS = 2
+BYLINE_NAME_MAX_WORDS = 4
 _SENTENCE_END = (".", "!", "?", "\u2026", '"', "\u201d", "\u3002", "\uff01", "\uff1f")
 
 _UNBOUNDED = 1 << 30
@@ -69,6 +71,7 @@ _UNBOUNDED = 1 << 30
 _UPPER_LITERAL = re.compile(r"(?<!\\)[A-Z]")
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _LATIN = re.compile(r"[A-Za-z]{2}")
+_NAME_LINE = re.compile(r"[^\W\d_][\w.'’-]*(?: [^\W\d_][\w.'’-]*)*", re.UNICODE)
 # "Liputan6.com, Jakarta -", "PYONGYANG, KOMPAS.TV -", "GenPI.co -", "JAKARTA -".
 _DATELINE = re.compile(
     r"^(?:[A-Z][\w.'’]*[ ,.]*){1,5}?\s*(?:\([^)]{1,30}\)\s*)?[-–—]{1,2}\s*\S", re.UNICODE
@@ -166,6 +169,7 @@ class Vocabulary:
     end_note_tail_re: re.Pattern[str]
     #: Lines announcing the next page of a split article.
     continuation_re: re.Pattern[str]
+    role_re: re.Pattern[str]
     strip_tags: tuple[str, ...]
     skip_tags: frozenset[str]
     container_drop: frozenset[str]
@@ -214,8 +218,108 @@ def _gated(
 
 def _longest(pattern: re.Pattern[str]) -> int:
     """The longest text ``pattern`` can match whole, or _UNBOUNDED."""
-    widest = int(_parser.parse(pattern.pattern, pattern.flags).getwidth()[1])
-    return widest if widest < _parser.MAXREPEAT else _UNBOUNDED
+    if pattern.flags & re.VERBOSE:
+        return _UNBOUNDED  # spaces and comments in the source are not text
+    widest, _ = _widest(pattern.pattern, 0, {}, [])
+    return widest if widest < _UNBOUNDED else _UNBOUNDED
+
+
+#: What an escape outside a class stands for: no character (an anchor), else one.
+_ZERO_WIDTH_ESCAPES = frozenset("AbBZ")
+_QUANTIFIER = re.compile(r"\{(\d*)(?:(,)(\d*))?\}")
+#: A group's opening other than a plain "(": a name (group 1) makes it capturing.
+_GROUP_OPEN = re.compile(r"\(\?(?:P?<(\w+)>|:|=|!|<=|<!|>|[aiLmsux]*(?:-[imsx]+)?:)")
+_INLINE_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
+#: Escapes longer than a backslash and one character, each one character of text.
+_CODED_ESCAPE = re.compile(
+    r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|N\{[^}]*\}|0[0-7]{0,2}|[0-7]{3})"
+)
+#: A backreference by number: "\\1" to "\\99" (three octal digits are a character).
+_REFERENCE = re.compile(r"\\(?![0-7]{3})([1-9][0-9]?)")
+
+
+def _widest(source: str, at: int, names: dict[str, int], groups: list[int]) -> tuple[int, int]:
+    """The most characters the alternation starting at ``source[at]`` can match, and where
+    it ends (at a closing parenthesis or the end): a reading of the regex syntax, as the
+    ``re`` module reads it. A repeat without a maximum is _UNBOUNDED. ``groups`` gets the
+    width of each capturing group as it closes, by number from 1 (``names``: a named
+    group's number), for the backreferences after it."""
+    best = total = 0
+    last = 0  # the width of the last atom, which a quantifier repeats
+    while at < len(source):
+        char = source[at]
+        if char == ")":
+            break
+        if char == "|":
+            best, total, last = max(best, total), 0, 0
+            at += 1
+            continue
+        quantified = _QUANTIFIER.match(source, at) if char == "{" else None
+        if char in "*+?" or quantified:
+            if quantified:
+                top = quantified.group(3) if quantified.group(2) else quantified.group(1)
+                at = quantified.end()
+            else:
+                top = "1" if char == "?" else ""
+                at += 1
+            times = int(top) if top else _UNBOUNDED
+            total += min(last * (times - 1), _UNBOUNDED) if last else 0
+            if source[at : at + 1] in ("?", "+"):
+                at += 1  # lazy or possessive
+            last = 0
+            continue
+        if char == "(":
+            lookaround = source.startswith(("(?=", "(?!", "(?<=", "(?<!"), at)
+            flags = _INLINE_FLAGS.match(source, at)
+            if flags:
+                at, last = flags.end(), 0
+                continue
+            if source.startswith("(?P=", at):
+                close = source.index(")", at)
+                last, at = groups[names[source[at + 4 : close]] - 1], close + 1
+                total = min(total + last, _UNBOUNDED)
+                continue
+            skip = _GROUP_OPEN.match(source, at)
+            number = -1
+            if skip is None or skip.group(1):  # a capturing group: its number now
+                number = len(groups)
+                groups.append(_UNBOUNDED)  # a reference inside it is not bounded here
+                if skip is not None:
+                    names[skip.group(1)] = number + 1
+            inner, at = _widest(source, skip.end() if skip else at + 1, names, groups)
+            at += 1  # the closing parenthesis
+            if number >= 0:
+                groups[number] = inner
+            last = 0 if lookaround else inner
+        elif char == "[":
+            at = _class_end(source, at)
+            last = 1
+        elif char == "\\":
+            escaped = source[at + 1 : at + 2]
+            reference = _REFERENCE.match(source, at)
+            if reference is not None:
+                last, at = groups[int(reference.group(1)) - 1], reference.end()
+            else:
+                last = 0 if escaped in _ZERO_WIDTH_ESCAPES else 1
+                code = _CODED_ESCAPE.match(source, at)
+                at = code.end() if code else at + 2
+        else:
+            last = 0 if char in "^$" else 1
+            at += 1
+        total = min(total + last, _UNBOUNDED)
+    return max(best, total), at
+
+
+def _class_end(source: str, at: int) -> int:
+    """Where the character class opening at ``source[at]`` ends (past its "]")."""
+    at += 1
+    if source[at : at + 1] == "^":
+        at += 1
+    if source[at : at + 1] == "]":
+        at += 1  # a "]" first in a class is a literal
+    while source[at] != "]":
+        at += 2 if source[at] == "\\" else 1
+    return at + 1
 
 
 def _single_chars(needs: Sequence[str]) -> bool:
@@ -272,6 +376,7 @@ def vocabulary(extra_lines: tuple[str, ...] = (), extra_tail: tuple[str, ...] = 
             rf"(?<=[.!?\"\u201d'])\s*(?:{_alternation(lines['end_notes'])})\s*$"
         ),
         continuation_re=_lowered(_alternation(lines["continuation_markers"])),
+        role_re=_lowered(_alternation(lines["byline_roles"])),
         strip_tags=tuple(data["dom"]["strip_tags"]),
         skip_tags=frozenset(data["dom"]["skip_tags"]),
         container_drop=frozenset(data["dom"]["container_drop"]),
@@ -415,8 +520,17 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
                 line, title_key, vocab, words, line.tag == "li" and _in_list(lines, index)
             )
             or (line.tag == CAPTION_TAG and _credited_caption(lines, index, vocab))
+            or (index <= LEAD_MAX_LINES and _byline_role(line.text, vocab))
         ):
             removed += 1
+            opened = len(kept) == 1 and above_headline <= 0 and index <= LEAD_MAX_LINES
+            if opened and _byline_name(kept[0]):
+                # The body opened (under the repeated headline, which is not kept) on a
+                # name over this clutter line (the writer's role, a date stamp): a byline
+                # block the template prints above the story.
+                kept.pop()
+                kept_words.pop()
+                removed += 1
             continue
         if key:
             seen.add(key)
@@ -572,6 +686,24 @@ def _above_headline(lines: Sequence[Line], counts: Sequence[int], above: int) ->
         if words > KICKER_MAX_WORDS or line.text.endswith(_SENTENCE_END):
             return 0
     return above
+
+
+def _byline_role(text: str, vocab: Vocabulary) -> bool:
+    """Whether a line near the body's top is a writer's role printed under the byline."""
+    return len(text) <= MARKER_MAX_CHARS and vocab.role_re.fullmatch(text.lower()) is not None
+
+
+def _byline_name(line: Line) -> bool:
+    """Whether a line is only a person's name: two to four capitalised words, no digit,
+    no sentence mark, not a heading or a list item."""
+    words = line.text.split()
+    return (
+        BYLINE_NAME_MIN_WORDS <= len(words) <= BYLINE_NAME_MAX_WORDS
+        and line.tag not in _SUBHEADING_TAGS
+        and line.tag != "li"
+        and all(word[:1].isupper() for word in words)
+        and _NAME_LINE.fullmatch(line.text) is not None
+    )
 
 
 def _in_list(lines: Sequence[Line], index: int) -> bool:

@@ -43,7 +43,7 @@ PAGE_CREDIT_LABELS = (b"Penulis", b"Reporter", b"Pewarta")
 MEDIA_LOOKBACK_BYTES = 200
 
 DATE_CLASSES = ("date", "time", "tanggal", "tgl", "waktu", "publish")
-BYLINE_CLASSES = ("author", "byline", "reporter", "penulis", "writer")
+BYLINE_CLASSES = ("author", "byline", "reporter", "penulis", "writer", "contributor")
 MEDIA_CLASSES = ("photo", "foto", "caption", "figure", "image", "gallery", "video")
 
 # The lookahead lets the regex engine drop a "<" on one character test instead of trying

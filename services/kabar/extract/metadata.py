@@ -87,11 +87,16 @@ SLIP_OFF = timedelta(hours=5)
 #: "2015-11-05 T10:08:58Z" for 10:08 WIB). Trusted only when the page prints otherwise.
 _SIGN_SLIP = re.compile(r"(-0[789]:?00|\s*(?:z|gmt|utc|\+00:?00))$", re.IGNORECASE)
 #: Words of a printed credit block ("Penulis: A | Editor: B"), lowercase.
-CREDIT_WORDS = ("penulis", "reporter", "pewarta", "writer", "editor", "redaktur")
+CREDIT_WORDS = ("penulis", "reporter", "pewarta", "writer", "editor", "redaktur", "edited by")
 #: A desk as author: "Tim detikBali", "Tim Redaksi - Contoh.com" (the name before a dash).
 _TEAM = re.compile(r"^((?:tim|team)\s+[^\s\-–|][^\-–|]{0,40}?)\s*(?:[-–|].*)?$", re.IGNORECASE)
-#: A printed <h1> is the headline when this share of its words are in a declared title.
+#: A printed <h1> is the headline when this share of its words are in a declared title,
+#: or at least this many and this smaller share: an SEO rewrite of a headline keeps its
+#: subject and rewords the rest ("... Turun hingga 40 Persen, Apa Penyebabnya?" printed,
+#: "... Anjlok, Ini Penyebabnya" declared).
 HEADLINE_SHARE = 0.6
+HEADLINE_REWORDED_WORDS = 4
+HEADLINE_REWORDED_SHARE = 0.4
 MAX_H1 = 3
 #: Elements inside a headline whose text is not shown as text.
 _UNSEEN_TAGS = frozenset({"svg", "script", "style", "noscript", "template"})
@@ -338,7 +343,8 @@ def _visible_headline(
     cuts: list[tuple[str, str] | None] | None = None  # the titles' last separator cuts
     for text in _h1_texts(head):
         own = _title_words(text)
-        if len(own) < 2 or len(own & words) < HEADLINE_SHARE * len(own):
+        shared = len(own & words)
+        if len(own) < 2 or (shared < HEADLINE_SHARE * len(own) and not _reworded(shared, own)):
             continue
         cuts = cuts if cuts is not None else [_split_last(t) for t in titles]
         if (side := _side_segment(text, cuts)) is not None:
@@ -352,6 +358,10 @@ def _visible_headline(
             return next((t for t in _stripped(titles, brands) if t in text), text)
         return text
     return beside
+
+
+def _reworded(shared: int, own: set[str]) -> bool:
+    return shared >= HEADLINE_REWORDED_WORDS and shared >= HEADLINE_REWORDED_SHARE * len(own)
 
 
 def _decorated(text: str) -> bool:
@@ -432,11 +442,17 @@ def _printed_writers(
 ) -> tuple[str, ...]:
     """The writers a credit block near the headline prints, when they should replace the
     structured authors: those are missing, name the printed editor (some templates put
-    the editor in the author field), or only some of the printed writers."""
+    the editor in the author field), or only some of the printed writers. Without printed
+    writers, the structured authors less those printed as editors ("Edited by B" under
+    a story whose metadata lists writer and editor alike)."""
     raw_writers, raw_editors = printed_credits(region.text_near(CREDIT_WORDS))
     writers = normalize_authors(raw_writers, brands)
     if not writers:
-        return ()
+        if len(structured) < 2 or not raw_editors:
+            return ()
+        edited = {n.casefold() for n in normalize_authors(raw_editors, brands)}
+        kept = tuple(n for n in structured if n.casefold() not in edited)
+        return kept if len(kept) < len(structured) else ()
     editors = {n.casefold() for n in normalize_authors(raw_editors, brands)}
     mine = {n.casefold() for n in structured}
     printed = {n.casefold() for n in writers}
