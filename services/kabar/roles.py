@@ -146,10 +146,14 @@ class StoriesStage(Pipeline):
     (``stories_pending``) and delivered first on the next start."""
 
     def __init__(self, settings: Settings, parts: Components, bootstrap: str,
-                 transactor: Transactor | None = None) -> None:
+                 transactor: Transactor | None = None, *, fresh: bool = False) -> None:
         settings.pipeline.spool_path = ""  # the topic offset is the durable work here
         super().__init__(settings, parts)
         self.bootstrap = bootstrap
+        #: The topics are new (an embedded broker in memory): an offset saved with the
+        #: state names a record of another broker's topic, so reading starts at 0.
+        self.fresh = fresh
+        self._start_offset = 0
         self._consumer: AIOKafkaConsumer | None = None
         self._tp = TopicPartition(settings.cluster.extracted_topic, 0)
         self._next_offset: int | None = None
@@ -206,8 +210,8 @@ class StoriesStage(Pipeline):
         )
         await consumer.start()
         consumer.assign([self._tp])
-        saved = deduper.store.get_blob(_OFFSET_BLOB)
-        start = int(saved.decode("ascii")) if saved else 0
+        saved = None if self.fresh else deduper.store.get_blob(_OFFSET_BLOB)
+        start = self._start_offset = int(saved.decode("ascii")) if saved else 0
         published = await consumer.committed(self._tp) or 0
         consumer.seek(self._tp, start)
         log_event(log, "INFO", "stories stage resumes", snapshot_offset=start,
@@ -225,6 +229,13 @@ class StoriesStage(Pipeline):
                                     replay=message.offset < published)
             elif messages and not await self._transact(deduper, messages, published):
                 return
+
+    def settled_through(self, end: int) -> bool:
+        """Whether every record before offset ``end`` is consumed and every event made
+        from them acknowledged (``kabar run --processes N --once`` ends on it)."""
+        consumed = self._start_offset if self._next_offset is None else self._next_offset
+        return (consumed >= end and self._dedup_settled.is_set() and self.publish_q.empty()
+                and not self._unacked_out)
 
     async def _room(self) -> bool:
         """Wait until the publish queue can take a record's events, or a stop: with the
@@ -383,3 +394,36 @@ class StoriesStage(Pipeline):
         except TimeoutError:
             log_event(log, "WARNING", "stopped with events unacknowledged",
                       count=len(self._unacked_out))
+
+
+class GroupLag:
+    """How far a consumer group's committed offsets trail a topic's end, read with a
+    consumer that joins nothing and fetches nothing (its partitions are paused)."""
+
+    def __init__(self, settings: Settings, bootstrap: str, group: str, topic: str,
+                 partitions: int) -> None:
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
+            **client_options(settings.broker))
+        self._tps = [TopicPartition(topic, p) for p in range(partitions)]
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        self._consumer.assign(self._tps)
+        self._consumer.pause(*self._tps)
+
+    async def ends(self) -> dict[int, int]:
+        ends = await self._consumer.end_offsets(self._tps)
+        return {tp.partition: int(offset) for tp, offset in ends.items()}
+
+    async def behind(self) -> int:
+        """Records of the topic the group has not committed past."""
+        ends = await self.ends()
+        lag = 0
+        for tp in self._tps:
+            committed = await self._consumer.committed(tp) or 0
+            lag += max(0, ends[tp.partition] - committed)
+        return lag
+
+    async def stop(self) -> None:
+        await bounded(self._consumer.stop(), STOP_TIMEOUT_S)

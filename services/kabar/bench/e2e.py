@@ -150,6 +150,11 @@ port = 0
 spool_path = "{folder / "spool.jsonl"}"
 progress_interval_s = 0
 {processes}
+[cluster]
+frontier_topic = "{topics["articles"]}.frontier"
+extracted_topic = "{topics["articles"]}.extracted"
+crawl_group = "{topics["articles"]}.crawl"
+stories_group = "{topics["articles"]}.stories"
 """
     path = folder / "kabar.toml"
     path.write_text(lines + portals, "utf-8")
