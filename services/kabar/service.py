@@ -533,6 +533,8 @@ def format_counts(
             f"articles={counts['published:' + b.articles_topic]} "
             f"stories={counts['published:' + b.stories_topic]} "
             f"errors={counts['published:' + b.errors_topic]}")
+    if counts["crawl_restarts"]:  # crawl processes that died and were started again
+        line += f" crawl_restarts={counts['crawl_restarts']}"
     state_errors = statefile.write_errors()
     if state_errors:  # writes are retried, not dropped; the count says the disk failed
         line += f" state_write_errors={state_errors}"
