@@ -78,6 +78,26 @@ class DiscoveryPipeline(Pipeline):
     status: RedisStatus | None = None
     #: The shared seen-store (``RedisSeen``): says which revisits another process took.
     seen: RedisSeen | None = None
+    #: Keep each request journaled past the frontier's ack, until ``finished`` says the
+    #: stages after it are done with its URL (``kabar run --processes N``: the topics
+    #: of an embedded broker in memory do not outlive the run; the journal does).
+    hold = False
+
+    def __init__(self, settings: Settings, parts: Components) -> None:
+        super().__init__(settings, parts)
+        self._held: dict[str, list[int]] = {}
+
+    def finished(self, canonical: str) -> None:
+        """The stories stage is done with the URL: its journaled request is settled."""
+        tickets = self._held.pop(canonical, None)
+        if tickets:
+            self.spool.done(tickets)
+
+    def finished_all(self) -> None:
+        """Every stage after discovery is done with everything (``--once`` complete)."""
+        tickets = [t for held in self._held.values() for t in held]
+        self._held.clear()
+        self.spool.done(tickets)
 
     async def _fetch_one(self, request: FetchRequest) -> None:
         ticket = self._take_ticket(request)
@@ -93,6 +113,9 @@ class DiscoveryPipeline(Pipeline):
         record = Outgoing(self.settings.cluster.frontier_topic, frontier_key(request),
                           encode_request(request), [])
         self.counts["queued"] += 1
+        if self.hold and ticket is not None:
+            self._held.setdefault(canonical, []).append(ticket)
+            ticket = None
         await self._emit([record], settles=ticket)
 
     async def sweep(self) -> None:
@@ -204,6 +227,9 @@ class StoriesStage(Pipeline):
             enable_auto_commit=False, auto_offset_reset="earliest",
             session_timeout_ms=c.session_timeout_ms,
             heartbeat_interval_ms=c.heartbeat_interval_ms, max_poll_interval_ms=600_000,
+            # Tansu answers a fetch only after this long when the records are few:
+            # short, or each extracted article waits it out (the broker's default 500 ms).
+            fetch_max_wait_ms=50,
             # Offsets committed in a transaction count once it commits.
             isolation_level="read_committed" if self.transactor else "read_uncommitted",
             **client_options(self.settings.broker),

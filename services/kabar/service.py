@@ -292,7 +292,8 @@ async def _run_processes(run: _Run, count: int) -> Counter[str]:
     settings = run.settings
     seen = SeenStore(settings.discovery.seen_path, settings.discovery.seen_max_entries)
     deduper = Deduper(settings.dedup)
-    claims = LocalClaims(seen)  # discovery claims; the stories stage marks done on ack
+    # Discovery claims; the stories stage marks done on ack, settling the request.
+    claims = _Finishing(seen)
     b, c = settings.broker, settings.cluster
     fresh = not b.bootstrap_servers and b.embedded_storage.startswith("memory:")
     lag = GroupLag(settings, run.publisher.bootstrap, c.crawl_group, c.frontier_topic,
@@ -306,6 +307,9 @@ async def _run_processes(run: _Run, count: int) -> Counter[str]:
                                   on_error=_source_error_hook(holder), claims=claims)
             front = DiscoveryPipeline(copy.deepcopy(settings), dataclasses.replace(
                 _parts(run, fetcher, discovery, None), claims=claims))
+            # Requests stay journaled until the stories stage is done with their URL.
+            front.hold = front.journal_outlives_run = True
+            claims.front = front
             holder.append(front)
             stories = StoriesStage(copy.deepcopy(settings), dataclasses.replace(
                 _parts(run, fetcher, _NoSources(), deduper), claims=claims),
@@ -314,13 +318,28 @@ async def _run_processes(run: _Run, count: int) -> Counter[str]:
                 children = CrawlProcesses(settings, run.publisher.bootstrap, count,
                                           Path(workdir), run.say)
                 children.env.update(_child_env())
-                counts = await _orchestrate(run, front, stories, children, lag, extracted)
+                try:
+                    counts = await _orchestrate(run, front, stories, children, lag, extracted)
+                finally:
+                    front.close_journal()
     finally:
         try:
             deduper.close()
         finally:
             seen.close()
     return counts
+
+
+class _Finishing(LocalClaims):
+    """The run's claims: a URL done (what the stories stage made of it acknowledged,
+    or unchanged) also settles discovery's journaled request for it."""
+
+    front: DiscoveryPipeline | None = None
+
+    def done(self, canonical: str) -> None:
+        super().done(canonical)
+        if self.front is not None:
+            self.front.finished(canonical)
 
 
 def _child_env() -> dict[str, str]:
@@ -368,7 +387,8 @@ async def _orchestrate(
             run.on_ready(front, run.publisher.bootstrap)
         fed = asyncio.create_task(front.run(once=run.once))
         await asyncio.wait({fed, failed, stage}, return_when=asyncio.FIRST_COMPLETED)
-        if fed.done() and run.once and not stopping.is_set():
+        once = fed.done() and run.once and not stopping.is_set()
+        if once:
             await _until(lambda: _caught_up(lag), children, stage, stopping)
         front.request_stop()
         await fed
@@ -386,7 +406,11 @@ async def _orchestrate(
                                           stopping if deadline is None else None), deadline)
         except TimeoutError:
             log_event(log, "WARNING", "stories stage stopped before taking in all the crawl "
-                      "made; it resumes from its offset", end_offset=end)
+                      "made; the journal keeps those requests", end_offset=end)
+        else:
+            if once and not stopping.is_set() and stories.settled_through(end):
+                # Also what the crawl dead-lettered or found nothing to publish in.
+                front.finished_all()
     finally:
         progress.cancel()
         failed.cancel()

@@ -175,3 +175,51 @@ def test_a_killed_crawl_process_is_started_again_and_its_work_done(
     urls = Counter(e["canonical_url"] for e in _articles(broker.bootstrap, topics))
     assert len(urls) == spec.articles, "the killed process's work was lost"
     assert max(urls.values()) == 1, "an article was published twice"
+
+
+def test_a_stopped_run_leaves_its_unfinished_work_journaled_for_the_next(
+    tmp_path: Path,
+) -> None:
+    """The embedded broker's topics die with the run: what the crawl had not finished at
+    SIGTERM must come from the journal at the next start, and nothing twice."""
+    spec = SiteSpec(articles=200, multi_page_share=0.2, pages_per_article=3, corpus="")
+    with serve_site(spec, 0.05) as site:
+        config, topics = _config(tmp_path, site, "", spec, workers=2)  # "": embedded
+        text = config.read_text("utf-8").replace('archive = "never"', 'archive = "always"')
+        text = text.replace("[broker]\n", "[broker]\nembedded_port = 0\n")
+        # A crawl process takes a few requests at a time: the rest wait on the frontier.
+        config.write_text(text.replace("[pipeline]\n", "[pipeline]\nfetch_queue_size = 4\n"),
+                          "utf-8")
+        archived = tmp_path / "data" / "events" / f"{topics['articles']}.jsonl"
+        command = _command(config, "2")
+        first = subprocess.Popen([c for c in command if c != "--once"],
+                                 stderr=subprocess.PIPE, text=True, env=_env())
+        try:
+            deadline = time.monotonic() + 90
+            while _archived(archived) < 10:
+                assert time.monotonic() < deadline and first.poll() is None
+                time.sleep(0.1)
+            first.send_signal(signal.SIGTERM)
+            _, log = first.communicate(timeout=120)
+        finally:
+            if first.poll() is None:
+                first.kill()
+                first.wait()
+        assert first.returncode == 0, log[-3000:]
+        done_first = _archived(archived)
+        assert done_first < spec.articles, "the run finished before the stop: nothing tested"
+        second = subprocess.run(command, capture_output=True, text=True, timeout=240,
+                                env=_env(), check=False)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "resuming spooled work" in second.stderr
+    urls = Counter(orjson.loads(line)["canonical_url"]
+                   for line in archived.read_bytes().splitlines())
+    assert len(urls) == spec.articles, "work unfinished at the stop was lost"
+    assert max(urls.values()) == 1, "an article was published twice"
+
+
+def _archived(path: Path) -> int:
+    try:
+        return path.read_bytes().count(b"\n")
+    except OSError:
+        return 0
