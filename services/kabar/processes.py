@@ -107,13 +107,11 @@ class CrawlProcesses:
         self._stopping = False
         self._watchers: list[asyncio.Task[None]] = []
         self._config = workdir / "crawl.toml"
-        #: Extra environment of the children (the bench sets their extraction this way).
-        self.env: dict[str, str] = {}
 
     # --- start and watch --------------------------------------------------------------------
     async def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self._config.write_text(child_config(self.settings), "utf-8")
+        self._config.write_text(child_config(self.settings, len(self.children)), "utf-8")
         for child in self.children:
             await self._spawn(child)
             self._watchers.append(asyncio.create_task(self._watch(child)))
@@ -143,7 +141,6 @@ class CrawlProcesses:
         if b.sasl_password:
             env["KABAR_BROKER__SASL_PASSWORD"] = b.sasl_password
         env["KABAR_BROKER__BOOTSTRAP_SERVERS"] = self.bootstrap
-        env.update(self.env)
         return env
 
     async def _watch(self, child: _Child) -> None:
@@ -204,9 +201,12 @@ class CrawlProcesses:
         return total
 
 
-def child_config(settings: Settings) -> str:
+def child_config(settings: Settings, children: int = 1) -> str:
     """The effective settings as TOML for a crawl child: its own metrics off (one port
-    per run), no progress lines (the run prints its own)."""
+    per run), no progress lines (the run prints its own), and ``extract_processes =
+    "auto"`` shared out: the cores over the children (one each on 2 cores and 2
+    children). Extraction stays in worker processes, not a thread of the child, for
+    their parse time limit: a hostile page costs one worker, not a crawl process."""
     from kabar.commands.config import to_toml
     from kabar.settings import archive_enabled
 
@@ -214,6 +214,8 @@ def child_config(settings: Settings) -> str:
     child.metrics.enabled = False
     child.pipeline.progress_interval_s = 0
     child.pipeline.processes = "1"
+    if child.pipeline.extract_processes.strip().lower() in ("auto", ""):
+        child.pipeline.extract_processes = str(max(1, (os.cpu_count() or 1) // children))
     # The run's archive gets the children's dead letters (appended line by line).
     child.data.archive = "always" if archive_enabled(settings) else "never"
     return to_toml(child)

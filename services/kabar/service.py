@@ -317,7 +317,6 @@ async def _run_processes(run: _Run, count: int) -> Counter[str]:
             with tempfile.TemporaryDirectory(prefix="kabar-crawl-") as workdir:
                 children = CrawlProcesses(settings, run.publisher.bootstrap, count,
                                           Path(workdir), run.say)
-                children.env.update(_child_env())
                 try:
                     counts = await _orchestrate(run, front, stories, children, lag, extracted)
                 finally:
@@ -340,15 +339,6 @@ class _Finishing(LocalClaims):
         super().done(canonical)
         if self.front is not None:
             self.front.finished(canonical)
-
-
-def _child_env() -> dict[str, str]:
-    """``KABAR_CRAWL_EXTRACT_PROCESSES`` sets the children's own extraction processes
-    (measuring; the default is [pipeline] extract_processes as configured)."""
-    import os
-
-    value = os.environ.get("KABAR_CRAWL_EXTRACT_PROCESSES", "")
-    return {"KABAR_PIPELINE__EXTRACT_PROCESSES": value} if value else {}
 
 
 async def _orchestrate(
