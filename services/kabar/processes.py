@@ -203,9 +203,9 @@ class CrawlProcesses:
 
 def child_config(settings: Settings, children: int = 1) -> str:
     """The effective settings as TOML for a crawl child: its own metrics off (one port
-    per run), no progress lines (the run prints its own), and ``extract_processes =
-    "auto"`` shared out: the cores over the children (one each on 2 cores and 2
-    children). Extraction stays in worker processes, not a thread of the child, for
+    per run), no progress lines (the run prints its own), ``fetch.workers`` (the run's
+    concurrent fetches) and ``extract_processes = "auto"`` (the cores) shared out among
+    the children (one extraction process each on 2 cores and 2 children). Extraction stays in worker processes, not a thread of the child, for
     their parse time limit: a hostile page costs one worker, not a crawl process."""
     from kabar.commands.config import to_toml
     from kabar.settings import archive_enabled
@@ -214,6 +214,7 @@ def child_config(settings: Settings, children: int = 1) -> str:
     child.metrics.enabled = False
     child.pipeline.progress_interval_s = 0
     child.pipeline.processes = "1"
+    child.fetch.workers = max(1, -(-settings.fetch.workers // children))
     if child.pipeline.extract_processes.strip().lower() in ("auto", ""):
         child.pipeline.extract_processes = str(max(1, (os.cpu_count() or 1) // children))
     # The run's archive gets the children's dead letters (appended line by line).

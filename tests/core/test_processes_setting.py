@@ -47,7 +47,9 @@ def test_a_child_reads_the_run_settings_with_its_own_metrics_off_and_a_share_of_
     settings = Settings()
     settings.broker.sasl_password = "secret"
     settings.pipeline.processes = "2"
+    settings.fetch.workers = 9
     data = tomllib.loads(child_config(settings, children=2))
+    assert data["fetch"]["workers"] == 5  # the run's concurrency, shared out
     assert data["metrics"]["enabled"] is False
     assert data["pipeline"]["processes"] == "1"  # a child starts no children
     assert int(data["pipeline"]["extract_processes"]) >= 1
