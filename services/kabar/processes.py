@@ -205,8 +205,9 @@ def child_config(settings: Settings, children: int = 1) -> str:
     """The effective settings as TOML for a crawl child: its own metrics off (one port
     per run), no progress lines (the run prints its own), ``fetch.workers`` (the run's
     concurrent fetches) and ``extract_processes = "auto"`` (the cores) shared out among
-    the children (one extraction process each on 2 cores and 2 children). Extraction stays in worker processes, not a thread of the child, for
-    their parse time limit: a hostile page costs one worker, not a crawl process."""
+    the children (one extraction process each on 2 cores and 2 children). Extraction
+    stays in worker processes, not a thread of the child, for their parse time limit:
+    a hostile page costs one worker, not a crawl process."""
     from kabar.commands.config import to_toml
     from kabar.settings import archive_enabled
 

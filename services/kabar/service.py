@@ -10,6 +10,7 @@ import contextlib
 import copy
 import dataclasses
 import logging
+import resource
 import signal
 import tempfile
 from collections import Counter
@@ -419,7 +420,12 @@ async def _orchestrate(
     counts.update(stories.counts)
     crawled = children.counts()
     crawled.pop("extracted", None)  # the stories stage counts what it took in
+    crawl_cpu_s = crawled.pop("cpu_ms", 0) / 1000
     counts.update(crawled)
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    run.say(f"cpu: this process {own.ru_utime + own.ru_stime:.1f} s (discovery, stories, "
+            f"publish), {len(children.children)} crawl processes {crawl_cpu_s:.1f} s "
+            "(fetch, extract, with their extraction processes)")
     if children.restarts:
         counts["crawl_restarts"] = children.restarts
     return counts

@@ -70,6 +70,8 @@ class RunResult:
     cpu_s: float
     returncode: int
     summary: str
+    #: How the CPU split between the run's own process and its crawl processes.
+    split: str = ""
 
     @property
     def pages(self) -> int:
@@ -256,15 +258,21 @@ async def run_kabar(config: Path, bootstrap: str, topics: dict[str, str], want: 
     if child.returncode:
         print(stderr.decode("utf-8", "replace")[-2000:], file=sys.stderr)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return RunResult(seen, errors, wall, cpu, child.returncode or 0, _summary(stderr))
+    return RunResult(seen, errors, wall, cpu, child.returncode or 0, _summary(stderr),
+                     _line(stderr, "cpu: this process"))
 
 
 def _summary(stderr: bytes) -> str:
     """The run's "done: ..." line, from plain or JSON log lines."""
+    return _line(stderr, "done:") or "(no summary line)"
+
+
+def _line(stderr: bytes, start: str) -> str:
+    """The last line saying ``start...``, from plain or JSON log lines ("": none)."""
     for line in reversed(stderr.decode("utf-8", "replace").splitlines()):
-        if "done:" in line:
-            return line[line.index("done:") :].rstrip('"}')
-    return "(no summary line)"
+        if start in line:
+            return line[line.index(start) :].rstrip('"}')
+    return ""
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -534,6 +542,8 @@ def _report_run(name: str, run: RunResult, bare: float, spec: SiteSpec) -> tuple
         f"{run.wall_s:.1f} s with start-up; exit {run.returncode}"
     )
     print(f"  its summary: {run.summary}")
+    if run.split:
+        print(f"  {run.split}")
     cores = run.cpu_s / run.wall_s if run.wall_s else 0.0
     per_article = run.cpu_s / max(1, len(run.seen)) * 1000
     print(

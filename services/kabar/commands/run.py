@@ -77,9 +77,13 @@ def main(args: argparse.Namespace) -> int:
     finally:
         if output is not None and output is not sys.stdout.buffer:
             output.close()
-    if args.report:
+    if args.report:  # a crawl process of `--processes`: its counts and CPU for the run
+        import resource
+
         import orjson
 
+        used = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+        counts["cpu_ms"] = round(sum(u.ru_utime + u.ru_stime for u in used) * 1000)
         Path(args.report).write_bytes(orjson.dumps(dict(counts)))
     return finish(settings, counts, written, say)
 
