@@ -23,7 +23,7 @@ from kabar.claims import LocalClaims
 from kabar.dedup import Deduper, content_hash
 from kabar.dedup.language import detect_language
 from kabar.discovery import Discovery, SeenStore
-from kabar.errors import ConfigError, FetchError
+from kabar.errors import ConfigError, FetchError, KabarError
 from kabar.extract import extract, stitch
 from kabar.extract_pool import ExtractPool
 from kabar.extract_pool import processes_for as extract_processes_for
@@ -388,7 +388,8 @@ async def _orchestrate(
             raise ChildFailed(children.failure)
         if stage.done():
             await stage  # its exception, if it failed
-            raise ConfigError("the stories stage ended before the crawl")  # pragma: no cover
+            raise KabarError("the stories stage ended before the crawl was done",
+                             reason="stage_ended")
         end = (await extracted.ends())[0]
         deadline = None if run.once and not stopping.is_set() else \
             settings.pipeline.drain_timeout_s
