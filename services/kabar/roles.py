@@ -86,18 +86,45 @@ class DiscoveryPipeline(Pipeline):
     def __init__(self, settings: Settings, parts: Components) -> None:
         super().__init__(settings, parts)
         self._held: dict[str, list[int]] = {}
+        #: Held requests whose frontier record is not acknowledged yet (by the record).
+        self._sending: dict[int, tuple[str, int]] = {}
+        #: Held requests whose frontier record the broker has: ticket → URL.
+        self._on_frontier: dict[int, str] = {}
 
     def finished(self, canonical: str) -> None:
         """The stories stage is done with the URL: its journaled request is settled."""
         tickets = self._held.pop(canonical, None)
         if tickets:
+            for ticket in tickets:
+                self._on_frontier.pop(ticket, None)
             self.spool.done(tickets)
 
-    def finished_all(self) -> None:
-        """Every stage after discovery is done with everything (``--once`` complete)."""
-        tickets = [t for held in self._held.values() for t in held]
-        self._held.clear()
-        self.spool.done(tickets)
+    def on_frontier(self) -> dict[int, str]:
+        """The held requests the frontier has now (ticket → URL)."""
+        return dict(self._on_frontier)
+
+    def settle(self, held: dict[int, str]) -> None:
+        """Settle requests every later stage is done with, whatever came of them (a dead
+        letter, nothing to publish): taken from ``on_frontier`` before the crawl group
+        was seen past the frontier's end and the stories stage through what it made."""
+        done = []
+        for ticket, canonical in held.items():
+            tickets = self._held.get(canonical)
+            if tickets and ticket in tickets:
+                tickets.remove(ticket)
+                if not tickets:
+                    del self._held[canonical]
+                self._on_frontier.pop(ticket, None)
+                done.append(ticket)
+        self.spool.done(done)
+
+    def _acked(self, item: Any) -> None:
+        held = self._sending.pop(id(item.entry.record), None)
+        if held is not None:
+            canonical, ticket = held
+            if ticket in self._held.get(canonical, ()):
+                self._on_frontier[ticket] = canonical
+        super()._acked(item)
 
     async def _fetch_one(self, request: FetchRequest) -> None:
         ticket = self._take_ticket(request)
@@ -115,6 +142,7 @@ class DiscoveryPipeline(Pipeline):
         self.counts["queued"] += 1
         if self.hold and ticket is not None:
             self._held.setdefault(canonical, []).append(ticket)
+            self._sending[id(record)] = (canonical, ticket)
             ticket = None
         await self._emit([record], settles=ticket)
 

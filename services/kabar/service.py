@@ -371,6 +371,8 @@ async def _orchestrate(
     stage = asyncio.create_task(stories.run())
     progress = asyncio.create_task(_progress(stories, settings, run.say))
     failed = asyncio.create_task(children.failed.wait())
+    settler = asyncio.create_task(_settle_loop(front, stories, lag, extracted,
+                                               settings.cluster.snapshot_interval_s))
     fed: asyncio.Task[Counter[str]] | None = None
     try:
         await children.start()
@@ -399,13 +401,12 @@ async def _orchestrate(
         except TimeoutError:
             log_event(log, "WARNING", "stories stage stopped before taking in all the crawl "
                       "made; the journal keeps those requests", end_offset=end)
-        else:
-            if once and not stopping.is_set() and stories.settled_through(end):
-                # Also what the crawl dead-lettered or found nothing to publish in.
-                front.finished_all()
+        # Also what the crawl dead-lettered or found nothing to publish in.
+        await _settle_crawled(front, stories, lag, extracted, wait_s=0.0)
     finally:
         progress.cancel()
         failed.cancel()
+        settler.cancel()
         front.request_stop()
         if fed is not None and not fed.done():
             await asyncio.gather(fed, return_exceptions=True)
@@ -430,6 +431,34 @@ async def _orchestrate(
     if children.restarts:
         counts["crawl_restarts"] = children.restarts
     return counts
+
+
+async def _settle_loop(front: DiscoveryPipeline, stories: StoriesStage, lag: GroupLag,
+                       extracted: GroupLag, interval_s: float) -> None:
+    """Now and then settle the journaled requests the later stages are done with."""
+    while True:
+        await asyncio.sleep(max(0.2, interval_s))
+        try:
+            await _settle_crawled(front, stories, lag, extracted, wait_s=interval_s)
+        except Exception as exc:  # the broker away: the next round tries again
+            log_event(log, "WARNING", "could not read the crawl's progress", error=repr(exc))
+
+
+async def _settle_crawled(front: DiscoveryPipeline, stories: StoriesStage, lag: GroupLag,
+                          extracted: GroupLag, *, wait_s: float) -> None:
+    """Settle the requests that were on the frontier before the crawl group was seen
+    past its end and the stories stage through all the crawl made after that: a
+    request the crawl dead-lettered, or made nothing to publish of, is done too."""
+    held = front.on_frontier()
+    if not held or await lag.behind():
+        return
+    end = (await extracted.ends())[0]
+    deadline = asyncio.get_running_loop().time() + wait_s
+    while not stories.settled_through(end):
+        if asyncio.get_running_loop().time() >= deadline:
+            return
+        await asyncio.sleep(0.05)
+    front.settle(held)
 
 
 async def _caught_up(lag: GroupLag) -> bool:

@@ -223,3 +223,44 @@ def _archived(path: Path) -> int:
         return path.read_bytes().count(b"\n")
     except OSError:
         return 0
+
+
+def test_a_request_a_crawl_process_dead_lettered_leaves_the_journal(tmp_path: Path) -> None:
+    """The run does not see the children's dead letters, but once the crawl is past the
+    frontier's end and the stories stage through what it made, the request is settled:
+    a service stopped and started again resumes nothing (the URL is not marked seen,
+    so the next start's discovery may queue it again, as it would a passing failure)."""
+    spec = SiteSpec(articles=12, multi_page_share=0.0, pages_per_article=1, corpus="")
+    with serve_site(spec) as site:
+        config, topics = _config(tmp_path, site, "", spec, workers=2)  # "": embedded
+        missing = f"http://127.0.0.1:{site.base.rsplit(':', 1)[1]}/tidak-ada/berita-1"
+        text = config.read_text("utf-8").replace('archive = "never"', 'archive = "always"')
+        text = text.replace("[broker]\n", "[broker]\nembedded_port = 0\n")
+        # The missing page is one more URL of the first portal.
+        text = text.replace("urls = [", f'urls = ["{missing}",', 1)
+        config.write_text(text, "utf-8")
+        events = tmp_path / "data" / "events"
+        articles = events / f"{topics['articles']}.jsonl"
+        errors = events / f"{topics['errors']}.jsonl"
+        command = _command(config, "2")
+        first = subprocess.Popen([c for c in command if c != "--once"],
+                                 stderr=subprocess.PIPE, text=True, env=_env())
+        try:
+            deadline = time.monotonic() + 90
+            while _archived(articles) < spec.articles or _archived(errors) < 1:
+                assert time.monotonic() < deadline and first.poll() is None
+                time.sleep(0.1)
+            first.send_signal(signal.SIGTERM)
+            _, log = first.communicate(timeout=120)
+        finally:
+            if first.poll() is None:
+                first.kill()
+                first.wait()
+        assert first.returncode == 0, log[-3000:]
+        second = subprocess.run(command, capture_output=True, text=True, timeout=240,
+                                env=_env(), check=False)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "resuming spooled work" not in second.stderr
+    failed = {(e["url"], e["reason"]) for e in map(orjson.loads, errors.read_bytes().splitlines())}
+    assert failed == {(missing, "http_4xx")}
+    assert _archived(articles) == spec.articles  # and nothing published twice
