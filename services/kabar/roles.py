@@ -205,6 +205,9 @@ class StoriesStage(Pipeline):
         #: state names a record of another broker's topic, so reading starts at 0.
         self.fresh = fresh
         self._start_offset = 0
+        #: Set once the stage reads its topic (its start-up, e.g. asking the broker for
+        #: transactions, is behind it).
+        self.consuming = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
         self._tp = TopicPartition(settings.cluster.extracted_topic, 0)
         self._next_offset: int | None = None
@@ -272,6 +275,7 @@ class StoriesStage(Pipeline):
                   committed_offset=published, transactions=self.transactor is not None)
         if not await self._deliver_pending(deduper, published):
             return
+        self.consuming.set()
         while not self.stop_event.is_set():
             batches = await consumer.getmany(self._tp, timeout_ms=500, max_records=256)
             messages = batches.get(self._tp, [])

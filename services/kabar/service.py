@@ -376,6 +376,11 @@ async def _orchestrate(
     fed: asyncio.Task[Counter[str]] | None = None
     try:
         await children.start()
+        # Discovery feeds the crawl once the stories stage reads what it makes: the first
+        # articles must not wait out the stage's start-up.
+        consuming = asyncio.create_task(stories.consuming.wait())
+        await asyncio.wait({consuming, stage, failed}, return_when=asyncio.FIRST_COMPLETED)
+        consuming.cancel()
         if run.on_ready is not None:
             run.on_ready(front, run.publisher.bootstrap)
         fed = asyncio.create_task(front.run(once=run.once))
