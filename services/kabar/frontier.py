@@ -12,7 +12,10 @@ rebalance does not get its URLs fetched by two workers at once.
 ``FrontierSource`` feeds a crawl pipeline from the frontier topic with manual
 commits: a partition's offset advances only past records whose every output
 was acknowledged (``done``), and what is done is committed before a rebalance
-takes partitions away.
+takes partitions away. Given ``partitions``, it owns exactly those (static
+assignment, no group membership, no rebalance): the crawl processes one
+``kabar run --processes N`` starts share the partitions out this way, and a
+restarted process takes its predecessor's partitions from their committed offsets.
 """
 
 from __future__ import annotations
@@ -247,8 +250,11 @@ class FrontierSource:
     def __init__(
         self, settings: ClusterSettings, bootstrap: str, client_id: str,
         security: dict[str, Any] | None = None,
+        partitions: Sequence[int] | None = None,
     ) -> None:
         self.settings = settings
+        #: Static assignment: these frontier partitions, no consumer-group membership.
+        self.partitions = None if partitions is None else sorted(set(partitions))
         self.bootstrap = bootstrap
         self.client_id = client_id
         #: ``kafka_security.client_options`` of ``[broker]`` (SASL/TLS for managed Kafka).
@@ -284,8 +290,14 @@ class FrontierSource:
             max_poll_interval_ms=600_000,
             **self.security,
         )
-        consumer.subscribe([self.settings.frontier_topic], listener=_Listener(self))
-        await consumer.start()
+        if self.partitions is None:
+            consumer.subscribe([self.settings.frontier_topic], listener=_Listener(self))
+            await consumer.start()
+        else:
+            await consumer.start()
+            topic = self.settings.frontier_topic
+            consumer.assign([TopicPartition(topic, p) for p in self.partitions])
+            self.assigned_now({TopicPartition(topic, p) for p in self.partitions})
         committer = asyncio.create_task(self._commit_loop(stop))
         try:
             while not stop.is_set():

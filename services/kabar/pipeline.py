@@ -200,9 +200,17 @@ class Pipeline:
             metrics.PIPELINE_RUNNING.set(0)
             await _cancel(workers + list(self.assembly.tasks))
             self._final_commit()
-            self._report_spooled()
-            self.spool.close()
+            if not self.journal_outlives_run:
+                self.close_journal()
         return self.counts
+
+    #: The journal stays open after ``run`` (its owner settles entries later, then
+    #: calls ``close_journal``).
+    journal_outlives_run = False
+
+    def close_journal(self) -> None:
+        self._report_spooled()
+        self.spool.close()
 
     def _start_workers(self) -> list[asyncio.Task[None]]:
         fetchers = self.settings.fetch.workers

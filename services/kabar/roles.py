@@ -78,6 +78,53 @@ class DiscoveryPipeline(Pipeline):
     status: RedisStatus | None = None
     #: The shared seen-store (``RedisSeen``): says which revisits another process took.
     seen: RedisSeen | None = None
+    #: Keep each request journaled past the frontier's ack, until ``finished`` says the
+    #: stages after it are done with its URL (``kabar run --processes N``: the topics
+    #: of an embedded broker in memory do not outlive the run; the journal does).
+    hold = False
+
+    def __init__(self, settings: Settings, parts: Components) -> None:
+        super().__init__(settings, parts)
+        self._held: dict[str, list[int]] = {}
+        #: Held requests whose frontier record is not acknowledged yet (by the record).
+        self._sending: dict[int, tuple[str, int]] = {}
+        #: Held requests whose frontier record the broker has: ticket → URL.
+        self._on_frontier: dict[int, str] = {}
+
+    def finished(self, canonical: str) -> None:
+        """The stories stage is done with the URL: its journaled request is settled."""
+        tickets = self._held.pop(canonical, None)
+        if tickets:
+            for ticket in tickets:
+                self._on_frontier.pop(ticket, None)
+            self.spool.done(tickets)
+
+    def on_frontier(self) -> dict[int, str]:
+        """The held requests the frontier has now (ticket → URL)."""
+        return dict(self._on_frontier)
+
+    def settle(self, held: dict[int, str]) -> None:
+        """Settle requests every later stage is done with, whatever came of them (a dead
+        letter, nothing to publish): taken from ``on_frontier`` before the crawl group
+        was seen past the frontier's end and the stories stage through what it made."""
+        done = []
+        for ticket, canonical in held.items():
+            tickets = self._held.get(canonical)
+            if tickets and ticket in tickets:
+                tickets.remove(ticket)
+                if not tickets:
+                    del self._held[canonical]
+                self._on_frontier.pop(ticket, None)
+                done.append(ticket)
+        self.spool.done(done)
+
+    def _acked(self, item: Any) -> None:
+        held = self._sending.pop(id(item.entry.record), None)
+        if held is not None:
+            canonical, ticket = held
+            if ticket in self._held.get(canonical, ()):
+                self._on_frontier[ticket] = canonical
+        super()._acked(item)
 
     async def _fetch_one(self, request: FetchRequest) -> None:
         ticket = self._take_ticket(request)
@@ -93,6 +140,10 @@ class DiscoveryPipeline(Pipeline):
         record = Outgoing(self.settings.cluster.frontier_topic, frontier_key(request),
                           encode_request(request), [])
         self.counts["queued"] += 1
+        if self.hold and ticket is not None:
+            self._held.setdefault(canonical, []).append(ticket)
+            self._sending[id(record)] = (canonical, ticket)
+            ticket = None
         await self._emit([record], settles=ticket)
 
     async def sweep(self) -> None:
@@ -146,10 +197,17 @@ class StoriesStage(Pipeline):
     (``stories_pending``) and delivered first on the next start."""
 
     def __init__(self, settings: Settings, parts: Components, bootstrap: str,
-                 transactor: Transactor | None = None) -> None:
+                 transactor: Transactor | None = None, *, fresh: bool = False) -> None:
         settings.pipeline.spool_path = ""  # the topic offset is the durable work here
         super().__init__(settings, parts)
         self.bootstrap = bootstrap
+        #: The topics are new (an embedded broker in memory): an offset saved with the
+        #: state names a record of another broker's topic, so reading starts at 0.
+        self.fresh = fresh
+        self._start_offset = 0
+        #: Set once the stage reads its topic (its start-up, e.g. asking the broker for
+        #: transactions, is behind it).
+        self.consuming = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
         self._tp = TopicPartition(settings.cluster.extracted_topic, 0)
         self._next_offset: int | None = None
@@ -200,20 +258,24 @@ class StoriesStage(Pipeline):
             enable_auto_commit=False, auto_offset_reset="earliest",
             session_timeout_ms=c.session_timeout_ms,
             heartbeat_interval_ms=c.heartbeat_interval_ms, max_poll_interval_ms=600_000,
+            # Tansu answers a fetch only after this long when the records are few:
+            # short, or each extracted article waits it out (the broker's default 500 ms).
+            fetch_max_wait_ms=50,
             # Offsets committed in a transaction count once it commits.
             isolation_level="read_committed" if self.transactor else "read_uncommitted",
             **client_options(self.settings.broker),
         )
         await consumer.start()
         consumer.assign([self._tp])
-        saved = deduper.store.get_blob(_OFFSET_BLOB)
-        start = int(saved.decode("ascii")) if saved else 0
+        saved = None if self.fresh else deduper.store.get_blob(_OFFSET_BLOB)
+        start = self._start_offset = int(saved.decode("ascii")) if saved else 0
         published = await consumer.committed(self._tp) or 0
         consumer.seek(self._tp, start)
         log_event(log, "INFO", "stories stage resumes", snapshot_offset=start,
                   committed_offset=published, transactions=self.transactor is not None)
         if not await self._deliver_pending(deduper, published):
             return
+        self.consuming.set()
         while not self.stop_event.is_set():
             batches = await consumer.getmany(self._tp, timeout_ms=500, max_records=256)
             messages = batches.get(self._tp, [])
@@ -225,6 +287,13 @@ class StoriesStage(Pipeline):
                                     replay=message.offset < published)
             elif messages and not await self._transact(deduper, messages, published):
                 return
+
+    def settled_through(self, end: int) -> bool:
+        """Whether every record before offset ``end`` is consumed and every event made
+        from them acknowledged (``kabar run --processes N --once`` ends on it)."""
+        consumed = self._start_offset if self._next_offset is None else self._next_offset
+        return (consumed >= end and self._dedup_settled.is_set() and self.publish_q.empty()
+                and not self._unacked_out)
 
     async def _room(self) -> bool:
         """Wait until the publish queue can take a record's events, or a stop: with the
@@ -383,3 +452,36 @@ class StoriesStage(Pipeline):
         except TimeoutError:
             log_event(log, "WARNING", "stopped with events unacknowledged",
                       count=len(self._unacked_out))
+
+
+class GroupLag:
+    """How far a consumer group's committed offsets trail a topic's end, read with a
+    consumer that joins nothing and fetches nothing (its partitions are paused)."""
+
+    def __init__(self, settings: Settings, bootstrap: str, group: str, topic: str,
+                 partitions: int) -> None:
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
+            **client_options(settings.broker))
+        self._tps = [TopicPartition(topic, p) for p in range(partitions)]
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        self._consumer.assign(self._tps)
+        self._consumer.pause(*self._tps)
+
+    async def ends(self) -> dict[int, int]:
+        ends = await self._consumer.end_offsets(self._tps)
+        return {tp.partition: int(offset) for tp, offset in ends.items()}
+
+    async def behind(self) -> int:
+        """Records of the topic the group has not committed past."""
+        ends = await self.ends()
+        lag = 0
+        for tp in self._tps:
+            committed = await self._consumer.committed(tp) or 0
+            lag += max(0, ends[tp.partition] - committed)
+        return lag
+
+    async def stop(self) -> None:
+        await bounded(self._consumer.stop(), STOP_TIMEOUT_S)

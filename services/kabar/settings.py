@@ -187,6 +187,11 @@ class PipelineSettings:
     #: Processes that extract articles, off the event loop: "auto" (one per core), a
     #: number, or "off" (a thread of the service process, as tests' fakes need).
     extract_processes: str = "auto"
+    #: Processes of the crawl stage (fetch + extract): "1" runs every stage in this
+    #: process; N (or "auto": one per core) starts N crawl processes beside the one
+    #: keeping discovery and the stories stage, joined by the [cluster] topics
+    #: (``kabar.processes``). No Redis needed: each owns fixed frontier partitions.
+    processes: str = "1"
     #: A page whose extraction takes longer is abandoned (its worker killed and replaced)
     #: and dead-lettered as parse_timeout: lexbor's time grows with nesting depth squared.
     extract_timeout_s: float = 10.0
@@ -571,6 +576,10 @@ def _check_combinations(settings: Settings) -> None:
     if proxy and not proxy.startswith(("http://", "https://")):
         raise ConfigError(f"fetch.proxy = {proxy!r} should be an http:// or https:// URL "
                           "(e.g. http://proxy.example:3128)")
+    processes = settings.pipeline.processes.strip().lower()
+    if processes != "auto" and not (processes.isdigit() and int(processes) >= 1):
+        raise ConfigError(f"pipeline.processes = {settings.pipeline.processes!r}: 'auto' (one "
+                          "crawl process per core) or a number ≥ 1")
     d = settings.discovery
     if d.min_poll_interval_s > d.max_poll_interval_s:
         raise ConfigError("discovery.min_poll_interval_s is above discovery.max_poll_interval_s")

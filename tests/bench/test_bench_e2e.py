@@ -63,12 +63,17 @@ def test_main_runs_the_whole_path_and_prints_the_figures(
         "--articles", "8", "--multi-page-share", "0.25", "--corpus", "", "--workers", "4",
         "--paced-rate", "50", "--paced-articles", "4", "--stage-sample", "4",
         "--min-ratio", "0", "--min-articles-s", "0", "--max-p99-ms", "1e9",
-        "--min-paced-share", "0",
+        "--min-paced-share", "0", "--processes", "2",
     ])
     assert e2e.main(args) == 0
     out = capsys.readouterr().out
     assert "bare httpx loop:" in out
-    assert "(8 articles of 8, 12 pages" in out
+    assert "measured: processes=2 (2 crawl processes beside discovery + stories)" in out
+    # The measured run and the one-process run beside it, each publishing everything.
+    assert out.count("(8 articles of 8, 12 pages") == 2
+    assert "processes=2 against processes=1: ratio" in out
+    assert "cpu: this process" in out and "2 crawl processes" in out
+    assert "paced run, processes=2" in out and "paced run, processes=1" in out
     assert "fetch-to-ack p50" in out and "extract" in out
     assert "targets: all met" in out
 

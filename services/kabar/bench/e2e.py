@@ -70,6 +70,8 @@ class RunResult:
     cpu_s: float
     returncode: int
     summary: str
+    #: How the CPU split between the run's own process and its crawl processes.
+    split: str = ""
 
     @property
     def pages(self) -> int:
@@ -150,6 +152,11 @@ port = 0
 spool_path = "{folder / "spool.jsonl"}"
 progress_interval_s = 0
 {processes}
+[cluster]
+frontier_topic = "{topics["articles"]}.frontier"
+extracted_topic = "{topics["articles"]}.extracted"
+crawl_group = "{topics["articles"]}.crawl"
+stories_group = "{topics["articles"]}.stories"
 """
     path = folder / "kabar.toml"
     path.write_text(lines + portals, "utf-8")
@@ -251,15 +258,21 @@ async def run_kabar(config: Path, bootstrap: str, topics: dict[str, str], want: 
     if child.returncode:
         print(stderr.decode("utf-8", "replace")[-2000:], file=sys.stderr)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return RunResult(seen, errors, wall, cpu, child.returncode or 0, _summary(stderr))
+    return RunResult(seen, errors, wall, cpu, child.returncode or 0, _summary(stderr),
+                     _line(stderr, "cpu: this process"))
 
 
 def _summary(stderr: bytes) -> str:
     """The run's "done: ..." line, from plain or JSON log lines."""
+    return _line(stderr, "done:") or "(no summary line)"
+
+
+def _line(stderr: bytes, start: str) -> str:
+    """The last line saying ``start...``, from plain or JSON log lines ("": none)."""
     for line in reversed(stderr.decode("utf-8", "replace").splitlines()):
-        if "done:" in line:
-            return line[line.index("done:") :].rstrip('"}')
-    return "(no summary line)"
+        if start in line:
+            return line[line.index(start) :].rstrip('"}')
+    return ""
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -394,8 +407,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=32, help="fetch workers (and bare loop)")
     parser.add_argument(
         "--processes",
+        default="auto",
+        help="pipeline.processes of the measured run: crawl processes (default auto: one "
+        "per core); a second run with 1 is measured beside it (--compare 0 skips it)",
+    )
+    parser.add_argument("--compare", type=int, default=1,
+                        help="also measure processes=1 in the same run (default 1: yes)")
+    parser.add_argument(
+        "--extract-processes",
         default="",
-        help="pipeline.extract_processes for the run (default: Kabar's own)",
+        help="pipeline.extract_processes for the runs (default: Kabar's own)",
     )
     parser.add_argument(
         "--corpus",
@@ -424,19 +445,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-p99-ms", type=float, default=TARGET_P99_MS)
 
 
+def _pipeline_lines(processes: str, extract: str) -> str:
+    lines = [f'processes = "{processes}"']
+    if extract:
+        lines.append(f'extract_processes = "{extract}"')
+    return "\n".join(lines)
+
+
 def main(args: argparse.Namespace) -> int:
     from kabar.broker import EmbeddedBroker
+    from kabar.errors import ConfigError
+    from kabar.processes import processes_for
 
     corpus = default_corpus() if args.corpus is None else args.corpus
     spec = SiteSpec(args.articles, args.multi_page_share, args.pages_per_article, corpus)
     templates = site_templates(spec)
-    processes = (
-        f'extract_processes = "{args.processes}"'
-        if args.processes and not args.processes.isdigit()
-        else f"extract_processes = {args.processes}"
-        if args.processes
-        else ""
-    )
+    try:
+        count = processes_for(args.processes)
+    except ConfigError as exc:
+        print(f"kabar bench e2e: {exc.detail}", file=sys.stderr)
+        return 2
+    measured = _pipeline_lines(args.processes, args.extract_processes)
+    single = _pipeline_lines("1", args.extract_processes)
+    label = (f"processes={args.processes}"
+             + (f" ({count} crawl processes beside discovery + stories)" if count > 1
+                else " (every stage in one process)"))
     failures: list[str] = []
     with serve_site(spec) as site, EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as tmp:
         urls = [u for pages in page_urls(spec, templates, site.base) for u in pages]
@@ -447,49 +480,39 @@ def main(args: argparse.Namespace) -> int:
             f"{spec.multi_page_share:.0%} of articles on {spec.pages_per_article} pages; "
             f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} before the run"
         )
+        print(f"measured: {label}" + ("; compared with processes=1 in the same run"
+                                      if args.compare and count > 1 else ""))
         bare_before = asyncio.run(bare_rate(urls, args.workers))
         print(f"bare httpx loop: {bare_before:.0f} pages/s ({len(urls)} pages, "
               f"{args.workers} workers, one host)")
 
-        run = _run(
-            Path(tmp) / "full",
-            spec,
-            site.base,
-            broker.bootstrap,
-            args.workers,
-            1e9,
-            1_000_000,
-            processes,
-            spec.articles,
-        )
+        def full(pipeline: str, name: str) -> RunResult:
+            return _run(Path(tmp) / name, spec, site.base, broker.bootstrap, args.workers,
+                        1e9, 1_000_000, pipeline, spec.articles)
+
+        run = full(measured, "full")
+        base = full(single, "single") if args.compare and count > 1 else None
         bare_after = asyncio.run(bare_rate(urls, args.workers))
-        bare = (bare_before + bare_after) / 2  # the machine's load drifts: bracket the run
-        print(f"bare httpx loop again after the run: {bare_after:.0f} pages/s; "
+        bare = (bare_before + bare_after) / 2  # the machine's load drifts: bracket the runs
+        print(f"bare httpx loop again after the runs: {bare_after:.0f} pages/s; "
               f"yardstick {bare:.0f} pages/s")
-        pages_s = run.pages / run.span_s if run.span_s else 0.0
-        articles_s = len(run.seen) / run.span_s if run.span_s else 0.0
-        ratio = pages_s / bare if bare else 0.0
-        print(
-            f"kabar run --once: {pages_s:.0f} pages/s, {articles_s:.0f} articles/s "
-            f"({len(run.seen)} articles of {spec.articles}, {run.pages} pages, "
-            f"dead letters: {dict(run.errors) or 'none'}) over {run.span_s:.1f} s first fetch "
-            f"→ last send; "
-            f"{run.wall_s:.1f} s with start-up; exit {run.returncode}"
-        )
-        print(f"  its summary: {run.summary}")
-        cores = run.cpu_s / run.wall_s if run.wall_s else 0.0
-        per_article = run.cpu_s / max(1, len(run.seen)) * 1000
-        print(
-            f"kabar CPU: {run.cpu_s:.1f} s = {per_article:.1f} ms per article "
-            f"(start-up included), {cores:.2f} cores busy on average"
-        )
+        ratio, articles_s = _report_run(f"kabar run --once {label}", run, bare, spec)
+        if base is not None:
+            base_ratio, base_articles_s = _report_run("kabar run --once processes=1", base,
+                                                      bare, spec)
+            print(f"processes={args.processes} against processes=1: ratio {ratio:.2f} vs "
+                  f"{base_ratio:.2f}, {articles_s:.0f} vs {base_articles_s:.0f} articles/s "
+                  f"(×{articles_s / base_articles_s if base_articles_s else 0:.2f})")
         _check(failures, "ratio to bare httpx", ratio, args.min_ratio, higher=True)
         _check(failures, "articles/s", articles_s, args.min_articles_s, higher=True)
         if len(run.seen) < spec.articles:
             failures.append(f"only {len(run.seen)} of {spec.articles} articles published")
 
         if args.paced_rate > 0:
-            _paced(args, spec, corpus, broker.bootstrap, processes, Path(tmp), failures)
+            _paced(args, spec, corpus, broker.bootstrap, measured, Path(tmp), failures, label)
+            if base is not None:
+                _paced(args, spec, corpus, broker.bootstrap, single, Path(tmp) / "single",
+                       None, "processes=1")
 
         if args.stage_sample > 0:
             sample = page_urls(spec, templates, site.base)[: args.stage_sample]
@@ -506,8 +529,32 @@ def main(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _report_run(name: str, run: RunResult, bare: float, spec: SiteSpec) -> tuple[float, float]:
+    """Print one full run's figures; its ratio to the bare loop and articles/s."""
+    pages_s = run.pages / run.span_s if run.span_s else 0.0
+    articles_s = len(run.seen) / run.span_s if run.span_s else 0.0
+    ratio = pages_s / bare if bare else 0.0
+    print(
+        f"{name}: {pages_s:.0f} pages/s = {ratio:.2f}× bare, {articles_s:.0f} articles/s "
+        f"({len(run.seen)} articles of {spec.articles}, {run.pages} pages, "
+        f"dead letters: {dict(run.errors) or 'none'}) over {run.span_s:.1f} s first fetch "
+        f"→ last send; "
+        f"{run.wall_s:.1f} s with start-up; exit {run.returncode}"
+    )
+    print(f"  its summary: {run.summary}")
+    if run.split:
+        print(f"  {run.split}")
+    cores = run.cpu_s / run.wall_s if run.wall_s else 0.0
+    per_article = run.cpu_s / max(1, len(run.seen)) * 1000
+    print(
+        f"  CPU: {run.cpu_s:.1f} s = {per_article:.1f} ms per article "
+        f"(start-up included, all its processes), {cores:.2f} cores busy on average"
+    )
+    return ratio, articles_s
+
+
 def _paced(args: argparse.Namespace, spec: SiteSpec, corpus: str, bootstrap: str,
-           processes: str, tmp: Path, failures: list[str]) -> None:
+           processes: str, tmp: Path, failures: list[str] | None, label: str) -> None:
     """The latency run: a site that answers after ``--paced-latency-ms`` (a network
     stand-in) crawled by rate × latency workers, so pages arrive at about the asked
     rate, politeness limits aside; fetch-to-ack read from the events as they come."""
@@ -522,7 +569,7 @@ def _paced(args: argparse.Namespace, spec: SiteSpec, corpus: str, bootstrap: str
     multi = [(s.read_at - s.fetched_at) * 1000 for s in run.seen if s.pages > 1]
     rate = run.pages / run.span_s if run.span_s else 0.0
     p99 = _percentile(lags, 0.99)
-    print(f"paced run ({args.paced_rate:.0f} pages/s asked: {workers} workers, "
+    print(f"paced run, {label} ({args.paced_rate:.0f} pages/s asked: {workers} workers, "
           f"{args.paced_latency_ms:.0f} ms per answer; {rate:.0f} pages/s reached, "
           f"{len(run.seen)} articles): fetch-to-ack p50 {_percentile(lags, 0.5):.0f} ms, "
           f"p99 {p99:.0f} ms; multi-page articles p50 {_percentile(multi, 0.5):.0f} ms, "
@@ -532,6 +579,8 @@ def _paced(args: argparse.Namespace, spec: SiteSpec, corpus: str, bootstrap: str
     print(f"  of which fetch → handed to the producer p50 {_percentile(inside, 0.5):.0f} ms, "
           f"p99 {_percentile(inside, 0.99):.0f} ms; producer → consumer p50 "
           f"{_percentile(after, 0.5):.0f} ms, p99 {_percentile(after, 0.99):.0f} ms")
+    if failures is None:  # a comparison: no target
+        return
     _check(failures, "p99 fetch-to-ack ms", p99, args.max_p99_ms, higher=False)
     if rate < args.min_paced_share * args.paced_rate:
         failures.append(f"paced run reached {rate:.0f} of {args.paced_rate:.0f} pages/s")

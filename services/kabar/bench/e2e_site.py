@@ -222,7 +222,9 @@ def generated_templates(count: int = 4) -> tuple[list[Template], tuple[str, ...]
             f'<aside><ul class="terkait">{related}</ul></aside></main>'
             "<footer>Hak cipta redaksi</footer></body></html>"
         )
-        templates.append(cut(f"generated_{n}", GENERATED_PORTAL, html))
+        # A portal each, as the corpus's templates mostly are: crawl processes share
+        # the work out by portal.
+        templates.append(cut(f"generated_{n}", f"{GENERATED_PORTAL}{n}", html))
     return templates, vocabulary
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from kabar.publish import Outgoing
     from kabar.settings import Settings
@@ -33,15 +33,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run one stage of a distributed deployment (needs [broker] "
                              "bootstrap_servers and Redis at [cluster] status_url); "
                              "default: every stage in this process")
+    parser.add_argument("--processes", metavar="N|auto",
+                        help="run the crawl stage (fetch + extract) in N processes beside "
+                             "this one (auto: one per core; 1: all in this process); "
+                             "default [pipeline] processes")
+    # A crawl process started by `--processes`: its frontier partitions, where its counts go.
+    parser.add_argument("--partitions", help=argparse.SUPPRESS)
+    parser.add_argument("--report", help=argparse.SUPPRESS)
 
 
 def main(args: argparse.Namespace) -> int:
     from kabar.errors import KabarError
     from kabar.logs import setup_logging
-    from kabar.settings import load_settings
+    from kabar.processes import parse_partitions
+    from kabar.settings import load_settings, validate
 
     try:
         settings = load_settings(args.config)
+        if args.processes is not None:
+            settings.pipeline.processes = args.processes
+            validate(settings)
+        partitions = parse_partitions(args.partitions) if args.partitions else None
         setup_logging(settings.log.level, settings.log.format)
     except KabarError as exc:
         return fail(f"{exc.detail}", 2)
@@ -49,12 +61,14 @@ def main(args: argparse.Namespace) -> int:
     if problem is not None:
         return fail_logged(settings, *problem)
     say = sayer(settings)
-    warn_switched_target(settings)
+    if partitions is None:  # a run's crawl process publishes where the run does
+        warn_switched_target(settings)
     output: IO[bytes] | None = None
     try:
         if args.output:
             output = sys.stdout.buffer if args.output == "-" else Path(args.output).open("wb")  # noqa: SIM115
-        counts, written = asyncio.run(_run(settings, args.once, output, say, args.role))
+        counts, written = asyncio.run(_run(settings, args.once, output, say, args.role,
+                                           partitions))
     except KabarError as exc:
         return fail_logged(settings, _with_fix(exc.detail), 1)
     except OSError as exc:  # a busy port after the preflight, an unwritable -o file
@@ -63,6 +77,14 @@ def main(args: argparse.Namespace) -> int:
     finally:
         if output is not None and output is not sys.stdout.buffer:
             output.close()
+    if args.report:  # a crawl process of `--processes`: its counts and CPU for the run
+        import resource
+
+        import orjson
+
+        used = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+        counts["cpu_ms"] = round(sum(u.ru_utime + u.ru_stime for u in used) * 1000)
+        Path(args.report).write_bytes(orjson.dumps(dict(counts)))
     return finish(settings, counts, written, say)
 
 
@@ -142,8 +164,11 @@ def sayer(settings: Settings) -> Callable[[str], None]:
 async def _run(
     settings: Settings, once: bool, output: IO[bytes] | None, say: Callable[[str], None],
     role: str | None = None,
+    partitions: Sequence[int] | None = None,
 ) -> tuple[Counter[str], dict[str, str]]:
-    """Run the service with the archive and ``-o`` attached to the publisher's acks."""
+    """Run the service with the archive and ``-o`` attached to the publisher's acks
+    (the output topics only: not the frontier or the extracted articles between
+    the stages)."""
     from kabar.archive import EventArchive, LineOutput
     from kabar.rundir import announce_broker, withdraw_broker
     from kabar.service import run_service
@@ -153,8 +178,11 @@ async def _run(
     archive = EventArchive(archive_dir(settings)) if archive_enabled(settings) else None
     lines = LineOutput(output, settings.broker.articles_topic) if output else None
     sinks = [s for s in (archive, lines) if s is not None]
+    between = {settings.cluster.frontier_topic, settings.cluster.extracted_topic}
 
     def on_ack(record: Outgoing) -> None:
+        if record.topic in between:
+            return
         for sink in sinks:
             sink.write(record)
 
@@ -164,7 +192,8 @@ async def _run(
 
     try:
         counts = await run_service(settings, once=once, say=say, on_ready=on_ready,
-                                   on_ack=on_ack if sinks else None, role=role)
+                                   on_ack=on_ack if sinks else None, role=role,
+                                   partitions=partitions)
     finally:
         withdraw_broker(data_dir)
         if archive is not None:
