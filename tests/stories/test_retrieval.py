@@ -200,3 +200,48 @@ def test_heaviest_first_is_a_stable_sort_prefix(size: int) -> None:
         expected = np.argsort(-weights, kind="stable")[: stories.ARTICLE_TERMS]
         got = stories._heaviest_first(weights, stories.ARTICLE_TERMS)
         assert got.tolist() == expected.tolist()
+
+
+def _reference_spread(clusterer: StoryClusterer, term: str) -> float:
+    stories_using = len(clusterer._postings.get(term, b"")) // 8
+    return math.log(clusterer.held_count + stories.SPREAD_PRIOR) - math.log(stories_using + 1.0)
+
+
+def test_profile_weights_and_norms_are_the_plain_loops_bit_for_bit(
+    settings: DedupSettings,
+) -> None:
+    # The profile weighting, story norms and probe weights run in C-level maps; they
+    # must give the very floats the plain loops give (scores feed verdicts and events).
+    clusterer = StoryClusterer(settings)
+    rng = random.Random(9)
+    for i in range(60):
+        clusterer.assign(f"isi-{i}", _filler(rng, i), T0 + timedelta(minutes=i))
+    for sample in SAMPLES:
+        clusterer.assign(sample.key, sample.article, sample.when)
+    df = clusterer._df
+    checked_bigrams = 0
+    for story in list(clusterer._stories.values()):
+        known = next(iter(story.centroid)).split(" ")[0]
+        unmet = {"kata-yang-belum-pernah": 0.5, "belum pernah": 0.25, f"{known} baru": 0.125}
+        profile = {**story.centroid, **unmet}
+        expected = {t: x * (df._base() - math.log(df.df(t) + 1.0)) for t, x in profile.items()}
+        assert df.weighted(profile) == expected
+        assert list(df.weighted(profile)) == list(profile)
+        checked_bigrams += sum(" " in t for t in story.centroid)
+        squares = 0.0
+        for term, x in df.weighted(story.centroid).items():
+            squares += (x * _reference_spread(clusterer, term)) ** 2
+        story.norms_at = -1
+        assert clusterer._norms(story)[0] == math.sqrt(squares)
+    assert checked_bigrams > 0
+    for i in range(60, 70):
+        article = _filler(rng, i)
+        doc = clusterer._features(f"isi-{i}", article, T0, BodyWords.of(article.paragraphs))
+        probe = clusterer._probe(doc)
+        weights, squares = [], 0.0
+        for (term, x), idf in zip(doc.vector.items(), doc.idf, strict=True):
+            spread = _reference_spread(clusterer, term)
+            squares += (x * spread) ** 2
+            weights.append(x * spread * spread * idf)
+        assert probe.weights == tuple(weights)
+        assert probe.norm == math.sqrt(squares)

@@ -199,6 +199,8 @@ class StoryStream:
             paragraphs=paragraphs,
             portal=portal,
             published_at=when.isoformat().replace("+00:00", "Z"),
+            # Named, as extraction names every article it hands on (see ArticleFactory).
+            language="id",
         )
         return article, when
 
