@@ -288,6 +288,9 @@ class FrontierSource:
             heartbeat_interval_ms=self.settings.heartbeat_interval_ms,
             rebalance_timeout_ms=self.settings.session_timeout_ms,
             max_poll_interval_ms=600_000,
+            # Tansu holds a fetch its full max wait when the records are few: short, or a
+            # crawl worker idles up to 500 ms between batches of the frontier.
+            fetch_max_wait_ms=50,
             **self.security,
         )
         if self.partitions is None:
