@@ -353,18 +353,8 @@ async def _orchestrate(
         stopping.set()
         front.request_stop()
 
-    async def ready() -> tuple[bool, str]:
-        if not stories.running:
-            return False, "stories stage not running"
-        if not await run.publisher.healthy():
-            return False, "broker unreachable"
-        return True, "ok"
-
-    server = None
-    if settings.metrics.enabled:
-        server = ObservabilityServer(settings.metrics.host, settings.metrics.port, ready)
-        port = await server.start()
-        run.say(f"metrics on http://{settings.metrics.host}:{port}/metrics")
+    server = await _observe(settings, lambda: stories.running, "stories stage",
+                            run.publisher, run.say)
     _install_signal_handlers(request_stop)
     await lag.start()
     await extracted.start()
@@ -528,18 +518,7 @@ async def _supervise(
     say: Callable[[str], None],
     on_ready: ReadyHook | None,
 ) -> Counter[str]:
-    async def ready() -> tuple[bool, str]:
-        if not pipeline.running:
-            return False, "pipeline not running"
-        if not await publisher.healthy():
-            return False, "broker unreachable"
-        return True, "ok"
-
-    server = None
-    if settings.metrics.enabled:
-        server = ObservabilityServer(settings.metrics.host, settings.metrics.port, ready)
-        port = await server.start()
-        say(f"metrics on http://{settings.metrics.host}:{port}/metrics")
+    server = await _observe(settings, lambda: pipeline.running, "pipeline", publisher, say)
     # Load the language model now, not inside the first article's latency.
     await asyncio.to_thread(detect_language, "Kabar siap menerima berita hari ini.")
     _install_signal_handlers(pipeline.request_stop)
@@ -553,6 +532,27 @@ async def _supervise(
         _remove_signal_handlers()
         if server is not None:
             await server.stop()
+
+
+async def _observe(
+    settings: Settings, running: Callable[[], bool], what: str, publisher: Publisher,
+    say: Callable[[str], None],
+) -> ObservabilityServer | None:
+    """Serve /metrics and /ready (ready: ``what`` runs and the broker answers)."""
+    if not settings.metrics.enabled:
+        return None
+
+    async def ready() -> tuple[bool, str]:
+        if not running():
+            return False, f"{what} not running"
+        if not await publisher.healthy():
+            return False, "broker unreachable"
+        return True, "ok"
+
+    server = ObservabilityServer(settings.metrics.host, settings.metrics.port, ready)
+    port = await server.start()
+    say(f"metrics on http://{settings.metrics.host}:{port}/metrics")
+    return server
 
 
 def _install_signal_handlers(stop: Callable[[], None]) -> None:

@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -192,20 +192,7 @@ def test_a_stopped_run_leaves_its_unfinished_work_journaled_for_the_next(
                           "utf-8")
         archived = tmp_path / "data" / "events" / f"{topics['articles']}.jsonl"
         command = _command(config, "2")
-        first = subprocess.Popen([c for c in command if c != "--once"],
-                                 stderr=subprocess.PIPE, text=True, env=_env())
-        try:
-            deadline = time.monotonic() + 90
-            while _archived(archived) < 10:
-                assert time.monotonic() < deadline and first.poll() is None
-                time.sleep(0.1)
-            first.send_signal(signal.SIGTERM)
-            _, log = first.communicate(timeout=120)
-        finally:
-            if first.poll() is None:
-                first.kill()
-                first.wait()
-        assert first.returncode == 0, log[-3000:]
+        _run_then_stop(command, lambda: _archived(archived) >= 10)
         done_first = _archived(archived)
         assert done_first < spec.articles, "the run finished before the stop: nothing tested"
         second = subprocess.run(command, capture_output=True, text=True, timeout=240,
@@ -216,6 +203,25 @@ def test_a_stopped_run_leaves_its_unfinished_work_journaled_for_the_next(
                    for line in archived.read_bytes().splitlines())
     assert len(urls) == spec.articles, "work unfinished at the stop was lost"
     assert max(urls.values()) == 1, "an article was published twice"
+
+
+def _run_then_stop(command: list[str], until: Callable[[], bool]) -> None:
+    """Run the service without --once until ``until()`` holds (polled, with a
+    deadline), then SIGTERM it: it must drain and exit 0."""
+    proc = subprocess.Popen([c for c in command if c != "--once"],
+                            stderr=subprocess.PIPE, text=True, env=_env())
+    try:
+        deadline = time.monotonic() + 90
+        while not until():
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        _, log = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, log[-3000:]
 
 
 def _archived(path: Path) -> int:
@@ -243,20 +249,8 @@ def test_a_request_a_crawl_process_dead_lettered_leaves_the_journal(tmp_path: Pa
         articles = events / f"{topics['articles']}.jsonl"
         errors = events / f"{topics['errors']}.jsonl"
         command = _command(config, "2")
-        first = subprocess.Popen([c for c in command if c != "--once"],
-                                 stderr=subprocess.PIPE, text=True, env=_env())
-        try:
-            deadline = time.monotonic() + 90
-            while _archived(articles) < spec.articles or _archived(errors) < 1:
-                assert time.monotonic() < deadline and first.poll() is None
-                time.sleep(0.1)
-            first.send_signal(signal.SIGTERM)
-            _, log = first.communicate(timeout=120)
-        finally:
-            if first.poll() is None:
-                first.kill()
-                first.wait()
-        assert first.returncode == 0, log[-3000:]
+        _run_then_stop(command, lambda: _archived(articles) >= spec.articles
+                       and _archived(errors) >= 1)
         second = subprocess.run(command, capture_output=True, text=True, timeout=240,
                                 env=_env(), check=False)
     assert second.returncode == 0, second.stderr[-3000:]
