@@ -447,13 +447,12 @@ def _printed_writers(
     a story whose metadata lists writer and editor alike)."""
     raw_writers, raw_editors = printed_credits(region.text_near(CREDIT_WORDS))
     writers = normalize_authors(raw_writers, brands)
-    if not writers:
-        if len(structured) < 2 or not raw_editors:
-            return ()
-        edited = {n.casefold() for n in normalize_authors(raw_editors, brands)}
-        kept = tuple(n for n in structured if n.casefold() not in edited)
-        return kept if len(kept) < len(structured) else ()
     editors = {n.casefold() for n in normalize_authors(raw_editors, brands)}
+    if not writers:
+        if len(structured) < 2:
+            return ()
+        kept = tuple(n for n in structured if n.casefold() not in editors)
+        return kept if len(kept) < len(structured) else ()
     mine = {n.casefold() for n in structured}
     printed = {n.casefold() for n in writers}
     if not mine or (mine <= editors and not mine & printed) or mine < printed:
