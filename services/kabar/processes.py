@@ -59,7 +59,8 @@ def processes_for(setting: str, cores: int | None = None) -> int:
     if value == "auto":
         return max(1, cores if cores is not None else (os.cpu_count() or 1))
     if not value.isdigit() or int(value) < 1:
-        raise ConfigError(f"pipeline.processes = {setting!r}: 'auto' or a number ≥ 1")
+        raise ConfigError(f"pipeline.processes = {setting!r}: 'auto' (one crawl process per "
+                          "core) or a number ≥ 1")
     return int(value)
 
 

@@ -576,10 +576,9 @@ def _check_combinations(settings: Settings) -> None:
     if proxy and not proxy.startswith(("http://", "https://")):
         raise ConfigError(f"fetch.proxy = {proxy!r} should be an http:// or https:// URL "
                           "(e.g. http://proxy.example:3128)")
-    processes = settings.pipeline.processes.strip().lower()
-    if processes != "auto" and not (processes.isdigit() and int(processes) >= 1):
-        raise ConfigError(f"pipeline.processes = {settings.pipeline.processes!r}: 'auto' (one "
-                          "crawl process per core) or a number ≥ 1")
+    from kabar.processes import processes_for
+
+    processes_for(settings.pipeline.processes)  # 'auto' or a number ≥ 1, else ConfigError
     d = settings.discovery
     if d.min_poll_interval_s > d.max_poll_interval_s:
         raise ConfigError("discovery.min_poll_interval_s is above discovery.max_poll_interval_s")
