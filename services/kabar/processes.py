@@ -205,10 +205,13 @@ class CrawlProcesses:
 def child_config(settings: Settings, children: int = 1) -> str:
     """The effective settings as TOML for a crawl child: its own metrics off (one port
     per run), no progress lines (the run prints its own), ``fetch.workers`` (the run's
-    concurrent fetches) and ``extract_processes = "auto"`` (the cores) shared out among
-    the children (one extraction process each on 2 cores and 2 children). Extraction
-    stays in worker processes, not a thread of the child, for their parse time limit:
-    a hostile page costs one worker, not a crawl process."""
+    concurrent fetches of new articles) shared out among the children. Extraction
+    processes are not shared out: ``extract_processes = "auto"`` gives each child one
+    per core and the OS shares the cores, so a child whose portals are busier (or
+    paginate more) extracts at the machine's pace instead of waiting on its half (an
+    idle extraction process costs memory only). Extraction stays in worker processes,
+    not a thread of the child, for their parse time limit: a hostile page costs one
+    worker, not a crawl process."""
     from kabar.commands.config import to_toml
     from kabar.settings import archive_enabled
 
@@ -217,8 +220,9 @@ def child_config(settings: Settings, children: int = 1) -> str:
     child.pipeline.progress_interval_s = 0
     child.pipeline.processes = "1"
     child.fetch.workers = max(1, -(-settings.fetch.workers // children))
-    if child.pipeline.extract_processes.strip().lower() in ("auto", ""):
-        child.pipeline.extract_processes = str(max(1, (os.cpu_count() or 1) // children))
+    # Articles under way are finished at the run's pace, whichever child has them:
+    # portals are not equally busy, and a child's share would hold up its pages.
+    child.pipeline.pages_in_flight = settings.pipeline.pages_in_flight or settings.fetch.workers
     # The run's archive gets the children's dead letters (appended line by line).
     child.data.archive = "always" if archive_enabled(settings) else "never"
     return to_toml(child)
