@@ -17,6 +17,11 @@ never lost (the stories stage's dedup calls a page it already published
 unchanged). A child failing again and again right after its start (a broken
 installation, a bad setting) ends the run instead of looping.
 
+Each child writes its metrics to a file of the run's folder every second
+(``export_metrics``); the run's /metrics merges them with its own
+(``metrics.RunMetrics``), so an operator sees the whole run's fetches and
+extractions on one port.
+
 On a stop, children get SIGTERM and drain as a crawl role does (intake stops,
 in-flight work finishes within ``pipeline.drain_timeout_s``, offsets are
 committed); one still alive after the deadline is killed. Children die with
@@ -39,12 +44,18 @@ from pathlib import Path
 
 import orjson
 
+from kabar import metrics
 from kabar.broker import _die_with_parent
 from kabar.errors import ConfigError, KabarError
 from kabar.logs import log_event
 from kabar.settings import Settings
 
 log = logging.getLogger("kabar.processes")
+
+#: Where a crawl process writes its metrics for the run's /metrics (set per child).
+METRICS_FILE_ENV = "KABAR_CRAWL_METRICS_FILE"
+#: ... every this often, and once more when it ends.
+METRICS_EXPORT_S = 1.0
 
 #: A child that exits within this long of its start counts as failing to start ...
 QUICK_EXIT_S = 10.0
@@ -123,14 +134,26 @@ class CrawlProcesses:
     def _report(self, child: _Child) -> Path:
         return self.workdir / f"crawl-{child.index}-{child.generation}.counts.json"
 
+    def _metrics_file(self, child: _Child) -> Path:
+        return self.workdir / f"crawl-{child.index}-{child.generation}.prom"
+
+    def metric_files(self) -> list[tuple[Path, bool]]:
+        """Every metrics file the children wrote, with whether its writer is alive (a
+        restarted child's predecessor's counts stay part of the run's)."""
+        live = {self._metrics_file(c) for c in self.children
+                if c.proc is not None and c.proc.returncode is None}
+        return [(path, path in live) for path in sorted(self.workdir.glob("crawl-*.prom"))]
+
     async def _spawn(self, child: _Child) -> None:
         child.generation += 1
         command = [sys.executable, "-m", "kabar", "run", "--role", "crawl",
                    "--config", str(self._config),
                    "--partitions", ",".join(map(str, child.partitions)),
                    "--report", str(self._report(child))]
+        env = self._environment()
+        env[METRICS_FILE_ENV] = str(self._metrics_file(child))
         child.proc = await asyncio.create_subprocess_exec(
-            *command, env=self._environment(), stdin=asyncio.subprocess.DEVNULL,
+            *command, env=env, stdin=asyncio.subprocess.DEVNULL,
             preexec_fn=_die_with_parent(),
         )
         child.started = time.monotonic()
@@ -200,6 +223,19 @@ class CrawlProcesses:
             with contextlib.suppress(OSError, ValueError):
                 total.update({str(k): int(v) for k, v in orjson.loads(path.read_bytes()).items()})
         return total
+
+
+async def export_metrics(path: str) -> None:
+    """In a crawl process: write this process's metrics for the run's /metrics every
+    ``METRICS_EXPORT_S``, and once more when cancelled (the last counts)."""
+    target = Path(path)
+    try:
+        while True:
+            metrics.write_exposition(target)
+            await asyncio.sleep(METRICS_EXPORT_S)
+    finally:
+        with contextlib.suppress(OSError):
+            metrics.write_exposition(target)
 
 
 def child_config(settings: Settings, children: int = 1) -> str:

@@ -10,6 +10,7 @@ import contextlib
 import copy
 import dataclasses
 import logging
+import os
 import resource
 import signal
 import tempfile
@@ -17,7 +18,9 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 
-from kabar import statefile
+from prometheus_client import CollectorRegistry
+
+from kabar import metrics, statefile
 from kabar.broker import EmbeddedBroker
 from kabar.claims import LocalClaims
 from kabar.dedup import Deduper, content_hash
@@ -33,9 +36,16 @@ from kabar.htmlguard import HtmlLimits
 from kabar.http import ObservabilityServer
 from kabar.kafka_security import client_options
 from kabar.logs import log_event
+from kabar.metrics import RunMetrics
 from kabar.models import Article, FetchRequest
 from kabar.pipeline import Components, Pipeline, Sources
-from kabar.processes import ChildFailed, CrawlProcesses, processes_for
+from kabar.processes import (
+    METRICS_FILE_ENV,
+    ChildFailed,
+    CrawlProcesses,
+    export_metrics,
+    processes_for,
+)
 from kabar.publish import AckHook, Publisher, ensure_topics, limit_client_logs
 from kabar.roles import (
     ROLES,
@@ -184,6 +194,8 @@ async def _run_crawl(run: _Run, status: RedisStatus | None,
                             client_options(settings.broker), partitions)
     beat = (asyncio.create_task(_heartbeat(status, settings.cluster.heartbeat_interval_ms))
             if status is not None else None)
+    exported = os.environ.get(METRICS_FILE_ENV) if partitions is not None else None
+    export = asyncio.create_task(export_metrics(exported)) if exported else None
     try:
         async with _fetcher(settings) as fetcher, _extract_pool(settings) as pool:
             parts = dataclasses.replace(_parts(run, fetcher, source, None),
@@ -195,6 +207,9 @@ async def _run_crawl(run: _Run, status: RedisStatus | None,
     finally:
         if beat is not None:
             beat.cancel()
+        if export is not None:
+            export.cancel()
+            await asyncio.gather(export, return_exceptions=True)
 
 
 async def _heartbeat(status: RedisStatus, interval_ms: int) -> None:
@@ -353,8 +368,11 @@ async def _orchestrate(
         stopping.set()
         front.request_stop()
 
+    # The run's /metrics: its own and its crawl processes' (fetch, extract), merged.
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(RunMetrics(children.metric_files))
     server = await _observe(settings, lambda: stories.running, "stories stage",
-                            run.publisher, run.say)
+                            run.publisher, run.say, registry)
     _install_signal_handlers(request_stop)
     await lag.start()
     await extracted.start()
@@ -536,7 +554,7 @@ async def _supervise(
 
 async def _observe(
     settings: Settings, running: Callable[[], bool], what: str, publisher: Publisher,
-    say: Callable[[str], None],
+    say: Callable[[str], None], registry: CollectorRegistry = metrics.REGISTRY,
 ) -> ObservabilityServer | None:
     """Serve /metrics and /ready (ready: ``what`` runs and the broker answers)."""
     if not settings.metrics.enabled:
@@ -549,7 +567,7 @@ async def _observe(
             return False, "broker unreachable"
         return True, "ok"
 
-    server = ObservabilityServer(settings.metrics.host, settings.metrics.port, ready)
+    server = ObservabilityServer(settings.metrics.host, settings.metrics.port, ready, registry)
     port = await server.start()
     say(f"metrics on http://{settings.metrics.host}:{port}/metrics")
     return server
