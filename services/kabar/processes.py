@@ -55,7 +55,7 @@ log = logging.getLogger("kabar.processes")
 #: Where a crawl process writes its metrics for the run's /metrics (set per child).
 METRICS_FILE_ENV = "KABAR_CRAWL_METRICS_FILE"
 #: ... every this often, and once more when it ends.
-METRICS_EXPORT_S = 1.0
+METRICS_EXPORT_S = 5.0
 
 #: A child that exits within this long of its start counts as failing to start ...
 QUICK_EXIT_S = 10.0
@@ -241,13 +241,11 @@ async def export_metrics(path: str) -> None:
 def child_config(settings: Settings, children: int = 1) -> str:
     """The effective settings as TOML for a crawl child: its own metrics off (one port
     per run), no progress lines (the run prints its own), ``fetch.workers`` (the run's
-    concurrent fetches of new articles) shared out among the children. Extraction
-    processes are not shared out: ``extract_processes = "auto"`` gives each child one
-    per core and the OS shares the cores, so a child whose portals are busier (or
-    paginate more) extracts at the machine's pace instead of waiting on its half (an
-    idle extraction process costs memory only). Extraction stays in worker processes,
-    not a thread of the child, for their parse time limit: a hostile page costs one
-    worker, not a crawl process."""
+    concurrent fetches of new articles) and ``extract_processes = "auto"`` (the cores)
+    shared out among the children (one extraction process each on 2 cores and 2
+    children); further pages of articles under way at the run's pace. Extraction
+    stays in worker processes, not a thread of the child, for their parse time limit:
+    a hostile page costs one worker, not a crawl process."""
     from kabar.commands.config import to_toml
     from kabar.settings import archive_enabled
 
@@ -259,6 +257,10 @@ def child_config(settings: Settings, children: int = 1) -> str:
     # Articles under way are finished at the run's pace, whichever child has them:
     # portals are not equally busy, and a child's share would hold up its pages.
     child.pipeline.pages_in_flight = settings.pipeline.pages_in_flight or settings.fetch.workers
+    if child.pipeline.extract_processes.strip().lower() in ("auto", ""):
+        # Each one costs start-up CPU (imports, the language model) whether used or not;
+        # a child with one to a core's share was as fast in the paced run as with two.
+        child.pipeline.extract_processes = str(max(1, (os.cpu_count() or 1) // children))
     # The run's archive gets the children's dead letters (appended line by line).
     child.data.archive = "always" if archive_enabled(settings) else "never"
     return to_toml(child)
