@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -213,3 +218,74 @@ def child(metric: Any, *values: str) -> Any:
     Label values are bounded (portals, stages, reasons), so the cache stays small.
     """
     return _child(metric, values)
+
+
+# --- the crawl processes of ``kabar run --processes N`` ---------------------------------------
+#: Gauges whose run-wide value is the highest of the processes', not their sum.
+_HIGHEST = frozenset({"kabar_pipeline_running"})
+
+
+def write_exposition(path: Path, registry: CollectorRegistry = REGISTRY) -> None:
+    """This process's metrics in the text format, replacing ``path`` whole (a reader
+    never sees half a file): how a crawl process hands its counts to the run's /metrics."""
+    partial = path.with_name(path.name + ".part")
+    partial.write_bytes(generate_latest(registry))
+    os.replace(partial, path)
+
+
+class RunMetrics:
+    """The run's /metrics: this process's own metrics merged with those its crawl
+    processes wrote (``write_exposition``), one family per name as Prometheus wants.
+    Counters and histograms are summed over every process that ran, a restarted
+    one's predecessor included (its last file stays), so the run's totals never go
+    down; gauges are summed over the live processes only (queue depths, work in
+    flight), ``kabar_pipeline_running`` is the highest; ``_created`` the earliest.
+
+    ``files`` lists the written files with whether their process is alive."""
+
+    def __init__(self, files: Callable[[], Iterable[tuple[Path, bool]]],
+                 registry: CollectorRegistry = REGISTRY) -> None:
+        self._files = files
+        self._registry = registry
+
+    def collect(self) -> Iterator[Metric]:
+        merged: dict[str, tuple[Metric, dict[_Key, _Sample]]] = {}
+        for family in self._registry.collect():
+            _merge(merged, family)
+        for path, live in self._files():
+            try:
+                text = path.read_text("utf-8")
+            except OSError:  # not written yet, or a process starting over
+                continue
+            for family in text_string_to_metric_families(text):
+                if live or family.type != "gauge":
+                    _merge(merged, family)
+        for family, values in merged.values():
+            out = Metric(family.name, family.documentation, family.type, family.unit)
+            for (name, _), (labels, value) in values.items():
+                out.add_sample(name, labels, value)
+            yield out
+
+
+_Key = tuple[str, tuple[tuple[str, str], ...]]
+_Sample = tuple[dict[str, str], float]
+
+
+def _merge(merged: dict[str, tuple[Metric, dict[_Key, _Sample]]], family: Metric) -> None:
+    entry = merged.get(family.name)
+    if entry is None:
+        entry = merged[family.name] = (family, {})
+    values = entry[1]
+    for sample in family.samples:
+        key = (sample.name, tuple(sorted(sample.labels.items())))
+        old = values.get(key)
+        if old is None:
+            values[key] = (sample.labels, sample.value)
+            continue
+        if sample.name.endswith("_created"):
+            value = min(old[1], sample.value)
+        elif family.name in _HIGHEST:
+            value = max(old[1], sample.value)
+        else:
+            value = old[1] + sample.value
+        values[key] = (old[0], value)

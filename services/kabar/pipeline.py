@@ -172,7 +172,8 @@ class Pipeline:
         self._dedup_settled = asyncio.Event()
         self._dedup_settled.set()
         #: Multi-page articles waiting for their further pages (``kabar.assembly``).
-        self.assembly = Assembly(p.max_assembling, settings.fetch.workers, p.pages_timeout_s)
+        self.assembly = Assembly(p.max_assembling, p.pages_in_flight or settings.fetch.workers,
+                                 p.pages_timeout_s)
 
     # --- lifecycle ---------------------------------------------------------
     def request_stop(self) -> None:
@@ -473,11 +474,19 @@ class Pipeline:
         async def page(url: str) -> Article:
             request = FetchRequest(url=url, portal=portal, source="pagination")
             # Urgent: an article already under way is finished before new ones start.
-            fetched = await self.parts.fetcher.fetch(request)
+            try:
+                fetched = await self.parts.fetcher.fetch(request)
+            finally:
+                urgent.fetched(url)
             return await self._extract_page(fetched, portal, urgent=True)
 
+        # Its pages take their hosts' next slots, before new articles of those hosts.
+        urgent = self.fetch_q.urgent(urls)
         try:
-            got = await self.assembly.gather(urls, page)
+            try:
+                got = await self.assembly.gather(urls, page)
+            finally:
+                urgent.close()
             for url, exc in got.failures:
                 await self.dead_letter(url, portal, exc, 1)
             article = self.parts.stitch(first, got.articles) if got.articles else first

@@ -1,4 +1,5 @@
-"""The crawl processes of ``kabar run --processes N``: one machine's cores all work.
+"""The crawl processes of ``kabar run --processes N``, and the run that orchestrates
+them (``run_processes``): one machine's cores all work.
 
 One ``kabar run`` keeps discovery and the stories stage (dedup, stories, publish)
 in its own process and starts N crawl processes beside it: each is ``kabar run
@@ -17,6 +18,11 @@ never lost (the stories stage's dedup calls a page it already published
 unchanged). A child failing again and again right after its start (a broken
 installation, a bad setting) ends the run instead of looping.
 
+Each child writes its metrics to a file of the run's folder every second
+(``export_metrics``); the run's /metrics merges them with its own
+(``metrics.RunMetrics``), so an operator sees the whole run's fetches and
+extractions on one port.
+
 On a stop, children get SIGTERM and drain as a crawl role does (intake stops,
 in-flight work finishes within ``pipeline.drain_timeout_s``, offsets are
 committed); one still alive after the deadline is killed. Children die with
@@ -27,24 +33,40 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import dataclasses
 import logging
 import os
+import resource
 import signal
 import sys
+import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
+from kabar import metrics
 from kabar.broker import _die_with_parent
+from kabar.claims import LocalClaims
 from kabar.errors import ConfigError, KabarError
 from kabar.logs import log_event
 from kabar.settings import Settings
 
+if TYPE_CHECKING:
+    from kabar.pipeline import Pipeline
+    from kabar.roles import DiscoveryPipeline, GroupLag, StoriesStage
+    from kabar.service import _Run
+
 log = logging.getLogger("kabar.processes")
+
+#: Where a crawl process writes its metrics for the run's /metrics (set per child).
+METRICS_FILE_ENV = "KABAR_CRAWL_METRICS_FILE"
+#: ... every this often, and once more when it ends.
+METRICS_EXPORT_S = 5.0
 
 #: A child that exits within this long of its start counts as failing to start ...
 QUICK_EXIT_S = 10.0
@@ -123,14 +145,26 @@ class CrawlProcesses:
     def _report(self, child: _Child) -> Path:
         return self.workdir / f"crawl-{child.index}-{child.generation}.counts.json"
 
+    def _metrics_file(self, child: _Child) -> Path:
+        return self.workdir / f"crawl-{child.index}-{child.generation}.prom"
+
+    def metric_files(self) -> list[tuple[Path, bool]]:
+        """Every metrics file the children wrote, with whether its writer is alive (a
+        restarted child's predecessor's counts stay part of the run's)."""
+        live = {self._metrics_file(c) for c in self.children
+                if c.proc is not None and c.proc.returncode is None}
+        return [(path, path in live) for path in sorted(self.workdir.glob("crawl-*.prom"))]
+
     async def _spawn(self, child: _Child) -> None:
         child.generation += 1
         command = [sys.executable, "-m", "kabar", "run", "--role", "crawl",
                    "--config", str(self._config),
                    "--partitions", ",".join(map(str, child.partitions)),
                    "--report", str(self._report(child))]
+        env = self._environment()
+        env[METRICS_FILE_ENV] = str(self._metrics_file(child))
         child.proc = await asyncio.create_subprocess_exec(
-            *command, env=self._environment(), stdin=asyncio.subprocess.DEVNULL,
+            *command, env=env, stdin=asyncio.subprocess.DEVNULL,
             preexec_fn=_die_with_parent(),
         )
         child.started = time.monotonic()
@@ -202,11 +236,25 @@ class CrawlProcesses:
         return total
 
 
+async def export_metrics(path: str) -> None:
+    """In a crawl process: write this process's metrics for the run's /metrics every
+    ``METRICS_EXPORT_S``, and once more when cancelled (the last counts)."""
+    target = Path(path)
+    try:
+        while True:
+            metrics.write_exposition(target)
+            await asyncio.sleep(METRICS_EXPORT_S)
+    finally:
+        with contextlib.suppress(OSError):
+            metrics.write_exposition(target)
+
+
 def child_config(settings: Settings, children: int = 1) -> str:
     """The effective settings as TOML for a crawl child: its own metrics off (one port
     per run), no progress lines (the run prints its own), ``fetch.workers`` (the run's
-    concurrent fetches) and ``extract_processes = "auto"`` (the cores) shared out among
-    the children (one extraction process each on 2 cores and 2 children). Extraction
+    concurrent fetches of new articles) and ``extract_processes = "auto"`` (the cores)
+    shared out among the children (one extraction process each on 2 cores and 2
+    children); further pages of articles under way at the run's pace. Extraction
     stays in worker processes, not a thread of the child, for their parse time limit:
     a hostile page costs one worker, not a crawl process."""
     from kabar.commands.config import to_toml
@@ -217,7 +265,12 @@ def child_config(settings: Settings, children: int = 1) -> str:
     child.pipeline.progress_interval_s = 0
     child.pipeline.processes = "1"
     child.fetch.workers = max(1, -(-settings.fetch.workers // children))
+    # Articles under way are finished at the run's pace, whichever child has them:
+    # portals are not equally busy, and a child's share would hold up its pages.
+    child.pipeline.pages_in_flight = settings.pipeline.pages_in_flight or settings.fetch.workers
     if child.pipeline.extract_processes.strip().lower() in ("auto", ""):
+        # Each one costs start-up CPU (imports, the language model) whether used or not;
+        # a child with one to a core's share was as fast in the paced run as with two.
         child.pipeline.extract_processes = str(max(1, (os.cpu_count() or 1) // children))
     # The run's archive gets the children's dead letters (appended line by line).
     child.data.archive = "always" if archive_enabled(settings) else "never"
@@ -240,3 +293,219 @@ def parse_partitions(text: str) -> Sequence[int]:
         raise ConfigError(f"--partitions {text!r}: frontier partition numbers, "
                           "comma-separated")
     return parts
+
+
+# --- the run: discovery and the stories stage here, the crawl in the children ------------
+
+
+async def run_processes(run: _Run, count: int) -> Counter[str]:
+    """``pipeline.processes`` > 1: discovery and the stories stage here, the crawl stage
+    in ``count`` child processes (``kabar.processes``), joined by the roles' topics.
+
+    ``--once`` ends when discovery's pass is on the frontier, the crawl processes
+    have committed past all of it (so all they made is acknowledged), and the
+    stories stage has consumed and published everything they made. A stop
+    (SIGINT/SIGTERM) ends intake, lets the children drain, then the stories stage
+    takes in what they made, each within ``pipeline.drain_timeout_s``."""
+    from kabar.dedup import Deduper
+    from kabar.discovery import Discovery, SeenStore
+    from kabar.roles import DiscoveryPipeline, GroupLag, StoriesStage
+    from kabar.service import _fetcher, _NoSources, _parts, _source_error_hook
+
+    settings = run.settings
+    seen = SeenStore(settings.discovery.seen_path, settings.discovery.seen_max_entries)
+    deduper = Deduper(settings.dedup)
+    # Discovery claims; the stories stage marks done on ack, settling the request.
+    claims = _Finishing(seen)
+    b, c = settings.broker, settings.cluster
+    fresh = not b.bootstrap_servers and b.embedded_storage.startswith("memory:")
+    lag = GroupLag(settings, run.publisher.bootstrap, c.crawl_group, c.frontier_topic,
+                   c.frontier_partitions)
+    extracted = GroupLag(settings, run.publisher.bootstrap, c.stories_group,
+                         c.extracted_topic, 1)
+    try:
+        async with _fetcher(settings) as fetcher:
+            holder: list[Pipeline] = []
+            discovery = Discovery(settings.portals, settings.discovery, fetcher, seen,
+                                  on_error=_source_error_hook(holder), claims=claims)
+            front = DiscoveryPipeline(copy.deepcopy(settings), dataclasses.replace(
+                _parts(run, fetcher, discovery, None), claims=claims))
+            # Requests stay journaled until the stories stage is done with their URL.
+            front.hold = front.journal_outlives_run = True
+            claims.front = front
+            holder.append(front)
+            stories = StoriesStage(copy.deepcopy(settings), dataclasses.replace(
+                _parts(run, fetcher, _NoSources(), deduper), claims=claims),
+                run.publisher.bootstrap, fresh=fresh)
+            with tempfile.TemporaryDirectory(prefix="kabar-crawl-") as workdir:
+                children = CrawlProcesses(settings, run.publisher.bootstrap, count,
+                                          Path(workdir), run.say)
+                try:
+                    counts = await _orchestrate(run, front, stories, children, lag, extracted)
+                finally:
+                    front.close_journal()
+    finally:
+        try:
+            deduper.close()
+        finally:
+            seen.close()
+    return counts
+
+
+class _Finishing(LocalClaims):
+    """The run's claims: a URL done (what the stories stage made of it acknowledged,
+    or unchanged) also settles discovery's journaled request for it."""
+
+    front: DiscoveryPipeline | None = None
+
+    def done(self, canonical: str) -> None:
+        super().done(canonical)
+        if self.front is not None:
+            self.front.finished(canonical)
+
+
+async def _orchestrate(
+    run: _Run, front: DiscoveryPipeline, stories: StoriesStage, children: CrawlProcesses,
+    lag: GroupLag, extracted: GroupLag,
+) -> Counter[str]:
+    from prometheus_client import CollectorRegistry
+
+    from kabar.metrics import RunMetrics
+    from kabar.service import (
+        _install_signal_handlers,
+        _observe,
+        _progress,
+        _remove_signal_handlers,
+    )
+
+    settings = run.settings
+    stopping = asyncio.Event()
+
+    def request_stop() -> None:
+        stopping.set()
+        front.request_stop()
+
+    # The run's /metrics: its own and its crawl processes' (fetch, extract), merged.
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(RunMetrics(children.metric_files))
+    server = await _observe(settings, lambda: stories.running, "stories stage",
+                            run.publisher, run.say, registry)
+    _install_signal_handlers(request_stop)
+    await lag.start()
+    await extracted.start()
+    stage = asyncio.create_task(stories.run())
+    progress = asyncio.create_task(_progress(stories, settings, run.say))
+    failed = asyncio.create_task(children.failed.wait())
+    settler = asyncio.create_task(_settle_loop(front, stories, lag, extracted,
+                                               settings.cluster.snapshot_interval_s))
+    fed: asyncio.Task[Counter[str]] | None = None
+    try:
+        await children.start()
+        # Discovery feeds the crawl once the stories stage reads what it makes: the first
+        # articles must not wait out the stage's start-up.
+        consuming = asyncio.create_task(stories.consuming.wait())
+        await asyncio.wait({consuming, stage, failed}, return_when=asyncio.FIRST_COMPLETED)
+        consuming.cancel()
+        if run.on_ready is not None:
+            run.on_ready(front, run.publisher.bootstrap)
+        fed = asyncio.create_task(front.run(once=run.once))
+        await asyncio.wait({fed, failed, stage}, return_when=asyncio.FIRST_COMPLETED)
+        once = fed.done() and run.once and not stopping.is_set()
+        if once:
+            await _until(lambda: _caught_up(lag), children, stage, stopping)
+        front.request_stop()
+        await fed
+        await children.stop(settings.pipeline.drain_timeout_s + 15.0)
+        if children.failed.is_set():
+            raise ChildFailed(children.failure)
+        if stage.done():
+            await stage  # its exception, if it failed
+            raise KabarError("the stories stage ended before the crawl was done",
+                             reason="stage_ended")
+        end = (await extracted.ends())[0]
+        deadline = None if run.once and not stopping.is_set() else \
+            settings.pipeline.drain_timeout_s
+        try:
+            await asyncio.wait_for(_until(lambda: _settled(stories, end), None, stage,
+                                          stopping if deadline is None else None), deadline)
+        except TimeoutError:
+            log_event(log, "WARNING", "stories stage stopped before taking in all the crawl "
+                      "made; the journal keeps those requests", end_offset=end)
+        # Also what the crawl dead-lettered or found nothing to publish in.
+        await _settle_crawled(front, stories, lag, extracted, wait_s=0.0)
+    finally:
+        progress.cancel()
+        failed.cancel()
+        settler.cancel()
+        front.request_stop()
+        if fed is not None and not fed.done():
+            await asyncio.gather(fed, return_exceptions=True)
+        await children.stop(settings.pipeline.drain_timeout_s + 15.0)
+        stories.request_stop()
+        await asyncio.gather(stage, return_exceptions=True)
+        await lag.stop()
+        await extracted.stop()
+        _remove_signal_handlers()
+        if server is not None:
+            await server.stop()
+    counts = Counter(front.counts)
+    counts.update(stories.counts)
+    crawled = children.counts()
+    crawled.pop("extracted", None)  # the stories stage counts what it took in
+    crawl_cpu_s = crawled.pop("cpu_ms", 0) / 1000
+    counts.update(crawled)
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    run.say(f"cpu: this process {own.ru_utime + own.ru_stime:.1f} s (discovery, stories, "
+            f"publish), {len(children.children)} crawl processes {crawl_cpu_s:.1f} s "
+            "(fetch, extract, with their extraction processes)")
+    if children.restarts:
+        counts["crawl_restarts"] = children.restarts
+    return counts
+
+
+async def _settle_loop(front: DiscoveryPipeline, stories: StoriesStage, lag: GroupLag,
+                       extracted: GroupLag, interval_s: float) -> None:
+    """Now and then settle the journaled requests the later stages are done with."""
+    while True:
+        await asyncio.sleep(max(0.2, interval_s))
+        try:
+            await _settle_crawled(front, stories, lag, extracted, wait_s=interval_s)
+        except Exception as exc:  # the broker away: the next round tries again
+            log_event(log, "WARNING", "could not read the crawl's progress", error=repr(exc))
+
+
+async def _settle_crawled(front: DiscoveryPipeline, stories: StoriesStage, lag: GroupLag,
+                          extracted: GroupLag, *, wait_s: float) -> None:
+    """Settle the requests that were on the frontier before the crawl group was seen
+    past its end and the stories stage through all the crawl made after that: a
+    request the crawl dead-lettered, or made nothing to publish of, is done too."""
+    held = front.on_frontier()
+    if not held or await lag.behind():
+        return
+    end = (await extracted.ends())[0]
+    deadline = asyncio.get_running_loop().time() + wait_s
+    while not stories.settled_through(end):
+        if asyncio.get_running_loop().time() >= deadline:
+            return
+        await asyncio.sleep(0.05)
+    front.settle(held)
+
+
+async def _caught_up(lag: GroupLag) -> bool:
+    return await lag.behind() == 0
+
+
+async def _settled(stories: StoriesStage, end: int) -> bool:
+    return stories.settled_through(end)
+
+
+async def _until(
+    done: Callable[[], Awaitable[bool]], children: CrawlProcesses | None,
+    stage: asyncio.Task[Counter[str]], stopping: asyncio.Event | None,
+) -> None:
+    """Poll ``done`` until true, a child keeps failing, the stage ends, or a stop."""
+    while not await done():
+        if (children is not None and children.failed.is_set()) or stage.done() or (
+                stopping is not None and stopping.is_set()):
+            return
+        await asyncio.sleep(0.2)

@@ -7,23 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import dataclasses
 import logging
-import resource
+import os
 import signal
-import tempfile
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from pathlib import Path
 
-from kabar import statefile
+from prometheus_client import CollectorRegistry
+
+from kabar import metrics, statefile
 from kabar.broker import EmbeddedBroker
 from kabar.claims import LocalClaims
 from kabar.dedup import Deduper, content_hash
 from kabar.dedup.language import detect_language
 from kabar.discovery import Discovery, SeenStore
-from kabar.errors import ConfigError, FetchError, KabarError
+from kabar.errors import ConfigError, FetchError
 from kabar.extract import extract, stitch
 from kabar.extract_pool import ExtractPool
 from kabar.extract_pool import processes_for as extract_processes_for
@@ -32,16 +31,14 @@ from kabar.frontier import FrontierSource, RedisSeen, RedisStatus
 from kabar.htmlguard import HtmlLimits
 from kabar.http import ObservabilityServer
 from kabar.kafka_security import client_options
-from kabar.logs import log_event
 from kabar.models import Article, FetchRequest
 from kabar.pipeline import Components, Pipeline, Sources
-from kabar.processes import ChildFailed, CrawlProcesses, processes_for
+from kabar.processes import METRICS_FILE_ENV, export_metrics, processes_for, run_processes
 from kabar.publish import AckHook, Publisher, ensure_topics, limit_client_logs
 from kabar.roles import (
     ROLES,
     CrawlPipeline,
     DiscoveryPipeline,
-    GroupLag,
     StoriesStage,
     cluster_topics,
     worker_id,
@@ -132,7 +129,7 @@ async def run_service(
         try:
             run = _Run(settings, publisher, once, say, on_ready)
             if processes > 1:
-                return await _run_processes(run, processes)
+                return await run_processes(run, processes)
             if role is None:
                 return await _run_with_publisher(run)
             return await _run_role(role, run, partitions)
@@ -184,6 +181,8 @@ async def _run_crawl(run: _Run, status: RedisStatus | None,
                             client_options(settings.broker), partitions)
     beat = (asyncio.create_task(_heartbeat(status, settings.cluster.heartbeat_interval_ms))
             if status is not None else None)
+    exported = os.environ.get(METRICS_FILE_ENV) if partitions is not None else None
+    export = asyncio.create_task(export_metrics(exported)) if exported else None
     try:
         async with _fetcher(settings) as fetcher, _extract_pool(settings) as pool:
             parts = dataclasses.replace(_parts(run, fetcher, source, None),
@@ -195,6 +194,9 @@ async def _run_crawl(run: _Run, status: RedisStatus | None,
     finally:
         if beat is not None:
             beat.cancel()
+        if export is not None:
+            export.cancel()
+            await asyncio.gather(export, return_exceptions=True)
 
 
 async def _heartbeat(status: RedisStatus, interval_ms: int) -> None:
@@ -281,201 +283,6 @@ async def _run_with_publisher(run: _Run) -> Counter[str]:
             seen.close()
 
 
-async def _run_processes(run: _Run, count: int) -> Counter[str]:
-    """``pipeline.processes`` > 1: discovery and the stories stage here, the crawl stage
-    in ``count`` child processes (``kabar.processes``), joined by the roles' topics.
-
-    ``--once`` ends when discovery's pass is on the frontier, the crawl processes
-    have committed past all of it (so all they made is acknowledged), and the
-    stories stage has consumed and published everything they made. A stop
-    (SIGINT/SIGTERM) ends intake, lets the children drain, then the stories stage
-    takes in what they made, each within ``pipeline.drain_timeout_s``."""
-    settings = run.settings
-    seen = SeenStore(settings.discovery.seen_path, settings.discovery.seen_max_entries)
-    deduper = Deduper(settings.dedup)
-    # Discovery claims; the stories stage marks done on ack, settling the request.
-    claims = _Finishing(seen)
-    b, c = settings.broker, settings.cluster
-    fresh = not b.bootstrap_servers and b.embedded_storage.startswith("memory:")
-    lag = GroupLag(settings, run.publisher.bootstrap, c.crawl_group, c.frontier_topic,
-                   c.frontier_partitions)
-    extracted = GroupLag(settings, run.publisher.bootstrap, c.stories_group,
-                         c.extracted_topic, 1)
-    try:
-        async with _fetcher(settings) as fetcher:
-            holder: list[Pipeline] = []
-            discovery = Discovery(settings.portals, settings.discovery, fetcher, seen,
-                                  on_error=_source_error_hook(holder), claims=claims)
-            front = DiscoveryPipeline(copy.deepcopy(settings), dataclasses.replace(
-                _parts(run, fetcher, discovery, None), claims=claims))
-            # Requests stay journaled until the stories stage is done with their URL.
-            front.hold = front.journal_outlives_run = True
-            claims.front = front
-            holder.append(front)
-            stories = StoriesStage(copy.deepcopy(settings), dataclasses.replace(
-                _parts(run, fetcher, _NoSources(), deduper), claims=claims),
-                run.publisher.bootstrap, fresh=fresh)
-            with tempfile.TemporaryDirectory(prefix="kabar-crawl-") as workdir:
-                children = CrawlProcesses(settings, run.publisher.bootstrap, count,
-                                          Path(workdir), run.say)
-                try:
-                    counts = await _orchestrate(run, front, stories, children, lag, extracted)
-                finally:
-                    front.close_journal()
-    finally:
-        try:
-            deduper.close()
-        finally:
-            seen.close()
-    return counts
-
-
-class _Finishing(LocalClaims):
-    """The run's claims: a URL done (what the stories stage made of it acknowledged,
-    or unchanged) also settles discovery's journaled request for it."""
-
-    front: DiscoveryPipeline | None = None
-
-    def done(self, canonical: str) -> None:
-        super().done(canonical)
-        if self.front is not None:
-            self.front.finished(canonical)
-
-
-async def _orchestrate(
-    run: _Run, front: DiscoveryPipeline, stories: StoriesStage, children: CrawlProcesses,
-    lag: GroupLag, extracted: GroupLag,
-) -> Counter[str]:
-    settings = run.settings
-    stopping = asyncio.Event()
-
-    def request_stop() -> None:
-        stopping.set()
-        front.request_stop()
-
-    server = await _observe(settings, lambda: stories.running, "stories stage",
-                            run.publisher, run.say)
-    _install_signal_handlers(request_stop)
-    await lag.start()
-    await extracted.start()
-    stage = asyncio.create_task(stories.run())
-    progress = asyncio.create_task(_progress(stories, settings, run.say))
-    failed = asyncio.create_task(children.failed.wait())
-    settler = asyncio.create_task(_settle_loop(front, stories, lag, extracted,
-                                               settings.cluster.snapshot_interval_s))
-    fed: asyncio.Task[Counter[str]] | None = None
-    try:
-        await children.start()
-        # Discovery feeds the crawl once the stories stage reads what it makes: the first
-        # articles must not wait out the stage's start-up.
-        consuming = asyncio.create_task(stories.consuming.wait())
-        await asyncio.wait({consuming, stage, failed}, return_when=asyncio.FIRST_COMPLETED)
-        consuming.cancel()
-        if run.on_ready is not None:
-            run.on_ready(front, run.publisher.bootstrap)
-        fed = asyncio.create_task(front.run(once=run.once))
-        await asyncio.wait({fed, failed, stage}, return_when=asyncio.FIRST_COMPLETED)
-        once = fed.done() and run.once and not stopping.is_set()
-        if once:
-            await _until(lambda: _caught_up(lag), children, stage, stopping)
-        front.request_stop()
-        await fed
-        await children.stop(settings.pipeline.drain_timeout_s + 15.0)
-        if children.failed.is_set():
-            raise ChildFailed(children.failure)
-        if stage.done():
-            await stage  # its exception, if it failed
-            raise KabarError("the stories stage ended before the crawl was done",
-                             reason="stage_ended")
-        end = (await extracted.ends())[0]
-        deadline = None if run.once and not stopping.is_set() else \
-            settings.pipeline.drain_timeout_s
-        try:
-            await asyncio.wait_for(_until(lambda: _settled(stories, end), None, stage,
-                                          stopping if deadline is None else None), deadline)
-        except TimeoutError:
-            log_event(log, "WARNING", "stories stage stopped before taking in all the crawl "
-                      "made; the journal keeps those requests", end_offset=end)
-        # Also what the crawl dead-lettered or found nothing to publish in.
-        await _settle_crawled(front, stories, lag, extracted, wait_s=0.0)
-    finally:
-        progress.cancel()
-        failed.cancel()
-        settler.cancel()
-        front.request_stop()
-        if fed is not None and not fed.done():
-            await asyncio.gather(fed, return_exceptions=True)
-        await children.stop(settings.pipeline.drain_timeout_s + 15.0)
-        stories.request_stop()
-        await asyncio.gather(stage, return_exceptions=True)
-        await lag.stop()
-        await extracted.stop()
-        _remove_signal_handlers()
-        if server is not None:
-            await server.stop()
-    counts = Counter(front.counts)
-    counts.update(stories.counts)
-    crawled = children.counts()
-    crawled.pop("extracted", None)  # the stories stage counts what it took in
-    crawl_cpu_s = crawled.pop("cpu_ms", 0) / 1000
-    counts.update(crawled)
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    run.say(f"cpu: this process {own.ru_utime + own.ru_stime:.1f} s (discovery, stories, "
-            f"publish), {len(children.children)} crawl processes {crawl_cpu_s:.1f} s "
-            "(fetch, extract, with their extraction processes)")
-    if children.restarts:
-        counts["crawl_restarts"] = children.restarts
-    return counts
-
-
-async def _settle_loop(front: DiscoveryPipeline, stories: StoriesStage, lag: GroupLag,
-                       extracted: GroupLag, interval_s: float) -> None:
-    """Now and then settle the journaled requests the later stages are done with."""
-    while True:
-        await asyncio.sleep(max(0.2, interval_s))
-        try:
-            await _settle_crawled(front, stories, lag, extracted, wait_s=interval_s)
-        except Exception as exc:  # the broker away: the next round tries again
-            log_event(log, "WARNING", "could not read the crawl's progress", error=repr(exc))
-
-
-async def _settle_crawled(front: DiscoveryPipeline, stories: StoriesStage, lag: GroupLag,
-                          extracted: GroupLag, *, wait_s: float) -> None:
-    """Settle the requests that were on the frontier before the crawl group was seen
-    past its end and the stories stage through all the crawl made after that: a
-    request the crawl dead-lettered, or made nothing to publish of, is done too."""
-    held = front.on_frontier()
-    if not held or await lag.behind():
-        return
-    end = (await extracted.ends())[0]
-    deadline = asyncio.get_running_loop().time() + wait_s
-    while not stories.settled_through(end):
-        if asyncio.get_running_loop().time() >= deadline:
-            return
-        await asyncio.sleep(0.05)
-    front.settle(held)
-
-
-async def _caught_up(lag: GroupLag) -> bool:
-    return await lag.behind() == 0
-
-
-async def _settled(stories: StoriesStage, end: int) -> bool:
-    return stories.settled_through(end)
-
-
-async def _until(
-    done: Callable[[], Awaitable[bool]], children: CrawlProcesses | None,
-    stage: asyncio.Task[Counter[str]], stopping: asyncio.Event | None,
-) -> None:
-    """Poll ``done`` until true, a child keeps failing, the stage ends, or a stop."""
-    while not await done():
-        if (children is not None and children.failed.is_set()) or stage.done() or (
-                stopping is not None and stopping.is_set()):
-            return
-        await asyncio.sleep(0.2)
-
-
 @contextlib.asynccontextmanager
 async def _extract_pool(settings: Settings) -> AsyncIterator[ExtractPool | None]:
     """Extraction processes per ``pipeline.extract_processes`` (None: in a thread here)."""
@@ -536,7 +343,7 @@ async def _supervise(
 
 async def _observe(
     settings: Settings, running: Callable[[], bool], what: str, publisher: Publisher,
-    say: Callable[[str], None],
+    say: Callable[[str], None], registry: CollectorRegistry = metrics.REGISTRY,
 ) -> ObservabilityServer | None:
     """Serve /metrics and /ready (ready: ``what`` runs and the broker answers)."""
     if not settings.metrics.enabled:
@@ -549,7 +356,7 @@ async def _observe(
             return False, "broker unreachable"
         return True, "ok"
 
-    server = ObservabilityServer(settings.metrics.host, settings.metrics.port, ready)
+    server = ObservabilityServer(settings.metrics.host, settings.metrics.port, ready, registry)
     port = await server.start()
     say(f"metrics on http://{settings.metrics.host}:{port}/metrics")
     return server

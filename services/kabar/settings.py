@@ -198,6 +198,10 @@ class PipelineSettings:
     #: Multi-page articles whose further pages may be awaited at once (beyond this the
     #: extract stage waits): their pages are fetched beside the stage, not inside it.
     max_assembling: int = 64
+    #: Further pages of those articles fetched at once (0: ``fetch.workers``). The crawl
+    #: processes of ``processes`` > 1 each get the run's whole number: new articles are
+    #: shared out among them, the ones under way are finished wherever they are.
+    pages_in_flight: int = 0
     #: An article's further pages not in within this long are dead-lettered
     #: (page_timeout) and the article is published with the pages that came.
     pages_timeout_s: float = 60.0
@@ -399,6 +403,7 @@ RANGES: dict[str, Bound] = {
     "pipeline.fetch_queue_size": _ONE, "pipeline.extract_queue_size": _ONE,
     "pipeline.publish_queue_size": _ONE, "pipeline.extract_workers": _ONE,
     "pipeline.publish_workers": _ONE, "pipeline.drain_timeout_s": _NONNEG,
+    "pipeline.pages_in_flight": _NONNEG,
     "pipeline.publish_attempts": _ONE, "pipeline.publish_backoff_max_s": _NONNEG,
     "pipeline.progress_interval_s": _NONNEG,
     "extract.min_body_words": _NONNEG, "extract.max_html_bytes": _ONE,

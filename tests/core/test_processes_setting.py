@@ -41,7 +41,7 @@ def test_the_setting_is_checked_with_the_others() -> None:
         load_settings(env={"KABAR_PIPELINE__PROCESSES": "0"})
 
 
-def test_a_child_reads_the_run_settings_with_its_own_metrics_off_and_a_share_of_cores() -> None:
+def test_a_child_reads_the_run_settings_with_its_own_metrics_off_and_a_share_of_fetches() -> None:
     import tomllib
 
     settings = Settings()
@@ -50,6 +50,7 @@ def test_a_child_reads_the_run_settings_with_its_own_metrics_off_and_a_share_of_
     settings.fetch.workers = 9
     data = tomllib.loads(child_config(settings, children=2))
     assert data["fetch"]["workers"] == 5  # the run's concurrency, shared out
+    assert data["pipeline"]["pages_in_flight"] == 9  # articles under way: the run's pace
     assert data["metrics"]["enabled"] is False
     assert data["pipeline"]["processes"] == "1"  # a child starts no children
     assert int(data["pipeline"]["extract_processes"]) >= 1

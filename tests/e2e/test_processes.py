@@ -258,3 +258,39 @@ def test_a_request_a_crawl_process_dead_lettered_leaves_the_journal(tmp_path: Pa
     failed = {(e["url"], e["reason"]) for e in map(orjson.loads, errors.read_bytes().splitlines())}
     assert failed == {(missing, "http_4xx")}
     assert _archived(articles) == spec.articles  # and nothing published twice
+
+
+def test_the_crawl_processes_counts_show_on_the_runs_metrics(
+    tmp_path: Path, site: Served, broker: EmbeddedBroker
+) -> None:
+    """The run itself fetches no page here (its portals list article URLs): a page
+    fetch counted on its /metrics was counted by a crawl process."""
+    import socket
+
+    import httpx
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    config, _ = _config(tmp_path, site, broker.bootstrap)
+    config.write_text(config.read_text("utf-8").replace(
+        "[metrics]\nport = 0", f"[metrics]\nport = {port}"), "utf-8")
+    seen: list[str] = []
+
+    def fetched_by_children() -> bool:
+        try:
+            text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        except httpx.HTTPError:
+            return False  # not listening yet
+        seen[:] = [line for line in text.splitlines()
+                   if line.startswith(("kabar_fetches_total{", "kabar_extractions_total{"))
+                   and ('status="200"' in line or 'reason="ok"' in line)]
+        return (_total(seen, "kabar_fetches_total{") >= SPEC.articles
+                and _total(seen, "kabar_extractions_total{") >= SPEC.articles
+                and text.count("# TYPE kabar_fetches_total ") == 1)
+
+    _run_then_stop(_command(config, "2"), fetched_by_children)
+
+
+def _total(lines: list[str], start: str) -> float:
+    return sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith(start))

@@ -37,7 +37,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -60,6 +60,10 @@ class Seen:
     sent_at: float  # the producer's timestamp
     read_at: float  # when the consumer got it
     pages: int
+    #: When a crawl process handed the extracted article to its producer (the
+    #: extracted-articles record's timestamp; None: one process, no such topic).
+    extracted_at: float | None = None
+    key: bytes = b""  # the article's canonical URL, as the extracted record's key
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,9 +182,11 @@ async def _consume(
     """Read article events as they come until ``want`` arrived or ``done`` and quiet."""
     from aiokafka import AIOKafkaConsumer
 
+    extracted_topic = topics.get("extracted")
     consumer = AIOKafkaConsumer(
         topics["articles"],
         topics["errors"],
+        *([extracted_topic] if extracted_topic else []),
         bootstrap_servers=bootstrap,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
@@ -190,12 +196,17 @@ async def _consume(
     )
     await consumer.start()
     quiet_since: float | None = None
+    #: Crawl-side timestamps of the extracted records, by their key (the canonical URL).
+    crawled: dict[bytes, float] = {}
     try:
         while len(out) < want:
             batch = await consumer.getmany(timeout_ms=200, max_records=500)
             now = time.time()
             for tp, records in batch.items():
                 for record in records:
+                    if tp.topic == extracted_topic:
+                        crawled[record.key or b""] = record.timestamp / 1000
+                        continue
                     if tp.topic == topics["errors"]:
                         reason = orjson.loads(record.value or b"{}").get("reason", "?")
                         errors[str(reason)] += 1
@@ -207,6 +218,7 @@ async def _consume(
                             record.timestamp / 1000,
                             now,
                             int(value.get("pages") or 1),
+                            key=str(value.get("canonical_url", "")).encode("utf-8")[:512],
                         )
                     )
             if done.is_set():
@@ -217,6 +229,8 @@ async def _consume(
                     break
     finally:
         await consumer.stop()
+        # The two topics are read in no set order: pair them up once all is read.
+        out[:] = [replace(s, extracted_at=crawled.get(s.key)) for s in out]
 
 
 async def run_kabar(config: Path, bootstrap: str, topics: dict[str, str], want: int) -> RunResult:
@@ -224,6 +238,9 @@ async def run_kabar(config: Path, bootstrap: str, topics: dict[str, str], want: 
     from kabar.publish import ensure_topics
     from kabar.settings import BrokerSettings
 
+    # The extracted-articles topic of a run with crawl processes, made here with the
+    # run's own partition count, before the consumer's metadata could create it otherwise.
+    extra = {topics["extracted"]: 1} if "extracted" in topics else None
     await ensure_topics(
         BrokerSettings(
             articles_topic=topics["articles"],
@@ -231,6 +248,7 @@ async def run_kabar(config: Path, bootstrap: str, topics: dict[str, str], want: 
             errors_topic=topics["errors"],
         ),
         bootstrap,
+        extra,
     )
     seen: list[Seen] = []
     errors: Counter[str] = Counter()
@@ -579,6 +597,18 @@ def _paced(args: argparse.Namespace, spec: SiteSpec, corpus: str, bootstrap: str
     print(f"  of which fetch → handed to the producer p50 {_percentile(inside, 0.5):.0f} ms, "
           f"p99 {_percentile(inside, 0.99):.0f} ms; producer → consumer p50 "
           f"{_percentile(after, 0.5):.0f} ms, p99 {_percentile(after, 0.99):.0f} ms")
+    split = [s for s in run.seen if s.extracted_at is not None]
+    if split:
+        crawl = [(s.extracted_at - s.fetched_at) * 1000 for s in split if s.extracted_at]
+        stories = [(s.sent_at - s.extracted_at) * 1000 for s in split if s.extracted_at]
+        crawl_multi = [(s.extracted_at - s.fetched_at) * 1000 for s in split
+                       if s.extracted_at and s.pages > 1]
+        print(f"  fetch → extracted record sent by a crawl process p50 "
+              f"{_percentile(crawl, 0.5):.0f} ms, p99 {_percentile(crawl, 0.99):.0f} ms "
+              f"(multi-page p50 {_percentile(crawl_multi, 0.5):.0f} ms, p99 "
+              f"{_percentile(crawl_multi, 0.99):.0f} ms); extracted record → article sent by "
+              f"the stories stage p50 {_percentile(stories, 0.5):.0f} ms, p99 "
+              f"{_percentile(stories, 0.99):.0f} ms ({len(split)} articles paired)")
     if failures is None:  # a comparison: no target
         return
     _check(failures, "p99 fetch-to-ack ms", p99, args.max_p99_ms, higher=False)
@@ -611,6 +641,8 @@ def _run(
         burst=burst,
         processes=processes,
     )
+    if 'processes = "1"' not in processes:  # crawl processes: their topic is read too
+        topics["extracted"] = f"{topics['articles']}.extracted"
     return asyncio.run(run_kabar(config, bootstrap, topics, want))
 
 

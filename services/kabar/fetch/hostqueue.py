@@ -16,6 +16,7 @@ import collections
 import contextlib
 import heapq
 from collections import Counter
+from collections.abc import Sequence
 from typing import TypeVar
 
 from kabar import metrics
@@ -95,6 +96,8 @@ class HostFairQueue(asyncio.Queue[FetchRequest]):
         self._turns: collections.deque[str] = collections.deque()
         self._count = 0
         self._busy: Counter[str] = Counter()
+        #: Further pages of articles under way, by host, not fetched yet (``urgent``).
+        self._urgent: Counter[str] = Counter()
         self._active = 0
         #: Requests handed out and not yet released, and how many of those are parked.
         self._out: Counter[FetchRequest] = Counter()
@@ -165,7 +168,8 @@ class HostFairQueue(asyncio.Queue[FetchRequest]):
             return None
         for _ in range(len(self._turns)):
             host = self._turns.popleft()
-            if not ignore_slots and self._per_host and self._busy[host] >= self._per_host:
+            if not ignore_slots and self._per_host and (
+                    self._busy[host] + self._urgent[host] >= self._per_host):
                 self._turns.append(host)
                 continue
             waiting = self._by_host[host]
@@ -219,6 +223,22 @@ class HostFairQueue(asyncio.Queue[FetchRequest]):
             self._active += 1  # its worker is back at ordinary work until ``task_done``
             return
         _decrement(self._busy, host)
+        if host in self._by_host:
+            self._wakeup_next(self._getters)  # type: ignore[attr-defined]
+
+    def urgent(self, urls: Sequence[str]) -> Urgent:
+        """Further pages of an article under way go first on their hosts: until each is
+        fetched (``Urgent.fetched``, or ``Urgent.close`` for all), it takes one of its
+        host's slots here, so no new request of that host is handed out in its place
+        and the fetcher's host slot freed next is the page's. Articles are finished
+        before more are started; other hosts' requests pass meanwhile."""
+        hosts = [host_of(u) for u in urls]
+        for host in hosts:
+            self._urgent[host] += 1
+        return Urgent(self, hosts)
+
+    def _not_urgent(self, host: str) -> None:
+        _decrement(self._urgent, host)
         if host in self._by_host:
             self._wakeup_next(self._getters)  # type: ignore[attr-defined]
 
@@ -306,3 +326,26 @@ def _decrement(counter: Counter[_K], key: _K) -> None:
     counter[key] -= 1
     if counter[key] <= 0:
         del counter[key]
+
+
+class Urgent:
+    """The further pages ``HostFairQueue.urgent`` gave their hosts' slots to."""
+
+    __slots__ = ("_hosts", "_queue")
+
+    def __init__(self, queue: HostFairQueue, hosts: list[str]) -> None:
+        self._queue = queue
+        self._hosts = hosts
+
+    def fetched(self, url: str) -> None:
+        """The page of ``url`` is fetched (or failed): its host's slot is free again."""
+        host = host_of(url)
+        if host in self._hosts:
+            self._hosts.remove(host)
+            self._queue._not_urgent(host)
+
+    def close(self) -> None:
+        """The article is done: whatever it still held is freed."""
+        hosts, self._hosts = self._hosts, []
+        for host in hosts:
+            self._queue._not_urgent(host)
