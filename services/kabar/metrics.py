@@ -258,6 +258,8 @@ class RunMetrics:
             except OSError:  # not written yet, or a process starting over
                 continue
             for family in text_string_to_metric_families(text):
+                if _created_of(family, merged):
+                    continue  # folded into its counter's or histogram's family
                 if live or family.type != "gauge":
                     _merge(merged, family)
         for family, values in merged.values():
@@ -267,16 +269,28 @@ class RunMetrics:
             yield out
 
 
+def _created_of(family: Metric, merged: dict[str, tuple[Metric, dict[_Key, _Sample]]]) -> bool:
+    """A file's ``x_created`` samples, which the text format prints as a gauge family of
+    their own, merged into family ``x`` instead: served as a second family of the
+    same sample name, they would make Prometheus reject the whole scrape."""
+    base = family.name.removesuffix("_created")
+    if family.type != "gauge" or base == family.name or base not in merged:
+        return False
+    _merge(merged, merged[base][0], family.samples)
+    return True
+
+
 _Key = tuple[str, tuple[tuple[str, str], ...]]
 _Sample = tuple[dict[str, str], float]
 
 
-def _merge(merged: dict[str, tuple[Metric, dict[_Key, _Sample]]], family: Metric) -> None:
+def _merge(merged: dict[str, tuple[Metric, dict[_Key, _Sample]]], family: Metric,
+           samples: Iterable[Any] = ()) -> None:
     entry = merged.get(family.name)
     if entry is None:
         entry = merged[family.name] = (family, {})
     values = entry[1]
-    for sample in family.samples:
+    for sample in samples or family.samples:
         key = (sample.name, tuple(sorted(sample.labels.items())))
         old = values.get(key)
         if old is None:

@@ -41,3 +41,19 @@ def test_counters_of_every_process_add_up_and_gauges_of_the_live_ones(tmp_path: 
     assert values[("kabar_queue_depth", (("stage", "fetch"),))] == 4  # the dead child's left out
     assert values[("kabar_pipeline_running", ())] == 1
     assert text.count("# TYPE kabar_fetches_total counter") == 1
+
+
+def test_a_labelled_counter_of_several_processes_is_served_as_one_family(tmp_path: Path) -> None:
+    """The text format prints a counter's ``_created`` as a gauge family of its own;
+    read back from a process's file it must join its counter, not be served twice
+    (Prometheus rejects a scrape that repeats a family)."""
+    child = tmp_path / "crawl-0-1.prom"
+    write_exposition(child, _process(fetched=3, depth=0))
+    served = CollectorRegistry(auto_describe=False)
+    served.register(RunMetrics(lambda: [(child, True)], _process(fetched=1, depth=0)))
+    text = generate_latest(served).decode()
+    types = [line for line in text.splitlines() if line.startswith("# TYPE ")]
+    assert len(types) == len(set(types)), text
+    created = [s for f in text_string_to_metric_families(text) for s in f.samples
+               if s.name == "kabar_fetches_created"]
+    assert len(created) == 1
