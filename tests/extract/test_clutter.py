@@ -88,6 +88,10 @@ CLUTTER_LINES = [
     "Other stories:",
     "Ikuti perkembangan berita ini dalam topik:",
     "Pantau terus kabar terbaru seputar pemilu",
+    # series and partnership notes
+    "This story is part of our series on small farms after the drought. Read the rest here.",
+    "Artikel ini merupakan bagian dari seri liputan Jejak Rempah di Maluku.",
+    "This article was produced in partnership with the Coastal Reporting Project.",
 ]
 
 KEPT_LINES = [
@@ -104,6 +108,8 @@ KEPT_LINES = [
     "Komentar Presiden itu memicu perdebatan di parlemen.",
     "Ikuti aturan lalu lintas selama mudik, kata polisi.",
     "More photos of the flood were shared online by residents.",
+    "This story is one the mayor has told many times before, residents said.",
+    "Artikel ini menjadi bahan diskusi di sekolah, kata guru.",
 ]
 
 

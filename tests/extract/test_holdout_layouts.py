@@ -22,12 +22,10 @@ SETS = (
     "sealed_s7",
 )  # fmt: skip
 #: Sets on which a kept foreign line fails the test (the sealed ones are only scored).
-STRICT = frozenset({"holdout_s5", "tuned_s6", "late_s6"})
-#: The session-7 sets join once their writers are read (their first measure: 9 of 14).
-ALL_SETS = ("seen", "holdout", *SETS[:6])
+STRICT = frozenset({"holdout_s5", "tuned_s6", "late_s6", "tuned_s7"})
+ALL_SETS = ("seen", "holdout", *SETS)
 #: Shares of all layouts pages whose title is the printed headline, whose authors are
-#: the printed writers (a photo credit, a closing "Rep:" line and a site name in the
-#: author field are the misses).
+#: the printed writers.
 TITLE_SHARE = 0.95
 WRITER_SHARE = 0.9
 MEAN_F1 = 0.97
@@ -60,6 +58,6 @@ def test_titles_are_printed_headlines_and_authors_the_writers() -> None:
             pages += 1
             titled += article.title == expected["title"]
             written += list(article.authors) == expected["authors"]
-    assert pages >= 65
+    assert pages >= 79
     assert titled >= TITLE_SHARE * pages
     assert written >= WRITER_SHARE * pages
