@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from kabar.extract.bylines import authors_in_text, names_beside, normalize_authors, printed_credits
+from kabar.extract.bylines import (
+    authors_in_text,
+    names_beside,
+    normalize_authors,
+    photographers,
+    printed_credits,
+)
 
 
 @pytest.mark.parametrize(
@@ -110,3 +116,18 @@ TWO = ("Laras Wening", "Bayu Santika")
 )  # fmt: skip
 def test_names_beside_the_metadata_author(name: str, text: str, expected: tuple[str, ...]) -> None:
     assert names_beside(name, text, ("Warta Nusa",)) == expected
+
+
+CAPTION = "Nelayan menarik perahu ke pantai setelah melaut semalam di Teluk Lampung, Senin pagi."
+
+
+def test_photo_page_credits_its_photographer() -> None:
+    assert photographers([CAPTION, "WARTA FOTO/Rina Kusuma/rk."]) == ("Rina Kusuma",)
+    assert photographers([CAPTION, "Kabar Photo / Rina Kusuma"]) == ("Rina Kusuma",)
+
+
+def test_credit_inside_a_story_or_with_a_colon_names_no_author() -> None:
+    story = [CAPTION] * 4 + ["WARTA FOTO/Rina Kusuma/rk."]
+    assert photographers(story) == ()  # a picture's credit in a longer story
+    assert photographers([CAPTION, "Foto: Rina Kusuma/Warta"]) == ()
+    assert photographers([CAPTION, "Rina Kusuma"]) == ()

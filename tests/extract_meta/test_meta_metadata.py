@@ -484,3 +484,12 @@ def test_desk_prefixed_byline_gives_the_full_name_of_a_short_meta_author() -> No
     <div class="author">Bisnis - Rafi Ardiansyah, Warta Nusa</div>
     <p>Harga cabai rawit turun sepertiga dibandingkan pekan lalu.</p></body></html>"""
     assert meta_of(html).authors == ("Rafi Ardiansyah",)
+
+
+def test_photo_page_without_byline_gets_its_photographer_from_the_body_lines() -> None:
+    caption = "Penari membawakan tari piring di halaman museum saat festival budaya, Sabtu."
+    lines = [caption, "WARTA FOTO/Rina Kusuma/rk.", "COPYRIGHT © WARTA 2024"]
+    assert authors_from_lines(lines, "Warta", "https://www.warta.co.id/foto/1/tari") == (
+        "Rina Kusuma",
+    )
+    assert authors_from_lines([*lines, "Pewarta: Dodi Hermawan"]) == ("Dodi Hermawan",)

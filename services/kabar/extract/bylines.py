@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 MAX_NAME_CHARS = 60
@@ -401,3 +401,32 @@ def _fuller(printed: str, name: str) -> bool:
         and len(printed.split()) <= FULLER_NAME_MAX_WORDS
         and printed.casefold().startswith(name.casefold() + " ")
     )
+
+
+#: A photo page: its body holds at most this many story paragraphs (of at least
+#: STORY_WORDS words), the caption that tells the story.
+PHOTO_PAGE_MAX_STORY_LINES = 3
+STORY_WORDS = 10
+#: An agency's photo credit standing as a line of its own: "ANTARA FOTO/Nama Fotografer/abc."
+#: (the desk's initials after the name), "KABAR PHOTO/Nama".
+_PHOTO_CREDIT = re.compile(
+    r"[^\W\d_][\w.&' -]{0,30}?\b(?:foto|photo)\s?/\s?(?P<name>[^\W\d_][\w.'’ -]{2,40}?)"
+    r"(?:\s?/\s?[^\W\d_][\w]{0,5})?\.?",
+    re.IGNORECASE,
+)
+
+
+def photographers(lines: Sequence[str]) -> tuple[str, ...]:
+    """Raw names of the photographers credited on a photo page, whose story is the
+    caption: the agency credit lines of a body with a few story paragraphs at most. On
+    such a page the photographer is its author; a credit inside a longer story is a
+    picture's, not the writer's."""
+    story = sum(1 for line in lines if line.count(" ") + 1 >= STORY_WORDS)
+    if story > PHOTO_PAGE_MAX_STORY_LINES:
+        return ()
+    found: list[str] = []
+    for line in lines:
+        text = line.strip()
+        if len(text) <= BYLINE_LINE_MAX_CHARS and (match := _PHOTO_CREDIT.fullmatch(text)):
+            found.append(match.group("name"))
+    return tuple(found)

@@ -29,6 +29,7 @@ from kabar.extract.bylines import (
     is_site_like,
     names_beside,
     normalize_authors,
+    photographers,
     printed_credits,
 )
 from kabar.extract.clutter import generic_tag_re
@@ -196,7 +197,12 @@ def authors_from_lines(
 
     For pages whose metadata names nobody: the body extractor has the lines anyway.
     """
-    return normalize_authors(authors_in_text("\n".join(lines)), _brands(site_name, url))
+    lines = list(lines)
+    brands = _brands(site_name, url)
+    # On a photo page with no byline, the credited photographer is the author.
+    return normalize_authors(authors_in_text("\n".join(lines)), brands) or normalize_authors(
+        photographers(lines), brands
+    )
 
 
 def clean_title(title: str, brands: Iterable[str] = ()) -> str:
