@@ -108,6 +108,8 @@ TWO = ("Laras Wening", "Bayu Santika")
         ("Laras Wening", "FOTO WARTA/Laras Wening/lw.", ()),
         ("Laras Wening", "Laras Wening\n, \nSemarang\nSenin", ()),
         ("Laras Wening", "Penulis: Laras Wening | Editor: Bayu Santika", ()),
+        # a photo credit's agency is not the full form of a one-word author
+        ("Kabarwire", "Dina Rahma / Kabarwire file\nStory", ()),
         # a two-word name is not lengthened by the words after it
         ("Laras Wening", "By LARAS WENING Kabar Wire", ()),
         # the name only inside a long line of prose: no byline

@@ -400,6 +400,7 @@ def _fuller(printed: str, name: str) -> bool:
         " " not in name
         and len(printed.split()) <= FULLER_NAME_MAX_WORDS
         and printed.casefold().startswith(name.casefold() + " ")
+        and _looks_like_name(printed)  # not "Reuters file" under a photo
     )
 
 
