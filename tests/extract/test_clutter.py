@@ -162,6 +162,21 @@ def test_tail_after_related_heading_is_cut_and_counted() -> None:
     assert result.removed == 3
 
 
+def test_about_us_box_under_the_story_goes() -> None:
+    blurb = "Warta Contoh adalah media terverifikasi dewan pers yang terbit sejak 2010 di Medan."
+    result = clean_lines(_lines(*STORY, "Tentang Kami", blurb), "Judul", vocabulary())
+    assert [x.text for x in result.lines] == STORY
+    bio = "Nina covers the courts for us."
+    result = clean_lines(_lines(*STORY, "About the author", bio), None, vocabulary())
+    assert [x.text for x in result.lines] == STORY
+
+
+def test_a_subheading_on_a_topic_is_no_about_box() -> None:
+    lines = _lines(*STORY, "Tentang Kesepakatan Itu", STORY[0], STORY[1])
+    kept = [x.text for x in clean_lines(lines, "Judul", vocabulary()).lines]
+    assert "Tentang Kesepakatan Itu" in kept
+
+
 def test_header_lines_before_dateline_are_dropped() -> None:
     lines = _lines("Judul Yang Diulang", "Presiden meninjau lokasi. Foto/AP", *STORY)
     result = clean_lines(lines, None, vocabulary())

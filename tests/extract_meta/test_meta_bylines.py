@@ -43,6 +43,9 @@ from kabar.extract.bylines import (
         # a desk before the writer, the site after a comma: the desk is no writer
         (["Bola - Wulan Sari, Warta Nusa"], ("Warta Nusa",), ("Wulan Sari",)),
         (["Ekonomi - Rafi, Warta Nusa"], ("Warta Nusa",), ("Rafi",)),
+        # a wire agency beside the writer is no writer; alone it is the page's only credit
+        (["Nadia Fenn, Associated Press"], (), ("Nadia Fenn",)),
+        (["Reuters"], (), ("Reuters",)),
         # without the site closing it, the dash is not read as a desk's
         (["Wulan Sari - Bola"], (), ("Wulan Sari", "Bola")),
     ],

@@ -26,6 +26,13 @@ NOISE = frozenset(
         "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "foto", "video",
     }
 )  # fmt: skip
+#: Wire agencies: credited beside the writer ("Luis Romero, Associated Press") they are
+#: no writer; alone they are the only credit the page gives, and stay.
+AGENCIES = frozenset(
+    {"reuters", "afp", "ap", "upi", "antara", "bernama", "xinhua", "kyodo", "yonhap",
+     "associated press", "the associated press", "agence france-presse", "press association",
+     "the canadian press", "canadian press"}
+)  # fmt: skip
 _NOISE_PREFIXES = ("redaksi ", "admin ", "pt ", "pt. ", "cv ", "cv. ")
 #: "Tim X" / "Team X" is a desk when X is the site or a newsroom word, else a person
 #: ("Tim Rowley").
@@ -135,7 +142,8 @@ def normalize_authors(raws: Iterable[str], brands: Iterable[str] = ()) -> tuple[
             if name and name.lower() not in seen and _is_person(name, brand_keys):
                 seen.add(name.lower())
                 names.append(name)
-    return tuple(names)
+    people = [n for n in names if n.lower() not in AGENCIES]
+    return tuple(people) if people else tuple(names)
 
 
 def _without_desk(text: str, brand_keys: tuple[str, ...]) -> str:
