@@ -162,9 +162,9 @@ def test_tail_after_related_heading_is_cut_and_counted() -> None:
     assert result.removed == 3
 
 
-def test_about_us_box_under_the_story_goes() -> None:
+def test_box_about_the_writer_or_desk_under_the_story_goes() -> None:
     blurb = "Warta Contoh adalah media terverifikasi dewan pers yang terbit sejak 2010 di Medan."
-    result = clean_lines(_lines(*STORY, "Tentang Kami", blurb), "Judul", vocabulary())
+    result = clean_lines(_lines(*STORY, "Tentang Cek Fakta", blurb), "Judul", vocabulary())
     assert [x.text for x in result.lines] == STORY
     bio = "Nina covers the courts for us."
     result = clean_lines(_lines(*STORY, "About the author", bio), None, vocabulary())
