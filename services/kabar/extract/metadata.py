@@ -88,9 +88,9 @@ SLIP_OFF = timedelta(hours=5)
 #: Zones some portals stamp on WIB wall time: "-07:00" (a sign slip), "Z" (detik's
 #: "2015-11-05 T10:08:58Z" for 10:08 WIB). Trusted only when the page prints otherwise.
 _SIGN_SLIP = re.compile(r"(-0[789]:?00|\s*(?:z|gmt|utc|\+00:?00))$", re.IGNORECASE)
-#: Words of a printed credit block ("Penulis: A | Editor: B"), lowercase.
 #: How much text after the metadata author's printed name its byline may span.
 BESIDE_CHARS = 200
+#: Words of a printed credit block ("Penulis: A | Editor: B"), lowercase.
 CREDIT_WORDS = ("penulis", "reporter", "pewarta", "writer", "editor", "redaktur", "edited by")
 #: A desk as author: "Tim detikBali", "Tim Redaksi - Contoh.com" (the name before a dash).
 _TEAM = re.compile(r"^((?:tim|team)\s+[^\s\-–|][^\-–|]{0,40}?)\s*(?:[-–|].*)?$", re.IGNORECASE)
