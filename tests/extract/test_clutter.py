@@ -88,6 +88,10 @@ CLUTTER_LINES = [
     "Other stories:",
     "Ikuti perkembangan berita ini dalam topik:",
     "Pantau terus kabar terbaru seputar pemilu",
+    # series and partnership notes
+    "This story is part of our series on small farms after the drought. Read the rest here.",
+    "Artikel ini merupakan bagian dari seri liputan Jejak Rempah di Maluku.",
+    "This article was produced in partnership with the Coastal Reporting Project.",
 ]
 
 KEPT_LINES = [
@@ -104,6 +108,8 @@ KEPT_LINES = [
     "Komentar Presiden itu memicu perdebatan di parlemen.",
     "Ikuti aturan lalu lintas selama mudik, kata polisi.",
     "More photos of the flood were shared online by residents.",
+    "This story is one the mayor has told many times before, residents said.",
+    "Artikel ini menjadi bahan diskusi di sekolah, kata guru.",
 ]
 
 
@@ -154,6 +160,21 @@ def test_tail_after_related_heading_is_cut_and_counted() -> None:
     result = clean_lines(lines, "Judul", vocabulary())
     assert [x.text for x in result.lines] == STORY
     assert result.removed == 3
+
+
+def test_box_about_the_writer_or_desk_under_the_story_goes() -> None:
+    blurb = "Warta Contoh adalah media terverifikasi dewan pers yang terbit sejak 2010 di Medan."
+    result = clean_lines(_lines(*STORY, "Tentang Cek Fakta", blurb), "Judul", vocabulary())
+    assert [x.text for x in result.lines] == STORY
+    bio = "Nina covers the courts for us."
+    result = clean_lines(_lines(*STORY, "About the author", bio), None, vocabulary())
+    assert [x.text for x in result.lines] == STORY
+
+
+def test_a_subheading_on_a_topic_is_no_about_box() -> None:
+    lines = _lines(*STORY, "Tentang Kesepakatan Itu", STORY[0], STORY[1])
+    kept = [x.text for x in clean_lines(lines, "Judul", vocabulary()).lines]
+    assert "Tentang Kesepakatan Itu" in kept
 
 
 def test_header_lines_before_dateline_are_dropped() -> None:

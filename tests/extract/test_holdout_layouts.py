@@ -17,13 +17,18 @@ from kabar.extract.evaluate import load_pages, word_scores
 from tests.extract.extract_support import REPO
 
 LAYOUTS = REPO / "tests" / "fixtures" / "recent_layouts"
-SETS = ("holdout_s5", "sealed_s5", "late_s5", "tuned_s6", "sealed_s6", "late_s6")
+SETS = (
+    "holdout_s5", "sealed_s5", "late_s5", "tuned_s6", "sealed_s6", "late_s6", "tuned_s7",
+    "sealed_s7", "late_s7", "late_s7b", "late_s7c", "late_s7d", "late_s7e", "late_s7f",
+)  # fmt: skip
 #: Sets on which a kept foreign line fails the test (the sealed ones are only scored).
-STRICT = frozenset({"holdout_s5", "tuned_s6", "late_s6"})
+STRICT = frozenset(
+    {"holdout_s5", "tuned_s6", "late_s6", "tuned_s7", "late_s7b", "late_s7c", "late_s7d",
+     "late_s7e", "late_s7f"}
+)
 ALL_SETS = ("seen", "holdout", *SETS)
 #: Shares of all layouts pages whose title is the printed headline, whose authors are
-#: the printed writers (a photo credit, a closing "Rep:" line and a site name in the
-#: author field are the misses).
+#: the printed writers.
 TITLE_SHARE = 0.95
 WRITER_SHARE = 0.9
 MEAN_F1 = 0.97
@@ -33,7 +38,7 @@ PAGE_F1 = 0.9
 @pytest.mark.parametrize("name", SETS)
 def test_holdout_layouts_score_and_keep_no_foreign_line(name: str) -> None:
     pages = list(load_pages(LAYOUTS / name))
-    assert len(pages) >= 4
+    assert len(pages) >= 3
     scores: list[float] = []
     for page in pages:
         article = extract(page.html, page.url)
@@ -56,6 +61,6 @@ def test_titles_are_printed_headlines_and_authors_the_writers() -> None:
             pages += 1
             titled += article.title == expected["title"]
             written += list(article.authors) == expected["authors"]
-    assert pages >= 65
+    assert pages >= 104
     assert titled >= TITLE_SHARE * pages
     assert written >= WRITER_SHARE * pages

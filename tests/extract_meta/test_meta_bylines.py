@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from kabar.extract.bylines import authors_in_text, normalize_authors, printed_credits
+from kabar.extract.bylines import (
+    authors_in_text,
+    names_beside,
+    normalize_authors,
+    photographers,
+    printed_credits,
+)
 
 
 @pytest.mark.parametrize(
@@ -34,6 +40,14 @@ from kabar.extract.bylines import authors_in_text, normalize_authors, printed_cr
         (["Contoh Cyber Media"], (), ()),
         (["PT Kabar Nusantara Tbk"], (), ()),
         (["Ptolemy Ardi"], (), ("Ptolemy Ardi",)),
+        # a desk before the writer, the site after a comma: the desk is no writer
+        (["Bola - Wulan Sari, Warta Nusa"], ("Warta Nusa",), ("Wulan Sari",)),
+        (["Ekonomi - Rafi, Warta Nusa"], ("Warta Nusa",), ("Rafi",)),
+        # a wire agency beside the writer is no writer; alone it is the page's only credit
+        (["Nadia Fenn, Associated Press"], (), ("Nadia Fenn",)),
+        (["Reuters"], (), ("Reuters",)),
+        # without the site closing it, the dash is not read as a desk's
+        (["Wulan Sari - Bola"], (), ("Wulan Sari", "Bola")),
     ],
 )  # fmt: skip
 def test_normalize_authors(
@@ -70,3 +84,55 @@ def test_authors_in_text_ignores_prose() -> None:
 )
 def test_printed_credits(text: str, writers: tuple[str, ...], editors: tuple[str, ...]) -> None:
     assert printed_credits(text) == (writers, editors)
+
+
+def test_closing_rep_and_red_line_names_the_reporter() -> None:
+    text = "Warga diminta tetap waspada.\nRep: Galih Prasetyo/Red: Yuni Astuti"
+    assert authors_in_text(text) == ("Galih Prasetyo",)
+    assert authors_in_text("Red: Yuni Astuti\nRep: Galih Prasetyo") == ("Galih Prasetyo",)
+    assert authors_in_text("Rep : Galih Prasetyo, Red : Yuni Astuti") == ("Galih Prasetyo",)
+    # prose with "rep" words names nobody
+    assert authors_in_text("Perwakilan republik hadir dalam rapat reproduksi benih.") == ()
+
+
+TWO = ("Laras Wening", "Bayu Santika")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        # one link per writer, a comma between them: the metadata named only the first
+        ("Laras Wening", "Laras Wening\n, \nBayu Santika\nRabu, 3 Juli 2024", TWO),
+        ("Laras Wening", "Oleh: Laras Wening dan Bayu Santika\nEditor: Nur", TWO),
+        # a one-word name printed in full beside a desk and the site
+        ("Rafi", "Judul\nEkonomi - Rafi Ardiansyah, Warta Nusa\n12 Maret", ("Rafi Ardiansyah",)),
+        # what stands beside the name is no writer: a desk, a photo agency, a town, the editor
+        ("Laras Wening", "Laras Wening - Bola\nSenin", ()),
+        ("Laras Wening", "FOTO WARTA/Laras Wening/lw.", ()),
+        ("Laras Wening", "Laras Wening\n, \nSemarang\nSenin", ()),
+        ("Laras Wening", "Penulis: Laras Wening | Editor: Bayu Santika", ()),
+        # a photo credit's agency is not the full form of a one-word author
+        ("Kabarwire", "Dina Rahma / Kabarwire file\nStory", ()),
+        # a two-word name is not lengthened by the words after it
+        ("Laras Wening", "By LARAS WENING Kabar Wire", ()),
+        # the name only inside a long line of prose: no byline
+        ("Laras Wening", f"Laras Wening, warga Semarang, mengatakan {'banjir datang ' * 8}.", ()),
+    ],
+)  # fmt: skip
+def test_names_beside_the_metadata_author(name: str, text: str, expected: tuple[str, ...]) -> None:
+    assert names_beside(name, text, ("Warta Nusa",)) == expected
+
+
+CAPTION = "Nelayan menarik perahu ke pantai setelah melaut semalam di Teluk Lampung, Senin pagi."
+
+
+def test_photo_page_credits_its_photographer() -> None:
+    assert photographers([CAPTION, "WARTA FOTO/Rina Kusuma/rk."]) == ("Rina Kusuma",)
+    assert photographers([CAPTION, "Kabar Photo / Rina Kusuma"]) == ("Rina Kusuma",)
+
+
+def test_credit_inside_a_story_or_with_a_colon_names_no_author() -> None:
+    story = [CAPTION] * 4 + ["WARTA FOTO/Rina Kusuma/rk."]
+    assert photographers(story) == ()  # a picture's credit in a longer story
+    assert photographers([CAPTION, "Foto: Rina Kusuma/Warta"]) == ()
+    assert photographers([CAPTION, "Rina Kusuma"]) == ()

@@ -74,3 +74,15 @@ def test_marked_dates_need_the_itemprop_in_the_markup() -> None:
     scripted = '<script>x = {"dateModified": "2024-03-01"}</script><p>Isi.</p>'
     assert _region(scripted).marked_dates("dateModified") == []
     assert _region("<p>Isi.</p>").marked_dates("dateModified") == []
+
+
+@pytest.mark.parametrize("title", ["It's a Flood Town Again", "Town's Bridge Reopens at Last"])
+def test_headline_opening_with_a_short_word_and_an_apostrophe_is_found(title: str) -> None:
+    page = (
+        f"<html><head><title>{title}</title></head><body><nav>Menu</nav>"
+        f"<article><h1>{title}</h1><div class='byline'>By Ada Lowe</div><p>Story.</p>"
+        "</article></body></html>"
+    )
+    tree = LexborHTMLParser(page.encode("utf-8"))
+    region = HeadlineRegion(tree, lambda: tree.css_first("h1"), title)
+    assert "By Ada Lowe" in region.text()[0]

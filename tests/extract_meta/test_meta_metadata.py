@@ -450,3 +450,46 @@ def test_printed_credits_read_a_colon_on_the_name_line() -> None:
     writers, editors = printed_credits("Penulis\n: Dewi Lestari\nEditor\n: Hadi Susanto")
     assert (writers, editors) == (("Dewi Lestari",), ("Hadi Susanto",))
     assert printed_credits("Penulis: Kontributor Ngawi, Rudi Hartono")[0] == ("Rudi Hartono",)
+
+
+def test_site_name_in_the_author_meta_gives_way_to_the_printed_writer() -> None:
+    # A regional site puts its own name ("Kabar Solo", not its og:site_name spelling) in
+    # the author field beside the writer; the printed credit names only the writer.
+    html = """<html><head><meta name="author" content="Kabar Solo">
+    <meta name="content_author" content="Ratna Wulandari">
+    <meta property="og:site_name" content="Kabarsolo.id"></head><body>
+    <h1>Pasar Malam Dibuka Lagi</h1>
+    <div class="credit">Penulis: <a href="/p/ratna">Ratna Wulandari</a> |
+    Editor: <a>Joko Susilo</a></div>
+    <p>Pasar malam di alun-alun kembali dibuka setelah renovasi selesai.</p></body></html>"""
+    assert meta_of(html, "https://solo.kabarsolo.id/2024/07/01/pasar-malam").authors == (
+        "Ratna Wulandari",
+    )
+
+
+def test_byline_links_add_the_second_writer_the_metadata_lacks() -> None:
+    html = """<html><head><meta name="author" content="Sekar Ayu Lestari"></head><body>
+    <h1>Jembatan Gantung Diperbaiki Warga</h1>
+    <div class="byline"><a href="/p/sekar">Sekar Ayu Lestari</a>,
+    <a href="/p/dimas">Dimas Prakoso</a></div>
+    <div class="date">Senin, 1 Juli 2024 - 09:00 WIB</div>
+    <p>Warga bergotong royong memperbaiki jembatan gantung yang rusak.</p></body></html>"""
+    assert meta_of(html).authors == ("Sekar Ayu Lestari", "Dimas Prakoso")
+
+
+def test_desk_prefixed_byline_gives_the_full_name_of_a_short_meta_author() -> None:
+    html = """<html><head><meta name="author" content="Bisnis - Rafi, Warta Nusa">
+    <meta property="og:site_name" content="Warta Nusa"></head><body>
+    <h1>Harga Cabai Turun di Pasar Induk</h1>
+    <div class="author">Bisnis - Rafi Ardiansyah, Warta Nusa</div>
+    <p>Harga cabai rawit turun sepertiga dibandingkan pekan lalu.</p></body></html>"""
+    assert meta_of(html).authors == ("Rafi Ardiansyah",)
+
+
+def test_photo_page_without_byline_gets_its_photographer_from_the_body_lines() -> None:
+    caption = "Penari membawakan tari piring di halaman museum saat festival budaya, Sabtu."
+    lines = [caption, "WARTA FOTO/Rina Kusuma/rk.", "COPYRIGHT © WARTA 2024"]
+    assert authors_from_lines(lines, "Warta", "https://www.warta.co.id/foto/1/tari") == (
+        "Rina Kusuma",
+    )
+    assert authors_from_lines([*lines, "Pewarta: Dodi Hermawan"]) == ("Dodi Hermawan",)

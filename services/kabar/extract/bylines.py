@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 MAX_NAME_CHARS = 60
@@ -25,6 +25,13 @@ NOISE = frozenset(
         "senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu", "ahad", "monday",
         "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "foto", "video",
     }
+)  # fmt: skip
+#: Wire agencies: credited beside the writer ("Luis Romero, Associated Press") they are
+#: no writer; alone they are the only credit the page gives, and stay.
+AGENCIES = frozenset(
+    {"reuters", "afp", "ap", "upi", "antara", "bernama", "xinhua", "kyodo", "yonhap",
+     "associated press", "the associated press", "agence france-presse", "press association",
+     "the canadian press", "canadian press"}
 )  # fmt: skip
 _NOISE_PREFIXES = ("redaksi ", "admin ", "pt ", "pt. ", "cv ", "cv. ")
 #: "Tim X" / "Team X" is a desk when X is the site or a newsroom word, else a person
@@ -44,7 +51,10 @@ _STOP = (
 )
 # Words a byline starts with; found with str.find, then the patterns below are
 # matched at those spots only (a regex scan of a whole page is far slower).
-_LABEL_WORDS = ("penulis", "reporter", "pewarta", "oleh", "writer", "author", "kontributor", "by")
+_LABEL_WORDS = (
+    "penulis", "reporter", "pewarta", "oleh", "writer", "author", "kontributor", "by", "rep:",
+    "rep :",
+)  # fmt: skip
 # "Penulis: X" (the colon makes it a label, not prose).
 _LABELLED = re.compile(
     _LABEL + r"\s*:\s*(?P<name>[^\n|:•·]{2,80}?)" + _STOP, re.IGNORECASE | re.MULTILINE
@@ -56,11 +66,21 @@ _BARE = re.compile(
     re.MULTILINE,
 )
 MAX_LABEL_HITS = 400
+#: Republika's closing credit "Rep: Nama/Red: Nama" (reporter, then editor): the short
+#: label needs its colon, and the name ends at the editor's "Red:".
+_REP = re.compile(
+    r"rep\s*:\s*(?P<name>[^\n|:/•·]{2,60}?)\s*(?=$|\n|/|\||;|,?\s*red\s*:)",
+    re.IGNORECASE | re.MULTILINE,
+)
 _LEADING_LABEL = re.compile(
     # "Kontributor Ngawi, X", "Penulis: X", "By X", "Analysis by X", "Laporan oleh X"
     r"^\s*kontributor\s+[^,]{2,40},\s*|^\s*(?:\w+\s+)?(?:" + _LABEL + r"|by)\b\s*:?\s*",
     re.IGNORECASE,
 )
+#: "Tech - Nadia Putri, CNBC Indonesia": a one-word desk, a dash, the writer, a comma and
+#: the site. The desk is cut when the part after the last comma names the site (detik's
+#: "Nama - detikNews" puts the name first and has no such comma).
+_DESK_PREFIX = re.compile(r"^\s*[^\W\d_]+\s+[-–—]\s+(?=[^,]+,[^,]+$)")
 _SPLIT = re.compile(r"\s*(?:,|;|&|\+|/|\s-\s|\s\|\s|\bdan\b|\band\b)\s*", re.IGNORECASE)
 _DOMAIN = re.compile(r"\.(?:com|co\.id|id|net|org|tv|news|co)\b", re.IGNORECASE)
 _NON_ALNUM = re.compile(r"[\W_]+")
@@ -72,12 +92,16 @@ _EDGE_PUNCT = " \t\n\r.,:;-–—|()[]\"'"
 def authors_in_text(text: str) -> tuple[str, ...]:
     """Raw author strings from byline lines ("Penulis: X", "Oleh X") in ``text``."""
     spots = _label_spots(text)
-    found = [m.group("name") for p in spots if (m := _LABELLED.match(text, p))]
+    found = [m.group("name") for p in spots if (m := _LABELLED.match(text, p) or _rep(text, p))]
     if not found:
         found = [
             m.group("name") for p in spots if _line_start(text, p) and (m := _BARE.match(text, p))
         ]
     return tuple(found)
+
+
+def _rep(text: str, at: int) -> re.Match[str] | None:
+    return _REP.match(text, at) if text[at : at + 3].lower() == "rep" else None
 
 
 def _label_spots(text: str) -> list[int]:
@@ -110,12 +134,24 @@ def normalize_authors(raws: Iterable[str], brands: Iterable[str] = ()) -> tuple[
             continue
         if brand_keys is None:
             brand_keys = _brand_keys(tuple(brands))
-        for part in _SPLIT.split(_LEADING_LABEL.sub("", _unescape(raw))):
+        text = _unescape(raw)
+        if " " in text and "," in text:
+            text = _without_desk(text, brand_keys)
+        for part in _SPLIT.split(_LEADING_LABEL.sub("", text)):
             name = _tidy(part)
             if name and name.lower() not in seen and _is_person(name, brand_keys):
                 seen.add(name.lower())
                 names.append(name)
-    return tuple(names)
+    people = [n for n in names if n.lower() not in AGENCIES]
+    return tuple(people) if people else tuple(names)
+
+
+def _without_desk(text: str, brand_keys: tuple[str, ...]) -> str:
+    """``text`` without a leading desk name ("Market - ") when the site closes it."""
+    match = _DESK_PREFIX.match(text)
+    if match is None or not _site_like(text.rsplit(",", 1)[1].strip(), brand_keys):
+        return text
+    return text[match.end() :]
 
 
 @lru_cache(maxsize=256)
@@ -320,3 +356,86 @@ def _label_of(line: str) -> tuple[str, str] | None:
 def split_names(raws: Iterable[str], brand_keys: Iterable[str] = ()) -> tuple[str, ...]:
     """Person names of raw credit strings (as ``normalize_authors``)."""
     return normalize_authors(raws, brand_keys)
+
+
+#: A byline line is short; longer lines holding the name are prose or a caption.
+BYLINE_LINE_MAX_CHARS = 100
+_LIST_JOINERS = frozenset({",", "&", "dan", "and"})
+_EDITOR_CUT = re.compile(r"\b(?:editor|redaktur|penyunting|edited by)\b", re.IGNORECASE)
+#: What parts a byline line into a name and its neighbours (a desk, the site, a photo
+#: credit's agency and initials): "Market - Putra Wijaya", "ANTARA FOTO/Nama/abc".
+_SEGMENT = re.compile(r"\s[-–—]\s|[|•·/;]")
+#: Words of a co-writer's name printed beside the first, and of a fuller form of a
+#: one-word name ("Putra" printed as "Putra Wijaya").
+BYLINE_NAME_MIN_WORDS = 2
+FULLER_NAME_MAX_WORDS = 4
+
+
+def names_beside(name: str, text: str, brand_keys: Iterable[str] = ()) -> tuple[str, ...]:
+    """The writers a printed byline gives where the metadata gives one ``name``, or
+    nothing when it adds nobody. The byline is the first short line of ``text`` (the
+    visible text from the name's first mention, cut at tags) naming it: the part of it
+    holding the name (not a desk, the site or a photo credit's agency beside it), names
+    joined to that part by "," "dan" "&", and names joined on the next lines ("A" ","
+    "B": one link per writer). A co-writer has two words or more (a town after a comma
+    is no writer); a one-word name printed in full ("Putra Wijaya") takes that form."""
+    key = name.casefold()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    short = (i for i, ln in enumerate(lines) if len(ln) <= BYLINE_LINE_MAX_CHARS)
+    at = next((i for i in short if key in lines[i].casefold()), -1)
+    if at < 0:
+        return ()
+    line = _EDITOR_CUT.split(lines[at], 1)[0]
+    parts = [next((p for p in _SEGMENT.split(line) if key in p.casefold()), "")]
+    at += 1
+    while at + 1 < len(lines) and lines[at].lower() in _LIST_JOINERS:
+        following = lines[at + 1]
+        if not _looks_like_name(following) or len(following.split()) < BYLINE_NAME_MIN_WORDS:
+            break
+        parts.append(following)
+        at += 2
+    names = normalize_authors(parts, brand_keys)
+    own = [n for n in names if n.casefold() == key or _fuller(n, name)]
+    others = [n for n in names if n not in own and len(n.split()) >= BYLINE_NAME_MIN_WORDS]
+    if len(own) != 1 or (own[0] == name and not others):
+        return ()
+    return tuple(n for n in names if n in own or n in others)
+
+
+def _fuller(printed: str, name: str) -> bool:
+    """Whether ``printed`` is the full form of a one-word ``name`` ("Putra Wijaya")."""
+    return (
+        " " not in name
+        and len(printed.split()) <= FULLER_NAME_MAX_WORDS
+        and printed.casefold().startswith(name.casefold() + " ")
+        and _looks_like_name(printed)  # not "Reuters file" under a photo
+    )
+
+
+#: A photo page: its body holds at most this many story paragraphs (of at least
+#: STORY_WORDS words), the caption that tells the story.
+PHOTO_PAGE_MAX_STORY_LINES = 3
+STORY_WORDS = 10
+#: An agency's photo credit standing as a line of its own: "ANTARA FOTO/Nama Fotografer/abc."
+#: (the desk's initials after the name), "KABAR PHOTO/Nama".
+_PHOTO_CREDIT = re.compile(
+    r"[^\W\d_][\w.&' -]{0,30}?\b(?:foto|photo)\s?/\s?(?P<name>[^\W\d_][\w.'’ -]{2,40}?)"
+    r"(?:\s?/\s?[^\W\d_][\w]{0,5})?\.?",
+    re.IGNORECASE,
+)
+
+
+def photographers(lines: Sequence[str]) -> tuple[str, ...]:
+    """Raw names of the photographers credited on a photo page, whose story is the
+    caption: the agency credit lines of a body with a few story paragraphs at most. On
+    such a page the photographer is its author; a credit inside a longer story is a
+    picture's, not the writer's."""
+    story = sum(1 for line in lines if line.count(" ") + 1 >= STORY_WORDS)
+    if story > PHOTO_PAGE_MAX_STORY_LINES:
+        return ()
+    found: list[str] = []
+    for line in lines:
+        text = line.strip()
+        if len(text) <= BYLINE_LINE_MAX_CHARS and (match := _PHOTO_CREDIT.fullmatch(text)):
+            found.append(match.group("name"))
+    return tuple(found)

@@ -253,6 +253,10 @@ class HeadlineRegion:
             node = self._h1()
             text = " ".join(node.text(deep=True).split()) if node is not None else ""
         stop = _ANCHOR_STOP.search(text)
+        if stop is not None and stop.start() < MIN_ANCHOR_CHARS and stop.group() == "'":
+            # "It's ...", "Town's ...": too short cut at the apostrophe, which text nodes
+            # seldom escape; the anchor reads past it.
+            stop = _ANCHOR_STOP.search(text, stop.end())
         anchor = (text[: stop.start()] if stop else text)[:ANCHOR_CHARS].rstrip()
         return anchor.encode("utf-8") if len(anchor) >= MIN_ANCHOR_CHARS else b""
 

@@ -27,7 +27,9 @@ from kabar.extract.bylines import (
     authors_in_text,
     is_desk,
     is_site_like,
+    names_beside,
     normalize_authors,
+    photographers,
     printed_credits,
 )
 from kabar.extract.clutter import generic_tag_re
@@ -86,6 +88,8 @@ SLIP_OFF = timedelta(hours=5)
 #: Zones some portals stamp on WIB wall time: "-07:00" (a sign slip), "Z" (detik's
 #: "2015-11-05 T10:08:58Z" for 10:08 WIB). Trusted only when the page prints otherwise.
 _SIGN_SLIP = re.compile(r"(-0[789]:?00|\s*(?:z|gmt|utc|\+00:?00))$", re.IGNORECASE)
+#: How much text after the metadata author's printed name its byline may span.
+BESIDE_CHARS = 200
 #: Words of a printed credit block ("Penulis: A | Editor: B"), lowercase.
 CREDIT_WORDS = ("penulis", "reporter", "pewarta", "writer", "editor", "redaktur", "edited by")
 #: A desk as author: "Tim detikBali", "Tim Redaksi - Contoh.com" (the name before a dash).
@@ -193,7 +197,12 @@ def authors_from_lines(
 
     For pages whose metadata names nobody: the body extractor has the lines anyway.
     """
-    return normalize_authors(authors_in_text("\n".join(lines)), _brands(site_name, url))
+    lines = list(lines)
+    brands = _brands(site_name, url)
+    # On a photo page with no byline, the credited photographer is the author.
+    return normalize_authors(authors_in_text("\n".join(lines)), brands) or normalize_authors(
+        photographers(lines), brands
+    )
 
 
 def clean_title(title: str, brands: Iterable[str] = ()) -> str:
@@ -424,7 +433,7 @@ def _authors(
     if writers:
         return writers
     if structured:
-        return structured
+        return _beside(region, structured, brands) or structured
     for text in region.byline_texts():
         names = normalize_authors(authors_in_text(text) or _first_line(text), brands)
         if names:
@@ -435,6 +444,16 @@ def _authors(
     # Credits printed under the story, beyond the stretch around the headline.
     writers = printed_credits(region.credit_block())[0]
     return normalize_authors(writers, brands)
+
+
+def _beside(
+    region: HeadlineRegion, structured: tuple[str, ...], brands: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The byline printing the metadata's one author in full or with co-writers."""
+    if len(structured) != 1:
+        return ()
+    name = structured[0]
+    return names_beside(name, region.text_near((name.lower(),), BESIDE_CHARS), brands)
 
 
 def _printed_writers(
@@ -455,7 +474,8 @@ def _printed_writers(
         return kept if len(kept) < len(structured) else ()
     mine = {n.casefold() for n in structured}
     printed = {n.casefold() for n in writers}
-    if not mine or (mine <= editors and not mine & printed) or mine < printed:
+    # Structured authors beyond the printed writers are the site or a desk ("Tribun Jogja").
+    if not mine or (mine <= editors and not mine & printed) or mine < printed or printed < mine:
         return writers
     return ()
 
