@@ -119,11 +119,18 @@ def find_date_in_text(text: str, *, default_tz: str = "WIB") -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class FoundDate:
-    """A date found in running text: where it starts, its UTC value, whether a time was given."""
+    """A date found in running text: where it starts, the moment it names, whether a time
+    was given."""
 
     start: int
-    value: str
+    moment: datetime
     has_time: bool
+
+    @property
+    def value(self) -> str:
+        """The date as UTC ISO 8601: formatted when asked (most dates found on a page are
+        passed over for a nearer or timed one)."""
+        return to_iso(self.moment)
 
 
 def find_dates(text: str, *, default_tz: str = "WIB", limit: int = 20) -> list[FoundDate]:
@@ -196,10 +203,12 @@ def _collect(
     an offset names the date there)."""
     for pattern in patterns:
         for match in pattern.finditer(subject, low, high):
-            value = _to_utc(match, default_tz)
-            if value is not None and match.start() not in found:
-                has_time = match.group("hh") is not None
-                found[match.start()] = FoundDate(match.start(), value, has_time)
+            start = match.start()
+            if start in found:
+                continue
+            moment = _moment(match, default_tz)
+            if moment is not None:
+                found[start] = FoundDate(start, moment, match.group("hh") is not None)
 
 
 def _windows(text: str) -> Iterator[tuple[int, int]]:
@@ -236,7 +245,8 @@ def to_iso(moment: datetime) -> str:
     return _ISO_FORMAT % moment.astimezone(UTC).timetuple()[:6]
 
 
-def _to_utc(match: re.Match[str], default_tz: str) -> str | None:
+def _moment(match: re.Match[str], default_tz: str) -> datetime | None:
+    """The zoned moment a date match names, or None when it names none."""
     groups = match.groupdict()
     try:
         year = _year(groups.get("y") or groups.get("y2") or "")
@@ -245,10 +255,9 @@ def _to_utc(match: re.Match[str], default_tz: str) -> str | None:
         zone = _zone(groups.get("tz") or default_tz)
         if zone is None or not MIN_YEAR <= year <= MAX_YEAR:
             return None
-        local = datetime(year, month, int(groups["d"]), hour, minute, second, tzinfo=zone)
+        return datetime(year, month, int(groups["d"]), hour, minute, second, tzinfo=zone)
     except (ValueError, KeyError, TypeError):
         return None
-    return to_iso(local)
 
 
 def _month(groups: dict[str, str | None]) -> int:

@@ -60,6 +60,8 @@ _SCRIPT_CLOSE = {
 #: Characters a case-blind name matches that its case-blind back-reference does not
 #: ("ſ" for "s", the Kelvin sign for "k"): text holding one takes ``_SCRIPT`` itself.
 _CASE_ODD = ("\u017f", "\u212a")
+#: Characters whose lowercase is ASCII or longer than one character ("\u212a" is "k").
+_LOWER_ODD = ("\u0130", "\u212a")
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
 _OPEN_TAG = re.compile(r"<([a-zA-Z][\w-]*)(\s[^>]*)?>")
@@ -115,11 +117,17 @@ class HeadlineRegion:
         self._markup()
         raw = self._tree.raw_html
         start, stop = self._raw_at, self._raw_at + CREDIT_SEARCH_BYTES
-        hits = [at for label in PAGE_CREDIT_LABELS if (at := raw.find(label, start, stop)) >= 0]
-        if not hits:
+        first = -1
+        for label in PAGE_CREDIT_LABELS:
+            # Only a label opening before the first one found so far can come first.
+            end = stop if first < 0 else min(stop, first + len(label))
+            at = raw.find(label, start, end)
+            if at >= 0:
+                first = at
+        if first < 0:
             return ""
-        at = raw.rfind(b"<", start, min(hits))
-        at = at if at >= 0 else min(hits)
+        at = raw.rfind(b"<", start, first)
+        at = at if at >= 0 else first
         chunk = raw[at : at + CREDIT_BLOCK_BYTES].decode("utf-8", "replace")
         return _visible(_COMMENT.sub(" ", _unscripted(chunk)))
 
@@ -211,7 +219,7 @@ class HeadlineRegion:
         at = self._firsts.get(word)
         if at is None:
             if self._low is None:
-                self._low = self._markup()[0].lower()
+                self._low = _lowered(self._markup()[0])
             at = self._firsts[word] = self._low.find(word)
         return at
 
@@ -219,7 +227,7 @@ class HeadlineRegion:
         if self._marks is None:
             markup = self._markup()[0]
             if self._low is None:
-                self._low = markup.lower()
+                self._low = _lowered(markup)
             if len(self._low) == len(markup):
                 self._marks = _scan(markup, self._low, self._first)
             else:  # lowering moved offsets (rare scripts): search the markup as it is
@@ -298,6 +306,16 @@ def _unscripted(markup: str) -> str:
         return markup
     out.append(markup[kept:])
     return "".join(out)
+
+
+def _lowered(markup: str) -> str:
+    """``markup.lower()`` as the searches for lowercase ASCII words see it: only ASCII
+    letters lowered, through the bytes (``str.lower`` looks up every character of text
+    that is not all ASCII, several times the cost). The two characters whose lowercase
+    holds ASCII letters or is longer (Kelvin sign, dotted capital I) take ``str.lower``."""
+    if markup.isascii() or any(odd in markup for odd in _LOWER_ODD):
+        return markup.lower()
+    return markup.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass")
 
 
 def _uncommented(markup: str) -> str:
