@@ -81,6 +81,7 @@ _YEAR_FIRST = re.compile(
 # The digit boundaries are checked on each hit: a leading lookbehind would make the
 # regex engine try every offset of the text instead of skipping to candidate digits.
 _YEAR = re.compile(r"(?:19|20|21)\d\d")
+_DIGIT = re.compile(r"\d")
 _ISO_FORMAT = "%04d-%02d-%02dT%02d:%02d:%02dZ"
 _OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})")
 # The patterns are written in lower case and run on lowercased text: case-blind
@@ -218,7 +219,8 @@ def _windows(text: str) -> Iterator[tuple[int, int]]:
     every character); a plain year scan is fast and every long-form date has a year.
     """
     if len(text) <= SHORT_TEXT_CHARS:
-        if text:
+        # Every pattern needs a digit: a label ("Berita Terkait") is not matched at all.
+        if _DIGIT.search(text):
             yield 0, len(text)
         return
     low = high = -1
