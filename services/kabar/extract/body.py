@@ -361,8 +361,11 @@ def rule_container(tree: LexborHTMLParser, selectors: Sequence[str]) -> list[Lex
         nodes = tree.css(selector)
         if not nodes:
             continue
-        ids = {n.mem_id for n in nodes}
-        outer = [n for n in nodes if not _has_ancestor_in(n, ids)]
+        if len(nodes) > 1:
+            ids = {n.mem_id for n in nodes}
+            outer = [n for n in nodes if not _has_ancestor_in(n, ids)]
+        else:
+            outer = nodes  # a lone match is outermost: no climb to the root
         if any(_has_text(n) for n in outer):
             return outer
     return []
@@ -377,11 +380,16 @@ def _has_text(node: LexborNode) -> bool:
     return False
 
 
-def _has_ancestor_in(node: LexborNode, ids: set[int]) -> bool:
+def _has_ancestor_in(node: LexborNode, ids: set[int], top: int = -1) -> bool:
+    """Whether an ancestor of ``node`` is in ``ids``, climbing no further than the
+    element whose mem_id is ``top`` (the scope the nodes were queried in), if given."""
     parent = node.parent
     while parent is not None:
-        if parent.mem_id in ids:
+        parent_id = parent.mem_id
+        if parent_id in ids:
             return True
+        if parent_id == top:
+            return False
         parent = parent.parent
     return False
 
@@ -631,7 +639,7 @@ def prune_container(
         for hidden in node.css(strip) if strip else ():
             hidden.remove()
         if query:
-            removed += _drop_outermost(node.css(query), keep)
+            removed += _drop_outermost(node.css(query), keep, node.mem_id)
     return removed
 
 
@@ -645,11 +653,13 @@ def drop_selectors(
     return _drop_outermost(tree.css(", ".join(selectors)), keep)
 
 
-def _drop_outermost(nodes: Sequence[LexborNode], keep: Sequence[str]) -> int:
+def _drop_outermost(nodes: Sequence[LexborNode], keep: Sequence[str], top: int = -1) -> int:
+    """Decompose the outermost of ``nodes`` (found under the element whose mem_id is
+    ``top``, when given) that hold no ``keep`` match; return how many."""
     found = {n.mem_id: n for n in nodes}
     ids = set(found)
     # Decompose outermost nodes only: a freed ancestor takes its descendants with it.
-    outer = [n for n in found.values() if not _has_ancestor_in(n, ids)]
+    outer = [n for n in found.values() if not _has_ancestor_in(n, ids, top)]
     keep_query = ", ".join(keep)
     if keep_query:
         outer = [n for n in outer if n.css_first(keep_query) is None]
