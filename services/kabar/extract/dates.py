@@ -152,9 +152,11 @@ def date_near(text: str, at: int, *, default_tz: str = "WIB") -> str | None:
     read outwards from ``at`` and reading stops at the first timed date, so the dates of
     a long page (related stories) are mostly never parsed."""
     patterns, subject = _subject(text)
-    windows = list(_windows(text))
     fallback: FoundDate | None = None
-    for low, high in windows:
+    # The years after the headline are scanned for lazily, from the last one whose
+    # stretch can reach past it: a timed date there ends the scan (the year scan is a
+    # good part of the cost on a long stretch).
+    for low, high in _windows(text, max(0, at - WINDOW_AFTER - 4)):
         if high <= at:
             continue
         for found in _sorted_dates(patterns, subject, low, high, default_tz):
@@ -164,7 +166,7 @@ def date_near(text: str, at: int, *, default_tz: str = "WIB") -> str | None:
                 return found.value
             fallback = fallback or found
     nearest_before: FoundDate | None = None
-    for low, high in reversed(windows):
+    for low, high in reversed(list(_windows(text))):
         if low >= at:
             continue
         for found in reversed(_sorted_dates(patterns, subject, low, high, default_tz)):
@@ -212,8 +214,9 @@ def _collect(
                 found[start] = FoundDate(start, moment, match.group("hh") is not None)
 
 
-def _windows(text: str) -> Iterator[tuple[int, int]]:
-    """Stretches of ``text`` worth matching: all of a short text, else around 4-digit years.
+def _windows(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
+    """Stretches of ``text`` worth matching: all of a short text, else around 4-digit years
+    (those from offset ``start`` on).
 
     The full patterns are slow over long pages (month-name alternations tried at
     every character); a plain year scan is fast and every long-form date has a year.
@@ -225,7 +228,7 @@ def _windows(text: str) -> Iterator[tuple[int, int]]:
         return
     low = high = -1
     size = len(text)
-    for year in _YEAR.finditer(text):
+    for year in _YEAR.finditer(text, start):
         first, stop = year.span()
         if (first and text[first - 1].isdecimal()) or (stop < size and text[stop].isdecimal()):
             continue  # part of a longer number (\d is what str.isdecimal accepts)
