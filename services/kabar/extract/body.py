@@ -8,6 +8,7 @@ skipping clutter blocks, and cut into paragraph-level lines."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -422,7 +423,7 @@ class _Walker:
     def flush(self) -> None:
         if not self._parts:
             return  # block boundaries come in runs: most flushes have nothing to emit
-        text = normalize("".join(self._parts))
+        text = _normalized("".join(self._parts))
         if text:
             linked = self._link_chars  # most lines hold no link: no division, no min()
             ratio = min(1.0, linked / len(text)) if linked else 0.0
@@ -561,6 +562,16 @@ class _Walker:
         if len(node.text(strip=True)) > self.max_clutter_chars:
             return False
         return node.css_first(_FIGURE_CONTENT) is None
+
+
+def _normalized(text: str) -> str:
+    """``normalize(text)``: most lines of a body are already single-spaced, which one
+    ``isprintable`` pass shows (every whitespace character but the ASCII space is
+    unprintable), sparing the split and join of the whole line; ASCII text is NFC."""
+    spaced = text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "
+    if spaced and (text.isascii() or unicodedata.is_normalized("NFC", text)):
+        return text
+    return normalize(text)
 
 
 def _in_running_text(node: LexborNode) -> bool:
