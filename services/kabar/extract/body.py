@@ -410,6 +410,7 @@ class _Walker:
         self._block_tag = "p"
         self._in_article = False
         self._skip: set[int] = set()
+        self._hints = _hints(vocab.block_re)
 
     @property
     def max_clutter_chars(self) -> float:
@@ -536,8 +537,13 @@ class _Walker:
             return False
         if ("itemscope" in attrs or "itemprop" in attrs) and _is_hidden(attrs):
             return True  # a hidden schema.org copy of the page's metadata
-        attr = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
-        if len(attr) < 2 or not self.vocab.block_re.search(attr):
+        raw = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+        attr = self._hints.get(raw)
+        if attr is None:
+            attr = _block_hint(raw, self.vocab.block_re)
+            if len(self._hints) < MAX_HINTS:
+                self._hints[raw] = attr
+        if not attr:
             return False
         if tag not in BLOCK_TAGS and _in_running_text(node):
             # An in-text link or highlight ("<a class='inner-link-tag'>") is words of the
@@ -562,6 +568,28 @@ class _Walker:
         if len(node.text(strip=True)) > self.max_clutter_chars:
             return False
         return node.css_first(_FIGURE_CONTENT) is None
+
+
+#: Block hints read from class/id strings, per vocabulary's pattern: templates repeat
+#: the same few strings on every page, and the pattern is tried on each element.
+_HINTS: dict[re.Pattern[str], dict[str, str]] = {}
+MAX_HINTS = 4096
+MAX_HINT_TABLES = 64
+
+
+def _hints(pattern: re.Pattern[str]) -> dict[str, str]:
+    table = _HINTS.get(pattern)
+    if table is None:
+        table = {}
+        if len(_HINTS) < MAX_HINT_TABLES:
+            _HINTS[pattern] = table
+    return table
+
+
+def _block_hint(raw: str, pattern: re.Pattern[str]) -> str:
+    """A class/id string lowercased when the block pattern names it, else ""."""
+    attr = raw.lower()
+    return attr if len(attr) >= 2 and pattern.search(attr) else ""
 
 
 def _normalized(text: str) -> str:
