@@ -74,3 +74,30 @@ def test_marked_dates_need_the_itemprop_in_the_markup() -> None:
     scripted = '<script>x = {"dateModified": "2024-03-01"}</script><p>Isi.</p>'
     assert _region(scripted).marked_dates("dateModified") == []
     assert _region("<p>Isi.</p>").marked_dates("dateModified") == []
+
+
+def _region_of(page: str) -> HeadlineRegion:
+    tree = LexborHTMLParser(page.encode("utf-8"))
+    return HeadlineRegion(tree, lambda: tree.css_first("h1"), TITLE)
+
+
+def test_headline_is_found_past_the_head_and_its_title() -> None:
+    # The title's own copy in <title>, og:title and JSON-LD are no headline.
+    page = (
+        f'<html><head><title>{TITLE}</title><meta property="og:title" content="{TITLE}">'
+        f'<script type="application/ld+json">{{"headline":"{TITLE}"}}</script></head>'
+        f"<body><h1>{TITLE}</h1><p>Penulis: Rina Wati</p></body></html>"
+    )
+    text, at = _region_of(page).text()
+    assert text[at:].startswith(TITLE)
+    assert "Penulis: Rina Wati" in text[at:]
+
+
+def test_headline_after_an_svg_title_in_a_page_without_head_title() -> None:
+    # No <title> in <head>: the first "</title" is an icon's, in <body>, after the headline.
+    page = (
+        f"<html><head></head><body><h1>{TITLE}</h1><p>Penulis: Rina Wati</p>"
+        "<svg><title>Bagikan</title></svg></body></html>"
+    )
+    text, at = _region_of(page).text()
+    assert at >= 0 and text[at:].startswith(TITLE)

@@ -260,6 +260,8 @@ class HeadlineRegion:
         start = raw.find(b"</title")
         if start < 0:
             start = max(raw.find(b"<body"), 0)
+        elif (opened := raw.find(b"<body", 0, start)) >= 0:
+            start = opened  # no <title> in <head>: the first is an SVG's in <body>
         at = _headline_offset(raw, start, self._anchor())
         if at < 0:
             body = raw.find(b"<body")
