@@ -101,3 +101,27 @@ def test_headline_after_an_svg_title_in_a_page_without_head_title() -> None:
     )
     text, at = _region_of(page).text()
     assert at >= 0 and text[at:].startswith(TITLE)
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        '<span itemprop="author">Rina Wati</span>',
+        '<a rel="author" href="/u/rina">Rina Wati</a>',
+        '<div class="post-penulis">Rina Wati</div>',
+    ],
+)
+def test_byline_tags_are_found_by_their_author_words(tag: str) -> None:
+    region = _region(f'<time datetime="2024-06-12T10:00:00+07:00">12 Juni</time>{tag}')
+    assert region.byline_texts() == ["Rina Wati"]
+
+
+def test_dated_tags_are_found_whether_or_not_bylines_were_read_first() -> None:
+    around = (
+        '<meta itemprop="datePublished" content="2024-06-12T10:00:00+07:00">'
+        '<span class="author">Rina Wati</span><span class="tgl">12/06/2024 10:00 WIB</span>'
+    )
+    region = _region(around)
+    assert region.byline_texts()[0].startswith("Rina Wati")
+    assert region.marked_dates("datePublished") == ["2024-06-12T10:00:00+07:00"]
+    assert region.stamped_date() == "2024-06-12T03:00:00Z"
