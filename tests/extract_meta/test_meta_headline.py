@@ -86,3 +86,54 @@ def test_headline_opening_with_a_short_word_and_an_apostrophe_is_found(title: st
     tree = LexborHTMLParser(page.encode("utf-8"))
     region = HeadlineRegion(tree, lambda: tree.css_first("h1"), title)
     assert "By Ada Lowe" in region.text()[0]
+
+
+def _region_of(page: str) -> HeadlineRegion:
+    tree = LexborHTMLParser(page.encode("utf-8"))
+    return HeadlineRegion(tree, lambda: tree.css_first("h1"), TITLE)
+
+
+def test_headline_is_found_past_the_head_and_its_title() -> None:
+    # The title's own copy in <title>, og:title and JSON-LD are no headline.
+    page = (
+        f'<html><head><title>{TITLE}</title><meta property="og:title" content="{TITLE}">'
+        f'<script type="application/ld+json">{{"headline":"{TITLE}"}}</script></head>'
+        f"<body><h1>{TITLE}</h1><p>Penulis: Rina Wati</p></body></html>"
+    )
+    text, at = _region_of(page).text()
+    assert text[at:].startswith(TITLE)
+    assert "Penulis: Rina Wati" in text[at:]
+
+
+def test_headline_after_an_svg_title_in_a_page_without_head_title() -> None:
+    # No <title> in <head>: the first "</title" is an icon's, in <body>, after the headline.
+    page = (
+        f"<html><head></head><body><h1>{TITLE}</h1><p>Penulis: Rina Wati</p>"
+        "<svg><title>Bagikan</title></svg></body></html>"
+    )
+    text, at = _region_of(page).text()
+    assert at >= 0 and text[at:].startswith(TITLE)
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        '<span itemprop="author">Rina Wati</span>',
+        '<a rel="author" href="/u/rina">Rina Wati</a>',
+        '<div class="post-penulis">Rina Wati</div>',
+    ],
+)
+def test_byline_tags_are_found_by_their_author_words(tag: str) -> None:
+    region = _region(f'<time datetime="2024-06-12T10:00:00+07:00">12 Juni</time>{tag}')
+    assert region.byline_texts() == ["Rina Wati"]
+
+
+def test_dated_tags_are_found_whether_or_not_bylines_were_read_first() -> None:
+    around = (
+        '<meta itemprop="datePublished" content="2024-06-12T10:00:00+07:00">'
+        '<span class="author">Rina Wati</span><span class="tgl">12/06/2024 10:00 WIB</span>'
+    )
+    region = _region(around)
+    assert region.byline_texts()[0].startswith("Rina Wati")
+    assert region.marked_dates("datePublished") == ["2024-06-12T10:00:00+07:00"]
+    assert region.stamped_date() == "2024-06-12T03:00:00Z"

@@ -121,8 +121,8 @@ def _trafilatura() -> Work | None:
 
 def _head_one(html: bytes, url: str | None) -> bool:
     tree = LexborHTMLParser(parser_input(html))
-    extract_metadata(tree, url)
-    find_next_pages(tree, url)
+    meta = extract_metadata(tree, url)
+    find_next_pages(tree, url, None, meta.next_link)
     return True
 
 
@@ -133,10 +133,10 @@ def _upto(stage: int) -> Work:
     def work(html: bytes, url: str | None) -> bool:
         tree = LexborHTMLParser(parser_input(html))
         rules = rules_for_url(url)
-        if stage >= 1:
-            extract_metadata(tree, url)
+        next_link = extract_metadata(tree, url).next_link if stage >= 1 else None
         if stage >= 2:
-            find_next_pages(tree, url, rules.pagination_pattern if rules else None)
+            pattern = rules.pagination_pattern if rules else None
+            find_next_pages(tree, url, pattern, next_link)
         if stage < 3:
             return True
         vocab = vocabulary(rules.line_patterns, rules.tail_patterns) if rules else vocabulary()

@@ -103,12 +103,11 @@ def _extract(page: bytes | str, url: str | None, portal: str | None) -> Article:
     tree = LexborHTMLParser(page)
     rules = (rules_by_name(portal) if portal else None) or rules_for_url(url)
     meta = _metadata(tree, url)
-    next_pages = _next_pages(tree, url, rules)
+    next_pages = _next_pages(tree, url, rules, meta.next_link)
     vocab = vocabulary(rules.line_patterns, rules.tail_patterns) if rules else vocabulary()
     title = meta.title or _fallback_title(tree)
     misses: list[str] = []
-    article = _first_body(tree, rules, vocab, meta, url, title, next_pages, portal, misses)
-    return replace(article, rule_misses=tuple(misses)) if misses else article
+    return _first_body(tree, rules, vocab, meta, url, title, next_pages, portal, misses)
 
 
 def _first_body(
@@ -122,7 +121,9 @@ def _first_body(
     portal: str | None,
     misses: list[str],
 ) -> Article:
-    """The article from the first container that yields a body (see ``_containers``)."""
+    """The article from the first container that yields a body (see ``_containers``),
+    with the rule selectors that matched nothing (``misses``, all noted by the time a
+    body is read)."""
     tried = False
     held: _Body | None = None
     gain = 0.0  # how much more text the generic body needs to replace the held one
@@ -139,13 +140,13 @@ def _first_body(
             continue
         if held is not None and not _clearly_fuller(body, held, gain):
             body = held
-        return _finish(body, meta, url, title, next_pages, rules, portal)
+        return _finish(body, meta, url, title, next_pages, rules, portal, misses)
     if held is not None:
-        return _finish(held, meta, url, title, next_pages, rules, portal)
+        return _finish(held, meta, url, title, next_pages, rules, portal, misses)
     described = _described(meta)
     if described is not None:
         # A photo or video page: its description is the article's text.
-        return _finish(described, meta, url, title, next_pages, rules, portal)
+        return _finish(described, meta, url, title, next_pages, rules, portal, misses)
     if not tried:
         raise NotAnArticleError("no article body found", reason="not_article")
     raise EmptyBodyError("body is empty after removing clutter", reason="empty_body")
@@ -213,9 +214,10 @@ def _finish(
     next_pages: tuple[str, ...],
     rules: PortalRules | None,
     portal: str | None,
+    misses: Sequence[str] = (),
 ) -> Article:
-    # The article's own authors and language are handed on as they are, not through
-    # copies of ``meta`` (a dataclass ``replace`` costs a hundredth of a page).
+    # The article's own authors, language and rule misses are handed on as they are, not
+    # through copies (a dataclass ``replace`` costs a hundredth of a page).
     authors = meta.authors
     if not authors:
         # Bylines printed at the end of the body ("Penulis: X"): dropped as clutter
@@ -236,6 +238,7 @@ def _finish(
         body.removed,
         authors,
         language,
+        tuple(misses),
     )
 
 
@@ -257,10 +260,11 @@ def _metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
 
 
 def _next_pages(
-    tree: LexborHTMLParser, url: str | None, rules: PortalRules | None
+    tree: LexborHTMLParser, url: str | None, rules: PortalRules | None, next_link: str | None
 ) -> tuple[str, ...]:
     try:
-        return find_next_pages(tree, url, rules.pagination_pattern if rules else None)
+        pattern = rules.pagination_pattern if rules else None
+        return find_next_pages(tree, url, pattern, next_link)
     except Exception:
         log.warning("pagination lookup failed", exc_info=True, extra={"url": url})
         return ()
@@ -321,6 +325,7 @@ def _article(
     removed: int,
     authors: tuple[str, ...],
     language: str | None,
+    misses: tuple[str, ...] = (),
 ) -> Article:
     return Article(
         url=url or meta.canonical_url or "",
@@ -339,6 +344,7 @@ def _article(
         next_pages=next_pages,
         clutter_removed=removed,
         extractor=extractor,
+        rule_misses=misses,
     )
 
 

@@ -8,6 +8,7 @@ skipping clutter blocks, and cut into paragraph-level lines."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -361,8 +362,11 @@ def rule_container(tree: LexborHTMLParser, selectors: Sequence[str]) -> list[Lex
         nodes = tree.css(selector)
         if not nodes:
             continue
-        ids = {n.mem_id for n in nodes}
-        outer = [n for n in nodes if not _has_ancestor_in(n, ids)]
+        if len(nodes) > 1:
+            ids = {n.mem_id for n in nodes}
+            outer = [n for n in nodes if not _has_ancestor_in(n, ids)]
+        else:
+            outer = nodes  # a lone match is outermost: no climb to the root
         if any(_has_text(n) for n in outer):
             return outer
     return []
@@ -377,11 +381,16 @@ def _has_text(node: LexborNode) -> bool:
     return False
 
 
-def _has_ancestor_in(node: LexborNode, ids: set[int]) -> bool:
+def _has_ancestor_in(node: LexborNode, ids: set[int], top: int = -1) -> bool:
+    """Whether an ancestor of ``node`` is in ``ids``, climbing no further than the
+    element whose mem_id is ``top`` (the scope the nodes were queried in), if given."""
     parent = node.parent
     while parent is not None:
-        if parent.mem_id in ids:
+        parent_id = parent.mem_id
+        if parent_id in ids:
             return True
+        if parent_id == top:
+            return False
         parent = parent.parent
     return False
 
@@ -401,6 +410,7 @@ class _Walker:
         self._block_tag = "p"
         self._in_article = False
         self._skip: set[int] = set()
+        self._hints = _hints(vocab.block_re)
 
     @property
     def max_clutter_chars(self) -> float:
@@ -414,7 +424,7 @@ class _Walker:
     def flush(self) -> None:
         if not self._parts:
             return  # block boundaries come in runs: most flushes have nothing to emit
-        text = normalize("".join(self._parts))
+        text = _normalized("".join(self._parts))
         if text:
             linked = self._link_chars  # most lines hold no link: no division, no min()
             ratio = min(1.0, linked / len(text)) if linked else 0.0
@@ -527,8 +537,13 @@ class _Walker:
             return False
         if ("itemscope" in attrs or "itemprop" in attrs) and _is_hidden(attrs):
             return True  # a hidden schema.org copy of the page's metadata
-        attr = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
-        if len(attr) < 2 or not self.vocab.block_re.search(attr):
+        raw = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+        attr = self._hints.get(raw)
+        if attr is None:
+            attr = _block_hint(raw, self.vocab.block_re)
+            if len(self._hints) < MAX_HINTS:
+                self._hints[raw] = attr
+        if not attr:
             return False
         if tag not in BLOCK_TAGS and _in_running_text(node):
             # An in-text link or highlight ("<a class='inner-link-tag'>") is words of the
@@ -553,6 +568,38 @@ class _Walker:
         if len(node.text(strip=True)) > self.max_clutter_chars:
             return False
         return node.css_first(_FIGURE_CONTENT) is None
+
+
+#: Block hints read from class/id strings, per vocabulary's pattern: templates repeat
+#: the same few strings on every page, and the pattern is tried on each element.
+_HINTS: dict[re.Pattern[str], dict[str, str]] = {}
+MAX_HINTS = 4096
+MAX_HINT_TABLES = 64
+
+
+def _hints(pattern: re.Pattern[str]) -> dict[str, str]:
+    table = _HINTS.get(pattern)
+    if table is None:
+        table = {}
+        if len(_HINTS) < MAX_HINT_TABLES:
+            _HINTS[pattern] = table
+    return table
+
+
+def _block_hint(raw: str, pattern: re.Pattern[str]) -> str:
+    """A class/id string lowercased when the block pattern names it, else ""."""
+    attr = raw.lower()
+    return attr if len(attr) >= 2 and pattern.search(attr) else ""
+
+
+def _normalized(text: str) -> str:
+    """``normalize(text)``: most lines of a body are already single-spaced, which one
+    ``isprintable`` pass shows (every whitespace character but the ASCII space is
+    unprintable), sparing the split and join of the whole line; ASCII text is NFC."""
+    spaced = text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "
+    if spaced and (text.isascii() or unicodedata.is_normalized("NFC", text)):
+        return text
+    return normalize(text)
 
 
 def _in_running_text(node: LexborNode) -> bool:
@@ -631,7 +678,7 @@ def prune_container(
         for hidden in node.css(strip) if strip else ():
             hidden.remove()
         if query:
-            removed += _drop_outermost(node.css(query), keep)
+            removed += _drop_outermost(node.css(query), keep, node.mem_id)
     return removed
 
 
@@ -645,11 +692,13 @@ def drop_selectors(
     return _drop_outermost(tree.css(", ".join(selectors)), keep)
 
 
-def _drop_outermost(nodes: Sequence[LexborNode], keep: Sequence[str]) -> int:
+def _drop_outermost(nodes: Sequence[LexborNode], keep: Sequence[str], top: int = -1) -> int:
+    """Decompose the outermost of ``nodes`` (found under the element whose mem_id is
+    ``top``, when given) that hold no ``keep`` match; return how many."""
     found = {n.mem_id: n for n in nodes}
     ids = set(found)
     # Decompose outermost nodes only: a freed ancestor takes its descendants with it.
-    outer = [n for n in found.values() if not _has_ancestor_in(n, ids)]
+    outer = [n for n in found.values() if not _has_ancestor_in(n, ids, top)]
     keep_query = ", ".join(keep)
     if keep_query:
         outer = [n for n in outer if n.css_first(keep_query) is None]

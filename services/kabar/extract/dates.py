@@ -81,6 +81,7 @@ _YEAR_FIRST = re.compile(
 # The digit boundaries are checked on each hit: a leading lookbehind would make the
 # regex engine try every offset of the text instead of skipping to candidate digits.
 _YEAR = re.compile(r"(?:19|20|21)\d\d")
+_DIGIT = re.compile(r"\d")
 _ISO_FORMAT = "%04d-%02d-%02dT%02d:%02d:%02dZ"
 _OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})")
 # The patterns are written in lower case and run on lowercased text: case-blind
@@ -119,11 +120,18 @@ def find_date_in_text(text: str, *, default_tz: str = "WIB") -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class FoundDate:
-    """A date found in running text: where it starts, its UTC value, whether a time was given."""
+    """A date found in running text: where it starts, the moment it names, whether a time
+    was given."""
 
     start: int
-    value: str
+    moment: datetime
     has_time: bool
+
+    @property
+    def value(self) -> str:
+        """The date as UTC ISO 8601: formatted when asked (most dates found on a page are
+        passed over for a nearer or timed one)."""
+        return to_iso(self.moment)
 
 
 def find_dates(text: str, *, default_tz: str = "WIB", limit: int = 20) -> list[FoundDate]:
@@ -144,9 +152,11 @@ def date_near(text: str, at: int, *, default_tz: str = "WIB") -> str | None:
     read outwards from ``at`` and reading stops at the first timed date, so the dates of
     a long page (related stories) are mostly never parsed."""
     patterns, subject = _subject(text)
-    windows = list(_windows(text))
     fallback: FoundDate | None = None
-    for low, high in windows:
+    # The years after the headline are scanned for lazily, from the last one whose
+    # stretch can reach past it: a timed date there ends the scan (the year scan is a
+    # good part of the cost on a long stretch).
+    for low, high in _windows(text, max(0, at - WINDOW_AFTER - 4)):
         if high <= at:
             continue
         for found in _sorted_dates(patterns, subject, low, high, default_tz):
@@ -156,7 +166,7 @@ def date_near(text: str, at: int, *, default_tz: str = "WIB") -> str | None:
                 return found.value
             fallback = fallback or found
     nearest_before: FoundDate | None = None
-    for low, high in reversed(windows):
+    for low, high in reversed(list(_windows(text))):
         if low >= at:
             continue
         for found in reversed(_sorted_dates(patterns, subject, low, high, default_tz)):
@@ -196,25 +206,29 @@ def _collect(
     an offset names the date there)."""
     for pattern in patterns:
         for match in pattern.finditer(subject, low, high):
-            value = _to_utc(match, default_tz)
-            if value is not None and match.start() not in found:
-                has_time = match.group("hh") is not None
-                found[match.start()] = FoundDate(match.start(), value, has_time)
+            start = match.start()
+            if start in found:
+                continue
+            moment = _moment(match, default_tz)
+            if moment is not None:
+                found[start] = FoundDate(start, moment, match.group("hh") is not None)
 
 
-def _windows(text: str) -> Iterator[tuple[int, int]]:
-    """Stretches of ``text`` worth matching: all of a short text, else around 4-digit years.
+def _windows(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
+    """Stretches of ``text`` worth matching: all of a short text, else around 4-digit years
+    (those from offset ``start`` on).
 
     The full patterns are slow over long pages (month-name alternations tried at
     every character); a plain year scan is fast and every long-form date has a year.
     """
     if len(text) <= SHORT_TEXT_CHARS:
-        if text:
+        # Every pattern needs a digit: a label ("Berita Terkait") is not matched at all.
+        if _DIGIT.search(text):
             yield 0, len(text)
         return
     low = high = -1
     size = len(text)
-    for year in _YEAR.finditer(text):
+    for year in _YEAR.finditer(text, start):
         first, stop = year.span()
         if (first and text[first - 1].isdecimal()) or (stop < size and text[stop].isdecimal()):
             continue  # part of a longer number (\d is what str.isdecimal accepts)
@@ -236,7 +250,8 @@ def to_iso(moment: datetime) -> str:
     return _ISO_FORMAT % moment.astimezone(UTC).timetuple()[:6]
 
 
-def _to_utc(match: re.Match[str], default_tz: str) -> str | None:
+def _moment(match: re.Match[str], default_tz: str) -> datetime | None:
+    """The zoned moment a date match names, or None when it names none."""
     groups = match.groupdict()
     try:
         year = _year(groups.get("y") or groups.get("y2") or "")
@@ -245,10 +260,9 @@ def _to_utc(match: re.Match[str], default_tz: str) -> str | None:
         zone = _zone(groups.get("tz") or default_tz)
         if zone is None or not MIN_YEAR <= year <= MAX_YEAR:
             return None
-        local = datetime(year, month, int(groups["d"]), hour, minute, second, tzinfo=zone)
+        return datetime(year, month, int(groups["d"]), hour, minute, second, tzinfo=zone)
     except (ValueError, KeyError, TypeError):
         return None
-    return to_iso(local)
 
 
 def _month(groups: dict[str, str | None]) -> int:

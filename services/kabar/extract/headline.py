@@ -60,10 +60,11 @@ _SCRIPT_CLOSE = {
 #: Characters a case-blind name matches that its case-blind back-reference does not
 #: ("ſ" for "s", the Kelvin sign for "k"): text holding one takes ``_SCRIPT`` itself.
 _CASE_ODD = ("\u017f", "\u212a")
+#: Characters whose lowercase is ASCII or longer than one character ("\u212a" is "k").
+_LOWER_ODD = ("\u0130", "\u212a")
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
 _OPEN_TAG = re.compile(r"<([a-zA-Z][\w-]*)(\s[^>]*)?>")
-_TAG_WORDS = ("itemprop", "rel=", *DATE_CLASSES, *BYLINE_CLASSES)
 #: The attributes ``_sort`` reads; the class words it sorts by (one regex search of a
 #: short attribute text costs less than a generator of ``in`` tests).
 _SORTED_BY = re.compile("class|itemprop|rel")
@@ -102,6 +103,7 @@ class HeadlineRegion:
         self._raw_at = 0  # where the headline starts in the raw bytes (else <body>)
         self._text: tuple[str, int] | None = None
         self._marks: _Marks | None = None
+        self._byline_marks: list[tuple[int, int]] | None = None
         self._bylines: list[str] | None = None
         self._low: str | None = None
         #: Where each looked-for word first occurs in the lowercased markup (-1: nowhere):
@@ -115,11 +117,17 @@ class HeadlineRegion:
         self._markup()
         raw = self._tree.raw_html
         start, stop = self._raw_at, self._raw_at + CREDIT_SEARCH_BYTES
-        hits = [at for label in PAGE_CREDIT_LABELS if (at := raw.find(label, start, stop)) >= 0]
-        if not hits:
+        first = -1
+        for label in PAGE_CREDIT_LABELS:
+            # Only a label opening before the first one found so far can come first.
+            end = stop if first < 0 else min(stop, first + len(label))
+            at = raw.find(label, start, end)
+            if at >= 0:
+                first = at
+        if first < 0:
             return ""
-        at = raw.rfind(b"<", start, min(hits))
-        at = at if at >= 0 else min(hits)
+        at = raw.rfind(b"<", start, first)
+        at = at if at >= 0 else first
         chunk = raw[at : at + CREDIT_BLOCK_BYTES].decode("utf-8", "replace")
         return _visible(_COMMENT.sub(" ", _unscripted(chunk)))
 
@@ -173,7 +181,7 @@ class HeadlineRegion:
             markup = self._markup()[0]
             self._bylines = [
                 _following_text(markup, end)
-                for start, end in self._found().bylines
+                for start, end in self._found_bylines()
                 if not _inside_media(markup, start)
             ]
         return self._bylines
@@ -211,20 +219,32 @@ class HeadlineRegion:
         at = self._firsts.get(word)
         if at is None:
             if self._low is None:
-                self._low = self._markup()[0].lower()
+                self._low = _lowered(self._markup()[0])
             at = self._firsts[word] = self._low.find(word)
         return at
 
     def _found(self) -> _Marks:
+        """The dated tags (``marked`` and ``stamps``): those holding a date word."""
         if self._marks is None:
-            markup = self._markup()[0]
-            if self._low is None:
-                self._low = markup.lower()
-            if len(self._low) == len(markup):
-                self._marks = _scan(markup, self._low, self._first)
-            else:  # lowering moved offsets (rare scripts): search the markup as it is
-                self._marks = _scan(markup, markup, markup.find)
+            self._marks = self._scanned(DATE_CLASSES)
         return self._marks
+
+    def _found_bylines(self) -> list[tuple[int, int]]:
+        """The byline tags: those holding a byline word (a scan of its own, as the dates
+        are mostly settled by the metadata: the date words, "time" above all, are most of
+        the hits and of the cost of a scan)."""
+        if self._byline_marks is None:
+            self._byline_marks = self._scanned(BYLINE_CLASSES).bylines
+        return self._byline_marks
+
+    def _scanned(self, words: tuple[str, ...]) -> _Marks:
+        markup = self._markup()[0]
+        if self._low is None:
+            self._low = _lowered(markup)
+        if len(self._low) == len(markup):
+            return _scan(markup, self._low, self._first, words)
+        # Lowering moved offsets (rare scripts): search the markup as it is.
+        return _scan(markup, markup, markup.find, words)
 
     def _markup(self) -> tuple[str, int]:
         if self._cut is None:
@@ -233,14 +253,23 @@ class HeadlineRegion:
 
     def _cut_out(self) -> tuple[str, int]:
         raw = self._tree.raw_html
-        body = raw.find(b"<body")
-        if body < 0:  # no <body> tag: at least skip the <title>
-            body = max(raw.find(b"</title"), 0)
-        at = _headline_offset(raw, body, self._anchor())
-        self._raw_at = max(at, body)
+        # The search starts past the <title> (whose text is the title): the anchor, tens
+        # of bytes long, skips through the rest of <head> faster than a search for
+        # "<body" would (copies there sit in attributes and scripts, which are passed
+        # over). <body> is looked for only in the stretch before the headline.
+        start = raw.find(b"</title")
+        if start < 0:
+            start = max(raw.find(b"<body"), 0)
+        elif (opened := raw.find(b"<body", 0, start)) >= 0:
+            start = opened  # no <title> in <head>: the first is an SVG's in <body>
+        at = _headline_offset(raw, start, self._anchor())
         if at < 0:
+            body = raw.find(b"<body")
+            self._raw_at = body if body >= 0 else start
             return "", -1
-        low = max(body, at - BEFORE_BYTES)
+        self._raw_at = at
+        body = raw.rfind(b"<body", max(start, at - BEFORE_BYTES), at)
+        low = body if body >= 0 else max(start, at - BEFORE_BYTES)
         chunk = raw[low : at + AFTER_BYTES].decode("utf-8", "replace")
         head = _uncommented(_unscripted(chunk[: at - low]))
         tail = _uncommented(_unscripted(chunk[at - low :]))
@@ -304,6 +333,16 @@ def _unscripted(markup: str) -> str:
     return "".join(out)
 
 
+def _lowered(markup: str) -> str:
+    """``markup.lower()`` as the searches for lowercase ASCII words see it: only ASCII
+    letters lowered, through the bytes (``str.lower`` looks up every character of text
+    that is not all ASCII, several times the cost). The two characters whose lowercase
+    holds ASCII letters or is longer (Kelvin sign, dotted capital I) take ``str.lower``."""
+    if markup.isascii() or any(odd in markup for odd in _LOWER_ODD):
+        return markup.lower()
+    return markup.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass")
+
+
 def _uncommented(markup: str) -> str:
     # A plain search is a few times cheaper than the regex pass that finds nothing.
     return _COMMENT.sub(" ", markup) if "<!--" in markup else markup
@@ -314,11 +353,17 @@ def _visible(markup: str) -> str:
     return html.unescape(text) if "&" in text else text
 
 
-def _scan(markup: str, lowered: str, first: Callable[[str], int]) -> _Marks:
+def _scan(
+    markup: str,
+    lowered: str,
+    first: Callable[[str], int],
+    words: tuple[str, ...],
+) -> _Marks:
     """The dated and byline tags of ``markup`` (``lowered``: its lowercase copy, offsets
-    kept; ``first``: where a word first occurs in it)."""
+    kept; ``first``: where a word first occurs in it) among those holding one of
+    ``words``."""
     marks = _Marks()
-    for start in _tags_with_words(lowered, first)[:MAX_TAGS]:
+    for start in _tags_with_words(lowered, first, words)[:MAX_TAGS]:
         match = _OPEN_TAG.match(markup, start)
         if match is None:
             continue
@@ -330,14 +375,16 @@ def _scan(markup: str, lowered: str, first: Callable[[str], int]) -> _Marks:
     return marks
 
 
-def _tags_with_words(lowered: str, first: Callable[[str], int]) -> list[int]:
+def _tags_with_words(
+    lowered: str, first: Callable[[str], int], words: tuple[str, ...]
+) -> list[int]:
     """Starts of the tags whose name or attributes mention a date or byline word.
 
     str.find per word plus two rfinds per hit is far cheaper than a regex over
     every tag's attributes.
     """
     starts: set[int] = set()
-    for word in _TAG_WORDS:
+    for word in words:
         at = first(word)
         while at >= 0:
             opened = lowered.rfind("<", 0, at)

@@ -73,7 +73,7 @@ MIRROR_SHARE = 0.7
 # The common path queries <head> for its tags, then walks the tree once for the first
 # <h1> elements and the JSON-LD blocks: a CSS query is a C walk of the elements (a
 # twentieth of the parse), cheaper than one byte search of the whole page.
-_HEAD_SELECTOR = 'meta, link[rel="canonical"][href], title'
+_HEAD_SELECTOR = 'meta, link[rel="canonical"][href], link[rel~="next"][href], title'
 #: Headlines and JSON-LD blocks ("application/ld+json", any case, maybe with parameters).
 _MARKS_SELECTOR = 'h1, script[type*="ld+json" i]'
 #: og:title tags: one in <body> means the parser moved the head's tags there. Asked only
@@ -127,6 +127,9 @@ class Metadata:
     site_name: str | None = None
     #: A desk named as the author ("Tim detikBali"): the author when no person is named.
     team: str | None = None
+    #: The href of the first ``<link rel=next>`` in <head> ("" for none), read with the
+    #: other tags for pagination (None: not read). Not about the article: left out of ==.
+    next_link: str | None = field(default=None, compare=False)
 
 
 @dataclass(slots=True)
@@ -187,6 +190,7 @@ def extract_metadata(tree: LexborHTMLParser, url: str | None) -> Metadata:
         description=_clean(ld.description or head.first(DESCRIPTION_KEYS)),
         site_name=site_name,
         team=None if authors else team_author(ld, head, region, brands),
+        next_link=head.links.get("next", ""),
     )
 
 
@@ -258,7 +262,12 @@ def _read_tags(head: _Head, nodes: list[LexborNode]) -> None:
             if key and content:
                 head.metas.setdefault(key.strip().lower(), []).append(content)
         elif tag == "link":
-            head.links.setdefault("canonical", (attrs.get("href") or "").strip())
+            # Matched as rel="canonical" (lexbor compares rel values case-blind) or else
+            # as a rel=next link.
+            if (attrs.get("rel") or "").lower() == "canonical":
+                head.links.setdefault("canonical", (attrs.get("href") or "").strip())
+            else:
+                head.links.setdefault("next", attrs.get("href") or "")
         elif tag == "title" and head.title is None:
             head.title = node.text(deep=True)
 

@@ -74,16 +74,21 @@ class _Where:
 
 
 def find_next_pages(
-    tree: LexborHTMLParser, url: str | None, pattern: str | None = None
+    tree: LexborHTMLParser,
+    url: str | None,
+    pattern: str | None = None,
+    next_link: str | None = None,
 ) -> tuple[str, ...]:
-    """Absolute URLs of this article's later pages in order, or just its show-all view."""
+    """Absolute URLs of this article's later pages in order, or just its show-all view.
+    ``next_link``: the href of <head>'s first ``<link rel=next>`` ("" for none) when the
+    caller read it already (the metadata's head pass), else it is looked up."""
     base = url or _canonical(tree)
     if not base:
         return ()
     hint = _compile(pattern)
     slug = _slug(urlsplit(base).path)
     if not _worth_a_walk(tree, slug, hint):
-        return _rel_next_only(tree, base)
+        return _rel_next_only(tree, base, next_link)
     here = _locate(base, hint)
     # The current URL read literally too: "judul-10" may be a slug, not page 10.
     literal_stem = _strip_path(urlsplit(base).path)
@@ -170,11 +175,15 @@ def _has_page_query(raw: bytes) -> bool:
     return True  # too many to judge cheaply
 
 
-def _rel_next_only(tree: LexborHTMLParser, base: str) -> tuple[str, ...]:
+def _rel_next_only(
+    tree: LexborHTMLParser, base: str, next_link: str | None = None
+) -> tuple[str, ...]:
     """``<link rel=next>`` in <head>, when the page has no paged links to this article."""
-    head = tree.head
-    node = head.css_first('link[rel~="next"][href]') if head is not None else None
-    href = (node.attributes.get("href") or "").strip() if node is not None else ""
+    if next_link is None:
+        head = tree.head
+        node = head.css_first('link[rel~="next"][href]') if head is not None else None
+        next_link = (node.attributes.get("href") or "") if node is not None else ""
+    href = next_link.strip()
     if not href:
         return ()
     url = urljoin(base, href)
