@@ -81,6 +81,7 @@ _DATELINE_PLACE = re.compile(r"\b(?:[A-Z]{3,}|[\w-]+\.(?:com|co|id|tv|net|news))
 #: "ISTANBUL, 23 Februari 2016 (Antara/PRNewswire) --", "JAKARTA, KOMPAS.com -". The
 #: place in capitals and the closing dash tell it from a date stamp ("Kamis, 20 Juni 2024").
 _DATELINE_ALONE = re.compile(r"^[A-Z][A-Z.'’ -]{2,40},[^\n]{0,80}?\s[-–—]{1,2}$")
+_DATELINE_ENDS = frozenset("-–—\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +213,9 @@ def _gated(
         else:
             near = None
         longest = _longest(pattern)
-        gated.append(Gated(needs, pattern, promo, common_part(needs), stamp, near, longest))
+        # One need is its own gate: the line test then makes one search and no loop.
+        gate = needs[0] if len(needs) == 1 else common_part(needs)
+        gated.append(Gated(needs, pattern, promo, gate, stamp, near, longest))
     return tuple(gated)
 
 
@@ -410,12 +413,14 @@ def _is_clutter_text(line: Line, vocab: Vocabulary, in_list: bool) -> bool:
     text = line.text
     if not text:
         return False
-    if not _LETTER.search(text):
+    # Most lines open with a letter, which spares them the search (a letter is alphabetic).
+    if not text[0].isalpha() and not _LETTER.search(text):
         return True
     # Clutter lines are short; a long paragraph that opens with "Baca juga" is still story.
     if len(text) > MAX_CLUTTER_LINE_CHARS:
         return False
-    if _DATELINE_ALONE.match(text):
+    # A lone dateline ends in a dash (or a newline after it): other lines skip the regex.
+    if text[-1] in _DATELINE_ENDS and _DATELINE_ALONE.match(text):
         return False
     low = text.lower()
     short = len(text) <= SHORT_LINE_CHARS
