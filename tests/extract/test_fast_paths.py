@@ -184,3 +184,14 @@ def test_branches_needing_a_character_match_as_the_whole_alternation() -> None:
 )
 def test_letterless_and_dateline_lines_keep_their_verdicts(text: str, clutter: bool) -> None:
     assert is_clutter_line(text) is clutter
+
+
+def test_rows_by_size_are_those_whose_match_can_span_the_line() -> None:
+    vocab = vocabulary()
+    for rows, sized in (
+        (vocab.gated, vocab.gated_sized),
+        (vocab.long_gated, vocab.long_gated_sized),
+    ):
+        for size in (0, 50, 100, 200, 400, 5000):
+            picked = sized[size] if size < len(sized) else sized[-1]
+            assert picked == tuple(row for row in rows if row[0] >= size)
