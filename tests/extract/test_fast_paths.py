@@ -5,6 +5,7 @@ still catch their lines, and bylines at the end of the body name the authors."""
 from __future__ import annotations
 
 import codecs
+import re
 
 import pytest
 
@@ -19,6 +20,7 @@ from kabar.extract.clutter import (
     vocabulary,
 )
 from kabar.extract.decode import parser_input
+from kabar.extract.dispatch import first_char_alternation
 from tests.extract.extract_support import STORY, page, story_html
 
 
@@ -160,3 +162,36 @@ def test_gated_shortcuts_keep_matches(line: str) -> None:
 def test_a_gated_source_credit_is_still_dropped() -> None:
     assert is_clutter_line("Warga antre di posko banjir. (Sumber: BPBD Jawa Tengah)")
     assert not is_clutter_line("Warga antre di posko banjir sejak pagi tadi, kata petugas.")
+
+
+def test_branches_needing_a_character_match_as_the_whole_alternation() -> None:
+    patterns = [r"baca juga.{0,40}", r"[\w-]+\.(com|id)/[\w./-]+", r"[\w ]{2,20} times\s?/\s?\w+"]
+    dispatched = first_char_alternation(patterns)
+    assert [char for char, _ in dispatched.needing] == ["/"]
+    whole = re.compile("|".join(f"(?:{p})" for p in patterns))
+    texts = ["baca juga ini", "contoh.com/a/b", "idn times / nama", "contoh.com", "idn times", ""]
+    for text in texts:
+        assert dispatched.fullmatch(text) == (whole.fullmatch(text) is not None)
+
+
+@pytest.mark.parametrize(
+    ("text", "clutter"),
+    [
+        ("— —", True),  # no letter at all
+        ("²³ ½", False),  # numbers that are no decimal digits count as letters, as in re
+        ("JAKARTA, 5 Mei (Antara) -", False),  # a lone dateline
+    ],
+)
+def test_letterless_and_dateline_lines_keep_their_verdicts(text: str, clutter: bool) -> None:
+    assert is_clutter_line(text) is clutter
+
+
+def test_rows_by_size_are_those_whose_match_can_span_the_line() -> None:
+    vocab = vocabulary()
+    for rows, sized in (
+        (vocab.gated, vocab.gated_sized),
+        (vocab.long_gated, vocab.long_gated_sized),
+    ):
+        for size in (0, 50, 100, 200, 400, 5000):
+            picked = sized[size] if size < len(sized) else sized[-1]
+            assert picked == tuple(row for row in rows if row[0] >= size)

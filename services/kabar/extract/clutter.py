@@ -81,6 +81,7 @@ _DATELINE_PLACE = re.compile(r"\b(?:[A-Z]{3,}|[\w-]+\.(?:com|co|id|tv|net|news))
 #: "ISTANBUL, 23 Februari 2016 (Antara/PRNewswire) --", "JAKARTA, KOMPAS.com -". The
 #: place in capitals and the closing dash tell it from a date stamp ("Kamis, 20 Juni 2024").
 _DATELINE_ALONE = re.compile(r"^[A-Z][A-Z.'’ -]{2,40},[^\n]{0,80}?\s[-–—]{1,2}$")
+_DATELINE_ENDS = frozenset("-–—\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +128,19 @@ GateRow = tuple[
 ]
 
 
+def by_size(rows: tuple[GateRow, ...]) -> tuple[tuple[GateRow, ...], ...]:
+    """``rows`` by the length of the line they are tried on, in their order, without those
+    whose whole-line match cannot be that long: entry ``n`` for a line of ``n`` characters,
+    the last for any longer line (only unbounded rows are left there)."""
+    top = max((row[0] for row in rows if row[0] < _UNBOUNDED), default=-1) + 1
+    table: list[tuple[GateRow, ...]] = []
+    for size in range(top + 1):
+        fitting = tuple(row for row in rows if row[0] >= size)
+        # Neighbouring lengths mostly share their rows: one tuple for a run of them.
+        table.append(table[-1] if table and table[-1] == fitting else fitting)
+    return tuple(table)
+
+
 def gate_rows(patterns: Sequence[Gated], whole: bool = True) -> tuple[GateRow, ...]:
     """The rows ``_gated_hit`` walks for ``patterns``: whole-line matches, or searches."""
     return tuple(
@@ -155,6 +169,9 @@ class Vocabulary:
     #: Whole-line patterns for short lines, and for lines up to the long limit.
     gated: tuple[GateRow, ...]
     long_gated: tuple[GateRow, ...]
+    #: The same by line length (``by_size``): what a line of that length is tried against.
+    gated_sized: tuple[tuple[GateRow, ...], ...]
+    long_gated_sized: tuple[tuple[GateRow, ...], ...]
     #: Patterns searched anywhere in short lines.
     search: tuple[GateRow, ...]
     #: Headings opening a clutter region, and lines ending the article (portal tails).
@@ -212,7 +229,9 @@ def _gated(
         else:
             near = None
         longest = _longest(pattern)
-        gated.append(Gated(needs, pattern, promo, common_part(needs), stamp, near, longest))
+        # One need is its own gate: the line test then makes one search and no loop.
+        gate = needs[0] if len(needs) == 1 else common_part(needs)
+        gated.append(Gated(needs, pattern, promo, gate, stamp, near, longest))
     return tuple(gated)
 
 
@@ -355,17 +374,21 @@ def vocabulary(extra_lines: tuple[str, ...] = (), extra_tail: tuple[str, ...] = 
     words = _alternation(data["dom"]["class_words"])
     pictures = _alternation(data["dom"]["picture_words"])
     promo = _gated(lines["promo"], promo=True)
+    # App prompts come last: any other pattern matching a line settles it first.
+    gated = gate_rows(
+        _gated(lines["drop_gated"], stamp=True) + _gated(lines["drop_long_gated"]) + promo
+    )
+    long_gated = gate_rows(_gated(lines["drop_long_gated"]) + promo)
     return Vocabulary(
         class_re=_lowered(rf"(?<![a-z])(?:{words})(?![a-z])"),
         # "has-image", "with-thumbnail": a modifier of a content block, not a picture.
         block_re=_lowered(rf"(?<![a-z])(?:{words}|(?<!has-)(?<!with-)(?:{pictures}))(?![a-z])"),
         line_re=_dispatched([*lines["drop"], *lines["drop_long"], *extra_lines]),
         long_line_re=_dispatched([*lines["drop_long"], *extra_lines]),
-        # App prompts come last: any other pattern matching a line settles it first.
-        gated=gate_rows(
-            _gated(lines["drop_gated"], stamp=True) + _gated(lines["drop_long_gated"]) + promo
-        ),
-        long_gated=gate_rows(_gated(lines["drop_long_gated"]) + promo),
+        gated=gated,
+        long_gated=long_gated,
+        gated_sized=by_size(gated),
+        long_gated_sized=by_size(long_gated),
         search=gate_rows(_gated(lines["drop_search"]), whole=False),
         tail_re=_lowered(_alternation(lines["tail_markers"])),
         end_re=_lowered(_alternation([*lines["end_markers"], *extra_tail])),
@@ -410,18 +433,22 @@ def _is_clutter_text(line: Line, vocab: Vocabulary, in_list: bool) -> bool:
     text = line.text
     if not text:
         return False
-    if not _LETTER.search(text):
+    # Most lines open with a letter, which spares them the search (a letter is alphabetic).
+    if not text[0].isalpha() and not _LETTER.search(text):
         return True
     # Clutter lines are short; a long paragraph that opens with "Baca juga" is still story.
     if len(text) > MAX_CLUTTER_LINE_CHARS:
         return False
-    if _DATELINE_ALONE.match(text):
+    # A lone dateline ends in a dash (or a newline after it): other lines skip the regex.
+    if text[-1] in _DATELINE_ENDS and _DATELINE_ALONE.match(text):
         return False
     low = text.lower()
     short = len(text) <= SHORT_LINE_CHARS
     if (vocab.line_re if short else vocab.long_line_re).fullmatch(low):
         return True
-    hit = _gated_hit(vocab.gated if short else vocab.long_gated, low)
+    sized = vocab.gated_sized if short else vocab.long_gated_sized
+    size = len(low)
+    hit = _gated_hit(sized[size] if size < len(sized) else sized[-1], low)
     if hit is not None:
         if hit.promo:
             if _promotional(line, low, vocab, in_list):
@@ -439,10 +466,10 @@ def _promotional(line: Line, low: str, vocab: Vocabulary, in_list: bool) -> bool
 
 
 def _gated_hit(rows: tuple[GateRow, ...], low: str) -> Gated | None:
-    """The first pattern matching the line, trying only those whose needs it holds."""
-    size = len(low)
-    for longest, gate, near, needs, match, gated in rows:
-        if size > longest or (gate and gate not in low):
+    """The first pattern matching the line, trying only those whose needs it holds (and
+    only those whose match can be as long as the line: the caller's ``by_size`` rows)."""
+    for _, gate, near, needs, match, gated in rows:
+        if gate and gate not in low:
             continue
         if near is not None:
             if near(low) is not None and match(low) is not None:

@@ -38,28 +38,79 @@ class FirstCharAlternation:
     by_first: dict[str, re.Pattern[str]]
     #: Branches that may start with a character outside the dispatched alphabet.
     other: re.Pattern[str]
+    #: Branches that may start with any character but need one that is rarer ("/" in a
+    #: photo credit): by that character, tried only on text holding it.
+    needing: tuple[tuple[str, re.Pattern[str]], ...] = ()
 
     def fullmatch(self, text: str) -> bool:
         pattern = self.by_first.get(text[:1], self.other)
-        return pattern.fullmatch(text) is not None
+        if pattern.fullmatch(text) is not None:
+            return True
+        for char, branches in self.needing:
+            if char in text and branches.fullmatch(text) is not None:
+                return True
+        return False
 
 
 def first_char_alternation(patterns: list[str], flags: int = 0) -> FirstCharAlternation:
     """Dispatch the alternation of ``patterns`` (compiled with ``flags``)."""
     starts = [_first_chars(p, flags) for p in patterns]
-
-    def compiled(chosen: list[str]) -> re.Pattern[str]:
-        # An empty alternation must match nothing.
-        return re.compile("|".join(f"(?:{p})" for p in chosen) or r"(?!)", flags)
+    # A branch tried on every line waits instead for the character it cannot match
+    # without (the alternation matches a text whole when one of its branches does).
+    needs = [
+        _needed_char(p, flags) if s is None else None for p, s in zip(patterns, starts, strict=True)
+    ]
+    needing = tuple(
+        (char, _compiled([p for p, n in zip(patterns, needs, strict=True) if n == char], flags))
+        for char in sorted({n for n in needs if n is not None})
+    )
+    starts = [s for s, n in zip(starts, needs, strict=True) if n is None]
+    patterns = [p for p, n in zip(patterns, needs, strict=True) if n is None]
 
     by_first = {
-        ch: compiled([p for p, s in zip(patterns, starts, strict=True) if s is None or ch in s])
+        ch: _compiled(
+            [p for p, s in zip(patterns, starts, strict=True) if s is None or ch in s], flags
+        )
         for ch in sorted(_ALPHABET)
     }
-    other = compiled(
-        [p for p, s in zip(patterns, starts, strict=True) if s is None or not s <= _ALPHABET]
+    other = _compiled(
+        [p for p, s in zip(patterns, starts, strict=True) if s is None or not s <= _ALPHABET],
+        flags,
     )
-    return FirstCharAlternation(by_first, other)
+    return FirstCharAlternation(by_first, other, needing)
+
+
+def _compiled(chosen: list[str], flags: int) -> re.Pattern[str]:
+    # An empty alternation must match nothing.
+    return re.compile("|".join(f"(?:{p})" for p in chosen) or r"(?!)", flags)
+
+
+#: Characters too common in text lines to be worth a search before a branch.
+_COMMON_CHARS = frozenset(" .,-'\"")
+
+
+def _needed_char(pattern: str, flags: int) -> str | None:
+    """A character every match of ``pattern`` holds, uncased (so the same under any
+    flags) and not among the commonest of text, or None."""
+    try:
+        parsed = _parser.parse(pattern, flags)
+    except re.error:
+        return None
+    found: list[str] = []
+    _required(list(parsed), found)
+    return next((char for char in found if char not in _COMMON_CHARS), None)
+
+
+def _required(items: list[tuple[Any, Any]], found: list[str]) -> None:
+    """Collect the uncased literal characters of a sequence that every match holds: its
+    own literals, and those of its groups and of repeats taken at least once."""
+    for op, av in items:
+        if op is sre.LITERAL and chr(av).lower() == chr(av).upper():
+            found.append(chr(av))
+        elif op is sre.SUBPATTERN:
+            _required(list(av[3]), found)
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:
+            _required(list(av[2]), found)
 
 
 def _first_chars(pattern: str, flags: int) -> frozenset[str] | None:
