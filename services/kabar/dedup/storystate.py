@@ -472,7 +472,7 @@ class StoredStories:
     def version(self) -> int | None:
         return self._field("version")
 
-    def index(self) -> dict[str, bytearray] | None:
+    def index(self) -> dict[str, bytes | bytearray] | None:
         """The postings saved at the clean stop that wrote this state, if it was one."""
         cut = self._field("cut")
         return read_index(index_path(self.path), self.token, cut) if cut is not None else None
@@ -626,7 +626,7 @@ def write_index(
     os.replace(tmp, path)
 
 
-def read_index(path: Path, token: str, cut: int) -> dict[str, bytearray] | None:
+def read_index(path: Path, token: str, cut: int) -> dict[str, bytes | bytearray] | None:
     """The postings saved for checkpoint ``cut`` of the state file ``token``; None when
     there are none for it (a crash after a later checkpoint: the stories are indexed)."""
     try:
@@ -650,9 +650,12 @@ def read_index(path: Path, token: str, cut: int) -> dict[str, bytearray] | None:
         if len(terms) != count or (ends[-1] if count else at) != len(data):
             raise ValueError("story index truncated")
         starts = np.concatenate(([at + 8 * count], ends[:-1]))
-        # Each posting copied out of the file at C level: no Python loop per term.
+        # Each posting copied out of the file at C level: no Python loop per term. As
+        # bytes: the clusterer replaces a bytes posting at its first change.
         spans = map(slice, starts.tolist(), ends.tolist())
-        postings = dict(zip(terms, map(bytearray, map(data.__getitem__, spans)), strict=True))
+        postings: dict[str, bytes | bytearray] = dict(
+            zip(terms, map(data.__getitem__, spans), strict=True)
+        )
     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
         log.warning("story index %s unreadable (%s): indexing the stories instead", path, exc)
         return None
