@@ -62,7 +62,7 @@ FROZEN_FIELDS = ("title", "language", "member_ids", "outlets", "centroid", "titl
                  "entities", "numbered")  # fmt: skip
 #: Stories not updated for this long (event time) are held packed (``freeze``) until
 #: used again: the stories that may still be joined are mostly the recent ones.
-FREEZE_AFTER_S = 24 * 3600.0
+FREEZE_AFTER_S = 6 * 3600.0
 #: A packed story row starts with this (an orjson row, which still loads, with "{").
 _PACKED = b"KS5\n"
 #: magic, first and last seen, member count, norms, norms_at, then the bytes of the
@@ -258,6 +258,9 @@ def held_terms(story: Any) -> Iterable[str]:
 def freeze(story: Any) -> bool:
     """Hold the story's ``FROZEN_FIELDS`` packed (a fraction of their objects'
     memory) until one is used again (``thaw``); False when it does not pack."""
+    if story.raw is not None:  # thawed only to be read: the row is still its fields
+        refreeze(story)
+        return True
     raw = pack_story(story)
     if raw is None:
         return False
@@ -268,12 +271,34 @@ def freeze(story: Any) -> bool:
 
 
 def thaw(story: Any) -> None:
-    """Unpack a frozen story's fields (those set since it was frozen stay as set)."""
+    """Unpack a frozen story's fields (those set since it was frozen stay as set).
+    The packed row stays: a story only read (scored as a candidate, most thaws)
+    is frozen again by dropping its fields (``refreeze``), without packing it
+    again; the clusterer drops the row before it changes the story (``unfreeze``)."""
     raw = object.__getattribute__(story, "raw")
     for name, value in unpack_fields(raw).items():
         if not _is_set(story, name):
             object.__setattr__(story, name, value)
-    story.raw = None
+
+
+def unfreeze(story: Any) -> None:
+    """The story is about to change: its fields unpacked, its packed row dropped."""
+    if story.raw is not None:
+        thaw(story)
+        story.raw = None
+
+
+def is_frozen(story: Any) -> bool:
+    """Whether the story's fields are held packed only (not unpacked for a read)."""
+    return story.raw is not None and not _is_set(story, "centroid")
+
+
+def refreeze(story: Any) -> None:
+    """A story thawed only to be read: drop its fields again (its row is still theirs)."""
+    if story.raw is not None:
+        for name in FROZEN_FIELDS:
+            if _is_set(story, name):
+                delattr(story, name)
 
 
 class StoryCut:
