@@ -352,6 +352,39 @@ def test_frozen_stories_cluster_as_held_ones_and_stay_packed_until_used(
     assert all(story.raw is not None for story in again._stories.values())
 
 
+def test_a_story_thawed_to_be_scored_is_frozen_again_from_its_row_and_a_changed_one_drops_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kabar.dedup import stories, storystate
+
+    items = _stream(160)
+    held = StoryClusterer(DedupSettings(store="memory"))
+    expected = [held.assign(f"art_{i:024x}", a, w) for i, (a, w) in enumerate(items)]
+    monkeypatch.setattr(stories, "FREEZE_AFTER_S", -1e9)
+    monkeypatch.setattr(stories, "READ_THAWED", 1)  # settled before every article
+    frozen = StoryClusterer(DedupSettings(store="memory"))
+    got, refrozen = [], 0
+    for i, (article, when) in enumerate(items):
+        rows = {s.id: s.raw for s in frozen._stories.values() if storystate.is_frozen(s)}
+        got.append(frozen.assign(f"art_{i:024x}", article, when))
+        read = {s.id for s in frozen._read}
+        for story in frozen._stories.values():
+            if story.raw is None:  # changed (or new): unpacked, frozen again by the expiry
+                assert story.id not in rows or story.id == got[-1].story_id
+            elif not storystate.is_frozen(story):  # only read: the very row it had
+                assert story.id in read and story.raw is rows[story.id]
+        frozen._settle_read()
+        for story in frozen._stories.values():
+            if story.id in rows and story.raw is rows[story.id]:
+                assert storystate.is_frozen(story)
+                refrozen += story.id in read
+        frozen.expire(when)
+        assert all(storystate.is_frozen(s) for s in frozen._stories.values())
+    assert got == expected
+    assert refrozen > 0
+    assert frozen.dump() == held.dump()
+
+
 def test_orjson_story_rows_of_version_3_still_load_and_go_on_as_packed_rows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -192,6 +192,31 @@ def test_a_posting_forgets_only_the_story_dropped(settings: DedupSettings) -> No
     assert "banjir" not in clusterer._postings
 
 
+def test_a_term_of_one_story_holds_that_storys_key_and_grows_into_its_own_posting(
+    settings: DedupSettings,
+) -> None:
+    clusterer = StoryClusterer(settings)
+    for sample in SAMPLES:
+        clusterer.assign(sample.key, sample.article, sample.when)
+    keys = {story.key for story in clusterer._stories.values()}
+    single = [(t, p) for t, p in clusterer._postings.items() if len(p) == 8]
+    assert single and all(type(p) is bytes and p in keys for _, p in single)
+    # The story's own key object: no copy per term.
+    owner = {story.key: story.key for story in clusterer._stories.values()}
+    assert all(p is owner[p] for _, p in single)
+    term, posting = single[0]
+    stories._post(clusterer._postings, term, struct.pack("<q", 999))
+    grown = clusterer._postings[term]
+    assert type(grown) is bytearray and bytes(grown) == posting + struct.pack("<q", 999)
+    assert posting in keys  # the shared key itself is untouched
+    # A posting read back from a saved index is bytes of any length: changed, it is replaced.
+    numbers = b"".join(map(struct.Struct("<q").pack, [3, 4, 5]))
+    clusterer._postings["muara"] = numbers
+    clusterer._unpost("muara", struct.pack("<q", 4))
+    assert bytes(clusterer._postings["muara"]) == numbers[:8] + numbers[16:]
+    assert numbers == b"".join(map(struct.Struct("<q").pack, [3, 4, 5]))
+
+
 @pytest.mark.parametrize("size", [0, 1, 59, 60, 61, 300])
 def test_heaviest_first_is_a_stable_sort_prefix(size: int) -> None:
     rng = np.random.default_rng(size)

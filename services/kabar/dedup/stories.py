@@ -45,7 +45,6 @@ import math
 import re
 import struct
 from bisect import bisect_right
-from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -72,9 +71,12 @@ from kabar.dedup.storystate import (
     decode_story,
     freeze,
     held_terms,
+    is_frozen,
     packed_head,
+    refreeze,
     story_fields,
     thaw,
+    unfreeze,
 )
 from kabar.dedup.storystate import STATE_VERSION as INCREMENTAL_STATE_VERSION
 from kabar.dedup.termids import HashedTerms
@@ -165,6 +167,11 @@ SPARSE_BONUS = 0.12
 SPARSE_MIN_SHARED = 2
 #: A story's cached norms are recomputed once the stream has grown by this share.
 NORM_DRIFT = 0.02
+#: Idle stories thawed only to be scored are frozen again once this many were
+#: (their packed rows were kept: no packing again). Candidates scored by
+#: coincidence are most of the thaws: held unpacked until the hourly expiry,
+#: they were a fifth of the story memory (14k of 113k stories at 200k articles).
+READ_THAWED = 1024
 #: member_ids carried in events and state (member_count keeps the true total).
 MAX_MEMBER_IDS = 500
 MAX_STORIES = 200_000
@@ -197,7 +204,12 @@ _ZEROS = repeat(0.0)
 #: bytearray: a query joins its postings and numpy counts them without a
 #: Python object per entry, and the GC leaves it untracked (hundreds of
 #: thousands of tracked objects made every full collection walk them all).
-_Posting = bytearray
+#: A term used by one story (most are: bigrams) holds that story's ``key``
+#: itself, shared, instead of a bytearray of its own (a bytearray object and
+#: its buffer are ~100 bytes; at 113k stories held, 1.5M of 1.6M postings were
+#: single): a ``bytes`` posting is never mutated, its first append replaces it.
+_Posting = bytes | bytearray
+_JOIN = bytearray().join
 _NUMBER = struct.Struct("<q")
 _NUMBER_BYTES = _NUMBER.size
 _ONES = repeat(1.0)
@@ -331,6 +343,8 @@ class StoryClusterer:
         self._latest = 0.0
         #: Stories changed since the last checkpoint (``checkpoint``).
         self._journal = StoryJournal()
+        #: Shortlisted stories that were frozen, maybe thawed to be scored (``_settle_read``).
+        self._read: list[_Story] = []
 
     # --- public API ---------------------------------------------------------
     def assign(
@@ -339,6 +353,8 @@ class StoryClusterer:
         """Place the article; ``words`` are its body's, when the caller has them already."""
         if words is None:
             words = BodyWords.of(article.paragraphs)
+        if len(self._read) >= READ_THAWED:
+            self._settle_read()
         doc = self._features(article_id, article, when, words)
         if self._dense is not None:
             doc = replace(doc, dense=self._dense.embed(article.title, article.body))
@@ -457,7 +473,7 @@ class StoryClusterer:
         terms: Iterable[tuple[str, int]],
         settings: DedupSettings,
         embedder: Embedder | None = None,
-        postings: dict[str, bytearray] | None = None,
+        postings: dict[str, _Posting] | None = None,
     ) -> StoryClusterer:
         """The clusterer checkpointed as ``header`` + story ``rows`` (number, data; in
         number order) + document frequency ``terms`` (``kabar.dedup.storystate``);
@@ -504,7 +520,21 @@ class StoryClusterer:
             if story.last_seen < before and story.raw is None:
                 freeze(story)
 
-    def saved_postings(self) -> tuple[int, dict[str, bytearray]]:
+    def _settle_read(self) -> None:
+        """Freeze again the idle stories thawed only to be scored; a recent one
+        (loaded packed by a reopen) is held unpacked from now, as it would have
+        been without the reopen."""
+        before = self._latest - FREEZE_AFTER_S
+        for story in self._read:
+            if story.raw is None:
+                continue  # changed since: held unpacked, frozen when idle
+            if story.last_seen < before:
+                refreeze(story)
+            elif not is_frozen(story):
+                story.raw = None
+        self._read = []
+
+    def saved_postings(self) -> tuple[int, dict[str, _Posting]]:
         """The last checkpoint's number and the postings (valid for it when nothing
         changed since: at a clean stop, right after the last ``checkpoint``)."""
         return self._journal.cuts, self._postings
@@ -587,6 +617,7 @@ class StoryClusterer:
             if score is not None:
                 scored.append((score, story))
         scored.sort(key=itemgetter(0), reverse=True)
+        self._read += [story for story in shortlist if story.raw is not None]
         return scored[:CANDIDATES]
 
     def _shortlist(self, doc: _Doc, heads: list[_Posting | None]) -> list[_Story]:
@@ -768,18 +799,20 @@ class StoryClusterer:
         self._number(story)
         postings, key = self._postings, story.key
         found = heads + list(map(postings.get, islice(vector, len(heads), None)))
-        if None in found:  # terms no story has used yet (few: most are in use); postings
-            # are never empty (``_unpost`` drops an emptied one), so filter(None) skips these
-            for term, posting in zip(vector, found, strict=True):
-                if posting is None:
-                    postings[term] = bytearray(key)
-        _consume(map(bytearray.extend, filter(None, found), repeat(key)))
+        for term, posting in zip(vector, found, strict=True):
+            if posting is None:
+                postings[term] = key
+            elif type(posting) is bytearray:
+                posting += key
+            else:
+                postings[term] = _JOIN((posting, key))
         if doc.dense is not None and self._dense is not None:
             self._dense.add(story_id, doc.dense)
         return story
 
     def _add(self, story: _Story, doc: _Doc) -> None:
         self._journal.touch(story.id)
+        unfreeze(story)  # (its packed row, if any, is stale from now)
         story.member_count += 1
         story.member_ids = (*story.member_ids, doc.article_id)[-MAX_MEMBER_IDS:]
         story.outlets[doc.portal] = story.outlets.get(doc.portal, 0) + 1
@@ -806,11 +839,7 @@ class StoryClusterer:
             old = centroid.get(term)
             if old is None:
                 centroid[term] = x
-                posting = postings.get(term)
-                if posting is None:
-                    postings[term] = bytearray(key)
-                else:
-                    posting += key
+                _post(postings, term, key)
             else:
                 centroid[term] = old + x
         if len(centroid) > CENTROID_TERMS + CENTROID_SLACK:
@@ -824,6 +853,7 @@ class StoryClusterer:
         if (other.member_count, -other.first_seen) > (keep.member_count, -keep.first_seen):
             keep, other = other, keep
         self._journal.touch(keep.id)
+        unfreeze(keep)
         if self._dense is not None:
             self._dense.merge(keep.id, other.id)
         self._drop(other)
@@ -864,11 +894,7 @@ class StoryClusterer:
         self._number(story)
         postings, key = self._postings, story.key
         for term in held_terms(story):
-            posting = postings.get(term)
-            if posting is None:
-                postings[term] = bytearray(key)
-            else:
-                posting += key
+            _post(postings, term, key)
 
     def _unpost(self, term: str, key: bytes) -> None:
         posting = self._postings.get(term)
@@ -877,10 +903,14 @@ class StoryClusterer:
         at = posting.find(key)
         while at > 0 and at % _NUMBER_BYTES:  # a match across two numbers: look on
             at = posting.find(key, at + 1)
-        if at >= 0:
-            del posting[at : at + _NUMBER_BYTES]
-            if not posting:
-                del self._postings[term]
+        if at < 0:
+            return
+        if len(posting) == _NUMBER_BYTES:
+            del self._postings[term]
+            return
+        if type(posting) is not bytearray:  # a shared bytes posting is not changed in place
+            posting = self._postings[term] = bytearray(posting)
+        del posting[at : at + _NUMBER_BYTES]
 
     def _drop(self, story: _Story) -> None:
         self._journal.touch(story.id)
@@ -943,9 +973,15 @@ def _roundup(paragraphs: Sequence[str]) -> bool:
     return items >= ROUNDUP_ITEMS and items >= ROUNDUP_SHARE * len(paragraphs)
 
 
-def _consume(iterator: Iterable[object]) -> None:
-    """Run an iterator of calls to its end at C level (appending to many postings)."""
-    deque(iterator, maxlen=0)
+def _post(postings: dict[str, _Posting], term: str, key: bytes) -> None:
+    """Append the story ``key`` to the term's posting (a new one is the key itself)."""
+    posting = postings.get(term)
+    if posting is None:
+        postings[term] = key
+    elif type(posting) is bytearray:
+        posting += key
+    else:
+        postings[term] = _JOIN((posting, key))
 
 
 def _content_ids(ids: text.TermIds, sample: str) -> _Ids:

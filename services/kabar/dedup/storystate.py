@@ -62,7 +62,7 @@ FROZEN_FIELDS = ("title", "language", "member_ids", "outlets", "centroid", "titl
                  "entities", "numbered")  # fmt: skip
 #: Stories not updated for this long (event time) are held packed (``freeze``) until
 #: used again: the stories that may still be joined are mostly the recent ones.
-FREEZE_AFTER_S = 24 * 3600.0
+FREEZE_AFTER_S = 6 * 3600.0
 #: A packed story row starts with this (an orjson row, which still loads, with "{").
 _PACKED = b"KS5\n"
 #: magic, first and last seen, member count, norms, norms_at, then the bytes of the
@@ -258,6 +258,9 @@ def held_terms(story: Any) -> Iterable[str]:
 def freeze(story: Any) -> bool:
     """Hold the story's ``FROZEN_FIELDS`` packed (a fraction of their objects'
     memory) until one is used again (``thaw``); False when it does not pack."""
+    if story.raw is not None:  # thawed only to be read: the row is still its fields
+        refreeze(story)
+        return True
     raw = pack_story(story)
     if raw is None:
         return False
@@ -268,12 +271,34 @@ def freeze(story: Any) -> bool:
 
 
 def thaw(story: Any) -> None:
-    """Unpack a frozen story's fields (those set since it was frozen stay as set)."""
+    """Unpack a frozen story's fields (those set since it was frozen stay as set).
+    The packed row stays: a story only read (scored as a candidate, most thaws)
+    is frozen again by dropping its fields (``refreeze``), without packing it
+    again; the clusterer drops the row before it changes the story (``unfreeze``)."""
     raw = object.__getattribute__(story, "raw")
     for name, value in unpack_fields(raw).items():
         if not _is_set(story, name):
             object.__setattr__(story, name, value)
-    story.raw = None
+
+
+def unfreeze(story: Any) -> None:
+    """The story is about to change: its fields unpacked, its packed row dropped."""
+    if story.raw is not None:
+        thaw(story)
+        story.raw = None
+
+
+def is_frozen(story: Any) -> bool:
+    """Whether the story's fields are held packed only (not unpacked for a read)."""
+    return story.raw is not None and not _is_set(story, "centroid")
+
+
+def refreeze(story: Any) -> None:
+    """A story thawed only to be read: drop its fields again (its row is still theirs)."""
+    if story.raw is not None:
+        for name in FROZEN_FIELDS:
+            if _is_set(story, name):
+                delattr(story, name)
 
 
 class StoryCut:
@@ -472,7 +497,7 @@ class StoredStories:
     def version(self) -> int | None:
         return self._field("version")
 
-    def index(self) -> dict[str, bytearray] | None:
+    def index(self) -> dict[str, bytes | bytearray] | None:
         """The postings saved at the clean stop that wrote this state, if it was one."""
         cut = self._field("cut")
         return read_index(index_path(self.path), self.token, cut) if cut is not None else None
@@ -626,7 +651,7 @@ def write_index(
     os.replace(tmp, path)
 
 
-def read_index(path: Path, token: str, cut: int) -> dict[str, bytearray] | None:
+def read_index(path: Path, token: str, cut: int) -> dict[str, bytes | bytearray] | None:
     """The postings saved for checkpoint ``cut`` of the state file ``token``; None when
     there are none for it (a crash after a later checkpoint: the stories are indexed)."""
     try:
@@ -650,9 +675,12 @@ def read_index(path: Path, token: str, cut: int) -> dict[str, bytearray] | None:
         if len(terms) != count or (ends[-1] if count else at) != len(data):
             raise ValueError("story index truncated")
         starts = np.concatenate(([at + 8 * count], ends[:-1]))
-        # Each posting copied out of the file at C level: no Python loop per term.
+        # Each posting copied out of the file at C level: no Python loop per term. As
+        # bytes: the clusterer replaces a bytes posting at its first change.
         spans = map(slice, starts.tolist(), ends.tolist())
-        postings = dict(zip(terms, map(bytearray, map(data.__getitem__, spans)), strict=True))
+        postings: dict[str, bytes | bytearray] = dict(
+            zip(terms, map(data.__getitem__, spans), strict=True)
+        )
     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
         log.warning("story index %s unreadable (%s): indexing the stories instead", path, exc)
         return None
