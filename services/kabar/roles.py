@@ -326,7 +326,8 @@ class StoriesStage(Pipeline):
             return False
         self._acked_all(self._pending)
         self._pending = None
-        if time.monotonic() - self._snapshot_at >= self.settings.cluster.snapshot_interval_s:
+        due = time.monotonic() - self._snapshot_at >= self.settings.cluster.snapshot_interval_s
+        if due and not deduper.checkpoint_busy:
             self._save(deduper, end)
         return True
 
@@ -405,8 +406,8 @@ class StoriesStage(Pipeline):
     async def _snapshot(self, deduper: Deduper) -> None:
         """State and offset together, once everything made so far is acknowledged."""
         async with self._dedup_gate:
-            if not self._dedup_settled.is_set():
-                return
+            if not self._dedup_settled.is_set() or deduper.checkpoint_busy:
+                return  # the next turn saves it (a final snapshot always does)
             offset = self._next_offset
             if offset is None:
                 return

@@ -8,6 +8,7 @@ the state and delivered first by the next start."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from aiokafka.errors import KafkaConnectionError, ProducerFenced
 
 from kabar.dedup import Deduper, content_hash
 from kabar.dedup.eventtime import parse_time
+from kabar.dedup.store import SqliteStore
 from kabar.models import Article, FetchRequest
 from kabar.pipeline import Components
 from kabar.publish import Outgoing
@@ -350,3 +352,32 @@ async def test_the_real_producer_has_the_stable_transactional_id() -> None:
     settings.cluster.transactional_id = "cerita-1"
     assert aiokafka_producer(settings, "127.0.0.1:1")()._txn_manager.transactional_id \
         == "cerita-1"  # type: ignore[attr-defined]
+
+
+async def test_a_snapshot_waits_while_the_last_story_checkpoint_is_still_encoded(
+    tmp_path: Path,
+) -> None:
+    """A snapshot cut while the writer thread has not yet encoded the last story
+    checkpoint would encode it here, on the event loop: the stage waits for its next
+    turn instead, and then saves the state with the offset reached by then."""
+    deduper = Deduper(DedupSettings(store="sqlite", state_path=str(tmp_path / "s.sqlite3")))
+    deduper.defer_commits()
+    store = deduper.store
+    assert isinstance(store, SqliteStore)
+    one = plain_stage(deduper, Outage())
+    one._next_offset = 3
+    await one._snapshot(deduper)
+    assert store.sync(30.0) and store.get_blob(_OFFSET_BLOB) == b"3"
+    release = threading.Event()
+    store._writer.submit_job(lambda: release.wait(30.0), "a slow disk")
+    one._next_offset = 5
+    await one._snapshot(deduper)  # cut, and queued behind the slow write
+    assert deduper.checkpoint_busy
+    one._next_offset = 8
+    await one._snapshot(deduper)  # put off: nothing encoded on this thread
+    assert store.get_blob(_OFFSET_BLOB) == b"5"
+    release.set()
+    assert store.sync(30.0) and not deduper.checkpoint_busy
+    await one._snapshot(deduper)
+    assert store.get_blob(_OFFSET_BLOB) == b"8"
+    deduper.close()

@@ -45,6 +45,10 @@ PROGRESS = 100_000
 @dataclass(slots=True)
 class _Checkpoints:
     count: int = 0
+    #: Checkpoints put off because the last was still being encoded (as the role does).
+    deferred: int = 0
+    #: A checkpoint is due and waits for the last one's encoding.
+    due: bool = False
     rows: list[int] = field(default_factory=list)
     loop_ms: list[float] = field(default_factory=list)
     #: The same in CPU time of the calling thread (wall time also counts the waits
@@ -96,7 +100,8 @@ def run(index: int, per_day: int, every: int, window: int, directory: str | None
                 checkpoints.idle_article_ms.append(article_ms)
             if n in marks:
                 costs[n] = window_cpu / window * 1e6
-            if n % every == 0 or n == index:
+            due = n % every == 0 or checkpoints.due
+            if n == index or (due and not _deferred(deduper, checkpoints)):
                 _checkpoint(deduper, store, n, checkpoints)
             if n % PROGRESS == 0 and n < index:
                 print(f"  {n:,} articles in {time.perf_counter() - started:,.0f} s,"
@@ -154,6 +159,16 @@ def _held(deduper: Any) -> int:
     return int(deduper.clusterer.held_count) if deduper.clusterer is not None else 0
 
 
+def _deferred(deduper: Any, checkpoints: _Checkpoints) -> bool:
+    """Whether a checkpoint due now waits, as the stories role's snapshot does, for the
+    last one to be encoded; it is then tried at every article until it is made."""
+    busy = bool(deduper.checkpoint_busy)
+    if busy and not checkpoints.due:
+        checkpoints.deferred += 1
+    checkpoints.due = busy
+    return busy
+
+
 def _checkpoint(deduper: Any, store: Any, n: int, checkpoints: _Checkpoints) -> None:
     """What the stories role does at a snapshot: commit, then the consumed offset."""
     t0, cpu0 = time.perf_counter(), time.thread_time()
@@ -186,7 +201,8 @@ def _report(
     loop_cpu = max(checkpoints.loop_cpu_ms, default=0.0)
     busy, idle = _spread(checkpoints.busy_article_ms), _spread(checkpoints.idle_article_ms)
     rows = checkpoints.rows or [0]
-    print(f"checkpoints: {checkpoints.count:,}, {statistics.mean(rows):,.0f} story rows written"
+    print(f"checkpoints: {checkpoints.count:,} ({checkpoints.deferred:,} put off while the last"
+          f" was still encoded), {statistics.mean(rows):,.0f} story rows written"
           f" on average (max {max(rows):,}); longest on the calling thread {loop:.1f} ms wall,"
           f" {loop_cpu:.1f} ms CPU (target <= {TARGET_STALL_MS:.0f}); article wall time while"
           f" one was encoded: {busy}; otherwise: {idle}")

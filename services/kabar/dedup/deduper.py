@@ -172,6 +172,16 @@ class Deduper:
         such as the stories role's offset)."""
         self._save_state()
 
+    @property
+    def checkpoint_busy(self) -> bool:
+        """The last story checkpoint is still being encoded on the store's writer
+        thread (it lags under load, behind the disk): a checkpoint cut now would
+        finish that encoding on the caller's thread, the event loop, for 100 ms and
+        more at 200k articles. The stories role's snapshots wait for their next turn
+        instead (its snapshots come every second; the one-process pipeline's every
+        few minutes, by which time the writer is done)."""
+        return bool(getattr(self.store, "checkpoint_pending", False))
+
     def close(self) -> None:
         """Save the clusterer and boilerplate counts; flush and release the store."""
         try:
