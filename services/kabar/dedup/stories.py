@@ -800,12 +800,7 @@ class StoryClusterer:
         postings, key = self._postings, story.key
         found = heads + list(map(postings.get, islice(vector, len(heads), None)))
         for term, posting in zip(vector, found, strict=True):
-            if posting is None:
-                postings[term] = key
-            elif type(posting) is bytearray:
-                posting += key
-            else:
-                postings[term] = _JOIN((posting, key))
+            _extend(postings, term, posting, key)
         if doc.dense is not None and self._dense is not None:
             self._dense.add(story_id, doc.dense)
         return story
@@ -975,7 +970,12 @@ def _roundup(paragraphs: Sequence[str]) -> bool:
 
 def _post(postings: dict[str, _Posting], term: str, key: bytes) -> None:
     """Append the story ``key`` to the term's posting (a new one is the key itself)."""
-    posting = postings.get(term)
+    _extend(postings, term, postings.get(term), key)
+
+
+def _extend(postings: dict[str, _Posting], term: str, posting: _Posting | None,
+            key: bytes) -> None:
+    """``_post`` with the term's ``posting`` looked up already (None: it has none)."""
     if posting is None:
         postings[term] = key
     elif type(posting) is bytearray:
