@@ -159,7 +159,10 @@ def _one(fault: str, urls: list[str], portals: int, tmp: Path, moment: float) ->
         config = _config(tmp, state, broker.bootstrap, urls, portals, metrics_port)
         runner = _Runner(config, tmp / "run.log", outcome, tmp / "read-only.flag")
         # Stop at a seeded moment: when this share of the pages has been published.
-        trigger = max(1, int(len(urls) * (0.15 + 0.6 * moment)))
+        # read_only_mid is at the earliest: the run must still be working while writes
+        # fail (a run that finished its pages in the meantime shuts its /readyz down).
+        share = 0.15 + (0.6 * moment if fault != "read_only_mid" else 0.0)
+        trigger = max(1, int(len(urls) * share))
         if fault == "read_only":
             assert disk is not None
             disk.read_only(True)
