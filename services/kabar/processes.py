@@ -18,7 +18,7 @@ never lost (the stories stage's dedup calls a page it already published
 unchanged). A child failing again and again right after its start (a broken
 installation, a bad setting) ends the run instead of looping.
 
-Each child writes its metrics to a file of the run's folder every second
+Each child writes its metrics to a file of the run's folder every few seconds
 (``export_metrics``); the run's /metrics merges them with its own
 (``metrics.RunMetrics``), so an operator sees the whole run's fetches and
 extractions on one port.

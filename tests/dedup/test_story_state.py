@@ -326,14 +326,19 @@ def test_a_clean_stop_saves_the_postings_and_a_crash_after_a_checkpoint_ignores_
     straight.close()
 
 
+def _held_throughout(items: Stream) -> tuple[StoryClusterer, list[Any]]:
+    """A clusterer that never packs a story (the reference), and its assignments."""
+    held = StoryClusterer(DedupSettings(store="memory"))
+    return held, [held.assign(f"art_{i:024x}", a, w) for i, (a, w) in enumerate(items)]
+
+
 def test_frozen_stories_cluster_as_held_ones_and_stay_packed_until_used(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from kabar.dedup import stories
 
     items = _stream(160)
-    held = StoryClusterer(DedupSettings(store="memory"))
-    expected = [held.assign(f"art_{i:024x}", a, w) for i, (a, w) in enumerate(items)]
+    held, expected = _held_throughout(items)
     # Every story frozen after every article: each one used again is unpacked first.
     monkeypatch.setattr(stories, "FREEZE_AFTER_S", -1e9)
     frozen = StoryClusterer(DedupSettings(store="memory"))
@@ -358,8 +363,7 @@ def test_a_story_thawed_to_be_scored_is_frozen_again_from_its_row_and_a_changed_
     from kabar.dedup import stories, storystate
 
     items = _stream(160)
-    held = StoryClusterer(DedupSettings(store="memory"))
-    expected = [held.assign(f"art_{i:024x}", a, w) for i, (a, w) in enumerate(items)]
+    held, expected = _held_throughout(items)
     monkeypatch.setattr(stories, "FREEZE_AFTER_S", -1e9)
     monkeypatch.setattr(stories, "READ_THAWED", 1)  # settled before every article
     frozen = StoryClusterer(DedupSettings(store="memory"))
