@@ -137,3 +137,23 @@ def test_dated_tags_are_found_whether_or_not_bylines_were_read_first() -> None:
     assert region.byline_texts()[0].startswith("Rina Wati")
     assert region.marked_dates("datePublished") == ["2024-06-12T10:00:00+07:00"]
     assert region.stamped_date() == "2024-06-12T03:00:00Z"
+
+
+def test_headline_offset_holds_with_wide_characters_before_the_headline() -> None:
+    # Each "é" and curly quote is more than one byte of UTF-8 but one character of
+    # text: the offset of the headline in the decoded stretch must count characters.
+    before = "<nav><a href='/'>Beranda \u201cCaf\u00e9\u201d</a> " + "\u00e9" * 6 + "</nav>"
+    region = _region_with(before, "<p>Senin, 12 Februari 2024 13:45 WIB</p><p>Isi berita.</p>")
+    markup, at = region._markup()
+    assert markup[at:].startswith(TITLE)
+    text, text_at = region.text()
+    assert text[text_at:].startswith(TITLE)
+
+
+def _region_with(before: str, after: str) -> HeadlineRegion:
+    page = (
+        f"<html><head><title>{TITLE}</title></head><body>{before}"
+        f"<article><h1>{TITLE}</h1>{after}</article></body></html>"
+    )
+    tree = LexborHTMLParser(page.encode("utf-8"))
+    return HeadlineRegion(tree, lambda: tree.css_first("h1"), TITLE)

@@ -270,9 +270,10 @@ class HeadlineRegion:
         self._raw_at = at
         body = raw.rfind(b"<body", max(start, at - BEFORE_BYTES), at)
         low = body if body >= 0 else max(start, at - BEFORE_BYTES)
-        chunk = raw[low : at + AFTER_BYTES].decode("utf-8", "replace")
-        head = _uncommented(_unscripted(chunk[: at - low]))
-        tail = _uncommented(_unscripted(chunk[at - low :]))
+        # Decoded apart: ``at - low`` counts bytes, and any character of more than one
+        # byte before the headline would move a split of the decoded text past its start.
+        head = _uncommented(_unscripted(raw[low:at].decode("utf-8", "replace")))
+        tail = _uncommented(_unscripted(raw[at : at + AFTER_BYTES].decode("utf-8", "replace")))
         return head + tail, len(head)
 
     def _anchor(self) -> bytes:
