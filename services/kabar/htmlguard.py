@@ -31,6 +31,7 @@ _FLAT = [
     "tbody", "thead", "tfoot", "colgroup", "caption", "rp", "rt",
 ]
 _NAME_BYTES = 8
+_LT = 0x3C  # "<"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +60,17 @@ def html_refusal(html: str | bytes, limits: HtmlLimits = DEFAULT_LIMITS) -> Refu
     or None when it may be."""
     if len(html) > limits.max_chars:
         return Refusal("html_too_large", f"{len(html)} characters over {limits.max_chars}")
-    tags = html.count(b"<") if isinstance(html, bytes) else html.count("<")
+    if isinstance(html, bytes):
+        # A vectorised count: bytes.count looks at one byte at a time (0.1 ms for a
+        # 300 KB page, more than all the rest for most pages).
+        data = np.frombuffer(html, dtype=np.uint8)
+        tags = int(np.count_nonzero(data == _LT))
+    else:
+        tags = html.count("<")
     if tags <= min(limits.max_depth, limits.max_options):
         return None  # too few tags to be over either limit
-    raw = html if isinstance(html, bytes) else html.encode("utf-8", "replace")
-    data = np.frombuffer(raw, dtype=np.uint8)
+    if not isinstance(html, bytes):
+        data = np.frombuffer(html.encode("utf-8", "replace"), dtype=np.uint8)
     closing, keys = _tags(data)
     if not len(keys):
         return None
@@ -104,7 +111,7 @@ def check_html(
 def _tags(data: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.uint64]]:
     """For each ``<``-tag in order: whether it closes, and its name's first bytes as a key."""
     size = len(data)
-    lt = np.flatnonzero(data[: max(0, size - 1)] == 0x3C)
+    lt = np.flatnonzero(data[: max(0, size - 1)] == _LT)
     closing = data[lt + 1] == 0x2F
     name_at = lt + 1 + closing
     index = np.minimum(name_at[:, None] + _OFFSETS, size - 1)
@@ -113,7 +120,11 @@ def _tags(data: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.bool_], npt.NDArr
     is_tag = letter[:, 0]
     # The name runs while letters and digits do; the rest of the window is zeroed.
     alnum = letter | ((window >= 0x30) & (window <= 0x39))
-    window *= np.logical_and.accumulate(alnum, axis=1)
+    # ``np.logical_and.accumulate(alnum, axis=1)`` a column at a time: the same running
+    # "and", several times cheaper over the few columns of many rows.
+    for column in range(1, _NAME_BYTES):
+        alnum[:, column] &= alnum[:, column - 1]
+    window *= alnum
     keys = window.view(np.uint64).ravel()
     return closing[is_tag], keys[is_tag]
 
