@@ -351,3 +351,79 @@ def test_large_blobs_live_in_a_file_beside_the_state(tmp_path: Path) -> None:
     again = SqliteStore(path, ttl_s=86400.0)
     assert again.get_blob("stories") == big and again.get_blob("boilerplate") == b"small"
     again.close()
+
+
+_ODD_IDS = (
+    "art_1",  # short (tests)
+    "art_" + "AB" * 12,  # upper-case hex is not what events.article_id makes
+    "art_" + "0" * 24,  # zeros mark "kept beside the row"
+    "https://www.contoh.co.id/" + "x" * 80,  # long
+)
+_STORIES = (None, "", f"st_{7:020x}", "st_" + "0" * 20, "st_" + "F" * 20, "story-" + "y" * 40)
+
+
+def _odd_records() -> list[ArticleRecord]:
+    ids = [*_ODD_IDS, *(f"art_{n:024x}" for n in range(1, 9))]
+    return [ArticleRecord(ident, f"{n + 1:064x}", n % 3 + 1, T0.timestamp() + n,
+                          _STORIES[n % len(_STORIES)])
+            for n, ident in enumerate(ids)]  # fmt: skip
+
+
+def test_ids_and_story_ids_of_any_form_come_back_as_put(tmp_path: Path) -> None:
+    """Rows hold hex ids as bytes; other forms live beside them: either way an id
+    reads back as it was put, from memory, a snapshot and the full SQLite load."""
+    path = tmp_path / "odd.db"
+    store = SqliteStore(path, ttl_s=86400.0 * 30)
+    records = _odd_records()
+    fps = [fingerprint_text(OWN_BODIES[n % len(OWN_BODIES)], 20) for n in range(len(records))]
+    for record, fp in zip(records, fps, strict=True):
+        store.put(record, now=record.first_seen, fingerprint=fp, index_hash=True)
+
+    def same(opened: SqliteStore) -> None:
+        for record, fp in zip(records, fps, strict=True):
+            expected = ArticleRecord(record.article_id, record.content_hash, record.revision,
+                                     record.first_seen, record.story_id or None)  # fmt: skip
+            assert opened.get(record.article_id) == expected
+            assert opened.first_with_hash(record.content_hash) == record.article_id
+            assert record.article_id in opened.candidates(fp.bands, 64).article_ids
+        assert opened.get("art_" + "ab" * 12) is None  # the lower-case twin was never put
+        assert opened.get("art_2") is None
+
+    same(store)
+    store.close()
+    same(SqliteStore(path, ttl_s=86400.0 * 30))  # from the snapshot
+    Path(f"{path}.snapshot").unlink()
+    same(SqliteStore(path, ttl_s=86400.0 * 30))  # the full load
+
+
+def test_a_snapshot_of_the_older_layout_means_one_full_load(tmp_path: Path) -> None:
+    """A snapshot written before rows were packed (layout 1) is not read: the
+    state loads from SQLite, and the next snapshot has the current layout."""
+    from kabar.dedup import snapshot
+
+    path = tmp_path / "old.db"
+    store = SqliteStore(path, ttl_s=86400.0 * 30)
+    for record in _odd_records():
+        store.put(record, now=record.first_seen, fingerprint=None, index_hash=True)
+    store.close()
+    snap = Path(f"{path}.snapshot")
+    snap.write_bytes(snapshot.MAGIC_V1 + snap.read_bytes()[len(snapshot.MAGIC) :])
+    again = SqliteStore(path, ttl_s=86400.0 * 30)
+    assert again.count() == len(_odd_records())
+    assert all(again.get(r.article_id) is not None for r in _odd_records())
+    again.put(ArticleRecord("art_more", "ef" * 32, 1, T0.timestamp()), now=T0.timestamp(),
+              fingerprint=None, index_hash=True)  # fmt: skip
+    again.close()
+    assert snap.read_bytes().startswith(snapshot.MAGIC)
+    assert SqliteStore(path, ttl_s=86400.0 * 30).count() == len(_odd_records()) + 1
+
+
+def test_ids_and_hashes_that_count_up_are_all_found() -> None:
+    """Index keys fold all of an id's (a hash's) bytes: made-up ids that differ only
+    in their last digits must not share a key (a key answers its newest 256 rows)."""
+    store = MemoryStore(ttl_s=100.0)
+    for n in range(1000):
+        store.put(ArticleRecord(f"art_{n:024x}", f"{n:064x}", 1, 0.0), now=0.0,
+                  fingerprint=None, index_hash=True)  # fmt: skip
+    assert all(store.get(f"art_{n:024x}") is not None for n in range(1000))
+    assert all(store.first_with_hash(f"{n:064x}") == f"art_{n:024x}" for n in range(1000))
