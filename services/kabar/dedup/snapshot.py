@@ -9,9 +9,9 @@ file's token), or unreadable snapshot only means the slower full load.
 
 Layout: a magic line, a length-prefixed JSON header (token, seq, counts, ids
 and story ids kept beside the rows, then name, dtype and length of each array),
-then the arrays' raw bytes in that order. A snapshot of an older layout
-(``MAGIC_V1``: 225-byte rows, unpacked runs) is not read: the state loads in
-full from SQLite once, and the next snapshot has the new layout. Written to a
+then the arrays' raw bytes in that order. A snapshot of layout 1 (``MAGIC_V1``,
+Kabar before packed rows) is read with ``version`` 1 for the store to convert;
+the next snapshot written has the current layout. Written to a
 temporary name, synced and renamed, so a crash leaves the old snapshot or the
 new one, never half of one.
 """
@@ -52,6 +52,8 @@ class Snapshot:
     indexes: dict[str, list[Run]] = field(default_factory=dict)
     #: Row → article id, for ids the rows cannot hold.
     odd_ids: dict[int, str] = field(default_factory=dict)
+    #: Layout read (1: ``MAGIC_V1``; its rows have the caller's older row type).
+    version: int = 2
 
 
 def write(path: Path, snap: Snapshot) -> None:
@@ -85,16 +87,22 @@ def write(path: Path, snap: Snapshot) -> None:
     fsync_dir(path.parent)
 
 
-def read(path: Path, token: str, row_dtype: np.dtype[Any]) -> Snapshot | None:
+def read(
+    path: Path, token: str, row_dtype: np.dtype[Any], v1_row_dtype: np.dtype[Any] | None = None
+) -> Snapshot | None:
     """The snapshot at ``path`` if it belongs to the state file ``token`` names;
-    None when there is none. Raises ValueError/OSError when it is unreadable."""
+    None when there is none (or it has layout 1 and ``v1_row_dtype`` is not
+    given). Raises ValueError/OSError when it is unreadable."""
     if not path.exists():
         return None
     with open(path, "rb") as src:
         magic = src.read(len(MAGIC))
-        if magic == MAGIC_V1:
-            return None  # an older layout: the full load, once
-        if magic != MAGIC:
+        version = 1 if magic == MAGIC_V1 else 2
+        if version == 1:
+            if v1_row_dtype is None:
+                return None
+            row_dtype = v1_row_dtype
+        elif magic != MAGIC:
             raise ValueError("not a Kabar dedup snapshot")
         size = int.from_bytes(_exactly(src, 8), "little")
         header = orjson.loads(_exactly(src, size))
@@ -130,7 +138,8 @@ def read(path: Path, token: str, row_dtype: np.dtype[Any]) -> Snapshot | None:
         chunks=chunks,
         long_stories={int(k): str(v) for k, v in header["long_stories"].items()},
         indexes=indexes,
-        odd_ids={int(k): str(v) for k, v in header["odd_ids"].items()},
+        odd_ids={int(k): str(v) for k, v in header.get("odd_ids", {}).items()},
+        version=version,
     )
 
 

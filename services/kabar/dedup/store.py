@@ -35,7 +35,7 @@ import numpy.typing as npt
 from kabar.dedup import snapshot as snapshots
 from kabar.dedup import storystate
 from kabar.dedup.fingerprint import PERMUTATIONS, Fingerprint
-from kabar.dedup.lsh import BandIndex, SortedMultiIndex
+from kabar.dedup.lsh import BandIndex, RunArrays, SortedMultiIndex
 from kabar.dedup.snapshot import Snapshot
 from kabar.dedup.storystate import CheckpointGate, StoryCut, StoryRows
 from kabar.errors import ConfigError, DedupError, StateError
@@ -60,6 +60,22 @@ _ROW = np.dtype(
         ("hash", "u1", (32,)),
         ("sig", "u1", (PERMUTATIONS,)),
         ("story", "u1", (_STORY_BYTES,)),
+        ("revision", "u2"),
+        ("size", "u2"),
+        ("first", "u4"),
+        ("seen", "u4"),
+        ("live", "u1"),
+    ]
+)
+
+
+#: Rows of layout-1 snapshots (before ids were packed): converted on reading.
+_ROW_V1 = np.dtype(
+    [
+        ("id", "S28"),
+        ("hash", "u1", (32,)),
+        ("sig", "u1", (PERMUTATIONS,)),
+        ("story", "S24"),
         ("revision", "u2"),
         ("size", "u2"),
         ("first", "u4"),
@@ -646,7 +662,8 @@ class SqliteStore:
         if self._snapshot_path is None:
             return None
         try:
-            return snapshots.read(self._snapshot_path, self._token, _ROW)
+            snap = snapshots.read(self._snapshot_path, self._token, _ROW, _ROW_V1)
+            return _upgraded(snap) if snap is not None and snap.version == 1 else snap
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("dedup snapshot %s unreadable (%s): loading the state in full",
                         self._snapshot_path, exc)
@@ -826,6 +843,56 @@ class SqliteStore:
 
 
 _LOAD_BATCH = 65_536
+
+
+def _upgraded(snap: Snapshot) -> Snapshot:
+    """A layout-1 snapshot (ids as text in 225-byte rows, 64-bit id and hash index
+    keys) in the current layout: a second or two at a million rows, where the
+    full load from SQLite takes half a minute. Rows keep their numbers, so the
+    band index's runs carry over; the id and hash indexes are rebuilt over the
+    same rows (every row is in the id index, the hash index's rows are read
+    from its runs)."""
+    odd_ids: dict[int, str] = {}
+    long_stories = dict(snap.long_stories)
+    chunks: list[npt.NDArray[np.void]] = []
+    ids = np.zeros((snap.rows, _ID_BYTES), np.uint8)
+    for number, old in enumerate(snap.chunks):
+        first = number * snap.chunk_rows
+        used = max(0, min(snap.rows - first, snap.chunk_rows))
+        new = np.zeros(snap.chunk_rows, dtype=_ROW)
+        for name in ("hash", "sig", "revision", "size", "first", "seen", "live"):
+            new[name][:used] = old[name][:used]
+        texts = [raw.decode("ascii") for raw in old["id"][:used].tolist()]
+        new["id"][:used], odd = _packed_column(texts, _id_bytes, _ID_BYTES)
+        odd_ids.update((first + i, texts[i]) for i in odd)
+        stories = [raw.decode("ascii") for raw in old["story"][:used].tolist()]
+        new["story"][:used], odd = _packed_column(stories, _story_bytes, _STORY_BYTES)
+        long_stories.update((first + i, stories[i]) for i in odd if stories[i])
+        ids[first : first + used] = new["id"][:used]
+        chunks.append(new)
+    id_keys = _folded32(ids)
+    for row, text in odd_ids.items():
+        id_keys[row] = _id_key(text, None)
+    hashed = np.sort(np.concatenate(
+        [run["rows"] for run in snap.indexes.get("hash", [])] or [np.empty(0, np.uint32)]
+    ))  # fmt: skip
+    hashes = np.concatenate([c["hash"] for c in chunks] or [np.empty((0, 32), np.uint8)])
+    indexes = {
+        "id": [_sorted_run(id_keys, np.arange(snap.rows, dtype=np.uint32))],
+        "hash": [_sorted_run(_folded32(hashes[hashed]), hashed.astype(np.uint32))],
+        "bands": snap.indexes.get("bands", []),
+    }
+    return Snapshot(
+        token=snap.token, seq=snap.seq, rows=snap.rows, dead=snap.dead,
+        chunk_rows=snap.chunk_rows, chunks=chunks, long_stories=long_stories,
+        indexes=indexes, odd_ids=odd_ids,
+    )  # fmt: skip
+
+
+def _sorted_run(keys: npt.NDArray[np.uint32], rows: npt.NDArray[np.uint32]) -> RunArrays:
+    """One index run (rows ascending among equal keys, as added)."""
+    order = np.argsort(keys, kind="stable")
+    return {"keys": keys[order], "rows": rows[order]}
 
 
 def _write_file(path: Path, data: bytes) -> None:
