@@ -84,17 +84,19 @@ class _Run:
 class _PackedRun:
     """A sorted run of 32-bit keys in 4 bytes an entry (``_Run`` takes 8).
 
-    ``bits`` is both the width of the row numbers and of the keys' top part,
+    ``bits`` is both the width of the row numbers (counted from ``base``, the
+    run's first row: a recent run spans few rows) and of the keys' top part,
     which the directory implies: entries ``directory[b]`` to ``directory[b + 1]``
     have keys ``b << (32 - bits) | packed >> bits`` and rows
-    ``packed & (2**bits - 1)``. Within a bucket entries are sorted by key low
-    bits, then row: the plain run's order, so lookups answer alike."""
+    ``base + (packed & (2**bits - 1))``. Within a bucket entries are sorted by
+    key low bits, then row: the plain run's order, so lookups answer alike."""
 
-    __slots__ = ("bits", "directory", "packed")
+    __slots__ = ("base", "bits", "directory", "packed")
 
-    def __init__(self, directory: Rows, packed: Rows) -> None:
+    def __init__(self, directory: Rows, packed: Rows, base: int) -> None:
         self.directory = directory
         self.packed = packed
+        self.base = np.uint32(base)
         self.bits = (len(directory) - 1).bit_length() - 1
 
     def __len__(self) -> int:
@@ -120,7 +122,7 @@ class _PackedRun:
         values = self.packed.take(lo[:, None] + offsets, mode="clip")
         hit = (offsets < sizes[:, None]) & ((values >> np.uint32(bits)) == low[:, None])
         if hit.any():  # width <= _GATHER_MAX < MAX_PER_KEY: no key is cut
-            out.extend((values[hit] & np.uint32((1 << bits) - 1)).tolist())
+            out.extend(((values[hit] & np.uint32((1 << bits) - 1)) + self.base).tolist())
 
     def find_one(self, key: Any, out: list[int]) -> None:
         bucket = int(key) >> (32 - self.bits)
@@ -135,7 +137,8 @@ class _PackedRun:
         start = int(segment.searchsorted(np.uint32(low << self.bits)))
         end = int(segment.searchsorted(np.uint32(low << self.bits | mask), side="right"))
         if end > start:
-            out.extend((segment[max(start, end - MAX_PER_KEY) : end] & np.uint32(mask)).tolist())
+            rows = segment[max(start, end - MAX_PER_KEY) : end] & np.uint32(mask)
+            out.extend((rows + self.base).tolist())
 
     def plain(self) -> _Run:
         """The same entries as a plain run (for merging and compaction)."""
@@ -145,10 +148,13 @@ class _PackedRun:
         keys = self.packed >> np.uint32(self.bits)
         keys |= tops << shift
         del tops
-        return _Run(keys, self.packed & np.uint32((1 << self.bits) - 1))
+        rows = self.packed & np.uint32((1 << self.bits) - 1)
+        rows += self.base
+        return _Run(keys, rows)
 
     def arrays(self) -> dict[str, npt.NDArray[Any]]:
-        return {"directory": self.directory, "packed": self.packed}
+        base = np.array([self.base], dtype=np.uint32)
+        return {"directory": self.directory, "packed": self.packed, "base": base}
 
     def nbytes(self) -> int:
         return int(self.directory.nbytes + self.packed.nbytes)
@@ -172,10 +178,11 @@ _MAX_BITS = 24
 
 def _packed_if_smaller(run: _Run) -> AnyRun:
     """``run`` packed when its keys are 32-bit and it holds at least twice as many
-    entries as the directory needs buckets (one per possible row number)."""
+    entries as the directory needs buckets (one per row number it spans)."""
     if run.keys.dtype != np.uint32 or len(run) < PACK_MIN or not len(run):
         return run
-    bits = max(1, int(run.rows.max()).bit_length())
+    base = int(run.rows.min())
+    bits = max(1, (int(run.rows.max()) - base).bit_length())
     if bits > _MAX_BITS or len(run) < PACK_RATIO << bits:
         return run
     buckets = run.keys >> np.uint32(32 - bits)
@@ -184,14 +191,15 @@ def _packed_if_smaller(run: _Run) -> AnyRun:
     directory = np.zeros((1 << bits) + 1, dtype=np.uint32)
     np.cumsum(counts, out=directory[1:])
     packed = run.keys << np.uint32(bits)
-    packed |= run.rows
-    return _PackedRun(directory, packed)
+    packed |= run.rows - np.uint32(base)
+    return _PackedRun(directory, packed, base)
 
 
 def _run_from(arrays: RunArrays, dtype: np.dtype[Any]) -> AnyRun:
     if "packed" in arrays:
         return _PackedRun(arrays["directory"].astype(np.uint32, copy=False),
-                          arrays["packed"].astype(np.uint32, copy=False))  # fmt: skip
+                          arrays["packed"].astype(np.uint32, copy=False),
+                          int(arrays["base"][0]))  # fmt: skip
     return _Run(arrays["keys"].astype(dtype, copy=False), arrays["rows"])
 
 
