@@ -127,10 +127,14 @@ def test_bands_follow_the_threshold() -> None:
 
 @pytest.mark.parametrize("spread", [5000, 2**32])  # crowded keys; hash-like keys
 @pytest.mark.parametrize("sort_merge_max", [1 << 21, 0])  # merge by sorting; by scattering
+@pytest.mark.parametrize("packed", [False, True])  # every run packed (4 bytes an entry)
 def test_sorted_multi_index_matches_a_dict(
-    spread: int, sort_merge_max: int, monkeypatch: pytest.MonkeyPatch
+    spread: int, sort_merge_max: int, packed: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(lsh, "_SORT_MERGE_MAX", sort_merge_max)
+    if packed:
+        monkeypatch.setattr(lsh, "PACK_MIN", 0)
+        monkeypatch.setattr(lsh, "PACK_RATIO", 0)
     rng = random.Random(1)
     universe = [rng.randrange(spread) for _ in range(5000)]
     index = SortedMultiIndex(np.uint32)
@@ -162,6 +166,43 @@ def test_sorted_multi_index_matches_a_dict(
     for probe in universe[::11]:
         expected = sorted(r // 2 for r in reference.get(probe, []) if r % 2 == 0)
         assert sorted(index.lookup([probe])) == expected
+
+
+@pytest.mark.parametrize("spread", [300, 2**32])  # hot buckets (and keys); hash-like keys
+def test_packed_runs_answer_exactly_as_plain_runs(
+    spread: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same rows in the same order (the deduper ranks candidates by it), the
+    newest MAX_PER_KEY of a hot key included, before and after compaction."""
+    rng = np.random.default_rng(3)
+    keys = rng.integers(0, spread, (30_000, 4), dtype=np.uint64)
+    keys = (keys * np.uint64(2**32 // spread)).astype(np.uint32)
+    plain, packed = SortedMultiIndex(np.uint32), SortedMultiIndex(np.uint32)
+    monkeypatch.setattr(lsh, "PACK_MIN", 10**9)
+    for row, row_keys in enumerate(keys.tolist()):
+        plain.add(row_keys, row)
+    plain.flush()
+    monkeypatch.setattr(lsh, "PACK_MIN", 0)
+    monkeypatch.setattr(lsh, "PACK_RATIO", 0)
+    for row, row_keys in enumerate(keys.tolist()):
+        packed.add(row_keys, row)
+    packed.flush()
+    assert packed.nbytes() < 0.7 * plain.nbytes()  # small runs: directories weigh
+    probes = [*keys[::97].tolist(), [1, 2**32 - 1, 12345, 0]]
+    for probe in probes:
+        assert packed.lookup(probe) == plain.lookup(probe)
+        assert packed.lookup(probe[:1]) == plain.lookup(probe[:1])
+    assert max(len(plain.lookup([k])) for k in keys[:50, 0].tolist()) >= (
+        lsh.MAX_PER_KEY if spread == 300 else 1
+    )
+    remap = np.where(np.arange(30_000) % 3 == 0, -1, np.arange(30_000) // 2)
+    plain.compact(remap)
+    packed.compact(remap)
+    for probe in probes:
+        assert packed.lookup(probe) == plain.lookup(probe)
+    restored = SortedMultiIndex(np.uint32)
+    restored.set_runs(packed.runs())
+    assert restored.lookup(probes[0]) == plain.lookup(probes[0])
 
 
 def test_sorted_multi_index_extreme_keys() -> None:

@@ -4,13 +4,17 @@ expires, Redis (a real server) is shared by several deduper instances."""
 from __future__ import annotations
 
 import random
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from kabar.bench.dedup import ArticleFactory
 from kabar.dedup import Deduper, open_store
+from kabar.dedup import store as store_module
 from kabar.dedup.fingerprint import fingerprint_text
 from kabar.dedup.store import ArticleRecord, MemoryStore, RedisStore, SqliteStore
 from kabar.dedup.stories import StoryClusterer
@@ -351,3 +355,132 @@ def test_large_blobs_live_in_a_file_beside_the_state(tmp_path: Path) -> None:
     again = SqliteStore(path, ttl_s=86400.0)
     assert again.get_blob("stories") == big and again.get_blob("boilerplate") == b"small"
     again.close()
+
+
+_ODD_IDS = (
+    "art_1",  # short (tests)
+    "art_" + "AB" * 12,  # upper-case hex is not what events.article_id makes
+    "art_" + "0" * 24,  # zeros mark "kept beside the row"
+    "https://www.contoh.co.id/" + "x" * 80,  # long
+)
+_STORIES = (None, "", f"st_{7:020x}", "st_" + "0" * 20, "st_" + "F" * 20, "story-" + "y" * 40)
+
+
+def _odd_records() -> list[ArticleRecord]:
+    ids = [*_ODD_IDS, *(f"art_{n:024x}" for n in range(1, 9))]
+    return [ArticleRecord(ident, f"{n + 1:064x}", n % 3 + 1, T0.timestamp() + n,
+                          _STORIES[n % len(_STORIES)])
+            for n, ident in enumerate(ids)]  # fmt: skip
+
+
+def test_ids_and_story_ids_of_any_form_come_back_as_put(tmp_path: Path) -> None:
+    """Rows hold hex ids as bytes; other forms live beside them: either way an id
+    reads back as it was put, from memory, a snapshot and the full SQLite load."""
+    path = tmp_path / "odd.db"
+    store = SqliteStore(path, ttl_s=86400.0 * 30)
+    records = _odd_records()
+    fps = [fingerprint_text(OWN_BODIES[n % len(OWN_BODIES)], 20) for n in range(len(records))]
+    for record, fp in zip(records, fps, strict=True):
+        store.put(record, now=record.first_seen, fingerprint=fp, index_hash=True)
+
+    def same(opened: SqliteStore) -> None:
+        for record, fp in zip(records, fps, strict=True):
+            expected = ArticleRecord(record.article_id, record.content_hash, record.revision,
+                                     record.first_seen, record.story_id or None)  # fmt: skip
+            assert opened.get(record.article_id) == expected
+            assert opened.first_with_hash(record.content_hash) == record.article_id
+            assert record.article_id in opened.candidates(fp.bands, 64).article_ids
+        assert opened.get("art_" + "ab" * 12) is None  # the lower-case twin was never put
+        assert opened.get("art_2") is None
+
+    same(store)
+    store.close()
+    same(SqliteStore(path, ttl_s=86400.0 * 30))  # from the snapshot
+    Path(f"{path}.snapshot").unlink()
+    same(SqliteStore(path, ttl_s=86400.0 * 30))  # the full load
+
+
+def _as_layout_1(path: Path) -> None:
+    """Rewrite the snapshot beside ``path`` as Kabar wrote it before rows were
+    packed (layout 1: ids as text in the rows, 64-bit id and hash index keys)."""
+    from kabar.dedup import snapshot
+    from kabar.dedup.store import _ROW_V1
+
+    target = Path(f"{path}.snapshot")
+    token = target.read_bytes().split(b'"token":"')[1].split(b'"')[0].decode("ascii")
+    snap = snapshot.read(target, token, store_module._ROW)
+    assert snap is not None
+    memory = MemoryStore(1.0)
+    memory.restore(snap)
+    chunks = []
+    for number, chunk in enumerate(snap.chunks):
+        old = np.zeros(len(chunk), dtype=_ROW_V1)
+        for row in range(min(len(chunk), snap.rows - number * len(chunk))):
+            at = number * len(chunk) + row
+            rec = chunk[row]
+            old[row] = (memory._id_text(at, rec).encode(), rec["hash"], rec["sig"],
+                        (memory._story_text(rec) or "").encode(), rec["revision"],
+                        rec["size"], rec["first"], rec["seen"], rec["live"])  # fmt: skip
+        chunks.append(old)
+
+    def unpacked_with_u64_keys(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{"keys": np.arange(len(run["rows"]), dtype=np.uint64), "rows": run["rows"]}
+                for run in runs]  # fmt: skip
+
+    old_snap = snapshot.Snapshot(
+        token=token, seq=snap.seq, rows=snap.rows, dead=snap.dead, chunk_rows=snap.chunk_rows,
+        chunks=chunks, long_stories=snap.long_stories,
+        indexes={"id": unpacked_with_u64_keys(snap.indexes["id"]),
+                 "hash": unpacked_with_u64_keys(snap.indexes["hash"]),
+                 "bands": snap.indexes["bands"]},
+    )  # fmt: skip
+    snapshot.write(target, old_snap)
+    target.write_bytes(snapshot.MAGIC_V1 + target.read_bytes()[len(snapshot.MAGIC) :])
+
+
+def test_a_snapshot_of_the_older_layout_is_converted(tmp_path: Path) -> None:
+    """A snapshot written before rows were packed (layout 1) is converted on
+    reading (not the full SQLite load: half a minute at a million rows), answers
+    as the store did, and the next snapshot has the current layout."""
+    from kabar.dedup import snapshot
+
+    path = tmp_path / "old.db"
+    store = SqliteStore(path, ttl_s=86400.0 * 30)
+    records = [r for r in _odd_records() if len(r.article_id) <= 28]  # layout 1 refused longer
+    fps = [fingerprint_text(OWN_BODIES[n % len(OWN_BODIES)], 20) for n in range(len(records))]
+    for record, fp in zip(records, fps, strict=True):
+        store.put(record, now=record.first_seen, fingerprint=fp, index_hash=True)
+    copy = ArticleRecord("art_" + "cd" * 12, records[2].content_hash, 1, T0.timestamp())
+    store.put(copy, now=T0.timestamp(), fingerprint=None, index_hash=False)
+    revised = ArticleRecord(records[5].article_id, "ee" * 32, 2, T0.timestamp(), "st_x")
+    store.put(revised, now=T0.timestamp(), fingerprint=fps[5], index_hash=True)
+    expected = {r.article_id: store.get(r.article_id) for r in [*records, copy]}
+    store.close()
+    _as_layout_1(path)
+    # The full load would replay every row: SQLite must not be needed.
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE articles SET story_id = 'st_from_sqlite'")
+    again = SqliteStore(path, ttl_s=86400.0 * 30)
+    assert {ident: again.get(ident) for ident in expected} == expected
+    assert again.count() == len(records) + 1
+    for record, fp in zip(records, fps, strict=True):
+        assert record.article_id in again.candidates(fp.bands, 64).article_ids
+        hashed = record.content_hash if record is not records[5] else "ee" * 32
+        assert again.first_with_hash(hashed) == record.article_id
+    assert again.first_with_hash(records[5].content_hash) is None  # revised away
+    again.put(ArticleRecord("art_more", "ef" * 32, 1, T0.timestamp()), now=T0.timestamp(),
+              fingerprint=None, index_hash=True)  # fmt: skip
+    again.close()
+    assert Path(f"{path}.snapshot").read_bytes().startswith(snapshot.MAGIC)
+    assert SqliteStore(path, ttl_s=86400.0 * 30).get("art_more") is not None
+
+
+def test_ids_and_hashes_that_count_up_are_all_found() -> None:
+    """Index keys fold all of an id's (a hash's) bytes: made-up ids that differ only
+    in their last digits must not share a key (a key answers its newest 256 rows)."""
+    store = MemoryStore(ttl_s=100.0)
+    for n in range(1000):
+        store.put(ArticleRecord(f"art_{n:024x}", f"{n:064x}", 1, 0.0), now=0.0,
+                  fingerprint=None, index_hash=True)  # fmt: skip
+    assert all(store.get(f"art_{n:024x}") is not None for n in range(1000))
+    assert all(store.first_with_hash(f"{n:064x}") == f"art_{n:024x}" for n in range(1000))

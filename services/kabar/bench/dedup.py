@@ -430,6 +430,8 @@ def _memory(count: int, trace: bool) -> float | None:
         f"{traced}numpy state {arrays_mb:,.0f} MB, RSS growth {rss_mb:,.0f} MB "
         f"(process peak RSS {_rss_mb('VmHWM'):,.0f} MB; filled in {fill_s:.0f} s)"
     )
+    parts = ", ".join(f"{name} {size / count:,.1f}" for name, size in store.components().items())
+    print(f"  bytes an article: {parts}; RSS growth {rss_mb * 2**20 / count:,.0f}")
     if count < 1_000_000:
         print("(the 500 MB target is for 1,000,000 fingerprints: run with --fingerprints 1000000)")
         return None

@@ -7,10 +7,13 @@ The SQLite table stays the record: rows changed after the snapshot (``seq``
 above the snapshot's) are replayed from it, and a missing, foreign (another
 file's token), or unreadable snapshot only means the slower full load.
 
-Layout: a magic line, a length-prefixed JSON header (token, seq, counts, long
-story ids, then name, dtype and length of each array), then the arrays' raw
-bytes in that order. Written to a temporary name, synced and renamed, so a
-crash leaves the old snapshot or the new one, never half of one.
+Layout: a magic line, a length-prefixed JSON header (token, seq, counts, ids
+and story ids kept beside the rows, then name, dtype and length of each array),
+then the arrays' raw bytes in that order. A snapshot of layout 1 (``MAGIC_V1``,
+Kabar before packed rows) is read with ``version`` 1 for the store to convert;
+the next snapshot written has the current layout. Written to a
+temporary name, synced and renamed, so a crash leaves the old snapshot or the
+new one, never half of one.
 """
 
 from __future__ import annotations
@@ -27,8 +30,10 @@ import orjson
 
 from kabar.statefile import fsync_dir
 
-MAGIC = b"KABAR-DEDUP-SNAPSHOT-1\n"
-Run = tuple[npt.NDArray[Any], npt.NDArray[np.uint32]]
+MAGIC = b"KABAR-DEDUP-SNAPSHOT-2\n"
+MAGIC_V1 = b"KABAR-DEDUP-SNAPSHOT-1\n"
+#: One sorted run of an index: its arrays by name (``lsh.RunArrays``).
+Run = dict[str, npt.NDArray[Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +48,12 @@ class Snapshot:
     #: Row chunks; only the first ``rows`` rows over all chunks are meaningful.
     chunks: list[npt.NDArray[np.void]]
     long_stories: dict[int, str]
-    #: Index name → its sorted runs (keys, rows).
+    #: Index name → its sorted runs.
     indexes: dict[str, list[Run]] = field(default_factory=dict)
+    #: Row → article id, for ids the rows cannot hold.
+    odd_ids: dict[int, str] = field(default_factory=dict)
+    #: Layout read (1: ``MAGIC_V1``; its rows have the caller's older row type).
+    version: int = 2
 
 
 def write(path: Path, snap: Snapshot) -> None:
@@ -58,12 +67,13 @@ def write(path: Path, snap: Snapshot) -> None:
         arrays.append((f"chunk:{i}", chunk[:used]))
         left -= used
     for name, runs in snap.indexes.items():
-        for i, (keys, rows) in enumerate(runs):
-            arrays += [(f"{name}:{i}:keys", keys), (f"{name}:{i}:rows", rows)]
+        for i, run in enumerate(runs):
+            arrays += [(f"{name}:{i}:{part}", array) for part, array in run.items()]
     header = orjson.dumps({
         "token": snap.token, "seq": snap.seq, "rows": snap.rows, "dead": snap.dead,
         "chunk_rows": snap.chunk_rows,
         "long_stories": {str(k): v for k, v in snap.long_stories.items()},
+        "odd_ids": {str(k): v for k, v in snap.odd_ids.items()},
         "arrays": [[name, _dtype_descr(a.dtype), len(a)] for name, a in arrays],
     })  # fmt: skip
     tmp = path.with_name(path.name + ".tmp")
@@ -77,13 +87,22 @@ def write(path: Path, snap: Snapshot) -> None:
     fsync_dir(path.parent)
 
 
-def read(path: Path, token: str, row_dtype: np.dtype[Any]) -> Snapshot | None:
+def read(
+    path: Path, token: str, row_dtype: np.dtype[Any], v1_row_dtype: np.dtype[Any] | None = None
+) -> Snapshot | None:
     """The snapshot at ``path`` if it belongs to the state file ``token`` names;
-    None when there is none. Raises ValueError/OSError when it is unreadable."""
+    None when there is none (or it has layout 1 and ``v1_row_dtype`` is not
+    given). Raises ValueError/OSError when it is unreadable."""
     if not path.exists():
         return None
     with open(path, "rb") as src:
-        if src.read(len(MAGIC)) != MAGIC:
+        magic = src.read(len(MAGIC))
+        version = 1 if magic == MAGIC_V1 else 2
+        if version == 1:
+            if v1_row_dtype is None:
+                return None
+            row_dtype = v1_row_dtype
+        elif magic != MAGIC:
             raise ValueError("not a Kabar dedup snapshot")
         size = int.from_bytes(_exactly(src, 8), "little")
         header = orjson.loads(_exactly(src, size))
@@ -91,8 +110,7 @@ def read(path: Path, token: str, row_dtype: np.dtype[Any]) -> Snapshot | None:
             return None
         chunk_rows = int(header["chunk_rows"])
         chunks: list[npt.NDArray[np.void]] = []
-        indexes: dict[str, list[Run]] = {}
-        pending_keys: dict[tuple[str, int], npt.NDArray[Any]] = {}
+        runs: dict[tuple[str, int], Run] = {}
         for name, descr, length in header["arrays"]:
             dtype = np.dtype(_dtype_from(descr))
             if name.startswith("chunk:"):
@@ -105,13 +123,12 @@ def read(path: Path, token: str, row_dtype: np.dtype[Any]) -> Snapshot | None:
             index, number, part = name.split(":")
             array = np.empty(length, dtype=dtype)
             _fill(src, array)
-            if part == "keys":
-                pending_keys[(index, int(number))] = array
-            else:
-                keys = pending_keys.pop((index, int(number)))
-                indexes.setdefault(index, []).append((keys, array))
+            runs.setdefault((index, int(number)), {})[part] = array
         if src.read(1):
             raise ValueError("snapshot longer than its header says")
+    indexes: dict[str, list[Run]] = {}
+    for (index, _), run in sorted(runs.items()):
+        indexes.setdefault(index, []).append(run)
     return Snapshot(
         token=token,
         seq=int(header["seq"]),
@@ -121,6 +138,8 @@ def read(path: Path, token: str, row_dtype: np.dtype[Any]) -> Snapshot | None:
         chunks=chunks,
         long_stories={int(k): str(v) for k, v in header["long_stories"].items()},
         indexes=indexes,
+        odd_ids={int(k): str(v) for k, v in header.get("odd_ids", {}).items()},
+        version=version,
     )
 
 

@@ -2,8 +2,10 @@
 
 ``StateStore`` is the seam; three implementations:
 
-* ``MemoryStore``: columnar numpy rows (~250 bytes an article) plus sorted-run
-  indexes (``lsh.py``), so a million fingerprints fit in a few hundred MB.
+* ``MemoryStore``: numpy rows (195 bytes an article: ids and story ids as the
+  bytes their hex spells, the content hash, the 128-byte signature) plus
+  sorted-run indexes (``lsh.py``; ~100 bytes an article, 84 of them the LSH
+  bands), so a million fingerprints take ~300 MB.
 * ``SqliteStore``: a ``MemoryStore`` for lookups, written through (in batches)
   to a SQLite file and reloaded from it at start, so a restart forgets nothing
   that was flushed (``close`` flushes).
@@ -33,7 +35,7 @@ import numpy.typing as npt
 from kabar.dedup import snapshot as snapshots
 from kabar.dedup import storystate
 from kabar.dedup.fingerprint import PERMUTATIONS, Fingerprint
-from kabar.dedup.lsh import BandIndex, SortedMultiIndex
+from kabar.dedup.lsh import BandIndex, RunArrays, SortedMultiIndex
 from kabar.dedup.snapshot import Snapshot
 from kabar.dedup.storystate import CheckpointGate, StoryCut, StoryRows
 from kabar.errors import ConfigError, DedupError, StateError
@@ -45,16 +47,35 @@ log = logging.getLogger(__name__)
 DAY_S = 86_400.0
 _CHUNK_BITS = 16
 _CHUNK = 1 << _CHUNK_BITS
-#: "art_" + 24 hex (events.article_id); story ids are "st_" + 20 hex. Longer
-#: story ids go to a side table; longer article ids are refused.
-_ID_BYTES = 28
-_STORY_BYTES = 24
+#: Article ids are "art_" + 24 hex (``events.article_id``), story ids "st_" + 20
+#: hex (``stories``): a row holds the bytes the hex spells. Ids of any other
+#: form (tests, older stories) go to side tables, and the row holds zeros.
+_ID_PREFIX, _ID_BYTES = "art_", 12
+_STORY_PREFIX, _STORY_BYTES = "st_", 10
+_NO_ID = bytes(_ID_BYTES)
+_NO_STORY = bytes(_STORY_BYTES)
 _ROW = np.dtype(
     [
-        ("id", f"S{_ID_BYTES}"),
+        ("id", "u1", (_ID_BYTES,)),
         ("hash", "u1", (32,)),
         ("sig", "u1", (PERMUTATIONS,)),
-        ("story", f"S{_STORY_BYTES}"),
+        ("story", "u1", (_STORY_BYTES,)),
+        ("revision", "u2"),
+        ("size", "u2"),
+        ("first", "u4"),
+        ("seen", "u4"),
+        ("live", "u1"),
+    ]
+)
+
+
+#: Rows of layout-1 snapshots (before ids were packed): converted on reading.
+_ROW_V1 = np.dtype(
+    [
+        ("id", "S28"),
+        ("hash", "u1", (32,)),
+        ("sig", "u1", (PERMUTATIONS,)),
+        ("story", "S24"),
         ("revision", "u2"),
         ("size", "u2"),
         ("first", "u4"),
@@ -157,15 +178,68 @@ def open_store(settings: DedupSettings) -> StateStore:
     raise ConfigError(f"unknown dedup store {settings.store!r} (memory, sqlite or redis)")
 
 
-def key64(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
+def _hex_bytes(text: str, prefix: str, size: int) -> bytes | None:
+    """The bytes ``text`` spells as ``prefix`` + lowercase hex of ``size`` bytes;
+    None for any other form, and for all zeros (a row's "kept beside" mark)."""
+    if len(text) != len(prefix) + 2 * size or not text.startswith(prefix):
+        return None
+    digits = text[len(prefix) :]
+    try:
+        raw = bytes.fromhex(digits)
+    except ValueError:
+        return None
+    return raw if raw.hex() == digits and raw != bytes(size) else None
 
 
-def _keys64(ids: list[bytes]) -> npt.NDArray[np.uint64]:
-    """``key64`` of many (ASCII) ids at once."""
-    blake = hashlib.blake2b
-    digests = b"".join([blake(i, digest_size=8).digest() for i in ids])
-    return np.frombuffer(digests, dtype="<u8").astype(np.uint64)
+def _id_bytes(article_id: str) -> bytes | None:
+    return _hex_bytes(article_id, _ID_PREFIX, _ID_BYTES)
+
+
+def _fold32(raw: bytes) -> int:
+    """The XOR of ``raw``'s little-endian 32-bit words (``_folded32`` of many)."""
+    value = int.from_bytes(raw, "little")
+    words = (len(raw) + 3) // 4
+    while words > 1:  # fold the top half onto the bottom: log2(words) steps
+        half = (words + 1) // 2
+        value ^= value >> (32 * half)
+        words = half
+    return value & 0xFFFFFFFF
+
+
+def _folded32(rows: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint32]:
+    """``_fold32`` of each row of a (n, 4k) byte array."""
+    words: npt.NDArray[np.uint32] = np.ascontiguousarray(rows).view("<u4")
+    folded: npt.NDArray[np.uint32] = np.bitwise_xor.reduce(words, axis=1).astype(np.uint32)
+    return folded
+
+
+def _id_key(article_id: str, raw: bytes | None) -> int:
+    """32-bit key of an id in the id index: its bytes folded (ids are hashes, or
+    at least differ somewhere: made-up ids count up), or a hash of an id of
+    another form. Rows found are checked against the id."""
+    if raw is None:
+        raw = hashlib.blake2b(article_id.encode("utf-8"), digest_size=4).digest()
+    return _fold32(raw)
+
+
+def _hash_key(content_hash: str) -> int:
+    """32-bit key of a content hash in the hash index (rows found are checked)."""
+    return _fold32(bytes.fromhex(content_hash))
+
+
+def _packed_column(
+    texts: Sequence[str], pack: Any, size: int
+) -> tuple[npt.NDArray[np.uint8], list[int]]:
+    """Many ids packed as ``pack`` does, as a (len, size) array; and the positions
+    of those it cannot pack (zeros in the array)."""
+    packed = [pack(t) for t in texts]
+    odd = [i for i, raw in enumerate(packed) if raw is None]
+    joined = b"".join([raw or bytes(size) for raw in packed])
+    return np.frombuffer(joined, np.uint8).reshape(len(texts), size), odd
+
+
+def _story_bytes(story_id: str) -> bytes | None:
+    return _hex_bytes(story_id, _STORY_PREFIX, _STORY_BYTES)
 
 
 _NO_SIGNATURE = np.zeros(PERMUTATIONS, np.uint8)
@@ -185,10 +259,12 @@ class MemoryStore:
         self._chunks: list[npt.NDArray[np.void]] = []
         self._rows = 0
         self._dead = 0
-        self._by_id = SortedMultiIndex(np.uint64)
-        self._by_hash = SortedMultiIndex(np.uint64)
+        self._by_id = SortedMultiIndex(np.uint32)
+        self._by_hash = SortedMultiIndex(np.uint32)
         self._bands = BandIndex()
+        #: Row → story id / article id the row cannot hold (see ``_ID_PREFIX``).
         self._long_stories: dict[int, str] = {}
+        self._odd_ids: dict[int, str] = {}
         self._blobs: dict[str, bytes] = {}
         self._last_get: tuple[str, int | None] = ("", None)
 
@@ -199,7 +275,7 @@ class MemoryStore:
         if row is None:
             return None
         rec = self._record(row)
-        story = self._long_stories.get(row) or rec["story"].decode("ascii") or None
+        story = self._long_stories.get(row) or self._story_text(rec)
         return ArticleRecord(
             article_id=article_id,
             content_hash=bytes(rec["hash"]).hex(),
@@ -210,10 +286,10 @@ class MemoryStore:
 
     def first_with_hash(self, content_hash: str) -> str | None:
         wanted = np.frombuffer(bytes.fromhex(content_hash), dtype=np.uint8)
-        for row in sorted(self._by_hash.lookup((int(content_hash[:16], 16),))):
+        for row in sorted(self._by_hash.lookup((_hash_key(content_hash),))):
             rec = self._record(row)
             if rec["live"] and np.array_equal(rec["hash"], wanted):
-                return str(rec["id"].decode("ascii"))
+                return self._id_text(row, rec)
         return None
 
     def candidates(self, bands: Sequence[int], limit: int) -> Candidates:
@@ -222,7 +298,7 @@ class MemoryStore:
             return _empty_candidates()
         recs = [self._record(r) for r in rows]
         return Candidates(
-            [str(rec["id"].decode("ascii")) for rec in recs],
+            [self._id_text(row, rec) for row, rec in zip(rows, recs, strict=True)],
             np.stack([rec["sig"] for rec in recs]),
             np.array([int(rec["size"]) for rec in recs], dtype=np.int64),
         )
@@ -252,10 +328,11 @@ class MemoryStore:
         if old is not None:
             self._record(old)["live"] = 0
             self._dead += 1
-        row = self._append(record, now, fingerprint)
-        self._by_id.add((key64(record.article_id),), row)
+        raw_id = _id_bytes(record.article_id)
+        row = self._append(record, now, fingerprint, raw_id)
+        self._by_id.add((_id_key(record.article_id, raw_id),), row)
         if index_hash:
-            self._by_hash.add((int(record.content_hash[:16], 16),), row)
+            self._by_hash.add((_hash_key(record.content_hash),), row)
         if fingerprint is not None:
             self._bands.add(row, fingerprint.bands)
 
@@ -289,16 +366,17 @@ class MemoryStore:
         """Append stored rows in bulk, as ``put`` would one by one. Only for
         reloading: the ids must be new to the store and distinct."""
         count = len(rows.ids)
-        # One byte wider than a field shows what does not fit (numpy truncates silently).
-        ids = np.array(rows.ids, dtype=f"S{_ID_BYTES + 1}")
-        if count and ids.view(np.uint8).reshape(count, -1)[:, _ID_BYTES].any():
-            raise DedupError("article id too long for the memory store", reason="state_error")
         first_row = self._rows
-        stories = np.array([s or "" for s in rows.stories], dtype=f"S{_STORY_BYTES + 1}")
-        long = stories.view(np.uint8).reshape(count, -1)[:, _STORY_BYTES] != 0 if count else []
-        for i in np.flatnonzero(long).tolist():
-            self._long_stories[first_row + i] = rows.stories[i] or ""
-            stories[i] = b""
+        ids, odd = _packed_column(rows.ids, _id_bytes, _ID_BYTES)
+        id_keys = _folded32(ids)
+        for i in odd:
+            self._odd_ids[first_row + i] = rows.ids[i]
+            id_keys[i] = _id_key(rows.ids[i], None)
+        stories, long = _packed_column([s or "" for s in rows.stories], _story_bytes,
+                                       _STORY_BYTES)  # fmt: skip
+        for i in long:
+            if rows.stories[i]:
+                self._long_stories[first_row + i] = rows.stories[i] or ""
         block = np.zeros(count, dtype=_ROW)
         block["id"] = ids
         block["hash"] = rows.hashes
@@ -312,8 +390,8 @@ class MemoryStore:
         self._append_block(block)
         self._last_get = ("", None)
         numbers = np.arange(first_row, first_row + count, dtype=np.uint32)
-        self._by_id.add_many(_keys64(ids.tolist()), numbers)
-        hash_keys = rows.hashes[:, :8].copy().view(">u8").ravel().astype(np.uint64)
+        self._by_id.add_many(id_keys, numbers)
+        hash_keys = _folded32(rows.hashes)
         self._by_hash.add_many(hash_keys[rows.index_hash], numbers[rows.index_hash])
         self._bands.add_many(rows.bands, np.repeat(numbers[rows.has_fp], rows.band_counts))
 
@@ -327,6 +405,7 @@ class MemoryStore:
             chunks=list(self._chunks), long_stories=dict(self._long_stories),
             indexes={"id": self._by_id.runs(), "hash": self._by_hash.runs(),
                      "bands": self._bands.runs()},
+            odd_ids=dict(self._odd_ids),
         )  # fmt: skip
 
     def restore(self, snap: Snapshot) -> None:
@@ -337,6 +416,7 @@ class MemoryStore:
         self._rows = snap.rows
         self._dead = snap.dead
         self._long_stories = dict(snap.long_stories)
+        self._odd_ids = dict(snap.odd_ids)
         self._by_id.set_runs(snap.indexes.get("id", []))
         self._by_hash.set_runs(snap.indexes.get("hash", []))
         self._bands.set_runs(snap.indexes.get("bands", []))
@@ -359,31 +439,44 @@ class MemoryStore:
         return self._chunks[row >> _CHUNK_BITS][row & (_CHUNK - 1)]
 
     def _row_of(self, article_id: str) -> int | None:
-        wanted = article_id.encode("ascii")
+        raw = _id_bytes(article_id)
         best: int | None = None
-        for row in self._by_id.lookup((key64(article_id),)):
+        for row in self._by_id.lookup((_id_key(article_id, raw),)):
             rec = self._record(row)
-            if rec["live"] and rec["id"] == wanted and (best is None or row > best):
+            if not rec["live"] or (best is not None and row < best):
+                continue
+            if rec["id"].tobytes() == raw if raw else self._odd_ids.get(row) == article_id:
                 best = row
         return best
 
-    def _append(self, record: ArticleRecord, now: float, fp: Fingerprint | None) -> int:
+    def _id_text(self, row: int, rec: Any) -> str:
+        raw = rec["id"].tobytes()
+        return _ID_PREFIX + raw.hex() if raw != _NO_ID else self._odd_ids[row]
+
+    @staticmethod
+    def _story_text(rec: Any) -> str | None:
+        raw = rec["story"].tobytes()
+        return _STORY_PREFIX + raw.hex() if raw != _NO_STORY else None
+
+    def _append(
+        self, record: ArticleRecord, now: float, fp: Fingerprint | None, raw_id: bytes | None
+    ) -> int:
         row = self._rows
         if row >> _CHUNK_BITS >= len(self._chunks):
             self._chunks.append(np.zeros(_CHUNK, dtype=_ROW))
-        ident = record.article_id.encode("ascii")
-        if len(ident) > _ID_BYTES:
-            raise DedupError("article id too long for the memory store", reason="state_error")
-        story = (record.story_id or "").encode("ascii")
-        if len(story) > _STORY_BYTES:
-            self._long_stories[row] = record.story_id or ""
-            story = b""
+        if raw_id is None:
+            self._odd_ids[row] = record.article_id
+        story = _NO_STORY
+        if record.story_id:
+            story = _story_bytes(record.story_id) or _NO_STORY
+            if story == _NO_STORY:
+                self._long_stories[row] = record.story_id
         # One structured assignment: field by field costs a lookup each.
         self._chunks[row >> _CHUNK_BITS][row & (_CHUNK - 1)] = (
-            ident,
+            np.frombuffer(raw_id or _NO_ID, dtype=np.uint8),
             np.frombuffer(bytes.fromhex(record.content_hash), dtype=np.uint8),
             _NO_SIGNATURE if fp is None else np.frombuffer(fp.signature, dtype=np.uint8),
-            story,
+            np.frombuffer(story, dtype=np.uint8),
             min(record.revision, 65535),
             0 if fp is None else min(fp.size, 65535),
             int(record.first_seen),
@@ -415,6 +508,7 @@ class MemoryStore:
         self._long_stories = {
             int(remap[r]): s for r, s in self._long_stories.items() if remap[r] >= 0
         }
+        self._odd_ids = {int(remap[r]): s for r, s in self._odd_ids.items() if remap[r] >= 0}
         self._rows = int(live.sum())
         self._dead = 0
         self._last_get = ("", None)
@@ -423,8 +517,19 @@ class MemoryStore:
 
     def nbytes(self) -> int:
         """Bytes held by the numpy parts (rows and indexes)."""
-        rows = sum(c.nbytes for c in self._chunks)
-        return rows + self._by_id.nbytes() + self._by_hash.nbytes() + self._bands.nbytes()
+        return sum(self.components().values())
+
+    def components(self) -> dict[str, int]:
+        """Bytes of each numpy part (benchmarks): the rows in use, the rest of the
+        last chunk (allocated, untouched until used), each index's runs."""
+        allocated = sum(c.nbytes for c in self._chunks)
+        return {
+            "rows": self._rows * _ROW.itemsize,
+            "unused rows": allocated - self._rows * _ROW.itemsize,
+            "id index": self._by_id.nbytes(),
+            "hash index": self._by_hash.nbytes(),
+            "band index": self._bands.nbytes(),
+        }
 
 
 _SCHEMA = """
@@ -557,7 +662,8 @@ class SqliteStore:
         if self._snapshot_path is None:
             return None
         try:
-            return snapshots.read(self._snapshot_path, self._token, _ROW)
+            snap = snapshots.read(self._snapshot_path, self._token, _ROW, _ROW_V1)
+            return _upgraded(snap) if snap is not None and snap.version == 1 else snap
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("dedup snapshot %s unreadable (%s): loading the state in full",
                         self._snapshot_path, exc)
@@ -737,6 +843,56 @@ class SqliteStore:
 
 
 _LOAD_BATCH = 65_536
+
+
+def _upgraded(snap: Snapshot) -> Snapshot:
+    """A layout-1 snapshot (ids as text in 225-byte rows, 64-bit id and hash index
+    keys) in the current layout: a second or two at a million rows, where the
+    full load from SQLite takes half a minute. Rows keep their numbers, so the
+    band index's runs carry over; the id and hash indexes are rebuilt over the
+    same rows (every row is in the id index, the hash index's rows are read
+    from its runs)."""
+    odd_ids: dict[int, str] = {}
+    long_stories = dict(snap.long_stories)
+    chunks: list[npt.NDArray[np.void]] = []
+    ids = np.zeros((snap.rows, _ID_BYTES), np.uint8)
+    for number, old in enumerate(snap.chunks):
+        first = number * snap.chunk_rows
+        used = max(0, min(snap.rows - first, snap.chunk_rows))
+        new = np.zeros(snap.chunk_rows, dtype=_ROW)
+        for name in ("hash", "sig", "revision", "size", "first", "seen", "live"):
+            new[name][:used] = old[name][:used]
+        texts = [raw.decode("ascii") for raw in old["id"][:used].tolist()]
+        new["id"][:used], odd = _packed_column(texts, _id_bytes, _ID_BYTES)
+        odd_ids.update((first + i, texts[i]) for i in odd)
+        stories = [raw.decode("ascii") for raw in old["story"][:used].tolist()]
+        new["story"][:used], odd = _packed_column(stories, _story_bytes, _STORY_BYTES)
+        long_stories.update((first + i, stories[i]) for i in odd if stories[i])
+        ids[first : first + used] = new["id"][:used]
+        chunks.append(new)
+    id_keys = _folded32(ids)
+    for row, text in odd_ids.items():
+        id_keys[row] = _id_key(text, None)
+    hashed = np.sort(np.concatenate(
+        [run["rows"] for run in snap.indexes.get("hash", [])] or [np.empty(0, np.uint32)]
+    ))  # fmt: skip
+    hashes = np.concatenate([c["hash"] for c in chunks] or [np.empty((0, 32), np.uint8)])
+    indexes = {
+        "id": [_sorted_run(id_keys, np.arange(snap.rows, dtype=np.uint32))],
+        "hash": [_sorted_run(_folded32(hashes[hashed]), hashed.astype(np.uint32))],
+        "bands": snap.indexes.get("bands", []),
+    }
+    return Snapshot(
+        token=snap.token, seq=snap.seq, rows=snap.rows, dead=snap.dead,
+        chunk_rows=snap.chunk_rows, chunks=chunks, long_stories=long_stories,
+        indexes=indexes, odd_ids=odd_ids,
+    )  # fmt: skip
+
+
+def _sorted_run(keys: npt.NDArray[np.uint32], rows: npt.NDArray[np.uint32]) -> RunArrays:
+    """One index run (rows ascending among equal keys, as added)."""
+    order = np.argsort(keys, kind="stable")
+    return {"keys": keys[order], "rows": rows[order]}
 
 
 def _write_file(path: Path, data: bytes) -> None:
