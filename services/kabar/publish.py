@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -31,6 +32,32 @@ from kabar.logs import log_event
 from kabar.settings import BrokerSettings
 
 log = logging.getLogger("kabar.publish")
+
+#: gzip level of the batches the producers write (``broker.compression_type = "gzip"``).
+#: aiokafka always compresses at 9: on article JSON that took 0.21 ms a 12 kB record
+#: against 0.08 ms at 1, for batches 7% smaller; the events' bytes are the same.
+GZIP_LEVEL = 1
+
+
+def _set_gzip_level(level: int) -> None:
+    """Make aiokafka's batch builders (the compiled ones and the pure-Python fallback)
+    compress at ``level``: they call the module-level ``gzip_encode`` by name."""
+    from aiokafka import codec
+    from aiokafka.record import default_records, legacy_records
+
+    encode = functools.partial(codec.gzip_encode, compresslevel=level)
+    modules: list[object] = [default_records, legacy_records]
+    with contextlib.suppress(ImportError):
+        from aiokafka.record._crecords import default_records as c_default
+        from aiokafka.record._crecords import legacy_records as c_legacy
+
+        modules += [c_default, c_legacy]
+    for module in modules:
+        if hasattr(module, "gzip_encode"):
+            setattr(module, "gzip_encode", encode)  # noqa: B010 - a module global, by name
+
+
+_set_gzip_level(GZIP_LEVEL)
 
 
 #: How long one client may take to flush, commit or stop while shutting down.

@@ -39,7 +39,7 @@ from kabar.frontier import RedisSeen, RedisStatus
 from kabar.kafka_security import client_options
 from kabar.logs import log_event
 from kabar.models import Article, FetchRequest, FetchResult
-from kabar.pipeline import Components, Pipeline, _canonical
+from kabar.pipeline import Components, Pipeline, _canonical, _Send
 from kabar.publish import STOP_TIMEOUT_S, Outgoing, bounded
 from kabar.settings import Settings
 from kabar.transact import (
@@ -351,14 +351,14 @@ class StoriesStage(Pipeline):
         deduper.store.put_blob(_PENDING_BLOB, b"")
         return True
 
-    async def _emit(
+    def _hold(
         self, records: list[Outgoing], *, settles: int | None = None, mark: str | None = None,
         from_dedup: bool = False,
-    ) -> None:
+    ) -> list[_Send]:
         if self._batch is not None:  # in a transaction: sent when the batch commits
             self._batch.extend(records)
-            return
-        await super()._emit(records, settles=settles, mark=mark, from_dedup=from_dedup)
+            return []
+        return super()._hold(records, settles=settles, mark=mark, from_dedup=from_dedup)
 
     async def _publish_one(self, item: Any) -> None:
         self._unacked_out[item.entry.id] = item.entry.record  # kept if a stop comes first

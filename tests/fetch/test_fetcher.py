@@ -220,6 +220,21 @@ async def test_503_burst_then_success(server: LocalServer, settings: FetchSettin
     assert sample("kabar_fetch_retries_total", portal="503", reason="http_5xx") == before + 2
 
 
+async def test_backoff_doubles_from_the_first_retry_on(
+    server: LocalServer, settings: FetchSettings
+) -> None:
+    # The first attempt runs outside the retry loop: the waits must still count
+    # attempts from 1 (base, 2 x base, ...), not restart or skip one.
+    server.route("/goyah2", failing_then_ok([Reply(503), Reply(503)]))  # type: ignore[arg-type]
+    async with Fetcher(tweak(settings, backoff_base_s=0.25, backoff_max_s=5.0)) as fetcher:
+        fetcher._retry = dataclasses.replace(fetcher._retry, rand=lambda: 1.0)  # no jitter
+        result = await fetcher.fetch(req(server, "/goyah2", "503b"))
+    assert result.status == 200
+    first, second, third = server.times("/goyah2")
+    assert second - first >= 0.25
+    assert third - second >= 0.5
+
+
 async def test_5xx_gives_up_after_bounded_attempts(
     server: LocalServer, settings: FetchSettings
 ) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+from py3langid.langid import MODEL_FILE
 
 from kabar.dedup.text import (
     ascii_tokens,
@@ -29,6 +29,7 @@ from kabar.dedup.text import (
     tokens,
     typographic_folded,
 )
+from kabar.langcache import identifier as cached_identifier
 
 LANGUAGES = (
     "id", "ms", "jv", "en", "tl", "nl", "de", "fr", "es", "pt", "it", "ru", "ar", "ja", "ko",
@@ -66,7 +67,7 @@ _lock = threading.Lock()
 
 @cache
 def _identifier() -> Any:
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier = cached_identifier(MODEL_FILE, norm_probs=True)  # decoded once, not per process
     identifier.set_languages(list(LANGUAGES))
     return identifier
 
