@@ -28,3 +28,18 @@ def test_package_names_still_resolve_on_use() -> None:
 
     assert Deduper is Home
     assert callable(content_hash) and callable(open_store) and isinstance(StateStore, type)
+
+
+def test_run_command_line_does_not_import_the_benches() -> None:
+    loaded = modules_after("from kabar.cli import build_parser\n"
+                           "build_parser().parse_args(['run', '--once'])")
+    assert not {m for m in loaded if m.startswith("kabar.bench")}
+
+
+def test_a_bench_gets_its_arguments_when_it_is_chosen() -> None:
+    from kabar.bench import extract
+    from kabar.cli import build_parser
+
+    args = build_parser().parse_args(["bench", "extract", "--rounds", "2", "corpus"])
+    assert args._bench_main is extract.main
+    assert args.rounds == 2
