@@ -6,7 +6,8 @@ fills, the extract stage blocks on it, then fetch, then the sources. Failures
 at any stage become dead-letter events and the pipeline goes on.
 
 Nothing is marked done before the broker acknowledged it. Every request is
-journaled (``kabar.spool``, fsync'd) before it enters the fetch queue; the
+journaled (``kabar.spool``) before it enters the fetch queue, and fsync'd
+(group commit, in a thread) before its admission returns; the
 records made from it are journaled, settling the request, before they are
 sent; a record leaves the journal on its ack, which also marks its URL seen
 (``UrlClaims.done``). Dedup verdicts become durable (``Deduper.commit``) only
@@ -258,14 +259,20 @@ class Pipeline:
 
     async def admit(self, request: FetchRequest) -> None:
         """Queue one discovered request once its host has room (each source waits on
-        its own hosts only), journaled before a fetch worker can take it."""
+        its own hosts only), journaled before a fetch worker can take it and durable
+        once this returns. The fsync runs in a thread, shared by every admission
+        meanwhile (group commit): the event loop never waits on the disk. A worker
+        may fetch the request before that fsync: the fsync covering its records
+        covers the earlier request line too."""
         await self.fetch_q.put(request)
         # No await since the put: no worker has taken it before its ticket exists.
-        [ticket] = self.spool.add_requests([request])
+        [ticket] = self.spool.add_requests([request], sync=False)
         self._tickets.setdefault(request, collections.deque()).append(ticket)
         if self.on_request_done is not None:
             self._requests[ticket] = request
         metrics.child(metrics.QUEUE_DEPTH, "fetch").set(self.fetch_q.qsize())
+        # As the synchronous write did, a refused disk is reported, not waited out.
+        await self.spool.sync_async()
 
     def _take_ticket(self, request: FetchRequest) -> int | None:
         tickets = self._tickets.get(request)

@@ -138,12 +138,13 @@ class Spool:
         return len(self._pending_records)
 
     # --- writing ---------------------------------------------------------------
-    def add_requests(self, requests: Sequence[FetchRequest]) -> list[int]:
-        """Journal requests (fsync'd) before they enter the pipeline; their ids."""
+    def add_requests(self, requests: Sequence[FetchRequest], *, sync: bool = True) -> list[int]:
+        """Journal requests (fsync'd, or with ``sync=False`` left for ``sync_async``)
+        before they enter the pipeline; their ids."""
         ids = self._ids(len(requests))
         lines = [{"id": i, "kind": "fetch", **dataclasses.asdict(q)} for i, q in zip(
             ids, requests, strict=True)]
-        self._write(lines, sync=True)
+        self._write(lines, sync=sync)
         self._pending.update(ids)
         return ids
 
