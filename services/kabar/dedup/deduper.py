@@ -176,16 +176,19 @@ class Deduper:
         (on a SQLite store in one transaction, and with the blobs put right after,
         such as the stories role's offset).
 
-        Then, unless ``defer_commits(freeze_heap=False)``, ``gc.freeze()``: the story
-        and dedup state is a heap of a few million references that every full
-        collection of the cyclic GC walks, holding the event loop 200 ms and more
-        at 200k articles (longer as the index grows). Frozen objects are still freed
-        by reference counting when they go; only cyclic garbage among them would be
-        kept, and dedup and clustering make none (tests/dedup/test_story_gc.py).
-        Objects of other code alive at a commit that later die in a cycle would be
-        kept too: the price of bounded pauses."""
+        Then, unless ``defer_commits(freeze_heap=False)``, the heap is frozen
+        (``gc.freeze``): the story and dedup state is a heap of a few million
+        references that every full collection of the cyclic GC walks, holding the
+        event loop 200 ms and more at 200k articles (longer as the index grows).
+        Frozen objects are still freed by reference counting when they go; only
+        cyclic garbage among them would be kept, and dedup and clustering make none
+        (tests/dedup/test_story_gc.py). The cyclic garbage of other code made since
+        the last commit is collected first (a full collection now walks only the
+        objects made since the last freeze); objects of other code alive at a
+        commit that later die in a cycle would be kept: the price of bounded pauses."""
         self._save_state()
         if self._freeze_heap:
+            gc.collect()  # what is garbage now is not frozen with the rest
             gc.freeze()  # O(1): the generations are spliced onto the permanent one
 
     @property
