@@ -332,6 +332,13 @@ def _held_throughout(items: Stream) -> tuple[StoryClusterer, list[Any]]:
     return held, [held.assign(f"art_{i:024x}", a, w) for i, (a, w) in enumerate(items)]
 
 
+def _expire_packing_all(clusterer: StoryClusterer, when: datetime) -> None:
+    """Expire, then pack every story found idle now (not a few per article)."""
+    clusterer.expire(when)
+    while clusterer._to_freeze:
+        clusterer._freeze_some()
+
+
 def test_frozen_stories_cluster_as_held_ones_and_stay_packed_until_used(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -345,7 +352,7 @@ def test_frozen_stories_cluster_as_held_ones_and_stay_packed_until_used(
     got = []
     for i, (article, when) in enumerate(items):
         got.append(frozen.assign(f"art_{i:024x}", article, when))
-        frozen.expire(when)
+        _expire_packing_all(frozen, when)
         assert all(story.raw is not None for story in frozen._stories.values())
     assert got == expected
     assert frozen.dump() == held.dump()  # (byte for byte: every dict in the same order)
@@ -382,7 +389,7 @@ def test_a_story_thawed_to_be_scored_is_frozen_again_from_its_row_and_a_changed_
             if story.id in rows and story.raw is rows[story.id]:
                 assert storystate.is_frozen(story)
                 refrozen += story.id in read
-        frozen.expire(when)
+        _expire_packing_all(frozen, when)
         assert all(storystate.is_frozen(s) for s in frozen._stories.values())
     assert got == expected
     assert refrozen > 0
@@ -431,3 +438,32 @@ def test_a_packed_row_reads_back_as_the_story() -> None:
         assert fields == orjson.loads(orjson.dumps(story.to_dict()))
         assert (norms, norms_at) == (story.norms, story.norms_at)
         assert storystate.centroid_terms(packed) == list(story.centroid)
+
+
+def test_idle_stories_are_packed_a_few_per_article_after_the_expiry_and_cluster_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kabar.dedup import stories, storystate
+
+    items = _stream(200)
+    held, expected = _held_throughout(items)
+    monkeypatch.setattr(stories, "FREEZE_AFTER_S", -1e9)  # every story is idle at once
+    spread = StoryClusterer(DedupSettings(store="memory"))
+    got = [spread.assign(f"art_{i:024x}", a, w) for i, (a, w) in enumerate(items[:120])]
+    spread.expire(items[119][1])
+    # The expiry packs none itself (packing them all held the event loop) ...
+    idle = len(spread._to_freeze)
+    assert idle == len(spread._stories) > 3 * stories.FREEZE_PER_ARTICLE
+    assert not any(s.raw is not None for s in spread._stories.values())
+    for i, (article, when) in enumerate(items[120:], 120):
+        before = sum(storystate.is_frozen(s) for s in spread._stories.values())
+        got.append(spread.assign(f"art_{i:024x}", article, when))
+        after = sum(storystate.is_frozen(s) for s in spread._stories.values())
+        # ... each article packs at most FREEZE_PER_ARTICLE (the one it joined is unpacked)
+        assert after - before <= stories.FREEZE_PER_ARTICLE
+    # ... until every story idle at the expiry and not updated since is packed.
+    assert not spread._to_freeze
+    joined = {a.story_id for a in got[120:]}
+    assert all(storystate.is_frozen(s) for s in spread._stories.values() if s.id not in joined)
+    assert got == expected
+    assert spread.dump() == held.dump()

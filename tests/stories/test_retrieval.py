@@ -192,6 +192,21 @@ def test_a_posting_forgets_only_the_story_dropped(settings: DedupSettings) -> No
     assert "banjir" not in clusterer._postings
 
 
+def test_a_long_posting_forgets_a_story_at_either_end_and_keeps_the_order(
+    settings: DedupSettings,
+) -> None:
+    clusterer = StoryClusterer(settings)
+    pack = struct.Struct("<q").pack
+    numbers = list(range(100, 140))
+    clusterer._postings["banjir"] = b"".join(map(pack, numbers))  # bytes, as read from an index
+    for gone in (100, 101, 107, 139, 120, 138, 102):  # the front half moves its head on
+        clusterer._unpost("banjir", pack(gone))
+        numbers.remove(gone)
+        assert bytes(clusterer._postings["banjir"]) == b"".join(map(pack, numbers))
+    stories._post(clusterer._postings, "banjir", pack(5))  # it still grows at its end
+    assert bytes(clusterer._postings["banjir"]) == b"".join(map(pack, [*numbers, 5]))
+
+
 def test_a_term_of_one_story_holds_that_storys_key_and_grows_into_its_own_posting(
     settings: DedupSettings,
 ) -> None:

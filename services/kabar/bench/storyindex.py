@@ -60,6 +60,32 @@ class _Checkpoints:
     idle_article_ms: list[float] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class _Pauses:
+    """Cyclic GC collections (wall ms per generation, from ``gc.callbacks``) and the
+    story expiry (wall ms): both hold the event loop in a run, like a checkpoint."""
+
+    gc_ms: dict[int, list[float]] = field(default_factory=lambda: {0: [], 1: [], 2: []})
+    expire_ms: list[float] = field(default_factory=list)
+    _started: float = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.gc_ms[info["generation"]].append((time.perf_counter() - self._started) * 1000)
+
+    def time_expiry(self, clusterer: Any) -> None:
+        expire = clusterer.expire
+
+        def timed(now: Any) -> None:
+            t0 = time.perf_counter()
+            expire(now)
+            self.expire_ms.append((time.perf_counter() - t0) * 1000)
+
+        clusterer.expire = timed
+
+
 def run(index: int, per_day: int, every: int, window: int, directory: str | None) -> list[str]:
     """Grow the index to ``index`` articles; the missed targets (empty: all met)."""
     from kabar.bench.dedup import StoryStream, _rss_mb
@@ -83,6 +109,10 @@ def run(index: int, per_day: int, every: int, window: int, directory: str | None
         marks = {min(SMALL_INDEX, index // 2), index, *range(PROGRESS, index, PROGRESS)}
         costs: dict[int, float] = {}
         checkpoints = _Checkpoints()
+        pauses = _Pauses()
+        if deduper.clusterer is not None:
+            pauses.time_expiry(deduper.clusterer)
+        gc.callbacks.append(pauses)
         started = time.perf_counter()
         window_cpu = 0.0
         for n in range(1, index + 1):
@@ -107,9 +137,11 @@ def run(index: int, per_day: int, every: int, window: int, directory: str | None
                 print(f"  {n:,} articles in {time.perf_counter() - started:,.0f} s,"
                       f" {_held(deduper):,} stories held, RSS +{_rss_mb() - rss_before:,.0f} MB,"
                       f" {costs[n]:,.0f} us/article ({costs[n] / costs[min(costs)]:.2f}x that at"
-                      f" {min(costs):,})", flush=True)
+                      f" {min(costs):,}), {gc.get_freeze_count():,} objects frozen", flush=True)
         assert store.sync(600.0), "state not written"
         grow_s = time.perf_counter() - started
+        gc.callbacks.remove(pauses)
+        frozen = gc.get_freeze_count()
         gc.collect()
         rss_mb = _rss_mb() - rss_before
         held = _held(deduper)
@@ -119,6 +151,7 @@ def run(index: int, per_day: int, every: int, window: int, directory: str | None
               f" event time; {stream.events_made:,} events): {held:,} stories held,"
               f" {words:,} words in the document frequencies, {store.count():,} dedup rows")
         print(_composition(clusterer))
+        print(_pause_line(pauses, frozen))
         deduper.close()
         size_mb = sum(Path(f"{path}{s}").stat().st_size for s in ("", ".snapshot")
                       if Path(f"{path}{s}").exists()) / 1e6  # fmt: skip
@@ -128,6 +161,15 @@ def run(index: int, per_day: int, every: int, window: int, directory: str | None
         back = _held(again)
         again.store.close()
     return _report(index, costs, rss_mb, checkpoints, reopen_s, back, held, size_mb)
+
+
+def _pause_line(pauses: _Pauses, frozen: int) -> str:
+    """The longest GC collection per generation and the longest story expiry."""
+    gcs = ", ".join(f"gen {g}: {len(ms):,} collections, longest {max(ms, default=0):.1f} ms"
+                    for g, ms in pauses.gc_ms.items())  # fmt: skip
+    expiry = max(pauses.expire_ms, default=0.0)
+    return (f"event-loop pauses besides checkpoints (wall): GC {gcs}; {frozen:,} objects frozen"
+            f" at the end; story expiry: {len(pauses.expire_ms):,}, longest {expiry:.1f} ms")
 
 
 def _composition(clusterer: Any) -> str:
