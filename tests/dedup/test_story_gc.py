@@ -101,6 +101,30 @@ def test_cyclic_garbage_made_before_a_commit_is_collected_not_frozen(
     deduper.close()
 
 
+def test_cyclic_garbage_frozen_while_alive_is_freed_once_the_frozen_heap_grows(
+    tmp_path: Path, collector: None
+) -> None:
+    class Node:
+        pass
+
+    deduper = _deduper(tmp_path / "state.sqlite3", freeze_heap=True)
+    _feed(deduper, StoryStream(seed=9, per_day=300), 50)
+    deduper.commit()
+    deduper.commit()  # the frozen heap's size after a whole collection is known
+    node = Node()
+    node.loop = [node]  # type: ignore[attr-defined]
+    gone = weakref.ref(node)
+    deduper.commit()  # alive: frozen with the rest
+    del node
+    deduper.commit()
+    assert gone() is not None  # frozen garbage: kept until a whole collection
+    ballast = [[n] for n in range(gc.get_freeze_count() // 3)]  # the heap grows by a third
+    deduper.commit()
+    assert gone() is None
+    assert len(ballast) > 0
+    deduper.close()
+
+
 def test_commits_freeze_nothing_when_told_not_to(tmp_path: Path, collector: None) -> None:
     deduper = _deduper(tmp_path / "state.sqlite3", freeze_heap=False)
     _feed(deduper, StoryStream(seed=7, per_day=300), 100)

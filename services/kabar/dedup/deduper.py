@@ -51,6 +51,9 @@ MIN_WORDS = 8
 MIN_SIZE_RATIO = 0.5
 MAX_CANDIDATES = 64
 EXPIRE_EVERY_S = 3600.0
+#: Growth of the frozen heap since its last whole collection that earns it another
+#: (``Deduper.commit``): what bounds a leak of cyclic garbage frozen while alive.
+REFREEZE_GROWTH = 1.25
 #: Counting active stories walks them all, so the gauge is refreshed now and then.
 ACTIVE_GAUGE_EVERY = 256
 #: ... and at most every held-stories / this many articles (a walk costs at most this
@@ -128,6 +131,7 @@ class Deduper:
         self._last_expire = 0.0
         self._deferred = False
         self._freeze_heap = False
+        self._frozen_after_full = 0  # objects frozen after the last whole collection
         self._story_clock = datetime.fromtimestamp(0, UTC)
         self._checkpointed_at = time.monotonic()
         self._assigned = 0
@@ -184,12 +188,25 @@ class Deduper:
         cyclic garbage among them would be kept, and dedup and clustering make none
         (tests/dedup/test_story_gc.py). The cyclic garbage of other code made since
         the last commit is collected first (a full collection now walks only the
-        objects made since the last freeze); objects of other code alive at a
-        commit that later die in a cycle would be kept: the price of bounded pauses."""
+        objects made since the last freeze). Objects of other code alive at a
+        commit that later die in a cycle (an in-flight task's exception and its
+        frames) are kept while frozen; so once the frozen heap has grown by a
+        quarter since its last full collection (``REFREEZE_GROWTH``, the same
+        rule by which CPython itself runs a full collection), it is unfrozen and
+        collected whole once: a pause while the state grows, none in a steady
+        state, and a leak bounded by a quarter of the heap."""
         self._save_state()
         if self._freeze_heap:
-            gc.collect()  # what is garbage now is not frozen with the rest
-            gc.freeze()  # O(1): the generations are spliced onto the permanent one
+            self._freeze()
+
+    def _freeze(self) -> None:
+        gc.collect()  # what is garbage now is not frozen with the rest
+        gc.freeze()  # O(1): the generations are spliced onto the permanent one
+        if gc.get_freeze_count() > self._frozen_after_full * REFREEZE_GROWTH:
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
+            self._frozen_after_full = gc.get_freeze_count()
 
     @property
     def checkpoint_busy(self) -> bool:
