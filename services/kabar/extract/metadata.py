@@ -25,10 +25,12 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from kabar.dedup.language import detect_language
 from kabar.extract.bylines import (
     authors_in_text,
+    byline_names,
     is_desk,
     is_site_like,
     names_beside,
     normalize_authors,
+    only_agencies,
     photographers,
     printed_credits,
 )
@@ -441,10 +443,12 @@ def _authors(
     writers = _printed_writers(region, structured, brands)
     if writers:
         return writers
-    if structured:
+    if structured and not only_agencies(structured):
         return _beside(region, structured, brands) or structured
+    # An agency alone in the metadata ("The Associated Press") stands for the writers a
+    # printed byline may name: it is the author only when none is printed.
     for text in region.byline_texts():
-        names = normalize_authors(authors_in_text(text) or _first_line(text), brands)
+        names = byline_names(text, _first_line(text), brands)
         if names:
             return names
     names = normalize_authors(authors_in_text(region.text()[0]), brands)
@@ -452,7 +456,7 @@ def _authors(
         return names
     # Credits printed under the story, beyond the stretch around the headline.
     writers = printed_credits(region.credit_block())[0]
-    return normalize_authors(writers, brands)
+    return normalize_authors(writers, brands) or structured
 
 
 def _beside(
