@@ -11,7 +11,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -59,6 +59,8 @@ SHORT_LINE_CHARS = 160
 #: Lines before a dateline are header clutter only if they are this short.
 LEAD_MAX_LINES = 6
 LEAD_MAX_SHARE = 0.3
+#: Subheadings opening the body over a date stamp are its subtitle: at most this many.
+STANDFIRST_MAX_LINES = 2
 #: Lines above a repeated headline are header labels when each is at most this long.
 KICKER_MAX_WORDS = 6
 #: A byline name printed as its own line: this many words.
@@ -406,6 +408,45 @@ def vocabulary(extra_lines: tuple[str, ...] = (), extra_tail: tuple[str, ...] = 
     )
 
 
+def story_paragraph_class(attr: str) -> bool:
+    """Whether a (lowercased) class/id string names one of the story's paragraphs in
+    classes free of clutter words: its clutter words then modify a paragraph
+    ("zn-body__paragraph zn-body__footer"), they do not make it a clutter block."""
+    words, class_re = _paragraph_words()
+    if not any(word in attr for word in words):
+        return False
+    named = [token for token in attr.split() if any(word in token for word in words)]
+    # "paragraph paragraph--type--newsletter": a component named by its clutter word.
+    return bool(named) and all(class_re.search(token) is None for token in named)
+
+
+@lru_cache(maxsize=1)
+def _paragraph_words() -> tuple[tuple[str, ...], re.Pattern[str]]:
+    words = tuple(str(w).lower() for w in _data()["dom"]["paragraph_words"])
+    return words, vocabulary().class_re
+
+
+def caption_vocabulary(vocab: Vocabulary) -> Vocabulary:
+    """``vocab`` reading a photo page: caption blocks and picture wrappers are kept (the
+    captions tell its story), the other clutter blocks and lines go as before."""
+    class_re, container_drop = _caption_dom()
+    return replace(
+        vocab,
+        class_re=class_re,
+        block_re=class_re,
+        container_drop=vocab.container_drop - container_drop,
+    )
+
+
+@lru_cache(maxsize=1)
+def _caption_dom() -> tuple[re.Pattern[str], frozenset[str]]:
+    """The clutter class pattern without the caption words, and the caption tags."""
+    dom = _data()["dom"]
+    captions = set(dom["caption_words"])
+    words = _alternation(w for w in dom["class_words"] if w not in captions)
+    return _lowered(rf"(?<![a-z])(?:{words})(?![a-z])"), frozenset(captions)
+
+
 @lru_cache(maxsize=1)
 def generic_tag_re() -> re.Pattern[str]:
     """Site-wide boilerplate keywords ("berita terkini"), matched whole against a lowercased tag."""
@@ -550,6 +591,13 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
             or (index <= LEAD_MAX_LINES and _byline_role(line.text, vocab))
         ):
             removed += 1
+            if above_headline <= 0 and _standfirst(kept, line, index, vocab):
+                # The body opened (under the headline) on its subtitle, over a date or
+                # reading-time stamp: the template's header, not the story.
+                removed += len(kept)
+                kept.clear()
+                kept_words.clear()
+                continue
             opened = len(kept) == 1 and above_headline <= 0 and index <= LEAD_MAX_LINES
             if opened and _byline_name(kept[0]):
                 # The body opened (under the repeated headline, which is not kept) on a
@@ -713,6 +761,21 @@ def _above_headline(lines: Sequence[Line], counts: Sequence[int], above: int) ->
         if words > KICKER_MAX_WORDS or line.text.endswith(_SENTENCE_END):
             return 0
     return above
+
+
+def _standfirst(kept: Sequence[Line], dropped: Line, index: int, vocab: Vocabulary) -> bool:
+    """Whether the lines kept so far are a header's subtitle (and kicker): at most
+    STANDFIRST_MAX_LINES subheadings opening the body, with the clutter line just dropped
+    under them a date or reading-time stamp (as a byline block prints it). A story's
+    subheading is followed by its text, not by a stamp."""
+    if not kept or len(kept) > STANDFIRST_MAX_LINES or index > LEAD_MAX_LINES:
+        return False
+    if any(line.tag not in _SUBHEADING_TAGS for line in kept):
+        return False
+    low = dropped.text.lower()
+    sized = vocab.gated_sized
+    hit = _gated_hit(sized[len(low)] if len(low) < len(sized) else sized[-1], low)
+    return hit is not None and hit.stamp
 
 
 def _byline_role(text: str, vocab: Vocabulary) -> bool:
