@@ -103,3 +103,11 @@ def test_a_story_opening_on_a_subheading_keeps_it() -> None:
     )
     paragraphs = extract(html, "https://regional.example.com/banjir").paragraphs
     assert paragraphs == ("Posko Pengungsian", *STORY[1:])
+
+
+def test_month_first_date_stamps_are_clutter_but_not_a_post_attribution() -> None:
+    assert is_clutter_line("Oct 11, 2023")
+    assert is_clutter_line("Updated Sept. 4, 2024 at 5:10 p.m.")
+    assert not is_clutter_line("The council voted on Oct 11, 2023 to approve the plan.")
+    # an embedded post's attribution is story text in the development corpus's gold
+    assert not is_clutter_line("— Digital Foundry (@digitalfoundry) November 18, 2019")
