@@ -5,7 +5,7 @@ subtitle over a reading-time stamp, an advertisement label run into its prompt."
 from __future__ import annotations
 
 from kabar.extract import extract
-from kabar.extract.clutter import is_clutter_line, story_paragraph_class
+from kabar.extract.clutter import is_clutter_class, is_clutter_line, story_paragraph_class
 from tests.extract.extract_support import STORY
 
 CAPTIONS = [
@@ -111,3 +111,27 @@ def test_month_first_date_stamps_are_clutter_but_not_a_post_attribution() -> Non
     assert not is_clutter_line("The council voted on Oct 11, 2023 to approve the plan.")
     # an embedded post's attribution is story text in the development corpus's gold
     assert not is_clutter_line("— Digital Foundry (@digitalfoundry) November 18, 2019")
+
+
+def test_a_quoted_paragraph_loses_only_its_closing_site_credit() -> None:
+    quote = (
+        '"Akibat kejadian ini, 12 penumpang mengalami luka ringan dan sudah dibawa ke rumah '
+        'sakit terdekat. Tidak ada korban jiwa," kata Agus.'
+    )
+    body = "".join(f"<p>{p}</p>" for p in STORY[1:])
+    html = (
+        "<html><head><title>Bus</title></head><body><article><h1>Bus</h1>"
+        f"<div class='txt-article'>{body}<p>{quote} (Tribunnews.com/Rina Ayu)</p></div>"
+        "</article></body></html>"
+    )
+    assert extract(html, "https://news.example.com/bus").paragraphs[-1] == quote
+
+
+def test_tip_prompts_and_dek_classes_are_clutter() -> None:
+    assert is_clutter_line(
+        "Do you have a story to share about your workweek? Contact this reporter at a@b.com."
+    )
+    assert is_clutter_line("Contact this reporter at amoreno@example.com.")
+    assert is_clutter_class("c-entry-summary p-dek")
+    assert is_clutter_class("content__standfirst")
+    assert not is_clutter_class("pf_subheadline")

@@ -66,6 +66,8 @@ KICKER_MAX_WORDS = 6
 #: A byline name printed as its own line: this many words.
 BYLINE_NAME_MIN_WORDS = 2
 BYLINE_NAME_MAX_WORDS = 4
+#: Marks opening a quotation: a paragraph opening with one is speech.
+_QUOTE_OPEN = frozenset('"\u201c\u201e\u00ab\'\u2018')
 _SENTENCE_END = (".", "!", "?", "\u2026", '"', "\u201d", "\u3002", "\uff01", "\uff1f")
 
 _UNBOUNDED = 1 << 30
@@ -189,6 +191,8 @@ class Vocabulary:
     #: Lines announcing the next page of a split article.
     continuation_re: re.Pattern[str]
     role_re: re.Pattern[str]
+    #: A site-and-writer credit closing a quoted story paragraph.
+    credit_tail_re: re.Pattern[str]
     strip_tags: tuple[str, ...]
     skip_tags: frozenset[str]
     container_drop: frozenset[str]
@@ -402,6 +406,7 @@ def vocabulary(extra_lines: tuple[str, ...] = (), extra_tail: tuple[str, ...] = 
         ),
         continuation_re=_lowered(_alternation(lines["continuation_markers"])),
         role_re=_lowered(_alternation(lines["byline_roles"])),
+        credit_tail_re=_lowered(lines["credit_tail"]),
         strip_tags=tuple(data["dom"]["strip_tags"]),
         skip_tags=frozenset(data["dom"]["skip_tags"]),
         container_drop=frozenset(data["dom"]["container_drop"]),
@@ -582,6 +587,8 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
             resume = box  # the label and the box of other stories under it
             removed += 1
             continue
+        if line.text[:1] in _QUOTE_OPEN and line.text[-1:] == ")":
+            line = _without_credit(line, vocab)
         if (
             (key and key in seen)
             or _is_clutter(
@@ -614,6 +621,15 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
     lead = _above_headline(kept, kept_words, above_headline) or _lead_clutter(kept, kept_words)
     body, notes = _without_end_notes(kept[lead:], vocab)
     return CleanResult(body, removed + lead + notes)
+
+
+def _without_credit(line: Line, vocab: Vocabulary) -> Line:
+    """A quoted paragraph without the site-and-writer credit closing it ("... kata Agus.
+    (Tribunnews.com/Rina Ayu)"), which would make it read as a credited caption."""
+    cut = vocab.credit_tail_re.search(line.text.lower())
+    if cut is None or cut.start() == 0 or len(line.text.lower()) != len(line.text):
+        return line
+    return Line(line.text[: cut.start()].rstrip(), line.tag, line.link_ratio)
 
 
 def _continuation_start(
