@@ -59,3 +59,42 @@ def test_an_agency_in_the_metadata_gives_way_to_the_printed_writers() -> None:
 def test_a_person_in_the_metadata_stays_the_author() -> None:
     article = extract(_wire_page("Steve Karnowski"), "https://tv.example.com/a")
     assert article.authors[0] == "Steve Karnowski"
+
+
+def test_a_credit_inside_a_closing_sentence_names_the_writer() -> None:
+    """detik's interns: "Artikel ini ditulis oleh Nama peserta ..." under a desk byline."""
+    body = "".join(f"<p>{p}</p>" for p in STORY)
+    credit = (
+        "Artikel ini ditulis oleh Ni Made Dewi Lestari peserta Program Magang Bersertifikat "
+        "Kampus Merdeka di detikcom."
+    )
+    html = (
+        '<html><head><title>Subak Jatiluwih</title><meta name="author" content="Tim detikBali">'
+        '<meta property="og:site_name" content="detikbali"></head><body><article>'
+        f"<h1>Subak Jatiluwih</h1><div class='detail__body-text'>{body}<p><em>{credit}</em>"
+        "</p></div></article></body></html>"
+    )
+    article = extract(html, "https://www.detik.com/bali/berita/d-1/subak")
+    assert article.authors == ("Ni Made Dewi Lestari",)
+    assert article.paragraphs == tuple(STORY)
+
+
+def test_a_byline_label_alone_on_its_line_takes_the_name_under_it() -> None:
+    text = "Posted by\nGraham Whitfield\nat\n10:15 AM\nNo comments:"
+    assert byline_names(text, ("Posted by",)) == ("Graham Whitfield",)
+    assert byline_names("Posted by\non a quiet morning", ("Posted by",)) == ()
+
+
+def test_a_blog_name_in_h1_before_the_post_title_is_not_the_headline() -> None:
+    """Blogger's "Blog Name: Post Title" <title>, the blog's name in <h1>, the post's
+    title as og:title: the post's title is the headline."""
+    body = "".join(f"<p>{p}</p>" for p in STORY)
+    html = (
+        "<html><head><title>Birding Notes from the Marsh: First osprey of the season</title>"
+        '<meta property="og:title" content="First osprey of the season"></head><body>'
+        "<h1>Birding Notes from the Marsh</h1><h3>First osprey of the season</h3>"
+        f"<div class='post-body'>{body}</div></body></html>"
+    )
+    assert extract(html, "https://marsh.example.com/2024/04/osprey.html").title == (
+        "First osprey of the season"
+    )

@@ -84,7 +84,13 @@ _BARE = re.compile(
     r"(?P<name>[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4})[ \t]*$",
     re.MULTILINE,
 )
+#: "ditulis oleh Nama Lengkap" inside a sentence: the verbs before "oleh", and the
+#: name (two to five capitalised words) after it.
+_WRITTEN_VERBS = ("ditulis ", "disusun ")
+_WRITTEN_NAME = re.compile(r"\s+(?P<name>[A-Z][\w.'’-]*(?:[ \t]+[A-Z][\w.'’-]*){1,4})\b")
 MAX_LABEL_HITS = 400
+#: A byline label alone on its line ("Posted by", "Penulis:") is this short.
+LABEL_LINE_MAX_CHARS = 24
 #: Republika's closing credit "Rep: Nama/Red: Nama" (reporter, then editor): the short
 #: label needs its colon, and the name ends at the editor's "Red:".
 _REP = re.compile(
@@ -116,7 +122,19 @@ def authors_in_text(text: str) -> tuple[str, ...]:
         found = [
             m.group("name") for p in spots if _line_start(text, p) and (m := _BARE.match(text, p))
         ]
+    if not found:
+        found = [m.group("name") for p in spots if (m := _written_by(text, p))]
     return tuple(found)
+
+
+def _written_by(text: str, at: int) -> re.Match[str] | None:
+    """A credit in a sentence at the "oleh" of ``at``: "Artikel ini ditulis oleh Nama
+    Lengkap peserta magang ..." (the capitalised words after it)."""
+    if text[at : at + 4].lower() != "oleh":
+        return None
+    if not text[max(0, at - 8) : at].lower().endswith(_WRITTEN_VERBS):
+        return None
+    return _WRITTEN_NAME.match(text, at + 4)
 
 
 def byline_names(
@@ -126,12 +144,23 @@ def byline_names(
     line), or the names its credit lists when they are those and more ("By" / "A" /
     "and" / "B": one link per writer, where the label reads the first only)."""
     names = normalize_authors(authors_in_text(text) or first_line, brands)
-    if not names or "\n" not in text:
+    if not names:
+        return _name_under_label(text, brands)
+    if "\n" not in text:
         return names
     listed = normalize_authors(_credits(_credit_pieces(text))[0], brands)
     if len(listed) > len(names) and set(names) <= set(listed):
         return listed
     return names
+
+
+def _name_under_label(text: str, brands: Iterable[str]) -> tuple[str, ...]:
+    """The name on the line after a byline label standing alone on its own ("Posted by"
+    / "A": the name is a link), or nothing."""
+    lines = [line.strip() for line in text.splitlines()[:3] if line.strip()]
+    if len(lines) < 2 or len(lines[0]) > LABEL_LINE_MAX_CHARS or _LEADING_LABEL.sub("", lines[0]):
+        return ()
+    return normalize_authors([lines[1]], brands) if _looks_like_name(lines[1]) else ()
 
 
 def _rep(text: str, at: int) -> re.Match[str] | None:

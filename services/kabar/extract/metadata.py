@@ -367,7 +367,8 @@ def _visible_headline(
         if len(own) < 2 or (shared < HEADLINE_SHARE * len(own) and not _reworded(shared, own)):
             continue
         cuts = cuts if cuts is not None else [_split_last(t) for t in titles]
-        if (side := _side_segment(text, cuts)) is not None:
+        side = _side_segment(text, cuts)
+        if side is not None or (side := _site_prefix(text, titles)) is not None:
             # The site's name or motto set in <h1>, printed beside the title: the
             # title's main part is the headline, unless a later <h1> prints it.
             beside = beside or side
@@ -402,6 +403,20 @@ def _side_segment(text: str, cuts: Sequence[tuple[str, str] | None]) -> str | No
         # A shorter rest is a section label before the headline ("Berita Terkini | X").
         if cut and cut[1].casefold() == key and len(cut[0].split()) > len(key.split()):
             return cut[0]
+    return None
+
+
+def _site_prefix(text: str, titles: Sequence[str]) -> str | None:
+    """The rest of a declared title that opens with ``text`` ("Blog Name: Post Title")
+    when another declared title is that rest: the site's name set in ``<h1>`` before the
+    title (a blog's template), the rest is the headline."""
+    key = text.casefold()
+    for title in titles:
+        cut = _split_first(title)
+        if cut and cut[0].casefold() == key and any(
+            t.casefold() == cut[1].casefold() for t in titles
+        ):
+            return cut[1]
     return None
 
 
