@@ -412,6 +412,8 @@ def _site_prefix(text: str, titles: Sequence[str]) -> str | None:
     title (a blog's template), the rest is the headline."""
     key = text.casefold()
     for title in titles:
+        if len(title) <= len(text) or not title.casefold().startswith(key):
+            continue  # most pages: the headline is no title's opening part
         cut = _split_first(title)
         if cut and cut[0].casefold() == key and any(
             t.casefold() == cut[1].casefold() for t in titles
