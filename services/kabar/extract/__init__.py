@@ -22,7 +22,14 @@ from kabar.extract.body import (
     rule_container,
     strip_noise,
 )
-from kabar.extract.clutter import Line, Vocabulary, clean_lines, normalize, vocabulary
+from kabar.extract.clutter import (
+    Line,
+    Vocabulary,
+    caption_vocabulary,
+    clean_lines,
+    normalize,
+    vocabulary,
+)
 from kabar.extract.decode import BOM_PREFIXES as _BOM_PREFIXES
 from kabar.extract.decode import is_binary, parser_input
 from kabar.extract.metadata import Metadata, authors_from_lines, extract_metadata, text_language
@@ -143,6 +150,10 @@ def _first_body(
         return _finish(body, meta, url, title, next_pages, rules, portal, misses)
     if held is not None:
         return _finish(held, meta, url, title, next_pages, rules, portal, misses)
+    captioned = _captions_body(tree, vocab, title) if tried else None
+    if captioned is not None:
+        # A photo page: the captions of its pictures tell the story.
+        return _finish(captioned, meta, url, title, next_pages, rules, portal, misses)
     described = _described(meta)
     if described is not None:
         # A photo or video page: its description is the article's text.
@@ -171,6 +182,21 @@ def _read_body(
         return None
     paragraphs = tuple(line.text for line in cleaned.lines)
     return _Body(found.lines, paragraphs, extractor, removed + found.removed + cleaned.removed)
+
+
+def _captions_body(tree: LexborHTMLParser, vocab: Vocabulary, title: str) -> _Body | None:
+    """The body of a page whose only text left is in picture captions (a photo gallery),
+    read again with caption blocks kept; None when that finds none either. Only pages
+    that would otherwise have no body pay for this second reading."""
+    root = tree.body or tree.root
+    if root is None:
+        return None
+    captions = caption_vocabulary(vocab)
+    for nodes in ranked_containers(root):
+        body = _read_body(nodes, "captions", 0, title, captions)
+        if body is not None:
+            return body
+    return None
 
 
 def _described(meta: Metadata) -> _Body | None:

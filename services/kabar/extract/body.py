@@ -14,7 +14,14 @@ from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from kabar.extract.clutter import CAPTION_TAG, Line, Vocabulary, is_clutter_class, normalize
+from kabar.extract.clutter import (
+    CAPTION_TAG,
+    Line,
+    Vocabulary,
+    is_clutter_class,
+    normalize,
+    story_paragraph_class,
+)
 
 _BLOCKS = (
     "address article aside blockquote caption center dd details dialog div dl dt fieldset "
@@ -589,7 +596,9 @@ def _hints(pattern: re.Pattern[str]) -> dict[str, str]:
 def _block_hint(raw: str, pattern: re.Pattern[str]) -> str:
     """A class/id string lowercased when the block pattern names it, else ""."""
     attr = raw.lower()
-    return attr if len(attr) >= 2 and pattern.search(attr) else ""
+    if len(attr) < 2 or not pattern.search(attr) or story_paragraph_class(attr):
+        return ""
+    return attr
 
 
 def _normalized(text: str) -> str:

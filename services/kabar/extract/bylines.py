@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import html
 import re
+import tomllib
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from importlib import resources
+from typing import Any
 
 MAX_NAME_CHARS = 60
 MAX_NAME_WORDS = 6
@@ -26,13 +29,29 @@ NOISE = frozenset(
         "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "foto", "video",
     }
 )  # fmt: skip
-#: Wire agencies: credited beside the writer ("Luis Romero, Associated Press") they are
-#: no writer; alone they are the only credit the page gives, and stay.
-AGENCIES = frozenset(
-    {"reuters", "afp", "ap", "upi", "antara", "bernama", "xinhua", "kyodo", "yonhap",
-     "associated press", "the associated press", "agence france-presse", "press association",
-     "the canadian press", "canadian press"}
-)  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> dict[str, Any]:
+    text = resources.files("kabar.extract").joinpath("bylines.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+#: Wire agencies (``bylines.toml``): credited beside the writer ("Luis Romero, Associated
+#: Press") they are no writer; alone they are the only credit the page gives, and stay.
+AGENCIES = frozenset(str(name).lower() for name in _vocabulary()["agencies"])
+
+
+def only_agencies(names: Iterable[str]) -> bool:
+    """Whether every one of ``names`` is a wire agency (and there is one at least)."""
+    found = False
+    for name in names:
+        if name.lower() not in AGENCIES:
+            return False
+        found = True
+    return found
+
+
 _NOISE_PREFIXES = ("redaksi ", "admin ", "pt ", "pt. ", "cv ", "cv. ")
 #: "Tim X" / "Team X" is a desk when X is the site or a newsroom word, else a person
 #: ("Tim Rowley").
@@ -65,7 +84,13 @@ _BARE = re.compile(
     r"(?P<name>[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4})[ \t]*$",
     re.MULTILINE,
 )
+#: "ditulis oleh Nama Lengkap" inside a sentence: the verbs before "oleh", and the
+#: name (two to five capitalised words) after it.
+_WRITTEN_VERBS = ("ditulis ", "disusun ")
+_WRITTEN_NAME = re.compile(r"\s+(?P<name>[A-Z][\w.'’-]*(?:[ \t]+[A-Z][\w.'’-]*){1,4})\b")
 MAX_LABEL_HITS = 400
+#: A byline label alone on its line ("Posted by", "Penulis:") is this short.
+LABEL_LINE_MAX_CHARS = 24
 #: Republika's closing credit "Rep: Nama/Red: Nama" (reporter, then editor): the short
 #: label needs its colon, and the name ends at the editor's "Red:".
 _REP = re.compile(
@@ -97,7 +122,45 @@ def authors_in_text(text: str) -> tuple[str, ...]:
         found = [
             m.group("name") for p in spots if _line_start(text, p) and (m := _BARE.match(text, p))
         ]
+    if not found:
+        found = [m.group("name") for p in spots if (m := _written_by(text, p))]
     return tuple(found)
+
+
+def _written_by(text: str, at: int) -> re.Match[str] | None:
+    """A credit in a sentence at the "oleh" of ``at``: "Artikel ini ditulis oleh Nama
+    Lengkap peserta magang ..." (the capitalised words after it)."""
+    if text[at : at + 4].lower() != "oleh":
+        return None
+    if not text[max(0, at - 8) : at].lower().endswith(_WRITTEN_VERBS):
+        return None
+    return _WRITTEN_NAME.match(text, at + 4)
+
+
+def byline_names(
+    text: str, first_line: Sequence[str], brands: Iterable[str] = ()
+) -> tuple[str, ...]:
+    """The writers a byline tag's text names: its labelled names ("Oleh X", else its first
+    line), or the names its credit lists when they are those and more ("By" / "A" /
+    "and" / "B": one link per writer, where the label reads the first only)."""
+    names = normalize_authors(authors_in_text(text) or first_line, brands)
+    if not names:
+        return _name_under_label(text, brands)
+    if "\n" not in text:
+        return names
+    listed = normalize_authors(_credits(_credit_pieces(text))[0], brands)
+    if len(listed) > len(names) and set(names) <= set(listed):
+        return listed
+    return names
+
+
+def _name_under_label(text: str, brands: Iterable[str]) -> tuple[str, ...]:
+    """The name on the line after a byline label standing alone on its own ("Posted by"
+    / "A": the name is a link), or nothing."""
+    lines = [line.strip() for line in text.splitlines()[:3] if line.strip()]
+    if len(lines) < 2 or len(lines[0]) > LABEL_LINE_MAX_CHARS or _LEADING_LABEL.sub("", lines[0]):
+        return ()
+    return normalize_authors([lines[1]], brands) if _looks_like_name(lines[1]) else ()
 
 
 def _rep(text: str, at: int) -> re.Match[str] | None:
@@ -249,14 +312,19 @@ def printed_credits(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     already cut at tags): "Penulis: A, B | Editor: C", or "Penulis" / "A" / "," / "B"
     / "Editor" / "C" as separate lines. A label's first name follows it; more names
     only after a joiner ("," "dan" "&"); anything else ends the label's names."""
+    return _credits(_credit_pieces(_credit_stretch(text)))
+
+
+def _credits(pieces: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Raw writer and editor strings of a credit block cut into pieces (see
+    ``printed_credits``)."""
     writers: list[str] = []
     editors: list[str] = []
     target: list[str] | None = None
     joined = False
-    pieces = _credit_pieces(_credit_stretch(text))
     for index, piece in enumerate(pieces):
         line = piece.lstrip(":").strip()  # "Penulis" / ": A": the colon on the name's line
-        if not line:
+        if not line or line == _BREAK_PIECE:
             continue
         labelled = _label_of(line)
         if labelled is not None:
@@ -265,7 +333,7 @@ def printed_credits(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
             joined, first = True, len(target)
             inner = _label_of(line) if line else None
             town = label == "kontributor" or (inner is not None and inner[0] == "kontributor")
-            if town and pieces[index + 1 : index + 2] == [","]:
+            if town and tuple(pieces[index + 1 : index + 2]) == (",",):
                 line = ""  # "(Penulis:) Kontributor Ngawi, A": the contributor's town, then A
             if not line:
                 continue
@@ -274,12 +342,32 @@ def printed_credits(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if line.lower() in _JOINERS:
             joined = True
             continue
-        if not joined or not _looks_like_name(line) or len(target) - first >= MAX_CREDIT_NAMES:
+        listed = joined or _listed_name(pieces, index)
+        if not listed or not _looks_like_name(line) or len(target) - first >= MAX_CREDIT_NAMES:
             target = None
             continue
         target.append(line)
         joined = False
     return tuple(writers), tuple(editors)
+
+
+def _listed_name(pieces: Sequence[str], index: int) -> bool:
+    """Whether the piece at ``index`` is one of names listed one per element with no
+    joiner ("Reporter" / "A" / "B" / "Editor" / "C": a link or list item each): a run of
+    full names (two words or more) that the next credit label closes. A name run ending
+    in anything else (a date, a heading) is not a list of writers, nor is a name after a
+    "|" break (the site beside the writer: "A | Tribun Solo")."""
+    if index > 0 and pieces[index - 1] == _BREAK_PIECE:
+        return False
+    for piece in pieces[index : index + MAX_CREDIT_NAMES + 1]:
+        line = piece.lstrip(":").strip()
+        if line == _BREAK_PIECE:
+            return False
+        if _label_of(line) is not None:
+            return True
+        if len(line.split()) < BYLINE_NAME_MIN_WORDS or not _looks_like_name(line):
+            return False
+    return False
 
 
 def _credit_stretch(text: str) -> str:
@@ -325,14 +413,20 @@ def _credit_pieces(text: str) -> list[str]:
     return out
 
 
+#: A "|" or "•" break in a credit line, kept as a piece of its own (it parts a name from
+#: the site or desk beside it: "A | Tribun Solo"); not a joiner, and skipped as a name.
+_BREAK_PIECE = "\ue000"
+_BROKEN = f"\0{_BREAK_PIECE}\0"
+
+
 def _breaks_cut(line: str) -> list[str]:
     """``_CREDIT_BREAK.split`` by plain replaces (a line without NULs): each break becomes
-    a NUL, a comma keeping itself between two, and ``str.split`` cuts there; the regex
-    tries every offset of a long paragraph (a credit stretch may span the whole story).
-    The pieces come unstripped, some empty."""
+    ``_BREAK_PIECE`` between two NULs, a comma keeping itself between two, and
+    ``str.split`` cuts there; the regex tries every offset of a long paragraph (a credit
+    stretch may span the whole story). The pieces come unstripped, some empty."""
     for mark in _BREAK_MARKS[:-1]:
         if mark in line:
-            line = line.replace(mark, "\0")
+            line = line.replace(mark, _BROKEN)
     return line.replace(",", "\0,\0").split("\0")
 
 

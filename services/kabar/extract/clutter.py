@@ -11,7 +11,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -59,11 +59,15 @@ SHORT_LINE_CHARS = 160
 #: Lines before a dateline are header clutter only if they are this short.
 LEAD_MAX_LINES = 6
 LEAD_MAX_SHARE = 0.3
+#: Subheadings opening the body over a date stamp are its subtitle: at most this many.
+STANDFIRST_MAX_LINES = 2
 #: Lines above a repeated headline are header labels when each is at most this long.
 KICKER_MAX_WORDS = 6
 #: A byline name printed as its own line: this many words.
 BYLINE_NAME_MIN_WORDS = 2
 BYLINE_NAME_MAX_WORDS = 4
+#: Marks opening a quotation: a paragraph opening with one is speech.
+_QUOTE_OPEN = frozenset('"\u201c\u201e\u00ab\'\u2018')
 _SENTENCE_END = (".", "!", "?", "\u2026", '"', "\u201d", "\u3002", "\uff01", "\uff1f")
 
 _UNBOUNDED = 1 << 30
@@ -187,6 +191,8 @@ class Vocabulary:
     #: Lines announcing the next page of a split article.
     continuation_re: re.Pattern[str]
     role_re: re.Pattern[str]
+    #: A site-and-writer credit closing a quoted story paragraph.
+    credit_tail_re: re.Pattern[str]
     strip_tags: tuple[str, ...]
     skip_tags: frozenset[str]
     container_drop: frozenset[str]
@@ -400,10 +406,50 @@ def vocabulary(extra_lines: tuple[str, ...] = (), extra_tail: tuple[str, ...] = 
         ),
         continuation_re=_lowered(_alternation(lines["continuation_markers"])),
         role_re=_lowered(_alternation(lines["byline_roles"])),
+        credit_tail_re=_lowered(lines["credit_tail"]),
         strip_tags=tuple(data["dom"]["strip_tags"]),
         skip_tags=frozenset(data["dom"]["skip_tags"]),
         container_drop=frozenset(data["dom"]["container_drop"]),
     )
+
+
+def story_paragraph_class(attr: str) -> bool:
+    """Whether a (lowercased) class/id string names one of the story's paragraphs in
+    classes free of clutter words: its clutter words then modify a paragraph
+    ("zn-body__paragraph zn-body__footer"), they do not make it a clutter block."""
+    words, class_re = _paragraph_words()
+    if not any(word in attr for word in words):
+        return False
+    named = [token for token in attr.split() if any(word in token for word in words)]
+    # "paragraph paragraph--type--newsletter": a component named by its clutter word.
+    return bool(named) and all(class_re.search(token) is None for token in named)
+
+
+@lru_cache(maxsize=1)
+def _paragraph_words() -> tuple[tuple[str, ...], re.Pattern[str]]:
+    words = tuple(str(w).lower() for w in _data()["dom"]["paragraph_words"])
+    return words, vocabulary().class_re
+
+
+def caption_vocabulary(vocab: Vocabulary) -> Vocabulary:
+    """``vocab`` reading a photo page: caption blocks and picture wrappers are kept (the
+    captions tell its story), the other clutter blocks and lines go as before."""
+    class_re, container_drop = _caption_dom()
+    return replace(
+        vocab,
+        class_re=class_re,
+        block_re=class_re,
+        container_drop=vocab.container_drop - container_drop,
+    )
+
+
+@lru_cache(maxsize=1)
+def _caption_dom() -> tuple[re.Pattern[str], frozenset[str]]:
+    """The clutter class pattern without the caption words, and the caption tags."""
+    dom = _data()["dom"]
+    captions = set(dom["caption_words"])
+    words = _alternation(w for w in dom["class_words"] if w not in captions)
+    return _lowered(rf"(?<![a-z])(?:{words})(?![a-z])"), frozenset(captions)
 
 
 @lru_cache(maxsize=1)
@@ -541,6 +587,8 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
             resume = box  # the label and the box of other stories under it
             removed += 1
             continue
+        if line.text[:1] in _QUOTE_OPEN and line.text[-1:] == ")":
+            line = _without_credit(line, vocab)
         if (
             (key and key in seen)
             or _is_clutter(
@@ -550,6 +598,13 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
             or (index <= LEAD_MAX_LINES and _byline_role(line.text, vocab))
         ):
             removed += 1
+            if above_headline <= 0 and _standfirst(kept, line, index, vocab):
+                # The body opened (under the headline) on its subtitle, over a date or
+                # reading-time stamp: the template's header, not the story.
+                removed += len(kept)
+                kept.clear()
+                kept_words.clear()
+                continue
             opened = len(kept) == 1 and above_headline <= 0 and index <= LEAD_MAX_LINES
             if opened and _byline_name(kept[0]):
                 # The body opened (under the repeated headline, which is not kept) on a
@@ -566,6 +621,15 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
     lead = _above_headline(kept, kept_words, above_headline) or _lead_clutter(kept, kept_words)
     body, notes = _without_end_notes(kept[lead:], vocab)
     return CleanResult(body, removed + lead + notes)
+
+
+def _without_credit(line: Line, vocab: Vocabulary) -> Line:
+    """A quoted paragraph without the site-and-writer credit closing it ("... kata Agus.
+    (Tribunnews.com/Rina Ayu)"), which would make it read as a credited caption."""
+    cut = vocab.credit_tail_re.search(line.text.lower())
+    if cut is None or cut.start() == 0 or len(line.text.lower()) != len(line.text):
+        return line
+    return Line(line.text[: cut.start()].rstrip(), line.tag, line.link_ratio)
 
 
 def _continuation_start(
@@ -713,6 +777,21 @@ def _above_headline(lines: Sequence[Line], counts: Sequence[int], above: int) ->
         if words > KICKER_MAX_WORDS or line.text.endswith(_SENTENCE_END):
             return 0
     return above
+
+
+def _standfirst(kept: Sequence[Line], dropped: Line, index: int, vocab: Vocabulary) -> bool:
+    """Whether the lines kept so far are a header's subtitle (and kicker): at most
+    STANDFIRST_MAX_LINES subheadings opening the body, with the clutter line just dropped
+    under them a date or reading-time stamp (as a byline block prints it). A story's
+    subheading is followed by its text, not by a stamp."""
+    if not kept or len(kept) > STANDFIRST_MAX_LINES or index > LEAD_MAX_LINES:
+        return False
+    if any(line.tag not in _SUBHEADING_TAGS for line in kept):
+        return False
+    low = dropped.text.lower()
+    sized = vocab.gated_sized
+    hit = _gated_hit(sized[len(low)] if len(low) < len(sized) else sized[-1], low)
+    return hit is not None and hit.stamp
 
 
 def _byline_role(text: str, vocab: Vocabulary) -> bool:

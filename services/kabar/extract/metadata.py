@@ -25,10 +25,12 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from kabar.dedup.language import detect_language
 from kabar.extract.bylines import (
     authors_in_text,
+    byline_names,
     is_desk,
     is_site_like,
     names_beside,
     normalize_authors,
+    only_agencies,
     photographers,
     printed_credits,
 )
@@ -365,7 +367,8 @@ def _visible_headline(
         if len(own) < 2 or (shared < HEADLINE_SHARE * len(own) and not _reworded(shared, own)):
             continue
         cuts = cuts if cuts is not None else [_split_last(t) for t in titles]
-        if (side := _side_segment(text, cuts)) is not None:
+        side = _side_segment(text, cuts)
+        if side is not None or (side := _site_prefix(text, titles)) is not None:
             # The site's name or motto set in <h1>, printed beside the title: the
             # title's main part is the headline, unless a later <h1> prints it.
             beside = beside or side
@@ -400,6 +403,22 @@ def _side_segment(text: str, cuts: Sequence[tuple[str, str] | None]) -> str | No
         # A shorter rest is a section label before the headline ("Berita Terkini | X").
         if cut and cut[1].casefold() == key and len(cut[0].split()) > len(key.split()):
             return cut[0]
+    return None
+
+
+def _site_prefix(text: str, titles: Sequence[str]) -> str | None:
+    """The rest of a declared title that opens with ``text`` ("Blog Name: Post Title")
+    when another declared title is that rest: the site's name set in ``<h1>`` before the
+    title (a blog's template), the rest is the headline."""
+    key = text.casefold()
+    for title in titles:
+        if len(title) <= len(text) or not title.casefold().startswith(key):
+            continue  # most pages: the headline is no title's opening part
+        cut = _split_first(title)
+        if cut and cut[0].casefold() == key and any(
+            t.casefold() == cut[1].casefold() for t in titles
+        ):
+            return cut[1]
     return None
 
 
@@ -441,10 +460,12 @@ def _authors(
     writers = _printed_writers(region, structured, brands)
     if writers:
         return writers
-    if structured:
+    if structured and not only_agencies(structured):
         return _beside(region, structured, brands) or structured
+    # An agency alone in the metadata ("The Associated Press") stands for the writers a
+    # printed byline may name: it is the author only when none is printed.
     for text in region.byline_texts():
-        names = normalize_authors(authors_in_text(text) or _first_line(text), brands)
+        names = byline_names(text, _first_line(text), brands)
         if names:
             return names
     names = normalize_authors(authors_in_text(region.text()[0]), brands)
@@ -452,7 +473,7 @@ def _authors(
         return names
     # Credits printed under the story, beyond the stretch around the headline.
     writers = printed_credits(region.credit_block())[0]
-    return normalize_authors(writers, brands)
+    return normalize_authors(writers, brands) or structured
 
 
 def _beside(
