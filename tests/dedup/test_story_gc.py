@@ -83,18 +83,23 @@ def test_a_commit_freezes_the_heap_and_the_frozen_stay_bounded_in_a_steady_state
     deduper.close()
 
 
+class _Node:
+    loop: list[_Node]
+
+
+def _cycle() -> tuple[_Node, weakref.ref[_Node]]:
+    """An object in a reference cycle, and a weak reference that tells when it goes."""
+    node = _Node()
+    node.loop = [node]
+    return node, weakref.ref(node)
+
+
 def test_cyclic_garbage_made_before_a_commit_is_collected_not_frozen(
     tmp_path: Path, collector: None
 ) -> None:
-    class Node:
-        pass
-
     deduper = _deduper(tmp_path / "state.sqlite3", freeze_heap=True)
     _feed(deduper, StoryStream(seed=8, per_day=300), 50)
-    node = Node()
-    node.loop = [node]  # type: ignore[attr-defined]
-    gone = weakref.ref(node)
-    del node  # garbage, but only the cyclic GC can tell
+    gone = _cycle()[1]  # garbage, but only the cyclic GC can tell
     assert gone() is not None
     deduper.commit()
     assert gone() is None
@@ -104,16 +109,11 @@ def test_cyclic_garbage_made_before_a_commit_is_collected_not_frozen(
 def test_cyclic_garbage_frozen_while_alive_is_freed_once_the_frozen_heap_grows(
     tmp_path: Path, collector: None
 ) -> None:
-    class Node:
-        pass
-
     deduper = _deduper(tmp_path / "state.sqlite3", freeze_heap=True)
     _feed(deduper, StoryStream(seed=9, per_day=300), 50)
     deduper.commit()
     deduper.commit()  # the frozen heap's size after a whole collection is known
-    node = Node()
-    node.loop = [node]  # type: ignore[attr-defined]
-    gone = weakref.ref(node)
+    node, gone = _cycle()
     deduper.commit()  # alive: frozen with the rest
     del node
     deduper.commit()
