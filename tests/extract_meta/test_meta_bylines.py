@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kabar.extract import bylines
 from kabar.extract.bylines import (
     authors_in_text,
     names_beside,
@@ -136,3 +137,15 @@ def test_credit_inside_a_story_or_with_a_colon_names_no_author() -> None:
     assert photographers(story) == ()  # a picture's credit in a longer story
     assert photographers([CAPTION, "Foto: Rina Kusuma/Warta"]) == ()
     assert photographers([CAPTION, "Rina Kusuma"]) == ()
+
+
+def test_name_split_shortcut_agrees_with_the_separator_regex() -> None:
+    # The shortcut skips the regex only where it provably finds no separator; each case
+    # here must split exactly as the regex does (case-blind "DAN", a hyphen, non-ASCII).
+    cases = (
+        "Sari Wulandari", "Andi Pratama", "Rina DAN Tono", "Budi and Ani", "Dewi, Joko",
+        "Wira - Kota", "Ayu/Tim", "Lia | Situs", "Tono + Tini", "Ömer Dan Ayşe",
+        "Rudi Handayani", "pandan wangi", "", "  ",
+    )  # fmt: skip
+    for raw in cases:
+        assert bylines._split(raw) == bylines._SPLIT.split(raw), raw

@@ -75,6 +75,7 @@ _MEDIA_OPEN = re.compile(
     r"<(?:figure|figcaption|picture)\b|class\s*=\s*[\"'][^\"']*(?:" + "|".join(MEDIA_CLASSES) + ")",
     re.IGNORECASE,
 )
+_MEDIA_WORDS = ("<fig", "<pic", *MEDIA_CLASSES)
 _MEDIA_CLOSE = ("</figure", "</figcaption", "</picture", "</div")
 _ANCHOR_STOP = re.compile(r"[&<>\"']")
 _LINK_OPEN = re.compile(rb"<a[\s>]", re.IGNORECASE)
@@ -410,7 +411,13 @@ def _sort(marks: _Marks, tag: str, attrs: dict[str, str], match: re.Match[str]) 
 
 def _inside_media(markup: str, at: int) -> bool:
     """Whether a tag sits in a still-open figure/caption/photo block (a photo credit)."""
-    opened = list(_MEDIA_OPEN.finditer(markup, max(0, at - MEDIA_LOOKBACK_BYTES), at))
+    start = max(0, at - MEDIA_LOOKBACK_BYTES)
+    window = markup[start:at]
+    # Every match holds one of these words: an ASCII window without them spares the
+    # case-blind regex, which tries each offset (other scripts' case folds stay with it).
+    if window.isascii() and not any(word in window.lower() for word in _MEDIA_WORDS):
+        return False
+    opened = list(_MEDIA_OPEN.finditer(markup, start, at))
     if not opened:
         return False
     between = markup[opened[-1].end() : at].lower()
