@@ -285,3 +285,20 @@ def test_profile_weights_and_norms_are_the_plain_loops_bit_for_bit(
             weights.append(x * spread * spread * idf)
         assert probe.weights == tuple(weights)
         assert probe.norm == math.sqrt(squares)
+
+
+def test_vocabulary_full_of_words_seen_twice_is_not_compacted_at_every_article(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each word is in two articles in a row: forgetting the words seen once cannot
+    # bring such a vocabulary under its cap.
+    monkeypatch.setattr(tfidf, "MAX_VOCABULARY", 50)
+    df = DocumentFrequencies()
+    compactions = 0
+    for i in range(1, 201):
+        words = [f"kata{i}x{k}" for k in range(5)] + [f"kata{i - 1}x{k}" for k in range(5)]
+        ids = np.array([df.intern(w) for w in words], dtype=np.int64)
+        compactions += df.add_ids(ids)
+        assert len(df.terms) - 1 <= 2 * 50 + 10
+    assert compactions <= 40  # about one in ten articles (at every article before the fix)
+    assert all(df.ids[t] == i for i, t in enumerate(df.terms))

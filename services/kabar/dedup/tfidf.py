@@ -25,7 +25,8 @@ import numpy.typing as npt
 
 SparseVector = dict[str, float]
 
-#: Above this many distinct terms, terms seen only once are forgotten.
+#: Above this many distinct terms, the rarest are forgotten: those seen once, and
+#: more until at most half of this is left.
 MAX_VOCABULARY = 400_000
 #: Terms met but never counted (read past an article's counted words) are
 #: forgotten once the vocabulary reaches this many times MAX_VOCABULARY.
@@ -136,9 +137,23 @@ class DocumentFrequencies:
         return False
 
     def _compact(self, forget_below: int) -> None:
-        """Keep the terms counted more than ``forget_below`` times (renumbered)."""
+        """Keep the terms counted more than ``forget_below`` times (renumbered); when
+        forgetting, the rarest go until at most half the cap is left."""
+        if forget_below:
+            forget_below = self._floor_for(MAX_VOCABULARY // 2, forget_below)
         kept = [(t, c) for t, c in zip(self.terms, self._counts, strict=True) if c > forget_below]
         self._load(kept)
+
+    def _floor_for(self, room: int, floor: int) -> int:
+        """The lowest count from ``floor`` up above which at most ``room`` terms are.
+        A long stream holds more than the cap of words seen twice: forgetting only
+        the words seen once would leave the vocabulary at its cap, and every next
+        article would compact it again (each a whole renumbering, half a second at
+        the cap: a stream of 650k articles stalled on it)."""
+        counts = self.counts_view()
+        while int(np.count_nonzero(counts > floor)) > room:
+            floor += 1
+        return floor
 
     def _load(self, counted: Iterable[tuple[str, int]]) -> None:
         self.ids = {"": 0}
