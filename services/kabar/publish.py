@@ -39,9 +39,11 @@ log = logging.getLogger("kabar.publish")
 GZIP_LEVEL = 1
 
 
-def _set_gzip_level(level: int) -> None:
+def use_gzip_level(level: int = GZIP_LEVEL) -> None:
     """Make aiokafka's batch builders (the compiled ones and the pure-Python fallback)
-    compress at ``level``: they call the module-level ``gzip_encode`` by name."""
+    compress at ``level``: they call the module-level ``gzip_encode`` by name. Called by
+    each producer factory rather than on import, so importing kabar changes nothing in
+    aiokafka for a program that only reads our modules; calling it again is harmless."""
     from aiokafka import codec
     from aiokafka.record import default_records, legacy_records
 
@@ -55,9 +57,6 @@ def _set_gzip_level(level: int) -> None:
     for module in modules:
         if hasattr(module, "gzip_encode"):
             setattr(module, "gzip_encode", encode)  # noqa: B010 - a module global, by name
-
-
-_set_gzip_level(GZIP_LEVEL)
 
 
 #: How long one client may take to flush, commit or stop while shutting down.
@@ -224,6 +223,7 @@ class Publisher:
 
     def _producer_config(self) -> dict[str, Any]:
         s = self.settings
+        use_gzip_level()
         return {
             "bootstrap_servers": self.bootstrap,
             "client_id": s.client_id,

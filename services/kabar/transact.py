@@ -39,7 +39,13 @@ from aiokafka.errors import (
 from kabar.errors import ConfigError, PublishError
 from kabar.kafka_security import client_options
 from kabar.logs import log_event
-from kabar.publish import STOP_TIMEOUT_S, Outgoing, bounded, broker_supports_idempotence
+from kabar.publish import (
+    STOP_TIMEOUT_S,
+    Outgoing,
+    bounded,
+    broker_supports_idempotence,
+    use_gzip_level,
+)
 from kabar.settings import Settings
 
 log = logging.getLogger("kabar.transact")
@@ -174,6 +180,7 @@ def aiokafka_producer(settings: Settings, bootstrap: str) -> Callable[[], TxnPro
     b = settings.broker
 
     def make() -> TxnProducer:
+        use_gzip_level()
         producer: TxnProducer = AIOKafkaProducer(
             bootstrap_servers=bootstrap, client_id=b.client_id,
             transactional_id=transactional_id(settings), acks="all",

@@ -4,6 +4,8 @@ that level and reads back as the same records."""
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
 
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from aiokafka.record.memory_records import MemoryRecords
@@ -23,6 +25,7 @@ def _batch(values: list[bytes]) -> bytes:
 
 
 def test_batches_are_gzipped_at_the_chosen_level_and_read_back_unchanged() -> None:
+    publish.use_gzip_level()  # what each producer factory does before it builds one
     values = [f"Berita nomor {i} tentang jalan desa yang diperbaiki warga. ".encode() * 40
               for i in range(5)]
     raw = _batch(values)
@@ -34,3 +37,19 @@ def test_batches_are_gzipped_at_the_chosen_level_and_read_back_unchanged() -> No
     assert batch is not None
     assert [record.value for record in batch] == values
     assert len(raw) < sum(map(len, values)) // 4
+
+
+def test_importing_kabar_leaves_aiokafka_alone_until_a_producer_is_configured() -> None:
+    # A fresh interpreter: this test process has already had the level set above.
+    probe = (
+        "from aiokafka.record import default_records as d\n"
+        "import kabar.publish, kabar.transact\n"
+        "from kabar.publish import Publisher\n"
+        "from kabar.settings import BrokerSettings\n"
+        "before = getattr(d.gzip_encode, 'keywords', {})\n"
+        "Publisher(BrokerSettings(), '127.0.0.1:1')._producer_config()\n"
+        "print(before, d.gzip_encode.keywords)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["{}", "{'compresslevel':", "1}"]
