@@ -18,7 +18,10 @@ COMMANDS = ("run", "extract", "eval", "dedup", "tail", "demo", "broker", "bench"
             "config", "state", "replay")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line; ``argv`` (default ``sys.argv``) tells the bench command
+    which bench modules to import."""
+    words = frozenset(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(
         prog="kabar", description="Streaming news ingest for Indonesian portals."
     )
@@ -29,13 +32,16 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         module = importlib.import_module(f"kabar.commands.{name}")
         cmd = sub.add_parser(name, help=module.HELP, description=module.HELP)
-        module.add_arguments(cmd)
+        if name == "bench":
+            module.add_arguments(cmd, words)
+        else:
+            module.add_arguments(cmd)
         cmd.set_defaults(_main=module.main)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     if args.log_level:
         problem = _set_log_level(args.log_level)
         if problem:
@@ -47,7 +53,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-
 
 
 def _set_log_level(level: str) -> str:

@@ -40,6 +40,18 @@ def test_a_bench_gets_its_arguments_when_it_is_chosen() -> None:
     from kabar.bench import extract
     from kabar.cli import build_parser
 
-    args = build_parser().parse_args(["bench", "extract", "--rounds", "2", "corpus"])
+    argv = ["bench", "extract", "--rounds", "2", "corpus"]
+    args = build_parser(argv).parse_args(argv)
     assert args._bench_main is extract.main
     assert args.rounds == 2
+
+
+def test_only_the_chosen_bench_is_imported() -> None:
+    loaded = modules_after("from kabar.cli import build_parser\n"
+                           "argv = ['bench', 'fetch', '--help']\n"
+                           "import contextlib, io\n"
+                           "quiet = contextlib.redirect_stdout(io.StringIO())\n"
+                           "with contextlib.suppress(SystemExit), quiet:\n"
+                           "    build_parser(argv).parse_args(argv)")
+    assert "kabar.bench.fetch" in loaded
+    assert "kabar.bench.extract" not in loaded and "kabar.bench.e2e" not in loaded

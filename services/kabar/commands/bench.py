@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from collections.abc import Sequence
+from collections.abc import Collection
 
 HELP = "benchmarks: extract, fetch, e2e, dedup, metrics, delivery, state, faults"
 
@@ -21,30 +21,17 @@ BENCHES = {
 }
 
 
-class _BenchParser(argparse.ArgumentParser):
-    """One bench's parser: its module (and its arguments) is imported only when
-    that bench is parsed, so every other ``kabar`` command starts without
-    importing all the bench modules."""
-
-    module_name = ""
-
-    def parse_known_args(  # type: ignore[override]
-        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
-    ) -> tuple[argparse.Namespace, list[str]]:
-        if self.module_name:
-            module = importlib.import_module(self.module_name)
-            self.module_name = ""  # once: argparse may parse again (e.g. intermixed)
-            module.add_arguments(self)
-            self.set_defaults(_bench_main=module.main)
-        return super().parse_known_args(args, namespace)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="bench", metavar="BENCH", required=True,
-                                parser_class=_BenchParser)
+def add_arguments(parser: argparse.ArgumentParser, words: Collection[str] | None = None) -> None:
+    """Register every bench; import the module (and its arguments) only of the benches
+    named in ``words`` (the command line), so other commands and ``kabar bench --help``
+    start without importing the bench modules. ``None`` imports them all."""
+    sub = parser.add_subparsers(dest="bench", metavar="BENCH", required=True)
     for name, help_text in BENCHES.items():
         cmd = sub.add_parser(name, help=help_text, description=help_text)
-        cmd.module_name = f"kabar.bench.{name}"
+        if words is None or name in words:
+            module = importlib.import_module(f"kabar.bench.{name}")
+            module.add_arguments(cmd)
+            cmd.set_defaults(_bench_main=module.main)
 
 
 def main(args: argparse.Namespace) -> int:
