@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from kabar import metrics
+from kabar import metrics, stagewatch
 from kabar.errors import BadInputError, EmptyBodyError, ExtractError, NotAnArticleError
 from kabar.htmlguard import DEFAULT_LIMITS, HtmlLimits, check_html
 from kabar.models import Article
@@ -81,12 +81,19 @@ def worker_main(fd: int) -> None:
     conn = Connection(fd)
     _warm_up(extract)
     conn.send("ready")  # imports and first-use costs paid: the time limit counts parsing only
+    idle = _IdleClock() if stagewatch.enabled() else None
     while True:
         try:
+            if idle is not None:
+                idle.wait_starts()
             job = conn.recv()
+            if idle is not None:
+                idle.wait_ends()
         except EOFError:
             return  # the service is gone
         if job is None:
+            if idle is not None:
+                idle.report()
             return
         page, url, portal, limits = job
         started = time.process_time()
@@ -104,6 +111,33 @@ def worker_main(fd: int) -> None:
                        f"{type(exc).__name__}: {exc}", time.process_time() - started))
         else:
             conn.send(("ok", article, time.process_time() - started))
+
+
+class _IdleClock:
+    """How long a worker waited for its next page against how long it worked
+    (``KABAR_DEBUG_STAGES``): waiting while the service has pages means the hand-off,
+    not parsing, holds the stage up."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.cpu = time.process_time()
+        self.waited = 0.0
+        self.pages = 0
+        self._since = 0.0
+
+    def wait_starts(self) -> None:
+        self._since = time.perf_counter()
+
+    def wait_ends(self) -> None:
+        if self.pages:  # the wait for the first page is the run starting, not a hand-off
+            self.waited += time.perf_counter() - self._since
+        self.pages += 1
+
+    def report(self) -> None:
+        wall = time.perf_counter() - self.started
+        print(f"extract worker {os.getpid()}: {self.pages} pages, waited "
+              f"{self.waited:.2f} s for pages of {wall:.2f} s, cpu "
+              f"{time.process_time() - self.cpu:.2f} s", file=sys.stderr, flush=True)
 
 
 def _warm_up(extract: Callable[..., Article]) -> None:
@@ -223,6 +257,9 @@ class _Workers:
                 self.put(waiter.result())  # handed over just as we were cancelled
             raise
 
+    def idle(self) -> int:
+        return len(self._idle)
+
     def put(self, worker: _Worker) -> None:
         self._idle.append(worker)
         self._hand_out()
@@ -261,6 +298,11 @@ class ExtractPool:
             self._all.append(worker)
             self._idle.put(worker)
         return self
+
+    def busy(self) -> int:
+        """Workers holding a page now (started ones; a replacement still starting is
+        neither busy nor idle)."""
+        return len(self._all) - self._idle.idle()
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
