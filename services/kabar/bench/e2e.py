@@ -76,6 +76,9 @@ class RunResult:
     summary: str
     #: How the CPU split between the run's own process and its crawl processes.
     split: str = ""
+    #: CPU of what shared the machine with the run meanwhile: the site server, the
+    #: broker and this process's consumer (None: not measurable here).
+    beside_cpu_s: float | None = None
 
     @property
     def pages(self) -> int:
@@ -255,6 +258,7 @@ async def run_kabar(config: Path, bootstrap: str, topics: dict[str, str], want: 
     done = asyncio.Event()
     consumer = asyncio.create_task(_consume(bootstrap, topics, want, seen, errors, done))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    beside = bystander_cpu()
     started = time.perf_counter()
     child = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -271,13 +275,39 @@ async def run_kabar(config: Path, bootstrap: str, topics: dict[str, str], want: 
     _, stderr = await child.communicate()
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    beside_after = bystander_cpu()
     done.set()
     await consumer
     if child.returncode:
         print(stderr.decode("utf-8", "replace")[-2000:], file=sys.stderr)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return RunResult(seen, errors, wall, cpu, child.returncode or 0, _summary(stderr),
-                     _line(stderr, "cpu: this process"))
+                     _line(stderr, "cpu: this process"),
+                     None if beside is None or beside_after is None else beside_after - beside)
+
+
+def bystander_cpu() -> float | None:
+    """CPU seconds so far of this process (the consumer) and of its live children (the
+    site server, the embedded broker; not a finished ``kabar run``, already reaped):
+    what shares the cores with the run. None where /proc cannot tell."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    total = own.ru_utime + own.ru_stime
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    me = os.getpid()
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return None
+    for entry in entries:
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                stat = f.read()
+        except OSError:
+            continue  # gone meanwhile
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[1]) == me:  # ppid; utime and stime are fields 14 and 15 of stat
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def _summary(stderr: bytes) -> str:
@@ -568,6 +598,12 @@ def _report_run(name: str, run: RunResult, bare: float, spec: SiteSpec) -> tuple
         f"  CPU: {run.cpu_s:.1f} s = {per_article:.1f} ms per article "
         f"(start-up included, all its processes), {cores:.2f} cores busy on average"
     )
+    if run.beside_cpu_s is not None and run.wall_s:
+        beside = run.beside_cpu_s
+        print(f"  beside it: site server, broker and this bench's consumer {beside:.1f} s CPU "
+              f"= {beside / max(1, len(run.seen)) * 1000:.1f} ms per article; all together "
+              f"{(run.cpu_s + beside) / run.wall_s:.2f} of {os.cpu_count()} cores busy "
+              f"(the rest: idle, or taken by other work on the machine)")
     return ratio, articles_s
 
 
