@@ -236,10 +236,12 @@ class Pipeline:
     def _start_workers(self) -> list[asyncio.Task[None]]:
         fetchers = self.settings.fetch.workers
         extractors = self.settings.pipeline.extract_workers
-        if self.parts.extract_pool is not None:
-            # Enough stage workers to keep every extraction process busy while others
-            # wait for their article's pages, dedup or the publish queue.
-            extractors = max(extractors, 2 * self.parts.extract_pool.size)
+        pool = self.parts.extract_pool
+        if pool is not None:
+            # Enough stage workers to keep every place at the extraction processes
+            # filled while others wait for their article's pages, dedup or the
+            # publish queue.
+            extractors = max(extractors, getattr(pool, "capacity", pool.size) + pool.size)
         tasks = [asyncio.create_task(self._loop(self.fetch_q, self._fetch_one, "fetch"))
                  for _ in range(max(1, fetchers) + self.fetch_q.parked_total)]
         tasks += [asyncio.create_task(self._loop(self.extract_q, self._extract_one, "extract"))
