@@ -99,6 +99,17 @@ def test_the_cpu_beside_the_run_counts_this_process_and_its_live_children() -> N
     assert after is not None and after - before > 0.1  # the child's work is in it
 
 
+def test_span_cores_count_only_the_samples_from_the_first_fetch_to_the_last_send() -> None:
+    seen = [e2e.Seen(fetched_at=10.0, sent_at=11.0, read_at=11.0, pages=1),
+            e2e.Seen(fetched_at=12.0, sent_at=14.0, read_at=14.0, pages=1)]
+    # (time, CPU of the run, CPU beside it): start-up at 2 cores before 10 s is left out.
+    samples = ((5.0, 0.0, 0.0), (10.0, 10.0, 1.0), (12.0, 13.0, 1.5), (14.0, 16.0, 2.0),
+               (16.0, 16.5, 2.1))
+    run = e2e.RunResult(seen, e2e.Counter(), 11.0, 16.5, 0, "", cpu_samples=samples)
+    assert run.span_cores() == (1.5, 0.25)
+    assert e2e.RunResult([], e2e.Counter(), 1.0, 1.0, 0, "").span_cores() is None
+
+
 def test_a_missed_target_fails_the_bench() -> None:
     failures: list[str] = []
     e2e._check(failures, "articles/s", 100.0, 300.0, higher=True)
