@@ -336,7 +336,7 @@ class _Workers:
 
     async def get(self, urgent: bool) -> _Worker:
         if self._idle and not any(self._waiting):
-            return self._idle.popleft()
+            return self._least_busy()
         waiter: asyncio.Future[_Worker] = asyncio.get_running_loop().create_future()
         self._waiting[0 if urgent else 1].append(waiter)
         self._hand_out()
@@ -363,7 +363,16 @@ class _Workers:
             while queue and self._idle:
                 waiter = queue.popleft()
                 if not waiter.done():
-                    waiter.set_result(self._idle.popleft())
+                    waiter.set_result(self._least_busy())
+
+    def _least_busy(self) -> _Worker:
+        """A free place at the worker with the fewest pages (an idle one before one
+        that would queue the page behind another), the earliest freed among equals."""
+        idle = self._idle
+        best = min(range(len(idle)), key=lambda i: len(getattr(idle[i], "owed", ())))
+        worker = idle[best]
+        del idle[best]
+        return worker
 
 
 class ExtractPool:

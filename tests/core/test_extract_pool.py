@@ -171,6 +171,19 @@ async def test_free_workers_go_to_urgent_pages_first_then_in_order() -> None:
     assert await workers.get(False) is c  # a cancelled waiter takes nothing
 
 
+async def test_a_page_goes_to_an_idle_worker_before_one_still_parsing() -> None:
+    from types import SimpleNamespace
+
+    from kabar.extract_pool import _Workers
+
+    workers = _Workers()
+    parsing, idle = SimpleNamespace(owed=["a page"]), SimpleNamespace(owed=[])
+    for worker in (parsing, idle, parsing):  # the parsing one's free place came first
+        workers.put(worker)  # type: ignore[arg-type]
+    assert await workers.get(False) is idle
+    assert await workers.get(False) is parsing
+
+
 async def test_a_page_and_an_article_larger_than_the_read_buffer_cross_whole() -> None:
     # ~2.5 MB each way: more than one read of the answer stream, and more than the
     # socket pair's buffer.
