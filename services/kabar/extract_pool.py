@@ -34,11 +34,11 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from kabar import metrics
+from kabar import metrics, stagewatch
 from kabar.errors import BadInputError, EmptyBodyError, ExtractError, NotAnArticleError
 from kabar.htmlguard import DEFAULT_LIMITS, HtmlLimits, check_html
 from kabar.models import Article
@@ -81,12 +81,19 @@ def worker_main(fd: int) -> None:
     conn = Connection(fd)
     _warm_up(extract)
     conn.send("ready")  # imports and first-use costs paid: the time limit counts parsing only
+    idle = _IdleClock() if stagewatch.enabled() else None
     while True:
         try:
+            if idle is not None:
+                idle.wait_starts()
             job = conn.recv()
+            if idle is not None:
+                idle.wait_ends()
         except EOFError:
             return  # the service is gone
         if job is None:
+            if idle is not None:
+                idle.report()
             return
         page, url, portal, limits = job
         started = time.process_time()
@@ -104,6 +111,33 @@ def worker_main(fd: int) -> None:
                        f"{type(exc).__name__}: {exc}", time.process_time() - started))
         else:
             conn.send(("ok", article, time.process_time() - started))
+
+
+class _IdleClock:
+    """How long a worker waited for its next page against how long it worked
+    (``KABAR_DEBUG_STAGES``): waiting while the service has pages means the hand-off,
+    not parsing, holds the stage up."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.cpu = time.process_time()
+        self.waited = 0.0
+        self.pages = 0
+        self._since = 0.0
+
+    def wait_starts(self) -> None:
+        self._since = time.perf_counter()
+
+    def wait_ends(self) -> None:
+        if self.pages:  # the wait for the first page is the run starting, not a hand-off
+            self.waited += time.perf_counter() - self._since
+        self.pages += 1
+
+    def report(self) -> None:
+        wall = time.perf_counter() - self.started
+        print(f"extract worker {os.getpid()}: {self.pages} pages, waited "
+              f"{self.waited:.2f} s for pages of {wall:.2f} s, cpu "
+              f"{time.process_time() - self.cpu:.2f} s", file=sys.stderr, flush=True)
 
 
 def _warm_up(extract: Callable[..., Article]) -> None:
@@ -124,6 +158,34 @@ def _warm_up(extract: Callable[..., Article]) -> None:
 
 #: Bytes the reader of a worker's answers buffers before it stops reading the socket.
 _READ_LIMIT = 1 << 20
+#: Pages handed to a worker at once: the one it parses and the next ones, waiting in its
+#: socket, so it starts on the next page the moment it answers instead of waiting for
+#: the service's event loop to read the answer and write another page (on a busy loop
+#: that hand-off took longer than the parse: workers waited for pages 35 to 60% of a run
+#: while the service had pages queued for them).
+DEPTH = 2
+#: Kernel send buffer asked for the pages on their way to a worker (the kernel caps it
+#: at net.core.wmem_max): room for the pages queued at a worker, so a worker reading
+#: its next page needs no further write from the event loop.
+_SEND_BUFFER = 1 << 20
+
+
+class _Lost(Exception):
+    """The worker holding a page went away: ``why`` says whether its page failed
+    (``timeout``, ``crashed``) or was only queued behind it (``requeue``)."""
+
+    def __init__(self, why: str, cause: str = "") -> None:
+        super().__init__(why)
+        self.why = why
+        self.cause = cause
+
+
+@dataclass(slots=True)
+class _Owed:
+    """An answer a worker owes: the caller's future and when its page was sent."""
+
+    reply: asyncio.Future[tuple[Any, ...]]
+    sent_at: float
 
 
 @dataclass(slots=True)
@@ -132,16 +194,77 @@ class _Worker:
     sock: socket.socket
     reader: asyncio.StreamReader | None = None
     writer: asyncio.StreamWriter | None = None
+    #: Answers owed, in the order their pages were sent (the worker answers in order).
+    owed: collections.deque[_Owed] = field(default_factory=collections.deque)
+    answers: asyncio.Task[None] | None = None
+    lost: bool = False
+    _owing: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def attach(self) -> None:
         """Streams over the socket pair, on the running loop."""
+        with contextlib.suppress(OSError):
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _SEND_BUFFER)
         self.reader, self.writer = await asyncio.open_connection(sock=self.sock,
                                                                  limit=_READ_LIMIT)
 
-    async def round_trip(self, job: object) -> tuple[Any, ...]:
-        assert self.reader is not None and self.writer is not None, "attach first"
+    def submit(self, job: object) -> asyncio.Future[tuple[Any, ...]]:
+        """Send a page; the future gets the worker's answer (or ``_Lost``)."""
+        assert self.writer is not None, "attach first"
+        loop = asyncio.get_running_loop()
+        # One synchronous write per frame: frames never interleave, and what the socket
+        # does not take at once the transport sends as it can (at most DEPTH pages).
         self.writer.write(_frame(job))
-        await self.writer.drain()
+        owed = _Owed(loop.create_future(), loop.time())
+        self.owed.append(owed)
+        self._owing.set()
+        return owed.reply
+
+    async def read_answers(self, timeout_s: float, answered: Callable[[_Worker], None],
+                           lost: Callable[[_Worker], None]) -> None:
+        """Hand each answer to its page's caller, in order. A page not answered within
+        ``timeout_s`` of the worker starting on it (its sending or the previous answer,
+        whichever came later) fails with ``timeout``, a worker gone with ``crashed``;
+        either way the pages queued behind it are handed back (``requeue``) and
+        ``lost`` replaces the worker."""
+        loop = asyncio.get_running_loop()
+        previous = 0.0
+        why, cause = "crashed", ""
+        try:
+            while True:
+                while not self.owed:
+                    self._owing.clear()
+                    await self._owing.wait()
+                head = self.owed[0]
+                started = max(head.sent_at, previous)
+                try:
+                    async with asyncio.timeout_at(started + timeout_s):
+                        reply = await self._read_one()
+                except TimeoutError:
+                    why = "timeout"
+                    return
+                except (EOFError, OSError) as exc:  # EOF: asyncio.IncompleteReadError
+                    cause = type(exc).__name__
+                    return
+                previous = loop.time()
+                self.owed.popleft()
+                if not head.reply.done():  # a cancelled caller's answer is dropped
+                    head.reply.set_result(reply)
+                answered(self)
+        finally:
+            self._fail_owed(why, cause)
+            lost(self)
+
+    def _fail_owed(self, why: str, cause: str) -> None:
+        self.lost = True
+        first = True
+        while self.owed:
+            owed = self.owed.popleft()
+            if not owed.reply.done():
+                owed.reply.set_exception(_Lost(why if first else "requeue", cause))
+            first = False
+
+    async def _read_one(self) -> tuple[Any, ...]:
+        assert self.reader is not None, "attach first"
         (size,) = struct.unpack("!i", await self.reader.readexactly(4))
         if size == -1:
             (size,) = struct.unpack("!Q", await self.reader.readexactly(8))
@@ -203,7 +326,8 @@ def _exited(process: subprocess.Popen[bytes], wait_s: float) -> bool:
 
 
 class _Workers:
-    """Idle workers, handed to urgent waiters first, then in order of arrival."""
+    """Free places at workers (a worker is in here once per page it can take more),
+    handed to urgent waiters first, then in order of arrival."""
 
     def __init__(self) -> None:
         self._idle: collections.deque[_Worker] = collections.deque()
@@ -212,7 +336,7 @@ class _Workers:
 
     async def get(self, urgent: bool) -> _Worker:
         if self._idle and not any(self._waiting):
-            return self._idle.popleft()
+            return self._least_busy()
         waiter: asyncio.Future[_Worker] = asyncio.get_running_loop().create_future()
         self._waiting[0 if urgent else 1].append(waiter)
         self._hand_out()
@@ -223,26 +347,44 @@ class _Workers:
                 self.put(waiter.result())  # handed over just as we were cancelled
             raise
 
+    def idle(self) -> int:
+        return len(self._idle)
+
     def put(self, worker: _Worker) -> None:
         self._idle.append(worker)
         self._hand_out()
+
+    def discard(self, worker: _Worker) -> None:
+        """A lost worker's free places go."""
+        self._idle = collections.deque(w for w in self._idle if w is not worker)
 
     def _hand_out(self) -> None:
         for queue in self._waiting:
             while queue and self._idle:
                 waiter = queue.popleft()
                 if not waiter.done():
-                    waiter.set_result(self._idle.popleft())
+                    waiter.set_result(self._least_busy())
+
+    def _least_busy(self) -> _Worker:
+        """A free place at the worker with the fewest pages (an idle one before one
+        that would queue the page behind another), the earliest freed among equals."""
+        idle = self._idle
+        best = min(range(len(idle)), key=lambda i: len(getattr(idle[i], "owed", ())))
+        worker = idle[best]
+        del idle[best]
+        return worker
 
 
 class ExtractPool:
     """``await pool.extract(page, url, portal)`` in one of ``size`` worker processes;
     use as ``async with ExtractPool(n, timeout_s) as pool``."""
 
-    def __init__(self, size: int, timeout_s: float, limits: HtmlLimits = DEFAULT_LIMITS) -> None:
+    def __init__(self, size: int, timeout_s: float, limits: HtmlLimits = DEFAULT_LIMITS,
+                 depth: int = DEPTH) -> None:
         if size < 1:
             raise ValueError("an extract pool needs at least one worker")
         self.size = size
+        self.depth = max(1, depth)
         self.timeout_s = timeout_s
         self.limits = limits
         # Starting and stopping workers blocks (imports, waits): threads of our own for
@@ -252,18 +394,36 @@ class ExtractPool:
         self._all: list[_Worker] = []
         self._starting: set[asyncio.Task[None]] = set()
 
+    @property
+    def capacity(self) -> int:
+        """Pages in the pool at once: parsed or queued at a worker."""
+        return self.size * self.depth
+
+    def busy(self) -> int:
+        """Workers holding a page now (started ones; a replacement still starting is
+        neither busy nor idle)."""
+        return sum(1 for w in self._all if w.owed)
+
     async def __aenter__(self) -> ExtractPool:
         loop = asyncio.get_running_loop()
         started = await asyncio.gather(
             *(loop.run_in_executor(self._threads, _spawn) for _ in range(self.size)))
         for worker in started:
-            await worker.attach()
-            self._all.append(worker)
-            self._idle.put(worker)
+            await self._join(worker)
+        # Interleaved, so the first pages go to different workers.
+        for _ in range(self.depth):
+            for worker in self._all:
+                self._idle.put(worker)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+    async def _join(self, worker: _Worker) -> None:
+        await worker.attach()
+        worker.answers = asyncio.create_task(
+            worker.read_answers(self.timeout_s, self._idle.put, self._lost))
+        self._all.append(worker)
 
     async def close(self) -> None:
         for task in list(self._starting):
@@ -277,6 +437,7 @@ class ExtractPool:
         """Ask the worker to exit; kill it when it does not within ``_EXIT_WAIT_S``."""
         loop = asyncio.get_running_loop()
         exited = False
+        worker.lost = True  # its reader ending is the pool closing, not a loss
         if worker.writer is not None and not worker.writer.is_closing():
             with contextlib.suppress(OSError, RuntimeError):
                 worker.writer.write(_frame(None))
@@ -284,6 +445,9 @@ class ExtractPool:
                                                 _EXIT_WAIT_S)
         if not exited:
             await loop.run_in_executor(self._threads, _kill, worker.process)
+        if worker.answers is not None:
+            worker.answers.cancel()
+            await asyncio.gather(worker.answers, return_exceptions=True)
         worker.close()
 
     async def extract(
@@ -293,25 +457,28 @@ class ExtractPool:
         ``extract_crashed`` included). ``page`` as bytes must be valid UTF-8 (as
         ``FetchResult.body`` is): the worker parses them without decoding. An
         ``urgent`` page (a further page of an article already under way) gets the next
-        free worker before pages that start new articles."""
-        worker = await self._idle.get(urgent)
-        try:
-            async with asyncio.timeout(self.timeout_s):
-                reply = await worker.round_trip((page, url, portal, self.limits))
-        except TimeoutError:
-            await self._replace(worker)
-            raise BadInputError(f"no result within {self.timeout_s:g} s: the parse was stopped",
-                                reason="parse_timeout", url=url) from None
-        except (EOFError, OSError) as exc:  # EOF: asyncio.IncompleteReadError
-            await self._replace(worker)
-            raise BadInputError(f"extraction worker died: {type(exc).__name__}",
-                                reason="extract_crashed", url=url) from exc
-        except BaseException:
-            # Cancelled while the worker still holds the page: its answer would be read
-            # as the next page's, so the worker goes.
-            await asyncio.shield(self._replace(worker))
-            raise
-        self._idle.put(worker)
+        free place at a worker before pages that start new articles."""
+        job = (page, url, portal, self.limits)
+        while True:
+            worker = await self._idle.get(urgent)
+            if worker.lost:
+                continue  # a place freed just before its worker went
+            try:
+                # A cancelled caller leaves the page with the worker: its answer, in
+                # order, is dropped, and the place comes back with it.
+                reply = await worker.submit(job)
+            except _Lost as lost:
+                if lost.why == "requeue":
+                    continue  # queued behind a page that failed: another worker takes it
+                # The worker is killed already; reaped before we say so.
+                await asyncio.get_running_loop().run_in_executor(None, worker.process.wait)
+                if lost.why == "timeout":
+                    raise BadInputError(f"no result within {self.timeout_s:g} s: the parse "
+                                        "was stopped", reason="parse_timeout",
+                                        url=url) from None
+                raise BadInputError(f"extraction worker died: {lost.cause or 'EOF'}",
+                                    reason="extract_crashed", url=url) from None
+            break
         metrics.child(metrics.STAGE_CPU, "extract").inc(reply[-1])
         if reply[0] == "ok":
             article: Article = reply[1]
@@ -319,21 +486,25 @@ class ExtractPool:
         _, name, reason, detail, _cpu = reply
         raise _ERRORS.get(str(name), ExtractError)(str(detail), reason=str(reason), url=url)
 
-    async def _replace(self, worker: _Worker) -> None:
-        """Kill ``worker``; a fresh one joins the idle workers once it has started."""
-        loop = asyncio.get_running_loop()
+    def _lost(self, worker: _Worker) -> None:
+        """A worker's answers ended (a parse over the limit, a crash, or the pool
+        closing): unless closing, kill it and start a fresh one in its place."""
+        self._idle.discard(worker)
+        if worker not in self._all:
+            return  # the pool is closing
+        self._all.remove(worker)
+        with contextlib.suppress(OSError):
+            worker.process.kill()  # now: a stuck parse must not go on using a core
         log.warning("replacing an extraction worker", extra={"pid": worker.process.pid})
         metrics.EXTRACT_WORKER_RESTARTS.inc()
-        with contextlib.suppress(ValueError):
-            self._all.remove(worker)
-        await loop.run_in_executor(None, _kill, worker.process)
-        worker.close()
-        task = asyncio.create_task(self._respawn())
+        task = asyncio.create_task(self._respawn(worker))
         self._starting.add(task)
         task.add_done_callback(self._starting.discard)
 
-    async def _respawn(self) -> None:
+    async def _respawn(self, old: _Worker) -> None:
         loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, _kill, old.process)
+        old.close()
         delay = 0.5
         while True:
             try:
@@ -344,13 +515,13 @@ class ExtractPool:
                 delay = min(30.0, delay * 2)
                 continue
             try:
-                await fresh.attach()
+                await self._join(fresh)
             except OSError:
                 log.exception("an extraction worker could not be joined; trying again")
                 await loop.run_in_executor(None, _kill, fresh.process)
                 fresh.close()
                 await asyncio.sleep(delay)
                 continue
-            self._all.append(fresh)
-            self._idle.put(fresh)
+            for _ in range(self.depth):
+                self._idle.put(fresh)
             return

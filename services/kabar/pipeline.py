@@ -34,7 +34,7 @@ from typing import Protocol, TypeVar
 
 import orjson
 
-from kabar import metrics
+from kabar import metrics, stagewatch
 from kabar.assembly import Assembly
 from kabar.claims import UrlClaims
 from kabar.dedup.eventtime import parse_time
@@ -175,6 +175,8 @@ class Pipeline:
         #: Multi-page articles waiting for their further pages (``kabar.assembly``).
         self.assembly = Assembly(p.max_assembling, p.pages_in_flight or settings.fetch.workers,
                                  p.pages_timeout_s)
+        #: What the stage workers are waiting on now (``kabar.stagewatch``).
+        self.occupancy = stagewatch.Occupancy()
 
     # --- lifecycle ---------------------------------------------------------
     def request_stop(self) -> None:
@@ -190,13 +192,14 @@ class Pipeline:
         self.running = True
         metrics.PIPELINE_RUNNING.set(1)
         try:
-            await self._resume(pending)
-            if once:
-                await self._feed(await self.parts.sources.poll_once())
-                await self._drain(None)
-            else:
-                await self._run_sources()
-                await self._drain(self.settings.pipeline.drain_timeout_s)
+            async with stagewatch.watching(*self._probes(), self.occupancy):
+                await self._resume(pending)
+                if once:
+                    await self._feed(await self.parts.sources.poll_once())
+                    await self._drain(None)
+                else:
+                    await self._run_sources()
+                    await self._drain(self.settings.pipeline.drain_timeout_s)
         finally:
             self.running = False
             metrics.PIPELINE_RUNNING.set(0)
@@ -205,6 +208,22 @@ class Pipeline:
             if not self.journal_outlives_run:
                 self.close_journal()
         return self.counts
+
+    def _probes(self) -> tuple[dict[str, stagewatch.Probe], dict[str, int]]:
+        """Queue depths and pool use for ``kabar.stagewatch``, with their bounds."""
+        probes: dict[str, stagewatch.Probe] = {
+            "q_fetch": lambda: self.fetch_q.qsize(),
+            "q_extract": lambda: self.extract_q.qsize(),
+            "q_publish": lambda: self.publish_q.qsize(),
+            "assembling": lambda: len(self.assembly),
+        }
+        bounds = {"q_extract": self.extract_q.maxsize, "q_publish": self.publish_q.maxsize}
+        pool = self.parts.extract_pool
+        busy = getattr(pool, "busy", None)
+        if pool is not None and callable(busy):
+            probes["pool_busy"] = busy
+            bounds["pool_busy"] = pool.size
+        return probes, bounds
 
     #: The journal stays open after ``run`` (its owner settles entries later, then
     #: calls ``close_journal``).
@@ -217,10 +236,12 @@ class Pipeline:
     def _start_workers(self) -> list[asyncio.Task[None]]:
         fetchers = self.settings.fetch.workers
         extractors = self.settings.pipeline.extract_workers
-        if self.parts.extract_pool is not None:
-            # Enough stage workers to keep every extraction process busy while others
-            # wait for their article's pages, dedup or the publish queue.
-            extractors = max(extractors, 2 * self.parts.extract_pool.size)
+        pool = self.parts.extract_pool
+        if pool is not None:
+            # Enough stage workers to keep every place at the extraction processes
+            # filled while others wait for their article's pages, dedup or the
+            # publish queue.
+            extractors = max(extractors, getattr(pool, "capacity", pool.size) + pool.size)
         tasks = [asyncio.create_task(self._loop(self.fetch_q, self._fetch_one, "fetch"))
                  for _ in range(max(1, fetchers) + self.fetch_q.parked_total)]
         tasks += [asyncio.create_task(self._loop(self.extract_q, self._extract_one, "extract"))
@@ -377,9 +398,17 @@ class Pipeline:
         """Queue held records for the broker once the journal holding them is durable."""
         if not sends:
             return
-        await self._journal_durable()
-        for send in sends:
-            await self.publish_q.put(send)
+        self.occupancy.enter("journal_sync")
+        try:
+            await self._journal_durable()
+        finally:
+            self.occupancy.leave("journal_sync")
+        self.occupancy.enter("put_publish_q")
+        try:
+            for send in sends:
+                await self.publish_q.put(send)
+        finally:
+            self.occupancy.leave("put_publish_q")
         metrics.child(metrics.QUEUE_DEPTH, "publish").set(self.publish_q.qsize())
 
     async def _journal_durable(self) -> None:
@@ -415,11 +444,13 @@ class Pipeline:
     async def _fetch_one(self, request: FetchRequest) -> None:
         ticket = self._take_ticket(request)
         mark: str | None = canonicalize(request.url)
+        self.occupancy.enter("fetching")
         try:
             result: FetchResult | FetchError = await self.parts.fetcher.fetch(request)
         except FetchError as exc:
             result = exc
         finally:
+            self.occupancy.leave("fetching")
             self.fetch_q.release(request)  # the host slot ``get`` took: free it before waiting
         if isinstance(result, FetchError):
             if self._retry_later(request, result, ticket):
@@ -432,7 +463,11 @@ class Pipeline:
             return
         self.counts["fetched"] += 1
         metrics.child(metrics.STAGE_ITEMS, "fetch", "ok").inc()
-        await self.extract_q.put(_Fetched(result, ticket))
+        self.occupancy.enter("put_extract_q")
+        try:
+            await self.extract_q.put(_Fetched(result, ticket))
+        finally:
+            self.occupancy.leave("put_extract_q")
         metrics.child(metrics.QUEUE_DEPTH, "extract").set(self.extract_q.qsize())
 
     def _retry_later(self, request: FetchRequest, exc: FetchError, ticket: int | None) -> bool:
@@ -467,7 +502,11 @@ class Pipeline:
         urls = list(article.next_pages)[: max(0, self.settings.fetch.max_pages - 1)]
         if urls:
             # Further pages come in beside this stage, which goes on with the next page.
-            await self.assembly.spawn(self._assemble(article, result, urls, ticket, mark))
+            self.occupancy.enter("spawn_assembly")
+            try:
+                await self.assembly.spawn(self._assemble(article, result, urls, ticket, mark))
+            finally:
+                self.occupancy.leave("spawn_assembly")
             return
         await self._finish(dataclasses.replace(article, next_pages=()), result, 1, ticket, mark)
 
@@ -483,11 +522,15 @@ class Pipeline:
         self, result: FetchResult, portal: str, *, urgent: bool = False
     ) -> Article:
         url = result.final_url
-        if self.parts.extract_pool is not None:
-            # UTF-8 bytes cross to the worker as they are and are parsed as they are.
-            page = result.body or result.html
-            return await self.parts.extract_pool.extract(page, url, portal, urgent=urgent)
-        return await asyncio.to_thread(self.parts.extract, result.html, url, portal)
+        self.occupancy.enter("extracting")
+        try:
+            if self.parts.extract_pool is not None:
+                # UTF-8 bytes cross to the worker as they are and are parsed as they are.
+                page = result.body or result.html
+                return await self.parts.extract_pool.extract(page, url, portal, urgent=urgent)
+            return await asyncio.to_thread(self.parts.extract, result.html, url, portal)
+        finally:
+            self.occupancy.leave("extracting")
 
     async def _assemble(
         self, first: Article, result: FetchResult, urls: list[str], ticket: int | None, mark: str
@@ -499,9 +542,11 @@ class Pipeline:
         async def page(url: str) -> Article:
             request = FetchRequest(url=url, portal=portal, source="pagination")
             # Urgent: an article already under way is finished before new ones start.
+            self.occupancy.enter("fetching_page")
             try:
                 fetched = await self.parts.fetcher.fetch(request)
             finally:
+                self.occupancy.leave("fetching_page")
                 urgent.fetched(url)
             return await self._extract_page(fetched, portal, urgent=True)
 
@@ -557,8 +602,12 @@ class Pipeline:
     async def _dedup_and_queue(
         self, article: Article, result: FetchResult, pages: int, ticket: int | None, mark: str
     ) -> None:
-        async with self._dedup_gate:  # verdicts in one order; none while committing
-            held = await self._dedup_and_hold(article, result, pages, ticket, mark)
+        self.occupancy.enter("dedup")
+        try:
+            async with self._dedup_gate:  # verdicts in one order; none while committing
+                held = await self._dedup_and_hold(article, result, pages, ticket, mark)
+        finally:
+            self.occupancy.leave("dedup")
         # The journal's fsync is waited for outside the gate: articles deduplicated
         # meanwhile share it (group commit) instead of queueing behind one fsync each
         # (a few ms on a disk: the gate held that long capped the one-process run).
@@ -694,9 +743,11 @@ class Pipeline:
         attempt = 0
         while True:
             attempt += 1
+            self.occupancy.enter("awaiting_ack")
             try:
                 await self.parts.sender.send(record)
             except PublishError as exc:
+                self.occupancy.leave("awaiting_ack")
                 if exc.reason == "message_too_large":
                     # Sending it again can never work: a dead letter says so, once.
                     await self._refused(record, exc, item.entry.mark)
@@ -709,6 +760,7 @@ class Pipeline:
                 delay = min(settings.publish_backoff_max_s, 0.2 * 2 ** min(attempt, 16))
                 await asyncio.sleep(random.uniform(delay / 2, delay))
             else:
+                self.occupancy.leave("awaiting_ack")
                 self.outage.recovered()
                 self._acked(item)
                 return

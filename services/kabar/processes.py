@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from kabar import metrics
+from kabar import metrics, stagewatch
 from kabar.broker import _die_with_parent
 from kabar.claims import LocalClaims
 from kabar.errors import ConfigError, KabarError
@@ -171,6 +171,8 @@ class CrawlProcesses:
 
     def _environment(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KABAR_")}
+        if stagewatch.enabled():  # a debugging aid: the children sample their stages too
+            env[stagewatch.ENV] = os.environ[stagewatch.ENV]
         # The settings file holds the effective config; the secret it masks comes here.
         b = self.settings.broker
         if b.sasl_password:

@@ -31,6 +31,7 @@ from typing import Any, cast
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from kabar import stagewatch
 from kabar.dedup.deduper import Deduper
 from kabar.dedup.eventtime import parse_time
 from kabar.discovery.revisits import stamp_key
@@ -235,7 +236,8 @@ class StoriesStage(Pipeline):
         snapshots = asyncio.create_task(self._snapshot_loop(deduper))
         self.running = True
         try:
-            await self._consume(deduper)
+            async with stagewatch.watching(*self._probes(), self.occupancy):
+                await self._consume(deduper)
         finally:
             self.running = False
             snapshots.cancel()

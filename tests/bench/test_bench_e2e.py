@@ -75,7 +75,39 @@ def test_main_runs_the_whole_path_and_prints_the_figures(
     assert "cpu: this process" in out and "2 crawl processes" in out
     assert "paced run, processes=2" in out and "paced run, processes=1" in out
     assert "fetch-to-ack p50" in out and "extract" in out
+    assert out.count("beside it: site server, broker and this bench's consumer") == 2
     assert "targets: all met" in out
+
+
+def test_the_cpu_beside_the_run_counts_this_process_and_its_live_children() -> None:
+    import subprocess
+    import sys
+
+    before = e2e.bystander_cpu()
+    assert before is not None
+    # A child that burns a fixed amount of work, then waits (alive) for its stdin.
+    code = "import sys; sum(range(30_000_000)); print('done', flush=True); sys.stdin.read()"
+    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "done\n"
+        after = e2e.bystander_cpu()
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait()
+    assert after is not None and after - before > 0.1  # the child's work is in it
+
+
+def test_span_cores_count_only_the_samples_from_the_first_fetch_to_the_last_send() -> None:
+    seen = [e2e.Seen(fetched_at=10.0, sent_at=11.0, read_at=11.0, pages=1),
+            e2e.Seen(fetched_at=12.0, sent_at=14.0, read_at=14.0, pages=1)]
+    # (time, CPU of the run, CPU beside it): start-up at 2 cores before 10 s is left out.
+    samples = ((5.0, 0.0, 0.0), (10.0, 10.0, 1.0), (12.0, 13.0, 1.5), (14.0, 16.0, 2.0),
+               (16.0, 16.5, 2.1))
+    run = e2e.RunResult(seen, e2e.Counter(), 11.0, 16.5, 0, "", cpu_samples=samples)
+    assert run.span_cores() == (1.5, 0.25)
+    assert e2e.RunResult([], e2e.Counter(), 1.0, 1.0, 0, "").span_cores() is None
 
 
 def test_a_missed_target_fails_the_bench() -> None:

@@ -171,6 +171,19 @@ async def test_free_workers_go_to_urgent_pages_first_then_in_order() -> None:
     assert await workers.get(False) is c  # a cancelled waiter takes nothing
 
 
+async def test_a_page_goes_to_an_idle_worker_before_one_still_parsing() -> None:
+    from types import SimpleNamespace
+
+    from kabar.extract_pool import _Workers
+
+    workers = _Workers()
+    parsing, idle = SimpleNamespace(owed=["a page"]), SimpleNamespace(owed=[])
+    for worker in (parsing, idle, parsing):  # the parsing one's free place came first
+        workers.put(worker)  # type: ignore[arg-type]
+    assert await workers.get(False) is idle
+    assert await workers.get(False) is parsing
+
+
 async def test_a_page_and_an_article_larger_than_the_read_buffer_cross_whole() -> None:
     # ~2.5 MB each way: more than one read of the answer stream, and more than the
     # socket pair's buffer.
@@ -183,3 +196,35 @@ async def test_a_page_and_an_article_larger_than_the_read_buffer_cross_whole() -
         assert len(article.paragraphs) == len(paragraphs)
         assert article.paragraphs[-1] == paragraphs[-1]
         assert (await pool.extract(article_html(5), URL, "warta")).title == "Banjir surut 5"
+
+
+async def test_a_worker_holds_its_next_page_while_it_parses_and_answers_in_order() -> None:
+    async with ExtractPool(1, timeout_s=60, depth=2) as pool:
+        pages = [asyncio.create_task(pool.extract(article_html(n), URL, "warta"))
+                 for n in (6, 7, 8)]
+        await asyncio.sleep(0)
+        # Two pages wait at the worker (one parsed, one in its socket); the third waits
+        # here for a free place.
+        assert len(pool._all[0].owed) == 2 and pool.busy() == 1
+        assert [a.title for a in await asyncio.gather(*pages)] == [
+            "Banjir surut 6", "Banjir surut 7", "Banjir surut 8"]
+
+
+async def test_a_page_queued_behind_a_stuck_one_is_extracted_by_the_fresh_worker() -> None:
+    async with ExtractPool(1, timeout_s=0.3, limits=UNGUARDED, depth=2) as pool:
+        stuck = asyncio.create_task(pool.extract(nested_html(150_000), URL, "warta"))
+        queued = asyncio.create_task(pool.extract(article_html(9), URL, "warta"))
+        with pytest.raises(BadInputError) as caught:
+            await stuck
+        assert caught.value.reason == "parse_timeout"
+        assert (await queued).title == "Banjir surut 9"  # not failed with the stuck page
+
+
+async def test_a_cancelled_callers_answer_is_dropped_not_given_to_the_next_page() -> None:
+    async with ExtractPool(1, timeout_s=60, depth=2) as pool:
+        worker = pool._all[0]
+        cancelled = asyncio.create_task(pool.extract(article_html(10), URL, "warta"))
+        await asyncio.sleep(0)
+        cancelled.cancel()
+        assert (await pool.extract(article_html(11), URL, "warta")).title == "Banjir surut 11"
+        assert pool._all == [worker]  # the worker stays: its stream is still in step

@@ -34,6 +34,7 @@ import os
 import resource
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -76,6 +77,26 @@ class RunResult:
     summary: str
     #: How the CPU split between the run's own process and its crawl processes.
     split: str = ""
+    #: CPU of what shared the machine with the run meanwhile: the site server, the
+    #: broker and this process's consumer (None: not measurable here).
+    beside_cpu_s: float | None = None
+    #: (epoch seconds, CPU seconds of the run's processes, of what is beside it) sampled
+    #: while it ran, for the cores busy in the steady span alone.
+    cpu_samples: tuple[tuple[float, float, float], ...] = ()
+
+    def span_cores(self) -> tuple[float, float] | None:
+        """Cores kept busy from the first fetch to the last send (start-up and the
+        drain left out): by the run's processes, and by what is beside it."""
+        if not self.seen:
+            return None
+        start = min(s.fetched_at for s in self.seen)
+        end = max(s.sent_at for s in self.seen)
+        inside = [x for x in self.cpu_samples if start <= x[0] <= end]
+        if len(inside) < 2 or inside[-1][0] <= inside[0][0]:
+            return None
+        first, last = inside[0], inside[-1]
+        seconds = last[0] - first[0]
+        return (last[1] - first[1]) / seconds, (last[2] - first[2]) / seconds
 
     @property
     def pages(self) -> int:
@@ -255,6 +276,7 @@ async def run_kabar(config: Path, bootstrap: str, topics: dict[str, str], want: 
     done = asyncio.Event()
     consumer = asyncio.create_task(_consume(bootstrap, topics, want, seen, errors, done))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    beside = bystander_cpu()
     started = time.perf_counter()
     child = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -268,16 +290,88 @@ async def run_kabar(config: Path, bootstrap: str, topics: dict[str, str], want: 
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "KABAR_PIPELINE__PROGRESS_INTERVAL_S": "0"},
     )
+    samples: list[tuple[float, float, float]] = []
+    stop = threading.Event()
+    sampler = threading.Thread(target=_sample_cpu, args=(child.pid, samples, stop), daemon=True)
+    sampler.start()
     _, stderr = await child.communicate()
     wall = time.perf_counter() - started
+    stop.set()
+    sampler.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    beside_after = bystander_cpu()
     done.set()
     await consumer
     if child.returncode:
         print(stderr.decode("utf-8", "replace")[-2000:], file=sys.stderr)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return RunResult(seen, errors, wall, cpu, child.returncode or 0, _summary(stderr),
-                     _line(stderr, "cpu: this process"))
+                     _line(stderr, "cpu: this process"),
+                     None if beside is None or beside_after is None else beside_after - beside,
+                     tuple(samples))
+
+
+#: How often the CPU of the run's processes is sampled (``RunResult.span_cores``).
+CPU_SAMPLE_S = 0.2
+
+
+def _sample_cpu(root: int, out: list[tuple[float, float, float]],
+                stop: threading.Event) -> None:
+    """Until ``stop``: the CPU of ``root`` with its descendants, and of what is beside it
+    (``bystander_cpu`` less ``root``), every ``CPU_SAMPLE_S``. Nothing where /proc
+    cannot tell."""
+    while not stop.wait(CPU_SAMPLE_S):
+        table = _process_table()
+        if table is None:
+            return
+        tree = {root}
+        grown = True
+        while grown:  # the run's children, theirs, and so on
+            grown = False
+            for pid, (parent, _) in table.items():
+                if parent in tree and pid not in tree:
+                    tree.add(pid)
+                    grown = True
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        me = os.getpid()
+        run = sum(cpu for pid, (_, cpu) in table.items() if pid in tree)
+        beside = own.ru_utime + own.ru_stime + sum(
+            cpu for pid, (parent, cpu) in table.items() if parent == me and pid != root)
+        out.append((time.time(), run, beside))
+
+
+def _process_table() -> dict[int, tuple[int, float]] | None:
+    """Every process's parent and CPU seconds so far (None where /proc cannot tell)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return None
+    table: dict[int, tuple[int, float]] = {}
+    for entry in entries:
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                stat = f.read()
+        except OSError:
+            continue  # gone meanwhile
+        # After the command's closing parenthesis: state, ppid, ...; utime and stime are
+        # the 14th and 15th fields of the whole line.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        table[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    return table
+
+
+def bystander_cpu() -> float | None:
+    """CPU seconds so far of this process (the consumer) and of its live children (the
+    site server, the embedded broker; not a finished ``kabar run``, already reaped):
+    what shares the cores with the run. None where /proc cannot tell."""
+    table = _process_table()
+    if table is None:
+        return None
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    me = os.getpid()
+    return own.ru_utime + own.ru_stime + sum(
+        cpu for parent, cpu in table.values() if parent == me)
 
 
 def _summary(stderr: bytes) -> str:
@@ -568,6 +662,17 @@ def _report_run(name: str, run: RunResult, bare: float, spec: SiteSpec) -> tuple
         f"  CPU: {run.cpu_s:.1f} s = {per_article:.1f} ms per article "
         f"(start-up included, all its processes), {cores:.2f} cores busy on average"
     )
+    if run.beside_cpu_s is not None and run.wall_s:
+        beside = run.beside_cpu_s
+        print(f"  beside it: site server, broker and this bench's consumer {beside:.1f} s CPU "
+              f"= {beside / max(1, len(run.seen)) * 1000:.1f} ms per article; all together "
+              f"{(run.cpu_s + beside) / run.wall_s:.2f} of {os.cpu_count()} cores busy "
+              f"(the rest: idle, or taken by other work on the machine)")
+    span = run.span_cores()
+    if span is not None:
+        print(f"  in the steady span alone (first fetch → last send, start-up and drain left "
+              f"out): Kabar {span[0]:.2f} cores, beside it {span[1]:.2f}, together "
+              f"{sum(span):.2f} of {os.cpu_count()}")
     return ratio, articles_s
 
 
