@@ -311,6 +311,8 @@ CREDIT_MAX_CHARS = 3000
 #: Breaks between credit pieces; a comma is kept as a piece of its own (a joiner).
 _CREDIT_BREAK = re.compile(r"\s*[|•·;]\s*|\s*(,)\s*")
 _BREAK_MARKS = ("|", "•", "·", ";", ",")
+#: Whether a line holds one of ``_BREAK_MARKS`` (one search, not five scans of the line).
+_BREAK_SEARCH = re.compile("[" + "".join(_BREAK_MARKS) + "]").search
 #: What a line holding a credit label starts with (lowercase); ``_label_of`` reads no
 #: line that does not (its regex matches almost any line whole).
 _LABEL_STARTS = tuple(sorted(WRITER_LABELS | EDITOR_LABELS))
@@ -339,6 +341,8 @@ def _credits(pieces: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         line = piece.lstrip(":").strip()  # "Penulis" / ": A": the colon on the name's line
         if not line or line == _BREAK_PIECE:
             continue
+        if target is None and not _opens_label(line):
+            continue  # most pieces of a long stretch: no label, and no label's names
         labelled = _label_of(line)
         if labelled is not None:
             label, line = labelled
@@ -413,7 +417,7 @@ def _credit_pieces(text: str) -> list[str]:
     for line in text.splitlines():
         if line.isspace() or not line:
             continue  # most lines of text cut at tags are blank: spare them the regex
-        if not any(mark in line for mark in _BREAK_MARKS):
+        if _BREAK_SEARCH(line) is None:
             out.append(line.strip())  # the regex would return the line whole
             continue
         if "\0" in line:  # a NUL of its own: the regex keeps it inside a piece
@@ -441,6 +445,11 @@ def _breaks_cut(line: str) -> list[str]:
         if mark in line:
             line = line.replace(mark, _BROKEN)
     return line.replace(",", "\0,\0").split("\0")
+
+
+def _opens_label(line: str) -> bool:
+    """Whether a stripped line may open with a credit label (``_label_of``'s first test)."""
+    return line[:_LABEL_START_CHARS].lower().startswith(_LABEL_STARTS)
 
 
 def _label_of(line: str) -> tuple[str, str] | None:
