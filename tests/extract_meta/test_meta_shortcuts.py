@@ -1,0 +1,31 @@
+"""Plain-search shortcuts of the headline region and credit readers give what the
+regexes they replace give."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from kabar.extract.bylines import printed_credits
+from kabar.extract.headline import _COMMENT, _uncommented
+
+PIECES = ("<!--", "-->", "--", "<!-", "-", ">", "a", " ", "<", "<!---->", "<!-->", "\n")
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4])
+def test_uncommented_matches_the_comment_regex(size: int) -> None:
+    for parts in itertools.product(PIECES, repeat=size):
+        text = "".join(parts)
+        assert _uncommented(text) == _COMMENT.sub(" ", text), repr(text)
+
+
+def test_uncommented_keeps_text_and_drops_each_comment() -> None:
+    markup = "<p>Oleh <!-- x -->Budi</p><!-- open <!-- nested -->tail<!-- left open"
+    assert _uncommented(markup) == "<p>Oleh  Budi</p> tail<!-- left open"
+
+
+def test_credits_after_a_long_story_stretch() -> None:
+    story = "\n".join(f"Paragraf {i}, kata pertama, kata kedua; kata ketiga." for i in range(40))
+    text = f"Penulis: Budi Santoso\n{story}\nEditor: Sari Dewi\n"
+    assert printed_credits(text) == (("Budi Santoso",), ("Sari Dewi",))
