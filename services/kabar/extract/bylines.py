@@ -19,17 +19,6 @@ from typing import Any
 MAX_NAME_CHARS = 60
 MAX_NAME_WORDS = 6
 
-NOISE = frozenset(
-    {
-        "admin", "administrator", "redaksi", "tim redaksi", "redaksi online", "editor",
-        "reporter", "penulis", "pewarta", "kontributor", "jurnalis", "wartawan", "staff",
-        "staf", "newsroom", "desk", "web", "webmaster", "unknown", "anonymous", "anonim",
-        "guest", "tamu", "humas", "rilis", "press release", "siaran pers", "dan", "and",
-        "senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu", "ahad", "monday",
-        "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "foto", "video",
-    }
-)  # fmt: skip
-
 
 @lru_cache(maxsize=1)
 def _vocabulary() -> dict[str, Any]:
@@ -37,9 +26,16 @@ def _vocabulary() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
+def _words(key: str) -> frozenset[str]:
+    """One lowercase word list of ``bylines.toml``."""
+    return frozenset(str(word).lower() for word in _vocabulary()[key])
+
+
 #: Wire agencies (``bylines.toml``): credited beside the writer ("Luis Romero, Associated
 #: Press") they are no writer; alone they are the only credit the page gives, and stay.
-AGENCIES = frozenset(str(name).lower() for name in _vocabulary()["agencies"])
+AGENCIES = _words("agencies")
+#: Author fields that name no person (``bylines.toml``): roles, desks, day names.
+NOISE = _words("noise")
 
 
 def only_agencies(names: Iterable[str]) -> bool:
@@ -56,14 +52,9 @@ _NOISE_PREFIXES = ("redaksi ", "admin ", "pt ", "pt. ", "cv ", "cv. ")
 #: "Tim X" / "Team X" is a desk when X is the site or a newsroom word, else a person
 #: ("Tim Rowley").
 _TEAM_PREFIXES = ("tim ", "team ")
-TEAM_DESKS = frozenset(
-    {"redaksi", "redaksi online", "editor", "editorial", "newsroom", "liputan", "penulis",
-     "reporter", "wartawan", "humas", "media", "digital", "online", "web"}
-)  # fmt: skip
+TEAM_DESKS = _words("team_desks")
 #: Words naming a company, not a person ("PT Viva Media Baru", "Kompas Cyber Media").
-ORG_WORDS = frozenset(
-    {"tbk", "media", "group", "grup", "network", "corporation", "corp", "inc", "ltd", "llc"}
-)
+ORG_WORDS = _words("org_words")
 _LABEL = r"(?:penulis|reporter|pewarta|ditulis\s+oleh|oleh|writer|author|kontributor)"
 _STOP = (
     r"(?=\s*(?:$|\n|\||•|·|\beditor\b|\bredaktur\b|\bsumber\b|\bfoto\b|\bfotografer\b|\s-\s|\())"
