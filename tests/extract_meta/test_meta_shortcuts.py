@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from kabar.extract.bylines import printed_credits
+from kabar.extract.bylines import _BREAK_MARKS, _has_break, printed_credits
 from kabar.extract.headline import _COMMENT, _uncommented
 
 PIECES = ("<!--", "-->", "--", "<!-", "-", ">", "a", " ", "<", "<!---->", "<!-->", "\n")
@@ -29,3 +29,9 @@ def test_credits_after_a_long_story_stretch() -> None:
     story = "\n".join(f"Paragraf {i}, kata pertama, kata kedua; kata ketiga." for i in range(40))
     text = f"Penulis: Budi Santoso\n{story}\nEditor: Sari Dewi\n"
     assert printed_credits(text) == (("Budi Santoso",), ("Sari Dewi",))
+
+
+def test_break_test_covers_every_break_mark() -> None:
+    for mark in _BREAK_MARKS:
+        assert _has_break(f"Budi{mark} Sari")
+    assert not _has_break("Budi Santoso - Sari Dewi")
