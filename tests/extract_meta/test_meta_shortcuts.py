@@ -7,7 +7,13 @@ import itertools
 
 import pytest
 
-from kabar.extract.bylines import _BREAK_MARKS, _has_break, printed_credits
+from kabar.extract.bylines import (
+    _BREAK_MARKS,
+    _SPLIT_MARKS,
+    _has_break,
+    _has_split_mark,
+    printed_credits,
+)
 from kabar.extract.headline import _COMMENT, _uncommented
 
 PIECES = ("<!--", "-->", "--", "<!-", "-", ">", "a", " ", "<", "<!---->", "<!-->", "\n")
@@ -35,3 +41,9 @@ def test_break_test_covers_every_break_mark() -> None:
     for mark in _BREAK_MARKS:
         assert _has_break(f"Budi{mark} Sari")
     assert not _has_break("Budi Santoso - Sari Dewi")
+
+
+def test_split_mark_test_covers_every_split_mark() -> None:
+    for mark in _SPLIT_MARKS:
+        assert _has_split_mark(f"Budi{mark}Sari")
+    assert not _has_split_mark("Budi Santoso")

@@ -429,8 +429,10 @@ def _inside_media(markup: str, at: int) -> bool:
     window = markup[start:at]
     # Every match holds one of these words: an ASCII window without them spares the
     # case-blind regex, which tries each offset (other scripts' case folds stay with it).
-    if window.isascii() and not any(word in window.lower() for word in _MEDIA_WORDS):
-        return False
+    if window.isascii():
+        low = window.lower()  # once, not once per word
+        if not any(word in low for word in _MEDIA_WORDS):
+            return False
     opened = list(_MEDIA_OPEN.finditer(markup, start, at))
     if not opened:
         return False
@@ -441,5 +443,5 @@ def _inside_media(markup: str, at: int) -> bool:
 def _following_text(markup: str, at: int) -> str:
     """The first text after a tag (its content, give or take a closing tag)."""
     text = _visible(markup[at : at + TAG_TEXT_CHARS * 3])
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [kept for line in text.splitlines() if (kept := line.strip())]
     return "\n".join(lines)[:TAG_TEXT_CHARS]

@@ -529,7 +529,7 @@ def team_author(
 
 
 def _first_line(text: str) -> tuple[str, ...]:
-    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    line = next((kept for ln in text.splitlines() if (kept := ln.strip())), "")
     return (line,) if line else ()
 
 
