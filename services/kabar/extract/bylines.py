@@ -19,17 +19,6 @@ from typing import Any
 MAX_NAME_CHARS = 60
 MAX_NAME_WORDS = 6
 
-NOISE = frozenset(
-    {
-        "admin", "administrator", "redaksi", "tim redaksi", "redaksi online", "editor",
-        "reporter", "penulis", "pewarta", "kontributor", "jurnalis", "wartawan", "staff",
-        "staf", "newsroom", "desk", "web", "webmaster", "unknown", "anonymous", "anonim",
-        "guest", "tamu", "humas", "rilis", "press release", "siaran pers", "dan", "and",
-        "senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu", "ahad", "monday",
-        "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "foto", "video",
-    }
-)  # fmt: skip
-
 
 @lru_cache(maxsize=1)
 def _vocabulary() -> dict[str, Any]:
@@ -37,9 +26,16 @@ def _vocabulary() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
+def _words(key: str) -> frozenset[str]:
+    """One lowercase word list of ``bylines.toml``."""
+    return frozenset(str(word).lower() for word in _vocabulary()[key])
+
+
 #: Wire agencies (``bylines.toml``): credited beside the writer ("Luis Romero, Associated
 #: Press") they are no writer; alone they are the only credit the page gives, and stay.
-AGENCIES = frozenset(str(name).lower() for name in _vocabulary()["agencies"])
+AGENCIES = _words("agencies")
+#: Author fields that name no person (``bylines.toml``): roles, desks, day names.
+NOISE = _words("noise")
 
 
 def only_agencies(names: Iterable[str]) -> bool:
@@ -56,14 +52,9 @@ _NOISE_PREFIXES = ("redaksi ", "admin ", "pt ", "pt. ", "cv ", "cv. ")
 #: "Tim X" / "Team X" is a desk when X is the site or a newsroom word, else a person
 #: ("Tim Rowley").
 _TEAM_PREFIXES = ("tim ", "team ")
-TEAM_DESKS = frozenset(
-    {"redaksi", "redaksi online", "editor", "editorial", "newsroom", "liputan", "penulis",
-     "reporter", "wartawan", "humas", "media", "digital", "online", "web"}
-)  # fmt: skip
+TEAM_DESKS = _words("team_desks")
 #: Words naming a company, not a person ("PT Viva Media Baru", "Kompas Cyber Media").
-ORG_WORDS = frozenset(
-    {"tbk", "media", "group", "grup", "network", "corporation", "corp", "inc", "ltd", "llc"}
-)
+ORG_WORDS = _words("org_words")
 _LABEL = r"(?:penulis|reporter|pewarta|ditulis\s+oleh|oleh|writer|author|kontributor)"
 _STOP = (
     r"(?=\s*(?:$|\n|\||•|·|\beditor\b|\bredaktur\b|\bsumber\b|\bfoto\b|\bfotografer\b|\s-\s|\())"
@@ -159,7 +150,7 @@ def byline_names(
 def _name_under_label(text: str, brands: Iterable[str]) -> tuple[str, ...]:
     """The name on the line after a byline label standing alone on its own ("Posted by"
     / "A": the name is a link), or nothing."""
-    lines = [line.strip() for line in text.splitlines()[:3] if line.strip()]
+    lines = [kept for line in text.splitlines()[:3] if (kept := line.strip())]
     if len(lines) < 2 or len(lines[0]) > LABEL_LINE_MAX_CHARS or _LEADING_LABEL.sub("", lines[0]):
         return ()
     return normalize_authors([lines[1]], brands) if _looks_like_name(lines[1]) else ()
@@ -215,11 +206,20 @@ def _split(text: str) -> list[str]:
     """``_SPLIT.split(text)``; a name holding none of the marks and words it splits at
     (most do) comes back whole without the regex, which opens with optional white space
     and so tries every offset. ASCII only: other scripts' case-blind matches stay with it."""
-    if text.isascii() and not any(mark in text for mark in _SPLIT_MARKS):
+    if text.isascii() and not _has_split_mark(text):
         low = text.lower()
         if "dan" not in low and "and" not in low:
             return [text]
     return _SPLIT.split(text)
+
+
+def _has_split_mark(text: str) -> bool:
+    """Whether ``text`` holds one of ``_SPLIT_MARKS``: a chain of ``in`` tests, without
+    the generator an ``any`` over the marks sets up per name."""
+    return (
+        "," in text or ";" in text or "&" in text or "+" in text
+        or "/" in text or "-" in text or "|" in text
+    )  # fmt: skip
 
 
 def _without_desk(text: str, brand_keys: tuple[str, ...]) -> str:
@@ -339,6 +339,8 @@ def _credits(pieces: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         line = piece.lstrip(":").strip()  # "Penulis" / ": A": the colon on the name's line
         if not line or line == _BREAK_PIECE:
             continue
+        if target is None and not _opens_label(line):
+            continue  # most pieces of a long stretch: no label, and no label's names
         labelled = _label_of(line)
         if labelled is not None:
             label, line = labelled
@@ -413,7 +415,7 @@ def _credit_pieces(text: str) -> list[str]:
     for line in text.splitlines():
         if line.isspace() or not line:
             continue  # most lines of text cut at tags are blank: spare them the regex
-        if not any(mark in line for mark in _BREAK_MARKS):
+        if not _has_break(line):
             out.append(line.strip())  # the regex would return the line whole
             continue
         if "\0" in line:  # a NUL of its own: the regex keeps it inside a piece
@@ -441,6 +443,17 @@ def _breaks_cut(line: str) -> list[str]:
         if mark in line:
             line = line.replace(mark, _BROKEN)
     return line.replace(",", "\0,\0").split("\0")
+
+
+def _has_break(line: str) -> bool:
+    """Whether ``line`` holds one of ``_BREAK_MARKS``: a chain of ``in`` tests (each a
+    memchr), without the generator an ``any`` over the marks sets up per line."""
+    return "," in line or "|" in line or ";" in line or "•" in line or "·" in line
+
+
+def _opens_label(line: str) -> bool:
+    """Whether a stripped line may open with a credit label (``_label_of``'s first test)."""
+    return line[:_LABEL_START_CHARS].lower().startswith(_LABEL_STARTS)
 
 
 def _label_of(line: str) -> tuple[str, str] | None:
@@ -487,7 +500,7 @@ def names_beside(name: str, text: str, brand_keys: Iterable[str] = ()) -> tuple[
     "B": one link per writer). A co-writer has two words or more (a town after a comma
     is no writer); a one-word name printed in full ("Putra Wijaya") takes that form."""
     key = name.casefold()
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [kept for line in text.splitlines() if (kept := line.strip())]
     short = (i for i, ln in enumerate(lines) if len(ln) <= BYLINE_LINE_MAX_CHARS)
     at = next((i for i in short if key in lines[i].casefold()), -1)
     if at < 0:

@@ -1,0 +1,71 @@
+"""Plain-search shortcuts of the headline region and credit readers give what the
+regexes they replace give."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+
+from kabar.extract import headline
+from kabar.extract.bylines import (
+    _BREAK_MARKS,
+    _SPLIT_MARKS,
+    _has_break,
+    _has_split_mark,
+    printed_credits,
+)
+from kabar.extract.headline import _COMMENT, PAGE_CREDIT_LABELS, _uncommented
+
+PIECES = ("<!--", "-->", "--", "<!-", "-", ">", "a", " ", "<", "<!---->", "<!-->", "\n")
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4])
+def test_uncommented_matches_the_comment_regex(size: int) -> None:
+    for parts in itertools.product(PIECES, repeat=size):
+        text = "".join(parts)
+        assert _uncommented(text) == _COMMENT.sub(" ", text), repr(text)
+
+
+def test_uncommented_keeps_text_and_drops_each_comment() -> None:
+    markup = "<p>Oleh <!-- x -->Budi</p><!-- open <!-- nested -->tail<!-- left open"
+    assert _uncommented(markup) == "<p>Oleh  Budi</p> tail<!-- left open"
+
+
+def test_credits_after_a_long_story_stretch() -> None:
+    story = "\n".join(f"Paragraf {i}, kata pertama, kata kedua; kata ketiga." for i in range(40))
+    text = f"Penulis: Budi Santoso\n{story}\nEditor: Sari Dewi\n"
+    assert printed_credits(text) == (("Budi Santoso",), ("Sari Dewi",))
+
+
+def test_break_test_covers_every_break_mark() -> None:
+    for mark in _BREAK_MARKS:
+        assert _has_break(f"Budi{mark} Sari")
+    assert not _has_break("Budi Santoso - Sari Dewi")
+
+
+def test_split_mark_test_covers_every_split_mark() -> None:
+    for mark in _SPLIT_MARKS:
+        assert _has_split_mark(f"Budi{mark}Sari")
+    assert not _has_split_mark("Budi Santoso")
+
+
+def _label_by_search(raw: bytes, start: int, stop: int) -> int:
+    found = [at for label in PAGE_CREDIT_LABELS if (at := raw.find(label, start, stop)) >= 0]
+    return min(found, default=-1)
+
+
+@pytest.mark.parametrize("hops", [1, 2, 256])
+def test_first_credit_label_is_the_first_label_search(
+    hops: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(headline, "MAX_LEAD_HOPS", hops)
+    rng = random.Random(12)
+    pieces = (b"P", b"R", b"Pe", b"Penulis", b"Reporter", b"Pewarta", b"x", b"Repo", b"PR")
+    for _ in range(3000):
+        raw = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
+        start = rng.randint(0, len(raw))
+        stop = rng.randint(start, len(raw) + 3)
+        expected = _label_by_search(raw, start, stop)
+        assert headline._first_credit_label(raw, start, stop) == expected, (raw, start, stop)
