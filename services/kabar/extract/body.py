@@ -69,6 +69,11 @@ _LABEL_TAIL_CHARS = 24
 #: How many inline levels up an element's surroundings are read for running text.
 INLINE_LEVELS = 3
 _WORDY = re.compile(r"[^\W\d_]{2}")
+#: A <figure> holding this many captioned <figure>s is a gallery, not one picture.
+GALLERY_MIN_PICTURES = 2
+#: A dek (standfirst) under the headline: one of these, at most this long.
+DEK_TAGS = frozenset({"p", "h2"})
+DEK_MAX_CHARS = 300
 #: What makes a <figure> content rather than a picture: a table, a list, code, a quote.
 _FIGURE_CONTENT = "table, ul, ol, pre, code, blockquote"
 _CSS_IDENT = re.compile(r"-?[A-Za-z_][\w-]*")
@@ -417,6 +422,8 @@ class _Walker:
         self._block_tag = "p"
         self._in_article = False
         self._skip: set[int] = set()
+        #: Pictures of a gallery and their captions, kept (see ``_gallery``).
+        self._gallery: set[int] = set()
         self._hints = _hints(vocab.block_re)
 
     @property
@@ -487,6 +494,8 @@ class _Walker:
                 if parts:
                     self.flush()
                 self._block_tag = tag if tag in HEADING_TAGS or tag == "li" else "p"
+                if tag == "h1":
+                    self._skip_dek(node)
                 push(tag)
             elif tag == "a":
                 if parts and self._labelled_link(parts):
@@ -531,11 +540,34 @@ class _Walker:
             self._skip.add(following.mem_id)
         return True
 
+    def _skip_dek(self, headline: LexborNode) -> None:
+        """Mark the dek under a headline the container holds: the one short paragraph or
+        subheading standing right after the ``<h1>``, among siblings that hold no other
+        paragraph (a header block: the story's paragraphs are elsewhere). An ``<h1>``
+        followed by the story's paragraphs opens a plain page and marks nothing."""
+        dek = _next_element(headline)
+        if dek is None or dek.tag not in DEK_TAGS:
+            return
+        if len(dek.text(strip=True)) > DEK_MAX_CHARS:
+            return
+        following = _next_element(dek)
+        while following is not None:
+            if following.tag == "p" or following.tag == dek.tag:
+                return
+            following = _next_element(following)
+        self._skip.add(dek.mem_id)
+
     def _is_clutter_block(self, node: LexborNode, tag: str) -> bool:
         if tag in self.vocab.container_drop:
-            return True
-        if tag == "figure" and self._picture(node):
-            return True
+            return node.mem_id not in self._gallery
+        if tag == "figure":
+            # A gallery and its pictures are kept whatever their picture classes say.
+            if node.mem_id in self._gallery:
+                return False
+            if self._picture(node):
+                return True
+            if node.mem_id in self._gallery:
+                return False
         if tag == "article" and self._in_article:
             # An article inside the article is a teaser card of another story.
             return len(node.text(strip=True)) <= self.max_clutter_chars
@@ -574,7 +606,31 @@ class _Walker:
         body)."""
         if len(node.text(strip=True)) > self.max_clutter_chars:
             return False
-        return node.css_first(_FIGURE_CONTENT) is None
+        return node.css_first(_FIGURE_CONTENT) is None and not self._is_gallery(node)
+
+    def _is_gallery(self, node: LexborNode) -> bool:
+        """A ``<figure>`` holding several captioned pictures, each a ``<figure>`` of its
+        own (a block editor's gallery): its pictures' captions are text the page prints
+        as part of the post, kept with their figures (the gallery's own caption, a
+        ``<figcaption>`` straight under it, still goes)."""
+        own = node.mem_id
+        items = [
+            (caption, caption.parent)
+            for caption in node.css("figure > figcaption")
+            if caption.parent is not None and caption.parent.mem_id != own
+        ]
+        if len(items) < GALLERY_MIN_PICTURES:
+            return False
+        self._gallery.add(own)
+        for caption, picture in items:
+            for kept in (caption, picture):
+                self._gallery.add(kept.mem_id)
+                # Their picture and caption classes would drop them as any picture's.
+                attrs = kept.attrs
+                for name in ("class", "id"):
+                    if name in attrs:
+                        del attrs[name]
+        return True
 
 
 #: Block hints read from class/id strings, per vocabulary's pattern: templates repeat
@@ -641,6 +697,14 @@ def _words_beside(node: LexborNode) -> bool:
                 return True
             sibling = step(sibling)
     return False
+
+
+def _next_element(node: LexborNode) -> LexborNode | None:
+    """The next sibling that is an element (not text or a comment)."""
+    following = node.next
+    while following is not None and (not following.tag or following.tag[0] == "-"):
+        following = following.next
+    return following
 
 
 def _previous(node: LexborNode) -> LexborNode | None:
