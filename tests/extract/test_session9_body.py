@@ -122,3 +122,29 @@ def test_a_closing_sentence_about_a_program_is_not_a_bio() -> None:
     )
     article = extract(html, "https://news.example.com/2024/07/09/rods.html")
     assert article.paragraphs[-1] == last
+
+
+def _blog(after_picture: str) -> str:
+    return (
+        "<html><head><title>First osprey</title></head><body><div class='post'>"
+        "<h3>First osprey</h3><div class='post-body entry-content'>"
+        f"{ENGLISH[0]}<br><br>{ENGLISH[1]}<br><br>"
+        '<div class="separator" style="clear: both; text-align: center;"><a href="/o.jpg">'
+        f'<img src="/o-s400.jpg"></a></div>{after_picture}<br>{ENGLISH[2]}</div></div>'
+        "</body></html>"
+    )
+
+
+def test_a_centred_small_line_after_a_picture_block_is_its_caption() -> None:
+    caption = "Osprey on the north platform, 7:42 a.m."
+    small = f'<span style="font-size: x-small;">{caption}</span>'
+    styled = f'<div style="text-align: center;">{small}</div>'
+    article = extract(_blog(styled), "https://marsh.blogspot.com/2024/04/osprey.html")
+    assert article.paragraphs == tuple(ENGLISH)
+
+
+def test_a_plain_line_after_a_picture_block_is_story() -> None:
+    """Without a caption's style the line after a picture is the post's own text."""
+    line = "Then it flew off to the east pond."
+    article = extract(_blog(f"<div>{line}</div>"), "https://marsh.blogspot.com/2024/04/o.html")
+    assert line in article.paragraphs

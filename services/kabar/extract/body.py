@@ -71,6 +71,11 @@ INLINE_LEVELS = 3
 _WORDY = re.compile(r"[^\W\d_]{2}")
 #: A <figure> holding this many captioned <figure>s is a gallery, not one picture.
 GALLERY_MIN_PICTURES = 2
+#: A caption a blog sets in the block after a picture's: one of these, at most this long,
+#: centred or in one of these font sizes.
+_STYLED_CAPTION_TAGS = frozenset({"div", "p", "span", "center"})
+STYLED_CAPTION_MAX_CHARS = 160
+_SMALL_FONTS = ("font-size:x-small", "font-size:xx-small", "font-size:small", "font-size:smaller")
 #: A dek (standfirst) under the headline: one of these, at most this long.
 DEK_TAGS = frozenset({"p", "h2"})
 DEK_MAX_CHARS = 300
@@ -493,9 +498,12 @@ class _Walker:
             if tag in BLOCK_TAGS:
                 if parts:
                     self.flush()
-                self._block_tag = tag if tag in HEADING_TAGS or tag == "li" else "p"
-                if tag == "h1":
-                    self._skip_dek(node)
+                if tag in HEADING_TAGS:
+                    self._block_tag = tag
+                    if tag == "h1":
+                        self._skip_dek(node)
+                else:
+                    self._block_tag = "li" if tag == "li" else "p"
                 push(tag)
             elif tag == "a":
                 if parts and self._labelled_link(parts):
@@ -509,6 +517,7 @@ class _Walker:
                 # Text after a picture opening its block ("<p><img><br>caption<br>Foto: X")
                 # is marked: line cleaning drops such lines when one of them is a credit.
                 self._block_tag = CAPTION_TAG
+                self._skip_styled_caption(node)
             children = list(node.iter(include_text=True))
             children.reverse()
             extend(children)
@@ -539,6 +548,24 @@ class _Walker:
         if following is not None and following.tag == "a":
             self._skip.add(following.mem_id)
         return True
+
+    def _skip_styled_caption(self, picture: LexborNode) -> None:
+        """Mark the caption a blog prints in the block after a picture's own block (no
+        class, no credit): a short line that is centred or set in a small font, right
+        after a block holding the picture and no text."""
+        block: LexborNode | None = picture.parent
+        while block is not None and block.tag not in BLOCK_TAGS:
+            block = block.parent
+        if block is None or block.mem_id in (n.mem_id for n in self._nodes):
+            return
+        caption = _next_element(block)
+        if caption is None or caption.tag not in _STYLED_CAPTION_TAGS:
+            return
+        text = caption.text(strip=True)
+        if not text or len(text) > STYLED_CAPTION_MAX_CHARS or block.text(strip=True):
+            return
+        if _caption_style(caption):
+            self._skip.add(caption.mem_id)
 
     def _skip_dek(self, headline: LexborNode) -> None:
         """Mark the dek under a headline the container holds: the one short paragraph or
@@ -609,19 +636,22 @@ class _Walker:
         return node.css_first(_FIGURE_CONTENT) is None and not self._is_gallery(node)
 
     def _is_gallery(self, node: LexborNode) -> bool:
-        """A ``<figure>`` holding several captioned pictures, each a ``<figure>`` of its
-        own (a block editor's gallery): its pictures' captions are text the page prints
-        as part of the post, kept with their figures (the gallery's own caption, a
-        ``<figcaption>`` straight under it, still goes)."""
-        own = node.mem_id
-        items = [
-            (caption, caption.parent)
-            for caption in node.css("figure > figcaption")
-            if caption.parent is not None and caption.parent.mem_id != own
-        ]
+        """A ``<figure>`` whose children are several captioned pictures, each a
+        ``<figure>`` of its own (a block editor's gallery): its pictures' captions are
+        text the page prints as part of the post, kept with their figures (the gallery's
+        own caption, a ``<figcaption>`` child of it, still goes). Children are read, not
+        queried: a CSS query per picture would cost more than the rest of its walk."""
+        items: list[tuple[LexborNode, LexborNode]] = []
+        for child in node.iter():
+            if child.tag != "figure":
+                continue
+            for part in child.iter():
+                if part.tag == "figcaption":
+                    items.append((part, child))
+                    break
         if len(items) < GALLERY_MIN_PICTURES:
             return False
-        self._gallery.add(own)
+        self._gallery.add(node.mem_id)
         for caption, picture in items:
             for kept in (caption, picture):
                 self._gallery.add(kept.mem_id)
@@ -697,6 +727,17 @@ def _words_beside(node: LexborNode) -> bool:
                 return True
             sibling = step(sibling)
     return False
+
+
+def _caption_style(node: LexborNode) -> bool:
+    """Whether a block, or the one element it wraps, is styled as a caption: centred, or
+    in a small font."""
+    styles = [node.attributes.get("style") or ""]
+    children = [child for child in node.iter() if child.tag != "br"]
+    if len(children) == 1:
+        styles.append(children[0].attributes.get("style") or "")
+    style = " ".join(styles).replace(" ", "").lower()
+    return "text-align:center" in style or any(size in style for size in _SMALL_FONTS)
 
 
 def _next_element(node: LexborNode) -> LexborNode | None:
