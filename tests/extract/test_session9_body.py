@@ -148,3 +148,28 @@ def test_a_plain_line_after_a_picture_block_is_story() -> None:
     line = "Then it flew off to the east pond."
     article = extract(_blog(f"<div>{line}</div>"), "https://marsh.blogspot.com/2024/04/o.html")
     assert line in article.paragraphs
+
+
+PHOTO_CAPTIONS = [
+    "Nelayan menarik jaring di pantai pada pagi hari, sebelum matahari terbit di ufuk timur.",
+    "Hasil tangkapan dipilah di atas perahu sebelum dibawa ke tempat pelelangan ikan.",
+    "Pedagang menawar harga ikan tongkol yang baru saja diturunkan dari perahu nelayan.",
+]
+
+
+def test_a_photo_story_told_in_figcaptions_has_them_as_its_body() -> None:
+    """A photo page whose only text is in its figures' captions, each closed by a credit
+    in a classed span: the captions are the body, the credits go."""
+    items = "".join(
+        f'<figure class="item"><img src="/{i}.jpg"><figcaption class="caption">{text} '
+        '<span class="photo-credit">Foto: Jamal/kabar</span></figcaption></figure>'
+        for i, text in enumerate(PHOTO_CAPTIONS)
+    )
+    html = (
+        "<html><head><title>Foto: Pagi di Pantai</title></head><body><article>"
+        f"<h1>Foto: Pagi di Pantai</h1><div class='story-content'>{items}</div>"
+        "<div class='tags'><a href='/t'>pantai</a></div></article></body></html>"
+    )
+    article = extract(html, "https://news.example.com/foto/pagi-di-pantai")
+    assert article.paragraphs == tuple(PHOTO_CAPTIONS)
+    assert article.extractor == "captions"

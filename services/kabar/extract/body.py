@@ -184,6 +184,24 @@ def _score_candidates(root: LexborNode) -> _Scores:
     return scores
 
 
+def _score_captions(root: LexborNode) -> _Scores:
+    """Scores from picture captions, for a page with no paragraph text at all (a photo
+    story whose ``<figure>``s hold its text in their ``<figcaption>``s): each scores the
+    block holding its figure, as a paragraph scores its parent."""
+    scores = _Scores({}, {})
+    for caption in root.css("figure figcaption"):
+        text = caption.text(strip=True)
+        figure = caption.parent
+        if len(text) < MIN_PARAGRAPH_CHARS or figure is None:
+            continue
+        score = _paragraph_score(text)
+        holder = figure.parent
+        scores.add(holder, score)
+        scores.add(holder.parent if holder is not None else None, score / 2)
+        scores.add_chars(figure, len(text))
+    return scores
+
+
 def _direct_text_holders(root: LexborNode) -> Iterable[tuple[LexborNode, bool]]:
     """Elements holding long text directly, and whether it is ``<br>``-broken, in
     document order (a ``<br>`` stands for its parent)."""
@@ -219,6 +237,8 @@ def _direct_text_holders(root: LexborNode) -> Iterable[tuple[LexborNode, bool]]:
 def ranked_containers(root: LexborNode, limit: int = 3) -> Iterator[list[LexborNode]]:
     """The best containers (each with its body-text siblings), best first, lazily."""
     scores = _score_candidates(root)
+    if not scores.score:
+        scores = _score_captions(root)  # a photo page: its captions are all its text
     ranked: list[tuple[float, LexborNode]] = []
     # Only strong candidates can win; weighing each costs a text() and a CSS query.
     weighted = [(raw + _class_weight(node), node) for node, raw in scores.score.values()]
@@ -591,7 +611,7 @@ class _Walker:
             # A gallery and its pictures are kept whatever their picture classes say.
             if node.mem_id in self._gallery:
                 return False
-            if self._picture(node):
+            if not self.vocab.keep_pictures and self._picture(node):
                 return True
             if node.mem_id in self._gallery:
                 return False
@@ -611,9 +631,15 @@ class _Walker:
                 self._hints[raw] = attr
         if not attr:
             return False
-        if tag not in BLOCK_TAGS and _in_running_text(node):
+        if (
+            tag not in BLOCK_TAGS
+            and not (self.vocab.keep_pictures and "credit" in attr)
+            and _in_running_text(node)
+        ):
             # An in-text link or highlight ("<a class='inner-link-tag'>") is words of the
-            # sentence: its class names where it points, not what it is.
+            # sentence: its class names where it points, not what it is. A photo page's
+            # credit inside its caption ("... timur. <span class='credit'>Foto: X</span>")
+            # is no word of the caption.
             return False
         text_len = len(node.text(strip=True))
         if text_len > self.max_clutter_chars:

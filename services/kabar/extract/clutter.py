@@ -198,6 +198,8 @@ class Vocabulary:
     strip_tags: tuple[str, ...]
     skip_tags: frozenset[str]
     container_drop: frozenset[str]
+    #: A photo page's reading: a ``<figure>`` is no picture to drop (its caption is text).
+    keep_pictures: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,6 +445,7 @@ def caption_vocabulary(vocab: Vocabulary) -> Vocabulary:
         class_re=class_re,
         block_re=class_re,
         container_drop=vocab.container_drop - container_drop,
+        keep_pictures=True,
     )
 
 
