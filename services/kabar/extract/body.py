@@ -572,19 +572,20 @@ class _Walker:
     def _skip_styled_caption(self, picture: LexborNode) -> None:
         """Mark the caption a blog prints in the block after a picture's own block (no
         class, no credit): a short line that is centred or set in a small font, right
-        after a block holding the picture and no text."""
+        after a block holding the picture and no text. The style is read first: most
+        pictures are followed by a story paragraph with none."""
         block: LexborNode | None = picture.parent
         while block is not None and block.tag not in BLOCK_TAGS:
             block = block.parent
-        if block is None or block.mem_id in (n.mem_id for n in self._nodes):
+        if block is None:
             return
         caption = _next_element(block)
         if caption is None or caption.tag not in _STYLED_CAPTION_TAGS:
             return
-        text = caption.text(strip=True)
-        if not text or len(text) > STYLED_CAPTION_MAX_CHARS or block.text(strip=True):
+        if not _caption_style(caption) or any(n.mem_id == block.mem_id for n in self._nodes):
             return
-        if _caption_style(caption):
+        text = caption.text(strip=True)
+        if text and len(text) <= STYLED_CAPTION_MAX_CHARS and not block.text(strip=True):
             self._skip.add(caption.mem_id)
 
     def _skip_dek(self, headline: LexborNode) -> None:
@@ -756,13 +757,17 @@ def _words_beside(node: LexborNode) -> bool:
 
 
 def _caption_style(node: LexborNode) -> bool:
-    """Whether a block, or the one element it wraps, is styled as a caption: centred, or
-    in a small font."""
-    styles = [node.attributes.get("style") or ""]
-    children = [child for child in node.iter() if child.tag != "br"]
-    if len(children) == 1:
-        styles.append(children[0].attributes.get("style") or "")
-    style = " ".join(styles).replace(" ", "").lower()
+    """Whether a block, or else the first element it wraps, is styled as a caption:
+    centred, or in a small font."""
+    style = node.attributes.get("style")
+    if style is None:
+        inner = node.child
+        while inner is not None and (not inner.tag or inner.tag[0] == "-"):
+            inner = inner.next
+        style = inner.attributes.get("style") if inner is not None else None
+        if style is None:
+            return False
+    style = style.replace(" ", "").lower()
     return "text-align:center" in style or any(size in style for size in _SMALL_FONTS)
 
 

@@ -714,8 +714,9 @@ def _author_bio(line: Line, after: int, vocab: Vocabulary) -> bool:
     text = line.text
     return (
         after < SIGN_OFF_MAX_LINES
-        and (" covers " in text or " is a" in text or " writes " in text or " reports " in text)
         and len(text) <= MAX_CLUTTER_LINE_CHARS
+        and text[:1].isupper()
+        and (" covers " in text or " is a" in text or " writes " in text or " reports " in text)
         and vocab.bio_re.fullmatch(text) is not None
     )
 
