@@ -173,3 +173,17 @@ def test_a_photo_story_told_in_figcaptions_has_them_as_its_body() -> None:
     article = extract(html, "https://news.example.com/foto/pagi-di-pantai")
     assert article.paragraphs == tuple(PHOTO_CAPTIONS)
     assert article.extractor == "captions"
+
+
+def test_a_lead_paragraph_over_the_block_holding_the_rest_is_no_dek() -> None:
+    """Templates printing the lead paragraph right under the ``<h1>`` and the rest of the
+    story in a block beside it keep the lead, datelined or not."""
+    rest = "".join(f"<p>{p}</p>" for p in ENGLISH[1:])
+    for lead in (ENGLISH[0], STORY[0]):
+        html = (
+            "<html><head><title>Rods</title></head><body><article><div class='content'>"
+            f"<h1>Fishing rods at the library</h1><p class='lead'>{lead}</p>"
+            f"<div class='body-rest'>{rest}</div></div></article></body></html>"
+        )
+        article = extract(html, "https://news.example.com/2024/07/09/rods.html")
+        assert article.paragraphs[0] == lead

@@ -19,6 +19,7 @@ from kabar.extract.clutter import (
     Line,
     Vocabulary,
     is_clutter_class,
+    is_dateline,
     normalize,
     story_paragraph_class,
 )
@@ -79,6 +80,8 @@ _SMALL_FONTS = ("font-size:x-small", "font-size:xx-small", "font-size:small", "f
 #: A dek (standfirst) under the headline: one of these, at most this long.
 DEK_TAGS = frozenset({"p", "h2"})
 DEK_MAX_CHARS = 300
+#: A dek's header siblings hold at most this much paragraph text (a byline, a caption).
+DEK_MAX_STORY_BELOW = 200
 #: What makes a <figure> content rather than a picture: a table, a list, code, a quote.
 _FIGURE_CONTENT = "table, ul, ol, pre, code, blockquote"
 _CSS_IDENT = re.compile(r"-?[A-Za-z_][\w-]*")
@@ -591,17 +594,23 @@ class _Walker:
     def _skip_dek(self, headline: LexborNode) -> None:
         """Mark the dek under a headline the container holds: the one short paragraph or
         subheading standing right after the ``<h1>``, among siblings that hold no other
-        paragraph (a header block: the story's paragraphs are elsewhere). An ``<h1>``
-        followed by the story's paragraphs opens a plain page and marks nothing."""
+        paragraph and little paragraph text (a header block with a byline, a picture: the
+        story's paragraphs are elsewhere). An ``<h1>`` followed by the story's paragraphs,
+        or by a lead paragraph over a block holding the rest, marks nothing."""
         dek = _next_element(headline)
         if dek is None or dek.tag not in DEK_TAGS:
             return
-        if len(dek.text(strip=True)) > DEK_MAX_CHARS:
+        text = dek.text(strip=True)
+        if len(text) > DEK_MAX_CHARS or is_dateline(text):
             return
+        below = 0
         following = _next_element(dek)
         while following is not None:
             if following.tag == "p" or following.tag == dek.tag:
                 return
+            below += sum(len(p.text(strip=True)) for p in following.css("p"))
+            if below > DEK_MAX_STORY_BELOW:
+                return  # the story goes on in the block under it: a lead, not a dek
             following = _next_element(following)
         self._skip.add(dek.mem_id)
 
