@@ -187,3 +187,10 @@ def test_a_lead_paragraph_over_the_block_holding_the_rest_is_no_dek() -> None:
         )
         article = extract(html, "https://news.example.com/2024/07/09/rods.html")
         assert article.paragraphs[0] == lead
+
+
+def test_a_reader_revenue_prompt_without_a_telling_class_is_clutter() -> None:
+    assert is_clutter_line(
+        "Eastside Dispatch is reader-funded. Become a member to keep local news going."
+    )
+    assert not is_clutter_line("The co-op is member-owned and sells flour at cost.")
