@@ -19,6 +19,7 @@ from kabar.extract.clutter import (
     Line,
     Vocabulary,
     is_clutter_class,
+    is_dateline,
     normalize,
     story_paragraph_class,
 )
@@ -69,6 +70,18 @@ _LABEL_TAIL_CHARS = 24
 #: How many inline levels up an element's surroundings are read for running text.
 INLINE_LEVELS = 3
 _WORDY = re.compile(r"[^\W\d_]{2}")
+#: A <figure> holding this many captioned <figure>s is a gallery, not one picture.
+GALLERY_MIN_PICTURES = 2
+#: A caption a blog sets in the block after a picture's: one of these, at most this long,
+#: centred or in one of these font sizes.
+_STYLED_CAPTION_TAGS = frozenset({"div", "p", "span", "center"})
+STYLED_CAPTION_MAX_CHARS = 160
+_SMALL_FONTS = ("font-size:x-small", "font-size:xx-small", "font-size:small", "font-size:smaller")
+#: A dek (standfirst) under the headline: one of these, at most this long.
+DEK_TAGS = frozenset({"p", "h2"})
+DEK_MAX_CHARS = 300
+#: A dek's header siblings hold at most this much paragraph text (a byline, a caption).
+DEK_MAX_STORY_BELOW = 200
 #: What makes a <figure> content rather than a picture: a table, a list, code, a quote.
 _FIGURE_CONTENT = "table, ul, ol, pre, code, blockquote"
 _CSS_IDENT = re.compile(r"-?[A-Za-z_][\w-]*")
@@ -174,6 +187,24 @@ def _score_candidates(root: LexborNode) -> _Scores:
     return scores
 
 
+def _score_captions(root: LexborNode) -> _Scores:
+    """Scores from picture captions, for a page with no paragraph text at all (a photo
+    story whose ``<figure>``s hold its text in their ``<figcaption>``s): each scores the
+    block holding its figure, as a paragraph scores its parent."""
+    scores = _Scores({}, {})
+    for caption in root.css("figure figcaption"):
+        text = caption.text(strip=True)
+        figure = caption.parent
+        if len(text) < MIN_PARAGRAPH_CHARS or figure is None:
+            continue
+        score = _paragraph_score(text)
+        holder = figure.parent
+        scores.add(holder, score)
+        scores.add(holder.parent if holder is not None else None, score / 2)
+        scores.add_chars(figure, len(text))
+    return scores
+
+
 def _direct_text_holders(root: LexborNode) -> Iterable[tuple[LexborNode, bool]]:
     """Elements holding long text directly, and whether it is ``<br>``-broken, in
     document order (a ``<br>`` stands for its parent)."""
@@ -209,6 +240,8 @@ def _direct_text_holders(root: LexborNode) -> Iterable[tuple[LexborNode, bool]]:
 def ranked_containers(root: LexborNode, limit: int = 3) -> Iterator[list[LexborNode]]:
     """The best containers (each with its body-text siblings), best first, lazily."""
     scores = _score_candidates(root)
+    if not scores.score:
+        scores = _score_captions(root)  # a photo page: its captions are all its text
     ranked: list[tuple[float, LexborNode]] = []
     # Only strong candidates can win; weighing each costs a text() and a CSS query.
     weighted = [(raw + _class_weight(node), node) for node, raw in scores.score.values()]
@@ -417,6 +450,8 @@ class _Walker:
         self._block_tag = "p"
         self._in_article = False
         self._skip: set[int] = set()
+        #: Pictures of a gallery and their captions, kept (see ``_gallery``).
+        self._gallery: set[int] = set()
         self._hints = _hints(vocab.block_re)
 
     @property
@@ -486,7 +521,12 @@ class _Walker:
             if tag in BLOCK_TAGS:
                 if parts:
                     self.flush()
-                self._block_tag = tag if tag in HEADING_TAGS or tag == "li" else "p"
+                if tag in HEADING_TAGS:
+                    self._block_tag = tag
+                    if tag == "h1":
+                        self._skip_dek(node)
+                else:
+                    self._block_tag = "li" if tag == "li" else "p"
                 push(tag)
             elif tag == "a":
                 if parts and self._labelled_link(parts):
@@ -500,6 +540,7 @@ class _Walker:
                 # Text after a picture opening its block ("<p><img><br>caption<br>Foto: X")
                 # is marked: line cleaning drops such lines when one of them is a credit.
                 self._block_tag = CAPTION_TAG
+                self._skip_styled_caption(node)
             children = list(node.iter(include_text=True))
             children.reverse()
             extend(children)
@@ -531,11 +572,59 @@ class _Walker:
             self._skip.add(following.mem_id)
         return True
 
+    def _skip_styled_caption(self, picture: LexborNode) -> None:
+        """Mark the caption a blog prints in the block after a picture's own block (no
+        class, no credit): a short line that is centred or set in a small font, right
+        after a block holding the picture and no text. The style is read first: most
+        pictures are followed by a story paragraph with none."""
+        block: LexborNode | None = picture.parent
+        while block is not None and block.tag not in BLOCK_TAGS:
+            block = block.parent
+        if block is None:
+            return
+        caption = _next_element(block)
+        if caption is None or caption.tag not in _STYLED_CAPTION_TAGS:
+            return
+        if not _caption_style(caption) or any(n.mem_id == block.mem_id for n in self._nodes):
+            return
+        text = caption.text(strip=True)
+        if text and len(text) <= STYLED_CAPTION_MAX_CHARS and not block.text(strip=True):
+            self._skip.add(caption.mem_id)
+
+    def _skip_dek(self, headline: LexborNode) -> None:
+        """Mark the dek under a headline the container holds: the one short paragraph or
+        subheading standing right after the ``<h1>``, among siblings that hold no other
+        paragraph and little paragraph text (a header block with a byline, a picture: the
+        story's paragraphs are elsewhere). An ``<h1>`` followed by the story's paragraphs,
+        or by a lead paragraph over a block holding the rest, marks nothing."""
+        dek = _next_element(headline)
+        if dek is None or dek.tag not in DEK_TAGS:
+            return
+        text = dek.text(strip=True)
+        if len(text) > DEK_MAX_CHARS or is_dateline(text):
+            return
+        below = 0
+        following = _next_element(dek)
+        while following is not None:
+            if following.tag == "p" or following.tag == dek.tag:
+                return
+            below += sum(len(p.text(strip=True)) for p in following.css("p"))
+            if below > DEK_MAX_STORY_BELOW:
+                return  # the story goes on in the block under it: a lead, not a dek
+            following = _next_element(following)
+        self._skip.add(dek.mem_id)
+
     def _is_clutter_block(self, node: LexborNode, tag: str) -> bool:
         if tag in self.vocab.container_drop:
-            return True
-        if tag == "figure" and self._picture(node):
-            return True
+            return node.mem_id not in self._gallery
+        if tag == "figure":
+            # A gallery and its pictures are kept whatever their picture classes say.
+            if node.mem_id in self._gallery:
+                return False
+            if not self.vocab.keep_pictures and self._picture(node):
+                return True
+            if node.mem_id in self._gallery:
+                return False
         if tag == "article" and self._in_article:
             # An article inside the article is a teaser card of another story.
             return len(node.text(strip=True)) <= self.max_clutter_chars
@@ -552,9 +641,15 @@ class _Walker:
                 self._hints[raw] = attr
         if not attr:
             return False
-        if tag not in BLOCK_TAGS and _in_running_text(node):
+        if (
+            tag not in BLOCK_TAGS
+            and not (self.vocab.keep_pictures and "credit" in attr)
+            and _in_running_text(node)
+        ):
             # An in-text link or highlight ("<a class='inner-link-tag'>") is words of the
-            # sentence: its class names where it points, not what it is.
+            # sentence: its class names where it points, not what it is. A photo page's
+            # credit inside its caption ("... timur. <span class='credit'>Foto: X</span>")
+            # is no word of the caption.
             return False
         text_len = len(node.text(strip=True))
         if text_len > self.max_clutter_chars:
@@ -574,7 +669,34 @@ class _Walker:
         body)."""
         if len(node.text(strip=True)) > self.max_clutter_chars:
             return False
-        return node.css_first(_FIGURE_CONTENT) is None
+        return node.css_first(_FIGURE_CONTENT) is None and not self._is_gallery(node)
+
+    def _is_gallery(self, node: LexborNode) -> bool:
+        """A ``<figure>`` whose children are several captioned pictures, each a
+        ``<figure>`` of its own (a block editor's gallery): its pictures' captions are
+        text the page prints as part of the post, kept with their figures (the gallery's
+        own caption, a ``<figcaption>`` child of it, still goes). Children are read, not
+        queried: a CSS query per picture would cost more than the rest of its walk."""
+        items: list[tuple[LexborNode, LexborNode]] = []
+        for child in node.iter():
+            if child.tag != "figure":
+                continue
+            for part in child.iter():
+                if part.tag == "figcaption":
+                    items.append((part, child))
+                    break
+        if len(items) < GALLERY_MIN_PICTURES:
+            return False
+        self._gallery.add(node.mem_id)
+        for caption, picture in items:
+            for kept in (caption, picture):
+                self._gallery.add(kept.mem_id)
+                # Their picture and caption classes would drop them as any picture's.
+                attrs = kept.attrs
+                for name in ("class", "id"):
+                    if name in attrs:
+                        del attrs[name]
+        return True
 
 
 #: Block hints read from class/id strings, per vocabulary's pattern: templates repeat
@@ -641,6 +763,29 @@ def _words_beside(node: LexborNode) -> bool:
                 return True
             sibling = step(sibling)
     return False
+
+
+def _caption_style(node: LexborNode) -> bool:
+    """Whether a block, or else the first element it wraps, is styled as a caption:
+    centred, or in a small font."""
+    style = node.attributes.get("style")
+    if style is None:
+        inner = node.child
+        while inner is not None and (not inner.tag or inner.tag[0] == "-"):
+            inner = inner.next
+        style = inner.attributes.get("style") if inner is not None else None
+        if style is None:
+            return False
+    style = style.replace(" ", "").lower()
+    return "text-align:center" in style or any(size in style for size in _SMALL_FONTS)
+
+
+def _next_element(node: LexborNode) -> LexborNode | None:
+    """The next sibling that is an element (not text or a comment)."""
+    following = node.next
+    while following is not None and (not following.tag or following.tag[0] == "-"):
+        following = following.next
+    return following
 
 
 def _previous(node: LexborNode) -> LexborNode | None:

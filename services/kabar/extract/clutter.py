@@ -191,11 +191,15 @@ class Vocabulary:
     #: Lines announcing the next page of a split article.
     continuation_re: re.Pattern[str]
     role_re: re.Pattern[str]
+    #: A note about the writer closing the story (case-sensitive).
+    bio_re: re.Pattern[str]
     #: A site-and-writer credit closing a quoted story paragraph.
     credit_tail_re: re.Pattern[str]
     strip_tags: tuple[str, ...]
     skip_tags: frozenset[str]
     container_drop: frozenset[str]
+    #: A photo page's reading: a ``<figure>`` is no picture to drop (its caption is text).
+    keep_pictures: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,6 +410,7 @@ def vocabulary(extra_lines: tuple[str, ...] = (), extra_tail: tuple[str, ...] = 
         ),
         continuation_re=_lowered(_alternation(lines["continuation_markers"])),
         role_re=_lowered(_alternation(lines["byline_roles"])),
+        bio_re=re.compile(_alternation(lines["author_bios"])),
         credit_tail_re=_lowered(lines["credit_tail"]),
         strip_tags=tuple(data["dom"]["strip_tags"]),
         skip_tags=frozenset(data["dom"]["skip_tags"]),
@@ -440,6 +445,7 @@ def caption_vocabulary(vocab: Vocabulary) -> Vocabulary:
         class_re=class_re,
         block_re=class_re,
         container_drop=vocab.container_drop - container_drop,
+        keep_pictures=True,
     )
 
 
@@ -671,6 +677,7 @@ def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[
         vocab.end_note_re.fullmatch(lines[end - 1].text.lower())
         or _sign_off(lines[end - 1], len(lines) - end)
         or _trailing_teaser(lines[end - 1], len(lines) - end)
+        or _author_bio(lines[end - 1], len(lines) - end, vocab)
     ):
         end -= 1
     removed = len(lines) - end
@@ -698,6 +705,19 @@ def _sign_off(line: Line, after: int) -> bool:
         and not text.endswith(":")  # it introduces what follows (a quote, a list)
         and _LATIN.search(text) is not None  # unspaced scripts have no word count to go by
         and _is_label(line, len(text.split()))
+    )
+
+
+def _author_bio(line: Line, after: int, vocab: Vocabulary) -> bool:
+    """A note about the writer after the story's last sentence ("Jane Doe covers the
+    Midwest for The Times."): names and outlets in capitals, among the last few lines."""
+    text = line.text
+    return (
+        after < SIGN_OFF_MAX_LINES
+        and len(text) <= MAX_CLUTTER_LINE_CHARS
+        and text[:1].isupper()
+        and (" covers " in text or " is a" in text or " writes " in text or " reports " in text)
+        and vocab.bio_re.fullmatch(text) is not None
     )
 
 
