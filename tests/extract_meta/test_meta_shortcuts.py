@@ -7,6 +7,7 @@ import itertools
 
 import pytest
 
+from kabar.extract import bylines
 from kabar.extract.bylines import (
     _BREAK_MARKS,
     _SPLIT_MARKS,
@@ -47,3 +48,10 @@ def test_split_mark_test_covers_every_split_mark() -> None:
     for mark in _SPLIT_MARKS:
         assert _has_split_mark(f"Budi{mark}Sari")
     assert not _has_split_mark("Budi Santoso")
+
+
+def test_leading_label_is_cut_at_the_start_only() -> None:
+    assert bylines._LEADING_LABEL.sub("", "Penulis: Budi Santoso") == "Budi Santoso"
+    assert bylines._LEADING_LABEL.sub("", "Kontributor Ngawi, Sari Dewi") == "Sari Dewi"
+    assert bylines._LEADING_LABEL.sub("", "Analysis by Budi") == "Budi"
+    assert bylines._LEADING_LABEL.sub("", "Budi, oleh Sari") == "Budi, oleh Sari"

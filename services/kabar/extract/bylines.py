@@ -89,8 +89,10 @@ _REP = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _LEADING_LABEL = re.compile(
-    # "Kontributor Ngawi, X", "Penulis: X", "By X", "Analysis by X", "Laporan oleh X"
-    r"^\s*kontributor\s+[^,]{2,40},\s*|^\s*(?:\w+\s+)?(?:" + _LABEL + r"|by)\b\s*:?\s*",
+    # "Kontributor Ngawi, X", "Penulis: X", "By X", "Analysis by X", "Laporan oleh X".
+    # One "^" before the alternation: the regex engine then tries the start only, where
+    # "^...|^..." has it try every offset of the name.
+    r"^(?:\s*kontributor\s+[^,]{2,40},\s*|\s*(?:\w+\s+)?(?:" + _LABEL + r"|by)\b\s*:?\s*)",
     re.IGNORECASE,
 )
 #: "Tech - Nadia Putri, CNBC Indonesia": a one-word desk, a dash, the writer, a comma and
