@@ -4,11 +4,10 @@ regexes they replace give."""
 from __future__ import annotations
 
 import itertools
-import random
 
 import pytest
 
-from kabar.extract import headline
+from kabar.extract import bylines
 from kabar.extract.bylines import (
     _BREAK_MARKS,
     _SPLIT_MARKS,
@@ -16,7 +15,7 @@ from kabar.extract.bylines import (
     _has_split_mark,
     printed_credits,
 )
-from kabar.extract.headline import _COMMENT, PAGE_CREDIT_LABELS, _uncommented
+from kabar.extract.headline import _COMMENT, _uncommented
 
 PIECES = ("<!--", "-->", "--", "<!-", "-", ">", "a", " ", "<", "<!---->", "<!-->", "\n")
 
@@ -51,21 +50,8 @@ def test_split_mark_test_covers_every_split_mark() -> None:
     assert not _has_split_mark("Budi Santoso")
 
 
-def _label_by_search(raw: bytes, start: int, stop: int) -> int:
-    found = [at for label in PAGE_CREDIT_LABELS if (at := raw.find(label, start, stop)) >= 0]
-    return min(found, default=-1)
-
-
-@pytest.mark.parametrize("hops", [1, 2, 256])
-def test_first_credit_label_is_the_first_label_search(
-    hops: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(headline, "MAX_LEAD_HOPS", hops)
-    rng = random.Random(12)
-    pieces = (b"P", b"R", b"Pe", b"Penulis", b"Reporter", b"Pewarta", b"x", b"Repo", b"PR")
-    for _ in range(3000):
-        raw = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
-        start = rng.randint(0, len(raw))
-        stop = rng.randint(start, len(raw) + 3)
-        expected = _label_by_search(raw, start, stop)
-        assert headline._first_credit_label(raw, start, stop) == expected, (raw, start, stop)
+def test_leading_label_is_cut_at_the_start_only() -> None:
+    assert bylines._LEADING_LABEL.sub("", "Penulis: Budi Santoso") == "Budi Santoso"
+    assert bylines._LEADING_LABEL.sub("", "Kontributor Ngawi, Sari Dewi") == "Sari Dewi"
+    assert bylines._LEADING_LABEL.sub("", "Analysis by Budi") == "Budi"
+    assert bylines._LEADING_LABEL.sub("", "Budi, oleh Sari") == "Budi, oleh Sari"

@@ -89,8 +89,10 @@ _REP = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _LEADING_LABEL = re.compile(
-    # "Kontributor Ngawi, X", "Penulis: X", "By X", "Analysis by X", "Laporan oleh X"
-    r"^\s*kontributor\s+[^,]{2,40},\s*|^\s*(?:\w+\s+)?(?:" + _LABEL + r"|by)\b\s*:?\s*",
+    # "Kontributor Ngawi, X", "Penulis: X", "By X", "Analysis by X", "Laporan oleh X".
+    # One "^" before the alternation: the regex engine then tries the start only, where
+    # "^...|^..." has it try every offset of the name.
+    r"^(?:\s*kontributor\s+[^,]{2,40},\s*|\s*(?:\w+\s+)?(?:" + _LABEL + r"|by)\b\s*:?\s*)",
     re.IGNORECASE,
 )
 #: "Tech - Nadia Putri, CNBC Indonesia": a one-word desk, a dash, the writer, a comma and
@@ -391,11 +393,12 @@ def _credit_stretch(text: str) -> str:
     low = text.lower()
     if len(low) != len(text):
         return text
-    hits = [at for word in CREDIT_LABEL_WORDS if (at := low.find(word)) >= 0]
-    if not hits:
+    found = [(word, at) for word in CREDIT_LABEL_WORDS if (at := low.find(word)) >= 0]
+    if not found:
         return ""
-    last = max(at for word in CREDIT_LABEL_WORDS if (at := low.rfind(word)) >= 0)
-    start = text.rfind("\n", 0, min(hits)) + 1
+    # Only the words found are looked for from the end: an absent one is a second scan.
+    last = max(low.rfind(word) for word, _ in found)
+    start = text.rfind("\n", 0, min(at for _, at in found)) + 1
     return text[start : min(last + CREDIT_TAIL_CHARS, start + CREDIT_MAX_CHARS)]
 
 

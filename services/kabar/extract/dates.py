@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from itertools import takewhile
 
 MONTHS: dict[str, int] = {
     "januari": 1, "january": 1, "jan": 1,
@@ -166,9 +167,9 @@ def date_near(text: str, at: int, *, default_tz: str = "WIB") -> str | None:
                 return found.value
             fallback = fallback or found
     nearest_before: FoundDate | None = None
-    for low, high in reversed(list(_windows(text))):
-        if low >= at:
-            continue
+    # Windows open in reading order: those opening past the headline are not read back
+    # (the one spanning it is whole once the next opens).
+    for low, high in reversed(list(takewhile(lambda window: window[0] < at, _windows(text)))):
         for found in reversed(_sorted_dates(patterns, subject, low, high, default_tz)):
             if found.start >= at:
                 continue

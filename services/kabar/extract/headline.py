@@ -39,13 +39,6 @@ CREDIT_SEARCH_BYTES = 24576
 #: Credit labels as printed, looked for in the bytes after the headline (a byte search
 #: per label is several times cheaper than one regex pass of their alternation).
 PAGE_CREDIT_LABELS = (b"Penulis", b"Reporter", b"Pewarta")
-#: The labels by their first byte, and how many of those capitals are hopped to before
-#: the labels are searched for instead (a stretch full of them: base64, a capitals run).
-_CREDIT_LEADS = tuple(
-    (lead, tuple(label for label in PAGE_CREDIT_LABELS if label[:1] == lead))
-    for lead in dict.fromkeys(label[:1] for label in PAGE_CREDIT_LABELS)
-)
-MAX_LEAD_HOPS = 256
 #: How far back a photo/caption container may open before a byline tag.
 MEDIA_LOOKBACK_BYTES = 200
 
@@ -124,10 +117,16 @@ class HeadlineRegion:
         region names nobody (credits printed under the story)."""
         self._markup()
         raw = self._tree.raw_html
-        first = _first_credit_label(raw, self._raw_at, self._raw_at + CREDIT_SEARCH_BYTES)
+        start, stop = self._raw_at, self._raw_at + CREDIT_SEARCH_BYTES
+        first = -1
+        for label in PAGE_CREDIT_LABELS:
+            # Only a label opening before the first one found so far can come first.
+            end = stop if first < 0 else min(stop, first + len(label))
+            at = raw.find(label, start, end)
+            if at >= 0:
+                first = at
         if first < 0:
             return ""
-        start = self._raw_at
         at = raw.rfind(b"<", start, first)
         at = at if at >= 0 else first
         chunk = raw[at : at + CREDIT_BLOCK_BYTES].decode("utf-8", "replace")
@@ -291,35 +290,6 @@ class HeadlineRegion:
             stop = _ANCHOR_STOP.search(text, stop.end())
         anchor = (text[: stop.start()] if stop else text)[:ANCHOR_CHARS].rstrip()
         return anchor.encode("utf-8") if len(anchor) >= MIN_ANCHOR_CHARS else b""
-
-
-def _first_credit_label(raw: bytes, start: int, stop: int) -> int:
-    """Where the first credit label (``PAGE_CREDIT_LABELS``) lying whole in
-    ``raw[start:stop]`` starts, or -1: the least ``raw.find(label, start, stop)``. The
-    labels' capitals are hopped to (a memchr each) and compared there, a fraction of the
-    cost of a byte search per label over the stretch; past ``MAX_LEAD_HOPS`` capitals of
-    one letter the rest is left to the byte searches."""
-    first = -1
-    for lead, labels in _CREDIT_LEADS:
-        end = stop if first < 0 else first  # only a label opening earlier can come first
-        at = raw.find(lead, start, end)
-        for _ in range(MAX_LEAD_HOPS):
-            if at < 0:
-                break
-            if raw.startswith(labels, at, stop):  # a label there, lying whole before stop
-                first = at
-                break
-            at = raw.find(lead, at + 1, end)
-        else:
-            if at >= 0:
-                # Openings from ``at`` up to (not at) ``end``, lying whole before ``stop``.
-                found = [
-                    hit
-                    for label in labels
-                    if (hit := raw.find(label, at, min(stop, end - 1 + len(label)))) >= 0
-                ]
-                first = min(found, default=first)
-    return first
 
 
 def _headline_offset(raw: bytes, start: int, anchor: bytes) -> int:
