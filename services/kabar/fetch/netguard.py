@@ -29,8 +29,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import anyio
+import anyio.abc
 import httpcore
 import httpx
+from httpcore._backends.anyio import AnyIOStream
 
 from kabar.errors import BlockedError, NetworkError
 
@@ -217,12 +220,38 @@ class _Stream(httpcore.AsyncNetworkStream):
     def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
         self._inner = inner
         self._sock: socket.socket | None = inner.get_extra_info("socket")
+        #: anyio's stream under httpcore's, read and written here directly: httpcore
+        #: opens an anyio cancel scope and two exception maps around every read and
+        #: write (a page takes several), costlier on the event loop than the read.
+        self._raw: anyio.abc.ByteStream | None = (
+            inner._stream if isinstance(inner, AnyIOStream) else None)
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._inner.read(max_bytes, timeout)
+        if self._raw is None:
+            return await self._inner.read(max_bytes, timeout)
+        try:  # httpcore's AnyIOStream.read, with its errors
+            async with asyncio.timeout(timeout):
+                return await self._raw.receive(max_bytes)
+        except anyio.EndOfStream:
+            return b""
+        except TimeoutError as exc:
+            raise httpcore.ReadTimeout(exc) from exc
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+            raise httpcore.ReadError(exc) from exc
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._inner.write(buffer, timeout)
+        if self._raw is None:
+            await self._inner.write(buffer, timeout)
+            return
+        if not buffer:
+            return
+        try:  # httpcore's AnyIOStream.write, with its errors
+            async with asyncio.timeout(timeout):
+                await self._raw.send(buffer)
+        except TimeoutError as exc:
+            raise httpcore.WriteTimeout(exc) from exc
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+            raise httpcore.WriteError(exc) from exc
 
     async def aclose(self) -> None:
         await self._inner.aclose()
