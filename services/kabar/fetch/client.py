@@ -169,9 +169,10 @@ class Fetcher:
     async def __aenter__(self) -> Fetcher:
         s = self.settings
         # Several small connection pools instead of one large one: httpcore walks
-        # every connection of a pool (a syscall for each idle one, and a quadratic
-        # count of them) each time a request starts or ends, which made the pool's
-        # bookkeeping a quarter of the event loop's work at 32 workers. A host keeps
+        # every connection of a pool (a syscall for each idle one; its quadratic count
+        # of them is gone, ``netguard.LinearPool``) each time a request starts or ends,
+        # which made the pool's bookkeeping a quarter of the event loop's work at 32
+        # workers. A host keeps
         # to a few pools of its own (``_shard``): spread over all of them, each pool
         # came to hold idle connections to every host (24 hosts: ~25 a pool, walked
         # per request); the host slots bound the total.
