@@ -132,6 +132,8 @@ class _Fetched:
 
     result: FetchResult
     ticket: int | None
+    #: The request's canonical URL (its claim), worked out once at fetch.
+    mark: str
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -465,7 +467,7 @@ class Pipeline:
         metrics.child(metrics.STAGE_ITEMS, "fetch", "ok").inc()
         self.occupancy.enter("put_extract_q")
         try:
-            await self.extract_q.put(_Fetched(result, ticket))
+            await self.extract_q.put(_Fetched(result, ticket, mark or canonicalize(request.url)))
         finally:
             self.occupancy.leave("put_extract_q")
         metrics.child(metrics.QUEUE_DEPTH, "extract").set(self.extract_q.qsize())
@@ -489,9 +491,8 @@ class Pipeline:
         return True
 
     async def _extract_one(self, item: _Fetched) -> None:
-        result, ticket = item.result, item.ticket
+        result, ticket, mark = item.result, item.ticket, item.mark
         portal = result.request.portal
-        mark = canonicalize(result.request.url)
         try:
             with metrics.child(metrics.EXTRACT_SECONDS, portal).time():
                 article = await self._extract_page(result, portal)

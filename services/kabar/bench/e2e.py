@@ -9,8 +9,8 @@ broker runs beside it. Then, in this order:
    after the run (its mean is the yardstick: the machine's load drifts);
 2. ``kabar run --once`` crawls it as a subprocess, every portal on its own
    host name (pinned to 127.0.0.1), politeness opened up (no rate limit; the
-   default 2 connections per host, since httpcore's pool bookkeeping grows with
-   the square of the connections it holds); its events are read
+   default 2 connections per host, since httpcore's pool walks every connection it
+   holds, polling each idle one, whenever a request starts or ends); its events are read
    back with a real consumer: pages/s from the first fetch to the last event
    sent, the ratio to the bare loop, articles/s, CPU per article;
 3. a paced run while a consumer reads the events as they arrive: a second copy

@@ -169,9 +169,10 @@ class Fetcher:
     async def __aenter__(self) -> Fetcher:
         s = self.settings
         # Several small connection pools instead of one large one: httpcore walks
-        # every connection of a pool (a syscall for each idle one, and a quadratic
-        # count of them) each time a request starts or ends, which made the pool's
-        # bookkeeping a quarter of the event loop's work at 32 workers. A host keeps
+        # every connection of a pool (a syscall for each idle one; its quadratic count
+        # of them is gone, ``netguard.LinearPool``) each time a request starts or ends,
+        # which made the pool's bookkeeping a quarter of the event loop's work at 32
+        # workers. A host keeps
         # to a few pools of its own (``_shard``): spread over all of them, each pool
         # came to hold idle connections to every host (24 hosts: ~25 a pool, walked
         # per request); the host slots bound the total.
@@ -186,7 +187,7 @@ class Fetcher:
 
     def _new_client(self, limits: httpx.Limits, context: ssl.SSLContext) -> httpx.AsyncClient:
         s = self.settings
-        return httpx.AsyncClient(
+        client = httpx.AsyncClient(
             transport=self._transport or guarded_transport(self._guard, limits, s.proxy,
                                                            context),
             follow_redirects=False,
@@ -204,6 +205,8 @@ class Fetcher:
                 "Accept-Language": "id-ID,id;q=0.9,en;q=0.5",
             },
         )
+        client._cookies = _Cookies()  # httpx wraps a jar given to it in a plain Cookies
+        return client
 
     async def __aexit__(
         self,
@@ -519,6 +522,17 @@ class Fetcher:
         if not self._clients:
             raise RuntimeError("use Fetcher inside 'async with'")
         return self._clients
+
+
+class _Cookies(httpx.Cookies):
+    """A client's cookie jar that reads a response for cookies only when it sets one:
+    httpx builds urllib stand-ins of the request and the response for every response
+    first (a tenth of a page's fetch on the event loop), where the jar finds nothing."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        # What the jar reads (its policy leaves Set-Cookie2 alone, but both count here).
+        if "set-cookie" in response.headers or "set-cookie2" in response.headers:
+            super().extract_cookies(response)
 
 
 def _count_retry(state: RetryCallState, portal: str) -> None:

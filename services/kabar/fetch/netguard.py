@@ -29,8 +29,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import anyio
+import anyio.abc
 import httpcore
 import httpx
+from httpcore._backends.anyio import AnyIOStream
 
 from kabar.errors import BlockedError, NetworkError
 
@@ -217,12 +220,38 @@ class _Stream(httpcore.AsyncNetworkStream):
     def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
         self._inner = inner
         self._sock: socket.socket | None = inner.get_extra_info("socket")
+        #: anyio's stream under httpcore's, read and written here directly: httpcore
+        #: opens an anyio cancel scope and two exception maps around every read and
+        #: write (a page takes several), costlier on the event loop than the read.
+        self._raw: anyio.abc.ByteStream | None = (
+            inner._stream if isinstance(inner, AnyIOStream) else None)
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._inner.read(max_bytes, timeout)
+        if self._raw is None:
+            return await self._inner.read(max_bytes, timeout)
+        try:  # httpcore's AnyIOStream.read, with its errors
+            async with asyncio.timeout(timeout):
+                return await self._raw.receive(max_bytes)
+        except anyio.EndOfStream:
+            return b""
+        except TimeoutError as exc:
+            raise httpcore.ReadTimeout(exc) from exc
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+            raise httpcore.ReadError(exc) from exc
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._inner.write(buffer, timeout)
+        if self._raw is None:
+            await self._inner.write(buffer, timeout)
+            return
+        if not buffer:
+            return
+        try:  # httpcore's AnyIOStream.write, with its errors
+            async with asyncio.timeout(timeout):
+                await self._raw.send(buffer)
+        except TimeoutError as exc:
+            raise httpcore.WriteTimeout(exc) from exc
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+            raise httpcore.WriteError(exc) from exc
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -267,7 +296,7 @@ def guarded_transport(
                                         proxy=proxy)
     transport = httpx.AsyncHTTPTransport(verify=context, limits=limits, trust_env=False)
     # httpx has no parameter for the network backend: give it a pool built with ours.
-    transport._pool = httpcore.AsyncConnectionPool(
+    transport._pool = LinearPool(
         ssl_context=context,
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
@@ -275,3 +304,44 @@ def guarded_transport(
         network_backend=GuardedBackend(guard),
     )
     return transport
+
+
+class LinearPool(httpcore.AsyncConnectionPool):
+    """httpcore's connection pool, its bookkeeping linear in the connections it holds.
+
+    httpcore runs ``_assign_requests_to_connections`` each time a request starts or
+    ends; for every idle connection it counts all connections by building a list
+    (quadratic: ~80 ``is_idle`` calls a request with 9 connections a pool, 7% of the
+    service's event loop at processes=1) and it lists the idle connections for every
+    queued request even when it will not close one. Same decisions, in the same order
+    (httpcore 1.0's: the surplus check counts every connection, not only the idle
+    ones); only the counting is cheaper."""
+
+    def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
+        closing: list[httpcore.AsyncConnectionInterface] = []
+        for connection in list(self._connections):
+            if connection.is_closed():
+                self._connections.remove(connection)
+            elif connection.has_expired() or (
+                connection.is_idle()
+                and len(self._connections) > self._max_keepalive_connections
+            ):
+                self._connections.remove(connection)
+                closing.append(connection)
+        for pool_request in [r for r in self._requests if r.is_queued()]:
+            origin = pool_request.request.url.origin
+            available = next((c for c in self._connections
+                              if c.can_handle_request(origin) and c.is_available()), None)
+            if available is not None:
+                pool_request.assign_to_connection(available)
+                continue
+            if len(self._connections) >= self._max_connections:
+                idle = next((c for c in self._connections if c.is_idle()), None)
+                if idle is None:
+                    continue  # waits for a connection to come free
+                self._connections.remove(idle)
+                closing.append(idle)
+            connection = self.create_connection(origin)
+            self._connections.append(connection)
+            pool_request.assign_to_connection(connection)
+        return closing
