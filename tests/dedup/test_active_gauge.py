@@ -32,7 +32,7 @@ class _ManyStories:
     def resolve(self, story_id: str) -> str:
         return story_id
 
-    def expire(self, now: datetime) -> None:
+    def expire(self, now: datetime, budget: int | None = None) -> None:
         return None
 
     def dump(self) -> bytes:

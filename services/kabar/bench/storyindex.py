@@ -78,9 +78,9 @@ class _Pauses:
     def time_expiry(self, clusterer: Any) -> None:
         expire = clusterer.expire
 
-        def timed(now: Any) -> None:
+        def timed(now: Any, budget: int | None = None) -> None:
             t0 = time.perf_counter()
-            expire(now)
+            expire(now, budget)
             self.expire_ms.append((time.perf_counter() - t0) * 1000)
 
         clusterer.expire = timed

@@ -51,9 +51,19 @@ MIN_WORDS = 8
 MIN_SIZE_RATIO = 0.5
 MAX_CANDIDATES = 64
 EXPIRE_EVERY_S = 3600.0
+#: Story expiry work per article (``StoryClusterer.expire``'s budget): spread over
+#: articles, not one batch an hour (776 ms at 1M articles). Well above the one story
+#: an article can create, so expiry keeps up.
+EXPIRE_PER_ARTICLE = 16
 #: Growth of the frozen heap since its last whole collection that earns it another
 #: (``Deduper.commit``): what bounds a leak of cyclic garbage frozen while alive.
 REFREEZE_GROWTH = 1.25
+#: Frozen objects a held story accounts for (its ``_Story``, an unpacked one maybe a
+#: container more: 67.8k frozen at 100k articles, 34.9k stories held). Frozen-heap
+#: growth the held stories explain earns no whole collection (each held the event
+#: loop hundreds of ms while the index grew), only growth beyond it does (garbage
+#: of other code frozen while alive).
+FROZEN_PER_STORY = 2
 #: Counting active stories walks them all, so the gauge is refreshed now and then.
 ACTIVE_GAUGE_EVERY = 256
 #: ... and at most every held-stories / this many articles (a walk costs at most this
@@ -70,7 +80,7 @@ class Clusterer(Protocol):
 
     def dump(self) -> bytes: ...
 
-    def expire(self, now: datetime) -> None: ...
+    def expire(self, now: datetime, budget: int | None = None) -> None: ...
 
     def resolve(self, story_id: str) -> str: ...
 
@@ -132,6 +142,7 @@ class Deduper:
         self._deferred = False
         self._freeze_heap = False
         self._frozen_after_full = 0  # objects frozen after the last whole collection
+        self._held_after_full = 0  # stories held then
         self._story_clock = datetime.fromtimestamp(0, UTC)
         self._checkpointed_at = time.monotonic()
         self._assigned = 0
@@ -192,9 +203,11 @@ class Deduper:
         commit that later die in a cycle (an in-flight task's exception and its
         frames) are kept while frozen; so once the frozen heap has grown by a
         quarter since its last full collection (``REFREEZE_GROWTH``, the same
-        rule by which CPython itself runs a full collection), it is unfrozen and
-        collected whole once: a pause while the state grows, none in a steady
-        state, and a leak bounded by a quarter of the heap."""
+        rule by which CPython itself runs a full collection) beyond what the
+        stories held since then account for (``FROZEN_PER_STORY`` each), it is
+        unfrozen and collected whole once: no pause while the story state grows
+        or in a steady state, and a leak bounded by a quarter of the heap (plus
+        what the stories added since do not take of their allowance)."""
         self._save_state()
         if self._freeze_heap:
             self._freeze()
@@ -202,11 +215,14 @@ class Deduper:
     def _freeze(self) -> None:
         gc.collect()  # what is garbage now is not frozen with the rest
         gc.freeze()  # O(1): the generations are spliced onto the permanent one
-        if gc.get_freeze_count() > self._frozen_after_full * REFREEZE_GROWTH:
+        held = self.clusterer.held_count if self.clusterer is not None else 0
+        stories = FROZEN_PER_STORY * max(0, held - self._held_after_full)
+        if gc.get_freeze_count() > self._frozen_after_full * REFREEZE_GROWTH + stories:
             gc.unfreeze()
             gc.collect()
             gc.freeze()
             self._frozen_after_full = gc.get_freeze_count()
+            self._held_after_full = held
 
     @property
     def checkpoint_busy(self) -> bool:
@@ -240,7 +256,11 @@ class Deduper:
             flush = getattr(self.store, "flush", None)
             if flush is not None:
                 flush()
-        self.store.put_blob(_BOILERPLATE_BLOB, self.boilerplate.dump())
+        later = getattr(self.store, "put_blob_later", None)
+        if later is not None:  # dumped off this thread, from a copy of the counts
+            later(_BOILERPLATE_BLOB, _copy_of(self.boilerplate).dump)
+        else:
+            self.store.put_blob(_BOILERPLATE_BLOB, self.boilerplate.dump())
         if self.clusterer is not None and not incremental:
             self.store.put_blob(_STORIES_BLOB, self.clusterer.dump())
 
@@ -387,12 +407,12 @@ class Deduper:
         return assignment.story_id, events
 
     def _maybe_expire(self, now: float) -> None:
+        if self.clusterer is not None:  # a bounded share at every article
+            self.clusterer.expire(self._story_clock, EXPIRE_PER_ARTICLE)
         if now - self._last_expire < EXPIRE_EVERY_S:
             return
         self._last_expire = now
         expired = self.store.expire(now)
-        if self.clusterer is not None:
-            self.clusterer.expire(self._story_clock)
         if expired:
             log.info("dedup state expired", extra={"expired": expired})
 
@@ -403,6 +423,13 @@ def _article_id(url: str) -> str:
     (re-crawls, revisions), and canonicalizing is a good share of a verdict. (It
     canonicalizes, idempotently: doing that here too would cost it twice.)"""
     return make_article_id(url)
+
+
+def _copy_of(lines: BoilerplateLines) -> BoilerplateLines:
+    """The counts as they are now (a dict copy, at C level: a fraction of a dump)."""
+    copy = BoilerplateLines(lines.min_articles, lines.max_entries)
+    copy._counts = lines._counts.copy()
+    return copy
 
 
 def _result(

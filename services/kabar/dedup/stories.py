@@ -62,6 +62,7 @@ from kabar.dedup.dense import Embedder, Vector, open_dense
 from kabar.dedup.eventtime import MEMO_SIZE
 from kabar.dedup.fingerprint import BodyWords
 from kabar.dedup.language import detect_language
+from kabar.dedup.storyexpiry import StoryExpiry
 from kabar.dedup.storymatch import MatchModel, Pair, load_model
 from kabar.dedup.storystate import (
     FREEZE_AFTER_S,
@@ -351,6 +352,7 @@ class StoryClusterer:
         #: Stories found idle at the last expiry, packed a few per article (``_freeze_some``).
         self._to_freeze: list[_Story] = []
         self._freeze_before = 0.0
+        self._expiry = StoryExpiry()  # (only ``expire`` uses it)
 
     # --- public API ---------------------------------------------------------
     def assign(
@@ -402,27 +404,15 @@ class StoryClusterer:
             story_id = self._aliases[story_id]
         return story_id
 
-    def expire(self, now: datetime) -> None:
+    def expire(self, now: datetime, budget: int | None = None) -> None:
         """Forget stories (and merge aliases) not updated within ``story_ttl_days``
-        of ``now`` (event time: the deduper passes the latest it has seen)."""
-        cutoff = _epoch(now) - self.settings.story_ttl_days * 86400.0
-        idle = _epoch(now) - FREEZE_AFTER_S
-        expired, self._to_freeze = [], []
-        for story in self._stories.values():  # one pass: the held stories are many
-            if story.last_seen < cutoff:
-                expired.append(story)
-            elif story.last_seen < idle and story.raw is None:
-                self._to_freeze.append(story)
-        for story in expired:
-            self._drop(story)
-        if len(self._stories) > MAX_STORIES:
-            excess = len(self._stories) - MAX_STORIES
-            for story in heapq.nsmallest(excess, self._stories.values(), key=_last_seen):
-                self._drop(story)
-        live = set(self._stories)
-        self._aliases = {k: v for k, v in self._aliases.items() if self.resolve(v) in live}
-        self._to_freeze.reverse()  # frozen from the end: the oldest first
-        self._freeze_before = idle
+        of ``now`` (event time: the deduper passes the latest it has seen), the
+        oldest first past ``MAX_STORIES``, and queue the idle ones for packing. With
+        a ``budget``, only that share of the work (``kabar.dedup.storyexpiry``): the
+        deduper calls this at every article, not once an hour for everything."""
+        t = _epoch(now)
+        cutoff = t - self.settings.story_ttl_days * 86400.0
+        self._expiry.run(self, t, cutoff, t - FREEZE_AFTER_S, MAX_STORIES, budget)
 
     @property
     def active_count(self) -> int:
@@ -1153,6 +1143,3 @@ def _iso(t: float) -> str:
     a story's first_seen recurs in each of its events (and a stream's stamps repeat)."""
     return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
 
-
-def _last_seen(story: _Story) -> float:
-    return story.last_seen
