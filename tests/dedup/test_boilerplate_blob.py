@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,7 @@ from kabar.bench.dedup import StoryStream
 from kabar.dedup import Deduper
 from kabar.dedup.boilerplate import BoilerplateLines
 from kabar.dedup.store import SqliteStore
+from kabar.dedup.storystate import CheckpointGate
 from kabar.settings import DedupSettings
 
 
@@ -27,6 +29,17 @@ def test_the_boilerplate_blob_is_dumped_off_the_committing_thread_as_of_the_comm
         return dump(self)
 
     monkeypatch.setattr(BoilerplateLines, "dump", recorded)
+    # The story rows of a commit this small encode in no time: hold their release until
+    # the commit has returned, as a real checkpoint's encoding would, so the blob always
+    # meets a held checkpoint (otherwise it is made at once, on the caller).
+    encoded = threading.Event()
+    release = CheckpointGate._release
+
+    def held_release(self: CheckpointGate, marker: Any, encode: Any) -> None:
+        encoded.wait(30.0)
+        release(self, marker, encode)
+
+    monkeypatch.setattr(CheckpointGate, "_release", held_release)
     path = tmp_path / "state.sqlite3"
     settings = DedupSettings(store="sqlite", state_path=str(path), checkpoint_interval_s=0.0)
     dedup = Deduper(settings)
@@ -36,6 +49,7 @@ def test_the_boilerplate_blob_is_dumped_off_the_committing_thread_as_of_the_comm
         article, when = stream.next()
         dedup.process(article, when=when)
     dedup.commit()
+    encoded.set()
     at_commit = dump(dedup.boilerplate)
     for _ in range(20):  # counts change after the commit, maybe while it is written
         article, when = stream.next()
