@@ -149,3 +149,20 @@ def test_name_split_shortcut_agrees_with_the_separator_regex() -> None:
     )  # fmt: skip
     for raw in cases:
         assert bylines._split(raw) == bylines._SPLIT.split(raw), raw
+
+
+def test_a_translator_alone_is_the_author_and_beside_a_writer_is_dropped() -> None:
+    # The only credit of a translated story names who wrote the text the reader sees.
+    assert bylines.byline_names("Translator: \nRina Kartika Sari\n", ("Translator:",)) == (
+        "Rina Kartika Sari",
+    )
+    assert printed_credits("Penerjemah: Rina Sari | Editor: Joko Susilo") == (
+        ("Rina Sari",),
+        ("Joko Susilo",),
+    )
+    # Beside the writer, the translator is no author (like an editor).
+    assert printed_credits("Penulis: Andi Wijaya | Penerjemah: Rina Sari | Editor: Joko") == (
+        ("Andi Wijaya",),
+        ("Joko",),
+    )
+    assert normalize_authors(["Translator"]) == ()

@@ -151,7 +151,9 @@ def _name_under_label(text: str, brands: Iterable[str]) -> tuple[str, ...]:
     """The name on the line after a byline label standing alone on its own ("Posted by"
     / "A": the name is a link), or nothing."""
     lines = [kept for line in text.splitlines()[:3] if (kept := line.strip())]
-    if len(lines) < 2 or len(lines[0]) > LABEL_LINE_MAX_CHARS or _LEADING_LABEL.sub("", lines[0]):
+    if len(lines) < 2 or len(lines[0]) > LABEL_LINE_MAX_CHARS:
+        return ()
+    if _LEADING_LABEL.sub("", lines[0]) and _label_of(lines[0]) not in _TRANSLATOR_ALONE:
         return ()
     return normalize_authors([lines[1]], brands) if _looks_like_name(lines[1]) else ()
 
@@ -297,6 +299,11 @@ WRITER_LABELS = frozenset(
 EDITOR_LABELS = frozenset(
     {"editor", "redaktur", "penyunting", "editing", "editor in chief", "edited by"}
 )
+#: Labels of a translator: the only credit of a translated story ("Translator: A" /
+#: "Editor: B") names who wrote the text the reader sees; beside a writer it is dropped.
+TRANSLATOR_LABELS = frozenset({"translator", "penerjemah", "translated by", "diterjemahkan oleh"})
+#: A translator's label alone on its line ("Translator:"), as ``_label_of`` reads it.
+_TRANSLATOR_ALONE = frozenset((label, "") for label in TRANSLATOR_LABELS)
 #: Words that may stand between names in a credit ("A, B dan C").
 _JOINERS = frozenset({",", "&", "dan", "and", "|", "/", ";", "-"})
 _CREDIT_LABEL = re.compile(r"^\s*([^\W\d_][^\W\d_ ]*(?: [^\W\d_]+)?)\s*:?\s*(.*)$")
@@ -313,7 +320,7 @@ _CREDIT_BREAK = re.compile(r"\s*[|•·;]\s*|\s*(,)\s*")
 _BREAK_MARKS = ("|", "•", "·", ";", ",")
 #: What a line holding a credit label starts with (lowercase); ``_label_of`` reads no
 #: line that does not (its regex matches almost any line whole).
-_LABEL_STARTS = tuple(sorted(WRITER_LABELS | EDITOR_LABELS))
+_LABEL_STARTS = tuple(sorted(WRITER_LABELS | EDITOR_LABELS | TRANSLATOR_LABELS))
 _LABEL_START_CHARS = max(map(len, _LABEL_STARTS)) + 1
 #: Digits, or a possessive ("Ryan Reed's Most Recent Stories"): a label, not a name.
 _NOT_NAME = re.compile(r"\d|['’]s\b")
@@ -333,6 +340,7 @@ def _credits(pieces: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     ``printed_credits``)."""
     writers: list[str] = []
     editors: list[str] = []
+    translators: list[str] = []
     target: list[str] | None = None
     joined = False
     for index, piece in enumerate(pieces):
@@ -345,6 +353,8 @@ def _credits(pieces: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if labelled is not None:
             label, line = labelled
             target = writers if label in WRITER_LABELS else editors
+            if label in TRANSLATOR_LABELS:
+                target = translators
             joined, first = True, len(target)
             inner = _label_of(line) if line else None
             town = label == "kontributor" or (inner is not None and inner[0] == "kontributor")
@@ -363,7 +373,7 @@ def _credits(pieces: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
             continue
         target.append(line)
         joined = False
-    return tuple(writers), tuple(editors)
+    return tuple(writers or translators), tuple(editors)
 
 
 def _listed_name(pieces: Sequence[str], index: int) -> bool:
@@ -465,7 +475,7 @@ def _label_of(line: str) -> tuple[str, str] | None:
         return None
     word = match.group(1).lower()
     for label in (word, word.split(" ")[0]):
-        if label in WRITER_LABELS or label in EDITOR_LABELS:
+        if label in WRITER_LABELS or label in EDITOR_LABELS or label in TRANSLATOR_LABELS:
             rest = line[line.lower().find(label) + len(label) :].strip(" :")
             if label in ("oleh", "by") and rest[:1].islower():
                 return None  # "oleh karena itu": prose, not a credit
