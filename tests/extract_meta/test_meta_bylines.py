@@ -166,3 +166,10 @@ def test_a_translator_alone_is_the_author_and_beside_a_writer_is_dropped() -> No
         ("Joko",),
     )
     assert normalize_authors(["Translator"]) == ()
+
+
+def test_a_field_reporter_with_a_town_in_brackets_is_a_cowriter() -> None:
+    assert normalize_authors(["Bayu Pratama (Garut)"]) == ("Bayu Pratama",)
+    # One tag per writer, no label: the second writes from the town in brackets.
+    text = "Rudi Hartono\n,\nBayu Pratama (Garut)\nWarga melintas di jembatan (Foto/Arsip)\n"
+    assert bylines.byline_names(text, ("Rudi Hartono",)) == ("Rudi Hartono", "Bayu Pratama")

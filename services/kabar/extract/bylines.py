@@ -144,6 +144,8 @@ def byline_names(
     listed = normalize_authors(_credits(_credit_pieces(text))[0], brands)
     if len(listed) > len(names) and set(names) <= set(listed):
         return listed
+    if len(names) == 1:  # "A" / "," / "B (Town)": one tag per writer, no label
+        return names_beside(names[0], text, brands) or names
     return names
 
 
@@ -263,8 +265,16 @@ def _unescape(raw: str) -> str:
 
 
 def _tidy(part: str) -> str:
-    name = " ".join(part.split()).strip(_EDGE_PUNCT)
+    name = _placeless(" ".join(part.split())).strip(_EDGE_PUNCT)
     return name.title() if name.isupper() and len(name) > 3 else name
+
+
+def _placeless(name: str) -> str:
+    """``name`` without the town a field reporter's credit puts after it in brackets
+    ("Anggi Kusuma (Lebak)")."""
+    if name.endswith(")") and " (" in name:
+        return name[: name.rfind(" (")]
+    return name
 
 
 def _is_person(name: str, brand_keys: tuple[str, ...]) -> bool:
@@ -519,7 +529,7 @@ def names_beside(name: str, text: str, brand_keys: Iterable[str] = ()) -> tuple[
     parts = [next((p for p in _SEGMENT.split(line) if key in p.casefold()), "")]
     at += 1
     while at + 1 < len(lines) and lines[at].lower() in _LIST_JOINERS:
-        following = lines[at + 1]
+        following = _placeless(lines[at + 1])
         if not _looks_like_name(following) or len(following.split()) < BYLINE_NAME_MIN_WORDS:
             break
         parts.append(following)
