@@ -579,3 +579,29 @@ def photographers(lines: Sequence[str]) -> tuple[str, ...]:
         if len(text) <= BYLINE_LINE_MAX_CHARS and (match := _PHOTO_CREDIT.fullmatch(text)):
             found.append(match.group("name"))
     return tuple(found)
+
+
+#: "Hasan Basri - Okezone": a writer, a dash and the site's brand, a short line of its own.
+_BRANDED = re.compile(r"(?P<name>[^\W\d_][\w.'’ ]{2,50}?)\s+[-–—|]\s+(?P<site>[^-–—|]{2,40})")
+#: Lines after the headline (itself the first) where such a byline is looked for.
+BRANDED_LINES = 8
+
+
+def branded_byline(text: str, brands: Iterable[str]) -> tuple[str, ...]:
+    """The writer of a "Name - Brand" line among the few lines from the headline on
+    (``text``), where the brand names the site: an old template's byline, set in bold
+    with no byline class and no label."""
+    keys = _brand_keys(tuple(brands))
+    if not keys:
+        return ()
+    lines = [kept for line in text.splitlines() if (kept := line.strip())]
+    for line in lines[1:BRANDED_LINES]:
+        if len(line) > BYLINE_LINE_MAX_CHARS or (match := _BRANDED.fullmatch(line)) is None:
+            continue
+        name = match.group("name")
+        if len(name.split()) < BYLINE_NAME_MIN_WORDS:
+            continue  # "Ekonomi - Okezone": a section beside the site, not a writer
+        if _site_like(match.group("site"), keys) and _looks_like_name(name):
+            return normalize_authors([name], brands)
+    return ()
+

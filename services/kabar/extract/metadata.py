@@ -25,6 +25,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from kabar.dedup.language import detect_language
 from kabar.extract.bylines import (
     authors_in_text,
+    branded_byline,
     byline_names,
     is_desk,
     is_site_like,
@@ -94,6 +95,8 @@ SLIP_OFF = timedelta(hours=5)
 _SIGN_SLIP = re.compile(r"(-0[789]:?00|\s*(?:z|gmt|utc|\+00:?00))$", re.IGNORECASE)
 #: How much text after the metadata author's printed name its byline may span.
 BESIDE_CHARS = 200
+#: How much text from the headline on is read for a "Name - Brand" byline.
+BRANDED_CHARS = 600
 #: Words of a printed credit block ("Penulis: A | Editor: B"), lowercase.
 CREDIT_WORDS = ("penulis", "reporter", "pewarta", "writer", "editor", "redaktur", "edited by")
 #: A desk as author: "Tim detikBali", "Tim Redaksi - Contoh.com" (the name before a dash).
@@ -477,7 +480,16 @@ def _authors(
         return names
     # Credits printed under the story, beyond the stretch around the headline.
     writers = printed_credits(region.credit_block())[0]
-    return normalize_authors(writers, brands) or structured
+    return normalize_authors(writers, brands) or structured or _branded(region, head, brands)
+
+
+def _branded(region: HeadlineRegion, head: _Head, brands: tuple[str, ...]) -> tuple[str, ...]:
+    """A "Name - Brand" line under the headline, the brand being the site's (its name, its
+    host, or the author field that names the site rather than a person)."""
+    text, at = region.text()
+    if at < 0:
+        return ()
+    return branded_byline(text[at : at + BRANDED_CHARS], (*brands, *head.all(AUTHOR_KEYS)))
 
 
 def _beside(
