@@ -375,7 +375,7 @@ def _visible_headline(
             continue
         cuts = cuts if cuts is not None else [_split_last(t) for t in titles]
         side = _side_segment(text, cuts)
-        if side is not None or (side := _site_prefix(text, titles)) is not None:
+        if side is not None or (side := _site_prefix(text, titles, head.tree)) is not None:
             # The site's name or motto set in <h1>, printed beside the title: the
             # title's main part is the headline, unless a later <h1> prints it.
             beside = beside or side
@@ -413,10 +413,13 @@ def _side_segment(text: str, cuts: Sequence[tuple[str, str] | None]) -> str | No
     return None
 
 
-def _site_prefix(text: str, titles: Sequence[str]) -> str | None:
+def _site_prefix(
+    text: str, titles: Sequence[str], tree: LexborHTMLParser | None = None
+) -> str | None:
     """The rest of a declared title that opens with ``text`` ("Blog Name: Post Title")
-    when another declared title is that rest: the site's name set in ``<h1>`` before the
-    title (a blog's template), the rest is the headline."""
+    when another declared title is that rest, or an ``<h2>``/``<h3>`` of the page prints
+    it: the site's name set in ``<h1>`` before the title (a blog's template, the post's
+    title a lower heading), the rest is the headline."""
     key = text.casefold()
     for title in titles:
         if len(title) <= len(text) or not title.casefold().startswith(key):
@@ -426,7 +429,20 @@ def _site_prefix(text: str, titles: Sequence[str]) -> str | None:
             t.casefold() == cut[1].casefold() for t in titles
         ):
             return cut[1]
+        colon = title[len(text) : len(text) + 2] == ": "  # "Blog: Post", not "Post | Site"
+        if colon and cut and cut[0].casefold() == key and _printed_heading(tree, cut[1]):
+            return cut[1]
     return None
+
+
+def _printed_heading(tree: LexborHTMLParser | None, title: str) -> bool:
+    """Whether an ``<h2>`` or ``<h3>`` of the page prints ``title`` (case aside)."""
+    if tree is None:
+        return False
+    key = title.casefold()
+    return any(
+        " ".join(node.text(deep=True).split()).casefold() == key for node in tree.css("h2, h3")
+    )
 
 
 def _title_words(text: str) -> set[str]:
