@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from selectolax.lexbor import LexborHTMLParser
 
 from kabar.extract import bylines
 from kabar.extract.bylines import (
@@ -12,6 +13,7 @@ from kabar.extract.bylines import (
     photographers,
     printed_credits,
 )
+from kabar.extract.metadata import extract_metadata
 
 
 @pytest.mark.parametrize(
@@ -149,3 +151,45 @@ def test_name_split_shortcut_agrees_with_the_separator_regex() -> None:
     )  # fmt: skip
     for raw in cases:
         assert bylines._split(raw) == bylines._SPLIT.split(raw), raw
+
+
+def test_a_translator_alone_is_the_author_and_beside_a_writer_is_dropped() -> None:
+    # The only credit of a translated story names who wrote the text the reader sees.
+    assert bylines.byline_names("Translator: \nRina Kartika Sari\n", ("Translator:",)) == (
+        "Rina Kartika Sari",
+    )
+    assert printed_credits("Penerjemah: Rina Sari | Editor: Joko Susilo") == (
+        ("Rina Sari",),
+        ("Joko Susilo",),
+    )
+    # Beside the writer, the translator is no author (like an editor).
+    assert printed_credits("Penulis: Andi Wijaya | Penerjemah: Rina Sari | Editor: Joko") == (
+        ("Andi Wijaya",),
+        ("Joko",),
+    )
+    assert normalize_authors(["Translator"]) == ()
+
+
+def test_a_field_reporter_with_a_town_in_brackets_is_a_cowriter() -> None:
+    assert normalize_authors(["Bayu Pratama (Garut)"]) == ("Bayu Pratama",)
+    # One tag per writer, no label: the second writes from the town in brackets.
+    text = "Rudi Hartono\n,\nBayu Pratama (Garut)\nWarga melintas di jembatan (Foto/Arsip)\n"
+    assert bylines.byline_names(text, ("Rudi Hartono",)) == ("Rudi Hartono", "Bayu Pratama")
+
+
+def test_a_name_dash_site_line_under_the_headline_is_the_byline() -> None:
+    text = "Harga Cabai Naik\nEkonomi - Warta Contoh\nSelasa\nRina Kartika - Warta Contoh\n"
+    assert bylines.branded_byline(text, ("wartacontoh",)) == ("Rina Kartika",)
+    # Another brand is no credit of this site's writer.
+    assert bylines.branded_byline("Judul\nRina Kartika - Lain Sekali\n", ("wartacontoh",)) == ()
+
+
+def test_metadata_reads_a_branded_byline_when_the_author_field_is_the_site() -> None:
+    page = (
+        '<html><head><title>Harga Cabai Naik Lagi</title><meta name="author" content="Wartaku">'
+        "</head><body><h1>Harga Cabai Naik Lagi</h1><div><i>Selasa, 3 Juni 2014</i><br>"
+        "<b>Rina Kartika - Wartaku</b></div><p>Harga cabai di pasar naik lagi pekan ini.</p>"
+        "</body></html>"
+    )
+    found = extract_metadata(LexborHTMLParser(page), "http://berita.wartaku.com/a/1")
+    assert found.authors == ("Rina Kartika",)

@@ -493,3 +493,27 @@ def test_photo_page_without_byline_gets_its_photographer_from_the_body_lines() -
         "Rina Kusuma",
     )
     assert authors_from_lines([*lines, "Pewarta: Dodi Hermawan"]) == ("Dodi Hermawan",)
+
+
+def test_blog_name_in_h1_gives_way_to_the_post_title_a_lower_heading_prints() -> None:
+    # The blog's name in <h1>, "Blog: Post" in <title>, no og:title: the post's own
+    # heading (<h3>) printing the part after the colon makes that part the headline.
+    page = (
+        "<html><head><title>Kebun Kecil: Menanam tomat di pot bekas</title></head><body>"
+        "<h1><a href='/'>Kebun Kecil</a></h1><h2>Senin, 4 Maret 2013</h2>"
+        "<h3 class='post-title'> Menanam tomat di  pot bekas </h3>"
+        "<div>Tomat tumbuh subur di pot cat bekas yang dilubangi bawahnya.</div>"
+        "</body></html>"
+    )
+    title = extract_metadata(LexborHTMLParser(page), "http://kebunkecil.blogspot.com/p").title
+    assert title == "Menanam tomat di pot bekas"
+
+
+def test_a_site_name_printed_in_a_lower_heading_is_no_headline() -> None:
+    page = (
+        "<html><head><title>Harga beras turun | Warta Desa</title></head><body>"
+        "<h1>Harga beras turun</h1><h3>Warta Desa</h3><p>Harga beras di pasar turun.</p>"
+        "</body></html>"
+    )
+    title = extract_metadata(LexborHTMLParser(page), "http://wartadesa.com/a").title
+    assert title == "Harga beras turun"

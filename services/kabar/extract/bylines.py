@@ -146,6 +146,8 @@ def byline_names(
     listed = normalize_authors(_credits(_credit_pieces(text))[0], brands)
     if len(listed) > len(names) and set(names) <= set(listed):
         return listed
+    if len(names) == 1:  # "A" / "," / "B (Town)": one tag per writer, no label
+        return names_beside(names[0], text, brands) or names
     return names
 
 
@@ -153,7 +155,9 @@ def _name_under_label(text: str, brands: Iterable[str]) -> tuple[str, ...]:
     """The name on the line after a byline label standing alone on its own ("Posted by"
     / "A": the name is a link), or nothing."""
     lines = [kept for line in text.splitlines()[:3] if (kept := line.strip())]
-    if len(lines) < 2 or len(lines[0]) > LABEL_LINE_MAX_CHARS or _LEADING_LABEL.sub("", lines[0]):
+    if len(lines) < 2 or len(lines[0]) > LABEL_LINE_MAX_CHARS:
+        return ()
+    if _LEADING_LABEL.sub("", lines[0]) and _label_of(lines[0]) not in _TRANSLATOR_ALONE:
         return ()
     return normalize_authors([lines[1]], brands) if _looks_like_name(lines[1]) else ()
 
@@ -263,8 +267,16 @@ def _unescape(raw: str) -> str:
 
 
 def _tidy(part: str) -> str:
-    name = " ".join(part.split()).strip(_EDGE_PUNCT)
+    name = _placeless(" ".join(part.split())).strip(_EDGE_PUNCT)
     return name.title() if name.isupper() and len(name) > 3 else name
+
+
+def _placeless(name: str) -> str:
+    """``name`` without the town a field reporter's credit puts after it in brackets
+    ("Anggi Kusuma (Lebak)")."""
+    if name.endswith(")") and " (" in name:
+        return name[: name.rfind(" (")]
+    return name
 
 
 def _is_person(name: str, brand_keys: tuple[str, ...]) -> bool:
@@ -299,6 +311,11 @@ WRITER_LABELS = frozenset(
 EDITOR_LABELS = frozenset(
     {"editor", "redaktur", "penyunting", "editing", "editor in chief", "edited by"}
 )
+#: Labels of a translator: the only credit of a translated story ("Translator: A" /
+#: "Editor: B") names who wrote the text the reader sees; beside a writer it is dropped.
+TRANSLATOR_LABELS = frozenset({"translator", "penerjemah", "translated by", "diterjemahkan oleh"})
+#: A translator's label alone on its line ("Translator:"), as ``_label_of`` reads it.
+_TRANSLATOR_ALONE = frozenset((label, "") for label in TRANSLATOR_LABELS)
 #: Words that may stand between names in a credit ("A, B dan C").
 _JOINERS = frozenset({",", "&", "dan", "and", "|", "/", ";", "-"})
 _CREDIT_LABEL = re.compile(r"^\s*([^\W\d_][^\W\d_ ]*(?: [^\W\d_]+)?)\s*:?\s*(.*)$")
@@ -315,7 +332,7 @@ _CREDIT_BREAK = re.compile(r"\s*[|•·;]\s*|\s*(,)\s*")
 _BREAK_MARKS = ("|", "•", "·", ";", ",")
 #: What a line holding a credit label starts with (lowercase); ``_label_of`` reads no
 #: line that does not (its regex matches almost any line whole).
-_LABEL_STARTS = tuple(sorted(WRITER_LABELS | EDITOR_LABELS))
+_LABEL_STARTS = tuple(sorted(WRITER_LABELS | EDITOR_LABELS | TRANSLATOR_LABELS))
 _LABEL_START_CHARS = max(map(len, _LABEL_STARTS)) + 1
 #: Digits, or a possessive ("Ryan Reed's Most Recent Stories"): a label, not a name.
 _NOT_NAME = re.compile(r"\d|['’]s\b")
@@ -335,6 +352,7 @@ def _credits(pieces: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     ``printed_credits``)."""
     writers: list[str] = []
     editors: list[str] = []
+    translators: list[str] = []
     target: list[str] | None = None
     joined = False
     for index, piece in enumerate(pieces):
@@ -347,6 +365,8 @@ def _credits(pieces: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if labelled is not None:
             label, line = labelled
             target = writers if label in WRITER_LABELS else editors
+            if label in TRANSLATOR_LABELS:
+                target = translators
             joined, first = True, len(target)
             inner = _label_of(line) if line else None
             town = label == "kontributor" or (inner is not None and inner[0] == "kontributor")
@@ -365,7 +385,7 @@ def _credits(pieces: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
             continue
         target.append(line)
         joined = False
-    return tuple(writers), tuple(editors)
+    return tuple(writers or translators), tuple(editors)
 
 
 def _listed_name(pieces: Sequence[str], index: int) -> bool:
@@ -468,7 +488,7 @@ def _label_of(line: str) -> tuple[str, str] | None:
         return None
     word = match.group(1).lower()
     for label in (word, word.split(" ")[0]):
-        if label in WRITER_LABELS or label in EDITOR_LABELS:
+        if label in WRITER_LABELS or label in EDITOR_LABELS or label in TRANSLATOR_LABELS:
             rest = line[line.lower().find(label) + len(label) :].strip(" :")
             if label in ("oleh", "by") and rest[:1].islower():
                 return None  # "oleh karena itu": prose, not a credit
@@ -512,7 +532,7 @@ def names_beside(name: str, text: str, brand_keys: Iterable[str] = ()) -> tuple[
     parts = [next((p for p in _SEGMENT.split(line) if key in p.casefold()), "")]
     at += 1
     while at + 1 < len(lines) and lines[at].lower() in _LIST_JOINERS:
-        following = lines[at + 1]
+        following = _placeless(lines[at + 1])
         if not _looks_like_name(following) or len(following.split()) < BYLINE_NAME_MIN_WORDS:
             break
         parts.append(following)
@@ -562,3 +582,29 @@ def photographers(lines: Sequence[str]) -> tuple[str, ...]:
         if len(text) <= BYLINE_LINE_MAX_CHARS and (match := _PHOTO_CREDIT.fullmatch(text)):
             found.append(match.group("name"))
     return tuple(found)
+
+
+#: "Hasan Basri - Okezone": a writer, a dash and the site's brand, a short line of its own.
+_BRANDED = re.compile(r"(?P<name>[^\W\d_][\w.'’ ]{2,50}?)\s+[-–—|]\s+(?P<site>[^-–—|]{2,40})")
+#: Lines after the headline (itself the first) where such a byline is looked for.
+BRANDED_LINES = 8
+
+
+def branded_byline(text: str, brands: Iterable[str]) -> tuple[str, ...]:
+    """The writer of a "Name - Brand" line among the few lines from the headline on
+    (``text``), where the brand names the site: an old template's byline, set in bold
+    with no byline class and no label."""
+    keys = _brand_keys(tuple(brands))
+    if not keys:
+        return ()
+    lines = [kept for line in text.splitlines() if (kept := line.strip())]
+    for line in lines[1:BRANDED_LINES]:
+        if len(line) > BYLINE_LINE_MAX_CHARS or (match := _BRANDED.fullmatch(line)) is None:
+            continue
+        name = match.group("name")
+        if len(name.split()) < BYLINE_NAME_MIN_WORDS:
+            continue  # "Ekonomi - Okezone": a section beside the site, not a writer
+        if _site_like(match.group("site"), keys) and _looks_like_name(name):
+            return normalize_authors([name], brands)
+    return ()
+

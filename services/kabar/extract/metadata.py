@@ -25,6 +25,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from kabar.dedup.language import detect_language
 from kabar.extract.bylines import (
     authors_in_text,
+    branded_byline,
     byline_names,
     is_desk,
     is_site_like,
@@ -92,6 +93,8 @@ SLIP_OFF = timedelta(hours=5)
 _SIGN_SLIP = re.compile(r"(-0[789]:?00|\s*(?:z|gmt|utc|\+00:?00))$", re.IGNORECASE)
 #: How much text after the metadata author's printed name its byline may span.
 BESIDE_CHARS = 200
+#: How much text from the headline on is read for a "Name - Brand" byline.
+BRANDED_CHARS = 600
 #: Words of a printed credit block ("Penulis: A | Editor: B"), lowercase.
 CREDIT_WORDS = ("penulis", "reporter", "pewarta", "writer", "editor", "redaktur", "edited by")
 #: A desk as author: "Tim detikBali", "Tim Redaksi - Contoh.com" (the name before a dash).
@@ -366,7 +369,7 @@ def _visible_headline(
             continue
         cuts = cuts if cuts is not None else [_split_last(t) for t in titles]
         side = _side_segment(text, cuts)
-        if side is not None or (side := _site_prefix(text, titles)) is not None:
+        if side is not None or (side := _site_prefix(text, titles, head.tree)) is not None:
             # The site's name or motto set in <h1>, printed beside the title: the
             # title's main part is the headline, unless a later <h1> prints it.
             beside = beside or side
@@ -404,10 +407,13 @@ def _side_segment(text: str, cuts: Sequence[tuple[str, str] | None]) -> str | No
     return None
 
 
-def _site_prefix(text: str, titles: Sequence[str]) -> str | None:
+def _site_prefix(
+    text: str, titles: Sequence[str], tree: LexborHTMLParser | None = None
+) -> str | None:
     """The rest of a declared title that opens with ``text`` ("Blog Name: Post Title")
-    when another declared title is that rest: the site's name set in ``<h1>`` before the
-    title (a blog's template), the rest is the headline."""
+    when another declared title is that rest, or an ``<h2>``/``<h3>`` of the page prints
+    it: the site's name set in ``<h1>`` before the title (a blog's template, the post's
+    title a lower heading), the rest is the headline."""
     key = text.casefold()
     for title in titles:
         if len(title) <= len(text) or not title.casefold().startswith(key):
@@ -417,7 +423,20 @@ def _site_prefix(text: str, titles: Sequence[str]) -> str | None:
             t.casefold() == cut[1].casefold() for t in titles
         ):
             return cut[1]
+        colon = title[len(text) : len(text) + 2] == ": "  # "Blog: Post", not "Post | Site"
+        if colon and cut and cut[0].casefold() == key and _printed_heading(tree, cut[1]):
+            return cut[1]
     return None
+
+
+def _printed_heading(tree: LexborHTMLParser | None, title: str) -> bool:
+    """Whether an ``<h2>`` or ``<h3>`` of the page prints ``title`` (case aside)."""
+    if tree is None:
+        return False
+    key = title.casefold()
+    return any(
+        " ".join(node.text(deep=True).split()).casefold() == key for node in tree.css("h2, h3")
+    )
 
 
 def _title_words(text: str) -> set[str]:
@@ -471,7 +490,16 @@ def _authors(
         return names
     # Credits printed under the story, beyond the stretch around the headline.
     writers = printed_credits(region.credit_block())[0]
-    return normalize_authors(writers, brands) or structured
+    return normalize_authors(writers, brands) or structured or _branded(region, head, brands)
+
+
+def _branded(region: HeadlineRegion, head: _Head, brands: tuple[str, ...]) -> tuple[str, ...]:
+    """A "Name - Brand" line under the headline, the brand being the site's (its name, its
+    host, or the author field that names the site rather than a person)."""
+    text, at = region.text()
+    if at < 0:
+        return ()
+    return branded_byline(text[at : at + BRANDED_CHARS], (*brands, *head.all(AUTHOR_KEYS)))
 
 
 def _beside(
