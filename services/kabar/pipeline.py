@@ -400,17 +400,11 @@ class Pipeline:
         """Queue held records for the broker once the journal holding them is durable."""
         if not sends:
             return
-        self.occupancy.enter("journal_sync")
-        try:
+        with self.occupancy.doing("journal_sync"):
             await self._journal_durable()
-        finally:
-            self.occupancy.leave("journal_sync")
-        self.occupancy.enter("put_publish_q")
-        try:
+        with self.occupancy.doing("put_publish_q"):
             for send in sends:
                 await self.publish_q.put(send)
-        finally:
-            self.occupancy.leave("put_publish_q")
         metrics.child(metrics.QUEUE_DEPTH, "publish").set(self.publish_q.qsize())
 
     async def _journal_durable(self) -> None:
@@ -445,7 +439,7 @@ class Pipeline:
 
     async def _fetch_one(self, request: FetchRequest) -> None:
         ticket = self._take_ticket(request)
-        mark: str | None = canonicalize(request.url)
+        mark = canonicalize(request.url)
         self.occupancy.enter("fetching")
         try:
             result: FetchResult | FetchError = await self.parts.fetcher.fetch(request)
@@ -457,19 +451,17 @@ class Pipeline:
         if isinstance(result, FetchError):
             if self._retry_later(request, result, ticket):
                 return
-            if result.retryable and self.parts.claims is not None and mark is not None:
+            held: str | None = mark
+            if result.retryable and self.parts.claims is not None:
                 self.parts.claims.release(mark)
-                mark = None
+                held = None
             await self._dead_letter(request.url, request.portal, result, request.attempt,
-                                    settles=ticket, mark=mark)
+                                    settles=ticket, mark=held)
             return
         self.counts["fetched"] += 1
         metrics.child(metrics.STAGE_ITEMS, "fetch", "ok").inc()
-        self.occupancy.enter("put_extract_q")
-        try:
-            await self.extract_q.put(_Fetched(result, ticket, mark or canonicalize(request.url)))
-        finally:
-            self.occupancy.leave("put_extract_q")
+        with self.occupancy.doing("put_extract_q"):
+            await self.extract_q.put(_Fetched(result, ticket, mark))
         metrics.child(metrics.QUEUE_DEPTH, "extract").set(self.extract_q.qsize())
 
     def _retry_later(self, request: FetchRequest, exc: FetchError, ticket: int | None) -> bool:
@@ -503,11 +495,8 @@ class Pipeline:
         urls = list(article.next_pages)[: max(0, self.settings.fetch.max_pages - 1)]
         if urls:
             # Further pages come in beside this stage, which goes on with the next page.
-            self.occupancy.enter("spawn_assembly")
-            try:
+            with self.occupancy.doing("spawn_assembly"):
                 await self.assembly.spawn(self._assemble(article, result, urls, ticket, mark))
-            finally:
-                self.occupancy.leave("spawn_assembly")
             return
         await self._finish(dataclasses.replace(article, next_pages=()), result, 1, ticket, mark)
 
@@ -523,15 +512,12 @@ class Pipeline:
         self, result: FetchResult, portal: str, *, urgent: bool = False
     ) -> Article:
         url = result.final_url
-        self.occupancy.enter("extracting")
-        try:
+        with self.occupancy.doing("extracting"):
             if self.parts.extract_pool is not None:
                 # UTF-8 bytes cross to the worker as they are and are parsed as they are.
                 page = result.body or result.html
                 return await self.parts.extract_pool.extract(page, url, portal, urgent=urgent)
             return await asyncio.to_thread(self.parts.extract, result.html, url, portal)
-        finally:
-            self.occupancy.leave("extracting")
 
     async def _assemble(
         self, first: Article, result: FetchResult, urls: list[str], ticket: int | None, mark: str
@@ -603,12 +589,9 @@ class Pipeline:
     async def _dedup_and_queue(
         self, article: Article, result: FetchResult, pages: int, ticket: int | None, mark: str
     ) -> None:
-        self.occupancy.enter("dedup")
-        try:
+        with self.occupancy.doing("dedup"):
             async with self._dedup_gate:  # verdicts in one order; none while committing
                 held = await self._dedup_and_hold(article, result, pages, ticket, mark)
-        finally:
-            self.occupancy.leave("dedup")
         # The journal's fsync is waited for outside the gate: articles deduplicated
         # meanwhile share it (group commit) instead of queueing behind one fsync each
         # (a few ms on a disk: the gate held that long capped the one-process run).

@@ -35,13 +35,33 @@ def enabled() -> bool:
 
 
 class Occupancy(Counter[str]):
-    """Workers by what they are doing now (``enter``/``leave`` around each wait)."""
+    """Workers by what they are doing now (``with occupancy.doing(what)`` around each
+    wait, or ``enter``/``leave`` where the wait ends on two paths)."""
 
     def enter(self, what: str) -> None:
         self[what] += 1
 
     def leave(self, what: str) -> None:
         self[what] -= 1
+
+    def doing(self, what: str) -> _Doing:
+        return _Doing(self, what)
+
+
+class _Doing:
+    """The context of ``Occupancy.doing`` (a class: it is on every page's path, where a
+    generator-based context manager costs several times more)."""
+
+    __slots__ = ("_occupancy", "_what")
+
+    def __init__(self, occupancy: Occupancy, what: str) -> None:
+        self._occupancy, self._what = occupancy, what
+
+    def __enter__(self) -> None:
+        self._occupancy[self._what] += 1
+
+    def __exit__(self, *_: object) -> None:
+        self._occupancy[self._what] -= 1
 
 
 Probe = Callable[[], float]

@@ -39,3 +39,14 @@ async def test_watching_is_off_unless_the_variable_is_set(
         async with stagewatch.watching({}, {}, stagewatch.Occupancy()):
             pass
     assert [r.getMessage().startswith("stage occupancy") for r in caplog.records] == [True]
+
+
+def test_doing_counts_a_worker_while_its_block_runs_and_after_an_error_no_more() -> None:
+    occupancy = stagewatch.Occupancy()
+    with occupancy.doing("fetching"):
+        assert occupancy["fetching"] == 1
+        with occupancy.doing("fetching"):
+            assert occupancy["fetching"] == 2
+    with pytest.raises(RuntimeError), occupancy.doing("dedup"):
+        raise RuntimeError("a failed stage")
+    assert occupancy["fetching"] == 0 and occupancy["dedup"] == 0

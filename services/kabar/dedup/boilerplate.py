@@ -32,6 +32,13 @@ class BoilerplateLines:
         self.max_entries = max_entries
         self._counts: dict[int, int] = {}
 
+    def copy(self) -> BoilerplateLines:
+        """The counts as they are now (a dict copy, at C level: a fraction of a dump),
+        for dumping on another thread while these go on changing."""
+        copy = BoilerplateLines(self.min_articles, self.max_entries)
+        copy._counts = self._counts.copy()
+        return copy
+
     def __len__(self) -> int:
         return len(self._counts)
 

@@ -258,7 +258,7 @@ class Deduper:
                 flush()
         later = getattr(self.store, "put_blob_later", None)
         if later is not None:  # dumped off this thread, from a copy of the counts
-            later(_BOILERPLATE_BLOB, _copy_of(self.boilerplate).dump)
+            later(_BOILERPLATE_BLOB, self.boilerplate.copy().dump)
         else:
             self.store.put_blob(_BOILERPLATE_BLOB, self.boilerplate.dump())
         if self.clusterer is not None and not incremental:
@@ -423,13 +423,6 @@ def _article_id(url: str) -> str:
     (re-crawls, revisions), and canonicalizing is a good share of a verdict. (It
     canonicalizes, idempotently: doing that here too would cost it twice.)"""
     return make_article_id(url)
-
-
-def _copy_of(lines: BoilerplateLines) -> BoilerplateLines:
-    """The counts as they are now (a dict copy, at C level: a fraction of a dump)."""
-    copy = BoilerplateLines(lines.min_articles, lines.max_entries)
-    copy._counts = lines._counts.copy()
-    return copy
 
 
 def _result(
