@@ -38,7 +38,7 @@ CREDIT_BLOCK_BYTES = 1200
 CREDIT_SEARCH_BYTES = 24576
 #: Credit labels as printed, looked for in the bytes after the headline (a byte search
 #: per label is several times cheaper than one regex pass of their alternation).
-PAGE_CREDIT_LABELS = (b"Penulis", b"Reporter", b"Pewarta")
+PAGE_CREDIT_LABELS = (b"Penulis", b"Reporter", b"Pewarta", b"Penerjemah", b"Translator")
 #: How far back a photo/caption container may open before a byline tag.
 MEDIA_LOOKBACK_BYTES = 200
 

@@ -96,7 +96,12 @@ BESIDE_CHARS = 200
 #: How much text from the headline on is read for a "Name - Brand" byline.
 BRANDED_CHARS = 600
 #: Words of a printed credit block ("Penulis: A | Editor: B"), lowercase.
-CREDIT_WORDS = ("penulis", "reporter", "pewarta", "writer", "editor", "redaktur", "edited by")
+#: (A translator's label too: a translated story may credit only "Translator: A" above
+#: its "Editor: B".)
+CREDIT_WORDS = (
+    "penulis", "reporter", "pewarta", "writer", "editor", "redaktur", "edited by",
+    "translator", "penerjemah",
+)  # fmt: skip
 #: A desk as author: "Tim detikBali", "Tim Redaksi - Contoh.com" (the name before a dash).
 _TEAM = re.compile(r"^((?:tim|team)\s+[^\s\-–|][^\-–|]{0,40}?)\s*(?:[-–|].*)?$", re.IGNORECASE)
 #: A printed <h1> is the headline when this share of its words are in a declared title,

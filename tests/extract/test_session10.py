@@ -1,0 +1,70 @@
+"""Mechanisms behind the session-10 misses: a translator's bare credit line naming the
+writer of a translated story, a centred line under a picture on a blog that centres its
+prose, and the tuned_s10 hold-out's clutter."""
+
+from __future__ import annotations
+
+from kabar.extract import extract
+from tests.extract.extract_support import STORY
+
+ENGLISH = [
+    "Every spring the allotment committee promises a new water tap, and every spring the "
+    "queue at the old one by the gate stretches past the compost bins.",
+    "This year the tap arrived in April, fitted by two volunteers on a wet Saturday with a "
+    "borrowed pipe cutter and a great deal of advice from the plot holders.",
+    "By June the queue had gone, and so, the chair noted, had most of the arguments.",
+]
+TITLE = "Warga Pesisir Bertahan di Rumah Panggung"
+
+
+def _news(before: str, after: str) -> str:
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    return (
+        f"<html><head><title>{TITLE}</title></head><body><article><h1>{TITLE}</h1>"
+        f"{before}<div class='content'>{story}{after}</div></article></body></html>"
+    )
+
+
+def test_a_translators_line_under_the_story_names_its_writer() -> None:
+    html = _news("", "<p>Penerjemah: Ahmad Fauzi</p><p>Editor: Budi Santoso</p>")
+    article = extract(html, "https://berita.example.id/2024/01/02/rumah-panggung")
+    assert article.authors == ("Ahmad Fauzi",)
+    assert article.paragraphs == tuple(STORY)
+
+
+def test_a_translators_line_above_the_editors_names_the_writer() -> None:
+    html = _news("<p>Translator: Dewi Lestari</p><p>Editor: Petra Wibowo</p>", "")
+    article = extract(html, "https://en.example.id/news/2024/rumah-panggung")
+    assert article.authors == ("Dewi Lestari",)
+
+
+def test_a_writer_printed_beside_a_translator_stays_the_author() -> None:
+    credits = "<p>Penulis: Rina Kusuma</p><p>Penerjemah: Ahmad Fauzi</p><p>Editor: Budi Santoso</p>"
+    article = extract(_news("", credits), "https://berita.example.id/2024/01/02/rumah")
+    assert article.authors == ("Rina Kusuma",)
+
+
+def _blog(after_picture: str, tail: str = "") -> str:
+    return (
+        "<html><head><title>The new tap</title></head><body><article class='post'>"
+        "<h1 class='entry-title'>The new tap</h1><div class='entry-content'>"
+        f"<p>{ENGLISH[0]}</p><div class='separator' style='clear: both; text-align: center'>"
+        "<a href='/tap.jpg'><img src='/tap-s400.jpg'></a></div>"
+        f"{after_picture}<p>{ENGLISH[1]}</p>{tail}<p>{ENGLISH[2]}</p></div></article>"
+        "</body></html>"
+    )
+
+
+def test_a_centred_line_after_a_picture_stays_on_a_blog_that_centres_its_prose() -> None:
+    line = "It took them most of the morning."
+    centred = "<p style='text-align: center'>The chair cut a ribbon made of garden twine.</p>"
+    html = _blog(f"<p style='text-align:center'>{line}</p>", centred)
+    article = extract(html, "https://plot.example.blog/2023/06/04/the-new-tap/")
+    assert line in article.paragraphs
+
+
+def test_a_centred_line_after_a_picture_is_its_caption_where_no_prose_is_centred() -> None:
+    line = "The new tap, fitted in April."
+    html = _blog(f"<p style='text-align:center'>{line}</p>")
+    article = extract(html, "https://plot.example.blog/2023/06/04/the-new-tap/")
+    assert article.paragraphs == tuple(ENGLISH)
