@@ -68,3 +68,32 @@ def test_a_centred_line_after_a_picture_is_its_caption_where_no_prose_is_centred
     html = _blog(f"<p style='text-align:center'>{line}</p>")
     article = extract(html, "https://plot.example.blog/2023/06/04/the-new-tap/")
     assert article.paragraphs == tuple(ENGLISH)
+
+
+def test_words_closing_a_read_also_line_go_with_its_label_and_link() -> None:
+    line = (
+        "<p><strong>BACA JUGA</strong> <a href='/terminal/stasiun'>Stasiun Tua dan Kenangan"
+        "</a> dan tulisan <strong>Yusril Amri</strong> lainnya.</p>"
+    )
+    article = extract(_news("", line), "https://esai.example.id/terminal/kereta-lokal/")
+    assert article.paragraphs == tuple(STORY)
+
+
+def test_a_paragraph_after_a_read_also_line_stays_whatever_its_first_letter() -> None:
+    lower = "eFishery, perusahaan rintisan perikanan, ikut membantu pendataan nelayan di sana."
+    label = "<p><strong>Baca juga:</strong> <a href='/x'>Nelayan Menanti Solar</a></p>"
+    after = f"{label}<p>{lower}</p>"
+    article = extract(_news("", after), "https://berita.example.id/2024/01/02/rumah")
+    assert article.paragraphs == (*STORY, lower)
+
+
+def test_a_page_turn_prompt_and_a_community_platform_note_are_clutter() -> None:
+    middle = "<p><strong>Baca halaman selanjutnya</strong></p>"
+    note = (
+        "<p><em>Terminal Kita merupakan platform User Generated Content (UGC) untuk mewadahi "
+        "pembaca menulis. Tulisan yang terpilih tayang setiap hari.</em></p>"
+        "<p>Seluruh isi tulisan ini menjadi tanggung jawab penulis dan tidak mewakili "
+        "pandangan redaksi.</p>"
+    )
+    article = extract(_news("", middle + note), "https://esai.example.id/terminal/kereta/")
+    assert article.paragraphs == tuple(STORY)

@@ -450,6 +450,8 @@ class _Walker:
         self._link_depth = 0
         self._block_tag = "p"
         self._in_article = False
+        #: The line so far opened with a "read also" label (see ``flush``).
+        self._after_label = False
         self._skip: set[int] = set()
         #: Pictures of a gallery and their captions, kept (see ``_gallery``).
         self._gallery: set[int] = set()
@@ -468,6 +470,13 @@ class _Walker:
         if not self._parts:
             return  # block boundaries come in runs: most flushes have nothing to emit
         text = _normalized("".join(self._parts))
+        if self._after_label:
+            self._after_label = False
+            if text[:1].islower():
+                # What follows a "read also" label and link opening the line, when it goes
+                # on in lowercase, ends the label's sentence ("... dan tulisan X lainnya").
+                self.removed += 1
+                text = ""
         if text:
             linked = self._link_chars  # most lines hold no link: no division, no min()
             ratio = min(1.0, linked / len(text)) if linked else 0.0
@@ -495,6 +504,7 @@ class _Walker:
                     if parts:
                         self.flush()
                     self._block_tag = "p"
+                    self._after_label = False
                 continue
             text = node.text_content
             if text is not None:  # only text nodes have text content
@@ -509,19 +519,21 @@ class _Walker:
             if tag == "br" or tag == "hr":
                 if parts:
                     self.flush()
+                self._after_label = False
                 continue
             if first:
                 first = False
-            elif (
-                (skip and node.mem_id in skip)
-                or is_clutter_block(node, tag)
-                or (tag in INLINE_LABEL_TAGS and self._read_also(node))
-            ):
+            elif (skip and node.mem_id in skip) or is_clutter_block(node, tag):
                 self.removed += 1
+                continue
+            elif tag in INLINE_LABEL_TAGS and self._read_also(node):
+                self.removed += 1
+                self._after_label = not parts
                 continue
             if tag in BLOCK_TAGS:
                 if parts:
                     self.flush()
+                self._after_label = False
                 if tag in HEADING_TAGS:
                     self._block_tag = tag
                     if tag == "h1":
