@@ -97,3 +97,28 @@ def test_a_page_turn_prompt_and_a_community_platform_note_are_clutter() -> None:
     )
     article = extract(_news("", middle + note), "https://esai.example.id/terminal/kereta/")
     assert article.paragraphs == tuple(STORY)
+
+
+def _components(byline: str) -> str:
+    blocks = "".join(
+        f'<div data-component="text-block" class="sc-9f2e1a-0"><p>{p}</p></div>' for p in ENGLISH
+    )
+    return (
+        "<html><head><title>The new tap - Shire News</title>"
+        "<meta property='og:site_name' content='Shire News'><script type='application/ld+json'>"
+        '{"@type":"NewsArticle","headline":"The new tap","author":[{"@type":'
+        '"NewsMediaOrganization","name":"Shire News"}]}</script></head><body><main><article>'
+        f'<header class="sc-1b7c2d-0"><h1 class="sc-1b7c2d-1">The new tap</h1></header>{byline}'
+        f"{blocks}</article></main></body></html>"
+    )
+
+
+def test_a_component_named_byline_block_under_hashed_classes_is_the_byline() -> None:
+    byline = (
+        '<div data-component="byline-block" class="sc-4e5f6a-0"><time datetime="2024-04-22">'
+        '22 April 2024</time><div class="sc-4e5f6a-1"><span class="sc-4e5f6a-2">Harriet Lowe'
+        '</span><span class="sc-4e5f6a-3">Shire News, Elmcote</span></div></div>'
+    )
+    article = extract(_components(byline), "https://news.example.co.uk/articles/c4x7y2")
+    assert article.paragraphs == tuple(ENGLISH)
+    assert article.authors == ("Harriet Lowe",)

@@ -652,6 +652,9 @@ class _Walker:
         if ("itemscope" in attrs or "itemprop" in attrs) and _is_hidden(attrs):
             return True  # a hidden schema.org copy of the page's metadata
         raw = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+        component = attrs.get("data-component")
+        if component:  # a template's component name where its classes are hashed
+            raw = f"{raw} {component}"
         attr = self._hints.get(raw)
         if attr is None:
             attr = _block_hint(raw, self.vocab.block_re)

@@ -102,6 +102,8 @@ CREDIT_WORDS = (
     "penulis", "reporter", "pewarta", "writer", "editor", "redaktur", "edited by",
     "translator", "penerjemah",
 )  # fmt: skip
+#: A date alone on a byline's first line: "22 April 2024", "8 Feb 2024, 06:12".
+_DATE_ONLY = re.compile(r"\d{1,2}\s[^\W\d_]{3,9}\.?,?\s\d{4}(,?\s\d{1,2}[:.]\d{2})?")
 #: A desk as author: "Tim detikBali", "Tim Redaksi - Contoh.com" (the name before a dash).
 _TEAM = re.compile(r"^((?:tim|team)\s+[^\s\-–|][^\-–|]{0,40}?)\s*(?:[-–|].*)?$", re.IGNORECASE)
 #: A printed <h1> is the headline when this share of its words are in a declared title,
@@ -556,7 +558,11 @@ def team_author(
 
 
 def _first_line(text: str) -> tuple[str, ...]:
-    line = next((kept for ln in text.splitlines() if (kept := ln.strip())), "")
+    """The byline's first line, past a bare date printed above the writer's name."""
+    lines = (kept for ln in text.splitlines() if (kept := ln.strip()))
+    line = next(lines, "")
+    if line[:1].isdigit() and _DATE_ONLY.fullmatch(line):
+        line = next(lines, "")
     return (line,) if line else ()
 
 
