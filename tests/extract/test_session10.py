@@ -122,3 +122,25 @@ def test_a_component_named_byline_block_under_hashed_classes_is_the_byline() -> 
     article = extract(_components(byline), "https://news.example.co.uk/articles/c4x7y2")
     assert article.paragraphs == tuple(ENGLISH)
     assert article.authors == ("Harriet Lowe",)
+
+
+def _signed(after: str) -> str:
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    return (
+        f"<html><head><title>{TITLE}</title></head><body><div id='main'><h1>{TITLE}</h1>"
+        f"<div class='artikel'>{story}{after}</div></div></body></html>"
+    )
+
+
+def test_a_writer_signing_off_in_capitals_is_the_author_of_an_unbylined_page() -> None:
+    related = "<p><strong>Baca juga:</strong><br><a href='/a'>Solar Langka</a></p>"
+    after = f"<p>ARIS ANDRIANTO</p>{related}"
+    article = extract(_signed(after), "http://www.example.co/read/news/2014/10/14/1/solar")
+    assert article.authors == ("Aris Andrianto",)
+    assert article.paragraphs == tuple(STORY)
+
+
+def test_a_box_header_in_capitals_after_the_story_names_nobody() -> None:
+    after = "<p>BERITA TERKAIT</p><ul><li><a href='/a'>Solar Langka di Cilacap</a></li></ul>"
+    article = extract(_signed(after), "http://www.example.co/read/news/2014/10/14/1/solar")
+    assert article.authors == ()

@@ -917,3 +917,26 @@ def _lead_clutter(lines: Sequence[Line], counts: Sequence[int]) -> int:
         if before > total * LEAD_MAX_SHARE or line.text.endswith(_SENTENCE_END):
             return 0
     return 0
+
+
+#: A writer's sign-off in capitals on a line of its own ("ARIS ANDRIANTO"): two to four
+#: words, after a story sentence of at least SIGNED_AFTER_WORDS words.
+_CAPS_NAME = re.compile(r"[A-Z][A-Z'’.-]+(?: [A-Z][A-Z'’.-]+){1,3}")
+SIGNED_AFTER_WORDS = 8
+
+
+def signed_name(lines: Sequence[str]) -> str | None:
+    """The writer signing the story off in capitals right after its last sentence,
+    title-cased ("ARIS ANDRIANTO" -> "Aris Andrianto"), or None: an older template's only
+    credit. Box headers in capitals after the story are clutter lines, not names."""
+    last = -1
+    for index, line in enumerate(lines):
+        text = line.strip()
+        if text.endswith(_SENTENCE_END) and text.count(" ") + 1 >= SIGNED_AFTER_WORDS:
+            last = index
+    if last < 0 or last + 1 >= len(lines):
+        return None
+    text = lines[last + 1].strip()
+    if _CAPS_NAME.fullmatch(text) is None or is_clutter_line(text):
+        return None
+    return text.title()

@@ -35,7 +35,7 @@ from kabar.extract.bylines import (
     photographers,
     printed_credits,
 )
-from kabar.extract.clutter import generic_tag_re
+from kabar.extract.clutter import generic_tag_re, signed_name
 from kabar.extract.dates import parse_date
 from kabar.extract.headline import HeadlineRegion
 from kabar.extract.jsonld import LinkedData, read_linked_data
@@ -215,10 +215,15 @@ def authors_from_lines(
     """
     lines = list(lines)
     brands = _brands(site_name, url)
-    # On a photo page with no byline, the credited photographer is the author.
-    return normalize_authors(authors_in_text("\n".join(lines)), brands) or normalize_authors(
+    # On a photo page with no byline, the credited photographer is the author; on an
+    # older page, the writer signing the story off in capitals.
+    found = normalize_authors(authors_in_text("\n".join(lines)), brands) or normalize_authors(
         photographers(lines), brands
     )
+    if found:
+        return found
+    signed = signed_name(lines)
+    return normalize_authors((signed,), brands) if signed else ()
 
 
 def clean_title(title: str, brands: Iterable[str] = ()) -> str:
