@@ -193,6 +193,8 @@ class Vocabulary:
     role_re: re.Pattern[str]
     #: A note about the writer closing the story (case-sensitive).
     bio_re: re.Pattern[str]
+    #: A community platform's note closing a writer's post: (needs, lowercased pattern).
+    platform_notes: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]
     #: A site-and-writer credit closing a quoted story paragraph.
     credit_tail_re: re.Pattern[str]
     strip_tags: tuple[str, ...]
@@ -411,6 +413,10 @@ def vocabulary(extra_lines: tuple[str, ...] = (), extra_tail: tuple[str, ...] = 
         continuation_re=_lowered(_alternation(lines["continuation_markers"])),
         role_re=_lowered(_alternation(lines["byline_roles"])),
         bio_re=re.compile(_alternation(lines["author_bios"])),
+        platform_notes=tuple(
+            (tuple(str(n).lower() for n in e["needs"]), _lowered(e["pattern"]))
+            for e in lines["platform_notes"]
+        ),
         credit_tail_re=_lowered(lines["credit_tail"]),
         strip_tags=tuple(data["dom"]["strip_tags"]),
         skip_tags=frozenset(data["dom"]["skip_tags"]),
@@ -678,6 +684,7 @@ def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[
         or _sign_off(lines[end - 1], len(lines) - end)
         or _trailing_teaser(lines[end - 1], len(lines) - end)
         or _author_bio(lines[end - 1], len(lines) - end, vocab)
+        or _platform_note(lines[end - 1], len(lines) - end, vocab)
     ):
         end -= 1
     removed = len(lines) - end
@@ -719,6 +726,20 @@ def _author_bio(line: Line, after: int, vocab: Vocabulary) -> bool:
         and (" covers " in text or " is a" in text or " writes " in text or " reports " in text)
         and vocab.bio_re.fullmatch(text) is not None
     )
+
+
+def _platform_note(line: Line, after: int, vocab: Vocabulary) -> bool:
+    """A community platform's note about its writers' posts among the last few lines
+    ("... merupakan platform User Generated Content", "... tanggung jawab penulis")."""
+    text = line.text
+    if after >= SIGN_OFF_MAX_LINES or len(text) > MAX_CLUTTER_LINE_CHARS:
+        return False
+    low = text.lower()
+    for needs, pattern in vocab.platform_notes:
+        # The needs spare the story's last line the regex.
+        if any(need in low for need in needs) and pattern.fullmatch(low) is not None:
+            return True
+    return False
 
 
 def _trailing_teaser(line: Line, after: int) -> bool:

@@ -96,12 +96,7 @@ BESIDE_CHARS = 200
 #: How much text from the headline on is read for a "Name - Brand" byline.
 BRANDED_CHARS = 600
 #: Words of a printed credit block ("Penulis: A | Editor: B"), lowercase.
-#: (A translator's label too: a translated story may credit only "Translator: A" above
-#: its "Editor: B".)
-CREDIT_WORDS = (
-    "penulis", "reporter", "pewarta", "writer", "editor", "redaktur", "edited by",
-    "translator", "penerjemah",
-)  # fmt: skip
+CREDIT_WORDS = ("penulis", "reporter", "pewarta", "writer", "editor", "redaktur", "edited by")
 #: A date alone on a byline's first line: "22 April 2024", "8 Feb 2024, 06:12".
 _DATE_ONLY = re.compile(r"\d{1,2}\s[^\W\d_]{3,9}\.?,?\s\d{4}(,?\s\d{1,2}[:.]\d{2})?")
 #: A desk as author: "Tim detikBali", "Tim Redaksi - Contoh.com" (the name before a dash).
