@@ -77,6 +77,7 @@ GALLERY_MIN_PICTURES = 2
 _STYLED_CAPTION_TAGS = frozenset({"div", "p", "span", "center"})
 STYLED_CAPTION_MAX_CHARS = 160
 _SMALL_FONTS = ("font-size:x-small", "font-size:xx-small", "font-size:small", "font-size:smaller")
+_SMALL, _CENTRED = "small", "centred"
 #: A dek (standfirst) under the headline: one of these, at most this long.
 DEK_TAGS = frozenset({"p", "h2"})
 DEK_MAX_CHARS = 300
@@ -449,6 +450,8 @@ class _Walker:
         self._link_depth = 0
         self._block_tag = "p"
         self._in_article = False
+        #: The line so far opened with a "read also" label (see ``flush``).
+        self._after_label = False
         self._skip: set[int] = set()
         #: Pictures of a gallery and their captions, kept (see ``_gallery``).
         self._gallery: set[int] = set()
@@ -467,6 +470,13 @@ class _Walker:
         if not self._parts:
             return  # block boundaries come in runs: most flushes have nothing to emit
         text = _normalized("".join(self._parts))
+        if self._after_label:
+            self._after_label = False
+            if text[:1].islower():
+                # What follows a "read also" label and link opening the line, when it goes
+                # on in lowercase, ends the label's sentence ("... dan tulisan X lainnya").
+                self.removed += 1
+                text = ""
         if text:
             linked = self._link_chars  # most lines hold no link: no division, no min()
             ratio = min(1.0, linked / len(text)) if linked else 0.0
@@ -494,6 +504,7 @@ class _Walker:
                     if parts:
                         self.flush()
                     self._block_tag = "p"
+                    self._after_label = False
                 continue
             text = node.text_content
             if text is not None:  # only text nodes have text content
@@ -508,19 +519,21 @@ class _Walker:
             if tag == "br" or tag == "hr":
                 if parts:
                     self.flush()
+                self._after_label = False
                 continue
             if first:
                 first = False
-            elif (
-                (skip and node.mem_id in skip)
-                or is_clutter_block(node, tag)
-                or (tag in INLINE_LABEL_TAGS and self._read_also(node))
-            ):
+            elif (skip and node.mem_id in skip) or is_clutter_block(node, tag):
                 self.removed += 1
+                continue
+            elif tag in INLINE_LABEL_TAGS and self._read_also(node):
+                self.removed += 1
+                self._after_label = not parts
                 continue
             if tag in BLOCK_TAGS:
                 if parts:
                     self.flush()
+                self._after_label = False
                 if tag in HEADING_TAGS:
                     self._block_tag = tag
                     if tag == "h1":
@@ -585,10 +598,15 @@ class _Walker:
         caption = _next_element(block)
         if caption is None or caption.tag not in _STYLED_CAPTION_TAGS:
             return
-        if not _caption_style(caption) or any(n.mem_id == block.mem_id for n in self._nodes):
+        style = _caption_style(caption)
+        if not style or any(n.mem_id == block.mem_id for n in self._nodes):
             return
         text = caption.text(strip=True)
-        if text and len(text) <= STYLED_CAPTION_MAX_CHARS and not block.text(strip=True):
+        if not text or len(text) > STYLED_CAPTION_MAX_CHARS or block.text(strip=True):
+            return
+        # Centring alone marks a caption only where the post centres no prose: a blog
+        # that centres its short paragraphs centres the one under a picture too.
+        if style == _SMALL or not _centres_prose(caption):
             self._skip.add(caption.mem_id)
 
     def _skip_dek(self, headline: LexborNode) -> None:
@@ -634,6 +652,9 @@ class _Walker:
         if ("itemscope" in attrs or "itemprop" in attrs) and _is_hidden(attrs):
             return True  # a hidden schema.org copy of the page's metadata
         raw = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+        component = attrs.get("data-component")
+        if component:  # a template's component name where its classes are hashed
+            raw = f"{raw} {component}"
         attr = self._hints.get(raw)
         if attr is None:
             attr = _block_hint(raw, self.vocab.block_re)
@@ -765,9 +786,9 @@ def _words_beside(node: LexborNode) -> bool:
     return False
 
 
-def _caption_style(node: LexborNode) -> bool:
-    """Whether a block, or else the first element it wraps, is styled as a caption:
-    centred, or in a small font."""
+def _caption_style(node: LexborNode) -> str:
+    """How a block, or else the first element it wraps, is styled as a caption: in a
+    small font (``_SMALL``), centred (``_CENTRED``), or not ("")."""
     style = node.attributes.get("style")
     if style is None:
         inner = node.child
@@ -775,9 +796,31 @@ def _caption_style(node: LexborNode) -> bool:
             inner = inner.next
         style = inner.attributes.get("style") if inner is not None else None
         if style is None:
-            return False
+            return ""
     style = style.replace(" ", "").lower()
-    return "text-align:center" in style or any(size in style for size in _SMALL_FONTS)
+    if any(size in style for size in _SMALL_FONTS):
+        return _SMALL
+    return _CENTRED if "text-align:center" in style else ""
+
+
+def _centres_prose(caption: LexborNode) -> bool:
+    """Whether another block beside ``caption`` is centred text that follows no bare
+    picture (a picture's own caption would not tell): the post's prose is centred."""
+    parent = caption.parent
+    if parent is None:
+        return False
+    previous: LexborNode | None = None
+    for sibling in parent.iter():
+        if (
+            sibling.mem_id != caption.mem_id
+            and sibling.tag in _STYLED_CAPTION_TAGS
+            and (previous is None or previous.text(strip=True))
+            and _caption_style(sibling) == _CENTRED
+            and sibling.text(strip=True)
+        ):
+            return True
+        previous = sibling
+    return False
 
 
 def _next_element(node: LexborNode) -> LexborNode | None:

@@ -322,8 +322,11 @@ _CREDIT_LABEL = re.compile(r"^\s*([^\W\d_][^\W\d_ ]*(?: [^\W\d_]+)?)\s*:?\s*(.*)
 _NAME_PIECE = re.compile(r"^[^\W\d_][\w.'’ -]{1,60}$")
 MAX_CREDIT_NAMES = 4
 #: Label words looked for in a page's text, and how much text around them is read.
+#: (A translator's label opens a stretch too: a translated story's "Translator: A" line
+#: may stand above its "Editor: B" line with no writer's label anywhere.)
 CREDIT_LABEL_WORDS = (
     "penulis", "reporter", "pewarta", "writer", "editor", "redaktur", "oleh", "edited by",
+    "translator", "penerjemah",
 )  # fmt: skip
 CREDIT_TAIL_CHARS = 300
 CREDIT_MAX_CHARS = 3000

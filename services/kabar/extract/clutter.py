@@ -193,6 +193,8 @@ class Vocabulary:
     role_re: re.Pattern[str]
     #: A note about the writer closing the story (case-sensitive).
     bio_re: re.Pattern[str]
+    #: A community platform's note closing a writer's post: (needs, lowercased pattern).
+    platform_notes: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]
     #: A site-and-writer credit closing a quoted story paragraph.
     credit_tail_re: re.Pattern[str]
     strip_tags: tuple[str, ...]
@@ -411,6 +413,10 @@ def vocabulary(extra_lines: tuple[str, ...] = (), extra_tail: tuple[str, ...] = 
         continuation_re=_lowered(_alternation(lines["continuation_markers"])),
         role_re=_lowered(_alternation(lines["byline_roles"])),
         bio_re=re.compile(_alternation(lines["author_bios"])),
+        platform_notes=tuple(
+            (tuple(str(n).lower() for n in e["needs"]), _lowered(e["pattern"]))
+            for e in lines["platform_notes"]
+        ),
         credit_tail_re=_lowered(lines["credit_tail"]),
         strip_tags=tuple(data["dom"]["strip_tags"]),
         skip_tags=frozenset(data["dom"]["skip_tags"]),
@@ -678,6 +684,7 @@ def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[
         or _sign_off(lines[end - 1], len(lines) - end)
         or _trailing_teaser(lines[end - 1], len(lines) - end)
         or _author_bio(lines[end - 1], len(lines) - end, vocab)
+        or _platform_note(lines[end - 1], len(lines) - end, vocab)
     ):
         end -= 1
     removed = len(lines) - end
@@ -719,6 +726,20 @@ def _author_bio(line: Line, after: int, vocab: Vocabulary) -> bool:
         and (" covers " in text or " is a" in text or " writes " in text or " reports " in text)
         and vocab.bio_re.fullmatch(text) is not None
     )
+
+
+def _platform_note(line: Line, after: int, vocab: Vocabulary) -> bool:
+    """A community platform's note about its writers' posts among the last few lines
+    ("... merupakan platform User Generated Content", "... tanggung jawab penulis")."""
+    text = line.text
+    if after >= SIGN_OFF_MAX_LINES or len(text) > MAX_CLUTTER_LINE_CHARS:
+        return False
+    low = text.lower()
+    for needs, pattern in vocab.platform_notes:
+        # The needs spare the story's last line the regex.
+        if any(need in low for need in needs) and pattern.fullmatch(low) is not None:
+            return True
+    return False
 
 
 def _trailing_teaser(line: Line, after: int) -> bool:
@@ -917,3 +938,26 @@ def _lead_clutter(lines: Sequence[Line], counts: Sequence[int]) -> int:
         if before > total * LEAD_MAX_SHARE or line.text.endswith(_SENTENCE_END):
             return 0
     return 0
+
+
+#: A writer's sign-off in capitals on a line of its own ("ARIS ANDRIANTO"): two to four
+#: words, after a story sentence of at least SIGNED_AFTER_WORDS words.
+_CAPS_NAME = re.compile(r"[A-Z][A-Z'’.-]+(?: [A-Z][A-Z'’.-]+){1,3}")
+SIGNED_AFTER_WORDS = 8
+
+
+def signed_name(lines: Sequence[str]) -> str | None:
+    """The writer signing the story off in capitals right after its last sentence,
+    title-cased ("ARIS ANDRIANTO" -> "Aris Andrianto"), or None: an older template's only
+    credit. Box headers in capitals after the story are clutter lines, not names."""
+    last = -1
+    for index, line in enumerate(lines):
+        text = line.strip()
+        if text.endswith(_SENTENCE_END) and text.count(" ") + 1 >= SIGNED_AFTER_WORDS:
+            last = index
+    if last < 0 or last + 1 >= len(lines):
+        return None
+    text = lines[last + 1].strip()
+    if _CAPS_NAME.fullmatch(text) is None or is_clutter_line(text):
+        return None
+    return text.title()

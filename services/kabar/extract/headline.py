@@ -38,7 +38,7 @@ CREDIT_BLOCK_BYTES = 1200
 CREDIT_SEARCH_BYTES = 24576
 #: Credit labels as printed, looked for in the bytes after the headline (a byte search
 #: per label is several times cheaper than one regex pass of their alternation).
-PAGE_CREDIT_LABELS = (b"Penulis", b"Reporter", b"Pewarta")
+PAGE_CREDIT_LABELS = (b"Penulis", b"Reporter", b"Pewarta", b"Penerjemah", b"Translator")
 #: How far back a photo/caption container may open before a byline tag.
 MEDIA_LOOKBACK_BYTES = 200
 
@@ -67,7 +67,7 @@ _TAG = re.compile(r"<[^>]*>")
 _OPEN_TAG = re.compile(r"<([a-zA-Z][\w-]*)(\s[^>]*)?>")
 #: The attributes ``_sort`` reads; the class words it sorts by (one regex search of a
 #: short attribute text costs less than a generator of ``in`` tests).
-_SORTED_BY = re.compile("class|itemprop|rel")
+_SORTED_BY = re.compile("class|itemprop|rel|data-component")
 _DATE_CLASS = re.compile("|".join(DATE_CLASSES))
 _BYLINE_CLASS = re.compile("|".join(BYLINE_CLASSES))
 _ATTR = re.compile(r"""([\w:-]+)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""")
@@ -413,6 +413,8 @@ def _tags_with_words(
 def _sort(marks: _Marks, tag: str, attrs: dict[str, str], match: re.Match[str]) -> None:
     itemprop = attrs.get("itemprop", "")
     classes = attrs.get("class", "").lower()
+    if "data-component" in attrs:  # a template's component name where its classes are hashed
+        classes = f"{classes} {attrs['data-component'].lower()}"
     dated = _DATE_CLASS.search(classes) is not None
     named = not dated and _BYLINE_CLASS.search(classes) is not None
     if itemprop == "author" or "author" in attrs.get("rel", "") or named:

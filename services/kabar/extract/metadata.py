@@ -35,7 +35,7 @@ from kabar.extract.bylines import (
     photographers,
     printed_credits,
 )
-from kabar.extract.clutter import generic_tag_re
+from kabar.extract.clutter import generic_tag_re, signed_name
 from kabar.extract.dates import parse_date
 from kabar.extract.headline import HeadlineRegion
 from kabar.extract.jsonld import LinkedData, read_linked_data
@@ -97,6 +97,8 @@ BESIDE_CHARS = 200
 BRANDED_CHARS = 600
 #: Words of a printed credit block ("Penulis: A | Editor: B"), lowercase.
 CREDIT_WORDS = ("penulis", "reporter", "pewarta", "writer", "editor", "redaktur", "edited by")
+#: A date alone on a byline's first line: "22 April 2024", "8 Feb 2024, 06:12".
+_DATE_ONLY = re.compile(r"\d{1,2}\s[^\W\d_]{3,9}\.?,?\s\d{4}(,?\s\d{1,2}[:.]\d{2})?")
 #: A desk as author: "Tim detikBali", "Tim Redaksi - Contoh.com" (the name before a dash).
 _TEAM = re.compile(r"^((?:tim|team)\s+[^\s\-–|][^\-–|]{0,40}?)\s*(?:[-–|].*)?$", re.IGNORECASE)
 #: A printed <h1> is the headline when this share of its words are in a declared title,
@@ -208,10 +210,15 @@ def authors_from_lines(
     """
     lines = list(lines)
     brands = _brands(site_name, url)
-    # On a photo page with no byline, the credited photographer is the author.
-    return normalize_authors(authors_in_text("\n".join(lines)), brands) or normalize_authors(
+    # On a photo page with no byline, the credited photographer is the author; on an
+    # older page, the writer signing the story off in capitals.
+    found = normalize_authors(authors_in_text("\n".join(lines)), brands) or normalize_authors(
         photographers(lines), brands
     )
+    if found:
+        return found
+    signed = signed_name(lines)
+    return normalize_authors((signed,), brands) if signed else ()
 
 
 def clean_title(title: str, brands: Iterable[str] = ()) -> str:
@@ -551,7 +558,11 @@ def team_author(
 
 
 def _first_line(text: str) -> tuple[str, ...]:
-    line = next((kept for ln in text.splitlines() if (kept := ln.strip())), "")
+    """The byline's first line, past a bare date printed above the writer's name."""
+    lines = (kept for ln in text.splitlines() if (kept := ln.strip()))
+    line = next(lines, "")
+    if line[:1].isdigit() and _DATE_ONLY.fullmatch(line):
+        line = next(lines, "")
     return (line,) if line else ()
 
 
