@@ -7,7 +7,15 @@ import random
 import pytest
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from kabar.extract.headline import _SCRIPT, HeadlineRegion, _unscripted
+from kabar.extract.headline import (
+    _LINK_OPEN,
+    _SCRIPT,
+    MAX_ANCHOR_HITS,
+    MAX_PREFIX_CHARS,
+    HeadlineRegion,
+    _headline_offset,
+    _unscripted,
+)
 
 TITLE = "Banjir Besar Melanda Kota Tepi Sungai"
 
@@ -157,3 +165,37 @@ def _region_with(before: str, after: str) -> HeadlineRegion:
     )
     tree = LexborHTMLParser(page.encode("utf-8"))
     return HeadlineRegion(tree, lambda: tree.css_first("h1"), TITLE)
+
+
+def _reference_offset(raw: bytes, start: int, anchor: bytes) -> int:
+    """``_headline_offset`` as it was: the prefix bytes tested one by one."""
+    linked = -1
+    at = raw.find(anchor, start)
+    for _ in range(MAX_ANCHOR_HITS):
+        if at < 0:
+            break
+        tag_end = raw.rfind(b">", max(0, at - MAX_PREFIX_CHARS - 1), at)
+        prefix = raw[tag_end + 1 : at] if tag_end >= 0 else b"\x00"
+        if tag_end >= 0 and not any(ch in prefix for ch in b"<\"'={}"):
+            if not _LINK_OPEN.match(raw, raw.rfind(b"<", 0, tag_end)):
+                return at
+            if linked < 0:
+                linked = at
+        at = raw.find(anchor, at + len(anchor))
+    return linked
+
+
+_PIECES = [
+    b"<p>", b"</p>", b"<a href='x'>", b"</a>", b'"', b"'", b"=", b"{", b"}", b"<", b">",
+    b"FOTO: ", b" ", b"Banjir Besar", b"<script>var t = '", b"';</script>", b"x" * 40,
+]  # fmt: skip
+
+
+def test_headline_offset_same_as_bytewise_prefix_check() -> None:
+    rng = random.Random(7)
+    for _ in range(3000):
+        raw = b"".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 14)))
+        start = rng.randint(0, len(raw))
+        assert _headline_offset(raw, start, b"Banjir Besar") == _reference_offset(
+            raw, start, b"Banjir Besar"
+        )

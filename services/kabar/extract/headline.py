@@ -79,6 +79,8 @@ _MEDIA_WORDS = ("<fig", "<pic", *MEDIA_CLASSES)
 _MEDIA_CLOSE = ("</figure", "</figcaption", "</picture", "</div")
 _ANCHOR_STOP = re.compile(r"[&<>\"']")
 _LINK_OPEN = re.compile(rb"<a[\s>]", re.IGNORECASE)
+#: A byte that puts a copy of the title inside a tag, an attribute or a script string.
+_NOT_TEXT_PREFIX = re.compile(rb"[<\"'={}]")
 
 
 @dataclass(slots=True)
@@ -304,8 +306,9 @@ def _headline_offset(raw: bytes, start: int, anchor: bytes) -> int:
         if at < 0:
             break
         tag_end = raw.rfind(b">", max(0, at - MAX_PREFIX_CHARS - 1), at)
-        prefix = raw[tag_end + 1 : at] if tag_end >= 0 else b"\x00"
-        if tag_end >= 0 and not any(ch in prefix for ch in b"<\"'={}"):
+        # One regex search of the few prefix bytes, not a generator over seven characters
+        # (a page's <head> scripts repeat the title a dozen times or more).
+        if tag_end >= 0 and _NOT_TEXT_PREFIX.search(raw, tag_end + 1, at) is None:
             if not _LINK_OPEN.match(raw, raw.rfind(b"<", 0, tag_end)):
                 return at
             if linked < 0:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -101,8 +101,9 @@ def find_next_pages(
         if link.url in located:
             there = located[link.url]
         else:
-            there = _locate(link.url, hint)
-            if there.host != here.host or _comparable(link.url) == base_key:
+            parts = urlsplit(link.url)  # split once for both readings of the link
+            there = _locate(link.url, hint, parts)
+            if there.host != here.host or _comparable(link.url, parts) == base_key:
                 there = None  # another site, or this very page
             located[link.url] = there
         if there is None:
@@ -247,11 +248,14 @@ def _slug(path: str) -> str:
     return ""
 
 
-def _locate(url: str, hint: re.Pattern[str] | None) -> _Where:
-    parts = urlsplit(url)
+def _locate(url: str, hint: re.Pattern[str] | None, parts: SplitResult | None = None) -> _Where:
+    """Where ``url`` (``parts``: its ``urlsplit``, when already split) sits among
+    its article's pages."""
+    parts = parts or urlsplit(url)
     host = (parts.hostname or "").lower().removeprefix("www.")
     path = _EXTENSION.sub("", parts.path)
-    query = parse_qsl(parts.query, keep_blank_values=True)
+    # Most links have no query: nothing to parse.
+    query = parse_qsl(parts.query, keep_blank_values=True) if parts.query else []
     if any((k.lower(), v.lower()) in SHOW_ALL_QUERY for k, v in query) or _PATH_ALL.search(path):
         return _Where(host, _strip_path(_PATH_ALL.sub("", path)), 0, True)
     hinted = _hinted(path, parts.query, hint) if hint else None
@@ -294,9 +298,9 @@ def _same(url: str, base: str) -> bool:
     return _comparable(url) == _comparable(base)
 
 
-def _comparable(url: str) -> str:
-    parts = urlsplit(url)
-    query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
+def _comparable(url: str, parts: SplitResult | None = None) -> str:
+    parts = parts or urlsplit(url)
+    query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True))) if parts.query else ""
     host = (parts.hostname or "").lower().removeprefix("www.")
     return urlunsplit(("", host, parts.path.rstrip("/"), query, ""))
 
