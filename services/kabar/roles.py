@@ -138,7 +138,8 @@ class DiscoveryPipeline(Pipeline):
             return
         if self.status is not None:
             self.status.remember(canonical, request)
-        record = Outgoing(self.settings.cluster.frontier_topic, frontier_key(request),
+        cluster = self.settings.cluster
+        record = Outgoing(cluster.frontier_topic, frontier_key(request, cluster.host_shards),
                           encode_request(request), [])
         self.counts["queued"] += 1
         if self.hold and ticket is not None:
