@@ -85,9 +85,10 @@ class RunResult:
     #: CPU of what shared the machine with the run meanwhile: the site server, the
     #: broker and this process's consumer (None: not measurable here).
     beside_cpu_s: float | None = None
-    #: (epoch seconds, CPU seconds of the run's processes, of what is beside it) sampled
-    #: while it ran, for the cores busy in the steady span alone.
-    cpu_samples: tuple[tuple[float, float, float], ...] = ()
+    #: (epoch seconds, CPU seconds of the run's processes, of what is beside it, of the
+    #: run's own process alone) sampled while it ran, for the cores busy in the steady
+    #: span alone.
+    cpu_samples: tuple[tuple[float, float, float, float], ...] = ()
     #: Pages and idle share of each crawl process ("": one process).
     per_process: str = ""
 
@@ -301,7 +302,7 @@ async def run_kabar(config: Path, bootstrap: str, topics: dict[str, str], want: 
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "KABAR_PIPELINE__PROGRESS_INTERVAL_S": "0"},
     )
-    samples: list[tuple[float, float, float]] = []
+    samples: list[tuple[float, float, float, float]] = []
     stop = threading.Event()
     sampler = threading.Thread(target=_sample_cpu, args=(child.pid, samples, stop), daemon=True)
     sampler.start()
@@ -326,7 +327,7 @@ async def run_kabar(config: Path, bootstrap: str, topics: dict[str, str], want: 
 CPU_SAMPLE_S = 0.2
 
 
-def _sample_cpu(root: int, out: list[tuple[float, float, float]],
+def _sample_cpu(root: int, out: list[tuple[float, float, float, float]],
                 stop: threading.Event) -> None:
     """Until ``stop``: the CPU of ``root`` with its descendants, and of what is beside it
     (``bystander_cpu`` less ``root``), every ``CPU_SAMPLE_S``. Nothing where /proc
@@ -348,7 +349,7 @@ def _sample_cpu(root: int, out: list[tuple[float, float, float]],
         run = sum(cpu for pid, (_, cpu) in table.items() if pid in tree)
         beside = own.ru_utime + own.ru_stime + sum(
             cpu for pid, (parent, cpu) in table.items() if parent == me and pid != root)
-        out.append((time.time(), run, beside))
+        out.append((time.time(), run, beside, table.get(root, (0, 0.0))[1]))
 
 
 def _process_table() -> dict[int, tuple[int, float]] | None:
@@ -675,6 +676,11 @@ def _report_run(name: str, run: RunResult, bare: float, spec: SiteSpec) -> tuple
         f"  CPU: {run.cpu_s:.1f} s = {per_article:.1f} ms per article "
         f"(start-up included, all its processes), {cores:.2f} cores busy on average"
     )
+    if run.cpu_samples:
+        main = max(x[3] for x in run.cpu_samples)  # the last samples may miss it (exited)
+        print(f"  of which the run's own process (its event loop and threads; not its "
+              f"extraction or crawl processes) {main:.1f} s = "
+              f"{main / max(1, len(run.seen)) * 1000:.1f} ms per article (last sample)")
     if run.beside_cpu_s is not None and run.wall_s:
         beside = run.beside_cpu_s
         print(f"  beside it: site server, broker and this bench's consumer {beside:.1f} s CPU "
