@@ -36,12 +36,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kabar import metrics, stagewatch
 from kabar.errors import BadInputError, EmptyBodyError, ExtractError, NotAnArticleError
 from kabar.htmlguard import DEFAULT_LIMITS, HtmlLimits, check_html
 from kabar.models import Article
+
+if TYPE_CHECKING:
+    from kabar.dedup.text import TextFeatures
 
 log = logging.getLogger("kabar.extract_pool")
 
@@ -95,7 +98,7 @@ def worker_main(fd: int) -> None:
             if idle is not None:
                 idle.report()
             return
-        page, url, portal, limits = job
+        page, url, portal, limits, features = job
         started = time.process_time()
         try:
             # Pages lexbor would take seconds or minutes over are refused up front; the
@@ -110,7 +113,19 @@ def worker_main(fd: int) -> None:
             conn.send(("error", "BadInputError", "malformed_html",
                        f"{type(exc).__name__}: {exc}", time.process_time() - started))
         else:
-            conn.send(("ok", article, time.process_time() - started))
+            # One pickle with the article: the features keep its paragraphs' identity.
+            made = _text_features(article, features) if features else None
+            conn.send(("ok", article, made, time.process_time() - started))
+
+
+def _text_features(article: Article, entity_chars: int) -> TextFeatures | None:
+    """Dedup's text-only work on the article, here rather than on the service's loop."""
+    from kabar.dedup.text import TextFeatures
+
+    try:
+        return TextFeatures.of(article, entity_chars)
+    except Exception:  # the deduper works them out itself (and says what is wrong)
+        return None
 
 
 class _IdleClock:
@@ -144,8 +159,10 @@ def _warm_up(extract: Callable[..., Article]) -> None:
     """One throw-away page and the language model, so the first real page does not pay
     for loading the portal rules, the language identifier (seconds), compiling patterns
     and the like."""
+    from kabar.dedup.fingerprint import word_hashes
     from kabar.dedup.language import detect_language
 
+    word_hashes([b"warga desa"])  # dedup's text features may be asked for (TextFeatures)
     detect_language("Warga desa memperbaiki jalan yang rusak setelah banjir surut.")
     sentence = "Warga desa memperbaiki jalan yang rusak setelah banjir surut kemarin sore. "
     page = ("<html><head><title>Pemanasan</title></head><body><article><h1>Pemanasan</h1>"
@@ -286,6 +303,12 @@ def _frame(message: object) -> bytes:
     return struct.pack("!i", len(data)) + data
 
 
+def _entity_chars() -> int:
+    from kabar.dedup.stories import ENTITY_CHARS  # loaded already where dedup runs
+
+    return ENTITY_CHARS
+
+
 def _spawn() -> _Worker:
     """Start a worker and wait (blocking: run it in a thread) until it is ready."""
     ours, theirs = socket.socketpair()
@@ -387,6 +410,9 @@ class ExtractPool:
         self.depth = max(1, depth)
         self.timeout_s = timeout_s
         self.limits = limits
+        #: Work out dedup's text features beside each article (``extract_features``):
+        #: set where this process runs dedup on what the pool extracts.
+        self.text_features = False
         # Starting and stopping workers blocks (imports, waits): threads of our own for
         # it, so the default executor stays free for DNS and files.
         self._threads = ThreadPoolExecutor(max_workers=size, thread_name_prefix="extract-start")
@@ -458,7 +484,19 @@ class ExtractPool:
         ``FetchResult.body`` is): the worker parses them without decoding. An
         ``urgent`` page (a further page of an article already under way) gets the next
         free place at a worker before pages that start new articles."""
-        job = (page, url, portal, self.limits)
+        return (await self._extract(page, url, portal, urgent, features=False))[0]
+
+    async def extract_features(
+        self, page: Page, url: str, portal: str
+    ) -> tuple[Article, TextFeatures | None]:
+        """``extract``, with the article's dedup text features when ``text_features``."""
+        return await self._extract(page, url, portal, False, features=self.text_features)
+
+    async def _extract(
+        self, page: Page, url: str, portal: str, urgent: bool, *, features: bool
+    ) -> tuple[Article, TextFeatures | None]:
+        # The clusterer's entity sample length rides with the job (0: no features).
+        job = (page, url, portal, self.limits, _entity_chars() if features else 0)
         while True:
             worker = await self._idle.get(urgent)
             if worker.lost:
@@ -482,7 +520,8 @@ class ExtractPool:
         metrics.child(metrics.STAGE_CPU, "extract").inc(reply[-1])
         if reply[0] == "ok":
             article: Article = reply[1]
-            return article
+            made: TextFeatures | None = reply[2]
+            return article, made
         _, name, reason, detail, _cpu = reply
         raise _ERRORS.get(str(name), ExtractError)(str(detail), reason=str(reason), url=url)
 

@@ -30,7 +30,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 import orjson
 
@@ -56,6 +56,10 @@ from kabar.publish import Outgoing
 from kabar.settings import Settings
 from kabar.spool import Journaled, Pending, Spool
 from kabar.urls import canonicalize, host_of
+
+if TYPE_CHECKING:
+    from kabar.dedup.text import TextFeatures
+    from kabar.extract_pool import ExtractPool
 
 log = logging.getLogger("kabar.pipeline")
 
@@ -97,7 +101,8 @@ class PageExtractor(Protocol):
 
 class Deduplicator(Protocol):
     def process(
-        self, article: Article, *, when: datetime | None = None
+        self, article: Article, *, when: datetime | None = None,
+        features: TextFeatures | None = None,
     ) -> tuple[DedupResult, list[dict[str, object]]]: ...
 
 
@@ -156,6 +161,9 @@ class Pipeline:
         self.intake_q: asyncio.Queue[FetchRequest] = _Intake(self)
         self.fetch_q = HostFairQueue.for_fetch(p.fetch_queue_size, settings.fetch)
         self.fetch_q.attach(parts.fetcher)  # slow requests give their host slot back
+        if parts.deduper is not None and hasattr(parts.extract_pool, "text_features"):
+            # Dedup runs on this loop: the extraction processes do its text work.
+            setattr(parts.extract_pool, "text_features", True)  # noqa: B010 - a seam
         self.extract_q: asyncio.Queue[_Fetched] = asyncio.Queue(p.extract_queue_size)
         self.publish_q: asyncio.Queue[_Send] = asyncio.Queue(p.publish_queue_size)
         self.stop_event = asyncio.Event()
@@ -487,7 +495,7 @@ class Pipeline:
         portal = result.request.portal
         try:
             with metrics.child(metrics.EXTRACT_SECONDS, portal).time():
-                article = await self._extract_page(result, portal)
+                article, features = await self._extract_first(result, portal)
         except ExtractError as exc:
             metrics.child(metrics.EXTRACTIONS, portal, exc.reason).inc()
             await self._dead_letter(result.final_url, portal, exc, 1, settles=ticket, mark=mark)
@@ -498,15 +506,30 @@ class Pipeline:
             with self.occupancy.doing("spawn_assembly"):
                 await self.assembly.spawn(self._assemble(article, result, urls, ticket, mark))
             return
-        await self._finish(dataclasses.replace(article, next_pages=()), result, 1, ticket, mark)
+        await self._finish(dataclasses.replace(article, next_pages=()), result, 1, ticket, mark,
+                           features)
 
     async def _finish(
-        self, article: Article, result: FetchResult, pages: int, ticket: int | None, mark: str
+        self, article: Article, result: FetchResult, pages: int, ticket: int | None, mark: str,
+        features: TextFeatures | None = None,
     ) -> None:
         article = self._complete(article, result)
         self._observe_article(article, result.request.portal)
         self.counts["extracted"] += 1
-        await self._dedup_and_queue(article, result, pages, ticket, mark)
+        await self._dedup_and_queue(article, result, pages, ticket, mark, features)
+
+    async def _extract_first(
+        self, result: FetchResult, portal: str
+    ) -> tuple[Article, TextFeatures | None]:
+        """An article's first page, with dedup's text features when the extraction
+        process works them out (``ExtractPool.text_features``)."""
+        pool = self.parts.extract_pool
+        if pool is None or not getattr(pool, "text_features", False):
+            return await self._extract_page(result, portal), None
+        with self.occupancy.doing("extracting"):
+            features_pool = cast("ExtractPool", pool)
+            return await features_pool.extract_features(result.body or result.html,
+                                                        result.final_url, portal)
 
     async def _extract_page(
         self, result: FetchResult, portal: str, *, urgent: bool = False
@@ -587,18 +610,21 @@ class Pipeline:
                 metrics.child(metrics.MISSING_FIELD, portal, name).inc()
 
     async def _dedup_and_queue(
-        self, article: Article, result: FetchResult, pages: int, ticket: int | None, mark: str
+        self, article: Article, result: FetchResult, pages: int, ticket: int | None, mark: str,
+        features: TextFeatures | None = None,
     ) -> None:
         with self.occupancy.doing("dedup"):
             async with self._dedup_gate:  # verdicts in one order; none while committing
-                held = await self._dedup_and_hold(article, result, pages, ticket, mark)
+                held = await self._dedup_and_hold(article, result, pages, ticket, mark,
+                                                  features)
         # The journal's fsync is waited for outside the gate: articles deduplicated
         # meanwhile share it (group commit) instead of queueing behind one fsync each
         # (a few ms on a disk: the gate held that long capped the one-process run).
         await self._queue(held)
 
     async def _dedup_and_hold(
-        self, article: Article, result: FetchResult, pages: int, ticket: int | None, mark: str
+        self, article: Article, result: FetchResult, pages: int, ticket: int | None, mark: str,
+        features: TextFeatures | None = None,
     ) -> list[_Send]:
         """Dedup the article and journal its events; the records to queue (none when
         it is unchanged or became a dead letter)."""
@@ -611,7 +637,8 @@ class Pipeline:
             await self._dead_letter(canonical, portal, too_large, 1, settles=ticket, mark=mark)
             return []
         try:
-            verdict, story_events = self._dedup(article, canonical, parse_time(result.fetched_at))
+            verdict, story_events = self._dedup(article, canonical,
+                                                parse_time(result.fetched_at), features)
         except DedupError as exc:  # e.g. state that cannot be written: visible, not dropped
             if self.parts.claims is not None:
                 self.parts.claims.release(mark)  # not recorded: a later poll may try again
@@ -681,7 +708,8 @@ class Pipeline:
                             reason="event_too_large", url=article.url)
 
     def _dedup(
-        self, article: Article, canonical: str, fetched: datetime | None = None
+        self, article: Article, canonical: str, fetched: datetime | None = None,
+        features: TextFeatures | None = None,
     ) -> tuple[DedupResult, list[dict[str, object]]]:
         # Synchronous on purpose: no await between recording dedup state and holding the
         # records, so a cancelled worker spools the events rather than a request that
@@ -689,7 +717,11 @@ class Pipeline:
         article = dataclasses.replace(article, canonical_url=canonical)
         if self.parts.deduper is None:
             return DedupResult(verdict="new", article_id=article_id(canonical)), []
-        result = self.parts.deduper.process(article, when=fetched)  # stories: event time
+        # Stories run on event time; ``features`` spare this loop the text work.
+        if features is None:
+            result = self.parts.deduper.process(article, when=fetched)
+        else:
+            result = self.parts.deduper.process(article, when=fetched, features=features)
         self.counts[f"dedup_{result[0].verdict}"] += 1
         return result
 

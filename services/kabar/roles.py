@@ -27,7 +27,7 @@ import os
 import socket
 import time
 from collections import Counter
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -53,6 +53,9 @@ from kabar.transact import (
 )
 from kabar.urls import canonicalize
 from kabar.wire import Extracted, decode_extracted, encode_extracted, encode_request, frontier_key
+
+if TYPE_CHECKING:
+    from kabar.dedup.text import TextFeatures
 
 log = logging.getLogger("kabar.roles")
 
@@ -138,7 +141,8 @@ class DiscoveryPipeline(Pipeline):
             return
         if self.status is not None:
             self.status.remember(canonical, request)
-        record = Outgoing(self.settings.cluster.frontier_topic, frontier_key(request),
+        cluster = self.settings.cluster
+        record = Outgoing(cluster.frontier_topic, frontier_key(request, cluster.host_shards),
                           encode_request(request), [])
         self.counts["queued"] += 1
         if self.hold and ticket is not None:
@@ -177,7 +181,8 @@ class CrawlPipeline(Pipeline):
         await super()._fetch_one(request)
 
     async def _dedup_and_queue(
-        self, article: Article, result: FetchResult, pages: int, ticket: int | None, mark: str
+        self, article: Article, result: FetchResult, pages: int, ticket: int | None, mark: str,
+        features: TextFeatures | None = None,
     ) -> None:
         extracted = Extracted(article, result.request, result.final_url,
                               result.fetched_at, pages)

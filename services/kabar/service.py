@@ -33,7 +33,13 @@ from kabar.http import ObservabilityServer
 from kabar.kafka_security import client_options
 from kabar.models import Article, FetchRequest
 from kabar.pipeline import Components, Pipeline, Sources
-from kabar.processes import METRICS_FILE_ENV, export_metrics, processes_for, run_processes
+from kabar.processes import (
+    METRICS_FILE_ENV,
+    export_metrics,
+    processes_for,
+    run_processes,
+    split_hosts,
+)
 from kabar.publish import AckHook, Publisher, ensure_topics, limit_client_logs
 from kabar.roles import (
     ROLES,
@@ -119,12 +125,14 @@ async def run_service(
     if partitions is not None and role != "crawl":
         raise ConfigError("--partitions goes with --role crawl")
     processes = 1 if role is not None else _processes(settings)
+    split_hosts(settings, role, processes)
     limit_client_logs(settings.pipeline.outage_log_interval_s)
     async with broker_bootstrap(settings, say) as bootstrap:
         split = role is not None or processes > 1
         await ensure_topics(settings.broker, bootstrap, cluster_topics(settings) if split else None)
         publisher = Publisher(settings.broker, bootstrap, on_ack=on_ack, partitioner=(
-            FrontierPartitioner(settings.portals) if split else None))
+            FrontierPartitioner(settings.portals, settings.cluster.host_shards) if split
+            else None))
         await publisher.start()
         try:
             run = _Run(settings, publisher, once, say, on_ready)

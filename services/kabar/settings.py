@@ -109,6 +109,10 @@ class FetchSettings:
     per_host_concurrency: int = 2
     per_host_rate: float = 2.0  # requests per second
     per_host_burst: int = 2
+    #: This process's share of each host's politeness budget (rate, burst, slots; a
+    #: robots crawl-delay widened to match): ``1 / cluster.host_shards`` in a crawl
+    #: process when each host's requests are split over that many frontier keys.
+    host_share: float = 1.0
     respect_robots: bool = True
     robots_cache_s: float = 3600.0
     #: After a 5xx/unreachable robots.txt, treat the host as disallowed for this long.
@@ -289,6 +293,12 @@ class ClusterSettings:
     frontier_topic: str = "kabar.frontier.v1"
     #: Partitions of the frontier: the most crawl workers that can share the work.
     frontier_partitions: int = 12
+    #: Each portal's requests split over this many frontier keys by URL (1: one key a
+    #: portal). Crawl workers then keep to ``1 / host_shards`` of each host's budget,
+    #: so the hosts' politeness holds whoever fetches which shard. 0 (auto): as many as
+    #: ``kabar run --processes N`` has crawl processes (at most per_host_concurrency and
+    #: per_host_burst), else 1.
+    host_shards: int = 0
     #: Extracted articles from the crawl group to the single stories stage (1 partition).
     extracted_topic: str = "kabar.extracted.v1"
     crawl_group: str = "kabar-crawl"
@@ -412,7 +422,8 @@ RANGES: dict[str, Bound] = {
     "dedup.boilerplate_min_articles": _ONE, "dedup.story_ttl_days": _POS,
     "dedup.flush_interval_s": _NONNEG, "dedup.checkpoint_interval_s": _NONNEG,
     "dedup.dense_words": _ONE, "dedup.dense_threads": _NONNEG,
-    "cluster.done_ttl_days": _POS,
+    "cluster.done_ttl_days": _POS, "cluster.host_shards": _NONNEG,
+    "fetch.host_share": (0, 1, True),
     "metrics.port": _PORT,
     "portals.rate": _POS, "portals.poll_interval_s": _POS,
 }

@@ -5,6 +5,7 @@ back into the same frozen value objects the in-process pipeline passes."""
 from __future__ import annotations
 
 import dataclasses
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,10 +39,24 @@ class Extracted:
                            html="", fetched_at=self.fetched_at)
 
 
-def frontier_key(request: FetchRequest) -> bytes:
+def frontier_key(request: FetchRequest, shards: int = 1) -> bytes:
     """One portal (and so each of its hosts), one partition: per-host politeness holds
-    whatever the number of workers. A request without a portal is keyed by its host."""
-    return (request.portal or host_of(request.url)).encode("utf-8")
+    whatever the number of workers. A request without a portal is keyed by its host.
+
+    With ``shards`` above 1 the portal's requests are split by URL over that many
+    keys (``portal#k``), each on its own partition, so a busy portal's pages are
+    shared out among the crawl workers like everything else; each worker then keeps
+    to ``1/shards`` of every host's budget (``fetch.host_share``), so however the
+    shards fall the host sees no more than its limits. By URL, not at random: the
+    same URL (a revisit, a replay) always takes the same key."""
+    name = request.portal or host_of(request.url)
+    if shards <= 1:
+        return name.encode("utf-8")
+    return f"{name}#{url_shard(request.url, shards)}".encode()
+
+
+def url_shard(url: str, shards: int) -> int:
+    return zlib.crc32(url.encode("utf-8", "replace")) % shards  # stable, unlike hash()
 
 
 def portal_slots(portals: Sequence[PortalConfig]) -> dict[str, int]:
@@ -67,19 +82,34 @@ class FrontierPartitioner:
     Hashing the keys instead (Kafka's default, kept for every other key) lets several
     portals fall on one partition and leaves workers unevenly loaded. Deterministic:
     every discovery process with the same config sends a portal to the same partition
-    (adding portals at the end moves none of the others)."""
+    (adding portals at the end moves none of the others).
 
-    def __init__(self, portals: Sequence[PortalConfig]) -> None:
+    With ``shards`` (``frontier_key``) shard ``k`` of the portal in slot ``s`` goes to
+    partition ``s * shards + k``: with partitions a multiple of the workers and as
+    many shards as workers, worker ``k`` of the round-robin assignment owns shard
+    ``k`` of every portal, so each gets an equal share of every portal's pages."""
+
+    def __init__(self, portals: Sequence[PortalConfig], shards: int = 1) -> None:
         self.slots = {name.encode("utf-8"): slot for name, slot in portal_slots(portals).items()}
+        self.shards = max(1, shards)
         self._hashed = DefaultPartitioner()
 
     def __call__(self, key: bytes | None, all_partitions: list[int],
                  available: list[int]) -> int:
-        slot = self.slots.get(key) if key is not None else None
+        name, shard = self._split(key)
+        slot = self.slots.get(name) if name is not None else None
         if slot is None:
             return int(self._hashed(key, all_partitions, available))
         ordered = sorted(all_partitions)
-        return ordered[slot % len(ordered)]
+        return ordered[(slot * self.shards + shard) % len(ordered)]
+
+    def _split(self, key: bytes | None) -> tuple[bytes | None, int]:
+        if key is None or self.shards <= 1:
+            return key, 0
+        name, mark, shard = key.rpartition(b"#")
+        if not mark or not shard.isdigit():
+            return key, 0
+        return name, int(shard) % self.shards
 
 
 def encode_request(request: FetchRequest) -> bytes:

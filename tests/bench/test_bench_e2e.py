@@ -102,9 +102,10 @@ def test_the_cpu_beside_the_run_counts_this_process_and_its_live_children() -> N
 def test_span_cores_count_only_the_samples_from_the_first_fetch_to_the_last_send() -> None:
     seen = [e2e.Seen(fetched_at=10.0, sent_at=11.0, read_at=11.0, pages=1),
             e2e.Seen(fetched_at=12.0, sent_at=14.0, read_at=14.0, pages=1)]
-    # (time, CPU of the run, CPU beside it): start-up at 2 cores before 10 s is left out.
-    samples = ((5.0, 0.0, 0.0), (10.0, 10.0, 1.0), (12.0, 13.0, 1.5), (14.0, 16.0, 2.0),
-               (16.0, 16.5, 2.1))
+    # (time, CPU of the run, CPU beside it, of its own process): start-up at 2 cores
+    # before 10 s is left out.
+    samples = ((5.0, 0.0, 0.0, 0.0), (10.0, 10.0, 1.0, 4.0), (12.0, 13.0, 1.5, 5.0),
+               (14.0, 16.0, 2.0, 6.0), (16.0, 16.5, 2.1, 6.1))
     run = e2e.RunResult(seen, e2e.Counter(), 11.0, 16.5, 0, "", cpu_samples=samples)
     assert run.span_cores() == (1.5, 0.25)
     assert e2e.RunResult([], e2e.Counter(), 1.0, 1.0, 0, "").span_cores() is None
@@ -134,3 +135,23 @@ def test_articles_keep_their_function_words_and_change_the_rest(shared: Path) ->
     assert [w for w in words[0] if w in kept] == [w for w in words[1] if w in kept]
     assert len([w for w in words[0] if w in kept]) >= 20
     assert texts[0] != texts[1]
+
+
+def test_pages_and_idle_share_of_each_crawl_process(tmp_path: Path) -> None:
+    config = tmp_path / "kabar.toml"
+    config.write_text('[pipeline]\nprocesses = "2"\n[cluster]\nhost_shards = 1\n'
+                      '[[portals]]\nname = "a"\nurls = ["http://a.test/1"]\n'
+                      '[[portals]]\nname = "b"\nurls = ["http://b.test/1"]\n', "utf-8")
+
+    def seen(portal: str, n: int, done: float) -> e2e.Seen:
+        return e2e.Seen(fetched_at=0.0, sent_at=done, read_at=done, pages=2, extracted_at=done,
+                        url=f"http://{portal}.test/{n}", portal=portal)
+
+    # Portal a (partition 0: the first process) ends at 10 s, b at 5 s: b idles half.
+    run = e2e.RunResult([seen("a", 1, 10.0), seen("a", 2, 8.0), seen("b", 1, 5.0)],
+                        e2e.Counter(), 12.0, 1.0, 0, "")
+    line = e2e.per_process(config, run)
+    assert "pages 4 / 2" in line and "10.0 / 5.0 s" in line and "idle share at the end 25%" in line
+    one = tmp_path / "one.toml"
+    one.write_text('[pipeline]\nprocesses = "1"\n', "utf-8")
+    assert e2e.per_process(one, run) == ""

@@ -54,6 +54,24 @@ async def test_a_page_is_extracted_in_a_worker(pool: ExtractPool) -> None:
     assert pool._all[0].process.pid != os.getpid()
 
 
+async def test_the_worker_hands_dedup_text_features_over_with_the_article(
+        pool: ExtractPool) -> None:
+    from kabar.dedup.text import TextFeatures
+
+    article, none = await pool.extract_features(article_html(2), URL, "warta")
+    assert none is None  # only asked for where dedup runs on what the pool extracts
+    pool.text_features = True
+    try:
+        article, features = await pool.extract_features(article_html(2), URL, "warta")
+    finally:
+        pool.text_features = False
+    assert features is not None and features.fits(article)
+    made_here = TextFeatures.of(article)
+    assert features.lines == made_here.lines and features.names == made_here.names
+    assert features.content_hash == made_here.content_hash
+    assert features.hashes.tolist() == made_here.hashes.tolist()
+
+
 async def test_extraction_errors_keep_their_class_and_reason(pool: ExtractPool) -> None:
     with pytest.raises(NotAnArticleError) as caught:
         await pool.extract("   ", URL, "warta")

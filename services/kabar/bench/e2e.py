@@ -46,6 +46,7 @@ import orjson
 
 from kabar.bench.e2e_site import SiteSpec, page_urls, serve_site, site_templates
 from kabar.bench.fetch import bare_rate
+from kabar.models import FetchRequest
 
 TARGET_RATIO = 0.6
 TARGET_ARTICLES_S = 300.0
@@ -65,6 +66,10 @@ class Seen:
     #: extracted-articles record's timestamp; None: one process, no such topic).
     extracted_at: float | None = None
     key: bytes = b""  # the article's canonical URL, as the extracted record's key
+    #: The frontier request's URL and portal (from the extracted record): which crawl
+    #: process had it.
+    url: str = ""
+    portal: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +85,12 @@ class RunResult:
     #: CPU of what shared the machine with the run meanwhile: the site server, the
     #: broker and this process's consumer (None: not measurable here).
     beside_cpu_s: float | None = None
-    #: (epoch seconds, CPU seconds of the run's processes, of what is beside it) sampled
-    #: while it ran, for the cores busy in the steady span alone.
-    cpu_samples: tuple[tuple[float, float, float], ...] = ()
+    #: (epoch seconds, CPU seconds of the run's processes, of what is beside it, of the
+    #: run's own process alone) sampled while it ran, for the cores busy in the steady
+    #: span alone.
+    cpu_samples: tuple[tuple[float, float, float, float], ...] = ()
+    #: Pages and idle share of each crawl process ("": one process).
+    per_process: str = ""
 
     def span_cores(self) -> tuple[float, float] | None:
         """Cores kept busy from the first fetch to the last send (start-up and the
@@ -218,7 +226,7 @@ async def _consume(
     await consumer.start()
     quiet_since: float | None = None
     #: Crawl-side timestamps of the extracted records, by their key (the canonical URL).
-    crawled: dict[bytes, float] = {}
+    crawled: dict[bytes, tuple[float, str, str]] = {}
     try:
         while len(out) < want:
             batch = await consumer.getmany(timeout_ms=200, max_records=500)
@@ -226,7 +234,10 @@ async def _consume(
             for tp, records in batch.items():
                 for record in records:
                     if tp.topic == extracted_topic:
-                        crawled[record.key or b""] = record.timestamp / 1000
+                        request = orjson.loads(record.value or b"{}").get("request") or {}
+                        crawled[record.key or b""] = (record.timestamp / 1000,
+                                                      str(request.get("url", "")),
+                                                      str(request.get("portal", "")))
                         continue
                     if tp.topic == topics["errors"]:
                         reason = orjson.loads(record.value or b"{}").get("reason", "?")
@@ -251,7 +262,8 @@ async def _consume(
     finally:
         await consumer.stop()
         # The two topics are read in no set order: pair them up once all is read.
-        out[:] = [replace(s, extracted_at=crawled.get(s.key)) for s in out]
+        out[:] = [replace(s, extracted_at=crawled[s.key][0], url=crawled[s.key][1],
+                          portal=crawled[s.key][2]) if s.key in crawled else s for s in out]
 
 
 async def run_kabar(config: Path, bootstrap: str, topics: dict[str, str], want: int) -> RunResult:
@@ -290,7 +302,7 @@ async def run_kabar(config: Path, bootstrap: str, topics: dict[str, str], want: 
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "KABAR_PIPELINE__PROGRESS_INTERVAL_S": "0"},
     )
-    samples: list[tuple[float, float, float]] = []
+    samples: list[tuple[float, float, float, float]] = []
     stop = threading.Event()
     sampler = threading.Thread(target=_sample_cpu, args=(child.pid, samples, stop), daemon=True)
     sampler.start()
@@ -315,7 +327,7 @@ async def run_kabar(config: Path, bootstrap: str, topics: dict[str, str], want: 
 CPU_SAMPLE_S = 0.2
 
 
-def _sample_cpu(root: int, out: list[tuple[float, float, float]],
+def _sample_cpu(root: int, out: list[tuple[float, float, float, float]],
                 stop: threading.Event) -> None:
     """Until ``stop``: the CPU of ``root`` with its descendants, and of what is beside it
     (``bystander_cpu`` less ``root``), every ``CPU_SAMPLE_S``. Nothing where /proc
@@ -337,7 +349,7 @@ def _sample_cpu(root: int, out: list[tuple[float, float, float]],
         run = sum(cpu for pid, (_, cpu) in table.items() if pid in tree)
         beside = own.ru_utime + own.ru_stime + sum(
             cpu for pid, (parent, cpu) in table.items() if parent == me and pid != root)
-        out.append((time.time(), run, beside))
+        out.append((time.time(), run, beside, table.get(root, (0, 0.0))[1]))
 
 
 def _process_table() -> dict[int, tuple[int, float]] | None:
@@ -656,12 +668,19 @@ def _report_run(name: str, run: RunResult, bare: float, spec: SiteSpec) -> tuple
     print(f"  its summary: {run.summary}")
     if run.split:
         print(f"  {run.split}")
+    if run.per_process:
+        print(f"  {run.per_process}")
     cores = run.cpu_s / run.wall_s if run.wall_s else 0.0
     per_article = run.cpu_s / max(1, len(run.seen)) * 1000
     print(
         f"  CPU: {run.cpu_s:.1f} s = {per_article:.1f} ms per article "
         f"(start-up included, all its processes), {cores:.2f} cores busy on average"
     )
+    if run.cpu_samples:
+        main = max(x[3] for x in run.cpu_samples)  # the last samples may miss it (exited)
+        print(f"  of which the run's own process (its event loop and threads; not its "
+              f"extraction or crawl processes) {main:.1f} s = "
+              f"{main / max(1, len(run.seen)) * 1000:.1f} ms per article (last sample)")
     if run.beside_cpu_s is not None and run.wall_s:
         beside = run.beside_cpu_s
         print(f"  beside it: site server, broker and this bench's consumer {beside:.1f} s CPU "
@@ -748,7 +767,41 @@ def _run(
     )
     if 'processes = "1"' not in processes:  # crawl processes: their topic is read too
         topics["extracted"] = f"{topics['articles']}.extracted"
-    return asyncio.run(run_kabar(config, bootstrap, topics, want))
+    run = asyncio.run(run_kabar(config, bootstrap, topics, want))
+    return replace(run, per_process=per_process(config, run))
+
+
+def per_process(config: Path, run: RunResult) -> str:
+    """Pages each crawl process had (by the frontier partition of its articles'
+    requests, as the run's own partitioner and shares place them) and how long each
+    sat idle at the end of the steady span, while another still worked."""
+    from kabar.processes import processes_for, share_partitions, split_hosts
+    from kabar.settings import load_settings
+    from kabar.wire import FrontierPartitioner, frontier_key
+
+    settings = load_settings(config)
+    count = processes_for(settings.pipeline.processes)
+    split = [s for s in run.seen if s.extracted_at is not None and s.url]
+    if count < 2 or not split:
+        return ""
+    split_hosts(settings, None, count)
+    shards = settings.cluster.host_shards
+    partitioner = FrontierPartitioner(settings.portals, shards)
+    partitions = list(range(settings.cluster.frontier_partitions))
+    owner = {p: i for i, share in enumerate(share_partitions(len(partitions), count))
+             for p in share}
+    pages, last = [0] * count, [0.0] * count
+    for seen in split:
+        key = frontier_key(FetchRequest(seen.url, seen.portal), shards)
+        child = owner[partitioner(key, partitions, partitions)]
+        pages[child] += seen.pages
+        last[child] = max(last[child], seen.extracted_at or 0.0)
+    start = min(s.fetched_at for s in split)
+    busy = [t - start for t in last]
+    idle = sum(max(busy) - b for b in busy) / (max(busy) * count) if max(busy) > 0 else 0.0
+    return (f"crawl processes ({shards} shard{'s' if shards > 1 else ''} a portal): pages "
+            + " / ".join(map(str, pages)) + ", last article extracted at "
+            + " / ".join(f"{b:.1f}" for b in busy) + f" s; idle share at the end {idle:.0%}")
 
 
 def _check(failures: list[str], name: str, value: float, target: float, *, higher: bool) -> None:

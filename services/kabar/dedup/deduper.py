@@ -16,7 +16,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -41,6 +41,9 @@ from kabar.errors import DedupError
 from kabar.events import article_id as make_article_id
 from kabar.models import Article, DedupResult, DedupVerdict
 from kabar.settings import DedupSettings
+
+if TYPE_CHECKING:
+    from kabar.dedup.text import TextFeatures
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +103,7 @@ class _Body:
     joined: bytes
     words: int
     content_hash: str
+    hashes: U64 | None = None
 
     @classmethod
     def of(cls, paragraphs: tuple[str, ...]) -> _Body:
@@ -108,8 +112,16 @@ class _Body:
         words = joined.count(b" ") + 1 if lines else 0
         return cls(lines, joined, words, hash_joined(joined))
 
+    @classmethod
+    def given(cls, features: TextFeatures) -> _Body:
+        """From what the extraction process worked out (``TextFeatures``)."""
+        lines = features.lines
+        joined = b" ".join(lines)
+        words = joined.count(b" ") + 1 if lines else 0
+        return cls(lines, joined, words, features.content_hash, features.hashes)
+
     def word_hashes(self) -> U64:
-        return word_hashes(self.lines, self.joined)
+        return word_hashes(self.lines, self.joined) if self.hashes is None else self.hashes
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,9 +162,11 @@ class Deduper:
         self._counters: dict[tuple[str, str], Any] = {}
 
     def process(
-        self, article: Article, *, when: datetime | None = None
+        self, article: Article, *, when: datetime | None = None,
+        features: TextFeatures | None = None,
     ) -> tuple[DedupResult, list[dict[str, Any]]]:
-        """The verdict for ``article`` and the story events to publish."""
+        """The verdict for ``article`` and the story events to publish; ``features``:
+        its text features when the extraction process worked them out."""
         moment = when or datetime.now(UTC)
         now = moment.timestamp()
         # Before any state changes: a refused article is dead-lettered, not half-recorded.
@@ -163,7 +177,11 @@ class Deduper:
             self._story_clock = clock
         self._maybe_expire(now)
         ident = _article_id(article.canonical_url or article.url)
-        body = _Body.of(article.paragraphs)
+        if features is not None and features.fits(article):
+            body = _Body.given(features)
+            features.lend()
+        else:
+            body = _Body.of(article.paragraphs)
         known = self.store.get(ident)
         events: list[dict[str, Any]] = []
         if known is not None:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING, Any
 
 STOPWORD_LANGUAGES = ("id", "en", "ms")
 
@@ -299,6 +300,10 @@ def quantities(text: str) -> list[str]:
     return out
 
 
+#: Entity words worked out elsewhere for one text (``TextFeatures.lend``): one slot.
+_LENT: dict[str, tuple[str, ...]] = {}
+
+
 def entity_words(text: str) -> list[str]:
     """The single words of all name-like entities (for overlap between outlets
     that spell a name in full once and short afterwards: Vladimir Putin / Putin).
@@ -306,6 +311,13 @@ def entity_words(text: str) -> list[str]:
     Equivalent to splitting ``entities`` into words, in two regex passes: every
     capitalised word counts, except the occurrences that open a sentence alone.
     Distinct, in first-seen order."""
+    lent = _LENT.get(text)
+    if lent is not None:
+        return list(lent)
+    return _entity_words(text)
+
+
+def _entity_words(text: str) -> list[str]:
     sample = unicodedata.normalize("NFKC", text).replace("’", "'")
     patterns = _NAMES_ASCII if sample.isascii() else _NAMES_ANY
     capitalised = patterns.capitalised.findall(sample)
@@ -344,3 +356,49 @@ def numbered_words(text: str) -> dict[str, frozenset[str]]:
     for word, number in _ORDINAL.findall(normal):
         found.setdefault(word, set()).add(number)
     return {word: frozenset(numbers) for word, numbers in found.items()}
+
+
+if TYPE_CHECKING:
+    from kabar.models import Article
+
+
+@dataclass(frozen=True, slots=True)
+class TextFeatures:
+    """The text-only work dedup and story clustering do on an article (normalized
+    lines, word hashes, content hash, entity words), done in the extraction process
+    that made the article and handed over with it, so the process that runs dedup
+    (whose event loop paces a one-process run) only reads them. Pure functions of
+    the text: the verdicts and story events are the same byte for byte."""
+
+    #: What they were worked out from: the article's own tuple (one pickle keeps the
+    #: identity), so an article changed since (stitched pages) is never mistaken.
+    paragraphs: tuple[str, ...]
+    lines: list[bytes]
+    #: ``fingerprint.word_hashes`` of the lines (a uint64 array).
+    hashes: Any
+    content_hash: str
+    #: ``entity_words(entity_text)``, where the clusterer asks for them.
+    entity_text: str
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, article: Article, entity_chars: int | None = None) -> TextFeatures:
+        """``entity_chars``: the clusterer's ``ENTITY_CHARS`` (given, so an extraction
+        process need not import the clusterer for a number)."""
+        from kabar.dedup.fingerprint import body_lines, hash_joined, word_hashes
+
+        if entity_chars is None:
+            from kabar.dedup.stories import ENTITY_CHARS as entity_chars
+        lines = body_lines(article.paragraphs)
+        joined = b" ".join(lines)
+        entity_text = article.title + "\n" + article.body[:entity_chars]
+        return cls(article.paragraphs, lines, word_hashes(lines, joined), hash_joined(joined),
+                   entity_text, tuple(_entity_words(entity_text)))
+
+    def fits(self, article: Article) -> bool:
+        return self.paragraphs is article.paragraphs
+
+    def lend(self) -> None:
+        """``entity_words`` answers the next call for this text from here."""
+        _LENT.clear()
+        _LENT[self.entity_text] = self.names

@@ -151,7 +151,8 @@ class Fetcher:
             allow_private=settings.allow_private_addresses, static_hosts=settings.static_hosts
         )
         self._limiter = RateLimiter(
-            settings.per_host_rate, settings.per_host_burst, settings.per_host_concurrency
+            settings.per_host_rate, settings.per_host_burst, settings.per_host_concurrency,
+            settings.host_share,
         )
         self._retry = RetryPolicy(
             settings.retries,

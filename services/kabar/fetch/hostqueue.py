@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from kabar import metrics
+from kabar.fetch.ratelimit import shared
 from kabar.models import FetchRequest
 from kabar.settings import FetchSettings
 from kabar.urls import host_of
@@ -77,7 +78,7 @@ class HostFairQueue(asyncio.Queue[FetchRequest]):
         """The pipeline's queue: host slots and parking as the fetch settings say."""
         return cls(
             maxsize,
-            per_host=fetch.per_host_concurrency,
+            per_host=shared(fetch.per_host_concurrency, fetch.host_share),
             parked_per_host=fetch.max_parked_per_host,
             parked_total=fetch.max_parked,
             max_active=fetch.workers,

@@ -7,6 +7,10 @@ burst and the spacing holds no matter how many workers ask at once.
 Crawl-delay (robots.txt) widens the spacing; Retry-After pushes the host's next
 free slot into the future for everyone. A slow request may give its slot back
 before it ends (``Lease.step_aside``: see ``kabar.fetch.hostqueue``).
+
+A ``share`` below 1 keeps to that part of every limit (rate, burst, slots, and the
+crawl-delay widened to match): a crawl process that gets one of a host's N
+frontier shards keeps to 1/N of it, so the N together keep to the host's limits.
 """
 
 from __future__ import annotations
@@ -26,16 +30,18 @@ class HostLimiter:
         burst: int,
         concurrency: int,
         *,
+        share: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._base_interval = 1.0 / rate if rate > 0 else 0.0
+        self._share = share
+        self._base_interval = 1.0 / (rate * share) if rate > 0 else 0.0
         self._interval = self._base_interval
-        self._base_burst = max(1, burst)
+        self._base_burst = shared(burst, share)
         self._burst = self._base_burst
         self._clock = clock
         self._tat = 0.0  # theoretical arrival time of the next request
         self._not_before = 0.0
-        self._semaphore = asyncio.Semaphore(max(1, concurrency))
+        self._semaphore = asyncio.Semaphore(shared(concurrency, share))
 
     @property
     def interval(self) -> float:
@@ -47,7 +53,7 @@ class HostLimiter:
             self._interval = self._base_interval
             self._burst = self._base_burst
             return
-        self._interval = max(self._base_interval, delay)
+        self._interval = max(self._base_interval, delay / self._share)
         self._burst = 1
 
     def push_back(self, seconds: float) -> None:
@@ -99,19 +105,26 @@ class Lease:
 class RateLimiter:
     """One ``HostLimiter`` per host, created on first use."""
 
-    def __init__(self, rate: float, burst: int, concurrency: int) -> None:
+    def __init__(self, rate: float, burst: int, concurrency: int, share: float = 1.0) -> None:
         self._rate = rate
         self._burst = burst
         self._concurrency = concurrency
+        self._share = share
         self._hosts: dict[str, HostLimiter] = {}
 
     def host(self, host: str) -> HostLimiter:
         limiter = self._hosts.get(host)
         if limiter is None:
-            limiter = HostLimiter(self._rate, self._burst, self._concurrency)
+            limiter = HostLimiter(self._rate, self._burst, self._concurrency, share=self._share)
             self._hosts[host] = limiter
         return limiter
 
     def set_rate(self, host: str, rate: float) -> None:
         """Override one host's rate (e.g. a portal's configured ``rate``)."""
-        self._hosts[host] = HostLimiter(rate, self._burst, self._concurrency)
+        self._hosts[host] = HostLimiter(rate, self._burst, self._concurrency, share=self._share)
+
+
+def shared(limit: int, share: float) -> int:
+    """A count limit kept to ``share`` of it: rounded down (the shares together never
+    exceed it), never below one (callers split a host only that many ways)."""
+    return max(1, int(limit * share + 1e-9))
