@@ -128,10 +128,15 @@ def test_bands_follow_the_threshold() -> None:
 @pytest.mark.parametrize("spread", [5000, 2**32])  # crowded keys; hash-like keys
 @pytest.mark.parametrize("sort_merge_max", [1 << 21, 0])  # merge by sorting; by scattering
 @pytest.mark.parametrize("packed", [False, True])  # every run packed (4 bytes an entry)
+@pytest.mark.parametrize("stepped", [False, True])  # large merges in slices, one per add
 def test_sorted_multi_index_matches_a_dict(
-    spread: int, sort_merge_max: int, packed: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
+    spread: int, sort_merge_max: int, packed: bool, stepped: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
     monkeypatch.setattr(lsh, "_SORT_MERGE_MAX", sort_merge_max)
+    if stepped:
+        monkeypatch.setattr(lsh, "STEP_MIN", 1 << 12)
+        monkeypatch.setattr(lsh, "STEP_ENTRIES", 1 << 9)
     if packed:
         monkeypatch.setattr(lsh, "PACK_MIN", 0)
         monkeypatch.setattr(lsh, "PACK_RATIO", 0)
@@ -139,9 +144,11 @@ def test_sorted_multi_index_matches_a_dict(
     universe = [rng.randrange(spread) for _ in range(5000)]
     index = SortedMultiIndex(np.uint32)
     reference: dict[int, list[int]] = {}
+    sliced = False
     for row in range(40_000):  # several flushes and merges
         keys = [rng.choice(universe) for _ in range(3)]
         index.add(keys, row)
+        sliced |= index._job is not None
         for key in keys:
             reference.setdefault(key, []).append(row)
         if row % 9973 == 0:
@@ -149,6 +156,7 @@ def test_sorted_multi_index_matches_a_dict(
             assert sorted(index.lookup([probe])) == sorted(reference.get(probe, []))
     for probe in [*universe[::7], 7, 2**32 - 1]:
         assert sorted(index.lookup([probe])) == sorted(reference.get(probe, []))
+    assert sliced == stepped  # a merge was done in slices, searched meanwhile
     batch = universe[:20]
     assert sorted(index.lookup(batch)) == sorted(r for k in batch for r in reference[k])
     # A key repeated within one add counts twice, pending or flushed.
@@ -247,3 +255,38 @@ def test_hot_keys_return_the_newest_rows_only() -> None:
     rows = index.lookup([7])
     assert len(rows) <= 2 * MAX_PER_KEY
     assert 3 * MAX_PER_KEY - 1 in rows and 0 not in rows
+
+
+@pytest.mark.parametrize("spread", [300, 70_000, 2**32])  # hot keys; crowded; hash-like
+@pytest.mark.parametrize("sizes", [(200_000, 60_000), (70_000, 90_000), (5, 100_000)])
+@pytest.mark.parametrize("pack_older", [False, True])
+def test_a_merge_in_slices_makes_the_run_a_merge_at_once_makes(
+    spread: int, sizes: tuple[int, int], pack_older: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Key for key and row for row, packed (band-like: 20 keys a row) or not."""
+    monkeypatch.setattr(lsh, "STEP_ENTRIES", 1 << 12)
+    rng = np.random.default_rng(5)
+
+    def run(entries: int, first_row: int, per_row: int) -> lsh.AnyRun:
+        keys = rng.integers(0, spread, entries, dtype=np.uint64) * np.uint64(2**32 // spread)
+        rows = np.repeat(np.arange(first_row, first_row + entries, dtype=np.uint32), per_row)
+        plain = lsh._Run(np.sort(keys.astype(np.uint32)), rng.permutation(rows[:entries]))
+        return lsh._packed_if_smaller(plain)
+
+    for per_row in (1, 20):
+        older = run(sizes[0], 0, per_row)
+        if not pack_older:
+            older = older.plain()
+        newer = run(sizes[1], sizes[0] // per_row + 1, per_row)
+        want = lsh._packed_if_smaller(lsh._merge(older.plain(), newer.plain()))
+        job = lsh._MergeJob(older, newer, np.dtype(np.uint32))
+        steps = 0
+        while not job.done:
+            job.step()
+            steps += 1
+        got = job.result()
+        assert steps > 10
+        assert type(got) is type(want)
+        assert isinstance(got, lsh._PackedRun) == (per_row == 20)
+        for ours, theirs in zip(got.arrays().values(), want.arrays().values(), strict=True):
+            assert np.array_equal(ours, theirs)

@@ -177,6 +177,26 @@ def test_word_hashes_give_the_term_ids_of_their_words(monkeypatch: pytest.Monkey
         assert hashed(words.hashes, words.lines).tolist() == expected
 
 
+def test_a_grown_word_table_keeps_every_word() -> None:
+    """The table doubles in bulk (most words straight into a free slot, the rest
+    kicked into place one by one) and still answers every word it held."""
+    hashed = termids.HashedTerms(text.TermIds(DocumentFrequencies().intern))
+    rng = np.random.default_rng(8)
+    keys = np.unique(rng.integers(1, 2**64, 20_000, dtype=np.uint64))
+    for value, key in enumerate(keys.tolist()):
+        hashed._put(key, value)
+    assert len(hashed._keys) >= 2 * termids._INITIAL_SLOTS  # grown at least once
+    assert hashed._used == len(keys)
+    assert [hashed._get(key) for key in keys.tolist()] == list(range(len(keys)))
+    assert hashed._get(12345) is None
+    kicked = []
+    put = hashed._put
+    hashed._put = lambda key, value: (kicked.append(key), put(key, value))[1]  # type: ignore[method-assign]
+    hashed._grow()
+    assert len(kicked) < len(keys) // 10  # the rest went in in bulk
+    assert [hashed._get(key) for key in keys.tolist()] == list(range(len(keys)))
+
+
 def test_a_posting_forgets_only_the_story_dropped(settings: DedupSettings) -> None:
     clusterer = StoryClusterer(settings)
     pack = struct.Struct("<q").pack

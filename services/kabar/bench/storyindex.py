@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kabar.bench.phases import Phases, window_line
 from kabar.settings import DedupSettings
 
 TARGET_RATIO = 1.3
@@ -113,15 +114,20 @@ def run(index: int, per_day: int, every: int, window: int, directory: str | None
         if deduper.clusterer is not None:
             pauses.time_expiry(deduper.clusterer)
         gc.callbacks.append(pauses)
+        phases = Phases()
+        phases.install()
+        window_phases: dict[int, dict[str, float]] = {}
         started = time.perf_counter()
         window_cpu = 0.0
         for n in range(1, index + 1):
             article, when = stream.next()  # not timed: the generator is not Kabar's cost
             if n + window - 1 in marks:
                 window_cpu = 0.0
+                phases.window_totals()
             encoding = store.checkpoint_pending
             t0, cpu0 = time.perf_counter(), time.thread_time()
-            deduper.process(article, when=when)
+            with phases.item("article", n):
+                deduper.process(article, when=when)
             window_cpu += time.thread_time() - cpu0
             article_ms = (time.perf_counter() - t0) * 1000
             if encoding:
@@ -130,9 +136,11 @@ def run(index: int, per_day: int, every: int, window: int, directory: str | None
                 checkpoints.idle_article_ms.append(article_ms)
             if n in marks:
                 costs[n] = window_cpu / window * 1e6
+                window_phases[n] = phases.window_totals()
             due = n % every == 0 or checkpoints.due
             if n == index or (due and not _deferred(deduper, checkpoints)):
-                _checkpoint(deduper, store, n, checkpoints)
+                with phases.item("checkpoint", n):
+                    _checkpoint(deduper, store, n, checkpoints)
             if n % PROGRESS == 0 and n < index:
                 print(f"  {n:,} articles in {time.perf_counter() - started:,.0f} s,"
                       f" {_held(deduper):,} stories held, RSS +{_rss_mb() - rss_before:,.0f} MB,"
@@ -141,6 +149,7 @@ def run(index: int, per_day: int, every: int, window: int, directory: str | None
         assert store.sync(600.0), "state not written"
         grow_s = time.perf_counter() - started
         gc.callbacks.remove(pauses)
+        phases.uninstall()
         frozen = gc.get_freeze_count()
         gc.collect()
         rss_mb = _rss_mb() - rss_before
@@ -152,6 +161,11 @@ def run(index: int, per_day: int, every: int, window: int, directory: str | None
               f" {words:,} words in the document frequencies, {store.count():,} dedup rows")
         print(_composition(clusterer))
         print(_pause_line(pauses, frozen))
+        for line in phases.report():
+            print(line)
+        for n, totals in sorted(window_phases.items()):
+            print(f"named phases at {n:,} (us CPU/article over {window:,}):"
+                  f" {window_line(totals, window)}")
         deduper.close()
         size_mb = sum(Path(f"{path}{s}").stat().st_size for s in ("", ".snapshot")
                       if Path(f"{path}{s}").exists()) / 1e6  # fmt: skip

@@ -13,6 +13,15 @@ to 4 bytes an entry: the top bits of each key are implied by a directory of
 bucket offsets, so an entry holds only the key's low bits and its row in one
 uint32 (``_PackedRun``). At a million articles that is 84 bytes an article
 for the band index instead of 160.
+
+A merge of large runs (``STEP_MIN`` entries and more: the band index's largest
+reaches 20 million entries at a million articles) is not done at once on the
+caller's thread, which held the event loop for hundreds of milliseconds
+(issue 14): it is done in key-range slices (``_MergeJob``), one per ``add``
+(an article), into the new run's arrays, packed as they are filled. Lookups
+search the two old runs until the last slice is in, then the new run replaces
+them; when that happens depends only on the calls made, so results are the
+same on every run.
 """
 
 from __future__ import annotations
@@ -38,6 +47,11 @@ _MERGE_RATIO = 4
 _SORT_MERGE_MAX = 1 << 21
 #: Merges producing a run this large return freed memory to the OS.
 _TRIM_AFTER = 1 << 20
+#: Merges producing a run this large are done in slices, one per ``add`` (see the
+#: module docstring); smaller ones at once (a few milliseconds).
+STEP_MIN = 1 << 19
+#: Entries merged per slice (about a millisecond).
+STEP_ENTRIES = 1 << 16
 _malloc_trim: Any = None
 
 
@@ -74,6 +88,19 @@ class _Run:
     def plain(self) -> _Run:
         return self
 
+    def position(self, key: int) -> int:
+        """Entries with keys below ``key`` (any int up to the key space's end)."""
+        if key > int(np.iinfo(self.keys.dtype).max):
+            return len(self.keys)
+        return int(self.keys.searchsorted(self.keys.dtype.type(key)))
+
+    def part(self, start: int, end: int) -> _Run:
+        return _Run(self.keys[start:end], self.rows[start:end])
+
+    def row_span(self) -> tuple[int, int]:
+        """The lowest and highest row (of a non-empty run)."""
+        return int(self.rows.min()), int(self.rows.max())
+
     def arrays(self) -> dict[str, npt.NDArray[Any]]:
         return {"keys": self.keys, "rows": self.rows}
 
@@ -91,13 +118,15 @@ class _PackedRun:
     ``base + (packed & (2**bits - 1))``. Within a bucket entries are sorted by
     key low bits, then row: the plain run's order, so lookups answer alike."""
 
-    __slots__ = ("base", "bits", "directory", "packed")
+    __slots__ = ("_top", "base", "bits", "directory", "packed")
 
-    def __init__(self, directory: Rows, packed: Rows, base: int) -> None:
+    def __init__(self, directory: Rows, packed: Rows, base: int, top: int | None = None) -> None:
         self.directory = directory
         self.packed = packed
         self.base = np.uint32(base)
         self.bits = (len(directory) - 1).bit_length() - 1
+        #: The highest row, when known (else worked out once, when asked).
+        self._top = top
 
     def __len__(self) -> int:
         return len(self.packed)
@@ -152,6 +181,39 @@ class _PackedRun:
         rows += self.base
         return _Run(keys, rows)
 
+    def position(self, key: int) -> int:
+        """As ``_Run.position``: the bucket's start, then a search within it."""
+        if key >= 1 << 32:
+            return len(self.packed)
+        shift = 32 - self.bits
+        bucket = key >> shift
+        lo, hi = self.directory[bucket : bucket + 2].tolist()
+        low = key & ((1 << shift) - 1)
+        if low == 0 or hi == lo:
+            return int(lo)
+        return int(lo) + int(self.packed[lo:hi].searchsorted(np.uint32(low << self.bits)))
+
+    def part(self, start: int, end: int) -> _Run:
+        """Entries ``start`` to ``end`` as a plain run (a slice of ``plain``)."""
+        directory = self.directory
+        first = int(directory.searchsorted(np.uint32(start), side="right")) - 1
+        last = int(directory.searchsorted(np.uint32(end), side="left"))
+        bounds = np.clip(directory[first : last + 1], start, end).astype(np.intp)
+        tops = np.repeat(np.arange(first, first + len(bounds) - 1, dtype=np.uint32),
+                         np.diff(bounds))  # fmt: skip
+        packed = self.packed[start:end]
+        keys = packed >> np.uint32(self.bits)
+        keys |= tops << np.uint32(32 - self.bits)
+        rows = packed & np.uint32((1 << self.bits) - 1)
+        rows += self.base
+        return _Run(keys, rows)
+
+    def row_span(self) -> tuple[int, int]:
+        if self._top is None:
+            rows = self.packed & np.uint32((1 << self.bits) - 1)
+            self._top = int(self.base) + int(rows.max())
+        return int(self.base), self._top
+
     def arrays(self) -> dict[str, npt.NDArray[Any]]:
         base = np.array([self.base], dtype=np.uint32)
         return {"directory": self.directory, "packed": self.packed, "base": base}
@@ -181,9 +243,9 @@ def _packed_if_smaller(run: _Run) -> AnyRun:
     entries as the directory needs buckets (one per row number it spans)."""
     if run.keys.dtype != np.uint32 or len(run) < PACK_MIN or not len(run):
         return run
-    base = int(run.rows.min())
-    bits = max(1, (int(run.rows.max()) - base).bit_length())
-    if bits > _MAX_BITS or len(run) < PACK_RATIO << bits:
+    base, top = int(run.rows.min()), int(run.rows.max())
+    bits = _packed_bits(len(run), base, top)
+    if bits is None:
         return run
     buckets = run.keys >> np.uint32(32 - bits)
     counts = np.bincount(buckets, minlength=1 << bits)
@@ -192,7 +254,16 @@ def _packed_if_smaller(run: _Run) -> AnyRun:
     np.cumsum(counts, out=directory[1:])
     packed = run.keys << np.uint32(bits)
     packed |= run.rows - np.uint32(base)
-    return _PackedRun(directory, packed, base)
+    return _PackedRun(directory, packed, base, top)
+
+
+def _packed_bits(entries: int, base: int, top: int) -> int | None:
+    """The row width of a packed run of ``entries`` (32-bit keys) with rows ``base``
+    to ``top``; None when packing would not save memory."""
+    bits = max(1, (top - base).bit_length())
+    if bits > _MAX_BITS or entries < PACK_RATIO << bits:
+        return None
+    return bits
 
 
 def _run_from(arrays: RunArrays, dtype: np.dtype[Any]) -> AnyRun:
@@ -201,6 +272,81 @@ def _run_from(arrays: RunArrays, dtype: np.dtype[Any]) -> AnyRun:
                           arrays["packed"].astype(np.uint32, copy=False),
                           int(arrays["base"][0]))  # fmt: skip
     return _Run(arrays["keys"].astype(dtype, copy=False), arrays["rows"])
+
+
+class _MergeJob:
+    """The merge of two adjacent runs (older first), a key-range slice per ``step``,
+    into the arrays of the run that replaces them: the same run ``_merge`` and
+    ``_packed_if_smaller`` make at once. Slices split the key space evenly (keys are
+    hashes); for a packed result they hold whole buckets of its directory."""
+
+    __slots__ = ("_at", "_bits", "_dtype", "_out", "_slices", "_steps", "base", "newer",
+                 "older", "top")  # fmt: skip
+
+    def __init__(self, older: AnyRun, newer: AnyRun, dtype: np.dtype[Any]) -> None:
+        self.older, self.newer, self._dtype = older, newer, dtype
+        total = len(older) + len(newer)
+        spans = (older.row_span(), newer.row_span())
+        self.base, self.top = min(lo for lo, _ in spans), max(hi for _, hi in spans)
+        bits = None
+        if dtype == np.uint32 and total >= PACK_MIN:
+            bits = _packed_bits(total, self.base, self.top)
+        self._bits = bits
+        self._steps = max(1, -(-total // STEP_ENTRIES))
+        #: Slices done, and entries written so far.
+        self._slices = 0
+        self._at = 0
+        if bits is None:
+            self._out: tuple[npt.NDArray[Any], ...] = (
+                np.empty(total, dtype=dtype), np.empty(total, dtype=np.uint32))
+        else:
+            self._out = (np.empty((1 << bits) + 1, dtype=np.uint32),
+                         np.empty(total, dtype=np.uint32))  # fmt: skip
+
+    @property
+    def done(self) -> bool:
+        return self._slices >= self._steps
+
+    def _bound(self, j: int) -> int:
+        """The first key of slice ``j`` (the key space's end for ``j == steps``)."""
+        if self._bits is None:
+            return (j << (8 * self._dtype.itemsize)) // self._steps
+        return ((j << self._bits) // self._steps) << (32 - self._bits)
+
+    def step(self) -> None:
+        """Merge the next slice."""
+        j = self._slices
+        lo, hi = self._bound(j), self._bound(j + 1)
+        older, newer = self.older, self.newer
+        a = older.part(older.position(lo), older.position(hi))
+        b = newer.part(newer.position(lo), newer.position(hi))
+        keys = np.concatenate((a.keys, b.keys))
+        order = keys.argsort(kind="stable")  # older first among equal keys, as ``_merge``
+        keys = keys.take(order)
+        rows = np.concatenate((a.rows, b.rows)).take(order)
+        at, end = self._at, self._at + len(keys)
+        if self._bits is None:
+            self._out[0][at:end] = keys
+            self._out[1][at:end] = rows
+        else:
+            bits = self._bits
+            directory, packed = self._out
+            first, last = lo >> (32 - bits), hi >> (32 - bits)
+            buckets = keys >> np.uint32(32 - bits)
+            directory[first:last] = np.searchsorted(
+                buckets, np.arange(first, last, dtype=np.uint32)) + at
+            keys <<= np.uint32(bits)
+            keys |= rows - np.uint32(self.base)
+            packed[at:end] = keys
+        self._at = end
+        self._slices += 1
+
+    def result(self) -> AnyRun:
+        if self._bits is None:
+            return _Run(*self._out)
+        directory, packed = self._out
+        directory[-1] = len(packed)
+        return _PackedRun(directory, packed, self.base, self.top)
 
 
 class SortedMultiIndex:
@@ -214,6 +360,9 @@ class SortedMultiIndex:
         self._pending_keys: list[int] = []
         self._pending_rows: list[int] = []
         self._runs: list[AnyRun] = []
+        #: A large merge being done a slice per ``add``: of the last two runs that
+        #: are not newer than it (``_MergeJob``).
+        self._job: _MergeJob | None = None
 
     def __len__(self) -> int:
         return len(self._pending_keys) + sum(len(run) for run in self._runs)
@@ -233,6 +382,8 @@ class SortedMultiIndex:
                     have.append(row)
         self._pending_keys.extend(keys)
         self._pending_rows.extend([row] * len(keys))
+        if self._job is not None:
+            self._step()
         if len(self._pending_keys) >= _FLUSH_AT:
             self.flush()
 
@@ -279,6 +430,7 @@ class SortedMultiIndex:
         """Add entries in bulk (rows newer than any held) as one sorted run:
         reloading a million articles without a Python call per entry."""
         self.flush()
+        self.finish_merge()
         if not len(keys):
             return
         keys = np.asarray(keys, dtype=self._dtype)
@@ -296,11 +448,41 @@ class SortedMultiIndex:
 
     def set_runs(self, runs: list[RunArrays]) -> None:
         """Restore what ``runs`` returned (on an empty index)."""
+        self._job = None
         self._runs = [_run_from(arrays, self._dtype) for arrays in runs]
+
+    def finish_merge(self) -> None:
+        """Do the rest of a merge in slices now (before the runs are rewritten)."""
+        while self._job is not None:
+            self._step()
+
+    def _step(self) -> None:
+        job = self._job
+        assert job is not None
+        job.step()
+        if not job.done:
+            return
+        at = self._runs.index(job.older)
+        assert self._runs[at + 1] is job.newer
+        run = job.result()
+        self._runs[at : at + 2] = [run]
+        self._job = None
+        size = len(run)
+        del job, run
+        if size >= _TRIM_AFTER:
+            _release_freed_memory()
+        self._merge_runs()
 
     def _merge_runs(self) -> None:
         merged = 0
-        while len(self._runs) > 1 and len(self._runs[-2]) <= _MERGE_RATIO * len(self._runs[-1]):
+        # While a merge is being done in slices, only runs newer than its two merge.
+        first = 0 if self._job is None else self._runs.index(self._job.newer) + 1
+        while (len(self._runs) - first > 1
+               and len(self._runs[-2]) <= _MERGE_RATIO * len(self._runs[-1])):  # fmt: skip
+            if len(self._runs[-2]) + len(self._runs[-1]) >= STEP_MIN:
+                if self._job is None:
+                    self._job = _MergeJob(self._runs[-2], self._runs[-1], self._dtype)
+                break
             # Unpacked one at a time, the packed copy dropped as soon as it is read.
             newer = self._runs.pop().plain()
             older = self._runs.pop().plain()
@@ -315,6 +497,7 @@ class SortedMultiIndex:
     def compact(self, remap: npt.NDArray[np.int64]) -> None:
         """Renumber rows through ``remap`` (old row → new row, -1: drop)."""
         self.flush()
+        self.finish_merge()
         runs = self._runs
         self._runs = []
         while runs:
