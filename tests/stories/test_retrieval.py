@@ -11,12 +11,13 @@ import struct
 from collections import Counter
 from datetime import timedelta
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
 import orjson
 import pytest
 
-from kabar.dedup import stories, termids, text, tfidf
+from kabar.dedup import stories, storystate, termids, text, tfidf
 from kabar.dedup.fingerprint import BodyWords
 from kabar.dedup.stories import StoryClusterer
 from kabar.dedup.tfidf import DocumentFrequencies
@@ -199,11 +200,11 @@ def test_a_grown_word_table_keeps_every_word() -> None:
 
 def test_a_posting_forgets_only_the_story_dropped(settings: DedupSettings) -> None:
     clusterer = StoryClusterer(settings)
-    pack = struct.Struct("<q").pack
-    # 0x0100 followed by 0x0200 holds the bytes of 0x02000000000000 at an odd offset.
+    pack = struct.Struct("<I").pack
+    # 0x0100 followed by 0x0200 holds the bytes of 0x02000000 at an odd offset.
     numbers = [0x0100, 0x0200, 7]
     clusterer._postings["banjir"] = bytearray(b"".join(map(pack, numbers)))
-    clusterer._unpost("banjir", pack(0x02000000000000))
+    clusterer._unpost("banjir", pack(0x02000000))
     assert bytes(clusterer._postings["banjir"]) == b"".join(map(pack, numbers))
     clusterer._unpost("banjir", pack(0x0200))
     assert bytes(clusterer._postings["banjir"]) == pack(0x0100) + pack(7)
@@ -216,7 +217,7 @@ def test_a_long_posting_forgets_a_story_at_either_end_and_keeps_the_order(
     settings: DedupSettings,
 ) -> None:
     clusterer = StoryClusterer(settings)
-    pack = struct.Struct("<q").pack
+    pack = struct.Struct("<I").pack
     numbers = list(range(100, 140))
     clusterer._postings["banjir"] = b"".join(map(pack, numbers))  # bytes, as read from an index
     for gone in (100, 101, 107, 139, 120, 138, 102):  # the front half moves its head on
@@ -234,22 +235,22 @@ def test_a_term_of_one_story_holds_that_storys_key_and_grows_into_its_own_postin
     for sample in SAMPLES:
         clusterer.assign(sample.key, sample.article, sample.when)
     keys = {story.key for story in clusterer._stories.values()}
-    single = [(t, p) for t, p in clusterer._postings.items() if len(p) == 8]
+    single = [(t, p) for t, p in clusterer._postings.items() if len(p) == stories._NUMBER_BYTES]
     assert single and all(type(p) is bytes and p in keys for _, p in single)
     # The story's own key object: no copy per term.
     owner = {story.key: story.key for story in clusterer._stories.values()}
     assert all(p is owner[p] for _, p in single)
     term, posting = single[0]
-    stories._post(clusterer._postings, term, struct.pack("<q", 999))
+    stories._post(clusterer._postings, term, struct.pack("<I", 999))
     grown = clusterer._postings[term]
-    assert type(grown) is bytearray and bytes(grown) == posting + struct.pack("<q", 999)
+    assert type(grown) is bytearray and bytes(grown) == posting + struct.pack("<I", 999)
     assert posting in keys  # the shared key itself is untouched
     # A posting read back from a saved index is bytes of any length: changed, it is replaced.
-    numbers = b"".join(map(struct.Struct("<q").pack, [3, 4, 5]))
+    numbers = b"".join(map(struct.Struct("<I").pack, [3, 4, 5]))
     clusterer._postings["muara"] = numbers
-    clusterer._unpost("muara", struct.pack("<q", 4))
-    assert bytes(clusterer._postings["muara"]) == numbers[:8] + numbers[16:]
-    assert numbers == b"".join(map(struct.Struct("<q").pack, [3, 4, 5]))
+    clusterer._unpost("muara", struct.pack("<I", 4))
+    assert bytes(clusterer._postings["muara"]) == numbers[:4] + numbers[8:]
+    assert numbers == b"".join(map(struct.Struct("<I").pack, [3, 4, 5]))
 
 
 @pytest.mark.parametrize("size", [0, 1, 59, 60, 61, 300])
@@ -263,7 +264,7 @@ def test_heaviest_first_is_a_stable_sort_prefix(size: int) -> None:
 
 
 def _reference_spread(clusterer: StoryClusterer, term: str) -> float:
-    stories_using = len(clusterer._postings.get(term, b"")) // 8
+    stories_using = len(clusterer._postings.get(term, b"")) // stories._NUMBER_BYTES
     return math.log(clusterer.held_count + stories.SPREAD_PRIOR) - math.log(stories_using + 1.0)
 
 
@@ -322,3 +323,23 @@ def test_vocabulary_full_of_words_seen_twice_is_not_compacted_at_every_article(
         assert len(df.terms) - 1 <= 2 * 50 + 10
     assert compactions <= 40  # about one in ten articles (at every article before the fix)
     assert all(df.ids[t] == i for i, t in enumerate(df.terms))
+
+
+def test_postings_hold_each_story_number_in_four_bytes(
+    settings: DedupSettings, tmp_path: Path
+) -> None:
+    # uint32 entries: half the memory of int64 ones (the postings of common words
+    # hold most entries). A saved index of int64 entries must not be read as uint32s.
+    clusterer = StoryClusterer(settings)
+    for sample in SAMPLES:
+        clusterer.assign(sample.key, sample.article, sample.when)
+    held = list(clusterer._stories.values())
+    assert {len(story.key) for story in held} == {4}
+    entries = sum(map(len, clusterer._postings.values()))
+    assert entries == 4 * sum(len(story.centroid) for story in held)
+    path = tmp_path / "state.stories.index"
+    storystate.write_index(path, "token", 3, clusterer._postings)
+    assert storystate.read_index(path, "token", 3) == clusterer._postings
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"KABAR-STORY-INDEX-2\n", b"KABAR-STORY-INDEX-1\n", 1))
+    assert storystate.read_index(path, "token", 3) is None

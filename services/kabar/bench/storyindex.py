@@ -190,12 +190,13 @@ def _composition(clusterer: Any) -> str:
     """What the story state holds: stories packed (frozen) or as dicts, and postings."""
     if clusterer is None:
         return "no story clusterer"
+    from kabar.dedup.stories import _NUMBER_BYTES
     from kabar.dedup.storystate import is_frozen
 
     stories = list(clusterer._stories.values())
     packed = [len(s.raw) for s in stories if is_frozen(s)]
     postings = clusterer._postings
-    entries = sum(map(len, postings.values())) // 8
+    entries = sum(map(len, postings.values())) // _NUMBER_BYTES
     return (f"stories: {len(packed):,} of {len(stories):,} packed ({sum(packed) / 1e6:,.0f} MB,"
             f" {sum(packed) / max(len(packed), 1):,.0f} bytes each), the others as dicts;"
             f" postings: {len(postings):,} terms, {entries:,} entries")

@@ -204,7 +204,10 @@ SPREAD_PRIOR = 20.0
 KEYWORDS = 10
 _ZEROS = repeat(0.0)
 #: A term's posting: the numbers (``_Story.number``) of the stories using it,
-#: in the order they took it up, as packed int64s (``_Story.key``). A
+#: in the order they took it up, as packed uint32s (``_Story.key``; half the
+#: bytes of int64s, and the postings of common words hold most entries: 3.4M of
+#: 4.2M at 100k articles; 4 billion story numbers last a stream of ten billion
+#: articles). A
 #: bytearray: a query joins its postings and numpy counts them without a
 #: Python object per entry, and the GC leaves it untracked (hundreds of
 #: thousands of tracked objects made every full collection walk them all).
@@ -214,8 +217,9 @@ _ZEROS = repeat(0.0)
 #: single): a ``bytes`` posting is never mutated, its first append replaces it.
 _Posting = bytes | bytearray
 _JOIN = bytearray().join
-_NUMBER = struct.Struct("<q")
+_NUMBER = struct.Struct("<I")
 _NUMBER_BYTES = _NUMBER.size
+_NUMBER_DTYPE = "<u4"
 _ONES = repeat(1.0)
 
 
@@ -644,7 +648,7 @@ class StoryClusterer:
         found.sort(key=len)  # the rarest terms first, as far as the budget goes
         budget = list(accumulate(map(len, found)))
         lists = found[: max(need, bisect_right(budget, POSTING_BUDGET * _NUMBER_BYTES))]
-        shortlist, shared = _shared(np.frombuffer(b"".join(lists), dtype="<i8"), need)
+        shortlist, shared = _shared(np.frombuffer(b"".join(lists), dtype=_NUMBER_DTYPE), need)
         if len(shortlist) > SHORTLIST:
             picked = heapq.nlargest(SHORTLIST, range(len(shortlist)), key=shared.__getitem__)
             shortlist = [shortlist[i] for i in picked]

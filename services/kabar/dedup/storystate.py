@@ -625,7 +625,8 @@ class CheckpointGate:
 
 
 # --- the postings, saved at a clean stop --------------------------------------
-INDEX_MAGIC = b"KABAR-STORY-INDEX-1\n"
+#: Version 2: story numbers as uint32 (version 1, int64, is not read: the stories are indexed).
+INDEX_MAGIC = b"KABAR-STORY-INDEX-2\n"
 
 
 def index_path(state: Path) -> Path:
