@@ -1,0 +1,50 @@
+"""Mechanisms behind the misses of the unsealed session-10 hold-out (tuned_s10b): a
+follow prompt naming a messaging channel or a hub page, the writers' cards under a story
+classed "authors", a blog's like button, and a template's summary above a dateline."""
+
+from __future__ import annotations
+
+from kabar.extract import extract
+from tests.extract.extract_support import STORY
+
+TITLE = "Pasar Darurat Dibuka di Halaman Masjid"
+URL = "https://berita.example.id/2024/05/11/pasar-darurat"
+
+
+def _page(after: str, before: str = "", story: tuple[str, ...] = tuple(STORY)) -> str:
+    body = "".join(f"<p>{p}</p>" for p in story)
+    return (
+        f"<html><head><title>{TITLE}</title></head><body><article><h1>{TITLE}</h1>"
+        f"<div class='content'>{before}{body}{after}</div></article></body></html>"
+    )
+
+
+def test_a_prompt_to_follow_the_outlet_on_a_messaging_channel_goes() -> None:
+    prompt = "<p>Ikuti saluran Harian Pesisir di WhatsApp untuk mendapatkan kabar setiap pagi.</p>"
+    article = extract(_page(prompt), URL)
+    assert article.paragraphs == tuple(STORY)
+
+
+def test_a_prompt_to_follow_coverage_at_a_hub_page_goes() -> None:
+    prompt = (
+        "<p><em>Follow the coverage of the floods at https://news.example.com/hub/floods.</em></p>"
+    )
+    article = extract(_page(prompt), URL)
+    assert article.paragraphs == tuple(STORY)
+
+
+def test_the_writers_cards_classed_authors_go() -> None:
+    card = (
+        "<div class='Page-authors-bio'><b>RINA KUSUMA</b>"
+        "<p>Kusuma covers the north coast and its ports.</p></div>"
+    )
+    article = extract(_page(card), URL)
+    assert article.paragraphs == tuple(STORY)
+
+
+def test_a_blogs_like_button_goes() -> None:
+    like = (
+        "<div class='sharedaddy sd-block sd-like'><h3>Like this:</h3><p>Like Loading...</p></div>"
+    )
+    article = extract(_page(like), URL)
+    assert article.paragraphs == tuple(STORY)
