@@ -5,6 +5,7 @@ classed "authors", a blog's like button, and a template's summary above a dateli
 from __future__ import annotations
 
 from kabar.extract import extract
+from kabar.extract.clutter import is_dateline
 from tests.extract.extract_support import STORY
 
 TITLE = "Pasar Darurat Dibuka di Halaman Masjid"
@@ -48,3 +49,31 @@ def test_a_blogs_like_button_goes() -> None:
     )
     article = extract(_page(like), URL)
     assert article.paragraphs == tuple(STORY)
+
+
+SUMMARY = "Ratusan pedagang memilih bertahan di lapak darurat. Sewa kios baru terus naik."
+
+
+def test_a_summary_block_over_the_datelined_lead_is_the_templates_dek() -> None:
+    lead = "pasarkita.id - " + STORY[0].split(" - ", 1)[1]
+    summary = f"<p class='Summary-pasarkita'>{SUMMARY}</p>"
+    article = extract(_page("", before=summary, story=(lead, *STORY[1:])), URL)
+    assert article.paragraphs == (lead, *STORY[1:])
+
+
+def test_a_summary_block_over_an_undated_lead_stays() -> None:
+    summary = f"<p class='Summary-pasarkita'>{SUMMARY}</p>"
+    article = extract(_page("", before=summary, story=tuple(STORY[1:])), URL)
+    assert article.paragraphs == (SUMMARY, *STORY[1:])
+
+
+def test_a_short_unclassed_paragraph_over_the_datelined_lead_stays() -> None:
+    story = (SUMMARY, *STORY)
+    article = extract(_page("", story=story), URL)
+    assert article.paragraphs == story
+
+
+def test_a_sites_name_in_lower_case_opens_a_dateline() -> None:
+    assert is_dateline("pasarkita.id - Ratusan pedagang bertahan di lapak darurat.")
+    assert is_dateline("jatim.pasarkita.com, SIDOARJO - Ratusan pedagang bertahan.")
+    assert not is_dateline("pasarkita.id mencatat ratusan pedagang - sebagian besar bertahan.")
