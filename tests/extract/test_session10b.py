@@ -77,3 +77,15 @@ def test_a_sites_name_in_lower_case_opens_a_dateline() -> None:
     assert is_dateline("pasarkita.id - Ratusan pedagang bertahan di lapak darurat.")
     assert is_dateline("jatim.pasarkita.com, SIDOARJO - Ratusan pedagang bertahan.")
     assert not is_dateline("pasarkita.id mencatat ratusan pedagang - sebagian besar bertahan.")
+
+
+def test_a_name_in_brackets_beside_a_desk_code_signs_the_story_off() -> None:
+    credit = "<p>(Nugraha Wicaksono/SM12)</p>"
+    article = extract(_page(credit), URL)
+    assert article.authors == ("Nugraha Wicaksono",)
+    assert article.paragraphs == tuple(STORY)
+
+
+def test_an_agency_photo_credit_in_brackets_names_no_writer() -> None:
+    article = extract(_page("<p>(ANTARA FOTO/Ahmad)</p>"), URL)
+    assert article.authors == ()

@@ -968,11 +968,19 @@ def _lead_clutter(lines: Sequence[Line], counts: Sequence[int]) -> int:
 #: words, after a story sentence of at least SIGNED_AFTER_WORDS words.
 _CAPS_NAME = re.compile(r"[A-Z][A-Z'’.-]+(?: [A-Z][A-Z'’.-]+){1,3}")
 SIGNED_AFTER_WORDS = 8
+#: ... or in brackets beside the desk's code, as older regional papers print it:
+#: "(Nugroho Santoso/CN26)", "(Budi Santoso/ant)" (a name's words title-cased, no dot: not
+#: an agency's photo credit, "(ANTARA FOTO/Ahmad)", nor "(Dok. Humas/abc)").
+_BRACKETED_NAME = re.compile(
+    r"\(\s*([A-Z][a-z][\w'’-]*(?: [A-Z][a-z][\w'’-]*){1,3})"
+    r"\s?/\s?([A-Za-z]{1,4}\d{1,3}|[a-z]{2,5})\s*\)"
+)
 
 
 def signed_name(lines: Sequence[str]) -> str | None:
     """The writer signing the story off in capitals right after its last sentence,
-    title-cased ("ARIS ANDRIANTO" -> "Aris Andrianto"), or None: an older template's only
+    title-cased ("ARIS ANDRIANTO" -> "Aris Andrianto"), or in brackets beside a desk code,
+    or None: an older template's only
     credit. Box headers in capitals after the story are clutter lines, not names."""
     last = -1
     for index, line in enumerate(lines):
@@ -982,6 +990,9 @@ def signed_name(lines: Sequence[str]) -> str | None:
     if last < 0 or last + 1 >= len(lines):
         return None
     text = lines[last + 1].strip()
+    bracketed = _BRACKETED_NAME.fullmatch(text)
+    if bracketed is not None:
+        return bracketed.group(1)
     if _CAPS_NAME.fullmatch(text) is None or is_clutter_line(text):
         return None
     return text.title()
