@@ -16,12 +16,14 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from kabar.extract.clutter import (
     CAPTION_TAG,
+    DEK_TAG,
     Line,
     Vocabulary,
     is_clutter_class,
     is_dateline,
     normalize,
     story_paragraph_class,
+    summary_class,
 )
 
 _BLOCKS = (
@@ -540,6 +542,10 @@ class _Walker:
                         self._skip_dek(node)
                 else:
                     self._block_tag = "li" if tag == "li" else "p"
+                    # Only a paragraph before the body's first line is looked at: a
+                    # summary there may be the template's dek (line cleaning decides).
+                    if tag == "p" and not self.lines and summary_class(_class_of(node)):
+                        self._block_tag = DEK_TAG
                 push(tag)
             elif tag == "a":
                 if parts and self._labelled_link(parts):
@@ -742,6 +748,10 @@ def _block_hint(raw: str, pattern: re.Pattern[str]) -> str:
     if len(attr) < 2 or not pattern.search(attr) or story_paragraph_class(attr):
         return ""
     return attr
+
+
+def _class_of(node: LexborNode) -> str:
+    return node.attributes.get("class") or ""
 
 
 def _normalized(text: str) -> str:

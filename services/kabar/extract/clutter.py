@@ -49,6 +49,8 @@ CONTINUATION_MAX_SHARE = 0.5
 #: The tag of lines after a picture opening their block; such lines up to this long go
 #: with a credit line among them (a caption and its credit).
 CAPTION_TAG = "caption"
+#: The tag of a body's first line when its block is classed as a summary (``summary_class``).
+DEK_TAG = "dek"
 CAPTION_LINE_MAX_CHARS = 300
 #: Only paragraphs this long are dropped when repeated.
 MIN_DEDUP_WORDS = 25
@@ -59,6 +61,9 @@ SHORT_LINE_CHARS = 160
 #: Lines before a dateline are header clutter only if they are this short.
 LEAD_MAX_LINES = 6
 LEAD_MAX_SHARE = 0.3
+#: A summary of at most this many words opening the body over its datelined lead is the
+#: template's dek.
+DEK_MAX_WORDS = 40
 #: Subheadings opening the body over a date stamp are its subtitle: at most this many.
 STANDFIRST_MAX_LINES = 2
 #: Lines above a repeated headline are header labels when each is at most this long.
@@ -77,8 +82,11 @@ _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _LATIN = re.compile(r"[A-Za-z]{2}")
 _NAME_LINE = re.compile(r"[^\W\d_][\w.'’-]*(?: [^\W\d_][\w.'’-]*)*", re.UNICODE)
 # "Liputan6.com, Jakarta -", "PYONGYANG, KOMPAS.TV -", "GenPI.co -", "JAKARTA -".
+#: (a site's own name may open it in lower case: "tirto.id - ", "jatim.jpnn.com, SIDOARJO -")
 _DATELINE = re.compile(
-    r"^(?:[A-Z][\w.'’]*[ ,.]*){1,5}?\s*(?:\([^)]{1,30}\)\s*)?[-–—]{1,2}\s*\S", re.UNICODE
+    r"^(?:(?:[A-Z][\w.'’]*|[a-z][\w-]*(?:\.[\w-]+)*\.(?:com|id|tv|net|news))[ ,.]*){1,5}?"
+    r"\s*(?:\([^)]{1,30}\)\s*)?[-–—]{1,2}\s*\S",
+    re.UNICODE,
 )
 _DATELINE_PLACE = re.compile(r"\b(?:[A-Z]{3,}|[\w-]+\.(?:com|co|id|tv|net|news))\b")
 #: A dateline standing as its own paragraph, the story running on in the next one:
@@ -437,6 +445,16 @@ def story_paragraph_class(attr: str) -> bool:
 
 
 @lru_cache(maxsize=1)
+def _summary_re() -> re.Pattern[str]:
+    return _lowered(rf"(?<![a-z])(?:{_alternation(_data()['dom']['summary_words'])})(?![a-z])")
+
+
+def summary_class(attr: str) -> bool:
+    """Whether a block's class names it the story's summary ("summary-tirto", "excerpt")."""
+    return _summary_re().search(attr.lower()) is not None
+
+
+@lru_cache(maxsize=1)
 def _paragraph_words() -> tuple[tuple[str, ...], re.Pattern[str]]:
     words = tuple(str(w).lower() for w in _data()["dom"]["paragraph_words"])
     return words, vocabulary().class_re
@@ -631,6 +649,8 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
         kept.append(line)
         kept_words.append(words)
     lead = _above_headline(kept, kept_words, above_headline) or _lead_clutter(kept, kept_words)
+    if not lead and kept and kept[0].tag == DEK_TAG:
+        kept[0] = Line(kept[0].text, "p", kept[0].link_ratio)  # a story paragraph after all
     body, notes = _without_end_notes(kept[lead:], vocab)
     return CleanResult(body, removed + lead + notes)
 
@@ -934,9 +954,13 @@ def _lead_clutter(lines: Sequence[Line], counts: Sequence[int]) -> int:
         if is_dateline(line.text):
             return index
         before += counts[index]
-        # A line ending like a sentence is story text: never trim past it.
+        # A line ending like a sentence is story text: never trim past it, but for a
+        # short block classed as a summary opening the body right over the datelined lead
+        # (the template's dek, printed inside the story block): the story starts at its
+        # dateline.
         if before > total * LEAD_MAX_SHARE or line.text.endswith(_SENTENCE_END):
-            return 0
+            dek = index == 0 and line.tag == DEK_TAG and counts[0] <= DEK_MAX_WORDS
+            return 1 if dek and len(lines) > 2 and is_dateline(lines[1].text) else 0
     return 0
 
 
@@ -944,11 +968,19 @@ def _lead_clutter(lines: Sequence[Line], counts: Sequence[int]) -> int:
 #: words, after a story sentence of at least SIGNED_AFTER_WORDS words.
 _CAPS_NAME = re.compile(r"[A-Z][A-Z'’.-]+(?: [A-Z][A-Z'’.-]+){1,3}")
 SIGNED_AFTER_WORDS = 8
+#: ... or in brackets beside the desk's code, as older regional papers print it:
+#: "(Nugroho Santoso/CN26)", "(Budi Santoso/ant)" (a name's words title-cased, no dot: not
+#: an agency's photo credit, "(ANTARA FOTO/Ahmad)", nor "(Dok. Humas/abc)").
+_BRACKETED_NAME = re.compile(
+    r"\(\s*([A-Z][a-z][\w'’-]*(?: [A-Z][a-z][\w'’-]*){1,3})"
+    r"\s?/\s?([A-Za-z]{1,4}\d{1,3}|[a-z]{2,5})\s*\)"
+)
 
 
 def signed_name(lines: Sequence[str]) -> str | None:
     """The writer signing the story off in capitals right after its last sentence,
-    title-cased ("ARIS ANDRIANTO" -> "Aris Andrianto"), or None: an older template's only
+    title-cased ("ARIS ANDRIANTO" -> "Aris Andrianto"), or in brackets beside a desk code,
+    or None: an older template's only
     credit. Box headers in capitals after the story are clutter lines, not names."""
     last = -1
     for index, line in enumerate(lines):
@@ -958,6 +990,9 @@ def signed_name(lines: Sequence[str]) -> str | None:
     if last < 0 or last + 1 >= len(lines):
         return None
     text = lines[last + 1].strip()
+    bracketed = _BRACKETED_NAME.fullmatch(text)
+    if bracketed is not None:
+        return bracketed.group(1)
     if _CAPS_NAME.fullmatch(text) is None or is_clutter_line(text):
         return None
     return text.title()
