@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,4 +36,18 @@ def story_html(extra: str = "") -> str:
         "".join(f"<p>{p}</p>" for p in STORY[:2])
         + extra
         + "".join(f"<p>{p}</p>" for p in STORY[2:])
+    )
+
+
+def story_page(
+    title: str, after: str = "", *, before: str = "", story: Sequence[str] = STORY,
+    outer: str = "article", body_class: str = "content",
+) -> str:
+    """A bare page: ``<h1>`` and the story's paragraphs in one classed block inside
+    ``outer`` (a tag with its attributes), ``before``/``after`` around the paragraphs."""
+    body = "".join(f"<p>{p}</p>" for p in story)
+    return (
+        f"<html><head><title>{title}</title></head><body><{outer}><h1>{title}</h1>"
+        f"<div class='{body_class}'>{before}{body}{after}</div></{outer.split()[0]}>"
+        "</body></html>"
     )

@@ -5,7 +5,7 @@ prose, and the tuned_s10 hold-out's clutter."""
 from __future__ import annotations
 
 from kabar.extract import extract
-from tests.extract.extract_support import STORY
+from tests.extract.extract_support import STORY, story_page
 
 ENGLISH = [
     "Every spring the allotment committee promises a new water tap, and every spring the "
@@ -125,11 +125,7 @@ def test_a_component_named_byline_block_under_hashed_classes_is_the_byline() -> 
 
 
 def _signed(after: str) -> str:
-    story = "".join(f"<p>{p}</p>" for p in STORY)
-    return (
-        f"<html><head><title>{TITLE}</title></head><body><div id='main'><h1>{TITLE}</h1>"
-        f"<div class='artikel'>{story}{after}</div></div></body></html>"
-    )
+    return story_page(TITLE, after, outer="div id='main'", body_class="artikel")
 
 
 def test_a_writer_signing_off_in_capitals_is_the_author_of_an_unbylined_page() -> None:

@@ -6,18 +6,14 @@ from __future__ import annotations
 
 from kabar.extract import extract
 from kabar.extract.clutter import is_dateline
-from tests.extract.extract_support import STORY
+from tests.extract.extract_support import STORY, story_page
 
 TITLE = "Pasar Darurat Dibuka di Halaman Masjid"
 URL = "https://berita.example.id/2024/05/11/pasar-darurat"
 
 
 def _page(after: str, before: str = "", story: tuple[str, ...] = tuple(STORY)) -> str:
-    body = "".join(f"<p>{p}</p>" for p in story)
-    return (
-        f"<html><head><title>{TITLE}</title></head><body><article><h1>{TITLE}</h1>"
-        f"<div class='content'>{before}{body}{after}</div></article></body></html>"
-    )
+    return story_page(TITLE, after, before=before, story=story)
 
 
 def test_a_prompt_to_follow_the_outlet_on_a_messaging_channel_goes() -> None:
