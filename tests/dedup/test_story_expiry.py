@@ -40,6 +40,14 @@ def _counting(clusterer: Any) -> tuple[list[int], list[float]]:
     return per_call, dropped
 
 
+def _feed(dedup: Deduper, *, seed: int, articles: int) -> None:
+    """Run ``articles`` of a synthetic stream of 2,400 a day through ``dedup``."""
+    stream = StoryStream(seed=seed, per_day=2_400)
+    for _ in range(articles):
+        article, when = stream.next()
+        dedup.process(article, when=when)
+
+
 def test_the_deduper_expires_a_bounded_number_of_stories_per_article_oldest_first(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -49,10 +57,7 @@ def test_the_deduper_expires_a_bounded_number_of_stories_per_article_oldest_firs
     dedup = Deduper(settings)
     assert dedup.clusterer is not None
     per_call, dropped = _counting(dedup.clusterer)
-    stream = StoryStream(seed=7, per_day=2_400)
-    for _ in range(1_200):
-        article, when = stream.next()
-        dedup.process(article, when=when)
+    _feed(dedup, seed=7, articles=1_200)
     assert sum(per_call) > 10 * deduper.EXPIRE_PER_ARTICLE  # stories did expire
     assert max(per_call) <= deduper.EXPIRE_PER_ARTICLE
     assert dropped == sorted(dropped)  # in event-time order (whole seconds apart here)
@@ -70,10 +75,7 @@ def test_past_the_cap_the_oldest_stories_go_a_few_per_article(
     dedup = Deduper(DedupSettings(store="memory"))
     assert dedup.clusterer is not None
     per_call, _ = _counting(dedup.clusterer)
-    stream = StoryStream(seed=8, per_day=2_400)
-    for _ in range(400):
-        article, when = stream.next()
-        dedup.process(article, when=when)
+    _feed(dedup, seed=8, articles=400)
     assert max(per_call) <= deduper.EXPIRE_PER_ARTICLE
     assert dedup.clusterer.held_count <= 51  # at most the story just created over the cap
 
