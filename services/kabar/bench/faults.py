@@ -616,10 +616,12 @@ class _Disk:
         return cls(root)
 
     def fill(self) -> None:
-        with open(self.filler, "ab") as out, contextlib.suppress(OSError):
-            while True:
-                out.write(b"\0" * 65536)
-                out.flush()
+        # Unbuffered, and the suppress outermost: a buffered file keeps the bytes a full
+        # disk refused and raises again when it is closed, outside the suppress.
+        chunk = bytes(65536)
+        with contextlib.suppress(OSError), open(self.filler, "ab", buffering=0) as out:
+            while out.write(chunk):
+                pass
 
     def free(self) -> None:
         self.filler.unlink(missing_ok=True)
