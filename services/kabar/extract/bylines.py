@@ -107,6 +107,9 @@ _NON_ALNUM = re.compile(r"[\W_]+")
 _URL_START = re.compile(r"\s*(?:https?:|www\.)", re.IGNORECASE)
 _URLISH = re.compile(r"https?:|www\.|@|\d", re.IGNORECASE)
 _EDGE_PUNCT = " \t\n\r.,:;-–—|()[]\"'"
+#: A desk's or writer's code in capitals ("WBP", "FMB"), credited after a name: no
+#: name of its own (a name printed in capitals is longer: ``_tidy`` title-cases those).
+_CAPS_CODE = re.compile(r"[A-Z]{2,4}")
 
 
 def authors_in_text(text: str) -> tuple[str, ...]:
@@ -293,6 +296,8 @@ def _is_person(name: str, brand_keys: tuple[str, ...]) -> bool:
         return False
     if name == lowered:  # "prwir": desk codes and initials, not names
         return False
+    if _CAPS_CODE.fullmatch(name) and lowered not in AGENCIES:
+        return False  # "Amir Tejo/WBP": the desk's code in capitals after the writer
     return not _site_like(name, brand_keys)
 
 
@@ -611,3 +616,30 @@ def branded_byline(text: str, brands: Iterable[str]) -> tuple[str, ...]:
             return normalize_authors([name], brands)
     return ()
 
+
+#: Where the date opens on a "Name  Selasa, 12 Jan 2016 14:05 WIB" line: a day's name or
+#: a day's number.
+_DATE_OPENS = re.compile(
+    r"\s[,|·•-]?\s*(?=(?:senin|selasa|rabu|kamis|jum'?at|sabtu|minggu|ahad|monday|tuesday"
+    r"|wednesday|thursday|friday|saturday|sunday)\b|\d{1,2}[\s/.-])",
+    re.IGNORECASE,
+)
+_DATED_REST = re.compile(r"[^\d]{0,20}\d{1,2}[\s/.-][^\W_]{1,9}\.?[\s/.-]\d{2,4}\b")
+
+
+def dated_byline(text: str, brands: Iterable[str]) -> tuple[str, ...]:
+    """The writer of a "Name  date" line among the few lines from the headline on
+    (``text``): an old template's byline printing the writer unlabelled before the date
+    ("Hendro Wibowo   Selasa, 12 Jan 2016 14:05 WIB"). Two words or more, capitalised,
+    so that a town or a section before the date is no writer."""
+    lines = [kept for line in text.splitlines() if (kept := line.strip())]
+    for line in lines[1:BRANDED_LINES]:
+        if len(line) > BYLINE_LINE_MAX_CHARS or (cut := _DATE_OPENS.search(line)) is None:
+            continue
+        name = line[: cut.start()].strip()
+        if not _DATED_REST.match(line, cut.end()):
+            continue
+        if len(name.split()) < BYLINE_NAME_MIN_WORDS or not _looks_like_name(name):
+            continue
+        return normalize_authors([name], brands)
+    return ()

@@ -27,6 +27,7 @@ from kabar.extract.bylines import (
     authors_in_text,
     branded_byline,
     byline_names,
+    dated_byline,
     is_desk,
     is_site_like,
     names_beside,
@@ -93,6 +94,10 @@ SLIP_OFF = timedelta(hours=5)
 _SIGN_SLIP = re.compile(r"(-0[789]:?00|\s*(?:z|gmt|utc|\+00:?00))$", re.IGNORECASE)
 #: How much text after the metadata author's printed name its byline may span.
 BESIDE_CHARS = 200
+#: The visible text around the headline where a byline prints the metadata's author:
+#: a name met only further on (an editor's name closing the story) is not the byline's.
+BYLINE_BEFORE_CHARS = 300
+BYLINE_REACH_CHARS = 600
 #: How much text from the headline on is read for a "Name - Brand" byline.
 BRANDED_CHARS = 600
 #: Words of a printed credit block ("Penulis: A | Editor: B"), lowercase.
@@ -485,7 +490,11 @@ def _authors(
     if writers:
         return writers
     if structured and not only_agencies(structured):
-        return _beside(region, structured, brands) or structured
+        return (
+            _beside(region, structured, brands)
+            or _printed_instead(region, structured, brands)
+            or structured
+        )
     # An agency alone in the metadata ("The Associated Press") stands for the writers a
     # printed byline may name: it is the author only when none is printed.
     for text in region.byline_texts():
@@ -497,7 +506,12 @@ def _authors(
         return names
     # Credits printed under the story, beyond the stretch around the headline.
     writers = printed_credits(region.credit_block())[0]
-    return normalize_authors(writers, brands) or structured or _branded(region, head, brands)
+    return (
+        normalize_authors(writers, brands)
+        or structured
+        or _branded(region, head, brands)
+        or _dated(region, brands)
+    )
 
 
 def _branded(region: HeadlineRegion, head: _Head, brands: tuple[str, ...]) -> tuple[str, ...]:
@@ -507,6 +521,50 @@ def _branded(region: HeadlineRegion, head: _Head, brands: tuple[str, ...]) -> tu
     if at < 0:
         return ()
     return branded_byline(text[at : at + BRANDED_CHARS], (*brands, *head.all(AUTHOR_KEYS)))
+
+
+def _dated(region: HeadlineRegion, brands: tuple[str, ...]) -> tuple[str, ...]:
+    """A "Name  date" line under the headline: the writer printed unlabelled before the
+    date."""
+    text, at = region.text()
+    if at < 0:
+        return ()
+    return dated_byline(text[at : at + BRANDED_CHARS], brands)
+
+
+def _printed_instead(
+    region: HeadlineRegion, structured: tuple[str, ...], brands: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The writer the byline under the headline prints where the metadata's one author is
+    printed nowhere near it (some templates fill the author field with the editor, whose
+    name closes the story): a byline tag's names, else a "Name  date" line, sharing no
+    word with the metadata's name."""
+    if len(structured) != 1:
+        return ()
+    text, at = region.text()
+    if at < 0:
+        return ()
+    key = structured[0].casefold()
+    if key in text[max(0, at - BYLINE_BEFORE_CHARS) : at + BYLINE_REACH_CHARS].casefold():
+        return ()
+    own = set(key.split())
+    for tag_text in region.byline_texts():
+        names = byline_names(tag_text, _first_line(tag_text), brands)
+        if names:
+            return names if _other_people(names, own) else ()
+    names = _dated(region, brands)
+    return names if _other_people(names, own) else ()
+
+
+def _other_people(names: Sequence[str], words: set[str]) -> bool:
+    """Whether ``names`` are capitalised names ("kumparanBISNIS" is a desk, when the page's
+    address is not known to tell it) sharing no word with the metadata's (``words``)."""
+    for name in names:
+        if not words.isdisjoint(name.casefold().split()):
+            return False
+        if not all(word[:1].isupper() for word in name.split()):
+            return False
+    return bool(names)
 
 
 def _beside(

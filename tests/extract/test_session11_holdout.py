@@ -1,0 +1,108 @@
+"""Mechanisms behind the misses of the session-11 tuned hold-out (tuned_s12): an editor
+in the author field whose name closes the story while the byline under the headline
+prints the writer, a writer printed unlabelled before the date, a desk's code in
+capitals after the writer's name, and an English nonprofit's "See related:", feedback
+prompt and lead picture's caption closing the story."""
+
+from __future__ import annotations
+
+from kabar.extract import extract
+from kabar.extract.bylines import dated_byline, normalize_authors
+from tests.extract.extract_support import STORY, page, story_page
+
+TITLE = "Petani Kopi Mulai Panen Raya di Lereng Bukit"
+URL = "https://kabar.example.id/berita/petani-kopi-mulai-panen-raya"
+
+
+def _bylined(byline: str, closing: str = "", head: str = "") -> str:
+    """A page whose byline sits between the headline and the story, without a label."""
+    body = "".join(f"<p>{p}</p>" for p in STORY) + closing
+    return (
+        f"<html><head><title>{TITLE}</title>{head}</head><body><div class='wrap'>"
+        f"<h1>{TITLE}</h1>{byline}<div class='isi'>{body}</div></div></body></html>"
+    )
+
+
+EDITOR = '<meta name="author" content="Sutrisno Budiarto">'
+CLOSING = "<p><strong>Sutrisno Budiarto</strong></p>"
+
+
+def test_the_bylines_writer_replaces_an_editor_in_the_author_field() -> None:
+    byline = (
+        "<div class='meta'><span class='lp-author'>Rahma Yuliani Putri</span> "
+        "<span class='date'>Rabu, 09 Juni 2021 08:30 WIB</span></div>"
+    )
+    article = extract(_bylined(byline, CLOSING, EDITOR), URL)
+    assert article.authors == ("Rahma Yuliani Putri",)
+    assert article.paragraphs == tuple(STORY)
+
+
+def test_the_author_field_stays_when_the_byline_prints_it() -> None:
+    byline = (
+        "<div class='meta'><span class='lp-author'>Sutrisno Budiarto</span> "
+        "<span class='date'>Rabu, 09 Juni 2021 08:30 WIB</span></div>"
+    )
+    assert extract(_bylined(byline, "", EDITOR), URL).authors == ("Sutrisno Budiarto",)
+
+
+def test_the_author_field_stays_when_the_byline_shortens_it() -> None:
+    # The same writer printed shorter ("Sutrisno B."): a word shared, the field's name kept.
+    byline = "<div class='meta'><span class='author'>Sutrisno B.</span></div>"
+    assert extract(_bylined(byline, "", EDITOR), URL).authors == ("Sutrisno Budiarto",)
+
+
+def test_the_author_field_stays_over_a_desk_in_the_byline_tag() -> None:
+    # Without the page's address the desk ("kumparanBISNIS") is not known as the site's:
+    # a byline that is no capitalised name replaces nothing.
+    byline = "<div class='meta'><span class='author'>kumparanBISNIS</span></div>"
+    article = extract(_bylined(byline, CLOSING, EDITOR), None)
+    assert article.authors == ("Sutrisno Budiarto",)
+
+
+def test_a_writer_printed_unlabelled_before_the_date_is_the_author() -> None:
+    byline = "<div class='reg'>Hendro Wibowo &nbsp;&nbsp; Selasa, 12 Jan 2016 14:05 WIB</div>"
+    assert extract(_bylined(byline), URL).authors == ("Hendro Wibowo",)
+
+
+def test_a_dated_line_needs_a_name_of_two_capitalised_words() -> None:
+    lines = "Judul\nJakarta Selasa, 12 Jan 2016 14:05 WIB\nberita terkini 12 Jan 2016"
+    assert dated_byline(lines, ()) == ()
+    assert dated_byline("Judul\nNews  12/01/2016 14:05", ()) == ()
+    assert dated_byline("Judul\nAnggi Kusuma  12 Januari 2016", ()) == ("Anggi Kusuma",)
+
+
+def test_a_desks_code_in_capitals_after_the_writer_is_no_writer() -> None:
+    assert normalize_authors(["Amir Tejo/WBP"]) == ("Amir Tejo",)
+    assert normalize_authors(["AFP"]) == ("AFP",)  # an agency alone stays the credit
+    assert normalize_authors(["PTI"]) == ("PTI",)
+    assert normalize_authors(["BUDI SANTOSO"]) == ("Budi Santoso",)
+
+
+def test_a_credit_with_the_desks_code_under_the_story_names_the_writer() -> None:
+    credit = "<div class='penulis'>Penulis: Amir Tejo/WBP<br>Sumber:Suara Pembaruan</div>"
+    html = page("".join(f"<p>{p}</p>" for p in STORY) + credit, title=TITLE)
+    assert extract(html, URL).authors == ("Amir Tejo",)
+
+
+def test_see_related_feedback_prompts_and_the_lead_pictures_caption_go() -> None:
+    story = [
+        "PEKANBARU — Farmers in a swamp village push steel rods into the ground every "
+        "morning to measure how deep the peat under their forest goes.",
+        "The readings go into a notebook and later onto a shared map of the village.",
+        "For now, the group plans to extend its survey to a neighboring village.",
+    ]
+    clutter = (
+        "<p><strong>See related:</strong> <a href='/r'>Riau braces for peat fires</a></p>",
+        "<p><em>Banner image: Farmers carry rods through a peat forest. Image by A. Writer/"
+        "Example News.</em></p>",
+        "<p><strong>FEEDBACK:</strong> <a href='/contact'>Use this form</a> to send a message "
+        "to the author of this post.</p>",
+    )
+    html = story_page(
+        "Villagers map the peat under their forests",
+        clutter[1] + clutter[2],
+        story=[story[0], story[1], story[2]],
+        before="",
+    ).replace(f"<p>{story[1]}</p>", clutter[0] + f"<p>{story[1]}</p>")
+    article = extract(html, "https://news.example.org/2022/05/villagers-map-peat/")
+    assert article.paragraphs == tuple(story)
