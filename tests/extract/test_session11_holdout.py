@@ -106,3 +106,52 @@ def test_see_related_feedback_prompts_and_the_lead_pictures_caption_go() -> None
     ).replace(f"<p>{story[1]}</p>", clutter[0] + f"<p>{story[1]}</p>")
     article = extract(html, "https://news.example.org/2022/05/villagers-map-peat/")
     assert article.paragraphs == tuple(story)
+
+
+# The second tuned batch (tuned_s12b): a "Berita Terkait:" line, a site signing the story
+# off after a dash, a mood widget and an English comment box under the story.
+BAY = [
+    "BATANGAS, Philippines – Ferry operators added trips to the islands as the holiday "
+    "travel rush began this week, port officials said on Thursday.",
+    "Travelers began arriving before dawn, with some families waiting six hours for seats.",
+    "The weather bureau has warned of rough seas in the coming days.",
+]
+
+
+def test_a_related_story_line_labelled_berita_terkait_goes() -> None:
+    related = "<p>Berita Terkait: <a href='/r/1'>Jam Operasional Truk Dibatasi Jelang Natal</a></p>"
+    article = extract(_page_with(related), URL)
+    assert article.paragraphs == tuple(STORY)
+
+
+def test_an_inline_berita_terkait_label_and_its_link_go() -> None:
+    # Inside a story paragraph: the label and its link go, the sentence stays.
+    related = (
+        "<b>Artikel Lainnya:</b> <a href='/r/2'>Kapal Pesiar Terbesar Tahun Ini Sandar di "
+        "Pelabuhan Tanjung Perak Surabaya</a>"
+    )
+    html = story_page(TITLE, story=STORY).replace(f"{STORY[1]}</p>", f"{STORY[1]} {related}</p>")
+    assert extract(html, URL).paragraphs == tuple(STORY)
+
+
+def _page_with(extra: str) -> str:
+    return story_page(TITLE, "", story=STORY[:2]).replace(
+        "</div></article>", extra + "".join(f"<p>{p}</p>" for p in STORY[2:]) + "</div></article>"
+    )
+
+
+def test_the_site_signing_the_story_off_after_a_dash_goes() -> None:
+    story = [*BAY[:2], BAY[2] + " – Rappler.com"]
+    article = extract(story_page("Ferry operators add trips", story=story), None)
+    assert article.paragraphs == tuple(BAY)
+
+
+def test_a_mood_widget_and_a_comment_box_under_the_story_go() -> None:
+    after = (
+        "<div class='post-single__cta'><p>How does this make you feel?</p>"
+        "<div class='mood-buttons'>Happy Sad Angry</div></div>"
+        "<div class='post-single__more'><h3>Add a comment</h3><p>There are no comments yet. "
+        "Add your comment to start the conversation.</p></div>"
+    )
+    article = extract(story_page("Ferry operators add trips", after, story=BAY), None)
+    assert article.paragraphs == tuple(BAY)

@@ -695,6 +695,11 @@ def _teaser_piece(line: Line, words: int) -> bool:
     return line.text.endswith(_TEASER_END) or _is_link_line(line, words) or _is_label(line, words)
 
 
+#: How a closing note ends: brackets, asterisks, a site's address ("- Rappler.com"); a
+#: last line ending otherwise is not searched for one.
+_NOTE_ENDS = (")", "]", "*", ".com", ".id", ".net", ".tv", ".org")
+
+
 def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[Line, ...], int]:
     """The body without the closing notes (desk initials) after its last sentence: lines
     made only of them go, and one trailing the last paragraph is cut off it."""
@@ -712,7 +717,7 @@ def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[
         return (), removed
     last = lines[end - 1]
     low = last.text.lower()
-    if not low.endswith((")", "]", "*")) or len(low) != len(last.text):
+    if not low.endswith(_NOTE_ENDS) or len(low) != len(last.text):
         return tuple(lines[:end]), removed
     cut = vocab.end_note_tail_re.search(low)
     if cut is None or cut.start() == 0:
