@@ -155,3 +155,15 @@ def test_a_mood_widget_and_a_comment_box_under_the_story_go() -> None:
     )
     article = extract(story_page("Ferry operators add trips", after, story=BAY), None)
     assert article.paragraphs == tuple(BAY)
+
+
+def test_a_channel_prompt_for_breaking_news_and_a_radio_box_go() -> None:
+    # late_s12's miss: a network's long WhatsApp-channel prompt and its radio box.
+    after = (
+        "<div class='read__follow'><p>Simak breaking news dan berita pilihan kami langsung di "
+        "ponselmu. Pilih saluran andalanmu akses berita Contoh.id WhatsApp Channel : "
+        "https://whatsapp.com/channel/contoh</p></div>"
+        "<div class='read__radio'><h3>Dengarkan Radio Contoh</h3></div>"
+    )
+    article = extract(story_page(TITLE, after), URL)
+    assert article.paragraphs == tuple(STORY)
