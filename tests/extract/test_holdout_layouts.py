@@ -22,14 +22,14 @@ SETS = (
     "sealed_s7", "late_s7", "late_s7b", "late_s7c", "late_s7d", "late_s7e", "late_s7f",
     "tuned_s8", "sealed_s8", "late_s8", "late_s8b", "tuned_s9",
     "sealed_s9", "late_s9", "tuned_old", "sealed_old", "tuned_s10", "tuned_s10b",
-    "late_s10", "sealed_s11", "sealed_s12", "tuned_s12", "tuned_s12b", "late_s12",
+    "late_s10", "sealed_s11", "sealed_s12", "tuned_s12", "tuned_s12b", "late_s12", "late_s12b",
 )  # fmt: skip
 #: Sets on which a kept foreign line fails the test (the sealed ones are only scored).
 STRICT = frozenset(
     {"holdout_s5", "tuned_s6", "late_s6", "tuned_s7", "late_s7b", "late_s7c", "late_s7d",
      "late_s7e", "late_s7f", "tuned_s8", "late_s8", "late_s8b", "tuned_s9",
      "late_s9", "tuned_old", "tuned_s10", "late_s10", "tuned_s10b", "tuned_s12",
-     "tuned_s12b", "late_s12"}
+     "tuned_s12b", "late_s12", "late_s12b"}
 )
 ALL_SETS = ("seen", "holdout", *SETS)
 #: Shares of all layouts pages whose title is the printed headline, whose authors are
@@ -74,10 +74,11 @@ def test_titles_are_printed_headlines_and_authors_the_writers() -> None:
     assert written >= WRITER_SHARE * pages
 
 
-#: Tuned sets whose writers are not all read yet: held by the shares above only (none
-#: now: tuned_s10b's metrotvnews 2016, its writer printed unlabelled before the date under
-#: the headline, is read since session 11).
-WRITER_GAPS: frozenset[str] = frozenset()
+#: Tuned sets whose writers are not all read yet: held by the shares above only
+#: (late_s12b: Kaltim Post's metadata names the site, "Kaltim Post", whose host is
+#: kaltimpost.jawapos.com, over the byline's "Oleh: X"; tuned_s10b's metrotvnews 2016 is
+#: read since session 11).
+WRITER_GAPS = frozenset({"late_s12b"})
 
 
 @pytest.mark.parametrize(

@@ -167,3 +167,34 @@ def test_a_channel_prompt_for_breaking_news_and_a_radio_box_go() -> None:
     )
     article = extract(story_page(TITLE, after), URL)
     assert article.paragraphs == tuple(STORY)
+
+
+# late_s12b's misses: the writer's signature in brackets closing the last paragraph, and a
+# prompt to follow the outlet's official Telegram channel.
+SIGNED = (
+    "Pemerintah kabupaten berharap daerah hulu ikut mengurangi sampah plastik yang terbawa "
+    "aliran sungai hingga ke laut."
+)
+
+
+def test_a_writers_signature_closing_the_last_paragraph_is_cut_off_it() -> None:
+    story = [*STORY, f"{SIGNED} (Ketut Arsana/balipost)"]
+    article = extract(story_page(TITLE, story=story), URL)
+    assert article.paragraphs == (*STORY, SIGNED)
+
+
+def test_a_caption_paragraph_credited_outlet_first_still_goes() -> None:
+    caption = (
+        "Petugas membersihkan sampah kiriman di sepanjang Pantai Kuta pada Selasa pagi "
+        "menjelang musim hujan. (IDN Times/Fariz Ramadhan)"
+    )
+    article = extract(story_page(TITLE, story=[STORY[0], caption, *STORY[1:]]), URL)
+    assert caption not in article.paragraphs
+
+
+def test_a_prompt_to_follow_the_official_telegram_channel_goes() -> None:
+    prompt = (
+        "<p>Follow Channel Telegram Official kami untuk update artikel-artikel contoh.id "
+        "<a href='https://t.me/contoh'>Follow</a></p>"
+    )
+    assert extract(story_page(TITLE, prompt), URL).paragraphs == tuple(STORY)

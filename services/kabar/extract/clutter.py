@@ -617,8 +617,10 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
             resume = box  # the label and the box of other stories under it
             removed += 1
             continue
-        if line.text[:1] in _QUOTE_OPEN and line.text[-1:] == ")":
-            line = _without_credit(line, vocab)
+        if line.text[-1:] == ")":
+            line = _without_signature(line, words)
+            if line.text[:1] in _QUOTE_OPEN:
+                line = _without_credit(line, vocab)
         if (
             (key and key in seen)
             or _is_clutter(
@@ -653,6 +655,30 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
         kept[0] = Line(kept[0].text, "p", kept[0].link_ratio)  # a story paragraph after all
     body, notes = _without_end_notes(kept[lead:], vocab)
     return CleanResult(body, removed + lead + notes)
+
+
+#: A writer signing a story paragraph off in brackets after its last sentence, beside the
+#: site in lower case or the desk's code: "... hingga ke laut. (Ketut Arsana/balipost)",
+#: "(Nugroho Santoso/CN26)". A caption's credit names the outlet first ("(BP/Eka)",
+#: "(IDN Times/Fariz)"), so it keeps the caption a caption.
+_SIGNATURE = re.compile(
+    r"\(\s*[A-Z][a-z][\w'’-]*(?: [A-Z][a-z][\w'’-]*){1,3}\s?/\s?"
+    r"(?:[a-z][\w.-]{1,20}|[A-Za-z]{1,4}\d{1,3})\s*\)"
+)
+#: A paragraph this long at least is story, not a caption, when a signature closes it.
+SIGNED_PARAGRAPH_MIN_WORDS = 12
+
+
+def _without_signature(line: Line, words: int) -> Line:
+    """A story paragraph without the writer's bracketed signature closing it, which would
+    make it read as a credited caption."""
+    text = line.text
+    at = text.rfind("(")
+    if words < SIGNED_PARAGRAPH_MIN_WORDS or at <= 0 or "/" not in text[at:]:
+        return line
+    if text[:at].rstrip()[-1:] not in _SIGNED_AFTER or not _SIGNATURE.fullmatch(text, at):
+        return line
+    return Line(text[:at].rstrip(), line.tag, line.link_ratio)
 
 
 def _without_credit(line: Line, vocab: Vocabulary) -> Line:
@@ -695,6 +721,8 @@ def _teaser_piece(line: Line, words: int) -> bool:
     return line.text.endswith(_TEASER_END) or _is_link_line(line, words) or _is_label(line, words)
 
 
+#: What a sentence a signature follows ends with.
+_SIGNED_AFTER = frozenset('.!?"”')
 #: How a closing note ends: brackets, asterisks, a site's address ("- Rappler.com"); a
 #: last line ending otherwise is not searched for one.
 _NOTE_ENDS = (")", "]", "*", ".com", ".id", ".net", ".tv", ".org")
