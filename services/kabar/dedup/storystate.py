@@ -39,7 +39,6 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -522,12 +521,8 @@ class StoredStories:
         return value if isinstance(value, int) else None
 
     def rows(self) -> Iterator[tuple[int, bytes]]:
-        """Stories as (number, data), in number order: read in the table's order and
-        sorted here (through the index on ``number``, each row was a lookup of its
-        own, the table's pages in no order: half the CPU of a reopen's rows)."""
-        rows: list[tuple[int, bytes]] = list(self._select("SELECT number, data FROM story_rows"))
-        rows.sort(key=itemgetter(0))
-        yield from rows
+        """Stories as (number, data), in number order."""
+        yield from self._select("SELECT number, data FROM story_rows ORDER BY number")
 
     def terms(self) -> Iterator[tuple[str, int]]:
         yield from self._select("SELECT term, count FROM story_terms")
