@@ -271,6 +271,31 @@ def test_a_cut_holds_the_stories_as_they_were_when_it_was_cut() -> None:
     assert {story_id for story_id, _, _ in later.upserts} - set(at_cut)  # new ones come next
 
 
+def test_a_cut_made_while_the_last_still_waits_leaves_it_to_the_writer() -> None:
+    # A stop's final checkpoint comes while the last one is still encoded: both wait
+    # for the writer thread (nothing is encoded on the caller's), each as it was cut.
+    clusterer = StoryClusterer(DedupSettings(store="memory"))
+    items = _stream(240)
+    for i, (article, when) in enumerate(items[:150]):
+        clusterer.assign(f"art_{i:024x}", article, when)
+    clusterer.checkpoint().encode()
+    cuts, states = [], []
+    for first, last in ((150, 180), (180, 210)):
+        for i, (article, when) in enumerate(items[first:last], start=first):
+            clusterer.assign(f"art_{i:024x}", article, when)
+        cuts.append(clusterer.checkpoint())
+        states.append({story["id"]: story for story in _state(clusterer)["stories"]})
+    assert cuts[0]._pending  # the second cut did not finish the first
+    for i, (article, when) in enumerate(items[210:], start=210):
+        clusterer.assign(f"art_{i:024x}", article, when)
+    for cut, at_cut in zip(cuts, states, strict=True):
+        rows = cut.encode()
+        assert rows.upserts and not rows.all_terms
+        for story_id, _, data in rows.upserts:
+            assert decode_story(data)[0] == at_cut[story_id]
+    assert not clusterer._journal._cuts
+
+
 def test_after_a_failed_encoding_the_next_checkpoint_writes_every_story(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -343,3 +343,26 @@ def test_postings_hold_each_story_number_in_four_bytes(
     data = path.read_bytes()
     path.write_bytes(data.replace(b"KABAR-STORY-INDEX-2\n", b"KABAR-STORY-INDEX-1\n", 1))
     assert storystate.read_index(path, "token", 3) is None
+
+
+def test_vocabulary_compaction_in_slices_keeps_every_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A large vocabulary is renumbered a slice an article (no article pays for all
+    # of it); words counted meanwhile keep what they were counted since it started.
+    monkeypatch.setattr(tfidf, "MAX_VOCABULARY", 60)
+    monkeypatch.setattr(tfidf, "COMPACT_SLICE", 4)
+    df = DocumentFrequencies()
+    compactions = 0
+    for i in range(1, 301):
+        words = [f"kata{i}x{k}" for k in range(3)] + ["sering", f"ulang{i % 7}"]
+        ids = np.array([df.intern(w) for w in words], dtype=np.int64)
+        before = df.to_dict()["counts"]
+        renumbered = df.add_ids(ids)
+        compactions += renumbered
+        if not renumbered:  # counted, nothing forgotten
+            assert df.to_dict()["counts"] == {**before, **{w: before.get(w, 0) + 1 for w in words}}
+        assert all(df.ids[t] == n for n, t in enumerate(df.terms))
+    assert 5 <= compactions <= 40
+    assert df.df("sering") == 300 and df.df(f"ulang{300 % 7}") > 1  # kept words keep counts
+    assert len(df.terms) - 1 <= 2 * 60 + 3 * 5 * 20

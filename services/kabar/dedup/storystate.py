@@ -54,6 +54,10 @@ log = logging.getLogger(__name__)
 STATE_VERSION = 3
 #: Stories encoded between two offers of the GIL to the event loop's thread.
 YIELD_EVERY = 32
+#: Cuts that may wait for the writer thread at once; a cut beyond them first
+#: finishes the oldest on the caller's thread (a writer that has stopped must
+#: not leave every story change copying into ever more cuts).
+MAX_WAITING_CUTS = 4
 #: Fields of a story row besides the story's own ``to_dict``.
 _NORMS, _NORMS_AT = "norms", "norms_at"
 #: A story's fields that may be held packed (``freeze``): all but its id, times,
@@ -334,7 +338,7 @@ class StoryCut:
                 self._encode_one(story_id)
 
     def finish(self) -> None:
-        """Encode whatever still waits, here and now (a new cut needs the stories free)."""
+        """Encode whatever still waits, here and now (too many cuts are waiting)."""
         with self._lock:
             for story_id in list(self._pending):
                 self._encode_one(story_id)
@@ -377,7 +381,10 @@ class StoryJournal:
         #: Ids changed since the last cut, in first-change order (a dict: a set's
         #: order would follow the hash seed).
         self._dirty: dict[str, None] = {}
-        self._cut: StoryCut | None = None
+        #: Cuts still being encoded, oldest first (replaced, never changed in place:
+        #: the writer thread drops a cut while the event loop's thread reads them).
+        self._cuts: tuple[StoryCut, ...] = ()
+        self._cuts_lock = threading.Lock()
         #: The document frequencies as last written (None: write them all).
         self._saved: _Counts | None = None
         #: Off until the first cut, which writes every story: a clusterer that is
@@ -389,8 +396,7 @@ class StoryJournal:
     def touch(self, story_id: str) -> None:
         """``story_id`` is about to change (or was just created)."""
         if self._tracking:
-            cut = self._cut
-            if cut is not None:
+            for cut in self._cuts:
                 cut.keep(story_id)
             self._dirty[story_id] = None
 
@@ -411,10 +417,13 @@ class StoryJournal:
         terms: list[str],
         counts: npt.NDArray[np.int64],
     ) -> StoryCut:
-        """Cut a checkpoint now (on the thread that changes the stories)."""
-        previous = self._cut
-        if previous is not None:
-            previous.finish()  # encoding lags behind the checkpoints: catch up here
+        """Cut a checkpoint now (on the thread that changes the stories). The cuts
+        still being encoded go on (a story they hold is encoded for each before it
+        changes): finishing the last one here held a stop's final checkpoint 1.3 s
+        at 1M articles."""
+        waiting = self._cuts
+        if len(waiting) >= MAX_WAITING_CUTS:
+            waiting[0].finish()  # the writer lags far behind: catch up here
         everything = not self._tracking
         if everything:  # the first cut (or one after a failure): every story
             frozen = dict(stories)
@@ -426,12 +435,14 @@ class StoryJournal:
         cut = StoryCut(self, frozen, header, snapshot, everything)
         self._dirty = {}
         self._tracking = True
-        self._cut = cut
+        with self._cuts_lock:
+            self._cuts = (*self._cuts, cut)
         return cut
 
     def finished(self, cut: StoryCut, *, failed: bool = False) -> None:
-        if self._cut is cut:
-            self._cut = None
+        """``cut`` is encoded (on the writer thread: cuts are encoded in order)."""
+        with self._cuts_lock:
+            self._cuts = tuple(c for c in self._cuts if c is not cut)
         if failed:  # the next cut writes everything instead
             self._tracking = False
             self._dirty = {}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from itertools import repeat
 from operator import sub
 from typing import Any
@@ -31,6 +32,23 @@ MAX_VOCABULARY = 400_000
 #: Terms met but never counted (read past an article's counted words) are
 #: forgotten once the vocabulary reaches this many times MAX_VOCABULARY.
 VOCABULARY_SLACK = 2
+#: Kept words renumbered per article while the vocabulary is compacted: a whole
+#: renumbering at once held one article 300 ms at 1M articles (issue 14).
+COMPACT_SLICE = 16_384
+#: Logs of counts added to the table at a time (``_extend_logs``).
+LOG_STEP = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class _Compaction:
+    """A renumbering of the vocabulary, built a slice an article (``COMPACT_SLICE``)."""
+
+    #: Old ids of the words kept, in order (their new ids: 1, 2, ...).
+    keep: npt.NDArray[np.intp]
+    #: The counts when it was started (what changes after is carried over).
+    counts: npt.NDArray[np.int64]
+    terms: list[str] = field(default_factory=lambda: [""])
+    ids: dict[str, int] = field(default_factory=lambda: {"": 0})
 
 
 class DocumentFrequencies:
@@ -53,6 +71,8 @@ class DocumentFrequencies:
         self._nonzero = 0
         #: log(count + 1) for every count up to ``docs`` (no count exceeds it).
         self._logs = array("d", [0.0])
+        #: A compaction of the vocabulary under way (``add_ids``).
+        self._compaction: _Compaction | None = None
 
     def idf(self, term: str) -> float:
         return self._base() - math.log(self.df(term) + 1.0)
@@ -128,21 +148,62 @@ class DocumentFrequencies:
         del counts
         if self.docs >= len(self._logs):
             self._extend_logs()
-        if self._nonzero > MAX_VOCABULARY:
-            self._compact(1)
-            return True
-        if len(self.terms) > VOCABULARY_SLACK * MAX_VOCABULARY:
-            self._compact(0)
-            return True
-        return False
+        if self._compaction is None:
+            if self._nonzero > MAX_VOCABULARY:
+                self._compaction = self._start_compaction(1)
+            elif len(self.terms) > VOCABULARY_SLACK * MAX_VOCABULARY:
+                self._compaction = self._start_compaction(0)
+            else:
+                return False
+        return self._compact_some()
 
-    def _compact(self, forget_below: int) -> None:
-        """Keep the terms counted more than ``forget_below`` times (renumbered); when
-        forgetting, the rarest go until at most half the cap is left."""
+    def _start_compaction(self, forget_below: int) -> _Compaction:
+        """Keep the terms counted more than ``forget_below`` times; when forgetting,
+        the rarest go until at most half the cap is left."""
         if forget_below:
             forget_below = self._floor_for(MAX_VOCABULARY // 2, forget_below)
-        kept = [(t, c) for t, c in zip(self.terms, self._counts, strict=True) if c > forget_below]
-        self._load(kept)
+        counts = self.counts_view()
+        return _Compaction(np.flatnonzero(counts > forget_below), counts.copy())
+
+    def _compact_some(self) -> bool:
+        """Renumber the next ``COMPACT_SLICE`` kept words into the new vocabulary; on
+        the last, switch to it (True). Until then the old ids stay in use: the
+        compaction takes effect a few articles after it was due (one when the
+        vocabulary is small), the same way on every run."""
+        job = self._compaction
+        assert job is not None
+        at = len(job.terms) - 1
+        chunk = job.keep[at : at + COMPACT_SLICE].tolist()
+        words = list(map(self.terms.__getitem__, chunk))
+        job.ids.update(zip(words, range(at + 1, at + 1 + len(words)), strict=True))
+        job.terms.extend(words)
+        if len(job.terms) - 1 < len(job.keep):
+            return False
+        self._compaction = None
+        self._switch(job)
+        return True
+
+    def _switch(self, job: _Compaction) -> None:
+        """Take the renumbered vocabulary, with what changed since it was started:
+        words forgotten but counted since come back with those counts only, as if
+        met anew; words new since are kept when counted (in id order, both)."""
+        counts = self.counts_view()
+        start = len(job.counts)
+        since = counts[:start] - job.counts
+        since[job.keep] = 0
+        again = np.flatnonzero(since)
+        new = np.flatnonzero(counts[start:]) + start
+        extra = np.concatenate((again, new))
+        words = list(map(self.terms.__getitem__, extra.tolist()))
+        first = len(job.terms)
+        job.ids.update(zip(words, range(first, first + len(words)), strict=True))
+        job.terms.extend(words)
+        table = np.concatenate(([0], counts[job.keep], since[again], counts[new]))
+        del counts
+        self.ids, self.terms = job.ids, job.terms
+        self._counts = array("q")
+        self._counts.frombytes(table.astype(np.int64).tobytes())
+        self._nonzero = len(self.terms) - 1
 
     def _floor_for(self, room: int, floor: int) -> int:
         """The lowest count from ``floor`` up above which at most ``room`` terms are.
@@ -151,9 +212,12 @@ class DocumentFrequencies:
         article would compact it again (each a whole renumbering, half a second at
         the cap: a stream of 650k articles stalled on it)."""
         counts = self.counts_view()
-        while int(np.count_nonzero(counts > floor)) > room:
-            floor += 1
-        return floor
+        if len(counts) <= room:
+            return floor
+        # Above the (room + 1)th largest count are at most ``room`` terms: one
+        # selection, not a pass over the counts for each count tried.
+        at = len(counts) - 1 - room
+        return max(floor, int(np.partition(counts, at)[at]))
 
     def _load(self, counted: Iterable[tuple[str, int]]) -> None:
         self.ids = {"": 0}
@@ -165,8 +229,11 @@ class DocumentFrequencies:
         self._nonzero = len(self.terms) - 1
 
     def _extend_logs(self) -> None:
+        # By a fixed step, not by doubling: a doubling at half a million documents
+        # computed half a million logs in one article (~100 ms).
         size = len(self._logs)
-        self._logs.extend(math.log(k + 1.0) for k in range(size, max(2 * size, self.docs + 1)))
+        end = max(size + LOG_STEP, self.docs + 1)
+        self._logs.extend(map(math.log, map(float, range(size + 1, end + 1))))
 
     def to_dict(self) -> dict[str, Any]:
         counts = {t: c for t, c in zip(self.terms, self._counts, strict=True) if c > 0}
