@@ -1,0 +1,124 @@
+"""The terms only one packed story uses, held as hashes (issue 14).
+
+Most postings are one story's own bigrams: 772k of 793k terms at 100k
+articles, each a string key and a dict entry (~110 bytes) in the clusterer's
+postings. When a story is packed (idle: ``FREEZE_AFTER_S``), its terms no
+other story uses leave the postings for this table: the term's ``hash()``
+(cached on the string, so free to ask) and the story's number, 12 bytes a
+slot. The table never answers a query itself: an article whose terms hit it
+*warms* the stories hit first (their terms go back into the postings, as
+strings, from the story's centroid), so the postings the clusterer reads are
+exact, and a hash collision costs a warming, never a result. Which terms fit
+(a full bucket leaves a term in the postings) depends on the hash seed; the
+results do not.
+
+Buckets of ``SLOTS`` slots, one bucket per hash: a query is a few array
+operations for all of an article's terms. Doubling splits each bucket in two
+by one more hash bit, so no bucket overflows on growth.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+Hashes = npt.NDArray[np.int64]
+SLOTS = 16
+#: The table doubles before it is more than this full (a bucket is then rarely full).
+MAX_LOAD = 0.5
+_INITIAL_BUCKETS = 1 << 10
+
+
+#: Set in every key (0 marks an empty slot); the low bits pick the bucket.
+_TOP = np.int64(np.iinfo(np.int64).min)
+
+
+def term_hashes(terms: list[str]) -> Hashes:
+    """The keys of ``terms``."""
+    hashes = np.fromiter(map(hash, terms), np.int64, len(terms))
+    hashes |= _TOP
+    return hashes
+
+
+class ColdTerms:
+    """Term hash -> number of the one story using the term (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._allocate(_INITIAL_BUCKETS)
+        self.size = 0
+
+    def _allocate(self, buckets: int) -> None:
+        self._keys: Hashes = np.zeros((buckets, SLOTS), dtype=np.int64)
+        self._numbers: npt.NDArray[np.uint32] = np.zeros((buckets, SLOTS), dtype=np.uint32)
+        self._mask = buckets - 1
+        self._bits = buckets.bit_length() - 1
+
+    def add(self, hashes: Hashes, number: int) -> npt.NDArray[np.bool_]:
+        """Hold ``hashes`` as story ``number``'s; which were held (a hash held
+        already, repeated in ``hashes``, or whose bucket is full, is not)."""
+        while self.size + len(hashes) > MAX_LOAD * self._keys.size:
+            self._grow()
+        buckets = hashes & self._mask
+        rows = self._keys[buckets]
+        _, first, counts = np.unique(hashes, return_index=True, return_counts=True)
+        todo = np.sort(first[counts == 1])
+        todo = todo[~(rows[todo] == hashes[todo, None]).any(axis=1)]
+        placed = np.zeros(len(hashes), dtype=bool)
+        while len(todo):
+            at = buckets[todo]
+            free = self._keys[at] == 0
+            room = free.any(axis=1)
+            _, one = np.unique(at, return_index=True)  # one per bucket per round
+            go = one[room[one]]
+            self._keys[at[go], free[go].argmax(axis=1)] = hashes[todo[go]]
+            self._numbers[at[go], free[go].argmax(axis=1)] = number
+            placed[todo[go]] = True
+            waiting = room.copy()
+            waiting[one] = False
+            todo = todo[waiting]
+        self.size += int(placed.sum())
+        return placed
+
+    def hits(self, hashes: Hashes) -> list[int]:
+        """The numbers of the stories holding any of ``hashes`` (maybe by a
+        collision), in ascending order."""
+        buckets = hashes & self._mask
+        found = self._keys[buckets] == hashes[:, None]
+        if not found.any():
+            return []
+        rows, slots = np.nonzero(found)
+        numbers: list[int] = np.unique(self._numbers[buckets[rows], slots]).tolist()
+        return numbers
+
+    def hits_of(self, hashes: Hashes, number: int) -> npt.NDArray[np.bool_]:
+        """Which of ``hashes`` are held as story ``number``'s."""
+        held = np.asarray(self._found(hashes, number).any(axis=1), dtype=bool)
+        return held
+
+    def take(self, hashes: Hashes, number: int) -> npt.NDArray[np.bool_]:
+        """Forget the ``hashes`` held as story ``number``'s; which were."""
+        found = self._found(hashes, number)
+        rows, slots = np.nonzero(found)
+        self._keys[(hashes & self._mask)[rows], slots] = 0
+        self.size -= len(rows)
+        held = np.asarray(found.any(axis=1), dtype=bool)
+        return held
+
+    def _found(self, hashes: Hashes, number: int) -> npt.NDArray[np.bool_]:
+        buckets = hashes & self._mask
+        found: npt.NDArray[np.bool_] = (self._keys[buckets] == hashes[:, None]) & (
+            self._numbers[buckets] == number
+        )
+        return found
+
+    def _grow(self) -> None:
+        """Double: bucket b splits into b and b + old size by the next hash bit
+        (slots kept in place: a bucket is read whole, holes and all)."""
+        keys, numbers = self._keys, self._numbers
+        high = ((keys >> self._bits) & 1).astype(bool)
+        self._allocate(2 * len(keys))
+        half = len(keys)
+        self._keys[:half] = np.where(high, 0, keys)
+        self._keys[half:] = np.where(high, keys, 0)
+        self._numbers[:half] = numbers
+        self._numbers[half:] = numbers
