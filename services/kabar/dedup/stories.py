@@ -551,12 +551,12 @@ class StoryClusterer:
                     self._cool(story, terms)
 
     def _cool_some(self) -> None:
-        """Cool FREEZE_PER_ARTICLE of the idle stories a reopen left packed (``_cool``)."""
-        queue, before, stories = self._to_cool, self._latest - FREEZE_AFTER_S, self._stories
+        """Cool FREEZE_PER_ARTICLE of the stories a reopen left packed (``_cool``;
+        they are never packed again, so the recent ones too)."""
+        queue, stories = self._to_cool, self._stories
         for _ in range(min(FREEZE_PER_ARTICLE, len(queue))):
             story = queue.pop()
-            if is_frozen(story) and not story.cold and story.last_seen < before \
-                    and stories.get(story.id) is story:  # fmt: skip
+            if is_frozen(story) and not story.cold and stories.get(story.id) is story:
                 self._cool(story, list(held_terms(story)))
 
     def _cool(self, story: _Story, terms: list[str]) -> None:

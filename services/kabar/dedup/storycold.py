@@ -24,8 +24,9 @@ import numpy.typing as npt
 
 Hashes = npt.NDArray[np.int64]
 SLOTS = 16
-#: The table doubles before it is more than this full (a bucket is then rarely full).
-MAX_LOAD = 0.5
+#: The table doubles before it is more than this full (3% of the terms then find
+#: their bucket full and stay in the postings).
+MAX_LOAD = 0.75
 _INITIAL_BUCKETS = 1 << 10
 
 
