@@ -30,15 +30,13 @@ MAX_LOAD = 0.75
 _INITIAL_BUCKETS = 1 << 10
 
 
-#: Set in every key (0 marks an empty slot); the low bits pick the bucket.
-_TOP = np.int64(np.iinfo(np.int64).min)
+#: An empty slot (``hash()`` is never -1); a key's low bits pick its bucket.
+EMPTY = -1
 
 
 def term_hashes(terms: list[str]) -> Hashes:
     """The keys of ``terms``."""
-    hashes = np.fromiter(map(hash, terms), np.int64, len(terms))
-    hashes |= _TOP
-    return hashes
+    return np.fromiter(map(hash, terms), np.int64, len(terms))
 
 
 class ColdTerms:
@@ -49,7 +47,7 @@ class ColdTerms:
         self.size = 0
 
     def _allocate(self, buckets: int) -> None:
-        self._keys: Hashes = np.zeros((buckets, SLOTS), dtype=np.int64)
+        self._keys: Hashes = np.full((buckets, SLOTS), EMPTY, dtype=np.int64)
         self._numbers: npt.NDArray[np.uint32] = np.zeros((buckets, SLOTS), dtype=np.uint32)
         self._mask = buckets - 1
         self._bits = buckets.bit_length() - 1
@@ -67,7 +65,7 @@ class ColdTerms:
         placed = np.zeros(len(hashes), dtype=bool)
         while len(todo):
             at = buckets[todo]
-            free = self._keys[at] == 0
+            free = self._keys[at] == EMPTY
             room = free.any(axis=1)
             _, one = np.unique(at, return_index=True)  # one per bucket per round
             go = one[room[one]]
@@ -100,7 +98,7 @@ class ColdTerms:
         """Forget the ``hashes`` held as story ``number``'s; which were."""
         found = self._found(hashes, number)
         rows, slots = np.nonzero(found)
-        self._keys[(hashes & self._mask)[rows], slots] = 0
+        self._keys[(hashes & self._mask)[rows], slots] = EMPTY
         self.size -= len(rows)
         held = np.asarray(found.any(axis=1), dtype=bool)
         return held
@@ -119,7 +117,7 @@ class ColdTerms:
         high = ((keys >> self._bits) & 1).astype(bool)
         self._allocate(2 * len(keys))
         half = len(keys)
-        self._keys[:half] = np.where(high, 0, keys)
-        self._keys[half:] = np.where(high, keys, 0)
+        self._keys[:half] = np.where(high, EMPTY, keys)
+        self._keys[half:] = np.where(high, keys, EMPTY)
         self._numbers[:half] = numbers
         self._numbers[half:] = numbers
