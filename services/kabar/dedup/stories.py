@@ -45,7 +45,7 @@ import math
 import re
 import struct
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import accumulate, islice, repeat
@@ -382,7 +382,7 @@ class StoryClusterer:
         if self._dense is not None:
             doc = replace(doc, dense=self._dense.embed(article.title, article.body))
         if self._cold.size:  # the article's terms held cold go back into the postings
-            self._warm_hits(list(doc.vector))
+            self._warm_hits(doc.vector)
         # The postings of the heaviest terms: the shortlist reads them, a new story extends them.
         heads = list(map(self._postings.get, islice(doc.vector, PREFILTER_TERMS)))
         ranked = self._rank(doc, heads)
@@ -581,7 +581,7 @@ class StoryClusterer:
             postings[terms[i]] = key
         story.cold = False
 
-    def _warm_hits(self, terms: list[str]) -> None:
+    def _warm_hits(self, terms: Collection[str]) -> None:
         """Warm the stories whose cold terms may be among ``terms``."""
         numbered = self._numbered
         for number in self._cold.hits(term_hashes(terms)):

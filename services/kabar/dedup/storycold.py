@@ -19,6 +19,8 @@ by one more hash bit, so no bucket overflows on growth.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import numpy.typing as npt
 
@@ -34,7 +36,7 @@ _INITIAL_BUCKETS = 1 << 10
 EMPTY = -1
 
 
-def term_hashes(terms: list[str]) -> Hashes:
+def term_hashes(terms: Collection[str]) -> Hashes:
     """The keys of ``terms``."""
     return np.fromiter(map(hash, terms), np.int64, len(terms))
 
