@@ -174,6 +174,8 @@ NORM_DRIFT = 0.02
 #: coincidence are most of the thaws: held unpacked until the hourly expiry,
 #: they were a fifth of the story memory (14k of 113k stories at 200k articles).
 READ_THAWED = 1024
+#: Terms of a reopen's postings looked at per article for the cold table (``_cool_some``).
+COOL_PER_ARTICLE = 1024
 #: Idle stories packed per article (``_freeze_some``): enough to keep up with a
 #: stream far faster than one new story per article within an hour of event time.
 FREEZE_PER_ARTICLE = 4
@@ -361,8 +363,9 @@ class StoryClusterer:
         self._freeze_before = 0.0
         #: One-story terms of packed stories, as hashes (``kabar.dedup.storycold``).
         self._cold = ColdTerms()
-        #: Packed stories of a reopen whose one-story terms are still in the postings.
-        self._to_cool: list[_Story] = []
+        #: The terms of a reopen's postings, to look at for the cold table (``_cool_some``).
+        self._to_cool: list[str] = []
+        self._cool_at = 0
         self._expiry = StoryExpiry()  # (only ``expire`` uses it)
 
     # --- public API ---------------------------------------------------------
@@ -532,8 +535,7 @@ class StoryClusterer:
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError) as exc:
             raise DedupError(f"cannot load story state: {exc}", reason="state_error") from exc
         clusterer._journal.loaded(clusterer._df.terms, clusterer._df.counts_view())
-        # The packed stories' own terms move to the cold table a few per article, oldest first.
-        clusterer._to_cool = [s for s in clusterer._stories.values() if is_frozen(s)][::-1]
+        clusterer._to_cool = list(clusterer._postings)  # (cooled a slice per article)
         return clusterer
 
     def _freeze_some(self) -> None:
@@ -551,13 +553,28 @@ class StoryClusterer:
                     self._cool(story, terms)
 
     def _cool_some(self) -> None:
-        """Cool FREEZE_PER_ARTICLE of the stories a reopen left packed (``_cool``;
-        they are never packed again, so the recent ones too)."""
-        queue, stories = self._to_cool, self._stories
-        for _ in range(min(FREEZE_PER_ARTICLE, len(queue))):
-            story = queue.pop()
-            if is_frozen(story) and not story.cold and stories.get(story.id) is story:
-                self._cool(story, list(held_terms(story)))
+        """Move COOL_PER_ARTICLE of the terms of a reopen's postings that one packed
+        story uses to the cold table (``_cool``): the reopen packed every story, and
+        the postings say whose a one-story term is (no row is unpacked for it)."""
+        at, postings, numbered = self._cool_at, self._postings, self._numbered
+        chunk = self._to_cool[at : at + COOL_PER_ARTICLE]
+        self._cool_at = at + len(chunk)
+        if self._cool_at >= len(self._to_cool):
+            self._to_cool, self._cool_at = [], 0
+        own = [t for t, p in zip(chunk, map(postings.get, chunk), strict=True)
+               if p is not None and len(p) == _NUMBER_BYTES]  # fmt: skip
+        if not own:
+            return
+        keys = b"".join(map(postings.__getitem__, own))
+        numbers = np.frombuffer(keys, dtype=_NUMBER_DTYPE).astype(np.int64)
+        packed = [n for n in np.unique(numbers).tolist() if is_frozen(numbered[n])]
+        own = [own[i] for i in np.flatnonzero(np.isin(numbers, packed)).tolist()]
+        numbers = numbers[np.isin(numbers, packed)]
+        placed = self._cold.add(term_hashes(own), numbers)
+        for i in np.flatnonzero(placed).tolist():
+            del postings[own[i]]
+        for number in np.unique(numbers[placed]).tolist():
+            numbered[number].cold = True
 
     def _cool(self, story: _Story, terms: list[str]) -> None:
         """Move the story's ``terms`` (its centroid's) that no other story uses

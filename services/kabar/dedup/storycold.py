@@ -54,9 +54,11 @@ class ColdTerms:
         self._mask = buckets - 1
         self._bits = buckets.bit_length() - 1
 
-    def add(self, hashes: Hashes, number: int) -> npt.NDArray[np.bool_]:
-        """Hold ``hashes`` as story ``number``'s; which were held (a hash held
-        already, repeated in ``hashes``, or whose bucket is full, is not)."""
+    def add(self, hashes: Hashes, number: int | Hashes) -> npt.NDArray[np.bool_]:
+        """Hold ``hashes`` as story ``number``'s (or each as its own number's);
+        which were held (a hash held already, repeated in ``hashes``, or whose
+        bucket is full, is not)."""
+        numbers = np.broadcast_to(np.asarray(number, dtype=np.uint32), hashes.shape)
         while self.size + len(hashes) > MAX_LOAD * self._keys.size:
             self._grow()
         buckets = hashes & self._mask
@@ -72,7 +74,7 @@ class ColdTerms:
             _, one = np.unique(at, return_index=True)  # one per bucket per round
             go = one[room[one]]
             self._keys[at[go], free[go].argmax(axis=1)] = hashes[todo[go]]
-            self._numbers[at[go], free[go].argmax(axis=1)] = number
+            self._numbers[at[go], free[go].argmax(axis=1)] = numbers[todo[go]]
             placed[todo[go]] = True
             waiting = room.copy()
             waiting[one] = False
