@@ -63,6 +63,8 @@ class ColdTerms:
             self._grow()
         buckets = hashes & self._mask
         rows = self._keys[buckets]
+        if len(np.unique(buckets)) == len(buckets):  # (most batches: one hash a bucket)
+            return self._add_apart(hashes, numbers, buckets, rows)
         _, first, counts = np.unique(hashes, return_index=True, return_counts=True)
         todo = np.sort(first[counts == 1])
         todo = todo[~(rows[todo] == hashes[todo, None]).any(axis=1)]
@@ -81,6 +83,18 @@ class ColdTerms:
             todo = todo[waiting]
         self.size += int(placed.sum())
         return placed
+
+    def _add_apart(self, hashes: Hashes, numbers: npt.NDArray[np.uint32], buckets: Hashes,
+                   rows: Hashes) -> npt.NDArray[np.bool_]:  # fmt: skip
+        """``add`` when no two of the ``hashes`` share a bucket: in one pass."""
+        free = rows == EMPTY
+        slots = free.argmax(axis=1)
+        placed = free[np.arange(len(hashes)), slots] & ~(rows == hashes[:, None]).any(axis=1)
+        self._keys[buckets[placed], slots[placed]] = hashes[placed]
+        self._numbers[buckets[placed], slots[placed]] = numbers[placed]
+        self.size += int(placed.sum())
+        held: npt.NDArray[np.bool_] = placed
+        return held
 
     def hits(self, hashes: Hashes) -> list[int]:
         """The numbers of the stories holding any of ``hashes`` (maybe by a
