@@ -34,6 +34,8 @@ event); only stories sharing
 ``MIN_SHARED`` of them are scored, by dot products over the article's terms.
 Story norms under the drifting IDF are cached and refreshed when the stream
 has grown by ``NORM_DRIFT``. Centroids stay bounded (``CENTROID_TERMS``).
+The terms only one packed story uses are held as hashes instead of postings
+(``kabar.dedup.storycold``): an article hitting one unpacks them first.
 """
 
 from __future__ import annotations
