@@ -108,6 +108,7 @@ def report(deduper: Any, rss_mb: float, articles: int, cpu_s: float) -> None:
         part(f"unpacked .{name} ({len(held):,})", held)
     part("packed stories (raw rows)", [s.raw for s in stories])
     part("postings", clusterer._postings)
+    part(f"cold terms ({clusterer._cold.size:,} hashes)", clusterer._cold)
     part("story objects (slots, ids, keys)", stories)
     part("story maps (by id, by number)", clusterer._stories, clusterer._numbered)
     part("rest of the clusterer", clusterer)

@@ -34,6 +34,8 @@ event); only stories sharing
 ``MIN_SHARED`` of them are scored, by dot products over the article's terms.
 Story norms under the drifting IDF are cached and refreshed when the stream
 has grown by ``NORM_DRIFT``. Centroids stay bounded (``CENTROID_TERMS``).
+The terms only one packed story uses are held as hashes instead of postings
+(``kabar.dedup.storycold``): an article hitting one unpacks them first.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ import math
 import re
 import struct
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import accumulate, islice, repeat
@@ -62,6 +64,7 @@ from kabar.dedup.dense import Embedder, Vector, open_dense
 from kabar.dedup.eventtime import MEMO_SIZE
 from kabar.dedup.fingerprint import BodyWords
 from kabar.dedup.language import detect_language
+from kabar.dedup.storycold import ColdTerms, term_hashes
 from kabar.dedup.storyexpiry import StoryExpiry
 from kabar.dedup.storymatch import MatchModel, Pair, load_model
 from kabar.dedup.storystate import (
@@ -173,6 +176,8 @@ NORM_DRIFT = 0.02
 #: coincidence are most of the thaws: held unpacked until the hourly expiry,
 #: they were a fifth of the story memory (14k of 113k stories at 200k articles).
 READ_THAWED = 1024
+#: Terms of a reopen's postings looked at per article for the cold table (``_cool_some``).
+COOL_PER_ARTICLE = 1024
 #: Idle stories packed per article (``_freeze_some``): enough to keep up with a
 #: stream far faster than one new story per article within an hour of event time.
 FREEZE_PER_ARTICLE = 4
@@ -285,6 +290,8 @@ class _Story:
     #: The story's number in the postings, and packed (given when it is indexed; not saved).
     number: int = -1
     key: bytes = b""
+    #: Some of its terms are held in the cold table, not the postings (``_cool``).
+    cold: bool = False
     #: While the story is frozen (idle, or not used since a reopen): its
     #: ``FROZEN_FIELDS`` packed, their slots unset (``kabar.dedup.storystate``).
     raw: bytes | None = None
@@ -314,7 +321,7 @@ class _Story:
         story = object.__new__(cls)
         story.id, story.first_seen, story.last_seen, story.member_count, *_ = head
         story.norms, story.norms_at = head[4], head[5]
-        story.number, story.key, story.raw = -1, b"", raw
+        story.number, story.key, story.raw, story.cold = -1, b"", raw, False
         return story
 
 
@@ -356,6 +363,11 @@ class StoryClusterer:
         #: Stories found idle at the last expiry, packed a few per article (``_freeze_some``).
         self._to_freeze: list[_Story] = []
         self._freeze_before = 0.0
+        #: One-story terms of packed stories, as hashes (``kabar.dedup.storycold``).
+        self._cold = ColdTerms()
+        #: The terms of a reopen's postings, to look at for the cold table (``_cool_some``).
+        self._to_cool: list[str] = []
+        self._cool_at = 0
         self._expiry = StoryExpiry()  # (only ``expire`` uses it)
 
     # --- public API ---------------------------------------------------------
@@ -369,9 +381,13 @@ class StoryClusterer:
             self._settle_read()
         if self._to_freeze:
             self._freeze_some()
+        elif self._to_cool:
+            self._cool_some()
         doc = self._features(article_id, article, when, words)
         if self._dense is not None:
             doc = replace(doc, dense=self._dense.embed(article.title, article.body))
+        if self._cold.size:  # the article's terms held cold go back into the postings
+            self._warm_hits(doc.vector)
         # The postings of the heaviest terms: the shortlist reads them, a new story extends them.
         heads = list(map(self._postings.get, islice(doc.vector, PREFILTER_TERMS)))
         ranked = self._rank(doc, heads)
@@ -521,6 +537,7 @@ class StoryClusterer:
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError) as exc:
             raise DedupError(f"cannot load story state: {exc}", reason="state_error") from exc
         clusterer._journal.loaded(clusterer._df.terms, clusterer._df.counts_view())
+        clusterer._to_cool = list(clusterer._postings)  # (cooled a slice per article)
         return clusterer
 
     def _freeze_some(self) -> None:
@@ -533,7 +550,63 @@ class StoryClusterer:
         for _ in range(min(FREEZE_PER_ARTICLE, len(queue))):
             story = queue.pop()
             if story.raw is None and story.last_seen < before and stories.get(story.id) is story:
-                freeze(story)
+                terms = list(story.centroid)
+                if freeze(story):
+                    self._cool(story, terms)
+
+    def _cool_some(self) -> None:
+        """Move COOL_PER_ARTICLE of the terms of a reopen's postings that one packed
+        story uses to the cold table (``_cool``): the reopen packed every story, and
+        the postings say whose a one-story term is (no row is unpacked for it)."""
+        at, postings, numbered = self._cool_at, self._postings, self._numbered
+        chunk = self._to_cool[at : at + COOL_PER_ARTICLE]
+        self._cool_at = at + len(chunk)
+        if self._cool_at >= len(self._to_cool):
+            self._to_cool, self._cool_at = [], 0
+        own = [t for t, p in zip(chunk, map(postings.get, chunk), strict=True)
+               if p is not None and len(p) == _NUMBER_BYTES]  # fmt: skip
+        if not own:
+            return
+        keys = b"".join(map(postings.__getitem__, own))
+        numbers = np.frombuffer(keys, dtype=_NUMBER_DTYPE).astype(np.int64)
+        packed = [n for n in np.unique(numbers).tolist() if is_frozen(numbered[n])]
+        own = [own[i] for i in np.flatnonzero(np.isin(numbers, packed)).tolist()]
+        numbers = numbers[np.isin(numbers, packed)]
+        placed = self._cold.add(term_hashes(own), numbers)
+        for i in np.flatnonzero(placed).tolist():
+            del postings[own[i]]
+        for number in np.unique(numbers[placed]).tolist():
+            numbered[number].cold = True
+
+    def _cool(self, story: _Story, terms: list[str]) -> None:
+        """Move the story's ``terms`` (its centroid's) that no other story uses
+        from the postings to the cold table: a packed story is seldom used again."""
+        postings = self._postings
+        own = [t for t, p in zip(terms, map(postings.get, terms), strict=True)
+               if p is not None and len(p) == _NUMBER_BYTES]  # fmt: skip
+        if not own:
+            return
+        placed = self._cold.add(term_hashes(own), story.number)
+        for i in np.flatnonzero(placed).tolist():
+            del postings[own[i]]
+        story.cold = story.cold or bool(len(placed) and placed.any())
+
+    def _warm(self, story: _Story) -> None:
+        """Put the story's cold terms back into the postings (it is about to be used)."""
+        terms = list(held_terms(story))
+        held = self._cold.take(term_hashes(terms), story.number)
+        postings, key = self._postings, story.key
+        for i in np.flatnonzero(held).tolist():
+            postings[terms[i]] = key
+        story.cold = False
+
+    def _warm_hits(self, terms: Collection[str]) -> None:
+        """Warm the stories whose cold terms may be among ``terms``."""
+        numbered = self._numbered
+        for number in self._cold.hits(term_hashes(terms)):
+            story = numbered.get(number)
+            if story is not None and story.cold:
+                self._warm(story)
 
     def _settle_read(self) -> None:
         """Freeze again the idle stories thawed only to be scored; a recent one
@@ -551,8 +624,18 @@ class StoryClusterer:
 
     def saved_postings(self) -> tuple[int, dict[str, _Posting]]:
         """The last checkpoint's number and the postings (valid for it when nothing
-        changed since: at a clean stop, right after the last ``checkpoint``)."""
-        return self._journal.cuts, self._postings
+        changed since: at a clean stop, right after the last ``checkpoint``), the
+        cold terms put back in a copy (read from the stories' rows: at a stop only)."""
+        if not self._cold.size:
+            return self._journal.cuts, self._postings
+        postings = dict(self._postings)
+        for story in self._stories.values():
+            if story.cold:
+                terms = list(held_terms(story))
+                held = self._cold.hits_of(term_hashes(terms), story.number)
+                for i in np.flatnonzero(held).tolist():
+                    postings[terms[i]] = story.key
+        return self._journal.cuts, postings
 
     # --- features -----------------------------------------------------------
     def _use_vocabulary(self) -> None:
@@ -761,11 +844,12 @@ class StoryClusterer:
         docs = self._df.docs
         if story.norms_at >= 0 and docs - story.norms_at <= NORM_DRIFT * docs:
             return story.norms
-        log, postings = math.log, self._postings
+        log, postings, own = math.log, self._postings, story.key
         spread_base = log(len(self._stories) + SPREAD_PRIOR)
         squares = 0.0
         for term, x in self._df.weighted(story.centroid).items():
-            spread = spread_base - log(len(postings.get(term, b"")) // _NUMBER_BYTES + 1.0)
+            # A term missing from the postings is held cold: the story's own alone.
+            spread = spread_base - log(len(postings.get(term, own)) // _NUMBER_BYTES + 1.0)
             squares += (x * spread) ** 2
         titles = sum(x * x for x in self._df.weighted(story.titles).values())
         self._journal.touch(story.id)
@@ -822,6 +906,8 @@ class StoryClusterer:
 
     def _add(self, story: _Story, doc: _Doc) -> None:
         self._journal.touch(story.id)
+        if story.cold:
+            self._warm(story)
         unfreeze(story)  # (its packed row, if any, is stale from now)
         story.member_count += 1
         story.member_ids = (*story.member_ids, doc.article_id)[-MAX_MEMBER_IDS:]
@@ -863,6 +949,8 @@ class StoryClusterer:
         if (other.member_count, -other.first_seen) > (keep.member_count, -keep.first_seen):
             keep, other = other, keep
         self._journal.touch(keep.id)
+        if keep.cold:
+            self._warm(keep)
         unfreeze(keep)
         if self._dense is not None:
             self._dense.merge(keep.id, other.id)
@@ -912,7 +1000,12 @@ class StoryClusterer:
     def _drop(self, story: _Story) -> None:
         self._journal.touch(story.id)
         postings, key = self._postings, story.key
-        for term in held_terms(story):  # (a frozen story is not unpacked to go)
+        terms = held_terms(story)
+        if story.cold:
+            terms = list(terms)
+            self._cold.take(term_hashes(terms), story.number)
+            story.cold = False
+        for term in terms:  # (a frozen story is not unpacked to go)
             posting = postings.get(term)
             # Most terms are the story's own (bigrams): their posting is its key alone.
             if posting is not None and len(posting) == _NUMBER_BYTES:

@@ -1,0 +1,141 @@
+"""The terms only one packed story uses, held as hashes (issue 14).
+
+Most postings are one story's own bigrams: 772k of 793k terms at 100k
+articles, each a string key and a dict entry (~110 bytes) in the clusterer's
+postings. When a story is packed (idle: ``FREEZE_AFTER_S``), its terms no
+other story uses leave the postings for this table: the term's ``hash()``
+(cached on the string, so free to ask) and the story's number, 12 bytes a
+slot. The table never answers a query itself: an article whose terms hit it
+*warms* the stories hit first (their terms go back into the postings, as
+strings, from the story's centroid), so the postings the clusterer reads are
+exact, and a hash collision costs a warming, never a result. Which terms fit
+(a full bucket leaves a term in the postings) depends on the hash seed; the
+results do not.
+
+Buckets of ``SLOTS`` slots, one bucket per hash: a query is a few array
+operations for all of an article's terms. Doubling splits each bucket in two
+by one more hash bit, so no bucket overflows on growth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import numpy as np
+import numpy.typing as npt
+
+Hashes = npt.NDArray[np.int64]
+SLOTS = 16
+#: The table doubles before it is more than this full (3% of the terms then find
+#: their bucket full and stay in the postings).
+MAX_LOAD = 0.75
+_INITIAL_BUCKETS = 1 << 10
+
+
+#: An empty slot (``hash()`` is never -1); a key's low bits pick its bucket.
+EMPTY = -1
+
+
+def term_hashes(terms: Collection[str]) -> Hashes:
+    """The keys of ``terms``."""
+    return np.fromiter(map(hash, terms), np.int64, len(terms))
+
+
+class ColdTerms:
+    """Term hash -> number of the one story using the term (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._allocate(_INITIAL_BUCKETS)
+        self.size = 0
+
+    def _allocate(self, buckets: int) -> None:
+        self._keys: Hashes = np.full((buckets, SLOTS), EMPTY, dtype=np.int64)
+        self._numbers: npt.NDArray[np.uint32] = np.zeros((buckets, SLOTS), dtype=np.uint32)
+        self._mask = buckets - 1
+        self._bits = buckets.bit_length() - 1
+
+    def add(self, hashes: Hashes, number: int | Hashes) -> npt.NDArray[np.bool_]:
+        """Hold ``hashes`` as story ``number``'s (or each as its own number's);
+        which were held (a hash held already, repeated in ``hashes``, or whose
+        bucket is full, is not)."""
+        numbers = np.broadcast_to(np.asarray(number, dtype=np.uint32), hashes.shape)
+        while self.size + len(hashes) > MAX_LOAD * self._keys.size:
+            self._grow()
+        buckets = hashes & self._mask
+        rows = self._keys[buckets]
+        if len(np.unique(buckets)) == len(buckets):  # (most batches: one hash a bucket)
+            return self._add_apart(hashes, numbers, buckets, rows)
+        _, first, counts = np.unique(hashes, return_index=True, return_counts=True)
+        todo = np.sort(first[counts == 1])
+        todo = todo[~(rows[todo] == hashes[todo, None]).any(axis=1)]
+        placed = np.zeros(len(hashes), dtype=bool)
+        while len(todo):
+            at = buckets[todo]
+            free = self._keys[at] == EMPTY
+            room = free.any(axis=1)
+            _, one = np.unique(at, return_index=True)  # one per bucket per round
+            go = one[room[one]]
+            self._keys[at[go], free[go].argmax(axis=1)] = hashes[todo[go]]
+            self._numbers[at[go], free[go].argmax(axis=1)] = numbers[todo[go]]
+            placed[todo[go]] = True
+            waiting = room.copy()
+            waiting[one] = False
+            todo = todo[waiting]
+        self.size += int(placed.sum())
+        return placed
+
+    def _add_apart(self, hashes: Hashes, numbers: npt.NDArray[np.uint32], buckets: Hashes,
+                   rows: Hashes) -> npt.NDArray[np.bool_]:  # fmt: skip
+        """``add`` when no two of the ``hashes`` share a bucket: in one pass."""
+        free = rows == EMPTY
+        slots = free.argmax(axis=1)
+        placed = free[np.arange(len(hashes)), slots] & ~(rows == hashes[:, None]).any(axis=1)
+        self._keys[buckets[placed], slots[placed]] = hashes[placed]
+        self._numbers[buckets[placed], slots[placed]] = numbers[placed]
+        self.size += int(placed.sum())
+        held: npt.NDArray[np.bool_] = placed
+        return held
+
+    def hits(self, hashes: Hashes) -> list[int]:
+        """The numbers of the stories holding any of ``hashes`` (maybe by a
+        collision), in ascending order."""
+        buckets = hashes & self._mask
+        found = self._keys[buckets] == hashes[:, None]
+        if not found.any():
+            return []
+        rows, slots = np.nonzero(found)
+        numbers: list[int] = np.unique(self._numbers[buckets[rows], slots]).tolist()
+        return numbers
+
+    def hits_of(self, hashes: Hashes, number: int) -> npt.NDArray[np.bool_]:
+        """Which of ``hashes`` are held as story ``number``'s."""
+        held = np.asarray(self._found(hashes, number).any(axis=1), dtype=bool)
+        return held
+
+    def take(self, hashes: Hashes, number: int) -> npt.NDArray[np.bool_]:
+        """Forget the ``hashes`` held as story ``number``'s; which were."""
+        found = self._found(hashes, number)
+        rows, slots = np.nonzero(found)
+        self._keys[(hashes & self._mask)[rows], slots] = EMPTY
+        self.size -= len(rows)
+        held = np.asarray(found.any(axis=1), dtype=bool)
+        return held
+
+    def _found(self, hashes: Hashes, number: int) -> npt.NDArray[np.bool_]:
+        buckets = hashes & self._mask
+        found: npt.NDArray[np.bool_] = (self._keys[buckets] == hashes[:, None]) & (
+            self._numbers[buckets] == number
+        )
+        return found
+
+    def _grow(self) -> None:
+        """Double: bucket b splits into b and b + old size by the next hash bit
+        (slots kept in place: a bucket is read whole, holes and all)."""
+        keys, numbers = self._keys, self._numbers
+        high = ((keys >> self._bits) & 1).astype(bool)
+        self._allocate(2 * len(keys))
+        half = len(keys)
+        self._keys[:half] = np.where(high, EMPTY, keys)
+        self._keys[half:] = np.where(high, keys, EMPTY)
+        self._numbers[:half] = numbers
+        self._numbers[half:] = numbers
