@@ -49,7 +49,8 @@ def wholes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
         gc.unfreeze()
 
     proxy = SimpleNamespace(collect=gc.collect, freeze=gc.freeze, unfreeze=unfreeze,
-                            get_freeze_count=gc.get_freeze_count)  # fmt: skip
+                            get_freeze_count=gc.get_freeze_count,
+                            get_objects=gc.get_objects)  # fmt: skip
     monkeypatch.setattr(deduper_module, "gc", proxy)
     gc.unfreeze()
     gc.collect()
