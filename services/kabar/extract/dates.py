@@ -246,9 +246,11 @@ def _windows(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
 
 def to_iso(moment: datetime) -> str:
     """A timezone-aware datetime as UTC ISO 8601 with a ``Z`` suffix."""
-    # Formatted by hand: strftime is several times slower, and one %-format of the time
-    # tuple is cheaper than six formatted f-string fields.
-    return _ISO_FORMAT % moment.astimezone(UTC).timetuple()[:6]
+    # Formatted by hand: strftime is several times slower, and one %-format is cheaper
+    # than six formatted f-string fields. The fields are read one by one: ``timetuple``
+    # builds a struct_time through the time module, dearer than the six reads.
+    utc = moment.astimezone(UTC)
+    return _ISO_FORMAT % (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second)
 
 
 def _moment(match: re.Match[str], default_tz: str) -> datetime | None:

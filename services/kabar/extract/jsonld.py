@@ -95,8 +95,9 @@ def read_linked_data(blocks: Iterable[str]) -> LinkedData:
     article = _first_of(nodes, ARTICLE_TYPES) or _first_of(nodes, PAGE_TYPES)
     crumbs = _breadcrumbs(nodes)
     if article is None:
-        base = salvaged[0] if salvaged else LinkedData()
-        return dataclasses.replace(base, breadcrumbs=crumbs)
+        if not salvaged:  # most such pages: built at once (``replace`` costs a dozen reads)
+            return LinkedData(breadcrumbs=crumbs)
+        return dataclasses.replace(salvaged[0], breadcrumbs=crumbs)
     return _from_node(article, by_id, crumbs)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -311,7 +312,10 @@ def _canonical(tree: LexborHTMLParser) -> str | None:
     return href.strip() if href and href.strip().startswith("http") else None
 
 
+@lru_cache(maxsize=256)
 def _compile(pattern: str | None) -> re.Pattern[str] | None:
+    # Cached here: each page asks for its portal's pattern, and the re module's own cache
+    # lookup (flag enum unwrapped, key built, type checks) costs more than this one.
     if not pattern:
         return None
     try:
