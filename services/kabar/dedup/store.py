@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 DAY_S = 86_400.0
 _CHUNK_BITS = 16
 _CHUNK = 1 << _CHUNK_BITS
+#: Retired rows are dropped once there are this many (and a quarter of all rows).
+COMPACT_MIN = _CHUNK
 #: Article ids are "art_" + 24 hex (``events.article_id``), story ids "st_" + 20
 #: hex (``stories``): a row holds the bytes the hex spells. Ids of any other
 #: form (tests, older stories) go to side tables, and the row holds zeros.
@@ -370,7 +372,7 @@ class MemoryStore:
                 chunk["live"][old] = 0
                 expired += n
         self._dead += expired
-        if self._dead > max(_CHUNK, self._rows // 4):
+        if self._dead > max(COMPACT_MIN, self._rows // 4):
             self._compact()
         return expired
 
@@ -471,9 +473,11 @@ class MemoryStore:
         for row in self._by_id.lookup((_id_key(article_id, raw),)):
             if (best is not None and row < best) or not self._live(row):
                 continue
-            if self._cold.read(row)["id"].tobytes() == raw if raw else (
-                self._odd_ids.get(row) == article_id
-            ):
+            if raw is not None:
+                same = self._cold.read(row)["id"].tobytes() == raw
+            else:
+                same = self._odd_ids.get(row) == article_id
+            if same:
                 best = row
         return best
 
