@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -122,3 +123,37 @@ def test_rows_that_cannot_be_written_are_kept_and_no_snapshot_counts_on_them(
     expected = _answers(store, range(20))
     store.close()
     assert _answers(SqliteStore(path, ttl_s=30 * DAY), range(20)) == expected
+
+
+def test_a_compaction_while_commits_are_held_back_writes_no_verdict_early(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The snapshot a compaction makes due waits for the owner's flush: rows of
+    verdicts not yet acknowledged must not reach the file with it."""
+    monkeypatch.setattr(store_module, "COMPACT_MIN", 0)
+    path = tmp_path / "held.db"
+    store = SqliteStore(path, ttl_s=DAY)
+    _fill(store, range(10), now=T0)
+    _fill(store, range(10, 14), now=T0 + 3 * DAY)
+    store.close()
+    store = SqliteStore(path, ttl_s=DAY)
+    store.autoflush = False
+    _fill(store, range(20, 21), now=T0 + 3 * DAY)
+    assert store.expire(T0 + 3 * DAY + 1) == 10
+    assert store._writer.wait(30.0)
+
+    def stored() -> int:
+        with sqlite3.connect(path) as db:
+            return int(db.execute("SELECT count(*) FROM articles WHERE id = ?",
+                                  (f"art_{20:024x}",)).fetchone()[0])  # fmt: skip
+
+    assert stored() == 0
+    store.flush()  # the commit: the verdict, then the snapshot naming the new file
+    assert store._writer.wait(30.0) and stored() == 1
+    expected = _answers(store, range(21))
+    generation = store._memory._cold.generation  # type: ignore[union-attr]
+    crashed = SqliteStore(path, ttl_s=DAY)
+    assert crashed._memory._cold.generation == generation  # type: ignore[union-attr]
+    assert _answers(crashed, range(21)) == expected
+    crashed.close()
+    store.close()

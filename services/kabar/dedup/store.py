@@ -519,7 +519,11 @@ class MemoryStore:
         live = np.concatenate([c["live"] for c in self._chunks])[: self._rows].astype(bool)
         remap = np.full(self._rows, -1, dtype=np.int64)
         remap[live] = np.arange(int(live.sum()), dtype=np.int64)
-        self._cold.compact(live)
+        try:
+            self._cold.compact(live)
+        except OSError as exc:  # the rows file cannot be rewritten: try again later
+            log.warning("dedup rows not compacted (%s): retried at the next expiry", exc)
+            return
         old_chunks, self._chunks = self._chunks, []
         self._rows = 0
         for i in range(len(old_chunks)):
@@ -626,6 +630,9 @@ class SqliteStore:
         self._touches: dict[str, float] = {}
         self._seq = 0
         self._snapshot_seq = 0
+        #: The snapshot on disk no longer describes the rows file (an older layout
+        #: converted, a compaction): the next flush writes one.
+        self._snapshot_due = False
         self._snapshot_path = None if str(path) == ":memory:" else Path(f"{path}.snapshot")
         self._rows_path = Path(f"{path}.rows")
         db = open_db(path, "dedup state", "dedup.state_path")
@@ -634,6 +641,9 @@ class SqliteStore:
             _migrate(db)
             self._token = _token(db)
             self._load(db, now)
+        except StateError:
+            db.close()
+            raise
         except sqlite3.Error as exc:
             db.close()
             raise state_error(exc, "dedup state", str(path), "dedup.state_path") from exc
@@ -642,7 +652,7 @@ class SqliteStore:
         self._gate = CheckpointGate(self._writer)
         #: What the last story checkpoint wrote (tests, benchmarks).
         self.last_story_rows: StoryRows | None = None
-        if self._snapshot_seq < 0:  # converted from an older layout: saved as it is now
+        if self._snapshot_due:  # converted or compacted while loading: saved as it is now
             self.snapshot()
 
     def _load(self, db: sqlite3.Connection, now: float | None) -> None:
@@ -656,7 +666,9 @@ class SqliteStore:
             snap, cold, converted = opened
             self._memory = MemoryStore(ttl_s, cold)
             self._memory.restore(snap)
-            self._snapshot_seq = -1 if converted else snap.seq
+            self._snapshot_seq = snap.seq
+            self._snapshot_due = converted
+            generation = cold.generation
             fresh = []
             for row in db.execute(f"{select} WHERE seq > ? ORDER BY seq", (snap.seq,)):
                 if self._memory._row_of(row[0]) is None:
@@ -667,6 +679,7 @@ class SqliteStore:
                 self._memory.load(_columns(fresh))
             if now is not None:
                 self._memory.expire(now)  # only skipped, as the full load below skips
+                self._snapshot_due |= cold.generation != generation
         else:
             self._memory = MemoryStore(ttl_s, self._new_cold())
             cursor = db.execute(f"{select} WHERE seen >= ? ORDER BY rowid", (cutoff,))
@@ -879,12 +892,19 @@ class SqliteStore:
         cold = self._memory._cold
         generation = getattr(cold, "generation", None)
         expired = self._memory.expire(now)
-        if getattr(cold, "generation", None) != generation:
-            self.snapshot()  # compacted: the snapshot on disk names the old row file
+        # Compacted: the snapshot on disk names the old rows file. Written at the
+        # next flush (the owner's commit, when it holds writes back), not now.
+        self._snapshot_due |= getattr(cold, "generation", None) != generation
         return expired
 
     def flush(self) -> None:
-        """Hand the pending batch to the writer (it is written soon, off this thread)."""
+        """Hand the pending batch to the writer (it is written soon, off this thread),
+        and a snapshot after it when one is due."""
+        self._hand_over()
+        if self._snapshot_due or self._seq - self._snapshot_seq >= SNAPSHOT_EVERY:
+            self.snapshot()
+
+    def _hand_over(self) -> None:
         self._flushed_at = time.monotonic()
         if isinstance(self._memory._cold, FileRows):
             self._memory._cold.flush()  # to the page cache: out of process memory
@@ -895,19 +915,18 @@ class SqliteStore:
         self._upserts = {}
         self._touches = {}
         self._gate.submit([(_UPSERT, upserts), (_TOUCH, touches)])
-        if self._seq - self._snapshot_seq >= SNAPSHOT_EVERY:
-            self.snapshot()
 
     def snapshot(self) -> None:
         """Have the writer save the memory store as it is now (after what is queued)."""
         if self._snapshot_path is None:
             return
-        self.flush()
+        self._hand_over()
         cold = self._memory._cold
         if not isinstance(cold, FileRows) or not cold.flush():
             return  # rows the file lacks (disk full): no snapshot may count on them
         snap = self._memory.snapshot(self._token, self._seq)
         self._snapshot_seq = self._seq
+        self._snapshot_due = False
         target = self._snapshot_path
 
         def write() -> None:
@@ -923,7 +942,7 @@ class SqliteStore:
 
     def close(self) -> None:
         self.flush()
-        if self._seq != self._snapshot_seq:
+        if self._seq != self._snapshot_seq or self._snapshot_due:
             self.snapshot()
         if self._gate.holding and not self._writer.problem:
             self._writer.wait(CLOSE_WAIT_S)  # a story checkpoint is being encoded: let it out
