@@ -271,6 +271,8 @@ class MemoryStore:
         self.ttl_s = ttl_s
         #: Last seen and live of each row, in chunks of ``_CHUNK``.
         self._chunks: list[npt.NDArray[np.void]] = []
+        #: Each chunk's live field (a view): read by ``item``, the cheapest numpy read.
+        self._lives: list[npt.NDArray[np.uint8]] = []
         self._cold: MemoryRows | FileRows = cold if cold is not None else MemoryRows()
         self._rows = 0
         self._dead = 0
@@ -285,11 +287,11 @@ class MemoryStore:
 
     # -- reads ---------------------------------------------------------------
     def get(self, article_id: str) -> ArticleRecord | None:
-        row = self._row_of(article_id)
-        self._last_get = (article_id, row)
-        if row is None:
+        found = self._match(article_id)
+        self._last_get = (article_id, found[0] if found is not None else None)
+        if found is None:
             return None
-        rec = self._cold.read(row)
+        row, rec = found
         story = self._long_stories.get(row) or self._story_text(rec)
         return ArticleRecord(
             article_id=article_id,
@@ -439,6 +441,7 @@ class MemoryStore:
         if len(self._cold) != snap.rows:
             raise ValueError("the cold rows are not the snapshot's")
         self._chunks = snap.chunks
+        self._lives = [chunk["live"] for chunk in self._chunks]
         self._rows = snap.rows
         self._dead = snap.dead
         self._long_stories = dict(snap.long_stories)
@@ -453,7 +456,7 @@ class MemoryStore:
         while done < len(block):
             row = self._rows + done
             if row >> _CHUNK_BITS >= len(self._chunks):
-                self._chunks.append(np.zeros(_CHUNK, dtype=_HOT))
+                self._new_chunk()
             offset = row & (_CHUNK - 1)
             take = min(_CHUNK - offset, len(block) - done)
             self._chunks[row >> _CHUNK_BITS][offset : offset + take] = block[done : done + take]
@@ -464,21 +467,31 @@ class MemoryStore:
     def _hot(self, row: int) -> Any:
         return self._chunks[row >> _CHUNK_BITS][row & (_CHUNK - 1)]
 
+    def _new_chunk(self) -> None:
+        self._chunks.append(np.zeros(_CHUNK, dtype=_HOT))
+        self._lives.append(self._chunks[-1]["live"])
+
     def _live(self, row: int) -> bool:
-        return bool(self._chunks[row >> _CHUNK_BITS]["live"][row & (_CHUNK - 1)])
+        return bool(self._lives[row >> _CHUNK_BITS].item(row & (_CHUNK - 1)))
 
     def _row_of(self, article_id: str) -> int | None:
+        found = self._match(article_id)
+        return found[0] if found is not None else None
+
+    def _match(self, article_id: str) -> tuple[int, Any] | None:
+        """The live row of ``article_id`` (the newest) and its cold record."""
         raw = _id_bytes(article_id)
-        best: int | None = None
+        best: tuple[int, Any] | None = None
         for row in self._by_id.lookup((_id_key(article_id, raw),)):
-            if (best is not None and row < best) or not self._live(row):
+            if (best is not None and row < best[0]) or not self._live(row):
                 continue
+            rec = self._cold.read(row)
             if raw is not None:
-                same = self._cold.read(row)["id"].tobytes() == raw
+                same = rec["id"].tobytes() == raw
             else:
                 same = self._odd_ids.get(row) == article_id
             if same:
-                best = row
+                best = (row, rec)
         return best
 
     def _id_text(self, row: int, rec: Any) -> str:
@@ -495,7 +508,7 @@ class MemoryStore:
     ) -> int:
         row = self._rows
         if row >> _CHUNK_BITS >= len(self._chunks):
-            self._chunks.append(np.zeros(_CHUNK, dtype=_HOT))
+            self._new_chunk()
         if raw_id is None:
             self._odd_ids[row] = record.article_id
         story = _NO_STORY
@@ -524,7 +537,7 @@ class MemoryStore:
         except OSError as exc:  # the rows file cannot be rewritten: try again later
             log.warning("dedup rows not compacted (%s): retried at the next expiry", exc)
             return
-        old_chunks, self._chunks = self._chunks, []
+        old_chunks, self._chunks, self._lives = self._chunks, [], []
         self._rows = 0
         for i in range(len(old_chunks)):
             mask = live[i * _CHUNK : (i + 1) * _CHUNK]
