@@ -743,6 +743,8 @@ class SqliteStore:
                 return None
             if snap.version == 1:
                 snap = _upgraded(snap)
+            if len(snap.chunks) * snap.chunk_rows < snap.rows:
+                raise ValueError("snapshot holds fewer rows than it counts")
             if any(chunk.dtype == _ROW for chunk in snap.chunks) or (
                     _ROWFILE not in snap.indexes and snap.rows == 0):  # fmt: skip
                 cold = FileRows.create(self._rows_path, self._token)
