@@ -3,6 +3,7 @@ expires, Redis (a real server) is shared by several deduper instances."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -400,6 +401,40 @@ def test_ids_and_story_ids_of_any_form_come_back_as_put(tmp_path: Path) -> None:
     same(SqliteStore(path, ttl_s=86400.0 * 30))  # the full load
 
 
+def _whole_rows(path: Path) -> tuple[str, Any]:
+    """The snapshot beside ``path`` with the cold fields of its rows (the ``.rows``
+    file) put back into them: rows as Kabar held them before they were split
+    (snapshot layout 2, ``store._ROW``)."""
+    from kabar.dedup import rowfile, snapshot
+
+    target = Path(f"{path}.snapshot")
+    token = target.read_bytes().split(b'"token":"')[1].split(b'"')[0].decode("ascii")
+    snap = snapshot.read(target, token, store_module._HOT)
+    assert snap is not None
+    data = Path(f"{path}.rows").read_bytes()[128:]
+    cold = np.frombuffer(data, rowfile.COLD)[: snap.rows]
+    chunks = []
+    for number, chunk in enumerate(snap.chunks):
+        whole = np.zeros(len(chunk), dtype=store_module._ROW)
+        part = cold[number * len(chunk) : (number + 1) * len(chunk)]
+        for name in rowfile.COLD.names or ():
+            whole[name][: len(part)] = part[name]
+        whole["seen"], whole["live"] = chunk["seen"], chunk["live"]
+        chunks.append(whole)
+    indexes = {k: v for k, v in snap.indexes.items() if k != store_module._ROWFILE}
+    return token, dataclasses.replace(snap, chunks=chunks, indexes=indexes)
+
+
+def _as_layout_2(path: Path) -> None:
+    """Rewrite the snapshot beside ``path`` as Kabar wrote it before rows were split
+    (layout 2: whole rows in the snapshot, no ``.rows`` file)."""
+    from kabar.dedup import snapshot
+
+    _, snap = _whole_rows(path)
+    snapshot.write(Path(f"{path}.snapshot"), snap)
+    Path(f"{path}.rows").unlink()
+
+
 def _as_layout_1(path: Path) -> None:
     """Rewrite the snapshot beside ``path`` as Kabar wrote it before rows were
     packed (layout 1: ids as text in the rows, 64-bit id and hash index keys)."""
@@ -407,20 +442,20 @@ def _as_layout_1(path: Path) -> None:
     from kabar.dedup.store import _ROW_V1
 
     target = Path(f"{path}.snapshot")
-    token = target.read_bytes().split(b'"token":"')[1].split(b'"')[0].decode("ascii")
-    snap = snapshot.read(target, token, store_module._ROW)
-    assert snap is not None
+    token, snap = _whole_rows(path)
+    Path(f"{path}.rows").unlink()
     memory = MemoryStore(1.0)
-    memory.restore(snap)
     chunks = []
     for number, chunk in enumerate(snap.chunks):
         old = np.zeros(len(chunk), dtype=_ROW_V1)
         for row in range(min(len(chunk), snap.rows - number * len(chunk))):
             at = number * len(chunk) + row
             rec = chunk[row]
-            old[row] = (memory._id_text(at, rec).encode(), rec["hash"], rec["sig"],
-                        (memory._story_text(rec) or "").encode(), rec["revision"],
-                        rec["size"], rec["first"], rec["seen"], rec["live"])  # fmt: skip
+            ident = snap.odd_ids.get(at) or memory._id_text(at, rec)
+            story = memory._story_text(rec) or ""
+            old[row] = (ident.encode(), rec["hash"], rec["sig"], story.encode(),
+                        rec["revision"], rec["size"], rec["first"], rec["seen"],
+                        rec["live"])  # fmt: skip
         chunks.append(old)
 
     def unpacked_with_u64_keys(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -438,10 +473,12 @@ def _as_layout_1(path: Path) -> None:
     target.write_bytes(snapshot.MAGIC_V1 + target.read_bytes()[len(snapshot.MAGIC) :])
 
 
-def test_a_snapshot_of_the_older_layout_is_converted(tmp_path: Path) -> None:
-    """A snapshot written before rows were packed (layout 1) is converted on
-    reading (not the full SQLite load: half a minute at a million rows), answers
-    as the store did, and the next snapshot has the current layout."""
+@pytest.mark.parametrize("layout", [1, 2])
+def test_a_snapshot_of_an_older_layout_is_converted(tmp_path: Path, layout: int) -> None:
+    """A snapshot written before rows were packed (layout 1) or split (layout 2:
+    whole rows in the snapshot) is converted on reading (not the full SQLite load:
+    half a minute at a million rows), answers as the store did, and the next
+    snapshot has the current layout, with a ``.rows`` file."""
     from kabar.dedup import snapshot
 
     path = tmp_path / "old.db"
@@ -456,7 +493,7 @@ def test_a_snapshot_of_the_older_layout_is_converted(tmp_path: Path) -> None:
     store.put(revised, now=T0.timestamp(), fingerprint=fps[5], index_hash=True)
     expected = {r.article_id: store.get(r.article_id) for r in [*records, copy]}
     store.close()
-    _as_layout_1(path)
+    (_as_layout_1 if layout == 1 else _as_layout_2)(path)
     # The full load would replay every row: SQLite must not be needed.
     with sqlite3.connect(path) as db:
         db.execute("UPDATE articles SET story_id = 'st_from_sqlite'")
@@ -472,7 +509,11 @@ def test_a_snapshot_of_the_older_layout_is_converted(tmp_path: Path) -> None:
               fingerprint=None, index_hash=True)  # fmt: skip
     again.close()
     assert Path(f"{path}.snapshot").read_bytes().startswith(snapshot.MAGIC)
-    assert SqliteStore(path, ttl_s=86400.0 * 30).get("art_more") is not None
+    assert Path(f"{path}.rows").exists()
+    reopened = SqliteStore(path, ttl_s=86400.0 * 30)
+    assert reopened.get("art_more") is not None
+    assert {ident: reopened.get(ident) for ident in expected} == expected
+    reopened.close()
 
 
 def test_ids_and_hashes_that_count_up_are_all_found() -> None:

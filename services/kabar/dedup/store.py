@@ -5,10 +5,14 @@
 * ``MemoryStore``: numpy rows (195 bytes an article: ids and story ids as the
   bytes their hex spells, the content hash, the 128-byte signature) plus
   sorted-run indexes (``lsh.py``; ~100 bytes an article, 84 of them the LSH
-  bands), so a million fingerprints take ~300 MB.
+  bands), so a million fingerprints take ~300 MB. A row splits in two: last
+  seen and live (5 bytes, read for many rows at once) stay in memory, the rest
+  (190 bytes, read for a few rows an article) are the *cold* rows of
+  ``rowfile.py``, in memory here.
 * ``SqliteStore``: a ``MemoryStore`` for lookups, written through (in batches)
   to a SQLite file and reloaded from it at start, so a restart forgets nothing
-  that was flushed (``close`` flushes).
+  that was flushed (``close`` flushes). Its cold rows are in a file beside the
+  state, read on demand (~105 bytes an article stay in memory, not ~300).
 * ``RedisStore``: all state in Redis, shared by several instances; Redis key
   expiry does the ageing.
 
@@ -22,6 +26,7 @@ import hashlib
 import logging
 import os
 import sqlite3
+import struct
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -36,6 +41,7 @@ from kabar.dedup import snapshot as snapshots
 from kabar.dedup import storystate
 from kabar.dedup.fingerprint import PERMUTATIONS, Fingerprint
 from kabar.dedup.lsh import BandIndex, RunArrays, SortedMultiIndex
+from kabar.dedup.rowfile import COLD, FileRows, MemoryRows
 from kabar.dedup.snapshot import Snapshot
 from kabar.dedup.storystate import CheckpointGate, StoryCut, StoryRows
 from kabar.errors import ConfigError, DedupError, StateError
@@ -47,6 +53,8 @@ log = logging.getLogger(__name__)
 DAY_S = 86_400.0
 _CHUNK_BITS = 16
 _CHUNK = 1 << _CHUNK_BITS
+#: Retired rows are dropped once there are this many (and a quarter of all rows).
+COMPACT_MIN = _CHUNK
 #: Article ids are "art_" + 24 hex (``events.article_id``), story ids "st_" + 20
 #: hex (``stories``): a row holds the bytes the hex spells. Ids of any other
 #: form (tests, older stories) go to side tables, and the row holds zeros.
@@ -54,6 +62,9 @@ _ID_PREFIX, _ID_BYTES = "art_", 12
 _STORY_PREFIX, _STORY_BYTES = "st_", 10
 _NO_ID = bytes(_ID_BYTES)
 _NO_STORY = bytes(_STORY_BYTES)
+#: What stays in memory of a row (the rest: ``rowfile.COLD``).
+_HOT = np.dtype([("seen", "u4"), ("live", "u1")])
+#: Rows of layout-2 snapshots (hot and cold fields together): split on reading.
 _ROW = np.dtype(
     [
         ("id", "u1", (_ID_BYTES,)),
@@ -242,7 +253,8 @@ def _story_bytes(story_id: str) -> bytes | None:
     return _hex_bytes(story_id, _STORY_PREFIX, _STORY_BYTES)
 
 
-_NO_SIGNATURE = np.zeros(PERMUTATIONS, np.uint8)
+_NO_SIGNATURE = bytes(PERMUTATIONS)
+_TAIL = struct.Struct("<HHI")  # revision, size, first seen: the cold record's end
 
 
 def _empty_candidates() -> Candidates:
@@ -250,13 +262,18 @@ def _empty_candidates() -> Candidates:
 
 
 class MemoryStore:
-    """Everything in process memory, compactly (see the module docstring)."""
+    """Everything in process memory, compactly (see the module docstring); the
+    cold rows elsewhere when given (``SqliteStore``: a file)."""
 
     durable = False
 
-    def __init__(self, ttl_s: float) -> None:
+    def __init__(self, ttl_s: float, cold: MemoryRows | FileRows | None = None) -> None:
         self.ttl_s = ttl_s
+        #: Last seen and live of each row, in chunks of ``_CHUNK``.
         self._chunks: list[npt.NDArray[np.void]] = []
+        #: Each chunk's live field (a view): read by ``item``, the cheapest numpy read.
+        self._lives: list[npt.NDArray[np.uint8]] = []
+        self._cold: MemoryRows | FileRows = cold if cold is not None else MemoryRows()
         self._rows = 0
         self._dead = 0
         self._by_id = SortedMultiIndex(np.uint32)
@@ -270,33 +287,35 @@ class MemoryStore:
 
     # -- reads ---------------------------------------------------------------
     def get(self, article_id: str) -> ArticleRecord | None:
-        row = self._row_of(article_id)
-        self._last_get = (article_id, row)
-        if row is None:
+        found = self._match(article_id)
+        self._last_get = (article_id, found[0] if found is not None else None)
+        if found is None:
             return None
-        rec = self._record(row)
+        row, rec = found
         story = self._long_stories.get(row) or self._story_text(rec)
         return ArticleRecord(
             article_id=article_id,
-            content_hash=bytes(rec["hash"]).hex(),
+            content_hash=rec["hash"].tobytes().hex(),
             revision=int(rec["revision"]),
             first_seen=float(rec["first"]),
             story_id=story,
         )
 
     def first_with_hash(self, content_hash: str) -> str | None:
-        wanted = np.frombuffer(bytes.fromhex(content_hash), dtype=np.uint8)
+        wanted = bytes.fromhex(content_hash)
         for row in sorted(self._by_hash.lookup((_hash_key(content_hash),))):
-            rec = self._record(row)
-            if rec["live"] and np.array_equal(rec["hash"], wanted):
+            if not self._live(row):
+                continue
+            rec = self._cold.read(row)
+            if rec["hash"].tobytes() == wanted:
                 return self._id_text(row, rec)
         return None
 
     def candidates(self, bands: Sequence[int], limit: int) -> Candidates:
-        rows = [r for r in self._bands.candidates(bands) if self._record(r)["live"]][:limit]
+        rows = [r for r in self._bands.candidates(bands) if self._live(r)][:limit]
         if not rows:
             return _empty_candidates()
-        recs = [self._record(r) for r in rows]
+        recs = [self._cold.read(r) for r in rows]
         return Candidates(
             [self._id_text(row, rec) for row, rec in zip(rows, recs, strict=True)],
             np.stack([rec["sig"] for rec in recs]),
@@ -326,7 +345,7 @@ class MemoryStore:
         old = last_row if last_id == record.article_id else self._row_of(record.article_id)
         self._last_get = ("", None)
         if old is not None:
-            self._record(old)["live"] = 0
+            self._hot(old)["live"] = 0
             self._dead += 1
         raw_id = _id_bytes(record.article_id)
         row = self._append(record, now, fingerprint, raw_id)
@@ -339,7 +358,7 @@ class MemoryStore:
     def touch(self, article_id: str, now: float) -> None:
         row = self._row_of(article_id)
         if row is not None:
-            self._record(row)["seen"] = int(now)
+            self._hot(row)["seen"] = int(now)
 
     def put_blob(self, name: str, data: bytes) -> None:
         self._blobs[name] = data
@@ -355,7 +374,7 @@ class MemoryStore:
                 chunk["live"][old] = 0
                 expired += n
         self._dead += expired
-        if self._dead > max(_CHUNK, self._rows // 4):
+        if self._dead > max(COMPACT_MIN, self._rows // 4):
             self._compact()
         return expired
 
@@ -377,17 +396,19 @@ class MemoryStore:
         for i in long:
             if rows.stories[i]:
                 self._long_stories[first_row + i] = rows.stories[i] or ""
-        block = np.zeros(count, dtype=_ROW)
-        block["id"] = ids
-        block["hash"] = rows.hashes
-        block["sig"] = rows.signatures
-        block["story"] = stories
-        block["revision"] = np.minimum(rows.revision, 65535)
-        block["size"] = np.where(rows.has_fp, np.minimum(rows.size, 65535), 0)
-        block["first"] = rows.first.astype(np.int64)
-        block["seen"] = rows.seen.astype(np.int64)
-        block["live"] = 1
-        self._append_block(block)
+        cold = np.zeros(count, dtype=COLD)
+        cold["id"] = ids
+        cold["hash"] = rows.hashes
+        cold["sig"] = rows.signatures
+        cold["story"] = stories
+        cold["revision"] = np.minimum(rows.revision, 65535)
+        cold["size"] = np.where(rows.has_fp, np.minimum(rows.size, 65535), 0)
+        cold["first"] = rows.first.astype(np.int64)
+        hot = np.zeros(count, dtype=_HOT)
+        hot["seen"] = rows.seen.astype(np.int64)
+        hot["live"] = 1
+        self._cold.append_block(cold)
+        self._append_block(hot)
         self._last_get = ("", None)
         numbers = np.arange(first_row, first_row + count, dtype=np.uint32)
         self._by_id.add_many(id_keys, numbers)
@@ -399,20 +420,28 @@ class MemoryStore:
         """The state as it is now, cheaply (references, not copies): chunk rows
         below ``rows`` change later only in their live and seen fields, which
         the SQLite rows after ``seq`` correct on reload; index runs are replaced,
-        never changed in place."""
+        never changed in place. The cold rows are not in it: the snapshot names
+        the generation of their file (``rowfile.FileRows``), which holds them."""
+        if not isinstance(self._cold, FileRows):
+            raise TypeError("only a store with its cold rows in a file is snapshotted")
         return Snapshot(
             token=token, seq=seq, rows=self._rows, dead=self._dead, chunk_rows=_CHUNK,
             chunks=list(self._chunks), long_stories=dict(self._long_stories),
             indexes={"id": self._by_id.runs(), "hash": self._by_hash.runs(),
-                     "bands": self._bands.runs()},
+                     "bands": self._bands.runs(),
+                     _ROWFILE: [{_ROWFILE: _generation_array(self._cold.generation)}]},
             odd_ids=dict(self._odd_ids),
         )  # fmt: skip
 
     def restore(self, snap: Snapshot) -> None:
-        """Take over a snapshot's state (on an empty store)."""
+        """Take over a snapshot's state (on an empty store whose cold rows are
+        the snapshot's, as ``snapshot_rows`` checks)."""
         if snap.chunk_rows != _CHUNK:
             raise ValueError("snapshot chunks have another size")
+        if len(self._cold) != snap.rows:
+            raise ValueError("the cold rows are not the snapshot's")
         self._chunks = snap.chunks
+        self._lives = [chunk["live"] for chunk in self._chunks]
         self._rows = snap.rows
         self._dead = snap.dead
         self._long_stories = dict(snap.long_stories)
@@ -427,7 +456,7 @@ class MemoryStore:
         while done < len(block):
             row = self._rows + done
             if row >> _CHUNK_BITS >= len(self._chunks):
-                self._chunks.append(np.zeros(_CHUNK, dtype=_ROW))
+                self._new_chunk()
             offset = row & (_CHUNK - 1)
             take = min(_CHUNK - offset, len(block) - done)
             self._chunks[row >> _CHUNK_BITS][offset : offset + take] = block[done : done + take]
@@ -435,18 +464,34 @@ class MemoryStore:
         self._rows += len(block)
 
     # -- internals -----------------------------------------------------------
-    def _record(self, row: int) -> Any:
+    def _hot(self, row: int) -> Any:
         return self._chunks[row >> _CHUNK_BITS][row & (_CHUNK - 1)]
 
+    def _new_chunk(self) -> None:
+        self._chunks.append(np.zeros(_CHUNK, dtype=_HOT))
+        self._lives.append(self._chunks[-1]["live"])
+
+    def _live(self, row: int) -> bool:
+        return bool(self._lives[row >> _CHUNK_BITS].item(row & (_CHUNK - 1)))
+
     def _row_of(self, article_id: str) -> int | None:
+        found = self._match(article_id)
+        return found[0] if found is not None else None
+
+    def _match(self, article_id: str) -> tuple[int, Any] | None:
+        """The live row of ``article_id`` (the newest) and its cold record."""
         raw = _id_bytes(article_id)
-        best: int | None = None
+        best: tuple[int, Any] | None = None
         for row in self._by_id.lookup((_id_key(article_id, raw),)):
-            rec = self._record(row)
-            if not rec["live"] or (best is not None and row < best):
+            if (best is not None and row < best[0]) or not self._live(row):
                 continue
-            if rec["id"].tobytes() == raw if raw else self._odd_ids.get(row) == article_id:
-                best = row
+            rec = self._cold.read(row)
+            if raw is not None:
+                same = rec["id"].tobytes() == raw
+            else:
+                same = self._odd_ids.get(row) == article_id
+            if same:
+                best = (row, rec)
         return best
 
     def _id_text(self, row: int, rec: Any) -> str:
@@ -463,7 +508,7 @@ class MemoryStore:
     ) -> int:
         row = self._rows
         if row >> _CHUNK_BITS >= len(self._chunks):
-            self._chunks.append(np.zeros(_CHUNK, dtype=_ROW))
+            self._new_chunk()
         if raw_id is None:
             self._odd_ids[row] = record.article_id
         story = _NO_STORY
@@ -471,18 +516,14 @@ class MemoryStore:
             story = _story_bytes(record.story_id) or _NO_STORY
             if story == _NO_STORY:
                 self._long_stories[row] = record.story_id
-        # One structured assignment: field by field costs a lookup each.
-        self._chunks[row >> _CHUNK_BITS][row & (_CHUNK - 1)] = (
-            np.frombuffer(raw_id or _NO_ID, dtype=np.uint8),
-            np.frombuffer(bytes.fromhex(record.content_hash), dtype=np.uint8),
-            _NO_SIGNATURE if fp is None else np.frombuffer(fp.signature, dtype=np.uint8),
-            np.frombuffer(story, dtype=np.uint8),
-            min(record.revision, 65535),
-            0 if fp is None else min(fp.size, 65535),
-            int(record.first_seen),
-            int(now),
-            1,
-        )
+        # The cold record as bytes (``rowfile.COLD``'s layout): one copy, no per-field work.
+        self._cold.append(b"".join((
+            raw_id or _NO_ID, bytes.fromhex(record.content_hash),
+            _NO_SIGNATURE if fp is None else fp.signature, story,
+            _TAIL.pack(min(record.revision, 65535), 0 if fp is None else min(fp.size, 65535),
+                       int(record.first_seen)),
+        )))  # fmt: skip
+        self._chunks[row >> _CHUNK_BITS][row & (_CHUNK - 1)] = (int(now), 1)
         self._rows += 1
         return row
 
@@ -491,25 +532,22 @@ class MemoryStore:
         live = np.concatenate([c["live"] for c in self._chunks])[: self._rows].astype(bool)
         remap = np.full(self._rows, -1, dtype=np.int64)
         remap[live] = np.arange(int(live.sum()), dtype=np.int64)
-        old_chunks, self._chunks = self._chunks, []
-        fill = _CHUNK
+        try:
+            self._cold.compact(live)
+        except OSError as exc:  # the rows file cannot be rewritten: try again later
+            log.warning("dedup rows not compacted (%s): retried at the next expiry", exc)
+            return
+        old_chunks, self._chunks, self._lives = self._chunks, [], []
+        self._rows = 0
         for i in range(len(old_chunks)):
             mask = live[i * _CHUNK : (i + 1) * _CHUNK]
             part = old_chunks[i][: len(mask)][mask]
             old_chunks[i] = part[:0]  # release the old chunk early
-            while len(part):
-                if fill == _CHUNK:
-                    self._chunks.append(np.zeros(_CHUNK, dtype=_ROW))
-                    fill = 0
-                take = min(_CHUNK - fill, len(part))
-                self._chunks[-1][fill : fill + take] = part[:take]
-                part = part[take:]
-                fill += take
+            self._append_block(part)
         self._long_stories = {
             int(remap[r]): s for r, s in self._long_stories.items() if remap[r] >= 0
         }
         self._odd_ids = {int(remap[r]): s for r, s in self._odd_ids.items() if remap[r] >= 0}
-        self._rows = int(live.sum())
         self._dead = 0
         self._last_get = ("", None)
         for index in (self._by_id, self._by_hash, self._bands):
@@ -520,12 +558,14 @@ class MemoryStore:
         return sum(self.components().values())
 
     def components(self) -> dict[str, int]:
-        """Bytes of each numpy part (benchmarks): the rows in use, the rest of the
-        last chunk (allocated, untouched until used), each index's runs."""
+        """Bytes of each part in memory (benchmarks): the hot rows in use, the rest
+        of the last chunk (allocated, untouched until used), the cold rows held in
+        memory (all, or those a file has not been written yet), each index's runs."""
         allocated = sum(c.nbytes for c in self._chunks)
         return {
-            "rows": self._rows * _ROW.itemsize,
-            "unused rows": allocated - self._rows * _ROW.itemsize,
+            "rows": self._rows * _HOT.itemsize,
+            "unused rows": allocated - self._rows * _HOT.itemsize,
+            "cold rows": self._cold.nbytes(),
             "id index": self._by_id.nbytes(),
             "hash index": self._by_hash.nbytes(),
             "band index": self._bands.nbytes(),
@@ -598,18 +638,25 @@ class SqliteStore:
         self.flush_interval_s = flush_interval_s
         self.max_unwritten = max_unwritten
         self._flushed_at = time.monotonic()
-        self._memory = MemoryStore(ttl_s)
+        self._memory = MemoryStore(ttl_s)  # replaced by ``_load``
         self._upserts: dict[str, tuple[Any, ...]] = {}
         self._touches: dict[str, float] = {}
         self._seq = 0
         self._snapshot_seq = 0
+        #: The snapshot on disk no longer describes the rows file (an older layout
+        #: converted, a compaction): the next flush writes one.
+        self._snapshot_due = False
         self._snapshot_path = None if str(path) == ":memory:" else Path(f"{path}.snapshot")
+        self._rows_path = Path(f"{path}.rows")
         db = open_db(path, "dedup state", "dedup.state_path")
         try:
             db.executescript(_SCHEMA)
             _migrate(db)
             self._token = _token(db)
             self._load(db, now)
+        except StateError:
+            db.close()
+            raise
         except sqlite3.Error as exc:
             db.close()
             raise state_error(exc, "dedup state", str(path), "dedup.state_path") from exc
@@ -618,16 +665,23 @@ class SqliteStore:
         self._gate = CheckpointGate(self._writer)
         #: What the last story checkpoint wrote (tests, benchmarks).
         self.last_story_rows: StoryRows | None = None
+        if self._snapshot_due:  # converted or compacted while loading: saved as it is now
+            self.snapshot()
 
     def _load(self, db: sqlite3.Connection, now: float | None) -> None:
         # Without ``now`` everything is loaded: the deduper's first expire() call
         # ages rows by its own clock, which may differ from the wall clock.
-        cutoff = -1.0 if now is None else now - self._memory.ttl_s
-        snap = self._read_snapshot()
+        ttl_s = self._memory.ttl_s
+        cutoff = -1.0 if now is None else now - ttl_s
+        opened = self._read_snapshot()
         select = f"SELECT {_COLUMNS} index_hash FROM articles"
-        if snap is not None:
+        if opened is not None:
+            snap, cold, converted = opened
+            self._memory = MemoryStore(ttl_s, cold)
             self._memory.restore(snap)
             self._snapshot_seq = snap.seq
+            self._snapshot_due = converted
+            generation = cold.generation
             fresh = []
             for row in db.execute(f"{select} WHERE seq > ? ORDER BY seq", (snap.seq,)):
                 if self._memory._row_of(row[0]) is None:
@@ -638,7 +692,9 @@ class SqliteStore:
                 self._memory.load(_columns(fresh))
             if now is not None:
                 self._memory.expire(now)  # only skipped, as the full load below skips
+                self._snapshot_due |= cold.generation != generation
         else:
+            self._memory = MemoryStore(ttl_s, self._new_cold())
             cursor = db.execute(f"{select} WHERE seen >= ? ORDER BY rowid", (cutoff,))
             parts = []
             while rows := cursor.fetchmany(_LOAD_BATCH):
@@ -658,15 +714,53 @@ class SqliteStore:
                     continue
             self._memory.put_blob(name, blob)
 
-    def _read_snapshot(self) -> Snapshot | None:
+    def _new_cold(self) -> MemoryRows | FileRows:
+        """Empty cold rows: a new file beside the state (none for ``:memory:``)."""
+        if self._snapshot_path is None:
+            return MemoryRows()
+        try:
+            return FileRows.create(self._rows_path, self._token)
+        except OSError as exc:
+            raise StateError(
+                f"dedup state {self.path}: cannot create {self._rows_path} ({exc})",
+                reason="state_unwritable",
+            ) from exc
+
+    def _read_snapshot(self) -> tuple[Snapshot, FileRows, bool] | None:
+        """The snapshot with its cold rows, and whether it was converted from an
+        older layout (rows whole in it: their cold fields go to a new file)."""
         if self._snapshot_path is None:
             return None
+        path = self._snapshot_path
         try:
-            snap = snapshots.read(self._snapshot_path, self._token, _ROW, _ROW_V1)
-            return _upgraded(snap) if snap is not None and snap.version == 1 else snap
+            try:
+                snap = snapshots.read(path, self._token, _HOT, _ROW_V1)
+            except ValueError as exc:
+                if "another layout" not in str(exc):
+                    raise
+                snap = snapshots.read(path, self._token, _ROW)  # layout 2: rows whole
+            if snap is None:
+                return None
+            if snap.version == 1:
+                snap = _upgraded(snap)
+            if len(snap.chunks) * snap.chunk_rows < snap.rows:
+                raise ValueError("snapshot holds fewer rows than it counts")
+            if any(chunk.dtype == _ROW for chunk in snap.chunks) or (
+                    _ROWFILE not in snap.indexes and snap.rows == 0):  # fmt: skip
+                cold = FileRows.create(self._rows_path, self._token)
+                log.info("dedup snapshot %s has rows of an older layout: their cold fields"
+                         " moved to %s", path, self._rows_path)  # fmt: skip
+                return _split(snap, cold), cold, True
+            generation = _generation_text(snap.indexes[_ROWFILE][0][_ROWFILE])
+            opened = FileRows.reopen(self._rows_path, self._token, generation, snap.rows)
+            if opened is None:
+                log.warning("dedup rows %s missing or not those of snapshot %s: loading the"
+                            " state in full", self._rows_path, path)  # fmt: skip
+                return None
+            return snap, opened, False
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("dedup snapshot %s unreadable (%s): loading the state in full",
-                        self._snapshot_path, exc)
+                        path, exc)
             return None
 
     def _replay(self, row: tuple[Any, ...]) -> None:
@@ -810,11 +904,25 @@ class SqliteStore:
         cutoff = now - self._memory.ttl_s
         self._seq += 1  # a change the next snapshot must include
         self._gate.submit([("DELETE FROM articles WHERE seen < ?", [(cutoff,)])])
-        return self._memory.expire(now)
+        cold = self._memory._cold
+        generation = getattr(cold, "generation", None)
+        expired = self._memory.expire(now)
+        # Compacted: the snapshot on disk names the old rows file. Written at the
+        # next flush (the owner's commit, when it holds writes back), not now.
+        self._snapshot_due |= getattr(cold, "generation", None) != generation
+        return expired
 
     def flush(self) -> None:
-        """Hand the pending batch to the writer (it is written soon, off this thread)."""
+        """Hand the pending batch to the writer (it is written soon, off this thread),
+        and a snapshot after it when one is due."""
+        self._hand_over()
+        if self._snapshot_due or self._seq - self._snapshot_seq >= SNAPSHOT_EVERY:
+            self.snapshot()
+
+    def _hand_over(self) -> None:
         self._flushed_at = time.monotonic()
+        if isinstance(self._memory._cold, FileRows):
+            self._memory._cold.flush()  # to the page cache: out of process memory
         if not self._upserts and not self._touches:
             return
         upserts = list(self._upserts.values())
@@ -822,18 +930,25 @@ class SqliteStore:
         self._upserts = {}
         self._touches = {}
         self._gate.submit([(_UPSERT, upserts), (_TOUCH, touches)])
-        if self._seq - self._snapshot_seq >= SNAPSHOT_EVERY:
-            self.snapshot()
 
     def snapshot(self) -> None:
         """Have the writer save the memory store as it is now (after what is queued)."""
         if self._snapshot_path is None:
             return
-        self.flush()
+        self._hand_over()
+        cold = self._memory._cold
+        if not isinstance(cold, FileRows) or not cold.flush():
+            return  # rows the file lacks (disk full): no snapshot may count on them
         snap = self._memory.snapshot(self._token, self._seq)
         self._snapshot_seq = self._seq
+        self._snapshot_due = False
         target = self._snapshot_path
-        self._gate.submit_job(lambda: snapshots.write(target, snap), "snapshot")
+
+        def write() -> None:
+            cold.sync()  # the rows the snapshot names, durable before it
+            snapshots.write(target, snap)
+
+        self._gate.submit_job(write, "snapshot")
 
     def sync(self, timeout_s: float = 10.0) -> bool:
         """Flush and wait until everything is committed (tests, benchmarks)."""
@@ -842,11 +957,13 @@ class SqliteStore:
 
     def close(self) -> None:
         self.flush()
-        if self._seq != self._snapshot_seq:
+        if self._seq != self._snapshot_seq or self._snapshot_due:
             self.snapshot()
         if self._gate.holding and not self._writer.problem:
             self._writer.wait(CLOSE_WAIT_S)  # a story checkpoint is being encoded: let it out
         unwritten = self._writer.close() + self._gate.held_rows()
+        if isinstance(self._memory._cold, FileRows):
+            self._memory._cold.close()
         if unwritten:
             raise StateError(
                 f"dedup state {self.path}: {unwritten} changes could not be written"
@@ -929,6 +1046,45 @@ def _upgraded(snap: Snapshot) -> Snapshot:
         token=snap.token, seq=snap.seq, rows=snap.rows, dead=snap.dead,
         chunk_rows=snap.chunk_rows, chunks=chunks, long_stories=long_stories,
         indexes=indexes, odd_ids=odd_ids,
+    )  # fmt: skip
+
+
+#: The snapshot's record of its cold rows' file: an "index" of one array.
+_ROWFILE = "rowfile"
+
+
+def _generation_array(generation: str) -> npt.NDArray[np.uint8]:
+    return np.frombuffer(generation.encode("ascii"), np.uint8).copy()
+
+
+def _generation_text(array: npt.NDArray[Any]) -> str:
+    return bytes(array.astype(np.uint8)).decode("ascii")
+
+
+def _split(snap: Snapshot, cold: FileRows) -> Snapshot:
+    """A snapshot with whole rows (layouts 1 and 2, before rows split) with its
+    cold fields appended to ``cold`` (empty) and its hot fields as its rows."""
+    chunks: list[npt.NDArray[np.void]] = []
+    left = snap.rows
+    for old in snap.chunks:
+        used = max(0, min(left, snap.chunk_rows))
+        left -= used
+        block = np.zeros(used, dtype=COLD)
+        for name in COLD.names or ():
+            block[name] = old[name][:used]
+        cold.append_block(block)
+        hot = np.zeros(snap.chunk_rows, dtype=_HOT)
+        hot["seen"][:used] = old["seen"][:used]
+        hot["live"][:used] = old["live"][:used]
+        chunks.append(hot)
+    if not cold.flush():
+        raise OSError(f"cannot write {cold.path}")
+    indexes = dict(snap.indexes)
+    indexes[_ROWFILE] = [{_ROWFILE: _generation_array(cold.generation)}]
+    return Snapshot(
+        token=snap.token, seq=snap.seq, rows=snap.rows, dead=snap.dead,
+        chunk_rows=snap.chunk_rows, chunks=chunks, long_stories=snap.long_stories,
+        indexes=indexes, odd_ids=snap.odd_ids,
     )  # fmt: skip
 
 
