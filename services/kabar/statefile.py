@@ -109,12 +109,12 @@ def is_corrupt(exc: BaseException) -> bool:
 
 
 #: Files that belong to a state file: SQLite's own, the dedup store's snapshot and
-#: the story state's files.
-_COMPANIONS = ("", "-wal", "-shm", ".snapshot", ".stories.blob", ".stories.index")
+#: rows file, and the story state's files.
+_COMPANIONS = ("", "-wal", "-shm", ".snapshot", ".rows", ".stories.blob", ".stories.index")
 
 
 def move_aside(path: str | Path) -> Path:
-    """Rename ``path`` and its companions (-wal, -shm, .snapshot, story files) to
+    """Rename ``path`` and its companions (-wal, -shm, .snapshot, .rows, story files) to
     ``<path>.corrupt-<n>``; the new name."""
     path = Path(path)
     n = 1

@@ -106,7 +106,8 @@ def test_truncated_state_file_is_one_line_error_and_moves_aside(tmp_path: Path, 
 
     aside = statefile.move_aside(path)
     assert aside == Path(f"{path}.corrupt-1") and aside.exists() and not path.exists()
-    if kind == "dedup":
+    if kind == "dedup":  # the rows file beside the state goes with it
+        assert Path(f"{aside}.rows").exists() and not Path(f"{path}.rows").exists()
         fresh = SqliteStore(path, ttl_s=DAY)
         assert fresh.count() == 0
         fresh.close()
