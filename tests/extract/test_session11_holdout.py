@@ -2,7 +2,9 @@
 in the author field whose name closes the story while the byline under the headline
 prints the writer, a writer printed unlabelled before the date, a desk's code in
 capitals after the writer's name, and an English nonprofit's "See related:", feedback
-prompt and lead picture's caption closing the story."""
+prompt and lead picture's caption closing the story; and, after sealed_s12 was unsealed
+as tuned_s12c, a box asking readers to follow the outlet's account by its handle, which
+kept the desk's initials above it from closing the body."""
 
 from __future__ import annotations
 
@@ -198,3 +200,34 @@ def test_a_prompt_to_follow_the_official_telegram_channel_goes() -> None:
         "<a href='https://t.me/contoh'>Follow</a></p>"
     )
     assert extract(story_page(TITLE, prompt), URL).paragraphs == tuple(STORY)
+
+
+# tuned_s12c's miss: under the tags and the related box, a box asks readers to follow the
+# outlet's account ("Jangan lewatkan ... Follow Instagram @handle!"); kept, it also left the
+# desk's initials above it inside the body instead of closing it.
+HANDLE_PROMPT = (
+    "Jangan lewatkan kabar terbaru seputar hiburan. Follow Instagram "
+    "<a href='https://instagram.com/contohhiburan'>@contohhiburan</a>!"
+)
+
+
+def test_a_box_classed_as_a_follow_prompt_goes_with_the_initials_above_it() -> None:
+    after = (
+        "<p>(abc/dew)</p><div class='site-follow'><p>Kabar hiburan terbaru setiap hari ada "
+        "di akun Instagram kami, Sobat!</p></div>"
+    )
+    assert extract(story_page(TITLE, after), URL).paragraphs == tuple(STORY)
+
+
+def test_an_unclassed_prompt_to_follow_an_account_by_handle_goes() -> None:
+    after = f"<p>(abc/dew)</p><p>{HANDLE_PROMPT}</p>"
+    assert extract(story_page(TITLE, after), URL).paragraphs == tuple(STORY)
+
+
+def test_a_story_sentence_naming_an_account_stays() -> None:
+    # Reporting what someone posted is story text, not a prompt to follow.
+    told = (
+        "Ia mengumumkan kabar itu lewat Instagram @contohartis pada Selasa malam, disertai "
+        "foto bersama para pemain."
+    )
+    assert extract(story_page(TITLE, story=[*STORY, told]), URL).paragraphs == (*STORY, told)
