@@ -165,6 +165,18 @@ async def read_body(
     return Body(b"".join(parts), counter.wire)
 
 
+async def read_wire(chunks: AsyncIterator[bytes], limits: Limits) -> Body:
+    """Stream ``chunks`` (raw wire bytes) as they are, at most ``limits.max_bytes`` of
+    them: decoding is left to whoever reads the page (``kabar.fetch.page``), which
+    checks the decoded size and ratio as it inflates."""
+    counter = _Counter(limits, compressed=False)
+    parts: list[bytes] = []
+    async for chunk in chunks:
+        counter.add_wire(len(chunk))
+        parts.append(chunk)
+    return Body(b"".join(parts), counter.wire)
+
+
 async def _read_prefix(chunks: AsyncIterator[bytes], decoder: Decoder, max_bytes: int) -> Body:
     """The first ``max_bytes`` of the decoded body; reading stops there (or once the
     wire passes ``max_bytes`` with less decoded), so no size is ever an error."""
