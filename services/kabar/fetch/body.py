@@ -94,7 +94,11 @@ class _Brotli:
     def feed(self, chunk: bytes) -> Iterator[bytes]:
         out: bytes = self._obj.process(chunk, output_buffer_limit=_STEP)
         yield out
-        while not self._obj.can_accept_more_data():
+        # Output held back by the limit comes with further calls without input, until
+        # one gives nothing (the decoder needs more input) or the stream ends. Asking
+        # ``can_accept_more_data`` instead lost the rest: brotli 1.2 says True while
+        # output is still held, and pages over ~96 kB were cut short.
+        while out and not self._obj.is_finished():
             out = self._obj.process(b"", output_buffer_limit=_STEP)
             yield out
 
