@@ -49,6 +49,7 @@ from kabar.errors import (
 from kabar.events import (
     article_event_id,
     article_id,
+    canonical_of,
     ce_headers,
     error_event_id,
     kafka_key,
@@ -470,7 +471,7 @@ class Pipeline:
 
     async def _fetch_one(self, request: FetchRequest) -> None:
         ticket = self._take_ticket(request)
-        mark = canonicalize(request.url)
+        mark = canonical_of(request.url)
         self.occupancy.enter("fetching")
         wire: WirePage | None = None
         try:
@@ -961,8 +962,8 @@ def _canonical(article: Article, final_url: str) -> str:
     if declared and host_of(declared).removeprefix("www.") == host_of(final_url).removeprefix(
         "www."
     ) and len(declared.split("/", 3)[-1]) > 1:
-        return canonicalize(declared)
-    return canonicalize(final_url)
+        return canonical_of(declared)
+    return canonical_of(final_url)
 
 
 def _story_time(story: dict[str, object]) -> str | None:

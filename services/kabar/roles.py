@@ -36,6 +36,7 @@ from kabar.dedup.deduper import Deduper
 from kabar.dedup.eventtime import parse_time
 from kabar.discovery.revisits import stamp_key
 from kabar.discovery.sources import SourceKind
+from kabar.events import canonical_of
 from kabar.frontier import RedisSeen, RedisStatus
 from kabar.kafka_security import client_options
 from kabar.logs import log_event
@@ -43,6 +44,7 @@ from kabar.models import Article, FetchRequest, FetchResult
 from kabar.pipeline import Components, Pipeline, _canonical, _Send
 from kabar.publish import STOP_TIMEOUT_S, Outgoing, bounded
 from kabar.settings import Settings
+from kabar.spool import Spool
 from kabar.transact import (
     Batch,
     Transactor,
@@ -164,9 +166,17 @@ class DiscoveryPipeline(Pipeline):
 
 
 class CrawlPipeline(Pipeline):
-    """Fetch and extract; the article goes to the extracted-articles topic."""
+    """Fetch and extract; the article goes to the extracted-articles topic, with
+    dedup's text features when the extraction process worked them out (the stories
+    stage then only reads them)."""
 
     status: RedisStatus | None = None
+
+    def __init__(self, settings: Settings, parts: Components,
+                 spool: Spool | None = None) -> None:
+        super().__init__(settings, parts, spool)
+        if hasattr(parts.extract_pool, "text_features"):
+            setattr(parts.extract_pool, "text_features", True)  # noqa: B010 - a seam
 
     async def _fetch_one(self, request: FetchRequest) -> None:
         canonical = canonicalize(request.url)
@@ -185,7 +195,7 @@ class CrawlPipeline(Pipeline):
         features: TextFeatures | None = None,
     ) -> None:
         extracted = Extracted(article, result.request, result.final_url,
-                              result.fetched_at, pages)
+                              result.fetched_at, pages, features)
         record = Outgoing(self.settings.cluster.extracted_topic,
                           _canonical(article, result.final_url).encode("utf-8")[:512],
                           encode_extracted(extracted), [])
@@ -396,13 +406,14 @@ class StoriesStage(Pipeline):
         result = extracted.result()
         if replay:  # published before the restart: rebuild the state only
             async with self._dedup_gate:
-                canonical = _canonical(extracted.article, result.final_url)
-                self._dedup(extracted.article, canonical, parse_time(result.fetched_at))
+                url = _canonical(extracted.article, result.final_url)
+                self._dedup(extracted.article, url, parse_time(result.fetched_at),
+                            extracted.features)
             self.counts["replayed"] += 1
         else:
             self.counts["extracted"] += 1
             await self._dedup_and_queue(extracted.article, result, extracted.pages, None,
-                                        canonicalize(result.request.url))
+                                        canonical_of(result.request.url), extracted.features)
         self._next_offset = offset + 1
 
     async def _snapshot_loop(self, deduper: Deduper) -> None:
