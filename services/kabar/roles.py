@@ -44,7 +44,6 @@ from kabar.models import Article, FetchRequest, FetchResult
 from kabar.pipeline import Components, Pipeline, _canonical, _Send
 from kabar.publish import STOP_TIMEOUT_S, Outgoing, bounded
 from kabar.settings import Settings
-from kabar.spool import Spool
 from kabar.transact import (
     Batch,
     Transactor,
@@ -166,17 +165,9 @@ class DiscoveryPipeline(Pipeline):
 
 
 class CrawlPipeline(Pipeline):
-    """Fetch and extract; the article goes to the extracted-articles topic, with
-    dedup's text features when the extraction process worked them out (the stories
-    stage then only reads them)."""
+    """Fetch and extract; the article goes to the extracted-articles topic."""
 
     status: RedisStatus | None = None
-
-    def __init__(self, settings: Settings, parts: Components,
-                 spool: Spool | None = None) -> None:
-        super().__init__(settings, parts, spool)
-        if hasattr(parts.extract_pool, "text_features"):
-            setattr(parts.extract_pool, "text_features", True)  # noqa: B010 - a seam
 
     async def _fetch_one(self, request: FetchRequest) -> None:
         canonical = canonicalize(request.url)
@@ -195,7 +186,7 @@ class CrawlPipeline(Pipeline):
         features: TextFeatures | None = None,
     ) -> None:
         extracted = Extracted(article, result.request, result.final_url,
-                              result.fetched_at, pages, features)
+                              result.fetched_at, pages)
         record = Outgoing(self.settings.cluster.extracted_topic,
                           _canonical(article, result.final_url).encode("utf-8")[:512],
                           encode_extracted(extracted), [])
@@ -407,13 +398,12 @@ class StoriesStage(Pipeline):
         if replay:  # published before the restart: rebuild the state only
             async with self._dedup_gate:
                 url = _canonical(extracted.article, result.final_url)
-                self._dedup(extracted.article, url, parse_time(result.fetched_at),
-                            extracted.features)
+                self._dedup(extracted.article, url, parse_time(result.fetched_at))
             self.counts["replayed"] += 1
         else:
             self.counts["extracted"] += 1
             await self._dedup_and_queue(extracted.article, result, extracted.pages, None,
-                                        canonical_of(result.request.url), extracted.features)
+                                        canonical_of(result.request.url))
         self._next_offset = offset + 1
 
     async def _snapshot_loop(self, deduper: Deduper) -> None:

@@ -1,20 +1,13 @@
 """Records between the distributed stages: a fetch request on the frontier topic,
 an extracted article on the extracted-articles topic. JSON (orjson), decoded
-back into the same frozen value objects the in-process pipeline passes.
-
-An extracted article may carry dedup's text features (``TextFeatures``: worked
-out by the crawl's extraction process beside the article), so the stories stage,
-whose event loop paces a run of crawl processes, only reads them; a record
-without them (or with unreadable ones) is deduplicated all the same, the stage
-working them out itself."""
+back into the same frozen value objects the in-process pipeline passes."""
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import zlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from aiokafka.partitioner import DefaultPartitioner
@@ -22,9 +15,6 @@ from aiokafka.partitioner import DefaultPartitioner
 from kabar.models import Article, FetchRequest, FetchResult
 from kabar.settings import PortalConfig
 from kabar.urls import host_of
-
-if TYPE_CHECKING:
-    from kabar.dedup.text import TextFeatures
 
 _ARTICLE_TUPLES = frozenset(
     f.name for f in dataclasses.fields(Article) if str(f.type).startswith("tuple")
@@ -42,8 +32,6 @@ class Extracted:
     final_url: str
     fetched_at: str
     pages: int = 1
-    #: Dedup's text features of ``article`` (``TextFeatures.fits`` it), when worked out.
-    features: TextFeatures | None = None
 
     def result(self) -> FetchResult:
         """The fetch facts dedup and the event need (the page itself stays behind)."""
@@ -136,17 +124,13 @@ def decode_request(data: bytes) -> FetchRequest:
 
 
 def encode_extracted(extracted: Extracted) -> bytes:
-    item: dict[str, Any] = {
+    return orjson.dumps({
         "article": extracted.article,  # as encode_request: the same bytes as asdict's
         "request": extracted.request,
         "final_url": extracted.final_url,
         "fetched_at": extracted.fetched_at,
         "pages": extracted.pages,
-    }
-    features = extracted.features
-    if features is not None and features.fits(extracted.article):
-        item["features"] = _encode_features(features)
-    return orjson.dumps(item)
+    })
 
 
 def decode_extracted(data: bytes) -> Extracted:
@@ -156,37 +140,5 @@ def decode_extracted(data: bytes) -> Extracted:
         if name in fields:
             fields[name] = tuple(fields[name])
     request = {k: v for k, v in item["request"].items() if k in _REQUEST_FIELDS}
-    article = Article(**fields)
-    given = item.get("features")
-    return Extracted(article, FetchRequest(**request), str(item["final_url"]),
-                     str(item["fetched_at"]), int(item.get("pages", 1)),
-                     _decode_features(given, article) if given else None)
-
-
-def _encode_features(features: TextFeatures) -> dict[str, Any]:
-    """The features as JSON: lines as text, the word hashes as little-endian bytes
-    (base64), the rest as they are; the paragraphs are the article's own."""
-    return {
-        "lines": [line.decode("utf-8") for line in features.lines],
-        "hashes": base64.b64encode(features.hashes.astype("<u8").tobytes()).decode("ascii"),
-        "content_hash": features.content_hash,
-        "entity_text": features.entity_text,
-        "names": features.names,
-    }
-
-
-def _decode_features(given: Any, article: Article) -> TextFeatures | None:
-    """The features of a record, bound to its article; None when they do not read
-    (the stories stage then works them out itself)."""
-    import numpy as np
-
-    from kabar.dedup.text import TextFeatures
-
-    try:
-        hashes = np.frombuffer(base64.b64decode(given["hashes"], validate=True), dtype="<u8")
-        return TextFeatures(article.paragraphs,
-                            [str(line).encode("utf-8") for line in given["lines"]],
-                            hashes.astype(np.uint64), str(given["content_hash"]),
-                            str(given["entity_text"]), tuple(map(str, given["names"])))
-    except (KeyError, TypeError, ValueError):
-        return None
+    return Extracted(Article(**fields), FetchRequest(**request), str(item["final_url"]),
+                     str(item["fetched_at"]), int(item.get("pages", 1)))
