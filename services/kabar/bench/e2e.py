@@ -2,8 +2,8 @@
 local site in the same run.
 
 The site (``kabar.bench.e2e_site``: real page templates, distinct texts, a
-share of multi-page articles) is served by a child process; the embedded
-broker runs beside it. Then, in this order:
+share of multi-page articles, gzip or brotli as portals serve them; ``--encoding``)
+is served by a child process; the embedded broker runs beside it. Then, in this order:
 
 1. a bare httpx loop fetches every page of the site (the yardstick), before and
    after the run (its mean is the yardstick: the machine's load drifts);
