@@ -435,17 +435,22 @@ async def _fetch_sample(urls: list[str], workers: int) -> tuple[dict[str, WirePa
 
 async def _publish_cost(bootstrap: str, values: list[bytes]) -> float:
     from kabar.publish import Outgoing, Publisher, ensure_topics
-    from kabar.settings import BrokerSettings
+    from kabar.settings import BrokerSettings, PipelineSettings
 
     settings = BrokerSettings(articles_topic=f"bench.e2e.stage.{uuid.uuid4().hex[:8]}")
     await ensure_topics(settings, bootstrap)
     publisher = Publisher(settings, bootstrap)
     await publisher.start()
+    # As many sends at once as the pipeline's publish workers make.
+    room = asyncio.Semaphore(PipelineSettings().publish_workers)
+
+    async def send(value: bytes) -> None:
+        async with room:
+            await publisher.send(Outgoing(settings.articles_topic, b"k", value, []))
+
     try:
         cpu = time.process_time()
-        await asyncio.gather(
-            *(publisher.send(Outgoing(settings.articles_topic, b"k", v, [])) for v in values)
-        )
+        await asyncio.gather(*(send(v) for v in values))
         return (time.process_time() - cpu) / len(values)
     finally:
         await publisher.stop()
