@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
 
 from kabar.settings import SCHEMA_VERSION
-from kabar.urls import canonicalize, url_key
+from kabar.urls import canonicalize
 
 Headers = list[tuple[str, bytes]]
 
@@ -33,14 +34,21 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+#: ``canonicalize``, remembered for the last few thousand URLs: an article's URL is
+#: canonicalized for its claim, its dedup, its id, its key and its event id, on the
+#: event loop that paces the run (a URL parse each time).
+canonical_of = lru_cache(maxsize=4096)(canonicalize)
+
+
 def article_id(canonical_url: str) -> str:
     """Stable id of an article: the same canonical URL always gets the same id."""
-    digest = hashlib.sha256(canonicalize(canonical_url).encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(canonical_of(canonical_url).encode("utf-8")).hexdigest()
     return f"art_{digest[:24]}"
 
 
 def kafka_key(canonical_url: str) -> bytes:
-    return url_key(canonical_url).encode("ascii")
+    """``urls.url_key``: a 32-hex key of the URL's canonical form."""
+    return hashlib.sha256(canonical_of(canonical_url).encode("utf-8")).hexdigest()[:32].encode()
 
 
 def serialize(value: dict[str, Any]) -> bytes:
@@ -78,7 +86,7 @@ def _digest(*parts: object) -> str:
 
 def article_event_id(canonical_url: str, content_hash: str, revision: int) -> str:
     """``ce_id`` of an article event: one id per content version of one article."""
-    return _digest("article", canonicalize(canonical_url), content_hash, revision)
+    return _digest("article", canonical_of(canonical_url), content_hash, revision)
 
 
 def error_event_id(url: str, stage: str, reason: str, attempt: int) -> str:

@@ -14,6 +14,11 @@ Before parsing, ``kabar.htmlguard`` refuses pages whose estimated nesting or
 ``<select>`` size would make lexbor slow (``html_too_deep``...), so most such
 pages cost milliseconds, not the whole time limit.
 
+A page may also come as it was fetched (``kabar.fetch.page.WirePage``): the worker
+decodes it first (decompression within the size and ratio limits, the charset),
+and a body refused there fails with its ``ContentError`` reason, as the fetch
+would have.
+
 The number of workers bounds the pages in extraction at once: ``extract``
 waits for a free worker, which is the stage's back-pressure.
 """
@@ -39,7 +44,15 @@ from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
 from kabar import metrics, stagewatch
-from kabar.errors import BadInputError, EmptyBodyError, ExtractError, NotAnArticleError
+from kabar.errors import (
+    BadInputError,
+    ContentError,
+    EmptyBodyError,
+    ExtractError,
+    KabarError,
+    NotAnArticleError,
+)
+from kabar.fetch.page import WirePage, decode_page
 from kabar.htmlguard import DEFAULT_LIMITS, HtmlLimits, check_html
 from kabar.models import Article
 
@@ -52,11 +65,12 @@ log = logging.getLogger("kabar.extract_pool")
 _EXIT_WAIT_S = 2.0
 #: How long a new worker may take to import the extractor (a loaded machine is slow).
 _START_WAIT_S = 120.0
-_ERRORS: dict[str, type[ExtractError]] = {
-    cls.__name__: cls for cls in (ExtractError, NotAnArticleError, EmptyBodyError, BadInputError)
+_ERRORS: dict[str, type[KabarError]] = {
+    cls.__name__: cls for cls in (ExtractError, NotAnArticleError, EmptyBodyError, BadInputError,
+                                  ContentError)
 }
 
-Page = bytes | str
+Page = bytes | str | WirePage
 
 
 def processes_for(setting: str) -> int:
@@ -101,12 +115,15 @@ def worker_main(fd: int) -> None:
         page, url, portal, limits, features = job
         started = time.process_time()
         try:
+            if isinstance(page, WirePage):
+                text = decode_page(page)
+                page = text.utf8 or text.text
             # Pages lexbor would take seconds or minutes over are refused up front; the
             # time limit catches what this estimate lets through.
             check_html(page, limits, BadInputError)
             # Bytes come only from a fetch that found them valid UTF-8 (FetchResult.body).
             article = extract(page, url, portal=portal, utf8=isinstance(page, bytes))
-        except ExtractError as exc:
+        except (ExtractError, ContentError) as exc:
             conn.send(("error", type(exc).__name__, exc.reason, exc.detail,
                        time.process_time() - started))
         except Exception as exc:  # extract's own contract is ExtractError; be safe anyway
@@ -480,7 +497,8 @@ class ExtractPool:
         self, page: Page, url: str, portal: str, *, urgent: bool = False
     ) -> Article:
         """The article of one page, or an ``ExtractError`` (``parse_timeout`` and
-        ``extract_crashed`` included). ``page`` as bytes must be valid UTF-8 (as
+        ``extract_crashed`` included; a ``WirePage`` the worker cannot decode: its
+        ``ContentError``). ``page`` as bytes must be valid UTF-8 (as
         ``FetchResult.body`` is): the worker parses them without decoding. An
         ``urgent`` page (a further page of an article already under way) gets the next
         free place at a worker before pages that start new articles."""

@@ -28,7 +28,7 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
@@ -38,10 +38,18 @@ from kabar import metrics, stagewatch
 from kabar.assembly import Assembly
 from kabar.claims import UrlClaims
 from kabar.dedup.eventtime import parse_time
-from kabar.errors import DedupError, ExtractError, FetchError, KabarError, PublishError
+from kabar.errors import (
+    ContentError,
+    DedupError,
+    ExtractError,
+    FetchError,
+    KabarError,
+    PublishError,
+)
 from kabar.events import (
     article_event_id,
     article_id,
+    canonical_of,
     ce_headers,
     error_event_id,
     kafka_key,
@@ -60,6 +68,7 @@ from kabar.urls import canonicalize, host_of
 if TYPE_CHECKING:
     from kabar.dedup.text import TextFeatures
     from kabar.extract_pool import ExtractPool
+    from kabar.fetch.page import WirePage
 
 log = logging.getLogger("kabar.pipeline")
 
@@ -79,6 +88,15 @@ class ArticleFetcher(Protocol):
     async def fetch(self, request: FetchRequest) -> FetchResult: ...
 
 
+class WireFetcher(Protocol):
+    """A fetcher that can leave a page's body undecoded for the extraction process
+    (``kabar.fetch.Fetcher.fetch_wire``)."""
+
+    async def fetch_wire(self, request: FetchRequest) -> tuple[FetchResult, WirePage]: ...
+
+    def count_page(self, portal: str, status: str) -> None: ...
+
+
 class Sources(Protocol):
     async def poll_once(self) -> list[FetchRequest]: ...
 
@@ -95,7 +113,7 @@ class PageExtractor(Protocol):
     size: int
 
     async def extract(
-        self, page: bytes | str, url: str, portal: str, *, urgent: bool = False
+        self, page: bytes | str | WirePage, url: str, portal: str, *, urgent: bool = False
     ) -> Article: ...
 
 
@@ -139,6 +157,9 @@ class _Fetched:
     ticket: int | None
     #: The request's canonical URL (its claim), worked out once at fetch.
     mark: str
+    #: The body as it came over the wire, for the extraction process to decode
+    #: (``result`` has no text then).
+    wire: WirePage | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -161,6 +182,9 @@ class Pipeline:
         self.intake_q: asyncio.Queue[FetchRequest] = _Intake(self)
         self.fetch_q = HostFairQueue.for_fetch(p.fetch_queue_size, settings.fetch)
         self.fetch_q.attach(parts.fetcher)  # slow requests give their host slot back
+        #: Pages fetched as they came over the wire and decoded by the extraction
+        #: processes (None: decoded by the fetch, on this loop).
+        self._wire = _wire_fetcher(parts)
         if parts.deduper is not None and hasattr(parts.extract_pool, "text_features"):
             # Dedup runs on this loop: the extraction processes do its text work.
             setattr(parts.extract_pool, "text_features", True)  # noqa: B010 - a seam
@@ -447,10 +471,12 @@ class Pipeline:
 
     async def _fetch_one(self, request: FetchRequest) -> None:
         ticket = self._take_ticket(request)
-        mark = canonicalize(request.url)
+        mark = canonical_of(request.url)
         self.occupancy.enter("fetching")
+        wire: WirePage | None = None
         try:
-            result: FetchResult | FetchError = await self.parts.fetcher.fetch(request)
+            result: FetchResult | FetchError
+            result, wire = await self._fetch(request)
         except FetchError as exc:
             result = exc
         finally:
@@ -469,8 +495,32 @@ class Pipeline:
         self.counts["fetched"] += 1
         metrics.child(metrics.STAGE_ITEMS, "fetch", "ok").inc()
         with self.occupancy.doing("put_extract_q"):
-            await self.extract_q.put(_Fetched(result, ticket, mark))
+            await self.extract_q.put(_Fetched(result, ticket, mark, wire))
         metrics.child(metrics.QUEUE_DEPTH, "extract").set(self.extract_q.qsize())
+
+    async def _fetch(self, request: FetchRequest) -> tuple[FetchResult, WirePage | None]:
+        """A page fetched, with its body still as it came over the wire when the
+        extraction processes decode it."""
+        if self._wire is not None:
+            result, wire = await self._wire.fetch_wire(request)
+            return result, wire
+        return await self.parts.fetcher.fetch(request), None
+
+    @contextlib.contextmanager
+    def _judging(self, result: FetchResult, wire: WirePage | None) -> Iterator[None]:
+        """Count a wire page's fetch once the extraction process judged its body: its
+        HTTP status, or the reason the body was refused (as ``Fetcher.fetch`` counts)."""
+        if wire is None or self._wire is None:
+            yield
+            return
+        status = str(result.status)
+        try:
+            yield
+        except ContentError as exc:
+            status = exc.reason
+            raise
+        finally:
+            self._wire.count_page(result.request.portal, status)
 
     def _retry_later(self, request: FetchRequest, exc: FetchError, ticket: int | None) -> bool:
         """Put a URL that was told to come back later (Retry-After) back in the queue,
@@ -495,7 +545,12 @@ class Pipeline:
         portal = result.request.portal
         try:
             with metrics.child(metrics.EXTRACT_SECONDS, portal).time():
-                article, features = await self._extract_first(result, portal)
+                article, features = await self._extract_first(result, portal, item.wire)
+        except ContentError as exc:  # the body, decoded by the extraction process
+            request = result.request
+            await self._dead_letter(request.url, portal, exc, request.attempt, settles=ticket,
+                                    mark=mark)
+            return
         except ExtractError as exc:
             metrics.child(metrics.EXTRACTIONS, portal, exc.reason).inc()
             await self._dead_letter(result.final_url, portal, exc, 1, settles=ticket, mark=mark)
@@ -519,27 +574,28 @@ class Pipeline:
         await self._dedup_and_queue(article, result, pages, ticket, mark, features)
 
     async def _extract_first(
-        self, result: FetchResult, portal: str
+        self, result: FetchResult, portal: str, wire: WirePage | None = None
     ) -> tuple[Article, TextFeatures | None]:
         """An article's first page, with dedup's text features when the extraction
         process works them out (``ExtractPool.text_features``)."""
         pool = self.parts.extract_pool
         if pool is None or not getattr(pool, "text_features", False):
-            return await self._extract_page(result, portal), None
-        with self.occupancy.doing("extracting"):
+            return await self._extract_page(result, portal, wire=wire), None
+        with self.occupancy.doing("extracting"), self._judging(result, wire):
             features_pool = cast("ExtractPool", pool)
-            return await features_pool.extract_features(result.body or result.html,
+            return await features_pool.extract_features(_page(result, wire),
                                                         result.final_url, portal)
 
     async def _extract_page(
-        self, result: FetchResult, portal: str, *, urgent: bool = False
+        self, result: FetchResult, portal: str, *, urgent: bool = False,
+        wire: WirePage | None = None,
     ) -> Article:
         url = result.final_url
         with self.occupancy.doing("extracting"):
             if self.parts.extract_pool is not None:
-                # UTF-8 bytes cross to the worker as they are and are parsed as they are.
-                page = result.body or result.html
-                return await self.parts.extract_pool.extract(page, url, portal, urgent=urgent)
+                with self._judging(result, wire):
+                    return await self.parts.extract_pool.extract(_page(result, wire), url,
+                                                                 portal, urgent=urgent)
             return await asyncio.to_thread(self.parts.extract, result.html, url, portal)
 
     async def _assemble(
@@ -554,11 +610,11 @@ class Pipeline:
             # Urgent: an article already under way is finished before new ones start.
             self.occupancy.enter("fetching_page")
             try:
-                fetched = await self.parts.fetcher.fetch(request)
+                fetched, wire = await self._fetch(request)
             finally:
                 self.occupancy.leave("fetching_page")
                 urgent.fetched(url)
-            return await self._extract_page(fetched, portal, urgent=True)
+            return await self._extract_page(fetched, portal, urgent=True, wire=wire)
 
         # Its pages take their hosts' next slots, before new articles of those hosts.
         urgent = self.fetch_q.urgent(urls)
@@ -874,6 +930,21 @@ class Pipeline:
         await self.dead_letter(url, portal, exc, 1)
 
 
+def _wire_fetcher(parts: Components) -> WireFetcher | None:
+    """The fetcher as a ``WireFetcher`` when extraction processes can decode its pages."""
+    if parts.extract_pool is None or not callable(getattr(parts.fetcher, "fetch_wire", None)):
+        return None
+    return cast(WireFetcher, parts.fetcher)
+
+
+def _page(result: FetchResult, wire: WirePage | None) -> bytes | str | WirePage:
+    """What an extraction process is handed: the wire body to decode, else UTF-8 bytes
+    (parsed as they are), else the text."""
+    if wire is not None:
+        return wire
+    return result.body or result.html
+
+
 def _capped(title: str, limit: int) -> str:
     """A title of at most ``limit`` characters, cut at a word where one is near."""
     if len(title) <= limit:
@@ -891,8 +962,8 @@ def _canonical(article: Article, final_url: str) -> str:
     if declared and host_of(declared).removeprefix("www.") == host_of(final_url).removeprefix(
         "www."
     ) and len(declared.split("/", 3)[-1]) > 1:
-        return canonicalize(declared)
-    return canonicalize(final_url)
+        return canonical_of(declared)
+    return canonical_of(final_url)
 
 
 def _story_time(story: dict[str, object]) -> str | None:

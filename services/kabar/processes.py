@@ -477,11 +477,14 @@ async def _orchestrate(
     crawled = children.counts()
     crawled.pop("extracted", None)  # the stories stage counts what it took in
     crawl_cpu_s = crawled.pop("cpu_ms", 0) / 1000
+    # Their event loops (fetching, handing pages over, sending) apart from extraction.
+    loops_cpu_s = crawled.pop("cpu_self_ms", 0) / 1000
     counts.update(crawled)
     own = resource.getrusage(resource.RUSAGE_SELF)
     run.say(f"cpu: this process {own.ru_utime + own.ru_stime:.1f} s (discovery, stories, "
             f"publish), {len(children.children)} crawl processes {crawl_cpu_s:.1f} s "
-            "(fetch, extract, with their extraction processes)")
+            f"(fetch, extract, with their extraction processes; their own event loops "
+            f"{loops_cpu_s:.1f} s)")
     if children.restarts:
         counts["crawl_restarts"] = children.restarts
     return counts

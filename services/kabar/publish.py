@@ -59,6 +59,12 @@ def use_gzip_level(level: int = GZIP_LEVEL) -> None:
             setattr(module, "gzip_encode", encode)  # noqa: B010 - a module global, by name
 
 
+#: Bytes a batch of one partition may grow to (aiokafka's default is 16 kB: two or three
+#: article events, after which every further send waits for the batch to drain, and
+#: each waiting send wakes up whenever any batch drains: sending the events a stop or
+#: a restart left queued cost 0.35-0.45 ms of CPU each instead of 0.07 ms).
+MAX_BATCH_BYTES = 512 * 1024
+
 #: How long one client may take to flush, commit or stop while shutting down.
 STOP_TIMEOUT_S = 5.0
 
@@ -232,6 +238,7 @@ class Publisher:
             "linger_ms": s.linger_ms,
             "request_timeout_ms": s.request_timeout_ms,
             "max_request_size": s.max_request_size,
+            "max_batch_size": min(MAX_BATCH_BYTES, s.max_request_size),
             "compression_type": s.compression_type or None,
             **({"partitioner": self.partitioner} if self.partitioner else {}),
             **client_options(s),

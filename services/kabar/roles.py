@@ -36,6 +36,7 @@ from kabar.dedup.deduper import Deduper
 from kabar.dedup.eventtime import parse_time
 from kabar.discovery.revisits import stamp_key
 from kabar.discovery.sources import SourceKind
+from kabar.events import canonical_of
 from kabar.frontier import RedisSeen, RedisStatus
 from kabar.kafka_security import client_options
 from kabar.logs import log_event
@@ -396,13 +397,13 @@ class StoriesStage(Pipeline):
         result = extracted.result()
         if replay:  # published before the restart: rebuild the state only
             async with self._dedup_gate:
-                canonical = _canonical(extracted.article, result.final_url)
-                self._dedup(extracted.article, canonical, parse_time(result.fetched_at))
+                url = _canonical(extracted.article, result.final_url)
+                self._dedup(extracted.article, url, parse_time(result.fetched_at))
             self.counts["replayed"] += 1
         else:
             self.counts["extracted"] += 1
             await self._dedup_and_queue(extracted.article, result, extracted.pages, None,
-                                        canonicalize(result.request.url))
+                                        canonical_of(result.request.url))
         self._next_offset = offset + 1
 
     async def _snapshot_loop(self, deduper: Deduper) -> None:

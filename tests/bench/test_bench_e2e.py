@@ -73,6 +73,7 @@ def test_main_runs_the_whole_path_and_prints_the_figures(
     assert out.count("(8 articles of 8, 12 pages") == 2
     assert "processes=2 against processes=1: ratio" in out
     assert "cpu: this process" in out and "2 crawl processes" in out
+    assert "their own event loops" in out and "decode" in out
     assert "paced run, processes=2" in out and "paced run, processes=1" in out
     assert "fetch-to-ack p50" in out and "extract" in out
     assert out.count("beside it: site server, broker and this bench's consumer") == 2

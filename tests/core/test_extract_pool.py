@@ -5,15 +5,19 @@ the pool carries on with a fresh worker, and the event loop keeps turning."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import brotli
 import pytest
 
 from kabar import metrics
-from kabar.errors import BadInputError, NotAnArticleError
+from kabar.errors import BadInputError, ContentError, NotAnArticleError
 from kabar.extract_pool import ExtractPool, processes_for
+from kabar.fetch.body import Limits
+from kabar.fetch.page import WirePage
 from kabar.htmlguard import HtmlLimits
 from kabar.models import Article, FetchRequest, FetchResult
 from kabar.pipeline import Components, Pipeline
@@ -70,6 +74,35 @@ async def test_the_worker_hands_dedup_text_features_over_with_the_article(
     assert features.lines == made_here.lines and features.names == made_here.names
     assert features.content_hash == made_here.content_hash
     assert features.hashes.tolist() == made_here.hashes.tolist()
+
+
+def wire(data: bytes, coding: str | None, limits: Limits | None = None) -> WirePage:
+    return WirePage(data, coding, "text/html; charset=utf-8",
+                    limits or Limits(10 * 1024 * 1024, 100.0), ("text/html",), URL)
+
+
+async def test_a_page_as_fetched_is_decompressed_in_the_worker(pool: ExtractPool) -> None:
+    page = article_html(3).encode("utf-8")
+    for packed, coding in ((gzip.compress(page), "gzip"), (brotli.compress(page), "br"),
+                           (page, None)):
+        article = await pool.extract(wire(packed, coding), URL, "warta")
+        assert article.title == "Banjir surut 3" and len(article.paragraphs) == 8
+
+
+async def test_a_body_the_worker_cannot_decode_fails_with_the_fetchs_reason(
+    pool: ExtractPool,
+) -> None:
+    bomb = gzip.compress(b"\0" * (8 * 1024 * 1024))
+    with pytest.raises(ContentError) as caught:
+        await pool.extract(wire(bomb, "gzip", Limits(4 * 1024 * 1024, 100.0)), URL, "warta")
+    assert caught.value.reason == "decompression_bomb" and caught.value.stage == "fetch"
+    with pytest.raises(ContentError) as caught:
+        await pool.extract(wire(b"\x1f\x8b garbage", "gzip"), URL, "warta")
+    assert caught.value.reason == "bad_content"
+    with pytest.raises(ContentError) as caught:
+        await pool.extract(wire(gzip.compress(b"  \n"), "gzip"), URL, "warta")
+    assert caught.value.reason == "empty_body"
+    assert (await pool.extract(article_html(4), URL, "warta")).title == "Banjir surut 4"
 
 
 async def test_extraction_errors_keep_their_class_and_reason(pool: ExtractPool) -> None:

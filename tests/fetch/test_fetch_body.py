@@ -11,6 +11,7 @@ import pytest
 
 from kabar.errors import ContentError
 from kabar.fetch.body import Limits, gunzip_file, read_body
+from kabar.fetch.page import decode_body
 
 MB = 1024 * 1024
 PAGE = ("<p>Warga desa bergotong royong membersihkan saluran air.</p>" * 200).encode()
@@ -110,3 +111,36 @@ def test_gunzip_file() -> None:
     with pytest.raises(ContentError) as info:
         gunzip_file(bomb("gzip", 16 * MB), Limits(8 * MB, 100))
     assert info.value.reason == "decompression_bomb"
+
+
+#: A page larger than brotli's output steps (each paragraph its own words, so it does
+#: not shrink to nothing): every coding must give all of it back.
+BIG_PAGE = b"".join(b"<p>Paragraf %d: harga beras naik %d persen di pasar %d.</p>"
+                    % (i, i * 7 % 93, i * 13 % 71) for i in range(6000))
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "raw-deflate", "br"])
+@pytest.mark.parametrize("step", [4096, 1 << 20])
+async def test_a_big_page_is_decoded_whole(coding: str, step: int) -> None:
+    assert len(BIG_PAGE) > 300_000
+    header = "deflate" if coding == "raw-deflate" else coding
+    packed = compress(BIG_PAGE, coding)
+    body = await read_body(chunks(packed, step), header, Limits(MB, 100))
+    assert body.data == BIG_PAGE
+    assert decode_body(packed, header, Limits(MB, 100)) == BIG_PAGE
+
+
+@pytest.mark.parametrize("coding", ["gzip", "br"])
+def test_a_whole_body_decoded_at_once_keeps_the_limits(coding: str) -> None:
+    with pytest.raises(ContentError) as info:
+        decode_body(bomb(coding, 32 * MB), coding, Limits(8 * MB, 100))
+    assert info.value.reason == "decompression_bomb"
+    text = b"".join(b"<p>Paragraf %d tentang harga beras.</p>" % i for i in range(60000))
+    with pytest.raises(ContentError) as info:
+        decode_body(compress(text, coding), coding, Limits(MB, 100))
+    assert info.value.reason == "too_large"
+    with pytest.raises(ContentError) as info:
+        decode_body(b"\x1f\x8b\x08\x00garbage-garbage", "gzip", Limits(MB, 100))
+    assert info.value.reason == "bad_content"
+    nested = gzip.compress(gzip.compress(PAGE))  # a .gz file served gzipped
+    assert decode_body(nested, "gzip", Limits(MB, 100)) == PAGE

@@ -17,6 +17,7 @@ import pytest
 from kabar.errors import BlockedError, ContentError, HTTPStatusError, NetworkError
 from kabar.fetch import Fetcher
 from kabar.fetch.netguard import Target, parse_target
+from kabar.fetch.page import decode_page
 from kabar.metrics import REGISTRY
 from kabar.models import FetchRequest
 from kabar.settings import FetchSettings
@@ -402,6 +403,30 @@ async def test_gzip_page_is_decoded(server: LocalServer, settings: FetchSettings
     async with Fetcher(settings) as fetcher:
         result = await fetcher.fetch(req(server, "/gz", "gz"))
     assert result.html == ARTIKEL
+
+
+async def test_a_wire_page_is_left_compressed_and_counted_once_judged(
+    server: LocalServer, settings: FetchSettings
+) -> None:
+    packed = gzip.compress(ARTIKEL.encode())
+    headers = {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"}
+    server.route("/kawat", Reply(200, packed, headers))
+    server.route("/bom-kawat", Reply(200, gzip_bomb(64 * MB), headers))
+    before = sample("kabar_fetches_total", portal="kawat", status="200")
+    async with Fetcher(settings) as fetcher:
+        result, page = await fetcher.fetch_wire(req(server, "/kawat", "kawat"))
+        _, bomb = await fetcher.fetch_wire(req(server, "/bom-kawat", "kawat"))
+    # The body as it came over the wire: decoding is the extraction process's.
+    assert page.data == packed and page.content_encoding == "gzip"
+    assert result.html == "" and result.body == b"" and result.status == 200
+    assert sample("kabar_fetches_total", portal="kawat", status="200") == before
+    text = decode_page(page)
+    assert text.text == ARTIKEL and text.utf8 == ARTIKEL.encode()
+    with pytest.raises(ContentError) as info:
+        decode_page(bomb)
+    assert info.value.reason == "decompression_bomb" and info.value.url == bomb.url
+    Fetcher.count_page("kawat", "200")
+    assert sample("kabar_fetches_total", portal="kawat", status="200") == before + 1
 
 
 async def test_page_gzipped_twice_is_expanded(server: LocalServer, settings: FetchSettings) -> None:

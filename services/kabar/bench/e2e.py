@@ -2,8 +2,8 @@
 local site in the same run.
 
 The site (``kabar.bench.e2e_site``: real page templates, distinct texts, a
-share of multi-page articles) is served by a child process; the embedded
-broker runs beside it. Then, in this order:
+share of multi-page articles, gzip or brotli as portals serve them; ``--encoding``)
+is served by a child process; the embedded broker runs beside it. Then, in this order:
 
 1. a bare httpx loop fetches every page of the site (the yardstick), before and
    after the run (its mean is the yardstick: the machine's load drifts);
@@ -19,8 +19,10 @@ broker runs beside it. Then, in this order:
    rate: p50/p99 fetch-to-ack latency (first page fetched → event readable by a
    consumer, an upper bound of the broker's ack; further pages' own 100 ms count);
 4. each stage alone on a sample of the articles (all their pages), in this
-   process, first uses paid before the clock starts: CPU per article for fetch,
-   extract (stitching included), dedup + stories, serialize and publish.
+   process, first uses paid before the clock starts: CPU per article for fetch
+   (the body as it came over the wire, as the crawl's event loop has it), decode
+   (decompression and charset, done by the extraction process), extract
+   (stitching included), dedup + stories, serialize and publish.
 
 It prints the figures against the targets and exits non-zero below any. The
 machine's other load counts against every figure alike: compare the ratios.
@@ -44,8 +46,9 @@ from pathlib import Path
 
 import orjson
 
-from kabar.bench.e2e_site import SiteSpec, page_urls, serve_site, site_templates
+from kabar.bench.e2e_site import ENCODINGS, SiteSpec, page_urls, serve_site, site_templates
 from kabar.bench.fetch import bare_rate
+from kabar.fetch.page import WirePage, decode_page
 from kabar.models import FetchRequest
 
 TARGET_RATIO = 0.6
@@ -409,13 +412,14 @@ def _percentile(values: list[float], share: float) -> float:
 # --- each stage alone --------------------------------------------------------------------
 
 
-async def _fetch_sample(urls: list[str], workers: int) -> tuple[dict[str, bytes], float]:
+async def _fetch_sample(urls: list[str], workers: int) -> tuple[dict[str, WirePage], float]:
+    """The pages as the crawl's event loop fetches them (``fetch_wire``: not decoded)."""
     from kabar.bench.fetch import bench_settings
     from kabar.fetch import Fetcher
     from kabar.models import FetchRequest
 
     settings = bench_settings(workers=workers)
-    got: dict[str, bytes] = {}
+    got: dict[str, WirePage] = {}
     async with Fetcher(settings) as fetcher:
         await fetcher.fetch(FetchRequest(url=urls[0], portal="bench"))
         cpu = time.process_time()
@@ -423,8 +427,7 @@ async def _fetch_sample(urls: list[str], workers: int) -> tuple[dict[str, bytes]
 
         async def one(url: str) -> None:
             async with sem:
-                result = await fetcher.fetch(FetchRequest(url=url, portal="bench"))
-                got[url] = result.body or result.html.encode("utf-8")
+                _, got[url] = await fetcher.fetch_wire(FetchRequest(url=url, portal="bench"))
 
         await asyncio.gather(*(one(u) for u in urls))
         return got, time.process_time() - cpu
@@ -432,17 +435,22 @@ async def _fetch_sample(urls: list[str], workers: int) -> tuple[dict[str, bytes]
 
 async def _publish_cost(bootstrap: str, values: list[bytes]) -> float:
     from kabar.publish import Outgoing, Publisher, ensure_topics
-    from kabar.settings import BrokerSettings
+    from kabar.settings import BrokerSettings, PipelineSettings
 
     settings = BrokerSettings(articles_topic=f"bench.e2e.stage.{uuid.uuid4().hex[:8]}")
     await ensure_topics(settings, bootstrap)
     publisher = Publisher(settings, bootstrap)
     await publisher.start()
+    # As many sends at once as the pipeline's publish workers make.
+    room = asyncio.Semaphore(PipelineSettings().publish_workers)
+
+    async def send(value: bytes) -> None:
+        async with room:
+            await publisher.send(Outgoing(settings.articles_topic, b"k", value, []))
+
     try:
         cpu = time.process_time()
-        await asyncio.gather(
-            *(publisher.send(Outgoing(settings.articles_topic, b"k", v, [])) for v in values)
-        )
+        await asyncio.gather(*(send(v) for v in values))
         return (time.process_time() - cpu) / len(values)
     finally:
         await publisher.stop()
@@ -460,8 +468,13 @@ def stage_costs(
     from kabar.settings import DedupSettings
 
     count = max(1, len(articles))
-    pages, fetch_cpu = asyncio.run(_fetch_sample([u for group in articles for u in group],
+    wired, fetch_cpu = asyncio.run(_fetch_sample([u for group in articles for u in group],
                                                  workers))
+    # Decompression and the charset pass: the extraction process's, before parsing.
+    cpu = time.process_time()
+    texts = {url: decode_page(page) for url, page in wired.items()}
+    decode_cpu = time.process_time() - cpu
+    pages = {url: text.utf8 or text.text.encode("utf-8") for url, text in texts.items()}
 
     def extracted(url: str) -> Article | None:
         try:  # bytes as the pipeline hands them over: valid UTF-8, vouched for by the fetch
@@ -507,6 +520,7 @@ def stage_costs(
     send_cpu = asyncio.run(_publish_cost(bootstrap, values)) if values else 0.0
     return {
         "fetch": fetch_cpu / count,
+        "decode": decode_cpu / count,
         "extract": extract_cpu / count,
         "dedup+stories": dedup_cpu / max(1, len(done)),
         "serialize": serialize_cpu / max(1, len(done)),
@@ -529,6 +543,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--pages-per-article", type=int, default=3, help="pages of a multi-page article (default 3)"
     )
     parser.add_argument("--workers", type=int, default=32, help="fetch workers (and bare loop)")
+    parser.add_argument("--encoding", choices=ENCODINGS, default="mixed",
+                        help="Content-Encoding the site serves (default mixed: gzip for half "
+                        "the templates, brotli for the rest)")
     parser.add_argument(
         "--processes",
         default="auto",
@@ -582,7 +599,8 @@ def main(args: argparse.Namespace) -> int:
     from kabar.processes import processes_for
 
     corpus = default_corpus() if args.corpus is None else args.corpus
-    spec = SiteSpec(args.articles, args.multi_page_share, args.pages_per_article, corpus)
+    spec = SiteSpec(args.articles, args.multi_page_share, args.pages_per_article, corpus,
+                    args.encoding)
     templates = site_templates(spec)
     try:
         count = processes_for(args.processes)
@@ -599,7 +617,8 @@ def main(args: argparse.Namespace) -> int:
         urls = [u for pages in page_urls(spec, templates, site.base) for u in pages]
         print(
             f"site: {spec.articles} articles, {site.pages} pages, "
-            f"{site.total_bytes / site.pages / 1024:.0f} kB/page on average, "
+            f"{site.total_bytes / site.pages / 1024:.0f} kB/page on average "
+            f"({site.wire_bytes / site.pages / 1024:.0f} kB as served: {spec.encoding}), "
             f"{len(templates)} templates ({'corpus ' + corpus if corpus else 'generated'}), "
             f"{spec.multi_page_share:.0%} of articles on {spec.pages_per_article} pages; "
             f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} before the run"
@@ -701,7 +720,7 @@ def _paced(args: argparse.Namespace, spec: SiteSpec, corpus: str, bootstrap: str
     stand-in) crawled by rate × latency workers, so pages arrive at about the asked
     rate, politeness limits aside; fetch-to-ack read from the events as they come."""
     paced = SiteSpec(min(args.paced_articles, spec.articles), spec.multi_page_share,
-                     spec.pages_per_article, corpus)
+                     spec.pages_per_article, corpus, spec.encoding)
     latency_s = args.paced_latency_ms / 1000
     workers = max(1, round(args.paced_rate * latency_s))
     with serve_site(paced, latency_s) as site:

@@ -13,8 +13,11 @@ shows as plainly as on a real page, not as a stream of unknown words. A share of
 further pages (``?page=2``...) linked from a pagination block, as portals do.
 
 The server is a small HTTP/1.1 keep-alive loop in its own process (it must not
-take the GIL from what it serves) with every page rendered before it reports
-its port, so serving costs no more than writing bytes.
+take the GIL from what it serves) with every page rendered (and compressed)
+before it reports its port, so serving costs no more than writing bytes. As
+portals do, it compresses pages for a client that accepts it: by default half the
+templates' pages with gzip, half with brotli (``SiteSpec.encoding``), so the
+client pays for decompression as it would on the real sites.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
+import brotli
 import numpy as np
 import numpy.typing as npt
 
@@ -236,6 +240,9 @@ class SiteSpec:
     multi_page_share: float = 0.2
     pages_per_article: int = 3
     corpus: str = ""  # folder of templates ("": generated pages)
+    #: Content-Encoding served to a client accepting it: "mixed" (gzip for every other
+    #: template, brotli for the rest), "gzip", "br" or "identity".
+    encoding: str = "mixed"
 
     def pages_of(self, i: int, template: Template) -> int:
         step = round(1 / self.multi_page_share) if self.multi_page_share > 0 else 0
@@ -317,13 +324,62 @@ def site_templates(spec: SiteSpec) -> list[Template]:
     return load_templates(spec)[0]
 
 
+ENCODINGS = ("mixed", "gzip", "br", "identity")
+
+
+def coding_of(spec: SiteSpec, template_index: int) -> str:
+    """The Content-Encoding the site gives a template's pages (when accepted)."""
+    if spec.encoding == "mixed":
+        return "gzip" if template_index % 2 == 0 else "br"
+    return spec.encoding
+
+
+def compress(page: bytes, coding: str) -> bytes:
+    """``page`` as a portal's server sends it: gzip level 6, brotli quality 5 (common
+    on-the-fly settings), or as it is."""
+    if coding == "gzip":
+        packer = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        return packer.compress(page) + packer.flush()
+    if coding == "br":
+        return bytes(brotli.compress(page, quality=5))
+    return page
+
+
+@dataclass(frozen=True, slots=True)
+class SitePage:
+    plain: bytes
+    #: The page compressed with ``coding`` ("identity": the same bytes).
+    packed: bytes
+    coding: str
+
+
+def packed_site(spec: SiteSpec) -> dict[str, SitePage]:
+    """Every page of the site by path, with its compressed form."""
+    index = {t.name: k for k, t in enumerate(site_templates(spec))}
+    out = {}
+    for path, page in render_site(spec).items():
+        coding = coding_of(spec, index[path.split("/", 2)[1]])
+        out[path] = SitePage(page, compress(page, coding), coding)
+    return out
+
+
 # --- the server (in a child process) ------------------------------------------------------
+
+
+def _accepts(head: bytes, coding: str) -> bool:
+    """Whether the request's Accept-Encoding names ``coding`` (a bench client's header:
+    a plain list, no q-values of zero)."""
+    for line in head.lower().split(b"\r\n"):
+        if line.startswith(b"accept-encoding:"):
+            names = {n.split(b";")[0].strip() for n in line[16:].split(b",")}
+            return coding.encode("ascii") in names
+    return False
 
 
 async def _handle(
     reader: asyncio.StreamReader,
     writer: asyncio.StreamWriter,
-    pages: dict[str, bytes],
+    pages: dict[str, SitePage],
     latency: float,
 ) -> None:
     try:
@@ -332,12 +388,17 @@ async def _handle(
             if latency:
                 await asyncio.sleep(latency)  # stands in for the network round trip
             path = head.split(b" ", 2)[1].decode("ascii", "replace")
-            body = pages.get(path)
-            status = b"200 OK" if body is not None else b"404 Not Found"
-            body = body if body is not None else b"not found"
+            page = pages.get(path)
+            status = b"200 OK" if page is not None else b"404 Not Found"
+            body, coding = b"not found", b""
+            if page is not None:
+                body = page.plain
+                if page.coding != "identity" and _accepts(head, page.coding):
+                    body = page.packed
+                    coding = b"Content-Encoding: " + page.coding.encode("ascii") + b"\r\n"
             writer.write(
                 b"HTTP/1.1 " + status + b"\r\nContent-Type: text/html; charset=utf-8\r\n"
-                b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+                + coding + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
             )
             await writer.drain()
     except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
@@ -347,19 +408,21 @@ async def _handle(
 
 
 async def _serve(spec: SiteSpec, latency: float) -> None:
-    pages = render_site(spec)
+    pages = packed_site(spec)
     server = await asyncio.start_server(
         lambda r, w: _handle(r, w, pages, latency), "127.0.0.1", 0, backlog=1024
     )
     port = server.sockets[0].getsockname()[1]
-    print(port, sum(len(p) for p in pages.values()), len(pages), flush=True)
+    print(port, sum(len(p.plain) for p in pages.values()), len(pages),
+          sum(len(p.packed) for p in pages.values()), flush=True)
     async with server:
         # Serve until the parent closes our stdin.
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
 
 
-def serve_forever(articles: int, share: float, per: int, corpus: str, latency: float) -> None:
-    asyncio.run(_serve(SiteSpec(articles, share, per, corpus), latency))
+def serve_forever(articles: int, share: float, per: int, corpus: str, latency: float,
+                  encoding: str = "mixed") -> None:
+    asyncio.run(_serve(SiteSpec(articles, share, per, corpus, encoding), latency))
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,6 +430,8 @@ class Served:
     base: str
     total_bytes: int
     pages: int
+    #: What the pages weigh compressed as served (``SiteSpec.encoding``).
+    wire_bytes: int = 0
 
 
 @contextmanager
@@ -375,8 +440,8 @@ def serve_site(spec: SiteSpec, latency_s: float = 0.0) -> Iterator[Served]:
     code = (
         "from kabar.bench.e2e_site import serve_forever; "
         f"serve_forever({spec.articles}, {spec.multi_page_share!r}, "
-        f"{spec.pages_per_article}, {spec.corpus!r}, {latency_s!r})"
+        f"{spec.pages_per_article}, {spec.corpus!r}, {latency_s!r}, {spec.encoding!r})"
     )
     with serve_in_child(code) as line:
-        port, size, count = (int(x) for x in line.split())
-        yield Served(f"http://127.0.0.1:{port}", size, count)
+        port, size, count, wire = (int(x) for x in line.split())
+        yield Served(f"http://127.0.0.1:{port}", size, count, wire)

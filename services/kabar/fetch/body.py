@@ -94,7 +94,11 @@ class _Brotli:
     def feed(self, chunk: bytes) -> Iterator[bytes]:
         out: bytes = self._obj.process(chunk, output_buffer_limit=_STEP)
         yield out
-        while not self._obj.can_accept_more_data():
+        # Output held back by the limit comes with further calls without input, until
+        # one gives nothing (the decoder needs more input) or the stream ends. Asking
+        # ``can_accept_more_data`` instead lost the rest: brotli 1.2 says True while
+        # output is still held, and pages over ~96 kB were cut short.
+        while out and not self._obj.is_finished():
             out = self._obj.process(b"", output_buffer_limit=_STEP)
             yield out
 
@@ -162,6 +166,18 @@ async def read_body(
         _collect(decoder.flush(), counter, parts)
     except (zlib.error, brotli.error) as exc:
         raise ContentError(f"corrupt {content_encoding} body: {exc}", reason="bad_content") from exc
+    return Body(b"".join(parts), counter.wire)
+
+
+async def read_wire(chunks: AsyncIterator[bytes], limits: Limits) -> Body:
+    """Stream ``chunks`` (raw wire bytes) as they are, at most ``limits.max_bytes`` of
+    them: decoding is left to whoever reads the page (``kabar.fetch.page``), which
+    checks the decoded size and ratio as it inflates."""
+    counter = _Counter(limits, compressed=False)
+    parts: list[bytes] = []
+    async for chunk in chunks:
+        counter.add_wire(len(chunk))
+        parts.append(chunk)
     return Body(b"".join(parts), counter.wire)
 
 

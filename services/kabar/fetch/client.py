@@ -5,9 +5,12 @@ One attempt is a chain of hops followed by hand, because each hop must pass
 the same checks (scheme, public address, robots.txt, the host's rate slot)
 and loops must be caught. Attempts are retried with backoff for transient
 failures only; the final failure is raised as a typed ``FetchError`` carrying
-the URL. The body is streamed through ``body.read_body`` (size and
+the URL. A feed's body is streamed through ``body.read_body`` (size and
 decompression limits) and decoded by ``charset.decode``, at no less than a
-minimum transfer rate (``pace``).
+minimum transfer rate (``pace``). A page's body is read as it came over the wire
+(``body.read_wire``: its size limit only) and decoded by ``page.decode_page``:
+here (``fetch``), or in the extraction worker that parses it (``fetch_wire``), so
+decompression and the charset pass stay off the event loop.
 
 Attached to the pipeline's fetch queue (``attach_queue``), a page request still
 running after ``slow_after_s`` gives its host slot back and goes on parked, and
@@ -18,7 +21,6 @@ a page that timed out is not tried again in place: it goes back to the queue
 from __future__ import annotations
 
 import asyncio
-import codecs
 import ssl
 import time
 import zlib
@@ -36,9 +38,10 @@ from kabar import metrics
 from kabar.errors import BlockedError, ContentError, FetchError, HTTPStatusError, NetworkError
 from kabar.events import now_iso
 from kabar.fetch import charset
-from kabar.fetch.body import Limits, gunzip_file, read_body
+from kabar.fetch.body import Limits, gunzip_file, read_body, read_wire
 from kabar.fetch.netguard import NetGuard, guarded_transport
 from kabar.fetch.pace import paced
+from kabar.fetch.page import PageText, WirePage, decode_page, media_type, text_of
 from kabar.fetch.ratelimit import HostLimiter, Lease, RateLimiter
 from kabar.fetch.retry import RetryPolicy, is_retryable, parse_retry_after
 from kabar.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsPolicy
@@ -59,8 +62,6 @@ _SOURCE_TYPES = (
     "application/x-gzip",
     "application/octet-stream",
 )
-#: File signatures of documents that servers sometimes label text/html.
-_BINARY_MAGIC = (b"%PDF-", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"RIFF")
 _PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 _SOURCE_ACCEPT = "application/rss+xml,application/atom+xml,application/xml,text/xml,text/html;q=0.8"
 
@@ -112,11 +113,15 @@ class _Want:
     any_xml: bool = False
     #: Parks the request when it turns out slow (pages handed out by the fetch queue).
     on_slow: Callable[[], bool] | None = None
+    #: Undo the Content-Encoding while reading; False: keep the wire bytes (pages,
+    #: decoded by ``page.decode_page``).
+    decode: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class _Raw:
-    """A completed exchange: final URL, status, headers and the decoded-transfer body."""
+    """A completed exchange: final URL, status, headers and the body (content-decoded,
+    or as on the wire when ``_Want.decode`` is False)."""
 
     url: str
     status: int
@@ -232,33 +237,30 @@ class Fetcher:
 
     async def fetch(self, request: FetchRequest) -> FetchResult:
         """Fetch one HTML page and decode it to text."""
-        s = self.settings
-        want = _Want(
-            accept=_PAGE_ACCEPT,
-            content_types=tuple(t.lower() for t in s.accepted_content_types),
-            limits=Limits(s.max_body_bytes, s.max_decompression_ratio),
-            on_slow=self._parking(request),
-        )
         started = time.monotonic()
         with _outcome(request.portal, started, request.url) as outcome:
-            raw = await self._fetch_page(request, want)
-            ctype = raw.headers.get("content-type", "")
-            plain = _Raw(raw.url, raw.status, raw.headers, gunzip_file(raw.body, want.limits))
-            decoded = _decode(plain, ctype, request.url, want.content_types)
+            raw, want = await self._fetch_page(request)
+            text = decode_page(_wire_page(raw, want, request.url))
             outcome.status = str(raw.status)
-            return FetchResult(
-                request=request,
-                final_url=raw.url,
-                status=raw.status,
-                html=decoded.text,
-                headers=dict(raw.headers),
-                content_type=_media_type(ctype) or "text/html",
-                charset=decoded.charset,
-                size_bytes=len(raw.body),
-                elapsed_s=time.monotonic() - started,
-                fetched_at=now_iso(),
-                body=_utf8_bytes(plain.body, decoded),
-            )
+            return _page_result(request, raw, started, text)
+
+    async def fetch_wire(self, request: FetchRequest) -> tuple[FetchResult, WirePage]:
+        """``fetch`` without decoding the body: the result has no text yet (``html`` and
+        ``body`` empty, ``charset`` unknown) and the page goes with it as it came over
+        the wire, for an extraction worker to decode (``page.decode_page``). The wire
+        size limit holds here; the decoded size, ratio and content checks there. The
+        fetch is counted (``FETCHES``) by ``count_page`` once the body is judged."""
+        started = time.monotonic()
+        with _outcome(request.portal, started, request.url, count_ok=False) as outcome:
+            raw, want = await self._fetch_page(request)
+            outcome.status = str(raw.status)
+            return _page_result(request, raw, started, None), _wire_page(raw, want, request.url)
+
+    @staticmethod
+    def count_page(portal: str, status: str) -> None:
+        """Count a ``fetch_wire`` page once its body is judged: its HTTP status, or the
+        reason decoding refused it (as ``fetch`` counts)."""
+        metrics.child(metrics.FETCHES, portal, status).inc()
 
     def _parking(self, request: FetchRequest) -> Callable[[], bool] | None:
         queue = self._queue
@@ -266,9 +268,17 @@ class Fetcher:
             return None
         return partial(queue.step_aside, request)
 
-    async def _fetch_page(self, request: FetchRequest, want: _Want) -> _Raw:
+    async def _fetch_page(self, request: FetchRequest) -> tuple[_Raw, _Want]:
+        s = self.settings
+        want = _Want(
+            accept=_PAGE_ACCEPT,
+            content_types=tuple(t.lower() for t in s.accepted_content_types),
+            limits=Limits(s.max_body_bytes, s.max_decompression_ratio),
+            on_slow=self._parking(request),
+            decode=False,
+        )
         try:
-            return await self._with_retries(request.url, request.portal, want)
+            return await self._with_retries(request.url, request.portal, want), want
         except NetworkError as exc:
             if want.on_slow is None or exc.reason != "timeout":
                 raise
@@ -303,8 +313,11 @@ class Fetcher:
                     _media_type(raw.headers.get("content-type", "")),
                 )
             ctype = raw.headers.get("content-type", "")
-            plain = _Raw(raw.url, raw.status, raw.headers, gunzip_file(raw.body, limits))
-            decoded = _decode(plain, ctype, url, None)
+            try:
+                decoded = text_of(gunzip_file(raw.body, limits), ctype, None)
+            except ContentError as exc:
+                exc.url = url
+                raise
             return SourceResponse(
                 200,
                 raw.url,
@@ -470,8 +483,11 @@ class Fetcher:
             try:
                 s = self.settings
                 chunks = paced(response.aiter_raw(), s.min_transfer_rate, s.transfer_grace_s)
-                encoding = response.headers.get("content-encoding")
-                body = await read_body(chunks, encoding, want.limits)
+                if want.decode:
+                    encoding = response.headers.get("content-encoding")
+                    body = await read_body(chunks, encoding, want.limits)
+                else:
+                    body = await read_wire(chunks, want.limits)
             except ContentError as exc:
                 exc.url = url
                 raise
@@ -553,11 +569,13 @@ def _retry_after(exc: BaseException | None) -> float | None:
 class _outcome:  # lower-case: used like a function, ``with _outcome(...)``
     """Counts one public fetch call in FETCHES / FETCH_SECONDS and stamps errors with the URL."""
 
-    def __init__(self, portal: str, started: float, url: str) -> None:
+    def __init__(self, portal: str, started: float, url: str, *, count_ok: bool = True) -> None:
         self.portal = portal
         self.started = started
         self.url = url
         self.status = "error"
+        #: False: a success is counted later (``Fetcher.count_page``), once the body is judged.
+        self.count_ok = count_ok
 
     def __enter__(self) -> _outcome:
         return self
@@ -573,18 +591,19 @@ class _outcome:  # lower-case: used like a function, ``with _outcome(...)``
         if isinstance(exc, FetchError):
             exc.url = exc.url or self.url
             self.status = str(exc.status) if isinstance(exc, HTTPStatusError) else exc.reason
-        metrics.child(metrics.FETCHES, self.portal, self.status).inc()
+        if exc is not None or self.count_ok:
+            metrics.child(metrics.FETCHES, self.portal, self.status).inc()
         metrics.child(metrics.FETCH_SECONDS, self.portal).observe(time.monotonic() - self.started)
 
 
 def _media_type(content_type: str) -> str:
-    return content_type.split(";", 1)[0].strip().lower()
+    return media_type(content_type)
 
 
 def _check_type(content_type: str, want: _Want, url: str) -> None:
     media = _media_type(content_type)
     if want.content_types is None or not media or media in want.content_types:
-        return  # a missing type is judged from the body (see _decode)
+        return  # a missing type is judged from the body (see page.text_of)
     if want.any_xml and (media.endswith("/xml") or media.endswith("+xml")):
         return
     raise ContentError(f"content type {media}", reason="not_html", url=url)
@@ -598,29 +617,28 @@ def _check_length(content_length: str | None, limits: Limits, url: str) -> None:
         )
 
 
-def _decode(
-    raw: _Raw, content_type: str, url: str, content_types: tuple[str, ...] | None
-) -> charset.Decoded:
-    if not raw.body.strip():
-        raise ContentError("empty body", reason="empty_body", url=url)
-    if content_types is not None and raw.body.startswith(_BINARY_MAGIC):
-        raise ContentError("binary file served as a page", reason="not_html", url=url)
-    try:
-        decoded = charset.decode(raw.body, content_type)
-    except ContentError as exc:
-        exc.url = url
-        raise
-    untyped = content_types is not None and not _media_type(content_type)
-    if untyped and not decoded.text.lstrip().startswith("<"):
-        raise ContentError("untyped body is not markup", reason="not_html", url=url)
-    return decoded
+def _wire_page(raw: _Raw, want: _Want, url: str) -> WirePage:
+    return WirePage(raw.body, raw.headers.get("content-encoding"),
+                    raw.headers.get("content-type", ""), want.limits, want.content_types, url)
 
 
-def _utf8_bytes(body: bytes, decoded: charset.Decoded) -> bytes:
-    """The body itself when decoding proved it BOM-less UTF-8 (or ASCII), else nothing."""
-    if decoded.charset == "utf-8" and not body.startswith(codecs.BOM_UTF8):
-        return body
-    return body if body.isascii() else b""
+def _page_result(
+    request: FetchRequest, raw: _Raw, started: float, text: PageText | None
+) -> FetchResult:
+    """The page's result; without ``text`` (``fetch_wire``) its text is still to come."""
+    return FetchResult(
+        request=request,
+        final_url=raw.url,
+        status=raw.status,
+        html=text.text if text is not None else "",
+        headers=dict(raw.headers),
+        content_type=_media_type(raw.headers.get("content-type", "")) or "text/html",
+        charset=text.charset if text is not None else "",
+        size_bytes=len(raw.body),
+        elapsed_s=time.monotonic() - started,
+        fetched_at=now_iso(),
+        body=text.utf8 if text is not None else b"",
+    )
 
 
 def _network_error(exc: httpx.HTTPError, url: str) -> FetchError:
