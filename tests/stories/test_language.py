@@ -72,3 +72,49 @@ def test_vote_leaves_malay_and_short_function_words_to_the_model() -> None:
     # "a" and "do" are English stopwords too, but too short to vote.
     portuguese = "a etapa de a corrida do a campeonato a a do a a a a a a a a a a"
     assert language._stopword_vote(portuguese.split()) is None
+
+
+def test_vote_counts_as_a_tally_of_every_word_would() -> None:
+    """The vote keeps only the words that vote: its verdict is the one a full tally of
+    every word's label (None for the rest) gives, marker words and all."""
+    import random
+
+    from kabar.dedup.language import (
+        MARKER_RATIO,
+        VOTE_MARGIN,
+        VOTE_MIN_HITS,
+        VOTE_MIN_SHARE,
+        _stopword_vote,
+        _votes,
+    )
+
+    table = _votes()
+    by_label: dict[str, list[str]] = {}
+    for word, label in sorted(table.items()):
+        by_label.setdefault(label, []).append(word)
+    plain = ["jalan", "banjir", "kota", "river", "bridge", "warga", "x1", "pasar"]
+
+    def tally(words: list[str]) -> str | None:
+        labels = [table.get(w) for w in words]
+        ids, ens, unsure = labels.count("id"), labels.count("en"), labels.count("?")
+        if unsure * MARKER_RATIO >= max(ids, ens):
+            return None
+        for label, hits, other in (("id", ids, ens), ("en", ens, ids)):
+            enough = hits >= VOTE_MIN_HITS and hits >= VOTE_MIN_SHARE * len(words)
+            if enough and hits >= VOTE_MARGIN * other:
+                return label
+        return None
+
+    rng = random.Random(7)
+    verdicts = set()
+    for _ in range(400):
+        mix = [rng.randrange(30), rng.randrange(30), rng.randrange(3), rng.randrange(60)]
+        words = [rng.choice(by_label["id"]) for _ in range(mix[0])]
+        words += [rng.choice(by_label["en"]) for _ in range(mix[1])]
+        words += [rng.choice(by_label["?"]) for _ in range(mix[2])]
+        words += [rng.choice(plain) for _ in range(mix[3])]
+        rng.shuffle(words)
+        verdict = _stopword_vote(words)
+        assert verdict == tally(words)
+        verdicts.add(verdict)
+    assert verdicts == {"id", "en", None}
