@@ -70,14 +70,8 @@ def test_compaction_writes_a_new_generation_and_a_snapshot_naming_it(
     assert _answers(store, range(50)) == expected
     _fill(store, range(50, 55), now=T0 + 3 * DAY)
     assert store.sync()
-    expected = _answers(store, range(55))
-    generation = store._memory._cold.generation  # type: ignore[union-attr]
     # A crash: the snapshot written after the compaction names the new file.
-    crashed = SqliteStore(path, ttl_s=DAY)
-    assert crashed._memory._cold.generation == generation  # type: ignore[union-attr]
-    assert _answers(crashed, range(55)) == expected
-    crashed.close()
-    store.close()
+    _reopens_alike(store, path, 55)
 
 
 def test_a_rows_file_not_the_snapshots_means_the_full_load(tmp_path: Path) -> None:
@@ -150,10 +144,16 @@ def test_a_compaction_while_commits_are_held_back_writes_no_verdict_early(
     assert stored() == 0
     store.flush()  # the commit: the verdict, then the snapshot naming the new file
     assert store._writer.wait(30.0) and stored() == 1
-    expected = _answers(store, range(21))
+    _reopens_alike(store, path, 21)
+
+
+def _reopens_alike(store: SqliteStore, path: Path, count: int) -> None:
+    """A second store opened on ``path`` while ``store`` is still open (a crash)
+    reads the same rows file generation and gives the same answers."""
+    expected = _answers(store, range(count))
     generation = store._memory._cold.generation  # type: ignore[union-attr]
     crashed = SqliteStore(path, ttl_s=DAY)
     assert crashed._memory._cold.generation == generation  # type: ignore[union-attr]
-    assert _answers(crashed, range(21)) == expected
+    assert _answers(crashed, range(count)) == expected
     crashed.close()
     store.close()
