@@ -56,11 +56,7 @@ def test_compaction_writes_a_new_generation_and_a_snapshot_naming_it(
 ) -> None:
     monkeypatch.setattr(store_module, "COMPACT_MIN", 0)
     path = tmp_path / "compact.db"
-    store = SqliteStore(path, ttl_s=DAY)
-    _fill(store, range(30), now=T0)
-    _fill(store, range(30, 50), now=T0 + 3 * DAY)
-    store.close()
-    store = SqliteStore(path, ttl_s=DAY)
+    store = _reopened_with_aged_rows(path, old=range(30), fresh=range(30, 50))
     old_generation = store._memory._cold.generation  # type: ignore[union-attr]
     assert store.expire(T0 + 3 * DAY + 1) == 30
     assert store._memory._cold.generation != old_generation  # type: ignore[union-attr]
@@ -126,11 +122,7 @@ def test_a_compaction_while_commits_are_held_back_writes_no_verdict_early(
     verdicts not yet acknowledged must not reach the file with it."""
     monkeypatch.setattr(store_module, "COMPACT_MIN", 0)
     path = tmp_path / "held.db"
-    store = SqliteStore(path, ttl_s=DAY)
-    _fill(store, range(10), now=T0)
-    _fill(store, range(10, 14), now=T0 + 3 * DAY)
-    store.close()
-    store = SqliteStore(path, ttl_s=DAY)
+    store = _reopened_with_aged_rows(path, old=range(10), fresh=range(10, 14))
     store.autoflush = False
     _fill(store, range(20, 21), now=T0 + 3 * DAY)
     assert store.expire(T0 + 3 * DAY + 1) == 10
@@ -157,3 +149,13 @@ def _reopens_alike(store: SqliteStore, path: Path, count: int) -> None:
     assert _answers(crashed, range(count)) == expected
     crashed.close()
     store.close()
+
+
+def _reopened_with_aged_rows(path: Path, old: range, fresh: range) -> SqliteStore:
+    """A store on ``path`` reopened after rows ``old`` were seen at T0 and ``fresh``
+    three days later (so ``old`` expire first)."""
+    store = SqliteStore(path, ttl_s=DAY)
+    _fill(store, old, now=T0)
+    _fill(store, fresh, now=T0 + 3 * DAY)
+    store.close()
+    return SqliteStore(path, ttl_s=DAY)
