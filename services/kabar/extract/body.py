@@ -19,6 +19,7 @@ from kabar.extract.clutter import (
     DEK_TAG,
     Line,
     Vocabulary,
+    class_text,
     is_clutter_class,
     is_dateline,
     normalize,
@@ -744,7 +745,7 @@ def _hints(pattern: re.Pattern[str]) -> dict[str, str]:
 
 def _block_hint(raw: str, pattern: re.Pattern[str]) -> str:
     """A class/id string lowercased when the block pattern names it, else ""."""
-    attr = raw.lower()
+    attr = class_text(raw)
     if len(attr) < 2 or not pattern.search(attr) or story_paragraph_class(attr):
         return ""
     return attr

@@ -494,9 +494,33 @@ def normalize(text: str) -> str:
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
+#: A class name made of camel-cased words ("ArticleFooterNote" in a CSS module's
+#: "ArticleFooterNote_root__Wq7Gm"): letters only, at least CAMEL_MIN_CHARS of them, a
+#: lower-case run opening each capital. Its words are read apart, as hyphens would part
+#: them. Shorter or irregular runs are left whole: a hashed class ("hQwTqU", "p0LJm")
+#: parted at its capitals would spell class words by chance ("xAdQ" -> "ad").
+_CAMEL_RUN = re.compile(r"(?<![A-Za-z])[A-Z]?[a-z]+(?:[A-Z][a-z]+)+(?![A-Za-z])")
+_CAMEL_JOIN = re.compile(r"(?<=[a-z])(?=[A-Z])")
+CAMEL_MIN_CHARS = 8
+
+
+def class_text(raw: str) -> str:
+    """A class/id string lowercased for the class-word patterns, its camel-cased names
+    parted into words ("ArticleNewsletterPromo_root" -> "article-newsletter-promo_root")."""
+    low = raw.lower()
+    if low == raw:
+        return low
+    return _CAMEL_RUN.sub(_parted, raw).lower()
+
+
+def _parted(match: re.Match[str]) -> str:
+    run = match.group()
+    return _CAMEL_JOIN.sub("-", run) if len(run) >= CAMEL_MIN_CHARS else run
+
+
 def is_clutter_class(attr: str, vocab: Vocabulary | None = None) -> bool:
     """Whether a class/id string names a clutter block (related, share, caption, ...)."""
-    return bool((vocab or vocabulary()).class_re.search(attr.lower()))
+    return bool((vocab or vocabulary()).class_re.search(class_text(attr)))
 
 
 def is_clutter_line(text: str, vocab: Vocabulary | None = None) -> bool:
@@ -728,6 +752,15 @@ _SIGNED_AFTER = frozenset('.!?"”')
 _NOTE_ENDS = (")", "]", "*", ".com", ".id", ".net", ".tv", ".org")
 
 
+#: The writer's name alone in brackets after the story's last sentence, as older papers
+#: sign a story off: "... antardaerah. (Sugeng Riyadi)". Two to four title-cased words, no
+#: desk code (those are ``end_notes``), no digit: a caption's credit names the outlet or
+#: sits under a picture, not after the last sentence of the body.
+_SIGNED_NAME_TAIL = re.compile(
+    r"(?<=[.!?\"\u201d])\s*\(\s*[A-Z][a-z][\w'\u2019-]*(?: [A-Z][a-z][\w'\u2019-]*){1,3}\s*\)$"
+)
+
+
 def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[Line, ...], int]:
     """The body without the closing notes (desk initials) after its last sentence: lines
     made only of them go, and one trailing the last paragraph is cut off it."""
@@ -748,6 +781,8 @@ def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[
     if not low.endswith(_NOTE_ENDS) or len(low) != len(last.text):
         return tuple(lines[:end]), removed
     cut = vocab.end_note_tail_re.search(low)
+    if cut is None and low[-1] == ")":
+        cut = _SIGNED_NAME_TAIL.search(last.text)
     if cut is None or cut.start() == 0:
         return tuple(lines[:end]), removed
     trimmed = Line(last.text[: cut.start()].rstrip(), last.tag, last.link_ratio)
