@@ -3,7 +3,8 @@ template whose classes are CSS-module names ("ArticleNewsletterPromo_root__p0LJm
 its related-link line, its closing note and its issue box carried their clutter words
 camel-cased; a Jawa Pos group paper's closing initials with a one-letter code ("(dim/c)");
 an older paper signing the story off with the writer's name alone in brackets; and a
-magazine's print-edition note."""
+magazine's print-edition note. Then late_s14's: a dek printed as a paragraph of its own
+over the story's datelined block, a code block's lines and a footnote's back arrow."""
 
 from __future__ import annotations
 
@@ -89,3 +90,55 @@ def test_a_magazines_print_edition_note_is_clutter() -> None:
     assert not is_clutter_line(
         "This article appears to contradict what the council said in its print statement."
     )
+
+
+# After the changes above, late_s14 (measured once on them) showed a dek printed as a loose
+# paragraph over the story's block, a code block's lines run together and a footnote's
+# back-reference arrow.
+
+
+def _dek_page(dek: str, story: tuple[str, ...] = tuple(STORY)) -> str:
+    """A feature page: headline, a short paragraph, the byline, then the story's block."""
+    body = "".join(f"<p>{p}</p>" for p in story)
+    return (
+        f"<html><head><title>{TITLE}</title></head><body><div class='kolom'>"
+        f"<h1>{TITLE}</h1><p class='pembuka'>{dek}</p>"
+        "<div class='penulis-artikel'>Penulis Rina Kartika 2 Juli 2023</div>"
+        f"<div class='isi'>{body}</div></div></body></html>"
+    )
+
+
+DEK = (
+    "Ribuan warga masih bertahan di posko pengungsian. Bantuan air bersih dan obat-obatan "
+    "mulai berdatangan dari kabupaten tetangga."
+)
+
+
+def test_a_short_paragraph_over_the_datelined_lead_is_the_dek() -> None:
+    assert extract(_dek_page(DEK), None).paragraphs == tuple(STORY)
+
+
+def test_a_short_paragraph_over_an_undated_lead_stays() -> None:
+    # Without the dateline opening the next paragraph nothing tells a dek from a lead.
+    story = (STORY[0].split(" - ", 1)[1].capitalize(), *STORY[1:])
+    assert extract(_dek_page(DEK, story), None).paragraphs == (DEK, *story)
+
+
+def test_a_code_blocks_lines_stay_apart() -> None:
+    code = "<pre><code>retry(times=3)\nbackoff(seconds=2)\n</code></pre>"
+    body = (
+        "".join(f"<p>{p}</p>" for p in LAKE[:2]) + code + "".join(f"<p>{p}</p>" for p in LAKE[2:])
+    )
+    html = f"<html><body><article><h1>Crossing the Ice</h1>{body}</article></body></html>"
+    lines = ("retry(times=3)", "backoff(seconds=2)")
+    assert extract(html, None).paragraphs == (*LAKE[:2], *lines, *LAKE[2:])
+
+
+def test_a_footnotes_back_arrow_goes() -> None:
+    note = (
+        "<section class='footnotes'><ol><li id='fn1'><p>The county counted 212 residents in "
+        "the last census of the island. <a href='#fnref1'>\u21a9</a></p></li></ol></section>"
+    )
+    article = extract(_modules_page(note), None)
+    last = "The county counted 212 residents in the last census of the island."
+    assert article.paragraphs[-1] == last

@@ -452,6 +452,8 @@ class _Walker:
         self._link_chars = 0
         self._link_depth = 0
         self._block_tag = "p"
+        #: Inside a ``<pre>``: its line breaks end lines (a code block's lines stay apart).
+        self._pre = False
         self._in_article = False
         #: The line so far opened with a "read also" label (see ``flush``).
         self._after_label = False
@@ -472,6 +474,9 @@ class _Walker:
     def flush(self) -> None:
         if not self._parts:
             return  # block boundaries come in runs: most flushes have nothing to emit
+        if self._pre:
+            self._flush_pre()
+            return
         text = _normalized("".join(self._parts))
         if self._after_label:
             self._after_label = False
@@ -484,6 +489,18 @@ class _Walker:
             linked = self._link_chars  # most lines hold no link: no division, no min()
             ratio = min(1.0, linked / len(text)) if linked else 0.0
             self.lines.append(Line(text, self._block_tag, ratio))
+        self._parts.clear()
+        self._link_chars = 0
+
+    def _flush_pre(self) -> None:
+        """Emit a preformatted block's text one line per line break, as it is printed."""
+        whole = "".join(self._parts)
+        linked = self._link_chars  # shared by its lines, as the block's own share
+        ratio = min(1.0, linked / max(1, len(whole.strip()))) if linked else 0.0
+        for piece in whole.split("\n"):
+            text = _normalized(piece)
+            if text:
+                self.lines.append(Line(text, self._block_tag, ratio))
         self._parts.clear()
         self._link_chars = 0
 
@@ -506,6 +523,8 @@ class _Walker:
                 else:  # a block: it ends the line
                     if parts:
                         self.flush()
+                    if node == "pre":
+                        self._pre = False
                     self._block_tag = "p"
                     self._after_label = False
                 continue
@@ -543,6 +562,8 @@ class _Walker:
                         self._skip_dek(node)
                 else:
                     self._block_tag = "li" if tag == "li" else "p"
+                    if tag == "pre":
+                        self._pre = True
                     # Only a paragraph before the body's first line is looked at: a
                     # summary there may be the template's dek (line cleaning decides).
                     if tag == "p" and not self.lines and summary_class(_class_of(node)):
@@ -871,6 +892,12 @@ def container_lines(nodes: Sequence[LexborNode], vocab: Vocabulary) -> BodyResul
     walker = _Walker(vocab, nodes)
     for node in nodes:
         walker.walk(node)
+        if node is nodes[0] and len(nodes) > 1 and node.tag == "p" and len(walker.lines) == 1:
+            # A paragraph standing alone before the story's block (joined to it as a
+            # loose sibling) may be the template's dek: line cleaning drops it when the
+            # story opens on its dateline right after it, as it does a summary block.
+            first = walker.lines[0]
+            walker.lines[0] = Line(first.text, DEK_TAG, first.link_ratio)
     return BodyResult(tuple(walker.lines), walker.removed)
 
 

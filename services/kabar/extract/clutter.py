@@ -29,6 +29,9 @@ STORY_LINE_MAX_LINK_RATIO = 0.3
 STORY_RUN = 2
 _TEASER_END = ("...", "\u2026")
 _SUBHEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+#: A footnote's back-reference closing its line: the arrow, as text or as emoji.
+_BACK_ARROWS = ("\u21a9", "\u21a9\ufe0e", "\u21a9\ufe0f")
+_BACK_ARROW_CHARS = "\u21a9\ufe0e\ufe0f "
 #: An app prompt is a how-to step, not a promotion, from this many words (or in a list).
 PROMO_STEP_MIN_WORDS = 10
 PROMO_MAX_LINK_RATIO = 0.3
@@ -641,7 +644,11 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
             resume = box  # the label and the box of other stories under it
             removed += 1
             continue
-        if line.text[-1:] == ")":
+        if line.text.endswith(_BACK_ARROWS) and line.text.rstrip(_BACK_ARROW_CHARS):
+            # A footnote's link back to its mark ("... to repeat. ↩"): navigation (an
+            # arrow alone is a line without letters, clutter as it is).
+            line = Line(line.text.rstrip(_BACK_ARROW_CHARS), line.tag, line.link_ratio)
+        elif line.text[-1:] == ")":
             line = _without_signature(line, words)
             if line.text[:1] in _QUOTE_OPEN:
                 line = _without_credit(line, vocab)
