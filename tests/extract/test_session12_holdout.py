@@ -142,3 +142,14 @@ def test_a_footnotes_back_arrow_goes() -> None:
     article = extract(_modules_page(note), None)
     last = "The county counted 212 residents in the last census of the island."
     assert article.paragraphs[-1] == last
+
+
+# late_s14b (measured once on 4a13121): a subscription upsell inside the story's block.
+
+
+def test_a_subscription_upsell_is_clutter_and_a_subscribers_story_is_not() -> None:
+    assert is_clutter_line("Dapatkan ulasan pasar harian dengan berlangganan Kabar Premium.")
+    assert is_clutter_line("Get every local story without ads by subscribing today.")
+    assert not is_clutter_line(
+        "Warga bisa mendapatkan potongan harga dengan berlangganan paket internet setahun."
+    )
