@@ -4,11 +4,13 @@ its related-link line, its closing note and its issue box carried their clutter 
 camel-cased; a Jawa Pos group paper's closing initials with a one-letter code ("(dim/c)");
 an older paper signing the story off with the writer's name alone in brackets; and a
 magazine's print-edition note. Then late_s14's: a dek printed as a paragraph of its own
-over the story's datelined block, a code block's lines and a footnote's back arrow."""
+over the story's datelined block, a code block's lines and a footnote's back arrow;
+late_s14b's subscription upsell; late_s14c's writer's role after a comma."""
 
 from __future__ import annotations
 
 from kabar.extract import extract
+from kabar.extract.bylines import normalize_authors
 from kabar.extract.clutter import class_text, is_clutter_class, is_clutter_line
 from tests.extract.extract_support import STORY, story_page
 
@@ -153,3 +155,12 @@ def test_a_subscription_upsell_is_clutter_and_a_subscribers_story_is_not() -> No
     assert not is_clutter_line(
         "Warga bisa mendapatkan potongan harga dengan berlangganan paket internet setahun."
     )
+
+
+# late_s14c (measured once on 4f81e56): the writer's role after a comma in the byline.
+
+
+def test_a_writers_role_beside_the_name_is_no_second_writer() -> None:
+    assert normalize_authors(["Dina Harlow, Transport Correspondent"]) == ("Dina Harlow",)
+    assert normalize_authors(["Sam Okafor", "AP Sports Writer"]) == ("Sam Okafor",)
+    assert normalize_authors(["Dina Harlow, Sam Okafor"]) == ("Dina Harlow", "Sam Okafor")

@@ -55,6 +55,8 @@ _TEAM_PREFIXES = ("tim ", "team ")
 TEAM_DESKS = _words("team_desks")
 #: Words naming a company, not a person ("PT Viva Media Baru", "Kompas Cyber Media").
 ORG_WORDS = _words("org_words")
+#: The last words of a writer's role ("Transport Correspondent", "Staff Writer").
+ROLE_WORDS = _words("role_words")
 _LABEL = r"(?:penulis|reporter|pewarta|ditulis\s+oleh|oleh|writer|author|kontributor)"
 _STOP = (
     r"(?=\s*(?:$|\n|\||•|·|\beditor\b|\bredaktur\b|\bsumber\b|\bfoto\b|\bfotografer\b|\s-\s|\())"
@@ -294,6 +296,8 @@ def _is_person(name: str, brand_keys: tuple[str, ...]) -> bool:
         return False
     if not ORG_WORDS.isdisjoint(lowered.replace(".", " ").replace(",", " ").split()):
         return False
+    if lowered.rsplit(None, 1)[-1] in ROLE_WORDS:
+        return False  # the writer's role printed beside the name ("Transport Correspondent")
     if name == lowered:  # "prwir": desk codes and initials, not names
         return False
     if _CAPS_CODE.fullmatch(name) and lowered not in AGENCIES:
