@@ -5,7 +5,8 @@ camel-cased; a Jawa Pos group paper's closing initials with a one-letter code ("
 an older paper signing the story off with the writer's name alone in brackets; and a
 magazine's print-edition note. Then late_s14's: a dek printed as a paragraph of its own
 over the story's datelined block, a code block's lines and a footnote's back arrow;
-late_s14b's subscription upsell; late_s14c's writer's role after a comma."""
+late_s14b's subscription upsell; late_s14c's writer's role after a comma; late_s14d's
+syndicated copy pointing back to the original."""
 
 from __future__ import annotations
 
@@ -164,3 +165,12 @@ def test_a_writers_role_beside_the_name_is_no_second_writer() -> None:
     assert normalize_authors(["Dina Harlow, Transport Correspondent"]) == ("Dina Harlow",)
     assert normalize_authors(["Sam Okafor", "AP Sports Writer"]) == ("Sam Okafor",)
     assert normalize_authors(["Dina Harlow, Sam Okafor"]) == ("Dina Harlow", "Sam Okafor")
+
+
+# late_s14d (measured once on 1ff261b): a syndicated copy's prompt back to the original.
+
+
+def test_a_prompt_to_read_the_original_article_is_clutter() -> None:
+    assert is_clutter_line("Read the original article on The Harbor Gazette.")
+    assert is_clutter_line("Read the full story at Valley Public Radio.")
+    assert not is_clutter_line("She said she would read the original article on Monday.")
