@@ -70,7 +70,7 @@ async def test_an_idle_connection_is_kept_alive_and_reused() -> None:
             for _ in range(3):
                 result = await fetcher.fetch(FetchRequest(url=srv.url("/a"), portal="x"))
                 assert result.status == 200
-            pools = [c._transport._pool for c in fetcher._clients]  # type: ignore[attr-defined]
+            pools = [p.transport._pool for p in fetcher._clients]  # type: ignore[attr-defined]
             connections = [c for pool in pools for c in pool.connections]
             assert len(connections) == 1 and connections[0].is_idle()  # kept alive, reused
             assert not connections[0].has_expired()
