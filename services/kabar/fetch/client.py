@@ -25,10 +25,10 @@ import ssl
 import time
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urljoin
 
 import httpx
@@ -471,8 +471,7 @@ class Fetcher:
         # redirect bookkeeping, event hooks, a log line, a stream wrapper) do nothing
         # here, where redirects are followed by hand and the body is read once, yet
         # cost about a tenth of a page fetch's CPU on the event loop.
-        request = pool.client.build_request(
-            "GET", url, headers=[("Accept", want.accept), *want.headers])
+        request = pool.request(url, want.accept, want.headers)
         response = await pool.transport.handle_async_request(request)
         response.request = request
         try:
@@ -573,6 +572,27 @@ class _Pool:
 
     client: httpx.AsyncClient
     transport: httpx.AsyncBaseTransport
+    #: The client's headers merged with a request's Accept, by Accept (a few in all).
+    merged: dict[str, httpx.Headers] = field(default_factory=dict)
+    #: The client's timeouts as a request carries them.
+    extensions: dict[str, Any] = field(default_factory=dict)
+
+    def request(self, url: str, accept: str, extra: tuple[tuple[str, str], ...]) -> httpx.Request:
+        """``client.build_request("GET", url, ...)``, the same request, without merging
+        the client's headers, cookies and timeouts anew for every page."""
+        if extra:  # validators of a source: the client merges them
+            return self.client.build_request("GET", url, headers=[("Accept", accept), *extra])
+        headers = self.merged.get(accept)
+        if headers is None:
+            headers = self.merged[accept] = httpx.Headers(self.client.headers)
+            headers.update([("Accept", accept)])
+        if not self.extensions:
+            self.extensions["timeout"] = self.client.timeout.as_dict()
+        request = httpx.Request("GET", url, headers=headers, extensions=self.extensions)
+        cookies = self.client.cookies
+        if cookies:  # as build_request: the jar's cookies for this URL, if any
+            cookies.set_cookie_header(request)
+        return request
 
 
 class _Cookies(httpx.Cookies):
