@@ -1,4 +1,4 @@
-"""The frontier: fetch requests on a Kafka topic keyed by portal, consumed by a
+"""The frontier: fetch requests on a Kafka topic keyed by host, consumed by a
 consumer group of crawl workers, and the URL status the roles share in Redis.
 
 ``RedisStatus`` is the ``UrlClaims`` of the distributed roles: a URL is

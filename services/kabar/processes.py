@@ -7,8 +7,8 @@ in its own process and starts N crawl processes beside it: each is ``kabar run
 distributed deployment, joined to the rest by the same Kafka topics (the
 frontier in, the extracted articles out). Each child owns a fixed share of the
 frontier's partitions (static assignment: no consumer-group rebalance, which
-takes seconds on the embedded broker), so a portal is fetched by one process
-and its politeness holds.
+takes seconds on the embedded broker); each host's requests are on as many
+partitions as it has shares of its politeness budget (``split_hosts``).
 
 A child that dies is visible (a log line with its exit code, a count in the
 summary) and started again on the same partitions: it resumes from their
@@ -87,15 +87,15 @@ def processes_for(setting: str, cores: int | None = None) -> int:
 
 
 def share_partitions(partitions: int, processes: int) -> list[tuple[int, ...]]:
-    """Each process's frontier partitions: round robin, so the portals (which go to
+    """Each process's frontier partitions: round robin, so the hosts (which go to
     distinct partitions in config order) are shared out evenly."""
     count = max(1, min(processes, partitions))
     return [tuple(range(i, partitions, count)) for i in range(count)]
 
 
 def split_hosts(settings: Settings, role: str | None, processes: int) -> None:
-    """Each portal's frontier records split over as many keys as crawl processes
-    (``cluster.host_shards``), so every process gets its share of every portal's pages:
+    """Each host's frontier records split over as many keys as crawl processes
+    (``cluster.host_shards``), so every process gets its share of every host's pages:
     portals are not equally busy (on the bench site one process had 2,078 pages and
     the other 1,288, one portal alone 1,030), and with whole portals a process idled
     while the other finished its portals. A crawl process then keeps to

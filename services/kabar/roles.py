@@ -2,7 +2,7 @@
 pipeline stages as the one-process default, joined by Kafka topics instead of
 in-memory queues.
 
-* ``discovery``: sources → the frontier topic (keyed by portal). URLs are claimed
+* ``discovery``: sources → the frontier topic (keyed by host). URLs are claimed
   in the shared status (Redis) before they are queued; requests are journaled
   until the frontier acknowledged them; a sweeper queues again claims that no
   crawl worker finished.

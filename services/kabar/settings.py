@@ -289,12 +289,12 @@ class ClusterSettings:
     """The distributed roles (``kabar run --role ...``): topics between the stages,
     consumer groups and the shared URL status."""
 
-    #: Fetch requests from discovery to the crawl group, keyed by portal.
+    #: Fetch requests from discovery to the crawl group, keyed by the URL's host.
     frontier_topic: str = "kabar.frontier.v1"
     #: Partitions of the frontier: the most crawl workers that can share the work.
     frontier_partitions: int = 12
-    #: Each portal's requests split over this many frontier keys by URL (1: one key a
-    #: portal). Crawl workers then keep to ``1 / host_shards`` of each host's budget,
+    #: Each host's requests split over this many frontier keys by URL (1: one key a
+    #: host). Crawl workers then keep to ``1 / host_shards`` of each host's budget,
     #: so the hosts' politeness holds whoever fetches which shard. 0 (auto): as many as
     #: ``kabar run --processes N`` has crawl processes (at most per_host_concurrency and
     #: per_host_burst), else 1.

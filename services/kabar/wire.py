@@ -40,16 +40,19 @@ class Extracted:
 
 
 def frontier_key(request: FetchRequest, shards: int = 1) -> bytes:
-    """One portal (and so each of its hosts), one partition: per-host politeness holds
-    whatever the number of workers. A request without a portal is keyed by its host.
+    """A request's frontier key is its URL's host (its portal when it has no host): a
+    host's requests are on one partition, so one crawl worker fetches the host and
+    its politeness budget is that worker's alone, whichever portals link to it.
 
-    With ``shards`` above 1 the portal's requests are split by URL over that many
-    keys (``portal#k``), each on its own partition, so a busy portal's pages are
-    shared out among the crawl workers like everything else; each worker then keeps
-    to ``1/shards`` of every host's budget (``fetch.host_share``), so however the
-    shards fall the host sees no more than its limits. By URL, not at random: the
-    same URL (a revisit, a replay) always takes the same key."""
-    name = request.portal or host_of(request.url)
+    With ``shards`` above 1 the host's requests are split by URL over that many
+    keys (``host#k``), each on its own partition, so a busy host's pages are shared
+    out among the crawl workers like everything else; each worker then keeps to
+    ``1/shards`` of every host's budget (``fetch.host_share``), and as no host has
+    more than ``shards`` keys, however they fall the host sees no more than its
+    limits. By URL, not at random: the same URL (a revisit, a replay) always takes
+    the same key. (Keyed by portal, a host that two portals link to was on both
+    portals' partitions: fetched by more workers than its shares allow.)"""
+    name = host_of(request.url) or request.portal
     if shards <= 1:
         return name.encode("utf-8")
     return f"{name}#{url_shard(request.url, shards)}".encode()
@@ -59,38 +62,39 @@ def url_shard(url: str, shards: int) -> int:
     return zlib.crc32(url.encode("utf-8", "replace")) % shards  # stable, unlike hash()
 
 
-def portal_slots(portals: Sequence[PortalConfig]) -> dict[str, int]:
-    """Each configured portal's place in config order; portals whose configured URLs
-    share a host share a place (one host must stay on one partition)."""
+def host_slots(portals: Sequence[PortalConfig]) -> dict[str, int]:
+    """Each host of the configured URLs its place, in config order (a host named by
+    several portals takes its first)."""
     slots: dict[str, int] = {}
-    by_host: dict[str, int] = {}
     for portal in portals:
-        hosts = [host_of(u) for u in (*portal.feeds, *portal.sitemaps, *portal.sections,
-                                       *portal.urls)]
-        shared = next((by_host[h] for h in hosts if h in by_host), None)
-        slot = shared if shared is not None else len(set(slots.values()))
-        slots.setdefault(portal.name, slot)
-        for host in hosts:
-            by_host.setdefault(host, slot)
+        for host in _hosts(portal):
+            slots.setdefault(host, len(slots))
     return slots
 
 
-class FrontierPartitioner:
-    """The producer's partitioner: a configured portal's key goes to partition
-    ``slot mod partitions``, so N portals fill N distinct partitions and the crawl
-    group's round-robin assignment gives each worker a near-equal share of portals.
-    Hashing the keys instead (Kafka's default, kept for every other key) lets several
-    portals fall on one partition and leaves workers unevenly loaded. Deterministic:
-    every discovery process with the same config sends a portal to the same partition
-    (adding portals at the end moves none of the others).
+def _hosts(portal: PortalConfig) -> list[str]:
+    urls = (*portal.feeds, *portal.sitemaps, *portal.sections, *portal.urls)
+    return [h for h in (host_of(u) for u in urls) if h]
 
-    With ``shards`` (``frontier_key``) shard ``k`` of the portal in slot ``s`` goes to
+
+class FrontierPartitioner:
+    """The producer's partitioner: a configured host's key goes to partition
+    ``slot mod partitions`` (``host_slots``), so N hosts fill N distinct partitions
+    and the crawl group's round-robin assignment gives each worker a near-equal
+    share of them. Hashing the keys instead (Kafka's default, kept for other keys)
+    lets several hosts fall on one partition and leaves workers unevenly loaded.
+    Deterministic: every discovery process with the same config sends a host to the
+    same partition (adding portals at the end moves none of the others).
+
+    With ``shards`` (``frontier_key``) shard ``k`` of the host in slot ``s`` goes to
     partition ``s * shards + k``: with partitions a multiple of the workers and as
     many shards as workers, worker ``k`` of the round-robin assignment owns shard
-    ``k`` of every portal, so each gets an equal share of every portal's pages."""
+    ``k`` of every host, so each gets an equal share of every host's pages. A host
+    no portal names (articles on another host than the feed) takes a slot from a
+    hash of its name, so its shards, too, go to distinct workers."""
 
     def __init__(self, portals: Sequence[PortalConfig], shards: int = 1) -> None:
-        self.slots = {name.encode("utf-8"): slot for name, slot in portal_slots(portals).items()}
+        self.slots = {name.encode("utf-8"): slot for name, slot in host_slots(portals).items()}
         self.shards = max(1, shards)
         self._hashed = DefaultPartitioner()
 
@@ -99,7 +103,9 @@ class FrontierPartitioner:
         name, shard = self._split(key)
         slot = self.slots.get(name) if name is not None else None
         if slot is None:
-            return int(self._hashed(key, all_partitions, available))
+            if name is None or self.shards <= 1:
+                return int(self._hashed(key, all_partitions, available))
+            slot = zlib.crc32(name)  # stable, unlike hash()
         ordered = sorted(all_partitions)
         return ordered[(slot * self.shards + shard) % len(ordered)]
 

@@ -70,7 +70,28 @@ async def test_an_idle_connection_is_kept_alive_and_reused() -> None:
             for _ in range(3):
                 result = await fetcher.fetch(FetchRequest(url=srv.url("/a"), portal="x"))
                 assert result.status == 200
-            pools = [c._transport._pool for c in fetcher._clients]  # type: ignore[attr-defined]
+            pools = [p.transport._pool for p in fetcher._clients]  # type: ignore[attr-defined]
             connections = [c for pool in pools for c in pool.connections]
             assert len(connections) == 1 and connections[0].is_idle()  # kept alive, reused
             assert not connections[0].has_expired()
+
+
+async def test_a_page_request_is_the_one_the_client_would_build() -> None:
+    """Headers (in order), cookies and timeouts are merged once per Accept, not per
+    page, and come out as httpx's client builds them."""
+    async with Fetcher(FetchSettings()) as fetcher:
+        pool = fetcher._clients[0]
+        pool.client.cookies.set("sesi", "abc", domain="a.test")
+        for url in ("http://a.test/berita?hal=2", "https://b.test:8443/kabar", "http://a.test/"):
+            for accept in ("text/html", "text/plain"):
+                ours = pool.request(url, accept, ())
+                httpx_own = pool.client.build_request("GET", url, headers=[("Accept", accept)])
+                assert ours.headers.raw == httpx_own.headers.raw
+                assert (ours.method, ours.url, ours.extensions) == (
+                    httpx_own.method, httpx_own.url, httpx_own.extensions)
+        assert b"sesi=abc" in pool.request("http://a.test/", "text/html", ()).headers.raw[-1]
+        assert b"sesi" not in b"".join(v for _, v in pool.request("http://b.test/", "text/html",
+                                                                    ()).headers.raw)
+        validators = (("If-None-Match", '"v1"'),)
+        assert pool.request("http://a.test/rss", "text/xml", validators).headers[
+            "If-None-Match"] == '"v1"'

@@ -116,11 +116,11 @@ def test_portals_fill_distinct_partitions_and_workers_get_equal_shares() -> None
     assert frontier_key(FetchRequest("https://lain.test/x", "")) == other
 
 
-def test_portals_sharing_a_host_share_a_partition() -> None:
+def test_a_host_named_by_two_portals_has_one_place() -> None:
     from kabar.settings import PortalConfig
-    from kabar.wire import portal_slots
+    from kabar.wire import host_slots
 
     portals = [PortalConfig("a", feeds=["https://a.test/rss"]),
                PortalConfig("b", feeds=["https://b.test/rss"], urls=["https://a.test/x"]),
                PortalConfig("c", sitemaps=["https://c.test/sitemap.xml"])]
-    assert portal_slots(portals) == {"a": 0, "b": 0, "c": 1}
+    assert host_slots(portals) == {"a.test": 0, "b.test": 1, "c.test": 2}

@@ -46,20 +46,39 @@ def test_a_busy_portal_is_shared_out_among_the_crawl_processes() -> None:
     assert sum(split) == 1000 and min(split) > 430  # by URL hash: about half each
     # The same URL always takes the same key (a revisit, a replay), in any process.
     assert frontier_key(requests[5], 2) == frontier_key(requests[5], 2)
-    assert frontier_key(requests[5], 1) == b"besar"
-    assert frontier_key(requests[5], 2) in (b"besar#0", b"besar#1")
+    assert frontier_key(requests[5], 1) == b"besar.test"
+    assert frontier_key(requests[5], 2) in (b"besar.test#0", b"besar.test#1")
 
 
-def test_each_shard_of_a_portal_lands_with_its_own_process() -> None:
+def test_each_shard_of_a_host_lands_with_its_own_process() -> None:
     portals = [PortalConfig(f"p{n}", feeds=[f"http://p{n}.test/rss"]) for n in range(7)]
     partitioner = FrontierPartitioner(portals, 2)
     partitions = list(range(12))
-    for n in range(7):
-        chosen = [partitioner(f"p{n}#{k}".encode(), partitions, partitions) for k in (0, 1)]
-        assert [p % 2 for p in chosen] == [0, 1]
-    # An unknown name is hashed as Kafka does; a key without a shard is shard 0.
-    assert partitioner(b"p3", partitions, partitions) == partitioner(b"p3#0", partitions,
-                                                                       partitions)
+    # Configured hosts, and hosts no portal names (articles away from the feed's host).
+    for host in [*(f"p{n}.test" for n in range(7)), "cdn.lain.test", "m.p3.test"]:
+        chosen = [partitioner(f"{host}#{k}".encode(), partitions, partitions) for k in (0, 1)]
+        assert [p % 2 for p in chosen] == [0, 1], host
+    # A key without a shard is shard 0.
+    assert partitioner(b"p3.test", partitions, partitions) == partitioner(
+        b"p3.test#0", partitions, partitions)
+
+
+def test_a_host_two_portals_link_to_keeps_to_its_shares() -> None:
+    """Both portals' articles live on one host their configs do not name: its requests
+    take the host's keys, so no more crawl processes than its shares fetch it."""
+    portals = [PortalConfig(f"p{n}", feeds=[f"http://p{n}.test/rss"]) for n in range(6)]
+    processes, shards = 6, 2
+    partitioner = FrontierPartitioner(portals, shards)
+    partitions = list(range(12))
+    owner = {p: i for i, share in enumerate(share_partitions(12, processes)) for p in share}
+    requests = [FetchRequest(f"http://berita.bersama.test/{n}", f"p{n % 6}") for n in range(600)]
+    fetching = {owner[partitioner(frontier_key(r, shards), partitions, partitions)]
+                for r in requests}
+    assert len(fetching) <= shards  # each keeps to 1/shards of the host: the whole at most
+    # A portal's own host, too, is fetched by as many processes as it has shares.
+    own = {owner[partitioner(frontier_key(FetchRequest(f"http://p1.test/{n}", "p5"), shards),
+                             partitions, partitions)] for n in range(100)}
+    assert len(own) == shards
 
 
 async def test_a_share_of_a_host_keeps_to_that_share_of_its_limits() -> None:

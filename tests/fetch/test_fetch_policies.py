@@ -193,6 +193,8 @@ def redirecting(location: str) -> httpx.MockTransport:
         ("file:///etc/passwd", "bad_url"),
         ("mailto:redaksi@berita.test", "bad_url"),
         ("http://[::1/", "bad_url"),
+        ("//[bad", "bad_url"),  # httpx takes it; joined, it is no URL
+        ("http://xn--/", "bad_url"),  # a host no IDNA decoding accepts
     ],
 )
 async def test_every_redirect_hop_is_checked(location: str, reason: str) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpcore
+import pytest
 
 from kabar.fetch.netguard import LinearPool
 
@@ -107,3 +108,37 @@ def test_bookkeeping_is_linear_in_connections() -> None:
     pool._requests = [FakePoolRequest(FakeRequest(FakeUrl("a")))]  # type: ignore[list-item]
     pool._assign_requests_to_connections()
     assert sum(len(c.calls) for c in connections) <= 2 * len(connections)
+
+
+class Shield:
+    """Stands in for httpcore's shielded cancel scope, counting how often it is opened."""
+
+    opened = 0
+
+    def __enter__(self) -> None:
+        Shield.opened += 1
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+@dataclass
+class Closable:
+    closed: bool = False
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+async def test_a_shield_is_opened_only_when_there_is_something_to_close(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from httpcore._async import connection_pool
+
+    monkeypatch.setattr(connection_pool, "AsyncShieldCancellation", Shield)
+    pool = LinearPool()
+    await pool._close_connections([])
+    assert Shield.opened == 0  # twice a request, for nothing, in httpcore's pool
+    connection = Closable()
+    await pool._close_connections([connection])  # type: ignore[list-item]
+    assert Shield.opened == 1 and connection.closed

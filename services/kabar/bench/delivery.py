@@ -313,12 +313,15 @@ def assigned_partitions(role: Role) -> list[int]:
 
 def shares(cluster: Cluster, bases: dict[str, str], records: list[Any]) -> list[tuple[int, int]]:
     """Per crawl worker: the portals its partitions hold and the pages it extracted."""
+    from kabar.models import FetchRequest
     from kabar.settings import ClusterSettings, PortalConfig
-    from kabar.wire import FrontierPartitioner, decode_extracted
+    from kabar.wire import FrontierPartitioner, decode_extracted, frontier_key
 
-    partitioner = FrontierPartitioner([PortalConfig(name) for name in bases])
+    partitioner = FrontierPartitioner([PortalConfig(name, urls=[base + "/"])
+                                       for name, base in bases.items()])
     partitions = list(range(ClusterSettings().frontier_partitions))
-    place = {name: partitioner(name.encode(), partitions, partitions) for name in bases}
+    place = {name: partitioner(frontier_key(FetchRequest(base + "/", name)), partitions,
+                               partitions) for name, base in bases.items()}
     pages = Counter(decode_extracted(r.value).request.portal for r in records)
     out = []
     for name, role in cluster.roles.items():
@@ -337,7 +340,7 @@ def hashed_split(portals: int, workers: int) -> str:
 
     partitions = list(range(ClusterSettings().frontier_partitions))
     hashed = DefaultPartitioner()
-    per_worker = Counter(hashed(f"warta{n}".encode(), partitions, partitions) % workers
+    per_worker = Counter(hashed(f"warta{n}.test".encode(), partitions, partitions) % workers
                          for n in range(portals))
     counts = sorted((per_worker[w] for w in range(workers)), reverse=True)
     return "/".join(map(str, counts)) + f", bound {portals / workers / counts[0]:.2f}"

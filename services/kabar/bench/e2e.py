@@ -818,7 +818,7 @@ def per_process(config: Path, run: RunResult) -> str:
     start = min(s.fetched_at for s in split)
     busy = [t - start for t in last]
     idle = sum(max(busy) - b for b in busy) / (max(busy) * count) if max(busy) > 0 else 0.0
-    return (f"crawl processes ({shards} shard{'s' if shards > 1 else ''} a portal): pages "
+    return (f"crawl processes ({shards} shard{'s' if shards > 1 else ''} a host): pages "
             + " / ".join(map(str, pages)) + ", last article extracted at "
             + " / ".join(f"{b:.1f}" for b in busy) + f" s; idle share at the end {idle:.0%}")
 
