@@ -774,7 +774,7 @@ def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[
     end = len(lines)
     while end > 1 and (
         vocab.end_note_re.fullmatch(lines[end - 1].text.lower())
-        or _sign_off(lines[end - 1], len(lines) - end)
+        or (_sign_off(lines[end - 1], len(lines) - end) and not _introduced(lines, end - 1))
         or _trailing_teaser(lines[end - 1], len(lines) - end)
         or _author_bio(lines[end - 1], len(lines) - end, vocab)
         or _platform_note(lines[end - 1], len(lines) - end, vocab)
@@ -794,6 +794,12 @@ def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[
         return tuple(lines[:end]), removed
     trimmed = Line(last.text[: cut.start()].rstrip(), last.tag, last.link_ratio)
     return (*lines[: end - 1], trimmed), removed + 1
+
+
+def _introduced(lines: Sequence[Line], index: int) -> bool:
+    """Whether the line above ``index`` introduces it ("Media contact:" over the contact's
+    name and address): it is what the label announces, no sign-off of the story."""
+    return index > 0 and lines[index - 1].text.endswith(":")
 
 
 def _sign_off(line: Line, after: int) -> bool:
