@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from kabar.extract import extract
 from kabar.extract.bylines import authors_in_text, normalize_authors
-from kabar.extract.clutter import is_clutter_line
+from kabar.extract.clutter import is_clutter_line, vocabulary
 
 STORY = [
     "The harbour board voted on Monday to close the old slipway after engineers found "
@@ -91,3 +91,16 @@ def test_a_contact_line_under_its_label_stays() -> None:
 def test_a_companys_name_is_no_writer() -> None:
     assert normalize_authors(["Quayside Holdings"]) == ()
     assert normalize_authors(["Brightwater Labs"]) == ()
+
+
+def test_a_portals_vocabulary_shares_the_shared_compiled_patterns() -> None:
+    # A portal's rules add a few line patterns: compiling the whole vocabulary again for
+    # each portal was most of a process's first extraction pass.
+    base = vocabulary()
+    portal = vocabulary(("pilihan redaksi hari ini\\b.*",), ("tanggapan pembaca",))
+    assert portal.line_re is base.line_re and portal.gated is base.gated
+    assert is_clutter_line("Pilihan redaksi hari ini: lima kabar", portal)
+    assert not is_clutter_line("Pilihan redaksi hari ini: lima kabar", base)
+    assert portal.end_re.fullmatch("tanggapan pembaca") and not base.end_re.fullmatch(
+        "tanggapan pembaca"
+    )
