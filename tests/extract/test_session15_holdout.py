@@ -104,3 +104,10 @@ def test_a_portals_vocabulary_shares_the_shared_compiled_patterns() -> None:
     assert portal.end_re.fullmatch("tanggapan pembaca") and not base.end_re.fullmatch(
         "tanggapan pembaca"
     )
+
+
+def test_an_english_reading_prompt_between_blocks_is_clutter() -> None:
+    # late_s15b (measured once on 4e863cc): a chain paper's prompt under an ad slot.
+    for line in ("Story continues below", "Story continues below advertisement"):
+        assert is_clutter_line(line), line
+    assert not is_clutter_line("The story continues below the dam, where the river widens.")
