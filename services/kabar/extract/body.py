@@ -683,6 +683,9 @@ class _Walker:
         component = attrs.get("data-component")
         if component:  # a template's component name where its classes are hashed
             raw = f"{raw} {component}"
+        test_id = attrs.get("data-testid")
+        if test_id:  # a React template's test hook names the component the same way
+            raw = f"{raw} {test_id}"
         attr = self._hints.get(raw)
         if attr is None:
             attr = _block_hint(raw, self.vocab.block_re)

@@ -181,6 +181,8 @@ class Vocabulary:
     #: Whole-line patterns for lines up to SHORT_LINE_CHARS, and for longer ones.
     line_re: FirstCharAlternation
     long_line_re: FirstCharAlternation
+    #: A portal's own whole-line patterns (its rules file), for lines of any length.
+    portal_line_re: re.Pattern[str] | None
     #: Whole-line patterns for short lines, and for lines up to the long limit.
     gated: tuple[GateRow, ...]
     long_gated: tuple[GateRow, ...]
@@ -391,7 +393,12 @@ def _data() -> dict[str, dict[str, Any]]:
 
 @lru_cache(maxsize=64)
 def vocabulary(extra_lines: tuple[str, ...] = (), extra_tail: tuple[str, ...] = ()) -> Vocabulary:
-    """The compiled vocabulary, optionally extended with a portal's own patterns."""
+    """The compiled vocabulary, optionally extended with a portal's own patterns. Those
+    are compiled apart, on their own, so that a portal's vocabulary shares every compiled
+    pattern of the shared one (one compile of the whole vocabulary per process, not one per
+    portal)."""
+    if extra_lines or extra_tail:
+        return _extended(vocabulary(), extra_lines, extra_tail)
     data = _data()
     lines = data["lines"]
     words = _alternation(data["dom"]["class_words"])
@@ -406,15 +413,16 @@ def vocabulary(extra_lines: tuple[str, ...] = (), extra_tail: tuple[str, ...] = 
         class_re=_lowered(rf"(?<![a-z])(?:{words})(?![a-z])"),
         # "has-image", "with-thumbnail": a modifier of a content block, not a picture.
         block_re=_lowered(rf"(?<![a-z])(?:{words}|(?<!has-)(?<!with-)(?:{pictures}))(?![a-z])"),
-        line_re=_dispatched([*lines["drop"], *lines["drop_long"], *extra_lines]),
-        long_line_re=_dispatched([*lines["drop_long"], *extra_lines]),
+        line_re=_dispatched([*lines["drop"], *lines["drop_long"]]),
+        long_line_re=_dispatched(list(lines["drop_long"])),
+        portal_line_re=None,
         gated=gated,
         long_gated=long_gated,
         gated_sized=by_size(gated),
         long_gated_sized=by_size(long_gated),
         search=gate_rows(_gated(lines["drop_search"]), whole=False),
         tail_re=_lowered(_alternation(lines["tail_markers"])),
-        end_re=_lowered(_alternation([*lines["end_markers"], *extra_tail])),
+        end_re=_lowered(_alternation(lines["end_markers"])),
         promo_words_re=_lowered(rf"\b(?:{_alternation(map(re.escape, lines['promo_words']))})\b"),
         label_re=_lowered(_alternation(lines["inline_labels"])),
         end_note_re=_lowered(_alternation(lines["end_notes"])),
@@ -433,6 +441,17 @@ def vocabulary(extra_lines: tuple[str, ...] = (), extra_tail: tuple[str, ...] = 
         skip_tags=frozenset(data["dom"]["skip_tags"]),
         container_drop=frozenset(data["dom"]["container_drop"]),
     )
+
+
+def _extended(
+    base: Vocabulary, extra_lines: tuple[str, ...], extra_tail: tuple[str, ...]
+) -> Vocabulary:
+    """``base`` with a portal's line patterns and tail markers (its rules file)."""
+    end_re = base.end_re
+    if extra_tail:
+        end_re = _lowered(_alternation([*_data()["lines"]["end_markers"], *extra_tail]))
+    portal = _lowered(_alternation(extra_lines)) if extra_lines else None
+    return replace(base, portal_line_re=portal, end_re=end_re)
 
 
 def story_paragraph_class(attr: str) -> bool:
@@ -548,6 +567,8 @@ def _is_clutter_text(line: Line, vocab: Vocabulary, in_list: bool) -> bool:
     low = text.lower()
     short = len(text) <= SHORT_LINE_CHARS
     if (vocab.line_re if short else vocab.long_line_re).fullmatch(low):
+        return True
+    if vocab.portal_line_re is not None and vocab.portal_line_re.fullmatch(low):
         return True
     sized = vocab.gated_sized if short else vocab.long_gated_sized
     size = len(low)
@@ -774,7 +795,7 @@ def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[
     end = len(lines)
     while end > 1 and (
         vocab.end_note_re.fullmatch(lines[end - 1].text.lower())
-        or _sign_off(lines[end - 1], len(lines) - end)
+        or (_sign_off(lines[end - 1], len(lines) - end) and not _introduced(lines, end - 1))
         or _trailing_teaser(lines[end - 1], len(lines) - end)
         or _author_bio(lines[end - 1], len(lines) - end, vocab)
         or _platform_note(lines[end - 1], len(lines) - end, vocab)
@@ -794,6 +815,12 @@ def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[
         return tuple(lines[:end]), removed
     trimmed = Line(last.text[: cut.start()].rstrip(), last.tag, last.link_ratio)
     return (*lines[: end - 1], trimmed), removed + 1
+
+
+def _introduced(lines: Sequence[Line], index: int) -> bool:
+    """Whether the line above ``index`` introduces it ("Media contact:" over the contact's
+    name and address): it is what the label announces, no sign-off of the story."""
+    return index > 0 and lines[index - 1].text.endswith(":")
 
 
 def _sign_off(line: Line, after: int) -> bool:
