@@ -138,3 +138,16 @@ def test_date_near_falls_back_to_the_nearest_timed_date_before_then_untimed() ->
     plain = _stretch(FILLER, "Rabu, 1 Mei 2024", FILLER, headline, "Kamis, 2 Mei 2024", FILLER)
     assert date_near(plain, plain.index(headline)) == "2024-05-01T17:00:00Z"
     assert date_near(FILLER + headline + FILLER, len(FILLER)) is None
+
+
+def test_dates_in_text_with_other_scripts_read_as_in_plain_ascii() -> None:
+    # Text that is not all ASCII has only its ASCII letters lowered for the patterns;
+    # capitals of other scripts around the date change nothing.
+    assert find_date_in_text("ÉDITION SPÉCIALE • Kamis, 20 JUNI 2024 13:45 WIB") == (
+        "2024-06-20T06:45:00Z"
+    )
+    # The Kelvin sign lowers to an ASCII "k" ("O\u212aT" reads as "okt"), as it does for
+    # ``str.lower``: a month abbreviation written with it still names October.
+    assert find_date_in_text("Jakarta\u00a0— 5 O\u212aT 2024 10:00 WIB") == "2024-10-05T03:00:00Z"
+    # A dotted capital I lengthens the text when lowered: the case-blind patterns run.
+    assert find_date_in_text("İSTANBUL, 3 MEI 2024 08:00 WIB") == "2024-05-03T01:00:00Z"

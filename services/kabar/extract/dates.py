@@ -89,6 +89,8 @@ _OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})")
 # matching (re.I) of the month alternations is several times slower.
 _PATTERNS = (_ISO, _DAY_MONTH_YEAR, _MONTH_DAY_YEAR, _NUMERIC, _YEAR_FIRST)
 _PATTERNS_ANY_CASE = tuple(re.compile(p.pattern, re.IGNORECASE) for p in _PATTERNS)
+#: Characters whose lowercase is ASCII or longer than one character ("\u212a" is "k").
+_LOWER_ODD = ("\u0130", "\u212a")
 
 
 def parse_date(text: str, *, default_tz: str = "WIB") -> str | None:
@@ -182,8 +184,18 @@ def date_near(text: str, at: int, *, default_tz: str = "WIB") -> str | None:
 
 def _subject(text: str) -> tuple[tuple[re.Pattern[str], ...], str]:
     """The patterns and the text they run on: lowercased, unless lowering moves offsets
-    (a character that expands, as "İ" does), then the case-blind patterns on the text."""
-    lowered = text.lower()
+    (a character that expands, as "İ" does), then the case-blind patterns on the text.
+
+    Only ASCII letters need lowering: the patterns' letters are ASCII, and every other
+    character whose lowercase is one character is, in either case, the same to them (a
+    letter to ``\\w``, not ``[a-z]``; its digit, space and word classes kept). So text
+    that is not all ASCII is lowered through its bytes (``str.lower`` looks up each of
+    its characters, several times the cost), unless it holds one of the two characters
+    whose lowercase is ASCII or longer ("İ", the Kelvin sign), which take ``str.lower``."""
+    if text.isascii() or any(odd in text for odd in _LOWER_ODD):
+        lowered = text.lower()
+    else:
+        lowered = text.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass")
     return (_PATTERNS, lowered) if len(lowered) == len(text) else (_PATTERNS_ANY_CASE, text)
 
 
