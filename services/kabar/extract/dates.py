@@ -82,6 +82,9 @@ _YEAR_FIRST = re.compile(
 # The digit boundaries are checked on each hit: a leading lookbehind would make the
 # regex engine try every offset of the text instead of skipping to candidate digits.
 _YEAR = re.compile(r"(?:19|20|21)\d\d")
+#: ``_YEAR`` as two patterns that open with a literal: the regex engine skips to a
+#: literal's occurrences, where ``_YEAR``'s opening set is tested at every character.
+_YEARS_SPLIT = (re.compile(r"19\d\d"), re.compile(r"2[01]\d\d"))
 _DIGIT = re.compile(r"\d")
 _ISO_FORMAT = "%04d-%02d-%02dT%02d:%02d:%02dZ"
 _OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})")
@@ -241,8 +244,7 @@ def _windows(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
         return
     low = high = -1
     size = len(text)
-    for year in _YEAR.finditer(text, start):
-        first, stop = year.span()
+    for first, stop in _year_spans(text, start):
         if (first and text[first - 1].isdecimal()) or (stop < size and text[stop].isdecimal()):
             continue  # part of a longer number (\d is what str.isdecimal accepts)
         start = max(0, first - WINDOW_BEFORE)
@@ -254,6 +256,27 @@ def _windows(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
         high = end
     if low >= 0:
         yield low, high
+
+
+def _year_spans(text: str, start: int) -> Iterator[tuple[int, int]]:
+    """The spans ``_YEAR.finditer(text, start)`` yields: its earliest match from a
+    position is the earlier of the two split patterns' (their first characters differ),
+    and the search goes on from the end of each match."""
+    nineteen, twenty = _YEARS_SPLIT
+    old = nineteen.search(text, start)
+    new = twenty.search(text, start)
+    while True:
+        if old is not None and (new is None or old.start() < new.start()):
+            first, stop = old.span()
+        elif new is not None:
+            first, stop = new.span()
+        else:
+            return
+        yield first, stop
+        if old is not None and old.start() < stop:
+            old = nineteen.search(text, stop)
+        if new is not None and new.start() < stop:
+            new = twenty.search(text, stop)
 
 
 def to_iso(moment: datetime) -> str:
