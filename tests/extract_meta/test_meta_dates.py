@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kabar.extract import dates
 from kabar.extract.dates import date_near, find_date_in_text, find_dates, parse_date
 
 
@@ -138,3 +139,44 @@ def test_date_near_falls_back_to_the_nearest_timed_date_before_then_untimed() ->
     plain = _stretch(FILLER, "Rabu, 1 Mei 2024", FILLER, headline, "Kamis, 2 Mei 2024", FILLER)
     assert date_near(plain, plain.index(headline)) == "2024-05-01T17:00:00Z"
     assert date_near(FILLER + headline + FILLER, len(FILLER)) is None
+
+
+def test_dates_in_text_with_other_scripts_read_as_in_plain_ascii() -> None:
+    # Text that is not all ASCII has only its ASCII letters lowered for the patterns;
+    # capitals of other scripts around the date change nothing.
+    assert find_date_in_text("ÉDITION SPÉCIALE • Kamis, 20 JUNI 2024 13:45 WIB") == (
+        "2024-06-20T06:45:00Z"
+    )
+    # The Kelvin sign lowers to an ASCII "k" ("O\u212aT" reads as "okt"), as it does for
+    # ``str.lower``: a month abbreviation written with it still names October.
+    assert find_date_in_text("Jakarta\u00a0— 5 O\u212aT 2024 10:00 WIB") == "2024-10-05T03:00:00Z"
+    # A dotted capital I lengthens the text when lowered: the case-blind patterns run.
+    assert find_date_in_text("İSTANBUL, 3 MEI 2024 08:00 WIB") == "2024-05-03T01:00:00Z"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "20192021 x 2019 1920",
+        "201920 1999",
+        "21212121",
+        "1919 2020 2121",
+        "19 20 21",
+        "\u0661\u0669 2\u0660\u0661\u0662",
+    ],
+)
+def test_year_scan_finds_what_the_year_pattern_finds(text: str) -> None:
+    # The two literal-led patterns stand for ``_YEAR``: same spans, from any offset,
+    # overlapping candidates ("201920": 2019, then nothing) included.
+    for start in range(len(text) + 1):
+        expected = [m.span() for m in dates._YEAR.finditer(text, start)]
+        assert list(dates._year_spans(text, start)) == expected
+
+
+def test_date_near_in_long_text_among_year_like_numbers() -> None:
+    headline = "JUDUL BERITA"
+    text = _stretch(
+        "Nomor 20192021 dan 1920", FILLER, headline, "Kode 201920, Senin, 3 Juni 2024",
+        "pukul 10.30 WIB", FILLER,
+    )  # fmt: skip
+    assert date_near(text, text.index(headline)) == "2024-06-03T03:30:00Z"

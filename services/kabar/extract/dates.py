@@ -82,6 +82,9 @@ _YEAR_FIRST = re.compile(
 # The digit boundaries are checked on each hit: a leading lookbehind would make the
 # regex engine try every offset of the text instead of skipping to candidate digits.
 _YEAR = re.compile(r"(?:19|20|21)\d\d")
+#: ``_YEAR`` as two patterns that open with a literal: the regex engine skips to a
+#: literal's occurrences, where ``_YEAR``'s opening set is tested at every character.
+_YEARS_SPLIT = (re.compile(r"19\d\d"), re.compile(r"2[01]\d\d"))
 _DIGIT = re.compile(r"\d")
 _ISO_FORMAT = "%04d-%02d-%02dT%02d:%02d:%02dZ"
 _OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})")
@@ -89,6 +92,8 @@ _OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})")
 # matching (re.I) of the month alternations is several times slower.
 _PATTERNS = (_ISO, _DAY_MONTH_YEAR, _MONTH_DAY_YEAR, _NUMERIC, _YEAR_FIRST)
 _PATTERNS_ANY_CASE = tuple(re.compile(p.pattern, re.IGNORECASE) for p in _PATTERNS)
+#: Characters whose lowercase is ASCII or longer than one character ("\u212a" is "k").
+_LOWER_ODD = ("\u0130", "\u212a")
 
 
 def parse_date(text: str, *, default_tz: str = "WIB") -> str | None:
@@ -182,8 +187,18 @@ def date_near(text: str, at: int, *, default_tz: str = "WIB") -> str | None:
 
 def _subject(text: str) -> tuple[tuple[re.Pattern[str], ...], str]:
     """The patterns and the text they run on: lowercased, unless lowering moves offsets
-    (a character that expands, as "İ" does), then the case-blind patterns on the text."""
-    lowered = text.lower()
+    (a character that expands, as "İ" does), then the case-blind patterns on the text.
+
+    Only ASCII letters need lowering: the patterns' letters are ASCII, and every other
+    character whose lowercase is one character is, in either case, the same to them (a
+    letter to ``\\w``, not ``[a-z]``; its digit, space and word classes kept). So text
+    that is not all ASCII is lowered through its bytes (``str.lower`` looks up each of
+    its characters, several times the cost), unless it holds one of the two characters
+    whose lowercase is ASCII or longer ("İ", the Kelvin sign), which take ``str.lower``."""
+    if text.isascii() or any(odd in text for odd in _LOWER_ODD):
+        lowered = text.lower()
+    else:
+        lowered = text.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass")
     return (_PATTERNS, lowered) if len(lowered) == len(text) else (_PATTERNS_ANY_CASE, text)
 
 
@@ -229,8 +244,7 @@ def _windows(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
         return
     low = high = -1
     size = len(text)
-    for year in _YEAR.finditer(text, start):
-        first, stop = year.span()
+    for first, stop in _year_spans(text, start):
         if (first and text[first - 1].isdecimal()) or (stop < size and text[stop].isdecimal()):
             continue  # part of a longer number (\d is what str.isdecimal accepts)
         start = max(0, first - WINDOW_BEFORE)
@@ -242,6 +256,27 @@ def _windows(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
         high = end
     if low >= 0:
         yield low, high
+
+
+def _year_spans(text: str, start: int) -> Iterator[tuple[int, int]]:
+    """The spans ``_YEAR.finditer(text, start)`` yields: its earliest match from a
+    position is the earlier of the two split patterns' (their first characters differ),
+    and the search goes on from the end of each match."""
+    nineteen, twenty = _YEARS_SPLIT
+    old = nineteen.search(text, start)
+    new = twenty.search(text, start)
+    while True:
+        if old is not None and (new is None or old.start() < new.start()):
+            first, stop = old.span()
+        elif new is not None:
+            first, stop = new.span()
+        else:
+            return
+        yield first, stop
+        if old is not None and old.start() < stop:
+            old = nineteen.search(text, stop)
+        if new is not None and new.start() < stop:
+            new = twenty.search(text, stop)
 
 
 def to_iso(moment: datetime) -> str:
