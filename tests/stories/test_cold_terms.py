@@ -102,3 +102,46 @@ def test_a_reopened_clusterer_cools_its_packed_stories_a_few_per_article(
     assert got == expected
     assert again._cold.size > 0
     assert _postings(again) == _postings(held)
+
+
+def test_packed_stories_terms_go_cold_together_when_the_batch_fills_or_the_queue_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(stories, "FREEZE_AFTER_S", -1e9)  # every story idle at once
+    clusterer = StoryClusterer(DedupSettings(store="memory"))
+    for i, (article, when) in enumerate(_stream(120)):
+        clusterer.assign(f"art_{i:024x}", article, when)
+    clusterer.expire(when)
+    assert len(clusterer._to_freeze) > 2 * stories.FREEZE_PER_ARTICLE
+    terms = len(clusterer._postings)
+    clusterer._freeze_some()  # a few packed: their terms wait for the batch
+    assert clusterer._packed and not clusterer._cold.size
+    assert len(clusterer._postings) == terms
+    while clusterer._to_freeze:
+        clusterer._freeze_some()
+    assert not clusterer._packed and clusterer._cold.size > 0
+    assert len(clusterer._postings) + clusterer._cold.size == terms
+
+
+def test_stories_unpacked_or_terms_shared_while_waiting_for_the_batch_stay_in_the_postings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    items = _stream(400)
+    held = StoryClusterer(DedupSettings(store="memory"))
+    expected = [held.assign(f"art_{i:024x}", a, w) for i, (a, w) in enumerate(items)]
+    monkeypatch.setattr(stories, "FREEZE_AFTER_S", -1e9)
+    monkeypatch.setattr(stories, "FREEZE_PER_ARTICLE", 1)  # packed slowly ...
+    monkeypatch.setattr(stories, "COOL_BATCH", 1 << 30)  # ... and cooled when the queue ends
+    cooled = StoryClusterer(DedupSettings(store="memory"))
+    got, unpacked_waiting = [], 0
+    for i, (article, when) in enumerate(items):
+        got.append(cooled.assign(f"art_{i:024x}", article, when))
+        cooled.expire(when, 16)  # (as the deduper: a sweep an hour of event time)
+        unpacked_waiting += sum(1 for s, _ in cooled._packed.values() if s.raw is None)
+        for story in cooled._stories.values():  # a cold story's terms are its own, and held
+            if story.cold:
+                assert story.raw is not None
+    assert unpacked_waiting > 0
+    assert got == expected
+    assert cooled._cold.size > 0
+    assert _postings(cooled) == _postings(held)

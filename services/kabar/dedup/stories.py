@@ -50,8 +50,8 @@ from bisect import bisect_right
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from itertools import accumulate, islice, repeat
-from operator import add, itemgetter, mul, truediv
+from itertools import accumulate, compress, islice, repeat
+from operator import add, eq, itemgetter, mul, truediv
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -181,6 +181,10 @@ COOL_PER_ARTICLE = 1024
 #: Idle stories packed per article (``_freeze_some``): enough to keep up with a
 #: stream far faster than one new story per article within an hour of event time.
 FREEZE_PER_ARTICLE = 4
+#: The terms of packed stories go to the cold table this many at a time at most
+#: (``_cool_packed``): a call's fixed cost (a dozen numpy operations, ~50 us) was
+#: paid per story, and a hundred-odd terms a story.
+COOL_BATCH = 4096
 #: member_ids carried in events and state (member_count keeps the true total).
 MAX_MEMBER_IDS = 500
 MAX_STORIES = 200_000
@@ -290,7 +294,7 @@ class _Story:
     #: The story's number in the postings, and packed (given when it is indexed; not saved).
     number: int = -1
     key: bytes = b""
-    #: Some of its terms are held in the cold table, not the postings (``_cool``).
+    #: Some of its terms are held in the cold table, not the postings (``_cool_packed``).
     cold: bool = False
     #: While the story is frozen (idle, or not used since a reopen): its
     #: ``FROZEN_FIELDS`` packed, their slots unset (``kabar.dedup.storystate``).
@@ -365,6 +369,10 @@ class StoryClusterer:
         self._freeze_before = 0.0
         #: One-story terms of packed stories, as hashes (``kabar.dedup.storycold``).
         self._cold = ColdTerms()
+        #: Stories packed since the last move to the cold table, by number, with their
+        #: centroid's terms (``_cool_packed``), and how many terms those are.
+        self._packed: dict[int, tuple[_Story, list[str]]] = {}
+        self._packed_terms = 0
         #: The terms of a reopen's postings, to look at for the cold table (``_cool_some``).
         self._to_cool: list[str] = []
         self._cool_at = 0
@@ -545,18 +553,23 @@ class StoryClusterer:
         updated since ``_freeze_before``, event time): they are held in a fraction of
         the memory, and unpacked when used again. A few per article: packing them all
         at the expiry held the event loop (about 600 stories an hour of a 40k-a-day
-        stream, ~100 us each). Whether a story is packed never changes a result."""
+        stream, ~100 us each). Their one-story terms go to the cold table in batches
+        (``_cool_packed``): when COOL_BATCH are waiting, or the queue is done. Whether
+        a story is packed (or its terms cold) never changes a result."""
         queue, before, stories = self._to_freeze, self._freeze_before, self._stories
         for _ in range(min(FREEZE_PER_ARTICLE, len(queue))):
             story = queue.pop()
             if story.raw is None and story.last_seen < before and stories.get(story.id) is story:
                 terms = list(story.centroid)
                 if freeze(story):
-                    self._cool(story, terms)
+                    self._packed[story.number] = (story, terms)
+                    self._packed_terms += len(terms)
+        if self._packed and (self._packed_terms >= COOL_BATCH or not queue):
+            self._cool_packed()
 
     def _cool_some(self) -> None:
         """Move COOL_PER_ARTICLE of the terms of a reopen's postings that one packed
-        story uses to the cold table (``_cool``): the reopen packed every story, and
+        story uses to the cold table (as ``_cool_packed``): the reopen packed every story, and
         the postings say whose a one-story term is (no row is unpacked for it)."""
         at, postings, numbered = self._cool_at, self._postings, self._numbered
         chunk = self._to_cool[at : at + COOL_PER_ARTICLE]
@@ -578,18 +591,33 @@ class StoryClusterer:
         for number in np.unique(numbers[placed]).tolist():
             numbered[number].cold = True
 
-    def _cool(self, story: _Story, terms: list[str]) -> None:
-        """Move the story's ``terms`` (its centroid's) that no other story uses
-        from the postings to the cold table: a packed story is seldom used again."""
-        postings = self._postings
-        own = [t for t, p in zip(terms, map(postings.get, terms), strict=True)
-               if p is not None and len(p) == _NUMBER_BYTES]  # fmt: skip
-        if not own:
+    def _cool_packed(self) -> None:
+        """Move the terms that no other story uses of the stories packed since the
+        last call (``_packed``) from the postings to the cold table: a packed story
+        is seldom used again. Checked now, not when each was packed: a story
+        unpacked (``_add``) or dropped since keeps its postings, and a term another
+        story took up since (its posting no longer the story's key alone) stays."""
+        packed, self._packed, self._packed_terms = self._packed, {}, 0
+        numbered, postings = self._numbered, self._postings
+        terms: list[str] = []
+        keys: list[bytes] = []
+        numbers: list[int] = []
+        for number, (story, story_terms) in packed.items():
+            if story.raw is None or numbered.get(number) is not story:
+                continue
+            terms += story_terms
+            keys += repeat(story.key, len(story_terms))
+            numbers += repeat(number, len(story_terms))
+        own = list(map(eq, map(postings.get, terms), keys))  # (None == key: False)
+        terms = list(compress(terms, own))
+        if not terms:
             return
-        placed = self._cold.add(term_hashes(own), story.number)
-        for i in np.flatnonzero(placed).tolist():
-            del postings[own[i]]
-        story.cold = story.cold or bool(len(placed) and placed.any())
+        owners = np.array(list(compress(numbers, own)), dtype=np.int64)
+        placed = self._cold.add(term_hashes(terms), owners)
+        for term in compress(terms, placed.tolist()):
+            del postings[term]
+        for number in np.unique(owners[placed]).tolist():
+            numbered[number].cold = True
 
     def _warm(self, story: _Story) -> None:
         """Put the story's cold terms back into the postings (it is about to be used)."""
