@@ -663,6 +663,8 @@ class SqliteStore:
         self._writer = StateWriter(db, "dedup", str(path))
         #: Writes pass through it: held back while a story checkpoint is encoded.
         self._gate = CheckpointGate(self._writer)
+        #: Committed story rows, read back for the packed stories that dropped their bytes.
+        self._story_rows = None if str(path) == ":memory:" else storystate.StoredRows(self.path)
         #: What the last story checkpoint wrote (tests, benchmarks).
         self.last_story_rows: StoryRows | None = None
         if self._snapshot_due:  # converted or compacted while loading: saved as it is now
@@ -873,7 +875,9 @@ class SqliteStore:
             self.last_story_rows = rows
             return storystate.statements(rows, header_blob)
 
-        self._gate.checkpoint(self.flush, encode)
+        if self._story_rows is not None:
+            cut.stored_in(self._story_rows)
+        self._gate.checkpoint(self.flush, encode, cut.committed)
 
     @property
     def checkpoint_pending(self) -> bool:
@@ -962,6 +966,8 @@ class SqliteStore:
         if self._gate.holding and not self._writer.problem:
             self._writer.wait(CLOSE_WAIT_S)  # a story checkpoint is being encoded: let it out
         unwritten = self._writer.close() + self._gate.held_rows()
+        if self._story_rows is not None:
+            self._story_rows.close()
         if isinstance(self._memory._cold, FileRows):
             self._memory._cold.close()
         if unwritten:
