@@ -118,8 +118,13 @@ def test_a_crash_with_stories_read_back_resumes_as_an_uninterrupted_run(tmp_path
 
 
 def test_packed_bytes_are_dropped_only_once_the_cut_holding_them_committed(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from kabar.dedup import storystate
+
+    trims: list[int] = []
+    monkeypatch.setattr(storystate, "TRIM_AFTER_BYTES", 4)  # bytes dropped before a trim
+    monkeypatch.setattr(storystate, "release_freed_memory", lambda: trims.append(1))
     rows = StoredRows(tmp_path / "absent.db")  # (never read here)
     journal = StoryJournal()
     journal.stored_in(rows)
@@ -131,10 +136,11 @@ def test_packed_bytes_are_dropped_only_once_the_cut_holding_them_committed(
     journal.committed(1)
     journal._swap(held)
     assert (kept.raw, changed.raw, dropped.raw) == (b"kept", b"changed", b"dropped")
+    assert not trims
     changed.raw = b"changed again"  # unpacked and packed anew since
     journal.committed(2)
     journal._swap(held)
-    assert kept.raw is rows
+    assert kept.raw is rows and trims == [1]  # four bytes dropped: the heap is trimmed
     assert changed.raw == b"changed again" and dropped.raw == b"dropped"
     assert not journal._packed
 

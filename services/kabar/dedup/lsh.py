@@ -528,7 +528,7 @@ class SortedMultiIndex:
         size = len(run)
         del job, run
         if size >= _TRIM_AFTER:
-            _release_freed_memory()
+            release_freed_memory()
         self._merge_runs()
 
     def _merge_runs(self) -> None:
@@ -550,7 +550,7 @@ class SortedMultiIndex:
             merged = max(merged, len(run))
             del run
         if merged >= _TRIM_AFTER:
-            _release_freed_memory()
+            release_freed_memory()
 
     def compact(self, remap: npt.NDArray[np.int64]) -> None:
         """Renumber rows through ``remap`` (old row → new row, -1: drop)."""
@@ -579,7 +579,7 @@ def _extend_pending(out: list[int], found: int | list[int] | None) -> None:
         out.extend(found[-MAX_PER_KEY:])
 
 
-def _release_freed_memory() -> None:
+def release_freed_memory() -> None:
     """Hand the merge's freed buffers back to the OS. glibc keeps freed blocks
     under its (adaptive, up to 32 MB) mmap threshold in the heap, so without
     this the resident size drifts ~15% above the live arrays."""

@@ -56,6 +56,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
+from kabar.dedup.lsh import release_freed_memory
 from kabar.statefile import Statement, StateWriter
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,8 @@ FROZEN_FIELDS = ("title", "language", "member_ids", "outlets", "centroid", "titl
 FREEZE_AFTER_S = 6 * 3600.0
 #: A packed story row starts with this (an orjson row, which still loads, with "{").
 _PACKED = b"KS5\n"
+#: Packed bytes dropped for their rows (``StoryJournal._swap``) between two trims of the heap.
+TRIM_AFTER_BYTES = 64 << 20
 #: magic, first and last seen, member count, norms, norms_at, then the bytes of the
 #: id, how many member ids, outlets, centroid terms, title terms, entities, and the
 #: bytes of JSON that follow.
@@ -469,6 +472,8 @@ class StoryJournal:
         self._packed_lock = threading.Lock()
         #: The last cut committed (set on the writer thread).
         self._committed = 0
+        #: Packed bytes dropped since the heap was last trimmed.
+        self._dropped = 0
 
     def touch(self, story_id: str) -> None:
         """``story_id`` is about to change (or was just created)."""
@@ -524,6 +529,13 @@ class StoryJournal:
             held = stories.get(story.id) is story  # (not dropped: its row may be gone)
             if cut <= committed and story.raw is raw and held:
                 story.raw = rows
+                self._dropped += len(raw)
+        del packed  # (the bytes go with their last reference)
+        if self._dropped >= TRIM_AFTER_BYTES:
+            # Mostly after a reopen, which dropped every story's bytes at once: freed
+            # blocks between live ones stay in the heap (RSS) until trimmed.
+            self._dropped = 0
+            release_freed_memory()
 
     @property
     def pending(self) -> int:
