@@ -196,11 +196,13 @@ def _composition(clusterer: Any) -> str:
     from kabar.dedup.storystate import is_frozen
 
     stories = list(clusterer._stories.values())
-    packed = [len(s.raw) for s in stories if is_frozen(s)]
+    packed = [len(s.raw) for s in stories if is_frozen(s) and isinstance(s.raw, bytes)]
+    stored = sum(1 for s in stories if is_frozen(s)) - len(packed)
     postings = clusterer._postings
     entries = sum(map(len, postings.values())) // _NUMBER_BYTES
-    return (f"stories: {len(packed):,} of {len(stories):,} packed ({sum(packed) / 1e6:,.0f} MB,"
-            f" {sum(packed) / max(len(packed), 1):,.0f} bytes each), the others as dicts;"
+    return (f"stories: {len(packed) + stored:,} of {len(stories):,} packed ({len(packed):,} in"
+            f" memory: {sum(packed) / 1e6:,.0f} MB, {sum(packed) / max(len(packed), 1):,.0f} bytes"
+            f" each; {stored:,} read back from their rows), the others as dicts;"
             f" postings: {len(postings):,} terms, {entries:,} entries")
 
 

@@ -12,7 +12,12 @@ Large runs of 32-bit keys (the band index: 20 entries an article) are packed
 to 4 bytes an entry: the top bits of each key are implied by a directory of
 bucket offsets, so an entry holds only the key's low bits and its row in one
 uint32 (``_PackedRun``). At a million articles that is 84 bytes an article
-for the band index instead of 160.
+for the band index instead of 160. Once a dedup snapshot holds a packed run
+of ``SPILL_MIN`` entries or more, the run's entries are read from the snapshot
+file (``spill``; ``snapshot.FileArray``): a lookup reads the few dozen entries
+of each queried bucket (one ``pread`` each), the directory stays in memory, and
+the process no longer holds the 80 MB of entries the band index has at a
+million articles. Runs never change, so the file's copy is the run.
 
 A merge of large runs (``STEP_MIN`` entries and more: the band index's largest
 reaches 20 million entries at a million articles) is not done at once on the
@@ -33,6 +38,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from kabar.dedup.snapshot import Array, FileArray, in_memory
 
 Rows = npt.NDArray[np.uint32]
 Keys = npt.NDArray[np.unsignedinteger]
@@ -101,7 +108,7 @@ class _Run:
         """The lowest and highest row (of a non-empty run)."""
         return int(self.rows.min()), int(self.rows.max())
 
-    def arrays(self) -> dict[str, npt.NDArray[Any]]:
+    def arrays(self) -> RunArrays:
         return {"keys": self.keys, "rows": self.rows}
 
     def nbytes(self) -> int:
@@ -120,8 +127,11 @@ class _PackedRun:
 
     __slots__ = ("_top", "base", "bits", "directory", "packed")
 
-    def __init__(self, directory: Rows, packed: Rows, base: int, top: int | None = None) -> None:
+    def __init__(
+        self, directory: Rows, packed: Rows | FileArray, base: int, top: int | None = None
+    ) -> None:
         self.directory = directory
+        #: The entries: in memory, or in a snapshot file (``spill``).
         self.packed = packed
         self.base = np.uint32(base)
         self.bits = (len(directory) - 1).bit_length() - 1
@@ -147,11 +157,36 @@ class _PackedRun:
             for i in sizes.nonzero()[0].tolist():
                 self._find_in(int(lo[i]), int(lo[i] + sizes[i]), int(low[i]), out)
             return
+        if isinstance(self.packed, FileArray):
+            self._find_read(self.packed, lo, sizes, low, out)
+            return
         offsets = _OFFSETS[:width]
         values = self.packed.take(lo[:, None] + offsets, mode="clip")
         hit = (offsets < sizes[:, None]) & ((values >> np.uint32(bits)) == low[:, None])
         if hit.any():  # width <= _GATHER_MAX < MAX_PER_KEY: no key is cut
             out.extend(((values[hit] & np.uint32((1 << bits) - 1)) + self.base).tolist())
+
+    def _find_read(
+        self, packed: FileArray, lo: npt.NDArray[np.intp], sizes: npt.NDArray[np.intp],
+        low: Keys, out: list[int],
+    ) -> None:
+        """The gather of ``find`` (same rows, same order: by query, then entry) over
+        the queried buckets read from the snapshot file, one read each."""
+        queried = sizes.nonzero()[0]
+        counts = sizes[queried]
+        values = packed.read_spans(lo[queried], counts)
+        hit = (values >> np.uint32(self.bits)) == np.repeat(low[queried], counts)
+        if hit.any():
+            out.extend(((values[hit] & np.uint32((1 << self.bits) - 1)) + self.base).tolist())
+
+    def _segment(self, lo: int, hi: int) -> Rows:
+        """Entries ``lo`` to ``hi``."""
+        packed = self.packed
+        return packed.read(lo, hi) if isinstance(packed, FileArray) else packed[lo:hi]
+
+    def _entries(self) -> Rows:
+        packed = self.packed
+        return packed.whole() if isinstance(packed, FileArray) else packed
 
     def find_one(self, key: Any, out: list[int]) -> None:
         bucket = int(key) >> (32 - self.bits)
@@ -161,7 +196,7 @@ class _PackedRun:
 
     def _find_in(self, lo: int, hi: int, low: int, out: list[int]) -> None:
         """The newest MAX_PER_KEY rows of key low bits ``low`` in one bucket."""
-        segment = self.packed[lo:hi]
+        segment = self._segment(lo, hi)
         mask = (1 << self.bits) - 1
         start = int(segment.searchsorted(np.uint32(low << self.bits)))
         end = int(segment.searchsorted(np.uint32(low << self.bits | mask), side="right"))
@@ -174,10 +209,11 @@ class _PackedRun:
         shift = np.uint32(32 - self.bits)
         tops = np.repeat(np.arange(len(self.directory) - 1, dtype=np.uint32),
                          np.diff(self.directory))  # fmt: skip
-        keys = self.packed >> np.uint32(self.bits)
+        packed = self._entries()
+        keys = packed >> np.uint32(self.bits)
         keys |= tops << shift
         del tops
-        rows = self.packed & np.uint32((1 << self.bits) - 1)
+        rows = packed & np.uint32((1 << self.bits) - 1)
         rows += self.base
         return _Run(keys, rows)
 
@@ -191,7 +227,7 @@ class _PackedRun:
         low = key & ((1 << shift) - 1)
         if low == 0 or hi == lo:
             return int(lo)
-        return int(lo) + int(self.packed[lo:hi].searchsorted(np.uint32(low << self.bits)))
+        return int(lo) + int(self._segment(lo, hi).searchsorted(np.uint32(low << self.bits)))
 
     def part(self, start: int, end: int) -> _Run:
         """Entries ``start`` to ``end`` as a plain run (a slice of ``plain``)."""
@@ -201,7 +237,7 @@ class _PackedRun:
         bounds = np.clip(directory[first : last + 1], start, end).astype(np.intp)
         tops = np.repeat(np.arange(first, first + len(bounds) - 1, dtype=np.uint32),
                          np.diff(bounds))  # fmt: skip
-        packed = self.packed[start:end]
+        packed = self._segment(start, end)
         keys = packed >> np.uint32(self.bits)
         keys |= tops << np.uint32(32 - self.bits)
         rows = packed & np.uint32((1 << self.bits) - 1)
@@ -210,22 +246,26 @@ class _PackedRun:
 
     def row_span(self) -> tuple[int, int]:
         if self._top is None:
-            rows = self.packed & np.uint32((1 << self.bits) - 1)
+            rows = self._entries() & np.uint32((1 << self.bits) - 1)
             self._top = int(self.base) + int(rows.max())
         return int(self.base), self._top
 
-    def arrays(self) -> dict[str, npt.NDArray[Any]]:
+    def arrays(self) -> RunArrays:
         base = np.array([self.base], dtype=np.uint32)
         return {"directory": self.directory, "packed": self.packed, "base": base}
 
     def nbytes(self) -> int:
-        return int(self.directory.nbytes + self.packed.nbytes)
+        """Bytes held in memory (entries read from a file are not)."""
+        held = self.packed.nbytes if isinstance(self.packed, np.ndarray) else 0
+        return int(self.directory.nbytes + held)
 
 
 AnyRun = _Run | _PackedRun
 #: A run as arrays by name (``keys`` and ``rows``, or ``directory`` and ``packed``),
-#: for snapshots.
-RunArrays = dict[str, npt.NDArray[Any]]
+#: for snapshots (``packed`` may be in a snapshot file).
+RunArrays = dict[str, Array]
+#: Packed runs this long read their entries from a snapshot file that holds them.
+SPILL_MIN = 1 << 20
 #: Runs of 32-bit keys this long are packed when that saves memory.
 PACK_MIN = 1 << 16
 #: ... and hold this many times as many entries as the directory has buckets
@@ -268,10 +308,19 @@ def _packed_bits(entries: int, base: int, top: int) -> int | None:
 
 def _run_from(arrays: RunArrays, dtype: np.dtype[Any]) -> AnyRun:
     if "packed" in arrays:
-        return _PackedRun(arrays["directory"].astype(np.uint32, copy=False),
-                          arrays["packed"].astype(np.uint32, copy=False),
-                          int(arrays["base"][0]))  # fmt: skip
-    return _Run(arrays["keys"].astype(dtype, copy=False), arrays["rows"])
+        packed = arrays["packed"]
+        return _PackedRun(in_memory(arrays["directory"]).astype(np.uint32, copy=False),
+                          packed if isinstance(packed, FileArray)
+                          else packed.astype(np.uint32, copy=False),
+                          int(in_memory(arrays["base"])[0]))  # fmt: skip
+    return _Run(in_memory(arrays["keys"]).astype(dtype, copy=False),
+                in_memory(arrays["rows"]))  # fmt: skip
+
+
+def spills(name: str, length: int) -> bool:
+    """Whether a snapshot's array (``index:number:part``) is read from its file."""
+    index, _, part = name.split(":")
+    return index == "bands" and part == "packed" and length >= SPILL_MIN
 
 
 class _MergeJob:
@@ -451,6 +500,15 @@ class SortedMultiIndex:
         self._job = None
         self._runs = [_run_from(arrays, self._dtype) for arrays in runs]
 
+    def spill(self, placed: Sequence[tuple[Array, FileArray]]) -> None:
+        """Packed runs whose entries are the first of a pair of ``placed`` read them
+        from the second (where a snapshot file holds them) from now on."""
+        for run in self._runs:
+            if isinstance(run, _PackedRun):
+                for held, stored in placed:
+                    if run.packed is held:
+                        run.packed = stored
+
     def finish_merge(self) -> None:
         """Do the rest of a merge in slices now (before the runs are rewritten)."""
         while self._job is not None:
@@ -470,7 +528,7 @@ class SortedMultiIndex:
         size = len(run)
         del job, run
         if size >= _TRIM_AFTER:
-            _release_freed_memory()
+            release_freed_memory()
         self._merge_runs()
 
     def _merge_runs(self) -> None:
@@ -492,7 +550,7 @@ class SortedMultiIndex:
             merged = max(merged, len(run))
             del run
         if merged >= _TRIM_AFTER:
-            _release_freed_memory()
+            release_freed_memory()
 
     def compact(self, remap: npt.NDArray[np.int64]) -> None:
         """Renumber rows through ``remap`` (old row → new row, -1: drop)."""
@@ -521,7 +579,7 @@ def _extend_pending(out: list[int], found: int | list[int] | None) -> None:
         out.extend(found[-MAX_PER_KEY:])
 
 
-def _release_freed_memory() -> None:
+def release_freed_memory() -> None:
     """Hand the merge's freed buffers back to the OS. glibc keeps freed blocks
     under its (adaptive, up to 32 MB) mmap threshold in the heap, so without
     this the resident size drifts ~15% above the live arrays."""
@@ -583,6 +641,9 @@ class BandIndex:
 
     def set_runs(self, runs: list[RunArrays]) -> None:
         self._index.set_runs(runs)
+
+    def spill(self, placed: Sequence[tuple[Array, FileArray]]) -> None:
+        self._index.spill(placed)
 
     def candidates(self, bands: Sequence[int]) -> list[int]:
         """Distinct rows sharing at least one band, most shared bands first."""

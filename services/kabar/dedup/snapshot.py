@@ -7,6 +7,12 @@ The SQLite table stays the record: rows changed after the snapshot (``seq``
 above the snapshot's) are replayed from it, and a missing, foreign (another
 file's token), or unreadable snapshot only means the slower full load.
 
+Large arrays (the LSH band index's big runs, ``lsh.SPILL_MIN``) need not stay in
+memory once a snapshot holds them: ``FileArray`` reads slices of one from the
+snapshot file (``pread``: the page cache holds them, not the process). An open
+file outlives a later snapshot renamed over its path, and the next snapshot
+copies the array from it.
+
 Layout: a magic line, a length-prefixed JSON header (token, seq, counts, ids
 and story ids kept beside the rows, then name, dtype and length of each array),
 then the arrays' raw bytes in that order. A snapshot of layout 1 (``MAGIC_V1``,
@@ -20,7 +26,10 @@ from __future__ import annotations
 
 import io
 import os
+import weakref
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +41,73 @@ from kabar.statefile import fsync_dir
 
 MAGIC = b"KABAR-DEDUP-SNAPSHOT-2\n"
 MAGIC_V1 = b"KABAR-DEDUP-SNAPSHOT-1\n"
+class SnapshotFile:
+    """A snapshot file held open while arrays in it are read (closed when unused)."""
+
+    __slots__ = ("__weakref__", "fd")
+
+    def __init__(self, path: Path) -> None:
+        self.fd = os.open(path, os.O_RDONLY)
+        weakref.finalize(self, os.close, self.fd)
+
+
+class FileArray:
+    """An array in a snapshot file, read a slice at a time."""
+
+    __slots__ = ("dtype", "file", "length", "offset")
+
+    def __init__(self, file: SnapshotFile, offset: int, length: int, dtype: np.dtype[Any]) -> None:
+        self.file = file
+        self.offset = offset
+        self.length = length
+        self.dtype = dtype
+
+    def __len__(self) -> int:
+        return self.length
+
+    def read(self, start: int, end: int) -> npt.NDArray[Any]:
+        """Items ``start`` to ``end`` (a new array)."""
+        size = self.dtype.itemsize
+        data = os.pread(self.file.fd, (end - start) * size, self.offset + start * size)
+        if len(data) != (end - start) * size:
+            raise OSError(f"snapshot array cut short at {start}")
+        return np.frombuffer(data, dtype=self.dtype)
+
+    def read_spans(
+        self, starts: npt.NDArray[np.intp], counts: npt.NDArray[np.intp]
+    ) -> npt.NDArray[Any]:
+        """Items ``starts[i]`` to ``starts[i] + counts[i]`` for each ``i``, one after
+        another (one ``pread`` each, called at C level: a lookup reads a few dozen)."""
+        size = self.dtype.itemsize
+        offsets = (starts * size + self.offset).tolist()
+        lengths = (counts * size).tolist()
+        data = b"".join(map(os.pread, repeat(self.file.fd), lengths, offsets))
+        if len(data) != sum(lengths):
+            raise OSError("snapshot array cut short")
+        return np.frombuffer(data, dtype=self.dtype)
+
+    def whole(self) -> npt.NDArray[Any]:
+        return self.read(0, self.length)
+
+    def blocks(self) -> Iterator[bytes]:
+        """The bytes, a few MB at a time (a snapshot copies them)."""
+        size = self.dtype.itemsize
+        step = _COPY_BYTES // size
+        for start in range(0, self.length, step):
+            yield self.read(start, min(self.length, start + step)).tobytes()
+
+
+#: An array of a snapshot: in memory, or left in the file it was read from.
+Array = npt.NDArray[Any] | FileArray
+
+
+def in_memory(array: Array) -> npt.NDArray[Any]:
+    """``array`` itself, or read whole from its file."""
+    return array.whole() if isinstance(array, FileArray) else array
 #: One sorted run of an index: its arrays by name (``lsh.RunArrays``).
-Run = dict[str, npt.NDArray[Any]]
+Run = dict[str, Array]
+#: Bytes copied at a time from one snapshot file to the next.
+_COPY_BYTES = 1 << 22
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +130,10 @@ class Snapshot:
     version: int = 2
 
 
-def write(path: Path, snap: Snapshot) -> None:
-    """Write ``snap`` atomically (temporary file, fsync, rename, fsync of the directory)."""
-    arrays: list[tuple[str, npt.NDArray[Any]]] = []
+def write(path: Path, snap: Snapshot) -> dict[str, int]:
+    """Write ``snap`` atomically (temporary file, fsync, rename, fsync of the directory);
+    where each array of the runs starts in the file, by name (``index:number:part``)."""
+    arrays: list[tuple[str, Array]] = []
     left = snap.rows
     for i, chunk in enumerate(snap.chunks):
         used = min(left, snap.chunk_rows)
@@ -77,25 +152,40 @@ def write(path: Path, snap: Snapshot) -> None:
         "arrays": [[name, _dtype_descr(a.dtype), len(a)] for name, a in arrays],
     })  # fmt: skip
     tmp = path.with_name(path.name + ".tmp")
+    offsets: dict[str, int] = {}
     with open(tmp, "wb") as out:
         out.write(MAGIC + len(header).to_bytes(8, "little") + header)
-        for _, array in arrays:
-            out.write(np.ascontiguousarray(array).view(np.uint8).data)
+        at = len(MAGIC) + 8 + len(header)
+        for name, array in arrays:
+            offsets[name] = at
+            if isinstance(array, FileArray):
+                for block in array.blocks():
+                    out.write(block)
+            else:
+                out.write(np.ascontiguousarray(array).view(np.uint8).data)
+            at += len(array) * array.dtype.itemsize
         out.flush()
         os.fsync(out.fileno())
     os.replace(tmp, path)
     fsync_dir(path.parent)
+    return offsets
 
 
 def read(
-    path: Path, token: str, row_dtype: np.dtype[Any], v1_row_dtype: np.dtype[Any] | None = None
+    path: Path,
+    token: str,
+    row_dtype: np.dtype[Any],
+    v1_row_dtype: np.dtype[Any] | None = None,
+    in_file: Callable[[str, int], bool] | None = None,
 ) -> Snapshot | None:
     """The snapshot at ``path`` if it belongs to the state file ``token`` names;
     None when there is none (or it has layout 1 and ``v1_row_dtype`` is not
-    given). Raises ValueError/OSError when it is unreadable."""
+    given). Raises ValueError/OSError when it is unreadable. An array of a run
+    for which ``in_file(name, length)`` holds is left in the file (``FileArray``)."""
     if not path.exists():
         return None
-    with open(path, "rb") as src:
+    shared = SnapshotFile(path)
+    with open(shared.fd, "rb", closefd=False) as src:
         magic = src.read(len(MAGIC))
         version = 1 if magic == MAGIC_V1 else 2
         if version == 1:
@@ -121,9 +211,16 @@ def read(
                 chunks.append(chunk)
                 continue
             index, number, part = name.split(":")
-            array = np.empty(length, dtype=dtype)
-            _fill(src, array)
+            array: Array
+            if in_file is not None and in_file(name, length):
+                array = FileArray(shared, src.tell(), length, dtype)
+                src.seek(length * dtype.itemsize, io.SEEK_CUR)
+            else:
+                array = np.empty(length, dtype=dtype)
+                _fill(src, array)
             runs.setdefault((index, int(number)), {})[part] = array
+        if src.tell() > os.fstat(shared.fd).st_size:
+            raise ValueError("snapshot is truncated")
         if src.read(1):
             raise ValueError("snapshot longer than its header says")
     indexes: dict[str, list[Run]] = {}

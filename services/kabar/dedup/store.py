@@ -12,7 +12,9 @@
 * ``SqliteStore``: a ``MemoryStore`` for lookups, written through (in batches)
   to a SQLite file and reloaded from it at start, so a restart forgets nothing
   that was flushed (``close`` flushes). Its cold rows are in a file beside the
-  state, read on demand (~105 bytes an article stay in memory, not ~300).
+  state, read on demand (~105 bytes an article stay in memory, not ~300), and
+  the band index's big runs, once a snapshot holds them, are read from the
+  snapshot file (``lsh.SPILL_MIN``): ~25 bytes an article stay in memory.
 * ``RedisStore``: all state in Redis, shared by several instances; Redis key
   expiry does the ageing.
 
@@ -27,6 +29,7 @@ import logging
 import os
 import sqlite3
 import struct
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -40,7 +43,7 @@ import numpy.typing as npt
 from kabar.dedup import snapshot as snapshots
 from kabar.dedup import storystate
 from kabar.dedup.fingerprint import PERMUTATIONS, Fingerprint
-from kabar.dedup.lsh import BandIndex, RunArrays, SortedMultiIndex
+from kabar.dedup.lsh import BandIndex, RunArrays, SortedMultiIndex, spills
 from kabar.dedup.rowfile import COLD, FileRows, MemoryRows
 from kabar.dedup.snapshot import Snapshot
 from kabar.dedup.storystate import CheckpointGate, StoryCut, StoryRows
@@ -451,6 +454,10 @@ class MemoryStore:
         self._bands.set_runs(snap.indexes.get("bands", []))
         self._last_get = ("", None)
 
+    def spill(self, placed: Sequence[tuple[snapshots.Array, snapshots.FileArray]]) -> None:
+        """Band index runs read their entries from the snapshot file holding them."""
+        self._bands.spill(placed)
+
     def _append_block(self, block: npt.NDArray[np.void]) -> None:
         done = 0
         while done < len(block):
@@ -647,6 +654,10 @@ class SqliteStore:
         #: converted, a compaction): the next flush writes one.
         self._snapshot_due = False
         self._snapshot_path = None if str(path) == ":memory:" else Path(f"{path}.snapshot")
+        #: Band index entries the last snapshot written holds, and where (``_placed``): set
+        #: on the writer thread, taken over by the next flush on the caller's.
+        self._placed: list[tuple[snapshots.Array, snapshots.FileArray]] = []
+        self._placed_lock = threading.Lock()
         self._rows_path = Path(f"{path}.rows")
         db = open_db(path, "dedup state", "dedup.state_path")
         try:
@@ -663,6 +674,8 @@ class SqliteStore:
         self._writer = StateWriter(db, "dedup", str(path))
         #: Writes pass through it: held back while a story checkpoint is encoded.
         self._gate = CheckpointGate(self._writer)
+        #: Committed story rows, read back for the packed stories that dropped their bytes.
+        self._story_rows = None if str(path) == ":memory:" else storystate.StoredRows(self.path)
         #: What the last story checkpoint wrote (tests, benchmarks).
         self.last_story_rows: StoryRows | None = None
         if self._snapshot_due:  # converted or compacted while loading: saved as it is now
@@ -734,11 +747,11 @@ class SqliteStore:
         path = self._snapshot_path
         try:
             try:
-                snap = snapshots.read(path, self._token, _HOT, _ROW_V1)
+                snap = snapshots.read(path, self._token, _HOT, _ROW_V1, spills)
             except ValueError as exc:
                 if "another layout" not in str(exc):
                     raise
-                snap = snapshots.read(path, self._token, _ROW)  # layout 2: rows whole
+                snap = snapshots.read(path, self._token, _ROW, in_file=spills)  # layout 2
             if snap is None:
                 return None
             if snap.version == 1:
@@ -751,7 +764,7 @@ class SqliteStore:
                 log.info("dedup snapshot %s has rows of an older layout: their cold fields"
                          " moved to %s", path, self._rows_path)  # fmt: skip
                 return _split(snap, cold), cold, True
-            generation = _generation_text(snap.indexes[_ROWFILE][0][_ROWFILE])
+            generation = _generation_text(snapshots.in_memory(snap.indexes[_ROWFILE][0][_ROWFILE]))
             opened = FileRows.reopen(self._rows_path, self._token, generation, snap.rows)
             if opened is None:
                 log.warning("dedup rows %s missing or not those of snapshot %s: loading the"
@@ -873,7 +886,9 @@ class SqliteStore:
             self.last_story_rows = rows
             return storystate.statements(rows, header_blob)
 
-        self._gate.checkpoint(self.flush, encode)
+        if self._story_rows is not None:
+            cut.stored_in(self._story_rows)
+        self._gate.checkpoint(self.flush, encode, cut.committed)
 
     @property
     def checkpoint_pending(self) -> bool:
@@ -921,6 +936,10 @@ class SqliteStore:
 
     def _hand_over(self) -> None:
         self._flushed_at = time.monotonic()
+        if self._placed:
+            with self._placed_lock:
+                placed, self._placed = self._placed, []
+            self._memory.spill(placed)
         if isinstance(self._memory._cold, FileRows):
             self._memory._cold.flush()  # to the page cache: out of process memory
         if not self._upserts and not self._touches:
@@ -946,7 +965,10 @@ class SqliteStore:
 
         def write() -> None:
             cold.sync()  # the rows the snapshot names, durable before it
-            snapshots.write(target, snap)
+            offsets = snapshots.write(target, snap)
+            placed = _placed(target, snap, offsets)
+            with self._placed_lock:
+                self._placed = placed
 
         self._gate.submit_job(write, "snapshot")
 
@@ -962,6 +984,8 @@ class SqliteStore:
         if self._gate.holding and not self._writer.problem:
             self._writer.wait(CLOSE_WAIT_S)  # a story checkpoint is being encoded: let it out
         unwritten = self._writer.close() + self._gate.held_rows()
+        if self._story_rows is not None:
+            self._story_rows.close()
         if isinstance(self._memory._cold, FileRows):
             self._memory._cold.close()
         if unwritten:
@@ -1003,6 +1027,23 @@ class _LaterBlob(Sequence[tuple[str, bytes]]):
 
     def __iter__(self) -> Iterator[tuple[str, bytes]]:
         yield self[0]
+
+
+def _placed(
+    path: Path, snap: Snapshot, offsets: Mapping[str, int]
+) -> list[tuple[snapshots.Array, snapshots.FileArray]]:
+    """The band index entries the snapshot just written to ``path`` holds that are
+    read from there from now on (``lsh.spills``), each with its place in the file."""
+    placed = []
+    file: snapshots.SnapshotFile | None = None
+    for i, run in enumerate(snap.indexes.get("bands", [])):
+        name, packed = f"bands:{i}:packed", run.get("packed")
+        if packed is None or not spills(name, len(packed)):
+            continue
+        file = file or snapshots.SnapshotFile(path)
+        placed.append((packed, snapshots.FileArray(file, offsets[name], len(packed),
+                                                   np.dtype(np.uint32))))  # fmt: skip
+    return placed
 
 
 def _upgraded(snap: Snapshot) -> Snapshot:

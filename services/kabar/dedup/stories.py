@@ -70,6 +70,7 @@ from kabar.dedup.storymatch import MatchModel, Pair, load_model
 from kabar.dedup.storystate import (
     FREEZE_AFTER_S,
     FROZEN_FIELDS,
+    Raw,
     StoryCut,
     StoryJournal,
     decode_story,
@@ -298,7 +299,7 @@ class _Story:
     cold: bool = False
     #: While the story is frozen (idle, or not used since a reopen): its
     #: ``FROZEN_FIELDS`` packed, their slots unset (``kabar.dedup.storystate``).
-    raw: bytes | None = None
+    raw: Raw | None = None
 
     if not TYPE_CHECKING:  # (a __getattr__ would make every unknown attribute Any to mypy)
 
@@ -544,7 +545,8 @@ class StoryClusterer:
                 clusterer._dense.restore(state["dense"], set(clusterer._stories))
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError) as exc:
             raise DedupError(f"cannot load story state: {exc}", reason="state_error") from exc
-        clusterer._journal.loaded(clusterer._df.terms, clusterer._df.counts_view())
+        clusterer._journal.loaded(clusterer._df.terms, clusterer._df.counts_view(),
+                                  clusterer._stories.values())  # fmt: skip
         clusterer._to_cool = list(clusterer._postings)  # (cooled a slice per article)
         return clusterer
 
@@ -562,6 +564,7 @@ class StoryClusterer:
             if story.raw is None and story.last_seen < before and stories.get(story.id) is story:
                 terms = list(story.centroid)
                 if freeze(story):
+                    self._journal.packed(story)  # (its row is read back once committed)
                     self._packed[story.number] = (story, terms)
                     self._packed_terms += len(terms)
         if self._packed and (self._packed_terms >= COOL_BATCH or not queue):

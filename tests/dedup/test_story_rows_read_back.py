@@ -1,0 +1,179 @@
+"""Packed stories whose row is committed hold no bytes: the row is read back when used."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import orjson
+import pytest
+
+from kabar.bench.dedup import StoryStream
+from kabar.dedup import Deduper
+from kabar.dedup.store import SqliteStore
+from kabar.dedup.stories import StoryClusterer
+from kabar.dedup.storystate import CheckpointGate, StoredRows, StoryJournal, is_frozen
+from kabar.models import Article
+from kabar.settings import DedupSettings
+
+Stream = list[tuple[Article, datetime]]
+
+
+@pytest.fixture(autouse=True)
+def _every_story_idle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every story is packed a few articles after it changed: most are, at any time."""
+    from kabar.dedup import stories
+
+    monkeypatch.setattr(stories, "FREEZE_AFTER_S", -1e9)
+
+
+def _stream(count: int) -> Stream:
+    source = StoryStream(seed=5, per_day=2_000)
+    return [source.next() for _ in range(count)]
+
+
+def _deduper(path: Path | None) -> Deduper:
+    if path is None:
+        return Deduper(DedupSettings(store="memory"))
+    settings = DedupSettings(store="sqlite", state_path=str(path), checkpoint_interval_s=0.0)
+    deduper = Deduper(settings)
+    deduper.defer_commits(freeze_heap=False)
+    return deduper
+
+
+def _clusterer(deduper: Deduper) -> StoryClusterer:
+    assert isinstance(deduper.clusterer, StoryClusterer)
+    return deduper.clusterer
+
+
+def _store(deduper: Deduper) -> SqliteStore:
+    assert isinstance(deduper.store, SqliteStore)
+    return deduper.store
+
+
+def _run(deduper: Deduper, items: Stream, commit_every: int = 0) -> list[str | None]:
+    """Story ids; a commit (waited for) every ``commit_every`` articles."""
+    out = []
+    for n, (article, when) in enumerate(items, 1):
+        out.append(deduper.process(article, when=when)[0].story_id)
+        if commit_every and n % commit_every == 0:
+            deduper.commit()
+            assert _store(deduper).sync(30.0)
+    return out
+
+
+def _read_back(clusterer: StoryClusterer) -> int:
+    return sum(isinstance(s.raw, StoredRows) for s in clusterer._stories.values())
+
+
+def _state(clusterer: StoryClusterer) -> Any:
+    return orjson.loads(clusterer.dump())
+
+
+def test_stories_read_back_from_their_rows_cluster_as_stories_held_in_memory(
+    tmp_path: Path,
+) -> None:
+    items = _stream(260)
+    held = _deduper(None)
+    expected = _run(held, items)
+    stored = _deduper(tmp_path / "state.db")
+    got = []
+    most = 0
+    for first in range(0, len(items), 20):
+        got += _run(stored, items[first : first + 20], commit_every=20)
+        clusterer = _clusterer(stored)
+        most = max(most, _read_back(clusterer))
+        read = set(map(id, clusterer._read))  # (thawed to be scored, not yet frozen again)
+        assert all(is_frozen(s) for s in clusterer._stories.values()
+                   if isinstance(s.raw, StoredRows) and id(s) not in read)  # fmt: skip
+    assert got == expected
+    assert most > len(_clusterer(stored)._stories) / 2
+    assert _state(_clusterer(stored)) == _state(_clusterer(held))  # (unpacks every story)
+    stored.close()
+
+
+def test_a_crash_with_stories_read_back_resumes_as_an_uninterrupted_run(tmp_path: Path) -> None:
+    items = _stream(300)
+    straight = _deduper(tmp_path / "straight.db")
+    expected = _run(straight, items, commit_every=20)
+
+    first = _deduper(tmp_path / "crash.db")
+    _run(first, items[:160], commit_every=20)
+    first.store.put_blob("stories_offset", b"160")  # as the stories role does
+    assert _store(first).sync(30.0)
+    assert _read_back(_clusterer(first)) > 0
+    _run(first, items[160:230])  # never committed: lost in the crash
+    _store(first)._writer.close(0.0)  # the process dies; nothing more reaches the file
+
+    resumed = _deduper(tmp_path / "crash.db")
+    offset = int(resumed.store.get_blob("stories_offset") or b"0")
+    assert offset == 160
+    assert _run(resumed, items[offset:], commit_every=20) == expected[offset:]
+    assert _read_back(_clusterer(resumed)) > 0  # the reopened stories dropped their bytes too
+    assert _state(_clusterer(resumed)) == _state(_clusterer(straight))
+    resumed.close()
+    straight.close()
+
+
+def test_packed_bytes_are_dropped_only_once_the_cut_holding_them_committed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kabar.dedup import storystate
+
+    trims: list[int] = []
+    monkeypatch.setattr(storystate, "TRIM_AFTER_BYTES", 4)  # bytes dropped before a trim
+    monkeypatch.setattr(storystate, "release_freed_memory", lambda: trims.append(1))
+    rows = StoredRows(tmp_path / "absent.db")  # (never read here)
+    journal = StoryJournal()
+    journal.stored_in(rows)
+    kept, changed, dropped = (SimpleNamespace(id=name, raw=name.encode())
+                              for name in ("kept", "changed", "dropped"))  # fmt: skip
+    held = {"kept": kept, "changed": changed}
+    for story in (kept, changed, dropped):
+        journal.note(story, story.raw, 2)
+    journal.committed(1)
+    journal._swap(held)
+    assert (kept.raw, changed.raw, dropped.raw) == (b"kept", b"changed", b"dropped")
+    assert not trims
+    changed.raw = b"changed again"  # unpacked and packed anew since
+    journal.committed(2)
+    journal._swap(held)
+    assert kept.raw is rows and trims == [1]  # four bytes dropped: the heap is trimmed
+    assert changed.raw == b"changed again" and dropped.raw == b"dropped"
+    assert not journal._packed
+
+
+class _Writer:
+    """Records what reaches the writer, in order."""
+
+    def __init__(self) -> None:
+        self.log: list[Any] = []
+        self.jobs: list[Any] = []
+
+    def submit(self, statements: Any) -> None:
+        self.log.append([sql for sql, _ in statements])
+
+    def submit_job(self, job: Any, what: str) -> None:
+        self.jobs.append(job)
+        self.log.append(what)
+
+
+def test_the_commit_of_a_checkpoint_is_told_after_its_transaction_and_never_if_not_encoded(
+) -> None:
+    told: list[str] = []
+    writer = _Writer()
+    gate = CheckpointGate(writer)  # type: ignore[arg-type]
+    gate.checkpoint(lambda: None, lambda: [("story rows", [])], lambda: told.append("one"))
+    writer.jobs.pop(0)()  # the writer thread encodes and releases
+    assert writer.log[1:] == [["story rows"], "story rows committed"] and not told
+    writer.jobs.pop(0)()  # run once the transaction before it is committed
+    assert told == ["one"]
+
+    def broken() -> list[Any]:
+        raise ValueError("cannot encode")
+
+    gate.checkpoint(lambda: None, broken, lambda: told.append("two"))
+    writer.jobs.pop(0)()
+    assert not writer.jobs and told == ["one"]
