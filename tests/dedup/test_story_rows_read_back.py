@@ -14,7 +14,7 @@ from kabar.bench.dedup import StoryStream
 from kabar.dedup import Deduper
 from kabar.dedup.store import SqliteStore
 from kabar.dedup.stories import StoryClusterer
-from kabar.dedup.storystate import CheckpointGate, StoredRows, StoryJournal, is_frozen
+from kabar.dedup.storystate import StoredRows, StoryJournal, is_frozen
 from kabar.models import Article
 from kabar.settings import DedupSettings
 
@@ -143,37 +143,3 @@ def test_packed_bytes_are_dropped_only_once_the_cut_holding_them_committed(
     assert kept.raw is rows and trims == [1]  # four bytes dropped: the heap is trimmed
     assert changed.raw == b"changed again" and dropped.raw == b"dropped"
     assert not journal._packed
-
-
-class _Writer:
-    """Records what reaches the writer, in order."""
-
-    def __init__(self) -> None:
-        self.log: list[Any] = []
-        self.jobs: list[Any] = []
-
-    def submit(self, statements: Any) -> None:
-        self.log.append([sql for sql, _ in statements])
-
-    def submit_job(self, job: Any, what: str) -> None:
-        self.jobs.append(job)
-        self.log.append(what)
-
-
-def test_the_commit_of_a_checkpoint_is_told_after_its_transaction_and_never_if_not_encoded(
-) -> None:
-    told: list[str] = []
-    writer = _Writer()
-    gate = CheckpointGate(writer)  # type: ignore[arg-type]
-    gate.checkpoint(lambda: None, lambda: [("story rows", [])], lambda: told.append("one"))
-    writer.jobs.pop(0)()  # the writer thread encodes and releases
-    assert writer.log[1:] == [["story rows"], "story rows committed"] and not told
-    writer.jobs.pop(0)()  # run once the transaction before it is committed
-    assert told == ["one"]
-
-    def broken() -> list[Any]:
-        raise ValueError("cannot encode")
-
-    gate.checkpoint(lambda: None, broken, lambda: told.append("two"))
-    writer.jobs.pop(0)()
-    assert not writer.jobs and told == ["one"]

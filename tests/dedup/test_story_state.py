@@ -223,6 +223,25 @@ class _Writer:
         self.log.append(what)
 
 
+def test_the_commit_of_a_checkpoint_is_told_after_its_transaction_and_never_if_not_encoded(
+) -> None:
+    told: list[str] = []
+    writer = _Writer()
+    gate = CheckpointGate(writer)  # type: ignore[arg-type]
+    gate.checkpoint(lambda: None, lambda: [("story rows", [])], lambda: told.append("one"))
+    writer.jobs.pop(0)()  # the writer thread encodes and releases
+    assert writer.log[1:] == [["story rows"], "story rows committed"] and not told
+    writer.jobs.pop(0)()  # run once the transaction before it is committed
+    assert told == ["one"]
+
+    def broken() -> list[Any]:
+        raise ValueError("cannot encode")
+
+    gate.checkpoint(lambda: None, broken, lambda: told.append("two"))
+    writer.jobs.pop(0)()
+    assert not writer.jobs and told == ["one"]
+
+
 def test_rows_and_a_blob_put_after_a_checkpoint_commit_with_its_story_rows() -> None:
     writer = _Writer()
     gate = CheckpointGate(writer)  # type: ignore[arg-type]
