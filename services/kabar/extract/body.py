@@ -19,6 +19,7 @@ from kabar.extract.clutter import (
     DEK_TAG,
     Line,
     Vocabulary,
+    caption_vocabulary,
     class_text,
     is_clutter_class,
     is_dateline,
@@ -460,6 +461,8 @@ class _Walker:
         self._skip: set[int] = set()
         #: Pictures of a gallery and their captions, kept (see ``_gallery``).
         self._gallery: set[int] = set()
+        #: Whether a block's pictures are a photo story's (see ``_in_photo_story``).
+        self._photo_blocks: dict[int, bool] = {}
         self._hints = _hints(vocab.block_re)
 
     @property
@@ -668,7 +671,7 @@ class _Walker:
             if node.mem_id in self._gallery:
                 return False
             if not self.vocab.keep_pictures and self._picture(node):
-                return True
+                return not self._in_photo_story(node)
             if node.mem_id in self._gallery:
                 return False
         if tag == "article" and self._in_article:
@@ -727,18 +730,34 @@ class _Walker:
         """A ``<figure>`` whose children are several captioned pictures, each a
         ``<figure>`` of its own (a block editor's gallery): its pictures' captions are
         text the page prints as part of the post, kept with their figures (the gallery's
-        own caption, a ``<figcaption>`` child of it, still goes). Children are read, not
-        queried: a CSS query per picture would cost more than the rest of its walk."""
-        items: list[tuple[LexborNode, LexborNode]] = []
-        for child in node.iter():
-            if child.tag != "figure":
-                continue
-            for part in child.iter():
-                if part.tag == "figcaption":
-                    items.append((part, child))
-                    break
+        own caption, a ``<figcaption>`` child of it, still goes)."""
+        items = _captioned_pictures(node)
         if len(items) < GALLERY_MIN_PICTURES:
             return False
+        self._keep_gallery(node, items)
+        return True
+
+    def _in_photo_story(self, picture: LexborNode) -> bool:
+        """Whether a picture is one of several captioned ``<figure>``s side by side whose
+        captions hold most of the body's text (a gallery page: a short description over
+        the pictures whose captions tell the story). Read once per block, on its first
+        picture; the captions of an article's pictures hold far less than its paragraphs."""
+        block = picture.parent
+        if block is None:
+            return False
+        known = self._photo_blocks.get(block.mem_id)
+        if known is None:
+            items = _captioned_pictures(block)
+            known = len(items) >= GALLERY_MIN_PICTURES and (
+                sum(len(caption.text(strip=True)) for caption, _ in items)
+                > self.max_clutter_chars
+            )
+            if known:
+                self._keep_gallery(block, items)
+            self._photo_blocks[block.mem_id] = known
+        return known
+
+    def _keep_gallery(self, node: LexborNode, items: list[tuple[LexborNode, LexborNode]]) -> None:
         self._gallery.add(node.mem_id)
         for caption, picture in items:
             for kept in (caption, picture):
@@ -748,7 +767,32 @@ class _Walker:
                 for name in ("class", "id"):
                     if name in attrs:
                         del attrs[name]
-        return True
+            self._keep_caption_text(caption)
+
+    def _keep_caption_text(self, caption: LexborNode) -> None:
+        """Unmark the caption's own text blocks ("gallery-caption"): their class names a
+        caption and nothing else. Counters and credits inside it keep their classes (a
+        credit still goes)."""
+        kept_re = caption_vocabulary(self.vocab).block_re
+        for part in caption.traverse():
+            raw = part.attributes.get("class") if part.tag and part.tag[0] != "-" else None
+            if raw and not kept_re.search(class_text(raw)):
+                del part.attrs["class"]
+
+
+def _captioned_pictures(node: LexborNode) -> list[tuple[LexborNode, LexborNode]]:
+    """The ``<figure>`` children of a block that hold a ``<figcaption>``, each with its
+    caption. Children are read, not queried: a CSS query per picture would cost more than
+    the rest of its walk."""
+    items: list[tuple[LexborNode, LexborNode]] = []
+    for child in node.iter():
+        if child.tag != "figure":
+            continue
+        for part in child.iter():
+            if part.tag == "figcaption":
+                items.append((part, child))
+                break
+    return items
 
 
 #: Block hints read from class/id strings, per vocabulary's pattern: templates repeat

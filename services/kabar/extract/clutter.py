@@ -949,12 +949,23 @@ def _standfirst(kept: Sequence[Line], dropped: Line, index: int, vocab: Vocabula
     subheading is followed by its text, not by a stamp."""
     if not kept or len(kept) > STANDFIRST_MAX_LINES or index > LEAD_MAX_LINES:
         return False
-    if any(line.tag not in _SUBHEADING_TAGS for line in kept):
+    if any(line.tag not in _SUBHEADING_TAGS and not _untitled_dek(line) for line in kept):
         return False
     low = dropped.text.lower()
     sized = vocab.gated_sized
     hit = _gated_hit(sized[len(low)] if len(low) < len(sized) else sized[-1], low)
     return hit is not None and hit.stamp
+
+
+def _untitled_dek(line: Line) -> bool:
+    """A subtitle set as a plain paragraph ("<div class='field-subhead'><p>..."): a
+    few words, no link, ending on no sentence mark."""
+    return (
+        line.tag in ("p", DEK_TAG)
+        and line.text.count(" ") < DEK_MAX_WORDS
+        and line.link_ratio == 0.0
+        and not line.text.endswith(_SENTENCE_END)
+    )
 
 
 def _byline_role(text: str, vocab: Vocabulary) -> bool:

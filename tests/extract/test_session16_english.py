@@ -1,0 +1,148 @@
+"""Mechanisms behind the misses of tuned_s16e (English pages measured once on 9afe9f4): a
+gallery page whose captioned pictures stand side by side in a plain block under a short
+description, a subtitle set as a plain paragraph over the byline's date stamp, an
+obituary's label, service panel and guest book, a release's contact block, a podcast
+player, and the lines of broadcasters, galleries and obituaries (a transcript note, a
+copyright notice run on into terms, a programme line, a photo count, a reprint offer, a
+memorial store prompt, a podcast prompt)."""
+
+from __future__ import annotations
+
+from kabar.extract import extract
+from kabar.extract.clutter import is_clutter_line
+
+STORY = [
+    "The ferry service to Gull Island will stop running on weekdays from March, the county "
+    "said on Tuesday, after two years of falling passenger numbers.",
+    "Weekend crossings will continue at the same fares, and islanders will be able to book "
+    "a water taxi on weekdays for the price of a ferry ticket.",
+    "“We have kept the boat running for a dozen passengers a day, and we cannot go on doing "
+    "that,” said the county's transport chair, Edith Marlowe.",
+    "The county will review the timetable again next winter.",
+]
+URL = "https://www.coastgazette.example.com/news/gull-island-ferry-weekdays/"
+HEAD = "<html><head><title>Gull Island ferry to stop weekday runs</title></head><body>"
+
+
+def _page(inside: str, after: str = "", top: str = "") -> str:
+    body = "".join(f"<p>{p}</p>" for p in STORY[:2]) + inside
+    body += "".join(f"<p>{p}</p>" for p in STORY[2:])
+    return (
+        f"{HEAD}<article><h1>Gull Island ferry to stop weekday runs</h1>{top}"
+        f"<div class='story-body'>{body}</div>{after}</article></body></html>"
+    )
+
+
+def _kept(html: str) -> list[str]:
+    return [p for p in extract(html, URL).paragraphs if p not in STORY]
+
+
+CAPTIONS = [
+    "Crews lift the old landing stage off its piles at Gull Island on Monday morning.",
+    "The new stage, built at the harbour yard, waits on a barge for the tide to turn.",
+    "Islanders watch from the sea wall as the barge is winched towards the slipway.",
+    "A diver checks the fixings under the stage once it is in place at low water.",
+]
+
+DESCRIPTION = (
+    "The island's landing stage, worn out after forty winters, was replaced over two tides "
+    "this week by a crew from the harbour yard."
+)
+
+
+def _gallery_page() -> str:
+    pictures = "".join(
+        f"<figure class='gallery-item'><img src='/{n}.jpg'><figcaption>"
+        f"<span class='gallery-count'>{n} of 4</span><p class='gallery-caption'>{text}</p>"
+        f"<span class='gallery-credit'>Ada Finch / Coast Gazette</span></figcaption></figure>"
+        for n, text in enumerate(CAPTIONS, 1)
+    )
+    return (
+        f"{HEAD}<main><div class='gallery-page'><h1>Photos: a new landing stage for Gull"
+        f" Island</h1><div class='gallery-description'><p>{DESCRIPTION}</p></div>"
+        "<span>4 Photos</span>"
+        f"<div class='gallery-items'>{pictures}</div></div></main></body></html>"
+    )
+
+
+def test_a_gallery_pages_captions_side_by_side_are_its_story() -> None:
+    paragraphs = extract(_gallery_page(), URL).paragraphs
+    assert paragraphs == (DESCRIPTION, *CAPTIONS)
+
+
+def test_an_articles_captioned_pictures_between_paragraphs_still_go() -> None:
+    pictures = "".join(
+        f"<figure><img src='/{n}.jpg'><figcaption>{text}</figcaption></figure>"
+        for n, text in enumerate(CAPTIONS[:2])
+    )
+    assert _kept(_page(pictures)) == []
+
+
+def _flat_page(top: str = "", after: str = "") -> str:
+    # The story's paragraphs stand in the same block as the header and the blocks under
+    # them: it is all walked.
+    return (
+        f"{HEAD}<article><h1>Gull Island ferry to stop weekday runs</h1>{top}"
+        + "".join(f"<p>{p}</p>" for p in STORY)
+        + f"{after}</article></body></html>"
+    )
+
+
+def test_a_subtitle_paragraph_over_the_byline_date_goes() -> None:
+    top = (
+        "<div class='field-subhead'><p>Weekend crossings stay as the county cuts costs</p></div>"
+        "<div class='news-meta'><div>By Ada Finch</div><div>March 4, 2024</div></div>"
+    )
+    assert _kept(_flat_page(top)) == []
+
+
+def test_an_obituarys_label_and_service_panel_go() -> None:
+    top = "<p class='ObitLabel'>Edith Marlowe Obituary</p>"
+    after = (
+        "<section class='ObitEvents'><h2>Service Information</h2><div><h3>Visitation</h3>"
+        "<p>4:00p.m. - 7:00p.m. Mar 10, 2024</p><p>Harbour Chapel, 2 Quay Street</p></div>"
+        "</section>"
+    )
+    assert _kept(_flat_page(top, after)) == []
+
+
+def test_an_obituarys_guest_book_goes() -> None:
+    after = (
+        "<section class='Guestbook'><div><p>She taught me to sail when I was nine years old"
+        " and never once raised her voice at me.</p><p>Tom Reese</p></div></section>"
+    )
+    assert _kept(_flat_page(after=after)) == []
+
+
+def test_a_releases_contact_block_goes() -> None:
+    after = (
+        "<div class='field-media-contacts'><h2>Media contacts</h2><p>Ada Finch, County"
+        " Communications, 555-0130, press@county.example.gov</p></div>"
+    )
+    assert _kept(_flat_page(after=after)) == []
+
+
+def test_a_podcast_player_in_the_story_goes() -> None:
+    player = "<div class='podcast-player'><p>Listen to the Harbour Hour every Friday.</p></div>"
+    assert _kept(_page(player)) == []
+
+
+def test_broadcaster_gallery_and_obituary_lines_are_clutter() -> None:
+    for line in (
+        "Coast Radio transcripts are created on a rush deadline by a contractor. This text"
+        " may not be in its final form and may be updated or revised in the future.",
+        "Copyright © 2024 Coast Radio. All rights reserved. Visit our website terms of use"
+        " and permissions pages at www.coastradio.example.org for further information.",
+        "Heard on Morning Tide",
+        "12 Photos",
+        "Buy photo reprints of these images at our store.",
+        "To plant trees in memory, please visit the Sympathy Store.",
+        "Listen to our podcast Harbour Hour, where islanders tell their own stories.",
+    ):
+        assert is_clutter_line(line), line
+    for line in (
+        "She heard on the radio that the ferry would stop running on weekdays.",
+        "The club sold 12 photos of the old pier to raise money for the lifeboat.",
+        "Volunteers plant trees along the sea wall every spring.",
+    ):
+        assert not is_clutter_line(line), line
