@@ -4,7 +4,9 @@ description, a subtitle set as a plain paragraph over the byline's date stamp, a
 obituary's label, service panel and guest book, a release's contact block, a podcast
 player, and the lines of broadcasters, galleries and obituaries (a transcript note, a
 copyright notice run on into terms, a programme line, a photo count, a reprint offer, a
-memorial store prompt, a podcast prompt)."""
+memorial store prompt, a podcast prompt); and of late_s16eb (measured once on ac602f1): a
+heading left closing the body, a reference list, a journal's DOI line, a review site's
+trust note, a hiring callout and a syndicated copy's note."""
 
 from __future__ import annotations
 
@@ -144,5 +146,33 @@ def test_broadcaster_gallery_and_obituary_lines_are_clutter() -> None:
         "She heard on the radio that the ferry would stop running on weekdays.",
         "The club sold 12 photos of the old pier to raise money for the lifeboat.",
         "Volunteers plant trees along the sea wall every spring.",
+    ):
+        assert not is_clutter_line(line), line
+
+
+def test_a_heading_left_closing_the_body_goes() -> None:
+    # late_s16eb (measured once on ac602f1): a product box closing the story loses its
+    # short lines as sign-offs; its header heads nothing then.
+    box = "<h3>Featured</h3><p>Gull Ferry pass</p><p>$40 at the quay</p>"
+    assert _kept(_flat_page(after=box)) == []
+
+
+def test_a_reference_list_under_the_story_goes() -> None:
+    refs = "<h2>References</h2><ol><li>Marlowe, E. et al. Coast. Res. 4, 112 (2024).</li></ol>"
+    assert _kept(_flat_page(after=refs)) == []
+
+
+def test_journal_review_site_and_syndication_lines_are_clutter() -> None:
+    for line in (
+        "doi: https://doi.org/10.9999/d41586-024-00001-2",
+        "Why you can trust Coast Tech: our editors test every product we write about.",
+        "We're hiring! Like solving problems like this one? See our open roles.",
+        "(Except for the headline, this story has not been edited by Coast Gazette staff and"
+        " is published from a syndicated feed.)",
+    ):
+        assert is_clutter_line(line), line
+    for line in (
+        "Why should voters trust a council that broke its promise on the ferry?",
+        "The yard said it was hiring welders for the new landing stage.",
     ):
         assert not is_clutter_line(line), line

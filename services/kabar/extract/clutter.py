@@ -791,7 +791,8 @@ _SIGNED_NAME_TAIL = re.compile(
 
 def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[Line, ...], int]:
     """The body without the closing notes (desk initials) after its last sentence: lines
-    made only of them go, and one trailing the last paragraph is cut off it."""
+    made only of them go, and one trailing the last paragraph is cut off it. A subheading
+    left closing the body heads nothing: the header of a box whose items went."""
     end = len(lines)
     while end > 1 and (
         vocab.end_note_re.fullmatch(lines[end - 1].text.lower())
@@ -799,6 +800,7 @@ def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[
         or _trailing_teaser(lines[end - 1], len(lines) - end)
         or _author_bio(lines[end - 1], len(lines) - end, vocab)
         or _platform_note(lines[end - 1], len(lines) - end, vocab)
+        or lines[end - 1].tag in _SUBHEADING_TAGS
     ):
         end -= 1
     removed = len(lines) - end
