@@ -176,3 +176,20 @@ def test_journal_review_site_and_syndication_lines_are_clutter() -> None:
         "The yard said it was hiring welders for the new landing stage.",
     ):
         assert not is_clutter_line(line), line
+
+
+def test_channel_and_podcast_prompts_are_clutter() -> None:
+    # late_s16ec (measured once on 837ef4e): an Irish daily's closing prompts and a UK
+    # broadcaster's strapline.
+    for line in (
+        "Find The Coast Gazette on WhatsApp and stay up to date",
+        "Listen to our Inside Harbour podcast for the latest analysis and chat",
+        "Keep up with all the latest news from the coast and around the world by following"
+        " Coast News",
+    ):
+        assert is_clutter_line(line), line
+    for line in (
+        "Police said they found the missing boat on Tuesday near the harbour mouth.",
+        "Keeping up with the latest tide tables is part of the harbour master's job.",
+    ):
+        assert not is_clutter_line(line), line
