@@ -193,3 +193,22 @@ def test_channel_and_podcast_prompts_are_clutter() -> None:
         "Keeping up with the latest tide tables is part of the harbour master's job.",
     ):
         assert not is_clutter_line(line), line
+
+
+def test_a_synopsis_or_chapo_block_over_the_story_goes() -> None:
+    # late_s16ed (measured once on 7994cab): a dek classed by other names.
+    for cls in ("article__synopsis", "t-content__chapo"):
+        top = f"<div class='{cls}'><p>The county says weekend crossings will stay.</p></div>"
+        assert _kept(_flat_page(top)) == [], cls
+
+
+def test_a_copyright_and_reproduction_notice_without_the_sign_is_clutter() -> None:
+    assert is_clutter_line(
+        "Copyright COAST GAZETTE. All rights reserved. This material, and other digital"
+        " content on this website, may not be reproduced, published, broadcast, rewritten or"
+        " redistributed in whole or in part without prior express written permission."
+    )
+    assert not is_clutter_line(
+        "The family said the copyright in the songs, with all rights reserved to them, would"
+        " stay with the estate, and that no recording could be reused without their consent."
+    )
