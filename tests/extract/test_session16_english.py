@@ -212,3 +212,25 @@ def test_a_copyright_and_reproduction_notice_without_the_sign_is_clutter() -> No
         "The family said the copyright in the songs, with all rights reserved to them, would"
         " stay with the estate, and that no recording could be reused without their consent."
     )
+
+
+def test_a_key_points_list_in_the_story_block_goes() -> None:
+    # late_s16ee (measured once on 23468b0): a summary list inside the story's block.
+    points = (
+        "<div class='RenderKeyPoints-keyPoints'><h2>Key Points</h2><ul><li>Weekday ferries"
+        " stop in March.</li><li>Weekend fares stay the same.</li></ul></div>"
+    )
+    assert _kept(_page(points)) == []
+
+
+def test_investing_pitch_and_dashed_credit_lines_are_clutter() -> None:
+    for line in (
+        "Should you invest $1,000 in Gull Ferries right now?",
+        "Before you buy stock in Gull Ferries, consider this: our analysts just named the ten"
+        " best stocks to buy now, and Gull Ferries wasn't one of them.",
+        "--Editing by Rosalind Wexler.",
+        "— Additional reporting by Ada Finch",
+    ):
+        assert is_clutter_line(line), line
+    for line in ("Should you buy a heat pump?", "Should you invest in a bigger boat?"):
+        assert not is_clutter_line(line), line
