@@ -234,3 +234,25 @@ def test_investing_pitch_and_dashed_credit_lines_are_clutter() -> None:
         assert is_clutter_line(line), line
     for line in ("Should you buy a heat pump?", "Should you invest in a bigger boat?"):
         assert not is_clutter_line(line), line
+
+
+def test_a_contribution_ask_in_the_story_block_goes() -> None:
+    # late_s16ef (measured once on 603c7e9): a metered ask inside an explainer's block.
+    ask = (
+        "<div class='c-contribution-ask'><h3>You've read 1 article in the last month</h3>"
+        "<p>Here at Coast Gazette, we believe everyone deserves to know what happens on the"
+        " water. Will you make a gift today?</p><a href='/support'>Yes, I'll give</a></div>"
+    )
+    assert _kept(_page(ask)) == []
+
+
+def test_an_update_stamp_and_a_metered_counter_are_clutter() -> None:
+    for line in (
+        "— Updated at 5:02 p.m.",
+        "Updated 9:30 a.m. ET",
+        "You've read 3 articles this month",
+    ):
+        assert is_clutter_line(line), line
+    assert not is_clutter_line(
+        "Updated at 5:02 p.m., the county said the weekday crossings would stop in March."
+    )
