@@ -45,8 +45,9 @@ TITLE_SHARE = 0.95
 WRITER_SHARE = 0.9
 MEAN_F1 = 0.97
 PAGE_F1 = 0.9
-#: Sealed sets holding a page under PAGE_F1 at their first measure: only their mean is
-#: held (which page it is stays unread, so that it is not tuned on).
+#: Sealed sets holding a page under PAGE_F1 at their first measure, or whose page scores
+#: were never read (sealed_s16e): only their mean is held (which page it is stays unread,
+#: so that it is not tuned on).
 PAGE_FLOOR = {"sealed_s8": 0.0, "sealed_s9": 0.0, "sealed_old": 0.0, "sealed_s16e": 0.0}
 #: Sealed sets whose mean was under MEAN_F1 at their first measure: held at that mean.
 MEAN_FLOOR = {"sealed_s16e": 0.95}
