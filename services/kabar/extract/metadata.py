@@ -117,6 +117,8 @@ MAX_H1 = 3
 #: Elements inside a headline whose text is not shown as text.
 _UNSEEN_TAGS = frozenset({"svg", "script", "style", "noscript", "template"})
 _WORD = re.compile(r"\w+")
+#: Punctuation a keyword or a description's word is compared without (``_word``).
+_WORD_EDGES = ".,;:!?\"'`"
 _KEYWORD_SPLIT = re.compile(r"\s*[,;]\s*")
 #: "Topic: Indra Birowo" in JSON-LD keywords: the label goes, the topic stays.
 _TAG_LABEL = re.compile(r"^\s*(?:topic|topik|tags?|keywords?|kata kunci)\s*:\s*", re.IGNORECASE)
@@ -290,8 +292,8 @@ def _read_tags(head: _Head, nodes: list[LexborNode]) -> None:
 def _dates(
     ld: LinkedData, head: _Head, region: HeadlineRegion, base: str | None
 ) -> tuple[str | None, str | None]:
-    raw_published = next((r for r in (ld.published, head.first(PUBLISHED_KEYS)) if r), None)
-    raw_updated = next((r for r in (ld.modified, head.first(MODIFIED_KEYS)) if r), None)
+    raw_published = ld.published or head.first(PUBLISHED_KEYS) or None
+    raw_updated = ld.modified or head.first(MODIFIED_KEYS) or None
     published = _date(raw_published) or _date(*region.marked_dates("datePublished"))
     updated = _date(raw_updated) or _date(*region.marked_dates("dateModified"))
     if published is None:
@@ -641,9 +643,10 @@ def _tags(ld: LinkedData, head: _Head, title: str | None) -> tuple[str, ...]:
     own = (title or "").casefold()
     words: list[str] | None = None  # the description's words, split once if asked
     for group in _tag_groups(ld, head):
-        tags = _distinct(t for t in (_clean(_unlabelled(x)) for x in group) if t and ":" not in t)
+        tags = _group_tags(group)
         if len(tags) >= 5 and description:
-            words = words if words is not None else [_word(w) for w in description.split()]
+            if words is None:
+                words = [w.strip(_WORD_EDGES).lower() for w in description.split()]
             tags = _unmirrored(tags, words)
         # The headline repeated and site-wide boilerplate ("berita terkini") name no topic.
         topical = tuple(t for t in tags if t.casefold() != own and not generic.fullmatch(t.lower()))
@@ -661,18 +664,26 @@ def _tag_groups(ld: LinkedData, head: _Head) -> Iterator[Sequence[str]]:
             yield _KEYWORD_SPLIT.split(head.metas[key][0])
 
 
-def _unlabelled(tag: str) -> str:
-    return _TAG_LABEL.sub("", tag) if ":" in tag else tag
+def _group_tags(group: Sequence[str]) -> tuple[str, ...]:
+    """The distinct tags of a keyword list (case aside, first spelling kept), labels cut
+    off and cleaned, leaving out those still holding a colon. One loop: a tag costs a
+    few calls, where generators and helpers per tag cost as many again."""
+    seen: dict[str, str] = {}
+    for raw in group:
+        tag = _clean(_TAG_LABEL.sub("", raw) if ":" in raw else raw)
+        if tag and ":" not in tag:
+            seen.setdefault(tag.lower(), tag)
+    return tuple(seen.values())
 
 
 def _unmirrored(tags: tuple[str, ...], words: list[str]) -> tuple[str, ...]:
     """The tags, or when the keywords are just the description's words (``words``,
     as ``_word`` leaves them) split up, the real keywords some portals put before that
     copy ("Forest Fire, Peatlands, cover, ...")."""
-    head = [_word(t) for t in tags[:MIRROR_WORDS]]
+    head = [t.strip(_WORD_EDGES).lower() for t in tags[:MIRROR_WORDS]]
     copied = sum(a == b for a, b in zip(words, head, strict=False)) >= 0.8 * len(head)
     vocabulary = set(words)
-    single = [t for t in tags if " " not in t and _word(t) in vocabulary]
+    single = [t for t in tags if " " not in t and t.strip(_WORD_EDGES).lower() in vocabulary]
     if not copied and len(single) < MIRROR_SHARE * len(tags):
         return tags
     lead: list[str] = []
@@ -684,14 +695,7 @@ def _unmirrored(tags: tuple[str, ...], words: list[str]) -> tuple[str, ...]:
 
 
 def _word(text: str) -> str:
-    return text.strip(".,;:!?\"'`").lower()
-
-
-def _distinct(values: Iterable[str]) -> tuple[str, ...]:
-    seen: dict[str, str] = {}
-    for value in values:
-        seen.setdefault(value.lower(), value)
-    return tuple(seen.values())
+    return text.strip(_WORD_EDGES).lower()
 
 
 def text_language(paragraphs: Sequence[str], declared: str | None) -> str | None:
