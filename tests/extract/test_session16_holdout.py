@@ -1,11 +1,15 @@
 """Mechanisms behind the misses of tuned_s16 (measured once on 9afe9f4): a live report's
 entry times standing alone ("13.40 WIB") are stamps, not story text, and a note that part
 of the story ran on another outlet ("Sebagian artikel ini telah tayang di ...") is a
-syndication note like the whole-story one."""
+syndication note like the whole-story one. Then late_s16's (measured once on c4a61b7): a
+column's closing line about its writer in Indonesian ("Name dosen ... di ...", "*) Penulis
+adalah ..."), a sponsored story's partnership note ("Konten ini merupakan kerja sama ...")
+and a sponsored page's "Adv" credit, which names no writer."""
 
 from __future__ import annotations
 
 from kabar.extract import extract
+from kabar.extract.bylines import normalize_authors
 from kabar.extract.clutter import is_clutter_line
 
 URL = "https://www.kabarkota.example.id/read/2024/04/14/arus-balik-hari-pertama"
@@ -62,3 +66,48 @@ def test_a_note_that_part_of_the_story_ran_elsewhere_is_clutter() -> None:
     assert not is_clutter_line(
         "Sebagian warga telah pindah ke rumah kerabat sejak air naik pada Sabtu malam."
     )
+
+
+COLUMN = [
+    "Di banyak kota, pasar yang baru direvitalisasi justru ditinggalkan pedagangnya, dan "
+    "los di lantai atas kosong berdebu meski bangunannya megah.",
+    "Pembeli pasar datang untuk berbelanja cepat, dan mereka enggan naik ke lantai dua bila "
+    "tangganya sempit dan penerangannya redup.",
+    "Pelajarannya sederhana: pasar adalah ruang kebiasaan, bukan sekadar proyek fisik yang "
+    "selesai ketika bangunannya diresmikan.",
+]
+
+
+def _column(closing: str) -> str:
+    body = "".join(f"<p>{p}</p>" for p in COLUMN) + closing
+    return (
+        "<html><body><article><h1>Pasar dan Los yang Kosong</h1>"
+        f"<div class='content'>{body}</div></article></body></html>"
+    )
+
+
+def test_a_columns_closing_line_about_its_writer_goes() -> None:
+    for bio in (
+        "<p><em>Rahmat Hidayat dosen ilmu pemerintahan di sebuah universitas di Makassar</em></p>",
+        "<p><em>*) Penulis adalah peneliti kebijakan publik di sebuah lembaga kajian</em></p>",
+    ):
+        assert list(extract(_column(bio), URL).paragraphs) == COLUMN, bio
+    # a story's last sentence naming someone by role, set off by commas, stays
+    quoted = (
+        "Budi Santoso, dosen ekonomi di sebuah universitas negeri, menilai pedagang perlu "
+        "dilibatkan sejak perencanaan."
+    )
+    assert extract(_column(f"<p>{quoted}</p>"), URL).paragraphs[-1] == quoted
+
+
+def test_a_sponsored_storys_partnership_note_is_clutter() -> None:
+    assert is_clutter_line("Konten ini merupakan kerja sama Kompas.com dengan Bank Sejahtera.")
+    assert is_clutter_line("Artikel ini merupakan hasil kolaborasi Harian Kota dan PT Kopi Jaya.")
+    assert not is_clutter_line(
+        "Kerja sama ini merupakan yang pertama antara koperasi dan eksportir di Kerinci."
+    )
+
+
+def test_a_sponsored_pages_adv_credit_names_no_writer() -> None:
+    assert normalize_authors(["Adv"]) == ()
+    assert normalize_authors(["Advertorial"]) == ()

@@ -839,13 +839,13 @@ def _sign_off(line: Line, after: int) -> bool:
 
 def _author_bio(line: Line, after: int, vocab: Vocabulary) -> bool:
     """A note about the writer after the story's last sentence ("Jane Doe covers the
-    Midwest for The Times."): names and outlets in capitals, among the last few lines."""
+    Midwest for The Times.", "Rahmat Hidayat dosen ilmu politik di ..."): names and
+    outlets in capitals, among the last few lines (few lines a page: no word prefilter)."""
     text = line.text
     return (
         after < SIGN_OFF_MAX_LINES
         and len(text) <= MAX_CLUTTER_LINE_CHARS
-        and text[:1].isupper()
-        and (" covers " in text or " is a" in text or " writes " in text or " reports " in text)
+        and (text[:1].isupper() or text.startswith("*"))
         and vocab.bio_re.fullmatch(text) is not None
     )
 
