@@ -4,7 +4,10 @@ of the story ran on another outlet ("Sebagian artikel ini telah tayang di ...") 
 syndication note like the whole-story one. Then late_s16's (measured once on c4a61b7): a
 column's closing line about its writer in Indonesian ("Name dosen ... di ...", "*) Penulis
 adalah ..."), a sponsored story's partnership note ("Konten ini merupakan kerja sama ...")
-and a sponsored page's "Adv" credit, which names no writer."""
+and a sponsored page's "Adv" credit, which names no writer. Then late_s16b's (measured
+once on dae0c8d): a block named by its ``data-e2e`` hook where the classes are hashed (a
+podcast promo), an older page's "Oleh X" byline opening the text, and a government press
+desk ("Humas Pemprov") beside the writer."""
 
 from __future__ import annotations
 
@@ -111,3 +114,31 @@ def test_a_sponsored_storys_partnership_note_is_clutter() -> None:
 def test_a_sponsored_pages_adv_credit_names_no_writer() -> None:
     assert normalize_authors(["Adv"]) == ()
     assert normalize_authors(["Advertorial"]) == ()
+
+
+def test_a_block_named_by_its_e2e_hook_is_read_like_a_class() -> None:
+    promo = (
+        "<section class='bbc-1mbs3qc' data-e2e='podcast-promo'><strong>Podcast</strong>"
+        "<h2>Dunia Pagi Ini</h2><p>Kabar terbaru dari Indonesia dan dunia, setiap pagi.</p>"
+        "<p>Akhir dari Podcast</p></section>"
+    )
+    body = "".join(f"<p class='bbc-hhl7in'>{p}</p>" for p in COLUMN[:2]) + promo
+    body += f"<p class='bbc-hhl7in'>{COLUMN[2]}</p>"
+    html = (
+        "<html><body><main><h1>Pasar dan Los yang Kosong</h1>"
+        f"<div class='bbc-19j92fr'>{body}</div></main></body></html>"
+    )
+    assert list(extract(html, URL).paragraphs) == COLUMN
+
+
+def test_an_older_pages_byline_opening_the_text_goes() -> None:
+    kept = extract(_column("").replace("<p>", "<p><b>Oleh Dedi Kurniawan</b></p><p>", 1), URL)
+    assert list(kept.paragraphs) == COLUMN
+    # a subheading on souvenirs ("oleh-oleh") opening the text stays
+    souvenirs = _column("").replace("<p>", "<h2>Oleh-oleh Khas Pasar Lama</h2><p>", 1)
+    assert extract(souvenirs, URL).paragraphs[0] == "Oleh-oleh Khas Pasar Lama"
+
+
+def test_a_government_press_desk_beside_the_writer_is_no_writer() -> None:
+    assert normalize_authors(["Rosalia Nuraini, Humas Pemprov"]) == ("Rosalia Nuraini",)
+    assert normalize_authors(["Diskominfo Kabupaten"]) == ()
