@@ -7,7 +7,9 @@ adalah ..."), a sponsored story's partnership note ("Konten ini merupakan kerja 
 and a sponsored page's "Adv" credit, which names no writer. Then late_s16b's (measured
 once on dae0c8d): a block named by its ``data-e2e`` hook where the classes are hashed (a
 podcast promo), an older page's "Oleh X" byline opening the text, and a government press
-desk ("Humas Pemprov") beside the writer."""
+desk ("Humas Pemprov") beside the writer. Then late_s16c's (measured once on f9da1c4):
+an older page telling its story in one block under a floated picture and its credit (no
+caption run that long), and a match report's line-ups."""
 
 from __future__ import annotations
 
@@ -142,3 +144,33 @@ def test_an_older_pages_byline_opening_the_text_goes() -> None:
 def test_a_government_press_desk_beside_the_writer_is_no_writer() -> None:
     assert normalize_authors(["Rosalia Nuraini, Humas Pemprov"]) == ("Rosalia Nuraini",)
     assert normalize_authors(["Diskominfo Kabupaten"]) == ()
+
+
+def test_a_story_told_in_one_block_under_a_picture_and_its_credit_stays() -> None:
+    text = "<br><br>".join(COLUMN)
+    html = (
+        "<html><body><div id='left'><h1>Pasar dan Los yang Kosong</h1>"
+        "<div class='newsdetail'><img src='/a.jpg' align='left'>"
+        f"<span>Foto: Harian Kota/Bambang</span><br>{text}<br><br><b>(hk/bee)</b></div>"
+        "</div></body></html>"
+    )
+    assert list(extract(html, URL).paragraphs) == COLUMN
+    # a picture's caption and credit in its own block still go
+    caption = (
+        "<p><img src='/b.jpg'><br>Los kosong di lantai dua pasar<br>Foto: Harian Kota/Bambang</p>"
+    )
+    page = html.replace("<div class='newsdetail'>", f"{caption}<div class='newsdetail'>")
+    assert list(extract(page, URL).paragraphs) == COLUMN
+
+
+def test_a_match_reports_line_ups_are_clutter() -> None:
+    assert is_clutter_line(
+        "Dewa United (4-3-3): Sonny Stevens; Alfeandra Dewangga, Jaimerson, Rangga Muslim, "
+        "Edo Febriansyah; Ricky Kambuaya, Theo Fillo, Egy Maulana; Septian Bagaskara, Alex "
+        "Martins, Taisei Marukawa"
+    )
+    # a team's record in a roundup, with its scorers, is story
+    assert not is_clutter_line(
+        "Palm Bay (1-0-2): Noah Jackson 1 goal, 1 assist. Sheldon Bryan 1 goal. Neil Auguste "
+        "1 save."
+    )

@@ -55,6 +55,8 @@ CAPTION_TAG = "caption"
 #: The tag of a body's first line when its block is classed as a summary (``summary_class``).
 DEK_TAG = "dek"
 CAPTION_LINE_MAX_CHARS = 300
+#: A picture's caption and credit run to a few lines; more after the picture is story.
+CAPTION_RUN_MAX_LINES = 3
 #: Only paragraphs this long are dropped when repeated.
 MIN_DEDUP_WORDS = 25
 #: Longer lines are never clutter by the vocabulary; lines up to SHORT_LINE_CHARS are
@@ -919,6 +921,10 @@ def _credited_caption(lines: Sequence[Line], index: int, vocab: Vocabulary) -> b
     end = index + 1
     while end < len(lines) and lines[end].tag == CAPTION_TAG:
         end += 1
+    if end - start > CAPTION_RUN_MAX_LINES:
+        # An older template's story told in one block under a floated picture and its
+        # credit ("<div><img><span>Foto: X</span><br>Story...<br><br>..."): no caption.
+        return False
     return any(
         at != index
         and lines[at].link_ratio < LINK_LINE_MIN_RATIO
