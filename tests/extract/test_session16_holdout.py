@@ -9,7 +9,10 @@ once on dae0c8d): a block named by its ``data-e2e`` hook where the classes are h
 podcast promo), an older page's "Oleh X" byline opening the text, and a government press
 desk ("Humas Pemprov") beside the writer. Then late_s16c's (measured once on f9da1c4):
 an older page telling its story in one block under a floated picture and its credit (no
-caption run that long), and a match report's line-ups."""
+caption run that long), and a match report's line-ups. Then late_s16d's (measured once
+on 1e901a3): a reader's name over a comment ("comment-author") is no byline, a link to the
+writer's archive ("/author/name/") is one, and a title whose part before the site's name
+is printed alone on a page with no ``<h1>`` is that part."""
 
 from __future__ import annotations
 
@@ -173,4 +176,38 @@ def test_a_match_reports_line_ups_are_clutter() -> None:
     assert not is_clutter_line(
         "Palm Bay (1-0-2): Noah Jackson 1 goal, 1 assist. Sheldon Bryan 1 goal. Neil Auguste "
         "1 save."
+    )
+
+
+def _blog(meta: str, after: str) -> str:
+    body = "".join(f"<p>{p}</p>" for p in COLUMN)
+    return (
+        "<html><head><title>Harian Kota: Pasar dan Los yang Kosong</title></head><body>"
+        f"<h1>Harian Kota</h1><h3>Pasar dan Los yang Kosong</h3><div class='post'>{meta}"
+        f"<div class='post-body'>{body}</div></div>{after}</body></html>"
+    )
+
+
+def test_a_comments_author_is_no_byline_and_an_archive_link_is_one() -> None:
+    comments = (
+        "<div class='comments'><dl><dt class='comment-author'>Anonim mengatakan...</dt>"
+        "<dd><p>Setuju sekali.</p></dd></dl></div>"
+    )
+    assert extract(_blog("", comments), URL).authors == ()
+    dated = (
+        "<div class='post-info'>19 Februari 2013 | <a href='/author/ahmad-baihaqi'>Ahmad "
+        "Baihaqi</a> | Dibaca 108 kali</div>"
+    )
+    assert extract(_blog(dated, ""), URL).authors == ("Ahmad Baihaqi",)
+
+
+def test_a_title_printed_without_its_sites_name_and_no_h1_is_the_headline() -> None:
+    body = "".join(f"<p>{p}</p>" for p in COLUMN)
+    html = (
+        "<html><head><title>Pasar dan Los yang Kosong - Kabar Kota Online</title></head>"
+        "<body><table class='contentpaneopen'><tr><td class='contentheading'>Pasar dan Los "
+        f"yang Kosong</td></tr><tr><td>{body}</td></tr></table></body></html>"
+    )
+    assert extract(html, "https://www.contoh.example.net/index.php?id=1").title == (
+        "Pasar dan Los yang Kosong"
     )
