@@ -12,12 +12,14 @@ an older page telling its story in one block under a floated picture and its cre
 caption run that long), and a match report's line-ups. Then late_s16d's (measured once
 on 1e901a3): a reader's name over a comment ("comment-author") is no byline, a link to the
 writer's archive ("/author/name/") is one, and a title whose part before the site's name
-is printed alone on a page with no ``<h1>`` is that part."""
+is printed alone on a page with no ``<h1>`` is that part. Then late_s16e's (measured once
+on 0fabef8): a one-word co-writer printed with a town in brackets, and an older portal's
+prompt to read it on a phone."""
 
 from __future__ import annotations
 
 from kabar.extract import extract
-from kabar.extract.bylines import normalize_authors
+from kabar.extract.bylines import names_beside, normalize_authors
 from kabar.extract.clutter import is_clutter_line
 
 URL = "https://www.kabarkota.example.id/read/2024/04/14/arus-balik-hari-pertama"
@@ -210,4 +212,21 @@ def test_a_title_printed_without_its_sites_name_and_no_h1_is_the_headline() -> N
     )
     assert extract(html, "https://www.contoh.example.net/index.php?id=1").title == (
         "Pasar dan Los yang Kosong"
+    )
+
+
+def test_a_one_word_co_writer_printed_with_a_town_is_a_writer() -> None:
+    byline = "Hadi Suprapto\n,\nSiswanto\n(Surabaya)\nCalon penumpang antre di stasiun"
+    assert names_beside("Hadi Suprapto", byline) == ("Hadi Suprapto", "Siswanto")
+    # a town after a comma, unbracketed, is no writer
+    assert names_beside("Hadi Suprapto", "Hadi Suprapto\n,\nSurabaya\nRabu") == ()
+
+
+def test_an_older_portals_mobile_site_prompt_is_clutter() -> None:
+    assert is_clutter_line(
+        "Akses Tribunpekanbaru.com lewat perangkat mobile anda melalui alamat "
+        "pekanbaru.tribunnews.com/m"
+    )
+    assert not is_clutter_line(
+        "Akses internet lewat ponsel di desa itu baru tersedia sejak tahun lalu, kata kepala desa."
     )
