@@ -14,7 +14,9 @@ on 1e901a3): a reader's name over a comment ("comment-author") is no byline, a l
 writer's archive ("/author/name/") is one, and a title whose part before the site's name
 is printed alone on a page with no ``<h1>`` is that part. Then late_s16e's (measured once
 on 0fabef8): a one-word co-writer printed with a town in brackets, and an older portal's
-prompt to read it on a phone."""
+prompt to read it on a phone. Then late_s16f's (measured once on 97476c2): "*Penulis
+adalah Dosen ..." with the role in capitals, and a print edition's web copy signing the
+story off in lower case after its last sentence ("... dua pekan. ichsan amin")."""
 
 from __future__ import annotations
 
@@ -230,3 +232,17 @@ def test_an_older_portals_mobile_site_prompt_is_clutter() -> None:
     assert not is_clutter_line(
         "Akses internet lewat ponsel di desa itu baru tersedia sejak tahun lalu, kata kepala desa."
     )
+
+
+def test_a_writers_note_with_a_capitalised_role_goes_but_an_official_title_stays() -> None:
+    note = "<p><em>*Penulis adalah Dosen Fakultas Pertanian di sebuah universitas negeri</em></p>"
+    assert list(extract(_column(note), URL).paragraphs) == COLUMN
+    official = "Ketua Ikatan Guru Indonesia Jawa Barat menilai program itu perlu dievaluasi."
+    assert extract(_column(f"<p>{official}</p>"), URL).paragraphs[-1] == official
+
+
+def test_a_lower_case_signature_after_the_last_sentence_is_the_writer() -> None:
+    signed = _column("").replace("diresmikan.</p>", "diresmikan. <strong>ichsan amin</strong></p>")
+    article = extract(signed, URL)
+    assert list(article.paragraphs) == COLUMN
+    assert article.authors == ("Ichsan Amin",)

@@ -791,6 +791,14 @@ _SIGNED_NAME_TAIL = re.compile(
 )
 
 
+#: The writer's name in lower case after the story's last sentence, as a print edition's
+#: web copy signs it off: "... dalam dua pekan. ichsan amin" (two or three words; a
+#: sentence never opens in lower case).
+_LOWER_SIGNATURE = re.compile(
+    r"(?<=[.!?\"\u201d])\s+([a-z][a-z'\u2019-]+(?: [a-z][a-z'\u2019-]+){1,2})$"
+)
+
+
 def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[Line, ...], int]:
     """The body without the closing notes (desk initials) after its last sentence: lines
     made only of them go, and one trailing the last paragraph is cut off it."""
@@ -807,6 +815,10 @@ def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[
     if end == 0:
         return (), removed
     last = lines[end - 1]
+    signed = _LOWER_SIGNATURE.search(last.text)
+    if signed is not None:
+        trimmed = Line(last.text[: signed.start()], last.tag, last.link_ratio)
+        return (*lines[: end - 1], trimmed), removed + 1
     low = last.text.lower()
     if not low.endswith(_NOTE_ENDS) or len(low) != len(last.text):
         return tuple(lines[:end]), removed
@@ -1098,6 +1110,8 @@ def signed_name(lines: Sequence[str]) -> str | None:
     if last < 0 or last + 1 >= len(lines):
         return None
     text = lines[last + 1].strip()
+    if last + 2 == len(lines) and (lower := _LOWER_SIGNATURE.search(text)) is not None:
+        return lower.group(1).title()  # "... dua pekan. ichsan amin"
     bracketed = _BRACKETED_NAME.fullmatch(text)
     if bracketed is not None:
         return bracketed.group(1)
