@@ -82,9 +82,8 @@ def test_titles_are_printed_headlines_and_authors_the_writers() -> None:
 #: Tuned sets whose writers are not all read yet: held by the shares above only
 #: (late_s12b: Kaltim Post's metadata names the site, "Kaltim Post", whose host is
 #: kaltimpost.jawapos.com, over the byline's "Oleh: X"; tuned_s10b's metrotvnews 2016 is
-#: read since session 11; late_s16f: the ANTARA FOTO page names its photographer only in
-#: a "Fotografer:" line and a dropped credit block, which no writer reading takes).
-WRITER_GAPS = frozenset({"late_s12b", "late_s16f"})
+#: read since session 11).
+WRITER_GAPS = frozenset({"late_s12b"})
 
 
 @pytest.mark.parametrize(

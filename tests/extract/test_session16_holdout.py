@@ -16,7 +16,8 @@ is printed alone on a page with no ``<h1>`` is that part. Then late_s16e's (meas
 on 0fabef8): a one-word co-writer printed with a town in brackets, and an older portal's
 prompt to read it on a phone. Then late_s16f's (measured once on 97476c2): "*Penulis
 adalah Dosen ..." with the role in capitals, and a print edition's web copy signing the
-story off in lower case after its last sentence ("... dua pekan. ichsan amin")."""
+story off in lower case after its last sentence ("... dua pekan. ichsan amin"), and a
+photo page's "Fotografer: X" naming its author where nothing names a writer."""
 
 from __future__ import annotations
 
@@ -246,3 +247,19 @@ def test_a_lower_case_signature_after_the_last_sentence_is_the_writer() -> None:
     article = extract(signed, URL)
     assert list(article.paragraphs) == COLUMN
     assert article.authors == ("Ichsan Amin",)
+
+
+def _photo_page(meta: str) -> str:
+    return (
+        "<html><head><title>Pasar Apung</title></head><body><div class='photo-detail'>"
+        "<img src='/big.jpg'><h1>Pasar Apung di Sungai Martapura</h1>"
+        f"<div class='photo-caption'><p>{COLUMN[0]}</p></div>{meta}</div></body></html>"
+    )
+
+
+def test_a_photo_pages_labelled_photographer_is_its_author() -> None:
+    meta = "<div class='photo-meta'>Fotografer: Herry Murdy Hermawan | Dilihat 842 kali</div>"
+    assert extract(_photo_page(meta), URL).authors == ("Herry Murdy Hermawan",)
+    # a writer named beside the photographer is the author
+    both = f"<div class='byline'>Penulis: Rina Widiastuti</div>{meta}"
+    assert extract(_photo_page(both), URL).authors == ("Rina Widiastuti",)

@@ -524,7 +524,21 @@ def _authors(
         or structured
         or _branded(region, head, brands)
         or _dated(region, brands)
+        or _photographer(region, brands)
     )
+
+
+#: "Fotografer: Nama" printed near a photo page's headline (a picture's credit line).
+_PHOTOGRAPHER = re.compile(
+    r"(?:fotografer|pewarta foto|photographer)\s*:\s*([^\n|:•·]{3,60})", re.IGNORECASE
+)
+
+
+def _photographer(region: HeadlineRegion, brands: tuple[str, ...]) -> tuple[str, ...]:
+    """The photographer a page labels as such near its headline, where nothing names a
+    writer: a photo page's author (its story is the picture's description)."""
+    found = _PHOTOGRAPHER.search(region.text_near(("fotografer", "pewarta foto", "photographer")))
+    return normalize_authors((found.group(1),), brands) if found else ()
 
 
 def _branded(region: HeadlineRegion, head: _Head, brands: tuple[str, ...]) -> tuple[str, ...]:
