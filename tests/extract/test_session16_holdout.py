@@ -12,7 +12,7 @@ an older page telling its story in one block under a floated picture and its cre
 caption run that long), and a match report's line-ups. Then late_s16d's (measured once
 on 1e901a3): a reader's name over a comment ("comment-author") is no byline, a link to the
 writer's archive ("/author/name/") is one, and a title whose part before the site's name
-is printed alone on a page with no ``<h1>`` is that part. Then late_s16e's (measured once
+is printed alone on a page with no ``<h1>`` is that part. Then late_s16g's (measured once
 on 0fabef8): a one-word co-writer printed with a town in brackets, and an older portal's
 prompt to read it on a phone. Then late_s16f's (measured once on 97476c2): "*Penulis
 adalah Dosen ..." with the role in capitals, and a print edition's web copy signing the
