@@ -26,7 +26,8 @@ SETS = (
     "sealed_s13", "tuned_s14", "sealed_s14", "late_s14", "late_s14b", "late_s14c", "late_s14d",
     "late_s15", "late_s15b",
     "tuned_s16e", "sealed_s16e", "late_s16e", "late_s16eb", "late_s16ec", "late_s16ed",
-    "late_s16ee", "late_s16ef",
+    "late_s16ee", "late_s16ef", "tuned_s16", "sealed_s16", "late_s16", "late_s16b",
+    "late_s16c", "late_s16d", "late_s16g", "late_s16f",
 )  # fmt: skip
 #: Sets on which a kept foreign line fails the test (the sealed ones are only scored).
 STRICT = frozenset(
@@ -36,7 +37,8 @@ STRICT = frozenset(
      "tuned_s12b", "late_s12", "late_s12b", "tuned_s14", "late_s14", "late_s14b", "late_s14c",
      "late_s14d", "late_s15", "late_s15b",
      "tuned_s16e", "late_s16e", "late_s16eb", "late_s16ec", "late_s16ed", "late_s16ee",
-     "late_s16ef"}
+     "late_s16ef", "tuned_s16", "late_s16", "late_s16b", "late_s16c", "late_s16d",
+     "late_s16g", "late_s16f"}
 )
 ALL_SETS = ("seen", "holdout", *SETS)
 #: Shares of all layouts pages whose title is the printed headline, whose authors are

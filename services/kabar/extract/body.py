@@ -686,7 +686,7 @@ class _Walker:
         component = attrs.get("data-component")
         if component:  # a template's component name where its classes are hashed
             raw = f"{raw} {component}"
-        test_id = attrs.get("data-testid")
+        test_id = attrs.get("data-testid") or attrs.get("data-e2e")
         if test_id:  # a React template's test hook names the component the same way
             raw = f"{raw} {test_id}"
         attr = self._hints.get(raw)

@@ -527,6 +527,10 @@ BYLINE_NAME_MIN_WORDS = 2
 FULLER_NAME_MAX_WORDS = 4
 
 
+#: A field reporter's town in brackets after the name: "(Surabaya)", "(Lebak)".
+_BRACKETED_TOWN = re.compile(r"\(\s*[A-Z][\w.' -]{1,30}\)")
+
+
 def names_beside(name: str, text: str, brand_keys: Iterable[str] = ()) -> tuple[str, ...]:
     """The writers a printed byline gives where the metadata gives one ``name``, or
     nothing when it adds nobody. The byline is the first short line of ``text`` (the
@@ -543,16 +547,30 @@ def names_beside(name: str, text: str, brand_keys: Iterable[str] = ()) -> tuple[
         return ()
     line = _EDITOR_CUT.split(lines[at], 1)[0]
     parts = [next((p for p in _SEGMENT.split(line) if key in p.casefold()), "")]
+    placed: set[str] = set()  # one-word co-writers printed with their town in brackets
     at += 1
     while at + 1 < len(lines) and lines[at].lower() in _LIST_JOINERS:
         following = _placeless(lines[at + 1])
-        if not _looks_like_name(following) or len(following.split()) < BYLINE_NAME_MIN_WORDS:
+        if not _looks_like_name(following):
             break
+        if len(following.split()) < BYLINE_NAME_MIN_WORDS:
+            # "A" / "," / "Siswanto" / "(Surabaya)": a field reporter's town marks the
+            # one word as a writer's name (a town after a comma has no brackets)
+            town = following != lines[at + 1] or (
+                at + 2 < len(lines) and _BRACKETED_TOWN.fullmatch(lines[at + 2]) is not None
+            )
+            if not town:
+                break
+            placed.add(following)
         parts.append(following)
         at += 2
     names = normalize_authors(parts, brand_keys)
     own = [n for n in names if n.casefold() == key or _fuller(n, name)]
-    others = [n for n in names if n not in own and len(n.split()) >= BYLINE_NAME_MIN_WORDS]
+    others = [
+        n
+        for n in names
+        if n not in own and (len(n.split()) >= BYLINE_NAME_MIN_WORDS or n in placed)
+    ]
     if len(own) != 1 or (own[0] == name and not others):
         return ()
     return tuple(n for n in names if n in own or n in others)

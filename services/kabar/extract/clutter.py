@@ -55,6 +55,8 @@ CAPTION_TAG = "caption"
 #: The tag of a body's first line when its block is classed as a summary (``summary_class``).
 DEK_TAG = "dek"
 CAPTION_LINE_MAX_CHARS = 300
+#: A picture's caption and credit run to a few lines; more after the picture is story.
+CAPTION_RUN_MAX_LINES = 3
 #: Only paragraphs this long are dropped when repeated.
 MIN_DEDUP_WORDS = 25
 #: Longer lines are never clutter by the vocabulary; lines up to SHORT_LINE_CHARS are
@@ -789,6 +791,14 @@ _SIGNED_NAME_TAIL = re.compile(
 )
 
 
+#: The writer's name in lower case after the story's last sentence, as a print edition's
+#: web copy signs it off: "... dalam dua pekan. ichsan amin" (two or three words; a
+#: sentence never opens in lower case).
+_LOWER_SIGNATURE = re.compile(
+    r"(?<=[.!?\"\u201d])\s+([a-z][a-z'\u2019-]+(?: [a-z][a-z'\u2019-]+){1,2})$"
+)
+
+
 def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[Line, ...], int]:
     """The body without the closing notes (desk initials) after its last sentence: lines
     made only of them go, and one trailing the last paragraph is cut off it. A subheading
@@ -807,6 +817,10 @@ def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[
     if end == 0:
         return (), removed
     last = lines[end - 1]
+    signed = _LOWER_SIGNATURE.search(last.text)
+    if signed is not None:
+        trimmed = Line(last.text[: signed.start()], last.tag, last.link_ratio)
+        return (*lines[: end - 1], trimmed), removed + 1
     low = last.text.lower()
     if not low.endswith(_NOTE_ENDS) or len(low) != len(last.text):
         return tuple(lines[:end]), removed
@@ -841,13 +855,13 @@ def _sign_off(line: Line, after: int) -> bool:
 
 def _author_bio(line: Line, after: int, vocab: Vocabulary) -> bool:
     """A note about the writer after the story's last sentence ("Jane Doe covers the
-    Midwest for The Times."): names and outlets in capitals, among the last few lines."""
+    Midwest for The Times.", "Rahmat Hidayat dosen ilmu politik di ..."): names and
+    outlets in capitals, among the last few lines (few lines a page: no word prefilter)."""
     text = line.text
     return (
         after < SIGN_OFF_MAX_LINES
         and len(text) <= MAX_CLUTTER_LINE_CHARS
-        and text[:1].isupper()
-        and (" covers " in text or " is a" in text or " writes " in text or " reports " in text)
+        and (text[:1].isupper() or text.startswith("*"))
         and vocab.bio_re.fullmatch(text) is not None
     )
 
@@ -921,6 +935,10 @@ def _credited_caption(lines: Sequence[Line], index: int, vocab: Vocabulary) -> b
     end = index + 1
     while end < len(lines) and lines[end].tag == CAPTION_TAG:
         end += 1
+    if end - start > CAPTION_RUN_MAX_LINES:
+        # An older template's story told in one block under a floated picture and its
+        # credit ("<div><img><span>Foto: X</span><br>Story...<br><br>..."): no caption.
+        return False
     return any(
         at != index
         and lines[at].link_ratio < LINK_LINE_MIN_RATIO
@@ -1105,6 +1123,8 @@ def signed_name(lines: Sequence[str]) -> str | None:
     if last < 0 or last + 1 >= len(lines):
         return None
     text = lines[last + 1].strip()
+    if last + 2 == len(lines) and (lower := _LOWER_SIGNATURE.search(text)) is not None:
+        return lower.group(1).title()  # "... dua pekan. ichsan amin"
     bracketed = _BRACKETED_NAME.fullmatch(text)
     if bracketed is not None:
         return bracketed.group(1)

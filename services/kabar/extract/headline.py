@@ -67,7 +67,7 @@ _TAG = re.compile(r"<[^>]*>")
 _OPEN_TAG = re.compile(r"<([a-zA-Z][\w-]*)(\s[^>]*)?>")
 #: The attributes ``_sort`` reads; the class words it sorts by (one regex search of a
 #: short attribute text costs less than a generator of ``in`` tests).
-_SORTED_BY = re.compile("class|itemprop|rel|data-component")
+_SORTED_BY = re.compile("class|itemprop|rel|data-component|/author/")
 _DATE_CLASS = re.compile("|".join(DATE_CLASSES))
 _BYLINE_CLASS = re.compile("|".join(BYLINE_CLASSES))
 _ATTR = re.compile(r"""([\w:-]+)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""")
@@ -419,8 +419,11 @@ def _sort(marks: _Marks, tag: str, attrs: dict[str, str], match: re.Match[str]) 
     if "data-component" in attrs:  # a template's component name where its classes are hashed
         classes = f"{classes} {attrs['data-component'].lower()}"
     dated = _DATE_CLASS.search(classes) is not None
-    named = not dated and _BYLINE_CLASS.search(classes) is not None
-    if itemprop == "author" or "author" in attrs.get("rel", "") or named:
+    # a reader's name over a comment ("comment-author") is no byline of the story
+    named = not dated and _BYLINE_CLASS.search(classes) is not None and "comment" not in classes
+    # a link to the writer's archive ("/author/name/") where no class names the byline
+    archive = tag == "a" and "/author/" in attrs.get("href", "")
+    if itemprop == "author" or "author" in attrs.get("rel", "") or named or archive:
         marks.bylines.append((match.start(), match.end()))
     elif tag == "time" or itemprop in ("datePublished", "dateModified"):
         marks.marked.append((tag, attrs, match.end()))

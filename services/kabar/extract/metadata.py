@@ -358,7 +358,20 @@ def _title(ld: LinkedData, head: _Head, brands: tuple[str, ...]) -> str | None:
     # A headline that is the title minus some decoration is the better title.
     if h1 and h1 != title and h1 in title and len(h1) >= 0.5 * len(title) and " " in h1:
         return h1
+    if h1 is None and title == raw:
+        return _printed_prefix(head.tree, raw) or title
     return title
+
+
+def _printed_prefix(tree: LexborHTMLParser | None, title: str) -> str | None:
+    """The title's part before its last separator when the page prints it alone in an
+    element (an older template's headline cell with no ``<h1>``, "td.contentheading"): the
+    short rest is the site's name, whatever its host is called."""
+    cut = _split_last(title)
+    if tree is None or cut is None or not _short(cut[1]) or len(cut[0].split()) < 3:
+        return None
+    printed = f">{html.escape(cut[0], quote=False)}<".encode()
+    return cut[0] if printed in tree.raw_html else None
 
 
 def _visible_headline(
@@ -513,7 +526,21 @@ def _authors(
         or structured
         or _branded(region, head, brands)
         or _dated(region, brands)
+        or _photographer(region, brands)
     )
+
+
+#: "Fotografer: Nama" printed near a photo page's headline (a picture's credit line).
+_PHOTOGRAPHER = re.compile(
+    r"(?:fotografer|pewarta foto|photographer)\s*:\s*([^\n|:•·]{3,60})", re.IGNORECASE
+)
+
+
+def _photographer(region: HeadlineRegion, brands: tuple[str, ...]) -> tuple[str, ...]:
+    """The photographer a page labels as such near its headline, where nothing names a
+    writer: a photo page's author (its story is the picture's description)."""
+    found = _PHOTOGRAPHER.search(region.text_near(("fotografer", "pewarta foto", "photographer")))
+    return normalize_authors((found.group(1),), brands) if found else ()
 
 
 def _branded(region: HeadlineRegion, head: _Head, brands: tuple[str, ...]) -> tuple[str, ...]:
