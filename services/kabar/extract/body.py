@@ -67,6 +67,10 @@ SHORTLIST = 10
 
 #: Inline elements that may carry a "Baca juga:" label inside a paragraph.
 INLINE_LABEL_TAGS = frozenset({"strong", "b", "em", "i", "span"})
+#: Inline elements setting text apart from the story's paragraphs: a line wholly inside
+#: them is printed differently (see ``Line.emphasis``). "/em" closes one on the stack.
+EMPHASIS_TAGS = frozenset({"strong", "b", "em", "i", "small"})
+_EMPHASIS_END = "/em"
 MAX_READ_ALSO_CHARS = 200
 #: A bare "read also" label ending the text before a link, and how far back it is read.
 _TRAILING_LABEL = re.compile(r"\b(?:baca|simak|lihat|read|see)\s+(?:juga|pula|also)\s*[:»>|-]*\s*$")
@@ -452,6 +456,8 @@ class _Walker:
         self._parts: list[str] = []
         self._link_chars = 0
         self._link_depth = 0
+        self._emphasis_chars = 0
+        self._emphasis_depth = 0
         self._block_tag = "p"
         #: Inside a ``<pre>``: its line breaks end lines (a code block's lines stay apart).
         self._pre = False
@@ -491,9 +497,12 @@ class _Walker:
         if text:
             linked = self._link_chars  # most lines hold no link: no division, no min()
             ratio = min(1.0, linked / len(text)) if linked else 0.0
-            self.lines.append(Line(text, self._block_tag, ratio))
+            marked = self._emphasis_chars
+            emphasis = min(1.0, marked / len(text)) if marked else 0.0
+            self.lines.append(Line(text, self._block_tag, ratio, emphasis))
         self._parts.clear()
         self._link_chars = 0
+        self._emphasis_chars = 0
 
     def _flush_pre(self) -> None:
         """Emit a preformatted block's text one line per line break, as it is printed."""
@@ -506,6 +515,7 @@ class _Walker:
                 self.lines.append(Line(text, self._block_tag, ratio))
         self._parts.clear()
         self._link_chars = 0
+        self._emphasis_chars = 0
 
     def walk(self, root: LexborNode) -> None:
         self._in_article = root.tag == "article" or _has_ancestor_tag(root, "article")
@@ -523,6 +533,8 @@ class _Walker:
             if isinstance(node, str):
                 if node == "a":
                     self._link_depth -= 1
+                elif node == _EMPHASIS_END:
+                    self._emphasis_depth -= 1
                 else:  # a block: it ends the line
                     if parts:
                         self.flush()
@@ -537,6 +549,8 @@ class _Walker:
                     parts.append(text)
                     if self._link_depth:
                         self._link_chars += len(text.strip())
+                    if self._emphasis_depth:
+                        self._emphasis_chars += len(text.strip())
                 continue
             tag = node.tag
             if not tag or tag[0] == "-" or tag in skip_tags:
@@ -578,6 +592,9 @@ class _Walker:
                     continue
                 self._link_depth += 1
                 push(tag)
+            elif tag in EMPHASIS_TAGS:
+                self._emphasis_depth += 1
+                push(_EMPHASIS_END)
             elif tag == "td" or tag == "th":
                 parts.append(" ")  # a table row is one line, its cells spaced
             elif tag == "img" and not parts and self._block_tag == "p":

@@ -109,6 +109,9 @@ class Line:
     text: str
     tag: str = "p"
     link_ratio: float = 0.0
+    #: The share of its text set in emphasis (``<em>``, ``<strong>``...): near 1.0 for a
+    #: line printed apart from the story's plain paragraphs.
+    emphasis: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -811,6 +814,7 @@ def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[
         or _author_bio(lines[end - 1], len(lines) - end, vocab)
         or _platform_note(lines[end - 1], len(lines) - end, vocab)
         or lines[end - 1].tag in _SUBHEADING_TAGS
+        or _set_apart(lines, end - 1, len(lines) - end)
     ):
         end -= 1
     removed = len(lines) - end
@@ -831,6 +835,37 @@ def _without_end_notes(lines: Sequence[Line], vocab: Vocabulary) -> tuple[tuple[
         return tuple(lines[:end]), removed
     trimmed = Line(last.text[: cut.start()].rstrip(), last.tag, last.link_ratio)
     return (*lines[: end - 1], trimmed), removed + 1
+
+
+#: A line this much in emphasis is printed apart from the story's plain paragraphs.
+SET_APART_MIN_EMPHASIS = 0.9
+#: Plain paragraphs a body needs for its emphasized closing lines to stand apart.
+PLAIN_STORY_MIN_LINES = 3
+SET_APART_MAX_CHARS = 2 * MAX_CLUTTER_LINE_CHARS
+#: The outlet speaking of itself ("Sign up for our ...", "Email us", "ikuti kami"): a
+#: note about the story (a correction, a contribution line, a bio) speaks of the story or
+#: the writer, and a question to the reader ("What is your ...?") is the story's own.
+#: Case matters: "US" is a country.
+_OUTLET_SPEAKING = re.compile(r"\b(?:[Ww]e|[Oo]ur|us|[Kk]ami)\b")
+
+
+def _set_apart(lines: Sequence[Line], index: int, after: int) -> bool:
+    """A paragraph wholly in emphasis (italics, bold) closing a story told in plain
+    paragraphs, in which the outlet speaks of itself: its prompt printed apart from the
+    story, whatever its wording ("Sign up for our newsletter", "Email us your tips")."""
+    line = lines[index]
+    if (
+        line.emphasis < SET_APART_MIN_EMPHASIS
+        or after >= SIGN_OFF_MAX_LINES
+        or line.tag != "p"
+        or len(line.text) > SET_APART_MAX_CHARS
+        or _OUTLET_SPEAKING.search(line.text) is None
+    ):
+        return False
+    plain = 0
+    for other in lines[:index]:
+        plain += other.tag == "p" and other.emphasis < SET_APART_MIN_EMPHASIS
+    return plain >= PLAIN_STORY_MIN_LINES
 
 
 def _introduced(lines: Sequence[Line], index: int) -> bool:
