@@ -21,6 +21,7 @@ a page that timed out is not tried again in place: it goes back to the queue
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 import time
 import zlib
@@ -32,6 +33,7 @@ from typing import Any, Protocol
 from urllib.parse import urljoin
 
 import httpx
+from httpx._urlparse import MAX_URL_LENGTH, IPv4_STYLE_HOSTNAME, ParseResult
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from kabar import metrics
@@ -588,11 +590,41 @@ class _Pool:
             headers.update([("Accept", accept)])
         if not self.extensions:
             self.extensions["timeout"] = self.client.timeout.as_dict()
-        request = httpx.Request("GET", url, headers=headers, extensions=self.extensions)
+        request = httpx.Request("GET", plain_url(url), headers=headers,
+                                extensions=self.extensions)
         cookies = self.client.cookies
         if cookies:  # as build_request: the jar's cookies for this URL, if any
             cookies.set_cookie_header(request)
         return request
+
+
+#: A URL httpx's parser leaves as it is: lowercase http(s) scheme and host name, maybe a
+#: port, a path and query of characters it never escapes (no "%" escapes, no fragment).
+_PLAIN_URL = re.compile(
+    r"(https?)://((?:[a-z0-9-]+\.)*[a-z0-9-]+)(?::([0-9]{1,5}))?"
+    r"(/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*)(?:\?([A-Za-z0-9\-._~!$&'()*+,;=:@/?]*))?"
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def plain_url(url: str) -> httpx.URL | str:
+    """``url`` as the ``httpx.URL`` httpx's parser would make of it, built directly
+    when its parse would change nothing (most page URLs), else ``url`` itself for httpx
+    to parse. The parse checks every character in Python: 35-40 us a page URL, a
+    tenth of a page fetch's CPU on the crawl's event loop, where this takes 3."""
+    match = _PLAIN_URL.fullmatch(url)
+    if match is None or len(url) > MAX_URL_LENGTH:
+        return url
+    scheme, host, port, path, query = match.groups()
+    # Dot segments are resolved and an IPv4-style host is checked by the parser.
+    if "/." in path or IPv4_STYLE_HOSTNAME.match(host):
+        return url
+    number = int(port) if port else None
+    parsed = ParseResult(scheme, "", host, None if number == _DEFAULT_PORTS[scheme] else number,
+                         path, query, None)
+    made = httpx.URL.__new__(httpx.URL)
+    made._uri_reference = parsed
+    return made
 
 
 class _Cookies(httpx.Cookies):
