@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from urllib.parse import urljoin
 
 import httpx
-from httpx._urlparse import MAX_URL_LENGTH, IPv4_STYLE_HOSTNAME, ParseResult
+from httpx._urlparse import IPv4_STYLE_HOSTNAME, ParseResult
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from kabar import metrics
@@ -607,6 +607,8 @@ _PLAIN_URL = re.compile(
     r"(/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*)(?:\?([A-Za-z0-9\-._~!$&'()*+,;=:@/?]*))?"
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+#: httpx refuses longer URLs (``httpx._urlparse.MAX_URL_LENGTH``): left to it to say so.
+_MAX_URL_LENGTH = 65536
 
 
 def plain_url(url: str) -> httpx.URL | str:
@@ -615,7 +617,7 @@ def plain_url(url: str) -> httpx.URL | str:
     to parse. The parse checks every character in Python: 35-40 us a page URL, a
     tenth of a page fetch's CPU on the crawl's event loop, where this takes 3."""
     match = _PLAIN_URL.fullmatch(url)
-    if match is None or len(url) > MAX_URL_LENGTH:
+    if match is None or len(url) > _MAX_URL_LENGTH:
         return url
     scheme, host, port, path, query = match.groups()
     # Dot segments are resolved and an IPv4-style host is checked by the parser.
