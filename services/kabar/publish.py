@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gzip
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -40,14 +41,17 @@ GZIP_LEVEL = 1
 
 
 def use_gzip_level(level: int = GZIP_LEVEL) -> None:
-    """Make aiokafka's batch builders (the compiled ones and the pure-Python fallback)
-    compress at ``level``: they call the module-level ``gzip_encode`` by name. Called by
-    each producer factory rather than on import, so importing kabar changes nothing in
-    aiokafka for a program that only reads our modules; calling it again is harmless."""
-    from aiokafka import codec
+    """Make aiokafka's batch builders and readers (the compiled ones and the pure-Python
+    fallback) compress at ``level``, and both compress and decompress in one zlib call:
+    they call the module-level ``gzip_encode`` and ``gzip_decode`` by name, which go
+    through a ``gzip.GzipFile`` over a ``BytesIO`` (10 us more a batch each way, on
+    batches of one to three events); the consumers of a process that made a producer read
+    with it too. Called by each producer factory rather than on import, so importing
+    kabar changes nothing in aiokafka for a program that only reads our modules; calling
+    it again is harmless."""
     from aiokafka.record import default_records, legacy_records
 
-    encode = functools.partial(codec.gzip_encode, compresslevel=level)
+    encode = functools.partial(_gzip_encode, compresslevel=level)
     modules: list[object] = [default_records, legacy_records]
     with contextlib.suppress(ImportError):
         from aiokafka.record._crecords import default_records as c_default
@@ -57,6 +61,17 @@ def use_gzip_level(level: int = GZIP_LEVEL) -> None:
     for module in modules:
         if hasattr(module, "gzip_encode"):
             setattr(module, "gzip_encode", encode)  # noqa: B010 - a module global, by name
+        if hasattr(module, "gzip_decode"):
+            setattr(module, "gzip_decode", _gzip_decode)  # noqa: B010
+
+
+def _gzip_encode(payload: bytes, compresslevel: int) -> bytes:
+    # mtime=0: one zlib call, and the same bytes for the same batch.
+    return gzip.compress(payload, compresslevel, mtime=0)
+
+
+def _gzip_decode(payload: bytes) -> bytes:
+    return gzip.decompress(payload)  # every member, as GzipFile reads them
 
 
 #: Bytes a batch of one partition may grow to (aiokafka's default is 16 kB: two or three

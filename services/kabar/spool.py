@@ -142,9 +142,9 @@ class Spool:
         """Journal requests (fsync'd, or with ``sync=False`` left for ``sync_async``)
         before they enter the pipeline; their ids."""
         ids = self._ids(len(requests))
-        lines = [{"id": i, "kind": "fetch", **dataclasses.asdict(q)} for i, q in zip(
-            ids, requests, strict=True)]
-        self._write(lines, sync=sync)
+        if self._fh is not None:  # no journal file (a crawl or stories role): no lines
+            self._write([{"id": i, "kind": "fetch", **dataclasses.asdict(q)}
+                         for i, q in zip(ids, requests, strict=True)], sync=sync)
         self._pending.update(ids)
         return ids
 
@@ -162,10 +162,11 @@ class Spool:
         ids = self._ids(len(records))
         entries = [Journaled(i, r, mark if n == 0 else None)
                    for n, (i, r) in enumerate(zip(ids, records, strict=True))]
-        lines: list[dict[str, Any]] = [_record_to_json(e) for e in entries]
-        if settles is not None:
-            lines.append({"done": [settles]})
-        self._write(lines, sync=sync)
+        if self._fh is not None:  # base64 of every value, for no file, cost 25 us a record
+            lines: list[dict[str, Any]] = [_record_to_json(e) for e in entries]
+            if settles is not None:
+                lines.append({"done": [settles]})
+            self._write(lines, sync=sync)
         self._pending.update(ids)
         self._pending_records.update(ids)
         if settles is not None:

@@ -53,3 +53,15 @@ def test_importing_kabar_leaves_aiokafka_alone_until_a_producer_is_configured() 
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["{}", "{'compresslevel':", "1}"]
+
+
+def test_a_batch_compresses_to_the_same_bytes_every_time() -> None:
+    # One zlib call with no timestamp in the gzip header: the same records make the
+    # same batch whenever they are built (the header's time field is zero).
+    publish.use_gzip_level()
+    values = [b"Warga desa memperbaiki jalan yang rusak setelah banjir. " * 30]
+    raw = _batch(values)
+    start = raw.index(b"\x1f\x8b\x08")
+    assert raw[start + 4 : start + 8] == b"\0\0\0\0"
+    batch = MemoryRecords(raw).next_batch()
+    assert batch is not None and [record.value for record in batch] == values
