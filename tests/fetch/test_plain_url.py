@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kabar.fetch.client import plain_url
 
@@ -57,3 +59,29 @@ def test_a_plain_url_is_built_as_httpx_would_parse_it(url: str) -> None:
 @pytest.mark.parametrize("url", PARSED)
 def test_other_urls_are_left_to_httpx(url: str) -> None:
     assert plain_url(url) == url
+
+
+_HOSTS = st.from_regex(r"[a-z0-9-]{1,8}(\.[a-z0-9-]{1,8}){0,3}", fullmatch=True)
+_PARTS = st.text(alphabet="aZ09-._~!$&'()*+,;=:@/?%#|. ", max_size=24)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    scheme=st.sampled_from(["http", "https"]),
+    host=_HOSTS,
+    port=st.one_of(st.none(), st.integers(min_value=0, max_value=99999)),
+    path=_PARTS,
+)
+def test_a_built_url_always_equals_httpx_own_parse(
+    scheme: str, host: str, port: int | None, path: str
+) -> None:
+    # Guards an httpx upgrade too: whatever plain_url builds must be what httpx makes.
+    url = f"{scheme}://{host}{'' if port is None else f':{port}'}/{path}"
+    built = plain_url(url)
+    if isinstance(built, str):
+        assert built == url
+        return
+    parsed = httpx.URL(url)
+    assert str(built) == str(parsed)
+    assert (built.scheme, built.host, built.port, built.raw_path) == (
+        parsed.scheme, parsed.host, parsed.port, parsed.raw_path)
