@@ -192,7 +192,7 @@ async def _run_crawl(run: _Run, status: RedisStatus | None,
             if status is not None else None)
     exported = os.environ.get(METRICS_FILE_ENV) if partitions is not None else None
     export = asyncio.create_task(export_metrics(exported)) if exported else None
-    share = from_environment() if partitions is not None else None
+    share = from_environment() if partitions is not None else _redis_share(settings, False)
     try:
         async with _fetcher(settings, share) as fetcher, _extract_pool(settings) as pool:
             parts = dataclasses.replace(_parts(run, fetcher, source, None),
@@ -222,8 +222,9 @@ async def _heartbeat(status: RedisStatus, interval_ms: int) -> None:
 async def _run_discovery(run: _Run, status: RedisStatus) -> Counter[str]:
     settings = run.settings
     seen = RedisSeen(status, 2 * settings.discovery.max_age_hours * 3600)  # shared
+    share = _redis_share(settings, True)
     try:
-        async with _fetcher(settings) as fetcher:
+        async with _fetcher(settings, share) as fetcher:
             holder: list[Pipeline] = []
             discovery = Discovery(settings.portals, settings.discovery, fetcher, seen,
                                   on_error=_source_error_hook(holder), claims=status)
@@ -236,7 +237,15 @@ async def _run_discovery(run: _Run, status: RedisStatus) -> Counter[str]:
             finally:
                 sweeper.cancel()
     finally:
+        share.close()
         seen.close()
+
+
+def _redis_share(settings: Settings, discovery: bool) -> RunShare:
+    """The distributed roles' shared politeness, in their Redis (``fetch.redisshare``)."""
+    cluster = settings.cluster
+    return RunShare.redis(cluster.status_url, f"{cluster.status_prefix}polite:",
+                          discovery=discovery)
 
 
 def _source_error_hook(

@@ -1,18 +1,32 @@
 """The politeness the processes of one run share (``kabar.fetch.runshare``): each
-``RunShare`` here stands for one process of a ``kabar run --processes N``, all on one
-folder. A pause one process was told holds the host for the others, discovery's
-requests come off the crawl processes' shares, and robots.txt is fetched once."""
+``RunShare`` here stands for one process of a run, all on one folder (``kabar run
+--processes N``) or one real redis-server (the distributed roles). A pause one process
+was told holds the host for the others, discovery's requests come off the crawl
+processes' shares, and robots.txt is fetched once."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from kabar.errors import HTTPStatusError
+from kabar.fetch import Fetcher
 from kabar.fetch.ratelimit import RateLimiter
 from kabar.fetch.robots import RobotsCache
 from kabar.fetch.robotshare import RobotsFolder
 from kabar.fetch.runshare import RunShare
 from kabar.metrics import REGISTRY
+from kabar.models import FetchRequest
+from kabar.settings import FetchSettings
+from tests.dedup.conftest import redis_url
+from tests.fetch.server import LocalServer, Reply, Seen, html_reply
+
+__all__ = ["redis_url"]  # the fixture, for the Redis cases
 
 UA = "KabarBot/0.1"
 
@@ -21,12 +35,25 @@ def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
+Opener = Callable[..., RunShare]
+
+
+@pytest.fixture(params=["folder", "redis"])
+def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
+    """Opens one process's share of a run: ``opener(discovery=...)``."""
+    if request.param == "folder":
+        return lambda discovery=False: RunShare.open(tmp_path, discovery=discovery)
+    url = request.getfixturevalue("redis_url")
+    prefix = f"test:{uuid.uuid4().hex[:8]}:"
+    return lambda discovery=False: RunShare.redis(url, prefix, discovery=discovery)
+
+
 def limiter(share: RunShare, host_share: float = 1.0) -> RateLimiter:
     return RateLimiter(2.0, 2, 2, host_share, board=share.board, discovery=share.discovery)
 
 
-def test_a_pause_one_process_gets_holds_the_host_in_the_others(tmp_path: Path) -> None:
-    told, other = RunShare.open(tmp_path), RunShare.open(tmp_path)
+def test_a_pause_one_process_gets_holds_the_host_in_the_others(opener: Opener) -> None:
+    told, other = opener(), opener()
     here, there = limiter(told, 0.5), limiter(other, 0.5)
     received = sample("kabar_host_pauses_received_total", reason="rate_limited")
     applied = sample("kabar_host_pauses_applied_total", reason="rate_limited")
@@ -44,9 +71,9 @@ def test_a_pause_one_process_gets_holds_the_host_in_the_others(tmp_path: Path) -
     assert sample("kabar_host_pauses_applied_total", reason="rate_limited") == applied + 2
 
 
-def test_discovery_requests_come_off_the_crawl_processes_shares(tmp_path: Path) -> None:
-    crawl = limiter(RunShare.open(tmp_path), 0.5)
-    discovery = limiter(RunShare.open(tmp_path, discovery=True))
+def test_discovery_requests_come_off_the_crawl_processes_shares(opener: Opener) -> None:
+    crawl = limiter(opener(), 0.5)
+    discovery = limiter(opener(discovery=True))
 
     async def discover() -> None:
         async with discovery.host("news.test").slot():
@@ -62,7 +89,7 @@ def test_discovery_requests_come_off_the_crawl_processes_shares(tmp_path: Path) 
     assert discovery.host("news.test").reserve() == 0
 
 
-def test_robots_txt_is_fetched_once_for_every_process_of_the_run(tmp_path: Path) -> None:
+def test_robots_txt_is_fetched_once_for_every_process_of_the_run(opener: Opener) -> None:
     loads: list[str] = []
 
     async def load(url: str) -> str:
@@ -71,7 +98,7 @@ def test_robots_txt_is_fetched_once_for_every_process_of_the_run(tmp_path: Path)
         return "User-agent: *\nDisallow: /private\nCrawl-delay: 3\n"
 
     caches = [RobotsCache(load, UA, ttl_s=3600, unreachable_s=60,
-                          shared=RunShare.open(tmp_path).robots) for _ in range(3)]
+                          shared=opener().robots) for _ in range(3)]
 
     async def ask_all() -> list[tuple[bool, float | None]]:
         policies = await asyncio.gather(*(c.policy("http://news.test/a") for c in caches))
@@ -103,18 +130,18 @@ def test_a_shared_robots_answer_expires_with_its_ttl(tmp_path: Path) -> None:
     assert len(loads) == 2
 
 
-def test_a_process_started_later_keeps_to_what_still_holds_only(tmp_path: Path) -> None:
+def test_a_process_started_later_keeps_to_what_still_holds_only(opener: Opener) -> None:
     """A crawl process started again reads the board from its beginning: pauses that
     ended and discovery's requests long past hold nothing up."""
     now = [1000.0]
-    earlier = RunShare.open(tmp_path, discovery=True)
+    earlier = opener(discovery=True)
     earlier.board.clock = lambda: now[0]
     for _ in range(50):
         earlier.board.debit("news.test")
     earlier.board.pause("news.test", 10.0, "rate_limited")
     earlier.board.pause("calm.test", 100.0, "rate_limited")
     now[0] += 30
-    later = RunShare.open(tmp_path)
+    later = opener()
     later.board.clock = lambda: now[0]
     crawl = limiter(later, 0.5)
     applied = sample("kabar_host_pauses_applied_total", reason="rate_limited")
@@ -124,3 +151,28 @@ def test_a_process_started_later_keeps_to_what_still_holds_only(tmp_path: Path) 
     assert crawl.host("news.test").reserve() == 0
     assert 69.0 < crawl.host("calm.test").reserve() <= 70.0  # still paused
     assert sample("kabar_host_pauses_applied_total", reason="rate_limited") == applied + 1
+
+
+def test_a_retry_after_one_fetcher_gets_holds_the_other_processes_fetcher(
+    server: LocalServer, settings: FetchSettings, opener: Opener
+) -> None:
+    """Two fetchers, as of two processes of one run: the first is told to wait a
+    second, the other asks the same host for another page right after."""
+    answers = iter([Reply(429, b"", {"Retry-After": "1"})])
+
+    def busy(seen: Seen) -> Reply:
+        return next(answers, html_reply("<html><body>ok</body></html>"))
+
+    server.route("/busy", busy)
+    server.route("/other", html_reply("<html><body>ok</body></html>"))
+    once = dataclasses.replace(settings, retries=0)
+
+    async def scenario() -> None:
+        async with Fetcher(once, share=opener()) as told, \
+                Fetcher(once, share=opener()) as other:
+            with pytest.raises(HTTPStatusError):
+                await told.fetch(FetchRequest(server.url("/busy"), "p"))
+            await other.fetch(FetchRequest(server.url("/other"), "p"))
+
+    asyncio.run(scenario())
+    assert server.times("/other")[0] - server.times("/busy")[0] >= 1.0

@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import itertools
 import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import orjson
 
@@ -48,12 +50,30 @@ class Word:
     at: float = 0.0
 
 
+def writer_id() -> str:
+    """This board's name among the run's: host, pid and a count."""
+    return f"{socket.gethostname()}.{os.getpid()}.{next(_BOARDS)}"
+
+
+class Board(Protocol):
+    """Where the processes of a run post and read host words: ``HostBoard`` (one
+    machine), ``redisshare.RedisBoard`` (the distributed roles)."""
+
+    #: The wall clock the words' times are in.
+    clock: Callable[[], float]
+
+    def pause(self, host: str, seconds: float, reason: str) -> float: ...
+    def debit(self, host: str) -> None: ...
+    def news(self) -> list[Word]: ...
+    def close(self) -> None: ...
+
+
 class HostBoard:
     """One process's handle on the run's board (``folder / BOARD_FILE``)."""
 
     def __init__(self, folder: Path, *, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
-        self._writer = f"{os.getpid()}.{next(_BOARDS)}"
+        self._writer = writer_id()
         self._fd = os.open(folder / BOARD_FILE, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         self._offset = 0
         self._partial = b""
@@ -83,18 +103,24 @@ class HostBoard:
         self._offset = size
         lines = data.split(b"\n")
         self._partial = lines.pop()  # a line still being written: read with the rest
-        words = []
-        for line in lines:
-            try:
-                fields = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue  # never written so; a damaged line says nothing
-            if fields.get("by") != self._writer:
-                words.append(Word(str(fields.get("host", "")), float(fields.get("until", 0)),
-                                  str(fields.get("reason", "")), int(fields.get("debit", 0)),
-                                  float(fields.get("at", 0))))
-        return words
+        return [word for line in lines if (word := read_word(line, self._writer)) is not None]
 
     def _write(self, fields: dict[str, object]) -> None:
-        fields["by"] = self._writer
-        os.write(self._fd, orjson.dumps(fields) + b"\n")
+        os.write(self._fd, write_word(fields, self._writer) + b"\n")
+
+
+def write_word(fields: dict[str, object], writer: str) -> bytes:
+    return orjson.dumps({**fields, "by": writer})
+
+
+def read_word(data: bytes, writer: str) -> Word | None:
+    """The word ``data`` holds, unless ``writer`` wrote it (or it is damaged)."""
+    try:
+        fields = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None  # never written so; a damaged line says nothing
+    if not isinstance(fields, dict) or fields.get("by") == writer:
+        return None
+    return Word(str(fields.get("host", "")), float(fields.get("until", 0)),
+                str(fields.get("reason", "")), int(fields.get("debit", 0)),
+                float(fields.get("at", 0)))

@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from kabar import metrics
-from kabar.fetch.hostboard import HostBoard
+from kabar.fetch.hostboard import Board
 
 
 class HostLimiter:
@@ -160,7 +160,7 @@ class RateLimiter:
 
     def __init__(
         self, rate: float, burst: int, concurrency: int, share: float = 1.0, *,
-        board: HostBoard | None = None, discovery: bool = False,
+        board: Board | None = None, discovery: bool = False,
     ) -> None:
         self._rate = rate
         self._burst = burst

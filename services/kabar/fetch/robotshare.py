@@ -39,8 +39,7 @@ class RobotsFolder:
         folder.mkdir(parents=True, exist_ok=True)
 
     def _path(self, origin: str, suffix: str) -> Path:
-        key = hashlib.sha256(origin.encode("utf-8", "replace")).hexdigest()[:32]
-        return self.folder / f"{key}{suffix}"
+        return self.folder / f"{origin_key(origin)}{suffix}"
 
     @contextlib.asynccontextmanager
     async def locked(self, origin: str) -> AsyncIterator[None]:
@@ -59,20 +58,38 @@ class RobotsFolder:
 
     def read(self, origin: str) -> tuple[RobotsAnswer, float] | None:
         try:
-            fields = orjson.loads(self._path(origin, ".json").read_bytes())
-        except (OSError, orjson.JSONDecodeError):
+            data = self._path(origin, ".json").read_bytes()
+        except OSError:
             return None
-        left = float(fields.get("expires", 0)) - self._clock()
-        kind = fields.get("kind")
-        if left <= 0 or fields.get("origin") != origin or kind not in _KINDS:
-            return None
-        return RobotsAnswer(kind, str(fields.get("text", "")), str(fields.get("reason", ""))), left
+        return read_answer(data, origin, self._clock())
 
     def write(self, origin: str, answer: RobotsAnswer, ttl_s: float) -> None:
         path = self._path(origin, ".json")
         partial = path.with_name(f"{path.name}.{os.getpid()}.part")
-        partial.write_bytes(orjson.dumps({
-            "origin": origin, "kind": answer.kind, "text": answer.text,
-            "reason": answer.reason, "expires": self._clock() + ttl_s,
-        }))
+        partial.write_bytes(write_answer(origin, answer, self._clock() + ttl_s))
         os.replace(partial, path)
+
+
+def origin_key(origin: str) -> str:
+    return hashlib.sha256(origin.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def write_answer(origin: str, answer: RobotsAnswer, expires: float) -> bytes:
+    return orjson.dumps({"origin": origin, "kind": answer.kind, "text": answer.text,
+                         "reason": answer.reason, "expires": expires})
+
+
+def read_answer(data: bytes, origin: str, now: float) -> tuple[RobotsAnswer, float] | None:
+    """The answer ``data`` keeps for ``origin`` and its seconds left; None: expired,
+    another origin's or damaged."""
+    try:
+        fields = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(fields, dict):
+        return None
+    left = float(fields.get("expires", 0)) - now
+    kind = fields.get("kind")
+    if left <= 0 or fields.get("origin") != origin or kind not in _KINDS:
+        return None
+    return RobotsAnswer(kind, str(fields.get("text", "")), str(fields.get("reason", ""))), left

@@ -1,16 +1,19 @@
-"""The politeness one ``kabar run --processes N`` shares among its processes, through
-a folder of the run (``pipeline.processes`` > 1; a single process shares nothing):
-the host board (``hostboard``: pauses, discovery's requests) and the robots.txt
-answers (``robotshare``). The run makes the folder and hands its path to its crawl
-processes in ``SHARED_DIR_ENV``."""
+"""The politeness the processes of a run share: the host board (``hostboard``:
+pauses, discovery's requests) and the robots.txt answers (``robotshare``).
+
+``kabar run --processes N`` shares them through a folder of the run, which it makes
+and hands to its crawl processes in ``SHARED_DIR_ENV``; the distributed roles through
+the Redis they share (``redisshare``). A single process shares nothing."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from kabar.fetch.hostboard import HostBoard
+from kabar.fetch.hostboard import Board, HostBoard
+from kabar.fetch.robots import SharedRobots
 from kabar.fetch.robotshare import RobotsFolder
 
 #: The run's shared folder, for its crawl processes.
@@ -21,18 +24,32 @@ SHARED_DIR_ENV = "KABAR_CRAWL_SHARED_DIR"
 class RunShare:
     """One process's handle on its run's shared politeness."""
 
-    board: HostBoard
-    robots: RobotsFolder
+    board: Board
+    robots: SharedRobots
     #: This is the run's discovery: its requests are charged to the crawl processes.
     discovery: bool = False
+    #: The Redis client of ``redis``, closed with the share.
+    client: Any = None
 
     @classmethod
     def open(cls, folder: Path, *, discovery: bool = False) -> RunShare:
         folder.mkdir(parents=True, exist_ok=True)
         return cls(HostBoard(folder), RobotsFolder(folder / "robots"), discovery)
 
+    @classmethod
+    def redis(cls, url: str, prefix: str, *, discovery: bool = False) -> RunShare:
+        """The distributed roles' share, in the Redis at ``url`` under ``prefix``."""
+        import redis
+
+        from kabar.fetch.redisshare import RedisBoard, RedisRobots
+
+        client = redis.Redis.from_url(url)
+        return cls(RedisBoard(client, prefix), RedisRobots(client, prefix), discovery, client)
+
     def close(self) -> None:
         self.board.close()
+        if self.client is not None:
+            self.client.close()
 
 
 def from_environment() -> RunShare | None:
