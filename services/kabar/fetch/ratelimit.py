@@ -12,8 +12,9 @@ A ``share`` below 1 keeps to that part of every limit (rate, burst, slots, and t
 crawl-delay widened to match): a crawl process that gets one of a host's N
 frontier shards keeps to 1/N of it, so the N together keep to the host's limits.
 
-With a run's board (``kabar.fetch.hostboard``: ``kabar run --processes N``) the
-limits hold for the run as a whole: a pause one process got holds the host for
+With a run's board (``kabar.fetch.hostboard``: the folder of a ``kabar run
+--processes N``, or the distributed roles' Redis) the limits hold for the run as a
+whole: a pause one process got holds the host for
 every process (each reads the board before each request), and the requests of the
 run's discovery are charged to the crawl processes' shares of the host.
 """

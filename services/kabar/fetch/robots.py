@@ -15,10 +15,10 @@ fetched and parsed; a big file is parsed in a thread, off the event loop.
 Availability (RFC 9309 §2.3.1.3/4): a 4xx robots.txt means "no rules"; a 5xx,
 429 or an unreachable host means "assume everything is disallowed" for a while.
 
-The processes of one ``kabar run --processes N`` read each robots.txt once for the
-run: the answer (``RobotsAnswer``) is kept in the run's folder
-(``kabar.fetch.robotshare``) and the first process to need it fetches it while the
-others wait for it.
+The processes of one run read each robots.txt once for the run: the answer
+(``RobotsAnswer``) is kept where they all see it (``SharedRobots``: the run's folder,
+``kabar.fetch.robotshare``, or the distributed roles' Redis) and the first process
+to need it fetches it while the others wait for it.
 """
 
 from __future__ import annotations
@@ -114,7 +114,8 @@ class RobotsAnswer:
 
 
 class SharedRobots(Protocol):
-    """Robots answers shared by the processes of one run (``robotshare.RobotsFolder``)."""
+    """Robots answers shared by the processes of one run (``robotshare.RobotsFolder``,
+    ``redisshare.RedisRobots``)."""
 
     def locked(self, origin: str) -> contextlib.AbstractAsyncContextManager[None]:
         """Hold the origin's answer against the run's other processes."""
