@@ -118,18 +118,20 @@ class HostLimiter:
                 run.catch_up()  # discovery's requests, before booking
             wait = self.reserve()
             moved = self._moved
-            if wait > 0:
+            slept = wait > 0
+            if slept:
                 await asyncio.sleep(wait)
             # A Retry-After may have arrived while we waited (here or in another process),
             # or discovery's requests moved the queue back.
             while True:
-                if run is not None:
+                if run is not None and slept:
                     run.catch_up()
                 late = max(self._not_before - self._clock(), self._moved - moved)
                 moved = self._moved
                 if late <= 0:
                     break
                 await asyncio.sleep(late)
+                slept = True
             if run is not None:
                 run.sent(self._host)
             yield lease
