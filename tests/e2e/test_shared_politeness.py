@@ -33,6 +33,13 @@ RETRY_AFTER_S = 3
 #: board is read before each request, so this is the time from the 429 to its line).
 GRACE_S = 0.5
 ROBOTS = b"User-agent: *\nAllow: /\n"
+#: Each host's requests/s (burst 2, two at a time), and the window the run's rate is
+#: counted over by the server's clock.
+RATE = 4.0
+WINDOW_S = 4.0
+FEEDS = 40
+#: Discovery's two slots of the host take a second a feed: 2 feeds/s of the host's 4.
+FEED_DELAY_S = 1.0
 
 
 class _Site(LocalServer):
@@ -129,7 +136,7 @@ errors_topic = "polite.{tag}.errors"
 workers = 4
 allow_private_addresses = true
 static_hosts = {hosts}
-per_host_rate = 4.0
+per_host_rate = {RATE}
 per_host_burst = 2
 per_host_concurrency = 2
 [discovery]
@@ -247,13 +254,6 @@ def test_discovery_and_the_crawl_processes_together_keep_to_the_hosts_rate(
     most = max(sum(1 for t in times[i:] if t < start + WINDOW_S)
                for i, start in enumerate(times))
     assert most <= RATE * WINDOW_S + 2 + 2, (most, _per_second(times))
-
-
-RATE = 4.0
-FEEDS = 40
-WINDOW_S = 4.0
-#: Discovery's two slots of the host take a second a feed: 2 feeds/s of the host's 4.
-FEED_DELAY_S = 1.0
 
 
 def _per_second(times: list[float]) -> list[int]:
