@@ -40,6 +40,9 @@ WINDOW_S = 4.0
 FEEDS = 40
 #: Discovery's two slots of the host take a second a feed: 2 feeds/s of the host's 4.
 FEED_DELAY_S = 1.0
+#: The host's slots (per_host_concurrency), and how long an article holds one.
+SLOTS = 2
+PAGE_DELAY_S = 0.3
 
 
 class _Site(LocalServer):
@@ -53,6 +56,9 @@ class _Site(LocalServer):
         self.run_pid = 0
         self.paused_at: float | None = None
         self.senders: list[tuple[Seen, int]] = []
+        #: Seconds an article takes to answer, and when each answer was done.
+        self.page_delay_s = 0.0
+        self.answered: list[float] = []
 
     def _reply_for(self, seen: Seen) -> Reply:
         pid = _pid_of(seen.peer[1], self.port, self.run_pid)
@@ -60,17 +66,36 @@ class _Site(LocalServer):
             self.senders.append((seen, pid))
             if seen.path == "/robots.txt":
                 return Reply(200, ROBOTS, {"Content-Type": "text/plain"})
-            if seen.path in self.feeds:
-                return Reply(200, self.feeds[seen.path], {"Content-Type": "application/rss+xml"},
-                             delay_s=FEED_DELAY_S)
+            feed = self.feeds.get(seen.path)
             page = self.pages.get(seen.path)
-            if page is None:
+            if feed is None and page is None:
                 return Reply(404, b"not found", {"Content-Type": "text/plain"})
             if _host(seen) == PAUSED and self.paused_at is None:
                 self.paused_at = seen.time
+                self.answered.append(time.monotonic())
                 return Reply(429, b"slow down", {"Content-Type": "text/plain",
                                                  "Retry-After": str(RETRY_AFTER_S)})
-        return Reply(200, page, {"Content-Type": "text/html; charset=utf-8"})
+        # Slow to answer; the answer counts from before it is written, so a request is
+        # in flight here only while its sender holds its slot.
+        time.sleep(FEED_DELAY_S if feed is not None else self.page_delay_s)
+        with self._lock:
+            self.answered.append(time.monotonic())
+        if feed is not None:
+            return Reply(200, feed, {"Content-Type": "application/rss+xml"})
+        return Reply(200, page or b"", {"Content-Type": "text/html; charset=utf-8"})
+
+    def most_in_flight(self) -> int:
+        """The most feeds and articles the server held at once (arrived, not yet
+        answered)."""
+        with self._lock:
+            events = sorted([(seen.time, 1) for seen, _ in self.senders
+                             if seen.path in self.pages or seen.path in self.feeds]
+                            + [(t, -1) for t in self.answered])
+        held = most = 0
+        for _, step in events:  # at a tie an answer goes first (-1 sorts before 1)
+            held += step
+            most = max(most, held)
+        return most
 
     def by_sender(self) -> list[tuple[Seen, int]]:
         with self._lock:
@@ -138,7 +163,7 @@ allow_private_addresses = true
 static_hosts = {hosts}
 per_host_rate = {RATE}
 per_host_burst = 2
-per_host_concurrency = 2
+per_host_concurrency = {SLOTS}
 [discovery]
 seen_path = ""
 [dedup]
@@ -231,13 +256,15 @@ def test_discovery_and_the_crawl_processes_together_keep_to_the_hosts_rate(
 ) -> None:
     """Forty feeds on the articles' host, two articles each, slow to answer: discovery
     reads them (two at a time: half the host's rate) while the crawl processes fetch
-    what the first ones listed."""
+    what the first ones listed. Nor have they more requests in flight together than
+    the host's slots."""
     pages = render_site(SiteSpec(articles=2 * FEEDS, multi_page_share=0, corpus=""))
     paths = sorted(pages)
     with _Site(pages) as site:
         base = f"http://{BUSY}:{site.port}"
         feeds = {f"/feed/{n}.xml": _rss(base, paths[2 * n: 2 * n + 2]) for n in range(FEEDS)}
         site.feeds = feeds
+        site.page_delay_s = PAGE_DELAY_S
         portal = (f'[[portals]]\nname = "busy"\nfeeds = '
                   f'{orjson.dumps([base + f for f in sorted(feeds)]).decode()}\n')
         config = _config(tmp_path, broker.bootstrap, portal)
@@ -254,6 +281,7 @@ def test_discovery_and_the_crawl_processes_together_keep_to_the_hosts_rate(
     most = max(sum(1 for t in times[i:] if t < start + WINDOW_S)
                for i, start in enumerate(times))
     assert most <= RATE * WINDOW_S + 2 + 2, (most, _per_second(times))
+    assert site.most_in_flight() <= SLOTS
 
 
 def _per_second(times: list[float]) -> list[int]:

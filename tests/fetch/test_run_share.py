@@ -7,6 +7,7 @@ processes' shares, and robots.txt is fetched once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import uuid
 from collections.abc import Callable
@@ -16,7 +17,7 @@ import pytest
 
 from kabar.errors import HTTPStatusError
 from kabar.fetch import Fetcher
-from kabar.fetch.ratelimit import RateLimiter
+from kabar.fetch.ratelimit import HostLimiter, RateLimiter
 from kabar.fetch.robots import RobotsCache
 from kabar.fetch.robotshare import RobotsFolder
 from kabar.fetch.runshare import RunShare
@@ -49,7 +50,8 @@ def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
 
 
 def limiter(share: RunShare, host_share: float = 1.0) -> RateLimiter:
-    return RateLimiter(2.0, 2, 2, host_share, board=share.board, discovery=share.discovery)
+    return RateLimiter(2.0, 2, 2, host_share, board=share.board, discovery=share.discovery,
+                       slots=share.slots)
 
 
 def test_a_pause_one_process_gets_holds_the_host_in_the_others(opener: Opener) -> None:
@@ -176,3 +178,27 @@ def test_a_retry_after_one_fetcher_gets_holds_the_other_processes_fetcher(
 
     asyncio.run(scenario())
     assert server.times("/other")[0] - server.times("/busy")[0] >= 1.0
+
+
+def test_the_hosts_slots_hold_for_every_process_of_the_run(tmp_path: Path) -> None:
+    """Two processes' limiters, each with the host's two slots of its own: together
+    they hold two. A request that steps aside (parked) gives its run slot back too."""
+    discovery = limiter(RunShare.open(tmp_path, discovery=True))
+    crawl = limiter(RunShare.open(tmp_path))
+
+    async def scenario() -> None:
+        async with contextlib.AsyncExitStack() as held:
+            await held.enter_async_context(discovery.host("news.test").slot())
+            lease = await held.enter_async_context(crawl.host("news.test").slot())
+            with pytest.raises(TimeoutError):  # a third: the host's two are taken
+                await asyncio.wait_for(_enter(discovery.host("news.test")), 0.2)
+            lease.step_aside()
+            await _enter(discovery.host("news.test"))  # the parked one's slot
+            await _enter(crawl.host("calm.test"))  # another host has its own
+
+    asyncio.run(scenario())
+
+
+async def _enter(host: HostLimiter) -> None:
+    async with host.slot():
+        pass

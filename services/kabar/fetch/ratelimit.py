@@ -16,7 +16,9 @@ With a run's board (``kabar.fetch.hostboard``: the folder of a ``kabar run
 --processes N``, or the distributed roles' Redis) the limits hold for the run as a
 whole: a pause one process got holds the host for
 every process (each reads the board before each request), and the requests of the
-run's discovery are charged to the crawl processes' shares of the host.
+run's discovery are charged to the crawl processes' shares of the host. With the
+run's slots (``kabar.fetch.hostslots``, one machine) each request also holds one of
+the host's slots for the whole run, so discovery's slots come out of the host's too.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from contextlib import asynccontextmanager
 
 from kabar import metrics
 from kabar.fetch.hostboard import Board
+from kabar.fetch.hostslots import RunSlots
 
 
 class HostLimiter:
@@ -58,6 +61,8 @@ class HostLimiter:
         #: How far charges (``charge``) have moved this host's queue back, in all.
         self._moved = 0.0
         self._semaphore = asyncio.Semaphore(shared(concurrency, share))
+        #: The host's slots for the whole run, when the run shares them.
+        self._whole = concurrency
 
     @property
     def interval(self) -> float:
@@ -114,6 +119,8 @@ class HostLimiter:
         lease = Lease(self._semaphore)
         run = self._run
         try:
+            if run is not None and run.slots is not None:
+                lease.hold(await run.slots.take(self._host, self._whole), run.slots.release)
             if run is not None:
                 run.catch_up()  # discovery's requests, before booking
             wait = self.reserve()
@@ -140,19 +147,27 @@ class HostLimiter:
 
 
 class Lease:
-    """One held concurrency slot of a host."""
+    """One held concurrency slot of a host (and of the run's, when it shares them)."""
 
-    __slots__ = ("_held", "_semaphore")
+    __slots__ = ("_held", "_release", "_run_slot", "_semaphore")
 
     def __init__(self, semaphore: asyncio.Semaphore) -> None:
         self._semaphore = semaphore
         self._held = True
+        self._run_slot = -1
+        self._release: Callable[[int], None] | None = None
+
+    def hold(self, run_slot: int, release: Callable[[int], None]) -> None:
+        """Also hold the run's slot ``run_slot``, given back by ``release``."""
+        self._run_slot, self._release = run_slot, release
 
     def step_aside(self) -> None:
         """Give the slot back now (once); the request itself goes on."""
         if self._held:
             self._held = False
             self._semaphore.release()
+            if self._release is not None:
+                self._release(self._run_slot)
 
 
 class RateLimiter:
@@ -163,13 +178,14 @@ class RateLimiter:
 
     def __init__(
         self, rate: float, burst: int, concurrency: int, share: float = 1.0, *,
-        board: Board | None = None, discovery: bool = False,
+        board: Board | None = None, discovery: bool = False, slots: RunSlots | None = None,
     ) -> None:
         self._rate = rate
         self._burst = burst
         self._concurrency = concurrency
         self._share = share
         self.board = board
+        self.slots = slots
         self._discovery = discovery
         self._hosts: dict[str, HostLimiter] = {}
 

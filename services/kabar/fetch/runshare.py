@@ -1,5 +1,6 @@
 """The politeness the processes of a run share: the host board (``hostboard``:
-pauses, discovery's requests) and the robots.txt answers (``robotshare``).
+pauses, discovery's requests), the robots.txt answers (``robotshare``) and, on one
+machine, the hosts' concurrency slots (``hostslots``).
 
 ``kabar run --processes N`` shares them through a folder of the run, which it makes
 and hands to its crawl processes in ``SHARED_DIR_ENV``; the distributed roles through
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kabar.fetch.hostboard import Board, HostBoard
+from kabar.fetch.hostslots import RunSlots
 from kabar.fetch.robots import SharedRobots
 from kabar.fetch.robotshare import RobotsFolder
 
@@ -30,11 +32,14 @@ class RunShare:
     discovery: bool = False
     #: The Redis client of ``redis``, closed with the share.
     client: Any = None
+    #: The hosts' slots for the whole run (one machine only).
+    slots: RunSlots | None = None
 
     @classmethod
     def open(cls, folder: Path, *, discovery: bool = False) -> RunShare:
         folder.mkdir(parents=True, exist_ok=True)
-        return cls(HostBoard(folder), RobotsFolder(folder / "robots"), discovery)
+        return cls(HostBoard(folder), RobotsFolder(folder / "robots"), discovery,
+                   slots=RunSlots(folder / "slots"))
 
     @classmethod
     def redis(cls, url: str, prefix: str, *, discovery: bool = False) -> RunShare:
@@ -48,6 +53,8 @@ class RunShare:
 
     def close(self) -> None:
         self.board.close()
+        if self.slots is not None:
+            self.slots.close()
         if self.client is not None:
             self.client.close()
 
