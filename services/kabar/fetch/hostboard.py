@@ -23,6 +23,7 @@ board): a process skips its own, having applied them when it wrote them.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import socket
 import time
@@ -32,6 +33,8 @@ from pathlib import Path
 from typing import Protocol
 
 import orjson
+
+log = logging.getLogger(__name__)
 
 #: The board's file in the run's folder.
 BOARD_FILE = "hosts.board"
@@ -77,6 +80,7 @@ class HostBoard:
         self._fd = os.open(folder / BOARD_FILE, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         self._offset = 0
         self._partial = b""
+        self._warned = False
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -96,17 +100,30 @@ class HostBoard:
 
     def news(self) -> list[Word]:
         """The other processes' words written since the last call, in file order."""
-        size = os.fstat(self._fd).st_size
-        if size <= self._offset:
+        try:
+            size = os.fstat(self._fd).st_size
+            if size <= self._offset:
+                return []
+            data = self._partial + os.pread(self._fd, size - self._offset, self._offset)
+        except OSError as exc:  # politeness lost for a while must not fail a fetch
+            self._failed(exc)
             return []
-        data = self._partial + os.pread(self._fd, size - self._offset, self._offset)
-        self._offset = size
+        self._offset += len(data) - len(self._partial)
         lines = data.split(b"\n")
         self._partial = lines.pop()  # a line still being written: read with the rest
         return [word for line in lines if (word := read_word(line, self._writer)) is not None]
 
     def _write(self, fields: dict[str, object]) -> None:
-        os.write(self._fd, write_word(fields, self._writer) + b"\n")
+        try:
+            os.write(self._fd, write_word(fields, self._writer) + b"\n")
+        except OSError as exc:  # a full disk: the others do not hear of it, no more
+            self._failed(exc)
+
+    def _failed(self, exc: OSError) -> None:
+        if not self._warned:
+            self._warned = True
+            log.warning("the run's host board failed; each process keeps to its own "
+                        "share of the hosts meanwhile", extra={"error": repr(exc)})
 
 
 def write_word(fields: dict[str, object], writer: str) -> bytes:

@@ -35,14 +35,17 @@ class RunSlots:
 
     async def take(self, host: str, count: int) -> int:
         """Wait for one of ``host``'s ``count`` slots; returns its descriptor
-        (``release`` gives it back)."""
+        (``release`` gives it back), or -1 when the folder cannot hold one."""
         key = self._keys.get(host)
         if key is None:
             digest = hashlib.sha256(host.encode("utf-8", "replace"))
             key = self._keys[host] = digest.hexdigest()[:32]
         while True:
             for index in range(max(1, count)):
-                fd = self._file(key, index)
+                try:
+                    fd = self._file(key, index)
+                except OSError:
+                    return -1  # no file to lock: this process's own slots only
                 if fd in self._held:
                     continue
                 try:
@@ -54,8 +57,9 @@ class RunSlots:
             await asyncio.sleep(_POLL_S)
 
     def release(self, fd: int) -> None:
-        self._held.discard(fd)
-        fcntl.flock(fd, fcntl.LOCK_UN)
+        if fd >= 0:
+            self._held.discard(fd)
+            fcntl.flock(fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
         files, self._files = self._files, {}

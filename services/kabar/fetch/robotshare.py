@@ -44,7 +44,11 @@ class RobotsFolder:
     @contextlib.asynccontextmanager
     async def locked(self, origin: str) -> AsyncIterator[None]:
         # Polled without blocking: a thread blocked in flock could not be cancelled.
-        fd = os.open(self._path(origin, ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(self._path(origin, ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:  # fetched here, as by a process alone
+            yield
+            return
         try:
             while True:
                 try:
@@ -66,8 +70,10 @@ class RobotsFolder:
     def write(self, origin: str, answer: RobotsAnswer, ttl_s: float) -> None:
         path = self._path(origin, ".json")
         partial = path.with_name(f"{path.name}.{os.getpid()}.part")
-        partial.write_bytes(write_answer(origin, answer, self._clock() + ttl_s))
-        os.replace(partial, path)
+        # A full disk: the others fetch robots.txt themselves, as processes alone.
+        with contextlib.suppress(OSError):
+            partial.write_bytes(write_answer(origin, answer, self._clock() + ttl_s))
+            os.replace(partial, path)
 
 
 def origin_key(origin: str) -> str:
