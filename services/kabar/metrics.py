@@ -48,6 +48,16 @@ RETRIES = Counter(
     "kabar_fetch_retries_total", "Fetch retries by reason", ["portal", "reason"],
     registry=REGISTRY,
 )
+HOST_PAUSES_RECEIVED = Counter(
+    "kabar_host_pauses_received_total",
+    "Retry-After answers (429/503) that paused their host, by the process that got them",
+    ["reason"], registry=REGISTRY,
+)
+HOST_PAUSES_APPLIED = Counter(
+    "kabar_host_pauses_applied_total",
+    "Host pauses a process kept to: its own and (kabar run --processes N) the run's "
+    "other processes'", ["reason"], registry=REGISTRY,
+)
 
 # --- discovery -------------------------------------------------------------
 DISCOVERED = Counter(

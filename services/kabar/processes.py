@@ -8,7 +8,10 @@ distributed deployment, joined to the rest by the same Kafka topics (the
 frontier in, the extracted articles out). Each child owns a fixed share of the
 frontier's partitions (static assignment: no consumer-group rebalance, which
 takes seconds on the embedded broker); each host's requests are on as many
-partitions as it has shares of its politeness budget (``split_hosts``).
+partitions as it has shares of its politeness budget (``split_hosts``). What
+one process learns of a host holds for the whole run, through a folder of the run
+(``kabar.fetch.runshare``): a Retry-After pauses the host in every process, robots.txt
+is fetched once, and discovery's requests come off the crawl processes' shares.
 
 A child that dies is visible (a log line with its exit code, a count in the
 summary) and started again on the same partitions: it resumes from their
@@ -53,6 +56,7 @@ from kabar import metrics, stagewatch
 from kabar.broker import _die_with_parent
 from kabar.claims import LocalClaims
 from kabar.errors import ConfigError, KabarError
+from kabar.fetch.runshare import SHARED_DIR_ENV, RunShare
 from kabar.logs import log_event
 from kabar.settings import Settings
 
@@ -67,6 +71,9 @@ log = logging.getLogger("kabar.processes")
 METRICS_FILE_ENV = "KABAR_CRAWL_METRICS_FILE"
 #: ... every this often, and once more when it ends.
 METRICS_EXPORT_S = 5.0
+
+#: The run's shared politeness (``kabar.fetch.runshare``), in its folder.
+SHARED_FOLDER = "share"
 
 #: A child that exits within this long of its start counts as failing to start ...
 QUICK_EXIT_S = 10.0
@@ -185,6 +192,7 @@ class CrawlProcesses:
                    "--report", str(self._report(child))]
         env = self._environment()
         env[METRICS_FILE_ENV] = str(self._metrics_file(child))
+        env[SHARED_DIR_ENV] = str(self.workdir / SHARED_FOLDER)
         child.proc = await asyncio.create_subprocess_exec(
             *command, env=env, stdin=asyncio.subprocess.DEVNULL,
             preexec_fn=_die_with_parent(),
@@ -348,26 +356,33 @@ async def run_processes(run: _Run, count: int) -> Counter[str]:
     extracted = GroupLag(settings, run.publisher.bootstrap, c.stories_group,
                          c.extracted_topic, 1)
     try:
-        async with _fetcher(settings) as fetcher:
-            holder: list[Pipeline] = []
-            discovery = Discovery(settings.portals, settings.discovery, fetcher, seen,
-                                  on_error=_source_error_hook(holder), claims=claims)
-            front = DiscoveryPipeline(copy.deepcopy(settings), dataclasses.replace(
-                _parts(run, fetcher, discovery, None), claims=claims))
-            # Requests stay journaled until the stories stage is done with their URL.
-            front.hold = front.journal_outlives_run = True
-            claims.front = front
-            holder.append(front)
-            stories = StoriesStage(copy.deepcopy(settings), dataclasses.replace(
-                _parts(run, fetcher, _NoSources(), deduper), claims=claims),
-                run.publisher.bootstrap, fresh=fresh)
-            with tempfile.TemporaryDirectory(prefix="kabar-crawl-") as workdir:
-                children = CrawlProcesses(settings, run.publisher.bootstrap, count,
-                                          Path(workdir), run.say)
-                try:
-                    counts = await _orchestrate(run, front, stories, children, lag, extracted)
-                finally:
-                    front.close_journal()
+        with tempfile.TemporaryDirectory(prefix="kabar-crawl-") as workdir:
+            # Discovery's share of the hosts' politeness: pauses and robots.txt shared,
+            # its requests charged to the crawl processes (``kabar.fetch.runshare``).
+            share = RunShare.open(Path(workdir) / SHARED_FOLDER, discovery=True)
+            try:
+                async with _fetcher(settings, share) as fetcher:
+                    holder: list[Pipeline] = []
+                    discovery = Discovery(settings.portals, settings.discovery, fetcher, seen,
+                                          on_error=_source_error_hook(holder), claims=claims)
+                    front = DiscoveryPipeline(copy.deepcopy(settings), dataclasses.replace(
+                        _parts(run, fetcher, discovery, None), claims=claims))
+                    # Requests stay journaled until the stories stage is done with their URL.
+                    front.hold = front.journal_outlives_run = True
+                    claims.front = front
+                    holder.append(front)
+                    stories = StoriesStage(copy.deepcopy(settings), dataclasses.replace(
+                        _parts(run, fetcher, _NoSources(), deduper), claims=claims),
+                        run.publisher.bootstrap, fresh=fresh)
+                    children = CrawlProcesses(settings, run.publisher.bootstrap, count,
+                                              Path(workdir), run.say)
+                    try:
+                        counts = await _orchestrate(run, front, stories, children, lag,
+                                                    extracted)
+                    finally:
+                        front.close_journal()
+            finally:
+                share.close()
     finally:
         try:
             deduper.close()

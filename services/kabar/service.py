@@ -27,6 +27,7 @@ from kabar.extract import extract, stitch
 from kabar.extract_pool import ExtractPool
 from kabar.extract_pool import processes_for as extract_processes_for
 from kabar.fetch import Fetcher
+from kabar.fetch.runshare import RunShare, from_environment
 from kabar.frontier import FrontierSource, RedisSeen, RedisStatus
 from kabar.htmlguard import HtmlLimits
 from kabar.http import ObservabilityServer
@@ -191,8 +192,9 @@ async def _run_crawl(run: _Run, status: RedisStatus | None,
             if status is not None else None)
     exported = os.environ.get(METRICS_FILE_ENV) if partitions is not None else None
     export = asyncio.create_task(export_metrics(exported)) if exported else None
+    share = from_environment() if partitions is not None else _redis_share(settings, False)
     try:
-        async with _fetcher(settings) as fetcher, _extract_pool(settings) as pool:
+        async with _fetcher(settings, share) as fetcher, _extract_pool(settings) as pool:
             parts = dataclasses.replace(_parts(run, fetcher, source, None),
                                         claims=status, extract_pool=pool)
             pipeline = CrawlPipeline(settings, parts)
@@ -200,6 +202,8 @@ async def _run_crawl(run: _Run, status: RedisStatus | None,
             pipeline.on_request_done = source.done
             return await run.supervise(pipeline, once=False)
     finally:
+        if share is not None:
+            share.close()
         if beat is not None:
             beat.cancel()
         if export is not None:
@@ -218,8 +222,9 @@ async def _heartbeat(status: RedisStatus, interval_ms: int) -> None:
 async def _run_discovery(run: _Run, status: RedisStatus) -> Counter[str]:
     settings = run.settings
     seen = RedisSeen(status, 2 * settings.discovery.max_age_hours * 3600)  # shared
+    share = _redis_share(settings, True)
     try:
-        async with _fetcher(settings) as fetcher:
+        async with _fetcher(settings, share) as fetcher:
             holder: list[Pipeline] = []
             discovery = Discovery(settings.portals, settings.discovery, fetcher, seen,
                                   on_error=_source_error_hook(holder), claims=status)
@@ -232,7 +237,15 @@ async def _run_discovery(run: _Run, status: RedisStatus) -> Counter[str]:
             finally:
                 sweeper.cancel()
     finally:
+        share.close()
         seen.close()
+
+
+def _redis_share(settings: Settings, discovery: bool) -> RunShare:
+    """The distributed roles' shared politeness, in their Redis (``fetch.redisshare``)."""
+    cluster = settings.cluster
+    return RunShare.redis(cluster.status_url, f"{cluster.status_prefix}polite:",
+                          discovery=discovery)
 
 
 def _source_error_hook(
@@ -308,9 +321,11 @@ async def _extract_pool(settings: Settings) -> AsyncIterator[ExtractPool | None]
 
 
 @contextlib.asynccontextmanager
-async def _fetcher(settings: Settings) -> AsyncIterator[Fetcher]:
-    """The fetcher, with each portal's own rate on its hosts."""
-    async with Fetcher(settings.fetch) as fetcher:
+async def _fetcher(settings: Settings, share: RunShare | None = None
+                   ) -> AsyncIterator[Fetcher]:
+    """The fetcher, with each portal's own rate on its hosts (``share``: the
+    politeness of a run of several processes)."""
+    async with Fetcher(settings.fetch, share=share) as fetcher:
         apply_portal_rates(fetcher, settings)
         yield fetcher
 

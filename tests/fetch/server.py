@@ -35,6 +35,8 @@ class Seen:
     path: str
     headers: dict[str, str]
     time: float
+    #: The client's (address, port): which connection, so which process, sent it.
+    peer: tuple[str, int] = ("", 0)
 
 
 @dataclass
@@ -156,6 +158,7 @@ def _make_handler(server: LocalServer) -> type[BaseHTTPRequestHandler]:
                 self.path,
                 {k.lower(): v for k, v in self.headers.items()},
                 time.monotonic(),
+                (str(self.client_address[0]), int(self.client_address[1])),
             )
             server._record(seen)
             reply = server._reply_for(seen)

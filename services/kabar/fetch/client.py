@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from types import TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urljoin
 
 import httpx
@@ -49,6 +49,9 @@ from kabar.fetch.retry import RetryPolicy, is_retryable, parse_retry_after
 from kabar.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsPolicy
 from kabar.models import FetchRequest, FetchResult
 from kabar.settings import FetchSettings
+
+if TYPE_CHECKING:
+    from kabar.fetch.runshare import RunShare
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 #: Fetch workers per connection pool (see ``Fetcher.__aenter__``).
@@ -148,7 +151,9 @@ class Fetcher:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         on_request: RequestHook | None = None,
+        share: RunShare | None = None,
     ) -> None:
+        """``share``: the politeness of a run of several processes (``runshare``)."""
         self.settings = settings
         self._transport = transport
         self._on_request = on_request
@@ -160,7 +165,8 @@ class Fetcher:
         )
         self._limiter = RateLimiter(
             settings.per_host_rate, settings.per_host_burst, settings.per_host_concurrency,
-            settings.host_share,
+            settings.host_share, board=share.board if share else None,
+            discovery=share.discovery if share else False, slots=share.slots if share else None,
         )
         self._retry = RetryPolicy(
             settings.retries,
@@ -173,6 +179,7 @@ class Fetcher:
             settings.user_agent,
             ttl_s=settings.robots_cache_s,
             unreachable_s=settings.robots_unreachable_s,
+            shared=share.robots if share else None,
         )
 
     async def __aenter__(self) -> Fetcher:
@@ -527,11 +534,13 @@ class Fetcher:
     ) -> HTTPStatusError:
         status = response.status_code
         retry_after = parse_retry_after(response.headers.get("retry-after"))
+        error = HTTPStatusError(status=status, url=url, retry_after=retry_after)
         if retry_after is not None and status in (429, 503):
             # One URL's answer speaks for the host only so far: the rest of the portal
             # goes on after a short pause, the URL itself waits the full time.
-            limiter.push_back(min(retry_after, self.settings.retry_after_host_max_s))
-        return HTTPStatusError(status=status, url=url, retry_after=retry_after)
+            limiter.push_back(min(retry_after, self.settings.retry_after_host_max_s),
+                              error.reason)
+        return error
 
     # -- robots --------------------------------------------------------------
 

@@ -14,15 +14,22 @@ fetched and parsed; a big file is parsed in a thread, off the event loop.
 
 Availability (RFC 9309 §2.3.1.3/4): a 4xx robots.txt means "no rules"; a 5xx,
 429 or an unreachable host means "assume everything is disallowed" for a while.
+
+The processes of one run read each robots.txt once for the run: the answer
+(``RobotsAnswer``) is kept where they all see it (``SharedRobots``: the run's folder,
+``kabar.fetch.robotshare``, or the distributed roles' Redis) and the first process
+to need it fetches it while the others wait for it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
 from protego import Protego
@@ -95,6 +102,32 @@ DISALLOW_ALL = RobotsPolicy(nothing=True)
 RobotsLoader = Callable[[str], Awaitable[str]]
 
 
+@dataclass(frozen=True, slots=True)
+class RobotsAnswer:
+    """What asking an origin for robots.txt came to, before parsing: its ``text``, no
+    file (``allow``: a 4xx), everything disallowed (``disallow``: 5xx, 429, a broken
+    answer) or the host unreachable (its network error's ``reason``)."""
+
+    kind: Literal["text", "allow", "disallow", "unreachable"]
+    text: str = ""
+    reason: str = ""
+
+
+class SharedRobots(Protocol):
+    """Robots answers shared by the processes of one run (``robotshare.RobotsFolder``,
+    ``redisshare.RedisRobots``)."""
+
+    def locked(self, origin: str) -> contextlib.AbstractAsyncContextManager[None]:
+        """Hold the origin's answer against the run's other processes."""
+        ...
+
+    def read(self, origin: str) -> tuple[RobotsAnswer, float] | None:
+        """The origin's answer and the seconds it stays valid; None: none valid."""
+        ...
+
+    def write(self, origin: str, answer: RobotsAnswer, ttl_s: float) -> None: ...
+
+
 class RobotsCache:
     """Fetches each origin's robots.txt once and keeps the policy for a while.
 
@@ -110,8 +143,10 @@ class RobotsCache:
         ttl_s: float,
         unreachable_s: float,
         clock: Callable[[], float] = time.monotonic,
+        shared: SharedRobots | None = None,
     ) -> None:
         self._load = load
+        self._shared = shared
         self._user_agent = user_agent
         self._ttl_s = ttl_s
         self._unreachable_s = unreachable_s
@@ -134,19 +169,43 @@ class RobotsCache:
             return policy
 
     async def _fetch(self, origin: str) -> tuple[RobotsPolicy, float]:
+        shared = self._shared
+        if shared is None:
+            answer = await self._ask(origin)
+            return await self._policy(answer), self._ttl_of(answer)
+        async with shared.locked(origin):  # one fetch per origin for the whole run
+            known = shared.read(origin)
+            if known is None:
+                answer = await self._ask(origin)
+                known = answer, self._ttl_of(answer)
+                shared.write(origin, *known)
+        return await self._policy(known[0]), known[1]
+
+    async def _ask(self, origin: str) -> RobotsAnswer:
         try:
-            text = await self._load(origin + "/robots.txt")
+            return RobotsAnswer("text", await self._load(origin + "/robots.txt"))
         except HTTPStatusError as exc:
             if 400 <= exc.status < 500 and exc.status != 429:
-                return ALLOW_ALL, self._ttl_s
-            return DISALLOW_ALL, self._unreachable_s
+                return RobotsAnswer("allow")
+            return RobotsAnswer("disallow")
         except NetworkError as exc:
-            return dataclasses.replace(DISALLOW_ALL, unreachable=exc.reason), self._unreachable_s
+            return RobotsAnswer("unreachable", reason=exc.reason)
         except FetchError:
-            return DISALLOW_ALL, self._unreachable_s
-        if len(text) > _INLINE_PARSE_CHARS:
-            return await asyncio.to_thread(parse_robots, text, self._user_agent), self._ttl_s
-        return parse_robots(text, self._user_agent), self._ttl_s
+            return RobotsAnswer("disallow")
+
+    def _ttl_of(self, answer: RobotsAnswer) -> float:
+        return self._ttl_s if answer.kind in ("text", "allow") else self._unreachable_s
+
+    async def _policy(self, answer: RobotsAnswer) -> RobotsPolicy:
+        if answer.kind == "allow":
+            return ALLOW_ALL
+        if answer.kind == "disallow":
+            return DISALLOW_ALL
+        if answer.kind == "unreachable":
+            return dataclasses.replace(DISALLOW_ALL, unreachable=answer.reason)
+        if len(answer.text) > _INLINE_PARSE_CHARS:
+            return await asyncio.to_thread(parse_robots, answer.text, self._user_agent)
+        return parse_robots(answer.text, self._user_agent)
 
 
 def _origin(url: str) -> str:
