@@ -254,6 +254,8 @@ class DedupSettings:
     fingerprint_ttl_days: float = 30.0
     #: A normalized line in this many new articles of one portal is boilerplate (not shingled).
     boilerplate_min_articles: int = 3
+    #: Published articles lose the runs of such lines at their head and tail.
+    trim_template_lines: bool = True
     story_ttl_days: float = 14.0
     #: SQLite state: pending verdicts are written at least this often (seconds), so a
     #: crash re-announces at most this much as new.
