@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ from kabar.dedup.boilerplate import BoilerplateLines, line_keys
 from kabar.dedup.deduper import Deduper
 from kabar.dedup.fingerprint import body_lines
 from kabar.dedup.templatelines import paragraph_span, published, trimmed_span
-from kabar.models import Article
+from kabar.models import Article, DedupResult
 from kabar.settings import DedupSettings
+from tests.core.test_pipeline import BASE, Sender, make, page, requests_for
 from tests.dedup.samples import OWN_BODIES
 
 PROMPT = "Ikuti kabar terbaru Warta Contoh lewat kanal WhatsApp kami."
@@ -121,3 +123,22 @@ def test_cli_trims_consistently_and_deterministically(tmp_path: Path) -> None:
 def _cut(line: dict[str, Any], given: dict[str, Any]) -> tuple[int, int]:
     start = given["paragraphs"].index(line["paragraphs"][0])
     return start, start + len(line["paragraphs"])
+
+
+class _CuttingDeduper:
+    """A stand-in deduper that names the first paragraph as the one to publish."""
+
+    def process(
+        self, article: Article, *, when: datetime | None = None
+    ) -> tuple[DedupResult, list[dict[str, object]]]:
+        return DedupResult(verdict="new", kept=(0, 1)), []
+
+
+async def test_pipeline_publishes_the_cut_body(tmp_path: Path) -> None:
+    pages = {f"{BASE}/1": page(1)}
+    sender = Sender()
+    pipe, _ = make(tmp_path, pages, requests_for(*pages), sender,
+                   deduper=_CuttingDeduper())  # type: ignore[arg-type]
+    await pipe.run(once=True)
+    (event,) = sender.values(pipe.settings.broker.articles_topic)
+    assert event["paragraphs"] == ["paragraf pertama 1"] and event["word_count"] == 3
