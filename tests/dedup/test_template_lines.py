@@ -44,10 +44,10 @@ def test_counted_respects_threshold_and_portal() -> None:
     lines = [b"berita pertama hari ini", b"hak cipta 2026 warta contoh"]
     for _ in range(2):
         learner.learn(line_keys("contoh", lines[1:]))
-    assert trimmed_span(learner.counted("contoh", lines), 2) == (0, 2)  # 2 < 3 articles
+    assert trimmed_span(learner.counted("contoh", lines, 3), 2) == (0, 2)  # 2 < 3 articles
     learner.learn(line_keys("contoh", lines[1:]))
-    assert trimmed_span(learner.counted("contoh", lines), 2) == (0, 1)
-    assert trimmed_span(learner.counted("lain", lines), 2) == (0, 2)  # another portal's
+    assert trimmed_span(learner.counted("contoh", lines, 3), 2) == (0, 1)
+    assert trimmed_span(learner.counted("lain", lines, 3), 2) == (0, 2)  # another portal's
 
 
 def test_paragraph_span_skips_wordless_paragraphs_with_their_run() -> None:
@@ -66,7 +66,8 @@ def _article(n: int, portal: str = "contoh") -> Article:
 
 
 def test_deduper_trims_lines_learned_before_the_article() -> None:
-    deduper = Deduper(DedupSettings(store="memory"), clustering=False)
+    deduper = Deduper(DedupSettings(store="memory", template_min_articles=3),
+                      clustering=False)
     kept = []
     for n in range(len(OWN_BODIES)):
         article = _article(n)
@@ -75,7 +76,7 @@ def test_deduper_trims_lines_learned_before_the_article() -> None:
         out = published(article, result).paragraphs
         assert MIDDLE in out  # never from the middle
         kept.append((out[0] == PROMPT, out[-1] == FOOTER))
-    # Three new articles before it make a line boilerplate (boilerplate_min_articles).
+    # Three new articles before it make a line a template's (template_min_articles).
     assert kept == [(True, True)] * 3 + [(False, False)] * 3
     other, _ = deduper.process(_article(0, portal="lain"))
     assert other.kept is None  # learned for "contoh" only
@@ -83,18 +84,30 @@ def test_deduper_trims_lines_learned_before_the_article() -> None:
     assert again.verdict == "unchanged" and again.kept is None  # not published
 
 
+def test_a_line_of_a_few_articles_is_not_cut_by_default() -> None:
+    # The default asks for far more articles than a few follow-ups of one story that
+    # end on the same background paragraph.
+    deduper = Deduper(DedupSettings(store="memory"), clustering=False)
+    results = [deduper.process(_article(n))[0] for n in range(len(OWN_BODIES))]
+    assert all(result.kept is None for result in results)
+
+
 def test_deduper_trims_nothing_when_turned_off() -> None:
-    deduper = Deduper(DedupSettings(store="memory", trim_template_lines=False),
+    deduper = Deduper(DedupSettings(store="memory", trim_template_lines=False,
+                                    template_min_articles=3),
                       clustering=False)
     results = [deduper.process(_article(n))[0] for n in range(len(OWN_BODIES))]
     assert all(result.kept is None for result in results)
 
 
 def _cli(lines: list[dict[str, Any]], seed: str, tmp_path: Path) -> bytes:
+    config = tmp_path / "kabar.toml"
+    config.write_text("[dedup]\ntemplate_min_articles = 3\n")
     stdin = b"".join(orjson.dumps(line) + b"\n" for line in lines)
     proc = subprocess.run(
-        [sys.executable, "-m", "kabar", "dedup"], input=stdin, capture_output=True,
-        timeout=120, cwd=tmp_path, check=False, env={**os.environ, "PYTHONHASHSEED": seed},
+        [sys.executable, "-m", "kabar", "dedup", "--config", str(config)], input=stdin,
+        capture_output=True, timeout=120, cwd=tmp_path, check=False,
+        env={**os.environ, "PYTHONHASHSEED": seed},
     )
     assert proc.returncode == 0, proc.stderr.decode()
     return proc.stdout

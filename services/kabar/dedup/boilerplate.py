@@ -49,12 +49,14 @@ class BoilerplateLines:
         limit = self.min_articles
         return [get(key, 0) < limit for key in keys]
 
-    def counted(self, portal: str, lines: Sequence[bytes]) -> Callable[[int], bool]:
+    def counted(
+        self, portal: str, lines: Sequence[bytes], limit: int
+    ) -> Callable[[int], bool]:
         """Whether line ``i`` of ``lines`` (normalized, of one article of ``portal``)
-        is boilerplate: keyed one line at a time, for callers that ask about a few."""
+        is in at least ``limit`` new articles: keyed one line at a time, for callers
+        that ask about a few."""
         high = zlib.crc32(portal.encode("utf-8")) << 32
         get = self._counts.get
-        limit = self.min_articles
         return lambda i: get(high | zlib.crc32(lines[i]), 0) >= limit
 
     def learn(self, keys: Sequence[int]) -> None:

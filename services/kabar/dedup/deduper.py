@@ -375,7 +375,9 @@ class Deduper:
         if not self.settings.trim_template_lines or not article.portal:
             return None
         lines = body.lines
-        span = trimmed_span(self.boilerplate.counted(article.portal, lines), len(lines))
+        counted = self.boilerplate.counted(
+            article.portal, lines, self.settings.template_min_articles)
+        span = trimmed_span(counted, len(lines))
         return None if span == (0, len(lines)) else span
 
     def _trimmed(
