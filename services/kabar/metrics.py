@@ -117,6 +117,12 @@ RULE_MISSES = Counter(
 DEDUP_VERDICTS = Counter(
     "kabar_dedup_verdicts_total", "Dedup verdicts", ["portal", "verdict"], registry=REGISTRY
 )
+TEMPLATE_LINES_DROPPED = Counter(
+    "kabar_template_lines_dropped_total",
+    "Paragraphs trimmed off the head or tail of published articles as the portal's "
+    "learned boilerplate",
+    ["portal"], registry=REGISTRY,
+)
 STORIES_CREATED = Counter(
     "kabar_stories_created_total", "Stories created", registry=REGISTRY
 )

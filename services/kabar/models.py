@@ -99,6 +99,9 @@ class DedupResult:
     article_id: str | None = None
     #: The body's content hash, as dedup computed it (so it is computed once).
     content_hash: str | None = None
+    #: Paragraphs ``kept[0]:kept[1]`` are published: template lines the portal repeats
+    #: were trimmed off the head or tail (``dedup.templatelines``); None: all of them.
+    kept: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

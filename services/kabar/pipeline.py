@@ -38,6 +38,7 @@ from kabar import metrics, stagewatch
 from kabar.assembly import Assembly
 from kabar.claims import UrlClaims
 from kabar.dedup.eventtime import parse_time
+from kabar.dedup.templatelines import published
 from kabar.errors import (
     ContentError,
     DedupError,
@@ -707,7 +708,7 @@ class Pipeline:
         event = ArticleEvent(
             id=verdict.article_id or article_id(canonical),
             type="article.updated" if verdict.verdict == "revision" else "article.created",
-            article=article,
+            article=published(article, verdict),  # the portal's known template lines cut
             canonical_url=canonical,
             portal=result.request.portal,
             fetched_at=result.fetched_at or now_iso(),

@@ -254,6 +254,12 @@ class DedupSettings:
     fingerprint_ttl_days: float = 30.0
     #: A normalized line in this many new articles of one portal is boilerplate (not shingled).
     boilerplate_min_articles: int = 3
+    #: Published articles lose the runs of such lines at their head and tail ...
+    trim_template_lines: bool = True
+    #: ... once a line is in this many new articles of the portal: more than the
+    #: shingles need, as a cut deletes text (a background paragraph a few follow-ups
+    #: of one story repeat at their end is story, a template's footer is in hundreds).
+    template_min_articles: int = 20
     story_ttl_days: float = 14.0
     #: SQLite state: pending verdicts are written at least this often (seconds), so a
     #: crash re-announces at most this much as new.
@@ -419,7 +425,8 @@ RANGES: dict[str, Bound] = {
     "extract.min_body_words": _NONNEG, "extract.max_html_bytes": _ONE,
     "dedup.near_duplicate_threshold": _UNIT, "dedup.story_threshold": _NONNEG,
     "dedup.story_window_hours": _POS, "dedup.fingerprint_ttl_days": _POS,
-    "dedup.boilerplate_min_articles": _ONE, "dedup.story_ttl_days": _POS,
+    "dedup.boilerplate_min_articles": _ONE, "dedup.template_min_articles": _ONE,
+    "dedup.story_ttl_days": _POS,
     "dedup.flush_interval_s": _NONNEG, "dedup.checkpoint_interval_s": _NONNEG,
     "dedup.dense_words": _ONE, "dedup.dense_threads": _NONNEG,
     "cluster.done_ttl_days": _POS, "cluster.host_shards": _NONNEG,

@@ -83,6 +83,7 @@ def test_the_dashboard_covers_the_required_views(dashboard: dict[str, Any]) -> N
         "kabar_missing_field_total",
         "kabar_clutter_removed_total",
         "kabar_dedup_verdicts_total",
+        "kabar_template_lines_dropped_total",
         "kabar_stories_created_total",
         "kabar_stories_active",
         "kabar_publish_duration_seconds_bucket",

@@ -6,6 +6,9 @@ so a replay gives the same stories whenever it is run. A story id is the one
 the article got on arrival; stories merge later, and ``--resolve-merges``
 buffers the input and prints every line with its final story id instead.
 
+The portal's learned template lines at the head or tail of a body are cut
+from paragraphs, body and word_count, as the stories stage publishes them
+(``dedup.templatelines``; ``trim_template_lines = false`` in ``[dedup]`` keeps them).
 Lines that are not articles (extract's error lines) pass through unchanged.
 With ``--state`` the verdicts remember earlier runs (SQLite file).
 """
@@ -119,6 +122,8 @@ def annotate(deduper: Any, fields: dict[str, Any]) -> dict[str, Any]:
     when = event_time(fields.get("published_at"), fields.get("fetched_at"))
     result, _events = deduper.process(article, when=when)
     fields.setdefault("id", result.article_id)  # the caller's own id is kept
+    if result.kept is not None:  # as the stories stage publishes it (``templatelines``)
+        fields.update(_trimmed_fields(fields, article, result))
     fields.update(
         {
             "article_id": result.article_id,
@@ -132,3 +137,17 @@ def annotate(deduper: Any, fields: dict[str, Any]) -> dict[str, Any]:
         }
     )
     return fields
+
+
+def _trimmed_fields(fields: dict[str, Any], article: Any, result: Any) -> dict[str, Any]:
+    """The line's body fields (paragraphs, and body and word_count when it has
+    them) without the article's template lines, each in step with the others."""
+    from kabar.dedup.templatelines import published
+
+    trimmed = published(article, result)
+    changed: dict[str, Any] = {"paragraphs": list(trimmed.paragraphs)}
+    if "body" in fields:
+        changed["body"] = trimmed.body
+    if "word_count" in fields:
+        changed["word_count"] = trimmed.word_count
+    return changed

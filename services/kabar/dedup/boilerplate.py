@@ -3,7 +3,8 @@ different articles of one portal ("Baca juga", newsletter pitches, copyright
 notes that the extractor let through).
 
 They are left out of the near-duplicate shingles, so two different stories
-that share a portal's boilerplate do not look alike. Counts are kept per
+that share a portal's boilerplate do not look alike; the stories stage trims
+them off the head and tail of what it publishes (``templatelines``). Counts are kept per
 (portal, line hash) in a bounded table; only articles judged new are counted,
 so copies of one story do not turn its own sentences into "boilerplate".
 """
@@ -11,7 +12,7 @@ so copies of one story do not turn its own sentences into "boilerplate".
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -47,6 +48,16 @@ class BoilerplateLines:
         get = self._counts.get
         limit = self.min_articles
         return [get(key, 0) < limit for key in keys]
+
+    def counted(
+        self, portal: str, lines: Sequence[bytes], limit: int
+    ) -> Callable[[int], bool]:
+        """Whether line ``i`` of ``lines`` (normalized, of one article of ``portal``)
+        is in at least ``limit`` new articles: keyed one line at a time, for callers
+        that ask about a few."""
+        high = zlib.crc32(portal.encode("utf-8")) << 32
+        get = self._counts.get
+        return lambda i: get(high | zlib.crc32(lines[i]), 0) >= limit
 
     def learn(self, keys: Sequence[int]) -> None:
         """Count one more article for each distinct line key."""

@@ -10,6 +10,7 @@ story instead of being clustered again.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gc
 import logging
@@ -37,6 +38,7 @@ from kabar.dedup.fingerprint import (
     word_hashes,
 )
 from kabar.dedup.store import ArticleRecord, StateStore, open_store
+from kabar.dedup.templatelines import paragraph_span, trimmed_span
 from kabar.errors import DedupError
 from kabar.events import article_id as make_article_id
 from kabar.models import Article, DedupResult, DedupVerdict
@@ -161,6 +163,7 @@ class Deduper:
         self._assigned = 0
         self._next_gauge = 1
         self._counters: dict[tuple[str, str], Any] = {}
+        self._dropped: dict[str, Any] = {}
 
     def process(
         self, article: Article, *, when: datetime | None = None,
@@ -184,11 +187,15 @@ class Deduper:
         else:
             body = _Body.of(article.paragraphs)
         known = self.store.get(ident)
+        # Before the verdict learns this article's own lines.
+        span = self._template_span(article, body)
         events: list[dict[str, Any]] = []
         if known is not None:
             result = self._known(ident, known, body, article.portal or "", now)
         else:
             result, events = self._unknown(ident, article, body, now, clock)
+        if span is not None and result.verdict != "unchanged":
+            result = self._trimmed(result, article, body.lines, span)
         self._verdict_counter(article.portal or "unknown", result.verdict).inc()
         self._maybe_checkpoint()
         return result, events
@@ -362,6 +369,30 @@ class Deduper:
         return _result("new", ident, story, body), events
 
     # -- helpers -------------------------------------------------------------
+    def _template_span(self, article: Article, body: _Body) -> tuple[int, int] | None:
+        """The lines left once the portal's known boilerplate is cut off the head
+        and tail (``templatelines``); None when nothing is cut."""
+        if not self.settings.trim_template_lines or not article.portal:
+            return None
+        lines = body.lines
+        counted = self.boilerplate.counted(
+            article.portal, lines, self.settings.template_min_articles)
+        span = trimmed_span(counted, len(lines))
+        return None if span == (0, len(lines)) else span
+
+    def _trimmed(
+        self, result: DedupResult, article: Article, lines: list[bytes], span: tuple[int, int]
+    ) -> DedupResult:
+        """``result`` naming the paragraphs to publish; the cut ones counted."""
+        start, end = paragraph_span(article.paragraphs, lines, span)
+        dropped = len(article.paragraphs) - (end - start)
+        portal = article.portal or "unknown"
+        child = self._dropped.get(portal)
+        if child is None:
+            child = self._dropped[portal] = metrics.child(metrics.TEMPLATE_LINES_DROPPED, portal)
+        child.inc(dropped)
+        return dataclasses.replace(result, kept=(start, end))
+
     def _verdict_counter(self, portal: str, verdict: str) -> Any:
         """The labelled counter child, cached (``labels()`` takes a lock each call)."""
         key = (portal, verdict)
