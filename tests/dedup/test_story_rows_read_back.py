@@ -143,3 +143,27 @@ def test_packed_bytes_are_dropped_only_once_the_cut_holding_them_committed(
     assert kept.raw is rows and trims == [1]  # four bytes dropped: the heap is trimmed
     assert changed.raw == b"changed again" and dropped.raw == b"dropped"
     assert not journal._packed
+
+
+@pytest.mark.parametrize("saved_postings", [True, False])
+def test_a_reopen_holds_no_packed_bytes_and_resumes_as_an_uninterrupted_run(
+    tmp_path: Path, saved_postings: bool
+) -> None:
+    items = _stream(240)
+    straight = _deduper(tmp_path / "straight.db")
+    expected = _run(straight, items, commit_every=20)
+    first = _deduper(tmp_path / "reopen.db")
+    _run(first, items[:160], commit_every=20)
+    first.close()
+    index = Path(f"{tmp_path / 'reopen.db'}.stories.index")
+    assert index.exists()
+    if not saved_postings:  # the stories are indexed from their rows instead
+        index.unlink()
+    again = _deduper(tmp_path / "reopen.db")
+    packed = [s for s in _clusterer(again)._stories.values() if s.raw is not None]
+    # Every packed story reads its committed row back: none holds its bytes.
+    assert packed and all(isinstance(s.raw, StoredRows) for s in packed)
+    assert _run(again, items[160:], commit_every=20) == expected[160:]
+    assert _state(_clusterer(again)) == _state(_clusterer(straight))
+    again.close()
+    straight.close()

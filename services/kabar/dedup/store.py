@@ -901,7 +901,7 @@ class SqliteStore:
         header = self._memory.get_blob(header_blob)
         if header is None or str(self.path) == ":memory:":
             return None
-        return storystate.StoredStories(header, self.path, self._token)
+        return storystate.StoredStories(header, self.path, self._token, self._story_rows)
 
     def save_story_index(self, cut: int, postings: Mapping[str, bytes | bytearray]) -> None:
         """At a clean stop, after the last checkpoint: the clusterer's postings as of

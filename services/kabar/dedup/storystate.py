@@ -140,6 +140,23 @@ class StoredRows:
             raise LookupError(f"story {story_id} has no stored row")
         return bytes(found[0][0])
 
+    def read_many(self, story_ids: Sequence[str]) -> dict[str, bytes]:
+        """The committed rows of ``story_ids``, in one statement a ``READ_BATCH``
+        (a clean stop reads every cold story's row: one query each took 2.7 s at
+        1M articles)."""
+        found: dict[str, bytes] = {}
+        with self._lock:
+            if self._db is None:
+                self._db = sqlite3.connect(self._uri, uri=True, check_same_thread=False)
+            for at in range(0, len(story_ids), READ_BATCH):
+                chunk = story_ids[at : at + READ_BATCH]
+                sql = _GET_STORIES.format(",".join("?" * len(chunk)))
+                found.update((i, bytes(d)) for i, d in self._db.execute(sql, chunk).fetchall())
+        missing = [i for i in story_ids if i not in found]
+        if missing:
+            raise LookupError(f"story {missing[0]} has no stored row")
+        return found
+
     def close(self) -> None:
         """Close the connection (a later read opens it again)."""
         with self._lock:
@@ -151,6 +168,9 @@ class StoredRows:
 #: A frozen story's packed row: in memory, or committed in the state file.
 Raw = bytes | StoredRows
 _GET_STORY = "SELECT data FROM story_rows WHERE id = ?"
+_GET_STORIES = "SELECT id, data FROM story_rows WHERE id IN ({})"
+#: Rows read in one statement by ``StoredRows.read_many`` (SQLite allows 32,766 variables).
+READ_BATCH = 512
 
 
 def _bytes(story: Any, raw: Raw) -> bytes:
@@ -313,6 +333,24 @@ def held_terms(story: Any) -> Iterable[str]:
         return centroid_terms(_bytes(story, raw))
     terms: Iterable[str] = story.centroid
     return terms
+
+
+def held_terms_of(stories: Sequence[Any]) -> Iterator[list[str]]:
+    """``held_terms`` of each of ``stories``, in order; the committed rows of
+    frozen ones read ``READ_BATCH`` at a time."""
+    for at in range(0, len(stories), READ_BATCH):
+        chunk = stories[at : at + READ_BATCH]
+        stored: dict[str, bytes] = {}
+        by_file: dict[int, tuple[StoredRows, list[str]]] = {}
+        for story in chunk:
+            raw = story.raw
+            if isinstance(raw, StoredRows) and not _is_set(story, "centroid"):
+                by_file.setdefault(id(raw), (raw, []))[1].append(story.id)
+        for rows, ids in by_file.values():
+            stored.update(rows.read_many(ids))
+        for story in chunk:
+            data = stored.get(story.id)
+            yield list(held_terms(story)) if data is None else centroid_terms(data)
 
 
 def freeze(story: Any) -> bool:
@@ -636,6 +674,8 @@ class StoredStories:
     path: Path
     #: The state file's identity (a postings file of another file is not used).
     token: str
+    #: Where its committed rows are read back one at a time (None: not read back).
+    stored: StoredRows | None = None
 
     @property
     def version(self) -> int | None:
