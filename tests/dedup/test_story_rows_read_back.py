@@ -167,3 +167,18 @@ def test_a_reopen_holds_no_packed_bytes_and_resumes_as_an_uninterrupted_run(
     assert _state(_clusterer(again)) == _state(_clusterer(straight))
     again.close()
     straight.close()
+
+
+def test_the_heap_is_trimmed_every_few_committed_checkpoints(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kabar.dedup import storystate
+
+    trims: list[int] = []
+    journal = StoryJournal()
+    monkeypatch.setattr(storystate, "release_freed_memory", lambda: trims.append(journal.cuts))
+    for cut in range(1, 3 * storystate.TRIM_EVERY_CUTS + 2):
+        journal.cuts = cut
+        journal.committed(cut)
+    every = storystate.TRIM_EVERY_CUTS
+    assert trims == [every, 2 * every, 3 * every]

@@ -81,6 +81,11 @@ FREEZE_AFTER_S = 6 * 3600.0
 _PACKED = b"KS5\n"
 #: Packed bytes dropped for their rows (``StoryJournal._swap``) between two trims of the heap.
 TRIM_AFTER_BYTES = 64 << 20
+#: The heap is trimmed at every this many committed checkpoints (``StoryJournal.committed``).
+#: The stories packed and dropped, the rows encoded, free blocks between live ones
+#: that malloc keeps (RSS) until trimmed: 37 of the 108 MB of malloc's heap at 50k
+#: articles, 13 MB of it given back by a trim (8 ms).
+TRIM_EVERY_CUTS = 8
 #: magic, first and last seen, member count, norms, norms_at, then the bytes of the
 #: id, how many member ids, outlets, centroid terms, title terms, entities, and the
 #: bytes of JSON that follow.
@@ -512,6 +517,8 @@ class StoryJournal:
         self._committed = 0
         #: Packed bytes dropped since the heap was last trimmed.
         self._dropped = 0
+        #: The cut at whose commit the heap was last trimmed.
+        self._trimmed_at = 0
 
     def touch(self, story_id: str) -> None:
         """``story_id`` is about to change (or was just created)."""
@@ -550,8 +557,13 @@ class StoryJournal:
             self._rows = rows
 
     def committed(self, cut: int) -> None:
-        """Cut number ``cut`` is committed (cuts commit in order; a failed one never)."""
+        """Cut number ``cut`` is committed (cuts commit in order; a failed one never).
+        Every ``TRIM_EVERY_CUTS`` the heap is trimmed here, on the writer thread
+        (ctypes lets the GIL go for the call): ``release_freed_memory``."""
         self._committed = max(self._committed, cut)
+        if cut - self._trimmed_at >= TRIM_EVERY_CUTS:
+            self._trimmed_at = cut
+            release_freed_memory()
 
     def _swap(self, stories: Mapping[str, Any]) -> None:
         """Stories still packed on the bytes their committed row holds drop the bytes
