@@ -182,3 +182,32 @@ def test_the_heap_is_trimmed_every_few_committed_checkpoints(
         journal.committed(cut)
     every = storystate.TRIM_EVERY_CUTS
     assert trims == [every, 2 * every, 3 * every]
+
+
+def test_the_terms_of_many_stories_are_read_from_their_rows_a_batch_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from kabar.dedup import storystate
+    from kabar.dedup.stories import _Story
+
+    monkeypatch.setattr(storystate, "READ_BATCH", 7)
+    path = tmp_path / "rows.db"
+    db = sqlite3.connect(path)
+    db.executescript(storystate.SCHEMA)
+    rows = StoredRows(path)
+    held = []
+    for n in range(20):
+        story = _Story(f"st_{n:03d}", "judul", "id", 0.0, 0.0, member_count=1,
+                       centroid={f"kata{n}": 1.0, f"kata{n} lain": 0.5, "umum": 0.2})  # fmt: skip
+        assert storystate.freeze(story)
+        db.execute(storystate._PUT_STORY, (story.id, n, story.raw))
+        if n % 3:  # the others keep their bytes
+            story.raw = rows
+        held.append(story)
+    db.commit()
+    monkeypatch.setattr(StoredRows, "read", lambda *_: pytest.fail("read one at a time"))
+    got = list(storystate.held_terms_of(held))
+    assert got == [[f"kata{n}", f"kata{n} lain", "umum"] for n in range(20)]
+    db.close()
