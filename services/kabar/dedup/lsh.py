@@ -591,8 +591,8 @@ def map_large_blocks() -> None:
     when freed), once per process. glibc raises its threshold to the size of each
     mapped block freed, up to 32 MB: then the index's and the cold table's arrays
     replaced as they grow were freed into the heap, holes between live blocks that
-    stay resident. At 50k articles the heap held 30 MB free of 93 (RSS +165 MB);
-    with the threshold fixed, 6 of 42 (RSS +148 MB)."""
+    stay resident. At 100k articles the heap held 48 MB free of 151 (RSS +224 MB);
+    with the threshold fixed, 8 of 52 (RSS +196 MB; ``scripts/story_memory.py``)."""
     global _mapped_apart
     if _mapped_apart:
         return
