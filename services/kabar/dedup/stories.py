@@ -681,12 +681,12 @@ class StoryClusterer:
             stories = cold[at : at + SAVE_BATCH]
             lists = list(islice(terms_of, len(stories)))
             terms = [term for story_terms in lists for term in story_terms]
-            owners = [story.key for story, n in zip(stories, map(len, lists), strict=True)
-                      for _ in range(n)]  # fmt: skip
-            numbers = np.frombuffer(b"".join(owners), dtype=_NUMBER_DTYPE).astype(np.int64)
+            owners = np.repeat(np.arange(len(stories)), list(map(len, lists)))
+            numbers = np.array([story.number for story in stories], dtype=np.int64)[owners]
             held = self._cold.hits_of(term_hashes(terms), numbers)
-            for i in np.flatnonzero(held).tolist():
-                postings[terms[i]] = owners[i]
+            found = np.flatnonzero(held)
+            for i, owner in zip(found.tolist(), owners[found].tolist(), strict=True):
+                postings[terms[i]] = stories[owner].key
         return self._journal.cuts, postings
 
     # --- features -----------------------------------------------------------
