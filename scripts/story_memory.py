@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import gc
 import sys
 import tempfile
@@ -78,6 +79,7 @@ def main() -> None:
         getattr(deduper.store, "sync", lambda _: True)(600.0)
         gc.collect()
         report(deduper, _rss_mb() - before, args.articles, time.process_time() - started)
+        heap(before)
         deduper.close()
 
 
@@ -107,7 +109,14 @@ def report(deduper: Any, rss_mb: float, articles: int, cpu_s: float) -> None:
                 held.append(object.__getattribute__(story, name))
         part(f"unpacked .{name} ({len(held):,})", held)
     part("packed stories (raw rows)", [s.raw for s in stories])
-    part("postings", clusterer._postings)
+    postings = clusterer._postings
+    sizes = np.fromiter(map(len, postings.values()), np.int64, len(postings)) // 4
+    arrays = sum(type(p) is bytearray for p in postings.values())
+    print(f"  postings: {len(postings):,} terms ({arrays:,} bytearrays); stories a posting:"
+          f" 1: {(sizes == 1).sum():,}, 2-8: {((sizes > 1) & (sizes <= 8)).sum():,},"
+          f" 9-31: {((sizes > 8) & (sizes < 32)).sum():,}, 32+: {(sizes >= 32).sum():,}"
+          f" ({sizes[sizes >= 32].sum():,} entries)")  # fmt: skip
+    part("postings", postings)
     part(f"cold terms ({clusterer._cold.size:,} hashes)", clusterer._cold)
     part("story objects (slots, ids, keys)", stories)
     part("story maps (by id, by number)", clusterer._stories, clusterer._numbered)
@@ -115,6 +124,32 @@ def report(deduper: Any, rss_mb: float, articles: int, cpu_s: float) -> None:
     part("dedup rows, indexes (store)", deduper.store)
     part("boilerplate line counts", deduper.boilerplate)
     part("rest of the deduper", deduper)
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]  # fmt: skip
+
+
+def heap(before: float) -> None:
+    """Where the bytes no structure accounts for are: pymalloc's arenas (blocks in
+    use, free blocks in used pools, free pools), malloc's heap (in use, free), and
+    what a ``malloc_trim`` gives back."""
+    sys.stdout.flush()
+    sys._debugmallocstats()  # (to stderr, from C)
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = _MallInfo2
+    started = time.perf_counter()
+    info = libc.mallinfo2()
+    took = time.perf_counter() - started
+    print(f"  malloc: heap {info.arena / 1e6:.1f} MB, in use {info.uordblks / 1e6:.1f},"
+          f" free {info.fordblks / 1e6:.1f}, mmapped {info.hblkhd / 1e6:.1f} MB"
+          f" (mallinfo2 {took * 1e3:.1f} ms)")
+    started = time.perf_counter()
+    libc.malloc_trim(0)
+    took = time.perf_counter() - started
+    print(f"  RSS after malloc_trim ({took * 1e3:.1f} ms): +{_rss_mb() - before:,.0f} MB")
 
 
 if __name__ == "__main__":

@@ -143,3 +143,71 @@ def test_packed_bytes_are_dropped_only_once_the_cut_holding_them_committed(
     assert kept.raw is rows and trims == [1]  # four bytes dropped: the heap is trimmed
     assert changed.raw == b"changed again" and dropped.raw == b"dropped"
     assert not journal._packed
+
+
+@pytest.mark.parametrize("saved_postings", [True, False])
+def test_a_reopen_holds_no_packed_bytes_and_resumes_as_an_uninterrupted_run(
+    tmp_path: Path, saved_postings: bool
+) -> None:
+    items = _stream(240)
+    straight = _deduper(tmp_path / "straight.db")
+    expected = _run(straight, items, commit_every=20)
+    first = _deduper(tmp_path / "reopen.db")
+    _run(first, items[:160], commit_every=20)
+    first.close()
+    index = Path(f"{tmp_path / 'reopen.db'}.stories.index")
+    assert index.exists()
+    if not saved_postings:  # the stories are indexed from their rows instead
+        index.unlink()
+    again = _deduper(tmp_path / "reopen.db")
+    packed = [s for s in _clusterer(again)._stories.values() if s.raw is not None]
+    # Every packed story reads its committed row back: none holds its bytes.
+    assert packed and all(isinstance(s.raw, StoredRows) for s in packed)
+    assert _run(again, items[160:], commit_every=20) == expected[160:]
+    assert _state(_clusterer(again)) == _state(_clusterer(straight))
+    again.close()
+    straight.close()
+
+
+def test_the_heap_is_trimmed_every_few_committed_checkpoints(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kabar.dedup import storystate
+
+    trims: list[int] = []
+    journal = StoryJournal()
+    monkeypatch.setattr(storystate, "release_freed_memory", lambda: trims.append(journal.cuts))
+    for cut in range(1, 3 * storystate.TRIM_EVERY_CUTS + 2):
+        journal.cuts = cut
+        journal.committed(cut)
+    every = storystate.TRIM_EVERY_CUTS
+    assert trims == [every, 2 * every, 3 * every]
+
+
+def test_the_terms_of_many_stories_are_read_from_their_rows_a_batch_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from kabar.dedup import storystate
+    from kabar.dedup.stories import _Story
+
+    monkeypatch.setattr(storystate, "READ_BATCH", 7)
+    path = tmp_path / "rows.db"
+    db = sqlite3.connect(path)
+    db.executescript(storystate.SCHEMA)
+    rows = StoredRows(path)
+    held = []
+    for n in range(20):
+        story = _Story(f"st_{n:03d}", "judul", "id", 0.0, 0.0, member_count=1,
+                       centroid={f"kata{n}": 1.0, f"kata{n} lain": 0.5, "umum": 0.2})  # fmt: skip
+        assert storystate.freeze(story)
+        db.execute(storystate._PUT_STORY, (story.id, n, story.raw))
+        if n % 3:  # the others keep their bytes
+            story.raw = rows
+        held.append(story)
+    db.commit()
+    monkeypatch.setattr(StoredRows, "read", lambda *_: pytest.fail("read one at a time"))
+    got = list(storystate.held_terms_of(held))
+    assert got == [[f"kata{n}", f"kata{n} lain", "umum"] for n in range(20)]
+    db.close()

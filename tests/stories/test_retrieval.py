@@ -243,7 +243,7 @@ def test_a_term_of_one_story_holds_that_storys_key_and_grows_into_its_own_postin
     term, posting = single[0]
     stories._post(clusterer._postings, term, struct.pack("<I", 999))
     grown = clusterer._postings[term]
-    assert type(grown) is bytearray and bytes(grown) == posting + struct.pack("<I", 999)
+    assert bytes(grown) == posting + struct.pack("<I", 999)
     assert posting in keys  # the shared key itself is untouched
     # A posting read back from a saved index is bytes of any length: changed, it is replaced.
     numbers = b"".join(map(struct.Struct("<I").pack, [3, 4, 5]))

@@ -522,7 +522,7 @@ def _open_clusterer(settings: DedupSettings, store: StateStore) -> Clusterer | N
             if stored is not None and stored.version == INCREMENTAL_VERSION:
                 clusterer = StoryClusterer.restore(
                     stored.header, stored.rows(), stored.terms(), settings,
-                    postings=stored.index(),
+                    postings=stored.index(), stored=stored.stored,
                 )
             else:  # one blob (version 1 or 2): the first checkpoint writes it as rows
                 clusterer = StoryClusterer.load(saved, settings)

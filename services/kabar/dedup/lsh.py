@@ -31,6 +31,7 @@ same on every run.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import itertools
 from collections.abc import Sequence
@@ -577,6 +578,27 @@ def _extend_pending(out: list[int], found: int | list[int] | None) -> None:
         out.append(found)
     elif found:
         out.extend(found[-MAX_PER_KEY:])
+
+
+#: Blocks of this size and more are mapped apart by malloc (``map_large_blocks``).
+MMAP_THRESHOLD = 256 << 10
+_M_MMAP_THRESHOLD = -3  # (glibc's mallopt parameter)
+_mapped_apart = False
+
+
+def map_large_blocks() -> None:
+    """Have malloc map blocks of ``MMAP_THRESHOLD`` bytes and more apart (unmapped
+    when freed), once per process. glibc raises its threshold to the size of each
+    mapped block freed, up to 32 MB: then the index's and the cold table's arrays
+    replaced as they grow were freed into the heap, holes between live blocks that
+    stay resident. At 100k articles the heap held 48 MB free of 151 (RSS +224 MB);
+    with the threshold fixed, 8 of 52 (RSS +196 MB; ``scripts/story_memory.py``)."""
+    global _mapped_apart
+    if _mapped_apart:
+        return
+    _mapped_apart = True
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: its own policy
+        ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
 
 def release_freed_memory() -> None:

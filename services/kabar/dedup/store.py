@@ -43,7 +43,7 @@ import numpy.typing as npt
 from kabar.dedup import snapshot as snapshots
 from kabar.dedup import storystate
 from kabar.dedup.fingerprint import PERMUTATIONS, Fingerprint
-from kabar.dedup.lsh import BandIndex, RunArrays, SortedMultiIndex, spills
+from kabar.dedup.lsh import BandIndex, RunArrays, SortedMultiIndex, map_large_blocks, spills
 from kabar.dedup.rowfile import COLD, FileRows, MemoryRows
 from kabar.dedup.snapshot import Snapshot
 from kabar.dedup.storystate import CheckpointGate, StoryCut, StoryRows
@@ -271,6 +271,7 @@ class MemoryStore:
     durable = False
 
     def __init__(self, ttl_s: float, cold: MemoryRows | FileRows | None = None) -> None:
+        map_large_blocks()  # (the state's large arrays must not leave holes in the heap)
         self.ttl_s = ttl_s
         #: Last seen and live of each row, in chunks of ``_CHUNK``.
         self._chunks: list[npt.NDArray[np.void]] = []
@@ -901,7 +902,7 @@ class SqliteStore:
         header = self._memory.get_blob(header_blob)
         if header is None or str(self.path) == ":memory:":
             return None
-        return storystate.StoredStories(header, self.path, self._token)
+        return storystate.StoredStories(header, self.path, self._token, self._story_rows)
 
     def save_story_index(self, cut: int, postings: Mapping[str, bytes | bytearray]) -> None:
         """At a clean stop, after the last checkpoint: the clusterer's postings as of

@@ -71,11 +71,13 @@ from kabar.dedup.storystate import (
     FREEZE_AFTER_S,
     FROZEN_FIELDS,
     Raw,
+    StoredRows,
     StoryCut,
     StoryJournal,
     decode_story,
     freeze,
     held_terms,
+    held_terms_of,
     is_frozen,
     packed_head,
     refreeze,
@@ -186,6 +188,8 @@ FREEZE_PER_ARTICLE = 4
 #: (``_cool_packed``): a call's fixed cost (a dozen numpy operations, ~50 us) was
 #: paid per story, and a hundred-odd terms a story.
 COOL_BATCH = 4096
+#: Cold stories whose terms a clean stop puts back into the saved postings at once.
+SAVE_BATCH = 512
 #: member_ids carried in events and state (member_count keeps the true total).
 MAX_MEMBER_IDS = 500
 MAX_STORIES = 200_000
@@ -225,11 +229,16 @@ _ZEROS = repeat(0.0)
 #: itself, shared, instead of a bytearray of its own (a bytearray object and
 #: its buffer are ~100 bytes; at 113k stories held, 1.5M of 1.6M postings were
 #: single): a ``bytes`` posting is never mutated, its first append replaces it.
+#: A posting of fewer than ``SMALL_POSTING`` stories stays ``bytes`` (an append
+#: makes a new one): a bytearray costs 24 bytes more, and over-allocates, and
+#: most postings of more than one story hold a few.
 _Posting = bytes | bytearray
+SMALL_POSTING = 32
 _JOIN = bytearray().join
 _NUMBER = struct.Struct("<I")
 _NUMBER_BYTES = _NUMBER.size
 _NUMBER_DTYPE = "<u4"
+_SMALL_BYTES = (SMALL_POSTING - 1) * _NUMBER_BYTES
 _ONES = repeat(1.0)
 
 
@@ -509,10 +518,14 @@ class StoryClusterer:
         settings: DedupSettings,
         embedder: Embedder | None = None,
         postings: dict[str, _Posting] | None = None,
+        stored: StoredRows | None = None,
     ) -> StoryClusterer:
         """The clusterer checkpointed as ``header`` + story ``rows`` (number, data; in
         number order) + document frequency ``terms`` (``kabar.dedup.storystate``);
-        ``postings`` saved with that checkpoint spare indexing the stories again."""
+        ``postings`` saved with that checkpoint spare indexing the stories again.
+        With ``stored`` (where the ``rows`` are committed), a packed story holds it
+        instead of its row's bytes from the start: at 1M articles the bytes were
+        170 MB held from a reopen until its first checkpoints committed."""
         try:
             state = orjson.loads(header)
             if state.get("version") != INCREMENTAL_VERSION:
@@ -532,9 +545,11 @@ class StoryClusterer:
                     story.norms, story.norms_at = norms, norms_at
                 clusterer._next_number = number  # the story keeps its number (postings order)
                 if postings is None:
-                    clusterer._index(story)
+                    clusterer._index(story)  # (a packed story's terms from the bytes at hand)
                 else:
                     clusterer._number(story)
+                if stored is not None and story.raw is not None:
+                    story.raw = stored  # its row is committed: read back when used
             if postings is not None:
                 clusterer._postings = postings
             clusterer._next_number = max(clusterer._next_number, int(state["next_number"]))
@@ -660,12 +675,18 @@ class StoryClusterer:
         if not self._cold.size:
             return self._journal.cuts, self._postings
         postings = dict(self._postings)
-        for story in self._stories.values():
-            if story.cold:
-                terms = list(held_terms(story))
-                held = self._cold.hits_of(term_hashes(terms), story.number)
-                for i in np.flatnonzero(held).tolist():
-                    postings[terms[i]] = story.key
+        cold = [story for story in self._stories.values() if story.cold]
+        terms_of = held_terms_of(cold)
+        for at in range(0, len(cold), SAVE_BATCH):  # one numpy round a batch, not a story
+            stories = cold[at : at + SAVE_BATCH]
+            lists = list(islice(terms_of, len(stories)))
+            terms = [term for story_terms in lists for term in story_terms]
+            owners = np.repeat(np.arange(len(stories)), list(map(len, lists)))
+            numbers = np.array([story.number for story in stories], dtype=np.int64)[owners]
+            held = self._cold.hits_of(term_hashes(terms), numbers)
+            found = np.flatnonzero(held)
+            for i, owner in zip(found.tolist(), owners[found].tolist(), strict=True):
+                postings[terms[i]] = stories[owner].key
         return self._journal.cuts, postings
 
     # --- features -----------------------------------------------------------
@@ -1113,6 +1134,8 @@ def _extend(postings: dict[str, _Posting], term: str, posting: _Posting | None,
         postings[term] = key
     elif type(posting) is bytearray:
         posting += key
+    elif len(posting) < _SMALL_BYTES:
+        postings[term] = posting + key
     else:
         postings[term] = _JOIN((posting, key))
 
@@ -1131,7 +1154,10 @@ def _unpost(postings: dict[str, _Posting], term: str, key: bytes) -> None:
     if size == _NUMBER_BYTES:
         del postings[term]
         return
-    if type(posting) is not bytearray:  # a shared bytes posting is not changed in place
+    if type(posting) is not bytearray:  # a bytes posting is not changed in place
+        if size <= _SMALL_BYTES:
+            postings[term] = posting[:at] + posting[at + _NUMBER_BYTES :]
+            return
         posting = postings[term] = bytearray(posting)
     if at < size // 2:
         # Near the front (the oldest stories, which the cap drops): move the entries

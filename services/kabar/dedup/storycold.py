@@ -107,8 +107,8 @@ class ColdTerms:
         numbers: list[int] = np.unique(self._numbers[buckets[rows], slots]).tolist()
         return numbers
 
-    def hits_of(self, hashes: Hashes, number: int) -> npt.NDArray[np.bool_]:
-        """Which of ``hashes`` are held as story ``number``'s."""
+    def hits_of(self, hashes: Hashes, number: int | Hashes) -> npt.NDArray[np.bool_]:
+        """Which of ``hashes`` are held as story ``number``'s (or each as its own number's)."""
         held = np.asarray(self._found(hashes, number).any(axis=1), dtype=bool)
         return held
 
@@ -121,10 +121,11 @@ class ColdTerms:
         held = np.asarray(found.any(axis=1), dtype=bool)
         return held
 
-    def _found(self, hashes: Hashes, number: int) -> npt.NDArray[np.bool_]:
+    def _found(self, hashes: Hashes, number: int | Hashes) -> npt.NDArray[np.bool_]:
         buckets = hashes & self._mask
+        numbers = np.asarray(number, dtype=np.int64)
         found: npt.NDArray[np.bool_] = (self._keys[buckets] == hashes[:, None]) & (
-            self._numbers[buckets] == number
+            self._numbers[buckets] == (numbers[:, None] if numbers.ndim else numbers)
         )
         return found
 
