@@ -19,7 +19,7 @@ and prints every ``--every`` articles the CPU per article (process time) and
 the stories held, then pairwise and B-cubed scores of the final stories.
 
     .venv/bin/python scripts/story_longstream.py ../shared/corpus/stories/basil_dev.jsonl \\
-        --copies 2000 --gap-s 20
+        --copies 700 --gap-s 5
 """
 
 from __future__ import annotations
