@@ -47,16 +47,41 @@ def test_same_event_is_found_among_many_unrelated_stories(settings: DedupSetting
     assert clusterer.held_count >= 250
 
 
-def test_terms_used_by_too_many_stories_do_not_retrieve(
+def test_a_posting_is_read_no_further_than_the_cap(
     settings: DedupSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # With every term over the posting cap there are no candidates: a second
+    # With no entry of any posting read there are no candidates: a second
     # report of the same event starts its own story.
     monkeypatch.setattr(stories, "POSTING_CAP", 0)
     clusterer = StoryClusterer(settings)
     a = clusterer.assign("banjir-a", FLOOD_A.article, FLOOD_A.when)
     b = clusterer.assign("banjir-b", FLOOD_B.article, FLOOD_B.when)
     assert a.story_id != b.story_id
+
+
+def test_terms_used_by_more_stories_than_the_cap_retrieve_the_latest_of_them(
+    settings: DedupSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Forty earlier stories (other events: their own names, which the entity guard
+    # tells apart) used the flood's words but two of its names, so the second
+    # report shares only those two rare terms with the first (too few to be
+    # scored); every other posting it reads is longer than the cap. A long
+    # posting's end holds the story that took the word up last, the first
+    # report's: it is found (when such terms were skipped, the second report had
+    # no candidate and started a story of its own).
+    monkeypatch.setattr(stories, "POSTING_CAP", 10)
+    clusterer = StoryClusterer(settings)
+    rng = random.Random(6)
+    words = " ".join((*FLOOD_A.article.paragraphs, *FLOOD_B.article.paragraphs)).lower().split()
+    common = " ".join(w for w in words if w.strip(".,()") not in {"cibening", "hartono"})
+    for i in range(40):
+        other = dataclasses.replace(_filler(rng, i), paragraphs=(common,))
+        clusterer.assign(f"lain-{i}", other, FLOOD_A.when - timedelta(hours=40 - i))
+    first = clusterer.assign("banjir-a", FLOOD_A.article, FLOOD_A.when)
+    assert first.events[0]["type"] == "story.created"
+    assert clusterer.held_count > stories.SPARSE_STORIES  # a dense stream: MIN_SHARED applies
+    second = clusterer.assign("banjir-b", FLOOD_B.article, FLOOD_B.when)
+    assert second.story_id == first.story_id
 
 
 def test_language_set_by_the_pipeline_is_used_as_is(settings: DedupSettings) -> None:

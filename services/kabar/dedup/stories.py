@@ -28,9 +28,9 @@ fingerprint, and become term ids in numpy (``kabar.dedup.termids``); terms
 and bigrams are counted, weighted and the heaviest picked over those ids in
 numpy (a stable sort: ties keep first-seen order), and only the heaviest
 become strings. The heaviest terms look up
-candidate stories in an inverted index, rarest first (terms used by more
-than ``POSTING_CAP`` stories are skipped: they cannot single out an
-event); only stories sharing
+candidate stories in an inverted index, rarest first (of a term used by more
+than ``POSTING_CAP`` stories, only the stories that took it up last are
+read: the cost stays flat however many stories are held); only stories sharing
 ``MIN_SHARED`` of them are scored, by dot products over the article's terms.
 Story norms under the drifting IDF are cached and refreshed when the stream
 has grown by ``NORM_DRIFT``. Centroids stay bounded (``CENTROID_TERMS``).
@@ -143,7 +143,7 @@ STORY_ENTITIES = 80
 ENTITY_CHARS = 1200
 LANGUAGE_CHARS = 1000
 #: The article's heaviest terms look up candidate stories in the postings
-#: (skipping terms more than POSTING_CAP stories use); the SHORTLIST stories
+#: (the last POSTING_CAP entries of a longer one); the SHORTLIST stories
 #: sharing most of them are scored in full, and the best CANDIDATES of those
 #: are considered for joining and merging.
 PREFILTER_TERMS = 24
@@ -773,16 +773,20 @@ class StoryClusterer:
     def _shortlist(self, doc: _Doc, heads: list[_Posting | None]) -> list[_Story]:
         """The stories sharing enough of the article's heaviest terms to be scored
         (``heads``: the postings of its first PREFILTER_TERMS terms)."""
-        cap = POSTING_CAP * _NUMBER_BYTES
-        found = [ids for ids in heads if ids is not None and len(ids) <= cap]
+        found: list[_Posting] = list(filter(None, heads))  # (a posting is never empty)
         need = SHORT_MIN_SHARED if doc.short else MIN_SHARED
         if len(self._stories) < SPARSE_STORIES:
             need = min(need, SPARSE_MIN_SHARED)
         if len(found) < need:
             return []
         found.sort(key=len)  # the rarest terms first, as far as the budget goes
-        budget = list(accumulate(map(len, found)))
+        cap = POSTING_CAP * _NUMBER_BYTES
+        budget = list(accumulate(map(min, map(len, found), repeat(cap))))
         lists = found[: max(need, bisect_right(budget, POSTING_BUDGET * _NUMBER_BYTES))]
+        if len(lists[-1]) > cap:
+            # A long posting is read from its end: the stories that took the term up last
+            # (a common word cannot single out an event, but among the latest stories it can).
+            lists = [ids if len(ids) <= cap else ids[len(ids) - cap :] for ids in lists]
         shortlist, shared = _shared(np.frombuffer(b"".join(lists), dtype=_NUMBER_DTYPE), need)
         if len(shortlist) > SHORTLIST:
             picked = heapq.nlargest(SHORTLIST, range(len(shortlist)), key=shared.__getitem__)
