@@ -61,10 +61,11 @@ def test_only_the_chosen_bench_is_imported() -> None:
 
 
 #: What a crawl process with extraction processes never uses (each costs start-up CPU and
-#: memory: the dedup store and NumPy, the feed/sitemap/section parsers, lexbor, py3langid).
+#: memory: the dedup store, NumPy (the HTML guard's too), discovery's parsers, lexbor,
+#: py3langid).
 CRAWL_NEVER = ("kabar.dedup.store", "kabar.dedup.deduper", "kabar.dedup.language",
                "kabar.langcache", "py3langid", "kabar.discovery.discovery",
-               "kabar.discovery.feeds", "kabar.extract", "selectolax")
+               "kabar.discovery.feeds", "kabar.extract", "selectolax", "numpy")
 
 
 def test_the_crawl_role_imports_nothing_it_does_not_use() -> None:
