@@ -114,3 +114,11 @@ def test_a_crawl_process_with_extraction_processes_loads_no_language_model() -> 
     assert "py3langid" not in modules_after(_SUPERVISE.replace("POOL", "object()"))
     # Where no extraction process tells languages, the model is loaded before the run.
     assert "py3langid" in modules_after(_SUPERVISE.replace("POOL", "None"))
+
+
+def test_an_extraction_worker_does_not_import_the_metrics() -> None:
+    loaded = modules_after("from kabar.extract import extract\n"
+                           "from kabar.extract_pool import _warm_up, worker_main\n"
+                           "_warm_up(extract)")
+    assert "kabar.extract" in loaded and "py3langid" in loaded  # what it does use
+    assert "prometheus_client" not in loaded and "kabar.metrics" not in loaded
