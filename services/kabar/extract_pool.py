@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from kabar import metrics, stagewatch
+from kabar import stagewatch
 from kabar.errors import (
     BadInputError,
     ContentError,
@@ -535,6 +535,10 @@ class ExtractPool:
                 raise BadInputError(f"extraction worker died: {lost.cause or 'EOF'}",
                                     reason="extract_crashed", url=url) from None
             break
+        # Imported here, on the service side: a worker (this module) has no use for
+        # prometheus_client, a tenth of its start-up CPU.
+        from kabar import metrics
+
         metrics.child(metrics.STAGE_CPU, "extract").inc(reply[-1])
         if reply[0] == "ok":
             article: Article = reply[1]
@@ -553,6 +557,8 @@ class ExtractPool:
         with contextlib.suppress(OSError):
             worker.process.kill()  # now: a stuck parse must not go on using a core
         log.warning("replacing an extraction worker", extra={"pid": worker.process.pid})
+        from kabar import metrics
+
         metrics.EXTRACT_WORKER_RESTARTS.inc()
         task = asyncio.create_task(self._respawn(worker))
         self._starting.add(task)

@@ -18,11 +18,17 @@ default limits sit far above real pages.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
-import numpy.typing as npt
+from functools import cache
+from typing import TYPE_CHECKING
 
 from kabar.errors import ContentError, KabarError
+
+if TYPE_CHECKING:
+    # Imported on the first page looked at: a crawl process imports this module for
+    # ``HtmlLimits`` only (its extraction processes look at the pages), and NumPy
+    # is a fifth of its start-up imports.
+    import numpy as np
+    import numpy.typing as npt
 
 #: Elements that never nest in practice (void, or closed implicitly by their next sibling).
 _FLAT = [
@@ -58,6 +64,8 @@ DEFAULT_LIMITS = HtmlLimits()
 def html_refusal(html: str | bytes, limits: HtmlLimits = DEFAULT_LIMITS) -> Refusal | None:
     """Why ``html`` (text, or UTF-8 bytes as extraction gets them) should not be parsed,
     or None when it may be."""
+    import numpy as np
+
     if len(html) > limits.max_chars:
         return Refusal("html_too_large", f"{len(html)} characters over {limits.max_chars}")
     if isinstance(html, bytes):
@@ -71,11 +79,12 @@ def html_refusal(html: str | bytes, limits: HtmlLimits = DEFAULT_LIMITS) -> Refu
         return None  # too few tags to be over either limit
     if not isinstance(html, bytes):
         data = np.frombuffer(html.encode("utf-8", "replace"), dtype=np.uint8)
-    closing, keys = _tags(data)
+    flat_keys, offsets, option_key, select_key = _tables()
+    closing, keys = _tags(data, offsets)
     if not len(keys):
         return None
-    at = np.searchsorted(_FLAT_KEYS, keys)
-    flat = _FLAT_KEYS[np.minimum(at, len(_FLAT_KEYS) - 1)] == keys
+    at = np.searchsorted(flat_keys, keys)
+    flat = flat_keys[np.minimum(at, len(flat_keys) - 1)] == keys
     step = np.where(closing, -1, 1).astype(np.int32)
     step[flat] = 0
     running = np.cumsum(step)
@@ -85,10 +94,10 @@ def html_refusal(html: str | bytes, limits: HtmlLimits = DEFAULT_LIMITS) -> Refu
     if deepest > limits.max_depth:
         return Refusal("html_too_deep", f"nesting about {deepest} deep, over {limits.max_depth}")
     opening = ~closing
-    options = (keys == _OPTION_KEY) & opening
+    options = (keys == option_key) & opening
     if np.count_nonzero(options) > limits.max_options:
         # Counted per <select> (options after a select's end count with it: harmless).
-        select_of = np.cumsum((keys == _SELECT_KEY) & opening)[options]
+        select_of = np.cumsum((keys == select_key) & opening)[options]
         most = int(np.bincount(select_of).max())
         if most > limits.max_options:
             detail = f"{most} options in one <select>, over {limits.max_options}"
@@ -108,13 +117,17 @@ def check_html(
         raise error(refusal.detail, reason=refusal.reason)
 
 
-def _tags(data: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.uint64]]:
+def _tags(
+    data: npt.NDArray[np.uint8], offsets: npt.NDArray[np.intp],
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.uint64]]:
     """For each ``<``-tag in order: whether it closes, and its name's first bytes as a key."""
+    import numpy as np
+
     size = len(data)
     lt = np.flatnonzero(data[: max(0, size - 1)] == _LT)
     closing = data[lt + 1] == 0x2F
     name_at = lt + 1 + closing
-    index = np.minimum(name_at[:, None] + _OFFSETS, size - 1)
+    index = np.minimum(name_at[:, None] + offsets, size - 1)
     window = data[index] | 0x20  # ASCII letters lowercased (others do not matter here)
     letter = (window >= 0x61) & (window <= 0x7A)
     is_tag = letter[:, 0]
@@ -130,11 +143,17 @@ def _tags(data: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.bool_], npt.NDArr
 
 
 def _key(name: str) -> np.uint64:
+    import numpy as np
+
     raw = name.encode("ascii")[:_NAME_BYTES].ljust(_NAME_BYTES, b"\0")
     return np.uint64(int.from_bytes(raw, "little"))
 
 
-_FLAT_KEYS = np.sort(np.array([_key(name) for name in _FLAT], dtype=np.uint64))
-_OFFSETS = np.arange(_NAME_BYTES)
-_OPTION_KEY = _key("option")
-_SELECT_KEY = _key("select")
+@cache
+def _tables() -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.intp], np.uint64, np.uint64]:
+    """The flat elements' keys (sorted), the name window's offsets, ``option``'s and
+    ``select``'s keys: made on first use, with NumPy."""
+    import numpy as np
+
+    flat = np.sort(np.array([_key(name) for name in _FLAT], dtype=np.uint64))
+    return flat, np.arange(_NAME_BYTES, dtype=np.intp), _key("option"), _key("select")

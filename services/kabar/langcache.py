@@ -2,8 +2,9 @@
 
 py3langid ships its model LZMA-compressed (4.5 MB) and decompresses it, through a
 temporary file, in every process that loads it: a quarter to half a second of
-CPU each time, paid by the service and each of its extraction and crawl
-processes at every start. The decoded arrays are kept here as an uncompressed
+CPU each time, paid by the service and each of its extraction processes at every
+start (a crawl process, whose extraction processes tell languages, loads it only
+if an article needs it: ``service._supervise``). The decoded arrays are kept here as an uncompressed
 ``.npz`` in the user's cache folder (``$XDG_CACHE_HOME/kabar`` or
 ``~/.cache/kabar``; ``KABAR_LANGID_CACHE`` names another folder, "" turns the
 cache off), named after the model file's size and modification time, so a new

@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any, cast
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from kabar import stagewatch
-from kabar.dedup.deduper import Deduper
 from kabar.dedup.eventtime import parse_time
 from kabar.discovery.revisits import stamp_key
 from kabar.discovery.sources import SourceKind
@@ -56,6 +55,8 @@ from kabar.urls import canonicalize
 from kabar.wire import Extracted, decode_extracted, encode_extracted, encode_request, frontier_key
 
 if TYPE_CHECKING:
+    # Types only: a crawl process never dedups, and must not import the store at start.
+    from kabar.dedup.deduper import Deduper
     from kabar.dedup.text import TextFeatures
 
 log = logging.getLogger("kabar.roles")
@@ -229,6 +230,8 @@ class StoriesStage(Pipeline):
         self._snapshot_at = 0.0
 
     async def run(self, *, once: bool = False) -> Counter[str]:
+        from kabar.dedup.deduper import Deduper
+
         deduper = self.parts.deduper
         assert isinstance(deduper, Deduper), "the stories stage needs a Deduper"
         deduper.defer_commits()

@@ -13,17 +13,14 @@ import os
 import signal
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
 
 from kabar import metrics, statefile
 from kabar.broker import EmbeddedBroker
 from kabar.claims import LocalClaims
-from kabar.dedup import Deduper, content_hash
-from kabar.dedup.language import detect_language
-from kabar.discovery import Discovery, SeenStore
 from kabar.errors import ConfigError, FetchError
-from kabar.extract import extract, stitch
 from kabar.extract_pool import ExtractPool
 from kabar.extract_pool import processes_for as extract_processes_for
 from kabar.fetch import Fetcher
@@ -54,6 +51,13 @@ from kabar.settings import Settings
 from kabar.urls import host_of
 from kabar.wire import FrontierPartitioner
 
+if TYPE_CHECKING:
+    # Imported where used: a crawl process neither dedups nor discovers, and with
+    # extraction processes it neither extracts nor detects languages itself; each
+    # of these costs every process start CPU and memory (the dedup store, NumPy,
+    # the parsers, the language model).
+    from kabar.dedup import Deduper
+
 log = logging.getLogger("kabar.service")
 
 
@@ -79,7 +83,27 @@ async def broker_bootstrap(
 
 
 def _extract(html: str, url: str, portal: str) -> Article:
+    from kabar.extract import extract
+
     return extract(html, url, portal=portal)
+
+
+def _stitch(first: Article, rest: Sequence[Article]) -> Article:
+    from kabar.extract import stitch
+
+    return stitch(first, rest)
+
+
+def _content_hash(paragraphs: Sequence[str]) -> str:
+    from kabar.dedup import content_hash
+
+    return content_hash(paragraphs)
+
+
+def _detect_language(text: str) -> str | None:
+    from kabar.dedup.language import detect_language
+
+    return detect_language(text)
 
 
 ReadyHook = Callable[[Pipeline, str], None]
@@ -161,6 +185,8 @@ async def _run_role(role: str, run: _Run, partitions: Sequence[int] | None = Non
     if partitions is not None:  # one of the crawl processes of a `kabar run --processes N`
         return await _run_crawl(run, None, partitions)
     if role == "stories":
+        from kabar.dedup import Deduper
+
         deduper = Deduper(settings.dedup)
         try:
             async with Fetcher(settings.fetch) as fetcher:
@@ -220,6 +246,8 @@ async def _heartbeat(status: RedisStatus, interval_ms: int) -> None:
 
 
 async def _run_discovery(run: _Run, status: RedisStatus) -> Counter[str]:
+    from kabar.discovery import Discovery
+
     settings = run.settings
     seen = RedisSeen(status, 2 * settings.discovery.max_age_hours * 3600)  # shared
     share = _redis_share(settings, True)
@@ -266,8 +294,8 @@ def _source_error_hook(
 
 def _parts(run: _Run, fetcher: Fetcher, sources: Sources, deduper: Deduper | None) -> Components:
     return Components(
-        fetcher=fetcher, sources=sources, sender=run.publisher, extract=_extract, stitch=stitch,
-        content_hash=content_hash, deduper=deduper, detect_language=detect_language,
+        fetcher=fetcher, sources=sources, sender=run.publisher, extract=_extract, stitch=_stitch,
+        content_hash=_content_hash, deduper=deduper, detect_language=_detect_language,
     )
 
 
@@ -282,6 +310,9 @@ class _NoSources:
 
 
 async def _run_with_publisher(run: _Run) -> Counter[str]:
+    from kabar.dedup import Deduper
+    from kabar.discovery import Discovery, SeenStore
+
     settings = run.settings
     seen = SeenStore(settings.discovery.seen_path, settings.discovery.seen_max_entries)
     deduper = Deduper(settings.dedup) if settings.dedup.enabled else None
@@ -349,8 +380,11 @@ async def _supervise(
     on_ready: ReadyHook | None,
 ) -> Counter[str]:
     server = await _observe(settings, lambda: pipeline.running, "pipeline", publisher, say)
-    # Load the language model now, not inside the first article's latency.
-    await asyncio.to_thread(detect_language, "Kabar siap menerima berita hari ini.")
+    if pipeline.parts.extract_pool is None or pipeline.parts.deduper is not None:
+        # Load the language model now, not inside the first article's latency. With
+        # extraction processes and no dedup here (a crawl process) languages are told
+        # there: the model (~70 MB) loads here only if an article ever needs it.
+        await asyncio.to_thread(_detect_language, "Kabar siap menerima berita hari ini.")
     _install_signal_handlers(pipeline.request_stop)
     progress = asyncio.create_task(_progress(pipeline, settings, say))
     try:
