@@ -8,8 +8,9 @@ imports (numpy, SQLite store, metrics, settings) at every process start."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from kabar.lazyexports import lazy_exports
 
 if TYPE_CHECKING:
     from kabar.dedup.deduper import Deduper
@@ -27,15 +28,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        # Not ours: ``from kabar.dedup import language`` then imports the submodule.
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value  # later lookups skip this hook
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + __all__)
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, __all__)

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from kabar.dedup.fingerprint import normalized_line
 from kabar.models import Article, DedupResult
 
 
@@ -42,6 +41,10 @@ def paragraph_span(
     ``paragraphs``: paragraphs with no words next to a cut run go with it."""
     if len(lines) == len(paragraphs):
         return span
+    # Here, not at the top: the pipeline imports this module in crawl processes too,
+    # which never cut and must not load the fingerprints' NumPy at start.
+    from kabar.dedup.fingerprint import normalized_line
+
     numbers = [i for i, paragraph in enumerate(paragraphs) if normalized_line(paragraph)]
     start, end = span
     return numbers[start], numbers[end - 1] + 1

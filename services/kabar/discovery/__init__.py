@@ -6,8 +6,9 @@ and must not pay for the feed, sitemap and section parsers at every start."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from kabar.lazyexports import lazy_exports
 
 if TYPE_CHECKING:
     from kabar.discovery.discovery import Discovery, ErrorHook
@@ -56,15 +57,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        # Not ours: ``from kabar.discovery import sections`` then imports the submodule.
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value  # later lookups skip this hook
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + __all__)
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, __all__)
