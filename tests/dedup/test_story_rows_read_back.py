@@ -12,11 +12,11 @@ import pytest
 
 from kabar.bench.dedup import StoryStream
 from kabar.dedup import Deduper
-from kabar.dedup.store import SqliteStore
 from kabar.dedup.stories import StoryClusterer
 from kabar.dedup.storystate import StoredRows, StoryJournal, is_frozen
 from kabar.models import Article
 from kabar.settings import DedupSettings
+from tests.dedup.state_support import clusterer_of, store_of
 
 Stream = list[tuple[Article, datetime]]
 
@@ -43,14 +43,6 @@ def _deduper(path: Path | None) -> Deduper:
     return deduper
 
 
-def _clusterer(deduper: Deduper) -> StoryClusterer:
-    assert isinstance(deduper.clusterer, StoryClusterer)
-    return deduper.clusterer
-
-
-def _store(deduper: Deduper) -> SqliteStore:
-    assert isinstance(deduper.store, SqliteStore)
-    return deduper.store
 
 
 def _run(deduper: Deduper, items: Stream, commit_every: int = 0) -> list[str | None]:
@@ -60,7 +52,7 @@ def _run(deduper: Deduper, items: Stream, commit_every: int = 0) -> list[str | N
         out.append(deduper.process(article, when=when)[0].story_id)
         if commit_every and n % commit_every == 0:
             deduper.commit()
-            assert _store(deduper).sync(30.0)
+            assert store_of(deduper).sync(30.0)
     return out
 
 
@@ -83,14 +75,14 @@ def test_stories_read_back_from_their_rows_cluster_as_stories_held_in_memory(
     most = 0
     for first in range(0, len(items), 20):
         got += _run(stored, items[first : first + 20], commit_every=20)
-        clusterer = _clusterer(stored)
+        clusterer = clusterer_of(stored)
         most = max(most, _read_back(clusterer))
         read = set(map(id, clusterer._read))  # (thawed to be scored, not yet frozen again)
         assert all(is_frozen(s) for s in clusterer._stories.values()
                    if isinstance(s.raw, StoredRows) and id(s) not in read)  # fmt: skip
     assert got == expected
-    assert most > len(_clusterer(stored)._stories) / 2
-    assert _state(_clusterer(stored)) == _state(_clusterer(held))  # (unpacks every story)
+    assert most > len(clusterer_of(stored)._stories) / 2
+    assert _state(clusterer_of(stored)) == _state(clusterer_of(held))  # (unpacks every story)
     stored.close()
 
 
@@ -102,17 +94,17 @@ def test_a_crash_with_stories_read_back_resumes_as_an_uninterrupted_run(tmp_path
     first = _deduper(tmp_path / "crash.db")
     _run(first, items[:160], commit_every=20)
     first.store.put_blob("stories_offset", b"160")  # as the stories role does
-    assert _store(first).sync(30.0)
-    assert _read_back(_clusterer(first)) > 0
+    assert store_of(first).sync(30.0)
+    assert _read_back(clusterer_of(first)) > 0
     _run(first, items[160:230])  # never committed: lost in the crash
-    _store(first)._writer.close(0.0)  # the process dies; nothing more reaches the file
+    store_of(first)._writer.close(0.0)  # the process dies; nothing more reaches the file
 
     resumed = _deduper(tmp_path / "crash.db")
     offset = int(resumed.store.get_blob("stories_offset") or b"0")
     assert offset == 160
     assert _run(resumed, items[offset:], commit_every=20) == expected[offset:]
-    assert _read_back(_clusterer(resumed)) > 0  # the reopened stories dropped their bytes too
-    assert _state(_clusterer(resumed)) == _state(_clusterer(straight))
+    assert _read_back(clusterer_of(resumed)) > 0  # the reopened stories dropped their bytes too
+    assert _state(clusterer_of(resumed)) == _state(clusterer_of(straight))
     resumed.close()
     straight.close()
 
@@ -160,11 +152,11 @@ def test_a_reopen_holds_no_packed_bytes_and_resumes_as_an_uninterrupted_run(
     if not saved_postings:  # the stories are indexed from their rows instead
         index.unlink()
     again = _deduper(tmp_path / "reopen.db")
-    packed = [s for s in _clusterer(again)._stories.values() if s.raw is not None]
+    packed = [s for s in clusterer_of(again)._stories.values() if s.raw is not None]
     # Every packed story reads its committed row back: none holds its bytes.
     assert packed and all(isinstance(s.raw, StoredRows) for s in packed)
     assert _run(again, items[160:], commit_every=20) == expected[160:]
-    assert _state(_clusterer(again)) == _state(_clusterer(straight))
+    assert _state(clusterer_of(again)) == _state(clusterer_of(straight))
     again.close()
     straight.close()
 

@@ -17,6 +17,7 @@ from kabar.dedup.stories import INCREMENTAL_VERSION, StoryClusterer
 from kabar.dedup.storystate import CheckpointGate, decode_story
 from kabar.models import Article
 from kabar.settings import DedupSettings
+from tests.dedup.state_support import clusterer_of, store_of
 
 Stream = list[tuple[Article, datetime]]
 
@@ -33,14 +34,6 @@ def _deduper(path: Path) -> Deduper:
     return deduper
 
 
-def _clusterer(deduper: Deduper) -> StoryClusterer:
-    assert isinstance(deduper.clusterer, StoryClusterer)
-    return deduper.clusterer
-
-
-def _store(deduper: Deduper) -> SqliteStore:
-    assert isinstance(deduper.store, SqliteStore)
-    return deduper.store
 
 
 def _run(deduper: Deduper, items: Stream) -> list[str | None]:
@@ -49,7 +42,7 @@ def _run(deduper: Deduper, items: Stream) -> list[str | None]:
 
 def _commit(deduper: Deduper) -> None:
     deduper.commit()
-    assert _store(deduper).sync(30.0)
+    assert store_of(deduper).sync(30.0)
 
 
 def _table(path: Path, sql: str) -> list[Any]:
@@ -71,7 +64,7 @@ def test_checkpoint_writes_only_the_stories_changed_since_the_last(tmp_path: Pat
     items = _stream(230)
     _run(deduper, items[:200])
     _commit(deduper)
-    clusterer, store = _clusterer(deduper), _store(deduper)
+    clusterer, store = clusterer_of(deduper), store_of(deduper)
     first = store.last_story_rows
     assert first is not None and first.all_stories and first.all_terms
     assert len(first.upserts) == clusterer.held_count > 20
@@ -106,14 +99,14 @@ def test_reopen_restores_the_same_stories_and_writes_nothing_new(tmp_path: Path)
     path = tmp_path / "state.db"
     deduper = _deduper(path)
     _run(deduper, _stream(150))
-    before = _state(_clusterer(deduper))
+    before = _state(clusterer_of(deduper))
     deduper.close()
     again = _deduper(path)
     header = orjson.loads(again.store.get_blob("stories") or b"{}")
     assert header["version"] == INCREMENTAL_VERSION and "stories" not in header
-    assert _state(_clusterer(again)) == before
+    assert _state(clusterer_of(again)) == before
     _commit(again)
-    rows = _store(again).last_story_rows
+    rows = store_of(again).last_story_rows
     assert rows is not None and (rows.upserts, rows.deletes, rows.terms) == ([], [], [])
     again.close()
 
@@ -129,15 +122,15 @@ def test_crash_between_checkpoints_resumes_to_the_stories_of_an_uninterrupted_ru
     _run(first, items[:160])
     first.commit()
     first.store.put_blob("stories_offset", b"160")  # as the stories role does
-    assert _store(first).sync(30.0)
+    assert store_of(first).sync(30.0)
     _run(first, items[160:250])  # never committed: lost in the crash
-    _store(first)._writer.close(0.0)  # the process dies; nothing more reaches the file
+    store_of(first)._writer.close(0.0)  # the process dies; nothing more reaches the file
 
     resumed = _deduper(tmp_path / "crash.db")
     offset = int(resumed.store.get_blob("stories_offset") or b"0")
     assert offset == 160
     assert _run(resumed, items[offset:]) == expected[offset:]
-    assert _state(_clusterer(resumed)) == _state(_clusterer(straight))
+    assert _state(clusterer_of(resumed)) == _state(clusterer_of(straight))
     straight.close()
     resumed.close()
 
@@ -148,7 +141,7 @@ def test_expired_stories_leave_memory_and_the_stored_rows(tmp_path: Path) -> Non
     items = _stream(120)
     _run(deduper, items)
     _commit(deduper)
-    clusterer = _clusterer(deduper)
+    clusterer = clusterer_of(deduper)
     old = set(clusterer._stories)
     ttl = deduper.settings.story_ttl_days
     article, when = _stream(1, seed=99)[0]
@@ -159,7 +152,7 @@ def test_expired_stories_leave_memory_and_the_stored_rows(tmp_path: Path) -> Non
     deduper.process(late, when=later)
     clusterer.expire(later)  # the rest of what is due (the deduper spreads it over articles)
     _commit(deduper)
-    rows = _store(deduper).last_story_rows
+    rows = store_of(deduper).last_story_rows
     assert rows is not None and set(rows.deletes) == old
     assert clusterer.held_count == 1
     assert len(_table(path, "SELECT id FROM story_rows")) == 1
@@ -179,15 +172,15 @@ def test_single_blob_state_of_version_2_loads_and_is_migrated_to_rows(tmp_path: 
     store.close()
 
     deduper = _deduper(path)
-    assert _state(_clusterer(deduper)) == _state(legacy)
+    assert _state(clusterer_of(deduper)) == _state(legacy)
     _commit(deduper)
-    rows = _store(deduper).last_story_rows
+    rows = store_of(deduper).last_story_rows
     assert rows is not None and rows.all_stories and len(rows.upserts) == legacy.held_count
     deduper.close()
     assert len(_table(path, "SELECT id FROM story_rows")) == legacy.held_count
     again = _deduper(path)
     assert orjson.loads(again.store.get_blob("stories") or b"{}")["version"] == 3
-    assert _state(_clusterer(again)) == _state(legacy)
+    assert _state(clusterer_of(again)) == _state(legacy)
     again.close()
 
 
@@ -347,26 +340,26 @@ def test_a_clean_stop_saves_the_postings_and_a_crash_after_a_checkpoint_ignores_
     deduper = _deduper(path)
     items = _stream(180)
     _run(deduper, items[:120])
-    live = {t: bytes(p) for t, p in _clusterer(deduper)._postings.items()}
+    live = {t: bytes(p) for t, p in clusterer_of(deduper)._postings.items()}
     deduper.close()
     again = _deduper(path)
-    stored = _store(again).story_state("stories")
+    stored = store_of(again).story_state("stories")
     assert stored is not None
     saved = stored.index()
     assert saved is not None and {t: bytes(p) for t, p in saved.items()} == live
-    assert {t: bytes(p) for t, p in _clusterer(again)._postings.items()} == live
+    assert {t: bytes(p) for t, p in clusterer_of(again)._postings.items()} == live
     rebuilt = StoryClusterer.restore(stored.header, stored.rows(), stored.terms(),
                                      again.settings)  # fmt: skip
-    assert _state(rebuilt) == _state(_clusterer(again))
+    assert _state(rebuilt) == _state(clusterer_of(again))
     _run(again, items[120:])
     _commit(again)  # a later checkpoint, then a crash: the saved postings are stale
-    _store(again)._writer.close(0.0)
+    store_of(again)._writer.close(0.0)
     crashed = _deduper(path)
-    stored = _store(crashed).story_state("stories")
+    stored = store_of(crashed).story_state("stories")
     assert stored is not None and stored.index() is None
     straight = _deduper(tmp_path / "straight.db")
     _run(straight, items)
-    assert _state(_clusterer(crashed)) == _state(_clusterer(straight))
+    assert _state(clusterer_of(crashed)) == _state(clusterer_of(straight))
     crashed.close()
     straight.close()
 
@@ -458,9 +451,9 @@ def test_orjson_story_rows_of_version_3_still_load_and_go_on_as_packed_rows(
     assert all(data.startswith(b"{") for (data,) in _table(path, "SELECT data FROM story_rows"))
     again = _deduper(path)
     assert _run(again, items[120:]) == expected[120:]
-    assert _state(_clusterer(again)) == _state(_clusterer(straight))
+    assert _state(clusterer_of(again)) == _state(clusterer_of(straight))
     _commit(again)
-    rows = _store(again).last_story_rows
+    rows = store_of(again).last_story_rows
     assert rows is not None
     changed = {i for i, _, _ in rows.upserts}
     packed = {i for i, data in _table(path, "SELECT id, data FROM story_rows")
