@@ -215,12 +215,23 @@ def limit_client_logs(interval_s: float) -> None:
 AckHook = Callable[[Outgoing], None]
 
 
+@dataclass(frozen=True, slots=True)
+class Internal:
+    """Topics only Kabar's own stages read (the frontier, the extracted articles), sent
+    with their own compression (``cluster.compression_type``) by a second producer:
+    Kafka compresses by producer, not by topic."""
+
+    topics: frozenset[str]
+    compression_type: str = ""
+
+
 class Publisher:
     """Owns the producer; ``send`` returns once the broker acknowledged."""
 
     def __init__(
         self, settings: BrokerSettings, bootstrap: str, *, on_ack: AckHook | None = None,
         partitioner: Callable[[bytes | None, list[int], list[int]], int] | None = None,
+        internal: Internal | None = None,
     ) -> None:
         self.settings = settings
         self.bootstrap = bootstrap
@@ -229,6 +240,11 @@ class Publisher:
         self.partitioner = partitioner
         self.idempotent = False
         self._producer: AIOKafkaProducer | None = None
+        #: The internal topics' own producer, when their compression differs.
+        self._internal = (internal if internal is not None and internal.topics
+                          and internal.compression_type != settings.compression_type
+                          else None)
+        self._internal_producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
         mode = self.settings.idempotence
@@ -237,14 +253,20 @@ class Publisher:
         )
         producer = await _connected(lambda: AIOKafkaProducer(**self._producer_config()),
                                     self.settings.connect_timeout_s, self.bootstrap)
-        metrics.BROKER_UP.set(1)
         self._producer = producer
+        internal = self._internal
+        if internal is not None:
+            self._internal_producer = await _connected(
+                lambda: AIOKafkaProducer(**self._producer_config(internal.compression_type)),
+                self.settings.connect_timeout_s, self.bootstrap)
+        metrics.BROKER_UP.set(1)
         log_event(log, "INFO", "producer connected", bootstrap=self.bootstrap,
                   idempotent=self.idempotent)
 
-    def _producer_config(self) -> dict[str, Any]:
+    def _producer_config(self, compression: str | None = None) -> dict[str, Any]:
         s = self.settings
         use_gzip_level()
+        compression = s.compression_type if compression is None else compression
         return {
             "bootstrap_servers": self.bootstrap,
             "client_id": s.client_id,
@@ -254,18 +276,21 @@ class Publisher:
             "request_timeout_ms": s.request_timeout_ms,
             "max_request_size": s.max_request_size,
             "max_batch_size": min(MAX_BATCH_BYTES, s.max_request_size),
-            "compression_type": s.compression_type or None,
+            "compression_type": compression or None,
             **({"partitioner": self.partitioner} if self.partitioner else {}),
             **client_options(s),
         }
 
     async def send(self, record: Outgoing) -> None:
         """Send one record and wait for the ack; raise PublishError with a reason."""
-        if self._producer is None:
+        producer = self._producer
+        if self._internal is not None and record.topic in self._internal.topics:
+            producer = self._internal_producer
+        if producer is None:
             raise PublishError("producer not started")
         started = time.perf_counter()
         try:
-            await self._producer.send_and_wait(
+            await producer.send_and_wait(
                 record.topic, record.value, key=record.key, headers=record.headers
             )
         except MessageSizeTooLargeError as exc:
@@ -297,7 +322,8 @@ class Publisher:
     async def stop(self) -> None:
         """Flush and stop, each within a deadline: with the broker gone, what is unsent
         stays in the journal rather than holding the shutdown."""
-        producer, self._producer = self._producer, None
-        if producer is not None:
+        producers = [p for p in (self._producer, self._internal_producer) if p is not None]
+        self._producer = self._internal_producer = None
+        for producer in producers:
             await bounded(producer.flush(), STOP_TIMEOUT_S)
             await bounded(producer.stop(), STOP_TIMEOUT_S)

@@ -38,7 +38,7 @@ from kabar.processes import (
     run_processes,
     split_hosts,
 )
-from kabar.publish import AckHook, Publisher, ensure_topics, limit_client_logs
+from kabar.publish import AckHook, Internal, Publisher, ensure_topics, limit_client_logs
 from kabar.roles import (
     ROLES,
     CrawlPipeline,
@@ -157,7 +157,8 @@ async def run_service(
         await ensure_topics(settings.broker, bootstrap, cluster_topics(settings) if split else None)
         publisher = Publisher(settings.broker, bootstrap, on_ack=on_ack, partitioner=(
             FrontierPartitioner(settings.portals, settings.cluster.host_shards) if split
-            else None))
+            else None), internal=Internal(frozenset(cluster_topics(settings)),
+                                          settings.cluster.compression_type) if split else None)
         await publisher.start()
         try:
             run = _Run(settings, publisher, once, say, on_ready)
