@@ -113,6 +113,11 @@ class FetchSettings:
     #: robots crawl-delay widened to match): ``1 / cluster.host_shards`` in a crawl
     #: process when each host's requests are split over that many frontier keys.
     host_share: float = 1.0
+    #: A ``kabar run --processes N`` on one machine also holds each request to one of
+    #: the host's ``per_host_concurrency`` slots of the whole run (``fetch.hostslots``),
+    #: so its discovery's requests come out of the host's slots too. False: each process
+    #: keeps to its own share only.
+    run_slots: bool = True
     respect_robots: bool = True
     robots_cache_s: float = 3600.0
     #: After a 5xx/unreachable robots.txt, treat the host as disallowed for this long.

@@ -202,3 +202,43 @@ def test_the_hosts_slots_hold_for_every_process_of_the_run(tmp_path: Path) -> No
 async def _enter(host: HostLimiter) -> None:
     async with host.slot():
         pass
+
+
+def test_a_process_may_take_the_slots_its_other_processes_leave_free(tmp_path: Path) -> None:
+    """Two crawl processes with half of a host each: one alone may hold both of the
+    host's slots (an article's further pages at once); with the other holding one, its
+    second waits until that one is given back; never three."""
+    here, there = (_unpaced(RunShare.open(tmp_path)) for _ in range(2))
+
+    async def scenario() -> None:
+        async with contextlib.AsyncExitStack() as held:
+            await held.enter_async_context(here.host("news.test").slot())
+            await asyncio.wait_for(held.enter_async_context(here.host("news.test").slot()), 1)
+            with pytest.raises(TimeoutError):  # the host's two are this process's now
+                await asyncio.wait_for(_enter(there.host("news.test")), 0.2)
+        async with contextlib.AsyncExitStack() as held:
+            lease = await held.enter_async_context(there.host("news.test").slot())
+            await held.enter_async_context(here.host("news.test").slot())
+            waiting = asyncio.create_task(_enter(here.host("news.test")))
+            await asyncio.sleep(0.1)
+            assert not waiting.done()  # the other process holds the host's second slot
+            lease.step_aside()
+            await asyncio.wait_for(waiting, 1)
+
+    asyncio.run(scenario())
+
+
+def test_without_the_runs_slots_a_process_keeps_to_its_share(tmp_path: Path) -> None:
+    alone = _unpaced(dataclasses.replace(RunShare.open(tmp_path), slots=None))
+
+    async def scenario() -> None:
+        async with alone.host("news.test").slot():
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(_enter(alone.host("news.test")), 0.2)
+
+    asyncio.run(scenario())
+
+
+def _unpaced(share: RunShare) -> RateLimiter:
+    """Half of each host's two slots, its rate no bound (only the slots are tested)."""
+    return RateLimiter(1e6, 1000, 2, 0.5, board=share.board, slots=share.slots)

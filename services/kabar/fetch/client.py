@@ -166,7 +166,8 @@ class Fetcher:
         self._limiter = RateLimiter(
             settings.per_host_rate, settings.per_host_burst, settings.per_host_concurrency,
             settings.host_share, board=share.board if share else None,
-            discovery=share.discovery if share else False, slots=share.slots if share else None,
+            discovery=share.discovery if share else False,
+            slots=share.slots if share and settings.run_slots else None,
         )
         self._retry = RetryPolicy(
             settings.retries,

@@ -18,7 +18,9 @@ whole: a pause one process got holds the host for
 every process (each reads the board before each request), and the requests of the
 run's discovery are charged to the crawl processes' shares of the host. With the
 run's slots (``kabar.fetch.hostslots``, one machine) each request also holds one of
-the host's slots for the whole run, so discovery's slots come out of the host's too.
+the host's slots for the whole run, so discovery's slots come out of the host's too,
+and a process's further pages may take the host's slots its other processes leave
+free (its new articles keep to its share of them: the fetch queue's).
 """
 
 from __future__ import annotations
@@ -60,9 +62,15 @@ class HostLimiter:
         self._not_before = 0.0
         #: How far charges (``charge``) have moved this host's queue back, in all.
         self._moved = 0.0
-        self._semaphore = asyncio.Semaphore(shared(concurrency, share))
         #: The host's slots for the whole run, when the run shares them.
         self._whole = concurrency
+        # With the run's slots bounding the host's requests of all processes, this
+        # process may hold up to all of them: its new articles keep to its share (the
+        # fetch queue's per-host slots), but an article's further pages, which bypass
+        # that queue, take a slot another process leaves free instead of waiting behind
+        # this process's own (a 3-page article's two further pages one after the other).
+        whole = self._run is not None and self._run.slots is not None
+        self._semaphore = asyncio.Semaphore(concurrency if whole else shared(concurrency, share))
 
     @property
     def interval(self) -> float:
