@@ -156,3 +156,24 @@ def test_pages_and_idle_share_of_each_crawl_process(tmp_path: Path) -> None:
     one = tmp_path / "one.toml"
     one.write_text('[pipeline]\nprocesses = "1"\n', "utf-8")
     assert e2e.per_process(one, run) == ""
+
+
+def test_paced_only_keeps_its_files_and_splits_the_latency(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path,
+) -> None:
+    parser = argparse.ArgumentParser()
+    e2e.add_arguments(parser)
+    args = parser.parse_args([
+        "--articles", "6", "--multi-page-share", "0.5", "--corpus", "", "--workers", "4",
+        "--paced-rate", "50", "--paced-articles", "6", "--stage-sample", "0",
+        "--max-p99-ms", "1e9", "--min-paced-share", "0", "--processes", "2",
+        "--compare", "0", "--full", "0", "--run-slots", "off", "--workdir", str(tmp_path),
+    ])
+    assert e2e.main(args) == 0
+    out = capsys.readouterr().out
+    assert "bare httpx loop" not in out  # no full-speed run, no throughput target
+    assert "paced run, processes=2" in out and "paced run, processes=1" not in out
+    assert "single-page p50" in out and "multi-page p50" in out and "load average" in out
+    config = (tmp_path / "paced" / "kabar.toml").read_text("utf-8")
+    assert "run_slots = false" in config
+    assert "done:" in (tmp_path / "paced" / "run.log").read_text("utf-8")

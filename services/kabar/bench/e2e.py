@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import resource
 import sys
@@ -145,6 +146,7 @@ def write_config(
     burst: int,
     processes: str,
     per_host: int = 2,
+    run_slots: bool = True,
 ) -> Path:
     """A ``kabar run`` config: each template its own portal on its own host name."""
     templates = site_templates(spec)
@@ -177,6 +179,7 @@ static_hosts = {orjson.dumps(hosts).decode()}
 per_host_rate = {rate}
 per_host_burst = {burst}
 per_host_concurrency = {per_host}
+run_slots = {str(run_slots).lower()}
 retries = 0
 [discovery]
 seen_path = ""
@@ -311,6 +314,7 @@ async def run_kabar(config: Path, bootstrap: str, topics: dict[str, str], want: 
     sampler.start()
     _, stderr = await child.communicate()
     wall = time.perf_counter() - started
+    (config.parent / "run.log").write_bytes(stderr)  # kept with --workdir
     stop.set()
     sampler.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -413,24 +417,37 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 async def _fetch_sample(urls: list[str], workers: int) -> tuple[dict[str, WirePage], float]:
-    """The pages as the crawl's event loop fetches them (``fetch_wire``: not decoded)."""
+    """The pages as the crawl's event loop fetches them (``fetch_wire``: not decoded),
+    each template on its own host name as in the runs (an address instead takes httpx's
+    slower URL parse: ``client.plain_url``); keyed by the URLs given."""
     from kabar.bench.fetch import bench_settings
     from kabar.fetch import Fetcher
     from kabar.models import FetchRequest
 
-    settings = bench_settings(workers=workers)
+    named = {url: _host_named(url) for url in urls}
+    hosts = sorted({f"{url.split('/')[2].rsplit(':', 1)[0]}=127.0.0.1"
+                    for url in named.values()})
+    settings = replace(bench_settings(workers=workers), static_hosts=hosts)
     got: dict[str, WirePage] = {}
     async with Fetcher(settings) as fetcher:
-        await fetcher.fetch(FetchRequest(url=urls[0], portal="bench"))
+        await fetcher.fetch(FetchRequest(url=named[urls[0]], portal="bench"))
         cpu = time.process_time()
         sem = asyncio.Semaphore(workers)
 
         async def one(url: str) -> None:
             async with sem:
-                _, got[url] = await fetcher.fetch_wire(FetchRequest(url=url, portal="bench"))
+                request = FetchRequest(url=named[url], portal="bench")
+                _, got[url] = await fetcher.fetch_wire(request)
 
         await asyncio.gather(*(one(u) for u in urls))
         return got, time.process_time() - cpu
+
+
+def _host_named(url: str) -> str:
+    """``http://127.0.0.1:port/<template>/...`` on its template's host name."""
+    scheme, _, authority, path = url.split("/", 3)
+    port = authority.rsplit(":", 1)[1]
+    return f"{scheme}//{host_of_template(path.split('/', 1)[0])}:{port}/{path}"
 
 
 async def _publish_cost(bootstrap: str, values: list[bytes]) -> float:
@@ -554,6 +571,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--compare", type=int, default=1,
                         help="also measure processes=1 in the same run (default 1: yes)")
+    parser.add_argument("--full", type=int, default=1,
+                        help="the full-speed runs against the bare loop (default 1; 0: only "
+                        "the paced and stage figures, no throughput target checked)")
     parser.add_argument(
         "--extract-processes",
         default="",
@@ -579,6 +599,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--stage-sample", type=int, default=300, help="pages measured stage by stage (0: skip)"
     )
+    parser.add_argument("--run-slots", choices=("on", "off"), default="on",
+                        help="fetch.run_slots of the runs: each host's slots held for the "
+                        "run as a whole across its processes (default on, as Kabar's)")
+    parser.add_argument("--workdir", default=None,
+                        help="folder for the runs' files, kept after (each run's config, "
+                        "data and run.log: its log; default a temporary folder, removed)")
     parser.add_argument("--min-ratio", type=float, default=TARGET_RATIO)
     parser.add_argument("--min-paced-share", type=float, default=0.8,
                         help="share of --paced-rate the latency run must reach")
@@ -613,7 +639,11 @@ def main(args: argparse.Namespace) -> int:
              + (f" ({count} crawl processes beside discovery + stories)" if count > 1
                 else " (every stage in one process)"))
     failures: list[str] = []
-    with serve_site(spec) as site, EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as tmp:
+    keep = args.workdir and Path(args.workdir).resolve()
+    if keep:
+        keep.mkdir(parents=True, exist_ok=True)
+    folder = contextlib.nullcontext(str(keep)) if keep else tempfile.TemporaryDirectory()
+    with serve_site(spec) as site, EmbeddedBroker() as broker, folder as tmp:
         urls = [u for pages in page_urls(spec, templates, site.base) for u in pages]
         print(
             f"site: {spec.articles} articles, {site.pages} pages, "
@@ -625,35 +655,13 @@ def main(args: argparse.Namespace) -> int:
         )
         print(f"measured: {label}" + ("; compared with processes=1 in the same run"
                                       if args.compare and count > 1 else ""))
-        bare_before = asyncio.run(bare_rate(urls, args.workers))
-        print(f"bare httpx loop: {bare_before:.0f} pages/s ({len(urls)} pages, "
-              f"{args.workers} workers, one host)")
-
-        def full(pipeline: str, name: str) -> RunResult:
-            return _run(Path(tmp) / name, spec, site.base, broker.bootstrap, args.workers,
-                        1e9, 1_000_000, pipeline, spec.articles)
-
-        run = full(measured, "full")
-        base = full(single, "single") if args.compare and count > 1 else None
-        bare_after = asyncio.run(bare_rate(urls, args.workers))
-        bare = (bare_before + bare_after) / 2  # the machine's load drifts: bracket the runs
-        print(f"bare httpx loop again after the runs: {bare_after:.0f} pages/s; "
-              f"yardstick {bare:.0f} pages/s")
-        ratio, articles_s = _report_run(f"kabar run --once {label}", run, bare, spec)
-        if base is not None:
-            base_ratio, base_articles_s = _report_run("kabar run --once processes=1", base,
-                                                      bare, spec)
-            print(f"processes={args.processes} against processes=1: ratio {ratio:.2f} vs "
-                  f"{base_ratio:.2f}, {articles_s:.0f} vs {base_articles_s:.0f} articles/s "
-                  f"(×{articles_s / base_articles_s if base_articles_s else 0:.2f})")
-        _check(failures, "ratio to bare httpx", ratio, args.min_ratio, higher=True)
-        _check(failures, "articles/s", articles_s, args.min_articles_s, higher=True)
-        if len(run.seen) < spec.articles:
-            failures.append(f"only {len(run.seen)} of {spec.articles} articles published")
+        if args.full:
+            _full_runs(args, spec, site.base, site.pages, urls, broker.bootstrap, Path(tmp),
+                       measured, single, label, count, failures)
 
         if args.paced_rate > 0:
             _paced(args, spec, corpus, broker.bootstrap, measured, Path(tmp), failures, label)
-            if base is not None:
+            if args.compare and count > 1:
                 _paced(args, spec, corpus, broker.bootstrap, single, Path(tmp) / "single",
                        None, "processes=1")
 
@@ -670,6 +678,39 @@ def main(args: argparse.Namespace) -> int:
     print("targets: " + ("all met" if not failures else "BELOW TARGET: " + "; ".join(failures)))
     print("(ratios and rates come from one run on a machine other work shares: compare ratios)")
     return 1 if failures else 0
+
+
+def _full_runs(args: argparse.Namespace, spec: SiteSpec, base_url: str, pages: int,
+               urls: list[str], bootstrap: str, tmp: Path, measured: str, single: str,
+               label: str, count: int, failures: list[str]) -> RunResult | None:
+    """The full-speed runs (measured, and processes=1 beside it) bracketed by the bare
+    loop; their figures checked against the targets. Returns the processes=1 run."""
+    bare_before = asyncio.run(bare_rate(urls, args.workers))
+    print(f"bare httpx loop: {bare_before:.0f} pages/s ({pages} pages, "
+          f"{args.workers} workers, one host)")
+
+    def full(pipeline: str, name: str) -> RunResult:
+        return _run(tmp / name, spec, base_url, bootstrap, args.workers, 1e9, 1_000_000,
+                    pipeline, spec.articles, run_slots=args.run_slots == "on")
+
+    run = full(measured, "full")
+    base = full(single, "single") if args.compare and count > 1 else None
+    bare_after = asyncio.run(bare_rate(urls, args.workers))
+    bare = (bare_before + bare_after) / 2  # the machine's load drifts: bracket the runs
+    print(f"bare httpx loop again after the runs: {bare_after:.0f} pages/s; "
+          f"yardstick {bare:.0f} pages/s")
+    ratio, articles_s = _report_run(f"kabar run --once {label}", run, bare, spec)
+    if base is not None:
+        base_ratio, base_articles_s = _report_run("kabar run --once processes=1", base,
+                                                  bare, spec)
+        print(f"processes={args.processes} against processes=1: ratio {ratio:.2f} vs "
+              f"{base_ratio:.2f}, {articles_s:.0f} vs {base_articles_s:.0f} articles/s "
+              f"(×{articles_s / base_articles_s if base_articles_s else 0:.2f})")
+    _check(failures, "ratio to bare httpx", ratio, args.min_ratio, higher=True)
+    _check(failures, "articles/s", articles_s, args.min_articles_s, higher=True)
+    if len(run.seen) < spec.articles:
+        failures.append(f"only {len(run.seen)} of {spec.articles} articles published")
+    return base
 
 
 def _report_run(name: str, run: RunResult, bare: float, spec: SiteSpec) -> tuple[float, float]:
@@ -725,7 +766,7 @@ def _paced(args: argparse.Namespace, spec: SiteSpec, corpus: str, bootstrap: str
     workers = max(1, round(args.paced_rate * latency_s))
     with serve_site(paced, latency_s) as site:
         run = _run(tmp / "paced", paced, site.base, bootstrap, workers, 1e9, 1_000_000,
-                   processes, paced.articles)
+                   processes, paced.articles, run_slots=args.run_slots == "on")
     lags = [(s.read_at - s.fetched_at) * 1000 for s in run.seen]
     multi = [(s.read_at - s.fetched_at) * 1000 for s in run.seen if s.pages > 1]
     rate = run.pages / run.span_s if run.span_s else 0.0
@@ -746,12 +787,18 @@ def _paced(args: argparse.Namespace, spec: SiteSpec, corpus: str, bootstrap: str
         stories = [(s.sent_at - s.extracted_at) * 1000 for s in split if s.extracted_at]
         crawl_multi = [(s.extracted_at - s.fetched_at) * 1000 for s in split
                        if s.extracted_at and s.pages > 1]
+        crawl_single = [(s.extracted_at - s.fetched_at) * 1000 for s in split
+                        if s.extracted_at and s.pages == 1]
         print(f"  fetch → extracted record sent by a crawl process p50 "
               f"{_percentile(crawl, 0.5):.0f} ms, p99 {_percentile(crawl, 0.99):.0f} ms "
-              f"(multi-page p50 {_percentile(crawl_multi, 0.5):.0f} ms, p99 "
+              f"(single-page p50 {_percentile(crawl_single, 0.5):.0f} ms, p99 "
+              f"{_percentile(crawl_single, 0.99):.0f} ms; multi-page p50 "
+              f"{_percentile(crawl_multi, 0.5):.0f} ms, p99 "
               f"{_percentile(crawl_multi, 0.99):.0f} ms); extracted record → article sent by "
               f"the stories stage p50 {_percentile(stories, 0.5):.0f} ms, p99 "
               f"{_percentile(stories, 0.99):.0f} ms ({len(split)} articles paired)")
+    print(f"  load average {os.getloadavg()[0]:.1f} at the end ({os.cpu_count()} cores; "
+          f"waits for a core count in every figure above)")
     if failures is None:  # a comparison: no target
         return
     _check(failures, "p99 fetch-to-ack ms", p99, args.max_p99_ms, higher=False)
@@ -769,6 +816,8 @@ def _run(
     burst: int,
     processes: str,
     want: int,
+    *,
+    run_slots: bool = True,
 ) -> RunResult:
     folder.mkdir(parents=True, exist_ok=True)
     tag = uuid.uuid4().hex[:8]
@@ -783,6 +832,7 @@ def _run(
         rate=rate,
         burst=burst,
         processes=processes,
+        run_slots=run_slots,
     )
     if 'processes = "1"' not in processes:  # crawl processes: their topic is read too
         topics["extracted"] = f"{topics['articles']}.extracted"
