@@ -10,7 +10,7 @@ import brotli
 import pytest
 
 from kabar.errors import ContentError
-from kabar.fetch.body import Limits, gunzip_file, read_body
+from kabar.fetch.body import Limits, decoder_for, gunzip_file, read_body, whole_step
 from kabar.fetch.page import decode_body
 
 MB = 1024 * 1024
@@ -144,3 +144,29 @@ def test_a_whole_body_decoded_at_once_keeps_the_limits(coding: str) -> None:
     assert info.value.reason == "bad_content"
     nested = gzip.compress(gzip.compress(PAGE))  # a .gz file served gzipped
     assert decode_body(nested, "gzip", Limits(MB, 100)) == PAGE
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "raw-deflate", "br"])
+def test_a_whole_body_within_the_limits_inflates_in_one_call(coding: str) -> None:
+    header = "deflate" if coding == "raw-deflate" else coding
+    packed = compress(BIG_PAGE, coding)
+    decoder = decoder_for(header, whole_step(len(packed), Limits(MB, 100)))
+    assert [out for out in decoder.feed(packed) if out] == [BIG_PAGE]
+    two = gzip.compress(PAGE) + gzip.compress(BIG_PAGE)  # members, each a call
+    assert decode_body(two, "gzip", Limits(MB, 100)) == PAGE + BIG_PAGE
+
+
+@pytest.mark.parametrize("coding", ["gzip", "br"])
+def test_a_whole_bomb_stops_one_byte_past_what_the_limits_allow(coding: str) -> None:
+    packed = bomb(coding, 64 * MB)
+    for limits in (Limits(8 * MB, 100), Limits(64 * MB, 4)):
+        step = whole_step(len(packed), limits)
+        allowed = min(limits.max_bytes, max(MB, int(limits.max_ratio * len(packed))))
+        assert step == allowed + 1
+        first = next(iter(decoder_for(coding, step).feed(packed)))
+        # No more inflated than that before it is judged (brotli's limit is on the
+        # buffer it grows, in blocks: it may pass it, by less than as much again).
+        assert len(first) == step if coding == "gzip" else step <= len(first) < 2 * step
+        with pytest.raises(ContentError) as info:
+            decode_body(packed, coding, limits)
+        assert info.value.reason == "decompression_bomb"

@@ -57,18 +57,20 @@ class _Identity:
 
 
 class _Zlib:
-    """gzip (possibly multi-member) or deflate (zlib-wrapped or raw)."""
+    """gzip (possibly multi-member) or deflate (zlib-wrapped or raw), at most ``step``
+    bytes of output a call."""
 
-    def __init__(self, wbits: int) -> None:
+    def __init__(self, wbits: int, step: int = _STEP) -> None:
         self._wbits = wbits
         self._obj = zlib.decompressobj(wbits)
         self._first = True
+        self._step = step
 
     def feed(self, chunk: bytes) -> Iterator[bytes]:
         data = chunk
         while data:
             try:
-                out = self._obj.decompress(data, _STEP)
+                out = self._obj.decompress(data, self._step)
             except zlib.error:
                 if not (self._first and self._wbits == zlib.MAX_WBITS):
                     raise
@@ -88,26 +90,28 @@ class _Zlib:
 
 
 class _Brotli:
-    def __init__(self) -> None:
+    def __init__(self, step: int = _STEP) -> None:
         self._obj = brotli.Decompressor()
+        self._step = step
 
     def feed(self, chunk: bytes) -> Iterator[bytes]:
-        out: bytes = self._obj.process(chunk, output_buffer_limit=_STEP)
+        out: bytes = self._obj.process(chunk, output_buffer_limit=self._step)
         yield out
         # Output held back by the limit comes with further calls without input, until
         # one gives nothing (the decoder needs more input) or the stream ends. Asking
         # ``can_accept_more_data`` instead lost the rest: brotli 1.2 says True while
         # output is still held, and pages over ~96 kB were cut short.
         while out and not self._obj.is_finished():
-            out = self._obj.process(b"", output_buffer_limit=_STEP)
+            out = self._obj.process(b"", output_buffer_limit=self._step)
             yield out
 
     def flush(self) -> Iterator[bytes]:
         return iter(())
 
 
-def decoder_for(content_encoding: str | None) -> Decoder:
-    """A decoder for a (single) Content-Encoding.
+def decoder_for(content_encoding: str | None, step: int = _STEP) -> Decoder:
+    """A decoder for a (single) Content-Encoding, giving at most ``step`` bytes of
+    output a call.
 
     Unknown labels (``utf-8``, ``none``: misconfigured servers) are read as
     identity, as browsers do; real binary then fails the charset check.
@@ -116,12 +120,22 @@ def decoder_for(content_encoding: str | None) -> Decoder:
     if coding in ("", "identity"):
         return _Identity()
     if coding in ("gzip", "x-gzip"):
-        return _Zlib(16 + zlib.MAX_WBITS)
+        return _Zlib(16 + zlib.MAX_WBITS, step)
     if coding == "deflate":
-        return _Zlib(zlib.MAX_WBITS)
+        return _Zlib(zlib.MAX_WBITS, step)
     if coding == "br":
-        return _Brotli()
+        return _Brotli(step)
     return _Identity()
+
+
+def whole_step(wire: int, limits: Limits) -> int:
+    """The output step for a body held whole (``wire`` bytes): one byte more than the
+    limits allow it to expand to, so a body within them inflates in one call (in
+    64 kB steps, gzip cost 8% more: each step's output and the input left over
+    copied, then joined) and one beyond them is judged after that single call,
+    having produced no more than the limits' worth plus a byte."""
+    most = min(limits.max_bytes, max(_RATIO_FLOOR, int(limits.max_ratio * max(1, wire))))
+    return max(1, most) + 1
 
 
 class _Counter:

@@ -21,7 +21,15 @@ import brotli
 
 from kabar.errors import ContentError
 from kabar.fetch import charset
-from kabar.fetch.body import Limits, _collect, _Counter, _Identity, decoder_for, gunzip_file
+from kabar.fetch.body import (
+    Limits,
+    _collect,
+    _Counter,
+    _Identity,
+    decoder_for,
+    gunzip_file,
+    whole_step,
+)
 
 #: File signatures of documents that servers sometimes label text/html.
 _BINARY_MAGIC = (b"%PDF-", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"RIFF")
@@ -54,7 +62,7 @@ class PageText:
 def decode_body(data: bytes, content_encoding: str | None, limits: Limits) -> bytes:
     """Undo the Content-Encoding of a whole body read off the wire, within ``limits``
     (as ``body.read_body`` does while streaming), and unwrap a gzip file inside it."""
-    decoder = decoder_for(content_encoding)
+    decoder = decoder_for(content_encoding, whole_step(len(data), limits))
     if isinstance(decoder, _Identity):
         plain = data
     else:
