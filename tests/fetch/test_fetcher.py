@@ -497,7 +497,7 @@ async def test_meta_charset_is_used(server: LocalServer, settings: FetchSettings
     assert "Kafé “Senja”" in result.html and result.charset == "cp1252"
 
 
-@pytest.mark.parametrize("body", [b"", b"  \n\t "])
+@pytest.mark.parametrize("body", [b"", b"  \n\t ", b"\r\x0b\x0c"])
 async def test_empty_body(server: LocalServer, settings: FetchSettings, body: bytes) -> None:
     server.route("/kosong", Reply(200, body, {"Content-Type": "text/html"}))
     async with Fetcher(settings) as fetcher:

@@ -92,7 +92,9 @@ def decode_page(page: WirePage) -> PageText:
 
 def text_of(body: bytes, content_type: str, content_types: tuple[str, ...] | None) -> PageText:
     """Decoded text of a plain body, after the empty, binary and markup checks."""
-    if not body.strip():
+    # Blank (bytes.strip's whitespace) without strip's copy of a whole page that ends
+    # in a newline: 9 us of 24 of this function on the idn pages.
+    if not body or body.isspace():
         raise ContentError("empty body", reason="empty_body")
     if content_types is not None and body.startswith(_BINARY_MAGIC):
         raise ContentError("binary file served as a page", reason="not_html")
