@@ -256,9 +256,13 @@ class Publisher:
         self._producer = producer
         internal = self._internal
         if internal is not None:
-            self._internal_producer = await _connected(
-                lambda: AIOKafkaProducer(**self._producer_config(internal.compression_type)),
-                self.settings.connect_timeout_s, self.bootstrap)
+            try:
+                self._internal_producer = await _connected(
+                    lambda: AIOKafkaProducer(**self._producer_config(internal.compression_type)),
+                    self.settings.connect_timeout_s, self.bootstrap)
+            except PublishError:
+                await self.stop()  # the first one too: the caller has no publisher to stop
+                raise
         metrics.BROKER_UP.set(1)
         log_event(log, "INFO", "producer connected", bootstrap=self.bootstrap,
                   idempotent=self.idempotent)
