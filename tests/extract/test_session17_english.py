@@ -140,3 +140,34 @@ def test_a_second_h1_or_a_linked_one_leaves_the_declared_title() -> None:
     # A bare <h1> sharing few words may be a section name or another story's title.
     bare = _magazine("").replace(" class='ArticleTitle_root'", "")
     assert extract(bare, URL).title == "The Lighthouse Keepers Who Stayed On"
+
+
+def test_a_note_set_off_by_a_dash_is_read_without_it() -> None:
+    # late_s17e (measured once on 33749c5): a republished copy's note opening with a dash.
+    note = "– This story was first published by Coast Radio and is republished with permission."
+    assert is_clutter_line(note)
+    assert not is_clutter_line("– The ferry will stop running on weekdays from March.")
+
+
+def test_channel_pointers_letters_prompts_and_brief_scores_are_clutter() -> None:
+    for line in (
+        "For more news about the regions, visit Coast Gazette's Regions section.",
+        "For the latest news, weather, sports, and streaming video, head to Coast 9.",
+        "Want to respond? Submit a letter to the editor or email us at the desk.",
+        "Brief scores: Gull 402 (Marlowe 124) beat Harbour 191 and 169 by an innings",
+    ):
+        assert is_clutter_line(line), line
+    for line in (
+        "For more information on the timetable, visit the county's website.",
+        "The captain wrote a letter to the council about the brief scores of the crew.",
+    ):
+        assert not is_clutter_line(line), line
+
+
+def test_a_guest_writers_line_in_italics_goes_before_a_disclaimer() -> None:
+    bio = "Edith Marlowe is a retired ferry captain and a member of the harbour board."
+    disclaimer = "The views expressed in this column are the author's own."
+    after = f"<p><i>{bio}</i></p><p><i>{disclaimer}</i></p>"
+    assert _kept(_page(after=after)) == [disclaimer]
+    # Set as a plain paragraph, the same sentence is the story's.
+    assert _kept(_page(after=f"<p>{bio}</p>")) == [bio]

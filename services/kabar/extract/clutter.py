@@ -103,6 +103,8 @@ _DATELINE_PLACE = re.compile(r"\b(?:[A-Z]{3,}|[\w-]+\.(?:com|co|id|tv|net|news))
 #: place in capitals and the closing dash tell it from a date stamp ("Kamis, 20 Juni 2024").
 _DATELINE_ALONE = re.compile(r"^[A-Z][A-Z.'’ -]{2,40},[^\n]{0,80}?\s[-–—]{1,2}$")
 _DATELINE_ENDS = frozenset("-–—\n")
+#: Dashes a closing note may open with.
+_DASHES = frozenset("-–—")
 
 
 @dataclass(frozen=True, slots=True)
@@ -573,6 +575,10 @@ def _is_clutter_text(line: Line, vocab: Vocabulary, in_list: bool) -> bool:
     # A lone dateline ends in a dash (or a newline after it): other lines skip the regex.
     if text[-1] in _DATELINE_ENDS and _DATELINE_ALONE.match(text):
         return False
+    if text[0] in _DASHES and text[1:2] == " " and len(text) > 2:
+        # A note set off by a dash ("– This story was first published by X ..."): the note
+        # is read without it, as printed without one.
+        return _is_clutter_text(Line(text[2:], line.tag, line.link_ratio), vocab, in_list)
     low = text.lower()
     short = len(text) <= SHORT_LINE_CHARS
     if (vocab.line_re if short else vocab.long_line_re).fullmatch(low):
@@ -690,6 +696,7 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
             )
             or (line.tag == CAPTION_TAG and _credited_caption(lines, index, vocab))
             or (index <= LEAD_MAX_LINES and _byline_role(line.text, vocab))
+            or _guest_bio(line, len(lines) - 1 - index)
         ):
             removed += 1
             if above_headline <= 0 and _standfirst(kept, line, index, vocab):
@@ -912,6 +919,23 @@ def _author_bio(line: Line, after: int, vocab: Vocabulary) -> bool:
         and len(text) <= MAX_CLUTTER_LINE_CHARS
         and (text[:1].isupper() or text.startswith("*"))
         and vocab.bio_re.fullmatch(text) is not None
+    )
+
+
+#: A name and what the person is, opening a line: "Martha Quill is a retired teacher ...".
+_NAMED_ROLE = re.compile(r"[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){1,3} is (?:a|an|the) ")
+
+
+def _guest_bio(line: Line, after: int) -> bool:
+    """A line about the writer set in emphasis apart from the story, among its last few
+    lines (a note the scrapinghub gold keeps, a disclaimer, may follow it): a name and what
+    the person is ("Martha Quill is a retired schoolteacher ..."), whatever the role."""
+    return (
+        line.emphasis >= SET_APART_MIN_EMPHASIS
+        and after < SIGN_OFF_MAX_LINES
+        and line.tag == "p"
+        and len(line.text) <= MAX_CLUTTER_LINE_CHARS
+        and _NAMED_ROLE.match(line.text) is not None
     )
 
 
