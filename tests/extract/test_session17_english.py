@@ -171,3 +171,41 @@ def test_a_guest_writers_line_in_italics_goes_before_a_disclaimer() -> None:
     assert _kept(_page(after=after)) == [disclaimer]
     # Set as a plain paragraph, the same sentence is the story's.
     assert _kept(_page(after=f"<p>{bio}</p>")) == [bio]
+
+
+def test_a_month_day_and_clock_stamp_is_clutter_but_a_time_alone_is_not() -> None:
+    # late_s17eb (measured once on 35399f8): a header's stamp with no year.
+    for line in ("April 2, 5 a.m. EDT", "Updated Mar. 3, 10:15 p.m. ET"):
+        assert is_clutter_line(line), line
+    for line in (
+        "8:45 a.m. ET",  # a live blog entry's time, story by the scrapinghub gold
+        "The ferry left on April 2 at 5 a.m. with 40 people aboard.",
+    ):
+        assert not is_clutter_line(line), line
+
+
+def test_a_short_box_under_a_clutter_heading_goes_whatever_its_class() -> None:
+    box = (
+        "<div class='callout'><h3>Do You Have Information About the Ferry Service?</h3>"
+        "<p>We're continuing to report. Contact Ada Finch on Signal at 555-0111.</p></div>"
+    )
+    assert _kept(_page(box)) == []
+    section = (
+        "<div class='section'><h3>What happens next</h3><p>The county board meets again in"
+        " April to set the summer timetable.</p></div>"
+    )
+    assert _kept(_page(section)) == [
+        "What happens next",
+        "The county board meets again in April to set the summer timetable.",
+    ]
+
+
+def test_a_sites_disclaimer_about_its_readers_is_clutter_an_articles_is_not() -> None:
+    assert is_clutter_line(
+        "DISCLAIMER: The Views, Comments, Opinions, Contributions and Statements made by"
+        " Readers and Contributors on this platform do not necessarily represent the views"
+        " or policy of Coast Media Group."
+    )
+    assert not is_clutter_line(
+        "The views expressed in this article do not necessarily reflect those of Coast Radio."
+    )
