@@ -22,6 +22,7 @@ from kabar.extract.clutter import (
     caption_vocabulary,
     class_text,
     is_clutter_class,
+    is_clutter_line,
     is_dateline,
     normalize,
     story_paragraph_class,
@@ -78,6 +79,12 @@ _LABEL_TAIL_CHARS = 24
 #: How many inline levels up an element's surroundings are read for running text.
 INLINE_LEVELS = 3
 _WORDY = re.compile(r"[^\W\d_]{2}")
+#: A block of one of these opening on one of these headings is a box the heading names;
+#: only a box of at most this much text goes with a clutter heading (a story's section
+#: under a heading is longer).
+_BOX_TAGS = frozenset({"div", "aside", "section"})
+_BOX_HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+HEADED_BOX_MAX_CHARS = 300
 #: A <figure> holding this many captioned <figure>s is a gallery, not one picture.
 GALLERY_MIN_PICTURES = 2
 #: A caption a blog sets in the block after a picture's: one of these, at most this long,
@@ -694,6 +701,8 @@ class _Walker:
         if tag == "article" and self._in_article:
             # An article inside the article is a teaser card of another story.
             return len(node.text(strip=True)) <= self.max_clutter_chars
+        if tag in _BOX_TAGS and self._headed_box(node):
+            return True
         attrs = node.attributes
         if not attrs:
             return False
@@ -734,6 +743,21 @@ class _Walker:
             return True
         return _link_density(node, text_len) >= LINKY_BLOCK
 
+
+    def _headed_box(self, node: LexborNode) -> bool:
+        """A short block opening on a heading that reads as clutter ("Do You Have
+        Information About ...?", "Related"): the heading names the box, whatever its
+        class, and the lines under it are the box's (a tip callout's "We're continuing to
+        investigate. Contact X ..."), not the story's."""
+        child = node.child
+        while child is not None and child.tag == "-text":
+            child = child.next
+        if child is None or child.tag not in _BOX_HEADINGS:
+            return False
+        if len(node.text(strip=True)) > HEADED_BOX_MAX_CHARS or node.css_first("ul, ol"):
+            return False  # a list under a label is read line by line (``_box_end``)
+        heading = child.text(strip=True)
+        return bool(heading) and is_clutter_line(heading, self.vocab)
 
     def _picture(self, node: LexborNode) -> bool:
         """A ``<figure>`` holding no table, list, code or quote is a picture with its

@@ -73,6 +73,10 @@ DEK_MAX_WORDS = 40
 STANDFIRST_MAX_LINES = 2
 #: Lines above a repeated headline are header labels when each is at most this long.
 KICKER_MAX_WORDS = 6
+#: ... and a header's panel over the headline (a match report's scoreboard: teams and
+#: score, half-time score, scorers, venue, attendance) is at most this many lines.
+HEADER_MAX_LINES = 12
+HEADER_LINE_MAX_WORDS = 12
 #: A byline name printed as its own line: this many words.
 BYLINE_NAME_MIN_WORDS = 2
 BYLINE_NAME_MAX_WORDS = 4
@@ -99,6 +103,8 @@ _DATELINE_PLACE = re.compile(r"\b(?:[A-Z]{3,}|[\w-]+\.(?:com|co|id|tv|net|news))
 #: place in capitals and the closing dash tell it from a date stamp ("Kamis, 20 Juni 2024").
 _DATELINE_ALONE = re.compile(r"^[A-Z][A-Z.'’ -]{2,40},[^\n]{0,80}?\s[-–—]{1,2}$")
 _DATELINE_ENDS = frozenset("-–—\n")
+#: Dashes a closing note may open with.
+_DASHES = frozenset("-–—")
 
 
 @dataclass(frozen=True, slots=True)
@@ -569,6 +575,10 @@ def _is_clutter_text(line: Line, vocab: Vocabulary, in_list: bool) -> bool:
     # A lone dateline ends in a dash (or a newline after it): other lines skip the regex.
     if text[-1] in _DATELINE_ENDS and _DATELINE_ALONE.match(text):
         return False
+    if text[0] in _DASHES and text[1:2] == " " and len(text) > 2:
+        # A note set off by a dash ("– This story was first published by X ..."): the note
+        # is read without it, as printed without one.
+        return _is_clutter_text(Line(text[2:], line.tag, line.link_ratio), vocab, in_list)
     low = text.lower()
     short = len(text) <= SHORT_LINE_CHARS
     if (vocab.line_re if short else vocab.long_line_re).fullmatch(low):
@@ -663,7 +673,8 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
         # A paragraph repeated verbatim is a teaser or a hidden metadata copy (short lines
         # such as list labels may legitimately repeat).
         key = line.text.casefold() if words >= MIN_DEDUP_WORDS else ""
-        if above_headline < 0 and index <= LEAD_MAX_LINES and _is_headline(line, title_key, words):
+        headed = above_headline >= 0 or index > HEADER_MAX_LINES
+        if not headed and _is_headline(line, title_key, words):
             above_headline = len(kept)
         box = _box_end(lines, counts, index) if words <= LABEL_MAX_WORDS else index
         if box > index:
@@ -685,6 +696,7 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
             )
             or (line.tag == CAPTION_TAG and _credited_caption(lines, index, vocab))
             or (index <= LEAD_MAX_LINES and _byline_role(line.text, vocab))
+            or _guest_bio(line, len(lines) - 1 - index)
         ):
             removed += 1
             if above_headline <= 0 and _standfirst(kept, line, index, vocab):
@@ -693,6 +705,15 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
                 removed += len(kept)
                 kept.clear()
                 kept_words.clear()
+                continue
+            if above_headline >= 0 and _header_over_stamp(
+                kept[above_headline:], line, index, lines, counts, vocab
+            ):
+                # Under the headline, the dek and the metadata's labels over the byline's
+                # date stamp, the story told below it: the template's header.
+                removed += len(kept) - above_headline
+                del kept[above_headline:]
+                del kept_words[above_headline:]
                 continue
             opened = len(kept) == 1 and above_headline <= 0 and index <= LEAD_MAX_LINES
             if opened and _byline_name(kept[0]):
@@ -901,6 +922,23 @@ def _author_bio(line: Line, after: int, vocab: Vocabulary) -> bool:
     )
 
 
+#: A name and what the person is, opening a line: "Martha Quill is a retired teacher ...".
+_NAMED_ROLE = re.compile(r"[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){1,3} is (?:a|an|the) ")
+
+
+def _guest_bio(line: Line, after: int) -> bool:
+    """A line about the writer set in emphasis apart from the story, among its last few
+    lines (a note the scrapinghub gold keeps, a disclaimer, may follow it): a name and what
+    the person is ("Martha Quill is a retired schoolteacher ..."), whatever the role."""
+    return (
+        line.emphasis >= SET_APART_MIN_EMPHASIS
+        and after < SIGN_OFF_MAX_LINES
+        and line.tag == "p"
+        and len(line.text) <= MAX_CLUTTER_LINE_CHARS
+        and _NAMED_ROLE.match(line.text) is not None
+    )
+
+
 def _platform_note(line: Line, after: int, vocab: Vocabulary) -> bool:
     """A community platform's note about its writers' posts among the last few lines
     ("... merupakan platform User Generated Content", "... tanggung jawab penulis")."""
@@ -983,7 +1021,23 @@ def _credited_caption(lines: Sequence[Line], index: int, vocab: Vocabulary) -> b
 
 
 def _box_item(line: Line, words: int) -> bool:
-    return _is_link_line(line, words) or line.text.endswith(_TEASER_END)
+    return _is_link_line(line, words) or line.text.endswith(_TEASER_END) or _card(line, words)
+
+
+#: Quote marks closing a line: a sentence ends before them ('... he said."'), a card's
+#: category does not ('In "Gardening"').
+_CLOSING_QUOTES = "\"\u201d'\u2019"
+
+
+def _card(line: Line, words: int) -> bool:
+    """A teaser card's line: a linked title run on into its unlinked date and category
+    ("Making leaf mould1 October 2023In "Allotment""), short, partly linked, and no
+    sentence."""
+    return (
+        line.link_ratio >= STORY_LINE_MAX_LINK_RATIO
+        and words <= LINK_LINE_MAX_WORDS
+        and not line.text.rstrip(_CLOSING_QUOTES).endswith(_SENTENCE_END)
+    )
 
 
 def _above_headline(lines: Sequence[Line], counts: Sequence[int], above: int) -> int:
@@ -992,7 +1046,7 @@ def _above_headline(lines: Sequence[Line], counts: Sequence[int], above: int) ->
     if above <= 0:
         return 0
     for line, words in zip(lines[:above], counts[:above], strict=False):
-        if words > KICKER_MAX_WORDS or line.text.endswith(_SENTENCE_END):
+        if words > HEADER_LINE_MAX_WORDS or line.text.endswith(_SENTENCE_END):
             return 0
     return above
 
@@ -1006,10 +1060,41 @@ def _standfirst(kept: Sequence[Line], dropped: Line, index: int, vocab: Vocabula
         return False
     if any(line.tag not in _SUBHEADING_TAGS and not _untitled_dek(line) for line in kept):
         return False
-    low = dropped.text.lower()
+    return _stamp(dropped, vocab)
+
+
+def _stamp(line: Line, vocab: Vocabulary) -> bool:
+    """Whether a clutter line is a date or reading-time stamp."""
+    low = line.text.lower()
     sized = vocab.gated_sized
     hit = _gated_hit(sized[len(low)] if len(low) < len(sized) else sized[-1], low)
     return hit is not None and hit.stamp
+
+
+#: The lines between a headline and the byline's date stamp: at most this many.
+HEADER_BLOCK_MAX_LINES = 4
+
+
+def _header_over_stamp(
+    below: Sequence[Line],
+    dropped: Line,
+    index: int,
+    lines: Sequence[Line],
+    counts: Sequence[int],
+    vocab: Vocabulary,
+) -> bool:
+    """Whether the lines kept under the headline are the header's (a dek, the labels of
+    the metadata block: "From:", "Published"): a few short unlinked lines between the
+    headline and a date stamp, with the story told after the stamp. A short story whose
+    date is printed under it has nothing after the stamp."""
+    if not below or len(below) > HEADER_BLOCK_MAX_LINES or index > HEADER_MAX_LINES:
+        return False
+    for line in below:
+        if line.tag not in ("p", DEK_TAG) or line.link_ratio > 0.0:
+            return False
+        if line.text.count(" ") >= DEK_MAX_WORDS:
+            return False
+    return _stamp(dropped, vocab) and _story_resumes(lines, counts, index + 1, vocab) < len(lines)
 
 
 def _untitled_dek(line: Line) -> bool:
@@ -1054,7 +1139,39 @@ def _is_clutter(
         return True
     if line.link_ratio >= LINK_LINE_MIN_RATIO and words <= LINK_LINE_MAX_WORDS:
         return True
+    if line.link_ratio >= TEASER_MIN_LINK_RATIO and _labelled_link_line(line, words):
+        return True
     return _is_clutter_text(line, vocab, in_list)
+
+
+#: Separators between a label and the linked title it introduces ("Also Read | X").
+_LABEL_SEPARATORS = (":", "|", "»", "›", ">")
+#: A label before its link is at most this many words, and this many characters; the
+#: link text may differ from the rest of the line by this many characters (spacing).
+LINK_LABEL_MAX_WORDS = 4
+LINK_LABEL_MAX_CHARS = 30
+LINK_LABEL_SLACK = 2
+#: The linked title is at least this many words (a linked handle or name after a label,
+#: "Account: @name", is the line's own information).
+LINK_TITLE_MIN_WORDS = 3
+
+
+def _labelled_link_line(line: Line, words: int) -> bool:
+    """A short line made of a label, a separator and a linked title filling the rest
+    ("Also Read | Title", "MORE: Title", "Watch » Title"): whatever the label's wording,
+    a line that is a link behind a label points to another page. A story line ends on a
+    sentence mark, or its link is a part of it, and a title is a few words."""
+    text = line.text
+    if words > LINK_LINE_MAX_WORDS or text.endswith(_SENTENCE_END):
+        return False
+    head = text[:LINK_LABEL_MAX_CHARS]
+    at = min((i for i in (head.find(sep) for sep in _LABEL_SEPARATORS) if i > 0), default=-1)
+    if at < 0 or head[:at].count(" ") >= LINK_LABEL_MAX_WORDS:
+        return False
+    rest = text[at + 1 :].strip()
+    if rest.count(" ") + 1 < LINK_TITLE_MIN_WORDS:
+        return False
+    return abs(line.link_ratio * len(text) - len(rest)) <= LINK_LABEL_SLACK
 
 
 def _region_end(lines: Sequence[Line], counts: Sequence[int], index: int, vocab: Vocabulary) -> int:

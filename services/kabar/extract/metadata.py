@@ -406,7 +406,43 @@ def _visible_headline(
             # declared title stripped of the site name is the headline.
             return next((t for t in _stripped(titles, brands) if t in text), text)
         return text
-    return beside
+    return beside or _article_headline(head)
+
+
+#: An <h1> sharing few words with the declared titles is still the printed headline when
+#: the template marks it as the article's headline (``itemprop="headline"``, a class or
+#: test hook naming the headline or the article's title), it is the page's only one, inside
+#: its <article>, unlinked and at least this many words: a magazine prints its own
+#: headline over the web and search titles ("The Last Keepers of the Light" printed, "The
+#: Lighthouse Keepers Who Stayed On" declared). A section name or another story's title
+#: set in a bare <h1> is passed over.
+ARTICLE_HEADLINE_MIN_WORDS = 4
+#: How far up from the <h1> its <article> is looked for.
+ARTICLE_HEADLINE_LEVELS = 8
+_HEADLINE_MARK = re.compile(r"headline|(?<![a-z])(?:article|entry|post|story)[-_]?title")
+
+
+def _article_headline(head: _Head) -> str | None:
+    found = head.h1s()
+    if len(found) != 1 or found[0].css_first("a") is not None:
+        return None
+    attrs = found[0].attributes
+    marks = " ".join(v or "" for k, v in attrs.items() if k in _HEADLINE_ATTRS).lower()
+    if _HEADLINE_MARK.search(marks) is None:
+        return None
+    node: LexborNode | None = found[0].parent
+    for _ in range(ARTICLE_HEADLINE_LEVELS):
+        if node is None or node.tag in ("a", "nav", "body"):
+            return None
+        if node.tag == "article":
+            text = next(iter(_h1_texts(head)), "")
+            return text if len(text.split()) >= ARTICLE_HEADLINE_MIN_WORDS else None
+        node = node.parent
+    return None
+
+
+#: The attributes a template marks its headline with.
+_HEADLINE_ATTRS = frozenset({"class", "id", "itemprop", "data-qa", "data-testid"})
 
 
 def _reworded(shared: int, own: set[str]) -> bool:
