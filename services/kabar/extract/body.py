@@ -91,6 +91,8 @@ DEK_TAGS = frozenset({"p", "h2"})
 DEK_MAX_CHARS = 300
 #: A dek's header siblings hold at most this much paragraph text (a byline, a caption).
 DEK_MAX_STORY_BELOW = 200
+#: Embedded players and frames: the rest of their block is the embed's title or caption.
+_EMBED_SELECTOR = "iframe, embed, object, video, amp-iframe, amp-video, amp-youtube"
 #: What makes a <figure> content rather than a picture: a table, a list, code, a quote.
 _FIGURE_CONTENT = "table, ul, ol, pre, code, blockquote"
 _CSS_IDENT = re.compile(r"-?[A-Za-z_][\w-]*")
@@ -657,6 +659,23 @@ class _Walker:
         if style == _SMALL or not _centres_prose(caption):
             self._skip.add(caption.mem_id)
 
+    def skip_embed_titles(self) -> None:
+        """Mark the block around an embedded player or frame when the rest of it says
+        little (a chart's or a video's title, its source): like a picture's wrapper, it
+        carries the embed's caption, not the story. A block holding much of the body (a
+        video page's description beside its player) stays."""
+        for node in self._nodes:
+            top = node.mem_id
+            for frame in node.css(_EMBED_SELECTOR):
+                block = frame.parent
+                while block is not None and block.mem_id != top and block.tag not in BLOCK_TAGS:
+                    block = block.parent
+                if block is None or block.mem_id == top:
+                    continue  # the frame stands in the container itself
+                chars = len(block.text(strip=True))
+                if 0 < chars <= min(CAPTION_MAX_CHARS, self.max_clutter_chars):
+                    self._skip.add(block.mem_id)
+
     def _skip_dek(self, headline: LexborNode) -> None:
         """Mark the dek under a headline the container holds: the one short paragraph or
         subheading standing right after the ``<h1>``, among siblings that hold no other
@@ -954,6 +973,7 @@ def _is_hidden(attrs: dict[str, str | None]) -> bool:
 def container_lines(nodes: Sequence[LexborNode], vocab: Vocabulary) -> BodyResult:
     """Walk the container nodes in order into lines, dropping clutter blocks."""
     walker = _Walker(vocab, nodes)
+    walker.skip_embed_titles()
     for node in nodes:
         walker.walk(node)
         if node is nodes[0] and len(nodes) > 1 and node.tag == "p" and len(walker.lines) == 1:
