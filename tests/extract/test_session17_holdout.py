@@ -1,11 +1,16 @@
 """Mechanisms behind the misses of the session-17 Indonesian hold-out. late_s17's
 (measured once on f901bf0): the title line printed under an embedded chart or video
 player, in the player's own block ("<div><iframe/><p>Produksi ... 2019-2023</p></div>"),
-is the embed's caption, not the story's, as a picture wrapper's short text is."""
+is the embed's caption, not the story's, as a picture wrapper's short text is. Then
+late_s17b's (measured once on 70055d3): an advisory note in italics closing the story and
+speaking to the reader as "Anda" ("Bila Anda ... jangan ragu menghubungi ...") is set
+apart from the story as a prompt in which the outlet speaks of itself is, and a live
+page's prompt to reload it ("Muat ulang halaman ini ...") is clutter."""
 
 from __future__ import annotations
 
 from kabar.extract import extract
+from kabar.extract.clutter import is_clutter_line
 
 URL = "https://www.kabardata.example.id/berita/2024/07/09/produksi-rumput-laut-turun"
 STORY = [
@@ -45,3 +50,44 @@ def test_a_players_block_holding_the_story_stays() -> None:
         f"{description}</div></body></html>"
     )
     assert list(extract(page, URL).paragraphs) == STORY
+
+
+ADVICE = (
+    "Informasi dalam artikel ini tidak menggantikan diagnosis tenaga profesional. Bila Anda "
+    "mengalami tekanan berat, jangan ragu menghubungi psikolog atau layanan kesehatan terdekat."
+)
+
+
+def _closed_by(closing: str) -> str:
+    body = "".join(f"<p>{p}</p>" for p in STORY) + closing
+    return (
+        "<html><body><article><h1>Produksi Rumput Laut Turun</h1>"
+        f"<div class='detail__body-text'>{body}<p>(apu/ams)</p></div></article></body></html>"
+    )
+
+
+def test_an_italic_advisory_to_the_reader_closing_the_story_goes() -> None:
+    note = f"<div class='detail__body-note'><p><em>{ADVICE}</em></p></div>"
+    assert list(extract(_closed_by(note), URL).paragraphs) == STORY
+
+
+def test_a_plain_or_unaddressed_closing_paragraph_stays() -> None:
+    # The same words printed as the story's own paragraph are the story's.
+    assert extract(_closed_by(f"<p>{ADVICE}</p>"), URL).paragraphs[-1] == ADVICE
+    # An italic closing line that addresses no reader stays too.
+    quote = (
+        "Petani berharap harga kembali naik menjelang akhir tahun, ketika permintaan dari "
+        "pabrik biasanya pulih."
+    )
+    assert extract(_closed_by(f"<p><em>{quote}</em></p>"), URL).paragraphs[-1] == quote
+
+
+def test_a_live_pages_reload_prompt_is_clutter() -> None:
+    assert is_clutter_line(
+        "Muat ulang halaman ini secara berkala untuk mengikuti perkembangan terbaru."
+    )
+    assert is_clutter_line("Refresh this page for the latest updates.")
+    assert is_clutter_line("Perbarui laman ini untuk melihat kabar terkini")
+    assert not is_clutter_line(
+        "Petugas memuat ulang halaman pendaftaran setiap jam karena server sering penuh."
+    )

@@ -842,11 +842,12 @@ SET_APART_MIN_EMPHASIS = 0.9
 #: Plain paragraphs a body needs for its emphasized closing lines to stand apart.
 PLAIN_STORY_MIN_LINES = 3
 SET_APART_MAX_CHARS = 2 * MAX_CLUTTER_LINE_CHARS
-#: The outlet speaking of itself ("Sign up for our ...", "Email us", "ikuti kami"): a
-#: note about the story (a correction, a contribution line, a bio) speaks of the story or
-#: the writer, and a question to the reader ("What is your ...?") is the story's own.
-#: Case matters: "US" is a country.
-_OUTLET_SPEAKING = re.compile(r"\b(?:[Ww]e|[Oo]ur|us|[Kk]ami)\b")
+#: The outlet speaking of itself ("Sign up for our ...", "Email us", "ikuti kami") or to
+#: its reader as "Anda" (the formal you of an advisory: "Bila Anda mengalami ..., jangan
+#: ragu menghubungi ..."): a note about the story (a correction, a contribution line, a
+#: bio) speaks of the story or the writer, and a question to the reader ("What is your
+#: ...?") is the story's own. Case matters: "US" is a country, "anda" no address.
+_OUTLET_SPEAKING = re.compile(r"\b(?:[Ww]e|[Oo]ur|us|[Kk]ami|Anda)\b")
 
 
 def _set_apart(lines: Sequence[Line], index: int, after: int) -> bool:
