@@ -5,7 +5,12 @@ is the embed's caption, not the story's, as a picture wrapper's short text is. T
 late_s17b's (measured once on 70055d3): an advisory note in italics closing the story and
 speaking to the reader as "Anda" ("Bila Anda ... jangan ragu menghubungi ...") is set
 apart from the story as a prompt in which the outlet speaks of itself is, and a live
-page's prompt to reload it ("Muat ulang halaman ini ...") is clutter."""
+page's prompt to reload it ("Muat ulang halaman ini ...") is clutter. Then late_s17c's
+(measured once on fa132c5): a labelled list box opening the story's block before its
+first paragraph, classed apart from the story's paragraphs ("Poin Penting" over bullets),
+is a summary box, not the story; and as vocabulary, an ad slot's notice ("Artikel
+berlanjut setelah iklan berikut"), a note that artificial intelligence helped write the
+story, and an older portal's BlackBerry Messenger PIN prompt."""
 
 from __future__ import annotations
 
@@ -91,3 +96,52 @@ def test_a_live_pages_reload_prompt_is_clutter() -> None:
     assert not is_clutter_line(
         "Petugas memuat ulang halaman pendaftaran setiap jam karena server sering penuh."
     )
+
+
+POINTS = (
+    "<div class='poin-penting'><h2>Poin Penting</h2><ul>"
+    "<li>Produksi turun delapan persen.</li><li>Harga di tingkat petani ikut turun.</li></ul></div>"
+)
+
+
+def _story_block(before: str = "", after: str = "", between: str = "") -> str:
+    first, second, third = (f"<p>{p}</p>" for p in STORY)
+    return (
+        "<html><body><div class='main-left'><h1>Produksi Rumput Laut Turun</h1>"
+        f"<div class='isi'>{before}{first}{between}{second}{third}{after}</div>"
+        "</div></body></html>"
+    )
+
+
+def test_a_labelled_list_box_at_the_story_blocks_edge_goes() -> None:
+    assert list(extract(_story_block(before=POINTS), URL).paragraphs) == STORY
+    assert list(extract(_story_block(after=POINTS), URL).paragraphs) == STORY
+
+
+def test_a_list_inside_the_story_or_unlabelled_stays() -> None:
+    inside = extract(_story_block(between=POINTS), URL).paragraphs
+    assert "Produksi turun delapan persen." in inside
+    # A closing list in a classed block with no heading over it is the story's own list.
+    closing = (
+        "<div class='wp-block-group'><ul><li>Bibit unggul untuk 1.200 petani.</li>"
+        "<li>Pelatihan budi daya di tiga kecamatan.</li></ul></div>"
+    )
+    assert "Pelatihan budi daya di tiga kecamatan." in extract(
+        _story_block(after=closing), URL
+    ).paragraphs
+
+
+def test_ad_notices_ai_notes_and_messenger_prompts_are_clutter() -> None:
+    for line in (
+        "Artikel berlanjut setelah iklan berikut",
+        "Berita ini dilanjutkan di bawah iklan ini",
+        "Artikel ini disusun dengan bantuan kecerdasan buatan dan telah diperiksa oleh redaksi.",
+        "This article was written with the help of AI and reviewed by our editors.",
+        "Gabung juga di BlackBerry Messenger Okezone, PIN: 2A1B3C4D",
+    ):
+        assert is_clutter_line(line), line
+    for line in (
+        "Artikel itu berlanjut dengan kritik terhadap kebijakan impor beras.",
+        "Pemerintah menyiapkan aturan penggunaan kecerdasan buatan di sekolah mulai tahun depan.",
+    ):
+        assert not is_clutter_line(line), line
