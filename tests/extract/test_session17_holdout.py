@@ -10,7 +10,12 @@ page's prompt to reload it ("Muat ulang halaman ini ...") is clutter. Then late_
 first paragraph, classed apart from the story's paragraphs ("Poin Penting" over bullets),
 is a summary box, not the story; and as vocabulary, an ad slot's notice ("Artikel
 berlanjut setelah iklan berikut"), a note that artificial intelligence helped write the
-story, and an older portal's BlackBerry Messenger PIN prompt."""
+story, and an older portal's BlackBerry Messenger PIN prompt. Then late_s17d's (measured
+once on 9d9cde2): a reader poll's question and answers around its radio buttons are the
+page's controls, not the story; a photo page's captions, its story, each lose the
+bracketed credit closing them ("... jelang Nyepi. [Suara.com/Name]"); an older portal's
+"Site : Headline" title, with the site's name in ``<h1>`` and the headline in ``<h2>``,
+names the headline."""
 
 from __future__ import annotations
 
@@ -145,3 +150,43 @@ def test_ad_notices_ai_notes_and_messenger_prompts_are_clutter() -> None:
         "Pemerintah menyiapkan aturan penggunaan kecerdasan buatan di sekolah mulai tahun depan.",
     ):
         assert not is_clutter_line(line), line
+
+
+POLL = (
+    "<div id='polls-12' class='wp-polls'><p><strong>Setujukah Anda jika harga rumput laut "
+    "dipatok pemerintah?</strong></p><ul><li><input type='radio' name='p'> <label>Setuju</label>"
+    "</li><li><input type='radio' name='p'> <label>Tidak setuju</label></li></ul>"
+    "<p><input type='button' value='Vote'></p><p><a href='#hasil'>Lihat Hasil</a></p></div>"
+)
+
+
+def test_a_reader_polls_question_and_answers_go() -> None:
+    assert list(extract(_page(POLL), URL).paragraphs) == STORY
+
+
+def test_a_photo_pages_captions_lose_their_bracketed_credits() -> None:
+    captions = [f"{p} [Suara.com/Alfian Winanto]" for p in STORY]
+    items = "".join(
+        f"<div class='foto-item'><img src='/{i}.jpg'><p class='foto-desc'>{c}</p></div>"
+        for i, c in enumerate(captions)
+    )
+    page = (
+        "<html><body><h1>Panen Rumput Laut di Takalar</h1>"
+        f"<div class='detail-foto'>{items}</div></body></html>"
+    )
+    assert list(extract(page, URL).paragraphs) == STORY
+    # A bracketed note that is no site's credit stays.
+    noted = STORY[0] + " [Data diolah dari tiga dinas]"
+    assert extract(_page(f"<p>{noted}</p>"), URL).paragraphs[2] == noted
+
+
+def test_an_older_sites_spaced_colon_title_names_the_headline() -> None:
+    headline = "Persib Rekrut Gelandang Muda Asal Tasikmalaya"
+    body = "".join(f"<p>{p}</p>" for p in STORY)
+    page = (
+        f"<html><head><title>Bola.net : {headline}</title></head><body>"
+        "<div id='header'><h1 id='logo'><a href='/'><img src='/logo.png' alt=''>Bola.net</a>"
+        f"</h1></div><div class='news-detail'><h2 class='news-title'>{headline}</h2>"
+        f"<div class='news-content'>{body}</div></div></body></html>"
+    )
+    assert extract(page, "http://www.bola.net/indonesia/persib-rekrut.html").title == headline

@@ -94,7 +94,12 @@ DEK_MAX_STORY_BELOW = 200
 #: Embedded players and frames (the rest of their block is the embed's title or caption)
 #: and lists (a labelled list box at the story's edge), looked up in one query.
 _LIST_TAGS = frozenset({"ul", "ol"})
-_BOXED_SELECTOR = "ul, ol, iframe, embed, object, video, amp-iframe, amp-video, amp-youtube"
+_BOXED_SELECTOR = (
+    "ul, ol, iframe, embed, object, video, amp-iframe, amp-video, amp-youtube, "
+    "input[type=radio], input[type=checkbox]"
+)
+#: The widget around a radio button or checkbox holds at most this much text.
+WIDGET_MAX_CHARS = 300
 #: A labelled list box standing at the edge of the story's block (a key-points or summary
 #: box over the lead, a contents box): one of these blocks holding a heading and a list,
 #: at most this much text, before the first or after the last of the story's paragraphs
@@ -670,14 +675,16 @@ class _Walker:
             self._skip.add(caption.mem_id)
 
     def skip_boxes(self) -> None:
-        """Mark the blocks around embeds and lists that are boxes beside the story (see
-        ``_skip_embed_title`` and ``_skip_edge_box``), found in one query of the
-        container: most containers hold few such elements."""
+        """Mark the blocks around embeds, lists and choice controls that are boxes beside
+        the story (see ``_skip_embed_title``, ``_skip_edge_box`` and ``_skip_widget``),
+        found in one query of the container: most containers hold few such elements."""
         for node in self._nodes:
             top = node.mem_id
             for found in node.css(_BOXED_SELECTOR):
                 if found.tag in _LIST_TAGS:
                     self._skip_edge_box(found, top)
+                elif found.tag == "input":
+                    self._skip_widget(found, top)
                 else:
                     self._skip_embed_title(found, top)
 
@@ -694,6 +701,20 @@ class _Walker:
         chars = len(block.text(strip=True))
         if 0 < chars <= min(CAPTION_MAX_CHARS, self.max_clutter_chars):
             self._skip.add(block.mem_id)
+
+    def _skip_widget(self, choice: LexborNode, top: int) -> None:
+        """Mark the widget around a radio button or checkbox (a reader poll, a quiz, a
+        form's consent box): its question and answers are the page's controls, not the
+        story. It is the widest block around the control holding little text."""
+        widget = None
+        block = choice.parent
+        while block is not None and block.mem_id != top:
+            if len(block.text(strip=True)) > min(WIDGET_MAX_CHARS, self.max_clutter_chars):
+                break
+            widget = block
+            block = block.parent
+        if widget is not None:
+            self._skip.add(widget.mem_id)
 
     def _skip_edge_box(self, listed: LexborNode, top: int) -> None:
         """Mark a labelled list box standing before the first or after the last of the

@@ -678,6 +678,8 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
             line = _without_signature(line, words)
             if line.text[:1] in _QUOTE_OPEN:
                 line = _without_credit(line, vocab)
+        elif line.text[-1:] == "]":
+            line = _without_bracketed_credit(line)
         if (
             (key and key in seen)
             or _is_clutter(
@@ -736,6 +738,23 @@ def _without_signature(line: Line, words: int) -> Line:
     if text[:at].rstrip()[-1:] not in _SIGNED_AFTER or not _SIGNATURE.fullmatch(text, at):
         return line
     return Line(text[:at].rstrip(), line.tag, line.link_ratio)
+
+
+#: A picture's credit in square brackets closing a line after its last sentence, the
+#: site before the photographer: "... jelang Nyepi. [Suara.com/Alfian Winanto]".
+_BRACKETED_CREDIT = re.compile(
+    r"(?<=[.!?\"\u201d])\s*\[\s*[\w-]+(?:\.[\w-]+)*\.(?:com|co\.id|id|net|tv)\s?/\s?"
+    r"[^\W\d_][^\[\]/]{1,40}\]$"
+)
+
+
+def _without_bracketed_credit(line: Line) -> Line:
+    """A line without the bracketed site-and-photographer credit closing it (a photo
+    page's captions, told as its story, each carry one)."""
+    cut = _BRACKETED_CREDIT.search(line.text)
+    if cut is None or cut.start() == 0:
+        return line
+    return Line(line.text[: cut.start()].rstrip(), line.tag, line.link_ratio, line.emphasis)
 
 
 def _without_credit(line: Line, vocab: Vocabulary) -> Line:

@@ -450,7 +450,8 @@ def _site_prefix(
             t.casefold() == cut[1].casefold() for t in titles
         ):
             return cut[1]
-        colon = title[len(text) : len(text) + 2] == ": "  # "Blog: Post", not "Post | Site"
+        # "Blog: Post" (or an older portal's "Site : Post"), not "Post | Site"
+        colon = title[len(text) : len(text) + 3].lstrip(" ")[:2] == ": "
         if colon and cut and cut[0].casefold() == key and _printed_heading(tree, cut[1]):
             return cut[1]
     return None
