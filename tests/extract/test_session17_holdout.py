@@ -118,14 +118,21 @@ def _story_block(before: str = "", after: str = "", between: str = "") -> str:
     )
 
 
-def test_a_labelled_list_box_at_the_story_blocks_edge_goes() -> None:
+def test_a_labelled_list_box_opening_the_story_block_goes() -> None:
     assert list(extract(_story_block(before=POINTS), URL).paragraphs) == STORY
-    assert list(extract(_story_block(after=POINTS), URL).paragraphs) == STORY
 
 
-def test_a_list_inside_the_story_or_unlabelled_stays() -> None:
+def test_a_list_inside_or_closing_the_story_or_unlabelled_stays() -> None:
     inside = extract(_story_block(between=POINTS), URL).paragraphs
     assert "Produksi turun delapan persen." in inside
+    # A labelled list after the last paragraph may be the story's own (a recipe's steps).
+    steps = (
+        "<div class='resep-cara'><h3>Cara membuat</h3><ol><li>Rendam rumput laut semalam.</li>"
+        "<li>Rebus dengan gula aren sampai larut.</li></ol></div>"
+    )
+    assert "Rebus dengan gula aren sampai larut." in extract(
+        _story_block(after=steps), URL
+    ).paragraphs
     # A closing list in a classed block with no heading over it is the story's own list.
     closing = (
         "<div class='wp-block-group'><ul><li>Bibit unggul untuk 1.200 petani.</li>"

@@ -100,10 +100,11 @@ _BOXED_SELECTOR = (
 )
 #: The widget around a radio button or checkbox holds at most this much text.
 WIDGET_MAX_CHARS = 300
-#: A labelled list box standing at the edge of the story's block (a key-points or summary
-#: box over the lead, a contents box): one of these blocks holding a heading and a list,
-#: at most this much text, before the first or after the last of the story's paragraphs
-#: (at least this many ``<p>`` children sharing one class) and classed apart from them.
+#: A labelled list box opening the story's block (a key-points or summary box over the
+#: lead, a contents box): one of these blocks holding a heading and a list, at most this
+#: much text, before the first of the story's paragraphs (at least this many ``<p>``
+#: children sharing one class) and classed apart from them. One after the last paragraph
+#: may be the story's own (a recipe's steps), so the edge read is the top one only.
 _EDGE_BOX_TAGS = frozenset({"div", "section"})
 _EDGE_BOX_HEADINGS = "h2, h3, h4, h5, h6"
 EDGE_BOX_MAX_CHARS = 500
@@ -717,18 +718,18 @@ class _Walker:
             self._skip.add(widget.mem_id)
 
     def _skip_edge_box(self, listed: LexborNode, top: int) -> None:
-        """Mark a labelled list box standing before the first or after the last of the
-        story's paragraphs in its block, classed apart from them: a summary ("Poin
-        Penting" over bullets), a contents box. The box is the list's parent holding a
-        heading; the story's paragraphs are the ``<p>`` siblings of the box of their
-        commonest class (see ``_at_story_edge``). A box with no class says nothing."""
+        """Mark a labelled list box standing before the first of the story's paragraphs
+        in its block, classed apart from them: a summary ("Poin Penting" over bullets), a
+        contents box. The box is the list's parent holding a heading; the story's
+        paragraphs are the ``<p>`` siblings of the box of their commonest class (see
+        ``_over_story``). A box with no class says nothing."""
         box = listed.parent
         if box is None or box.mem_id == top or box.tag not in _EDGE_BOX_TAGS:
             return
         if not box.attributes.get("class") or box.css_first(_EDGE_BOX_HEADINGS) is None:
             return
         chars = len(box.text(strip=True))
-        if 0 < chars <= min(EDGE_BOX_MAX_CHARS, self.max_clutter_chars) and _at_story_edge(box):
+        if 0 < chars <= min(EDGE_BOX_MAX_CHARS, self.max_clutter_chars) and _over_story(box):
             self._skip.add(box.mem_id)
 
     def _skip_dek(self, headline: LexborNode) -> None:
@@ -871,10 +872,9 @@ class _Walker:
                 del part.attrs["class"]
 
 
-def _at_story_edge(box: LexborNode) -> bool:
-    """Whether ``box`` stands before the first or after the last of the story's paragraphs
-    among its siblings (``<p>``s of their commonest class, enough of them), classed apart
-    from them."""
+def _over_story(box: LexborNode) -> bool:
+    """Whether ``box`` stands before the first of the story's paragraphs among its siblings
+    (``<p>``s of their commonest class, enough of them), classed apart from them."""
     block = box.parent
     if block is None:
         return False
@@ -890,7 +890,7 @@ def _at_story_edge(box: LexborNode) -> bool:
     story, where = max(paragraphs.items(), key=lambda item: (len(item[1]), item[0]))
     if len(where) < EDGE_STORY_MIN_PARAGRAPHS or box.attributes.get("class") == story:
         return False
-    return at < where[0] or at > where[-1]
+    return at < where[0]
 
 
 def _captioned_pictures(node: LexborNode) -> list[tuple[LexborNode, LexborNode]]:
