@@ -28,7 +28,7 @@ SETS = (
     "tuned_s16e", "sealed_s16e", "late_s16e", "late_s16eb", "late_s16ec", "late_s16ed",
     "late_s16ee", "late_s16ef", "tuned_s16", "sealed_s16", "late_s16", "late_s16b",
     "late_s16c", "late_s16d", "late_s16g", "late_s16f",
-    "tuned_s17", "sealed_s17", "late_s17", "late_s17b", "late_s17c", "late_s17d",
+    "tuned_s17", "sealed_s17", "late_s17", "late_s17b", "late_s17c", "late_s17d", "late_s17e",
 )  # fmt: skip
 #: Sets on which a kept foreign line fails the test (the sealed ones are only scored).
 STRICT = frozenset(
