@@ -15,7 +15,10 @@ once on 9d9cde2): a reader poll's question and answers around its radio buttons 
 page's controls, not the story; a photo page's captions, its story, each lose the
 bracketed credit closing them ("... jelang Nyepi. [Suara.com/Name]"); an older portal's
 "Site : Headline" title, with the site's name in ``<h1>`` and the headline in ``<h2>``,
-names the headline."""
+names the headline. Then late_s17e's (measured once on 348dd88): a short hidden line in
+the story's block (a feedback widget's thank-you, an SEO summary) is never shown, a
+feedback question ("Apakah artikel ini bermanfaat?") is clutter, and a "Kontributor Town,
+Name | Editor: Name" byline names its writer over a meta author naming the editor."""
 
 from __future__ import annotations
 
@@ -197,3 +200,38 @@ def test_an_older_sites_spaced_colon_title_names_the_headline() -> None:
         f"<div class='news-content'>{body}</div></div></body></html>"
     )
     assert extract(page, "http://www.bola.net/indonesia/persib-rekrut.html").title == headline
+
+
+def test_a_short_hidden_line_and_a_feedback_question_go() -> None:
+    widget = (
+        "<div class='article-feedback'><p>Apakah artikel ini bermanfaat?</p>"
+        "<button>Ya</button><button>Tidak</button>"
+        "<p style='display: none;'>Terima kasih atas penilaian Anda.</p></div>"
+    )
+    assert list(extract(_page(widget), URL).paragraphs) == STORY
+    assert is_clutter_line("Was this article helpful?")
+    assert not is_clutter_line("Apakah artikel ini bermanfaat bagi petani, masih diperdebatkan.")
+
+
+def test_a_hidden_block_is_not_taken_for_a_hidden_line() -> None:
+    # The story's rest behind a "read more" button, hidden until it is pressed (a later
+    # page of a split story in a hidden block stays too: see test_body).
+    rest = "".join(f"<p>{p}</p>" for p in STORY[1:])
+    page = (
+        "<html><body><article><h1>Produksi Rumput Laut Turun</h1><div class='detail-body'>"
+        f"<p>{STORY[0]}</p><div class='more' style='display:none'>{rest}</div>"
+        "</div></article></body></html>"
+    )
+    assert list(extract(page, URL).paragraphs) == STORY
+
+
+def test_a_contributors_byline_names_the_writer_over_an_editors_meta_author() -> None:
+    body = "".join(f"<p>{p}</p>" for p in STORY)
+    page = (
+        "<html><head><meta name='author' content='Perdana'></head><body>"
+        "<h1>Produksi Rumput Laut Turun di Pesisir Selatan Sulawesi</h1>"
+        "<div class='read__author'>Kontributor Takalar, <a href='/penulis/angga-purnama'>"
+        "Angga Purnama</a> | Editor: <a href='/penulis/perdana'>Perdana</a></div>"
+        f"<div class='read__content'>{body}</div></body></html>"
+    )
+    assert extract(page, URL).authors == ("Angga Purnama",)

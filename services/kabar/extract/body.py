@@ -109,6 +109,8 @@ _EDGE_BOX_TAGS = frozenset({"div", "section"})
 _EDGE_BOX_HEADINGS = "h2, h3, h4, h5, h6"
 EDGE_BOX_MAX_CHARS = 500
 EDGE_STORY_MIN_PARAGRAPHS = 3
+#: Elements that are one line of text: hidden and short, one is never shown.
+_HIDDEN_LINE_TAGS = frozenset({"p", "span", "small", "label", "em", "i", "b", "strong"})
 #: What makes a <figure> content rather than a picture: a table, a list, code, a quote.
 _FIGURE_CONTENT = "table, ul, ol, pre, code, blockquote"
 _CSS_IDENT = re.compile(r"-?[A-Za-z_][\w-]*")
@@ -772,8 +774,14 @@ class _Walker:
         attrs = node.attributes
         if not attrs:
             return False
-        if ("itemscope" in attrs or "itemprop" in attrs) and _is_hidden(attrs):
-            return True  # a hidden schema.org copy of the page's metadata
+        if "style" in attrs and _is_hidden(attrs):
+            if "itemscope" in attrs or "itemprop" in attrs:
+                return True  # a hidden schema.org copy of the page's metadata
+            if tag in _HIDDEN_LINE_TAGS and len(node.text(strip=True)) <= CAPTION_MAX_CHARS:
+                # A short hidden line is never shown (a widget's thank-you, an SEO
+                # summary); a hidden block may be a later page of the story, or its rest
+                # behind a button, shown when asked for.
+                return True
         raw = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
         component = attrs.get("data-component")
         if component:  # a template's component name where its classes are hashed
