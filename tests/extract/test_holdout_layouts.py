@@ -29,6 +29,7 @@ SETS = (
     "late_s16ee", "late_s16ef", "tuned_s16", "sealed_s16", "late_s16", "late_s16b",
     "late_s16c", "late_s16d", "late_s16g", "late_s16f",
     "tuned_s17", "sealed_s17", "late_s17", "late_s17b", "late_s17c", "late_s17d", "late_s17e",
+    "late_s17f",
 )  # fmt: skip
 #: Sets on which a kept foreign line fails the test (the sealed ones are only scored).
 STRICT = frozenset(
