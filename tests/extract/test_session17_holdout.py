@@ -18,7 +18,9 @@ bracketed credit closing them ("... jelang Nyepi. [Suara.com/Name]"); an older p
 names the headline. Then late_s17e's (measured once on 348dd88): a short hidden line in
 the story's block (a feedback widget's thank-you, an SEO summary) is never shown, a
 feedback question ("Apakah artikel ini bermanfaat?") is clutter, and a "Kontributor Town,
-Name | Editor: Name" byline names its writer over a meta author naming the editor."""
+Name | Editor: Name" byline names its writer over a meta author naming the editor. Then
+late_s17f's (measured once on 4386007): a subscription wall's prompt in the story's block
+("Untuk membaca artikel selengkapnya, silakan masuk atau berlangganan X.") is clutter."""
 
 from __future__ import annotations
 
@@ -235,3 +237,13 @@ def test_a_contributors_byline_names_the_writer_over_an_editors_meta_author() ->
         f"<div class='read__content'>{body}</div></body></html>"
     )
     assert extract(page, URL).authors == ("Angga Purnama",)
+
+
+def test_a_subscription_walls_prompt_is_clutter() -> None:
+    for line in (
+        "Untuk membaca artikel selengkapnya, silakan masuk atau berlangganan Espos Plus.",
+        "Untuk mengakses konten ini secara penuh, silakan berlangganan.",
+        "To continue reading, please log in or subscribe.",
+    ):
+        assert is_clutter_line(line), line
+    assert not is_clutter_line("Untuk membaca Al-Quran, santri harus belajar tajwid lebih dulu.")
