@@ -15,11 +15,11 @@ once on 9d9cde2): a reader poll's question and answers around its radio buttons 
 page's controls, not the story; a photo page's captions, its story, each lose the
 bracketed credit closing them ("... jelang Nyepi. [Suara.com/Name]"); an older portal's
 "Site : Headline" title, with the site's name in ``<h1>`` and the headline in ``<h2>``,
-names the headline. Then late_s17e's (measured once on 348dd88): a short hidden line in
+names the headline. Then late_s17f's (measured once on 348dd88): a short hidden line in
 the story's block (a feedback widget's thank-you, an SEO summary) is never shown, a
 feedback question ("Apakah artikel ini bermanfaat?") is clutter, and a "Kontributor Town,
 Name | Editor: Name" byline names its writer over a meta author naming the editor. Then
-late_s17f's (measured once on 4386007): a subscription wall's prompt in the story's block
+late_s17g's (measured once on 4386007): a subscription wall's prompt in the story's block
 ("Untuk membaca artikel selengkapnya, silakan masuk atau berlangganan X.") is clutter."""
 
 from __future__ import annotations
