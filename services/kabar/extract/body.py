@@ -91,11 +91,13 @@ DEK_TAGS = frozenset({"p", "h2"})
 DEK_MAX_CHARS = 300
 #: A dek's header siblings hold at most this much paragraph text (a byline, a caption).
 DEK_MAX_STORY_BELOW = 200
-#: Embedded players and frames (the rest of their block is the embed's title or caption)
-#: and lists (a labelled list box at the story's edge), looked up in one query.
+#: Embedded players and frames (the rest of their block is the embed's title or caption),
+#: lists in a classed block (a labelled list box at the story's edge) and choice controls
+#: (a poll), looked up in one query that leaves the rest of the lists to C.
 _LIST_TAGS = frozenset({"ul", "ol"})
 _BOXED_SELECTOR = (
-    "ul, ol, iframe, embed, object, video, amp-iframe, amp-video, amp-youtube, "
+    "div[class] > ul, div[class] > ol, section[class] > ul, section[class] > ol, "
+    "iframe, embed, object, video, amp-iframe, amp-video, amp-youtube, "
     "input[type=radio], input[type=checkbox]"
 )
 #: The widget around a radio button or checkbox holds at most this much text.
