@@ -776,7 +776,9 @@ class _Walker:
         attrs = node.attributes
         if not attrs:
             return False
-        if "style" in attrs and _is_hidden(attrs):
+        style = attrs.get("style")
+        # (most inline styles hide nothing: two substring tests spare them the parse)
+        if style and ("none" in style or "hidden" in style) and _is_hidden(attrs):
             if "itemscope" in attrs or "itemprop" in attrs:
                 return True  # a hidden schema.org copy of the page's metadata
             if tag in _HIDDEN_LINE_TAGS and len(node.text(strip=True)) <= CAPTION_MAX_CHARS:
