@@ -29,6 +29,8 @@ SETS = (
     "late_s16ee", "late_s16ef", "tuned_s16", "sealed_s16", "late_s16", "late_s16b",
     "late_s16c", "late_s16d", "late_s16g", "late_s16f",
     "tuned_s17e", "sealed_s17e", "late_s17e", "late_s17eb", "late_s17ec",
+    "tuned_s17", "sealed_s17", "late_s17", "late_s17b", "late_s17c", "late_s17d", "late_s17f",
+    "late_s17g",
 )  # fmt: skip
 #: Sets on which a kept foreign line fails the test (the sealed ones are only scored).
 STRICT = frozenset(
@@ -40,7 +42,8 @@ STRICT = frozenset(
      "tuned_s16e", "late_s16e", "late_s16eb", "late_s16ec", "late_s16ed", "late_s16ee",
      "late_s16ef", "tuned_s16", "late_s16", "late_s16b", "late_s16c", "late_s16d",
      "late_s16g", "late_s16f",
-     "tuned_s17e", "late_s17e", "late_s17eb"}
+     "tuned_s17e", "late_s17e", "late_s17eb",
+     "tuned_s17", "late_s17", "late_s17b", "late_s17c", "late_s17d", "late_s17f", "late_s17g"}
 )
 ALL_SETS = ("seen", "holdout", *SETS)
 #: Shares of all layouts pages whose title is the printed headline, whose authors are

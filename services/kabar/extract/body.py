@@ -98,6 +98,28 @@ DEK_TAGS = frozenset({"p", "h2"})
 DEK_MAX_CHARS = 300
 #: A dek's header siblings hold at most this much paragraph text (a byline, a caption).
 DEK_MAX_STORY_BELOW = 200
+#: Embedded players and frames (the rest of their block is the embed's title or caption),
+#: lists in a classed block (a labelled list box at the story's edge) and choice controls
+#: (a poll), looked up in one query that leaves the rest of the lists to C.
+_LIST_TAGS = frozenset({"ul", "ol"})
+_BOXED_SELECTOR = (
+    "div[class] > ul, div[class] > ol, section[class] > ul, section[class] > ol, "
+    "iframe, embed, object, video, amp-iframe, amp-video, amp-youtube, "
+    "input[type=radio], input[type=checkbox]"
+)
+#: The widget around a radio button or checkbox holds at most this much text.
+WIDGET_MAX_CHARS = 300
+#: A labelled list box opening the story's block (a key-points or summary box over the
+#: lead, a contents box): one of these blocks holding a heading and a list, at most this
+#: much text, before the first of the story's paragraphs (at least this many ``<p>``
+#: children sharing one class) and classed apart from them. One after the last paragraph
+#: may be the story's own (a recipe's steps), so the edge read is the top one only.
+_EDGE_BOX_TAGS = frozenset({"div", "section"})
+_EDGE_BOX_HEADINGS = "h2, h3, h4, h5, h6"
+EDGE_BOX_MAX_CHARS = 500
+EDGE_STORY_MIN_PARAGRAPHS = 3
+#: Elements that are one line of text: hidden and short, one is never shown.
+_HIDDEN_LINE_TAGS = frozenset({"p", "span", "small", "label", "em", "i", "b", "strong"})
 #: What makes a <figure> content rather than a picture: a table, a list, code, a quote.
 _FIGURE_CONTENT = "table, ul, ol, pre, code, blockquote"
 _CSS_IDENT = re.compile(r"-?[A-Za-z_][\w-]*")
@@ -664,6 +686,63 @@ class _Walker:
         if style == _SMALL or not _centres_prose(caption):
             self._skip.add(caption.mem_id)
 
+    def skip_boxes(self) -> None:
+        """Mark the blocks around embeds, lists and choice controls that are boxes beside
+        the story (see ``_skip_embed_title``, ``_skip_edge_box`` and ``_skip_widget``),
+        found in one query of the container: most containers hold few such elements."""
+        for node in self._nodes:
+            top = node.mem_id
+            for found in node.css(_BOXED_SELECTOR):
+                if found.tag in _LIST_TAGS:
+                    self._skip_edge_box(found, top)
+                elif found.tag == "input":
+                    self._skip_widget(found, top)
+                else:
+                    self._skip_embed_title(found, top)
+
+    def _skip_embed_title(self, frame: LexborNode, top: int) -> None:
+        """Mark the block around an embedded player or frame when the rest of it says
+        little (a chart's or a video's title, its source): like a picture's wrapper, it
+        carries the embed's caption, not the story. A block holding much of the body (a
+        video page's description beside its player) stays."""
+        block = frame.parent
+        while block is not None and block.mem_id != top and block.tag not in BLOCK_TAGS:
+            block = block.parent
+        if block is None or block.mem_id == top:
+            return  # the frame stands in the container itself
+        chars = len(block.text(strip=True))
+        if 0 < chars <= min(CAPTION_MAX_CHARS, self.max_clutter_chars):
+            self._skip.add(block.mem_id)
+
+    def _skip_widget(self, choice: LexborNode, top: int) -> None:
+        """Mark the widget around a radio button or checkbox (a reader poll, a quiz, a
+        form's consent box): its question and answers are the page's controls, not the
+        story. It is the widest block around the control holding little text."""
+        widget = None
+        block = choice.parent
+        while block is not None and block.mem_id != top:
+            if len(block.text(strip=True)) > min(WIDGET_MAX_CHARS, self.max_clutter_chars):
+                break
+            widget = block
+            block = block.parent
+        if widget is not None:
+            self._skip.add(widget.mem_id)
+
+    def _skip_edge_box(self, listed: LexborNode, top: int) -> None:
+        """Mark a labelled list box standing before the first of the story's paragraphs
+        in its block, classed apart from them: a summary ("Poin Penting" over bullets), a
+        contents box. The box is the list's parent holding a heading; the story's
+        paragraphs are the ``<p>`` siblings of the box of their commonest class (see
+        ``_over_story``). A box with no class says nothing."""
+        box = listed.parent
+        if box is None or box.mem_id == top or box.tag not in _EDGE_BOX_TAGS:
+            return
+        if not box.attributes.get("class") or box.css_first(_EDGE_BOX_HEADINGS) is None:
+            return
+        chars = len(box.text(strip=True))
+        if 0 < chars <= min(EDGE_BOX_MAX_CHARS, self.max_clutter_chars) and _over_story(box):
+            self._skip.add(box.mem_id)
+
     def _skip_dek(self, headline: LexborNode) -> None:
         """Mark the dek under a headline the container holds: the one short paragraph or
         subheading standing right after the ``<h1>``, among siblings that hold no other
@@ -706,8 +785,16 @@ class _Walker:
         attrs = node.attributes
         if not attrs:
             return False
-        if ("itemscope" in attrs or "itemprop" in attrs) and _is_hidden(attrs):
-            return True  # a hidden schema.org copy of the page's metadata
+        style = attrs.get("style")
+        # (most inline styles hide nothing: two substring tests spare them the parse)
+        if style and ("none" in style or "hidden" in style) and _is_hidden(attrs):
+            if "itemscope" in attrs or "itemprop" in attrs:
+                return True  # a hidden schema.org copy of the page's metadata
+            if tag in _HIDDEN_LINE_TAGS and len(node.text(strip=True)) <= CAPTION_MAX_CHARS:
+                # A short hidden line is never shown (a widget's thank-you, an SEO
+                # summary); a hidden block may be a later page of the story, or its rest
+                # behind a button, shown when asked for.
+                return True
         raw = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
         component = attrs.get("data-component")
         if component:  # a template's component name where its classes are hashed
@@ -819,6 +906,27 @@ class _Walker:
             raw = part.attributes.get("class") if part.tag and part.tag[0] != "-" else None
             if raw and not kept_re.search(class_text(raw)):
                 del part.attrs["class"]
+
+
+def _over_story(box: LexborNode) -> bool:
+    """Whether ``box`` stands before the first of the story's paragraphs among its siblings
+    (``<p>``s of their commonest class, enough of them), classed apart from them."""
+    block = box.parent
+    if block is None:
+        return False
+    at = -1
+    paragraphs: dict[str, list[int]] = {}
+    for index, child in enumerate(c for c in block.iter() if c.tag and c.tag[0] != "-"):
+        if child.mem_id == box.mem_id:
+            at = index
+        elif child.tag == "p":
+            paragraphs.setdefault(child.attributes.get("class") or "", []).append(index)
+    if not paragraphs:
+        return False
+    story, where = max(paragraphs.items(), key=lambda item: (len(item[1]), item[0]))
+    if len(where) < EDGE_STORY_MIN_PARAGRAPHS or box.attributes.get("class") == story:
+        return False
+    return at < where[0]
 
 
 def _captioned_pictures(node: LexborNode) -> list[tuple[LexborNode, LexborNode]]:
@@ -978,6 +1086,7 @@ def _is_hidden(attrs: dict[str, str | None]) -> bool:
 def container_lines(nodes: Sequence[LexborNode], vocab: Vocabulary) -> BodyResult:
     """Walk the container nodes in order into lines, dropping clutter blocks."""
     walker = _Walker(vocab, nodes)
+    walker.skip_boxes()
     for node in nodes:
         walker.walk(node)
         if node is nodes[0] and len(nodes) > 1 and node.tag == "p" and len(walker.lines) == 1:

@@ -335,8 +335,8 @@ MAX_CREDIT_NAMES = 4
 #: (A translator's label opens a stretch too: a translated story's "Translator: A" line
 #: may stand above its "Editor: B" line with no writer's label anywhere.)
 CREDIT_LABEL_WORDS = (
-    "penulis", "reporter", "pewarta", "writer", "editor", "redaktur", "oleh", "edited by",
-    "translator", "penerjemah",
+    "penulis", "reporter", "pewarta", "kontributor", "writer", "editor", "redaktur", "oleh",
+    "edited by", "translator", "penerjemah",
 )  # fmt: skip
 CREDIT_TAIL_CHARS = 300
 CREDIT_MAX_CHARS = 3000

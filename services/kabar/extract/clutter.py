@@ -689,6 +689,8 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
             line = _without_signature(line, words)
             if line.text[:1] in _QUOTE_OPEN:
                 line = _without_credit(line, vocab)
+        elif line.text[-1:] == "]":
+            line = _without_bracketed_credit(line)
         if (
             (key and key in seen)
             or _is_clutter(
@@ -757,6 +759,23 @@ def _without_signature(line: Line, words: int) -> Line:
     if text[:at].rstrip()[-1:] not in _SIGNED_AFTER or not _SIGNATURE.fullmatch(text, at):
         return line
     return Line(text[:at].rstrip(), line.tag, line.link_ratio)
+
+
+#: A picture's credit in square brackets closing a line after its last sentence, the
+#: site before the photographer: "... jelang Nyepi. [Suara.com/Alfian Winanto]".
+_BRACKETED_CREDIT = re.compile(
+    r"(?<=[.!?\"\u201d])\s*\[\s*[\w-]+(?:\.[\w-]+)*\.(?:com|co\.id|id|net|tv)\s?/\s?"
+    r"[^\W\d_][^\[\]/]{1,40}\]$"
+)
+
+
+def _without_bracketed_credit(line: Line) -> Line:
+    """A line without the bracketed site-and-photographer credit closing it (a photo
+    page's captions, told as its story, each carry one)."""
+    cut = _BRACKETED_CREDIT.search(line.text)
+    if cut is None or cut.start() == 0:
+        return line
+    return Line(line.text[: cut.start()].rstrip(), line.tag, line.link_ratio, line.emphasis)
 
 
 def _without_credit(line: Line, vocab: Vocabulary) -> Line:
@@ -863,11 +882,12 @@ SET_APART_MIN_EMPHASIS = 0.9
 #: Plain paragraphs a body needs for its emphasized closing lines to stand apart.
 PLAIN_STORY_MIN_LINES = 3
 SET_APART_MAX_CHARS = 2 * MAX_CLUTTER_LINE_CHARS
-#: The outlet speaking of itself ("Sign up for our ...", "Email us", "ikuti kami"): a
-#: note about the story (a correction, a contribution line, a bio) speaks of the story or
-#: the writer, and a question to the reader ("What is your ...?") is the story's own.
-#: Case matters: "US" is a country.
-_OUTLET_SPEAKING = re.compile(r"\b(?:[Ww]e|[Oo]ur|us|[Kk]ami)\b")
+#: The outlet speaking of itself ("Sign up for our ...", "Email us", "ikuti kami") or to
+#: its reader as "Anda" (the formal you of an advisory: "Bila Anda mengalami ..., jangan
+#: ragu menghubungi ..."): a note about the story (a correction, a contribution line, a
+#: bio) speaks of the story or the writer, and a question to the reader ("What is your
+#: ...?") is the story's own. Case matters: "US" is a country, "anda" no address.
+_OUTLET_SPEAKING = re.compile(r"\b(?:[Ww]e|[Oo]ur|us|[Kk]ami|Anda)\b")
 
 
 def _set_apart(lines: Sequence[Line], index: int, after: int) -> bool:

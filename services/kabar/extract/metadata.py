@@ -101,7 +101,10 @@ BYLINE_REACH_CHARS = 600
 #: How much text from the headline on is read for a "Name - Brand" byline.
 BRANDED_CHARS = 600
 #: Words of a printed credit block ("Penulis: A | Editor: B"), lowercase.
-CREDIT_WORDS = ("penulis", "reporter", "pewarta", "writer", "editor", "redaktur", "edited by")
+#: ("kontributor": "Kontributor Klaten, A | Editor: B", the town between label and name)
+CREDIT_WORDS = (
+    "penulis", "reporter", "pewarta", "kontributor", "writer", "editor", "redaktur", "edited by"
+)
 #: A date alone on a byline's first line: "22 April 2024", "8 Feb 2024, 06:12".
 _DATE_ONLY = re.compile(r"\d{1,2}\s[^\W\d_]{3,9}\.?,?\s\d{4}(,?\s\d{1,2}[:.]\d{2})?")
 #: A desk as author: "Tim detikBali", "Tim Redaksi - Contoh.com" (the name before a dash).
@@ -486,7 +489,8 @@ def _site_prefix(
             t.casefold() == cut[1].casefold() for t in titles
         ):
             return cut[1]
-        colon = title[len(text) : len(text) + 2] == ": "  # "Blog: Post", not "Post | Site"
+        # "Blog: Post" (or an older portal's "Site : Post"), not "Post | Site"
+        colon = title[len(text) : len(text) + 3].lstrip(" ")[:2] == ": "
         if colon and cut and cut[0].casefold() == key and _printed_heading(tree, cut[1]):
             return cut[1]
     return None
