@@ -535,9 +535,9 @@ class Pipeline:
         metrics.child(metrics.RETRIES, request.portal, exc.reason).inc()
         again = dataclasses.replace(request, attempt=request.attempt + 1)
         if ticket is not None:  # the same journaled work, tried again later
+            # ``_requests`` keeps the request as its source handed it over: the frontier
+            # knows its record by that one, not by this later attempt.
             self._tickets.setdefault(again, collections.deque()).append(ticket)
-            if self.on_request_done is not None:
-                self._requests[ticket] = again
         self.fetch_q.defer(again, delay)
         return True
 
