@@ -652,7 +652,7 @@ class SortedMultiIndex:
             self._filter_step()
 
     def _filter_capacity(self) -> int:
-        return max(FILTER_MIN, FILTER_GROWTH * sum(len(run) for run in self._runs))
+        return max(FILTER_MIN, int(FILTER_GROWTH * sum(len(run) for run in self._runs)))
 
     def _filter_add(self, keys: Keys) -> None:
         """Keys of a run just made: into the filter (and the one being built); a
