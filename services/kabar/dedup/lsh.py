@@ -425,11 +425,17 @@ _SHIFT_32 = np.uint64(32)
 
 
 def _patterns(count: int = 1024, bits: int = 4, seed: int = 20261207) -> npt.NDArray[np.uint64]:
-    """``count`` 64-bit words with ``bits`` bits set each (fixed: the same on every run)."""
-    chosen = np.random.default_rng(seed).random((count, 64)).argsort(axis=1)[:, :bits]
-    words: npt.NDArray[np.uint64] = np.bitwise_or.reduce(
-        np.uint64(1) << chosen.astype(np.uint64), axis=1)
-    return words
+    """``count`` 64-bit words with ``bits`` bits set each (fixed: the same on every run),
+    bit numbers from a 64-bit LCG's top bits. No large temporary arrays: freed at
+    import, they would raise glibc's mmap threshold before ``map_large_blocks``."""
+    words, state = [], seed
+    for _ in range(count):
+        word = 0
+        while word.bit_count() < bits:
+            state = (state * 6364136223846793005 + 1442695040888963407) & ((1 << 64) - 1)
+            word |= 1 << (state >> 58)
+        words.append(word)
+    return np.array(words, dtype=np.uint64)
 
 
 _PATTERNS = _patterns()
