@@ -27,6 +27,16 @@ caller's thread, which held the event loop for hundreds of milliseconds
 search the two old runs until the last slice is in, then the new run replaces
 them; when that happens depends only on the calls made, so results are the
 same on every run.
+
+A lookup searched every run: a dozen numpy calls each, and for a run read from
+the snapshot one ``pread`` per queried bucket, so its cost grew with the runs
+(48 to 168 us an article from 10k to 1M articles, issue 14). The band index
+holds a filter of the keys in its runs (``_KeyFilter``, a blocked Bloom filter
+of about a byte an entry): a key it rules out is in no run, so a lookup only
+searches the runs for the few keys that pass (the keys shared with an indexed
+article, and about 4% of the others), one key at a time. It never rules out a
+key that is in a run, so lookups answer as without it. It grows by a rebuild
+over the runs, a slice per ``add`` (unfiltered lookups until the first is in).
 """
 
 from __future__ import annotations
@@ -399,11 +409,118 @@ class _MergeJob:
         return _PackedRun(directory, packed, self.base, self.top)
 
 
+#: Filter bits an entry of the runs (``_KeyFilter``): about 4% of absent keys pass.
+FILTER_BITS = 8
+#: A filter is sized for this many times the entries held when it is built, and at
+#: least FILTER_MIN; once as many keys were added as it is sized for, it is rebuilt.
+FILTER_GROWTH = 2
+FILTER_MIN = 1 << 16
+#: Queries with at most this many keys passing the filter search each run a key
+#: at a time (scalar searches: cheaper than a run's vectorized ``find``).
+_FEW_KEYS = 4
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_PATTERN_SHIFT = np.uint64(22)
+_PATTERN_MASK = np.uint64(1023)
+_SHIFT_32 = np.uint64(32)
+
+
+def _patterns(count: int = 1024, bits: int = 4, seed: int = 20261207) -> npt.NDArray[np.uint64]:
+    """``count`` 64-bit words with ``bits`` bits set each (fixed: the same on every run),
+    bit numbers from a 64-bit LCG's top bits. No large temporary arrays: freed at
+    import, they would raise glibc's mmap threshold before ``map_large_blocks``."""
+    words, state = [], seed
+    for _ in range(count):
+        word = 0
+        while word.bit_count() < bits:
+            state = (state * 6364136223846793005 + 1442695040888963407) & ((1 << 64) - 1)
+            word |= 1 << (state >> 58)
+        words.append(word)
+    return np.array(words, dtype=np.uint64)
+
+
+_PATTERNS = _patterns()
+
+
+class _KeyFilter:
+    """A blocked Bloom filter of 32-bit keys: a key sets the bits of one of
+    ``_PATTERNS`` (four bits) in one 64-bit word, both picked by a multiplicative
+    hash of the key. A key that was added always passes; of the others about 4%
+    do at FILTER_BITS bits an added key. Keys are never removed (a compaction's
+    dropped keys pass until the next rebuild: a filter only needs to hold a
+    superset)."""
+
+    __slots__ = ("added", "capacity", "words")
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.words = np.zeros(max(1, -(-capacity * FILTER_BITS // 64)), dtype=np.uint64)
+        #: Keys added so far (with repeats): past ``capacity`` it is rebuilt.
+        self.added = 0
+
+    def _where(self, keys: Keys) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+        hashed = keys.astype(np.uint64) * _MIX
+        word = ((hashed >> _SHIFT_32) * np.uint64(len(self.words))) >> _SHIFT_32
+        return word, _PATTERNS.take((hashed >> _PATTERN_SHIFT) & _PATTERN_MASK)
+
+    def add(self, keys: Keys) -> None:
+        word, bits = self._where(keys)
+        np.bitwise_or.at(self.words, word, bits)
+        self.added += len(keys)
+
+    def passing(self, keys: Keys) -> npt.NDArray[np.bool_]:
+        """Which of ``keys`` may have been added (all that were, few others)."""
+        word, bits = self._where(keys)
+        passing: npt.NDArray[np.bool_] = (self.words.take(word) & bits) == bits
+        return passing
+
+    @property
+    def full(self) -> bool:
+        return self.added > self.capacity
+
+    def nbytes(self) -> int:
+        return int(self.words.nbytes)
+
+
+class _FilterJob:
+    """A new ``_KeyFilter`` filled from the runs held when it started, a slice of
+    STEP_ENTRIES entries per ``step``; keys of runs made meanwhile are added to it
+    as they are flushed (``SortedMultiIndex._filter_add``). Runs merged or compacted
+    meanwhile hold the same keys or fewer: the old runs' keys are a superset."""
+
+    __slots__ = ("_at", "_runs", "filter")
+
+    def __init__(self, runs: list[AnyRun], capacity: int) -> None:
+        self.filter = _KeyFilter(capacity)
+        self._runs = list(runs)
+        self._at = 0
+
+    @property
+    def done(self) -> bool:
+        return not self._runs
+
+    def step(self) -> None:
+        run = self._runs[0]
+        end = min(len(run), self._at + STEP_ENTRIES)
+        if end > self._at:
+            self.filter.add(run.part(self._at, end).keys)
+        self._at = end
+        if end >= len(run):
+            self._runs.pop(0)
+            self._at = 0
+
+
 class SortedMultiIndex:
     """Integer key → row numbers; several rows may share a key."""
 
-    def __init__(self, key_dtype: type[np.unsignedinteger] = np.uint32) -> None:
+    def __init__(
+        self, key_dtype: type[np.unsignedinteger] = np.uint32, *, filtered: bool = False
+    ) -> None:
         self._dtype = np.dtype(key_dtype)
+        #: Whether lookups go through a ``_KeyFilter`` of the runs' keys (32-bit keys).
+        self._filtered = filtered and self._dtype == np.uint32
+        self._filter: _KeyFilter | None = None
+        #: The filter being (re)built, a slice per ``add`` (``_FilterJob``).
+        self._filter_job: _FilterJob | None = None
         # key → row, or → rows when several share it: no list per entry, so
         # adding allocates no objects for the garbage collector to walk.
         self._pending: dict[int, int | list[int]] = {}
@@ -434,6 +551,8 @@ class SortedMultiIndex:
         self._pending_rows.extend([row] * len(keys))
         if self._job is not None:
             self._step()
+        if self._filter_job is not None:
+            self._filter_step()
         if len(self._pending_keys) >= _FLUSH_AT:
             self.flush()
 
@@ -448,10 +567,21 @@ class SortedMultiIndex:
         if not pending.keys().isdisjoint(keys):
             for key in keys:
                 _extend_pending(out, pending.get(key))
-        if self._runs:
-            query = np.array(keys, dtype=self._dtype)
-            for run in self._runs:
-                run.find(query, out)
+        if not self._runs:
+            return out
+        query = np.array(keys, dtype=self._dtype)
+        if self._filter is not None:
+            query = query[self._filter.passing(query)]  # (the others are in no run)
+            if len(query) <= _FEW_KEYS:
+                wanted = query.tolist()
+                if not wanted:
+                    return out
+                for run in self._runs:  # (rows by run, then by key, as ``find``)
+                    for key in wanted:
+                        run.find_one(self._dtype.type(key), out)
+                return out
+        for run in self._runs:
+            run.find(query, out)
         return out
 
     def _lookup_one(self, key: int) -> list[int]:
@@ -474,6 +604,7 @@ class SortedMultiIndex:
         self._pending_rows = []
         order = np.argsort(keys, kind="stable")
         self._runs.append(_Run(keys[order], rows[order]))
+        self._filter_add(keys)
         self._merge_runs()
 
     def add_many(self, keys: Keys, rows: Rows) -> None:
@@ -486,8 +617,11 @@ class SortedMultiIndex:
         keys = np.asarray(keys, dtype=self._dtype)
         order = np.argsort(keys, kind="stable")
         run = _Run(keys[order], np.asarray(rows, dtype=np.uint32)[order])
-        del keys, rows, order
+        del rows, order
         self._runs.append(_packed_if_smaller(run))
+        del run
+        self._filter_add(keys)
+        del keys
         self._merge_runs()
 
     def runs(self) -> list[RunArrays]:
@@ -500,6 +634,9 @@ class SortedMultiIndex:
         """Restore what ``runs`` returned (on an empty index)."""
         self._job = None
         self._runs = [_run_from(arrays, self._dtype) for arrays in runs]
+        self._filter = self._filter_job = None
+        if self._filtered and self._runs:  # built a slice per ``add``: a reopen does not wait
+            self._filter_job = _FilterJob(self._runs, self._filter_capacity())
 
     def spill(self, placed: Sequence[tuple[Array, FileArray]]) -> None:
         """Packed runs whose entries are the first of a pair of ``placed`` read them
@@ -514,6 +651,37 @@ class SortedMultiIndex:
         """Do the rest of a merge in slices now (before the runs are rewritten)."""
         while self._job is not None:
             self._step()
+
+    def finish_filter(self) -> None:
+        """Build the rest of a filter being rebuilt now (tests)."""
+        while self._filter_job is not None:
+            self._filter_step()
+
+    def _filter_capacity(self) -> int:
+        return max(FILTER_MIN, int(FILTER_GROWTH * sum(len(run) for run in self._runs)))
+
+    def _filter_add(self, keys: Keys) -> None:
+        """Keys of a run just made: into the filter (and the one being built); a
+        filter first made, or rebuilt larger once as many keys went in as it is sized for."""
+        if not self._filtered:
+            return
+        if self._filter_job is not None:
+            self._filter_job.filter.add(keys)
+        if self._filter is None:
+            if self._filter_job is None:  # the first run: built at once (it is small)
+                self._filter = _KeyFilter(self._filter_capacity())
+                self._filter.add(keys)
+            return
+        self._filter.add(keys)
+        if self._filter.full and self._filter_job is None:
+            self._filter_job = _FilterJob(self._runs, self._filter_capacity())
+
+    def _filter_step(self) -> None:
+        job = self._filter_job
+        assert job is not None
+        job.step()
+        if job.done:
+            self._filter, self._filter_job = job.filter, None
 
     def _step(self) -> None:
         job = self._job
@@ -570,7 +738,14 @@ class SortedMultiIndex:
         self._runs.sort(key=len, reverse=True)
 
     def nbytes(self) -> int:
-        return sum(run.nbytes() for run in self._runs)
+        return sum(run.nbytes() for run in self._runs) + self.filter_nbytes()
+
+    def filter_nbytes(self) -> int:
+        """Bytes of the key filter (and of the one being built)."""
+        held = 0 if self._filter is None else self._filter.nbytes()
+        if self._filter_job is not None:
+            held += self._filter_job.filter.nbytes()
+        return held
 
 
 def _extend_pending(out: list[int], found: int | list[int] | None) -> None:
@@ -647,7 +822,7 @@ class BandIndex:
     """
 
     def __init__(self) -> None:
-        self._index = SortedMultiIndex(np.uint32)
+        self._index = SortedMultiIndex(np.uint32, filtered=True)
 
     def __len__(self) -> int:
         return len(self._index)
@@ -682,3 +857,6 @@ class BandIndex:
 
     def nbytes(self) -> int:
         return self._index.nbytes()
+
+    def filter_nbytes(self) -> int:
+        return self._index.filter_nbytes()

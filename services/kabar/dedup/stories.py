@@ -578,7 +578,7 @@ class StoryClusterer:
             story = queue.pop()
             if story.raw is None and story.last_seen < before and stories.get(story.id) is story:
                 terms = list(story.centroid)
-                if freeze(story):
+                if freeze(story, self._journal.row_of(story.id)):
                     self._journal.packed(story)  # (its row is read back once committed)
                     self._packed[story.number] = (story, terms)
                     self._packed_terms += len(terms)

@@ -278,6 +278,14 @@ def pack_story(story: Any, fields: Mapping[str, Any] | None = None) -> bytes | N
     return b"".join((head, ident, zlib.compress(body, _LEVEL)))
 
 
+def _packs(story: Any) -> bool:
+    """Whether ``pack_story`` packs the (unfrozen) story: no word holds a line break
+    (else its row is orjson, which a frozen story is not read back from)."""
+    words = (*story.member_ids, *story.outlets, *story.centroid, *story.titles,
+             *story.entities)  # fmt: skip
+    return not words or "\n".join(words).count("\n") == len(words) - 1
+
+
 def unpack_fields(raw: bytes) -> dict[str, Any]:
     """The ``FROZEN_FIELDS`` of a packed story row (dicts in their packed order)."""
     ident, members, outlets, terms, titles, entities, meta = _HEAD.unpack_from(raw)[7:]
@@ -358,13 +366,18 @@ def held_terms_of(stories: Sequence[Any]) -> Iterator[list[str]]:
             yield list(held_terms(story)) if data is None else centroid_terms(data)
 
 
-def freeze(story: Any) -> bool:
+def freeze(story: Any, stored: StoredRows | None = None) -> bool:
     """Hold the story's ``FROZEN_FIELDS`` packed (a fraction of their objects'
-    memory) until one is used again (``thaw``); False when it does not pack."""
+    memory) until one is used again (``thaw``); False when it does not pack.
+    With ``stored`` (``StoryJournal.row_of``: its committed row there holds its
+    fields as they are) the story is not packed again: it holds the row, as the
+    bytes packed here would come to after the next commit (``StoryJournal._swap``),
+    and the event loop skips the packing (zlib and all, ~100 us a story at the
+    story cap, issue 14). The fields read back are the same either way."""
     if story.raw is not None:  # thawed only to be read: the row is still its fields
         refreeze(story)
         return True
-    raw = pack_story(story)
+    raw: Raw | None = stored if stored is not None and _packs(story) else pack_story(story)
     if raw is None:
         return False
     story.raw = raw  # first: a reader on another thread finds the fields here meanwhile
@@ -544,6 +557,15 @@ class StoryJournal:
         raw = story.raw
         if self._rows is not None and isinstance(raw, bytes):
             self.note(story, raw, self.cuts + (story.id in self._dirty))
+
+    def row_of(self, story_id: str) -> StoredRows | None:
+        """Where the committed row of ``story_id`` holds the story as it is now
+        (``freeze`` then need not pack it): every cut is committed, and it has not
+        changed since the last. None when that is not known."""
+        rows = self._rows
+        if rows is None or not self._tracking or self._committed != self.cuts:
+            return None
+        return None if story_id in self._dirty else rows
 
     def note(self, story: Any, raw: bytes, cut: int) -> None:
         """``story``'s row holds ``raw`` once cut number ``cut`` is committed."""
