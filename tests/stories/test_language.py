@@ -118,3 +118,21 @@ def test_vote_counts_as_a_tally_of_every_word_would() -> None:
         assert verdict == tally(words)
         verdicts.add(verdict)
     assert verdicts == {"id", "en", None}
+
+
+def test_a_clear_opening_decides_a_long_sample_alone() -> None:
+    """A long sample whose opening is plainly Indonesian is labelled from the opening; a
+    regional marker word in the opening leaves the whole sample to the full vote."""
+    from kabar.dedup import language
+
+    sentence = (
+        "Pemerintah kota akan membangun jembatan baru yang lebih lebar di atas sungai itu "
+        "tahun depan, dan warga tidak lagi harus memutar jauh ketika mereka berangkat ke "
+        "pasar untuk berjualan, kata wali kota yang juga hadir dalam acara tersebut. "
+    )
+    long_text = sentence * 6
+    opening = long_text[: language.QUICK_CHARS]
+    assert language._quick_vote(opening) == "id"
+    assert detect_language(long_text) == "id"
+    marked = "Warga karo " + opening
+    assert language._quick_vote(marked[: language.QUICK_CHARS]) is None

@@ -61,6 +61,14 @@ VOTE_MARGIN = 4.0
 #: The vote stands down when Malay or regional marker words are at least
 #: 1/MARKER_RATIO of the leading language's words.
 MARKER_RATIO = 20
+#: A longer sample is first voted on by its opening this long: when that opening alone
+#: decides, past a stricter bar, the rest is not read (tokens cost time linear in length).
+QUICK_CHARS = 400
+#: The quick vote's bar: this many function words of the winner, this many times those
+#: of the other language ("com" of a "KOMPAS.com" dateline), and no Malay or regional
+#: marker word at all.
+QUICK_MIN_HITS = 10
+QUICK_MARGIN = 2 * VOTE_MARGIN
 _UNSURE = "?"
 _lock = threading.Lock()
 
@@ -75,6 +83,8 @@ def _identifier() -> Any:
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of ``text``; None when it is too short or too uncertain."""
     sample = text[:_SAMPLE_CHARS]
+    if len(sample) > 2 * QUICK_CHARS and (quick := _quick_vote(sample[:QUICK_CHARS])):
+        return quick
     normal = typographic_folded(normalize(sample))
     if normal.isascii():  # the common case: bytes tokens, the vote table in bytes
         ascii_words = list(filter(bytes.isalpha, ascii_tokens(normal)))
@@ -96,6 +106,22 @@ def detect_language(text: str) -> str | None:
     if label in ("jv", "id", "ms") and _looks_sundanese(words):
         return "su"
     return str(label)
+
+
+def _quick_vote(opening: str) -> str | None:
+    """The label when an ASCII ``opening`` leaves no doubt at all (QUICK_MIN_HITS,
+    QUICK_MARGIN, no marker word)."""
+    normal = typographic_folded(normalize(opening))
+    if not normal.isascii():
+        return None
+    votes = list(filter(None, map(_byte_votes().get, ascii_tokens(normal))))
+    id_hits, en_hits = votes.count("id"), votes.count("en")
+    if id_hits + en_hits < len(votes):
+        return None
+    for label, hits, other in (("id", id_hits, en_hits), ("en", en_hits, id_hits)):
+        if hits >= QUICK_MIN_HITS and hits >= QUICK_MARGIN * other:
+            return label
+    return None
 
 
 def _stopword_vote(
