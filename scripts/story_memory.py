@@ -115,7 +115,8 @@ def report(deduper: Any, rss_mb: float, articles: int, cpu_s: float) -> None:
     print(f"  postings: {len(postings):,} terms ({arrays:,} bytearrays); stories a posting:"
           f" 1: {(sizes == 1).sum():,}, 2-8: {((sizes > 1) & (sizes <= 8)).sum():,},"
           f" 9-31: {((sizes > 8) & (sizes < 32)).sum():,}, 32+: {(sizes >= 32).sum():,}"
-          f" ({sizes[sizes >= 32].sum():,} entries)")  # fmt: skip
+          f" ({sizes[sizes >= 32].sum():,} entries); {len(clusterer._dropped):,} trimmed,"
+          f" {sum(clusterer._dropped.values()):,} entries dropped")  # fmt: skip
     part("postings", postings)
     part(f"cold terms ({clusterer._cold.size:,} hashes)", clusterer._cold)
     part("story objects (slots, ids, keys)", stories)

@@ -73,7 +73,7 @@ def test_saved_postings_put_back_the_cold_terms_of_many_stories(
         story = stories._Story(f"st_{number:04d}", "judul", "id", 0.0, 0.0, member_count=1,
                                centroid={f"kata{number} khusus": 1.0, "umum": 0.5})  # fmt: skip
         clusterer._index(story)
-    before = {term: bytes(p) for term, p in clusterer._postings.items()}
+    before = {term: bytes(p) for term, p in clusterer.saved_postings()[1].items()}
     own = [t for t, p in clusterer._postings.items() if len(p) == 4]
     owners = np.frombuffer(b"".join(clusterer._postings[t] for t in own), "<u4").astype(np.int64)
     placed = clusterer._cold.add(term_hashes(own), owners)

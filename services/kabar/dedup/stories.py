@@ -30,7 +30,8 @@ numpy (a stable sort: ties keep first-seen order), and only the heaviest
 become strings. The heaviest terms look up
 candidate stories in an inverted index, rarest first (of a term used by more
 than ``POSTING_CAP`` stories, only the stories that took it up last are
-read: the cost stays flat however many stories are held); only stories sharing
+read: the cost stays flat however many stories are held; a posting holds only
+its last ``POSTING_KEEP`` and the count of the others); only stories sharing
 ``MIN_SHARED`` of them are scored, by dot products over the article's terms.
 Story norms under the drifting IDF are cached and refreshed when the stream
 has grown by ``NORM_DRIFT``. Centroids stay bounded (``CENTROID_TERMS``).
@@ -148,6 +149,13 @@ LANGUAGE_CHARS = 1000
 #: are considered for joining and merging.
 PREFILTER_TERMS = 24
 POSTING_CAP = 100
+#: A posting holds the last POSTING_KEEP entries (a margin over the cap: stories
+#: leave as well as join) and the count of those before them (``_dropped``): once
+#: it reaches POSTING_TRIM entries its front goes. The shortlist reads no further
+#: than the cap, and the story spread needs only the count: at 100k articles the
+#: postings of more than the cap held 3.4M entries, nearly all never read again.
+POSTING_KEEP = POSTING_CAP + POSTING_CAP // 2
+POSTING_TRIM = 2 * POSTING_CAP
 #: Posting entries counted per article at most (the rarest terms' lists first).
 POSTING_BUDGET = 300
 #: A story must share at least this many of those terms to be scored.
@@ -239,6 +247,11 @@ _NUMBER = struct.Struct("<I")
 _NUMBER_BYTES = _NUMBER.size
 _NUMBER_DTYPE = "<u4"
 _SMALL_BYTES = (SMALL_POSTING - 1) * _NUMBER_BYTES
+#: A saved posting whose front was dropped starts with this number, then the count
+#: dropped (``saved_postings``): story numbers never reach it.
+_TRIMMED_MARK = _NUMBER.pack(0xFFFFFFFF)
+_TRIM_BYTES = POSTING_TRIM * _NUMBER_BYTES
+_KEEP_BYTES = POSTING_KEEP * _NUMBER_BYTES
 _ONES = repeat(1.0)
 
 
@@ -298,8 +311,10 @@ class _Story:
     entities: dict[str, float] = field(default_factory=dict)
     #: Headline number-word compounds (``16-inch``, ``55-year``) of all members.
     numbered: dict[str, list[str]] = field(default_factory=dict)
-    #: Cached live norms of centroid and titles, and the stream size they are for.
-    norms: tuple[float, float] = (0.0, 0.0)
+    #: Cached live norms of centroid and titles (``norms``), and the stream size they
+    #: are for. Two slots, not a tuple: a tuple a story was 56 bytes more (5 MB at 100k).
+    body_norm: float = 0.0
+    title_norm: float = 0.0
     norms_at: int = -1
     #: The story's number in the postings, and packed (given when it is indexed; not saved).
     number: int = -1
@@ -318,6 +333,14 @@ class _Story:
                 thaw(self)
                 return object.__getattribute__(self, name)
             raise AttributeError(name)
+
+    @property
+    def norms(self) -> tuple[float, float]:
+        return self.body_norm, self.title_norm
+
+    @norms.setter
+    def norms(self, value: tuple[float, float]) -> None:
+        self.body_norm, self.title_norm = value
 
     def to_dict(self) -> dict[str, Any]:
         return story_fields(self)  # (a frozen story stays frozen)
@@ -366,6 +389,9 @@ class StoryClusterer:
         self._use_vocabulary()
         self._stories: dict[str, _Story] = {}
         self._postings: dict[str, _Posting] = {}
+        #: Per term whose posting's front was dropped (``POSTING_TRIM``): how many
+        #: stories those entries were. Such a posting is a bytearray (maybe empty).
+        self._dropped: dict[str, int] = {}
         self._numbered: dict[int, _Story] = {}
         self._next_number = 0
         self._aliases: dict[str, str] = {}
@@ -552,6 +578,7 @@ class StoryClusterer:
                     story.raw = stored  # its row is committed: read back when used
             if postings is not None:
                 clusterer._postings = postings
+                clusterer._trim_saved()
             clusterer._next_number = max(clusterer._next_number, int(state["next_number"]))
             clusterer._aliases = dict(state["aliases"])
             clusterer._latest = float(state["latest"])
@@ -564,6 +591,24 @@ class StoryClusterer:
                                   clusterer._stories.values())  # fmt: skip
         clusterer._to_cool = list(clusterer._postings)  # (cooled a slice per article)
         return clusterer
+
+    def _trim_saved(self) -> None:
+        """Postings read from a saved index: the dropped counts that start trimmed
+        ones (``saved_postings``) taken out, and the long ones (an index saved
+        before trimming) trimmed."""
+        postings, dropped = self._postings, self._dropped
+        terms = list(postings)
+        sizes = np.fromiter(map(len, postings.values()), np.int64, len(terms))
+        for i in np.flatnonzero(sizes > _NUMBER_BYTES).tolist():  # (most are one story's)
+            term = terms[i]
+            posting = postings[term]
+            if posting[:_NUMBER_BYTES] == _TRIMMED_MARK:
+                dropped[term] = _NUMBER.unpack_from(posting, _NUMBER_BYTES)[0]
+                posting = postings[term] = bytearray(posting[2 * _NUMBER_BYTES :])
+            if len(posting) >= _TRIM_BYTES:
+                _trim(postings, term, posting, dropped)
+            elif term in dropped and type(posting) is not bytearray:
+                postings[term] = bytearray(posting)
 
     def _freeze_some(self) -> None:
         """Pack FREEZE_PER_ARTICLE of the stories found idle at the last expiry (not
@@ -594,8 +639,9 @@ class StoryClusterer:
         self._cool_at = at + len(chunk)
         if self._cool_at >= len(self._to_cool):
             self._to_cool, self._cool_at = [], 0
+        dropped = self._dropped
         own = [t for t, p in zip(chunk, map(postings.get, chunk), strict=True)
-               if p is not None and len(p) == _NUMBER_BYTES]  # fmt: skip
+               if p is not None and len(p) == _NUMBER_BYTES and t not in dropped]  # fmt: skip
         if not own:
             return
         keys = b"".join(map(postings.__getitem__, own))
@@ -627,6 +673,8 @@ class StoryClusterer:
             keys += repeat(story.key, len(story_terms))
             numbers += repeat(number, len(story_terms))
         own = list(map(eq, map(postings.get, terms), keys))  # (None == key: False)
+        if dropped := self._dropped:  # (whatever is left of a trimmed posting is not one's)
+            own = [o and t not in dropped for t, o in zip(terms, own, strict=True)]
         terms = list(compress(terms, own))
         if not terms:
             return
@@ -671,10 +719,13 @@ class StoryClusterer:
     def saved_postings(self) -> tuple[int, dict[str, _Posting]]:
         """The last checkpoint's number and the postings (valid for it when nothing
         changed since: at a clean stop, right after the last ``checkpoint``), the
-        cold terms put back in a copy (read from the stories' rows: at a stop only)."""
-        if not self._cold.size:
+        cold terms put back in a copy (read from the stories' rows: at a stop only),
+        and a trimmed posting led by ``_TRIMMED_MARK`` and its count dropped."""
+        if not self._cold.size and not self._dropped:
             return self._journal.cuts, self._postings
         postings = dict(self._postings)
+        for term, count in self._dropped.items():  # (``_TRIMMED_MARK``: read by ``restore``)
+            postings[term] = b"".join((_TRIMMED_MARK, _NUMBER.pack(count), postings[term]))
         cold = [story for story in self._stories.values() if story.cold]
         terms_of = held_terms_of(cold)
         for at in range(0, len(cold), SAVE_BATCH):  # one numpy round a batch, not a story
@@ -773,17 +824,20 @@ class StoryClusterer:
     def _shortlist(self, doc: _Doc, heads: list[_Posting | None]) -> list[_Story]:
         """The stories sharing enough of the article's heaviest terms to be scored
         (``heads``: the postings of its first PREFILTER_TERMS terms)."""
-        found: list[_Posting] = list(filter(None, heads))  # (a posting is never empty)
+        found: list[_Posting] = list(filter(None, heads))  # (a posting is empty only trimmed)
         need = SHORT_MIN_SHARED if doc.short else MIN_SHARED
         if len(self._stories) < SPARSE_STORIES:
             need = min(need, SPARSE_MIN_SHARED)
         if len(found) < need:
             return []
-        found.sort(key=len)  # the rarest terms first, as far as the budget goes
+        if self._dropped:  # the rarest terms first: by all the stories using them
+            found = self._by_use(doc, heads)
+        else:
+            found.sort(key=len)  # the rarest terms first, as far as the budget goes
         cap = POSTING_CAP * _NUMBER_BYTES
         budget = list(accumulate(map(min, map(len, found), repeat(cap))))
         lists = found[: max(need, bisect_right(budget, POSTING_BUDGET * _NUMBER_BYTES))]
-        if len(lists[-1]) > cap:
+        if max(map(len, lists)) > cap:
             # A long posting is read from its end: the stories that took the term up last
             # (a common word cannot single out an event, but among the latest stories it can).
             lists = [ids if len(ids) <= cap else ids[len(ids) - cap :] for ids in lists]
@@ -793,13 +847,23 @@ class StoryClusterer:
             shortlist = [shortlist[i] for i in picked]
         return list(map(self._numbered.__getitem__, shortlist))
 
+    def _by_use(self, doc: _Doc, heads: list[_Posting | None]) -> list[_Posting]:
+        """The non-empty ``heads`` by how many stories use their terms, fewest first
+        (a stable sort: equal counts keep the article's order)."""
+        dropped = self._dropped.get
+        sized = [(len(p) + _NUMBER_BYTES * dropped(t, 0), p)
+                 for t, p in zip(doc.vector, heads, strict=False) if p]  # fmt: skip
+        sized.sort(key=itemgetter(0))
+        return list(map(itemgetter(1), sized))
+
     def _probe(self, doc: _Doc) -> _Probe:
-        log, postings = math.log, self._postings
+        log, postings, dropped = math.log, self._postings, self._dropped.get
         base = log(len(self._stories) + SPREAD_PRIOR)  # spread(t), inlined: see _spread
         weights = []
         squares = 0.0
         for (term, x), idf in zip(doc.vector.items(), doc.idf, strict=False):
-            spread = base - log(len(postings.get(term, b"")) // _NUMBER_BYTES + 1.0)
+            using = len(postings.get(term, b"")) // _NUMBER_BYTES + dropped(term, 0)
+            spread = base - log(using + 1.0)
             squares += (x * spread) ** 2
             weights.append(x * spread * spread * idf)
         title = normalized(doc.title_idf)  # here: most articles are never scored
@@ -900,18 +964,19 @@ class StoryClusterer:
         docs = self._df.docs
         if story.norms_at >= 0 and docs - story.norms_at <= NORM_DRIFT * docs:
             return story.norms
-        log, postings, own = math.log, self._postings, story.key
+        log, postings, own, dropped = math.log, self._postings, story.key, self._dropped.get
         spread_base = log(len(self._stories) + SPREAD_PRIOR)
         squares = 0.0
         for term, x in self._df.weighted(story.centroid).items():
             # A term missing from the postings is held cold: the story's own alone.
-            spread = spread_base - log(len(postings.get(term, own)) // _NUMBER_BYTES + 1.0)
+            using = len(postings.get(term, own)) // _NUMBER_BYTES + dropped(term, 0)
+            spread = spread_base - log(using + 1.0)
             squares += (x * spread) ** 2
         titles = sum(x * x for x in self._df.weighted(story.titles).values())
         self._journal.touch(story.id)
-        story.norms = (math.sqrt(squares), math.sqrt(titles))
+        norms = story.norms = (math.sqrt(squares), math.sqrt(titles))
         story.norms_at = docs
-        return story.norms
+        return norms
 
     def _story_similarity(self, a: _Story, b: _Story) -> float:
         s = self.settings
@@ -954,8 +1019,9 @@ class StoryClusterer:
         self._number(story)
         postings, key = self._postings, story.key
         found = heads + list(map(postings.get, islice(vector, len(heads), None)))
+        dropped = self._dropped
         for term, posting in zip(vector, found, strict=True):
-            _extend(postings, term, posting, key)
+            _extend(postings, term, posting, key, dropped)
         if doc.dense is not None and self._dense is not None:
             self._dense.add(story_id, doc.dense)
         return story
@@ -987,11 +1053,12 @@ class StoryClusterer:
     def _add_terms(self, story: _Story, profile: Mapping[str, float]) -> None:
         """Add to the story's centroid, indexing the terms new to it."""
         centroid, postings, key = story.centroid, self._postings, story.key
+        dropped = self._dropped
         for term, x in profile.items():
             old = centroid.get(term)
             if old is None:
                 centroid[term] = x
-                _post(postings, term, key)
+                _post(postings, term, key, dropped)
             else:
                 centroid[term] = old + x
         if len(centroid) > CENTROID_TERMS + CENTROID_SLACK:
@@ -1028,8 +1095,12 @@ class StoryClusterer:
 
     def _spread(self, term: str) -> float:
         """How few stories use ``term``: topical words shared by many stories weigh less."""
-        stories = len(self._postings.get(term, b"")) // _NUMBER_BYTES
+        stories = self._using(term)
         return math.log((len(self._stories) + SPREAD_PRIOR) / (stories + 1.0))
+
+    def _using(self, term: str) -> int:
+        """How many stories use ``term`` (its posting's entries, and those dropped)."""
+        return len(self._postings.get(term, b"")) // _NUMBER_BYTES + self._dropped.get(term, 0)
 
     def _live(self, profile: SparseVector) -> SparseVector:
         """A story profile weighted by the current IDF."""
@@ -1046,16 +1117,16 @@ class StoryClusterer:
     def _index(self, story: _Story) -> None:
         """Number the story and post its terms (a frozen story is not unpacked for it)."""
         self._number(story)
-        postings, key = self._postings, story.key
+        postings, key, dropped = self._postings, story.key, self._dropped
         for term in held_terms(story):
-            _post(postings, term, key)
+            _post(postings, term, key, dropped)
 
     def _unpost(self, term: str, key: bytes) -> None:
-        _unpost(self._postings, term, key)
+        _unpost(self._postings, term, key, self._dropped)
 
     def _drop(self, story: _Story) -> None:
         self._journal.touch(story.id)
-        postings, key = self._postings, story.key
+        postings, key, dropped = self._postings, story.key, self._dropped
         terms = held_terms(story)
         if story.cold:
             terms = list(terms)
@@ -1064,11 +1135,12 @@ class StoryClusterer:
         for term in terms:  # (a frozen story is not unpacked to go)
             posting = postings.get(term)
             # Most terms are the story's own (bigrams): their posting is its key alone.
-            if posting is not None and len(posting) == _NUMBER_BYTES:
+            # (A posting whose front was dropped is a bytearray: ``_unpost`` counts it.)
+            if posting is not None and len(posting) == _NUMBER_BYTES and type(posting) is bytes:
                 if posting == key:
                     del postings[term]
             elif posting is not None:
-                _unpost(postings, term, key)
+                _unpost(postings, term, key, dropped)
         self._stories.pop(story.id, None)
         self._numbered.pop(story.number, None)
         if self._dense is not None:
@@ -1126,26 +1198,43 @@ def _roundup(paragraphs: Sequence[str]) -> bool:
     return items >= ROUNDUP_ITEMS and items >= ROUNDUP_SHARE * len(paragraphs)
 
 
-def _post(postings: dict[str, _Posting], term: str, key: bytes) -> None:
+def _post(postings: dict[str, _Posting], term: str, key: bytes,
+          dropped: dict[str, int] | None = None) -> None:  # fmt: skip
     """Append the story ``key`` to the term's posting (a new one is the key itself)."""
-    _extend(postings, term, postings.get(term), key)
+    _extend(postings, term, postings.get(term), key, dropped)
 
 
 def _extend(postings: dict[str, _Posting], term: str, posting: _Posting | None,
-            key: bytes) -> None:
-    """``_post`` with the term's ``posting`` looked up already (None: it has none)."""
+            key: bytes, dropped: dict[str, int] | None = None) -> None:  # fmt: skip
+    """``_post`` with the term's ``posting`` looked up already (None: it has none);
+    with ``dropped`` (the clusterer's counts of entries dropped), a posting reaching
+    ``POSTING_TRIM`` entries keeps its last ``POSTING_KEEP``."""
     if posting is None:
         postings[term] = key
     elif type(posting) is bytearray:
         posting += key
+        if len(posting) >= _TRIM_BYTES and dropped is not None:
+            _trim(postings, term, posting, dropped)
     elif len(posting) < _SMALL_BYTES:
         postings[term] = posting + key
     else:
         postings[term] = _JOIN((posting, key))
 
 
-def _unpost(postings: dict[str, _Posting], term: str, key: bytes) -> None:
-    """Take the story ``key`` out of the term's posting (its entry order kept)."""
+def _trim(postings: dict[str, _Posting], term: str, posting: _Posting,
+          dropped: dict[str, int]) -> None:  # fmt: skip
+    """Keep the last ``POSTING_KEEP`` entries of the term's posting, counting the
+    others in ``dropped`` (a copy: a bytearray cut at its front keeps its buffer)."""
+    gone = len(posting) - _KEEP_BYTES
+    if gone > 0:
+        dropped[term] = dropped.get(term, 0) + gone // _NUMBER_BYTES
+        postings[term] = bytearray(posting[gone:])
+
+
+def _unpost(postings: dict[str, _Posting], term: str, key: bytes,
+            dropped: dict[str, int] | None = None) -> None:  # fmt: skip
+    """Take the story ``key`` out of the term's posting (its entry order kept); a
+    story not among the entries kept is among those ``dropped``, if any were."""
     posting = postings.get(term)
     if posting is None:
         return
@@ -1153,10 +1242,15 @@ def _unpost(postings: dict[str, _Posting], term: str, key: bytes) -> None:
     while at > 0 and at % _NUMBER_BYTES:  # a match across two numbers: look on
         at = posting.find(key, at + 1)
     if at < 0:
+        if dropped is not None and term in dropped:
+            _forget_dropped(postings, term, dropped)
         return
     size = len(posting)
     if size == _NUMBER_BYTES:
-        del postings[term]
+        if dropped is not None and term in dropped:
+            postings[term] = bytearray()  # (the count of the others lives on with it)
+        else:
+            del postings[term]
         return
     if type(posting) is not bytearray:  # a bytes posting is not changed in place
         if size <= _SMALL_BYTES:
@@ -1171,6 +1265,17 @@ def _unpost(postings: dict[str, _Posting], term: str, key: bytes) -> None:
         del posting[:_NUMBER_BYTES]
     else:
         del posting[at : at + _NUMBER_BYTES]
+
+
+def _forget_dropped(postings: dict[str, _Posting], term: str, dropped: dict[str, int]) -> None:
+    """One story fewer among the term's entries dropped."""
+    left = dropped[term] - 1
+    if left:
+        dropped[term] = left
+        return
+    del dropped[term]
+    if not postings[term]:
+        del postings[term]
 
 
 def _content_ids(ids: text.TermIds, sample: str) -> _Ids:

@@ -856,7 +856,10 @@ class CheckpointGate:
 
 # --- the postings, saved at a clean stop --------------------------------------
 #: Version 2: story numbers as uint32 (version 1, int64, is not read: the stories are indexed).
-INDEX_MAGIC = b"KABAR-STORY-INDEX-2\n"
+#: Version 3: a posting whose front was dropped starts with a mark and the count dropped
+#: (``kabar.dedup.stories``); version 2 (whole postings) is still read.
+INDEX_MAGIC = b"KABAR-STORY-INDEX-3\n"
+_READABLE_INDEXES = (b"KABAR-STORY-INDEX-2\n", INDEX_MAGIC)
 
 
 def index_path(state: Path) -> Path:
@@ -890,7 +893,7 @@ def read_index(path: Path, token: str, cut: int) -> dict[str, bytes | bytearray]
     except OSError:
         return None
     try:
-        if not data.startswith(INDEX_MAGIC):
+        if not data.startswith(_READABLE_INDEXES):
             raise ValueError("not a story index")
         at = len(INDEX_MAGIC)
         size = int.from_bytes(data[at : at + 8], "little")
