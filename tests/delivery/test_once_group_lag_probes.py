@@ -13,46 +13,23 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from aiokafka import AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.structs import OffsetAndMetadata
+from aiokafka import TopicPartition
 
 from kabar.broker import EmbeddedBroker
 from kabar.errors import BrokerError
 from kabar.roles import GroupLag
 from kabar.settings import Settings
+from tests.delivery.topic_support import commit, fill, make_topics
 
 #: Sent as one batch: the embedded broker reports the end as one past the batch's first.
 LAST_BATCH = 5
 
 
 async def _one_batch(bootstrap: str, topic: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, 1, 1)])
-    finally:
-        await admin.close()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=50)
-    await producer.start()
-    try:
-        sent = [await producer.send(topic, b"x" * 100, partition=0) for _ in range(LAST_BATCH)]
-        await asyncio.gather(*sent)
-    finally:
-        await producer.stop()
+    await make_topics(bootstrap, topic)
+    await fill(bootstrap, topic, LAST_BATCH, b"x" * 100, linger_ms=50)
 
 
-async def _commit(bootstrap: str, group: str, tp: TopicPartition, offset: int) -> None:
-    from aiokafka import AIOKafkaConsumer
-
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
-                                enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign([tp])
-        await consumer.commit({tp: OffsetAndMetadata(offset, "")})
-    finally:
-        await consumer.stop()
 
 
 async def test_two_probes_at_once_both_read_the_true_end(broker: EmbeddedBroker) -> None:
@@ -67,7 +44,7 @@ async def test_two_probes_at_once_both_read_the_true_end(broker: EmbeddedBroker)
             assert await asyncio.gather(lag.ends(), lag.ends()) == [{0: LAST_BATCH}] * 2
         # The group through the first record only: the end check and the settling loop
         # both see the rest outstanding, whichever asks first.
-        await _commit(broker.bootstrap, group, TopicPartition(topic, 0), 1)
+        await commit(broker.bootstrap, group, TopicPartition(topic, 0), 1)
         for _ in range(3):
             assert await asyncio.gather(lag.behind(), lag.behind(), lag.ends()) == [
                 LAST_BATCH - 1, LAST_BATCH - 1, {0: LAST_BATCH}]

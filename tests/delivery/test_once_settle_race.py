@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.structs import OffsetAndMetadata
+from aiokafka import TopicPartition
 
 from kabar.broker import EmbeddedBroker
 from kabar.processes import _caught_up, _settle_crawled
 from kabar.roles import GroupLag
 from kabar.settings import Settings
+from tests.delivery.topic_support import commit, fill, make_topics
 
 RECORDS = 5
 
@@ -42,40 +41,16 @@ class Stories:
         return True
 
 
-async def _topics(bootstrap: str, frontier: str, extracted: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(frontier, 1, 1), NewTopic(extracted, 1, 1)])
-    finally:
-        await admin.close()
-    # Discovery's requests in one batch: the embedded broker reports the end short of it.
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=50)
-    await producer.start()
-    try:
-        sent = [await producer.send(frontier, b"{}", partition=0) for _ in range(RECORDS)]
-        await asyncio.gather(*sent)
-    finally:
-        await producer.stop()
-
-
-async def _commit(bootstrap: str, group: str, tp: TopicPartition, offset: int) -> None:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
-                                enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign([tp])
-        await consumer.commit({tp: OffsetAndMetadata(offset, "")})
-    finally:
-        await consumer.stop()
 
 
 async def test_neither_the_end_check_nor_the_settling_loop_sees_the_crawl_done_early(
         broker: EmbeddedBroker) -> None:
     frontier, extracted_topic, group = "once-race.frontier", "once-race.extracted", "crawl"
-    await _topics(broker.bootstrap, frontier, extracted_topic)
+    await make_topics(broker.bootstrap, frontier, extracted_topic)
+    # Discovery's requests in one batch: the embedded broker reports the end short of it.
+    await fill(broker.bootstrap, frontier, RECORDS, b"{}", linger_ms=50)
     # The crawl process is through the first record only; the other four are in flight.
-    await _commit(broker.bootstrap, group, TopicPartition(frontier, 0), 1)
+    await commit(broker.bootstrap, group, TopicPartition(frontier, 0), 1)
     settings = Settings()
     lag = GroupLag(settings, broker.bootstrap, group, frontier, 1)
     extracted = GroupLag(settings, broker.bootstrap, "stories", extracted_topic, 1)
