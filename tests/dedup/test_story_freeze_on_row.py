@@ -4,7 +4,6 @@ same state as packing it."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +12,9 @@ import orjson
 import pytest
 
 from kabar.bench.dedup import StoryStream
-from kabar.dedup import Deduper, storystate
+from kabar.dedup import storystate
 from kabar.dedup.storystate import StoredRows, StoryJournal
-from kabar.models import Article
-from kabar.settings import DedupSettings
-from tests.dedup.state_support import clusterer_of, store_of
-
-Stream = list[tuple[Article, datetime]]
+from tests.dedup.state_support import clusterer_of, story_ids, stream_deduper
 
 
 @pytest.fixture(autouse=True)
@@ -29,32 +24,13 @@ def _every_story_idle(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stories, "FREEZE_AFTER_S", -1e9)
 
 
-def _deduper(path: Path | None) -> Deduper:
-    if path is None:
-        return Deduper(DedupSettings(store="memory"))
-    settings = DedupSettings(store="sqlite", state_path=str(path), checkpoint_interval_s=0.0)
-    deduper = Deduper(settings)
-    deduper.defer_commits(freeze_heap=False)
-    return deduper
-
-
-def _run(deduper: Deduper, items: Stream, commit_every: int = 0) -> list[str | None]:
-    out = []
-    for n, (article, when) in enumerate(items, 1):
-        out.append(deduper.process(article, when=when)[0].story_id)
-        if commit_every and n % commit_every == 0:
-            deduper.commit()
-            assert store_of(deduper).sync(30.0)
-    return out
-
-
 def test_stories_frozen_on_their_rows_cluster_and_save_as_stories_packed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source = StoryStream(seed=9, per_day=2_000)
     items = [source.next() for _ in range(240)]
-    held = _deduper(None)
-    expected = _run(held, items)
+    held = stream_deduper(None)
+    expected = story_ids(held, items)
     on_row: list[str] = []
     freeze = storystate.freeze
 
@@ -67,8 +43,8 @@ def test_stories_frozen_on_their_rows_cluster_and_save_as_stories_packed(
     from kabar.dedup import stories
 
     monkeypatch.setattr(stories, "freeze", counted)
-    stored = _deduper(tmp_path / "state.db")
-    assert _run(stored, items, commit_every=10) == expected
+    stored = stream_deduper(tmp_path / "state.db")
+    assert story_ids(stored, items, commit_every=10) == expected
     assert len(on_row) > 10  # most idle stories were committed, unchanged, when frozen
     state = orjson.loads(clusterer_of(stored).dump())  # (unpacks every story from its row)
     assert state == orjson.loads(clusterer_of(held).dump())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -11,14 +10,9 @@ import orjson
 import pytest
 
 from kabar.bench.dedup import StoryStream
-from kabar.dedup import Deduper
 from kabar.dedup.stories import StoryClusterer
 from kabar.dedup.storystate import StoredRows, StoryJournal, is_frozen
-from kabar.models import Article
-from kabar.settings import DedupSettings
-from tests.dedup.state_support import clusterer_of, store_of
-
-Stream = list[tuple[Article, datetime]]
+from tests.dedup.state_support import Stream, clusterer_of, store_of, story_ids, stream_deduper
 
 
 @pytest.fixture(autouse=True)
@@ -34,28 +28,6 @@ def _stream(count: int) -> Stream:
     return [source.next() for _ in range(count)]
 
 
-def _deduper(path: Path | None) -> Deduper:
-    if path is None:
-        return Deduper(DedupSettings(store="memory"))
-    settings = DedupSettings(store="sqlite", state_path=str(path), checkpoint_interval_s=0.0)
-    deduper = Deduper(settings)
-    deduper.defer_commits(freeze_heap=False)
-    return deduper
-
-
-
-
-def _run(deduper: Deduper, items: Stream, commit_every: int = 0) -> list[str | None]:
-    """Story ids; a commit (waited for) every ``commit_every`` articles."""
-    out = []
-    for n, (article, when) in enumerate(items, 1):
-        out.append(deduper.process(article, when=when)[0].story_id)
-        if commit_every and n % commit_every == 0:
-            deduper.commit()
-            assert store_of(deduper).sync(30.0)
-    return out
-
-
 def _read_back(clusterer: StoryClusterer) -> int:
     return sum(isinstance(s.raw, StoredRows) for s in clusterer._stories.values())
 
@@ -68,13 +40,13 @@ def test_stories_read_back_from_their_rows_cluster_as_stories_held_in_memory(
     tmp_path: Path,
 ) -> None:
     items = _stream(260)
-    held = _deduper(None)
-    expected = _run(held, items)
-    stored = _deduper(tmp_path / "state.db")
+    held = stream_deduper(None)
+    expected = story_ids(held, items)
+    stored = stream_deduper(tmp_path / "state.db")
     got = []
     most = 0
     for first in range(0, len(items), 20):
-        got += _run(stored, items[first : first + 20], commit_every=20)
+        got += story_ids(stored, items[first : first + 20], commit_every=20)
         clusterer = clusterer_of(stored)
         most = max(most, _read_back(clusterer))
         read = set(map(id, clusterer._read))  # (thawed to be scored, not yet frozen again)
@@ -88,21 +60,21 @@ def test_stories_read_back_from_their_rows_cluster_as_stories_held_in_memory(
 
 def test_a_crash_with_stories_read_back_resumes_as_an_uninterrupted_run(tmp_path: Path) -> None:
     items = _stream(300)
-    straight = _deduper(tmp_path / "straight.db")
-    expected = _run(straight, items, commit_every=20)
+    straight = stream_deduper(tmp_path / "straight.db")
+    expected = story_ids(straight, items, commit_every=20)
 
-    first = _deduper(tmp_path / "crash.db")
-    _run(first, items[:160], commit_every=20)
+    first = stream_deduper(tmp_path / "crash.db")
+    story_ids(first, items[:160], commit_every=20)
     first.store.put_blob("stories_offset", b"160")  # as the stories role does
     assert store_of(first).sync(30.0)
     assert _read_back(clusterer_of(first)) > 0
-    _run(first, items[160:230])  # never committed: lost in the crash
+    story_ids(first, items[160:230])  # never committed: lost in the crash
     store_of(first)._writer.close(0.0)  # the process dies; nothing more reaches the file
 
-    resumed = _deduper(tmp_path / "crash.db")
+    resumed = stream_deduper(tmp_path / "crash.db")
     offset = int(resumed.store.get_blob("stories_offset") or b"0")
     assert offset == 160
-    assert _run(resumed, items[offset:], commit_every=20) == expected[offset:]
+    assert story_ids(resumed, items[offset:], commit_every=20) == expected[offset:]
     assert _read_back(clusterer_of(resumed)) > 0  # the reopened stories dropped their bytes too
     assert _state(clusterer_of(resumed)) == _state(clusterer_of(straight))
     resumed.close()
@@ -142,20 +114,20 @@ def test_a_reopen_holds_no_packed_bytes_and_resumes_as_an_uninterrupted_run(
     tmp_path: Path, saved_postings: bool
 ) -> None:
     items = _stream(240)
-    straight = _deduper(tmp_path / "straight.db")
-    expected = _run(straight, items, commit_every=20)
-    first = _deduper(tmp_path / "reopen.db")
-    _run(first, items[:160], commit_every=20)
+    straight = stream_deduper(tmp_path / "straight.db")
+    expected = story_ids(straight, items, commit_every=20)
+    first = stream_deduper(tmp_path / "reopen.db")
+    story_ids(first, items[:160], commit_every=20)
     first.close()
     index = Path(f"{tmp_path / 'reopen.db'}.stories.index")
     assert index.exists()
     if not saved_postings:  # the stories are indexed from their rows instead
         index.unlink()
-    again = _deduper(tmp_path / "reopen.db")
+    again = stream_deduper(tmp_path / "reopen.db")
     packed = [s for s in clusterer_of(again)._stories.values() if s.raw is not None]
     # Every packed story reads its committed row back: none holds its bytes.
     assert packed and all(isinstance(s.raw, StoredRows) for s in packed)
-    assert _run(again, items[160:], commit_every=20) == expected[160:]
+    assert story_ids(again, items[160:], commit_every=20) == expected[160:]
     assert _state(clusterer_of(again)) == _state(clusterer_of(straight))
     again.close()
     straight.close()
