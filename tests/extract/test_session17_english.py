@@ -3,7 +3,10 @@ line made of a label and a linked title ("Also Read | ..."), a box of teaser car
 a label (a linked title run on into its date and category), a match report's scoreboard
 panel over the headline, a press release's dek and metadata labels between the headline
 and its date stamp, a science-news aggregator's citation and copyright lines, and a
-magazine's printed headline that shares few words with its declared titles."""
+magazine's printed headline that shares few words with its declared titles; and behind
+those of late_s17ec: an embedded post in a wrapper named for its platform, a wire story's
+agency credit, a live-coverage prompt, an agency's boilerplate closing on a prompt to follow
+it and a newsletter offer."""
 
 from __future__ import annotations
 
@@ -208,4 +211,53 @@ def test_a_sites_disclaimer_about_its_readers_is_clutter_an_articles_is_not() ->
     )
     assert not is_clutter_line(
         "The views expressed in this article do not necessarily reflect those of Coast Radio."
+    )
+
+
+def test_an_embedded_post_in_a_wrapper_named_for_its_platform_goes() -> None:
+    post = (
+        "<p>What a crossing this morning! #GullIsland</p>"
+        "<p>— Gull Ferries (@gullferries) March 4, 2024</p>"
+    )
+    for wrapper in (
+        "div class='embed-tweet'",
+        "div class='tweet-embed'",
+        "div class='embedded-instagram'",
+    ):
+        tag = wrapper.split()[0]
+        assert _kept(_page(f"<{wrapper}>{post}</{tag}>")) == [], wrapper
+    # "embed" alone names any embed (a video, a map): its class does not make it a post.
+    kept = _kept(_page("<div class='embed-block'><p>The timetable runs to June.</p></div>"))
+    assert kept == ["The timetable runs to June."]
+
+
+def test_an_agency_credit_and_a_live_coverage_prompt_are_clutter() -> None:
+    for line in (
+        "(With inputs from agencies)",
+        "With inputs from PTI.",
+        "Catch all the live action, scores and updates from IPL 2024 on Coast Sports.",
+        "Catch the latest ferry news only on Coast Radio!",
+    ):
+        assert is_clutter_line(line), line
+    for line in (
+        "With inputs from three councils, the county drew up the timetable.",
+        "Islanders can catch the last ferry at six.",
+    ):
+        assert not is_clutter_line(line), line
+
+
+def test_a_newsletter_offer_is_clutter() -> None:
+    assert is_clutter_line("Get our local newsletter, delivered free each Friday")
+    assert not is_clutter_line("Get the ferry timetable from the county's office.")
+
+
+def test_an_agencys_boilerplate_closing_on_a_follow_prompt_goes() -> None:
+    boilerplate = (
+        "<p>###</p><p>The County Transport Office runs the county's ferries, buses and"
+        " water taxis. Follow us on X and Facebook.</p>"
+    )
+    assert _kept(_page(after=boilerplate)) == []
+    assert is_clutter_line("Follow us on Instagram, TikTok and YouTube.")
+    assert not is_clutter_line(
+        "The captain waved from the quay. Follow us on foot to the pier, she told the crowd."
     )
