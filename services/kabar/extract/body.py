@@ -115,7 +115,7 @@ WIDGET_MAX_CHARS = 300
 #: children sharing one class) and classed apart from them. One after the last paragraph
 #: may be the story's own (a recipe's steps), so the edge read is the top one only.
 _EDGE_BOX_TAGS = frozenset({"div", "section"})
-_EDGE_BOX_HEADINGS = "h2, h3, h4, h5, h6"
+_EDGE_BOX_HEADINGS = ", ".join(sorted(_BOX_HEADINGS))  # (the headed box's headings)
 EDGE_BOX_MAX_CHARS = 500
 EDGE_STORY_MIN_PARAGRAPHS = 3
 #: Elements that are one line of text: hidden and short, one is never shown.
