@@ -507,6 +507,12 @@ def caption_vocabulary(vocab: Vocabulary) -> Vocabulary:
 
 
 @lru_cache(maxsize=1)
+def caption_words() -> tuple[str, ...]:
+    """Class words of a picture's caption block ("caption", "keterangan")."""
+    return tuple(str(w) for w in _data()["dom"]["caption_words"])
+
+
+@lru_cache(maxsize=1)
 def _caption_dom() -> tuple[re.Pattern[str], frozenset[str]]:
     """The clutter class pattern without the caption words, and the caption tags."""
     dom = _data()["dom"]
@@ -689,6 +695,8 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
             line = _without_signature(line, words)
             if line.text[:1] in _QUOTE_OPEN:
                 line = _without_credit(line, vocab)
+            elif vocab.keep_pictures:
+                line = _without_caption_credit(line)
         elif line.text[-1:] == "]":
             line = _without_bracketed_credit(line)
         if (
@@ -731,8 +739,11 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
         kept.append(line)
         kept_words.append(words)
     lead = _above_headline(kept, kept_words, above_headline) or _lead_clutter(kept, kept_words)
-    if not lead and kept and kept[0].tag == DEK_TAG:
-        kept[0] = Line(kept[0].text, "p", kept[0].link_ratio)  # a story paragraph after all
+    for index in range(lead, len(kept)):  # a summary's lines left are story after all
+        line = kept[index]
+        if line.tag != DEK_TAG:
+            break
+        kept[index] = Line(line.text, "p", line.link_ratio)
     body, notes = _without_end_notes(kept[lead:], vocab)
     return CleanResult(body, removed + lead + notes)
 
@@ -773,6 +784,20 @@ def _without_bracketed_credit(line: Line) -> Line:
     """A line without the bracketed site-and-photographer credit closing it (a photo
     page's captions, told as its story, each carry one)."""
     cut = _BRACKETED_CREDIT.search(line.text)
+    if cut is None or cut.start() == 0:
+        return line
+    return Line(line.text[: cut.start()].rstrip(), line.tag, line.link_ratio, line.emphasis)
+
+
+#: A picture's credit in round brackets closing a caption after its last sentence, the
+#: outlet before the photographer: "... hari kemerdekaan. (CNN Indonesia/Bimo Aditya)".
+_CAPTION_CREDIT = re.compile(r"(?<=[.!?\"\u201d])\s*\(\s*[^\W\d_][^()/]{1,40}/[^()/]{2,60}\)$")
+
+
+def _without_caption_credit(line: Line) -> Line:
+    """A photo page's caption (read as its story) without the credit closing it, which
+    would make the whole caption go as a credited one."""
+    cut = _CAPTION_CREDIT.search(line.text)
     if cut is None or cut.start() == 0:
         return line
     return Line(line.text[: cut.start()].rstrip(), line.tag, line.link_ratio, line.emphasis)
@@ -1264,9 +1289,19 @@ def _lead_clutter(lines: Sequence[Line], counts: Sequence[int]) -> int:
         # (the template's dek, printed inside the story block): the story starts at its
         # dateline.
         if before > total * LEAD_MAX_SHARE or line.text.endswith(_SENTENCE_END):
-            dek = index == 0 and line.tag == DEK_TAG and counts[0] <= DEK_MAX_WORDS
-            return 1 if dek and len(lines) > 2 and is_dateline(lines[1].text) else 0
+            return _dek_run(lines, counts)
     return 0
+
+
+def _dek_run(lines: Sequence[Line], counts: Sequence[int]) -> int:
+    """How many lines of a summary block (``DEK_TAG``, at most DEK_MAX_WORDS words in
+    all) open the body right over its datelined lead: the template's dek, 0 if none."""
+    run = 0
+    while run < len(lines) and lines[run].tag == DEK_TAG:
+        run += 1
+    if not run or sum(counts[:run]) > DEK_MAX_WORDS or len(lines) <= run + 1:
+        return 0
+    return run if is_dateline(lines[run].text) else 0
 
 
 #: A writer's sign-off in capitals on a line of its own ("ARIS ANDRIANTO"): two to four
