@@ -8,7 +8,10 @@ story's; a photo page whose slides' caption blocks hold more text than its short
 description tells its story in them (each caption's bracketed credit cut off); and as
 vocabulary, an AI summary's note, a campaign note naming the campaign first, an
 Indonesian wire credit, a prompt to follow the coverage at the outlet's site, and a desk
-code with its number in the closing initials ("[ARS/N-6]")."""
+code with its number in the closing initials ("[ARS/N-6]"). Then late_s18b's (measured
+once on 0e1e085): a labelled list box opening the story's block may be labelled by a
+short paragraph rather than a heading ("<p>Intinya Sih...</p><ul>...</ul>"), and a
+premium upsell box's lines ("Konten Premium", "Nikmati Konten Premium ...") are clutter."""
 
 from __future__ import annotations
 
@@ -177,3 +180,37 @@ def test_closing_initials_with_a_desk_code_go() -> None:
     # A desk code alone stays, as the development corpus's gold keeps "(H-4)".
     page = _page("", [LEAD, *STORY[:2], f"{last} (H-4)"])
     assert extract(page, URL).paragraphs[-1] == f"{last} (H-4)"
+
+
+INTINYA = (
+    "<div class='css-intinya11'><p class='css-intinya-title12'>Intinya Sih...</p><ul>"
+    "<li>Bank sampah di Bekasi mengolah jelantah warga menjadi sabun cuci.</li>"
+    "<li>Penjualan sabun menghasilkan omzet belasan juta rupiah per bulan.</li></ul></div>"
+)
+
+
+def _classed_page(before: str, story: list[str]) -> str:
+    body = "".join(f"<p class='css-p13'>{p}</p>" for p in story)
+    return (
+        "<html><body><article><h1>Bank Sampah Olah Jelantah Jadi Sabun</h1>"
+        f"<div class='css-body10'>{before}{body}</div></article></body></html>"
+    )
+
+
+def test_a_list_box_under_a_short_label_opening_the_story_goes() -> None:
+    article = extract(_classed_page(INTINYA, [LEAD, *STORY]), URL)
+    assert list(article.paragraphs) == [LEAD, *STORY]
+
+
+def test_a_list_under_a_sentence_opening_the_story_stays() -> None:
+    # A lead-in sentence over the list is the story's own, not a box's label.
+    lead_in = INTINYA.replace("Intinya Sih...", "Warga bisa menukar jelantah di tiga tempat:")
+    paragraphs = extract(_classed_page(lead_in, [LEAD, *STORY]), URL).paragraphs
+    assert paragraphs[0] == "Warga bisa menukar jelantah di tiga tempat:"
+
+
+@pytest.mark.parametrize(
+    "line", ["Konten Premium", "Nikmati Konten Premium Untuk Informasi Yang Lebih Dalam"]
+)
+def test_a_premium_upsell_is_clutter(line: str) -> None:
+    assert is_clutter_line(line)

@@ -150,10 +150,10 @@ def _first_body(
             continue
         if held is not None and not _clearly_fuller(body, held, gain):
             body, nodes = held, held_nodes
-        body = _with_slides(tree, nodes, body, vocab, title)
+        body = _with_slides(nodes, body, vocab, title)
         return _finish(body, meta, url, title, next_pages, rules, portal, misses)
     if held is not None:
-        held = _with_slides(tree, held_nodes, held, vocab, title)
+        held = _with_slides(held_nodes, held, vocab, title)
         return _finish(held, meta, url, title, next_pages, rules, portal, misses)
     captioned = _captions_body(tree, vocab, title) if tried else None
     if captioned is not None:
@@ -204,18 +204,15 @@ def _captions_body(tree: LexborHTMLParser, vocab: Vocabulary, title: str) -> _Bo
     return None
 
 
-def _with_slides(
-    tree: LexborHTMLParser, nodes: list[LexborNode], body: _Body, vocab: Vocabulary, title: str
-) -> _Body:
+def _with_slides(nodes: list[LexborNode], body: _Body, vocab: Vocabulary, title: str) -> _Body:
     """A thin body (a photo page's description) read again with the gallery whose slides'
     captions tell the story (see ``slide_gallery``); the body as it is otherwise. Only
     bodies shorter than RULE_DOUBT_CHARS pay for the look."""
     chars = _chars(body)
-    root = tree.body or tree.root
-    if chars >= RULE_DOUBT_CHARS or root is None or not nodes:
+    if chars >= RULE_DOUBT_CHARS or not nodes:
         return body
     captions = caption_vocabulary(vocab)
-    joined = slide_gallery(root, nodes, chars, caption_words())
+    joined = slide_gallery(nodes, chars, caption_words())
     if joined is None:
         return body
     slides = _read_body(joined, body.extractor, body.removed, title, captions)

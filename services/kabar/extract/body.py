@@ -89,6 +89,8 @@ _BOX_HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 HEADED_BOX_MAX_CHARS = 300
 #: A <figure> holding this many captioned <figure>s is a gallery, not one picture.
 GALLERY_MIN_PICTURES = 2
+#: A thin body's photo gallery is looked for this many blocks up from it.
+GALLERY_LEVELS = 2
 #: A caption a blog sets in the block after a picture's: one of these, at most this long,
 #: centred or in one of these font sizes.
 _STYLED_CAPTION_TAGS = frozenset({"div", "p", "span", "center"})
@@ -128,6 +130,11 @@ WIDGET_MAX_CHARS = 300
 _EDGE_BOX_TAGS = frozenset({"div", "section"})
 _EDGE_BOX_HEADINGS = ", ".join(sorted(_BOX_HEADINGS))  # (the headed box's headings)
 EDGE_BOX_MAX_CHARS = 500
+#: ... its heading may be a label set as a paragraph or a line (``_labelled``): one of
+#: these, at most this long.
+_LABEL_TAGS = frozenset({"p", "div", "span", "strong", "b"})
+EDGE_LABEL_MAX_CHARS = 40
+EDGE_LABEL_MAX_WORDS = 5
 EDGE_STORY_MIN_PARAGRAPHS = 3
 #: Elements that are one line of text: hidden and short, one is never shown.
 _HIDDEN_LINE_TAGS = frozenset({"p", "span", "small", "label", "em", "i", "b", "strong"})
@@ -321,14 +328,20 @@ def ranked_containers(root: LexborNode, limit: int = 3) -> Iterator[list[LexborN
 
 
 def slide_gallery(
-    root: LexborNode, nodes: Sequence[LexborNode], chars: int, caption_words: Sequence[str]
+    nodes: Sequence[LexborNode], chars: int, caption_words: Sequence[str]
 ) -> list[LexborNode] | None:
     """A thin body's nodes with the photo gallery beside them, in document order, when the
     gallery's captions hold more text than the body (``chars``): a photo page whose story
     is told in its slides' caption blocks (each a picture's sibling: "<div class=slide>
     <img><div class=slide__caption>...</div></div>"), over or under a short description.
     The nodes alone when they hold the gallery (its captions went as clutter); None when
-    there is no such gallery."""
+    there is no such gallery. It is looked for near the body (GALLERY_LEVELS up), not in
+    the whole page."""
+    root = nodes[0]
+    for _ in range(GALLERY_LEVELS):
+        if root.parent is None or root.tag == "body" or root.parent.tag == "html":
+            break
+        root = root.parent
     query = ", ".join(f"[class*={word}]" for word in caption_words)
     found: dict[int, tuple[LexborNode, int, int]] = {}
     for caption in root.css(query):
@@ -847,7 +860,9 @@ class _Walker:
         box = listed.parent
         if box is None or box.mem_id == top or box.tag not in _EDGE_BOX_TAGS:
             return
-        if not box.attributes.get("class") or box.css_first(_EDGE_BOX_HEADINGS) is None:
+        if not box.attributes.get("class"):
+            return
+        if box.css_first(_EDGE_BOX_HEADINGS) is None and not _labelled(box, listed):
             return
         chars = len(box.text(strip=True))
         if 0 < chars <= min(EDGE_BOX_MAX_CHARS, self.max_clutter_chars) and _over_story(box):
@@ -1037,6 +1052,19 @@ def _over_story(box: LexborNode) -> bool:
     if len(where) < EDGE_STORY_MIN_PARAGRAPHS or box.attributes.get("class") == story:
         return False
     return at < where[0]
+
+
+def _labelled(box: LexborNode, listed: LexborNode) -> bool:
+    """Whether ``box`` opens, over its list, on a label printed as a paragraph or a line
+    of its own rather than a heading ("<p class=...>Intinya Sih...</p><ul>"): its first
+    element, before the list, a few words long."""
+    first = box.child
+    while first is not None and (not first.tag or first.tag[0] == "-"):
+        first = first.next
+    if first is None or first.mem_id == listed.mem_id or first.tag not in _LABEL_TAGS:
+        return False
+    text = first.text(strip=True)
+    return 0 < len(text) <= EDGE_LABEL_MAX_CHARS and text.count(" ") < EDGE_LABEL_MAX_WORDS
 
 
 def _closed_by(box: LexborNode, anchor: str) -> bool:
