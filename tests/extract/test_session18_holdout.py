@@ -11,7 +11,11 @@ Indonesian wire credit, a prompt to follow the coverage at the outlet's site, an
 code with its number in the closing initials ("[ARS/N-6]"). Then late_s18b's (measured
 once on 0e1e085): a labelled list box opening the story's block may be labelled by a
 short paragraph rather than a heading ("<p>Intinya Sih...</p><ul>...</ul>"), and a
-premium upsell box's lines ("Konten Premium", "Nikmati Konten Premium ...") are clutter."""
+premium upsell box's lines ("Konten Premium", "Nikmati Konten Premium ...") are clutter.
+Then late_s18c's (measured once on 46983d6): a wire agency named as the source closing
+the story's last paragraph ("... Laut Sulawesi. (Sumber: Antara)") is cut off it, not
+taken for a caption's credit that drops the whole paragraph; and a radio newsroom's
+"Laporan: A | Editor: B" names its writer."""
 
 from __future__ import annotations
 
@@ -214,3 +218,24 @@ def test_a_list_under_a_sentence_opening_the_story_stays() -> None:
 )
 def test_a_premium_upsell_is_clutter(line: str) -> None:
     assert is_clutter_line(line)
+
+
+def test_a_wire_source_closing_a_paragraph_is_cut_off_it() -> None:
+    last = (
+        "KKP mencatat sepanjang tahun ini sudah 21 kapal ikan asing ditangkap di perairan "
+        "Indonesia, sebagian besar di Laut Natuna Utara."
+    )
+    page = _page("", [LEAD, *STORY, f"{last} (Sumber: Antara)"])
+    assert list(extract(page, URL).paragraphs) == [LEAD, *STORY, last]
+
+
+def test_a_reports_label_names_the_writer() -> None:
+    page = (
+        "<html><head><meta name='author' content='kabardata.example.id'></head><body><article>"
+        "<h1>Bank Sampah Olah Jelantah Jadi Sabun</h1><div class='post-meta'><span>Laporan: "
+        "<a href='/r/wildan'>Wildan Pratama</a></span> | <span>Editor: <a href='/e/rini'>Rini "
+        "Hastuti</a></span></div><div class='detail-body'>"
+        + "".join(f"<p>{p}</p>" for p in [LEAD, *STORY])
+        + "</div></article></body></html>"
+    )
+    assert extract(page, URL).authors == ("Wildan Pratama",)

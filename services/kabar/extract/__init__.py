@@ -211,10 +211,10 @@ def _with_slides(nodes: list[LexborNode], body: _Body, vocab: Vocabulary, title:
     chars = _chars(body)
     if chars >= RULE_DOUBT_CHARS or not nodes:
         return body
-    captions = caption_vocabulary(vocab)
     joined = slide_gallery(nodes, chars, caption_words())
     if joined is None:
-        return body
+        return body  # (the caption reading's vocabulary is compiled only when needed)
+    captions = caption_vocabulary(vocab)
     slides = _read_body(joined, body.extractor, body.removed, title, captions)
     return slides if slides is not None and _chars(slides) > chars else body
 

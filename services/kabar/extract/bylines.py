@@ -314,10 +314,14 @@ def _key(text: str) -> str:
 
 
 #: Labels of a printed credit block: who wrote the story, and who edited it.
+#: ("laporan": a radio newsroom's "Laporan: A | Editor: B", see COLON_LABELS)
 WRITER_LABELS = frozenset(
     {"penulis", "reporter", "pewarta", "writer", "author", "oleh", "ditulis oleh",
-     "kontributor", "jurnalis", "wartawan", "by"}
+     "kontributor", "jurnalis", "wartawan", "by", "laporan"}
 )  # fmt: skip
+#: Labels that name a writer only with their colon: "Laporan: A", not "Laporan Wartawan
+#: Tribun Jogja, A" (read with the lines under the headline).
+COLON_LABELS = frozenset({"laporan"})
 EDITOR_LABELS = frozenset(
     {"editor", "redaktur", "penyunting", "editing", "editor in chief", "edited by"}
 )
@@ -336,7 +340,7 @@ MAX_CREDIT_NAMES = 4
 #: may stand above its "Editor: B" line with no writer's label anywhere.)
 CREDIT_LABEL_WORDS = (
     "penulis", "reporter", "pewarta", "kontributor", "writer", "editor", "redaktur", "oleh",
-    "edited by", "translator", "penerjemah",
+    "edited by", "translator", "penerjemah", "laporan:",
 )  # fmt: skip
 CREDIT_TAIL_CHARS = 300
 CREDIT_MAX_CHARS = 3000
@@ -502,7 +506,10 @@ def _label_of(line: str) -> tuple[str, str] | None:
     word = match.group(1).lower()
     for label in (word, word.split(" ")[0]):
         if label in WRITER_LABELS or label in EDITOR_LABELS or label in TRANSLATOR_LABELS:
-            rest = line[line.lower().find(label) + len(label) :].strip(" :")
+            after = line[line.lower().find(label) + len(label) :]
+            if label in COLON_LABELS and not after.lstrip().startswith(":"):
+                return None
+            rest = after.strip(" :")
             if label in ("oleh", "by") and rest[:1].islower():
                 return None  # "oleh karena itu": prose, not a credit
             return label, rest

@@ -221,6 +221,8 @@ class Vocabulary:
     platform_notes: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]
     #: A site-and-writer credit closing a quoted story paragraph.
     credit_tail_re: re.Pattern[str]
+    #: A wire agency named as the source closing a story paragraph.
+    source_tail_re: re.Pattern[str]
     strip_tags: tuple[str, ...]
     skip_tags: frozenset[str]
     container_drop: frozenset[str]
@@ -448,6 +450,7 @@ def vocabulary(extra_lines: tuple[str, ...] = (), extra_tail: tuple[str, ...] = 
             for e in lines["platform_notes"]
         ),
         credit_tail_re=_lowered(lines["credit_tail"]),
+        source_tail_re=_lowered(lines["source_tail"]),
         strip_tags=tuple(data["dom"]["strip_tags"]),
         skip_tags=frozenset(data["dom"]["skip_tags"]),
         container_drop=frozenset(data["dom"]["container_drop"]),
@@ -693,6 +696,8 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
             line = Line(line.text.rstrip(_BACK_ARROW_CHARS), line.tag, line.link_ratio)
         elif line.text[-1:] == ")":
             line = _without_signature(line, words)
+            if "sumber" in line.text[-40:].lower():
+                line = _without_source(line, words, vocab)
             if line.text[:1] in _QUOTE_OPEN:
                 line = _without_credit(line, vocab)
             elif vocab.keep_pictures:
@@ -785,6 +790,17 @@ def _without_bracketed_credit(line: Line) -> Line:
     page's captions, told as its story, each carry one)."""
     cut = _BRACKETED_CREDIT.search(line.text)
     if cut is None or cut.start() == 0:
+        return line
+    return Line(line.text[: cut.start()].rstrip(), line.tag, line.link_ratio, line.emphasis)
+
+
+def _without_source(line: Line, words: int, vocab: Vocabulary) -> Line:
+    """A story paragraph without the wire agency named as its source closing it ("...
+    Laut Sulawesi. (Sumber: Antara)"), which would make it read as a credited caption."""
+    if words < SIGNED_PARAGRAPH_MIN_WORDS:
+        return line
+    cut = vocab.source_tail_re.search(line.text.lower())
+    if cut is None or len(line.text.lower()) != len(line.text):
         return line
     return Line(line.text[: cut.start()].rstrip(), line.tag, line.link_ratio, line.emphasis)
 

@@ -101,9 +101,12 @@ BYLINE_REACH_CHARS = 600
 #: How much text from the headline on is read for a "Name - Brand" byline.
 BRANDED_CHARS = 600
 #: Words of a printed credit block ("Penulis: A | Editor: B"), lowercase.
-#: ("kontributor": "Kontributor Klaten, A | Editor: B", the town between label and name)
+#: ("kontributor": "Kontributor Klaten, A | Editor: B", the town between label and name;
+#: "laporan:": a radio newsroom's "Laporan: A | Editor: B", with its colon: the word alone
+#: is prose)
 CREDIT_WORDS = (
-    "penulis", "reporter", "pewarta", "kontributor", "writer", "editor", "redaktur", "edited by"
+    "penulis", "reporter", "pewarta", "kontributor", "writer", "editor", "redaktur", "edited by",
+    "laporan:",
 )
 #: A date alone on a byline's first line: "22 April 2024", "8 Feb 2024, 06:12".
 _DATE_ONLY = re.compile(r"\d{1,2}\s[^\W\d_]{3,9}\.?,?\s\d{4}(,?\s\d{1,2}[:.]\d{2})?")
