@@ -15,7 +15,10 @@ premium upsell box's lines ("Konten Premium", "Nikmati Konten Premium ...") are 
 Then late_s18c's (measured once on 46983d6): a wire agency named as the source closing
 the story's last paragraph ("... Laut Sulawesi. (Sumber: Antara)") is cut off it, not
 taken for a caption's credit that drops the whole paragraph; and a radio newsroom's
-"Laporan: A | Editor: B" names its writer."""
+"Laporan: A | Editor: B" names its writer. Then late_s18d's (measured once on 1de8542): a
+date line set wholly in bold over the plain line it heads, past the story's first
+paragraph, is a schedule's day ("Senin, 9 Desember 2024" over "Indonesia vs Myanmar,
+pukul 19.30 WIB"), read like a list item's date, not a stamp."""
 
 from __future__ import annotations
 
@@ -239,3 +242,35 @@ def test_a_reports_label_names_the_writer() -> None:
         + "</div></article></body></html>"
     )
     assert extract(page, URL).authors == ("Wildan Pratama",)
+
+
+SCHEDULE = [
+    "Berikut jadwal lengkap tim nasional di fase grup:",
+    "Senin, 9 Desember 2024",
+    "Indonesia vs Myanmar, pukul 19.30 WIB, Stadion Manahan, Solo",
+    "Kamis, 12 Desember 2024",
+    "Vietnam vs Indonesia, pukul 20.00 WIB, Stadion My Dinh, Hanoi",
+]
+
+
+def _schedule_page(days: str) -> str:
+    lines = "".join(
+        f"<p><strong>{line}</strong></p>" if line[:5] in {"Senin", "Kamis"} else f"<p>{line}</p>"
+        for line in SCHEDULE
+    )
+    return (
+        "<html><body><article><h1>Jadwal Tim Nasional di Piala ASEAN</h1>"
+        f"<div class='detail-body'>{days}<p>{LEAD}</p>{lines}<p>{STORY[0]}</p></div>"
+        "</article></body></html>"
+    )
+
+
+def test_a_schedules_days_in_bold_stay() -> None:
+    article = extract(_schedule_page(""), URL)
+    assert list(article.paragraphs) == [LEAD, *SCHEDULE, STORY[0]]
+
+
+def test_a_bold_date_stamp_over_the_story_still_goes() -> None:
+    # Before the story's first paragraph, a date in bold is the page's stamp.
+    article = extract(_schedule_page("<p><strong>Rabu, 27 November 2024</strong></p>"), URL)
+    assert list(article.paragraphs) == [LEAD, *SCHEDULE, STORY[0]]

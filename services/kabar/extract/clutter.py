@@ -77,6 +77,13 @@ KICKER_MAX_WORDS = 6
 #: score, half-time score, scorers, venue, attendance) is at most this many lines.
 HEADER_MAX_LINES = 12
 HEADER_LINE_MAX_WORDS = 12
+#: A line at least this share in emphasis, of at most ENTRY_HEADING_MAX_WORDS words, over a
+#: plain line of ENTRY_MIN_WORDS words or more, after a story line of STORY_LINE_MIN_WORDS,
+#: heads an entry (``_heads_entry``): it is read like a list item.
+ENTRY_EMPHASIS = 0.9
+ENTRY_HEADING_MAX_WORDS = 8
+ENTRY_MIN_WORDS = 3
+STORY_LINE_MIN_WORDS = 12
 #: A byline name printed as its own line: this many words.
 BYLINE_NAME_MIN_WORDS = 2
 BYLINE_NAME_MAX_WORDS = 4
@@ -706,9 +713,7 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
             line = _without_bracketed_credit(line)
         if (
             (key and key in seen)
-            or _is_clutter(
-                line, title_key, vocab, words, line.tag == "li" and _in_list(lines, index)
-            )
+            or _is_clutter(line, title_key, vocab, words, _listed(lines, counts, index, kept_words))
             or (line.tag == CAPTION_TAG and _credited_caption(lines, index, vocab))
             or (index <= LEAD_MAX_LINES and _byline_role(line.text, vocab))
             or _guest_bio(line, len(lines) - 1 - index)
@@ -1185,6 +1190,31 @@ def _byline_name(line: Line) -> bool:
         and all(word[:1].isupper() for word in words)
         and _NAME_LINE.fullmatch(line.text) is not None
     )
+
+
+def _listed(
+    lines: Sequence[Line], counts: Sequence[int], index: int, kept_words: Sequence[int]
+) -> bool:
+    """Whether a line is an entry of a list: an item beside another, or an entry's
+    heading (``_heads_entry``)."""
+    line = lines[index]
+    if line.tag == "li":
+        return _in_list(lines, index)
+    return line.emphasis >= ENTRY_EMPHASIS and _heads_entry(lines, counts, index, kept_words)
+
+
+def _heads_entry(
+    lines: Sequence[Line], counts: Sequence[int], index: int, kept_words: Sequence[int]
+) -> bool:
+    """Whether a line set wholly in emphasis heads the plain line under it, past the
+    story's first paragraph: an entry's heading, as a schedule prints its days ("Senin, 9
+    Desember 2024" over "Indonesia vs Myanmar, pukul 19.30 WIB"), read like a list item."""
+    if counts[index] > ENTRY_HEADING_MAX_WORDS or index + 1 >= len(lines):
+        return False
+    below = lines[index + 1]
+    if below.emphasis >= ENTRY_EMPHASIS or counts[index + 1] < ENTRY_MIN_WORDS:
+        return False
+    return any(words >= STORY_LINE_MIN_WORDS for words in kept_words)
 
 
 def _in_list(lines: Sequence[Line], index: int) -> bool:
