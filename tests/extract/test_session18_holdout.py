@@ -18,7 +18,12 @@ taken for a caption's credit that drops the whole paragraph; and a radio newsroo
 "Laporan: A | Editor: B" names its writer. Then late_s18d's (measured once on 1de8542): a
 date line set wholly in bold over the plain line it heads, past the story's first
 paragraph, is a schedule's day ("Senin, 9 Desember 2024" over "Indonesia vs Myanmar,
-pukul 19.30 WIB"), read like a list item's date, not a stamp."""
+pukul 19.30 WIB"), read like a list item's date, not a stamp. Then late_s18f's (measured
+once on 455033b): a bare "BACA JUGA" label opening a line before its link takes the
+lowercase words closing it ("... dan tulisan X lainnya."), as a label in its own element
+does; a desk in the
+metadata ("Tim tvOne") gives way to the writer a credit block prints; and as vocabulary,
+an Indonesian paper's print-edition note and a longer "Jangan lupa subscribe ..." prompt."""
 
 from __future__ import annotations
 
@@ -274,3 +279,34 @@ def test_a_bold_date_stamp_over_the_story_still_goes() -> None:
     # Before the story's first paragraph, a date in bold is the page's stamp.
     article = extract(_schedule_page("<p><strong>Rabu, 27 November 2024</strong></p>"), URL)
     assert list(article.paragraphs) == [LEAD, *SCHEDULE, STORY[0]]
+
+
+def test_a_bare_read_also_label_takes_the_words_closing_its_line() -> None:
+    line = "BACA JUGA <a href='/a'>Ring Road Utara yang Tak Pernah Sepi</a> dan tulisan X lainnya."
+    page = _page("", [LEAD, STORY[0], line, *STORY[1:]])
+    assert list(extract(page, URL).paragraphs) == [LEAD, *STORY]
+
+
+def test_a_printed_writer_replaces_a_desk_in_the_metadata() -> None:
+    page = (
+        "<html><head><meta name='author' content='Tim Kabar'></head><body><article>"
+        "<h1>Bank Sampah Olah Jelantah Jadi Sabun</h1><div class='meta'>Kontributor: <a "
+        "href='/a/yudi'>Yudi Permana</a> | Editor: <a href='/a/aris'>Aris Munandar</a></div>"
+        "<div class='detail-body'>"
+        + "".join(f"<p>{p}</p>" for p in [LEAD, *STORY])
+        + "</div></article></body></html>"
+    )
+    assert extract(page, URL).authors == ("Yudi Permana",)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Versi cetak artikel ini terbit di harian Kompas edisi 12 Februari 2024 di halaman 13 "
+        'dengan judul "Sawah Pantura Terus Menyusut".',
+        "Jangan lupa subscribe YouTube tvOneNews dan aktifkan lonceng notifikasi agar tidak "
+        "ketinggalan berita terbaru.",
+    ],
+)
+def test_print_notes_and_subscribe_prompts_are_clutter(line: str) -> None:
+    assert is_clutter_line(line)

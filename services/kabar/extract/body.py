@@ -691,6 +691,9 @@ class _Walker:
             elif tag == "a":
                 if parts and self._labelled_link(parts):
                     self.removed += 1  # "... Baca juga: <a>other story</a> ..." in a paragraph
+                    # A bare label opening the line ("BACA JUGA <a>X</a> dan tulisan Y
+                    # lainnya."): what goes on in lowercase ends its sentence (``flush``).
+                    self._after_label = not "".join(parts).strip()
                     continue
                 self._link_depth += 1
                 push(tag)

@@ -665,6 +665,8 @@ def _printed_writers(
             return ()
         kept = tuple(n for n in structured if n.casefold() not in editors)
         return kept if len(kept) < len(structured) else ()
+    if all(_TEAM.match(n) for n in structured):
+        return writers  # a desk in the metadata ("Tim tvOne") gives way to a printed writer
     mine = {n.casefold() for n in structured}
     printed = {n.casefold() for n in writers}
     # Structured authors beyond the printed writers are the site or a desk ("Tribun Jogja").
