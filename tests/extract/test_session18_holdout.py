@@ -23,7 +23,13 @@ once on 455033b): a bare "BACA JUGA" label opening a line before its link takes 
 lowercase words closing it ("... dan tulisan X lainnya."), as a label in its own element
 does; a desk in the
 metadata ("Tim tvOne") gives way to the writer a credit block prints; and as vocabulary,
-an Indonesian paper's print-edition note and a longer "Jangan lupa subscribe ..." prompt."""
+an Indonesian paper's print-edition note and a longer "Jangan lupa subscribe ..." prompt.
+Then late_s18g's (measured once on 8aaabbe): a health article's reference list under its
+"Referensi" heading ends the story; a writer's bracketed signature run on after the last
+sentence ("... bersama. ( Yuli Santoso / CN26 )") names the writer of a page naming none;
+a medical reviewer ("Ditinjau secara medis oleh dr. B", in the metadata) is no writer
+beside "Ditulis oleh A"; and as vocabulary, a health site's disclaimer, a pointer to the
+fuller telling in a video, a note that the story was adapted from elsewhere."""
 
 from __future__ import annotations
 
@@ -309,4 +315,45 @@ def test_a_printed_writer_replaces_a_desk_in_the_metadata() -> None:
     ],
 )
 def test_print_notes_and_subscribe_prompts_are_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+def test_a_reference_list_ends_the_story() -> None:
+    references = (
+        "<div class='refs'><h3>Referensi</h3><ol><li>Kementerian Kesehatan RI. (2023). "
+        "Mengenal Parestesia. Diakses pada 20 Mei 2024.</li></ol></div>"
+    )
+    assert list(extract(_page("", [LEAD, *STORY], references), URL).paragraphs) == [LEAD, *STORY]
+
+
+def test_a_run_on_bracketed_signature_names_the_writer() -> None:
+    last = "Kepala dinas menyatakan masih membuka dialog dengan para pedagang hingga pekan depan."
+    page = _page("", [LEAD, *STORY, f"{last} ( Yuli Santoso / CN26 )"])
+    article = extract(page, URL)
+    assert article.paragraphs[-1] == last
+    assert article.authors == ("Yuli Santoso",)
+
+
+def test_a_medical_reviewer_is_no_writer() -> None:
+    page = (
+        "<html><head><meta name='author' content='dr. Andika Pratama'></head><body><article>"
+        "<h1>Bank Sampah Olah Jelantah Jadi Sabun</h1><div class='byline'><div>Ditulis oleh "
+        "<a href='/a/ratna'>Ratna Dewi Lestari</a></div><div>Ditinjau secara medis oleh "
+        "<a href='/d/andika'>dr. Andika Pratama</a></div></div><div class='detail-body'>"
+        + "".join(f"<p>{p}</p>" for p in [LEAD, *STORY])
+        + "</div></article></body></html>"
+    )
+    assert extract(page, URL).authors == ("Ratna Dewi Lestari",)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Hello Sehat tidak menyediakan saran medis, diagnosis, atau pengobatan.",
+        "Artikel ini hanya bersifat informatif dan tidak menggantikan saran medis dari dokter.",
+        "Simak informasi lengkapnya di video berikut ini:",
+        "Artikel ini disadur dari situs lembaga antariksa nasional dengan penyesuaian.",
+    ],
+)
+def test_health_disclaimers_and_notes_are_clutter(line: str) -> None:
     assert is_clutter_line(line)

@@ -323,8 +323,12 @@ WRITER_LABELS = frozenset(
 #: Tribun Jogja, A" (read with the lines under the headline).
 COLON_LABELS = frozenset({"laporan"})
 EDITOR_LABELS = frozenset(
-    {"editor", "redaktur", "penyunting", "editing", "editor in chief", "edited by"}
+    {"editor", "redaktur", "penyunting", "editing", "editor in chief", "edited by", "ditinjau"}
 )
+#: A reviewer's label, read as an editor's, and the words between it and the name: a
+#: health site's "Ditinjau secara medis oleh dr. B" under "Ditulis oleh A".
+REVIEW_LABELS = frozenset({"ditinjau"})
+_REVIEWED_BY = re.compile(r"^(?:secara\s+[^\W\d_]+\s+)?oleh\b\s*", re.IGNORECASE)
 #: Labels of a translator: the only credit of a translated story ("Translator: A" /
 #: "Editor: B") names who wrote the text the reader sees; beside a writer it is dropped.
 TRANSLATOR_LABELS = frozenset({"translator", "penerjemah", "translated by", "diterjemahkan oleh"})
@@ -340,7 +344,7 @@ MAX_CREDIT_NAMES = 4
 #: may stand above its "Editor: B" line with no writer's label anywhere.)
 CREDIT_LABEL_WORDS = (
     "penulis", "reporter", "pewarta", "kontributor", "writer", "editor", "redaktur", "oleh",
-    "edited by", "translator", "penerjemah", "laporan:",
+    "edited by", "translator", "penerjemah", "laporan:", "ditulis oleh",
 )  # fmt: skip
 CREDIT_TAIL_CHARS = 300
 CREDIT_MAX_CHARS = 3000
@@ -353,7 +357,10 @@ _LABEL_STARTS = tuple(sorted(WRITER_LABELS | EDITOR_LABELS | TRANSLATOR_LABELS))
 _LABEL_START_CHARS = max(map(len, _LABEL_STARTS)) + 1
 #: Digits, or a possessive ("Ryan Reed's Most Recent Stories"): a label, not a name.
 _NOT_NAME = re.compile(r"\d|['’]s\b")
-_NAME_PARTICLES = frozenset({"dan", "and", "&", "bin", "binti", "van", "de", "der", "von", "da"})
+#: (and a physician's title in lower case: "dr. B", a health site's reviewer)
+_NAME_PARTICLES = frozenset(
+    {"dan", "and", "&", "bin", "binti", "van", "de", "der", "von", "da", "dr.", "drg."}
+)
 
 
 def printed_credits(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -510,6 +517,8 @@ def _label_of(line: str) -> tuple[str, str] | None:
             if label in COLON_LABELS and not after.lstrip().startswith(":"):
                 return None
             rest = after.strip(" :")
+            if label in REVIEW_LABELS:
+                rest = _REVIEWED_BY.sub("", rest)
             if label in ("oleh", "by") and rest[:1].islower():
                 return None  # "oleh karena itu": prose, not a credit
             return label, rest

@@ -1363,6 +1363,19 @@ _BRACKETED_NAME = re.compile(
 )
 
 
+def _run_on_signature(text: str) -> str | None:
+    """The bracketed name beside a desk code run on after a story paragraph's last
+    sentence ("... disepakati bersama. ( Yuli Santoso / CN26 )"), or None."""
+    if not text.endswith(")"):
+        return None
+    at = text.rfind("(")
+    before = text[:at].rstrip()
+    if at <= 0 or before[-1:] not in _SIGNED_AFTER or before.count(" ") + 1 < SIGNED_AFTER_WORDS:
+        return None
+    signed = _BRACKETED_NAME.fullmatch(text, at)
+    return signed.group(1) if signed is not None else None
+
+
 def signed_name(lines: Sequence[str]) -> str | None:
     """The writer signing the story off in capitals right after its last sentence,
     title-cased ("ARIS ANDRIANTO" -> "Aris Andrianto"), or in brackets beside a desk code,
@@ -1373,6 +1386,9 @@ def signed_name(lines: Sequence[str]) -> str | None:
         text = line.strip()
         if text.endswith(_SENTENCE_END) and text.count(" ") + 1 >= SIGNED_AFTER_WORDS:
             last = index
+    run_on = _run_on_signature(lines[-1].strip()) if lines else None
+    if run_on is not None:
+        return run_on
     if last < 0 or last + 1 >= len(lines):
         return None
     text = lines[last + 1].strip()

@@ -106,7 +106,7 @@ BRANDED_CHARS = 600
 #: is prose)
 CREDIT_WORDS = (
     "penulis", "reporter", "pewarta", "kontributor", "writer", "editor", "redaktur", "edited by",
-    "laporan:",
+    "laporan:", "ditulis oleh",
 )
 #: A date alone on a byline's first line: "22 April 2024", "8 Feb 2024, 06:12".
 _DATE_ONLY = re.compile(r"\d{1,2}\s[^\W\d_]{3,9}\.?,?\s\d{4}(,?\s\d{1,2}[:.]\d{2})?")
