@@ -32,7 +32,7 @@ SETS = (
     "tuned_s17", "sealed_s17", "late_s17", "late_s17b", "late_s17c", "late_s17d", "late_s17f",
     "late_s17g",
     "tuned_s18", "sealed_s18", "late_s18", "late_s18b", "late_s18c", "late_s18d", "late_s18f",
-    "late_s18g",
+    "late_s18g", "late_s18h",
 )  # fmt: skip
 #: Sets on which a kept foreign line fails the test (the sealed ones are only scored).
 STRICT = frozenset(
@@ -47,7 +47,7 @@ STRICT = frozenset(
      "tuned_s17e", "late_s17e", "late_s17eb", "late_s17ec",
      "tuned_s17", "late_s17", "late_s17b", "late_s17c", "late_s17d", "late_s17f", "late_s17g",
      "tuned_s18", "late_s18", "late_s18b", "late_s18c", "late_s18d", "late_s18f",
-     "late_s18g"}
+     "late_s18g", "late_s18h"}
 )
 ALL_SETS = ("seen", "holdout", *SETS)
 #: Shares of all layouts pages whose title is the printed headline, whose authors are

@@ -29,7 +29,9 @@ Then late_s18g's (measured once on 8aaabbe): a health article's reference list u
 sentence ("... bersama. ( Yuli Santoso / CN26 )") names the writer of a page naming none;
 a medical reviewer ("Ditinjau secara medis oleh dr. B", in the metadata) is no writer
 beside "Ditulis oleh A"; and as vocabulary, a health site's disclaimer, a pointer to the
-fuller telling in a video, a note that the story was adapted from elsewhere."""
+fuller telling in a video, a note that the story was adapted from elsewhere. Then
+late_s18h's (measured once on 80c165b): a follow prompt naming the outlet by a name with
+a dot in it ("Ikuti saluran AKURAT.CO di WhatsApp ...") is still a prompt."""
 
 from __future__ import annotations
 
@@ -353,6 +355,7 @@ def test_a_medical_reviewer_is_no_writer() -> None:
         "Artikel ini hanya bersifat informatif dan tidak menggantikan saran medis dari dokter.",
         "Simak informasi lengkapnya di video berikut ini:",
         "Artikel ini disadur dari situs lembaga antariksa nasional dengan penyesuaian.",
+        "Ikuti saluran AKURAT.CO di WhatsApp untuk mendapatkan berita terbaru setiap hari.",
     ],
 )
 def test_health_disclaimers_and_notes_are_clutter(line: str) -> None:
