@@ -351,8 +351,6 @@ def test_a_medical_reviewer_is_no_writer() -> None:
 @pytest.mark.parametrize(
     "line",
     [
-        "Hello Sehat tidak menyediakan saran medis, diagnosis, atau pengobatan.",
-        "Artikel ini hanya bersifat informatif dan tidak menggantikan saran medis dari dokter.",
         "Simak informasi lengkapnya di video berikut ini:",
         "Artikel ini disadur dari situs lembaga antariksa nasional dengan penyesuaian.",
         "Ikuti saluran AKURAT.CO di WhatsApp untuk mendapatkan berita terbaru setiap hari.",
@@ -360,3 +358,14 @@ def test_a_medical_reviewer_is_no_writer() -> None:
 )
 def test_health_disclaimers_and_notes_are_clutter(line: str) -> None:
     assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "Hello Sehat tidak menyediakan saran medis, diagnosis, atau pengobatan.",
+        "Artikel ini hanya bersifat informatif dan tidak menggantikan saran medis dari dokter.",
+    ],
+)
+def test_a_health_disclaimer_closing_the_story_goes(note: str) -> None:
+    assert list(extract(_page("", [LEAD, *STORY, note]), URL).paragraphs) == [LEAD, *STORY]

@@ -703,7 +703,8 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
             line = Line(line.text.rstrip(_BACK_ARROW_CHARS), line.tag, line.link_ratio)
         elif line.text[-1:] == ")":
             line = _without_signature(line, words)
-            if "sumber" in line.text[-40:].lower():
+            at = line.text.rfind("(")
+            if at > 0 and line.text[at + 1 : at + 2] in _SOURCE_OPEN:
                 line = _without_source(line, words, vocab)
             if line.text[:1] in _QUOTE_OPEN:
                 line = _without_credit(line, vocab)
@@ -797,6 +798,10 @@ def _without_bracketed_credit(line: Line) -> Line:
     if cut is None or cut.start() == 0:
         return line
     return Line(line.text[: cut.start()].rstrip(), line.tag, line.link_ratio, line.emphasis)
+
+
+#: How a wire source's bracket opens ("(Sumber: ...", "( sumber : ...").
+_SOURCE_OPEN = frozenset("sS ")
 
 
 def _without_source(line: Line, words: int, vocab: Vocabulary) -> Line:
