@@ -20,12 +20,14 @@ from kabar.extract.body import (
     prune_container,
     ranked_containers,
     rule_container,
+    slide_gallery,
     strip_noise,
 )
 from kabar.extract.clutter import (
     Line,
     Vocabulary,
     caption_vocabulary,
+    caption_words,
     clean_lines,
     normalize,
     vocabulary,
@@ -133,6 +135,7 @@ def _first_body(
     body is read)."""
     tried = False
     held: _Body | None = None
+    held_nodes: list[LexborNode] = []
     gain = 0.0  # how much more text the generic body needs to replace the held one
     for nodes, extractor, removed in _containers(tree, rules, vocab, misses):
         tried = True
@@ -143,12 +146,14 @@ def _first_body(
         if held is None and extractor != "generic" and (gain := _doubt(body, trusted)):
             # A portal selector that matched a teaser, a caption or a stub: weigh it
             # against the generic best candidate before publishing it.
-            held = body
+            held, held_nodes = body, nodes
             continue
         if held is not None and not _clearly_fuller(body, held, gain):
-            body = held
+            body, nodes = held, held_nodes
+        body = _with_slides(nodes, body, vocab, title)
         return _finish(body, meta, url, title, next_pages, rules, portal, misses)
     if held is not None:
+        held = _with_slides(held_nodes, held, vocab, title)
         return _finish(held, meta, url, title, next_pages, rules, portal, misses)
     captioned = _captions_body(tree, vocab, title) if tried else None
     if captioned is not None:
@@ -197,6 +202,21 @@ def _captions_body(tree: LexborHTMLParser, vocab: Vocabulary, title: str) -> _Bo
         if body is not None:
             return body
     return None
+
+
+def _with_slides(nodes: list[LexborNode], body: _Body, vocab: Vocabulary, title: str) -> _Body:
+    """A thin body (a photo page's description) read again with the gallery whose slides'
+    captions tell the story (see ``slide_gallery``); the body as it is otherwise. Only
+    bodies shorter than RULE_DOUBT_CHARS pay for the look."""
+    chars = _chars(body)
+    if chars >= RULE_DOUBT_CHARS or not nodes:
+        return body
+    joined = slide_gallery(nodes, chars, caption_words())
+    if joined is None:
+        return body  # (the caption reading's vocabulary is compiled only when needed)
+    captions = caption_vocabulary(vocab)
+    slides = _read_body(joined, body.extractor, body.removed, title, captions)
+    return slides if slides is not None and _chars(slides) > chars else body
 
 
 def _described(meta: Metadata) -> _Body | None:

@@ -72,6 +72,8 @@ INLINE_LABEL_TAGS = frozenset({"strong", "b", "em", "i", "span"})
 #: them is printed differently (see ``Line.emphasis``). "/em" closes one on the stack.
 EMPHASIS_TAGS = frozenset({"strong", "b", "em", "i", "small"})
 _EMPHASIS_END = "/em"
+#: Closes a summary block on the walk's stack (see ``_Walker._dek_depth``).
+_DEK_END = "/dek"
 MAX_READ_ALSO_CHARS = 200
 #: A bare "read also" label ending the text before a link, and how far back it is read.
 _TRAILING_LABEL = re.compile(r"\b(?:baca|simak|lihat|read|see)\s+(?:juga|pula|also)\s*[:»>|-]*\s*$")
@@ -87,6 +89,8 @@ _BOX_HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 HEADED_BOX_MAX_CHARS = 300
 #: A <figure> holding this many captioned <figure>s is a gallery, not one picture.
 GALLERY_MIN_PICTURES = 2
+#: A thin body's photo gallery is looked for this many blocks up from it.
+GALLERY_LEVELS = 2
 #: A caption a blog sets in the block after a picture's: one of these, at most this long,
 #: centred or in one of these font sizes.
 _STYLED_CAPTION_TAGS = frozenset({"div", "p", "span", "center"})
@@ -105,8 +109,17 @@ _LIST_TAGS = frozenset({"ul", "ol"})
 _BOXED_SELECTOR = (
     "div[class] > ul, div[class] > ol, section[class] > ul, section[class] > ol, "
     "iframe, embed, object, video, amp-iframe, amp-video, amp-youtube, "
-    "input[type=radio], input[type=checkbox]"
+    "input[type=radio], input[type=checkbox], a[href^='#'], a[href] img"
 )
+#: A box the template lets the reader skip (a promo between a "Skip X" link and its
+#: anchor at the box's end) is found this many blocks up from its link, and holds at most
+#: EDGE_BOX_MAX_CHARS of text.
+SKIP_BOX_LEVELS = 3
+#: A teaser card of another story in the story's block: a linked picture and a title
+#: (its only text, in a heading), found this many blocks up from the link.
+CARD_LEVELS = 3
+#: A link to a picture file is the picture's own, full size: no card's.
+_PICTURE_FILE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif)(?:[?#].*)?$", re.I)
 #: The widget around a radio button or checkbox holds at most this much text.
 WIDGET_MAX_CHARS = 300
 #: A labelled list box opening the story's block (a key-points or summary box over the
@@ -117,6 +130,11 @@ WIDGET_MAX_CHARS = 300
 _EDGE_BOX_TAGS = frozenset({"div", "section"})
 _EDGE_BOX_HEADINGS = ", ".join(sorted(_BOX_HEADINGS))  # (the headed box's headings)
 EDGE_BOX_MAX_CHARS = 500
+#: ... its heading may be a label set as a paragraph or a line (``_labelled``): one of
+#: these, at most this long.
+_LABEL_TAGS = frozenset({"p", "div", "span", "strong", "b"})
+EDGE_LABEL_MAX_CHARS = 40
+EDGE_LABEL_MAX_WORDS = 5
 EDGE_STORY_MIN_PARAGRAPHS = 3
 #: Elements that are one line of text: hidden and short, one is never shown.
 _HIDDEN_LINE_TAGS = frozenset({"p", "span", "small", "label", "em", "i", "b", "strong"})
@@ -309,6 +327,50 @@ def ranked_containers(root: LexborNode, limit: int = 3) -> Iterator[list[LexborN
             return
 
 
+def slide_gallery(
+    nodes: Sequence[LexborNode], chars: int, caption_words: Sequence[str]
+) -> list[LexborNode] | None:
+    """A thin body's nodes with the photo gallery beside them, in document order, when the
+    gallery's captions hold more text than the body (``chars``): a photo page whose story
+    is told in its slides' caption blocks (each a picture's sibling: "<div class=slide>
+    <img><div class=slide__caption>...</div></div>"), over or under a short description.
+    The nodes alone when they hold the gallery (its captions went as clutter); None when
+    there is no such gallery. It is looked for near the body (GALLERY_LEVELS up), not in
+    the whole page."""
+    root = nodes[0]
+    for _ in range(GALLERY_LEVELS):
+        if root.parent is None or root.tag == "body" or root.parent.tag == "html":
+            break
+        root = root.parent
+    query = ", ".join(f"[class*={word}]" for word in caption_words)
+    found: dict[int, tuple[LexborNode, int, int]] = {}
+    for caption in root.css(query):
+        length = len(caption.text(strip=True))
+        item = caption.parent
+        if length < MIN_PARAGRAPH_CHARS or item is None or item.css_first("img") is None:
+            continue
+        gallery = item.parent
+        if gallery is None:
+            continue
+        _, items, total = found.get(gallery.mem_id, (gallery, 0, 0))
+        found[gallery.mem_id] = (gallery, items + 1, total + length)
+    slides = [(total, g) for g, items, total in found.values() if items >= GALLERY_MIN_PICTURES]
+    if not slides:
+        return None
+    total, gallery = max(slides, key=lambda item: item[0])
+    ids = {n.mem_id for n in nodes}
+    if total <= chars or _has_ancestor_in(nodes[0], {gallery.mem_id}):
+        return None  # (a gallery around the body would bring in the whole page)
+    if _has_ancestor_in(gallery, ids):
+        return list(nodes)
+    for node in root.traverse():
+        if node.mem_id == gallery.mem_id:
+            return [gallery, *nodes]
+        if node.mem_id in ids:
+            return [*nodes, gallery]
+    return None
+
+
 def _same_class_sections(
     root: LexborNode, top: LexborNode, scores: _Scores
 ) -> list[LexborNode] | None:
@@ -488,6 +550,8 @@ class _Walker:
         self._emphasis_chars = 0
         self._emphasis_depth = 0
         self._block_tag = "p"
+        #: Inside a block classed as a summary opening the body: its lines are the dek's.
+        self._dek_depth = 0
         #: Inside a ``<pre>``: its line breaks end lines (a code block's lines stay apart).
         self._pre = False
         self._in_article = False
@@ -528,7 +592,8 @@ class _Walker:
             ratio = min(1.0, linked / len(text)) if linked else 0.0
             marked = self._emphasis_chars
             emphasis = min(1.0, marked / len(text)) if marked else 0.0
-            self.lines.append(Line(text, self._block_tag, ratio, emphasis))
+            tag = DEK_TAG if self._dek_depth else self._block_tag
+            self.lines.append(Line(text, tag, ratio, emphasis))
         self._parts.clear()
         self._link_chars = 0
         self._emphasis_chars = 0
@@ -564,6 +629,8 @@ class _Walker:
                     self._link_depth -= 1
                 elif node == _EMPHASIS_END:
                     self._emphasis_depth -= 1
+                elif node == _DEK_END:
+                    self._dek_depth -= 1
                 else:  # a block: it ends the line
                     if parts:
                         self.flush()
@@ -612,12 +679,21 @@ class _Walker:
                         self._pre = True
                     # Only a paragraph before the body's first line is looked at: a
                     # summary there may be the template's dek (line cleaning decides).
-                    if tag == "p" and not self.lines and summary_class(_class_of(node)):
-                        self._block_tag = DEK_TAG
+                    if not self.lines and not parts and summary_class(_class_of(node)):
+                        if tag == "p":
+                            self._block_tag = DEK_TAG
+                        elif tag in _BOX_TAGS:
+                            # A summary box of several lines (an AI summary's label,
+                            # sentences and note): each of its lines is the dek's.
+                            self._dek_depth += 1
+                            push(_DEK_END)
                 push(tag)
             elif tag == "a":
                 if parts and self._labelled_link(parts):
                     self.removed += 1  # "... Baca juga: <a>other story</a> ..." in a paragraph
+                    # A bare label opening the line ("BACA JUGA <a>X</a> dan tulisan Y
+                    # lainnya."): what goes on in lowercase ends its sentence (``flush``).
+                    self._after_label = not "".join(parts).strip()
                     continue
                 self._link_depth += 1
                 push(tag)
@@ -697,6 +773,10 @@ class _Walker:
                     self._skip_edge_box(found, top)
                 elif found.tag == "input":
                     self._skip_widget(found, top)
+                elif found.tag == "a":
+                    self._skip_skippable(found, top)
+                elif found.tag == "img":
+                    self._skip_card(found, top)
                 else:
                     self._skip_embed_title(found, top)
 
@@ -713,6 +793,52 @@ class _Walker:
         chars = len(block.text(strip=True))
         if 0 < chars <= min(CAPTION_MAX_CHARS, self.max_clutter_chars):
             self._skip.add(block.mem_id)
+
+    def _skip_skippable(self, link: LexborNode, top: int) -> None:
+        """Mark a box the template lets the reader skip: a link standing alone (not among
+        words) to an anchor that closes the box or stands right after it ("Lewati Podcast
+        dan terus baca", "Skip Advertisement"; "Akhir dari Podcast" pointing at the box's
+        last element). The link says the box is not the story the reader goes on with."""
+        target = (link.attributes.get("href") or "")[1:]
+        if not target or _in_running_text(link):
+            return
+        box = link.parent
+        for _ in range(SKIP_BOX_LEVELS):
+            if box is None or box.mem_id == top:
+                return
+            if box.tag in _BOX_TAGS and _closed_by(box, target):
+                chars = len(box.text(strip=True))
+                if chars <= min(EDGE_BOX_MAX_CHARS, self.max_clutter_chars):
+                    self._skip.add(box.mem_id)
+                return
+            box = box.parent
+
+    def _skip_card(self, picture: LexborNode, top: int) -> None:
+        """Mark a teaser card standing in the story's block: a picture linked to another
+        page beside a title, the card's only text, in a heading ("<div><a href=X><img></a>
+        <h4>Other story</h4></div>"). A story's subheading stands in a block of its own,
+        with no linked picture."""
+        link = picture.parent
+        while link is not None and link.tag != "a":
+            link = link.parent if link.tag not in BLOCK_TAGS else None
+        if link is None or _PICTURE_FILE.search(link.attributes.get("href") or ""):
+            return
+        card = link.parent
+        for _ in range(CARD_LEVELS):
+            if card is None or card.mem_id == top:
+                return
+            text = card.text(strip=True)
+            if text:
+                heading = card.css_first(_EDGE_BOX_HEADINGS)
+                if (
+                    card.tag in _BOX_TAGS
+                    and len(text) <= HEADED_BOX_MAX_CHARS
+                    and heading is not None
+                    and len(heading.text(strip=True)) == len(text)
+                ):
+                    self._skip.add(card.mem_id)
+                return
+            card = card.parent
 
     def _skip_widget(self, choice: LexborNode, top: int) -> None:
         """Mark the widget around a radio button or checkbox (a reader poll, a quiz, a
@@ -737,7 +863,9 @@ class _Walker:
         box = listed.parent
         if box is None or box.mem_id == top or box.tag not in _EDGE_BOX_TAGS:
             return
-        if not box.attributes.get("class") or box.css_first(_EDGE_BOX_HEADINGS) is None:
+        if not box.attributes.get("class"):
+            return
+        if box.css_first(_EDGE_BOX_HEADINGS) is None and not _labelled(box, listed):
             return
         chars = len(box.text(strip=True))
         if 0 < chars <= min(EDGE_BOX_MAX_CHARS, self.max_clutter_chars) and _over_story(box):
@@ -927,6 +1055,36 @@ def _over_story(box: LexborNode) -> bool:
     if len(where) < EDGE_STORY_MIN_PARAGRAPHS or box.attributes.get("class") == story:
         return False
     return at < where[0]
+
+
+def _labelled(box: LexborNode, listed: LexborNode) -> bool:
+    """Whether ``box`` opens, over its list, on a label printed as a paragraph or a line
+    of its own rather than a heading ("<p class=...>Intinya Sih...</p><ul>"): its first
+    element, before the list, a few words long."""
+    first = box.child
+    while first is not None and (not first.tag or first.tag[0] == "-"):
+        first = first.next
+    if first is None or first.mem_id == listed.mem_id or first.tag not in _LABEL_TAGS:
+        return False
+    text = first.text(strip=True)
+    return 0 < len(text) <= EDGE_LABEL_MAX_CHARS and text.count(" ") < EDGE_LABEL_MAX_WORDS
+
+
+def _closed_by(box: LexborNode, anchor: str) -> bool:
+    """Whether the element with id ``anchor`` closes ``box`` (its last element, at any
+    depth) or is the next element after it."""
+    following = _next_element(box)
+    if following is not None and following.attributes.get("id") == anchor:
+        return True
+    last: LexborNode | None = box
+    while last is not None:
+        child = last.last_child
+        while child is not None and (not child.tag or child.tag[0] == "-"):
+            child = child.prev
+        if child is not None and child.attributes.get("id") == anchor:
+            return True
+        last = child
+    return False
 
 
 def _captioned_pictures(node: LexborNode) -> list[tuple[LexborNode, LexborNode]]:

@@ -314,13 +314,21 @@ def _key(text: str) -> str:
 
 
 #: Labels of a printed credit block: who wrote the story, and who edited it.
+#: ("laporan": a radio newsroom's "Laporan: A | Editor: B", see COLON_LABELS)
 WRITER_LABELS = frozenset(
     {"penulis", "reporter", "pewarta", "writer", "author", "oleh", "ditulis oleh",
-     "kontributor", "jurnalis", "wartawan", "by"}
+     "kontributor", "jurnalis", "wartawan", "by", "laporan"}
 )  # fmt: skip
+#: Labels that name a writer only with their colon: "Laporan: A", not "Laporan Wartawan
+#: Tribun Jogja, A" (read with the lines under the headline).
+COLON_LABELS = frozenset({"laporan"})
 EDITOR_LABELS = frozenset(
-    {"editor", "redaktur", "penyunting", "editing", "editor in chief", "edited by"}
+    {"editor", "redaktur", "penyunting", "editing", "editor in chief", "edited by", "ditinjau"}
 )
+#: A reviewer's label, read as an editor's, and the words between it and the name: a
+#: health site's "Ditinjau secara medis oleh dr. B" under "Ditulis oleh A".
+REVIEW_LABELS = frozenset({"ditinjau"})
+_REVIEWED_BY = re.compile(r"^(?:secara\s+[^\W\d_]+\s+)?oleh\b\s*", re.IGNORECASE)
 #: Labels of a translator: the only credit of a translated story ("Translator: A" /
 #: "Editor: B") names who wrote the text the reader sees; beside a writer it is dropped.
 TRANSLATOR_LABELS = frozenset({"translator", "penerjemah", "translated by", "diterjemahkan oleh"})
@@ -336,7 +344,7 @@ MAX_CREDIT_NAMES = 4
 #: may stand above its "Editor: B" line with no writer's label anywhere.)
 CREDIT_LABEL_WORDS = (
     "penulis", "reporter", "pewarta", "kontributor", "writer", "editor", "redaktur", "oleh",
-    "edited by", "translator", "penerjemah",
+    "edited by", "translator", "penerjemah", "laporan:", "ditulis oleh",
 )  # fmt: skip
 CREDIT_TAIL_CHARS = 300
 CREDIT_MAX_CHARS = 3000
@@ -349,7 +357,10 @@ _LABEL_STARTS = tuple(sorted(WRITER_LABELS | EDITOR_LABELS | TRANSLATOR_LABELS))
 _LABEL_START_CHARS = max(map(len, _LABEL_STARTS)) + 1
 #: Digits, or a possessive ("Ryan Reed's Most Recent Stories"): a label, not a name.
 _NOT_NAME = re.compile(r"\d|['’]s\b")
-_NAME_PARTICLES = frozenset({"dan", "and", "&", "bin", "binti", "van", "de", "der", "von", "da"})
+#: (and a physician's title in lower case: "dr. B", a health site's reviewer)
+_NAME_PARTICLES = frozenset(
+    {"dan", "and", "&", "bin", "binti", "van", "de", "der", "von", "da", "dr.", "drg."}
+)
 
 
 def printed_credits(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -502,7 +513,12 @@ def _label_of(line: str) -> tuple[str, str] | None:
     word = match.group(1).lower()
     for label in (word, word.split(" ")[0]):
         if label in WRITER_LABELS or label in EDITOR_LABELS or label in TRANSLATOR_LABELS:
-            rest = line[line.lower().find(label) + len(label) :].strip(" :")
+            after = line[line.lower().find(label) + len(label) :]
+            if label in COLON_LABELS and not after.lstrip().startswith(":"):
+                return None
+            rest = after.strip(" :")
+            if label in REVIEW_LABELS:
+                rest = _REVIEWED_BY.sub("", rest)
             if label in ("oleh", "by") and rest[:1].islower():
                 return None  # "oleh karena itu": prose, not a credit
             return label, rest

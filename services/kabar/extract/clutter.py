@@ -77,6 +77,13 @@ KICKER_MAX_WORDS = 6
 #: score, half-time score, scorers, venue, attendance) is at most this many lines.
 HEADER_MAX_LINES = 12
 HEADER_LINE_MAX_WORDS = 12
+#: A line at least this share in emphasis, of at most ENTRY_HEADING_MAX_WORDS words, over a
+#: plain line of ENTRY_MIN_WORDS words or more, after a story line of STORY_LINE_MIN_WORDS,
+#: heads an entry (``_heads_entry``): it is read like a list item.
+ENTRY_EMPHASIS = 0.9
+ENTRY_HEADING_MAX_WORDS = 8
+ENTRY_MIN_WORDS = 3
+STORY_LINE_MIN_WORDS = 12
 #: A byline name printed as its own line: this many words.
 BYLINE_NAME_MIN_WORDS = 2
 BYLINE_NAME_MAX_WORDS = 4
@@ -221,6 +228,8 @@ class Vocabulary:
     platform_notes: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]
     #: A site-and-writer credit closing a quoted story paragraph.
     credit_tail_re: re.Pattern[str]
+    #: A wire agency named as the source closing a story paragraph.
+    source_tail_re: re.Pattern[str]
     strip_tags: tuple[str, ...]
     skip_tags: frozenset[str]
     container_drop: frozenset[str]
@@ -448,6 +457,7 @@ def vocabulary(extra_lines: tuple[str, ...] = (), extra_tail: tuple[str, ...] = 
             for e in lines["platform_notes"]
         ),
         credit_tail_re=_lowered(lines["credit_tail"]),
+        source_tail_re=_lowered(lines["source_tail"]),
         strip_tags=tuple(data["dom"]["strip_tags"]),
         skip_tags=frozenset(data["dom"]["skip_tags"]),
         container_drop=frozenset(data["dom"]["container_drop"]),
@@ -504,6 +514,12 @@ def caption_vocabulary(vocab: Vocabulary) -> Vocabulary:
         container_drop=vocab.container_drop - container_drop,
         keep_pictures=True,
     )
+
+
+@lru_cache(maxsize=1)
+def caption_words() -> tuple[str, ...]:
+    """Class words of a picture's caption block ("caption", "keterangan")."""
+    return tuple(str(w) for w in _data()["dom"]["caption_words"])
 
 
 @lru_cache(maxsize=1)
@@ -687,15 +703,18 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
             line = Line(line.text.rstrip(_BACK_ARROW_CHARS), line.tag, line.link_ratio)
         elif line.text[-1:] == ")":
             line = _without_signature(line, words)
+            at = line.text.rfind("(")
+            if at > 0 and line.text[at + 1 : at + 2] in _SOURCE_OPEN:
+                line = _without_source(line, words, vocab)
             if line.text[:1] in _QUOTE_OPEN:
                 line = _without_credit(line, vocab)
+            elif vocab.keep_pictures:
+                line = _without_caption_credit(line)
         elif line.text[-1:] == "]":
             line = _without_bracketed_credit(line)
         if (
             (key and key in seen)
-            or _is_clutter(
-                line, title_key, vocab, words, line.tag == "li" and _in_list(lines, index)
-            )
+            or _is_clutter(line, title_key, vocab, words, _listed(lines, counts, index, kept_words))
             or (line.tag == CAPTION_TAG and _credited_caption(lines, index, vocab))
             or (index <= LEAD_MAX_LINES and _byline_role(line.text, vocab))
             or _guest_bio(line, len(lines) - 1 - index)
@@ -731,8 +750,11 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
         kept.append(line)
         kept_words.append(words)
     lead = _above_headline(kept, kept_words, above_headline) or _lead_clutter(kept, kept_words)
-    if not lead and kept and kept[0].tag == DEK_TAG:
-        kept[0] = Line(kept[0].text, "p", kept[0].link_ratio)  # a story paragraph after all
+    for index in range(lead, len(kept)):  # a summary's lines left are story after all
+        line = kept[index]
+        if line.tag != DEK_TAG:
+            break
+        kept[index] = Line(line.text, "p", line.link_ratio)
     body, notes = _without_end_notes(kept[lead:], vocab)
     return CleanResult(body, removed + lead + notes)
 
@@ -773,6 +795,35 @@ def _without_bracketed_credit(line: Line) -> Line:
     """A line without the bracketed site-and-photographer credit closing it (a photo
     page's captions, told as its story, each carry one)."""
     cut = _BRACKETED_CREDIT.search(line.text)
+    if cut is None or cut.start() == 0:
+        return line
+    return Line(line.text[: cut.start()].rstrip(), line.tag, line.link_ratio, line.emphasis)
+
+
+#: How a wire source's bracket opens ("(Sumber: ...", "( sumber : ...").
+_SOURCE_OPEN = frozenset("sS ")
+
+
+def _without_source(line: Line, words: int, vocab: Vocabulary) -> Line:
+    """A story paragraph without the wire agency named as its source closing it ("...
+    Laut Sulawesi. (Sumber: Antara)"), which would make it read as a credited caption."""
+    if words < SIGNED_PARAGRAPH_MIN_WORDS:
+        return line
+    cut = vocab.source_tail_re.search(line.text.lower())
+    if cut is None or len(line.text.lower()) != len(line.text):
+        return line
+    return Line(line.text[: cut.start()].rstrip(), line.tag, line.link_ratio, line.emphasis)
+
+
+#: A picture's credit in round brackets closing a caption after its last sentence, the
+#: outlet before the photographer: "... hari kemerdekaan. (CNN Indonesia/Bimo Aditya)".
+_CAPTION_CREDIT = re.compile(r"(?<=[.!?\"\u201d])\s*\(\s*[^\W\d_][^()/]{1,40}/[^()/]{2,60}\)$")
+
+
+def _without_caption_credit(line: Line) -> Line:
+    """A photo page's caption (read as its story) without the credit closing it, which
+    would make the whole caption go as a credited one."""
+    cut = _CAPTION_CREDIT.search(line.text)
     if cut is None or cut.start() == 0:
         return line
     return Line(line.text[: cut.start()].rstrip(), line.tag, line.link_ratio, line.emphasis)
@@ -1146,6 +1197,31 @@ def _byline_name(line: Line) -> bool:
     )
 
 
+def _listed(
+    lines: Sequence[Line], counts: Sequence[int], index: int, kept_words: Sequence[int]
+) -> bool:
+    """Whether a line is an entry of a list: an item beside another, or an entry's
+    heading (``_heads_entry``)."""
+    line = lines[index]
+    if line.tag == "li":
+        return _in_list(lines, index)
+    return line.emphasis >= ENTRY_EMPHASIS and _heads_entry(lines, counts, index, kept_words)
+
+
+def _heads_entry(
+    lines: Sequence[Line], counts: Sequence[int], index: int, kept_words: Sequence[int]
+) -> bool:
+    """Whether a line set wholly in emphasis heads the plain line under it, past the
+    story's first paragraph: an entry's heading, as a schedule prints its days ("Senin, 9
+    Desember 2024" over "Indonesia vs Myanmar, pukul 19.30 WIB"), read like a list item."""
+    if counts[index] > ENTRY_HEADING_MAX_WORDS or index + 1 >= len(lines):
+        return False
+    below = lines[index + 1]
+    if below.emphasis >= ENTRY_EMPHASIS or counts[index + 1] < ENTRY_MIN_WORDS:
+        return False
+    return any(words >= STORY_LINE_MIN_WORDS for words in kept_words)
+
+
 def _in_list(lines: Sequence[Line], index: int) -> bool:
     """Whether a list item line has a list item next to it."""
     before = index > 0 and lines[index - 1].tag == "li"
@@ -1264,9 +1340,19 @@ def _lead_clutter(lines: Sequence[Line], counts: Sequence[int]) -> int:
         # (the template's dek, printed inside the story block): the story starts at its
         # dateline.
         if before > total * LEAD_MAX_SHARE or line.text.endswith(_SENTENCE_END):
-            dek = index == 0 and line.tag == DEK_TAG and counts[0] <= DEK_MAX_WORDS
-            return 1 if dek and len(lines) > 2 and is_dateline(lines[1].text) else 0
+            return _dek_run(lines, counts)
     return 0
+
+
+def _dek_run(lines: Sequence[Line], counts: Sequence[int]) -> int:
+    """How many lines of a summary block (``DEK_TAG``, at most DEK_MAX_WORDS words in
+    all) open the body right over its datelined lead: the template's dek, 0 if none."""
+    run = 0
+    while run < len(lines) and lines[run].tag == DEK_TAG:
+        run += 1
+    if not run or sum(counts[:run]) > DEK_MAX_WORDS or len(lines) <= run + 1:
+        return 0
+    return run if is_dateline(lines[run].text) else 0
 
 
 #: A writer's sign-off in capitals on a line of its own ("ARIS ANDRIANTO"): two to four
@@ -1282,6 +1368,19 @@ _BRACKETED_NAME = re.compile(
 )
 
 
+def _run_on_signature(text: str) -> str | None:
+    """The bracketed name beside a desk code run on after a story paragraph's last
+    sentence ("... disepakati bersama. ( Yuli Santoso / CN26 )"), or None."""
+    if not text.endswith(")"):
+        return None
+    at = text.rfind("(")
+    before = text[:at].rstrip()
+    if at <= 0 or before[-1:] not in _SIGNED_AFTER or before.count(" ") + 1 < SIGNED_AFTER_WORDS:
+        return None
+    signed = _BRACKETED_NAME.fullmatch(text, at)
+    return signed.group(1) if signed is not None else None
+
+
 def signed_name(lines: Sequence[str]) -> str | None:
     """The writer signing the story off in capitals right after its last sentence,
     title-cased ("ARIS ANDRIANTO" -> "Aris Andrianto"), or in brackets beside a desk code,
@@ -1292,6 +1391,9 @@ def signed_name(lines: Sequence[str]) -> str | None:
         text = line.strip()
         if text.endswith(_SENTENCE_END) and text.count(" ") + 1 >= SIGNED_AFTER_WORDS:
             last = index
+    run_on = _run_on_signature(lines[-1].strip()) if lines else None
+    if run_on is not None:
+        return run_on
     if last < 0 or last + 1 >= len(lines):
         return None
     text = lines[last + 1].strip()

@@ -101,9 +101,12 @@ BYLINE_REACH_CHARS = 600
 #: How much text from the headline on is read for a "Name - Brand" byline.
 BRANDED_CHARS = 600
 #: Words of a printed credit block ("Penulis: A | Editor: B"), lowercase.
-#: ("kontributor": "Kontributor Klaten, A | Editor: B", the town between label and name)
+#: ("kontributor": "Kontributor Klaten, A | Editor: B", the town between label and name;
+#: "laporan:": a radio newsroom's "Laporan: A | Editor: B", with its colon: the word alone
+#: is prose)
 CREDIT_WORDS = (
-    "penulis", "reporter", "pewarta", "kontributor", "writer", "editor", "redaktur", "edited by"
+    "penulis", "reporter", "pewarta", "kontributor", "writer", "editor", "redaktur", "edited by",
+    "laporan:", "ditulis oleh",
 )
 #: A date alone on a byline's first line: "22 April 2024", "8 Feb 2024, 06:12".
 _DATE_ONLY = re.compile(r"\d{1,2}\s[^\W\d_]{3,9}\.?,?\s\d{4}(,?\s\d{1,2}[:.]\d{2})?")
@@ -662,6 +665,8 @@ def _printed_writers(
             return ()
         kept = tuple(n for n in structured if n.casefold() not in editors)
         return kept if len(kept) < len(structured) else ()
+    if all(_TEAM.match(n) for n in structured):
+        return writers  # a desk in the metadata ("Tim tvOne") gives way to a printed writer
     mine = {n.casefold() for n in structured}
     printed = {n.casefold() for n in writers}
     # Structured authors beyond the printed writers are the site or a desk ("Tribun Jogja").
