@@ -55,3 +55,13 @@ def test_a_process_role_comes_from_its_command_line() -> None:
         for child in children.values():
             child.kill()
             child.wait()
+
+
+def test_stage_costs_say_per_page_what_works_page_by_page() -> None:
+    """An article of the bench site is 1.68 pages on average: its extract figure is
+    not ``kabar bench extract``'s per-page one, and the line says both."""
+    line = e2e.stage_line({"fetch": 0.0017, "extract": 0.0042, "dedup+stories": 0.0005}, 5, 3)
+    assert "5 pages of 3 articles, 1.67 an article" in line
+    assert "fetch 1.70 ms (1.02 a page)" in line
+    assert "extract 4.20 ms (2.52 a page)" in line
+    assert "dedup+stories 0.50 ms," not in line and "dedup+stories 0.50 ms (sum 6.40 ms)" in line
