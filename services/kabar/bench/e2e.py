@@ -407,8 +407,8 @@ def _sample_cpu(root: int, out: list[tuple[float, float, float, float]],
         now = time.time()
         out.append((now, run, beside, table.get(root, (0, 0.0))[1]))
         if by_process is not None and roles is not None:
-            for pid in tree - roles.keys():
-                roles[pid] = _role_of(pid)
+            for pid in tree:  # each time: a child caught between fork and exec shows
+                roles[pid] = _role_of(pid)  # its parent's command line
             by_process.append((now, {pid: table[pid][1] for pid in tree if pid in table}))
 
 
