@@ -65,3 +65,13 @@ def test_stage_costs_say_per_page_what_works_page_by_page() -> None:
     assert "fetch 1.70 ms (1.02 a page)" in line
     assert "extract 4.20 ms (2.52 a page)" in line
     assert "dedup+stories 0.50 ms," not in line and "dedup+stories 0.50 ms (sum 6.40 ms)" in line
+
+
+def test_a_role_is_read_again_until_the_process_is_gone() -> None:
+    """A child sampled between fork and exec shows its parent's command line (the run);
+    once it exits its command line is empty (other): it keeps the role it had."""
+    roles: dict[int, str] = {}
+    e2e.note_roles(roles, {11, 12}, {11: "run", 12: "other"}.__getitem__)
+    e2e.note_roles(roles, {11, 12}, {11: "crawl", 12: "other"}.__getitem__)
+    e2e.note_roles(roles, {11, 12}, {11: "other", 12: "other"}.__getitem__)
+    assert roles == {11: "crawl", 12: "other"}

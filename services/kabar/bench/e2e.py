@@ -41,6 +41,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -380,6 +381,16 @@ def _role_of(pid: int) -> str:
     return "run" if b" run " in command else "other"
 
 
+def note_roles(roles: dict[int, str], pids: set[int],
+               role_of: Callable[[int], str] = _role_of) -> None:
+    """Each process's role read again: a child caught between fork and exec showed its
+    parent's command line; one gone since (an empty command line) keeps what it was."""
+    for pid in pids:
+        role = role_of(pid)
+        if role != "other" or pid not in roles:
+            roles[pid] = role
+
+
 def _sample_cpu(root: int, out: list[tuple[float, float, float, float]],
                 stop: threading.Event,
                 by_process: list[tuple[float, dict[int, float]]] | None = None,
@@ -407,8 +418,7 @@ def _sample_cpu(root: int, out: list[tuple[float, float, float, float]],
         now = time.time()
         out.append((now, run, beside, table.get(root, (0, 0.0))[1]))
         if by_process is not None and roles is not None:
-            for pid in tree:  # each time: a child caught between fork and exec shows
-                roles[pid] = _role_of(pid)  # its parent's command line
+            note_roles(roles, tree)
             by_process.append((now, {pid: table[pid][1] for pid in tree if pid in table}))
 
 
