@@ -89,7 +89,7 @@ def _extract(html: str, url: str, portal: str) -> Article:
 
 
 def _stitch(first: Article, rest: Sequence[Article]) -> Article:
-    from kabar.extract import stitch
+    from kabar.assembly import stitch  # not kabar.extract: a crawl process has no extractor
 
     return stitch(first, rest)
 

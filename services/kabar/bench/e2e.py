@@ -41,7 +41,8 @@ import threading
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -95,6 +96,10 @@ class RunResult:
     cpu_samples: tuple[tuple[float, float, float, float], ...] = ()
     #: Pages and idle share of each crawl process ("": one process).
     per_process: str = ""
+    #: (epoch seconds, CPU seconds of each of the run's processes by pid) sampled with
+    #: ``cpu_samples``, and each pid's role (``_role_of``): which process kept a core busy.
+    process_samples: tuple[tuple[float, dict[int, float]], ...] = ()
+    roles: dict[int, str] = field(default_factory=dict)
 
     def span_cores(self) -> tuple[float, float] | None:
         """Cores kept busy from the first fetch to the last send (start-up and the
@@ -109,6 +114,26 @@ class RunResult:
         first, last = inside[0], inside[-1]
         seconds = last[0] - first[0]
         return (last[1] - first[1]) / seconds, (last[2] - first[2]) / seconds
+
+    def span_by_process(self) -> list[tuple[str, float, float]]:
+        """CPU seconds each of the run's processes spent from the first fetch to the last
+        send, and the cores it kept busy meanwhile, by role (in order of pid within a
+        role): does each crawl process and its extraction worker keep a core busy, or
+        does one process hold the others up?"""
+        if not self.seen:
+            return []
+        start = min(s.fetched_at for s in self.seen)
+        end = max(s.sent_at for s in self.seen)
+        inside = [x for x in self.process_samples if start <= x[0] <= end]
+        if len(inside) < 2 or inside[-1][0] <= inside[0][0]:
+            return []
+        seconds = inside[-1][0] - inside[0][0]
+        first, last = inside[0][1], inside[-1][1]
+        spent = {pid: cpu - first.get(pid, 0.0) for pid, cpu in last.items()}
+        order = {role: k for k, role in enumerate(ROLE_ORDER)}
+        pids = sorted(spent, key=lambda p: (order.get(self.roles.get(p, ""), 9), p))
+        return [(self.roles.get(pid, "other"), spent[pid], spent[pid] / seconds)
+                for pid in pids]
 
     @property
     def pages(self) -> int:
@@ -309,8 +334,11 @@ async def run_kabar(config: Path, bootstrap: str, topics: dict[str, str], want: 
         env={**os.environ, "KABAR_PIPELINE__PROGRESS_INTERVAL_S": "0"},
     )
     samples: list[tuple[float, float, float, float]] = []
+    by_process: list[tuple[float, dict[int, float]]] = []
+    roles: dict[int, str] = {}
     stop = threading.Event()
-    sampler = threading.Thread(target=_sample_cpu, args=(child.pid, samples, stop), daemon=True)
+    sampler = threading.Thread(target=_sample_cpu, args=(child.pid, samples, stop, by_process,
+                                                         roles), daemon=True)
     sampler.start()
     _, stderr = await child.communicate()
     wall = time.perf_counter() - started
@@ -327,18 +355,49 @@ async def run_kabar(config: Path, bootstrap: str, topics: dict[str, str], want: 
     return RunResult(seen, errors, wall, cpu, child.returncode or 0, _summary(stderr),
                      _line(stderr, "cpu: this process"),
                      None if beside is None or beside_after is None else beside_after - beside,
-                     tuple(samples))
+                     tuple(samples), process_samples=tuple(by_process), roles=roles)
 
 
 #: How often the CPU of the run's processes is sampled (``RunResult.span_cores``).
 CPU_SAMPLE_S = 0.2
 
 
+#: The roles of a run's processes (``_role_of``), in the order they are printed.
+ROLE_ORDER = ("run", "crawl", "extraction", "other")
+
+
+def _role_of(pid: int) -> str:
+    """What a process of the run is, by its command line: the run itself, a crawl
+    process, an extraction worker (of the run or of a crawl process), or other."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            command = f.read().replace(b"\0", b" ")
+    except OSError:
+        return "other"
+    if b"--role crawl" in command:
+        return "crawl"
+    if b"extract_pool" in command:
+        return "extraction"
+    return "run" if b" run " in command else "other"
+
+
+def note_roles(roles: dict[int, str], pids: set[int],
+               role_of: Callable[[int], str] = _role_of) -> None:
+    """Each process's role read again: a child caught between fork and exec showed its
+    parent's command line; one gone since (an empty command line) keeps what it was."""
+    for pid in pids:
+        role = role_of(pid)
+        if role != "other" or pid not in roles:
+            roles[pid] = role
+
+
 def _sample_cpu(root: int, out: list[tuple[float, float, float, float]],
-                stop: threading.Event) -> None:
+                stop: threading.Event,
+                by_process: list[tuple[float, dict[int, float]]] | None = None,
+                roles: dict[int, str] | None = None) -> None:
     """Until ``stop``: the CPU of ``root`` with its descendants, and of what is beside it
-    (``bystander_cpu`` less ``root``), every ``CPU_SAMPLE_S``. Nothing where /proc
-    cannot tell."""
+    (``bystander_cpu`` less ``root``), every ``CPU_SAMPLE_S``; with ``by_process``, each
+    process of the tree's own (its role in ``roles``). Nothing where /proc cannot tell."""
     while not stop.wait(CPU_SAMPLE_S):
         table = _process_table()
         if table is None:
@@ -356,7 +415,11 @@ def _sample_cpu(root: int, out: list[tuple[float, float, float, float]],
         run = sum(cpu for pid, (_, cpu) in table.items() if pid in tree)
         beside = own.ru_utime + own.ru_stime + sum(
             cpu for pid, (parent, cpu) in table.items() if parent == me and pid != root)
-        out.append((time.time(), run, beside, table.get(root, (0, 0.0))[1]))
+        now = time.time()
+        out.append((now, run, beside, table.get(root, (0, 0.0))[1]))
+        if by_process is not None and roles is not None:
+            note_roles(roles, tree)
+            by_process.append((now, {pid: table[pid][1] for pid in tree if pid in table}))
 
 
 def _process_table() -> dict[int, tuple[int, float]] | None:
@@ -545,6 +608,27 @@ def stage_costs(
     }
 
 
+#: The stages whose work is per page (the rest is per article, stitched).
+PAGE_STAGES = ("fetch", "decode", "extract")
+
+
+def stage_line(costs: dict[str, float], pages: int, articles: int) -> str:
+    """The stage costs per article, and per page for the stages that work page by page:
+    an article is more than one page on the bench site (a share of multi-page ones), so
+    its extract figure is not ``kabar bench extract``'s per-page one."""
+    per_page = articles / max(1, pages)
+    return (
+        f"CPU per article (all its pages: {pages} pages of {articles} articles, "
+        f"{pages / max(1, articles):.2f} an article) by stage, each alone in one process: "
+        + ", ".join(
+            f"{name} {seconds * 1000:.2f} ms"
+            + (f" ({seconds * per_page * 1000:.2f} a page)" if name in PAGE_STAGES else "")
+            for name, seconds in costs.items()
+        )
+        + f" (sum {sum(costs.values()) * 1000:.2f} ms)"
+    )
+
+
 # --- the command -------------------------------------------------------------------------
 
 
@@ -669,12 +753,7 @@ def main(args: argparse.Namespace) -> int:
             sample = page_urls(spec, templates, site.base)[: args.stage_sample]
             portals = {t.name: t.portal for t in templates}
             costs = stage_costs(sample, portals, broker.bootstrap, args.workers)
-            print(
-                f"CPU per article (all its pages: {sum(map(len, sample))} pages of "
-                f"{len(sample)} articles) by stage, each alone in one process: "
-                + ", ".join(f"{name} {seconds * 1000:.2f} ms" for name, seconds in costs.items())
-                + f" (sum {sum(costs.values()) * 1000:.2f} ms)"
-            )
+            print(stage_line(costs, sum(map(len, sample)), len(sample)))
     print("targets: " + ("all met" if not failures else "BELOW TARGET: " + "; ".join(failures)))
     print("(ratios and rates come from one run on a machine other work shares: compare ratios)")
     return 1 if failures else 0
@@ -752,6 +831,11 @@ def _report_run(name: str, run: RunResult, bare: float, spec: SiteSpec) -> tuple
         print(f"  in the steady span alone (first fetch → last send, start-up and drain left "
               f"out): Kabar {span[0]:.2f} cores, beside it {span[1]:.2f}, together "
               f"{sum(span):.2f} of {os.cpu_count()}")
+    by_process = run.span_by_process()
+    if by_process:
+        print("  its processes in the steady span (cores busy, CPU ms per article): " + ", ".join(
+            f"{role} {cores:.2f} ({cpu / len(run.seen) * 1000:.1f})"
+            for role, cpu, cores in by_process))
     return ratio, articles_s
 
 

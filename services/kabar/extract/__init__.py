@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
+# Stitching lives with the assembly of multi-page articles, so a crawl process stitches
+# without importing the extractor (its extraction runs in worker processes).
+from kabar.assembly import stitch
 from kabar.errors import BadInputError, EmptyBodyError, ExtractError, NotAnArticleError
 from kabar.extract.body import (
     container_lines,
@@ -392,22 +395,6 @@ def _article(
         extractor=extractor,
         rule_misses=misses,
     )
-
-
-def stitch(first: Article, more: Sequence[Article]) -> Article:
-    """One article from its pages: later pages' new paragraphs appended, first page's metadata."""
-    seen = {p.casefold() for p in first.paragraphs}
-    paragraphs = list(first.paragraphs)
-    removed = first.clutter_removed
-    for page in more:
-        removed += page.clutter_removed
-        for paragraph in page.paragraphs:
-            key = paragraph.casefold()
-            if key in seen:
-                continue
-            seen.add(key)
-            paragraphs.append(paragraph)
-    return replace(first, paragraphs=tuple(paragraphs), clutter_removed=removed)
 
 
 # `from kabar import extract` names this package, so the package itself is made callable.
