@@ -99,15 +99,16 @@ DEK_MAX_CHARS = 300
 #: A dek's header siblings hold at most this much paragraph text (a byline, a caption).
 DEK_MAX_STORY_BELOW = 200
 #: Embedded players and frames (the rest of their block is the embed's title or caption),
-#: lists in a classed block (a labelled list box at the story's edge) and choice controls
-#: (a poll), looked up in one query that leaves the rest of the lists to C.
+#: lists in a classed block (a labelled list box at the story's edge), choice controls
+#: (a poll) and email fields (a sign-up box), looked up in one query that leaves the rest
+#: of the lists to C.
 _LIST_TAGS = frozenset({"ul", "ol"})
 _BOXED_SELECTOR = (
     "div[class] > ul, div[class] > ol, section[class] > ul, section[class] > ol, "
     "iframe, embed, object, video, amp-iframe, amp-video, amp-youtube, "
-    "input[type=radio], input[type=checkbox]"
+    "input[type=radio], input[type=checkbox], input[type=email]"
 )
-#: The widget around a radio button or checkbox holds at most this much text.
+#: The widget around a radio button, checkbox or email field holds at most this much text.
 WIDGET_MAX_CHARS = 300
 #: A labelled list box opening the story's block (a key-points or summary box over the
 #: lead, a contents box): one of these blocks holding a heading and a list, at most this
@@ -715,8 +716,9 @@ class _Walker:
             self._skip.add(block.mem_id)
 
     def _skip_widget(self, choice: LexborNode, top: int) -> None:
-        """Mark the widget around a radio button or checkbox (a reader poll, a quiz, a
-        form's consent box): its question and answers are the page's controls, not the
+        """Mark the widget around a radio button, a checkbox or an email field (a reader
+        poll, a quiz, a form's consent box, a newsletter sign-up box whose classes are
+        hashed): its question, offer and consent lines are the page's controls, not the
         story. It is the widest block around the control holding little text."""
         widget = None
         block = choice.parent

@@ -1,0 +1,80 @@
+"""Mechanisms behind the misses of tuned_s18e (English pages measured once on 6d4c04f): a
+blog platform's section headings set in ``<h1>`` between the story's paragraphs, a
+newsletter sign-up box with hashed classes known by its email field, and a prompt to an
+interview's recording opening on a pictograph."""
+
+from __future__ import annotations
+
+from kabar.extract import extract
+from kabar.extract.clutter import is_clutter_line
+
+STORY = [
+    "The ferry service to Gull Island will stop running on weekdays from March, the county "
+    "said on Tuesday, after two years of falling passenger numbers.",
+    "Weekend crossings will continue at the same fares, and islanders will be able to book "
+    "a water taxi on weekdays for the price of a ferry ticket.",
+    "“We have kept the boat running for a dozen passengers a day, and we cannot go on doing "
+    "that,” said the county's transport chair, Edith Marlowe.",
+    "The county will review the timetable again next winter, when the new pier is finished.",
+]
+URL = "https://www.coastgazette.example.com/news/gull-island-ferry-weekdays/"
+HEADLINE = "Gull Island ferry to stop weekday runs"
+HEAD = f"<html><head><title>{HEADLINE}</title></head><body>"
+
+
+def _page(inside: str = "", after: str = "") -> str:
+    body = "".join(f"<p>{p}</p>" for p in STORY[:2]) + inside
+    body += "".join(f"<p>{p}</p>" for p in STORY[2:])
+    return (
+        f"{HEAD}<article><h1>{HEADLINE}</h1>"
+        f"<div class='sc-1k0ygeh-1 fMZLzN'>{body}{after}</div></article></body></html>"
+    )
+
+
+def _kept(html: str) -> list[str]:
+    return [p for p in extract(html, URL).paragraphs if p not in STORY]
+
+
+def test_an_h1_between_story_paragraphs_is_a_section_heading() -> None:
+    assert _kept(_page("<h1 class='oq or gx'>2. The water taxis</h1>")) == ["2. The water taxis"]
+
+
+def test_an_h1_over_the_story_or_naming_the_title_stays_a_headline() -> None:
+    # Over the story it is the headline; repeated as the title under two paragraphs, it is
+    # the headline printed again; over a short line, no section opens under it.
+    assert _kept(_page()) == []
+    assert _kept(_page(f"<h1>{HEADLINE}</h1>")) == []
+    assert _kept(_page("<h1>The water taxis</h1><p>Book by phone.</p>")) == ["Book by phone."]
+
+
+def test_a_short_box_holding_an_email_field_is_a_sign_up_box() -> None:
+    lines = (
+        "<p>Get the Harbour Brief in your mailbox every Friday morning</p>"
+        "<p>Our pick of the week's island stories, chosen by the news desk.</p>"
+    )
+    box = f"<div class='sc-1n2k8kh-0 hEtCxB'>{lines}<form><input type='email'></form></div>"
+    assert _kept(_page(box)) == []
+    # The same lines without the field are read line by line (they stay).
+    assert len(_kept(_page(f"<div class='sc-1n2k8kh-0 hEtCxB'>{lines}</div>"))) == 2
+
+
+def test_a_prompt_opening_on_a_pictograph_is_read_without_it() -> None:
+    for line in (
+        "🎧 Listen to the full conversation on the Coast Radio podcast: Apple Podcasts | Spotify",
+        "▶️ Watch the whole interview with the ferry's captain",
+        "Listen to the full interview on Apple Podcasts",
+    ):
+        assert is_clutter_line(line), line
+    for line in (
+        "🎧 The ferry band played until midnight, the captain said.",
+        "Listen to the ferry horn: it sounds twice before every crossing, islanders say.",
+    ):
+        assert not is_clutter_line(line), line
+
+
+def test_a_sign_up_boxs_consent_line_is_clutter() -> None:
+    assert is_clutter_line(
+        "I would like to be emailed about offers, events and updates from Coast Gazette."
+        " Read our privacy notice"
+    )
+    assert not is_clutter_line("I would like to see the ferry run on weekdays again, she said.")
