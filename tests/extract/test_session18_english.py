@@ -1,7 +1,9 @@
 """Mechanisms behind the misses of tuned_s18e (English pages measured once on 6d4c04f): a
 blog platform's section headings set in ``<h1>`` between the story's paragraphs, a
 newsletter sign-up box with hashed classes known by its email field, and a prompt to an
-interview's recording opening on a pictograph."""
+interview's recording opening on a pictograph; and behind those of late_s18e (measured
+once on a039e1c): a sign-up box holding an offer and its terms around the email field, a
+health explainer's "SOURCES:" list under the story."""
 
 from __future__ import annotations
 
@@ -78,3 +80,24 @@ def test_a_sign_up_boxs_consent_line_is_clutter() -> None:
         " Read our privacy notice"
     )
     assert not is_clutter_line("I would like to see the ferry run on weekdays again, she said.")
+
+
+def test_a_sign_up_box_with_its_offer_and_terms_goes_whole() -> None:
+    # late_s18e: two paragraphs of offer and terms (over 300 characters) around the field.
+    box = (
+        "<div class='x9f2 kq1'><p><strong>Coast Gazette Daily:</strong> Join thousands of"
+        " islanders who get our best stories, exclusive reporting and essential analysis of"
+        " the day's news from the harbour and the island every weekday morning.</p>"
+        "<form><input type='email'></form><p>By signing up, you agree to receive this"
+        " newsletter, other updates about Coast Gazette and its partners' offerings, our"
+        " Terms of Service and our Privacy Statement, which you can read at any time.</p></div>"
+    )
+    assert _kept(_page(box)) == []
+
+
+def test_a_sources_list_under_the_story_goes() -> None:
+    sources = (
+        "<p>SOURCES:</p><p>Coast County Council: \"Ferry Use Survey 2023.\"</p>"
+        "<p>Harbour Board annual report, June 2022.</p>"
+    )
+    assert _kept(_page(after=sources)) == []

@@ -108,8 +108,11 @@ _BOXED_SELECTOR = (
     "iframe, embed, object, video, amp-iframe, amp-video, amp-youtube, "
     "input[type=radio], input[type=checkbox], input[type=email]"
 )
-#: The widget around a radio button, checkbox or email field holds at most this much text.
+#: The widget around a radio button, checkbox or email field holds at most this much text;
+#: a sign-up box around an email field may hold more (an offer over the field, the terms
+#: under it: no story paragraph stands in a form's box).
 WIDGET_MAX_CHARS = 300
+SIGN_UP_BOX_MAX_CHARS = 500
 #: A labelled list box opening the story's block (a key-points or summary box over the
 #: lead, a contents box): one of these blocks holding a heading and a list, at most this
 #: much text, before the first of the story's paragraphs (at least this many ``<p>``
@@ -721,9 +724,11 @@ class _Walker:
         hashed): its question, offer and consent lines are the page's controls, not the
         story. It is the widest block around the control holding little text."""
         widget = None
+        email = choice.attributes.get("type") == "email"
+        most = min(SIGN_UP_BOX_MAX_CHARS if email else WIDGET_MAX_CHARS, self.max_clutter_chars)
         block = choice.parent
         while block is not None and block.mem_id != top:
-            if len(block.text(strip=True)) > min(WIDGET_MAX_CHARS, self.max_clutter_chars):
+            if len(block.text(strip=True)) > most:
                 break
             widget = block
             block = block.parent
