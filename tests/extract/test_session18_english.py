@@ -3,7 +3,9 @@ blog platform's section headings set in ``<h1>`` between the story's paragraphs,
 newsletter sign-up box with hashed classes known by its email field, and a prompt to an
 interview's recording opening on a pictograph; and behind those of late_s18e (measured
 once on a039e1c): a sign-up box holding an offer and its terms around the email field, a
-health explainer's "SOURCES:" list under the story."""
+health explainer's "SOURCES:" list under the story; and behind those of late_s18eb
+(measured once on 658ba2f): an academic-news site's closing boxes named by their headings
+("Disclosure statement", "Partners", "Republish this article")."""
 
 from __future__ import annotations
 
@@ -97,7 +99,36 @@ def test_a_sign_up_box_with_its_offer_and_terms_goes_whole() -> None:
 
 def test_a_sources_list_under_the_story_goes() -> None:
     sources = (
-        "<p>SOURCES:</p><p>Coast County Council: \"Ferry Use Survey 2023.\"</p>"
+        '<p>SOURCES:</p><p>Coast County Council: "Ferry Use Survey 2023."</p>'
         "<p>Harbour Board annual report, June 2022.</p>"
     )
     assert _kept(_page(after=sources)) == []
+
+
+def test_boxes_under_an_academic_sites_closing_headings_go() -> None:
+    boxes = (
+        "<div class='grid-ten'><div><h3>Partners</h3><p><a href='/u'>Northmoor University</a>"
+        " provides funding as a member of Coast Exchange.</p></div>"
+        "<div><h3>Republish this article</h3><p>We believe in the free flow of information."
+        " Republish our articles for free, online or in print.</p></div></div>"
+    )
+    assert _kept(_page(after=boxes)) == []
+    assert is_clutter_line("Disclosure statement")
+    for line in ("The partners met on Tuesday to sign the ferry contract.", "Partners in crime"):
+        assert not is_clutter_line(line), line
+
+
+def test_a_releases_boilerplate_and_media_contact_stay() -> None:
+    # The scrapinghub gold and late_s15 keep a release's "About X" and its media contact.
+    after = (
+        "<p><b>About Coast Ferries</b></p><p>Founded in 1998, Coast Ferries runs six routes"
+        " between the mainland and the islands of Coast County.</p>"
+        "<p><b>Media Contact:</b><br>Ada Finch, press@coastferries.example.com</p>"
+    )
+    assert _kept(_page(after=after)) == [
+        "About Coast Ferries",
+        "Founded in 1998, Coast Ferries runs six routes between the mainland and the islands"
+        " of Coast County.",
+        "Media Contact:",
+        "Ada Finch, press@coastferries.example.com",
+    ]
