@@ -5,11 +5,15 @@ interview's recording opening on a pictograph; and behind those of late_s18e (me
 once on a039e1c): a sign-up box holding an offer and its terms around the email field, a
 health explainer's "SOURCES:" list under the story; and behind those of late_s18eb
 (measured once on 658ba2f): an academic-news site's closing boxes named by their headings
-("Disclosure statement", "Partners", "Republish this article")."""
+("Disclosure statement", "Partners", "Republish this article"); and behind those of
+late_s18ec (measured once on 08a6d1f): an explainer's "Article Sources" box, a government
+release's footer and its desk's initials without brackets, and a label before the date
+("Posted On: ...") read as a writer."""
 
 from __future__ import annotations
 
 from kabar.extract import extract
+from kabar.extract.bylines import dated_byline
 from kabar.extract.clutter import is_clutter_line
 
 STORY = [
@@ -132,3 +136,31 @@ def test_a_releases_boilerplate_and_media_contact_stay() -> None:
         "Media Contact:",
         "Ada Finch, press@coastferries.example.com",
     ]
+
+
+def test_an_article_sources_box_under_the_story_goes() -> None:
+    sources = (
+        "<div class='mntl-article-sources'><h3>Article Sources</h3><p>Coast Gazette requires"
+        " writers to use primary sources to support their work, such as government data.</p>"
+        '<ol><li>Coast County Council. "Ferry Use Survey."</li>'
+        '<li>Harbour Board. "Annual Report 2023."</li></ol></div>'
+    )
+    assert _kept(_page(after=sources)) == []
+
+
+def test_a_government_releases_footer_and_bare_initials_go() -> None:
+    footer = (
+        "<p>*****</p><p>AKS/SK</p><p>(Release ID: 2012345) Visitor Counter : 1842</p>"
+        "<p>Read this release in: Hindi , Tamil , Telugu</p>"
+    )
+    assert _kept(_page(after=footer)) == []
+    # Initials go only as the story's closing lines, not between its paragraphs.
+    assert _kept(_page("<p>AKS/SK</p>")) == ["AKS/SK"]
+    assert not is_clutter_line("The release, with an ID for each pond, reached 1,842 visitors.")
+
+
+def test_a_label_before_the_date_is_no_writer() -> None:
+    assert dated_byline("Ministry of Ports\nPosted On: 04 APR 2024 5:12PM by PIB Delhi", ()) == ()
+    assert dated_byline("Harbour\nHendro Wibowo   Selasa, 12 Jan 2016 14:05 WIB", ()) == (
+        "Hendro Wibowo",
+    )

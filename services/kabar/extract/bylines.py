@@ -664,5 +664,7 @@ def dated_byline(text: str, brands: Iterable[str]) -> tuple[str, ...]:
             continue
         if len(name.split()) < BYLINE_NAME_MIN_WORDS or not _looks_like_name(name):
             continue
+        if name.endswith(":"):
+            continue  # a label before the date ("Posted On: 04 APR 2024"), no writer
         return normalize_authors([name], brands)
     return ()
