@@ -8,7 +8,9 @@ health explainer's "SOURCES:" list under the story; and behind those of late_s18
 ("Disclosure statement", "Partners", "Republish this article"); and behind those of
 late_s18ec (measured once on 08a6d1f): an explainer's "Article Sources" box, a government
 release's footer and its desk's initials without brackets, and a label before the date
-("Posted On: ...") read as a writer."""
+("Posted On: ...") read as a writer; and behind those of late_s18ed (measured once on
+b2a6994): a magazine's issue note, a syndicated copy's newsletter prompt naming the outlet,
+a reader-revenue ask and the call over it."""
 
 from __future__ import annotations
 
@@ -164,3 +166,22 @@ def test_a_label_before_the_date_is_no_writer() -> None:
     assert dated_byline("Harbour\nHendro Wibowo   Selasa, 12 Jan 2016 14:05 WIB", ()) == (
         "Hendro Wibowo",
     )
+
+
+def test_an_issue_note_a_named_newsletter_prompt_and_a_donation_ask_are_clutter() -> None:
+    for line in (
+        "This article appears in the Spring 2024 issue of Coast Quarterly. Subscribe to the"
+        " print edition.",
+        "Never miss a story — sign up for Coast Gazette's free daily newsletter to stay"
+        " up-to-date on the best of what Coast Gazette has to offer.",
+        "Your monthly donation will help our team continue reporting on the islands.",
+        "Our mission is the truth. Join us!",
+    ):
+        assert is_clutter_line(line), line
+    for line in (
+        "The article appears in the court file of the case, the clerk said.",
+        "The mayor said a donation from the club will help the ferry fund.",
+        "He waved from the boat and shouted: come and join us!",
+        "Islanders can sign up for the ferry's newsletter at the quay, the county said.",
+    ):
+        assert not is_clutter_line(line), line
