@@ -32,6 +32,7 @@ SETS = (
     "tuned_s17", "sealed_s17", "late_s17", "late_s17b", "late_s17c", "late_s17d", "late_s17f",
     "late_s17g",
     "tuned_s18e", "sealed_s18e", "late_s18e", "late_s18eb", "late_s18ec", "late_s18ed",
+    "late_s18ee",
 )  # fmt: skip
 #: Sets on which a kept foreign line fails the test (the sealed ones are only scored).
 STRICT = frozenset(
@@ -45,7 +46,7 @@ STRICT = frozenset(
      "late_s16g", "late_s16f",
      "tuned_s17e", "late_s17e", "late_s17eb", "late_s17ec",
      "tuned_s17", "late_s17", "late_s17b", "late_s17c", "late_s17d", "late_s17f", "late_s17g",
-     "tuned_s18e", "late_s18e", "late_s18eb", "late_s18ec", "late_s18ed"}
+     "tuned_s18e", "late_s18e", "late_s18eb", "late_s18ec", "late_s18ed", "late_s18ee"}
 )
 ALL_SETS = ("seen", "holdout", *SETS)
 #: Shares of all layouts pages whose title is the printed headline, whose authors are

@@ -10,12 +10,14 @@ late_s18ec (measured once on 08a6d1f): an explainer's "Article Sources" box, a g
 release's footer and its desk's initials without brackets, and a label before the date
 ("Posted On: ...") read as a writer; and behind those of late_s18ed (measured once on
 b2a6994): a magazine's issue note, a syndicated copy's newsletter prompt naming the outlet,
-a reader-revenue ask and the call over it."""
+a reader-revenue ask and the call over it; and behind those of late_s18ee (measured once on
+c48dd7c): a travel page's booking widget, and a byline strip "By X in Town | Outlet |
+Updated: ..." kept as a line and its writer unread."""
 
 from __future__ import annotations
 
 from kabar.extract import extract
-from kabar.extract.bylines import dated_byline
+from kabar.extract.bylines import authors_in_text, dated_byline
 from kabar.extract.clutter import is_clutter_line
 
 STORY = [
@@ -185,3 +187,24 @@ def test_an_issue_note_a_named_newsletter_prompt_and_a_donation_ask_are_clutter(
         "Islanders can sign up for the ferry's newsletter at the quay, the county said.",
     ):
         assert not is_clutter_line(line), line
+
+
+def test_a_booking_widget_and_a_byline_strip_are_clutter() -> None:
+    for line in (
+        "Book a stay",
+        "Find hotels in Ljubljana from €58 a night",
+        "By Ada Finch in Gull Harbour | Coast Gazette | Updated: 2024-11-20 09:14",
+    ):
+        assert is_clutter_line(line), line
+    for line in (
+        "Book a table early: the inn fills up by seven on Saturdays, the owner said.",
+        "By the time the ferry left, the quay was empty.",
+    ):
+        assert not is_clutter_line(line), line
+
+
+def test_a_writer_filed_from_a_town_before_a_break_is_read() -> None:
+    strip = "By Ada Finch in Gull Harbour | Coast Gazette | Updated: 2024-11-20 09:14"
+    assert authors_in_text(strip) == ("Ada Finch",)
+    # Without the break, "in ..." may go on as a sentence: no bare byline is read.
+    assert authors_in_text("By Ada Finch in Gull Harbour the ferry ran late") == ()
