@@ -32,7 +32,7 @@ SETS = (
     "tuned_s17", "sealed_s17", "late_s17", "late_s17b", "late_s17c", "late_s17d", "late_s17f",
     "late_s17g",
     "tuned_s18e", "sealed_s18e", "late_s18e", "late_s18eb", "late_s18ec", "late_s18ed",
-    "late_s18ee",
+    "late_s18ee", "late_s18ef",
 )  # fmt: skip
 #: Sets on which a kept foreign line fails the test (the sealed ones are only scored).
 STRICT = frozenset(

@@ -12,13 +12,19 @@ release's footer and its desk's initials without brackets, and a label before th
 b2a6994): a magazine's issue note, a syndicated copy's newsletter prompt naming the outlet,
 a reader-revenue ask and the call over it; and behind those of late_s18ee (measured once on
 c48dd7c): a travel page's booking widget, and a byline strip "By X in Town | Outlet |
-Updated: ..." kept as a line and its writer unread."""
+Updated: ..." kept as a line and its writer unread; and behind those of late_s18ef (measured
+once on d3d6e10): a date stamp run on into the writer's name, a box under a label set in
+bold as a paragraph, a subtitle set in <h2> over a byline block the template drops, and an
+account prompt closing a cable site's story."""
 
 from __future__ import annotations
 
+from selectolax.lexbor import LexborHTMLParser
+
 from kabar.extract import extract
+from kabar.extract.body import container_lines
 from kabar.extract.bylines import authors_in_text, dated_byline
-from kabar.extract.clutter import is_clutter_line
+from kabar.extract.clutter import is_clutter_line, vocabulary
 
 STORY = [
     "The ferry service to Gull Island will stop running on weekdays from March, the county "
@@ -208,3 +214,68 @@ def test_a_writer_filed_from_a_town_before_a_break_is_read() -> None:
     assert authors_in_text(strip) == ("Ada Finch",)
     # Without the break, "in ..." may go on as a sentence: no bare byline is read.
     assert authors_in_text("By Ada Finch in Gull Harbour the ferry ran late") == ()
+
+
+def _header_page(header: str) -> str:
+    body = "".join(f"<p>{p}</p>" for p in STORY)
+    return (
+        f"{HEAD}<article><header><h1>{HEADLINE}</h1>{header}</header>"
+        f"<div class='entry-content'>{body}</div></article></body></html>"
+    )
+
+
+def test_a_date_stamp_after_the_writers_name_is_a_token_of_its_own() -> None:
+    # late_s18ef: "<a>Name</a><time>Oct. 7, 2024</time>" printed apart, read apart.
+    header = (
+        "<p class='entry-excerpt'>Weekday crossings end as passenger numbers fall</p>"
+        "<p class='entry-meta'><span><a href='/a'>Ada Finch</a></span>"
+        "<time>Oct. 7, 2024 1:30 p.m.</time></p>"
+    )
+    assert _kept(_header_page(header)) == []
+    line = "<p>The last weekday ferry ran on<time>Oct. 7, 2024</time>, the county said.</p>"
+    assert "The last weekday ferry ran on Oct. 7, 2024, the county said." in _kept(_page(line))
+
+
+def test_a_box_under_a_bold_label_goes_whole() -> None:
+    box = (
+        "<div class='x1'><p><strong>Disclosure</strong></p><p>Please note that our privacy"
+        " policy and terms of use have been updated.</p><p>Coast Gazette is an award-winning"
+        " outlet whose journalists abide by a strict set of editorial policies.</p></div>"
+    )
+    assert _kept(_page(after=box)) == []
+    section = (
+        "<div class='x1'><p><strong>The timetable</strong></p><p>The county board meets"
+        " again in April to set the summer timetable.</p></div>"
+    )
+    assert _kept(_page(after=section)) == [
+        "The timetable",
+        "The county board meets again in April to set the summer timetable.",
+    ]
+
+
+def _walked(subtitle: str) -> list[str]:
+    body = "".join(f"<p>{p}</p>" for p in STORY)
+    html = (
+        f"<article><h1>{HEADLINE}</h1><h2>{subtitle}</h2>"
+        "<div class='byline'>By Ada Finch <span>Sep 3, 2024</span></div>"
+        f"<div class='wrap'><div class='body'>{body}</div></div></article>"
+    )
+    article = LexborHTMLParser(html).css_first("article")
+    assert article is not None
+    return [line.text for line in container_lines([article], vocabulary()).lines]
+
+
+def test_a_sentence_in_h2_under_the_headline_is_its_subtitle() -> None:
+    # The article walked as the container (as late_s18ef's crypto page is): a sentence in
+    # <h2> right under the <h1> is the subtitle, whatever blocks follow it.
+    subtitle = "Weekday crossings end in March as passenger numbers fall."
+    assert subtitle not in _walked(subtitle)
+    # A few words naming a section stay a heading over the story.
+    assert "What changes in March" in _walked("What changes in March")
+
+
+def test_an_account_prompt_pointing_to_the_outlet_is_clutter() -> None:
+    assert is_clutter_line(
+        "For more Coast News news and newsletters create an account at Coast.com"
+    )
+    assert not is_clutter_line("For more news, the county said, islanders should create a group.")

@@ -98,6 +98,8 @@ DEK_TAGS = frozenset({"p", "h2"})
 DEK_MAX_CHARS = 300
 #: A dek's header siblings hold at most this much paragraph text (a byline, a caption).
 DEK_MAX_STORY_BELOW = 200
+#: How a sentence ends (a subtitle set in ``<h2>`` is one).
+_SENTENCE_MARKS = (".", "!", "?", "\u2026")
 #: Embedded players and frames (the rest of their block is the embed's title or caption),
 #: lists in a classed block (a labelled list box at the story's edge), choice controls
 #: (a poll) and email fields (a sign-up box), looked up in one query that leaves the rest
@@ -628,8 +630,10 @@ class _Walker:
             elif tag in EMPHASIS_TAGS:
                 self._emphasis_depth += 1
                 push(_EMPHASIS_END)
-            elif tag == "td" or tag == "th":
-                parts.append(" ")  # a table row is one line, its cells spaced
+            elif tag == "td" or tag == "th" or tag == "time":
+                # A table row is one line, its cells spaced; a date stamp is a token of its
+                # own, printed apart from the name before it ("X<time>Oct. 7</time>").
+                parts.append(" ")
             elif tag == "img" and not parts and self._block_tag == "p":
                 # Text after a picture opening its block ("<p><img><br>caption<br>Foto: X")
                 # is marked: line cleaning drops such lines when one of them is a credit.
@@ -762,6 +766,12 @@ class _Walker:
         text = dek.text(strip=True)
         if len(text) > DEK_MAX_CHARS or is_dateline(text):
             return
+        if dek.tag == "h2" and text.endswith(_SENTENCE_MARKS):
+            # A sentence set as a subheading right under the headline is its subtitle,
+            # whatever follows: a lead paragraph is never an <h2>, and a section heading
+            # names its section in a few words, not in a sentence.
+            self._skip.add(dek.mem_id)
+            return
         below = 0
         following = _next_element(dek)
         while following is not None:
@@ -846,8 +856,10 @@ class _Walker:
         child = node.child
         while child is not None and child.tag == "-text":
             child = child.next
-        if child is None or child.tag not in _BOX_HEADINGS:
+        if child is None:
             return False
+        if child.tag not in _BOX_HEADINGS and not (child.tag == "p" and _bold_only(child)):
+            return False  # (a paragraph set in bold only is the box's heading too)
         if len(node.text(strip=True)) > HEADED_BOX_MAX_CHARS or node.css_first("ul, ol"):
             return False  # a list under a label is read line by line (``_box_end``)
         heading = child.text(strip=True)
@@ -913,6 +925,20 @@ class _Walker:
             raw = part.attributes.get("class") if part.tag and part.tag[0] != "-" else None
             if raw and not kept_re.search(class_text(raw)):
                 del part.attrs["class"]
+
+
+def _bold_only(paragraph: LexborNode) -> bool:
+    """Whether a paragraph's text is one bold element and nothing else
+    ("<p><strong>Disclosure</strong></p>"): a label set as a paragraph."""
+    inner = paragraph.child
+    while inner is not None and inner.tag == "-text" and not inner.text(strip=True):
+        inner = inner.next
+    if inner is None or (inner.tag != "strong" and inner.tag != "b"):
+        return False
+    after = inner.next
+    while after is not None and after.tag == "-text" and not after.text(strip=True):
+        after = after.next
+    return after is None
 
 
 def _over_story(box: LexborNode) -> bool:
