@@ -102,14 +102,17 @@ DEK_TAGS = frozenset({"p", "h2"})
 DEK_MAX_CHARS = 300
 #: A dek's header siblings hold at most this much paragraph text (a byline, a caption).
 DEK_MAX_STORY_BELOW = 200
+#: How a sentence ends (a subtitle set in ``<h2>`` is one).
+_SENTENCE_MARKS = (".", "!", "?", "\u2026")
 #: Embedded players and frames (the rest of their block is the embed's title or caption),
-#: lists in a classed block (a labelled list box at the story's edge) and choice controls
-#: (a poll), looked up in one query that leaves the rest of the lists to C.
+#: lists in a classed block (a labelled list box at the story's edge), choice controls
+#: (a poll), email fields (a sign-up box), links to an anchor (a skippable box) and linked
+#: pictures (a teaser card), looked up in one query that leaves the rest of the lists to C.
 _LIST_TAGS = frozenset({"ul", "ol"})
 _BOXED_SELECTOR = (
     "div[class] > ul, div[class] > ol, section[class] > ul, section[class] > ol, "
     "iframe, embed, object, video, amp-iframe, amp-video, amp-youtube, "
-    "input[type=radio], input[type=checkbox], a[href^='#'], a[href] img"
+    "input[type=radio], input[type=checkbox], input[type=email], a[href^='#'], a[href] img"
 )
 #: A box the template lets the reader skip (a promo between a "Skip X" link and its
 #: anchor at the box's end) is found this many blocks up from its link, and holds at most
@@ -120,8 +123,11 @@ SKIP_BOX_LEVELS = 3
 CARD_LEVELS = 3
 #: A link to a picture file is the picture's own, full size: no card's.
 _PICTURE_FILE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif)(?:[?#].*)?$", re.I)
-#: The widget around a radio button or checkbox holds at most this much text.
+#: The widget around a radio button, checkbox or email field holds at most this much text;
+#: a sign-up box around an email field may hold more (an offer over the field, the terms
+#: under it: no story paragraph stands in a form's box).
 WIDGET_MAX_CHARS = 300
+SIGN_UP_BOX_MAX_CHARS = 500
 #: A labelled list box opening the story's block (a key-points or summary box over the
 #: lead, a contents box): one of these blocks holding a heading and a list, at most this
 #: much text, before the first of the story's paragraphs (at least this many ``<p>``
@@ -700,8 +706,10 @@ class _Walker:
             elif tag in EMPHASIS_TAGS:
                 self._emphasis_depth += 1
                 push(_EMPHASIS_END)
-            elif tag == "td" or tag == "th":
-                parts.append(" ")  # a table row is one line, its cells spaced
+            elif tag == "td" or tag == "th" or tag == "time":
+                # A table row is one line, its cells spaced; a date stamp is a token of its
+                # own, printed apart from the name before it ("X<time>Oct. 7</time>").
+                parts.append(" ")
             elif tag == "img" and not parts and self._block_tag == "p":
                 # Text after a picture opening its block ("<p><img><br>caption<br>Foto: X")
                 # is marked: line cleaning drops such lines when one of them is a credit.
@@ -841,13 +849,16 @@ class _Walker:
             card = card.parent
 
     def _skip_widget(self, choice: LexborNode, top: int) -> None:
-        """Mark the widget around a radio button or checkbox (a reader poll, a quiz, a
-        form's consent box): its question and answers are the page's controls, not the
+        """Mark the widget around a radio button, a checkbox or an email field (a reader
+        poll, a quiz, a form's consent box, a newsletter sign-up box whose classes are
+        hashed): its question, offer and consent lines are the page's controls, not the
         story. It is the widest block around the control holding little text."""
         widget = None
+        email = choice.attributes.get("type") == "email"
+        most = min(SIGN_UP_BOX_MAX_CHARS if email else WIDGET_MAX_CHARS, self.max_clutter_chars)
         block = choice.parent
         while block is not None and block.mem_id != top:
-            if len(block.text(strip=True)) > min(WIDGET_MAX_CHARS, self.max_clutter_chars):
+            if len(block.text(strip=True)) > most:
                 break
             widget = block
             block = block.parent
@@ -882,6 +893,12 @@ class _Walker:
             return
         text = dek.text(strip=True)
         if len(text) > DEK_MAX_CHARS or is_dateline(text):
+            return
+        if dek.tag == "h2" and text.endswith(_SENTENCE_MARKS):
+            # A sentence set as a subheading right under the headline is its subtitle,
+            # whatever follows: a lead paragraph is never an <h2>, and a section heading
+            # names its section in a few words, not in a sentence.
+            self._skip.add(dek.mem_id)
             return
         below = 0
         following = _next_element(dek)
@@ -967,8 +984,10 @@ class _Walker:
         child = node.child
         while child is not None and child.tag == "-text":
             child = child.next
-        if child is None or child.tag not in _BOX_HEADINGS:
+        if child is None:
             return False
+        if child.tag not in _BOX_HEADINGS and not (child.tag == "p" and _bold_only(child)):
+            return False  # (a paragraph set in bold only is the box's heading too)
         if len(node.text(strip=True)) > HEADED_BOX_MAX_CHARS or node.css_first("ul, ol"):
             return False  # a list under a label is read line by line (``_box_end``)
         heading = child.text(strip=True)
@@ -1034,6 +1053,20 @@ class _Walker:
             raw = part.attributes.get("class") if part.tag and part.tag[0] != "-" else None
             if raw and not kept_re.search(class_text(raw)):
                 del part.attrs["class"]
+
+
+def _bold_only(paragraph: LexborNode) -> bool:
+    """Whether a paragraph's text is one bold element and nothing else
+    ("<p><strong>Disclosure</strong></p>"): a label set as a paragraph."""
+    inner = paragraph.child
+    while inner is not None and inner.tag == "-text" and not inner.text(strip=True):
+        inner = inner.next
+    if inner is None or (inner.tag != "strong" and inner.tag != "b"):
+        return False
+    after = inner.next
+    while after is not None and after.tag == "-text" and not after.text(strip=True):
+        after = after.next
+    return after is None
 
 
 def _over_story(box: LexborNode) -> bool:

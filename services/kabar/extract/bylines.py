@@ -72,10 +72,12 @@ _LABELLED = re.compile(
     _LABEL + r"\s*:\s*(?P<name>[^\n|:•·]{2,80}?)" + _STOP, re.IGNORECASE | re.MULTILINE
 )
 # "Oleh Budi Santoso" alone on a line: capitalised words only, on that line (the
-# capitalised line under it is the writer's desk or outlet: "BC Sport").
+# capitalised line under it is the writer's desk or outlet: "BC Sport"); or with the town
+# it was filed from before a "|" break ("By Chen Yuxi in Kunming | Orient Daily | ...").
 _BARE = re.compile(
     r"(?:Oleh|Penulis|Reporter|Pewarta|By)\s+"
-    r"(?P<name>[A-Z][\w.'’-]*(?:[ \t]+[A-Z][\w.'’-]*){0,4})[ \t]*$",
+    r"(?P<name>[A-Z][\w.'’-]*(?:[ \t]+[A-Z][\w.'’-]*){0,4})"
+    r"(?:[ \t]*$|[ \t]+in[ \t]+[A-Z][\w.'’-]*(?:[ \t]+[A-Z][\w.'’-]*){0,2}[ \t]+\|)",
     re.MULTILINE,
 )
 #: "ditulis oleh Nama Lengkap" inside a sentence: the verbs before "oleh", and the
@@ -680,5 +682,7 @@ def dated_byline(text: str, brands: Iterable[str]) -> tuple[str, ...]:
             continue
         if len(name.split()) < BYLINE_NAME_MIN_WORDS or not _looks_like_name(name):
             continue
+        if name.endswith(":"):
+            continue  # a label before the date ("Posted On: 04 APR 2024"), no writer
         return normalize_authors([name], brands)
     return ()

@@ -88,7 +88,7 @@ STORY_LINE_MIN_WORDS = 12
 BYLINE_NAME_MIN_WORDS = 2
 BYLINE_NAME_MAX_WORDS = 4
 #: Marks opening a quotation: a paragraph opening with one is speech.
-_QUOTE_OPEN = frozenset('"\u201c\u201e\u00ab\'\u2018')
+_QUOTE_OPEN = frozenset("\"\u201c\u201e\u00ab'\u2018")
 _SENTENCE_END = (".", "!", "?", "\u2026", '"', "\u201d", "\u3002", "\uff01", "\uff1f")
 
 _UNBOUNDED = 1 << 30
@@ -112,6 +112,9 @@ _DATELINE_ALONE = re.compile(r"^[A-Z][A-Z.'’ -]{2,40},[^\n]{0,80}?\s[-–—]{
 _DATELINE_ENDS = frozenset("-–—\n")
 #: Dashes a closing note may open with.
 _DASHES = frozenset("-–—")
+#: What a pictograph opening a line is made of: symbols, the variation selector or joiner
+#: after one, and the space before the words.
+_PICTOGRAPH_LEAD = frozenset({"So", "Mn", "Cf", "Zs"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -610,7 +613,18 @@ def _is_clutter_text(line: Line, vocab: Vocabulary, in_list: bool) -> bool:
                 return True
         elif not (hit.stamp and in_list and line.link_ratio < PROMO_MAX_LINK_RATIO):
             return True
-    return short and _gated_hit(vocab.search, low) is not None
+    if short and _gated_hit(vocab.search, low) is not None:
+        return True
+    if unicodedata.category(text[0]) == "So":
+        # A prompt opening on a pictograph ("🎧 Listen to the full conversation ...",
+        # "▶️ Watch the whole interview"): read without it, as printed without one.
+        start = 1
+        while start < len(text) and unicodedata.category(text[start]) in _PICTOGRAPH_LEAD:
+            start += 1
+        rest = text[start:]
+        if rest[:1].isalpha():
+            return _is_clutter_text(Line(rest, line.tag, line.link_ratio), vocab, in_list)
+    return False
 
 
 def _promotional(line: Line, low: str, vocab: Vocabulary, in_list: bool) -> bool:
@@ -651,6 +665,42 @@ def _is_headline(line: Line, title_key: str | None, words: int) -> bool:
     return not (words >= 15 and is_dateline(line.text))
 
 
+#: An ``<h1>`` heads a section of the story (a blog platform's body headings are
+#: ``<h1>``s) when this many story paragraphs stand kept above it and one follows it.
+SECTION_H1_STORY_ABOVE = STORY_RUN
+
+
+def _section_h1(
+    line: Line,
+    kept: Sequence[Line],
+    kept_words: Sequence[int],
+    lines: Sequence[Line],
+    counts: Sequence[int],
+    index: int,
+    title_key: str | None,
+) -> bool:
+    """Whether an ``<h1>`` line is a section heading inside the story, not the headline:
+    short, unlinked, not the title, with story paragraphs kept above it and one right
+    under it (Medium sets "1. Unicode normalisation" in an ``<h1>`` between paragraphs).
+    The headline stands over the story, never inside it."""
+    if counts[index] > HEADER_LINE_MAX_WORDS or line.link_ratio >= STORY_LINE_MAX_LINK_RATIO:
+        return False
+    if title_key and _same_folded(line.text, title_key):
+        return False
+    following = index + 1
+    if following >= len(lines) or lines[following].tag != "p":
+        return False
+    if counts[following] < STORY_LINE_MIN_WORDS:
+        return False
+    above = 0
+    for prior, words in zip(kept, kept_words, strict=True):
+        if prior.tag == "p" and words >= STORY_LINE_MIN_WORDS:
+            above += 1
+            if above >= SECTION_H1_STORY_ABOVE:
+                return True
+    return False
+
+
 def _same_folded(text: str, key: str) -> bool:
     # Case folding maps a character to one to three: lengths rule most lines out unfolded.
     return len(text) <= len(key) <= 3 * len(text) and text.casefold() == key
@@ -674,6 +724,10 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
     for index, line in enumerate(lines):
         words = counts[index]
         seen_words += words
+        if line.tag == "h1" and _section_h1(
+            line, kept, kept_words, lines, counts, index, title_key
+        ):
+            line = Line(line.text, "h2", line.link_ratio, line.emphasis)
         if index >= teaser:
             removed += 1  # the next page's teaser
             continue
