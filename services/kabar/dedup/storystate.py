@@ -90,6 +90,8 @@ TRIM_EVERY_CUTS = 8
 #: id, how many member ids, outlets, centroid terms, title terms, entities, and the
 #: bytes of JSON that follow.
 _HEAD = struct.Struct("<4s4xddqddqIIIIIII")
+#: The head up to the id's size (``packed_head``).
+_FIRST_HEAD = struct.Struct(_HEAD.format[:-6])
 _LEVEL = 1
 
 
@@ -316,14 +318,14 @@ def _body(raw: bytes, ident: int) -> bytes:
     return zlib.decompress(raw[_HEAD.size + ident :])
 
 
-def packed_head(raw: bytes) -> tuple[str, float, float, int, tuple[float, float], int] | None:
-    """Id, first and last seen, member count, norms and norms_at of a packed row
-    (None: an orjson row)."""
-    if not raw.startswith(_PACKED):
+def packed_head(raw: bytes) -> tuple[str, float, float, int, float, float, int] | None:
+    """Id, first and last seen, member count, the two norms and norms_at of a packed
+    row (None: an orjson row)."""
+    if raw[:4] != _PACKED:
         return None
-    head = _HEAD.unpack_from(raw)
-    ident = raw[_HEAD.size : _HEAD.size + head[7]].decode("utf-8")
-    return ident, head[1], head[2], head[3], (head[4], head[5]), head[6]
+    _, first, last, members, body, title, norms_at, ident = _FIRST_HEAD.unpack_from(raw)
+    return (raw[_HEAD.size : _HEAD.size + ident].decode("utf-8"), first, last, members, body,
+            title, norms_at)  # fmt: skip
 
 
 def packed_id(raw: bytes) -> str:
@@ -728,19 +730,21 @@ class StoredStories:
         return value if isinstance(value, int) else None
 
     def rows(self) -> Iterator[tuple[int, bytes]]:
-        """Stories as (number, data), in number order."""
-        yield from self._select("SELECT number, data FROM story_rows ORDER BY number")
+        """Stories as (number, data), in number order (read a batch at a time, handed
+        on at C level: no generator step a story)."""
+        return chain.from_iterable(self._select("SELECT number, data FROM story_rows"
+                                                " ORDER BY number"))  # fmt: skip
 
     def terms(self) -> Iterator[tuple[str, int]]:
-        yield from self._select("SELECT term, count FROM story_terms")
+        return chain.from_iterable(self._select("SELECT term, count FROM story_terms"))
 
-    def _select(self, sql: str) -> Iterator[Any]:
+    def _select(self, sql: str) -> Iterator[list[Any]]:
         uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
         db = sqlite3.connect(uri, uri=True)
         try:
             cursor = db.execute(sql)
             while batch := cursor.fetchmany(4096):
-                yield from batch
+                yield batch
         finally:
             db.close()
 
