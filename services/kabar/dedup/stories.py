@@ -625,7 +625,7 @@ class StoryClusterer:
         ``_cool_some`` would move it a few per article, from a dict of every term:
         3.7 s and ~100 bytes a term of a 1M reopen, for terms nearly all cold soon
         after); the others are postings."""
-        numbered, terms = self._numbered, saved.terms
+        numbered = self._numbered
         which, numbers = saved.single()
         is_packed = np.zeros(self._next_number + 1, dtype=bool)
         is_packed[packed] = True
@@ -633,7 +633,7 @@ class StoryClusterer:
         cool = np.zeros(len(which), dtype=bool)
         cool[known] = is_packed[numbers[known]]
         owners = numbers[cool]
-        hashes = term_hashes(list(map(terms.__getitem__, which[cool].tolist())))
+        hashes = term_hashes(saved.words())[which[cool]]  # (all: cheaper than picking some)
         self._cold, placed = ColdTerms.filled(hashes, owners)
         has_cold = np.zeros(len(is_packed), dtype=bool)
         has_cold[owners[placed]] = True
@@ -641,9 +641,7 @@ class StoryClusterer:
             numbered[number].cold = True
         cool[cool] = placed
         rest = np.sort(np.concatenate((which[~cool], saved.longer())))
-        self._postings = dict(
-            zip(map(terms.__getitem__, rest.tolist()), saved.postings(rest), strict=True)
-        )
+        self._postings = dict(zip(saved.names(rest), saved.postings(rest), strict=True))
         self._trim_saved()
 
     def _trim_saved(self) -> None:

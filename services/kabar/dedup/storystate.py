@@ -866,6 +866,7 @@ INDEX_MAGIC = b"KABAR-STORY-INDEX-3\n"
 _READABLE_INDEXES = (b"KABAR-STORY-INDEX-2\n", INDEX_MAGIC)
 #: Bytes of one posting entry (a story number, uint32: ``kabar.dedup.stories``).
 _ENTRY_BYTES = 4
+_LINE = ord("\n")
 
 
 def index_path(state: Path) -> Path:
@@ -908,37 +909,43 @@ def read_index(path: Path, token: str, cut: int) -> SavedIndex | None:
             return None
         at += 8 + size
         size = int.from_bytes(data[at : at + 8], "little")
-        terms = data[at + 8 : at + 8 + size].decode("utf-8").split("\n") if size else []
+        text = data[at + 8 : at + 8 + size]
+        text.decode("utf-8")  # (checked here: read again term by term later)
         at += 8 + size
         count = int(header["terms"])
         sizes = np.frombuffer(data, np.int64, count, at)
         ends = np.cumsum(sizes) + (at + 8 * count)
-        if len(terms) != count or (ends[-1] if count else at) != len(data):
+        if (text.count(b"\n") + 1 if size else 0) != count or (
+            ends[-1] if count else at
+        ) != len(data):
             raise ValueError("story index truncated")
     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
         log.warning("story index %s unreadable (%s): indexing the stories instead", path, exc)
         return None
-    return SavedIndex(terms, data, ends - sizes, sizes)
+    return SavedIndex(text, data, ends - sizes, sizes)
 
 
 class SavedIndex(Mapping[str, bytes]):
-    """Postings saved at a clean stop, as the file holds them: the terms in order, and
-    each one's span of the file's bytes. A reopen takes what it needs from here
-    (``StoryClusterer.restore``): most terms are one packed story's and go straight
-    to the cold table as hashes; a dict of millions of ``bytes`` (3.7 s of a 1M
-    reopen, and ~100 bytes a term of RSS) is never built. As a mapping (term ->
-    posting bytes) for the rest, and for tests."""
+    """Postings saved at a clean stop, as the file holds them: the terms (UTF-8, one a
+    line) and each one's span of the file's bytes. A reopen takes what it needs from
+    here (``StoryClusterer.restore``): most terms are one packed story's and go
+    straight to the cold table as hashes; a dict of millions of ``bytes`` (3.7 s of a
+    1M reopen, and ~100 bytes a term of RSS) is never built, and the strings of the
+    terms are made twice (to be hashed, then for the few kept as postings) so that
+    none of the many dropped share the allocator's arenas with those kept (which
+    would hold the arenas, the RSS, of all). A mapping (term -> posting bytes) for
+    the rest, and for tests."""
 
-    __slots__ = ("_at", "_data", "_sizes", "_where", "terms")
+    __slots__ = ("_at", "_data", "_sizes", "_text", "_where")
 
     def __init__(
         self,
-        terms: list[str],
+        text: bytes,
         data: bytes,
         starts: npt.NDArray[np.int64],
         sizes: npt.NDArray[np.int64],
     ) -> None:
-        self.terms = terms
+        self._text = text
         self._data = data
         self._at = starts
         self._sizes = sizes
@@ -951,18 +958,31 @@ class SavedIndex(Mapping[str, bytes]):
             return postings
         sizes = np.fromiter(map(len, postings.values()), np.int64, len(postings))
         starts = np.cumsum(sizes) - sizes
-        return cls(list(postings), b"".join(postings.values()), starts, sizes)
+        text = "\n".join(postings).encode("utf-8")
+        return cls(text, b"".join(postings.values()), starts, sizes)
 
     def __len__(self) -> int:
-        return len(self.terms)
+        return len(self._sizes)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.terms)
+        return iter(self.words())
 
     def __getitem__(self, term: str) -> bytes:
         if self._where is None:
-            self._where = {t: i for i, t in enumerate(self.terms)}
+            self._where = {t: i for i, t in enumerate(self.words())}
         return self.posting(self._where[term])
+
+    def words(self) -> list[str]:
+        """Every term, in order (a new list of new strings at every call)."""
+        return self._text.decode("utf-8").split("\n") if self._text else []
+
+    def names(self, which: npt.NDArray[np.intp]) -> list[str]:
+        """The terms at ``which`` (new strings, made from the bytes)."""
+        text = self._text
+        ends = np.append(np.flatnonzero(np.frombuffer(text, np.uint8) == _LINE), len(text))
+        starts = np.append(0, ends[:-1] + 1)
+        spans = map(slice, starts[which].tolist(), ends[which].tolist())
+        return [text[span].decode("utf-8") for span in spans]
 
     def posting(self, i: int) -> bytes:
         """The posting of the ``i``-th term."""
