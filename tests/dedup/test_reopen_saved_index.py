@@ -117,3 +117,32 @@ def test_a_filled_cold_table_holds_as_one_filled_by_adding() -> None:
     assert not table.hits_of(hashes[:30], 0).any()
     empty, none = ColdTerms.filled(term_hashes([]), np.zeros(0, dtype=np.int64))
     assert empty.size == 0 and len(none) == 0
+
+
+def test_without_saved_postings_the_stories_are_indexed_from_the_rows_at_hand(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items = _stream(300)
+    straight = stream_deduper(tmp_path / "straight.db")
+    expected = story_ids(straight, items)
+    monkeypatch.setattr(stories, "FREEZE_AFTER_S", 1800.0)
+    first = stream_deduper(tmp_path / "state.db")
+    got = story_ids(first, items[:200], commit_every=100)
+    first.close()
+    Path(f"{tmp_path / 'state.db'}.stories.index").unlink()  # as after a crash
+    reads: list[str] = []
+    real = storystate.StoredRows.read
+
+    def read(rows: storystate.StoredRows, story_id: str) -> bytes:
+        reads.append(story_id)
+        return real(rows, story_id)
+
+    monkeypatch.setattr(storystate.StoredRows, "read", read)
+    again = stream_deduper(tmp_path / "state.db")
+    held = clusterer_of(again)._stories.values()
+    assert not reads  # (a row read back a story while indexing: a query each)
+    assert any(isinstance(s.raw, storystate.StoredRows) for s in held)
+    got += story_ids(again, items[200:])
+    assert got == expected
+    again.close()
+    straight.close()

@@ -596,9 +596,11 @@ class StoryClusterer:
         for number, data in rows:
             # A packed row stays packed until the story is used (most never are
             # again before they expire); an orjson row (version 3 state) is read.
-            story = _Story.frozen(data, stored) or _Story.decoded(data)
+            story = _Story.frozen(data) or _Story.decoded(data)
             self._next_number = number  # the story keeps its number (postings order)
             self._index(story)  # (a packed story's terms from the bytes at hand)
+            if stored is not None and story.raw is not None:
+                story.raw = stored  # its row is committed: read back when used
 
     def _number_rows(
         self, rows: Iterable[tuple[int, bytes]], stored: StoredRows | None
