@@ -347,7 +347,8 @@ def test_a_clean_stop_saves_the_postings_and_a_crash_after_a_checkpoint_ignores_
     assert stored is not None
     saved = stored.index()
     assert saved is not None and {t: bytes(p) for t, p in saved.items()} == live
-    assert {t: bytes(p) for t, p in clusterer_of(again)._postings.items()} == live
+    reopened = clusterer_of(again).saved_postings()[1]  # (with the cold terms put back)
+    assert {t: bytes(p) for t, p in reopened.items()} == live
     rebuilt = StoryClusterer.restore(stored.header, stored.rows(), stored.terms(),
                                      again.settings)  # fmt: skip
     assert _state(rebuilt) == _state(clusterer_of(again))

@@ -114,9 +114,9 @@ def test_a_reopen_from_saved_postings_keeps_the_counts_dropped(
         postings=postings,
     )  # fmt: skip
     assert again._dropped == first._dropped
-    assert {t: bytes(p) for t, p in again._postings.items()} == {
-        t: bytes(p) for t, p in first._postings.items()
-    }
+    assert {t: bytes(p) for t, p in again.saved_postings()[1].items()} == {
+        t: bytes(p) for t, p in first.saved_postings()[1].items()
+    }  # (cold terms put back: a reopen holds one packed story's terms cold)
     got += _run(again, items[400:], 400)
     assert got == expected
 
@@ -135,6 +135,10 @@ def test_whole_postings_of_an_older_index_are_trimmed_when_read(
         postings=dict(whole.saved_postings()[1]),
     )  # fmt: skip
     assert again._dropped and max(map(len, again._postings.values())) < 4 * TRIM
+    cold = set(again.saved_postings()[1]) - set(again._postings)  # one packed story's each
+    assert all(len(whole._postings[term]) == 4 for term in cold)
     for term, posting in whole._postings.items():
+        if term in cold:
+            continue
         assert again._using(term) == len(posting) // 4
         assert bytes(posting).endswith(bytes(again._postings[term]))

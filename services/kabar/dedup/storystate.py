@@ -90,6 +90,8 @@ TRIM_EVERY_CUTS = 8
 #: id, how many member ids, outlets, centroid terms, title terms, entities, and the
 #: bytes of JSON that follow.
 _HEAD = struct.Struct("<4s4xddqddqIIIIIII")
+#: The head up to the id's size (``packed_head``).
+_FIRST_HEAD = struct.Struct(_HEAD.format[:-6])
 _LEVEL = 1
 
 
@@ -316,14 +318,14 @@ def _body(raw: bytes, ident: int) -> bytes:
     return zlib.decompress(raw[_HEAD.size + ident :])
 
 
-def packed_head(raw: bytes) -> tuple[str, float, float, int, tuple[float, float], int] | None:
-    """Id, first and last seen, member count, norms and norms_at of a packed row
-    (None: an orjson row)."""
-    if not raw.startswith(_PACKED):
+def packed_head(raw: bytes) -> tuple[str, float, float, int, float, float, int] | None:
+    """Id, first and last seen, member count, the two norms and norms_at of a packed
+    row (None: an orjson row)."""
+    if raw[:4] != _PACKED:
         return None
-    head = _HEAD.unpack_from(raw)
-    ident = raw[_HEAD.size : _HEAD.size + head[7]].decode("utf-8")
-    return ident, head[1], head[2], head[3], (head[4], head[5]), head[6]
+    _, first, last, members, body, title, norms_at, ident = _FIRST_HEAD.unpack_from(raw)
+    return (raw[_HEAD.size : _HEAD.size + ident].decode("utf-8"), first, last, members, body,
+            title, norms_at)  # fmt: skip
 
 
 def packed_id(raw: bytes) -> str:
@@ -715,7 +717,7 @@ class StoredStories:
     def version(self) -> int | None:
         return self._field("version")
 
-    def index(self) -> dict[str, bytes | bytearray] | None:
+    def index(self) -> SavedIndex | None:
         """The postings saved at the clean stop that wrote this state, if it was one."""
         cut = self._field("cut")
         return read_index(index_path(self.path), self.token, cut) if cut is not None else None
@@ -728,19 +730,21 @@ class StoredStories:
         return value if isinstance(value, int) else None
 
     def rows(self) -> Iterator[tuple[int, bytes]]:
-        """Stories as (number, data), in number order."""
-        yield from self._select("SELECT number, data FROM story_rows ORDER BY number")
+        """Stories as (number, data), in number order (read a batch at a time, handed
+        on at C level: no generator step a story)."""
+        return chain.from_iterable(self._select("SELECT number, data FROM story_rows"
+                                                " ORDER BY number"))  # fmt: skip
 
     def terms(self) -> Iterator[tuple[str, int]]:
-        yield from self._select("SELECT term, count FROM story_terms")
+        return chain.from_iterable(self._select("SELECT term, count FROM story_terms"))
 
-    def _select(self, sql: str) -> Iterator[Any]:
+    def _select(self, sql: str) -> Iterator[list[Any]]:
         uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
         db = sqlite3.connect(uri, uri=True)
         try:
             cursor = db.execute(sql)
             while batch := cursor.fetchmany(4096):
-                yield from batch
+                yield batch
         finally:
             db.close()
 
@@ -860,6 +864,9 @@ class CheckpointGate:
 #: (``kabar.dedup.stories``); version 2 (whole postings) is still read.
 INDEX_MAGIC = b"KABAR-STORY-INDEX-3\n"
 _READABLE_INDEXES = (b"KABAR-STORY-INDEX-2\n", INDEX_MAGIC)
+#: Bytes of one posting entry (a story number, uint32: ``kabar.dedup.stories``).
+_ENTRY_BYTES = 4
+_LINE = ord("\n")
 
 
 def index_path(state: Path) -> Path:
@@ -885,7 +892,7 @@ def write_index(
     os.replace(tmp, path)
 
 
-def read_index(path: Path, token: str, cut: int) -> dict[str, bytes | bytearray] | None:
+def read_index(path: Path, token: str, cut: int) -> SavedIndex | None:
     """The postings saved for checkpoint ``cut`` of the state file ``token``; None when
     there are none for it (a crash after a later checkpoint: the stories are indexed)."""
     try:
@@ -902,20 +909,103 @@ def read_index(path: Path, token: str, cut: int) -> dict[str, bytes | bytearray]
             return None
         at += 8 + size
         size = int.from_bytes(data[at : at + 8], "little")
-        terms = data[at + 8 : at + 8 + size].decode("utf-8").split("\n") if size else []
+        text = data[at + 8 : at + 8 + size]
+        text.decode("utf-8")  # (checked here: read again term by term later)
         at += 8 + size
         count = int(header["terms"])
-        ends = np.cumsum(np.frombuffer(data, np.int64, count, at)) + (at + 8 * count)
-        if len(terms) != count or (ends[-1] if count else at) != len(data):
+        sizes = np.frombuffer(data, np.int64, count, at)
+        ends = np.cumsum(sizes) + (at + 8 * count)
+        if (text.count(b"\n") + 1 if size else 0) != count or (
+            ends[-1] if count else at
+        ) != len(data):
             raise ValueError("story index truncated")
-        starts = np.concatenate(([at + 8 * count], ends[:-1]))
-        # Each posting copied out of the file at C level: no Python loop per term. As
-        # bytes: the clusterer replaces a bytes posting at its first change.
-        spans = map(slice, starts.tolist(), ends.tolist())
-        postings: dict[str, bytes | bytearray] = dict(
-            zip(terms, map(data.__getitem__, spans), strict=True)
-        )
     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
         log.warning("story index %s unreadable (%s): indexing the stories instead", path, exc)
         return None
-    return postings
+    return SavedIndex(text, data, ends - sizes, sizes)
+
+
+class SavedIndex(Mapping[str, bytes]):
+    """Postings saved at a clean stop, as the file holds them: the terms (UTF-8, one a
+    line) and each one's span of the file's bytes. A reopen takes what it needs from
+    here (``StoryClusterer.restore``): most terms are one packed story's and go
+    straight to the cold table as hashes; a dict of millions of ``bytes`` (3.7 s of a
+    1M reopen, and ~100 bytes a term of RSS) is never built, and the strings of the
+    terms are made twice (to be hashed, then for the few kept as postings) so that
+    none of the many dropped share the allocator's arenas with those kept (which
+    would hold the arenas, the RSS, of all). A mapping (term -> posting bytes) for
+    the rest, and for tests."""
+
+    __slots__ = ("_at", "_data", "_sizes", "_text", "_where")
+
+    def __init__(
+        self,
+        text: bytes,
+        data: bytes,
+        starts: npt.NDArray[np.int64],
+        sizes: npt.NDArray[np.int64],
+    ) -> None:
+        self._text = text
+        self._data = data
+        self._at = starts
+        self._sizes = sizes
+        self._where: dict[str, int] | None = None
+
+    @classmethod
+    def of(cls, postings: Mapping[str, bytes | bytearray]) -> SavedIndex:
+        """Postings held in memory, as a saved index of them would read."""
+        if isinstance(postings, SavedIndex):
+            return postings
+        sizes = np.fromiter(map(len, postings.values()), np.int64, len(postings))
+        starts = np.cumsum(sizes) - sizes
+        text = "\n".join(postings).encode("utf-8")
+        return cls(text, b"".join(postings.values()), starts, sizes)
+
+    def __len__(self) -> int:
+        return len(self._sizes)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.words())
+
+    def __getitem__(self, term: str) -> bytes:
+        if self._where is None:
+            self._where = {t: i for i, t in enumerate(self.words())}
+        return self.posting(self._where[term])
+
+    def words(self) -> list[str]:
+        """Every term, in order (a new list of new strings at every call)."""
+        return self._text.decode("utf-8").split("\n") if self._text else []
+
+    def names(self, which: npt.NDArray[np.intp]) -> list[str]:
+        """The terms at ``which`` (new strings, made from the bytes)."""
+        text = self._text
+        ends = np.append(np.flatnonzero(np.frombuffer(text, np.uint8) == _LINE), len(text))
+        starts = np.append(0, ends[:-1] + 1)
+        spans = map(slice, starts[which].tolist(), ends[which].tolist())
+        return [text[span].decode("utf-8") for span in spans]
+
+    def posting(self, i: int) -> bytes:
+        """The posting of the ``i``-th term."""
+        at = int(self._at[i])
+        return self._data[at : at + int(self._sizes[i])]
+
+    def postings(self, which: npt.NDArray[np.intp]) -> Iterator[bytes]:
+        """The postings of the terms at ``which`` (copied out at C level: no Python
+        loop per term)."""
+        starts = self._at[which]
+        return map(self._data.__getitem__, map(slice, starts.tolist(),
+                                               (starts + self._sizes[which]).tolist()))  # fmt: skip
+
+    def single(self) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64]]:
+        """The terms whose posting is one story (most: a story's own bigrams), and
+        that story's number each, in one numpy gather."""
+        which = np.flatnonzero(self._sizes == _ENTRY_BYTES)
+        raw, at = np.frombuffer(self._data, np.uint8), self._at[which]
+        numbers = np.zeros(len(which), np.int64)
+        for byte in range(_ENTRY_BYTES):  # little-endian uint32s at unaligned offsets
+            numbers |= raw[at + byte].astype(np.int64) << (8 * byte)
+        return which, numbers
+
+    def longer(self) -> npt.NDArray[np.intp]:
+        """The terms whose posting is not one story's (several, none, or trimmed)."""
+        return np.flatnonzero(self._sizes != _ENTRY_BYTES)
