@@ -863,8 +863,9 @@ def _without_source(line: Line, words: int, vocab: Vocabulary) -> Line:
     Laut Sulawesi. (Sumber: Antara)"), which would make it read as a credited caption."""
     if words < SIGNED_PARAGRAPH_MIN_WORDS:
         return line
-    cut = vocab.source_tail_re.search(line.text.lower())
-    if cut is None or len(line.text.lower()) != len(line.text):
+    low = line.text.lower()
+    cut = vocab.source_tail_re.search(low)
+    if cut is None or len(low) != len(line.text):  # (offsets of the lowered text apply)
         return line
     return Line(line.text[: cut.start()].rstrip(), line.tag, line.link_ratio, line.emphasis)
 
