@@ -940,7 +940,9 @@ class _Walker:
                 # summary); a hidden block may be a later page of the story, or its rest
                 # behind a button, shown when asked for.
                 return True
-        raw = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+        classes = attrs.get("class") or ""
+        anchor = attrs.get("id")
+        raw = f"{classes} {anchor or ''}"
         component = attrs.get("data-component")
         if component:  # a template's component name where its classes are hashed
             raw = f"{raw} {component}"
@@ -954,6 +956,13 @@ class _Walker:
                 self._hints[raw] = attr
         if not attr:
             return False
+        if anchor and tag in HEADING_TAGS and _anchor_of(node, anchor):
+            # A heading's id made of its own words is its anchor ("How to comment" ->
+            # "comment"), not a box's name: the heading is judged by its classes.
+            rest = raw[len(classes) + 1 + len(anchor) :]
+            attr = _block_hint(f"{classes} {rest}", self.vocab.block_re)
+            if not attr:
+                return False
         if (
             tag not in BLOCK_TAGS
             and not (self.vocab.keep_pictures and "credit" in attr)
@@ -1053,6 +1062,20 @@ class _Walker:
             raw = part.attributes.get("class") if part.tag and part.tag[0] != "-" else None
             if raw and not kept_re.search(class_text(raw)):
                 del part.attrs["class"]
+
+
+_ID_WORDS = re.compile(r"[^\W_]+")
+#: A word a platform puts before the words of a heading's anchor ("heading-the-fix").
+_ANCHOR_PREFIXES = frozenset({"heading", "h", "section", "toc"})
+
+
+def _anchor_of(heading: LexborNode, anchor: str) -> bool:
+    """Whether a heading's id is the anchor a blog platform makes of its words ("How to
+    comment" -> "comment", "heading-the-first-guess"): every word of the id is one of the
+    heading's. Such an id names the section for links to it, not what the block is."""
+    words = set(_ID_WORDS.findall(heading.text().lower()))
+    parts = _ID_WORDS.findall(anchor.lower())
+    return bool(parts) and all(part in words or part in _ANCHOR_PREFIXES for part in parts)
 
 
 def _bold_only(paragraph: LexborNode) -> bool:

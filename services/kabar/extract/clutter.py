@@ -774,6 +774,15 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
             or _guest_bio(line, len(lines) - 1 - index)
         ):
             removed += 1
+            if not (key and key in seen) and _box_title(
+                kept, kept_words, line, words, lines[index - 1]
+            ):
+                # The plain label kept right over this prompt, after the story's text:
+                # the title of the prompt's box ("The Daily" over "Listen to the
+                # episode: ..."), not a subheading, which heads the story's text.
+                kept.pop()
+                kept_words.pop()
+                removed += 1
             if above_headline <= 0 and _standfirst(kept, line, index, vocab):
                 # The body opened (under the headline) on its subtitle, over a date or
                 # reading-time stamp: the template's header, not the story.
@@ -1101,6 +1110,32 @@ def _is_label(line: Line, words: int) -> bool:
     )
 
 
+def _box_title(
+    kept: Sequence[Line], kept_words: Sequence[int], dropped: Line, words: int, above: Line
+) -> bool:
+    """Whether the last line kept is the title of the box whose prompt was just dropped:
+    a plain label (no emphasis, no link, no heading tag) right over a prompt of more
+    than LABEL_MAX_WORDS words (not a link line, not an ad marker), under a story
+    paragraph."""
+    if len(kept) < 2 or words <= LABEL_MAX_WORDS or dropped.link_ratio >= LINK_LINE_MIN_RATIO:
+        return False
+    if len(dropped.text) > MAX_CLUTTER_LINE_CHARS:
+        return False  # a repeated paragraph, not a prompt
+    label = kept[-1]
+    if label.tag != "p" or label.link_ratio or label.emphasis >= ENTRY_EMPHASIS:
+        return False
+    if label.text != above.text or not _is_label(label, kept_words[-1]):
+        return False
+    return kept[-2].tag == "p" and kept_words[-2] >= STORY_LINE_MIN_WORDS
+
+
+def _trailing_label(line: Line, words: int) -> bool:
+    """A short line trailing off into what follows it ("Don't miss...", "More on this
+    …"): a label once its ellipsis is cut, not a sentence."""
+    text = line.text
+    return text.endswith(_TEASER_END) and _is_label(Line(text.rstrip(".\u2026 ")), words)
+
+
 def _is_link_line(line: Line, words: int) -> bool:
     return line.link_ratio >= LINK_LINE_MIN_RATIO and words <= LINK_LINE_MAX_WORDS
 
@@ -1109,8 +1144,12 @@ def _box_end(lines: Sequence[Line], counts: Sequence[int], index: int) -> int:
     """Where a box of other stories headed by the short label line at ``index`` ends, or
     ``index`` when the label heads none: under the label (and at most one more), a run of
     at least LINK_LIST_MIN_LINES links or teasers cut off with "...". The header goes with
-    its box whatever its wording, and teaser cards whose text is not linked go too."""
-    if not _is_label(lines[index], counts[index]) or _is_link_line(lines[index], counts[index]):
+    its box whatever its wording, and teaser cards whose text is not linked go too. A
+    label may trail off into its box ("Don't miss...")."""
+    label = lines[index]
+    if not (_is_label(label, counts[index]) or _trailing_label(label, counts[index])):
+        return index
+    if _is_link_line(label, counts[index]):
         return index
     at = index + 1
     if at < len(lines) and _is_label(lines[at], counts[at]):
@@ -1216,9 +1255,11 @@ def _header_over_stamp(
     if not below or len(below) > HEADER_BLOCK_MAX_LINES or index > HEADER_MAX_LINES:
         return False
     for line in below:
-        if line.tag not in ("p", DEK_TAG) or line.link_ratio > 0.0:
+        if line.link_ratio > 0.0 or line.text.count(" ") >= DEK_MAX_WORDS:
             return False
-        if line.text.count(" ") >= DEK_MAX_WORDS:
+        if line.tag not in ("p", DEK_TAG) and not (line.tag == "li" and _stamp(line, vocab)):
+            # (a stamp among list items is kept as a schedule's entry: under the headline,
+            # the header's list of times, "16:02, 7 Aug 2024" over "Updated 16:40, ...")
             return False
     return _stamp(dropped, vocab) and _story_resumes(lines, counts, index + 1, vocab) < len(lines)
 

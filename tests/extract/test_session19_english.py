@@ -1,0 +1,119 @@
+"""Mechanisms behind the misses of tuned_s19e (English pages measured once on 951e72f): a
+header's list of times under the headline (a stamp kept as a list entry, so the dek over it
+stayed), a label trailing off into its list box ("Don't miss..."), a save button and a
+contents box's label left alone, a heading whose id is its own anchor ("How to comment" ->
+id "comment") read as a comment box, the title of a podcast box left over its dropped
+prompt, a reader-revenue ask naming who pays, and an update note read as a date stamp."""
+
+from __future__ import annotations
+
+from kabar.extract import extract
+from kabar.extract.clutter import is_clutter_line
+
+STORY = [
+    "The ferry service to Gull Island will stop running on weekdays from March, the county "
+    "said on Tuesday, after two years of falling passenger numbers.",
+    "Weekend crossings will continue at the same fares, and islanders will be able to book "
+    "a water taxi on weekdays for the price of a ferry ticket.",
+    "“We have kept the boat running for a dozen passengers a day, and we cannot go on doing "
+    "that,” said the county's transport chair, Edith Marlowe.",
+    "The county will review the timetable again next winter, when the new pier is finished.",
+]
+URL = "https://www.coastgazette.example.com/news/gull-island-ferry-weekdays/"
+HEADLINE = "Gull Island ferry to stop weekday runs"
+HEAD = f"<html><head><title>{HEADLINE}</title></head><body>"
+
+
+def _page(inside: str = "", after: str = "") -> str:
+    body = "".join(f"<p>{p}</p>" for p in STORY[:2]) + inside
+    body += "".join(f"<p>{p}</p>" for p in STORY[2:])
+    return (
+        f"{HEAD}<article class='article-main'><h1>{HEADLINE}</h1>"
+        f"<div class='article-body'>{body}{after}</div></article></body></html>"
+    )
+
+
+def _kept(html: str) -> list[str]:
+    return [p for p in extract(html, URL).paragraphs if p not in STORY]
+
+
+def test_a_headers_list_of_times_goes_with_the_dek_over_it() -> None:
+    # The first time, an item of a list, is kept as a schedule's entry would be; the
+    # second ("Updated ...") is dropped as a stamp: the dek and the list over it are the
+    # header's, not the story's.
+    header = (
+        "<p>Islanders say they were given two weeks' notice of the change</p>"
+        "<ul class='time-info'><li>16:02, 7 Aug 2024</li><li>Updated 16:40, 7 Aug 2024</li></ul>"
+    )
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    html = f"{HEAD}<article><h1>{HEADLINE}</h1>{header}{story}</article></body></html>"
+    assert _kept(html) == []
+    # A list of dates after the story's first paragraphs is the story's (a schedule).
+    schedule = "<ul><li>16:02, 7 Aug 2024</li><li>Updated 16:40, 7 Aug 2024</li></ul>"
+    assert _kept(_page(schedule)) == ["16:02, 7 Aug 2024"]
+
+
+def test_a_label_trailing_off_into_its_list_box_goes_with_it() -> None:
+    box = (
+        "<div class='x1'><p><strong>Don't miss...</strong></p><ul>"
+        "<li><a href='/a'>Harbour bus station to get new cafe</a></li>"
+        "<li><a href='/b'>Island man wins national pie award</a></li></ul></div>"
+    )
+    assert _kept(_page(after=box)) == []
+    # A sentence trailing off over a list is the story's.
+    listed = (
+        "<p>The timetable will change again in June...</p><ul>"
+        "<li><a href='/a'>Harbour bus station to get new cafe</a></li>"
+        "<li><a href='/b'>Island man wins national pie award</a></li></ul>"
+    )
+    assert _kept(_page(after=listed)) == ["The timetable will change again in June..."]
+
+
+def test_a_save_button_and_a_contents_label_are_clutter() -> None:
+    for line in ("Bookmark", "Save article", "Table of Contents", "In this article:"):
+        assert is_clutter_line(line), line
+    for line in ("Contents of the ferry's hold were seized.", "Save the ferry, they chanted."):
+        assert not is_clutter_line(line), line
+
+
+def test_a_headings_own_anchor_is_no_clutter_class() -> None:
+    # Ghost and WordPress give a heading an id made of its words: "comment" is the anchor
+    # of "How to comment", not a comment box.
+    section = "<h2 id='comment'>How to comment</h2>"
+    assert _kept(_page(section)) == ["How to comment"]
+    assert _kept(_page("<h2 id='heading-the-comment-period'>The comment period</h2>")) == [
+        "The comment period"
+    ]
+    # An id naming something else still marks the block ("Comments" over the thread).
+    assert _kept(_page(after="<h2 id='comments'>Join the discussion</h2>")) == []
+
+
+def test_a_boxs_title_over_its_dropped_prompt_goes() -> None:
+    box = (
+        "<div class='embed-x'><p>The Gazette Daily</p>"
+        "<p>Listen to the episode: Why the island ferry keeps losing money</p>"
+        "<span>24:10</span></div>"
+    )
+    assert _kept(_page(box)) == []
+    # A subheading over a short ad marker still heads its section.
+    assert _kept(_page("<p>The water taxis</p><div>Advertisement</div>")) == ["The water taxis"]
+
+
+def test_a_reader_revenue_ask_naming_who_pays_is_clutter() -> None:
+    assert is_clutter_line(
+        "The Coast Gazette is a one-person newsroom paid for by readers. If you find this"
+        " useful, a paid subscription keeps it going."
+    )
+    assert not is_clutter_line("The ferry is paid for by the county and the harbour board.")
+
+
+def test_an_update_note_saying_what_changed_is_story_text() -> None:
+    assert not is_clutter_line(
+        "Update, February 20th, 6:10PM ET: Added the company’s 2022 delivery figure."
+    )
+    for stamp in (
+        "Updated: 2024-11-20 09:14",
+        "Published: 12 March 2024 10:00",
+        "Updated 16:40, 7 Aug 2024",
+    ):
+        assert is_clutter_line(stamp), stamp
