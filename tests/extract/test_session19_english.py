@@ -117,3 +117,70 @@ def test_an_update_note_saying_what_changed_is_story_text() -> None:
         "Updated 16:40, 7 Aug 2024",
     ):
         assert is_clutter_line(stamp), stamp
+
+
+# late_s19e (measured once on 5dd50d1): a magazine classing its story paragraphs "paywall",
+# an affiliate note and a subscription offer by other words, a byline strip closing on the
+# reading time, a newsletter prompt naming a newsletter with a comma, a science site's
+# "Provided by" credit and "Feedback to editors" box, a funders' disclosure.
+
+
+def test_paragraphs_sharing_a_clutter_worded_class_are_the_storys() -> None:
+    story = "".join(f"<p class='paywall'>{p}</p>" for p in STORY[:3])
+    html = (
+        f"{HEAD}<article><h1>{HEADLINE}</h1><div class='body'>{story}"
+        f"<h2 class='paywall'>The water taxis</h2><p class='paywall'>{STORY[3]}</p>"
+        "</div></article></body></html>"
+    )
+    assert extract(html, URL).paragraphs == (*STORY[:3], "The water taxis", STORY[3])
+    # One long paragraph under such a class beside plain ones is still a box.
+    box = f"<p class='paywall'>{STORY[0]} {STORY[1]}</p>"
+    assert _kept(_page(box)) == []
+
+
+def test_an_affiliate_note_and_a_subscription_offer_are_clutter() -> None:
+    for line in (
+        "If you buy something using links in our stories, we may earn a commission. This"
+        " helps support our journalism. Learn more.",
+        "Get The Gazette for just $2.50 a month. Unlimited access, ad-free podcasts and more.",
+    ):
+        assert is_clutter_line(line), line
+    for line in (
+        "If you buy a ferry ticket online, the county said, you may earn a commission-free refund.",
+        "Islanders get the water taxi for just $2.50 a trip, the county said.",
+    ):
+        assert not is_clutter_line(line), line
+
+
+def test_a_byline_strip_closing_on_the_reading_time_is_clutter() -> None:
+    assert is_clutter_line(
+        "Darcy LindqvistPublished Mar 05, 2024 • Last updated 1 hour ago • 2 minute read"
+    )
+
+
+def test_a_newsletter_prompt_naming_a_newsletter_with_a_comma_is_clutter() -> None:
+    assert is_clutter_line(
+        "Sign up for The Brief, The Coast Gazette's daily newsletter that keeps readers up to"
+        " speed on the most essential island news."
+    )
+
+
+def test_a_science_sites_credit_and_feedback_box_go() -> None:
+    after = (
+        "<p>Provided by <a href='/p/vale'>Vale University</a></p>"
+        "<div><h3>Feedback to editors</h3><p>Use this form if you have come across a typo,"
+        " inaccuracy or would like to send an edit request for the content on this page.</p>"
+        "</div>"
+    )
+    assert _kept(_page(after=after)) == []
+    assert not is_clutter_line("Provided by the county, the boats run twice a day.")
+
+
+def test_a_funders_disclosure_closing_the_story_goes() -> None:
+    note = (
+        "<p><em>Disclosure: Gull Island Ferries has been a financial supporter of The Coast"
+        " Gazette, a nonprofit, nonpartisan news organization that is funded in part by"
+        " donations from members, foundations and corporate sponsors. Financial supporters"
+        " play no role in the Gazette's journalism. Find a complete list of them here.</em></p>"
+    )
+    assert _kept(_page(after=note)) == []

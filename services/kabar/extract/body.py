@@ -50,6 +50,10 @@ SIBLING_SHARE = 0.25
 CLUTTER_MAX_SHARE = 0.5
 #: Clutter-classed blocks longer than this are kept unless they are mostly links.
 LONG_BLOCK_CHARS = 300
+#: Paragraphs sharing a clutter-worded class are the story's when at least this many of a
+#: block's paragraphs, of at least this many characters each, carry it.
+STORY_CLASS_MIN_RUN = 3
+STORY_CLASS_MIN_CHARS = 120
 #: A picture-classed block holding at most this much text is a caption with its credit.
 CAPTION_MAX_CHARS = 300
 LINKY_BLOCK = 0.3
@@ -569,6 +573,8 @@ class _Walker:
         #: Whether a block's pictures are a photo story's (see ``_in_photo_story``).
         self._photo_blocks: dict[int, bool] = {}
         self._hints = _hints(vocab.block_re)
+        #: Whether a class is the story paragraphs' own, by block and class (``_story_class``).
+        self._story_classes: dict[tuple[int, str], bool] = {}
 
     @property
     def max_clutter_chars(self) -> float:
@@ -976,6 +982,8 @@ class _Walker:
         text_len = len(node.text(strip=True))
         if text_len > self.max_clutter_chars:
             return False
+        if (tag == "p" or tag in HEADING_TAGS) and self._story_class(node, classes):
+            return False  # (a short paragraph or a subheading classed as they are too)
         if not self.vocab.class_re.search(attr):
             return text_len <= CAPTION_MAX_CHARS  # a picture wrapper: caption and credit
         # Long prose paragraphs with few links under a clutter-ish class are story text
@@ -984,6 +992,30 @@ class _Walker:
             return True
         return _link_density(node, text_len) >= LINKY_BLOCK
 
+
+    def _story_class(self, paragraph: LexborNode, classes: str) -> bool:
+        """Whether a paragraph's (or a subheading's) class is the story's own: at least
+        STORY_CLASS_MIN_RUN paragraphs of the block share it, each of at least
+        STORY_CLASS_MIN_CHARS characters (a magazine classes every paragraph behind its
+        meter "paywall"). A box's paragraphs are few and short. Read once per block and
+        class."""
+        parent = paragraph.parent
+        if parent is None or not classes:
+            return False
+        key = (parent.mem_id, classes)
+        known = self._story_classes.get(key)
+        if known is None:
+            run = 0
+            for child in parent.iter():
+                if (
+                    child.tag == "p"
+                    and child.attributes.get("class") == classes
+                    and len(child.text(strip=True)) >= STORY_CLASS_MIN_CHARS
+                ):
+                    run += 1
+            known = run >= STORY_CLASS_MIN_RUN
+            self._story_classes[key] = known
+        return known
 
     def _headed_box(self, node: LexborNode) -> bool:
         """A short block opening on a heading that reads as clutter ("Do You Have

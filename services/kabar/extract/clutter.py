@@ -1078,7 +1078,8 @@ def _platform_note(line: Line, after: int, vocab: Vocabulary) -> bool:
     """A community platform's note about its writers' posts among the last few lines
     ("... merupakan platform User Generated Content", "... tanggung jawab penulis")."""
     text = line.text
-    if after >= SIGN_OFF_MAX_LINES or len(text) > MAX_CLUTTER_LINE_CHARS:
+    # (a note may run as long as a prompt printed apart: a funders' disclosure)
+    if after >= SIGN_OFF_MAX_LINES or len(text) > SET_APART_MAX_CHARS:
         return False
     low = text.lower()
     for needs, pattern in vocab.platform_notes:
