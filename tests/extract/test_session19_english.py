@@ -184,3 +184,31 @@ def test_a_funders_disclosure_closing_the_story_goes() -> None:
         " play no role in the Gazette's journalism. Find a complete list of them here.</em></p>"
     )
     assert _kept(_page(after=note)) == []
+
+
+# late_s19eb (measured once on 7442322): a blurb set in a <div> under the headline, an
+# opinion page's call for readers' letters, a header's reading controls.
+
+
+def test_a_text_div_under_the_headline_is_the_dek() -> None:
+    wrap = f"<div class='ArticleHeading_wrapper__0q'><h1>{HEADLINE}</h1>"
+    blurb = "Islanders waited up to 90 minutes at the harbour office last spring."
+    header = f"{wrap}<div class='ArticleHeading_blurb__k2'>{blurb}</div></div>"
+    body = "<div class='Article_body__xW3'>{}</div></article></body></html>"
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    assert _kept(f"{HEAD}<article>{header}{body.format(story)}") == []
+    # A div holding blocks under the headline is no dek: its paragraphs are read.
+    lead = f"{wrap}<div><p>{STORY[0]}</p></div></div>"
+    rest = "".join(f"<p>{p}</p>" for p in STORY[1:])
+    assert extract(f"{HEAD}<article>{lead}{body.format(rest)}", URL).paragraphs == tuple(STORY)
+
+
+def test_a_call_for_letters_and_reading_controls_are_clutter() -> None:
+    for line in (
+        "The Coast Gazette welcomes letters and guest commentaries. Submit yours at"
+        " coastgazette.example.com/submit.",
+        "Text settings",
+        "Font size",
+    ):
+        assert is_clutter_line(line), line
+    assert not is_clutter_line("The harbour master welcomes the new ferry, she said.")

@@ -895,7 +895,7 @@ class _Walker:
         story's paragraphs are elsewhere). An ``<h1>`` followed by the story's paragraphs,
         or by a lead paragraph over a block holding the rest, marks nothing."""
         dek = _next_element(headline)
-        if dek is None or dek.tag not in DEK_TAGS:
+        if dek is None or (dek.tag not in DEK_TAGS and not _text_div(dek)):
             return
         text = dek.text(strip=True)
         if len(text) > DEK_MAX_CHARS or is_dateline(text):
@@ -1108,6 +1108,14 @@ def _anchor_of(heading: LexborNode, anchor: str) -> bool:
     words = set(_ID_WORDS.findall(heading.text().lower()))
     parts = _ID_WORDS.findall(anchor.lower())
     return bool(parts) and all(part in words or part in _ANCHOR_PREFIXES for part in parts)
+
+
+def _text_div(node: LexborNode) -> bool:
+    """A ``<div>`` holding text and inline elements only: set as a paragraph would be (a
+    header's blurb under the headline, "ArticleHeading_blurb")."""
+    if node.tag != "div":
+        return False
+    return all(child.tag not in BLOCK_TAGS for child in node.iter())
 
 
 def _bold_only(paragraph: LexborNode) -> bool:
