@@ -1,7 +1,7 @@
 """What the processes of one ``kabar run --processes N`` tell each other about a host:
 a file in the run's folder that each of them reads before every request.
 
-Two kinds of word, one JSON line each, appended and never rewritten:
+Two kinds of word, one JSON line each, appended (and compacted, below):
 
 * a pause, ``{"host", "until", "reason"}``: the host answered 429/503 with a
   Retry-After, so no process of the run sends to it before ``until``. The end is in
@@ -24,14 +24,14 @@ a day), so the file is rewritten once it is over ``MAX_BYTES`` and twice what it
 compaction kept: a new file holding a header line and the words that still say
 something (pauses not over, discovery's requests of the last ``DEBIT_KEEP_S``) is
 renamed over it. Writers hold a shared ``flock`` of ``LOCK_FILE`` while they write (to
-the file the board's name is on then), the compacting writer an exclusive one from its
-reading to the rename: no word lands in the old file after it was read, so the old
-file is complete once replaced. A reader that finds the name on another file drains
-its old one to the end, then reads the new one from the top, skipping the words it
-has (each carries its writer's count, ``n``, and a writer's words stay in its order),
-so it neither misses nor repeats a word that still holds; one that did not look while
-two compactions came misses only words that said nothing any more. The file stays
-under ``MAX_BYTES`` or twice the words that still hold, whichever is more.
+the file the board's name is on then), the compacting writer an exclusive one while it
+reads what was added since it sifted the file and renames: no word lands in the old
+file after it was read, so the old file is complete once replaced. A reader that finds
+the name on another file drains its old one to the end, then reads the new one from
+the top, skipping the words it has (each carries its writer's count, ``n``, and a
+writer's words stay in its order): it hears each word once, and misses only words
+that said nothing any more (dropped by a compaction it did not look through). The file
+stays under ``MAX_BYTES`` or twice the words that still hold, whichever is more.
 """
 
 from __future__ import annotations
@@ -200,33 +200,40 @@ class HostBoard:
 
     def _compact(self) -> None:
         """Put a file of the words that still hold in the board's place (unless
-        another process is at it, or did it since this one wrote)."""
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return
-        try:
-            with open(self._path, "rb") as old:
-                size = os.fstat(old.fileno()).st_size
-                if size <= self.max_bytes or size <= 2 * _kept(old.fileno()):
-                    return  # compacted meanwhile
-                now = self.clock()
-                kept = b"".join(line + b"\n" for line in old.read().split(b"\n")
-                                if _holds(line, now))
-            header = orjson.dumps({"kept": len(kept)}) + b"\n"
-            temp = self._path.with_name(f"{BOARD_FILE}.{self._writer}.{next(self._compactions)}")
+        another process is at it, or did it since this one wrote). The file is read
+        and sifted first without the lock (17 ms of CPU at 1 MiB): only what was
+        added meanwhile is read holding it, so the others' writes wait little."""
+        with open(self._path, "rb") as old:
+            named = os.fstat(old.fileno())
+            if named.st_size <= self.max_bytes or named.st_size <= 2 * _kept(old.fileno()):
+                return  # compacted meanwhile
+            now = self.clock()
+            data = old.read()
+            end = data.rfind(b"\n") + 1  # a line still being written: read with the rest
+            kept = _holding(data[:end], now)
             try:
-                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # being written or compacted: tried again at a later write
+            try:
+                if _identity(os.stat(self._path)) != _identity(named):
+                    return  # another process put one in its place meanwhile
+                kept += _holding(os.pread(old.fileno(), 1 << 30, end), now)
+                header = orjson.dumps({"kept": len(kept)}) + b"\n"
+                temp = self._path.with_name(
+                    f"{BOARD_FILE}.{self._writer}.{next(self._compactions)}")
                 try:
-                    os.write(fd, header + kept)
-                finally:
-                    os.close(fd)
-                os.replace(temp, self._path)
-            except OSError:
-                temp.unlink(missing_ok=True)  # (a full disk) the board stays as it was
-                raise
-        finally:
-            fcntl.flock(self._lock, fcntl.LOCK_UN)
+                    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    try:
+                        os.write(fd, header + kept)
+                    finally:
+                        os.close(fd)
+                    os.replace(temp, self._path)
+                except OSError:
+                    temp.unlink(missing_ok=True)  # (a full disk) the board stays as it was
+                    raise
+            finally:
+                fcntl.flock(self._lock, fcntl.LOCK_UN)
 
     def _failed(self, exc: OSError) -> None:
         if not self._warned:
@@ -249,6 +256,11 @@ def _kept(fd: int) -> int:
     fields = _fields(top[:end])
     kept = fields.get("kept") if fields is not None else None
     return kept if isinstance(kept, int) else 0
+
+
+def _holding(data: bytes, now: float) -> bytes:
+    """The lines of ``data`` (whole lines) that still hold at ``now``."""
+    return b"".join(line + b"\n" for line in data.split(b"\n") if _holds(line, now))
 
 
 def _holds(line: bytes, now: float) -> bool:
