@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,12 @@ from kabar.dedup.boilerplate import BoilerplateLines, line_keys
 from kabar.dedup.deduper import Deduper
 from kabar.dedup.fingerprint import body_lines
 from kabar.dedup.templatelines import paragraph_span, published, trimmed_span
+from kabar.metrics import REGISTRY
 from kabar.models import Article, DedupResult
 from kabar.settings import DedupSettings
 from tests.core.test_pipeline import BASE, Sender, make, page, requests_for
 from tests.dedup.samples import OWN_BODIES
+from tests.dedup.state_support import store_of
 
 PROMPT = "Ikuti kabar terbaru Warta Contoh lewat kanal WhatsApp kami."
 MIDDLE = "Simak juga rangkuman video di bawah ini."
@@ -155,3 +158,128 @@ async def test_pipeline_publishes_the_cut_body(tmp_path: Path) -> None:
     await pipe.run(once=True)
     (event,) = sender.values(pipe.settings.broker.articles_topic)
     assert event["paragraphs"] == ["paragraf pertama 1"] and event["word_count"] == 3
+
+
+# -- counted once ------------------------------------------------------------------------
+
+
+def _dropped(portal: str) -> float:
+    return REGISTRY.get_sample_value("kabar_template_lines_dropped_total",
+                                     {"portal": portal}) or 0.0
+
+
+def _on_sqlite(path: Path) -> Deduper:
+    """As the stories role runs it: its verdicts durable when it commits."""
+    settings = DedupSettings(store="sqlite", state_path=str(path), template_min_articles=3,
+                             checkpoint_interval_s=0.0)
+    deduper = Deduper(settings, clustering=False)
+    deduper.defer_commits(freeze_heap=False)
+    return deduper
+
+
+def _cut_paragraphs(results: list[DedupResult], articles: list[Article]) -> int:
+    return sum(len(a.paragraphs) - (r.kept[1] - r.kept[0])
+               for r, a in zip(results, articles, strict=True) if r.kept is not None)
+
+
+def test_a_replay_after_a_crash_counts_each_articles_cut_once(tmp_path: Path) -> None:
+    # The stories role restarts from its last snapshot (state and offset together) and
+    # processes the records after it again: the same verdicts, the same cuts, which the
+    # process that crashed had already counted.
+    portal = "ulang"
+    articles = [_article(n, portal) for n in range(len(OWN_BODIES))]
+    straight = _on_sqlite(tmp_path / "straight.db")
+    expected = _cut_paragraphs([straight.process(a)[0] for a in articles], articles)
+    straight.close()
+    assert expected == 3 * 2  # the last three lose the prompt and the footer
+    before = _dropped(portal)
+
+    first = _on_sqlite(tmp_path / "crash.db")
+    for article in articles[:4]:
+        first.process(article)
+    first.commit()
+    first.store.put_blob("stories_offset", b"4")  # as the stories role does
+    assert store_of(first).sync(30.0)
+    for article in articles[4:]:
+        first.process(article)  # never committed: lost in the crash
+    store_of(first)._writer.close(0.0)  # the process dies; nothing more reaches the file
+
+    resumed = _on_sqlite(tmp_path / "crash.db")
+    offset = int(resumed.store.get_blob("stories_offset") or b"0")
+    assert offset == 4
+    replayed = [resumed.process(a)[0] for a in articles[offset:]]
+    assert _cut_paragraphs(replayed, articles[offset:]) == 2 * 2  # cut as the first time
+    resumed.commit()
+    resumed.close()
+    assert _dropped(portal) - before == expected
+
+
+def test_cuts_are_counted_when_the_verdicts_are_committed(tmp_path: Path) -> None:
+    portal = "tunda"
+    deduper = _on_sqlite(tmp_path / "state.db")
+    before = _dropped(portal)
+    for n in range(len(OWN_BODIES)):
+        deduper.process(_article(n, portal))
+    assert _dropped(portal) == before  # not durable yet: a crash would make them again
+    deduper.commit()
+    assert _dropped(portal) - before == 3 * 2
+    deduper.close()
+    assert _dropped(portal) - before == 3 * 2
+
+
+def test_without_deferred_commits_cuts_are_counted_at_once() -> None:
+    portal = "langsung"
+    deduper = Deduper(DedupSettings(store="memory", template_min_articles=3),
+                      clustering=False)
+    before = _dropped(portal)
+    for n in range(len(OWN_BODIES)):
+        deduper.process(_article(n, portal))
+    assert _dropped(portal) - before == 3 * 2
+
+
+# -- a revision and its own earlier version ------------------------------------------------
+
+
+def _revised(article: Article, word: str) -> Article:
+    # The same URL, its story text changed between the prompt and the footer.
+    paragraphs = article.paragraphs
+    return replace(article, paragraphs=(paragraphs[0], f"Pembaruan: {word}.",
+                                        *paragraphs[1:]))
+
+
+def test_a_revisions_own_earlier_version_does_not_count_for_its_cut(tmp_path: Path) -> None:
+    portal = "revisi"
+    path = tmp_path / "state.db"
+    deduper = _on_sqlite(path)
+    first = [_article(n, portal) for n in range(3)]
+    results = [deduper.process(a)[0] for a in first]
+    assert all(r.kept is None for r in results)  # 0, 1, 2 articles before each: < 3
+    deduper.commit()
+    deduper.close()
+
+    again = _on_sqlite(path)  # what counts survives the restart
+    revision, _ = again.process(_revised(first[0], "banjir surut"))
+    assert revision.verdict == "revision"
+    # Three articles counted the prompt and the footer, but one is this one's first
+    # version: two others are below the three a cut asks for.
+    assert revision.kept is None
+    newcomer, _ = again.process(_article(3, portal))
+    assert newcomer.verdict == "new" and newcomer.kept is not None  # three others
+    again.close()
+
+
+def test_revisions_never_count_their_lines_again() -> None:
+    # Passes without the change as well: only new articles are counted, once per URL,
+    # however often it is revised.
+    deduper = Deduper(DedupSettings(store="memory", template_min_articles=3),
+                      clustering=False)
+    tail = "Kisah ini akan terus diperbarui oleh redaksi."
+    base = _article(0, "sering")
+    base = replace(base, paragraphs=(*base.paragraphs, tail))
+    deduper.process(base)
+    for n in range(5):
+        result, _ = deduper.process(_revised(base, f"kabar ke-{n}"))
+        assert result.verdict == "revision" and result.kept is None
+    other = _article(1, "sering")
+    result, _ = deduper.process(replace(other, paragraphs=(*other.paragraphs, tail)))
+    assert result.kept is None  # one article counted the tail, not six versions

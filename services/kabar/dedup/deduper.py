@@ -164,6 +164,9 @@ class Deduper:
         self._next_gauge = 1
         self._counters: dict[tuple[str, str], Any] = {}
         self._dropped: dict[str, Any] = {}
+        #: Cut paragraphs per portal not counted yet: counted when the verdicts become
+        #: durable (``_count_cuts``), so the articles a restart processes again count once.
+        self._uncounted: dict[str, int] = {}
 
     def process(
         self, article: Article, *, when: datetime | None = None,
@@ -188,7 +191,7 @@ class Deduper:
             body = _Body.of(article.paragraphs)
         known = self.store.get(ident)
         # Before the verdict learns this article's own lines.
-        span = self._template_span(article, body)
+        span = self._template_span(article, body, revised=known is not None)
         events: list[dict[str, Any]] = []
         if known is not None:
             result = self._known(ident, known, body, article.portal or "", now)
@@ -235,6 +238,7 @@ class Deduper:
         or in a steady state, and a leak bounded by a quarter of the heap (plus
         what the stories added since do not take of their allowance)."""
         self._save_state()
+        self._count_cuts()
         if self._freeze_heap:
             self._freeze()
 
@@ -271,6 +275,7 @@ class Deduper:
         """Save the clusterer and boilerplate counts; flush and release the store."""
         try:
             self._save_state()
+            self._count_cuts()
             save_index = getattr(self.store, "save_story_index", None)
             saved_postings = getattr(self.clusterer, "saved_postings", None)
             if save_index is not None and saved_postings is not None:
@@ -369,29 +374,48 @@ class Deduper:
         return _result("new", ident, story, body), events
 
     # -- helpers -------------------------------------------------------------
-    def _template_span(self, article: Article, body: _Body) -> tuple[int, int] | None:
+    def _template_span(
+        self, article: Article, body: _Body, *, revised: bool = False
+    ) -> tuple[int, int] | None:
         """The lines left once the portal's known boilerplate is cut off the head
-        and tail (``templatelines``); None when nothing is cut."""
+        and tail (``templatelines``); None when nothing is cut. ``revised``: the URL
+        is known, so its first version may be among the articles that counted a line
+        (only new articles count, once per URL): one more article is asked for, as
+        an article's own lines never count for it."""
         if not self.settings.trim_template_lines or not article.portal:
             return None
         lines = body.lines
-        counted = self.boilerplate.counted(
-            article.portal, lines, self.settings.template_min_articles)
+        limit = self.settings.template_min_articles + (1 if revised else 0)
+        counted = self.boilerplate.counted(article.portal, lines, limit)
         span = trimmed_span(counted, len(lines))
         return None if span == (0, len(lines)) else span
 
     def _trimmed(
         self, result: DedupResult, article: Article, lines: list[bytes], span: tuple[int, int]
     ) -> DedupResult:
-        """``result`` naming the paragraphs to publish; the cut ones counted."""
+        """``result`` naming the paragraphs to publish; the cut ones counted (with
+        deferred commits, at the next commit: ``_count_cuts``)."""
         start, end = paragraph_span(article.paragraphs, lines, span)
         dropped = len(article.paragraphs) - (end - start)
         portal = article.portal or "unknown"
-        child = self._dropped.get(portal)
-        if child is None:
-            child = self._dropped[portal] = metrics.child(metrics.TEMPLATE_LINES_DROPPED, portal)
-        child.inc(dropped)
+        self._uncounted[portal] = self._uncounted.get(portal, 0) + dropped
+        if not self._deferred:
+            self._count_cuts()
         return dataclasses.replace(result, kept=(start, end))
+
+    def _count_cuts(self) -> None:
+        """Add the cuts made since the last call to ``kabar_template_lines_dropped_total``.
+        With deferred commits this runs when the verdicts are committed: the state a
+        restart resumes from holds exactly the articles counted, and the ones after it,
+        which it processes again (the stories role replays from its snapshot's offset),
+        count then. (Made but lost in a crash, a cut was never counted.)"""
+        for portal, dropped in self._uncounted.items():
+            child = self._dropped.get(portal)
+            if child is None:
+                child = self._dropped[portal] = metrics.child(
+                    metrics.TEMPLATE_LINES_DROPPED, portal)
+            child.inc(dropped)
+        self._uncounted.clear()
 
     def _verdict_counter(self, portal: str, verdict: str) -> Any:
         """The labelled counter child, cached (``labels()`` takes a lock each call)."""
