@@ -317,9 +317,8 @@ class _Story:
     body_norm: float = 0.0
     title_norm: float = 0.0
     norms_at: int = -1
-    #: The story's number in the postings, and packed (given when it is indexed; not saved).
+    #: The story's number in the postings (given when it is indexed; not saved).
     number: int = -1
-    key: bytes = b""
     #: Some of its terms are held in the cold table, not the postings (``_cool_packed``).
     cold: bool = False
     #: While the story is frozen (idle, or not used since a reopen): its
@@ -334,6 +333,14 @@ class _Story:
                 thaw(self)
                 return object.__getattribute__(self, name)
             raise AttributeError(name)
+
+    @property
+    def key(self) -> bytes:
+        """The story's number packed, as its postings hold it: made at each call, not
+        held (a slot and a bytes object, 48 bytes a story, 10 MB at the story cap,
+        where most stories are packed and their one-story terms cold, in no posting).
+        A caller posting many terms takes it once: they share it."""
+        return _NUMBER.pack(self.number)
 
     @property
     def norms(self) -> tuple[float, float]:
@@ -360,7 +367,9 @@ class _Story:
         story = object.__new__(cls)
         (story.id, story.first_seen, story.last_seen, story.member_count, story.body_norm,
          story.title_norm, story.norms_at) = head  # fmt: skip
-        story.number, story.key, story.cold = -1, b"", False
+        if story.last_seen == story.first_seen:  # (most: one float object for both)
+            story.last_seen = story.first_seen
+        story.number, story.cold = -1, False
         story.raw = raw if stored is None else stored
         return story
 
@@ -608,7 +617,7 @@ class StoryClusterer:
         """Hold the stories of ``rows`` under their numbers (their postings are saved);
         the numbers of those held packed. One pass, no call a story but the unpacking
         of its head: 200k stories at 1M articles."""
-        stories, numbered, pack, packed = self._stories, self._numbered, _NUMBER.pack, []
+        stories, numbered, packed = self._stories, self._numbered, []
         frozen, number = _Story.frozen, -1
         for number, data in rows:
             story = frozen(data, stored)
@@ -616,7 +625,7 @@ class StoryClusterer:
                 story = _Story.decoded(data)
             else:
                 packed.append(number)
-            story.number, story.key = number, pack(number)
+            story.number = number
             numbered[number] = stories[story.id] = story
         self._next_number = number + 1
         return packed
@@ -790,8 +799,9 @@ class StoryClusterer:
             numbers = np.array([story.number for story in stories], dtype=np.int64)[owners]
             held = self._cold.hits_of(term_hashes(terms), numbers)
             found = np.flatnonzero(held)
+            keys = [story.key for story in stories]
             for i, owner in zip(found.tolist(), owners[found].tolist(), strict=True):
-                postings[terms[i]] = stories[owner].key
+                postings[terms[i]] = keys[owner]
         return self._journal.cuts, postings
 
     # --- features -----------------------------------------------------------
@@ -1164,7 +1174,6 @@ class StoryClusterer:
         """Hold the story, under a new number for the postings."""
         story.number = self._next_number
         self._next_number += 1
-        story.key = _NUMBER.pack(story.number)
         self._numbered[story.number] = story
         self._stories[story.id] = story
 

@@ -79,7 +79,10 @@ FROZEN_FIELDS = ("title", "language", "member_ids", "outlets", "centroid", "titl
 FREEZE_AFTER_S = 6 * 3600.0
 #: A packed story row starts with this (an orjson row, which still loads, with "{").
 _PACKED = b"KS5\n"
-#: Packed bytes dropped for their rows (``StoryJournal._swap``) between two trims of the heap.
+#: Packed bytes dropped for their rows (``StoryJournal._swap``) between two trims of the
+#: heap. The trim they call for is made on the writer thread at the next commit, not at
+#: the cut: ``malloc_trim`` walks the whole heap (73 ms of CPU on a fragmented 500 MB
+#: heap), and at a million articles it was the longest checkpoint on the event loop.
 TRIM_AFTER_BYTES = 64 << 20
 #: The heap is trimmed at every this many committed checkpoints (``StoryJournal.committed``).
 #: The stories packed and dropped, the rows encoded, free blocks between live ones
@@ -534,6 +537,8 @@ class StoryJournal:
         self._dropped = 0
         #: The cut at whose commit the heap was last trimmed.
         self._trimmed_at = 0
+        #: ``TRIM_AFTER_BYTES`` were dropped: the next commit trims the heap (``committed``).
+        self._trim_due = False
 
     def touch(self, story_id: str) -> None:
         """``story_id`` is about to change (or was just created)."""
@@ -582,10 +587,12 @@ class StoryJournal:
 
     def committed(self, cut: int) -> None:
         """Cut number ``cut`` is committed (cuts commit in order; a failed one never).
-        Every ``TRIM_EVERY_CUTS`` the heap is trimmed here, on the writer thread
-        (ctypes lets the GIL go for the call): ``release_freed_memory``."""
+        Every ``TRIM_EVERY_CUTS``, and after ``TRIM_AFTER_BYTES`` of packed bytes were
+        dropped (``_swap``), the heap is trimmed here, on the writer thread (ctypes lets
+        the GIL go for the call): ``release_freed_memory``."""
         self._committed = max(self._committed, cut)
-        if cut - self._trimmed_at >= TRIM_EVERY_CUTS:
+        if self._trim_due or cut - self._trimmed_at >= TRIM_EVERY_CUTS:
+            self._trim_due = False
             self._trimmed_at = cut
             release_freed_memory()
 
@@ -606,10 +613,10 @@ class StoryJournal:
                 self._dropped += len(raw)
         del packed  # (the bytes go with their last reference)
         if self._dropped >= TRIM_AFTER_BYTES:
-            # Mostly after a reopen, which dropped every story's bytes at once: freed
-            # blocks between live ones stay in the heap (RSS) until trimmed.
+            # Freed blocks between live ones stay in the heap (RSS) until trimmed: by the
+            # writer thread, at the next commit (here it held the event loop).
             self._dropped = 0
-            release_freed_memory()
+            self._trim_due = True
 
     @property
     def pending(self) -> int:
