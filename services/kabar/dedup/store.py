@@ -280,8 +280,10 @@ class MemoryStore:
         self._cold: MemoryRows | FileRows = cold if cold is not None else MemoryRows()
         self._rows = 0
         self._dead = 0
-        self._by_id = SortedMultiIndex(np.uint32)
-        self._by_hash = SortedMultiIndex(np.uint32)
+        # Filtered: most ids and body hashes looked up are new, and a filter rules
+        # them out at once (two bytes an article each; ``lsh._KeyFilter``).
+        self._by_id = SortedMultiIndex(np.uint32, filtered=True)
+        self._by_hash = SortedMultiIndex(np.uint32, filtered=True)
         self._bands = BandIndex()
         #: Row → story id / article id the row cannot hold (see ``_ID_PREFIX``).
         self._long_stories: dict[int, str] = {}
