@@ -126,6 +126,9 @@ class _Reference:
         self.n = 0
         self.cpu = 0.0
         self.timed = 0
+        #: Of the timed articles' outputs: the same as the small window's of the large
+        #: index when the reference redid that window's work.
+        self.digest = hashlib.sha1()
         self._checkpoints = _Checkpoints()
         self.advance(start)
 
@@ -138,12 +141,13 @@ class _Reference:
             cpu0 = time.thread_time()
             if timed and phases is not None:
                 with phases.item("reference", self.n):
-                    deduper.process(article, when=when)
+                    result, events = deduper.process(article, when=when)
             else:
-                deduper.process(article, when=when)
+                result, events = deduper.process(article, when=when)
             if timed:
                 self.cpu += time.thread_time() - cpu0
                 self.timed += 1
+                _digest(self.digest, result, events)
             due = self.n % self.every == 0 or self._checkpoints.due
             if due and not _deferred(deduper, self._checkpoints):
                 _checkpoint(deduper, store, self.n, self._checkpoints)
@@ -191,6 +195,7 @@ def run(index: int, per_day: int, every: int, window: int, directory: str | None
         marks = {small, index, *range(PROGRESS, index, PROGRESS)}
         last_start = index - window  # the last window: articles after this one
         digest = hashlib.sha1()
+        small_digest = hashlib.sha1()  # of the small window (the reference redoes it)
         costs: dict[int, float] = {}
         checkpoints = _Checkpoints()
         pauses = _Pauses()
@@ -214,6 +219,8 @@ def run(index: int, per_day: int, every: int, window: int, directory: str | None
             window_cpu += time.thread_time() - cpu0
             article_ms = (time.perf_counter() - t0) * 1000
             _digest(digest, result, events)
+            if small - window < n <= small:
+                _digest(small_digest, result, events)
             if encoding:
                 checkpoints.busy_article_ms.append(article_ms)
             else:
@@ -258,6 +265,9 @@ def run(index: int, per_day: int, every: int, window: int, directory: str | None
         print(f"named phases at {small:,} measured again beside the last window (us CPU/article"
               f" over {reference.timed:,}): {window_line(reference_phases, reference.timed)}")
         print(f"outputs: sha1 {digest.hexdigest()} of {index:,} verdicts, story ids and events")
+        same = "the same" if small_digest.digest() == reference.digest.digest() else "NOT the same"
+        print(f"the reference's window: outputs {same} as the window at {small:,} of the large"
+              f" index ({reference.timed:,} articles)")
         deduper.close()
         size_mb = sum(Path(f"{path}{s}").stat().st_size for s in ("", ".snapshot")
                       if Path(f"{path}{s}").exists()) / 1e6  # fmt: skip
