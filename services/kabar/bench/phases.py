@@ -31,11 +31,17 @@ PHASES = (
     ("store expire", "kabar.dedup.store", "MemoryStore", "expire"),
     ("store compact", "kabar.dedup.store", "MemoryStore", "_compact"),
     ("store flush", "kabar.dedup.store", "SqliteStore", "flush"),
+    ("store get", "kabar.dedup.store", "MemoryStore", "get"),
+    ("store first_with_hash", "kabar.dedup.store", "MemoryStore", "first_with_hash"),
+    ("store candidates", "kabar.dedup.store", "MemoryStore", "candidates"),
+    ("store put", "kabar.dedup.store", "SqliteStore", "put"),
     ("store snapshot", "kabar.dedup.store", "SqliteStore", "snapshot"),
     ("story cut", "kabar.dedup.stories", "StoryClusterer", "checkpoint"),
     ("story cut: finish last", "kabar.dedup.storystate", "StoryCut", "finish"),
     ("story copy on write", "kabar.dedup.storystate", "StoryCut", "keep"),
     ("story expiry", "kabar.dedup.stories", "StoryClusterer", "expire"),
+    ("expiry heap", "kabar.dedup.storyexpiry", "StoryExpiry", "_expire"),
+    ("expiry idle sweep", "kabar.dedup.storyexpiry", "StoryExpiry", "_sweep_idle"),
     ("story pack idle", "kabar.dedup.stories", "StoryClusterer", "_freeze_some"),
     ("story settle read", "kabar.dedup.stories", "StoryClusterer", "_settle_read"),
     ("story merge", "kabar.dedup.stories", "StoryClusterer", "_merge"),
@@ -91,8 +97,9 @@ class Phases:
         self._gc: tuple[float, float] | None = None
         self.slowest: dict[str, list[Timed]] = {"article": [], "checkpoint": []}
         self.slow_by_phase: dict[str, int] = {}
-        #: Phase totals (CPU ms) over the current window (``window_totals``).
-        self._window: dict[str, float] = {}
+        #: Phase totals (CPU ms) over the current window, per kind of item
+        #: (``window_totals``).
+        self._windows: dict[str, dict[str, float]] = {}
 
     def install(self) -> None:
         for name, module, owner, attr in PHASES:
@@ -156,9 +163,11 @@ class Phases:
         t0, c0 = time.perf_counter(), time.thread_time()
         yield
         wall, cpu = (time.perf_counter() - t0) * 1000, (time.thread_time() - c0) * 1000
-        if kind == "article":
-            for name, (_, c) in self._now.items():
-                self._window[name] = self._window.get(name, 0.0) + c
+        window = self._windows.setdefault(kind, {})
+        for name, (_, c) in self._now.items():
+            window[name] = window.get(name, 0.0) + c
+        if kind not in self.slowest:
+            return  # (the reference articles of the fair comparison: totals only)
         kept = self.slowest[kind]
         if len(kept) < KEEP or wall > kept[0].wall_ms:
             timed = Timed(wall, cpu, n, {k: (v[0], v[1]) for k, v in self._now.items()})
@@ -172,10 +181,10 @@ class Phases:
         what = timed.dominant()
         self.slow_by_phase[what] = self.slow_by_phase.get(what, 0) + 1
 
-    def window_totals(self) -> dict[str, float]:
-        """CPU ms per phase since the last call (a window of articles), and reset."""
-        totals, self._window = self._window, {}
-        return totals
+    def window_totals(self, kind: str = "article") -> dict[str, float]:
+        """CPU ms per phase of ``kind``'s items since the last call (a window of
+        articles), and reset."""
+        return self._windows.pop(kind, {})
 
     def report(self) -> list[str]:
         lines = []

@@ -73,6 +73,10 @@ class MemoryRows:
     def read(self, row: int) -> Any:
         return self._chunks[row >> _CHUNK_BITS][row & (_CHUNK - 1)]
 
+    def read_many(self, rows: list[int]) -> npt.NDArray[np.void]:
+        """``read`` of several rows, as one array."""
+        return np.array([self.read(row) for row in rows], dtype=COLD)
+
     def append(self, record: bytes) -> None:
         row = self._rows
         if row >> _CHUNK_BITS >= len(self._chunks):
@@ -170,6 +174,20 @@ class FileRows:
         else:
             data = os.pread(self._fd, RECORD, _HEADER + row * RECORD)
         return np.frombuffer(data, COLD)[0]
+
+    def read_many(self, rows: list[int]) -> npt.NDArray[np.void]:
+        """``read`` of several rows (a lookup's near-duplicate candidates), as one
+        array: the bytes of each row, then one numpy pass over them all (making a
+        record of each row cost 3-4x the ``pread``)."""
+        written, pending = self._written, self._pending
+        parts = []
+        for row in rows:
+            if row >= written:
+                at = (row - written) * RECORD
+                parts.append(bytes(pending[at : at + RECORD]))
+            else:
+                parts.append(os.pread(self._fd, RECORD, _HEADER + row * RECORD))
+        return np.frombuffer(b"".join(parts), COLD)
 
     def append(self, record: bytes) -> None:
         self._pending += record
