@@ -27,6 +27,7 @@ from kabar.extract.clutter import (
     normalize,
     story_paragraph_class,
     summary_class,
+    summary_label,
 )
 
 _BLOCKS = (
@@ -685,7 +686,7 @@ class _Walker:
                         self._pre = True
                     # Only a paragraph before the body's first line is looked at: a
                     # summary there may be the template's dek (line cleaning decides).
-                    if not self.lines and not parts and summary_class(_class_of(node)):
+                    if not self.lines and not parts and self._summary_block(node, tag):
                         if tag == "p":
                             self._block_tag = DEK_TAG
                         elif tag in _BOX_TAGS:
@@ -719,6 +720,17 @@ class _Walker:
             children.reverse()
             extend(children)
         self.flush()
+
+    def _summary_block(self, node: LexborNode, tag: str) -> bool:
+        """Whether a block before the body's first line is the story's summary: classed
+        as one, or a short box opening on a summary's label ("Poin Penting" over its
+        points), as a template with hashed class names, or one boxing it by its style
+        alone, prints it."""
+        if summary_class(_class_of(node)):
+            return True
+        if tag not in _BOX_TAGS or not summary_label(_first_text(node).strip(_LABEL_TRIM)):
+            return False
+        return len(node.text(strip=True)) <= SUMMARY_BOX_MAX_CHARS
 
     def _labelled_link(self, parts: list[str]) -> bool:
         """Whether the text just before a link ends with a bare "Baca juga:" label (no
@@ -1157,6 +1169,29 @@ def _block_hint(raw: str, pattern: re.Pattern[str]) -> str:
     if len(attr) < 2 or not pattern.search(attr) or story_paragraph_class(attr):
         return ""
     return attr
+
+
+#: Characters a label's text may carry around it ("Intinya Sih...", "Poin Penting:").
+_LABEL_TRIM = " :.\u2026-\u2013\u2014"
+#: How many nodes are read into a block for its first text (a label opens it).
+FIRST_TEXT_MAX_NODES = 8
+#: A summary box holds a few points: more text is the story's own block.
+SUMMARY_BOX_MAX_CHARS = 600
+
+
+def _first_text(node: LexborNode) -> str:
+    """The first text in a block, read down its first children (a few nodes at most);
+    "" when none comes early."""
+    current = node.child
+    for _ in range(FIRST_TEXT_MAX_NODES):
+        if current is None:
+            return ""
+        text = current.text_content
+        if text is not None and not text.isspace():
+            return text
+        # down into an element, else on to the next sibling
+        current = current.child if text is None and current.child is not None else current.next
+    return ""
 
 
 def _class_of(node: LexborNode) -> str:

@@ -69,6 +69,8 @@ LEAD_MAX_SHARE = 0.3
 #: A summary of at most this many words opening the body over its datelined lead is the
 #: template's dek.
 DEK_MAX_WORDS = 40
+#: A summary box's label is a few words ("Poin Penting", "Intinya Sih...").
+SUMMARY_LABEL_MAX_CHARS = 40
 #: Subheadings opening the body over a date stamp are its subtitle: at most this many.
 STANDFIRST_MAX_LINES = 2
 #: Lines above a repeated headline are header labels when each is at most this long.
@@ -104,7 +106,10 @@ _DATELINE = re.compile(
     r"\s*(?:\([^)]{1,30}\)\s*)?[-–—]{1,2}\s*\S",
     re.UNICODE,
 )
-_DATELINE_PLACE = re.compile(r"\b(?:[A-Z]{3,}|[\w-]+\.(?:com|co|id|tv|net|news))\b")
+#: (... or a place before the outlet's name, each title-cased: "Jakarta, Lintas Kini -")
+_DATELINE_PLACE = re.compile(
+    r"\b(?:[A-Z]{3,}|[\w-]+\.(?:com|co|id|tv|net|news))\b|^[A-Z][a-z]+, [A-Z]"
+)
 #: A dateline standing as its own paragraph, the story running on in the next one:
 #: "ISTANBUL, 23 Februari 2016 (Antara/PRNewswire) --", "JAKARTA, KOMPAS.com -". The
 #: place in capitals and the closing dash tell it from a date stamp ("Kamis, 20 Juni 2024").
@@ -498,6 +503,18 @@ def _summary_re() -> re.Pattern[str]:
 def summary_class(attr: str) -> bool:
     """Whether a block's class names it the story's summary ("summary-tirto", "excerpt")."""
     return _summary_re().search(attr.lower()) is not None
+
+
+@lru_cache(maxsize=1)
+def _summary_label_re() -> re.Pattern[str]:
+    return _lowered(_alternation(_data()["dom"]["summary_labels"]))
+
+
+def summary_label(text: str) -> bool:
+    """Whether a box's first text is a summary's label ("Poin Penting", "Intisari")."""
+    if len(text) > SUMMARY_LABEL_MAX_CHARS:
+        return False
+    return _summary_label_re().fullmatch(text.lower()) is not None
 
 
 @lru_cache(maxsize=1)
