@@ -8,7 +8,11 @@ datelined lead, as a box classed as a summary is; a dateline naming the place an
 outlet in title case ("Jakarta, Lintas Kini - ...") is one; and as vocabulary, a prompt to
 join the outlet's channel closing a call of its own ("Dapatkan kabar terkini ... Gabung
 kanal WhatsApp X sekarang!") and the outlet inviting its readers' writing ("Redaksi X
-menerima tulisan opini ... Naskah dikirim ke email ...")."""
+menerima tulisan opini ... Naskah dikirim ke email ..."). Then late_s19b's (measured once
+on 31da164), as vocabulary: a reproduction ban under the story ("Dilarang mengambil
+dan/atau menayangkan ulang ... artikel di atas ... tanpa seizin redaksi.") and a reaction
+widget's question addressing the reader by "-mu" ("Bagaimana perasaanmu setelah membaca
+berita ini?") as the one by "Anda" already was."""
 
 from __future__ import annotations
 
@@ -130,4 +134,30 @@ def test_channel_and_submission_prompts_are_clutter(line: str) -> None:
     ],
 )
 def test_story_lines_about_channels_and_submissions_stay(line: str) -> None:
+    assert not is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Dilarang mengambil dan/atau menayangkan ulang sebagian atau keseluruhan artikel di atas "
+        "untuk konten akun media sosial komersil tanpa seizin redaksi.",
+        "Dilarang keras mengutip konten situs ini tanpa izin tertulis dari redaksi.",
+        "Bagaimana perasaanmu setelah membaca berita ini?",
+        "Bagaimana tanggapanmu soal artikel ini?",
+    ],
+)
+def test_reproduction_bans_and_reaction_questions_are_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # a ban the story reports: no article or content named as what is taken
+        "Dilarang mengambil pasir di sungai tanpa izin dari dinas lingkungan hidup.",
+        "Bagaimana perasaan warga setelah banjir surut masih menjadi pertanyaan relawan.",
+    ],
+)
+def test_bans_and_questions_the_story_tells_stay(line: str) -> None:
     assert not is_clutter_line(line)
