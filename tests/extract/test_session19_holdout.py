@@ -12,7 +12,12 @@ menerima tulisan opini ... Naskah dikirim ke email ..."). Then late_s19b's (meas
 on 31da164), as vocabulary: a reproduction ban under the story ("Dilarang mengambil
 dan/atau menayangkan ulang ... artikel di atas ... tanpa seizin redaksi.") and a reaction
 widget's question addressing the reader by "-mu" ("Bagaimana perasaanmu setelah membaca
-berita ini?") as the one by "Anda" already was."""
+berita ini?") as the one by "Anda" already was. Then late_s19c's (measured once on
+7f02928): a box drawn apart under the story, one of whose lines goes as clutter, goes whole
+(a suicide-prevention note over the hotline line the vocabulary has no words for), so
+long as it holds a few short lines and no line of the story; and as vocabulary, that
+note, an offer to advertise naming its contact, and a TikTok post's sound credit left by
+an embed the template did not class."""
 
 from __future__ import annotations
 
@@ -160,4 +165,82 @@ def test_reproduction_bans_and_reaction_questions_are_clutter(line: str) -> None
     ],
 )
 def test_bans_and_questions_the_story_tells_stay(line: str) -> None:
+    assert not is_clutter_line(line)
+
+
+SAMARINDA = (
+    "SAMARINDA, KABARKINI - Seorang pemuda ditemukan meninggal di rumah kontrakannya di "
+    "Kecamatan Sungai Kunjang, Kamis siang, setelah tetangga mencium bau tidak sedap."
+)
+POLICE = [
+    "Kapolsek setempat mengatakan polisi telah memeriksa lokasi dan meminta keterangan dari "
+    "tiga orang saksi yang tinggal di sekitar rumah tersebut.",
+    "Jenazah dibawa ke rumah sakit daerah untuk pemeriksaan, dan polisi belum menyimpulkan "
+    "penyebab kematian korban hingga Kamis malam.",
+    "Keluarga korban dari Balikpapan tiba di rumah sakit pada malam harinya untuk mengurus "
+    "pemulangan jenazah ke kampung halaman.",
+]
+NOTE = (
+    "Informasi di atas tidak bertujuan menginspirasi siapa pun untuk melakukan tindakan "
+    "serupa. Bila Anda merasakan gejala depresi, segera hubungi layanan konseling terdekat."
+)
+HOTLINE = "Layanan kesehatan jiwa juga bisa diakses melalui hotline 119 ext 8."
+
+
+def _noted(box: str) -> str:
+    story = "".join(f"<p>{p}</p>" for p in [SAMARINDA, *POLICE])
+    return (
+        "<html><body><article><h1>Pemuda Ditemukan Meninggal di Rumah Kontrakan</h1>"
+        f"<div class='read__content'><div class='clearfix'>{story}{box}</div></div>"
+        "</article></body></html>"
+    )
+
+
+def test_a_note_box_under_the_story_goes_whole() -> None:
+    box = f"<div class='kompas-note'><p>{NOTE}</p><p>{HOTLINE}</p></div>"
+    article = extract(_noted(box), "https://regional.kabarkini.example.id/read/2023/11/02/x")
+    assert list(article.paragraphs) == [SAMARINDA, *POLICE]
+
+
+def test_a_long_paragraph_beside_a_dropped_line_stays() -> None:
+    # More words than a note's box holds: the story's own paragraph in a box of its own.
+    long = (
+        "Ketua RT setempat menuturkan korban dikenal ramah dan sering membantu tetangga, "
+        "bekerja sebagai pengemudi ojek daring sejak dua tahun lalu, dan tinggal sendiri di "
+        "rumah kontrakan itu setelah orang tuanya pindah ke Balikpapan awal tahun ini."
+    )
+    box = f"<div><p>{NOTE}</p><p>{long}</p></div>"
+    article = extract(_noted(box), "https://regional.kabarkini.example.id/read/2023/11/02/x")
+    assert article.paragraphs[-1] == long
+
+
+def test_the_storys_own_block_keeps_its_last_line_after_a_dropped_one() -> None:
+    # The dropped note shares its box with the story: the box is no note's.
+    article = extract(_noted(f"<p>{NOTE}</p><p>{HOTLINE}</p>"), "https://x.example.id/a")
+    assert article.paragraphs[-1] == HOTLINE
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        NOTE,
+        "Redaksi Samawa Terkini menerima pemasangan iklan ucapan, advertorial, dan publikasi. "
+        "Hubungi WA 0853-3712-4455",
+        "Hubungi redaksi Kabar Ungaran via WhatsApp 0812-2345-6789 untuk pemasangan iklan, "
+        "advertorial, dan publikasi kegiatan.",
+        "@tribunjateng Bus sekolah gratis beroperasi #semarang \u266c suara asli - Tribun Jateng",
+    ],
+)
+def test_notes_ad_offers_and_sound_credits_are_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Pemkot melarang pemasangan iklan rokok di jalan protokol mulai bulan depan.",
+        "Polisi menyebut tindakan pelaku tidak bertujuan mencari keuntungan pribadi.",
+    ],
+)
+def test_story_lines_about_ads_and_aims_stay(line: str) -> None:
     assert not is_clutter_line(line)

@@ -75,6 +75,8 @@ EMPHASIS_TAGS = frozenset({"strong", "b", "em", "i", "small"})
 _EMPHASIS_END = "/em"
 #: Closes a summary block on the walk's stack (see ``_Walker._dek_depth``).
 _DEK_END = "/dek"
+#: Closes a box on the walk's stack (see ``_Walker._boxes``).
+_BOX_END = "/box"
 MAX_READ_ALSO_CHARS = 200
 #: A bare "read also" label ending the text before a link, and how far back it is read.
 _TRAILING_LABEL = re.compile(r"\b(?:baca|simak|lihat|read|see)\s+(?:juga|pula|also)\s*[:»>|-]*\s*$")
@@ -559,6 +561,8 @@ class _Walker:
         self._block_tag = "p"
         #: Inside a block classed as a summary opening the body: its lines are the dek's.
         self._dek_depth = 0
+        #: The boxes (their ``mem_id``) the walk is inside, below the container's root.
+        self._boxes: list[int] = []
         #: Inside a ``<pre>``: its line breaks end lines (a code block's lines stay apart).
         self._pre = False
         self._in_article = False
@@ -600,7 +604,8 @@ class _Walker:
             marked = self._emphasis_chars
             emphasis = min(1.0, marked / len(text)) if marked else 0.0
             tag = DEK_TAG if self._dek_depth else self._block_tag
-            self.lines.append(Line(text, tag, ratio, emphasis))
+            box = self._boxes[-1] if self._boxes else 0
+            self.lines.append(Line(text, tag, ratio, emphasis, box))
         self._parts.clear()
         self._link_chars = 0
         self._emphasis_chars = 0
@@ -629,6 +634,7 @@ class _Walker:
         stack: list[LexborNode | str] = [root]
         pop, push, extend = stack.pop, stack.append, stack.extend
         first = True
+        root_id = root.mem_id
         while stack:
             node = pop()
             if isinstance(node, str):
@@ -638,6 +644,8 @@ class _Walker:
                     self._emphasis_depth -= 1
                 elif node == _DEK_END:
                     self._dek_depth -= 1
+                elif node == _BOX_END:
+                    self._boxes.pop()
                 else:  # a block: it ends the line
                     if parts:
                         self.flush()
@@ -694,6 +702,9 @@ class _Walker:
                             # sentences and note): each of its lines is the dek's.
                             self._dek_depth += 1
                             push(_DEK_END)
+                    if tag in _BOX_TAGS and node.mem_id != root_id:
+                        self._boxes.append(node.mem_id)
+                        push(_BOX_END)
                 push(tag)
             elif tag == "a":
                 if parts and self._labelled_link(parts):
