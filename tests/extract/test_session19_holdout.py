@@ -17,7 +17,9 @@ berita ini?") as the one by "Anda" already was. Then late_s19c's (measured once 
 (a suicide-prevention note over the hotline line the vocabulary has no words for), so
 long as it holds a few short lines and no line of the story; and as vocabulary, that
 note, an offer to advertise naming its contact, and a TikTok post's sound credit left by
-an embed the template did not class."""
+an embed the template did not class. Then late_s19d's (measured once on ac4b25d): a table
+of contents' block ("ez-toc-container") and its label, a reader poll's question and vote
+count in a box with hashed classes, and a podcast promo."""
 
 from __future__ import annotations
 
@@ -244,3 +246,45 @@ def test_notes_ad_offers_and_sound_credits_are_clutter(line: str) -> None:
 )
 def test_story_lines_about_ads_and_aims_stay(line: str) -> None:
     assert not is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Daftar Isi",
+        "Table of Contents [hide]",
+        "Setujukah Anda dengan usulan jam malam untuk pelajar?",
+        "Apakah kamu setuju dengan kenaikan tarif parkir?",
+        "1.024 suara",
+        "Dengarkan juga podcast Obrolan Pakuan episode terbaru di Spotify dan YouTube.",
+    ],
+)
+def test_contents_polls_and_podcast_promos_are_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Daftar isi buku itu memuat dua belas bab tentang sejarah kota.",
+        "Apakah Anda setuju, tanya hakim kepada saksi. Saksi pun mengangguk.",
+        "Calon itu meraih 1.024 suara di tempat pemungutan suara tersebut.",
+    ],
+)
+def test_story_lines_about_contents_polls_and_votes_stay(line: str) -> None:
+    assert not is_clutter_line(line)
+
+
+def test_a_table_of_contents_block_goes() -> None:
+    toc = (
+        "<div id='ez-toc-container' class='ez-toc-v2_0_61 ez-toc-grey'><p class='ez-toc-title'>"
+        "Daftar Isi</p><nav><ul><li><a href='#Syarat'>Syarat Pendaftar</a></li>"
+        "<li><a href='#Jadwal'>Jadwal Seleksi</a></li></ul></nav></div>"
+    )
+    # after the lead, over the sections it links to
+    story = "".join(f"<p>{p}</p>" for p in POLICE)
+    page = (
+        "<html><body><article><h1>Pemuda Ditemukan Meninggal di Rumah Kontrakan</h1>"
+        f"<div class='entry-content'><p>{SAMARINDA}</p>{toc}{story}</div></article></body></html>"
+    )
+    assert list(extract(page, "https://x.example.id/a").paragraphs) == [SAMARINDA, *POLICE]
