@@ -19,7 +19,10 @@ long as it holds a few short lines and no line of the story; and as vocabulary, 
 note, an offer to advertise naming its contact, and a TikTok post's sound credit left by
 an embed the template did not class. Then late_s19d's (measured once on ac4b25d): a table
 of contents' block ("ez-toc-container") and its label, a reader poll's question and vote
-count in a box with hashed classes, and a podcast promo."""
+count in a box with hashed classes, and a podcast promo. Then late_s19e's (measured once on
+2f5364e), as vocabulary: an update note under the story ("Catatan redaksi: Artikel ini
+telah mengalami pembaruan pada ...") and a broadcaster's listening prompt naming its
+frequency ("Dengarkan RRI Ambon di 99.1 FM atau streaming ...")."""
 
 from __future__ import annotations
 
@@ -288,3 +291,27 @@ def test_a_table_of_contents_block_goes() -> None:
         f"<div class='entry-content'><p>{SAMARINDA}</p>{toc}{story}</div></article></body></html>"
     )
     assert list(extract(page, "https://x.example.id/a").paragraphs) == [SAMARINDA, *POLICE]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Catatan redaksi: Artikel ini telah mengalami pembaruan pada Selasa (28/5/2024) pukul "
+        "17.10 WIB untuk menambahkan keterangan jumlah perjalanan.",
+        "Berita ini telah diperbarui dengan menambahkan keterangan dari kepolisian.",
+        "Dengarkan RRI Ambon di 99.1 FM atau streaming melalui aplikasi RRI Digital.",
+    ],
+)
+def test_update_notes_and_listening_prompts_are_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Jadwal ini telah diperbarui oleh KAI pada Senin setelah banyak keluhan penumpang.",
+        "Warga bisa mendengarkan siaran itu di 99.1 FM setiap pagi.",
+    ],
+)
+def test_story_lines_about_updates_and_stations_stay(line: str) -> None:
+    assert not is_clutter_line(line)
