@@ -22,7 +22,9 @@ of contents' block ("ez-toc-container") and its label, a reader poll's question 
 count in a box with hashed classes, and a podcast promo. Then late_s19e's (measured once on
 2f5364e), as vocabulary: an update note under the story ("Catatan redaksi: Artikel ini
 telah mengalami pembaruan pada ...") and a broadcaster's listening prompt naming its
-frequency ("Dengarkan RRI Ambon di 99.1 FM atau streaming ...")."""
+frequency ("Dengarkan RRI Ambon di 99.1 FM atau streaming ..."). Then late_s19f's
+(measured once on bf00963): a first paragraph printed apart (wholly in emphasis) that is
+the page's description, over a story with no dateline to tell the dek by, is the dek."""
 
 from __future__ import annotations
 
@@ -315,3 +317,31 @@ def test_update_notes_and_listening_prompts_are_clutter(line: str) -> None:
 )
 def test_story_lines_about_updates_and_stations_stay(line: str) -> None:
     assert not is_clutter_line(line)
+
+
+DEK = "Busa putih kembali muncul di aliran Sungai Citarum, warga menduga berasal dari limbah."
+
+
+def _described(first: str, description: str = DEK) -> str:
+    story = "".join(f"<p>{p}</p>" for p in POLICE)
+    return (
+        f"<html><head><meta property='og:description' content='{description}'></head><body>"
+        "<article><h1>Sungai Citarum Kembali Berbusa</h1>"
+        f"<div class='entry-content'>{first}{story}</div></article></body></html>"
+    )
+
+
+def test_the_description_printed_apart_over_the_story_is_the_dek() -> None:
+    article = extract(_described(f"<p style='font-size:18px'><em>{DEK}</em></p>"), URL)
+    assert list(article.paragraphs) == POLICE
+
+
+def test_a_plain_lead_the_description_copies_stays() -> None:
+    article = extract(_described(f"<p>{DEK}</p>"), URL)
+    assert list(article.paragraphs) == [DEK, *POLICE]
+
+
+def test_an_italic_opening_the_description_does_not_repeat_stays() -> None:
+    other = "Hari itu warga bangun lebih pagi dari biasanya, dan sungai sudah memutih."
+    article = extract(_described(f"<p><em>{other}</em></p>"), URL)
+    assert list(article.paragraphs) == [other, *POLICE]
