@@ -24,7 +24,10 @@ count in a box with hashed classes, and a podcast promo. Then late_s19e's (measu
 telah mengalami pembaruan pada ...") and a broadcaster's listening prompt naming its
 frequency ("Dengarkan RRI Ambon di 99.1 FM atau streaming ..."). Then late_s19f's
 (measured once on bf00963): a first paragraph printed apart (wholly in emphasis) that is
-the page's description, over a story with no dateline to tell the dek by, is the dek."""
+the page's description, over a story with no dateline to tell the dek by, is the dek.
+Then late_s19h's (measured once on 1e1170e), as vocabulary: a lazy widget's placeholder
+("Memuat..."), a sponsor's label over the story, and an embedded post's fallback text
+left when the template strips the embed's class."""
 
 from __future__ import annotations
 
@@ -345,3 +348,29 @@ def test_an_italic_opening_the_description_does_not_repeat_stays() -> None:
     other = "Hari itu warga bangun lebih pagi dari biasanya, dan sungai sudah memutih."
     article = extract(_described(f"<p><em>{other}</em></p>"), URL)
     assert list(article.paragraphs) == [other, *POLICE]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Memuat...",
+        "Disponsori oleh Koperasi Kopi Gayo Lestari",
+        "Lihat postingan ini di Facebook",
+        "Postingan oleh Dinas Pertanian Aceh Tengah",
+        "Sebuah kiriman dibagikan oleh Dinas Pariwisata Kab. Semarang (@wisata_kabsemarang)",
+    ],
+)
+def test_placeholders_sponsor_labels_and_embed_fallbacks_are_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Disponsori oleh Bank Aceh, festival itu digelar selama tiga hari.",
+        "Postingan oleh akun anonim itu kemudian viral di media sosial.",
+        "Memuat barang ke kapal memakan waktu dua jam.",
+    ],
+)
+def test_story_lines_about_sponsors_and_posts_stay(line: str) -> None:
+    assert not is_clutter_line(line)
