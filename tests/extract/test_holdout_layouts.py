@@ -36,7 +36,7 @@ SETS = (
     "tuned_s18e", "sealed_s18e", "late_s18e", "late_s18eb", "late_s18ec", "late_s18ed",
     "late_s18ee", "late_s18ef",
     "tuned_s19", "sealed_s19", "late_s19", "late_s19b", "late_s19c", "late_s19d", "late_s19e",
-    "late_s19f", "late_s19g", "late_s19h",
+    "late_s19f", "late_s19g", "late_s19h", "late_s19i",
 )  # fmt: skip
 #: Sets on which a kept foreign line fails the test (the sealed ones are only scored).
 STRICT = frozenset(
@@ -54,7 +54,7 @@ STRICT = frozenset(
      "late_s18g", "late_s18h",
      "tuned_s18e", "late_s18e", "late_s18eb", "late_s18ec", "late_s18ed", "late_s18ee",
      "tuned_s19", "late_s19", "late_s19b", "late_s19c", "late_s19d", "late_s19e", "late_s19f",
-     "late_s19g", "late_s19h"}
+     "late_s19g", "late_s19h", "late_s19i"}
 )
 ALL_SETS = ("seen", "holdout", *SETS)
 #: Shares of all layouts pages whose title is the printed headline, whose authors are

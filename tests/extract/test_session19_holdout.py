@@ -27,7 +27,8 @@ frequency ("Dengarkan RRI Ambon di 99.1 FM atau streaming ..."). Then late_s19f'
 the page's description, over a story with no dateline to tell the dek by, is the dek.
 Then late_s19h's (measured once on 1e1170e), as vocabulary: a lazy widget's placeholder
 ("Memuat..."), a sponsor's label over the story, and an embedded post's fallback text
-left when the template strips the embed's class."""
+left when the template strips the embed's class. Then late_s19i's (measured once on
+345ee65): a source label naming what it credits ("Sumber artikel: ...")."""
 
 from __future__ import annotations
 
@@ -374,3 +375,20 @@ def test_placeholders_sponsor_labels_and_embed_fallbacks_are_clutter(line: str) 
 )
 def test_story_lines_about_sponsors_and_posts_stay(line: str) -> None:
     assert not is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Sumber artikel: wawancara pengurus DKM Masjid Raya Bintaro Jaya",
+        "Sumber foto: Humas Pemkab",
+    ],
+)
+def test_a_source_label_naming_what_it_credits_is_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+def test_a_story_line_on_a_source_stays() -> None:
+    assert not is_clutter_line(
+        "Sumber artikel itu, kata polisi, belum bisa dipastikan kebenarannya."
+    )
