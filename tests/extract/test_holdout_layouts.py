@@ -36,6 +36,8 @@ SETS = (
     "tuned_s18e", "sealed_s18e", "late_s18e", "late_s18eb", "late_s18ec", "late_s18ed",
     "late_s18ee", "late_s18ef",
     "tuned_s19e", "sealed_s19e", "late_s19e", "late_s19eb", "late_s19ec",
+    "tuned_s19", "sealed_s19", "late_s19", "late_s19b", "late_s19c", "late_s19d", "late_s19j",
+    "late_s19f", "late_s19g", "late_s19h", "late_s19i",
 )  # fmt: skip
 #: Sets on which a kept foreign line fails the test (the sealed ones are only scored).
 STRICT = frozenset(
@@ -52,7 +54,9 @@ STRICT = frozenset(
      "tuned_s18", "late_s18", "late_s18b", "late_s18c", "late_s18d", "late_s18f",
      "late_s18g", "late_s18h",
      "tuned_s18e", "late_s18e", "late_s18eb", "late_s18ec", "late_s18ed", "late_s18ee",
-     "late_s19e", "late_s19eb", "late_s19ec"}
+     "late_s19e", "late_s19eb", "late_s19ec",
+     "tuned_s19", "late_s19", "late_s19b", "late_s19c", "late_s19d", "late_s19j", "late_s19f",
+     "late_s19g", "late_s19h", "late_s19i"}
 )
 ALL_SETS = ("seen", "holdout", *SETS)
 #: Shares of all layouts pages whose title is the printed headline, whose authors are

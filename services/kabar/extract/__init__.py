@@ -27,6 +27,7 @@ from kabar.extract.body import (
     strip_noise,
 )
 from kabar.extract.clutter import (
+    SET_APART_MIN_EMPHASIS,
     Line,
     Vocabulary,
     caption_vocabulary,
@@ -265,6 +266,7 @@ def _finish(
     portal: str | None,
     misses: Sequence[str] = (),
 ) -> Article:
+    body = _without_described_dek(body, meta.description)
     # The article's own authors, language and rule misses are handed on as they are, not
     # through copies (a dataclass ``replace`` costs a hundredth of a page).
     authors = meta.authors
@@ -289,6 +291,30 @@ def _finish(
         language,
         tuple(misses),
     )
+
+
+#: Story paragraphs a dek needs under it; how far its length may be from the description's.
+DEK_STORY_MIN_PARAGRAPHS = 3
+_DEK_SLACK_CHARS = 8
+
+
+def _without_described_dek(body: _Body, description: str | None) -> _Body:
+    """The body without its first paragraph when that is the page's description printed
+    apart from the story (wholly in emphasis) over it: the template's dek, set in the
+    story's block with no dateline under it to tell it by. A plain first paragraph the
+    description copies is the story's lead, and stays."""
+    paragraphs = body.paragraphs
+    if not description or len(paragraphs) <= DEK_STORY_MIN_PARAGRAPHS:
+        return body
+    first = paragraphs[0]
+    if abs(len(first) - len(description)) > _DEK_SLACK_CHARS:
+        return body
+    if first.casefold() != normalize(description).casefold():
+        return body
+    line = next((found for found in body.found if found.text == first), None)
+    if line is None or line.emphasis < SET_APART_MIN_EMPHASIS:
+        return body
+    return _Body(body.found, paragraphs[1:], body.extractor, body.removed + 1)
 
 
 def _body_authors(lines: Sequence[Line], meta: Metadata, url: str | None) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ from kabar.extract.clutter import (
     normalize,
     story_paragraph_class,
     summary_class,
+    summary_label,
 )
 
 _BLOCKS = (
@@ -78,6 +79,8 @@ EMPHASIS_TAGS = frozenset({"strong", "b", "em", "i", "small"})
 _EMPHASIS_END = "/em"
 #: Closes a summary block on the walk's stack (see ``_Walker._dek_depth``).
 _DEK_END = "/dek"
+#: Closes a box on the walk's stack (see ``_Walker._boxes``).
+_BOX_END = "/box"
 MAX_READ_ALSO_CHARS = 200
 #: A bare "read also" label ending the text before a link, and how far back it is read.
 _TRAILING_LABEL = re.compile(r"\b(?:baca|simak|lihat|read|see)\s+(?:juga|pula|also)\s*[:»>|-]*\s*$")
@@ -562,6 +565,8 @@ class _Walker:
         self._block_tag = "p"
         #: Inside a block classed as a summary opening the body: its lines are the dek's.
         self._dek_depth = 0
+        #: The boxes (their ``mem_id``) the walk is inside, below the container's root.
+        self._boxes: list[int] = []
         #: Inside a ``<pre>``: its line breaks end lines (a code block's lines stay apart).
         self._pre = False
         self._in_article = False
@@ -605,7 +610,8 @@ class _Walker:
             marked = self._emphasis_chars
             emphasis = min(1.0, marked / len(text)) if marked else 0.0
             tag = DEK_TAG if self._dek_depth else self._block_tag
-            self.lines.append(Line(text, tag, ratio, emphasis))
+            box = self._boxes[-1] if self._boxes else 0
+            self.lines.append(Line(text, tag, ratio, emphasis, box))
         self._parts.clear()
         self._link_chars = 0
         self._emphasis_chars = 0
@@ -634,6 +640,7 @@ class _Walker:
         stack: list[LexborNode | str] = [root]
         pop, push, extend = stack.pop, stack.append, stack.extend
         first = True
+        root_id = root.mem_id
         while stack:
             node = pop()
             if isinstance(node, str):
@@ -643,6 +650,8 @@ class _Walker:
                     self._emphasis_depth -= 1
                 elif node == _DEK_END:
                     self._dek_depth -= 1
+                elif node == _BOX_END:
+                    self._boxes.pop()
                 else:  # a block: it ends the line
                     if parts:
                         self.flush()
@@ -691,7 +700,7 @@ class _Walker:
                         self._pre = True
                     # Only a paragraph before the body's first line is looked at: a
                     # summary there may be the template's dek (line cleaning decides).
-                    if not self.lines and not parts and summary_class(_class_of(node)):
+                    if not self.lines and not parts and self._summary_block(node, tag):
                         if tag == "p":
                             self._block_tag = DEK_TAG
                         elif tag in _BOX_TAGS:
@@ -699,6 +708,9 @@ class _Walker:
                             # sentences and note): each of its lines is the dek's.
                             self._dek_depth += 1
                             push(_DEK_END)
+                    if tag in _BOX_TAGS and node.mem_id != root_id:
+                        self._boxes.append(node.mem_id)
+                        push(_BOX_END)
                 push(tag)
             elif tag == "a":
                 if parts and self._labelled_link(parts):
@@ -725,6 +737,17 @@ class _Walker:
             children.reverse()
             extend(children)
         self.flush()
+
+    def _summary_block(self, node: LexborNode, tag: str) -> bool:
+        """Whether a block before the body's first line is the story's summary: classed
+        as one, or a short box opening on a summary's label ("Poin Penting" over its
+        points), as a template with hashed class names, or one boxing it by its style
+        alone, prints it."""
+        if summary_class(_class_of(node)):
+            return True
+        if tag not in _BOX_TAGS or not summary_label(_first_text(node).strip(_LABEL_TRIM)):
+            return False
+        return len(node.text(strip=True)) <= SUMMARY_BOX_MAX_CHARS
 
     def _labelled_link(self, parts: list[str]) -> bool:
         """Whether the text just before a link ends with a bare "Baca juga:" label (no
@@ -1220,6 +1243,29 @@ def _block_hint(raw: str, pattern: re.Pattern[str]) -> str:
     if len(attr) < 2 or not pattern.search(attr) or story_paragraph_class(attr):
         return ""
     return attr
+
+
+#: Characters a label's text may carry around it ("Intinya Sih...", "Poin Penting:").
+_LABEL_TRIM = " :.\u2026-\u2013\u2014"
+#: How many nodes are read into a block for its first text (a label opens it).
+FIRST_TEXT_MAX_NODES = 8
+#: A summary box holds a few points: more text is the story's own block.
+SUMMARY_BOX_MAX_CHARS = 600
+
+
+def _first_text(node: LexborNode) -> str:
+    """The first text in a block, read down its first children (a few nodes at most);
+    "" when none comes early."""
+    current = node.child
+    for _ in range(FIRST_TEXT_MAX_NODES):
+        if current is None:
+            return ""
+        text = current.text_content
+        if text is not None and not text.isspace():
+            return text
+        # down into an element, else on to the next sibling
+        current = current.child if text is None and current.child is not None else current.next
+    return ""
 
 
 def _class_of(node: LexborNode) -> str:

@@ -69,6 +69,8 @@ LEAD_MAX_SHARE = 0.3
 #: A summary of at most this many words opening the body over its datelined lead is the
 #: template's dek.
 DEK_MAX_WORDS = 40
+#: A summary box's label is a few words ("Poin Penting", "Intinya Sih...").
+SUMMARY_LABEL_MAX_CHARS = 40
 #: Subheadings opening the body over a date stamp are its subtitle: at most this many.
 STANDFIRST_MAX_LINES = 2
 #: Lines above a repeated headline are header labels when each is at most this long.
@@ -104,7 +106,10 @@ _DATELINE = re.compile(
     r"\s*(?:\([^)]{1,30}\)\s*)?[-–—]{1,2}\s*\S",
     re.UNICODE,
 )
-_DATELINE_PLACE = re.compile(r"\b(?:[A-Z]{3,}|[\w-]+\.(?:com|co|id|tv|net|news))\b")
+#: (... or a place before the outlet's name, each title-cased: "Jakarta, Lintas Kini -")
+_DATELINE_PLACE = re.compile(
+    r"\b(?:[A-Z]{3,}|[\w-]+\.(?:com|co|id|tv|net|news))\b|^[A-Z][a-z]+, [A-Z]"
+)
 #: A dateline standing as its own paragraph, the story running on in the next one:
 #: "ISTANBUL, 23 Februari 2016 (Antara/PRNewswire) --", "JAKARTA, KOMPAS.com -". The
 #: place in capitals and the closing dash tell it from a date stamp ("Kamis, 20 Juni 2024").
@@ -128,6 +133,10 @@ class Line:
     #: The share of its text set in emphasis (``<em>``, ``<strong>``...): near 1.0 for a
     #: line printed apart from the story's plain paragraphs.
     emphasis: float = 0.0
+    #: The box (``div``, ``section``, ``aside``) the line is printed in, inside the body's
+    #: container (its node's ``mem_id``), or 0 at the container's own level: lines sharing
+    #: one share a box drawn apart from the story (a note's box under it).
+    box: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -501,6 +510,18 @@ def summary_class(attr: str) -> bool:
 
 
 @lru_cache(maxsize=1)
+def _summary_label_re() -> re.Pattern[str]:
+    return _lowered(_alternation(_data()["dom"]["summary_labels"]))
+
+
+def summary_label(text: str) -> bool:
+    """Whether a box's first text is a summary's label ("Poin Penting", "Intisari")."""
+    if len(text) > SUMMARY_LABEL_MAX_CHARS:
+        return False
+    return _summary_label_re().fullmatch(text.lower()) is not None
+
+
+@lru_cache(maxsize=1)
 def _paragraph_words() -> tuple[tuple[str, ...], re.Pattern[str]]:
     words = tuple(str(w).lower() for w in _data()["dom"]["paragraph_words"])
     return words, vocabulary().class_re
@@ -721,6 +742,8 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
     resume = 0
     above_headline = -1  # how many kept lines precede the headline, once it is met
     teaser = _continuation_start(lines, counts, total_words, vocab)
+    # The box of the last note dropped as clutter, and how many lines were kept before it.
+    note_box = note_at = 0
     for index, line in enumerate(lines):
         words = counts[index]
         seen_words += words
@@ -783,6 +806,8 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
                 kept.pop()
                 kept_words.pop()
                 removed += 1
+            if words >= NOTE_MIN_WORDS:  # a note (not a stamp, a label) the vocabulary knows
+                note_box, note_at = line.box, len(kept)
             if above_headline <= 0 and _standfirst(kept, line, index, vocab):
                 # The body opened (under the headline) on its subtitle, over a date or
                 # reading-time stamp: the template's header, not the story.
@@ -812,6 +837,11 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
             seen.add(key)
         kept.append(line)
         kept_words.append(words)
+    if note_box:
+        cut = _note_box_start(kept, kept_words, note_box, note_at)
+        removed += len(kept) - cut
+        del kept[cut:]
+        del kept_words[cut:]
     lead = _above_headline(kept, kept_words, above_headline) or _lead_clutter(kept, kept_words)
     for index in range(lead, len(kept)):  # a summary's lines left are story after all
         line = kept[index]
@@ -832,6 +862,34 @@ _SIGNATURE = re.compile(
 )
 #: A paragraph this long at least is story, not a caption, when a signature closes it.
 SIGNED_PARAGRAPH_MIN_WORDS = 12
+
+
+#: The most lines, and words, a note's box under the story keeps beside its dropped line.
+NOTE_BOX_MAX_LINES = 3
+NOTE_BOX_MAX_WORDS = 25
+#: The fewest words of the dropped line for its box to be a note's.
+NOTE_MIN_WORDS = 8
+
+
+def _note_box_start(kept: Sequence[Line], kept_words: Sequence[int], box: int, at: int) -> int:
+    """Where the box closing the body begins when a line in it went as clutter: a box
+    drawn apart under the story (a suicide-prevention note over its hotline, an ad
+    offer's label over its contact line) goes whole, the lines the vocabulary has no
+    words for with the one it has. The box holds no other kept line, a few short ones
+    only; the story is told above it. ``len(kept)`` when there is no such box."""
+    start = len(kept)
+    while start > 0 and kept[start - 1].box == box and len(kept) - start < NOTE_BOX_MAX_LINES:
+        start -= 1
+    if (
+        start == len(kept)
+        or at < start
+        or start < PLAIN_STORY_MIN_LINES
+        or (start > 0 and kept[start - 1].box == box)
+        or sum(kept_words[start:]) > NOTE_BOX_MAX_WORDS
+        or any(line.box == box for line in kept[:start])
+    ):
+        return len(kept)
+    return start
 
 
 def _without_signature(line: Line, words: int) -> Line:
