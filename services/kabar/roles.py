@@ -52,7 +52,6 @@ from kabar.transact import (
     decode_batch,
     encode_batch,
 )
-from kabar.urls import canonicalize
 from kabar.wire import Extracted, decode_extracted, encode_extracted, encode_request, frontier_key
 
 if TYPE_CHECKING:
@@ -145,7 +144,7 @@ class DiscoveryPipeline(Pipeline):
     async def _fetch_one(self, request: FetchRequest) -> None:
         ticket = self._take_ticket(request)
         self.fetch_q.release(request)  # the host slot ``get`` took: nothing is fetched here
-        canonical = canonicalize(request.url)
+        canonical = canonical_of(request.url)  # the pipeline's cached canonicalize
         if (request.revisit and self.seen is not None
                 and self.seen.lost(stamp_key(cast(SourceKind, request.source), canonical))):
             self.counts["revisit_taken_elsewhere"] += 1
@@ -181,7 +180,7 @@ class CrawlPipeline(Pipeline):
     status: RedisStatus | None = None
 
     async def _fetch_one(self, request: FetchRequest) -> None:
-        canonical = canonicalize(request.url)
+        canonical = canonical_of(request.url)  # the pipeline's cached canonicalize
         status = self.status
         if status is not None and (
             (not request.revisit and status.is_done(canonical)) or not status.lease(canonical)

@@ -9,7 +9,7 @@ from typing import Any
 import httpcore
 import pytest
 
-from kabar.fetch.netguard import LinearPool
+from kabar.fetch.netguard import SWEEP_S, LinearPool
 
 
 @dataclass
@@ -21,11 +21,13 @@ class FakeConnection:
     idle: bool = False
     available: bool = False
     calls: list[str] = field(default_factory=list)
+    expiry_checks: int = 0
 
     def is_closed(self) -> bool:
         return self.closed
 
     def has_expired(self) -> bool:
+        self.expiry_checks += 1
         return self.expired
 
     def is_idle(self) -> bool:
@@ -108,6 +110,73 @@ def test_bookkeeping_is_linear_in_connections() -> None:
     pool._requests = [FakePoolRequest(FakeRequest(FakeUrl("a")))]  # type: ignore[list-item]
     pool._assign_requests_to_connections()
     assert sum(len(c.calls) for c in connections) <= 2 * len(connections)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _idle_pool(clock: Clock, origins: str) -> tuple[LinearPool, list[FakeConnection]]:
+    """A pool holding one idle connection to each of ``origins``, swept once already."""
+    pool = LinearPool(max_connections=100, max_keepalive_connections=100)
+    pool._clock = clock  # type: ignore[method-assign, assignment]
+    made = iter(range(1000))
+    pool.create_connection = lambda origin: FakeConnection(  # type: ignore[method-assign]
+        f"new{next(made)}", origin, available=True)
+    connections = [FakeConnection(o, o, idle=True, available=True) for o in origins]
+    pool._connections = list(connections)  # type: ignore[arg-type]
+    pool._requests = []
+    pool._assign_requests_to_connections()  # the first call sweeps
+    for connection in connections:
+        connection.expiry_checks = 0
+    return pool, connections
+
+
+def test_between_sweeps_only_the_connection_taking_a_request_is_checked() -> None:
+    clock = Clock()
+    pool, connections = _idle_pool(clock, "abcdefgh")
+    clock.now += SWEEP_S / 2
+    request = FakePoolRequest(FakeRequest(FakeUrl("c")))
+    pool._requests = [request]  # type: ignore[list-item]
+    pool._assign_requests_to_connections()
+    assert request.connection == "c"
+    # httpcore polls every idle connection's socket each time a request starts or ends.
+    assert [c.expiry_checks for c in connections] == [0, 0, 1, 0, 0, 0, 0, 0]
+
+
+def test_an_expired_connection_is_never_handed_a_request_between_sweeps() -> None:
+    clock = Clock()
+    pool, connections = _idle_pool(clock, "aab")
+    connections[0].expired = True  # the server closed it since the sweep
+    clock.now += SWEEP_S / 2
+    request = FakePoolRequest(FakeRequest(FakeUrl("a")))
+    pool._requests = [request]  # type: ignore[list-item]
+    closing = pool._assign_requests_to_connections()
+    assert request.connection == "a"  # the second connection to a: its name is "a" too
+    assert closing == [connections[0]]
+    assert pool._connections == connections[1:]  # type: ignore[comparison-overlap]
+    connections[1].expired = True
+    connections[2].expired = True
+    again = FakePoolRequest(FakeRequest(FakeUrl("a")))
+    pool._requests = [again]  # type: ignore[list-item]
+    closing = pool._assign_requests_to_connections()
+    assert again.connection == "new0"  # neither the expired one, nor one to another host
+    assert closing == [connections[1]]
+
+
+def test_every_expired_connection_is_closed_by_the_next_sweep() -> None:
+    clock = Clock()
+    pool, connections = _idle_pool(clock, "abc")
+    connections[1].expired = True
+    clock.now += SWEEP_S / 2
+    assert pool._assign_requests_to_connections() == []  # no request: nothing checked
+    clock.now += SWEEP_S
+    assert pool._assign_requests_to_connections() == [connections[1]]
+    assert [c.expiry_checks for c in connections] == [1, 1, 1]
 
 
 class Shield:
