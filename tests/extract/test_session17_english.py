@@ -12,32 +12,16 @@ from __future__ import annotations
 
 from kabar.extract import extract
 from kabar.extract.clutter import is_clutter_line
-
-STORY = [
-    "The ferry service to Gull Island will stop running on weekdays from March, the county "
-    "said on Tuesday, after two years of falling passenger numbers.",
-    "Weekend crossings will continue at the same fares, and islanders will be able to book "
-    "a water taxi on weekdays for the price of a ferry ticket.",
-    "“We have kept the boat running for a dozen passengers a day, and we cannot go on doing "
-    "that,” said the county's transport chair, Edith Marlowe.",
-    "The county will review the timetable again next winter.",
-]
-URL = "https://www.coastgazette.example.com/news/gull-island-ferry-weekdays/"
-HEADLINE = "Gull Island ferry to stop weekday runs"
-HEAD = f"<html><head><title>{HEADLINE}</title></head><body>"
+from tests.extract.english_support import HEAD, HEADLINE, STORY, URL, story_with
+from tests.extract.english_support import kept as _kept
 
 
 def _page(inside: str = "", after: str = "", top: str = "") -> str:
-    body = "".join(f"<p>{p}</p>" for p in STORY[:2]) + inside
-    body += "".join(f"<p>{p}</p>" for p in STORY[2:])
+    body = story_with(inside)
     return (
         f"{HEAD}<article>{top}<h1>{HEADLINE}</h1>"
         f"<div class='story-body'>{body}{after}</div></article></body></html>"
     )
-
-
-def _kept(html: str) -> list[str]:
-    return [p for p in extract(html, URL).paragraphs if p not in STORY]
 
 
 def test_a_label_and_a_linked_title_make_no_story_line() -> None:

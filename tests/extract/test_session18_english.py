@@ -21,36 +21,19 @@ from __future__ import annotations
 
 from selectolax.lexbor import LexborHTMLParser
 
-from kabar.extract import extract
 from kabar.extract.body import container_lines
 from kabar.extract.bylines import authors_in_text, dated_byline
 from kabar.extract.clutter import is_clutter_line, vocabulary
-
-STORY = [
-    "The ferry service to Gull Island will stop running on weekdays from March, the county "
-    "said on Tuesday, after two years of falling passenger numbers.",
-    "Weekend crossings will continue at the same fares, and islanders will be able to book "
-    "a water taxi on weekdays for the price of a ferry ticket.",
-    "“We have kept the boat running for a dozen passengers a day, and we cannot go on doing "
-    "that,” said the county's transport chair, Edith Marlowe.",
-    "The county will review the timetable again next winter, when the new pier is finished.",
-]
-URL = "https://www.coastgazette.example.com/news/gull-island-ferry-weekdays/"
-HEADLINE = "Gull Island ferry to stop weekday runs"
-HEAD = f"<html><head><title>{HEADLINE}</title></head><body>"
+from tests.extract.english_support import HEAD, HEADLINE, STORY, story_with
+from tests.extract.english_support import kept as _kept
 
 
 def _page(inside: str = "", after: str = "") -> str:
-    body = "".join(f"<p>{p}</p>" for p in STORY[:2]) + inside
-    body += "".join(f"<p>{p}</p>" for p in STORY[2:])
+    body = story_with(inside)
     return (
         f"{HEAD}<article><h1>{HEADLINE}</h1>"
         f"<div class='sc-1k0ygeh-1 fMZLzN'>{body}{after}</div></article></body></html>"
     )
-
-
-def _kept(html: str) -> list[str]:
-    return [p for p in extract(html, URL).paragraphs if p not in STORY]
 
 
 def test_an_h1_between_story_paragraphs_is_a_section_heading() -> None:
