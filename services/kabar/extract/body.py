@@ -1222,18 +1222,22 @@ def _captioned_pictures(node: LexborNode) -> list[tuple[LexborNode, LexborNode]]
 
 
 #: Block hints read from class/id strings, per vocabulary's pattern: templates repeat
-#: the same few strings on every page, and the pattern is tried on each element.
-_HINTS: dict[re.Pattern[str], dict[str, str]] = {}
+#: the same few strings on every page, and the pattern is tried on each element. Keyed
+#: by the pattern's id, the entry holding the pattern (so no other object takes that id
+#: while it stands): hashing a compiled pattern hashes its whole compiled code, 3 us for
+#: the block pattern warm and some 15 us on a page's first walk, on every walker.
+_HINTS: dict[int, tuple[re.Pattern[str], dict[str, str]]] = {}
 MAX_HINTS = 4096
 MAX_HINT_TABLES = 64
 
 
 def _hints(pattern: re.Pattern[str]) -> dict[str, str]:
-    table = _HINTS.get(pattern)
-    if table is None:
-        table = {}
-        if len(_HINTS) < MAX_HINT_TABLES:
-            _HINTS[pattern] = table
+    entry = _HINTS.get(id(pattern))
+    if entry is not None and entry[0] is pattern:
+        return entry[1]
+    table: dict[str, str] = {}
+    if len(_HINTS) < MAX_HINT_TABLES:
+        _HINTS[id(pattern)] = (pattern, table)
     return table
 
 
