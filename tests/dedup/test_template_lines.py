@@ -182,18 +182,10 @@ def _cut_paragraphs(results: list[DedupResult], articles: list[Article]) -> int:
                for r, a in zip(results, articles, strict=True) if r.kept is not None)
 
 
-def test_a_replay_after_a_crash_counts_each_articles_cut_once(tmp_path: Path) -> None:
-    # The stories role restarts from its last snapshot (state and offset together) and
-    # processes the records after it again: the same verdicts, the same cuts, which the
-    # process that crashed had already counted.
-    portal = "ulang"
-    articles = [_article(n, portal) for n in range(len(OWN_BODIES))]
-    straight = _on_sqlite(tmp_path / "straight.db")
-    expected = _cut_paragraphs([straight.process(a)[0] for a in articles], articles)
-    straight.close()
-    assert expected == 3 * 2  # the last three lose the prompt and the footer
-    before = _dropped(portal)
-
+def _crash_and_replay(tmp_path: Path, articles: list[Article]) -> list[DedupResult]:
+    """The stories role restarts from its last snapshot (state and offset together) and
+    processes the records after it again: the same verdicts, the same cuts, which the
+    process that crashed had already made. The replayed results."""
     first = _on_sqlite(tmp_path / "crash.db")
     for article in articles[:4]:
         first.process(article)
@@ -208,10 +200,36 @@ def test_a_replay_after_a_crash_counts_each_articles_cut_once(tmp_path: Path) ->
     offset = int(resumed.store.get_blob("stories_offset") or b"0")
     assert offset == 4
     replayed = [resumed.process(a)[0] for a in articles[offset:]]
-    assert _cut_paragraphs(replayed, articles[offset:]) == 2 * 2  # cut as the first time
     resumed.commit()
     resumed.close()
+    return replayed
+
+
+def test_a_replay_after_a_crash_counts_each_articles_cut_once(tmp_path: Path) -> None:
+    portal = "ulang"
+    articles = [_article(n, portal) for n in range(len(OWN_BODIES))]
+    straight = _on_sqlite(tmp_path / "straight.db")
+    expected = _cut_paragraphs([straight.process(a)[0] for a in articles], articles)
+    straight.close()
+    assert expected == 3 * 2  # the last three lose the prompt and the footer
+    before = _dropped(portal)
+    replayed = _crash_and_replay(tmp_path, articles)
+    assert _cut_paragraphs(replayed, articles[4:]) == 2 * 2  # cut as the first time
     assert _dropped(portal) - before == expected
+
+
+def _verdicts(portal: str) -> float:
+    return REGISTRY.get_sample_value("kabar_dedup_verdicts_total",
+                                     {"portal": portal, "verdict": "new"}) or 0.0
+
+
+def test_a_replay_after_a_crash_counts_each_verdict_once(tmp_path: Path) -> None:
+    portal = "ulangvonis"
+    articles = [_article(n, portal) for n in range(len(OWN_BODIES))]
+    before = _verdicts(portal)
+    replayed = _crash_and_replay(tmp_path, articles)
+    assert [r.verdict for r in replayed] == ["new"] * (len(articles) - 4)
+    assert _verdicts(portal) - before == len(articles)
 
 
 def test_cuts_are_counted_when_the_verdicts_are_committed(tmp_path: Path) -> None:

@@ -167,6 +167,8 @@ class Deduper:
         #: Cut paragraphs per portal not counted yet: counted when the verdicts become
         #: durable (``_count_cuts``), so the articles a restart processes again count once.
         self._uncounted: dict[str, int] = {}
+        #: Verdicts per (portal, verdict) not counted yet, for the same reason.
+        self._uncounted_verdicts: dict[tuple[str, str], int] = {}
 
     def process(
         self, article: Article, *, when: datetime | None = None,
@@ -199,7 +201,11 @@ class Deduper:
             result, events = self._unknown(ident, article, body, now, clock)
         if span is not None and result.verdict != "unchanged":
             result = self._trimmed(result, article, body.lines, span)
-        self._verdict_counter(article.portal or "unknown", result.verdict).inc()
+        key = (article.portal or "unknown", result.verdict)
+        if self._deferred:
+            self._uncounted_verdicts[key] = self._uncounted_verdicts.get(key, 0) + 1
+        else:
+            self._verdict_counter(*key).inc()
         self._maybe_checkpoint()
         return result, events
 
@@ -404,11 +410,15 @@ class Deduper:
         return dataclasses.replace(result, kept=(start, end))
 
     def _count_cuts(self) -> None:
-        """Add the cuts made since the last call to ``kabar_template_lines_dropped_total``.
+        """Add the cuts and verdicts made since the last call to
+        ``kabar_template_lines_dropped_total`` and ``kabar_dedup_verdicts_total``.
         With deferred commits this runs when the verdicts are committed: the state a
         restart resumes from holds exactly the articles counted, and the ones after it,
         which it processes again (the stories role replays from its snapshot's offset),
-        count then. (Made but lost in a crash, a cut was never counted.)"""
+        count then. (Made but lost in a crash, a cut or verdict was never counted.)"""
+        for key, count in self._uncounted_verdicts.items():
+            self._verdict_counter(*key).inc(count)
+        self._uncounted_verdicts.clear()
         for portal, dropped in self._uncounted.items():
             child = self._dropped.get(portal)
             if child is None:
