@@ -215,28 +215,14 @@ def limit_client_logs(interval_s: float) -> None:
 AckHook = Callable[[Outgoing], None]
 
 
-#: How long the internal topics' producer waits for more records before it sends a
-#: batch: not at all. aiokafka keeps one produce request in flight per broker, so what
-#: comes meanwhile is batched anyway, and a linger only adds wake-ups of its sender
-#: (a timer, its waits rebuilt): against the embedded broker, 3,000 records of 12 kB
-#: sent 4 at a time cost the client 0.14 ms each at linger 0 against 0.20 at 5 ms and
-#: the broker 0.11 against 0.13 (32 at a time: 0.065 / 0.081 and 0.040 / 0.047 ms;
-#: one at a time at 150/s, a crawl process's extracted articles: about even), and each
-#: record of the frontier and of the extracted articles waits 5 ms less on its way.
-INTERNAL_LINGER_MS = 0
-
-
 @dataclass(frozen=True, slots=True)
 class Internal:
     """Topics only Kabar's own stages read (the frontier, the extracted articles), sent
     with their own compression (``cluster.compression_type``) by a second producer:
-    Kafka compresses by producer, not by topic. That producer does not linger
-    (``INTERNAL_LINGER_MS``); with the compressions alike the internal topics go
-    through the public producer, at ``broker.linger_ms``."""
+    Kafka compresses by producer, not by topic."""
 
     topics: frozenset[str]
     compression_type: str = ""
-    linger_ms: int = INTERNAL_LINGER_MS
 
 
 class Publisher:
@@ -272,8 +258,7 @@ class Publisher:
         if internal is not None:
             try:
                 self._internal_producer = await _connected(
-                    lambda: AIOKafkaProducer(**self._producer_config(
-                        internal.compression_type, internal.linger_ms)),
+                    lambda: AIOKafkaProducer(**self._producer_config(internal.compression_type)),
                     self.settings.connect_timeout_s, self.bootstrap)
             except PublishError:
                 await self.stop()  # the first one too: the caller has no publisher to stop
@@ -282,8 +267,7 @@ class Publisher:
         log_event(log, "INFO", "producer connected", bootstrap=self.bootstrap,
                   idempotent=self.idempotent)
 
-    def _producer_config(self, compression: str | None = None,
-                         linger_ms: int | None = None) -> dict[str, Any]:
+    def _producer_config(self, compression: str | None = None) -> dict[str, Any]:
         s = self.settings
         use_gzip_level()
         compression = s.compression_type if compression is None else compression
@@ -292,7 +276,7 @@ class Publisher:
             "client_id": s.client_id,
             "acks": "all",
             "enable_idempotence": self.idempotent,
-            "linger_ms": s.linger_ms if linger_ms is None else linger_ms,
+            "linger_ms": s.linger_ms,
             "request_timeout_ms": s.request_timeout_ms,
             "max_request_size": s.max_request_size,
             "max_batch_size": min(MAX_BATCH_BYTES, s.max_request_size),

@@ -60,23 +60,3 @@ def test_internal_topics_are_uncompressed_by_default_and_the_choice_is_checked()
     assert settings.cluster.compression_type == "lz4"
     with pytest.raises(ConfigError):
         load_settings(env={"KABAR_CLUSTER__COMPRESSION_TYPE": "brotli"})
-
-
-def test_the_internal_producer_sends_without_lingering(monkeypatch: pytest.MonkeyPatch) -> None:
-    made: list[dict[str, Any]] = []
-
-    class Producer:
-        def __init__(self, **config: Any) -> None:
-            made.append(config)
-
-        async def start(self) -> None:
-            return None
-
-    monkeypatch.setattr("kabar.publish.AIOKafkaProducer", Producer)
-    publisher = Publisher(BrokerSettings(compression_type="gzip", linger_ms=5,
-                                         idempotence="false"), "127.0.0.1:1",
-                          internal=Internal(frozenset({"front"}), ""))
-    asyncio.run(publisher.start())
-    # The public topics keep broker.linger_ms; the frontier and the extracted articles
-    # go at once (aiokafka batches what comes while a request is in flight).
-    assert [(c["compression_type"], c["linger_ms"]) for c in made] == [("gzip", 5), (None, 0)]
