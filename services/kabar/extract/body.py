@@ -1015,7 +1015,6 @@ class _Walker:
             return True
         return _link_density(node, text_len) >= LINKY_BLOCK
 
-
     def _story_class(self, paragraph: LexborNode, classes: str) -> bool:
         """Whether a paragraph's (or a subheading's) class is the story's own: at least
         STORY_CLASS_MIN_RUN paragraphs of the block share it, each of at least

@@ -884,7 +884,6 @@ def _note_box_start(kept: Sequence[Line], kept_words: Sequence[int], box: int, a
         start == len(kept)
         or at < start
         or start < PLAIN_STORY_MIN_LINES
-        or (start > 0 and kept[start - 1].box == box)
         or sum(kept_words[start:]) > NOTE_BOX_MAX_WORDS
         or any(line.box == box for line in kept[:start])
     ):
