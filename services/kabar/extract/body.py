@@ -638,7 +638,7 @@ class _Walker:
         # A str on the stack is the closing tag of an element entered earlier. The loop
         # is inlined (no per-node method calls): it runs once per node of the body.
         stack: list[LexborNode | str] = [root]
-        pop, push, extend = stack.pop, stack.append, stack.extend
+        pop, push = stack.pop, stack.append
         first = True
         root_id = root.mem_id
         while stack:
@@ -733,9 +733,12 @@ class _Walker:
                 # is marked: line cleaning drops such lines when one of them is a credit.
                 self._block_tag = CAPTION_TAG
                 self._skip_styled_caption(node)
-            children = list(node.iter(include_text=True))
-            children.reverse()
-            extend(children)
+            # The children pushed last to first (the first on top), read off the sibling
+            # links: a generator over them, listed and reversed, costs more.
+            child = node.last_child
+            while child is not None:
+                push(child)
+                child = child.prev
         self.flush()
 
     def _summary_block(self, node: LexborNode, tag: str) -> bool:
