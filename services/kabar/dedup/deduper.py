@@ -10,6 +10,7 @@ story instead of being clustered again.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import gc
@@ -45,6 +46,8 @@ from kabar.models import Article, DedupResult, DedupVerdict
 from kabar.settings import DedupSettings
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from kabar.dedup.text import TextFeatures
 
 log = logging.getLogger(__name__)
@@ -221,10 +224,10 @@ class Deduper:
         self._freeze_heap = freeze_heap
         return True
 
-    def commit(self) -> None:
+    def commit(self, blobs: Mapping[str, bytes] | None = None) -> None:
         """Make every verdict so far durable with the story state that goes with it
-        (on a SQLite store in one transaction, and with the blobs put right after,
-        such as the stories role's offset).
+        and ``blobs`` (such as the stories role's offset): on a SQLite store in one
+        transaction (``SqliteStore.together``), so a crash keeps all of it or none.
 
         Then, unless ``defer_commits(freeze_heap=False)``, the heap is frozen
         (``gc.freeze``): the story and dedup state is a heap of a few million
@@ -243,7 +246,11 @@ class Deduper:
         unfrozen and collected whole once: no pause while the story state grows
         or in a steady state, and a leak bounded by a quarter of the heap (plus
         what the stories added since do not take of their allowance)."""
-        self._save_state()
+        together = getattr(self.store, "together", contextlib.nullcontext)
+        with together():
+            self._save_state()
+            for name, data in (blobs or {}).items():
+                self.store.put_blob(name, data)
         self._count_cuts()
         if self._freeze_heap:
             self._freeze()
