@@ -109,8 +109,9 @@ def is_corrupt(exc: BaseException) -> bool:
 
 
 #: Files that belong to a state file: SQLite's own, the dedup store's snapshot and
-#: rows file, and the story state's files.
-_COMPANIONS = ("", "-wal", "-shm", ".snapshot", ".rows", ".stories.blob", ".stories.index")
+#: rows file, the story state's files, and the two files each large blob takes turns on.
+_COMPANIONS = ("", "-wal", "-shm", ".snapshot", ".rows", ".stories.blob", ".stories.1.blob",
+               ".boilerplate.blob", ".boilerplate.1.blob", ".stories.index")
 
 
 def move_aside(path: str | Path) -> Path:

@@ -60,3 +60,20 @@ def test_a_commit_killed_while_written_leaves_one_whole_state(
     held, counts, offset = _reopened(path, stories == "stories")
     kinds = {first[1]: "first", second[1]: "second"}
     assert (held, counts, offset) in (first, second), (held, kinds.get(counts), offset)
+
+
+def test_moving_a_state_aside_takes_both_files_of_its_blobs(tmp_path: Path) -> None:
+    from kabar.statefile import move_aside
+
+    path = tmp_path / "dedup.sqlite3"
+    files = [
+        Path(f"{path}{suffix}")
+        for suffix in ("", ".boilerplate.blob", ".boilerplate.1.blob", ".stories.1.blob")
+    ]
+    for file in files:
+        file.write_bytes(b"x")
+    target = move_aside(path)
+    assert [file.exists() for file in files] == [False] * 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        f"{target.name}{file.name.removeprefix(path.name)}" for file in files
+    )
