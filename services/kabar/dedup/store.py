@@ -989,6 +989,11 @@ class SqliteStore:
 
         self._gate.submit_job(write, "snapshot")
 
+    def after_commit(self, run: Callable[[], None]) -> None:
+        """Run ``run`` on the writer thread once what was handed over so far is written
+        (never, when it cannot be)."""
+        self._gate.submit_job(run, "after commit")
+
     @contextmanager
     def together(self) -> Iterator[None]:
         """Everything handed over in the block (rows, a story checkpoint, blobs) is
