@@ -701,6 +701,9 @@ class Pipeline:
                 self.parts.claims.release(mark)  # not recorded: a later poll may try again
             await self._dead_letter(canonical, portal, exc, 1, settles=ticket)
             return []
+        # Counted here, not in ``_dedup``: a restart's replay (the stories role rebuilding
+        # its state from records published before it) dedups them again, uncounted.
+        self.counts[f"dedup_{verdict.verdict}"] += 1
         if verdict.verdict == "unchanged":
             self.counts["unchanged"] += 1
             self._settle(ticket, mark)
@@ -776,11 +779,8 @@ class Pipeline:
             return DedupResult(verdict="new", article_id=article_id(canonical)), []
         # Stories run on event time; ``features`` spare this loop the text work.
         if features is None:
-            result = self.parts.deduper.process(article, when=fetched)
-        else:
-            result = self.parts.deduper.process(article, when=fetched, features=features)
-        self.counts[f"dedup_{result[0].verdict}"] += 1
-        return result
+            return self.parts.deduper.process(article, when=fetched)
+        return self.parts.deduper.process(article, when=fetched, features=features)
 
     def _article_record(self, event: ArticleEvent) -> Outgoing:
         return Outgoing(

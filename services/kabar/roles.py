@@ -439,9 +439,9 @@ class StoriesStage(Pipeline):
                     log_event(log, "WARNING", "stories offset commit failed", error=repr(exc))
 
     def _save(self, deduper: Deduper, offset: int, pending: Batch | None = None) -> None:
-        deduper.commit()
-        deduper.store.put_blob(_PENDING_BLOB, encode_batch(pending) if pending else b"")
-        deduper.store.put_blob(_OFFSET_BLOB, str(offset).encode("ascii"))
+        # The offset and the events not delivered yet in the state's transaction.
+        deduper.commit({_PENDING_BLOB: encode_batch(pending) if pending else b"",
+                        _OFFSET_BLOB: str(offset).encode("ascii")})
         self._snapshot_at = time.monotonic()
 
     async def _final_snapshot(self, deduper: Deduper) -> None:

@@ -34,7 +34,7 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,8 +109,9 @@ def is_corrupt(exc: BaseException) -> bool:
 
 
 #: Files that belong to a state file: SQLite's own, the dedup store's snapshot and
-#: rows file, and the story state's files.
-_COMPANIONS = ("", "-wal", "-shm", ".snapshot", ".rows", ".stories.blob", ".stories.index")
+#: rows file, the story state's files, and the two files each large blob takes turns on.
+_COMPANIONS = ("", "-wal", "-shm", ".snapshot", ".rows", ".stories.blob", ".stories.1.blob",
+               ".boilerplate.blob", ".boilerplate.1.blob", ".stories.index")
 
 
 def move_aside(path: str | Path) -> Path:
@@ -204,6 +205,8 @@ class StateWriter:
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._unfinished = 0
+        #: Batches held by ``together`` (None: none is open).
+        self._together: list[_Batch] | None = None
         self._closing = threading.Event()
         self._give_up_at = float("inf")
         self._written_since_checkpoint = False
@@ -224,10 +227,15 @@ class StateWriter:
         return self._pending_rows
 
     def submit(self, statements: Iterable[Statement]) -> None:
-        """Queue one transaction; never blocks, never does I/O in the caller."""
-        batch = tuple((sql, list(rows)) for sql, rows in statements)
+        """Queue one transaction; never blocks, never does I/O in the caller. Rows
+        that are ``lazy`` are read by the writer, in the transaction."""
+        batch = tuple((sql, rows if getattr(rows, "lazy", False) else list(rows))
+                      for sql, rows in statements)
         count = sum(len(rows) for _, rows in batch)
         with self._lock:
+            if self._together is not None:
+                self._together.append(_Batch(batch, count))
+                return
             self._unfinished += 1
             self._pending_rows += count
         self._gauge_pending.set(self._pending_rows)
@@ -237,8 +245,34 @@ class StateWriter:
         """Run ``job`` on the writer thread after what is queued. A failure is
         logged and counted, not retried: jobs are optimisations (snapshots)."""
         with self._lock:
+            if self._together is not None:
+                self._together.append(_Batch((), 0, job, what))
+                return
             self._unfinished += 1
         self._queue.put(_Batch((), 0, job, what))
+
+    @contextlib.contextmanager
+    def together(self) -> Iterator[None]:
+        """What is submitted meanwhile (from any thread) is committed in one
+        transaction once the block ends, and its jobs run after it: a crash leaves all
+        of it or none (a commit of rows, the blobs that describe them and the offset
+        they reach, handed over one call at a time, could be split by the writer)."""
+        with self._lock:
+            outer = self._together is None
+            if outer:
+                self._together = []
+        try:
+            yield
+        finally:
+            if outer:
+                with self._lock:
+                    held, self._together = self._together or [], None
+                statements = [s for batch in held for s in batch.statements]
+                if statements:
+                    self.submit(statements)
+                for batch in held:
+                    if batch.job is not None:
+                        self.submit_job(batch.job, batch.what)
 
     def wait(self, timeout_s: float = 10.0) -> bool:
         """Wait until everything submitted is committed; False on timeout."""

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
+from kabar import statefile
 from kabar.dedup import content_hash
 from kabar.dedup.boilerplate import BoilerplateLines, line_keys
 from kabar.dedup.deduper import Deduper
@@ -240,9 +242,32 @@ def test_cuts_are_counted_when_the_verdicts_are_committed(tmp_path: Path) -> Non
         deduper.process(_article(n, portal))
     assert _dropped(portal) == before  # not durable yet: a crash would make them again
     deduper.commit()
+    assert store_of(deduper).sync(30.0)
     assert _dropped(portal) - before == 3 * 2
     deduper.close()
     assert _dropped(portal) - before == 3 * 2
+
+
+def test_cuts_and_verdicts_count_once_the_commit_is_on_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # After ``commit`` returns its writes may still wait (here: the disk refuses them);
+    # a crash then makes the articles again after the restart, which counts them.
+    portal = "tertulis"
+    refused = tmp_path / "read-only"
+    monkeypatch.setenv(statefile.FAULT_ENV, str(refused))
+    deduper = _on_sqlite(tmp_path / "state.db")
+    before, verdicts = _dropped(portal), _verdicts(portal)
+    for n in range(len(OWN_BODIES)):
+        deduper.process(_article(n, portal))
+    refused.touch()
+    deduper.commit()
+    assert (_dropped(portal), _verdicts(portal)) == (before, verdicts)  # not written
+    refused.unlink()
+    assert store_of(deduper).sync(30.0)
+    assert _dropped(portal) - before == 3 * 2
+    assert _verdicts(portal) - verdicts == len(OWN_BODIES)
+    deduper.close()
 
 
 def test_without_deferred_commits_cuts_are_counted_at_once() -> None:

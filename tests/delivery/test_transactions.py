@@ -381,3 +381,21 @@ async def test_a_snapshot_waits_while_the_last_story_checkpoint_is_still_encoded
     await one._snapshot(deduper)
     assert store.get_blob(_OFFSET_BLOB) == b"8"
     deduper.close()
+
+
+async def test_a_restart_counts_the_verdicts_of_the_records_it_replays_once(
+    tmp_path: Path,
+) -> None:
+    # Records 0 and 1 were published by the run that crashed after its snapshot at 0:
+    # the next start reads them again to rebuild its state only. Its summary counts
+    # what it took in anew (record 2), as ``extracted`` does, not the replayed two.
+    deduper = Deduper(DedupSettings(store="memory"))
+    txn = transactor([])
+    await txn.start()
+    two = stage(deduper, txn)
+    batch = [Message(n, extracted(n)) for n in range(3)]
+    assert await two._transact(deduper, batch, published=2)
+    assert two.counts["replayed"] == 2 and two.counts["extracted"] == 1
+    assert two.counts["published:kabar.articles.v1"] == 1
+    assert sum(v for k, v in two.counts.items() if k.startswith("dedup_")) == 1
+    assert two.counts["dedup_new"] == 1

@@ -10,6 +10,7 @@ story instead of being clustered again.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import gc
@@ -45,6 +46,8 @@ from kabar.models import Article, DedupResult, DedupVerdict
 from kabar.settings import DedupSettings
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from kabar.dedup.text import TextFeatures
 
 log = logging.getLogger(__name__)
@@ -221,10 +224,10 @@ class Deduper:
         self._freeze_heap = freeze_heap
         return True
 
-    def commit(self) -> None:
+    def commit(self, blobs: Mapping[str, bytes] | None = None) -> None:
         """Make every verdict so far durable with the story state that goes with it
-        (on a SQLite store in one transaction, and with the blobs put right after,
-        such as the stories role's offset).
+        and ``blobs`` (such as the stories role's offset): on a SQLite store in one
+        transaction (``SqliteStore.together``), so a crash keeps all of it or none.
 
         Then, unless ``defer_commits(freeze_heap=False)``, the heap is frozen
         (``gc.freeze``): the story and dedup state is a heap of a few million
@@ -243,8 +246,19 @@ class Deduper:
         unfrozen and collected whole once: no pause while the story state grows
         or in a steady state, and a leak bounded by a quarter of the heap (plus
         what the stories added since do not take of their allowance)."""
-        self._save_state()
-        self._count_cuts()
+        together = getattr(self.store, "together", contextlib.nullcontext)
+        with together():
+            self._save_state()
+            for name, data in (blobs or {}).items():
+                self.store.put_blob(name, data)
+            # Counted once on disk: counted at the call, a crash before the write counted
+            # the articles the restart processes again twice.
+            counted = functools.partial(self._count, *self._taken_counts())
+            after_commit = getattr(self.store, "after_commit", None)
+            if after_commit is None:
+                counted()
+            else:
+                after_commit(counted)
         if self._freeze_heap:
             self._freeze()
 
@@ -412,20 +426,29 @@ class Deduper:
     def _count_cuts(self) -> None:
         """Add the cuts and verdicts made since the last call to
         ``kabar_template_lines_dropped_total`` and ``kabar_dedup_verdicts_total``.
-        With deferred commits this runs when the verdicts are committed: the state a
-        restart resumes from holds exactly the articles counted, and the ones after it,
-        which it processes again (the stories role replays from its snapshot's offset),
-        count then. (Made but lost in a crash, a cut or verdict was never counted.)"""
-        for key, count in self._uncounted_verdicts.items():
+        With deferred commits they are counted once the commit holding them is written
+        (``commit``): the state a restart resumes from holds exactly the articles
+        counted, and the ones after it, which it processes again (the stories role
+        replays from its snapshot's offset), count then. (Made but lost in a crash, a
+        cut or verdict was never counted.)"""
+        self._count(*self._taken_counts())
+
+    def _taken_counts(self) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
+        """The verdicts and cuts not counted yet, taken (the counts start again)."""
+        verdicts, cuts = self._uncounted_verdicts, self._uncounted
+        self._uncounted_verdicts, self._uncounted = {}, {}
+        return verdicts, cuts
+
+    def _count(self, verdicts: dict[tuple[str, str], int], cuts: dict[str, int]) -> None:
+        """Count them (on any thread: the store's writer, once they are written)."""
+        for key, count in verdicts.items():
             self._verdict_counter(*key).inc(count)
-        self._uncounted_verdicts.clear()
-        for portal, dropped in self._uncounted.items():
+        for portal, dropped in cuts.items():
             child = self._dropped.get(portal)
             if child is None:
                 child = self._dropped[portal] = metrics.child(
                     metrics.TEMPLATE_LINES_DROPPED, portal)
             child.inc(dropped)
-        self._uncounted.clear()
 
     def _verdict_counter(self, portal: str, verdict: str) -> Any:
         """The labelled counter child, cached (``labels()`` takes a lock each call)."""

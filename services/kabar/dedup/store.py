@@ -49,7 +49,7 @@ from kabar.dedup.snapshot import Snapshot
 from kabar.dedup.storystate import CheckpointGate, StoryCut, StoryRows
 from kabar.errors import ConfigError, DedupError, StateError
 from kabar.settings import DedupSettings
-from kabar.statefile import Statement, StateWriter, open_db, state_error
+from kabar.statefile import Statement, StateWriter, fsync_dir, open_db, state_error
 
 log = logging.getLogger(__name__)
 
@@ -853,12 +853,12 @@ class SqliteStore:
         self._memory.put_blob(name, data)
         self.flush()
         if len(data) >= _BLOB_FILE_MIN and self._snapshot_path is not None:
-            target = Path(f"{self.path}.{name}.blob")
-            self._gate.submit_job(lambda: _write_file(target, data), f"{name} checkpoint")
-            stored = _BLOB_FILE + target.name.encode("utf-8")
+            # Its file is written by the writer in the transaction naming it (a job ran
+            # after the statements queued with it: committed, they named the old file).
+            stored: Any = _LaterBlob(self, name, lambda: data, held=True)
         else:
-            stored = data
-        self._gate.submit_blob([("INSERT OR REPLACE INTO blobs VALUES (?, ?)", [(name, stored)])])
+            stored = [(name, data)]
+        self._gate.submit_blob([(_PUT_BLOB, stored)])
 
     def put_blob_later(self, name: str, make: Callable[[], bytes]) -> None:
         """``put_blob`` of what ``make`` returns, made on the writer thread when a
@@ -871,14 +871,25 @@ class SqliteStore:
         self.flush()
         self._gate.submit_blob([(_PUT_BLOB, _LaterBlob(self, name, make))])
 
-    def _stored_blob(self, name: str, data: bytes) -> bytes:
-        """What the blobs table holds for ``data`` (on the writer thread): the data, or
-        for a large blob the name of the file it was just written to."""
-        self._memory.put_blob(name, data)
+    def _stored_blob(self, name: str, data: bytes, *, held: bool = False) -> bytes:
+        """What the blobs table holds for ``data`` (on the writer thread, in the
+        transaction that commits it): the data, or for a large blob the name of the
+        file it was just written to; ``held``: the caller keeps it in memory already.
+        Of two files a blob takes turns on, never the one the committed state names: a
+        crash before this transaction commits finds the blob that goes with the rows
+        and offset on disk (the same name each time let a new file beside old rows
+        count their articles twice when replayed)."""
+        if not held:
+            self._memory.put_blob(name, data)
         if len(data) < _BLOB_FILE_MIN or self._snapshot_path is None:
             return data
-        target = Path(f"{self.path}.{name}.blob")
-        _write_file(target, data)
+        targets = [f"{self.path.name}.{name}.blob", f"{self.path.name}.{name}.1.blob"]
+        committed = _committed_blob(self.path, name)
+        target = self.path.parent / targets[committed == _BLOB_FILE + targets[0].encode()]
+        try:
+            _write_file(target, data)
+        except OSError as exc:  # the writer retries a failed transaction: this one too
+            raise sqlite3.OperationalError(f"cannot write {target}: {exc}") from exc
         return _BLOB_FILE + target.name.encode("utf-8")
 
     def save_stories(self, header_blob: str, cut: StoryCut) -> None:
@@ -978,6 +989,18 @@ class SqliteStore:
 
         self._gate.submit_job(write, "snapshot")
 
+    def after_commit(self, run: Callable[[], None]) -> None:
+        """Run ``run`` on the writer thread once what was handed over so far is written
+        (never, when it cannot be)."""
+        self._gate.submit_job(run, "after commit")
+
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        """Everything handed over in the block (rows, a story checkpoint, blobs) is
+        committed in one transaction (``StateWriter.together``)."""
+        with self._writer.together():
+            yield
+
     def sync(self, timeout_s: float = 10.0) -> bool:
         """Flush and wait until everything is committed (tests, benchmarks)."""
         self.flush()
@@ -1015,10 +1038,15 @@ _PUT_BLOB = "INSERT OR REPLACE INTO blobs VALUES (?, ?)"
 
 
 class _LaterBlob(Sequence[tuple[str, bytes]]):
-    """The parameter row of a blob made when the writer reads it (``put_blob_later``)."""
+    """The parameter row of a blob made when the writer reads it (``put_blob_later``),
+    in the transaction that commits it (``StateWriter.submit``: lazy)."""
 
-    def __init__(self, store: SqliteStore, name: str, make: Callable[[], bytes]) -> None:
-        self._store, self._name, self._make = store, name, make
+    lazy = True
+
+    def __init__(
+        self, store: SqliteStore, name: str, make: Callable[[], bytes], *, held: bool = False
+    ) -> None:
+        self._store, self._name, self._make, self._held = store, name, make, held
         self._row: tuple[str, bytes] | None = None
 
     def __len__(self) -> int:
@@ -1028,7 +1056,8 @@ class _LaterBlob(Sequence[tuple[str, bytes]]):
         if index not in (0, -1):
             return [self[0]][index]  # (a slice)
         if self._row is None:
-            self._row = (self._name, self._store._stored_blob(self._name, self._make()))
+            stored = self._store._stored_blob(self._name, self._make(), held=self._held)
+            self._row = (self._name, stored)
         return self._row
 
     def __iter__(self) -> Iterator[tuple[str, bytes]]:
@@ -1142,13 +1171,26 @@ def _sorted_run(keys: npt.NDArray[np.uint32], rows: npt.NDArray[np.uint32]) -> R
 
 
 def _write_file(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically and durably."""
+    """Replace ``path`` with ``data`` atomically and durably (the rename too: the
+    transaction naming the file commits next)."""
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as out:
         out.write(data)
         out.flush()
         os.fsync(out.fileno())
     os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def _committed_blob(path: Path, name: str) -> bytes | None:
+    """The blob ``name`` as committed in the state file (read beside the writer's
+    connection, whose open transaction sees its own uncommitted rows)."""
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        row = db.execute("SELECT data FROM blobs WHERE name = ?", (name,)).fetchone()
+    finally:
+        db.close()
+    return None if row is None else bytes(row[0])
 
 
 def _migrate(db: sqlite3.Connection) -> None:
