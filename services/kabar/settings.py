@@ -197,8 +197,9 @@ class PipelineSettings:
     #: number, or "off" (a thread of the service process, as tests' fakes need).
     extract_processes: str = "auto"
     #: Processes of the crawl stage (fetch + extract): "1" runs every stage in this
-    #: process; N (or "auto": one per core) starts N crawl processes beside the one
-    #: keeping discovery and the stories stage, joined by the [cluster] topics
+    #: process; N (or "auto": one per core from 4 cores, else 1: ``processes_for``)
+    #: starts N crawl processes beside the one keeping discovery and the stories stage,
+    #: joined by the [cluster] topics
     #: (``kabar.processes``). No Redis needed: each owns fixed frontier partitions.
     processes: str = "1"
     #: A page whose extraction takes longer is abandoned (its worker killed and replaced)
