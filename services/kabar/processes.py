@@ -84,11 +84,11 @@ MAX_QUICK_EXITS = 3
 #: Cores from which "auto" splits the crawl off into processes. The split costs CPU of
 #: its own for every article (the frontier and extracted-articles hops through the
 #: broker, a consumer and a producer in each process, the broker's share): on 2 cores
-#: (``kabar bench e2e``, both in the same run, three runs at load 10-15) the split took
-#: 10.3-14.9 ms of CPU an article (Kabar's and beside it), the one process 9.4-11.6,
-#: crawling 39/44/114 against 72/52/115 articles/s. The one process's event loop (~4 ms
-#: an article) is its own limit at about 250 articles/s, which the split's CPU passes
-#: only from about 4 cores.
+#: (``kabar bench e2e``, both in the same run, four runs at load 4-15) the split took
+#: 10.3-14.9 ms of CPU an article (Kabar's and beside it), the one process 9.4-11.6;
+#: articles/s on the shared machine 39/44/114/82 against 72/52/115/75. The one
+#: process's event loop (~4 ms an article) is its own limit at about 250 articles/s,
+#: which the split's CPU passes only from about 4 cores.
 AUTO_SPLIT_CORES = 4
 
 
