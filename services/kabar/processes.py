@@ -81,12 +81,25 @@ QUICK_EXIT_S = 10.0
 MAX_QUICK_EXITS = 3
 
 
+#: Cores from which "auto" splits the crawl off into processes. The split costs CPU of
+#: its own for every article (the frontier and extracted-articles hops through the
+#: broker, a consumer and a producer in each process, the broker's share): on 2 cores
+#: (``kabar bench e2e``, both in the same run, four runs at load 4-15) the split took
+#: 10.3-14.9 ms of CPU an article (Kabar's and beside it), the one process 9.4-11.6;
+#: articles/s on the shared machine 39/44/114/82 against 72/52/115/75. The one
+#: process's event loop (~4 ms an article) is its own limit at about 250 articles/s,
+#: which the split's CPU passes only from about 4 cores.
+AUTO_SPLIT_CORES = 4
+
+
 def processes_for(setting: str, cores: int | None = None) -> int:
-    """Crawl processes for ``pipeline.processes``: "auto" (one per core), or a number.
+    """Crawl processes for ``pipeline.processes``: "auto" (one per core from
+    ``AUTO_SPLIT_CORES`` cores, else every stage in one process), or a number.
     1 is the one-process service (no crawl children)."""
     value = setting.strip().lower()
     if value == "auto":
-        return max(1, cores if cores is not None else (os.cpu_count() or 1))
+        count = max(1, cores if cores is not None else (os.cpu_count() or 1))
+        return count if count >= AUTO_SPLIT_CORES else 1
     if not value.isdigit() or int(value) < 1:
         raise ConfigError(f"pipeline.processes = {setting!r}: 'auto' (one crawl process per "
                           "core) or a number ≥ 1")

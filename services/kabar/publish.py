@@ -215,6 +215,14 @@ def limit_client_logs(interval_s: float) -> None:
 AckHook = Callable[[Outgoing], None]
 
 
+#: The most the internal topics' producer (the frontier, the extracted articles) lingers,
+#: whatever ``broker.linger_ms`` says: what it did at that setting's former default.
+#: Each of their records is a step on an article's way to being published, and their
+#: producers send one record at a time at most a crawl process's rate. (With the
+#: compressions alike they go through the public producer, at ``broker.linger_ms``.)
+INTERNAL_LINGER_MS = 5
+
+
 @dataclass(frozen=True, slots=True)
 class Internal:
     """Topics only Kabar's own stages read (the frontier, the extracted articles), sent
@@ -258,7 +266,8 @@ class Publisher:
         if internal is not None:
             try:
                 self._internal_producer = await _connected(
-                    lambda: AIOKafkaProducer(**self._producer_config(internal.compression_type)),
+                    lambda: AIOKafkaProducer(**self._producer_config(
+                        internal.compression_type, INTERNAL_LINGER_MS)),
                     self.settings.connect_timeout_s, self.bootstrap)
             except PublishError:
                 await self.stop()  # the first one too: the caller has no publisher to stop
@@ -267,16 +276,18 @@ class Publisher:
         log_event(log, "INFO", "producer connected", bootstrap=self.bootstrap,
                   idempotent=self.idempotent)
 
-    def _producer_config(self, compression: str | None = None) -> dict[str, Any]:
+    def _producer_config(self, compression: str | None = None,
+                         most_linger_ms: int | None = None) -> dict[str, Any]:
         s = self.settings
         use_gzip_level()
         compression = s.compression_type if compression is None else compression
+        linger = s.linger_ms if most_linger_ms is None else min(s.linger_ms, most_linger_ms)
         return {
             "bootstrap_servers": self.bootstrap,
             "client_id": s.client_id,
             "acks": "all",
             "enable_idempotence": self.idempotent,
-            "linger_ms": s.linger_ms,
+            "linger_ms": linger,
             "request_timeout_ms": s.request_timeout_ms,
             "max_request_size": s.max_request_size,
             "max_batch_size": min(MAX_BATCH_BYTES, s.max_request_size),

@@ -49,7 +49,11 @@ class BrokerSettings:
     client_id: str = "kabar"
     #: "auto": idempotent where the broker supports it (real Kafka), else acks=all only.
     idempotence: str = "auto"
-    linger_ms: int = 5
+    #: How long the public topics' producer gathers records into one request (the
+    #: internal topics' at most ``publish.INTERNAL_LINGER_MS``): 20 rather than 5 cost
+    #: the client 0.52 against 0.65 ms an article and the embedded broker less, at 150
+    #: articles/s, for at most 15 ms more on each event's way.
+    linger_ms: int = 20
     request_timeout_ms: int = 15000
     max_request_size: int = 4 * 1024 * 1024
     compression_type: str = "gzip"
@@ -197,8 +201,9 @@ class PipelineSettings:
     #: number, or "off" (a thread of the service process, as tests' fakes need).
     extract_processes: str = "auto"
     #: Processes of the crawl stage (fetch + extract): "1" runs every stage in this
-    #: process; N (or "auto": one per core) starts N crawl processes beside the one
-    #: keeping discovery and the stories stage, joined by the [cluster] topics
+    #: process; N (or "auto": one per core from 4 cores, else 1: ``processes_for``)
+    #: starts N crawl processes beside the one keeping discovery and the stories stage,
+    #: joined by the [cluster] topics
     #: (``kabar.processes``). No Redis needed: each owns fixed frontier partitions.
     processes: str = "1"
     #: A page whose extraction takes longer is abandoned (its worker killed and replaced)

@@ -15,8 +15,15 @@ from kabar.settings import Settings, load_settings
 
 
 def test_auto_is_one_crawl_process_per_core_and_numbers_are_taken_as_they_are() -> None:
-    assert processes_for("auto", cores=2) == 2
     assert processes_for("AUTO", cores=8) == 8
+    assert processes_for("auto", cores=4) == 4
+
+
+def test_auto_keeps_every_stage_in_one_process_below_four_cores() -> None:
+    # The split's own CPU an article (the broker hops) costs more than it gains there.
+    assert processes_for("auto", cores=2) == 1
+    assert processes_for("auto", cores=3) == 1
+    assert processes_for("2", cores=2) == 2  # a number is taken as it is
     assert processes_for("3") == 3
     assert processes_for("1") == 1
     for wrong in ("0", "-2", "many", ""):

@@ -651,7 +651,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--processes",
         default="auto",
         help="pipeline.processes of the measured run: crawl processes (default auto: one "
-        "per core); a second run with 1 is measured beside it (--compare 0 skips it)",
+        "per core from 4 cores, else every stage in one process); a second run with 1 is "
+        "measured beside it when that differs (--compare 0 skips it)",
     )
     parser.add_argument("--compare", type=int, default=1,
                         help="also measure processes=1 in the same run (default 1: yes)")

@@ -35,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "default: every stage in this process")
     parser.add_argument("--processes", metavar="N|auto",
                         help="run the crawl stage (fetch + extract) in N processes beside "
-                             "this one (auto: one per core; 1: all in this process); "
+                             "this one (auto: one per core from 4 cores, else 1; 1: all "
+                             "in this process); "
                              "default [pipeline] processes")
     # A crawl process started by `--processes`: its frontier partitions, where its counts go.
     parser.add_argument("--partitions", help=argparse.SUPPRESS)
