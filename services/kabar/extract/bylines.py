@@ -535,6 +535,8 @@ def split_names(raws: Iterable[str], brand_keys: Iterable[str] = ()) -> tuple[st
 #: A byline line is short; longer lines holding the name are prose or a caption.
 BYLINE_LINE_MAX_CHARS = 100
 _LIST_JOINERS = frozenset({",", "&", "dan", "and"})
+#: A short note in brackets printed after a writer's name ("(now)", "(earlier)").
+_NAME_NOTE = re.compile(r"\([^()\d]{1,20}\)")
 _EDITOR_CUT = re.compile(r"\b(?:editor|redaktur|penyunting|edited by)\b", re.IGNORECASE)
 #: What parts a byline line into a name and its neighbours (a desk, the site, a photo
 #: credit's agency and initials): "Market - Putra Wijaya", "ANTARA FOTO/Nama/abc".
@@ -567,6 +569,18 @@ def names_beside(name: str, text: str, brand_keys: Iterable[str] = ()) -> tuple[
     parts = [next((p for p in _SEGMENT.split(line) if key in p.casefold()), "")]
     placed: set[str] = set()  # one-word co-writers printed with their town in brackets
     at += 1
+    if at + 1 < len(lines) and _NAME_NOTE.fullmatch(lines[at]):
+        # A note in brackets on the name, the next writer joined after it: "Fenella Orr"
+        # "(now)" "and Kit Amadi (earlier)" (a live blog's writers, each on their turn).
+        joiner, _, rest = lines[at + 1].partition(" ")
+        following = _placeless(rest.strip())
+        if (
+            joiner.lower() in _LIST_JOINERS
+            and len(following.split()) >= BYLINE_NAME_MIN_WORDS
+            and _looks_like_name(following)
+        ):
+            parts.append(following)
+            at += 2
     while at + 1 < len(lines) and lines[at].lower() in _LIST_JOINERS:
         following = _placeless(lines[at + 1])
         if not _looks_like_name(following):

@@ -806,6 +806,15 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
                 kept.pop()
                 kept_words.pop()
                 removed += 1
+            elif index >= 2 and _box_blurb(
+                kept, kept_words, line, words, lines[index - 2 : index], vocab
+            ):
+                # The short line kept between a box's clutter heading and this note: the
+                # box's blurb ("Sign up for X" / "The latest, every weekday." / "By
+                # signing up, you agree ..."), not the story's.
+                kept.pop()
+                kept_words.pop()
+                removed += 1
             if words >= NOTE_MIN_WORDS:  # a note (not a stamp, a label) the vocabulary knows
                 note_box, note_at = line.box, len(kept)
             if above_headline <= 0 and _standfirst(kept, line, index, vocab):
@@ -1187,6 +1196,39 @@ def _box_title(
     return kept[-2].tag == "p" and kept_words[-2] >= STORY_LINE_MIN_WORDS
 
 
+#: The most words of a box's blurb between its heading and its note.
+BLURB_MAX_WORDS = 20
+
+
+def _box_blurb(
+    kept: Sequence[Line],
+    kept_words: Sequence[int],
+    dropped: Line,
+    words: int,
+    above: Sequence[Line],
+    vocab: Vocabulary,
+) -> bool:
+    """Whether the last line kept is the blurb of a box whose heading and note went as
+    clutter: a short plain paragraph right under a subheading the vocabulary drops and
+    right over a dropped note of NOTE_MIN_WORDS words or more (not a link line), under
+    a story paragraph. A story's paragraph between an ad label and a box is longer, or
+    sits under no clutter heading."""
+    if len(kept) < 2 or words < NOTE_MIN_WORDS or dropped.link_ratio >= LINK_LINE_MIN_RATIO:
+        return False
+    heading, blurb = above
+    if kept[-1].text != blurb.text:
+        return False  # (the line over the note went too)
+    if blurb.tag != "p" or blurb.link_ratio or kept_words[-1] > BLURB_MAX_WORDS:
+        return False
+    if heading.tag not in _SUBHEADING_TAGS or kept[-2].text == heading.text:
+        return False
+    return (
+        kept[-2].tag == "p"
+        and kept_words[-2] >= STORY_LINE_MIN_WORDS
+        and _is_clutter_text(heading, vocab, in_list=False)
+    )
+
+
 def _trailing_label(line: Line, words: int) -> bool:
     """A short line trailing off into what follows it ("Don't miss...", "More on this
     …"): a label once its ellipsis is cut, not a sentence."""
@@ -1558,4 +1600,6 @@ def signed_name(lines: Sequence[str]) -> str | None:
         return bracketed.group(1)
     if _CAPS_NAME.fullmatch(text) is None or is_clutter_line(text):
         return None
+    if last + 2 < len(lines) and lines[last + 2].strip().endswith(_SENTENCE_END):
+        return None  # a subheading in capitals over more of the story ("UP NEXT")
     return text.title()

@@ -1,0 +1,116 @@
+"""Mechanisms behind the misses of the English pages of session 20 (late_s20e, measured
+once on c524e06; tuned_s20e kept no line the gold lacks): a sign-up form's consent line,
+a newsletter's tip call and forwarding prompt, a fact-checker's claim call and pointer to
+its methods, and a sign-up box's blurb left between its dropped heading and its dropped
+consent line."""
+
+from __future__ import annotations
+
+from kabar.extract import extract
+from kabar.extract.bylines import normalize_authors
+from kabar.extract.clutter import is_clutter_line, signed_name
+from tests.extract.english_support import HEAD, HEADLINE, URL, story_with
+from tests.extract.english_support import kept as _kept
+
+
+def _page(inside: str = "", after: str = "") -> str:
+    body = story_with(inside)
+    return (
+        f"{HEAD}<article class='story-main'><h1>{HEADLINE}</h1>"
+        f"<div class='story-text'>{body}</div>{after}</article></body></html>"
+    )
+
+
+def test_sign_up_consent_tip_calls_and_method_pointers_are_clutter() -> None:
+    for line in (
+        "By signing up, you acknowledge and agree to our Privacy Policy and Terms of "
+        "Service. You may unsubscribe at any time.",
+        "By subscribing you agree to receive emails from The Coast Gazette.",
+        "Tips? Send them to desk@coastgazette.example.com. Did someone forward this to you? "
+        "Sign up here.",
+        "Did someone forward this email to you? Subscribe here.",
+        "Have a claim you want us to check? Send it to us.",
+        "Read about our process: How we fact-check.",
+    ):
+        assert is_clutter_line(line), line
+    for line in (
+        "By subscribing, islanders agree to pay a flat fee of $20 a month for the taxi.",
+        "Have a question about your ticket? Call the county at 555-0101.",
+        "Did the county forward the complaints to the ferry operator?",
+        "Tips were left in a jar by the ferry's cafe till.",
+        "Islanders can read about our process in the county's report.",
+    ):
+        assert not is_clutter_line(line), line
+
+
+def test_a_sign_up_boxs_blurb_goes_with_its_heading_and_consent_line() -> None:
+    # The box's lines set straight into the story's column (no box of their own to go
+    # whole): its heading and its consent line go by their words, the blurb between them
+    # with them.
+    box = (
+        "<h4>Sign up for Island Morning</h4>"
+        "<p>The latest from the harbour, every weekday morning.</p>"
+        "<p>By signing up, you acknowledge and agree to our Privacy Policy and Terms of "
+        "Service. You may unsubscribe at any time by following the directions at the "
+        "bottom of the email or by contacting us here.</p>"
+    )
+    assert _kept(_page(box)) == []
+    # Under a story's own subheading, the line over a consent line is the story's.
+    told = (
+        "<h4>What the islanders said</h4><p>The latest from the harbour was not good.</p>"
+        "<p>By signing up, you acknowledge and agree to our Privacy Policy and Terms of "
+        "Service.</p>"
+    )
+    assert _kept(_page(told)) == [
+        "What the islanders said",
+        "The latest from the harbour was not good.",
+    ]
+
+
+def test_the_blurb_needs_the_note_right_under_it() -> None:
+    # A short paragraph under a clutter heading, followed by the story, stays.
+    inside = "<h4>Sign up for Island Morning</h4><p>The latest from the harbour.</p>"
+    assert _kept(_page(inside)) == ["The latest from the harbour."]
+
+
+def test_a_broadcasters_link_boxes_and_notes_are_clutter() -> None:
+    # late_s20eb (measured once on the late_s20e changes): a broadcaster's link boxes and
+    # their disclaimer, a day-and-month stamp under a linked title, a header's "Topic:"
+    # label, a podcast page's transcript note.
+    for line in (
+        "More on this story",
+        "Related internet links",
+        "The WBC is not responsible for the content of external sites.",
+        "Published 12 March",
+        "Topic:Drought Tue 30 Apr",
+        "This transcript was produced by a transcription service and edited for clarity.",
+    ):
+        assert is_clutter_line(line), line
+    for line in (
+        "More on the story of the ferry was told at the meeting.",
+        "Published 12 March, the report found the pier unsafe.",
+        "The county is not responsible for the content of the signs, the clerk said.",
+        "The transcript was read aloud to the council.",
+    ):
+        assert not is_clutter_line(line), line
+
+
+def test_a_live_blogs_writers_by_turn_are_both_writers() -> None:
+    byline = "<div class='byline'>Edith Marlowe <span>(now)</span> and Tom Adeyemi (earlier)</div>"
+    html = (
+        "<html><head><title>Ferry live</title><meta name='author' content='Edith Marlowe'>"
+        f"</head><body><article><h1>Ferry live</h1>{byline}{story_with('')}</article></body></html>"
+    )
+    assert extract(html, URL).authors == ("Edith Marlowe", "Tom Adeyemi")
+
+
+def test_a_staff_credit_and_a_broadcaster_are_no_writers() -> None:
+    assert normalize_authors(["Nora Kessler, Patchwork Staff"]) == ("Nora Kessler",)
+    assert normalize_authors(["Westmoor Broadcasting"]) == ()
+    assert normalize_authors(["Associated Sports Desk"]) == ()
+
+
+def test_a_subheading_in_capitals_over_more_story_signs_nothing() -> None:
+    story = "Trent sealed it with an empty-net goal with 1:12 left in the third period."
+    assert signed_name([story, "UP NEXT", "Rapids: At Harbor City on Tuesday night."]) is None
+    assert signed_name([story, "ARIS ANDRIANTO"]) == "Aris Andrianto"
