@@ -9,7 +9,7 @@ from __future__ import annotations
 from kabar.extract import extract
 from kabar.extract.bylines import normalize_authors
 from kabar.extract.clutter import is_clutter_line, signed_name
-from tests.extract.english_support import HEAD, HEADLINE, URL, story_with
+from tests.extract.english_support import HEAD, HEADLINE, STORY, URL, story_with
 from tests.extract.english_support import kept as _kept
 
 
@@ -114,3 +114,42 @@ def test_a_subheading_in_capitals_over_more_story_signs_nothing() -> None:
     story = "Trent sealed it with an empty-net goal with 1:12 left in the third period."
     assert signed_name([story, "UP NEXT", "Rapids: At Harbor City on Tuesday night."]) is None
     assert signed_name([story, "ARIS ANDRIANTO"]) == "Aris Andrianto"
+
+
+def test_newsletter_polls_forwarding_and_contact_lines_are_clutter() -> None:
+    # late_s20ec (measured once on 8ca5e49): a newsletter's forwarding prompt and poll, a
+    # tip call asking for a reply, the writer's contact, a video's title and the prompt
+    # over it.
+    for line in (
+        "Was this email forwarded to you? Sign up here.",
+        "How did you like today's newsletter?",
+        "Have a tip or a story idea? Just reply to this email.",
+        "Reach Edith Marlowe at emarlowe@coastgazette.example.com or follow her on X @edith.",
+        "Story continues below video",
+        "Watch: How the island ferry is turned around",
+    ):
+        assert is_clutter_line(line), line
+    for line in (
+        "Watch: the council debated for three hours. Then it voted no.",
+        "Islanders can reach the clinic at help@clinic.example.org for appointments.",
+        "How was this year's crossing season? Worse than the last, the crew said.",
+    ):
+        assert not is_clutter_line(line), line
+
+
+def test_a_summary_list_opening_the_body_goes() -> None:
+    summary = (
+        "<p><strong>At a Glance</strong></p><ul><li>Weekday crossings end in March.</li>"
+        "<li>Islanders can book a water taxi instead.</li></ul>"
+    )
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    html = f"{HEAD}<article><h1>{HEADLINE}</h1><div>{summary}{story}</div></article></body></html>"
+    assert _kept(html) == []
+    # A list under a label that names no summary is the story's.
+    listed = summary.replace("At a Glance", "What changes")
+    html = f"{HEAD}<article><h1>{HEADLINE}</h1><div>{listed}{story}</div></article></body></html>"
+    assert _kept(html) == [
+        "What changes",
+        "Weekday crossings end in March.",
+        "Islanders can book a water taxi instead.",
+    ]

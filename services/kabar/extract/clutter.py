@@ -851,7 +851,11 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
         removed += len(kept) - cut
         del kept[cut:]
         del kept_words[cut:]
-    lead = _above_headline(kept, kept_words, above_headline) or _lead_clutter(kept, kept_words)
+    lead = (
+        _above_headline(kept, kept_words, above_headline)
+        or _lead_clutter(kept, kept_words)
+        or _summary_list(kept)
+    )
     for index in range(lead, len(kept)):  # a summary's lines left are story after all
         line = kept[index]
         if line.tag != DEK_TAG:
@@ -1538,6 +1542,25 @@ def _lead_clutter(lines: Sequence[Line], counts: Sequence[int]) -> int:
         if before > total * LEAD_MAX_SHARE or line.text.endswith(_SENTENCE_END):
             return _dek_run(lines, counts)
     return 0
+
+
+#: The most items of a summary's list opening the body under its label.
+SUMMARY_LIST_MAX_ITEMS = 6
+
+
+def _summary_list(kept: Sequence[Line]) -> int:
+    """How many lines a summary's list opening the body takes: a label naming a summary
+    ("At a Glance", "Key points:") over at most SUMMARY_LIST_MAX_ITEMS list items, the
+    story's paragraphs under them (the template's summary box set in the story's column,
+    no box of its own to tell it by); 0 if none."""
+    if len(kept) < 3 or kept[0].tag == "li" or not summary_label(kept[0].text.rstrip(" :")):
+        return 0
+    run = 1
+    while run < len(kept) and kept[run].tag == "li" and run <= SUMMARY_LIST_MAX_ITEMS:
+        run += 1
+    if run == 1 or run >= len(kept) or kept[run].tag != "p":
+        return 0
+    return run
 
 
 def _dek_run(lines: Sequence[Line], counts: Sequence[int]) -> int:
