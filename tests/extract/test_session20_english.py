@@ -153,3 +153,27 @@ def test_a_summary_list_opening_the_body_goes() -> None:
         "Weekday crossings end in March.",
         "Islanders can book a water taxi instead.",
     ]
+
+
+def test_a_related_box_inside_the_story_ends_at_its_box() -> None:
+    # late_s20ed (measured once on cd68d6e): a related box set in the story's column over
+    # its last two paragraphs, the last too short to make a run of story lines with the
+    # one before: the box goes, the story under it stays.
+    box = (
+        "<div class='similar-x'><h3>RELATED STORIES</h3><ul>"
+        "<li><a href='/a'>Island school gets a new roof</a></li>"
+        "<li><a href='/b'>Harbour fees to rise in spring</a></li></ul></div>"
+    )
+    short = "The ferry operator did not respond to a request for comment."
+    story = "".join(f"<p>{p}</p>" for p in STORY[:3])
+    html = (
+        f"{HEAD}<article><h1>{HEADLINE}</h1><div>{story}{box}<p>{STORY[3]}</p>"
+        f"<p>{short}</p></div></article></body></html>"
+    )
+    assert _kept(html) == [short]
+    # Only a footer line after the box: the box still closes the story.
+    footer = "<p>All rights reserved.</p>"
+    html = (
+        f"{HEAD}<article><h1>{HEADLINE}</h1><div>{story}{box}{footer}</div></article></body></html>"
+    )
+    assert _kept(html) == []

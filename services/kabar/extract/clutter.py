@@ -1480,8 +1480,30 @@ def _region_end(lines: Sequence[Line], counts: Sequence[int], index: int, vocab:
     if vocab.end_re.fullmatch(low):
         return len(lines)
     if vocab.tail_re.fullmatch(low):
-        return _story_resumes(lines, counts, index + 1, vocab)
+        resume = _story_resumes(lines, counts, index + 1, vocab)
+        if resume == len(lines):
+            # (a box of links set inside the story ends where its box does)
+            return _boxed_region_end(lines, counts, index, vocab)
+        return resume
     return index
+
+
+def _boxed_region_end(
+    lines: Sequence[Line], counts: Sequence[int], index: int, vocab: Vocabulary
+) -> int:
+    """Where the box a clutter heading opens ends, when it holds only links under it and
+    a story paragraph follows it at once: a related box set inside the story, whose last
+    paragraphs may be too short to make a run of story lines. The end otherwise."""
+    box = lines[index].box
+    end = index + 1
+    if box:
+        while end < len(lines) and lines[end].box == box:
+            if lines[end].link_ratio < LINK_LINE_MIN_RATIO:
+                return len(lines)  # not a box of links
+            end += 1
+    if not box or end == index + 1 or end >= len(lines):
+        return len(lines)
+    return end if _story_like(lines[end], counts[end], vocab) else len(lines)
 
 
 def _story_resumes(
