@@ -177,3 +177,22 @@ def test_a_related_box_inside_the_story_ends_at_its_box() -> None:
         f"{HEAD}<article><h1>{HEADLINE}</h1><div>{story}{box}{footer}</div></article></body></html>"
     )
     assert _kept(html) == []
+
+
+def test_comment_rules_product_promos_and_coverage_lines_are_clutter() -> None:
+    # late_s20ee (measured once on 4bb48f2): a comment box's house rules closing the
+    # story, a promo for the outlet's own platform, a newsletter box's coverage line.
+    for line in (
+        "Do you have questions about the biggest topics? Get the answers with Coast "
+        "Knowledge, our new platform of curated content with explainers.",
+        "Topics covered: ferries, harbours, island news, and much more.",
+    ):
+        assert is_clutter_line(line), line
+    assert not is_clutter_line("Explore the harbour with Edith Marlowe, our new ferry captain.")
+    rules = (
+        "<div class='x9'><h3>Comments: Our rules</h3><p>We want our comments to be a lively "
+        "and valuable part of our community, a place where readers can debate the most "
+        "important local issues.</p><p>Please report any comments that break our rules.</p>"
+        "</div>"
+    )
+    assert _kept(_page(after=rules)) == []
