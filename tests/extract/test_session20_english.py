@@ -196,3 +196,16 @@ def test_comment_rules_product_promos_and_coverage_lines_are_clutter() -> None:
         "</div>"
     )
     assert _kept(_page(after=rules)) == []
+
+
+def test_a_syndicated_copys_note_and_its_coverage_list_go() -> None:
+    # late_s20ef (measured once on dd1aaee): a News Corp-like regional's "More Coverage"
+    # list under the story and the syndicated copy's "Originally published as <headline>".
+    assert is_clutter_line("Originally published as Gull Island ferry to stop weekday runs")
+    assert not is_clutter_line("Originally published in 1923, the island's guide sold out.")
+    more = (
+        "<div class='x7'><h3>More Coverage</h3><ul><li><a href='/m'>Lifeguards start "
+        "patrols early</a></li></ul><p>Originally published as Gull Island ferry to stop "
+        "weekday runs</p></div>"
+    )
+    assert _kept(_page(after=more)) == []
