@@ -209,3 +209,26 @@ def test_a_syndicated_copys_note_and_its_coverage_list_go() -> None:
         "weekday runs</p></div>"
     )
     assert _kept(_page(after=more)) == []
+
+
+def test_a_subheadings_permalink_mark_goes_and_share_asks_are_clutter() -> None:
+    # late_s20eg (measured once on a35121f): a Hugo blog's heading anchors ("#" linked
+    # after the heading's words), a contributor's self-description, a newsletter ask
+    # counting its subscribers, a share request.
+    section = "<h2>What the county tried first<a href='#first'>#</a></h2>"
+    assert _kept(_page(section)) == ["What the county tried first"]
+    assert _kept(_page("<h2>Why the ferry office moved to C#</h2>")) == [
+        "Why the ferry office moved to C#"
+    ]
+    for line in (
+        "I write about ferries, harbours and the business of islands.",
+        "Coast Daily: Join over 1 million Coast Daily subscribers and get our best stories "
+        "in your inbox every weekday.",
+        "Please, share this news with your friends.",
+    ):
+        assert is_clutter_line(line), line
+    for line in (
+        "I write about this every winter, and every winter the ferry is late.",
+        "Join more than 300 islanders at the pier on Saturday.",
+    ):
+        assert not is_clutter_line(line), line

@@ -774,6 +774,9 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
             resume = box  # the label and the box of other stories under it
             removed += 1
             continue
+        if line.tag in _SUBHEADING_TAGS and _permalinked(line):
+            # A subheading's permalink mark ("What we tried first#"): navigation.
+            line = Line(line.text[:-1].rstrip(), line.tag, line.link_ratio, line.emphasis, line.box)
         if line.text.endswith(_BACK_ARROWS) and line.text.rstrip(_BACK_ARROW_CHARS):
             # A footnote's link back to its mark ("... to repeat. ↩"): navigation (an
             # arrow alone is a line without letters, clutter as it is).
@@ -1198,6 +1201,17 @@ def _box_title(
     if label.text != above.text or not _is_label(label, kept_words[-1]):
         return False
     return kept[-2].tag == "p" and kept_words[-2] >= STORY_LINE_MIN_WORDS
+
+
+#: The marks a heading's permalink prints after its text.
+_PERMALINK_MARKS = frozenset("#¶§🔗")
+
+
+def _permalinked(line: Line) -> bool:
+    """Whether a subheading closes on a permalink: a mark ("#", "¶") that is a link of
+    its own, one character of the line's linked text ("C#" in plain text is no link)."""
+    text = line.text
+    return len(text) > 1 and text[-1] in _PERMALINK_MARKS and 0 < line.link_ratio * len(text) < 2
 
 
 #: The most words of a box's blurb between its heading and its note.
