@@ -1,8 +1,9 @@
-"""Mechanisms behind the misses of the English pages of session 20 (late_s20e, measured
-once on c524e06; tuned_s20e kept no line the gold lacks): a sign-up form's consent line,
-a newsletter's tip call and forwarding prompt, a fact-checker's claim call and pointer to
-its methods, and a sign-up box's blurb left between its dropped heading and its dropped
-consent line."""
+"""Mechanisms behind the misses of the English pages of session 20 (tuned_s20e kept no line
+the gold lacks; each late set measured once on the code of its day): a sign-up box's blurb
+between its dropped heading and consent line, a summary list opening the body, a related
+box inside the story ending at its box, a subheading's permalink mark, a live blog's
+writers by turn, staff credits and a subheading in capitals read as no writer, and the
+vocabulary of prompts, polls, promos and notes the late pages worded anew."""
 
 from __future__ import annotations
 
@@ -232,3 +233,22 @@ def test_a_subheadings_permalink_mark_goes_and_share_asks_are_clutter() -> None:
         "Join more than 300 islanders at the pier on Saturday.",
     ):
         assert not is_clutter_line(line), line
+
+
+def test_a_teaser_classed_dek_feedback_box_and_place_line_go() -> None:
+    # late_s20eh (measured once on 2538729): a broadcaster's dek classed "teaser-text"
+    # under the headline, its feedback box, an obituary's place line under the headline.
+    dek = "<p class='teaser-text'>Islanders say two weeks' notice was not enough.</p>"
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    html = f"{HEAD}<article><h1>{HEADLINE}</h1>{dek}{story}</article></body></html>"
+    assert _kept(html) == []
+    for line in (
+        "Send us your feedback",
+        "Do you have any comments on this story? Write to us.",
+        "Clearwater Falls, MN",
+    ):
+        assert is_clutter_line(line), line
+    assert not is_clutter_line("The ferry leaves Clearwater Falls, MN at noon.")
+    # Places listed as items are the story's (stops on a route).
+    stops = "<ul><li>Clearwater Falls, MN</li><li>Lake Etta, MN</li></ul>"
+    assert _kept(_page(stops)) == ["Clearwater Falls, MN", "Lake Etta, MN"]
