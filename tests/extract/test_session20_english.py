@@ -252,3 +252,10 @@ def test_a_teaser_classed_dek_feedback_box_and_place_line_go() -> None:
     # Places listed as items are the story's (stops on a route).
     stops = "<ul><li>Clearwater Falls, MN</li><li>Lake Etta, MN</li></ul>"
     assert _kept(_page(stops)) == ["Clearwater Falls, MN", "Lake Etta, MN"]
+
+
+def test_an_audio_players_label_is_clutter() -> None:
+    # late_s20ei (measured once on 3d30d3c): a magazine's audio player over the story.
+    for line in ("Listen to this article", "Listen to this story (6 min)"):
+        assert is_clutter_line(line), line
+    assert not is_clutter_line("Listen to the story of the ferry as its captain tells it.")
