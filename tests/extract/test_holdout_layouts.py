@@ -38,6 +38,7 @@ SETS = (
     "tuned_s19e", "sealed_s19e", "late_s19e", "late_s19eb", "late_s19ec",
     "tuned_s20e", "sealed_s20e", "late_s20e", "late_s20eb", "late_s20ec", "late_s20ed",
     "late_s20ee", "late_s20ef", "late_s20eg", "late_s20eh", "late_s20ei",
+    "late_s20ej",
     "tuned_s19", "sealed_s19", "late_s19", "late_s19b", "late_s19c", "late_s19d", "late_s19j",
     "late_s19f", "late_s19g", "late_s19h", "late_s19i",
 )  # fmt: skip
@@ -58,7 +59,7 @@ STRICT = frozenset(
      "tuned_s18e", "late_s18e", "late_s18eb", "late_s18ec", "late_s18ed", "late_s18ee",
      "late_s19e", "late_s19eb", "late_s19ec",
      "tuned_s20e", "late_s20e", "late_s20eb", "late_s20ed", "late_s20ee", "late_s20ef",
-     "late_s20eg", "late_s20eh", "late_s20ei",
+     "late_s20eg", "late_s20eh", "late_s20ei", "late_s20ej",
      "tuned_s19", "late_s19", "late_s19b", "late_s19c", "late_s19d", "late_s19j", "late_s19f",
      "late_s19g", "late_s19h", "late_s19i"}
 )

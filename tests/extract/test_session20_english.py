@@ -259,3 +259,11 @@ def test_an_audio_players_label_is_clutter() -> None:
     for line in ("Listen to this article", "Listen to this story (6 min)"):
         assert is_clutter_line(line), line
     assert not is_clutter_line("Listen to the story of the ferry as its captain tells it.")
+
+
+def test_a_date_stamps_label_is_no_writer() -> None:
+    # late_s20ej (measured once on fe7cc9f): "Published On 25 Sep 2024" under a
+    # broadcaster's headline read as a name printed before its date.
+    assert normalize_authors(["Published On"]) == ()
+    assert normalize_authors(["Updated"]) == ()
+    assert normalize_authors(["Edith Marlowe"]) == ("Edith Marlowe",)
