@@ -267,3 +267,9 @@ def test_a_date_stamps_label_is_no_writer() -> None:
     assert normalize_authors(["Published On"]) == ()
     assert normalize_authors(["Updated"]) == ()
     assert normalize_authors(["Edith Marlowe"]) == ("Edith Marlowe",)
+
+
+def test_a_public_interest_funding_credit_is_clutter() -> None:
+    # late_s20ek (measured once on dc3de87): a funder's credit closing a NZ story.
+    assert is_clutter_line("Public interest journalism funded through NZ On Air")
+    assert not is_clutter_line("Public interest journalism is what the island paper does best.")
