@@ -273,3 +273,10 @@ def test_a_public_interest_funding_credit_is_clutter() -> None:
     # late_s20ek (measured once on dc3de87): a funder's credit closing a NZ story.
     assert is_clutter_line("Public interest journalism funded through NZ On Air")
     assert not is_clutter_line("Public interest journalism is what the island paper does best.")
+
+
+def test_a_title_before_the_writers_name_is_no_part_of_it() -> None:
+    # late_s20em (measured once on 7e56029): "Posted ... by Dr Rosamund Tell".
+    assert normalize_authors(["Dr Rosamund Tell"]) == ("Rosamund Tell",)
+    assert normalize_authors(["Prof. Edith Marlowe"]) == ("Edith Marlowe",)
+    assert normalize_authors(["Drew Marlowe"]) == ("Drew Marlowe",)

@@ -274,8 +274,15 @@ def _unescape(raw: str) -> str:
     return html.unescape(raw) if "&" in raw else raw
 
 
+#: A title printed before a writer's name of two words or more ("Dr Rosamund Tell"): no
+#: part of the name.
+_HONORIFIC = re.compile(r"(?i:dr|prof|professor)\.?\s+(?=[A-Z][\w'’.-]*\s+[A-Z])")
+
+
 def _tidy(part: str) -> str:
     name = _placeless(" ".join(part.split())).strip(_EDGE_PUNCT)
+    if name[:1] in "DdPp" and (title := _HONORIFIC.match(name)) is not None:
+        name = name[title.end() :]
     return name.title() if name.isupper() and len(name) > 3 else name
 
 
