@@ -39,7 +39,7 @@ SETS = (
     "tuned_s20e", "sealed_s20e", "late_s20e", "late_s20eb", "late_s20ec", "late_s20ed",
     "late_s20ee", "late_s20ef", "late_s20eg", "late_s20eh", "late_s20ei",
     "late_s20ej", "late_s20ek", "late_s20el",
-    "late_s20em",
+    "late_s20em", "late_s20en",
     "tuned_s19", "sealed_s19", "late_s19", "late_s19b", "late_s19c", "late_s19d", "late_s19j",
     "late_s19f", "late_s19g", "late_s19h", "late_s19i",
 )  # fmt: skip
@@ -61,7 +61,7 @@ STRICT = frozenset(
      "late_s19e", "late_s19eb", "late_s19ec",
      "tuned_s20e", "late_s20e", "late_s20eb", "late_s20ed", "late_s20ee", "late_s20ef",
      "late_s20eg", "late_s20eh", "late_s20ei", "late_s20ej",
-     "late_s20ek", "late_s20el", "late_s20em",
+     "late_s20ek", "late_s20el", "late_s20em", "late_s20en",
      "tuned_s19", "late_s19", "late_s19b", "late_s19c", "late_s19d", "late_s19j", "late_s19f",
      "late_s19g", "late_s19h", "late_s19i"}
 )

@@ -280,3 +280,33 @@ def test_a_title_before_the_writers_name_is_no_part_of_it() -> None:
     assert normalize_authors(["Dr Rosamund Tell"]) == ("Rosamund Tell",)
     assert normalize_authors(["Prof. Edith Marlowe"]) == ("Edith Marlowe",)
     assert normalize_authors(["Drew Marlowe"]) == ("Drew Marlowe",)
+
+
+def test_commerce_credit_and_feed_lines_are_clutter() -> None:
+    # late_s20en (measured once on 9939eb9): a magazine's affiliate note and product card,
+    # picture credits set as paragraphs, a syndicated WordPress copy's feed note.
+    for line in (
+        "We earn a commission for products purchased through some links in this article.",
+        "$24 at Shopzone",
+        "Photo courtesy of Gull Island Rowing Club",
+        "Photo by Edith Marlowe",
+        "The post Gull Island ferry to stop weekday runs appeared first on Coast News Now.",
+    ):
+        assert is_clutter_line(line), line
+    for line in (
+        "$24 at the ticket office buys a return crossing for islanders and visitors alike.",
+        "Photos by islanders showed the pier under water for most of the afternoon.",
+    ):
+        assert not is_clutter_line(line), line
+    card = (
+        "<div class='product-embed'><p>Gull Island Tote Bag</p><p>$24 at Shopzone</p>"
+        "<a>Shop Now</a></div>"
+    )
+    assert _kept(_page(card)) == []
+
+
+def test_a_wire_agency_after_the_writers_name_and_a_staff_report_are_no_writers() -> None:
+    assert normalize_authors(["PATRICK WHEELOCK Associated Press"]) == ("Patrick Wheelock",)
+    assert normalize_authors(["Anna Lee The Associated Press"]) == ("Anna Lee",)
+    assert normalize_authors(["Wira Antara"]) == ("Wira Antara",)
+    assert normalize_authors(["Staff Report"]) == ()

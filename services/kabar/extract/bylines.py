@@ -34,6 +34,9 @@ def _words(key: str) -> frozenset[str]:
 #: Wire agencies (``bylines.toml``): credited beside the writer ("Luis Romero, Associated
 #: Press") they are no writer; alone they are the only credit the page gives, and stay.
 AGENCIES = _words("agencies")
+#: The agencies as a name's last words (" associated press"), longest first: "the
+#: associated press" is cut whole, not as "associated press" leaving "the".
+_SUFFIX_AGENCIES = tuple(sorted((f" {a}" for a in AGENCIES), key=lambda a: (-len(a), a)))
 #: Author fields that name no person (``bylines.toml``): roles, desks, day names.
 NOISE = _words("noise")
 
@@ -283,7 +286,20 @@ def _tidy(part: str) -> str:
     name = _placeless(" ".join(part.split())).strip(_EDGE_PUNCT)
     if name[:1] in "DdPp" and (title := _HONORIFIC.match(name)) is not None:
         name = name[title.end() :]
+    if name.count(" ") >= 2:
+        name = _without_agency(name)
     return name.title() if name.isupper() and len(name) > 3 else name
+
+
+def _without_agency(name: str) -> str:
+    """``name`` without a wire agency printed after it with no comma, as a syndicated copy
+    of a wire story prints its byline ("PATRICK WHEELOCK Associated Press"), when two
+    words or more are left."""
+    low = name.lower()
+    for agency in _SUFFIX_AGENCIES:
+        if low.endswith(agency) and " " in low[: -len(agency)]:
+            return name[: -len(agency)].rstrip()
+    return name
 
 
 def _placeless(name: str) -> str:
