@@ -310,3 +310,14 @@ def test_a_wire_agency_after_the_writers_name_and_a_staff_report_are_no_writers(
     assert normalize_authors(["Anna Lee The Associated Press"]) == ("Anna Lee",)
     assert normalize_authors(["Wira Antara"]) == ("Wira Antara",)
     assert normalize_authors(["Staff Report"]) == ()
+
+
+def test_a_reprint_note_and_a_call_for_comments_are_clutter() -> None:
+    # late_s20eo (measured once on 666ea72): a legal-news reprint note, a list's call for
+    # comments.
+    for line in (
+        "For a reprint of this article, please contact reprints@coastgazette.example.com.",
+        "Did we miss your favorite? Tell us in the comments below!",
+    ):
+        assert is_clutter_line(line), line
+    assert not is_clutter_line("For a reprint of the 1920 timetable, the museum charges $5.")
