@@ -34,6 +34,9 @@ def _words(key: str) -> frozenset[str]:
 #: Wire agencies (``bylines.toml``): credited beside the writer ("Luis Romero, Associated
 #: Press") they are no writer; alone they are the only credit the page gives, and stay.
 AGENCIES = _words("agencies")
+#: The agencies as a name's last words (" associated press"), longest first: "the
+#: associated press" is cut whole, not as "associated press" leaving "the".
+_SUFFIX_AGENCIES = tuple(sorted((f" {a}" for a in AGENCIES), key=lambda a: (-len(a), a)))
 #: Author fields that name no person (``bylines.toml``): roles, desks, day names.
 NOISE = _words("noise")
 
@@ -274,9 +277,29 @@ def _unescape(raw: str) -> str:
     return html.unescape(raw) if "&" in raw else raw
 
 
+#: A title printed before a writer's name of two words or more ("Dr Rosamund Tell"): no
+#: part of the name.
+_HONORIFIC = re.compile(r"(?i:dr|prof|professor)\.?\s+(?=[A-Z][\w'’.-]*\s+[A-Z])")
+
+
 def _tidy(part: str) -> str:
     name = _placeless(" ".join(part.split())).strip(_EDGE_PUNCT)
+    if name[:1] in "DdPp" and (title := _HONORIFIC.match(name)) is not None:
+        name = name[title.end() :]
+    if name.count(" ") >= 2:
+        name = _without_agency(name)
     return name.title() if name.isupper() and len(name) > 3 else name
+
+
+def _without_agency(name: str) -> str:
+    """``name`` without a wire agency printed after it with no comma, as a syndicated copy
+    of a wire story prints its byline ("PATRICK WHEELOCK Associated Press"), when two
+    words or more are left."""
+    low = name.lower()
+    for agency in _SUFFIX_AGENCIES:
+        if low.endswith(agency) and " " in low[: -len(agency)]:
+            return name[: -len(agency)].rstrip()
+    return name
 
 
 def _placeless(name: str) -> str:
@@ -535,6 +558,8 @@ def split_names(raws: Iterable[str], brand_keys: Iterable[str] = ()) -> tuple[st
 #: A byline line is short; longer lines holding the name are prose or a caption.
 BYLINE_LINE_MAX_CHARS = 100
 _LIST_JOINERS = frozenset({",", "&", "dan", "and"})
+#: A short note in brackets printed after a writer's name ("(now)", "(earlier)").
+_NAME_NOTE = re.compile(r"\([^()\d]{1,20}\)")
 _EDITOR_CUT = re.compile(r"\b(?:editor|redaktur|penyunting|edited by)\b", re.IGNORECASE)
 #: What parts a byline line into a name and its neighbours (a desk, the site, a photo
 #: credit's agency and initials): "Market - Putra Wijaya", "ANTARA FOTO/Nama/abc".
@@ -567,6 +592,18 @@ def names_beside(name: str, text: str, brand_keys: Iterable[str] = ()) -> tuple[
     parts = [next((p for p in _SEGMENT.split(line) if key in p.casefold()), "")]
     placed: set[str] = set()  # one-word co-writers printed with their town in brackets
     at += 1
+    if at + 1 < len(lines) and _NAME_NOTE.fullmatch(lines[at]):
+        # A note in brackets on the name, the next writer joined after it: "Fenella Orr"
+        # "(now)" "and Kit Amadi (earlier)" (a live blog's writers, each on their turn).
+        joiner, _, rest = lines[at + 1].partition(" ")
+        following = _placeless(rest.strip())
+        if (
+            joiner.lower() in _LIST_JOINERS
+            and len(following.split()) >= BYLINE_NAME_MIN_WORDS
+            and _looks_like_name(following)
+        ):
+            parts.append(following)
+            at += 2
     while at + 1 < len(lines) and lines[at].lower() in _LIST_JOINERS:
         following = _placeless(lines[at + 1])
         if not _looks_like_name(following):

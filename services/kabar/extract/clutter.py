@@ -774,6 +774,9 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
             resume = box  # the label and the box of other stories under it
             removed += 1
             continue
+        if line.tag in _SUBHEADING_TAGS and _permalinked(line):
+            # A subheading's permalink mark ("What we tried first#"): navigation.
+            line = Line(line.text[:-1].rstrip(), line.tag, line.link_ratio, line.emphasis, line.box)
         if line.text.endswith(_BACK_ARROWS) and line.text.rstrip(_BACK_ARROW_CHARS):
             # A footnote's link back to its mark ("... to repeat. ↩"): navigation (an
             # arrow alone is a line without letters, clutter as it is).
@@ -803,6 +806,15 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
                 # The plain label kept right over this prompt, after the story's text:
                 # the title of the prompt's box ("The Daily" over "Listen to the
                 # episode: ..."), not a subheading, which heads the story's text.
+                kept.pop()
+                kept_words.pop()
+                removed += 1
+            elif index >= 2 and _box_blurb(
+                kept, kept_words, line, words, lines[index - 2 : index], vocab
+            ):
+                # The short line kept between a box's clutter heading and this note: the
+                # box's blurb ("Sign up for X" / "The latest, every weekday." / "By
+                # signing up, you agree ..."), not the story's.
                 kept.pop()
                 kept_words.pop()
                 removed += 1
@@ -842,7 +854,11 @@ def clean_lines(lines: Sequence[Line], title: str | None, vocab: Vocabulary) -> 
         removed += len(kept) - cut
         del kept[cut:]
         del kept_words[cut:]
-    lead = _above_headline(kept, kept_words, above_headline) or _lead_clutter(kept, kept_words)
+    lead = (
+        _above_headline(kept, kept_words, above_headline)
+        or _lead_clutter(kept, kept_words)
+        or _summary_list(kept)
+    )
     for index in range(lead, len(kept)):  # a summary's lines left are story after all
         line = kept[index]
         if line.tag != DEK_TAG:
@@ -1187,6 +1203,50 @@ def _box_title(
     return kept[-2].tag == "p" and kept_words[-2] >= STORY_LINE_MIN_WORDS
 
 
+#: The marks a heading's permalink prints after its text.
+_PERMALINK_MARKS = frozenset("#¶§🔗")
+
+
+def _permalinked(line: Line) -> bool:
+    """Whether a subheading closes on a permalink: a mark ("#", "¶") that is a link of
+    its own, one character of the line's linked text ("C#" in plain text is no link)."""
+    text = line.text
+    return len(text) > 1 and text[-1] in _PERMALINK_MARKS and 0 < line.link_ratio * len(text) < 2
+
+
+#: The most words of a box's blurb between its heading and its note.
+BLURB_MAX_WORDS = 20
+
+
+def _box_blurb(
+    kept: Sequence[Line],
+    kept_words: Sequence[int],
+    dropped: Line,
+    words: int,
+    above: Sequence[Line],
+    vocab: Vocabulary,
+) -> bool:
+    """Whether the last line kept is the blurb of a box whose heading and note went as
+    clutter: a short plain paragraph right under a subheading the vocabulary drops and
+    right over a dropped note of NOTE_MIN_WORDS words or more (not a link line), under
+    a story paragraph. A story's paragraph between an ad label and a box is longer, or
+    sits under no clutter heading."""
+    if len(kept) < 2 or words < NOTE_MIN_WORDS or dropped.link_ratio >= LINK_LINE_MIN_RATIO:
+        return False
+    heading, blurb = above
+    if kept[-1].text != blurb.text:
+        return False  # (the line over the note went too)
+    if blurb.tag != "p" or blurb.link_ratio or kept_words[-1] > BLURB_MAX_WORDS:
+        return False
+    if heading.tag not in _SUBHEADING_TAGS or kept[-2].text == heading.text:
+        return False
+    return (
+        kept[-2].tag == "p"
+        and kept_words[-2] >= STORY_LINE_MIN_WORDS
+        and _is_clutter_text(heading, vocab, in_list=False)
+    )
+
+
 def _trailing_label(line: Line, words: int) -> bool:
     """A short line trailing off into what follows it ("Don't miss...", "More on this
     …"): a label once its ellipsis is cut, not a sentence."""
@@ -1434,8 +1494,30 @@ def _region_end(lines: Sequence[Line], counts: Sequence[int], index: int, vocab:
     if vocab.end_re.fullmatch(low):
         return len(lines)
     if vocab.tail_re.fullmatch(low):
-        return _story_resumes(lines, counts, index + 1, vocab)
+        resume = _story_resumes(lines, counts, index + 1, vocab)
+        if resume == len(lines):
+            # (a box of links set inside the story ends where its box does)
+            return _boxed_region_end(lines, counts, index, vocab)
+        return resume
     return index
+
+
+def _boxed_region_end(
+    lines: Sequence[Line], counts: Sequence[int], index: int, vocab: Vocabulary
+) -> int:
+    """Where the box a clutter heading opens ends, when it holds only links under it and
+    a story paragraph follows it at once: a related box set inside the story, whose last
+    paragraphs may be too short to make a run of story lines. The end otherwise."""
+    box = lines[index].box
+    end = index + 1
+    if box:
+        while end < len(lines) and lines[end].box == box:
+            if lines[end].link_ratio < LINK_LINE_MIN_RATIO:
+                return len(lines)  # not a box of links
+            end += 1
+    if not box or end == index + 1 or end >= len(lines):
+        return len(lines)
+    return end if _story_like(lines[end], counts[end], vocab) else len(lines)
 
 
 def _story_resumes(
@@ -1498,6 +1580,25 @@ def _lead_clutter(lines: Sequence[Line], counts: Sequence[int]) -> int:
     return 0
 
 
+#: The most items of a summary's list opening the body under its label.
+SUMMARY_LIST_MAX_ITEMS = 6
+
+
+def _summary_list(kept: Sequence[Line]) -> int:
+    """How many lines a summary's list opening the body takes: a label naming a summary
+    ("At a Glance", "Key points:") over at most SUMMARY_LIST_MAX_ITEMS list items, the
+    story's paragraphs under them (the template's summary box set in the story's column,
+    no box of its own to tell it by); 0 if none."""
+    if len(kept) < 3 or kept[0].tag == "li" or not summary_label(kept[0].text.rstrip(" :")):
+        return 0
+    run = 1
+    while run < len(kept) and kept[run].tag == "li" and run <= SUMMARY_LIST_MAX_ITEMS:
+        run += 1
+    if run == 1 or run >= len(kept) or kept[run].tag != "p":
+        return 0
+    return run
+
+
 def _dek_run(lines: Sequence[Line], counts: Sequence[int]) -> int:
     """How many lines of a summary block (``DEK_TAG``, at most DEK_MAX_WORDS words in
     all) open the body right over its datelined lead: the template's dek, 0 if none."""
@@ -1558,4 +1659,6 @@ def signed_name(lines: Sequence[str]) -> str | None:
         return bracketed.group(1)
     if _CAPS_NAME.fullmatch(text) is None or is_clutter_line(text):
         return None
+    if last + 2 < len(lines) and lines[last + 2].strip().endswith(_SENTENCE_END):
+        return None  # a subheading in capitals over more of the story ("UP NEXT")
     return text.title()
