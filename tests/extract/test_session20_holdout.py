@@ -4,7 +4,13 @@ once on c524e06): a photo slider whose every slide wraps its picture and caption
 those captions, as a slider whose slides hold picture and caption directly already did;
 and, as vocabulary, a reader-revenue ask in Indonesian naming who pays ("X adalah media
 independen yang hidup dari dukungan pembaca. Bantu kami ... dengan berdonasi ..."), which
-takes the short box it stands in (the account number under it) with it."""
+takes the short box it stands in (the account number under it) with it. Then late_s20's
+(measured once on b26dcf1), as vocabulary: an ad blocker's notice asking to turn it off, a
+press release's partnership note ("Rilis ini merupakan kerja sama ..."), a correction
+prompt ("Temukan kesalahan dalam berita ini? Laporkan ..."), a reader survey's ask, a tip
+prompt naming what to send after its question ("Punya cerita atau keluhan ...? Kirim ke
+WhatsApp Redaksi ..."), and a classifieds partner's promo ("Klik dan dapatkan info kost
+...")."""
 
 from __future__ import annotations
 
@@ -107,3 +113,38 @@ def test_the_ask_takes_its_box_with_it() -> None:
     article = extract(DONATION_PAGE.encode(), "https://suaratimur.example.id/2022/11/pasar/")
     assert len(article.paragraphs) == 3
     assert article.paragraphs[-1].startswith("Dinas perdagangan")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Anda terdeteksi menggunakan AdBlock. Mohon nonaktifkan AdBlock untuk mendukung kami "
+        "menyajikan berita berkualitas.",
+        "We noticed you're using an ad blocker. Please turn it off to support our newsroom.",
+        "Rilis ini merupakan kerja sama Kabar Contoh dengan bank penyelenggara program.",
+        "Temukan kesalahan dalam berita ini? Laporkan melalui email koreksi@contoh.id",
+        "Laporkan jika ada kesalahan dalam artikel ini melalui tombol di bawah.",
+        "Sahabat Kabar, bantu kami menjadi lebih baik dengan mengisi survei singkat berikut ini. "
+        "Isi survei",
+        "Punya cerita atau keluhan seputar layanan publik di Sumsel? Kirim ke WhatsApp Redaksi "
+        "0811-7890-123.",
+        "Klik dan dapatkan info kost di dekat kampus idamanmu: Kost Dekat Universitas Contoh",
+    ],
+)
+def test_late_s20_prompts_are_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # the story's own lines on the same subjects
+        "Pengguna adblock di Indonesia naik 20 persen tahun lalu, menurut survei perusahaan "
+        "periklanan itu.",
+        "Ada kesalahan input data dalam berita acara pemeriksaan yang kini diperbaiki polisi.",
+        "Warga diminta membantu kami mengisi data, kata petugas sensus, tanpa menyebut survei.",
+        "Punya cerita soal banjir itu, Rahmat mengaku masih trauma setiap hujan deras turun.",
+    ],
+)
+def test_story_lines_near_late_s20_prompts_stay(line: str) -> None:
+    assert not is_clutter_line(line)
