@@ -10,7 +10,12 @@ press release's partnership note ("Rilis ini merupakan kerja sama ..."), a corre
 prompt ("Temukan kesalahan dalam berita ini? Laporkan ..."), a reader survey's ask, a tip
 prompt naming what to send after its question ("Punya cerita atau keluhan ...? Kirim ke
 WhatsApp Redaksi ..."), and a classifieds partner's promo ("Klik dan dapatkan info kost
-...")."""
+..."). Then late_s20b's (measured once on e40f540): a label heading a box drawn apart
+whose cards' links run together into one wholly linked line ("Kamu mungkin juga suka"
+over three titles side by side, hashed classes) goes with that line, as a label over two
+link lines already did; and, as vocabulary, an Indonesian newsletter prompt, a right-of-
+reply note, an investment disclaimer by other words, a desk's production note and a
+network's sign-off naming the site and then what it is."""
 
 from __future__ import annotations
 
@@ -147,4 +152,87 @@ def test_late_s20_prompts_are_clutter(line: str) -> None:
     ],
 )
 def test_story_lines_near_late_s20_prompts_stay(line: str) -> None:
+    assert not is_clutter_line(line)
+
+
+STORY_LINES = [
+    "BALIKPAPAN - Pemerintah kota mulai menguji coba dua bus listrik untuk rute terminal "
+    "hingga bandara, Selasa (3/9/2024), tanpa memungut tarif dari penumpang.",
+    "Kepala dinas perhubungan mengatakan setiap bus berkapasitas tiga puluh penumpang dan "
+    "berangkat tiap empat puluh menit dari pagi hingga malam.",
+    "Bus listrik itu dipinjamkan oleh sebuah perusahaan karoseri nasional dan diisi dayanya "
+    "di depo sementara di kawasan terminal pada malam hari.",
+    "Sejumlah penumpang pada hari pertama mengaku senang karena bus sejuk dan tidak bising, "
+    "tetapi berharap halte dilengkapi atap.",
+]
+ROW = (
+    "<a class='css-4r5t6y7' href='/a1'>Jalan Tol Seksi Tiga Dibuka Fungsional Saat Libur "
+    "Sekolah</a><a class='css-4r5t6y7' href='/a2'>Tarif Angkot Naik Seribu Rupiah Mulai "
+    "Bulan Depan</a><a class='css-4r5t6y7' href='/a3'>Bandara Tambah Rute ke Kuala Lumpur</a>"
+)
+
+
+def _hashed_page(label: str) -> str:
+    paragraphs = [f"<p>{line}</p>" for line in STORY_LINES]
+    box = f"<div class='css-6y5t4r3'><div class='css-1q2w3e4'>{label}</div>{ROW}</div>"
+    return (
+        "<html><body><main class='css-7k6j5h4'><h1>Bus Listrik Diuji Coba</h1>"
+        f"<div class='css-8u7y6t5'>{''.join(paragraphs[:2])}{box}{''.join(paragraphs[2:])}"
+        "</div></main></body></html>"
+    )
+
+
+def test_a_label_over_a_row_of_links_run_together_goes_with_it() -> None:
+    article = extract(_hashed_page("Kamu mungkin juga suka").encode(), None)
+    assert list(article.paragraphs) == STORY_LINES
+
+
+def test_a_boxed_paragraph_with_a_link_in_it_stays_under_its_heading() -> None:
+    # A story's boxed section under a short heading whose paragraph links a few of its
+    # words is no row of links: only a line linked whole goes with its label.
+    partly = (
+        "Laporan lengkap audit itu, kata ketua tim, dapat dibaca di <a href='/laporan'>situs "
+        "badan pemeriksa</a> beserta lampiran tabel anggaran per dinas dan catatan auditor."
+    )
+    box = f"<div class='css-6y5t4r3'><div class='css-1q2w3e4'>Dokumen audit</div>{partly}</div>"
+    page = (
+        "<html><body><main><h1>Audit Anggaran</h1><div class='css-8u7y6t5'>"
+        + "".join(f"<p>{line}</p>" for line in STORY_LINES[:2])
+        + box
+        + "".join(f"<p>{line}</p>" for line in STORY_LINES[2:])
+        + "</div></main></body></html>"
+    )
+    article = extract(page.encode(), None)
+    assert any(p.startswith("Laporan lengkap audit") for p in article.paragraphs)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Ingin berita seperti ini langsung di kotak masuk Anda? Daftar buletin harian Kabar "
+        "Contoh, gratis.",
+        "Daftarkan diri ke buletin mingguan kami untuk rangkuman berita pilihan.",
+        "Redaksi Kabar Contoh menerima hak jawab dan hak koreksi sesuai Pedoman Pemberitaan "
+        "Media Siber. Kirim ke redaksi@contoh.id.",
+        "Informasi ini bukan ajakan untuk membeli atau menjual saham. Segala keputusan "
+        "investasi sepenuhnya ada di tangan pembaca.",
+        "Berita ini diproduksi oleh tim Harian Contoh dan telah tayang di edisi cetak hari ini.",
+        "Artikel ini merupakan bagian dari Puan Kita. Puan Kita adalah ruang aktualisasi diri "
+        "perempuan untuk mencapai mimpinya.",
+    ],
+)
+def test_late_s20b_notes_are_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Ia ingin berita soal banjir itu diperbaiki karena angka korbannya keliru, kata dia.",
+        "Pemerintah menerima hak pengelolaan lahan itu dari kementerian pada 2019.",
+        "Film dokumenter itu diproduksi oleh tim mahasiswa dan diputar di tiga kota.",
+        "Desa itu merupakan bagian dari kawasan hutan lindung. Warganya adalah petani kopi.",
+    ],
+)
+def test_story_lines_near_late_s20b_notes_stay(line: str) -> None:
     assert not is_clutter_line(line)
