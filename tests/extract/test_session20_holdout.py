@@ -15,7 +15,11 @@ whose cards' links run together into one wholly linked line ("Kamu mungkin juga 
 over three titles side by side, hashed classes) goes with that line, as a label over two
 link lines already did; and, as vocabulary, an Indonesian newsletter prompt, a right-of-
 reply note, an investment disclaimer by other words, a desk's production note and a
-network's sign-off naming the site and then what it is."""
+network's sign-off naming the site and then what it is. Then late_s20c's (measured once on
+4da42a2), as vocabulary: a running story's promise of updates, a reaction widget's tallies
+("12 Senang"), an app prompt opening on "Dapatkan aplikasi", a question prompt offering a
+consultation, an ad slot's offer, a prompt to visit after a question, a broadcaster's
+prompt to watch on its channel and a prompt to follow the story elsewhere."""
 
 from __future__ import annotations
 
@@ -235,4 +239,50 @@ def test_late_s20b_notes_are_clutter(line: str) -> None:
     ],
 )
 def test_story_lines_near_late_s20b_notes_stay(line: str) -> None:
+    assert not is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Berita ini akan terus diperbarui.",
+        "12Senang",
+        "48 Sedih",
+        "Kaget 3",
+        "Punya pertanyaan seputar kesehatan anak? Konsultasikan gratis dengan dokter spesialis "
+        "lewat fitur Tanya Dokter di aplikasi Sehat Contoh.",
+        "Pasang iklan Anda di sini",
+        "Hubungi bagian iklan: 0812-3000-4000",
+        "Mau tahu berita terbaru lainnya dari Bojonegoro? Kunjungi kanal kami setiap hari.",
+        "Saksikan siaran langsung kirab budaya dan berita daerah lainnya di kanal YouTube TV "
+        "Contoh Jawa Timur.",
+        "Ikuti perkembangan berita Jawa Timur lainnya di laman khusus kami.",
+        "Pantau terus perkembangan beritanya hanya di Kabar Contoh.",
+    ],
+)
+def test_late_s20c_prompts_are_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+def test_an_app_prompt_opening_on_dapatkan_goes_under_the_story() -> None:
+    page = (
+        "<html><body><article><h1>Gudang Terbakar</h1><div class='content'>"
+        + "".join(f"<p>{line}</p>" for line in STORY_LINES)
+        + "<p>Dapatkan aplikasi Kabar Contoh di Play Store dan App Store untuk berita "
+        "tercepat.</p></div></article></body></html>"
+    )
+    assert list(extract(page.encode(), None).paragraphs) == STORY_LINES
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Warga diminta mengikuti perkembangan informasi cuaca dari BMKG di laman resmi.",
+        "Ia senang 3 kali menang dalam sepekan, katanya sambil tertawa.",
+        "Skor akhir 2 sedih",
+        "Data ini akan terus diperbarui oleh dinas setiap pekan, kata kepala dinas.",
+        "Mau tahu rasanya? Datang saja ke warung itu sebelum pukul sepuluh pagi.",
+    ],
+)
+def test_story_lines_near_late_s20c_prompts_stay(line: str) -> None:
     assert not is_clutter_line(line)
