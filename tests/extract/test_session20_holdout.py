@@ -19,13 +19,19 @@ network's sign-off naming the site and then what it is. Then late_s20c's (measur
 4da42a2), as vocabulary: a running story's promise of updates, a reaction widget's tallies
 ("12 Senang"), an app prompt opening on "Dapatkan aplikasi", a question prompt offering a
 consultation, an ad slot's offer, a prompt to visit after a question, a broadcaster's
-prompt to watch on its channel and a prompt to follow the story elsewhere."""
+prompt to watch on its channel and a prompt to follow the story elsewhere. Then late_s20d's
+(measured once on aa9ef31): a writer set in a tag of its own before the byline's separator
+and date ("<span>Kenji Mori</span> | 04.12.2023") is read as a "Name | date" line; and, as
+vocabulary, a translator's credit ("Alih bahasa:"), a wire's note on what its site shows,
+a medical review credit, a health site's prompt to chat with its doctors, an affiliate
+note, voucher codes and a price note in a shopping piece, and the outlet's thanks."""
 
 from __future__ import annotations
 
 import pytest
 
 from kabar.extract import extract
+from kabar.extract.bylines import dated_byline
 from kabar.extract.clutter import is_clutter_line
 
 GALLERY_URL = "https://foto.contoh.example.id/foto-news/d-1/perahu-hias-meriahkan-danau"
@@ -286,3 +292,48 @@ def test_an_app_prompt_opening_on_dapatkan_goes_under_the_story() -> None:
 )
 def test_story_lines_near_late_s20c_prompts_stay(line: str) -> None:
     assert not is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Alih bahasa: Rizki Pratama",
+        "Situs web Kabar Wire hanya menampilkan sebagian berita yang disajikan kepada "
+        "pelanggan melalui sistem penyiaran berita, dan dalam bentuk ringkasan.",
+        "Ditinjau oleh: dr. Kevin Adrian Saputra",
+        "Artikel ini ditinjau secara medis oleh dr. Reza Fahlevi, Sp.A",
+        "Jika Si Kecil mengalami demam lebih dari dua hari, kamu bisa chat dengan dokter "
+        "melalui aplikasi Sehat Contoh untuk mendapat saran penanganan awal.",
+        "Artikel ini mengandung tautan afiliasi. Kami mungkin mendapat komisi dari pembelian "
+        "melalui tautan di artikel ini.",
+        "Gunakan kode voucher HERKOS20 untuk potongan 20 persen di toko mitra.",
+        "Harga dan ketersediaan produk dapat berubah sewaktu-waktu.",
+        "Terima kasih telah membaca Kabar Contoh.",
+    ],
+)
+def test_late_s20d_notes_are_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Pasien bisa berkonsultasi dengan dokter melalui aplikasi telemedisin milik "
+        "pemerintah, kata kepala dinas.",
+        "Harga cabai dapat berubah sewaktu-waktu tergantung cuaca di sentra produksi.",
+        "Laporan itu ditinjau oleh tim independen sebelum diumumkan ke publik.",
+        "Terima kasih kepada warga yang membantu evakuasi, kata camat.",
+    ],
+)
+def test_story_lines_near_late_s20d_notes_stay(line: str) -> None:
+    assert not is_clutter_line(line)
+
+
+def test_a_name_in_its_own_tag_before_the_separator_and_date_is_the_writer() -> None:
+    region = "Judul Berita\nDek berita di bawah judul.\nKenji Mori\n| 04.12.2023 - Update"
+    assert dated_byline(region, ()) == ("Kenji Mori",)
+
+
+def test_a_separator_line_is_not_run_on_to_the_headline() -> None:
+    # The headline over a "| date" line is no writer's name.
+    assert dated_byline("Kenji Mori\n| 04.12.2023", ()) == ()
