@@ -24,7 +24,11 @@ prompt to watch on its channel and a prompt to follow the story elsewhere. Then 
 and date ("<span>Kenji Mori</span> | 04.12.2023") is read as a "Name | date" line; and, as
 vocabulary, a translator's credit ("Alih bahasa:"), a wire's note on what its site shows,
 a medical review credit, a health site's prompt to chat with its doctors, an affiliate
-note, voucher codes and a price note in a shopping piece, and the outlet's thanks."""
+note, voucher codes and a price note in a shopping piece, and the outlet's thanks. Then
+late_s20f's (measured once on 52c080e): a comment box's count heading or sign-in prompt
+("Komentar (3)", "Masuk untuk berkomentar") past the middle ends the story, as "Tulis
+komentar" did, so the readers' comments under it go; and, as vocabulary, a syndicated
+copy's note ("Artikel ini pertama kali dimuat di ...") and a content warning."""
 
 from __future__ import annotations
 
@@ -337,3 +341,42 @@ def test_a_name_in_its_own_tag_before_the_separator_and_date_is_the_writer() -> 
 def test_a_separator_line_is_not_run_on_to_the_headline() -> None:
     # The headline over a "| date" line is no writer's name.
     assert dated_byline("Kenji Mori\n| 04.12.2023", ()) == ()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Artikel ini pertama kali dimuat di laman mitra kolaborasi liputan lingkungan.",
+        "Peringatan: artikel ini memuat cerita tentang kekerasan dalam rumah tangga yang "
+        "mungkin mengganggu sebagian pembaca.",
+        "Konten berikut mengandung gambaran kekerasan yang mungkin memicu sebagian pembaca.",
+    ],
+)
+def test_late_s20f_notes_are_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Laporan ini pertama kali disampaikan kepada gubernur pada Senin pagi.",
+        "Peringatan dini tsunami dicabut BMKG dua jam setelah gempa.",
+    ],
+)
+def test_story_lines_near_late_s20f_notes_stay(line: str) -> None:
+    assert not is_clutter_line(line)
+
+
+def test_a_comment_box_heading_ends_the_story() -> None:
+    box = (
+        "<div class='x9f2k'><div class='x9f2k-h'>Komentar (3)</div><div class='x9f2k-c'>"
+        "<b>Andi L.</b><p>Semoga harga bertahan sampai panen raya nanti, kasihan petani "
+        "yang sudah lama rugi.</p></div></div>"
+    )
+    page = (
+        "<html><body><article><h1>Harga Kopi Naik</h1><div class='lp-body'>"
+        + "".join(f"<p>{line}</p>" for line in STORY_LINES)
+        + box
+        + "</div></article></body></html>"
+    )
+    assert list(extract(page.encode(), None).paragraphs) == STORY_LINES
