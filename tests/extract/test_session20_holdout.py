@@ -28,7 +28,10 @@ note, voucher codes and a price note in a shopping piece, and the outlet's thank
 late_s20f's (measured once on 52c080e): a comment box's count heading or sign-in prompt
 ("Komentar (3)", "Masuk untuk berkomentar") past the middle ends the story, as "Tulis
 komentar" did, so the readers' comments under it go; and, as vocabulary, a syndicated
-copy's note ("Artikel ini pertama kali dimuat di ...") and a content warning."""
+copy's note ("Artikel ini pertama kali dimuat di ...") and a content warning. Then
+late_s20g's (measured once on 7ce784b), as vocabulary: an interview's editing note, a
+print edition's note by "Edisi cetak", a prompt to watch after a question, a pointer to
+the full video, "Nantikan update ...", the outlet's event promo and its job ad."""
 
 from __future__ import annotations
 
@@ -380,3 +383,34 @@ def test_a_comment_box_heading_ends_the_story() -> None:
         + "</div></article></body></html>"
     )
     assert list(extract(page.encode(), None).paragraphs) == STORY_LINES
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Wawancara ini telah disunting agar lebih ringkas dan jelas.",
+        'Edisi cetak artikel ini terbit dengan judul "Benih untuk Musim Kering".',
+        "Ingin tahu lebih banyak? Tonton video lengkapnya di bawah ini.",
+        "Video lengkapnya bisa disaksikan di kanal TV Contoh setiap hari pukul 18.00 WIB.",
+        "Nantikan update selanjutnya.",
+        'Ikuti webinar gratis "Menulis untuk Media" bersama redaksi Kabar Contoh, Sabtu 23 '
+        "Maret 2024. Daftar di link berikut.",
+        "Loker: Kabar Contoh membuka lowongan reporter untuk wilayah Bantul. Kirim lamaran ke "
+        "email redaksi.",
+        "Kami membuka lowongan reporter untuk wilayah Bantul. Kirim CV ke redaksi@contoh.id.",
+    ],
+)
+def test_late_s20g_notes_are_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Ikuti pelatihan itu, kata kepala desa, agar warga bisa mengolah sampah sendiri.",
+        "Video amatir yang beredar memperlihatkan banjir setinggi lutut di pasar.",
+        "Pabrik itu membuka lowongan bagi 300 pekerja lokal mulai bulan depan.",
+    ],
+)
+def test_story_lines_near_late_s20g_notes_stay(line: str) -> None:
+    assert not is_clutter_line(line)
