@@ -31,7 +31,11 @@ komentar" did, so the readers' comments under it go; and, as vocabulary, a syndi
 copy's note ("Artikel ini pertama kali dimuat di ...") and a content warning. Then
 late_s20g's (measured once on 7ce784b), as vocabulary: an interview's editing note, a
 print edition's note by "Edisi cetak", a prompt to watch after a question, a pointer to
-the full video, "Nantikan update ...", the outlet's event promo and its job ad."""
+the full video, "Nantikan update ...", the outlet's event promo and its job ad. Then
+late_s20h's (measured once on 876a6a3), as vocabulary: a tip jar on a donation platform
+("Traktir redaksi kopi lewat Saweria ..."), an e-paper promo, the outlet's new channel
+("X kini hadir di Threads! Temukan kami ..."), a greetings-ad offer, the press council's
+verification note and a user post's note by other words."""
 
 from __future__ import annotations
 
@@ -413,4 +417,36 @@ def test_late_s20g_notes_are_clutter(line: str) -> None:
     ],
 )
 def test_story_lines_near_late_s20g_notes_stay(line: str) -> None:
+    assert not is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Traktir redaksi kopi lewat Saweria agar kami terus bisa meliput suara perempuan.",
+        "Dukung kerja jurnalistik kami melalui Trakteer.",
+        "Baca edisi e-paper Kabar Contoh hari ini di epaper.kabarcontoh.id",
+        "Berlangganan e-paper mulai Rp 50 ribu per bulan.",
+        "Kabar Contoh kini hadir di Threads! Temukan kami dengan nama @kabarcontoh.",
+        "Pasang ucapan Natal dan Tahun Baru untuk instansi Anda di Kabar Contoh, hubungi "
+        "marketing kami.",
+        "Media ini telah terverifikasi faktual oleh Dewan Pers.",
+        "Artikel merupakan kiriman dari pengguna Kabar Contoh. Isi tulisan di luar tanggung "
+        "jawab redaksi.",
+        "Isi di luar tanggung jawab redaksi.",
+    ],
+)
+def test_late_s20h_notes_are_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Produk kerajinan desa itu kini hadir di TikTok dan dijual ke luar pulau.",
+        "Warga mengirim ucapan duka kepada keluarga korban sejak pagi.",
+        "Perusahaan itu belum terverifikasi oleh kementerian, kata pejabat dinas.",
+    ],
+)
+def test_story_lines_near_late_s20h_notes_stay(line: str) -> None:
     assert not is_clutter_line(line)
