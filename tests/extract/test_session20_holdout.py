@@ -35,7 +35,10 @@ the full video, "Nantikan update ...", the outlet's event promo and its job ad. 
 late_s20h's (measured once on 876a6a3), as vocabulary: a tip jar on a donation platform
 ("Traktir redaksi kopi lewat Saweria ..."), an e-paper promo, the outlet's new channel
 ("X kini hadir di Threads! Temukan kami ..."), a greetings-ad offer, the press council's
-verification note and a user post's note by other words."""
+verification note and a user post's note by other words. Then late_s20i's (measured once
+on 0638bc7), as vocabulary: a quiz box's question, a donation drive's ask and its QR
+prompt, a readers' group, a trip's disclosure, push-notification prompts and a pointer to
+the outlet's section."""
 
 from __future__ import annotations
 
@@ -449,4 +452,36 @@ def test_late_s20h_notes_are_clutter(line: str) -> None:
     ],
 )
 def test_story_lines_near_late_s20h_notes_stay(line: str) -> None:
+    assert not is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Kuis: Seberapa paham kamu soal tanaman hias?",
+        "Salurkan donasi Anda untuk korban gempa melalui rekening Dana Kemanusiaan Contoh di "
+        "BCA 012 300 0000.",
+        "Scan QR code di bawah ini untuk berdonasi.",
+        "Gabung grup diskusi pembaca Kabar Contoh di Facebook.",
+        "Peliputan ini difasilitasi oleh Badan Otorita Pariwisata dalam rangkaian perjalanan "
+        "jurnalis ke NTT.",
+        "Penulis berangkat ke Pulau Sabu atas undangan panitia festival tenun daerah.",
+        "Aktifkan notifikasi untuk mendapatkan berita terkini dari Kabar Contoh.",
+        "Klik tombol lonceng di pojok kanan atas untuk mendapat notifikasi berita terbaru.",
+        "Temukan berita menarik lainnya di kanal Semarang Raya.",
+    ],
+)
+def test_late_s20i_notes_are_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Warga menyalurkan bantuan ke posko sejak pagi, kata relawan.",
+        "Penulis buku itu berangkat ke Belanda untuk meneliti arsip kolonial.",
+        "Peneliti menemukan berita lama tentang banjir itu di arsip perpustakaan daerah.",
+    ],
+)
+def test_story_lines_near_late_s20i_notes_stay(line: str) -> None:
     assert not is_clutter_line(line)
