@@ -38,7 +38,10 @@ late_s20h's (measured once on 876a6a3), as vocabulary: a tip jar on a donation p
 verification note and a user post's note by other words. Then late_s20i's (measured once
 on 0638bc7), as vocabulary: a quiz box's question, a donation drive's ask and its QR
 prompt, a readers' group, a trip's disclosure, push-notification prompts and a pointer to
-the outlet's section."""
+the outlet's section. Then late_s20j's (measured once on 65fc924), as vocabulary: an ad
+offer to the reader's business, a subscription discount, prompts to comment, a follow
+prompt as a question, a collaboration's note by "Laporan ini ... hasil liputan
+kolaborasi", a fellowship's note and a translation note."""
 
 from __future__ import annotations
 
@@ -484,4 +487,34 @@ def test_late_s20i_notes_are_clutter(line: str) -> None:
     ],
 )
 def test_story_lines_near_late_s20i_notes_stay(line: str) -> None:
+    assert not is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Punya usaha? Promosikan produk Anda di Kabar Contoh. Paket iklan mulai Rp 500 ribu.",
+        "Dapatkan diskon 30% untuk langganan tahunan Kabar Contoh edisi digital.",
+        "Bagaimana menurut kamu? Tulis pendapatmu di kolom komentar, ya.",
+        "Tulis pendapatmu di kolom komentar.",
+        "Sudah follow Instagram Kabar Contoh belum? Banyak info seru setiap hari di sana!",
+        "Laporan ini merupakan hasil liputan kolaborasi Kabar Contoh, Harian Pesisir, dan "
+        "Radio Komunitas.",
+        "Penulis merupakan peserta Fellowship Jurnalisme Pangan 2024.",
+        "Artikel ini diterjemahkan dengan bantuan mesin dan disunting oleh editor.",
+    ],
+)
+def test_late_s20j_notes_are_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Punya usaha kecil sejak 2019, Rina kini mempekerjakan enam tetangganya.",
+        "Bagaimana menurut kamu soal itu, tanya hakim kepada saksi di persidangan.",
+        "Penulis buku itu merupakan peserta program residensi di Jepang tahun lalu, kata dia.",
+    ],
+)
+def test_story_lines_near_late_s20j_notes_stay(line: str) -> None:
     assert not is_clutter_line(line)
