@@ -41,7 +41,12 @@ prompt, a readers' group, a trip's disclosure, push-notification prompts and a p
 the outlet's section. Then late_s20j's (measured once on 65fc924), as vocabulary: an ad
 offer to the reader's business, a subscription discount, prompts to comment, a follow
 prompt as a question, a collaboration's note by "Laporan ini ... hasil liputan
-kolaborasi", a fellowship's note and a translation note."""
+kolaborasi", a fellowship's note and a translation note. Then late_s20k's (measured once
+on e299667): a ``<title>`` printing the site's name before the headline ("Pos Kota - X"),
+on an older page whose headline is printed alone in an element but no ``<h1>``, gives the
+headline, as "X - Site" already did (metadata.py); and, as vocabulary, a bookmark prompt,
+a press association's membership note, the desk's contacts, a reading-rewards promo and
+an automated story's or summary's note."""
 
 from __future__ import annotations
 
@@ -518,3 +523,45 @@ def test_late_s20j_notes_are_clutter(line: str) -> None:
 )
 def test_story_lines_near_late_s20j_notes_stay(line: str) -> None:
     assert not is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Simpan artikel ini untuk dibaca nanti.",
+        "Media ini anggota Serikat Media Siber Indonesia (SMSI).",
+        "Kabar Contoh adalah anggota Jaringan Media Siber Indonesia (JMSI).",
+        "Kontak redaksi: redaksi@kabarcontoh.id | Info iklan: WA 0812-0000-1111",
+        "Kumpulkan poin setiap membaca berita di aplikasi Kabar Contoh dan tukarkan dengan "
+        "hadiah menarik.",
+        "Ringkasan berita ini dibuat dengan bantuan AI dan telah diperiksa redaksi.",
+        "Artikel ini dibuat secara otomatis oleh sistem dan telah melalui proses verifikasi.",
+    ],
+)
+def test_late_s20k_notes_are_clutter(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Ia menjadi anggota DPRD sejak 2019 dan kini memimpin komisi pembangunan.",
+        "Petani menyimpan gabah di lumbung desa untuk dijual saat harga naik.",
+    ],
+)
+def test_story_lines_near_late_s20k_notes_stay(line: str) -> None:
+    assert not is_clutter_line(line)
+
+
+OLD_PAGE = (
+    "<html><head><title>Kabar Lama - Warga Kampung Pulo Bersihkan Lumpur Sisa Banjir</title>"
+    "</head><body><div id='content'><h2 class='title'>Warga Kampung Pulo Bersihkan Lumpur "
+    "Sisa Banjir</h2><div class='entry'>"
+    + "".join(f"<p>{line}</p>" for line in STORY_LINES)
+    + "</div></div></body></html>"
+)
+
+
+def test_a_site_name_before_the_printed_headline_is_cut_from_the_title() -> None:
+    article = extract(OLD_PAGE.encode(), "http://kabarlama.example.com/2012/01/17/warga/")
+    assert article.title == "Warga Kampung Pulo Bersihkan Lumpur Sisa Banjir"
