@@ -42,6 +42,8 @@ SETS = (
     "late_s20em", "late_s20en", "late_s20eo",
     "tuned_s19", "sealed_s19", "late_s19", "late_s19b", "late_s19c", "late_s19d", "late_s19j",
     "late_s19f", "late_s19g", "late_s19h", "late_s19i",
+    "tuned_s20", "sealed_s20", "late_s20", "late_s20b", "late_s20c", "late_s20d",
+    "late_s20f", "late_s20g", "late_s20h", "late_s20i", "late_s20j", "late_s20k",
 )  # fmt: skip
 #: Sets on which a kept foreign line fails the test (the sealed ones are only scored).
 STRICT = frozenset(
@@ -63,7 +65,9 @@ STRICT = frozenset(
      "late_s20eg", "late_s20eh", "late_s20ei", "late_s20ej",
      "late_s20ek", "late_s20el", "late_s20em", "late_s20en", "late_s20eo",
      "tuned_s19", "late_s19", "late_s19b", "late_s19c", "late_s19d", "late_s19j", "late_s19f",
-     "late_s19g", "late_s19h", "late_s19i"}
+     "late_s19g", "late_s19h", "late_s19i",
+     "tuned_s20", "late_s20", "late_s20b", "late_s20c", "late_s20d", "late_s20f", "late_s20g",
+     "late_s20h", "late_s20i", "late_s20j", "late_s20k"}
 )
 ALL_SETS = ("seen", "holdout", *SETS)
 #: Shares of all layouts pages whose title is the printed headline, whose authors are

@@ -367,6 +367,7 @@ def slide_gallery(
             continue
         _, items, total = found.get(gallery.mem_id, (gallery, 0, 0))
         found[gallery.mem_id] = (gallery, items + 1, total + length)
+    found = _slides_up(found)
     slides = [(total, g) for g, items, total in found.values() if items >= GALLERY_MIN_PICTURES]
     if not slides:
         return None
@@ -382,6 +383,24 @@ def slide_gallery(
         if node.mem_id in ids:
             return [*nodes, gallery]
     return None
+
+
+def _slides_up(
+    found: dict[int, tuple[LexborNode, int, int]],
+) -> dict[int, tuple[LexborNode, int, int]]:
+    """The galleries with each block holding a single captioned picture counted in its
+    parent instead: a slider whose every slide wraps its picture in a ``<figure>`` of its
+    own ("<div class=slide><figure><img><figcaption>...</figcaption></figure><div
+    class=credit>"), one level deeper than a slide holding its picture and caption."""
+    if all(items > 1 for _, items, _ in found.values()):
+        return found
+    merged: dict[int, tuple[LexborNode, int, int]] = {}
+    for block, items, total in found.values():
+        if items == 1 and block.parent is not None:
+            block = block.parent
+        _, had, chars = merged.get(block.mem_id, (block, 0, 0))
+        merged[block.mem_id] = (block, had + items, chars + total)
+    return merged
 
 
 def _same_class_sections(

@@ -705,12 +705,31 @@ _DATE_OPENS = re.compile(
 _DATED_REST = re.compile(r"[^\d]{0,20}\d{1,2}[\s/.-][^\W_]{1,9}\.?[\s/.-]\d{2,4}\b")
 
 
+#: Separators a byline sets between the writer and the date ("Kenji Mori | 04.12.2023").
+_BYLINE_SEPARATORS = ("|", "·", "•")
+
+
+def _rejoined(lines: list[str]) -> list[str]:
+    """The lines with one opening on a byline's separator run on to the line above: the
+    name set in a tag of its own ("<span>Kenji Mori</span> | 04.12.2023") is read as a
+    line of its own."""
+    if not any(line.startswith(_BYLINE_SEPARATORS) for line in lines[1:]):
+        return lines
+    joined: list[str] = []
+    for line in lines:
+        if joined and len(joined) > 1 and line.startswith(_BYLINE_SEPARATORS):
+            joined[-1] = f"{joined[-1]} {line}"
+        else:
+            joined.append(line)
+    return joined
+
+
 def dated_byline(text: str, brands: Iterable[str]) -> tuple[str, ...]:
     """The writer of a "Name  date" line among the few lines from the headline on
     (``text``): an old template's byline printing the writer unlabelled before the date
     ("Hendro Wibowo   Selasa, 12 Jan 2016 14:05 WIB"). Two words or more, capitalised,
     so that a town or a section before the date is no writer."""
-    lines = [kept for line in text.splitlines() if (kept := line.strip())]
+    lines = _rejoined([kept for line in text.splitlines() if (kept := line.strip())])
     for line in lines[1:BRANDED_LINES]:
         if len(line) > BYLINE_LINE_MAX_CHARS or (cut := _DATE_OPENS.search(line)) is None:
             continue

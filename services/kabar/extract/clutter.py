@@ -41,6 +41,10 @@ LINK_LINE_MIN_RATIO = 0.8
 #: A label line of at most this many words over this many link lines heads a link box.
 LABEL_MAX_WORDS = 6
 LINK_LIST_MIN_LINES = 2
+#: ... or over one line of at most this many words and this share of link text: the box's
+#: links run together.
+LINK_ROW_MAX_WORDS = 60
+LINK_ROW_MIN_RATIO = 0.95
 #: At most this many short label lines after the last sentence are dropped as sign-offs.
 SIGN_OFF_MAX_LINES = 3
 #: A line after the last sentence at least this much link text is a teaser of another story.
@@ -1276,7 +1280,22 @@ def _box_end(lines: Sequence[Line], counts: Sequence[int], index: int) -> int:
     while at < len(lines) and _box_item(lines[at], counts[at]):
         run += 1
         at += 1
+    if run == 0 and at < len(lines) and _link_row(label, lines[at], counts[at]):
+        return at + 1
     return at if run >= LINK_LIST_MIN_LINES else index
+
+
+def _link_row(label: Line, line: Line, words: int) -> bool:
+    """Whether the line under a label is its box's row of links run together into one
+    line (a hashed template's cards, each an ``<a>`` set side by side): wholly linked, and
+    both in boxes drawn apart from the story's level (the label in one of its own inside
+    the box). A story paragraph is never all link."""
+    return (
+        label.box != 0
+        and line.box != 0
+        and line.link_ratio >= LINK_ROW_MIN_RATIO
+        and words <= LINK_ROW_MAX_WORDS
+    )
 
 
 def _credited_caption(lines: Sequence[Line], index: int, vocab: Vocabulary) -> bool:

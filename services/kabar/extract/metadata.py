@@ -380,8 +380,14 @@ def _printed_prefix(tree: LexborHTMLParser | None, title: str) -> str | None:
     element (an older template's headline cell with no ``<h1>``, "td.contentheading"): the
     short rest is the site's name, whatever its host is called."""
     cut = _split_last(title)
-    if tree is None or cut is None or not _short(cut[1]) or len(cut[0].split()) < 3:
+    if tree is None:
         return None
+    if cut is None or not _short(cut[1]) or len(cut[0].split()) < 3:
+        # ... or after its first one, the site's name printed before it ("Pos Kota - X")
+        first = _split_first(title)
+        if first is None or not _short(first[0]) or len(first[1].split()) < 3:
+            return None
+        cut = (first[1], first[0])
     printed = f">{html.escape(cut[0], quote=False)}<".encode()
     return cut[0] if printed in tree.raw_html else None
 
