@@ -281,15 +281,17 @@ def _read_marks(head: _Head, tree: LexborHTMLParser) -> None:
 
 def _read_tags(head: _Head, nodes: list[LexborNode]) -> None:
     """Add meta/link/script/title tags to ``head``."""
+    metas = head.metas
     for node in nodes:
         attrs = node.attributes
         tag = node.tag
         if tag == "meta":
-            key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
-            key = key or attrs.get("http-equiv")
-            content = (attrs.get("content") or "").strip()
-            if key and content:
-                head.metas.setdefault(key.strip().lower(), []).append(content)
+            # Locals and early exits: a page has dozens of meta tags, each read here.
+            get = attrs.get
+            key = get("property") or get("name") or get("itemprop") or get("http-equiv")
+            content = get("content") if key else None
+            if key and content and (content := content.strip()):
+                metas.setdefault(key.strip().lower(), []).append(content)
         elif tag == "link":
             # Matched as rel="canonical" (lexbor compares rel values case-blind) or else
             # as a rel=next link.
