@@ -70,6 +70,14 @@ OUTSIDE_LEVELS = 6
 COUSIN_SHARE = 0.25
 #: How many of the top raw scores are weighed by link density (a text() and CSS each).
 SHORTLIST = 10
+#: A listicle's numbered entries, each its own box beside the intro ("<div class=item><h2>1.
+#: ...</h2><p>...</p></div>" x N): a run of at least this many same-shaped boxes of these
+#: tags, each headed and with paragraph text, continues the body it follows. Blocks with
+#: less text than a paragraph between them (ad slots, spacers) do not break the run.
+ITEM_MIN_RUN = 3
+_ITEM_TAGS = frozenset({"div", "section"})
+_ITEM_HEADINGS = "h2, h3, h4"
+ITEM_MAX_HEADINGS = 2
 
 #: Inline elements that may carry a "Baca juga:" label inside a paragraph.
 INLINE_LABEL_TAGS = frozenset({"strong", "b", "em", "i", "span"})
@@ -332,10 +340,10 @@ def ranked_containers(root: LexborNode, limit: int = 3) -> Iterator[list[LexborN
         used.add(top.mem_id)
         cousins = _same_class_sections(root, top, scores)
         if cousins:
-            yield cousins
+            yield _with_item_runs(cousins)
         else:
             best = max(score, final_by_id.get(top.mem_id, 0.0))
-            yield _with_siblings(top, best, final_by_id, scores.para_chars)
+            yield _with_item_runs(_with_siblings(top, best, final_by_id, scores.para_chars))
         if len(used) >= limit:
             return
 
@@ -496,6 +504,73 @@ def _with_siblings(
         ):
             chosen.append(sibling)
     return chosen
+
+
+def _with_item_runs(nodes: list[LexborNode]) -> list[LexborNode]:
+    """The body's nodes with the runs of item boxes that follow them (see ITEM_MIN_RUN), in
+    document order. Each entry of a listicle scores alone, below the intro's share, so the
+    ranking keeps the intro only; the run's shape (one tag and class, a heading and prose
+    in each, few links) tells the entries from a card grid or a related rail."""
+    chosen = {n.mem_id for n in nodes}
+    joined: list[LexborNode] = []
+    emitted: set[int] = set()
+    added: set[int] = set()
+    for node in nodes:
+        if node.mem_id in emitted:
+            continue  # (an item of a run read after an earlier node)
+        joined.append(node)
+        emitted.add(node.mem_id)
+        for item in _item_run(node, chosen):
+            joined.append(item)
+            emitted.add(item.mem_id)
+            if item.mem_id not in chosen:
+                added.add(item.mem_id)
+    if not added or any(_has_ancestor_in(n, added) for n in nodes):
+        return nodes  # (an item holding a chosen block would read it twice)
+    return joined
+
+
+def _item_run(node: LexborNode, chosen: set[int]) -> list[LexborNode]:
+    """The item boxes following ``node`` among its siblings, when they make a run."""
+    shape: tuple[str, str] | None = None
+    run: list[LexborNode] = []
+    sibling = node.next
+    while sibling is not None:
+        if sibling.tag == "-text":
+            if len((sibling.text_content or "").strip()) >= MIN_PARAGRAPH_CHARS:
+                break
+        elif (shape is None or _shape(sibling) == shape) and _item_box(sibling):
+            shape = _shape(sibling)
+            run.append(sibling)
+        elif sibling.mem_id in chosen or len(sibling.text(strip=True)) >= MIN_PARAGRAPH_CHARS:
+            break
+        sibling = sibling.next
+    if not run or len(run) >= ITEM_MIN_RUN:
+        return run
+    # The body's own block may be the first entry: weighed last, as it is the largest.
+    own = _shape(node) == shape and _item_box(node)
+    return run if len(run) + own >= ITEM_MIN_RUN else []
+
+
+def _shape(node: LexborNode) -> tuple[str, str]:
+    return node.tag or "", node.attributes.get("class") or ""
+
+
+def _item_box(node: LexborNode) -> bool:
+    """A box holding one entry: a heading with no link in it, paragraph text, few links,
+    and no clutter or outside class (related, comments)."""
+    if node.tag not in _ITEM_TAGS:
+        return False
+    attr = _attr_string(node.attributes)
+    if attr.strip() and (is_clutter_class(attr) or _OUTSIDE_HINTS.search(attr)):
+        return False
+    headings = node.css(_ITEM_HEADINGS)
+    if not headings or len(headings) > ITEM_MAX_HEADINGS or headings[0].css_first("a"):
+        return False
+    prose = sum(len(p.text(strip=True)) for p in node.css("p"))
+    if prose < MIN_PARAGRAPH_CHARS:
+        return False
+    return _link_density(node, len(node.text(strip=True))) < LINKY_BLOCK
 
 
 def _clutter_sibling(node: LexborNode) -> bool:
