@@ -31,9 +31,11 @@ import sqlite3
 import struct
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -464,6 +466,10 @@ class MemoryStore:
         """Band index runs read their entries from the snapshot file holding them."""
         self._bands.spill(placed)
 
+    def unspilled(self) -> list[npt.NDArray[np.uint32]]:
+        """Band index entries held in memory that a file could hold (``spill``)."""
+        return self._bands.unspilled()
+
     def _append_block(self, block: npt.NDArray[np.void]) -> None:
         done = 0
         while done < len(block):
@@ -664,6 +670,8 @@ class SqliteStore:
         #: on the writer thread, taken over by the next flush on the caller's.
         self._placed: list[tuple[snapshots.Array, snapshots.FileArray]] = []
         self._placed_lock = threading.Lock()
+        #: Band index entries handed to the writer to be spilled (``_spill_new``).
+        self._spilling: list[weakref.ref[npt.NDArray[np.uint32]]] = []
         self._rows_path = Path(f"{path}.rows")
         db = open_db(path, "dedup state", "dedup.state_path")
         try:
@@ -942,10 +950,8 @@ class SqliteStore:
 
     def _hand_over(self) -> None:
         self._flushed_at = time.monotonic()
-        if self._placed:
-            with self._placed_lock:
-                placed, self._placed = self._placed, []
-            self._memory.spill(placed)
+        self._take_placed()
+        self._spill_new()
         if isinstance(self._memory._cold, FileRows):
             self._memory._cold.flush()  # to the page cache: out of process memory
         if not self._upserts and not self._touches:
@@ -955,6 +961,34 @@ class SqliteStore:
         self._upserts = {}
         self._touches = {}
         self._gate.submit([(_UPSERT, upserts), (_TOUCH, touches)])
+
+    def _take_placed(self) -> None:
+        """Band index runs a snapshot or a spill file holds are read from there now."""
+        if self._placed:
+            with self._placed_lock:
+                placed, self._placed = self._placed, []
+            self._memory.spill(placed)
+
+    def _spill_new(self) -> None:
+        """A band index run a merge made since the last snapshot is written to a file
+        of its own on the writer thread (``snapshots.spilled``), and read from there
+        once it is written: it stayed in memory until the next snapshot, up to 50,000
+        changes later (a run of 4M entries at 200k articles, 16M at 1M: 16 and 64 MB).
+        Where a run's entries are read from never changes what a lookup finds."""
+        if self._snapshot_path is None:
+            return
+        self._spilling = [ref for ref in self._spilling if ref() is not None]
+        asked = {id(ref()) for ref in self._spilling}
+        for array in self._memory.unspilled():
+            if id(array) in asked:
+                continue
+            self._spilling.append(weakref.ref(array))
+            self._gate.submit_job(partial(self._write_spill, array), "band index spill")
+
+    def _write_spill(self, array: npt.NDArray[np.uint32]) -> None:
+        stored = snapshots.spilled(self.path.parent, array)
+        with self._placed_lock:
+            self._placed.append((array, stored))
 
     def snapshot(self) -> None:
         """Have the writer save the memory store as it is now (after what is queued)."""
@@ -974,14 +1008,18 @@ class SqliteStore:
             offsets = snapshots.write(target, snap)
             placed = _placed(target, snap, offsets)
             with self._placed_lock:
-                self._placed = placed
+                self._placed += placed
 
         self._gate.submit_job(write, "snapshot")
 
     def sync(self, timeout_s: float = 10.0) -> bool:
-        """Flush and wait until everything is committed (tests, benchmarks)."""
+        """Flush and wait until everything is committed (tests, benchmarks); the band
+        index runs a snapshot or spill file written meanwhile holds are read from it."""
         self.flush()
-        return self._writer.wait(timeout_s)
+        done = self._writer.wait(timeout_s)
+        if done:
+            self._take_placed()
+        return done
 
     def close(self) -> None:
         self.flush()
