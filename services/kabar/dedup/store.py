@@ -374,6 +374,13 @@ class MemoryStore:
     def put_blob(self, name: str, data: bytes) -> None:
         self._blobs[name] = data
 
+    def drop_blob(self, name: str, data: bytes) -> bool:
+        """Forget blob ``name`` if it is still ``data`` (not put again since)."""
+        if self._blobs.get(name) is not data:
+            return False
+        del self._blobs[name]
+        return True
+
     def expire(self, now: float) -> int:
         cutoff = now - self.ttl_s
         self._last_get = ("", None)
@@ -670,6 +677,10 @@ class SqliteStore:
         #: on the writer thread, taken over by the next flush on the caller's.
         self._placed: list[tuple[snapshots.Array, snapshots.FileArray]] = []
         self._placed_lock = threading.Lock()
+        #: Large blobs held by their files only (``_let_go``), and the lock under which
+        #: the writer thread lets one go while the caller's may put it again.
+        self._blob_files: dict[str, Path] = {}
+        self._blob_lock = threading.Lock()
         #: Band index entries handed to the writer to be spilled (``_spill_new``).
         self._spilling: list[weakref.ref[npt.NDArray[np.uint32]]] = []
         self._rows_path = Path(f"{path}.rows")
@@ -732,13 +743,14 @@ class SqliteStore:
         self._seq = max(self._snapshot_seq, int(top or 0))
         for name, data in db.execute("SELECT name, data FROM blobs"):
             blob = bytes(data)
-            if blob.startswith(_BLOB_FILE):
-                try:
-                    blob = (self.path.parent / blob[len(_BLOB_FILE) :].decode("utf-8")).read_bytes()
-                except OSError as exc:
-                    log.warning("dedup state blob %s unreadable (%s): starting without it",
-                                name, exc)
+            if blob.startswith(_BLOB_FILE):  # read from its file when asked for
+                target = self.path.parent / blob[len(_BLOB_FILE) :].decode("utf-8")
+                if not os.access(target, os.R_OK):
+                    log.warning("dedup state blob %s unreadable (%s missing or not readable):"
+                                " starting without it", name, target)  # fmt: skip
                     continue
+                self._blob_files[name] = target
+                continue
             self._memory.put_blob(name, blob)
 
     def _new_cold(self) -> MemoryRows | FileRows:
@@ -812,7 +824,17 @@ class SqliteStore:
         return self._memory.count()
 
     def get_blob(self, name: str) -> bytes | None:
-        return self._memory.get_blob(name)
+        """A blob as last put: from memory, or a large one from its file."""
+        with self._blob_lock:
+            data = self._memory.get_blob(name)
+            target = self._blob_files.get(name) if data is None else None
+        if target is None:
+            return data
+        try:
+            return target.read_bytes()
+        except OSError as exc:
+            log.warning("dedup state blob %s unreadable (%s): taken as missing", name, exc)
+            return None
 
     def check_writable(self) -> None:
         """Refuse new state while the file fails and the unwritten backlog is full."""
@@ -858,11 +880,13 @@ class SqliteStore:
         """Kept in memory at once; written (in order, after pending verdicts) by the
         writer. A large blob (the story checkpoint) goes to a file beside the state,
         named in the blobs table: SQLite would copy it while holding the GIL."""
-        self._memory.put_blob(name, data)
+        with self._blob_lock:
+            self._memory.put_blob(name, data)
         self.flush()
         if len(data) >= _BLOB_FILE_MIN and self._snapshot_path is not None:
             target = Path(f"{self.path}.{name}.blob")
-            self._gate.submit_job(lambda: _write_file(target, data), f"{name} checkpoint")
+            write = partial(self._write_blob, name, target, data)
+            self._gate.submit_job(write, f"{name} checkpoint")
             stored = _BLOB_FILE + target.name.encode("utf-8")
         else:
             stored = data
@@ -882,12 +906,23 @@ class SqliteStore:
     def _stored_blob(self, name: str, data: bytes) -> bytes:
         """What the blobs table holds for ``data`` (on the writer thread): the data, or
         for a large blob the name of the file it was just written to."""
-        self._memory.put_blob(name, data)
+        with self._blob_lock:
+            self._memory.put_blob(name, data)
         if len(data) < _BLOB_FILE_MIN or self._snapshot_path is None:
             return data
         target = Path(f"{self.path}.{name}.blob")
-        _write_file(target, data)
+        self._write_blob(name, target, data)
         return _BLOB_FILE + target.name.encode("utf-8")
+
+    def _write_blob(self, name: str, target: Path, data: bytes) -> None:
+        """Write a large blob to its file (writer thread); then its bytes leave memory
+        unless it was put again meanwhile, and ``get_blob`` reads the file: the
+        boilerplate counts (2.4 MB at their cap) were held all along, as was a blob of
+        an older state's stories once loaded."""
+        _write_file(target, data)
+        with self._blob_lock:
+            if self._memory.drop_blob(name, data):
+                self._blob_files[name] = target
 
     def save_stories(self, header_blob: str, cut: StoryCut) -> None:
         """Checkpoint the story changes ``cut`` holds: encoded on the writer thread and
@@ -912,7 +947,7 @@ class SqliteStore:
     def story_state(self, header_blob: str) -> storystate.StoredStories | None:
         """The incrementally checkpointed story state, None when there is none
         (rows and terms are read as the caller iterates)."""
-        header = self._memory.get_blob(header_blob)
+        header = self.get_blob(header_blob)
         if header is None or str(self.path) == ":memory:":
             return None
         return storystate.StoredStories(header, self.path, self._token, self._story_rows)
