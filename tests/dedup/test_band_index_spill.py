@@ -136,3 +136,32 @@ def test_a_sqlite_store_reads_big_band_runs_from_its_snapshot_and_reopens_alike(
     _put(memory, keys, 0)
     assert all(sorted(a) == sorted(b) for a, b in zip(held[1], _answers(memory, probes),
                                                       strict=True))  # fmt: skip
+
+
+
+def test_a_band_run_a_merge_made_is_read_from_a_file_of_its_own_before_the_next_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A merge's big run leaves memory at the next flush, written to an unlinked file
+    (it stayed in memory until the next snapshot, SNAPSHOT_EVERY changes later), and
+    lookups answer as with the run in memory; no file is left in the directory."""
+    monkeypatch.setattr(lsh, "PACK_MIN", 1 << 12)
+    keys = _keys(200_000, 2_000, seed=5)
+    probes = [*keys[::41], *[[k ^ 1 for k in row] for row in keys[:20]]]
+    memory = MemoryStore(86400.0 * 30)
+    _put(memory, keys, 0)
+    monkeypatch.setattr(lsh, "SPILL_MIN", 1 << 14)
+    store = SqliteStore(tmp_path / "state.db", ttl_s=86400.0 * 30)
+    _put(store, keys[:1_000], 0)
+    assert store.sync()
+    assert not store._memory.unspilled()  # (runs too small to spill yet)
+    _put(store, keys[1_000:], 1_000)
+    assert store._memory.unspilled()  # merged: 32k entries, packed, in memory
+    held = _run_bytes(store)
+    assert store.sync()  # the flush hands the run to the writer; then read from its file
+    assert not store._memory.unspilled()
+    assert _run_bytes(store) < held / 2
+    assert not (tmp_path / "state.db.snapshot").exists()  # (no snapshot was written for it)
+    assert _answers(store, probes) == _answers(memory, probes)
+    store.close()
+    assert sorted(p.name for p in tmp_path.iterdir() if "spill" in p.name) == []

@@ -525,3 +525,30 @@ def test_ids_and_hashes_that_count_up_are_all_found() -> None:
                   fingerprint=None, index_hash=True)  # fmt: skip
     assert all(store.get(f"art_{n:024x}") is not None for n in range(1000))
     assert all(store.first_with_hash(f"{n:064x}") == f"art_{n:024x}" for n in range(1000))
+
+
+def test_a_large_blob_leaves_memory_once_its_file_is_written_and_is_read_from_it(
+    tmp_path: Path,
+) -> None:
+    """The boilerplate counts (2.4 MB at their cap) were held in memory all along,
+    beside their file; a blob put again is the one read, written or not."""
+    path = tmp_path / "blobs.db"
+    store = SqliteStore(path, ttl_s=86400.0)
+    big, bigger = bytes(range(256)) * 8192, bytes(range(255, -1, -1)) * 8193
+    store.put_blob("boilerplate", big)
+    assert store.get_blob("boilerplate") == big  # (maybe not written yet)
+    assert store.sync()
+    assert store._memory.get_blob("boilerplate") is None
+    assert store.get_blob("boilerplate") == big
+    store.put_blob("boilerplate", bigger)
+    assert store.get_blob("boilerplate") == bigger
+    store.put_blob("boilerplate", b"small")
+    assert store.get_blob("boilerplate") == b"small"
+    assert store.sync()
+    assert store.get_blob("boilerplate") == b"small"  # (a small blob stays in memory)
+    store.put_blob("stories", bigger)
+    store.close()
+    again = SqliteStore(path, ttl_s=86400.0)
+    assert again._memory.get_blob("stories") is None
+    assert again.get_blob("stories") == bigger and again.get_blob("boilerplate") == b"small"
+    again.close()

@@ -663,6 +663,12 @@ class SortedMultiIndex:
                     if run.packed is held:
                         run.packed = stored
 
+    def unspilled(self) -> list[Rows]:
+        """The entries of packed runs long enough to be read from a file (``SPILL_MIN``)
+        that are held in memory (a merge made them since the last snapshot)."""
+        return [run.packed for run in self._runs if isinstance(run, _PackedRun)
+                and isinstance(run.packed, np.ndarray) and len(run) >= SPILL_MIN]  # fmt: skip
+
     def finish_merge(self) -> None:
         """Do the rest of a merge in slices now (before the runs are rewritten)."""
         while self._job is not None:
@@ -857,6 +863,9 @@ class BandIndex:
 
     def spill(self, placed: Sequence[tuple[Array, FileArray]]) -> None:
         self._index.spill(placed)
+
+    def unspilled(self) -> list[Rows]:
+        return self._index.unspilled()
 
     def candidates(self, bands: Sequence[int]) -> list[int]:
         """Distinct rows sharing at least one band, most shared bands first."""

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -46,8 +47,9 @@ class SnapshotFile:
 
     __slots__ = ("__weakref__", "fd")
 
-    def __init__(self, path: Path) -> None:
-        self.fd = os.open(path, os.O_RDONLY)
+    def __init__(self, path: Path | None, fd: int = -1) -> None:
+        """The file at ``path``, opened; or, without one, the open file ``fd``."""
+        self.fd = os.open(path, os.O_RDONLY) if path is not None else fd
         weakref.finalize(self, os.close, self.fd)
 
 
@@ -95,6 +97,24 @@ class FileArray:
         step = _COPY_BYTES // size
         for start in range(0, self.length, step):
             yield self.read(start, min(self.length, start + step)).tobytes()
+
+
+def spilled(directory: Path, array: npt.NDArray[Any]) -> FileArray:
+    """``array`` written to a file of its own in ``directory``, read from there: the
+    file is unlinked at once (it lasts while it is read, and no crash leaves it
+    behind), as the page cache, not the process, holds it. For an array made
+    between two snapshots that would otherwise stay in memory until the next."""
+    fd, name = tempfile.mkstemp(prefix=".kabar-spill-", dir=directory)
+    try:
+        os.unlink(name)
+        data = np.ascontiguousarray(array).view(np.uint8).data
+        done = 0
+        while done < len(data):
+            done += os.pwrite(fd, data[done:], done)
+    except OSError:
+        os.close(fd)
+        raise
+    return FileArray(SnapshotFile(None, fd), 0, len(array), array.dtype)
 
 
 #: An array of a snapshot: in memory, or left in the file it was read from.
