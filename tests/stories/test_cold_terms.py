@@ -146,36 +146,3 @@ def test_stories_unpacked_or_terms_shared_while_waiting_for_the_batch_stay_in_th
     assert got == expected
     assert cooled._cold.size > 0
     assert _postings(cooled) == _postings(held)
-
-
-class _CountingRows:
-    """A table's key rows, counting the buckets read."""
-
-    def __init__(self, keys: object) -> None:
-        self.keys = keys
-        self.read = 0
-
-    def __getitem__(self, at: object) -> object:
-        self.read += len(at)  # type: ignore[arg-type]
-        return self.keys[at]  # type: ignore[index]
-
-
-def test_a_query_reads_the_buckets_of_the_few_hashes_that_may_be_held() -> None:
-    import numpy as np
-
-    rng = np.random.default_rng(4)
-    table = ColdTerms()
-    held = rng.integers(0, 2**62, 20_000, dtype=np.int64)
-    for at in range(0, len(held), 4096):  # (the table doubles on the way)
-        table.add(held[at : at + 4096], at)
-    gone = held[:500]
-    assert table.take(gone, 0).all()
-    others = rng.integers(0, 2**62, 300, dtype=np.int64)
-    counting = _CountingRows(table._keys)
-    table._keys = counting  # type: ignore[assignment]
-    assert table.hits(others) == []
-    assert counting.read < 60  # of 300: only those whose bit is set (stale ones too)
-    table._keys = counting.keys  # type: ignore[assignment]
-    # Exact all the same: every hash held is found, none taken is.
-    assert table.hits(held[500:]) == sorted({at for at in range(4096, 20_000, 4096)} | {0})
-    assert table.hits(gone) == []

@@ -15,14 +15,6 @@ results do not.
 Buckets of ``SLOTS`` slots, one bucket per hash: a query is a few array
 operations for all of an article's terms. Doubling splits each bucket in two
 by one more hash bit, so no bucket overflows on growth.
-
-Every article asks the table for all of its terms, and nearly none is held: a
-bitmap of ``MARK_BITS`` bits a slot, one set by each hash held (by its high
-bits, not the bucket's), answers most of them from a few bits, and only the
-few marked read their bucket (128 bytes, a cache miss or two each once the
-table is tens of MB: 12.5 -> 28 us a query of 300 terms from 4 MB to 128 MB
-of keys). A hash taken leaves its bit set until the next doubling rebuilds
-the bitmap: a stale bit costs a bucket read, never a result.
 """
 
 from __future__ import annotations
@@ -38,10 +30,6 @@ SLOTS = 16
 #: their bucket full and stay in the postings).
 MAX_LOAD = 0.75
 _INITIAL_BUCKETS = 1 << 10
-#: Bitmap bits a slot (``_marks``): at most about 1 in 11 bits set at MAX_LOAD.
-MARK_BITS = 8
-#: The bitmap is indexed by the hash above these bits (the buckets use the low ones).
-_MARK_SHIFT = 32
 
 
 #: An empty slot (``hash()`` is never -1); a key's low bits pick its bucket.
@@ -65,29 +53,6 @@ class ColdTerms:
         self._numbers: npt.NDArray[np.uint32] = np.zeros((buckets, SLOTS), dtype=np.uint32)
         self._mask = buckets - 1
         self._bits = buckets.bit_length() - 1
-        self._marks: npt.NDArray[np.uint64] = np.zeros(buckets * SLOTS * MARK_BITS // 64,
-                                                       dtype=np.uint64)  # fmt: skip
-        self._mark_mask = buckets * SLOTS * MARK_BITS - 1
-
-    def _mark(self, hashes: Hashes) -> None:
-        """Set the bitmap's bits of ``hashes`` (held now): the bits of each word
-        or-ed together first, then one write a word (``np.bitwise_or.at`` took a
-        quarter more time than the rest of an ``add`` of 4096)."""
-        at = (hashes >> _MARK_SHIFT) & self._mark_mask
-        at.sort()
-        words = at >> 6
-        bits = np.left_shift(np.uint64(1), (at & 63).astype(np.uint64))
-        if not len(words):
-            return
-        starts = np.flatnonzero(np.concatenate(([True], words[1:] != words[:-1])))
-        self._marks[words[starts]] |= np.bitwise_or.reduceat(bits, starts)
-
-    def _marked(self, hashes: Hashes) -> npt.NDArray[np.bool_]:
-        """Which of ``hashes`` may be held (their bit is set)."""
-        at = (hashes >> _MARK_SHIFT) & self._mark_mask
-        bits = self._marks[at >> 6] >> (at & 63).astype(np.uint64)
-        marked: npt.NDArray[np.bool_] = (bits & np.uint64(1)).astype(bool)
-        return marked
 
     def add(self, hashes: Hashes, number: int | Hashes) -> npt.NDArray[np.bool_]:
         """Hold ``hashes`` as story ``number``'s (or each as its own number's);
@@ -113,7 +78,6 @@ class ColdTerms:
             slots = free[go].argmax(axis=1)
             self._keys[at[go], slots] = hashes[todo[go]]
             self._numbers[at[go], slots] = numbers[todo[go]]
-            self._mark(hashes[todo[go]])
             placed[todo[go]] = True
             waiting = room.copy()
             waiting[one] = False
@@ -129,7 +93,6 @@ class ColdTerms:
         placed = free[np.arange(len(hashes)), slots] & ~(rows == hashes[:, None]).any(axis=1)
         self._keys[buckets[placed], slots[placed]] = hashes[placed]
         self._numbers[buckets[placed], slots[placed]] = numbers[placed]
-        self._mark(hashes[placed])
         self.size += int(placed.sum())
         held: npt.NDArray[np.bool_] = placed
         return held
@@ -164,7 +127,6 @@ class ColdTerms:
         flat, held = at[fits] * SLOTS + slot[fits], order[fits]
         table._keys.reshape(-1)[flat] = hashes[held]
         table._numbers.reshape(-1)[flat] = numbers[held]
-        table._mark(hashes[held])
         table.size = len(held)
         placed = np.zeros(count, dtype=bool)
         placed[held] = True
@@ -173,7 +135,6 @@ class ColdTerms:
     def hits(self, hashes: Hashes) -> list[int]:
         """The numbers of the stories holding any of ``hashes`` (maybe by a
         collision), in ascending order."""
-        hashes = hashes[self._marked(hashes)]  # (most are not: their buckets go unread)
         buckets = hashes & self._mask
         found = self._keys[buckets] == hashes[:, None]
         if not found.any():
@@ -215,8 +176,6 @@ class ColdTerms:
         self._keys[half:] = np.where(high, keys, EMPTY)
         self._numbers[:half] = numbers
         self._numbers[half:] = numbers
-        held = self._keys.reshape(-1)
-        self._mark(held[held != EMPTY])  # (the bits of hashes taken since are left out)
 
 
 def _distinct(values: Hashes) -> bool:
