@@ -432,7 +432,7 @@ class StoryClusterer:
         #: The terms of a reopen's postings, to look at for the cold table (``_cool_some``).
         self._to_cool: list[str] = []
         self._cool_at = 0
-        self._expiry = StoryExpiry()  # (only ``expire`` uses it)
+        self._expiry = StoryExpiry()  # (``expire``; told of stories left unpacked)
 
     # --- public API ---------------------------------------------------------
     def assign(
@@ -777,6 +777,7 @@ class StoryClusterer:
                 refreeze(story)
             elif not is_frozen(story):
                 story.raw = None
+                self._expiry.touched(story)
         self._read = []
 
     def saved_postings(self) -> tuple[int, dict[str, _Posting]]:
@@ -1113,6 +1114,7 @@ class StoryClusterer:
         if doc.dense is not None and self._dense is not None:
             self._dense.add(story.id, doc.dense)
         story.norms_at = -1
+        self._expiry.touched(story)  # (unpacked now: packed again once idle)
 
     def _add_terms(self, story: _Story, profile: Mapping[str, float]) -> None:
         """Add to the story's centroid, indexing the terms new to it."""
@@ -1155,6 +1157,7 @@ class StoryClusterer:
         keep.entities = heaviest(keep.entities, STORY_ENTITIES)
         keep.norms_at = -1
         self._aliases[other.id] = keep.id
+        self._expiry.touched(keep)
         return keep
 
     def _spread(self, term: str) -> float:
