@@ -1,4 +1,5 @@
-"""Helpers shared by the test modules: ../shared location and schema checks."""
+"""Helpers shared by the test modules: ../shared location, schema checks, a stories role
+built around a deduper alone."""
 
 from __future__ import annotations
 
@@ -27,3 +28,17 @@ def schema_validator(name: str) -> Draft202012Validator:
 def assert_valid(validator: Draft202012Validator, event: dict[str, Any]) -> None:
     errors = sorted(validator.iter_errors(event), key=lambda e: list(e.path))
     assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
+
+
+def stories_role(deduper: Any) -> Any:
+    """A ``StoriesStage`` holding only ``deduper`` (no fetcher, sources or sender): for
+    tests of what the role does with its state and its consumer."""
+    from kabar.dedup import content_hash
+    from kabar.pipeline import Components
+    from kabar.roles import StoriesStage
+    from kabar.settings import Settings
+
+    unused: Any = None
+    parts = Components(fetcher=unused, sources=unused, sender=unused, extract=unused,
+                       stitch=unused, content_hash=content_hash, deduper=deduper)
+    return StoriesStage(Settings(), parts, "127.0.0.1:1")

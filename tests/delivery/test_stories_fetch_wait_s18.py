@@ -12,10 +12,9 @@ from typing import Any, ClassVar
 import pytest
 
 from kabar import roles
-from kabar.dedup import Deduper, content_hash
-from kabar.pipeline import Components
-from kabar.roles import StoriesStage
-from kabar.settings import DedupSettings, Settings
+from kabar.dedup import Deduper
+from kabar.settings import DedupSettings
+from tests.support import stories_role
 
 
 class _Started(Exception):
@@ -37,17 +36,7 @@ async def test_the_stories_stage_reads_extracted_articles_with_a_short_broker_wa
 ) -> None:
     monkeypatch.setattr(roles, "AIOKafkaConsumer", _Consumer)
     deduper = Deduper(DedupSettings(state_path=str(tmp_path / "state.sqlite3")))
-    unused: Any = object()
-    parts = Components(
-        fetcher=unused,
-        sources=unused,
-        sender=unused,
-        extract=unused,
-        stitch=unused,
-        content_hash=content_hash,
-        deduper=deduper,
-    )
-    stage = StoriesStage(Settings(), parts, "127.0.0.1:1")
+    stage = stories_role(deduper)
     try:
         with pytest.raises(_Started):
             await stage._consume(deduper)

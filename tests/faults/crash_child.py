@@ -13,10 +13,10 @@ from typing import Any
 
 from kabar import statefile
 from kabar.bench.dedup import StoryStream
-from kabar.dedup import Deduper, content_hash, store
-from kabar.pipeline import Components
-from kabar.roles import _OFFSET_BLOB, StoriesStage
-from kabar.settings import DedupSettings, Settings
+from kabar.dedup import Deduper, store
+from kabar.roles import _OFFSET_BLOB
+from kabar.settings import DedupSettings
+from tests.support import stories_role
 
 #: Articles in the first commit, then in the second (the one killed).
 FIRST, SECOND = 60, 20
@@ -66,27 +66,12 @@ def _killed_at(point: str) -> None:
     store._write_file = killing  # type: ignore[attr-defined]
 
 
-def _role(dedup: Deduper) -> StoriesStage:
-    """A stories role whose snapshots (``_save``) are taken; it reads no topic."""
-    unused: Any = None
-    parts = Components(
-        fetcher=unused,
-        sources=unused,
-        sender=unused,
-        extract=unused,
-        stitch=unused,
-        content_hash=content_hash,
-        deduper=dedup,
-    )
-    return StoriesStage(Settings(), parts, "127.0.0.1:1")
-
-
 def main(path: Path, point: str, stories: bool) -> int:
     store._BLOB_FILE_MIN = BLOB_FILE_MIN  # type: ignore[attr-defined]
     dedup = Deduper(settings(path), clustering=stories)
     assert dedup.defer_commits(freeze_heap=False)
     articles = stream()
-    role = _role(dedup)
+    role = stories_role(dedup)
     feed(dedup, articles, FIRST)
     role._save(dedup, FIRST)
     state = dedup.store
