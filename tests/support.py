@@ -39,6 +39,13 @@ def stories_role(deduper: Any) -> Any:
     from kabar.settings import Settings
 
     unused: Any = None
-    parts = Components(fetcher=unused, sources=unused, sender=unused, extract=unused,
-                       stitch=unused, content_hash=content_hash, deduper=deduper)
+    parts = Components(
+        fetcher=unused,
+        sources=unused,
+        sender=unused,
+        extract=unused,
+        stitch=unused,
+        content_hash=content_hash,
+        deduper=deduper,
+    )
     return StoriesStage(Settings(), parts, "127.0.0.1:1")
