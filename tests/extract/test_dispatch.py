@@ -34,3 +34,15 @@ def test_branch_is_tried_only_where_it_can_start() -> None:
     assert not dispatched.fullmatch("juga baca")
     assert dispatched.by_first["b"].pattern.count("baca") == 1
     assert "menit" not in dispatched.by_first["b"].pattern
+
+
+def test_a_first_character_alternation_is_compiled_when_a_line_needs_it() -> None:
+    dispatched = first_char_alternation([r"baca\s+juga", r"foto: .+", r"\d+ menit lalu"])
+    assert dispatched.by_first == {}
+    assert dispatched.fullmatch("foto: dok. warga")
+    assert not dispatched.fullmatch("fakta baru")
+    assert not dispatched.fullmatch("~3 menit lalu")  # "~" is outside the alphabet
+    assert sorted(dispatched.by_first) == ["f", "~"]
+    assert dispatched.by_first["~"] is dispatched.other
+    assert "foto" in dispatched.by_first["f"].pattern
+    assert "baca" not in dispatched.by_first["f"].pattern

@@ -12,7 +12,7 @@ there. The answer is the same as the full alternation's."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 from typing import Any
@@ -35,21 +35,37 @@ class FirstCharAlternation:
     """``fullmatch`` of ``(?:p1)|(?:p2)|...`` with only the branches that can start
     with the text's first character tried."""
 
-    by_first: dict[str, re.Pattern[str]]
+    #: Each first character's alternation, as source: compiled on first use (``by_first``),
+    #: since a pass over real pages meets about half of them and compiling them all took
+    #: most of the ~0.2 s the clutter vocabulary costs each process at its first page.
+    sources: dict[str, str]
+    flags: int
     #: Branches that may start with a character outside the dispatched alphabet.
     other: re.Pattern[str]
     #: Branches that may start with any character but need one that is rarer ("/" in a
     #: photo credit): by that character, tried only on text holding it.
     needing: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    #: The alternations compiled so far, by first character (``other`` for the rest).
+    by_first: dict[str, re.Pattern[str]] = field(default_factory=dict)
 
     def fullmatch(self, text: str) -> bool:
-        pattern = self.by_first.get(text[:1], self.other)
+        first = text[:1]
+        pattern = self.by_first.get(first)
+        if pattern is None:
+            pattern = self._group(first)
         if pattern.fullmatch(text) is not None:
             return True
         for char, branches in self.needing:
             if char in text and branches.fullmatch(text) is not None:
                 return True
         return False
+
+    def _group(self, first: str) -> re.Pattern[str]:
+        # (Two threads compiling one group at once store equal patterns.)
+        source = self.sources.get(first)
+        pattern = self.other if source is None else re.compile(source, self.flags)
+        self.by_first[first] = pattern
+        return pattern
 
 
 def first_char_alternation(patterns: list[str], flags: int = 0) -> FirstCharAlternation:
@@ -67,22 +83,24 @@ def first_char_alternation(patterns: list[str], flags: int = 0) -> FirstCharAlte
     starts = [s for s, n in zip(starts, needs, strict=True) if n is None]
     patterns = [p for p, n in zip(patterns, needs, strict=True) if n is None]
 
-    by_first = {
-        ch: _compiled(
-            [p for p, s in zip(patterns, starts, strict=True) if s is None or ch in s], flags
-        )
+    sources = {
+        ch: _source([p for p, s in zip(patterns, starts, strict=True) if s is None or ch in s])
         for ch in sorted(_ALPHABET)
     }
     other = _compiled(
         [p for p, s in zip(patterns, starts, strict=True) if s is None or not s <= _ALPHABET],
         flags,
     )
-    return FirstCharAlternation(by_first, other, needing)
+    return FirstCharAlternation(sources, flags, other, needing)
 
 
 def _compiled(chosen: list[str], flags: int) -> re.Pattern[str]:
+    return re.compile(_source(chosen), flags)
+
+
+def _source(chosen: list[str]) -> str:
     # An empty alternation must match nothing.
-    return re.compile("|".join(f"(?:{p})" for p in chosen) or r"(?!)", flags)
+    return "|".join(f"(?:{p})" for p in chosen) or r"(?!)"
 
 
 #: Characters too common in text lines to be worth a search before a branch.
